@@ -17,6 +17,8 @@ PUPPETEERS = (PEER_SPECIALIST, FACILITATOR, ADMIN, AGENT)
 STAFF = (PEER_SPECIALIST, FACILITATOR, ADMIN)
 
 # --- client -> server --------------------------------------------------------
+HELLO = "hello"            # first call after connecting: protocol check, resume
+CONSENT = "consent"        # agree (or stop agreeing) to your lines being recorded
 LIST_ROOMS = "list_rooms"
 CREATE_ROOM = "create_room"
 JOIN = "join"

@@ -113,6 +113,8 @@ def validate(event: Any, payload: Any) -> dict:
 
 
 # --- core events --------------------------------------------------------------
+define(events.HELLO, protocol=Field(int, lo=0, hi=10_000))
+define(events.CONSENT, recording=Field(bool))
 define(events.LIST_ROOMS)
 define(events.CREATE_ROOM,
        name=text(MAX_NAME),

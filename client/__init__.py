@@ -1,0 +1,1 @@
+"""The peerspace desktop client (Panda3D) and the headless network session it shares with bots."""

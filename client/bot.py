@@ -1,0 +1,109 @@
+"""A headless peerspace client: used by tests, the demo and the load generator.
+
+It keeps what a person's client would know (members, poses, lines said)
+and can wait for a condition on the event stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Callable
+
+from wire import codec, events
+
+from .net import Session
+
+
+class Bot(Session):
+    def __init__(self, base_url: str, **kw):
+        super().__init__(base_url, **kw)
+        self.inbox: list[tuple[str, Any]] = []
+        self.members: dict[int, dict] = {}
+        self.poses: dict[int, tuple[float, float, float]] = {}
+        self.pose_times: dict[int, float] = {}
+        self.said: list[dict] = []
+        self.errors: list[dict] = []
+        self.avatar: int | None = None
+        self.room: dict | None = None
+        self._changed = asyncio.Event()
+        self.sio.on("*", self._record)
+
+    async def _record(self, event, data=None):
+        self.inbox.append((event, data))
+        if event == events.ROOM_STATE:
+            self.room, self.avatar = data["room"], data["you"]
+            self.members = {m["avatar"]: m for m in data["members"]}
+            self.poses.clear()
+            self._take_poses(data["poses"])
+        elif event == events.SNAPSHOT:
+            self._take_poses(data["poses"])
+        elif event == events.MEMBER_JOINED:
+            self.members[data["member"]["avatar"]] = data["member"]
+        elif event == events.MEMBER_LEFT:
+            self.members.pop(data["avatar"], None)
+            self.poses.pop(data["avatar"], None)
+        elif event == events.MEMBER_UPDATED and data["avatar"] in self.members:
+            self.members[data["avatar"]].update(data)
+        elif event == events.SAID:
+            self.said.append(data)
+        elif event == events.ERROR:
+            self.errors.append(data)
+        await self._fire(event, data)
+        self._changed.set()
+
+    def _take_poses(self, blob: bytes) -> None:
+        ids, xy, yaw = codec.poses_to_float(codec.decode_poses(blob))
+        now = time.perf_counter()
+        for i, (x, y), h in zip(ids.tolist(), xy.tolist(), yaw.tolist()):
+            self.poses[i] = (x, y, h)
+            self.pose_times[i] = now
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate():
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise asyncio.TimeoutError("condition not met in time")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+
+    async def wait_for(self, event: str, predicate: Callable[[Any], bool] = lambda d: True,
+                       timeout: float = 5.0, since: int = 0) -> Any:
+        found: list = []
+
+        def check() -> bool:
+            for ev, data in self.inbox[since:]:
+                if ev == event and predicate(data):
+                    found.append(data)
+                    return True
+            return False
+        await self.wait_until(check, timeout)
+        return found[0]
+
+    def drop_link(self) -> None:
+        """Cut the TCP connection under the websocket, as a flaky link would (for tests)."""
+        self.sio.eio.ws._conn.transport.abort()
+
+    # --- conveniences ---------------------------------------------------------------
+    async def join(self, room: str) -> dict:
+        return await self.call(events.JOIN, {"room": room})
+
+    async def move(self, forward: float, strafe: float = 0.0, turn: float = 0.0, avatar: int | None = None):
+        p = {"forward": forward, "strafe": strafe, "turn": turn}
+        if avatar is not None:
+            p["avatar"] = avatar
+        return await self.call(events.MOVE, p)
+
+    async def say(self, text: str, **extra) -> dict:
+        return await self.call(events.SAY, {"text": text, **extra})
+
+
+async def connect_bot(base_url: str, name: str, password: str, **kw) -> Bot:
+    bot = Bot(base_url, **kw)
+    await bot.login(name, password)
+    await bot.connect()
+    return bot

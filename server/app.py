@@ -1,0 +1,84 @@
+"""Assemble the server: storage, accounts, the world, the gateway and HTTP routes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import socketio
+from aiohttp import web
+
+from . import http_api
+from .auth import Accounts, Tokens, load_secret
+from .config import Config
+from .gateway import Gateway, GuardedServer
+from .storage import open_storage
+from .world import World
+
+log = logging.getLogger("peerspace")
+
+# Feature modules register their intents with the gateway on import.
+FEATURES = ("server.world.intents",)
+
+# The transport's own ceiling: past this aiohttp closes the socket. Messages
+# between the app limit (cfg.max_payload) and this get a clear `too_large` error.
+TRANSPORT_LIMIT = 256 * 1024
+
+
+def build_app(cfg: Config) -> web.Application:
+    import importlib
+    for mod in FEATURES:
+        importlib.import_module(mod)
+    store = open_storage(cfg.database)
+    tokens = Tokens(load_secret(cfg), cfg.token_ttl)
+    accounts = Accounts(store)
+    sio = GuardedServer(async_mode="aiohttp", serializer="msgpack", cors_allowed_origins=[],
+                        max_http_buffer_size=TRANSPORT_LIMIT, logger=False, engineio_logger=False,
+                        ping_interval=10, ping_timeout=10)
+    app = web.Application(client_max_size=TRANSPORT_LIMIT)
+    sio.attach(app)
+    world = World(cfg, store, sio)
+    gateway = Gateway(world, accounts, tokens)
+    gateway.attach(sio)
+    app.update(cfg=cfg, store=store, tokens=tokens, accounts=accounts, sio=sio, world=world, gateway=gateway)
+    http_api.add_routes(app)
+
+    async def on_startup(app):
+        world.start()
+
+    async def on_cleanup(app):
+        await world.stop()
+        store.close()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app
+
+
+async def start(cfg: Config) -> tuple[web.AppRunner, int]:
+    """Start serving; returns the runner and the bound port (cfg.port 0 picks a free one)."""
+    app = build_app(cfg)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, cfg.host, cfg.port)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    return runner, port
+
+
+def serve(cfg: Config, ready_file: str | None = None) -> None:
+    async def main():
+        runner, port = await start(cfg)
+        log.info("peerspace listening on http://%s:%d", cfg.host, port)
+        if ready_file:
+            with open(ready_file, "w") as f:
+                f.write(str(port))
+        print(f"peerspace listening on http://{cfg.host}:{port}", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,137 @@
+"""The `peerspace` command: serve, manage accounts, export and delete a person's records."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import json
+import logging
+import sys
+
+from wire import events
+from wire.errors import WireError
+
+from .config import Config
+
+# Feature modules that add their own subcommands with `add_subcommands(subparsers)`.
+SUBCOMMAND_MODULES = ("server.scenarios.cli",)
+
+
+def _config(args) -> Config:
+    return Config.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None),
+                           data_dir=args.data_dir, database=args.db)
+
+
+def _store(args):
+    from .storage import open_storage
+    return open_storage(_config(args).database)
+
+
+def _find(store, name: str) -> dict:
+    user = store.find_user(name)
+    if user is None:
+        raise SystemExit(f"peerspace: no user named '{name}'. See `peerspace user list`.")
+    return user
+
+
+def cmd_serve(args) -> int:
+    from .app import serve
+    cfg = _config(args)
+    logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    serve(cfg, ready_file=args.ready_file)
+    return 0
+
+
+def cmd_user_add(args) -> int:
+    from .auth import Accounts
+    password = args.password or getpass.getpass(f"Password for {args.name}: ")
+    try:
+        user = Accounts(_store(args)).add(args.name, password, args.role)
+    except WireError as e:
+        print(f"peerspace: {e.message}", file=sys.stderr)
+        return 2
+    print(f"added {user['role']} '{user['name']}' (id {user['id']})")
+    return 0
+
+
+def cmd_user_list(args) -> int:
+    for u in _store(args).list_users():
+        print(f"{u['id']:>5}  {u['role']:<16} {u['name']}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    store = _store(args)
+    data = store.export_user(_find(store, args.name)["id"])
+    text = json.dumps(data, indent=2, default=lambda b: None)
+    if args.output and args.output != "-":
+        with open(args.output, "w") as f:
+            f.write(text)
+        print(f"wrote {len(data['events'])} events and {len(data['runs'])} sessions to {args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_delete(args) -> int:
+    store = _store(args)
+    user = _find(store, args.name)
+    if not args.yes:
+        print(f"This deletes '{user['name']}' and every record about them. Re-run with --yes to confirm.",
+              file=sys.stderr)
+        return 2
+    store.delete_user(user["id"])
+    print(f"deleted '{user['name']}' and their records")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="peerspace", description="peerspace server and tools")
+    parser.add_argument("--data-dir", default=None, help="where the database and secret live (default: var/)")
+    parser.add_argument("--db", default=None, help="database file (default: <data-dir>/peerspace.db)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the server")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--ready-file", default=None, help="write the bound port here once listening")
+    p.set_defaults(func=cmd_serve)
+
+    user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
+    p = user.add_parser("add", help="add an account (use a pseudonym as the name)")
+    p.add_argument("name")
+    p.add_argument("--role", choices=events.ROLES, default=events.PARTICIPANT)
+    p.add_argument("--password", help="prompted for if omitted")
+    p.set_defaults(func=cmd_user_add)
+    p = user.add_parser("list", help="list accounts")
+    p.set_defaults(func=cmd_user_list)
+
+    p = sub.add_parser("export", help="export every record a person has, as JSON")
+    p.add_argument("name")
+    p.add_argument("-o", "--output", default="-")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("delete", help="delete a person's account and every record about them")
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true")
+    p.set_defaults(func=cmd_delete)
+
+    for mod in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if not mod.startswith(e.name or "?"):
+                raise
+            continue
+        module.add_subcommands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Server settings: defaults, overridable by environment (PEERSPACE_*) or CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8642
+    data_dir: str = "var"
+    database: str = ""                 # default: <data_dir>/peerspace.db
+    secret: str = ""                   # token signing key; default: generated once into <data_dir>/secret
+    token_ttl: float = 12 * 3600.0
+    tick_hz: float = 20.0
+    resume_grace: float = 30.0         # seconds a dropped avatar waits for its person
+    max_payload: int = 16 * 1024       # bytes in one Socket.IO message
+    rate_per_s: float = 20.0           # sustained intents per connection
+    rate_burst: float = 40.0
+    walk_speed: float = 1.6            # m/s
+    turn_speed: float = 120.0          # deg/s
+    room_half_extent: float = 12.0     # rooms are squares of +- this many metres
+    personal_space: float = 0.6        # metres between avatars' centres
+    scenarios_dir: str = "scenarios"
+    redis_url: str = ""                # set to scale out across processes
+    log_level: str = "INFO"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Config":
+        cfg = cls()
+        for f in fields(cls):
+            env = os.environ.get("PEERSPACE_" + f.name.upper())
+            if env is not None and f.name != "extra":
+                setattr(cfg, f.name, type(getattr(cfg, f.name))(env))
+        for k, v in overrides.items():
+            if v is not None:
+                setattr(cfg, k, v)
+        if not cfg.database:
+            cfg.database = os.path.join(cfg.data_dir, "peerspace.db")
+        return cfg

@@ -1,0 +1,378 @@
+"""Load scenario YAML files with clear, line-numbered errors.
+
+`load_file(path)` returns a `Scenario` or raises `ScenarioError` whose
+`problems` each read `file:line: what is wrong; allowed: ...; write e.g. ...`.
+`lint(paths)` returns every problem in every file (directories are searched
+for *.yaml / *.yml).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from pathlib import Path
+
+import yaml
+
+from . import schema as S
+from .model import Scenario, applies, pick
+from .schema import Ctx, Problem
+
+
+class ScenarioError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# --- YAML -> checked data ---------------------------------------------------------------
+
+def _compose(text: str, ctx: Ctx):
+    try:
+        docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = exc.problem or "cannot read the file"
+        if exc.context:
+            what = f"{exc.context}, {what}"
+        ctx.error(line, f"YAML syntax: {what}",
+                  "YAML: 'key: value' lines, nested keys indented by two spaces, '- ' for list items",
+                  "put text that contains ': ' or starts with a quote in quotes: say: 'Well: hello.'")
+        return None
+    except yaml.YAMLError as exc:  # pragma: no cover - reader errors (bad bytes)
+        ctx.error(1, f"YAML: {exc}")
+        return None
+    docs = [d for d in docs if d is not None]
+    if not docs:
+        ctx.error(1, "the file is empty", "one scenario map", f"peerspace_scenario: {S.FORMAT_VERSION}")
+        return None
+    if len(docs) > 1:
+        ctx.error(docs[1].start_mark.line + 1, "more than one YAML document ('---') in one file",
+                  "one scenario per file")
+        return None
+    return docs[0]
+
+
+def _declared_difficulties(root) -> tuple[str, ...]:
+    if isinstance(root, yaml.MappingNode):
+        for k, v in root.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == "difficulty" and isinstance(v, yaml.MappingNode):
+                found = tuple(d for d in S.DIFFICULTIES
+                              if any(isinstance(kk, yaml.ScalarNode) and kk.value == d for kk, _ in v.value))
+                if found:
+                    return found
+    return S.DIFFICULTIES
+
+
+def parse(text: str, file: str = "<scenario>") -> tuple[Scenario | None, list[Problem]]:
+    """Check text; return (scenario or None, problems). Warnings alone still give a scenario."""
+    ctx = Ctx(file)
+    root = _compose(text, ctx)
+    if root is None:
+        return None, ctx.problems
+    ctx.difficulties = _declared_difficulties(root)
+    ctx.lines[()] = root.start_mark.line + 1
+    data = S.SCENARIO.check(root, ctx, ())
+    if data is None or any(p.severity == "error" for p in ctx.problems):
+        return None, ctx.problems
+    scenario = Scenario(data, file, ctx.lines)
+    _Checker(scenario, ctx).run()
+    if any(p.severity == "error" for p in ctx.problems):
+        return None, ctx.problems
+    return scenario, ctx.problems
+
+
+def load_file(path: str | Path) -> Scenario:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(str(path), 1, f"cannot read the file: {exc.__class__.__name__}",
+                                     "a UTF-8 text file")]) from None
+    scenario, problems = parse(text, str(path))
+    if scenario is None:
+        raise ScenarioError([p for p in problems if p.severity == "error"])
+    return scenario
+
+
+def scenario_files(paths) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+def lint(paths) -> list[Problem]:
+    """Every problem in the given files/directories, including duplicate scenario ids."""
+    problems: list[Problem] = []
+    ids: dict[str, str] = {}
+    files = scenario_files(paths)
+    if not files:
+        problems.append(Problem(" ".join(map(str, paths)) or ".", 1, "no scenario files found",
+                                "files ending in .yaml or .yml"))
+    for f in files:
+        if not f.exists():
+            problems.append(Problem(str(f), 1, "no such file", "a path to a .yaml file or a directory"))
+            continue
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(f), 1, f"cannot read the file: {exc.__class__.__name__}",
+                                    "a UTF-8 text file"))
+            continue
+        scenario, found = parse(text, str(f))
+        problems.extend(found)
+        if scenario is not None:
+            if scenario.id in ids:
+                problems.append(Problem(str(f), scenario.line_of("id"),
+                                        f"scenario id '{scenario.id}' is also used by {ids[scenario.id]}",
+                                        "an id unique across all scenario files"))
+            ids.setdefault(scenario.id, str(f))
+    return problems
+
+
+def load_dir(directory: str | Path) -> dict[str, Scenario]:
+    """All scenarios in a directory by id; raises ScenarioError listing every problem."""
+    problems = [p for p in lint([directory]) if p.severity == "error"]
+    if problems:
+        raise ScenarioError(problems)
+    out: dict[str, Scenario] = {}
+    for f in scenario_files([directory]):
+        s = load_file(f)
+        out[s.id] = s
+    return out
+
+
+# --- cross-reference checks -----------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+class _Checker:
+    def __init__(self, scenario: Scenario, ctx: Ctx):
+        self.s = scenario
+        self.ctx = ctx
+        self.diffs = scenario.difficulties
+
+    def err(self, path: tuple, message: str, allowed: str = "", example: str = "", severity: str = "error"):
+        self.ctx.error(self.ctx.line_of(path), message, allowed, example, severity)
+
+    def run(self):
+        self.check_cast()
+        self.check_steps()
+        self.assign_phase_ids()
+        reached: set[str] = set()
+        for i, phase in enumerate(self.s.phases):
+            path = ("phases", i)
+            for j, line in enumerate(phase.get("lines") or []):
+                self.check_line(line, path + ("lines", j))
+            kind = phase["kind"]
+            if kind == "role_play":
+                reached |= self.check_role_play(phase, path)
+            elif kind == "repeat_role_play":
+                self.check_repeat(phase, i, path)
+            elif kind == "emotion_recognition":
+                self.check_emotions(phase, path)
+            elif kind == "feedback":
+                self.check_speaker(phase, path, "cast")
+                for key, allowed in (("positive", {"praise"}), ("corrective", {"tip"})):
+                    self.check_placeholders(phase.get(key), path + (key,), allowed)
+        for ending in self.s.data["endings"]:
+            if ending not in reached:
+                self.err(("endings", ending), f"ending '{ending}' is never reached: no node has 'end: {ending}'",
+                         "endings used by a role_play node", f"end: {ending}")
+
+    # cast and speakers
+    def check_cast(self):
+        participants = self.s.cast_of_kind("participant")
+        if len(participants) != 1:
+            self.err(("cast",), f"the cast needs exactly one member of kind participant (found {len(participants)})",
+                     "one 'kind: participant'", "you: {kind: participant, name: You}")
+        if not self.s.cast_of_kind("coach"):
+            self.err(("cast",), "the cast needs a coach (kind: coach) to lead the session",
+                     "at least one 'kind: coach'", "coach: {kind: coach, name: Robin}")
+
+    def check_role(self, role, path: tuple, what: str = "cast"):
+        cast = self.s.cast
+        speakers = [r for r, c in cast.items() if c["kind"] != "participant"]
+        if role not in cast:
+            self.err(path, f"unknown {what} '{role}'", ", ".join(speakers), f"{what}: {speakers[0] if speakers else 'coach'}")
+        elif cast[role]["kind"] == "participant":
+            self.err(path, f"'{role}' is the participant; scripts give lines only to the coach and partners",
+                     ", ".join(speakers))
+
+    def check_speaker(self, phase: dict, path: tuple, key: str):
+        if phase.get(key) is not None:
+            self.check_role(phase[key], path + (key,), key)
+
+    def check_only(self, entry: dict, path: tuple):
+        for d in entry.get("only") or []:
+            if d not in self.diffs:
+                self.err(path + ("only",), f"difficulty '{d}' is not declared in this scenario's 'difficulty:'",
+                         ", ".join(self.diffs))
+
+    def check_line(self, line: dict, path: tuple):
+        self.check_role(line["cast"], path + ("cast",))
+        self.check_only(line, path)
+
+    def check_placeholders(self, value, path: tuple, allowed: set[str]):
+        texts = value.values() if isinstance(value, dict) else [value]
+        for t in texts:
+            for name in _PLACEHOLDER.findall(t or ""):
+                if name not in allowed:
+                    self.err(path, f"unknown placeholder '{{{name}}}'",
+                             ", ".join("{" + a + "}" for a in sorted(allowed)) or "none")
+
+    def check_steps(self):
+        seen = set()
+        for i, step in enumerate(self.s.steps):
+            if step["id"] in seen:
+                self.err(("skill", "steps", i, "id"), f"skill step id '{step['id']}' is used twice",
+                         "a different id for each step")
+            seen.add(step["id"])
+
+    def assign_phase_ids(self):
+        seen: dict[str, int] = {}
+        for i, phase in enumerate(self.s.phases):
+            if phase.get("id") is None:
+                n = sum(1 for p in self.s.phases[:i] if p["kind"] == phase["kind"]) + 1
+                phase["id"] = phase["kind"] if n == 1 else f"{phase['kind']}_{n}"
+                while phase["id"] in seen or any(p.get("id") == phase["id"] for p in self.s.phases[i + 1:]):
+                    n += 1
+                    phase["id"] = f"{phase['kind']}_{n}"
+            if phase["id"] in seen:
+                self.err(("phases", i, "id"), f"phase id '{phase['id']}' is used twice (also phase {seen[phase['id']] + 1})",
+                         "a different id for each phase")
+            seen[phase["id"]] = i
+
+    # role-play graphs
+    def check_role_play(self, phase: dict, path: tuple) -> set[str]:
+        nodes = phase["nodes"]
+        steps = {s["id"] for s in self.s.steps}
+        endings = self.s.data["endings"]
+        if phase["start"] not in nodes:
+            self.err(path + ("start",), f"start node '{phase['start']}' does not exist", ", ".join(nodes),
+                     f"start: {next(iter(nodes))}")
+            return set()
+        for nid, node in nodes.items():
+            npath = path + ("nodes", nid)
+            self.check_role(node["cast"], npath + ("cast",))
+            options = node.get("options") or []
+            if node.get("end") and options:
+                self.err(npath, f"node '{nid}' has both 'end' and 'options'",
+                         "either options (the conversation goes on) or end (it finishes here)")
+            if not node.get("end") and not options:
+                self.err(npath, f"node '{nid}' has no 'options' and no 'end'",
+                         "options (the conversation goes on) or end (it finishes here)", "end: warm")
+            if node.get("end") and node["end"] not in endings:
+                self.err(npath + ("end",), f"ending '{node['end']}' is not declared under 'endings:'",
+                         ", ".join(endings) or "(none declared yet)", f"endings: {{{node['end']}: {{title: ...}}}}")
+            ids = set()
+            for j, opt in enumerate(options):
+                opath = npath + ("options", j)
+                if opt["id"] in ids:
+                    self.err(opath + ("id",), f"option id '{opt['id']}' is used twice in node '{nid}'",
+                             "a different id for each option of a node")
+                ids.add(opt["id"])
+                self.check_only(opt, opath)
+                targets = opt["next"].values() if isinstance(opt["next"], dict) else [opt["next"]]
+                for t in targets:
+                    if t not in nodes:
+                        self.err(opath + ("next",), f"next node '{t}' does not exist in this role_play",
+                                 ", ".join(nodes), f"next: {next(iter(nodes))}")
+                for step in opt["score"]:
+                    if step not in steps:
+                        self.err(opath + ("score", step), f"'{step}' is not a skill step id",
+                                 ", ".join(sorted(steps)))
+        if any(p.severity == "error" for p in self.ctx.problems):
+            return set()
+        return self.check_graph(phase, path)
+
+    def check_graph(self, phase: dict, path: tuple) -> set[str]:
+        nodes = phase["nodes"]
+        reached_any: set[str] = set()
+        endings: set[str] = set()
+        for d in self.diffs:
+            edges = {nid: [pick(o["next"], d) for o in self.s.options(n, d)] for nid, n in nodes.items()}
+            seen = {phase["start"]}
+            queue = deque([phase["start"]])
+            while queue:
+                for t in edges[queue.popleft()]:
+                    if t not in seen:
+                        seen.add(t)
+                        queue.append(t)
+            reached_any |= seen
+            for nid in seen:
+                node = nodes[nid]
+                if not node.get("end") and not edges[nid]:
+                    self.err(path + ("nodes", nid), f"at difficulty {d} node '{nid}' offers no options",
+                             "at least one option without 'only:', or one whose 'only:' includes " + d)
+            # every reachable node must be able to reach an ending
+            can_end = {nid for nid in seen if nodes[nid].get("end")}
+            changed = True
+            while changed:
+                changed = False
+                for nid in seen - can_end:
+                    if any(t in can_end for t in edges[nid]):
+                        can_end.add(nid)
+                        changed = True
+            for nid in sorted(seen - can_end):
+                self.err(path + ("nodes", nid), f"at difficulty {d} there is no way from node '{nid}' to an ending",
+                         "every path leads to a node with 'end:'")
+            endings |= {nodes[n]["end"] for n in seen if nodes[n].get("end")}
+            if not any(nodes[n].get("end") for n in seen):
+                self.err(path + ("start",), f"at difficulty {d} this role_play cannot finish", "a node with 'end:'")
+            self.check_matchers(phase, path, d, seen)
+        for nid in nodes:
+            if nid not in reached_any:
+                self.err(path + ("nodes", nid), f"node '{nid}' cannot be reached from '{phase['start']}'",
+                         "a node that some option's 'next:' leads to")
+        return endings
+
+    def check_matchers(self, phase: dict, path: tuple, d: str, seen: set[str]):
+        """A participant who types an option's own example must get that option."""
+        for nid in seen:
+            node = phase["nodes"][nid]
+            if not node["free_text"]:
+                continue
+            matcher = self.s.matcher(phase, nid, d)
+            for j, opt in enumerate(node.get("options") or []):
+                if not applies(opt, d):
+                    continue
+                for phrase in [opt["text"], *opt["examples"]]:
+                    m = matcher.match(phrase)
+                    if m.option != opt["id"]:
+                        self.err(path + ("nodes", nid, "options", j, "examples"),
+                                 f"the phrase '{phrase[:50]}' of option '{opt['id']}' is matched to "
+                                 f"{'option ' + repr(m.option) if m.option else 'no option'} at difficulty {d}",
+                                 "example phrases that are closer to their own option than to the others")
+
+    def check_repeat(self, phase: dict, index: int, path: tuple):
+        earlier = [p["id"] for p in self.s.phases[:index] if p["kind"] == "role_play"]
+        if phase["repeat"] not in earlier:
+            self.err(path + ("repeat",), f"'{phase['repeat']}' is not an earlier role_play phase",
+                     ", ".join(earlier) or "(no role_play phase comes before this one)",
+                     f"repeat: {earlier[0] if earlier else 'practice'}")
+
+    def check_emotions(self, phase: dict, path: tuple):
+        self.check_speaker(phase, path, "cast")
+        self.check_speaker(phase, path, "coach")
+        for key, allowed in (("right", {"answer"}), ("wrong", {"answer", "given"})):
+            self.check_placeholders(phase.get(key), path + (key,), allowed)
+        ids = set()
+        for j, item in enumerate(phase["items"]):
+            ipath = path + ("items", j)
+            if item["id"] in ids:
+                self.err(ipath + ("id",), f"item id '{item['id']}' is used twice", "a different id for each item")
+            ids.add(item["id"])
+            if item["expression"] not in phase["emotions"]:
+                self.err(ipath + ("expression",), f"'{item['expression']}' is not one of this phase's emotions",
+                         ", ".join(phase["emotions"]))
+            self.check_only(item, ipath)
+        for d in self.diffs:
+            if not self.s.items(phase, d):
+                self.err(path + ("items",), f"no item is used at difficulty {d}", "items without 'only:'")

@@ -1,0 +1,126 @@
+"""A loaded, validated scenario: read-only accessors over the checked data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+
+from .intents import IntentMatcher
+from .schema import DIFFICULTIES
+
+
+def pick(value, difficulty: str):
+    """Resolve a value that may vary by difficulty ({easy:..., default:...})."""
+    if isinstance(value, dict) and value and set(value) <= set(DIFFICULTIES) | {"default"}:
+        return value.get(difficulty, value.get("default"))
+    return value
+
+
+def applies(entry: dict, difficulty: str) -> bool:
+    only = entry.get("only")
+    return not only or difficulty in only
+
+
+class Scenario:
+    def __init__(self, data: dict, file: str = "<scenario>", lines: dict | None = None):
+        self.data = data
+        self.file = file
+        self.lines = lines or {}
+        self._matchers: dict[tuple, IntentMatcher] = {}
+
+    # --- identity -----------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def title(self) -> str:
+        return self.data["title"]
+
+    @property
+    def difficulties(self) -> list[str]:
+        return [d for d in DIFFICULTIES if d in self.data["difficulty"]]
+
+    @cached_property
+    def content_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.data, sort_keys=True).encode()).hexdigest()[:16]
+
+    def listing(self) -> dict:
+        """What a client's scenario list shows."""
+        return {"id": self.id, "title": self.title, "topic": self.data["topic"], "summary": self.data["summary"],
+                "scene": self.data["scene"],
+                "difficulties": [{"id": d, "label": self.data["difficulty"][d]["label"],
+                                  "description": self.data["difficulty"][d].get("description") or ""}
+                                 for d in self.difficulties]}
+
+    # --- cast ---------------------------------------------------------------------------
+    @property
+    def cast(self) -> dict:
+        return self.data["cast"]
+
+    def cast_of_kind(self, kind: str) -> list[str]:
+        return [r for r, c in self.cast.items() if c["kind"] == kind]
+
+    @property
+    def participant_role(self) -> str:
+        return self.cast_of_kind("participant")[0]
+
+    @property
+    def coach_role(self) -> str | None:
+        coaches = self.cast_of_kind("coach")
+        return coaches[0] if coaches else None
+
+    # --- skill ----------------------------------------------------------------------------
+    @property
+    def steps(self) -> list[dict]:
+        return self.data["skill"]["steps"]
+
+    def step(self, step_id: str) -> dict | None:
+        return next((s for s in self.steps if s["id"] == step_id), None)
+
+    # --- phases --------------------------------------------------------------------------
+    @property
+    def phases(self) -> list[dict]:
+        return self.data["phases"]
+
+    def phase(self, phase_id: str) -> dict | None:
+        return next((p for p in self.phases if p["id"] == phase_id), None)
+
+    def role_play_source(self, phase: dict) -> dict:
+        """The role_play phase whose nodes a (repeat_)role_play phase uses."""
+        if phase["kind"] == "repeat_role_play":
+            return self.phase(phase["repeat"])
+        return phase
+
+    def nodes(self, phase: dict) -> dict:
+        return self.role_play_source(phase)["nodes"]
+
+    def start(self, phase: dict) -> str:
+        return self.role_play_source(phase)["start"]
+
+    def options(self, node: dict, difficulty: str) -> list[dict]:
+        return [o for o in node.get("options") or [] if applies(o, difficulty)]
+
+    def items(self, phase: dict, difficulty: str) -> list[dict]:
+        return [i for i in phase["items"] if applies(i, difficulty)]
+
+    def matcher(self, phase: dict, node_id: str, difficulty: str) -> IntentMatcher:
+        source = self.role_play_source(phase)["id"]
+        key = (source, node_id, difficulty)
+        if key not in self._matchers:
+            node = self.nodes(phase)[node_id]
+            self._matchers[key] = IntentMatcher(
+                {o["id"]: [o["text"], *o["examples"]] for o in self.options(node, difficulty)})
+        return self._matchers[key]
+
+    def endings_of(self, phase: dict) -> set[str]:
+        return {n["end"] for n in self.nodes(phase).values() if n.get("end")}
+
+    def line_of(self, *path) -> int:
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return 1

@@ -1,0 +1,218 @@
+"""The embedded default store: one SQLite file in WAL mode.
+
+Calls are synchronous and short (single-row writes, WAL + synchronous=NORMAL
+commits in tens of microseconds), so the server calls them directly from the
+event loop; that keeps "persist, then broadcast" a plain sequence of lines.
+Schema changes are append-only migrations, applied in order at open time.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+MIGRATIONS: list[str] = [
+    # 1: accounts, rooms, transcript events, scenario runs
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL,
+        pw_hash BLOB NOT NULL,
+        pw_salt BLOB NOT NULL,
+        created REAL NOT NULL,
+        banned_until REAL
+    );
+    CREATE TABLE rooms (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        scene TEXT NOT NULL,
+        capacity INTEGER NOT NULL,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created REAL NOT NULL
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        scenario_id TEXT NOT NULL,
+        difficulty TEXT NOT NULL,
+        participant_user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        status TEXT NOT NULL DEFAULT 'active',
+        state TEXT NOT NULL DEFAULT '{}',
+        started REAL NOT NULL,
+        updated REAL NOT NULL
+    );
+    CREATE INDEX runs_status ON runs(status);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        room_id TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        actor TEXT,
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX events_room ON events(room_id, id);
+    CREATE INDEX events_run ON events(run_id, id);
+    CREATE INDEX events_user ON events(user_id);
+    """,
+]
+
+
+def _row(cur: sqlite3.Cursor, row: tuple) -> dict:
+    return {d[0]: v for d, v in zip(cur.description, row)}
+
+
+class SQLiteStorage:
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = _row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._lock = threading.Lock()  # CLI tools may share one store across threads
+        self._migrate()
+
+    # --- plumbing -----------------------------------------------------------
+    def _migrate(self) -> None:
+        have = self.db.execute("PRAGMA user_version").fetchone()["user_version"]
+        for version, sql in enumerate(MIGRATIONS, start=1):
+            if version > have:
+                with self._lock:
+                    self.db.execute("BEGIN")
+                    try:
+                        for stmt in filter(str.strip, sql.split(";")):
+                            self.db.execute(stmt)
+                        self.db.execute(f"PRAGMA user_version={version}")
+                        self.db.execute("COMMIT")
+                    except BaseException:
+                        self.db.execute("ROLLBACK")
+                        raise
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()["user_version"]
+
+    def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self.db.execute(sql, args)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- accounts -------------------------------------------------------------
+    def create_user(self, name: str, role: str, pw_hash: bytes, pw_salt: bytes) -> dict:
+        cur = self._exec("INSERT INTO users(name, role, pw_hash, pw_salt, created) VALUES (?,?,?,?,?)",
+                         (name, role, pw_hash, pw_salt, time.time()))
+        return self.get_user(cur.lastrowid)
+
+    def get_user(self, user_id: int) -> dict | None:
+        return self._exec("SELECT * FROM users WHERE id=?", (user_id,)).fetchone()
+
+    def find_user(self, name: str) -> dict | None:
+        return self._exec("SELECT * FROM users WHERE name=?", (name,)).fetchone()
+
+    def set_password(self, user_id: int, pw_hash: bytes, pw_salt: bytes) -> None:
+        self._exec("UPDATE users SET pw_hash=?, pw_salt=? WHERE id=?", (pw_hash, pw_salt, user_id))
+
+    def set_banned_until(self, user_id: int, until: float | None) -> None:
+        self._exec("UPDATE users SET banned_until=? WHERE id=?", (until, user_id))
+
+    def list_users(self) -> list[dict]:
+        return self._exec("SELECT id, name, role, created, banned_until FROM users ORDER BY id").fetchall()
+
+    # --- rooms ----------------------------------------------------------------
+    def save_room(self, room_id: str, name: str, scene: str, capacity: int, created_by: int | None) -> None:
+        self._exec("INSERT OR REPLACE INTO rooms(id, name, scene, capacity, created_by, created) VALUES (?,?,?,?,?,?)",
+                   (room_id, name, scene, capacity, created_by, time.time()))
+
+    def list_rooms(self) -> list[dict]:
+        return self._exec("SELECT * FROM rooms ORDER BY created").fetchall()
+
+    # --- transcript events --------------------------------------------------------
+    def append_event(self, room_id: str, run_id: int | None, kind: str, actor: str | None,
+                     data: dict, user_id: int | None = None) -> int:
+        cur = self._exec("INSERT INTO events(ts, room_id, run_id, kind, actor, user_id, data) VALUES (?,?,?,?,?,?,?)",
+                         (time.time(), room_id, run_id, kind, actor, user_id, json.dumps(data)))
+        return cur.lastrowid
+
+    def _events(self, where: str, args: tuple) -> list[dict]:
+        rows = self._exec(f"SELECT * FROM events WHERE {where} ORDER BY id", args).fetchall()
+        for r in rows:
+            r["data"] = json.loads(r["data"])
+        return rows
+
+    def room_events(self, room_id: str, since_id: int = 0) -> list[dict]:
+        return self._events("room_id=? AND id>?", (room_id, since_id))
+
+    def run_events(self, run_id: int) -> list[dict]:
+        return self._events("run_id=?", (run_id,))
+
+    # --- scenario runs ------------------------------------------------------------
+    def create_run(self, room_id: str, scenario_id: str, difficulty: str, participant_user_id: int | None) -> int:
+        now = time.time()
+        cur = self._exec("INSERT INTO runs(room_id, scenario_id, difficulty, participant_user_id, started, updated)"
+                         " VALUES (?,?,?,?,?,?)", (room_id, scenario_id, difficulty, participant_user_id, now, now))
+        return cur.lastrowid
+
+    def save_run_state(self, run_id: int, state: dict, status: str) -> None:
+        self._exec("UPDATE runs SET state=?, status=?, updated=? WHERE id=?",
+                   (json.dumps(state), status, time.time(), run_id))
+
+    def _run(self, row: dict | None) -> dict | None:
+        if row is not None:
+            row["run_id"] = row["id"]
+            row["state"] = json.loads(row["state"])
+        return row
+
+    def get_run(self, run_id: int) -> dict | None:
+        return self._run(self._exec("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone())
+
+    def active_runs(self) -> list[dict]:
+        return [self._run(r) for r in self._exec("SELECT * FROM runs WHERE status='active' ORDER BY id").fetchall()]
+
+    def runs(self, participant_user_id: int | None = None) -> list[dict]:
+        if participant_user_id is None:
+            rows = self._exec("SELECT * FROM runs ORDER BY id").fetchall()
+        else:
+            rows = self._exec("SELECT * FROM runs WHERE participant_user_id=? ORDER BY id",
+                              (participant_user_id,)).fetchall()
+        return [self._run(r) for r in rows]
+
+    # --- a person's records: export and delete ------------------------------------
+    def export_user(self, user_id: int) -> dict | None:
+        user = self._exec("SELECT id, name, role, created, banned_until FROM users WHERE id=?", (user_id,)).fetchone()
+        if user is None:
+            return None
+        runs = self.runs(user_id)
+        run_ids = [r["id"] for r in runs]
+        events = self._events("user_id=?", (user_id,))
+        for rid in run_ids:
+            events += [e for e in self.run_events(rid) if e["user_id"] != user_id]
+        events.sort(key=lambda e: e["id"])
+        return {"format": "peerspace-export/1", "exported": time.time(), "user": user,
+                "runs": runs, "events": events,
+                "rooms_created": self._exec("SELECT * FROM rooms WHERE created_by=?", (user_id,)).fetchall()}
+
+    def delete_user(self, user_id: int) -> bool:
+        """Remove the account and every record about the person (their runs and their lines)."""
+        with self._lock:
+            self.db.execute("BEGIN")
+            try:
+                self.db.execute("DELETE FROM events WHERE user_id=?", (user_id,))
+                self.db.execute("DELETE FROM events WHERE run_id IN (SELECT id FROM runs WHERE participant_user_id=?)",
+                                (user_id,))
+                self.db.execute("DELETE FROM runs WHERE participant_user_id=?", (user_id,))
+                cur = self.db.execute("DELETE FROM users WHERE id=?", (user_id,))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        return cur.rowcount > 0

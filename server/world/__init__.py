@@ -1,0 +1,6 @@
+"""Rooms: membership, avatars held in numpy arrays, and the authoritative tick."""
+
+from .room import Avatar, Member, Room
+from .world import Connection, World
+
+__all__ = ["Avatar", "Connection", "Member", "Room", "World"]

@@ -1,0 +1,94 @@
+"""Core intents: rooms, movement, chat, expression, gesture, consent.
+
+Each handler gets a validated payload; it decides, records (before
+broadcasting) and broadcasts. Cast avatars (coach, partners) are driven
+through the very same intents, with `avatar` naming the claimed avatar.
+"""
+
+from __future__ import annotations
+
+import time
+
+from wire import events
+
+from ..gateway import Ctx, intent
+
+
+@intent(events.LIST_ROOMS, in_room=False)
+async def list_rooms(ctx: Ctx, p: dict) -> dict:
+    return {"rooms": [r.summary() for r in ctx.world.rooms.values()]}
+
+
+@intent(events.CREATE_ROOM, roles=events.STAFF, in_room=False)
+async def create_room(ctx: Ctx, p: dict) -> dict:
+    room = ctx.world.create_room(p["name"], p["scene"], p["capacity"], created_by=ctx.user["id"])
+    return {"room": room.summary()}
+
+
+@intent(events.JOIN, in_room=False)
+async def join(ctx: Ctx, p: dict) -> dict:
+    room = await ctx.world.join(ctx.conn, p["room"])
+    return {"room": room.summary(), "you": room.members[ctx.user["id"]].avatar}
+
+
+@intent(events.LEAVE, in_room=False)
+async def leave(ctx: Ctx, p: dict) -> None:
+    await ctx.world.leave(ctx.conn)
+
+
+@intent(events.MOVE)
+async def move(ctx: Ctx, p: dict) -> None:
+    ctx.room.set_input(ctx.acting_avatar(p), p["forward"], p["strafe"], p["turn"])
+
+
+@intent(events.LOOK)
+async def look(ctx: Ctx, p: dict) -> None:
+    aid = ctx.acting_avatar(p)
+    if "at" in p:
+        ctx.room.face(aid, p["at"])
+    elif "yaw" in p:
+        ctx.room.set_yaw(aid, p["yaw"])
+
+
+async def speak(ctx: Ctx, aid: int, text: str, **meta) -> dict:
+    """Record then broadcast one line said by an avatar; the one path for chat and cast lines."""
+    av = ctx.room.avatar(aid)
+    line = {"avatar": aid, "name": av.name, "text": text, "ts": time.time(), **meta}
+    subject = av.user_id if av.kind == "person" else ctx.user["id"]
+    ctx.world.record(ctx.room, "said", av.name, {"text": text, "avatar_role": av.role, **meta}, user_id=subject)
+    await ctx.world.broadcast(ctx.room, events.SAID, line)
+    return line
+
+
+@intent(events.SAY)
+async def say(ctx: Ctx, p: dict) -> None:
+    text = " ".join(p["text"].split())
+    if not text:
+        return None
+    meta = {"suggestion": p["suggestion"]} if "suggestion" in p else {}
+    await speak(ctx, ctx.acting_avatar(p), text, **meta)
+
+
+@intent(events.EXPRESSION)
+async def expression(ctx: Ctx, p: dict) -> None:
+    av = ctx.room.avatar(ctx.acting_avatar(p))
+    av.expression, av.intensity = p["name"], float(p["intensity"])
+    await ctx.world.broadcast(ctx.room, events.MEMBER_UPDATED,
+                              {"avatar": av.id, "expression": av.expression, "intensity": av.intensity})
+
+
+@intent(events.GESTURE)
+async def gesture(ctx: Ctx, p: dict) -> None:
+    av = ctx.room.avatar(ctx.acting_avatar(p))
+    av.gesture = p["name"]
+    await ctx.world.broadcast(ctx.room, events.MEMBER_UPDATED, {"avatar": av.id, "gesture": av.gesture})
+
+
+@intent(events.CONSENT)
+async def consent(ctx: Ctx, p: dict) -> dict:
+    ctx.member.consented = p["recording"]
+    await ctx.world.send(ctx.conn.sid, events.NOTICE, {
+        "kind": "recording",
+        "text": "Your lines in this room are now recorded for your sessions." if p["recording"]
+        else "Your lines are not recorded. You can change this at any time."})
+    return {"recording": ctx.member.consented}

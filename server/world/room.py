@@ -1,0 +1,195 @@
+"""One room: its members, its avatars and the authoritative tick.
+
+Lifecycle, as in Colyseus: `on_join` / `on_message` (via the gateway's
+handlers) / `on_leave`, and `tick` at the room rate. Avatar poses live in
+numpy arrays indexed by avatar id, so one tick integrates every avatar's held
+input, enforces bounds and personal space, and encodes ONE delta blob of the
+avatars whose quantised pose changed; that blob goes to the whole room in one
+emit (python-socketio encodes a room emit once for all recipients).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from wire import codec, errors, events
+from wire.errors import WireError
+
+
+@dataclass
+class Avatar:
+    id: int
+    name: str
+    kind: str                      # 'person' (someone's own) or 'cast' (coach, partner)
+    role: str                      # account role, or the cast role name (e.g. 'coach')
+    user_id: int | None = None     # the person whose own avatar this is
+    expression: str = "neutral"
+    intensity: float = 1.0
+    gesture: str = "none"
+    away: bool = False
+
+    def public(self) -> dict:
+        return {"avatar": self.id, "name": self.name, "kind": self.kind, "role": self.role,
+                "expression": self.expression, "intensity": self.intensity, "gesture": self.gesture,
+                "away": self.away}
+
+
+@dataclass
+class Member:
+    """A person in the room: their account, their connection (None while away) and their avatar."""
+    user: dict
+    sid: str | None
+    avatar: int
+    away_since: float | None = None
+    consented: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class Room:
+    def __init__(self, world, room_id: str, name: str, scene: str, capacity: int):
+        self.world = world
+        self.id, self.name, self.scene, self.capacity = room_id, name, scene, capacity
+        cfg = world.cfg
+        self.half = cfg.room_half_extent
+        self.speed, self.turn_speed, self.space = cfg.walk_speed, cfg.turn_speed, cfg.personal_space
+        n = 8
+        self.pos = np.zeros((n, 2), np.float32)
+        self.yaw = np.zeros(n, np.float32)
+        self.inp = np.zeros((n, 3), np.float32)        # forward, strafe, turn in [-1, 1]
+        self.alive = np.zeros(n, bool)
+        self.flags = np.zeros(n, np.uint8)
+        self.sent = np.zeros(n, codec.POSE_DTYPE)      # last pose each client was sent
+        self.avatars: dict[int, Avatar] = {}
+        self.members: dict[int, Member] = {}           # by user id
+        self.drivers: dict[int, int] = {}              # cast avatar id -> user id puppeting it
+        self.tick_no = 0
+        self.created = time.time()
+
+    # --- public views ---------------------------------------------------------------
+    def summary(self) -> dict:
+        people = sum(1 for m in self.members.values())
+        return {"id": self.id, "name": self.name, "scene": self.scene, "capacity": self.capacity, "people": people}
+
+    def full_state(self, you: int | None) -> dict:
+        ids = np.flatnonzero(self.alive)
+        poses = codec.quantise(ids, self.pos[ids], self.yaw[ids], self.flags[ids])
+        return {"room": self.summary(), "you": you,
+                "members": [self.avatars[int(i)].public() for i in ids],
+                "poses": codec.encode_poses(poses), "t": self.tick_no}
+
+    @property
+    def people(self) -> int:
+        return len(self.members)
+
+    # --- avatars ---------------------------------------------------------------------
+    def _grow(self) -> None:
+        n = len(self.alive) * 2
+        for name in ("pos", "yaw", "inp", "alive", "flags", "sent"):
+            old = getattr(self, name)
+            new = np.zeros((n,) + old.shape[1:], old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    def spawn(self, name: str, kind: str, role: str, user_id: int | None = None,
+              at: tuple[float, float] | None = None, yaw: float = 0.0) -> Avatar:
+        free = np.flatnonzero(~self.alive)
+        if len(free) == 0:
+            self._grow()
+            free = np.flatnonzero(~self.alive)
+        aid = int(free[0])
+        if aid > 65535:
+            raise WireError(errors.ROOM_FULL, "This room cannot hold more avatars.")
+        self.pos[aid] = at if at is not None else self._free_spot()
+        self.yaw[aid] = yaw
+        self.inp[aid] = 0
+        self.alive[aid] = True
+        self.flags[aid] = codec.FLAG_CAST if kind == "cast" else 0
+        self.sent[aid] = (aid, 0, 0, 0, 255)           # forces a first delta
+        av = Avatar(aid, name, kind, role, user_id)
+        self.avatars[aid] = av
+        return av
+
+    def despawn(self, aid: int) -> None:
+        self.alive[aid] = False
+        self.inp[aid] = 0
+        self.avatars.pop(aid, None)
+        self.drivers.pop(aid, None)
+
+    def _free_spot(self) -> tuple[float, float]:
+        """A spawn point on a gentle ring around the room centre, clear of others."""
+        others = self.pos[self.alive]
+        for k in range(64):
+            angle = k * 2.399963  # golden angle: spreads points evenly
+            radius = 1.5 + 0.35 * k
+            p = np.array([np.cos(angle) * radius, np.sin(angle) * radius - 2.0], np.float32)
+            p = np.clip(p, -self.half + 0.5, self.half - 0.5)
+            if len(others) == 0 or np.min(np.hypot(*(others - p).T)) > self.space * 2:
+                return float(p[0]), float(p[1])
+        return 0.0, 0.0
+
+    def avatar(self, aid: int) -> Avatar:
+        av = self.avatars.get(aid)
+        if av is None:
+            raise WireError(errors.NOT_FOUND, f"There is no avatar {aid} in this room.")
+        return av
+
+    def set_input(self, aid: int, forward: float, strafe: float, turn: float) -> None:
+        self.inp[aid] = (forward, strafe, turn)
+
+    def set_yaw(self, aid: int, yaw: float) -> None:
+        self.yaw[aid] = yaw % 360.0
+
+    def face(self, aid: int, target: int) -> None:
+        self.avatar(target)
+        d = self.pos[target] - self.pos[aid]
+        if np.hypot(*d) > 1e-3:
+            self.yaw[aid] = np.degrees(np.arctan2(-d[0], d[1])) % 360.0
+
+    # --- the tick ---------------------------------------------------------------------
+    def step(self, dt: float) -> bytes | None:
+        """Advance every avatar by dt; return the encoded delta, or None if nothing moved."""
+        self.tick_no += 1
+        alive = self.alive
+        moving = alive & np.any(self.inp != 0, axis=1)
+        if moving.any():
+            idx = np.flatnonzero(moving)
+            inp = self.inp[idx]
+            yaw = (self.yaw[idx] + inp[:, 2] * self.turn_speed * dt) % 360.0
+            rad = np.radians(yaw)
+            s, c = np.sin(rad), np.cos(rad)
+            step = self.speed * dt
+            # Heading 0 faces +y; heading grows counter-clockwise (Panda3D's convention).
+            delta = np.stack([-s * inp[:, 0] + c * inp[:, 1], c * inp[:, 0] + s * inp[:, 1]], axis=1) * step
+            target = np.clip(self.pos[idx] + delta, -self.half, self.half)
+            target = self._respect_personal_space(idx, target)
+            self.pos[idx] = target
+            self.yaw[idx] = yaw
+        flags = self.flags
+        flags[:] = (flags & ~np.uint8(codec.FLAG_MOVING)) | np.where(moving, codec.FLAG_MOVING, 0).astype(np.uint8)
+        ids = np.flatnonzero(alive)
+        if len(ids) == 0:
+            return None
+        q = codec.quantise(ids, self.pos[ids], self.yaw[ids], flags[ids])
+        changed = q != self.sent[ids]
+        if not changed.any():
+            return None
+        out = q[changed]
+        self.sent[ids[changed]] = out
+        return codec.encode_poses(out)
+
+    def _respect_personal_space(self, idx: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """A step that would bring an avatar inside someone's personal space, closer than before, is refused."""
+        others = np.flatnonzero(self.alive)
+        if len(others) < 2:
+            return target
+        opos = self.pos[others]
+        d_new = np.linalg.norm(target[:, None, :] - opos[None, :, :], axis=2)
+        d_old = np.linalg.norm(self.pos[idx][:, None, :] - opos[None, :, :], axis=2)
+        self_mask = idx[:, None] == others[None, :]
+        bad = (d_new < self.space) & (d_new < d_old) & ~self_mask
+        blocked = bad.any(axis=1)
+        target[blocked] = self.pos[idx[blocked]]
+        return target

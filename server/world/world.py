@@ -1,0 +1,241 @@
+"""The world: every room on this node, who is connected, and the tick loop.
+
+Membership rules live here (join, leave, drop, resume); a room's own state
+and tick live in `room.py`. Everything that is recorded goes through
+`record()`, which writes to storage *before* the caller broadcasts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+
+from wire import errors, events
+from wire.codec import FLAG_AWAY
+from wire.errors import WireError
+
+from .room import Member, Room
+
+log = logging.getLogger("peerspace.world")
+
+DEFAULT_ROOMS = (("cafe", "The cafe", "cafe", 12), ("interview", "Interview room", "office", 6),
+                 ("park", "Park bench", "park", 12))
+
+
+@dataclass
+class Connection:
+    sid: str
+    user: dict
+    room_id: str | None = None
+    tokens: float = 0.0
+    last_refill: float = 0.0
+    last_error_sent: float = 0.0
+    refused: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+class World:
+    def __init__(self, cfg, store, sio):
+        self.cfg, self.store, self.sio = cfg, store, sio
+        self.rooms: dict[str, Room] = {}
+        self.conns: dict[str, Connection] = {}
+        self._grace: dict[int, asyncio.TimerHandle] = {}   # user id -> pending removal
+        self._tick_task: asyncio.Task | None = None
+        self.tick_seconds_last = 0.0
+        self.hooks: dict[str, list] = {"join": [], "leave": [], "tick": []}
+        for row in store.list_rooms():
+            self._open(row["id"], row["name"], row["scene"], row["capacity"])
+        for rid, name, scene, cap in DEFAULT_ROOMS:
+            if rid not in self.rooms:
+                self.create_room(name, scene, cap, created_by=None, room_id=rid)
+
+    # --- rooms ---------------------------------------------------------------------------
+    def _open(self, room_id, name, scene, capacity) -> Room:
+        room = Room(self, room_id, name, scene, capacity)
+        self.rooms[room_id] = room
+        return room
+
+    def create_room(self, name: str, scene: str, capacity: int, created_by: int | None,
+                    room_id: str | None = None) -> Room:
+        if room_id is None:
+            base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "room"
+            room_id, n = base, 2
+            while room_id in self.rooms:
+                room_id, n = f"{base}-{n}", n + 1
+        self.store.save_room(room_id, name, scene, capacity, created_by)
+        return self._open(room_id, name, scene, capacity)
+
+    def room(self, room_id: str) -> Room:
+        room = self.rooms.get(room_id)
+        if room is None:
+            raise WireError(errors.NOT_FOUND, f"There is no room '{room_id[:64]}'. Ask for the list of rooms.")
+        return room
+
+    # --- sending ---------------------------------------------------------------------------
+    async def send(self, sid: str, event: str, payload: dict) -> None:
+        await self.sio.emit(event, payload, to=sid)
+
+    async def broadcast(self, room: Room, event: str, payload: dict, skip_sid: str | None = None) -> None:
+        await self.sio.emit(event, payload, room=room.id, skip_sid=skip_sid)
+
+    def record(self, room: Room, kind: str, actor: str | None, data: dict,
+               user_id: int | None = None, run_id: int | None = None) -> int | None:
+        """Persist a transcript line, if the person it is about agreed to recording."""
+        if user_id is not None:
+            member = room.members.get(user_id)
+            staff = member is not None and member.user["role"] != events.PARTICIPANT
+            if member is not None and not (member.consented or staff):
+                return None
+        return self.store.append_event(room.id, run_id, kind, actor, data, user_id=user_id)
+
+    # --- membership ---------------------------------------------------------------------------
+    def member_of(self, user_id: int) -> tuple[Room, Member] | tuple[None, None]:
+        for room in self.rooms.values():
+            m = room.members.get(user_id)
+            if m is not None:
+                return room, m
+        return None, None
+
+    async def join(self, conn: Connection, room_id: str) -> Room:
+        room = self.room(room_id)
+        uid = conn.user["id"]
+        old_room, old = self.member_of(uid)
+        if old_room is room:
+            return room
+        if old_room is not None:
+            await self.leave(conn)
+        if room.people >= room.capacity:
+            raise WireError(errors.ROOM_FULL, f"'{room.name}' is full ({room.capacity} people). Try another room.")
+        av = room.spawn(conn.user["name"], "person", conn.user["role"], user_id=uid)
+        member = Member(conn.user, conn.sid, av.id)
+        room.members[uid] = member
+        conn.room_id = room.id
+        await self.sio.enter_room(conn.sid, room.id)
+        await self.send(conn.sid, events.ROOM_STATE, room.full_state(av.id))
+        await self.broadcast(room, events.MEMBER_JOINED, {"member": av.public()}, skip_sid=conn.sid)
+        for hook in self.hooks["join"]:
+            await hook(room, member)
+        log.info("user %s joined room %s", uid, room.id)
+        return room
+
+    async def leave(self, conn: Connection) -> None:
+        room, member = self.member_of(conn.user["id"])
+        if room is None:
+            return
+        if conn.sid:
+            await self.sio.leave_room(conn.sid, room.id)
+        conn.room_id = None
+        await self._remove(room, member)
+
+    async def _remove(self, room: Room, member: Member) -> None:
+        uid = member.user["id"]
+        if room.members.get(uid) is not member:
+            return
+        del room.members[uid]
+        handle = self._grace.pop(uid, None)
+        if handle:
+            handle.cancel()
+        for aid, driver in list(room.drivers.items()):
+            if driver == uid:
+                room.drivers.pop(aid)
+        room.despawn(member.avatar)
+        await self.broadcast(room, events.MEMBER_LEFT, {"avatar": member.avatar})
+        for hook in self.hooks["leave"]:
+            await hook(room, member)
+        log.info("user %s left room %s", uid, room.id)
+
+    async def dropped(self, conn: Connection) -> None:
+        """A connection ended without leaving: keep the avatar for the grace window."""
+        room, member = self.member_of(conn.user["id"])
+        if room is None or member.sid != conn.sid:
+            return
+        member.sid = None
+        member.away_since = time.monotonic()
+        av = room.avatars[member.avatar]
+        av.away = True
+        room.inp[member.avatar] = 0
+        room.flags[member.avatar] |= FLAG_AWAY
+        await self.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "away": True})
+        loop = asyncio.get_running_loop()
+        self._grace[member.user["id"]] = loop.call_later(
+            self.cfg.resume_grace, lambda: loop.create_task(self._expire(room, member)))
+        log.info("user %s dropped from room %s; holding avatar %.0fs", member.user["id"], room.id,
+                 self.cfg.resume_grace)
+
+    async def _expire(self, room: Room, member: Member) -> None:
+        if member.sid is None:
+            await self._remove(room, member)
+
+    async def resume(self, conn: Connection) -> Room | None:
+        """Re-attach a returning person to the avatar they left, and resync them in full."""
+        room, member = self.member_of(conn.user["id"])
+        if room is None:
+            return None
+        previous = member.sid
+        handle = self._grace.pop(conn.user["id"], None)
+        if handle:
+            handle.cancel()
+        member.sid = conn.sid
+        member.away_since = None
+        conn.room_id = room.id
+        await self.sio.enter_room(conn.sid, room.id)
+        if previous and previous != conn.sid:
+            # The same person opened a second connection: the newest one drives the avatar.
+            old = self.conns.get(previous)
+            if old is not None:
+                old.room_id = None
+                await self.send(previous, events.NOTICE, {"kind": "moved",
+                                                          "text": "You continued in another window."})
+                await self.sio.leave_room(previous, room.id)
+        av = room.avatars[member.avatar]
+        if av.away:
+            av.away = False
+            room.flags[member.avatar] &= 0xFF ^ FLAG_AWAY
+            await self.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "away": False}, skip_sid=conn.sid)
+        await self.send(conn.sid, events.ROOM_STATE, room.full_state(member.avatar))
+        log.info("user %s resumed in room %s", conn.user["id"], room.id)
+        return room
+
+    # --- the tick loop ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._tick_task = asyncio.get_running_loop().create_task(self._tick_loop())
+
+    async def stop(self) -> None:
+        if self._tick_task:
+            self._tick_task.cancel()
+            try:
+                await self._tick_task
+            except asyncio.CancelledError:
+                pass
+        for handle in self._grace.values():
+            handle.cancel()
+
+    async def _tick_loop(self) -> None:
+        period = 1.0 / self.cfg.tick_hz
+        nxt = time.perf_counter()
+        while True:
+            start = time.perf_counter()
+            try:
+                await self.tick(period)
+            except Exception:  # one bad tick must not end the world; logged without content
+                log.exception("tick failed")
+            self.tick_seconds_last = time.perf_counter() - start
+            nxt += period
+            delay = nxt - time.perf_counter()
+            if delay < -period:     # fell far behind (e.g. the machine stalled): don't burst to catch up
+                nxt = time.perf_counter()
+                delay = 0
+            await asyncio.sleep(max(0.0, delay))
+
+    async def tick(self, dt: float) -> None:
+        for room in list(self.rooms.values()):
+            if not room.alive.any():
+                continue
+            blob = room.step(dt)
+            if blob is not None:
+                await self.broadcast(room, events.SNAPSHOT, {"t": room.tick_no, "poses": blob})
+        for hook in self.hooks["tick"]:
+            await hook(dt)

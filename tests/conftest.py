@@ -1,0 +1,140 @@
+"""Shared fixtures: a real server on loopback, real Socket.IO bots, a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from client.bot import Bot
+from server.app import start
+from server.auth import Accounts
+from server.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse"
+
+
+class RunningServer:
+    """The real server, in this process's event loop, bound to a free loopback port."""
+
+    def __init__(self, data_dir: Path, **overrides):
+        self.cfg = Config.from_env(host="127.0.0.1", port=0, data_dir=str(data_dir),
+                                   database=str(data_dir / "peerspace.db"), **overrides)
+        self.bots: list[Bot] = []
+
+    async def start(self) -> "RunningServer":
+        self.runner, self.port = await start(self.cfg)
+        self.app = self.runner.app
+        self.world, self.store = self.app["world"], self.app["store"]
+        self.url = f"http://127.0.0.1:{self.port}"
+        return self
+
+    async def stop(self) -> None:
+        for bot in self.bots:
+            try:
+                await asyncio.wait_for(bot.close(), 5)
+            except Exception:
+                pass
+        await self.runner.cleanup()
+
+    def add_user(self, name: str, role: str = "participant", password: str = PASSWORD) -> dict:
+        return self.store.find_user(name) or Accounts(self.store).add(name, password, role)
+
+    async def bot(self, name: str, role: str = "participant", room: str | None = None, **kw) -> Bot:
+        self.add_user(name, role)
+        bot = Bot(self.url, **kw)
+        await bot.login(name, PASSWORD)
+        await bot.connect()
+        self.bots.append(bot)
+        if room:
+            await bot.join(room)
+        return bot
+
+
+@pytest.fixture
+async def server(tmp_path):
+    srv = await RunningServer(tmp_path).start()
+    yield srv
+    await srv.stop()
+
+
+@pytest.fixture
+async def make_server(tmp_path):
+    """Start servers with custom settings (e.g. a short resume grace)."""
+    started: list[RunningServer] = []
+
+    async def factory(**overrides) -> RunningServer:
+        srv = await RunningServer(tmp_path, **overrides).start()
+        started.append(srv)
+        return srv
+    yield factory
+    for srv in started:
+        await srv.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """The real server as its own OS process (for kill/restart tests)."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, extra_env: dict | None = None):
+        self.data_dir, self.port = data_dir, port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+        self.proc: subprocess.Popen | None = None
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "server", "--data-dir", str(self.data_dir), *args],
+                              cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60)
+
+    def start(self) -> "ServerProcess":
+        ready = self.data_dir / f"ready-{self.port}"
+        ready.unlink(missing_ok=True)
+        self.log = open(self.data_dir / f"server-{self.port}.log", "a")
+        self.proc = subprocess.Popen([sys.executable, "-m", "server", "--data-dir", str(self.data_dir), "serve",
+                                      "--port", str(self.port), "--ready-file", str(ready)],
+                                     cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while not ready.exists():
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"server did not start; see {self.log.name}")
+            time.sleep(0.05)
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close() if hasattr(self, "log") else None
+
+
+@pytest.fixture
+def server_process(tmp_path):
+    procs: list[ServerProcess] = []
+
+    def factory(port: int | None = None, **env) -> ServerProcess:
+        p = ServerProcess(tmp_path, port, env)
+        procs.append(p)
+        return p
+    yield factory
+    for p in procs:
+        p.stop()
