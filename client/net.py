@@ -41,6 +41,8 @@ class Session:
                                         randomization_factor=0.3, logger=False, engineio_logger=False)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
+        self.sio.on("connect_error", self._on_connect_error)
+        self._refusal: dict | None = None
         self.sio.on("*", self._on_any)
 
     # --- callbacks -----------------------------------------------------------------------
@@ -62,6 +64,11 @@ class Session:
 
     async def _on_connect(self):
         asyncio.get_running_loop().create_task(self._hello())
+
+    async def _on_connect_error(self, data=None):
+        self._refusal = data if isinstance(data, dict) else None
+        if self._refusal and self._refusal.get("code") == "unauthorized":
+            await self._set_state("disconnected")   # retrying with a dead token cannot help
 
     async def _on_disconnect(self, reason=None):
         await self._set_state("disconnected" if self._closing else "reconnecting")
@@ -98,11 +105,12 @@ class Session:
     async def connect(self) -> dict:
         """Connect and wait for the server's welcome (which says whether we resumed a room)."""
         self._welcomed = asyncio.get_running_loop().create_future()
+        self._refusal = None
         try:
             await self.sio.connect(self.base_url, transports=["websocket"], auth={"token": self.token},
                                    wait_timeout=self.call_timeout)
-        except socketio.exceptions.ConnectionError as e:
-            detail = e.args[1] if len(e.args) > 1 and isinstance(e.args[1], dict) else None
+        except socketio.exceptions.ConnectionError:
+            detail = self._refusal
             if detail:
                 raise WireError(detail.get("code", "unauthorized"), detail.get("message", "Connection refused."))
             raise WireError("network", "Cannot reach the server. Check the address and your connection.")

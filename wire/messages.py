@@ -33,6 +33,8 @@ class Field:
         names = {str: "text", int: "a whole number", float: "a number", bool: "true/false",
                  list: "a list", dict: "a map", bytes: "bytes"}
         kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
+        if set(kinds) == {int, float}:
+            kinds = (float,)
         text = " or ".join(names.get(k, k.__name__) for k in kinds)
         if self.choices:
             text += " (one of: " + ", ".join(map(str, self.choices)) + ")"

@@ -1,0 +1,79 @@
+"""Storage is a real SQLite file; the CLI manages accounts and a person's records."""
+
+import json
+import sqlite3
+
+from wire import events
+
+
+async def test_consented_chat_is_recorded_and_exportable_then_deleted(server):
+    ana = await server.bot("Ana", room="cafe")
+    ben = await server.bot("Ben", room="cafe")
+    await ana.say("not recorded: no consent yet")
+    await ana.call(events.CONSENT, {"recording": True})
+    await ana.say("recorded with consent")
+    await ben.say("Ben has not consented")
+    await ana.wait_until(lambda: len(ana.said) == 3)
+    rows = server.store.room_events("cafe")
+    texts = [r["data"]["text"] for r in rows if r["kind"] == "said"]
+    assert texts == ["recorded with consent"]
+
+    ana_id = server.store.find_user("Ana")["id"]
+    export = server.store.export_user(ana_id)
+    assert export["user"]["name"] == "Ana" and "pw_hash" not in export["user"]
+    assert [e["data"]["text"] for e in export["events"]] == ["recorded with consent"]
+    json.dumps(export)   # the export is plain JSON
+
+    assert server.store.delete_user(ana_id)
+    assert server.store.find_user("Ana") is None
+    assert server.store.room_events("cafe") == []
+
+
+def test_database_file_is_wal_and_migrated(tmp_path):
+    from server.storage import SQLiteStorage
+    path = tmp_path / "p.db"
+    store = SQLiteStorage(path)
+    version = store.schema_version
+    assert version >= 1
+    store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert {"users", "rooms", "events", "runs"} <= {r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type='table'")}
+    # reopening does not re-run migrations
+    again = SQLiteStorage(path)
+    assert again.schema_version == version
+
+
+def test_cli_user_add_export_delete(server_process):
+    srv = server_process()
+    out = srv.cli("user", "add", "Robin", "--role", "participant", "--password", "a long pass")
+    assert out.returncode == 0, out.stderr
+    assert "added participant 'Robin'" in out.stdout
+    dup = srv.cli("user", "add", "robin", "--password", "a long pass")
+    assert dup.returncode == 2 and "taken" in dup.stderr
+    bad = srv.cli("user", "add", "x", "--password", "a long pass")
+    assert bad.returncode == 2 and "display name" in bad.stderr
+    listed = srv.cli("user", "list")
+    assert "Robin" in listed.stdout
+    exported = srv.cli("export", "Robin")
+    assert json.loads(exported.stdout)["user"]["name"] == "Robin"
+    refused = srv.cli("delete", "Robin")
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    gone = srv.cli("delete", "Robin", "--yes")
+    assert gone.returncode == 0
+    assert "Robin" not in srv.cli("user", "list").stdout
+
+
+async def test_served_process_accepts_logins(server_process):
+    from client.bot import Bot
+    srv = server_process()
+    assert srv.cli("user", "add", "Robin", "--password", "a long pass").returncode == 0
+    srv.start()
+    bot = Bot(srv.url)
+    await bot.login("Robin", "a long pass")
+    welcome = await bot.connect()
+    assert welcome["user"]["name"] == "Robin" and welcome["resumed"] is False
+    await bot.join("park")
+    assert bot.room["scene"] == "park"
+    await bot.close()
