@@ -1,0 +1,263 @@
+"""One avatar in the 3D room.
+
+The avatar's root faces +Y (Panda's forward). Body parts are procedural
+geometry; the face is a textured card on the front of the head whose texture
+is swapped per expression and intensity. Gestures are short, gentle
+animations computed in `update(dt)`; with reduced motion they are smaller and
+the idle breathing stops.
+"""
+
+from __future__ import annotations
+
+import math
+
+from panda3d.core import CardMaker, NodePath, TextNode, TransparencyAttrib
+
+from .. import geom, theme
+from .face import face_texture
+
+HEAD_Z = 1.58
+HEAD_R = 0.24
+TAG_Z = 2.02
+
+# How long each gesture plays (seconds).
+GESTURE_SECONDS = {"wave": 2.0, "nod": 1.4, "shake_head": 1.6, "point": 2.2, "shrug": 1.4, "thumbs_up": 2.0}
+
+
+def _ease(t: float) -> float:
+    """0..1 -> 0..1, smooth in and out (gentle starts and stops)."""
+    t = min(max(t, 0.0), 1.0)
+    return t * t * (3 - 2 * t)
+
+
+class Avatar:
+    def __init__(self, parent: NodePath, avatar_id: int, name: str, kind: str = "person", role: str = "",
+                 text_scale: float = 1.0, reduced_motion: bool = False):
+        self.id = avatar_id
+        self.name = name
+        self.kind = kind
+        self.role = role
+        self.away = False
+        self.expression = "neutral"
+        self.intensity = 0.0
+        self.gesture = "none"
+        self.gesture_t = 0.0
+        self.reduced_motion = reduced_motion
+        self.text_scale = text_scale
+        self.moving = False
+        self._walk_phase = 0.0
+        self._time = (avatar_id * 0.37) % 4.0
+        self._bubble: NodePath | None = None
+        self._bubble_left = 0.0
+
+        self.root = parent.attachNewNode(f"avatar-{avatar_id}")
+        self.root.setPythonTag("avatar_id", avatar_id)
+        self._build()
+        self.set_expression("neutral", 0.0)
+        self._make_tag()
+
+    # --- construction -----------------------------------------------------------
+    def _build(self):
+        i = self.id
+        skin = theme.pick("skin", i * 7 + 3)
+        shirt = theme.pick("shirt", i)
+        legs_c = theme.pick("trousers", i * 3 + 1)
+        hair = theme.pick("hair", i * 5 + 2)
+        r = self.root
+        # a soft shadow disc keeps avatars grounded
+        shadow = r.attachNewNode(geom.disc(0.42, (0.2, 0.22, 0.25, 0.22), z=0.01))
+        shadow.setTransparency(TransparencyAttrib.MAlpha)
+        shadow.setLightOff()
+        shadow.setDepthWrite(False)
+        self.legs = []
+        for sx in (-1, 1):
+            hip = r.attachNewNode("hip")
+            hip.setPos(sx * 0.12, 0, 0.86)
+            hip.attachNewNode(geom.box(0.16, 0.18, 0.84, legs_c, center=(0, 0, -0.42)))
+            hip.attachNewNode(geom.box(0.18, 0.28, 0.08, (0.3, 0.28, 0.28, 1), center=(0, 0.04, -0.83)))
+            self.legs.append(hip)
+        self.torso = r.attachNewNode("torso")
+        self.torso.setPos(0, 0, 0.84)
+        self.torso.attachNewNode(geom.cylinder(0.25, 0.56, shirt, segments=14, top_radius=0.22))
+        self.torso.attachNewNode(geom.sphere(0.22, shirt, center=(0, 0, 0.56), scale=(1, 0.85, 0.4)))
+        self.arms = []
+        for sx in (-1, 1):
+            sh = self.torso.attachNewNode("shoulder")
+            sh.setPos(sx * 0.31, 0, 0.52)
+            sh.attachNewNode(geom.cylinder(0.065, 0.58, shirt, segments=8, center=(0, 0, -0.58)))
+            sh.attachNewNode(geom.sphere(0.07, skin, center=(0, 0, -0.62)))
+            self.arms.append(sh)
+        self.neck = self.torso.attachNewNode("neck")
+        self.neck.setPos(0, 0, HEAD_Z - 0.84 - HEAD_R + 0.02)
+        self.head = self.neck.attachNewNode("head")
+        self.head.setPos(0, 0, HEAD_R - 0.02)
+        self.head.attachNewNode(geom.sphere(HEAD_R, skin, scale=(1, 0.95, 1.08)))
+        self.head.attachNewNode(geom.sphere(HEAD_R * 1.07, hair, center=(0, -0.05, 0.07), scale=(1.0, 0.97, 0.9),
+                                            rings=8))
+        cm = CardMaker("face")
+        s = HEAD_R * 0.92
+        cm.setFrame(-s, s, -s, s)
+        self.face = self.head.attachNewNode(cm.generate())
+        # the card lies in XZ facing -Y; turn it to face +Y and put it just in front of the head
+        self.face.setH(180)
+        self.face.setPos(0, HEAD_R * 0.95 + 0.012, -0.01)
+        self.face.setTransparency(TransparencyAttrib.MAlpha)
+        self.face.setLightOff()
+        self.face.setDepthOffset(2)
+        # hair covers the top/back of the head; keep the fringe behind the face card
+        self.hand_r = self.arms[1]
+
+    def _make_tag(self):
+        tn = TextNode(f"tag-{self.id}")
+        tn.setAlign(TextNode.ACenter)
+        tn.setTextColor(*theme.colour("tag_text"))
+        tn.setCardAsMargin(0.35, 0.35, 0.15, 0.12)
+        self._tag_text = tn
+        self.tag = self.root.attachNewNode(tn)
+        self.tag.setPos(0, 0, TAG_Z)
+        self.tag.setBillboardPointEye()
+        self.tag.setLightOff()
+        self.tag.setDepthWrite(False)
+        self.tag.setDepthTest(False)
+        self.tag.setBin("fixed", 0)
+        self.tag.setTransparency(TransparencyAttrib.MAlpha)
+        self._refresh_tag()
+
+    def _refresh_tag(self):
+        label = self.name
+        if self.kind == "cast":
+            label += "  (role-play)"
+        if self.away:
+            label += "  (away)"
+        self._tag_text.setText(label)
+        card = theme.colour("tag_cast" if self.kind == "cast" else "tag_person")
+        if self.away:
+            card = card[:3] + (0.45,)
+        self._tag_text.setCardColor(*card)
+        self.tag.setScale(0.17 * self.text_scale)
+
+    # --- state ---------------------------------------------------------------
+    def set_expression(self, name: str, intensity: float = 1.0):
+        self.expression = name
+        self.intensity = float(min(max(intensity, 0.0), 1.0))
+        self.face.setTexture(face_texture(name, self.intensity), 1)
+
+    def play_gesture(self, name: str):
+        if name not in GESTURE_SECONDS:
+            self.gesture, self.gesture_t = "none", 0.0
+            return
+        self.gesture, self.gesture_t = name, 0.0
+
+    def set_away(self, away: bool):
+        self.away = bool(away)
+        self._refresh_tag()
+        self.root.setAlphaScale(0.5 if away else 1.0)
+        if away:
+            self.root.setTransparency(TransparencyAttrib.MAlpha)
+        else:
+            self.root.clearTransparency()
+
+    def show_tag(self, show: bool):
+        self.tag.show() if show else self.tag.hide()
+
+    def set_name(self, name: str):
+        self.name = name
+        self._refresh_tag()
+
+    def set_text_scale(self, s: float):
+        self.text_scale = s
+        self._refresh_tag()
+        if self._bubble is not None:
+            self._bubble.setScale(0.15 * s)
+
+    def say(self, text: str):
+        if self._bubble is not None:
+            self._bubble.removeNode()
+        tn = TextNode(f"bubble-{self.id}")
+        tn.setText(text if len(text) <= 160 else text[:157] + "...")
+        tn.setWordwrap(12)
+        tn.setAlign(TextNode.ACenter)
+        tn.setTextColor(*theme.colour("tag_text"))
+        tn.setCardColor(*theme.colour("bubble"))
+        tn.setCardAsMargin(0.5, 0.5, 0.3, 0.3)
+        b = self.root.attachNewNode(tn)
+        b.setScale(0.15 * self.text_scale)
+        lines = max(1, tn.getNumRows())
+        b.setPos(0, 0, TAG_Z + 0.28 + 0.15 * self.text_scale * (lines - 1))
+        b.setBillboardPointEye()
+        b.setLightOff()
+        b.setDepthWrite(False)
+        b.setDepthTest(False)
+        b.setBin("fixed", 10)
+        b.setTransparency(TransparencyAttrib.MAlpha)
+        self._bubble = b
+        self._bubble_left = 5.0 + len(text) / 14.0
+
+    @property
+    def bubble_text(self) -> str | None:
+        return None if self._bubble is None else self._bubble.node().getText()
+
+    def set_pose(self, x: float, y: float, heading: float):
+        self.root.setPos(x, y, 0)
+        self.root.setH(heading)
+
+    def destroy(self):
+        self.root.removeNode()
+
+    # --- animation -------------------------------------------------------------
+    def update(self, dt: float):
+        self._time += dt
+        amp = 0.45 if self.reduced_motion else 1.0
+        # idle breathing (off with reduced motion)
+        if not self.reduced_motion:
+            self.torso.setSz(1.0 + 0.012 * math.sin(self._time * 2 * math.pi / 4.0))
+        # walking: legs and arms swing gently while moving
+        if self.moving:
+            self._walk_phase += dt * 2 * math.pi * 1.6
+            swing = 22 * amp * math.sin(self._walk_phase)
+        else:
+            self._walk_phase = 0.0
+            swing = 0.0
+        self.legs[0].setP(swing)
+        self.legs[1].setP(-swing)
+        arm_l = (-swing * 0.6, 0.0, 6.0)   # (pitch, heading, roll)
+        arm_r = (swing * 0.6, 0.0, -6.0)
+        head = (0.0, 0.0)                  # (heading, pitch)
+        shrug = 0.0
+        g = self.gesture
+        if g != "none":
+            dur = GESTURE_SECONDS[g]
+            self.gesture_t += dt
+            t = self.gesture_t / dur
+            if t >= 1.0:
+                self.gesture, self.gesture_t = "none", 0.0
+            else:
+                env = _ease(t / 0.2) * _ease((1 - t) / 0.2)   # ease in and out
+                w = 2 * math.pi * self.gesture_t
+                if g == "wave":
+                    arm_r = (0.0, 0.0, -(150 + 18 * amp * math.sin(w * 1.6)) * env)
+                elif g == "nod":
+                    head = (0.0, -16 * amp * math.sin(w * 1.5) * env)
+                elif g == "shake_head":
+                    head = (24 * amp * math.sin(w * 1.6) * env, 0.0)
+                elif g == "point":
+                    arm_r = (85 * env, 0.0, -4.0)
+                elif g == "shrug":
+                    shrug = 0.07 * env
+                    arm_l = (20 * env, 0.0, 22 * env)
+                    arm_r = (20 * env, 0.0, -22 * env)
+                elif g == "thumbs_up":
+                    arm_r = (70 * env, 0.0, -10 * env)
+        self.arms[0].setHpr(arm_l[1], arm_l[0], arm_l[2])
+        self.arms[1].setHpr(arm_r[1], arm_r[0], arm_r[2])
+        self.arms[0].setZ(0.52 + shrug)
+        self.arms[1].setZ(0.52 + shrug)
+        self.head.setHpr(head[0], head[1], 0)
+        # speech bubble: shown for a while, then gently fades (or just goes, with reduced motion)
+        if self._bubble is not None:
+            self._bubble_left -= dt
+            if self._bubble_left <= 0:
+                self._bubble.removeNode()
+                self._bubble = None
+            elif self._bubble_left < 1.0 and not self.reduced_motion:
+                self._bubble.setAlphaScale(self._bubble_left)

@@ -1,0 +1,1 @@
+"""Keyboard-first 2D interface: login, room list, chat, settings, notices, help."""

@@ -1,0 +1,260 @@
+"""In-room interface: chat, what-is-recorded indicator, notices, help, settings, own-expression status."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from panda3d.core import NodePath, TextNode
+
+from .. import theme
+from ..theme import TEXT_SIZES
+from .settings import CAMERA_DISTANCES, Settings
+from .widgets import TextField, label, panel
+
+RECORDED_DEFAULT = ("What is recorded here: the chat you send, your expressions and gestures, "
+                    "and exercise steps. Never recorded: sound, video, or anything before you press Enter.")
+
+HELP_TEXT = """Keys (no mouse needed)
+Arrows or W/S: walk forward/back    A/D or Left/Right: turn    Q/E: step sideways
+Enter: type a message, Enter again to send, Esc to cancel
+F2 neutral   F3 happy   F4 sad   F5 angry   F6 surprised   F7 afraid   F8 disgusted
+- and = : show the expression less or more strongly
+1 wave   2 nod   3 shake head   4 point   5 shrug   6 thumbs up
+F10 or Esc: settings (text size, reduced motion, leave room)    F1: close this help"""
+
+
+class ChatPanel:
+    """The last few lines of chat at the bottom left, and the message being typed."""
+
+    LINES = 6
+
+    def __init__(self, base_np: NodePath, scale: float, lines: list | None = None):
+        self.root = base_np.attachNewNode("chat")
+        self.s = 0.05 * scale
+        s = self.s
+        h = (self.LINES + 1.6) * s * 1.25
+        self.bg = panel(self.root, (0.03, 1.45, 0.03, h))
+        self.lines: list[tuple[str, str]] = list(lines or [])   # (text, kind)
+        self.rows = [label(self.root, "", (0.07, 0.1 + s * 1.3 + i * s * 1.2), s, wrap=None)
+                     for i in range(self.LINES)]
+        self.input = TextField(self.root, "", (0.07, 0.07), 1.33, s * 0.9, max_len=500)
+        self.input.caption.hide()
+        self.hint = label(self.root, "Enter: chat   F1: help", (0.09, 0.065), s * 0.75, theme.colour("tag_text"))
+        self.typing = False
+        self._draw()
+
+    def add(self, text: str, kind: str = "chat"):
+        self.lines.append((text, kind))
+        self.lines = self.lines[-50:]
+        self._draw()
+
+    def _draw(self):
+        shown = self.lines[-self.LINES:]
+        for i, row in enumerate(self.rows):
+            k = len(shown) - 1 - i
+            if k >= 0:
+                text, kind = shown[k]
+                row.setText(text if len(text) <= 70 else text[:67] + "...")
+                row.setFg(theme.colour("ui_muted") if kind != "chat" else theme.colour("ui_text"))
+            else:
+                row.setText("")
+
+    def open(self):
+        self.typing = True
+        self.input.focus(True)
+        self.hint.hide()
+
+    def close(self) -> str:
+        text = self.input.value
+        self.typing = False
+        self.input.set("")
+        self.input.focus(False)
+        self.hint.show()
+        return text
+
+    def destroy(self):
+        self.root.removeNode()
+
+
+class RecordedIndicator:
+    """Always visible, top right: what this room records. Calm colours, never flashes."""
+
+    def __init__(self, base_np: NodePath, scale: float, text: str = RECORDED_DEFAULT):
+        self.root = base_np.attachNewNode("recorded")
+        self.s = 0.038 * scale
+        self.text = text
+        self._build()
+
+    def _build(self):
+        self.root.getChildren().detach()
+        s = self.s
+        bg = panel(self.root, (-0.78, -0.03, -0.1, -0.03), theme.colour("ui_notice"))
+        label(self.root, "Recording in this room", (-0.74, -0.03 - s * 1.3), s * 1.05, theme.colour("ui_accent"))
+        self.body = label(self.root, self.text, (-0.74, -0.03 - s * 2.5), s * 0.9, wrap=0.68 / (s * 0.9))
+        rows = max(1, self.body.textNode.getNumRows())
+        bg["frameSize"] = (-0.78, -0.03, -0.03 - s * 2.3 - rows * s * 1.05, -0.03)
+
+    def set(self, text: str):
+        self.text = text
+        self._build()
+
+    def destroy(self):
+        self.root.removeNode()
+
+
+class Notices:
+    """Calm messages at the top centre; the connection line stays while it matters."""
+
+    def __init__(self, base_np: NodePath, scale: float):
+        self.root = base_np.attachNewNode("notices")
+        self.s = 0.05 * scale
+        self.items: list[list] = []       # [text, seconds_left]
+        self.connection = ""
+        self._draw()
+
+    def show(self, text: str, seconds: float = 7.0):
+        self.items.append([text, seconds])
+        self.items = self.items[-3:]
+        self._draw()
+
+    def set_connection(self, text: str):
+        self.connection = text
+        self._draw()
+
+    @property
+    def texts(self) -> list[str]:
+        return ([self.connection] if self.connection else []) + [t for t, _ in self.items]
+
+    def _draw(self):
+        self.root.getChildren().detach()
+        s = self.s
+        y = -0.06
+        for i, text in enumerate(self.texts):
+            warn = i == 0 and bool(self.connection)
+            bg = panel(self.root, (-0.62, 0.62, y, y), theme.colour("ui_warn" if warn else "ui_notice"))
+            t = label(self.root, text, (0, y - s * 1.05), s, align=TextNode.ACenter, wrap=1.16 / s)
+            rows = max(1, t.textNode.getNumRows())
+            h = s * 1.2 * rows + s * 0.55
+            bg["frameSize"] = (-0.62, 0.62, y - h, y)
+            y -= h + 0.02
+
+    def update(self, dt: float):
+        if not self.items:
+            return
+        changed = False
+        for it in self.items:
+            it[1] -= dt
+            changed |= it[1] <= 0
+        if changed:
+            self.items = [it for it in self.items if it[1] > 0]
+            self._draw()
+
+    def destroy(self):
+        self.root.removeNode()
+
+
+class HelpOverlay:
+    def __init__(self, parent: NodePath, scale: float):
+        self.root = parent.attachNewNode("help")
+        s = 0.045 * scale
+        panel(self.root, (-1.25, 1.25, -0.55, 0.55), theme.colour("ui_panel", 0.92))
+        label(self.root, HELP_TEXT, (-1.18, 0.42), s, wrap=52)
+
+    def destroy(self):
+        self.root.removeNode()
+
+
+class SettingsPanel:
+    """Up/Down choose, Left/Right or Enter change, Esc closes."""
+
+    def __init__(self, parent: NodePath, settings: Settings, on_change: Callable[[Settings], None],
+                 on_leave: Callable[[], None] | None, on_quit: Callable[[], None]):
+        self.settings = settings
+        self.on_change = on_change
+        self.on_leave = on_leave
+        self.on_quit = on_quit
+        self.index = 0
+        self.root = parent.attachNewNode("settings")
+        self._draw()
+
+    def _items(self):
+        s = self.settings
+        items = [("Text size", s.text_size), ("Reduced motion", "on" if s.reduced_motion else "off"),
+                 ("Camera distance", s.camera_distance)]
+        if self.on_leave:
+            items.append(("Leave this room", ""))
+        items.append(("Quit peerspace", ""))
+        return items
+
+    def _draw(self):
+        self.root.getChildren().detach()
+        sc = 0.055 * self.settings.text_scale
+        items = self._items()
+        h = 0.3 + len(items) * sc * 1.9
+        panel(self.root, (-0.95, 0.95, -h / 2, h / 2), theme.colour("ui_panel", 0.94))
+        label(self.root, "Settings", (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
+        for i, (name, value) in enumerate(items):
+            y = h / 2 - sc * 3.8 - i * sc * 1.9
+            if i == self.index:
+                panel(self.root, (-0.85, 0.85, y - sc * 0.6, y + sc * 1.1), theme.colour("ui_accent", 0.35))
+            label(self.root, name, (-0.8, y), sc)
+            if value:
+                label(self.root, f"<  {value}  >", (0.8, y), sc, theme.colour("ui_accent"), align=TextNode.ARight)
+        label(self.root, "Up/Down: choose   Left/Right or Enter: change   Esc: close", (0, -h / 2 + sc * 0.8),
+              sc * 0.62, theme.colour("ui_muted"), align=TextNode.ACenter)
+
+    def on_key(self, key: str) -> bool:
+        items = self._items()
+        if key in ("arrow_down", "tab"):
+            self.index = (self.index + 1) % len(items)
+        elif key == "arrow_up":
+            self.index = (self.index - 1) % len(items)
+        elif key in ("arrow_left", "arrow_right", "enter"):
+            step = -1 if key == "arrow_left" else 1
+            name = items[self.index][0]
+            s = self.settings
+            if name == "Text size":
+                sizes = list(TEXT_SIZES)
+                s.text_size = sizes[(sizes.index(s.text_size) + step) % len(sizes)]
+            elif name == "Reduced motion":
+                s.reduced_motion = not s.reduced_motion
+            elif name == "Camera distance":
+                d = list(CAMERA_DISTANCES)
+                s.camera_distance = d[(d.index(s.camera_distance) + step) % len(d)]
+            elif name == "Leave this room" and key == "enter":
+                self.on_leave()
+                return True
+            elif name == "Quit peerspace" and key == "enter":
+                self.on_quit()
+                return True
+            else:
+                return True
+            self.on_change(s)
+        else:
+            return False
+        self._draw()
+        return True
+
+    def on_char(self, ch: str):
+        pass
+
+    def destroy(self):
+        self.root.removeNode()
+
+
+class SelfStatus:
+    """Bottom right: your own expression and intensity, so you know what others see."""
+
+    def __init__(self, base_np: NodePath, scale: float):
+        self.root = base_np.attachNewNode("self-status")
+        s = 0.045 * scale
+        panel(self.root, (-0.9, -0.03, 0.03, 0.03 + s * 2.2))
+        self.text = label(self.root, "", (-0.06, 0.03 + s * 0.75), s, align=TextNode.ARight)
+
+    def set(self, expression: str, intensity: float):
+        word = "slightly " if 0 < intensity < 0.4 else ("very " if intensity > 0.85 else "")
+        shown = "neutral" if expression == "neutral" else f"{word}{expression} ({int(round(intensity * 100))}%)"
+        self.text.setText(f"Your face: {shown}")
+
+    def destroy(self):
+        self.root.removeNode()

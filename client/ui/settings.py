@@ -1,0 +1,55 @@
+"""Participant settings (text size, reduced motion, camera distance), kept in a small JSON file."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..theme import TEXT_SIZES
+
+
+def default_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "peerspace" / "client.json"
+
+
+@dataclass
+class Settings:
+    text_size: str = "medium"        # one of theme.TEXT_SIZES
+    reduced_motion: bool = False
+    camera_distance: str = "normal"  # near | normal | far
+
+    @property
+    def text_scale(self) -> float:
+        return TEXT_SIZES.get(self.text_size, 1.0)
+
+    @classmethod
+    def load(cls, path: Path | None) -> "Settings":
+        s = cls()
+        if path is None:
+            return s
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError):
+            return s
+        if data.get("text_size") in TEXT_SIZES:
+            s.text_size = data["text_size"]
+        if isinstance(data.get("reduced_motion"), bool):
+            s.reduced_motion = data["reduced_motion"]
+        if data.get("camera_distance") in CAMERA_DISTANCES:
+            s.camera_distance = data["camera_distance"]
+        return s
+
+    def save(self, path: Path | None) -> None:
+        if path is None:
+            return
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(json.dumps(asdict(self), indent=2))
+        except OSError:
+            pass   # settings still apply for this session
+
+
+CAMERA_DISTANCES = {"near": 3.0, "normal": 4.4, "far": 6.5}

@@ -1,0 +1,65 @@
+"""Small keyboard-driven widgets drawn on aspect2d.
+
+Panda's DirectEntry reads keys through the mouse watcher, which does not exist
+offscreen; these widgets take key events from the app instead, so the same
+code runs in a window, offscreen and in tests (`messenger.send('keystroke', ['a'])`).
+"""
+
+from __future__ import annotations
+
+from direct.gui.DirectGui import DirectFrame
+from direct.gui.OnscreenText import OnscreenText
+from panda3d.core import NodePath, TextNode
+
+from .. import theme
+
+
+def panel(parent: NodePath, frame, color=None) -> DirectFrame:
+    return DirectFrame(parent=parent, frameColor=color or theme.colour("ui_panel"), frameSize=frame)
+
+
+def label(parent: NodePath, text: str, pos, scale: float, color=None, align=TextNode.ALeft,
+          wrap: float | None = None) -> OnscreenText:
+    return OnscreenText(parent=parent, text=text, pos=pos, scale=scale, fg=color or theme.colour("ui_text"),
+                        align=align, wordwrap=wrap, mayChange=True)
+
+
+class TextField:
+    """A one-line text input. `secret` shows dots (passwords)."""
+
+    def __init__(self, parent: NodePath, caption: str, pos, width: float, scale: float, secret: bool = False,
+                 max_len: int = 200, value: str = ""):
+        self.value = value
+        self.secret = secret
+        self.max_len = max_len
+        self.focused = False
+        x, y = pos
+        self.caption = label(parent, caption, (x, y + 0.065 * scale / 0.06), scale * 0.8, theme.colour("ui_muted"))
+        self.box = panel(parent, (x - 0.02, x + width, y - 0.03 * scale / 0.06, y + 0.06 * scale / 0.06),
+                         (0.97, 0.96, 0.93, 0.95))
+        self.text = label(parent, "", (x + 0.01, y), scale, theme.colour("tag_text"))
+        self._refresh()
+
+    def _refresh(self):
+        shown = "*" * len(self.value) if self.secret else self.value
+        if len(shown) > 38:
+            shown = "..." + shown[-35:]
+        self.text.setText(shown + ("|" if self.focused else ""))
+        self.box["frameColor"] = (1.0, 0.99, 0.95, 1.0) if self.focused else (0.86, 0.86, 0.84, 0.9)
+
+    def focus(self, on: bool):
+        self.focused = on
+        self._refresh()
+
+    def type_char(self, ch: str):
+        if len(ch) == 1 and ch.isprintable() and len(self.value) < self.max_len:
+            self.value += ch
+            self._refresh()
+
+    def backspace(self):
+        self.value = self.value[:-1]
+        self._refresh()
+
+    def set(self, value: str):
+        self.value = value
+        self._refresh()
