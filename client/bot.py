@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from wire import codec, events
 
-from .net import Session
+from wire.session import Session
 
 
 class Bot(Session):

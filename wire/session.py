@@ -1,0 +1,135 @@
+"""The reference client session of the protocol: the 3D client, the headless bot and remote agents use it.
+
+Logs in over HTTP, connects Socket.IO (msgpack, websocket), says `hello`
+after every (re)connect so the server resumes the same avatar, and hands
+events to registered callbacks. Needs asyncio only; no Panda3D here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import defaultdict
+from typing import Any, Callable
+
+import aiohttp
+import socketio
+
+import wire
+from wire import events
+from wire.errors import WireError
+
+log = logging.getLogger("peerspace.session")
+
+CONNECTION = "_connection"   # local pseudo-event: {'state': 'connected'|'reconnecting'|'disconnected'}
+WELCOME = "welcome"          # local pseudo-event: the server's answer to hello
+
+
+class Session:
+    def __init__(self, base_url: str, *, reconnect: bool = True, call_timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self.call_timeout = call_timeout
+        self.token: str | None = None
+        self.user: dict | None = None
+        self.state = "disconnected"
+        self._handlers: dict[str, list[Callable]] = defaultdict(list)
+        self._welcomed: asyncio.Future | None = None
+        self._closing = False
+        self.sio = socketio.AsyncClient(serializer="msgpack", reconnection=reconnect,
+                                        reconnection_delay=0.5, reconnection_delay_max=4,
+                                        randomization_factor=0.3, logger=False, engineio_logger=False)
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.sio.on("connect_error", self._on_connect_error)
+        self._refusal: dict | None = None
+        self.sio.on("*", self._on_any)
+
+    # --- callbacks -----------------------------------------------------------------------
+    def on(self, event: str, handler: Callable[[Any], Any]) -> None:
+        self._handlers[event].append(handler)
+
+    async def _fire(self, event: str, data: Any) -> None:
+        for handler in list(self._handlers.get(event, ())):
+            result = handler(data)
+            if inspect.isawaitable(result):
+                await result
+
+    async def _on_any(self, event, data=None):
+        await self._fire(event, data)
+
+    async def _set_state(self, state: str) -> None:
+        self.state = state
+        await self._fire(CONNECTION, {"state": state})
+
+    async def _on_connect(self):
+        asyncio.get_running_loop().create_task(self._hello())
+
+    async def _on_connect_error(self, data=None):
+        self._refusal = data if isinstance(data, dict) else None
+        if self._refusal and self._refusal.get("code") == "unauthorized":
+            await self._set_state("disconnected")   # retrying with a dead token cannot help
+
+    async def _on_disconnect(self, reason=None):
+        await self._set_state("disconnected" if self._closing else "reconnecting")
+
+    async def _hello(self):
+        try:
+            ack = await self.call(events.HELLO, {"protocol": wire.PROTOCOL_VERSION})
+        except (WireError, socketio.exceptions.SocketIOError, asyncio.TimeoutError) as e:
+            if self._welcomed and not self._welcomed.done():
+                self._welcomed.set_exception(e if isinstance(e, WireError)
+                                             else WireError("network", "The server did not answer."))
+            return
+        self.user = ack["user"]
+        await self._set_state("connected")
+        await self._fire(WELCOME, ack)
+        if self._welcomed and not self._welcomed.done():
+            self._welcomed.set_result(ack)
+
+    # --- verbs -----------------------------------------------------------------------------
+    async def login(self, name: str, password: str) -> dict:
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.post(f"{self.base_url}/api/login", json={"name": name, "password": password},
+                                     timeout=aiohttp.ClientTimeout(total=self.call_timeout)) as resp:
+                    body = await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            raise WireError("network", "Cannot reach the server. Check the address and your connection.")
+        if not body.get("ok"):
+            err = body.get("error", {})
+            raise WireError(err.get("code", "unauthorized"), err.get("message", "Login failed."))
+        self.token, self.user = body["token"], body["user"]
+        return self.user
+
+    async def connect(self) -> dict:
+        """Connect and wait for the server's welcome (which says whether we resumed a room)."""
+        self._welcomed = asyncio.get_running_loop().create_future()
+        self._refusal = None
+        try:
+            await self.sio.connect(self.base_url, transports=["websocket"], auth={"token": self.token},
+                                   wait_timeout=self.call_timeout)
+        except socketio.exceptions.ConnectionError:
+            detail = self._refusal
+            if detail:
+                raise WireError(detail.get("code", "unauthorized"), detail.get("message", "Connection refused."))
+            raise WireError("network", "Cannot reach the server. Check the address and your connection.")
+        return await asyncio.wait_for(self._welcomed, self.call_timeout)
+
+    async def call(self, event: str, payload: dict | None = None) -> dict:
+        ack = await self.sio.call(event, payload if payload is not None else {}, timeout=self.call_timeout)
+        if not isinstance(ack, dict) or not ack.get("ok"):
+            err = (ack or {}).get("error", {}) if isinstance(ack, dict) else {}
+            raise WireError(err.get("code", "error"), err.get("message", "The server refused that."))
+        return ack
+
+    async def emit(self, event: str, payload: dict | None = None) -> None:
+        await self.sio.emit(event, payload if payload is not None else {})
+
+    @property
+    def connected(self) -> bool:
+        return self.sio.connected and self.state == "connected"
+
+    async def close(self) -> None:
+        self._closing = True
+        await self.sio.shutdown()
