@@ -9,5 +9,6 @@ PROTOCOL_VERSION = 1
 
 from .errors import WireError  # noqa: E402
 from .messages import validate  # noqa: E402
+from . import safety  # noqa: E402,F401  (registers the safety/records schemas)
 
 __all__ = ["PROTOCOL_VERSION", "WireError", "validate"]

@@ -60,6 +60,67 @@ MIGRATIONS: list[str] = [
     CREATE INDEX events_run ON events(run_id, id);
     CREATE INDEX events_user ON events(user_id);
     """,
+    # 2: safety, consent, records, replay (server/safety, server/records)
+    """
+    ALTER TABLE users ADD COLUMN consent_recording INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN consent_updated REAL;
+    CREATE TABLE blocks (
+        blocker_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        blocked_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created REAL NOT NULL,
+        PRIMARY KEY (blocker_id, blocked_id)
+    );
+    CREATE TABLE reports (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        room_id TEXT,
+        reporter_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        reported_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        reason TEXT NOT NULL,
+        note TEXT,
+        status TEXT NOT NULL DEFAULT 'open'
+    );
+    CREATE TABLE safety_alerts (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        room_id TEXT NOT NULL,
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        category TEXT,
+        event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,
+        notified INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'open'
+    );
+    CREATE INDEX safety_alerts_room ON safety_alerts(room_id, id);
+    CREATE TABLE moderation (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        room_id TEXT,
+        staff_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        target_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        until REAL
+    );
+    CREATE TABLE questionnaire_answers (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        questionnaire TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        answers TEXT NOT NULL,
+        score REAL
+    );
+    CREATE INDEX questionnaire_user ON questionnaire_answers(user_id, ts);
+    CREATE TABLE pose_tracks (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        t REAL NOT NULL,
+        poses BLOB NOT NULL,
+        members TEXT
+    );
+    CREATE INDEX pose_tracks_run ON pose_tracks(run_id, t);
+    """,
 ]
 
 
