@@ -2,8 +2,8 @@
 
 `load_file(path)` returns a `Scenario` or raises `ScenarioError` whose
 `problems` each read `file:line: what is wrong; allowed: ...; write e.g. ...`.
-`lint(paths)` returns every problem in every file (directories are searched
-for *.yaml / *.yml).
+`lint(paths)` returns every problem in every file (a directory means the
+*.yaml / *.yml files directly in it).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import yaml
 
 from . import schema as S
 from .model import Scenario, applies, pick
-from .schema import Ctx, Problem
+from .schema import Ctx, Problem, _where
 
 
 class ScenarioError(Exception):
@@ -100,7 +100,9 @@ def scenario_files(paths) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
+            # scenario files sit directly in the directory; sub-directories hold other data
+            # (questionnaires/, safety/) and are not scenarios
+            out.extend(sorted(q for q in p.iterdir() if q.suffix in (".yaml", ".yml") and q.is_file()))
         else:
             out.append(p)
     return out
@@ -136,7 +138,7 @@ def lint(paths) -> list[Problem]:
 
 
 def load_dir(directory: str | Path) -> dict[str, Scenario]:
-    """All scenarios in a directory by id; raises ScenarioError listing every problem."""
+    """All scenarios directly in a directory (not its sub-directories) by id; raises ScenarioError listing every problem."""
     problems = [p for p in lint([directory]) if p.severity == "error"]
     if problems:
         raise ScenarioError(problems)
@@ -157,6 +159,7 @@ class _Checker:
         self.s = scenario
         self.ctx = ctx
         self.diffs = scenario.difficulties
+        self.reach: dict[tuple, set[str]] = {}   # (phase index, node id) -> difficulties it is reached at
 
     def err(self, path: tuple, message: str, allowed: str = "", example: str = "", severity: str = "error"):
         self.ctx.error(self.ctx.line_of(path), message, allowed, example, severity)
@@ -181,6 +184,7 @@ class _Checker:
                 self.check_speaker(phase, path, "cast")
                 for key, allowed in (("positive", {"praise"}), ("corrective", {"tip"})):
                     self.check_placeholders(phase.get(key), path + (key,), allowed)
+        self.check_varied()
         for ending in self.s.data["endings"]:
             if ending not in reached:
                 self.err(("endings", ending), f"ending '{ending}' is never reached: no node has 'end: {ending}'",
@@ -307,6 +311,8 @@ class _Checker:
                         queue.append(t)
             reached_any |= seen
             for nid in seen:
+                self.reach.setdefault((path[1], nid), set()).add(d)
+            for nid in seen:
                 node = nodes[nid]
                 if not node.get("end") and not edges[nid]:
                     self.err(path + ("nodes", nid), f"at difficulty {d} node '{nid}' offers no options",
@@ -350,6 +356,28 @@ class _Checker:
                                  f"the phrase '{phrase[:50]}' of option '{opt['id']}' is matched to "
                                  f"{'option ' + repr(m.option) if m.option else 'no option'} at difficulty {d}",
                                  "example phrases that are closer to their own option than to the others")
+
+    def check_varied(self):
+        """A per-difficulty value must have a value for every difficulty it is used at."""
+        for path, keys, line, example in self.ctx.varied:
+            if "default" in keys:
+                continue
+            used = set(self.diffs)
+            if len(path) >= 4 and path[0] == "phases" and path[2] == "nodes":
+                used = self.reach.get((path[1], path[3]), set())
+            value = self.s.data
+            for key in path:
+                if isinstance(value, dict) and value.get("only"):
+                    used &= set(value["only"])
+                try:
+                    value = value[key]
+                except (KeyError, IndexError, TypeError):
+                    break
+            missing = [d for d in self.diffs if d in used and d not in keys]
+            if missing:
+                self.ctx.error(line, f"{_where(path)} has no value for {', '.join(missing)}, where it is used",
+                               "a value for every difficulty it is used at, or a 'default:'",
+                               f"{missing[0]}: {example}")
 
     def check_repeat(self, phase: dict, index: int, path: tuple):
         earlier = [p["id"] for p in self.s.phases[:index] if p["kind"] == "role_play"]

@@ -67,6 +67,7 @@ class Ctx:
         self.file = file
         self.problems: list[Problem] = []
         self.lines: dict[tuple, int] = {}
+        self.varied: list[tuple[tuple, set, int, str]] = []
         self.difficulties = difficulties
         self._constructor = SafeConstructor()
 
@@ -301,7 +302,7 @@ class Obj(T):
                 continue
             if spec.required:
                 ctx.error(node, f"{self.name} at {_where(path)} needs '{key}'", spec.type.allowed(),
-                          spec.example or f"{key}: {spec.type.example}")
+                          spec.example or (f"{key}: {spec.type.example}" if spec.type.example else ""))
             else:
                 out[key] = spec.default() if callable(spec.default) else spec.default
         return out
@@ -385,11 +386,9 @@ class Varied(T):
                 continue
             ctx.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = self.inner.check(value_node, ctx, path + (key,))
-        missing = [d for d in ctx.difficulties if d not in out]
-        if missing and "default" not in out:
-            ctx.error(node, f"{_where(path)} has no value for {', '.join(missing)}",
-                      "a value for every difficulty of this scenario, or a 'default:'",
-                      f"{missing[0]}: {self.inner.example}")
+        # which difficulties must be covered depends on where the value is used
+        # (a node reached only at easy needs no 'hard:'): checked in loader._Checker
+        ctx.varied.append((path, set(out), node.start_mark.line + 1, self.inner.example))
         return out
 
     def json(self):
@@ -529,6 +528,7 @@ PHASE = Tagged("phase", {
                                    "'Well done. {praise}'"))),
         "corrective": F(Varied(_text("lead-in to one suggestion; '{tip}' is replaced by the weakest step's tip",
                                      "'One thing to try: {tip}'"))),
+        "stretch": F(Varied(_text("the suggestion when every step was done well", "'Next time, try medium.'"))),
     }),
     "homework": Obj("homework phase", {
         **_COMMON,
