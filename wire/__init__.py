@@ -10,5 +10,6 @@ PROTOCOL_VERSION = 1
 from .errors import WireError  # noqa: E402
 from .messages import validate  # noqa: E402
 from . import safety  # noqa: E402,F401  (registers the safety/records schemas)
+from . import scenario  # noqa: E402,F401  (registers the scenario schemas)
 
 __all__ = ["PROTOCOL_VERSION", "WireError", "validate"]

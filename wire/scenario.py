@@ -1,0 +1,61 @@
+"""Scenario events: a participant plays a scripted SST scenario in a room.
+
+Client -> server intents (validated with `wire.validate`):
+  scenario_list      {}                                   -> ack / `scenarios` with the list
+  scenario_start     {scenario, difficulty}               staff, or the participant in their own room
+  scenario_choose    {option}                             the participant: an option id ('continue', 'skip',
+                                                          an emotion name in emotion exercises)
+  scenario_answer    {text}                               the participant's own words (matched to options),
+                                                          an emotion name, or a reflection
+  scenario_advance   {}                                   staff/coach: move on to the next phase
+  scenario_feedback  {kind: positive|corrective, text}    staff/coach: feedback, tagged for fidelity
+  scenario_stop      {}                                   staff, or the participant (always allowed)
+Cast avatars speak with the ordinary `say` event; its `suggestion` field names
+the cue (from `scenario_state.cue`) the line came from, or is left out for the
+teleoperator's own words.
+
+Server -> client:
+  scenarios          {scenarios: [{id, title, topic, summary, scene, difficulties: [{id, label, description}]}]}
+  scenario_state     the runner's view: {run, scenario, title, difficulty, status, wait, phase, phases, node,
+                     line, prompt, options: [{id, text}], free_text, hints, note, ending, homework, scores,
+                     emotion, cast}; staff and agents also get `cue`: {roles: {cast_role: [{id, text,
+                     expression, gesture, primary}]}, intents: [{id, text, examples}], expect}
+  scenario_ended     {run, status: finished|stopped, summary}
+"""
+
+from __future__ import annotations
+
+from .messages import MAX_ID, Field, define, text
+
+# --- client -> server ---------------------------------------------------------------
+SCENARIO_LIST = "scenario_list"
+SCENARIO_START = "scenario_start"
+SCENARIO_CHOOSE = "scenario_choose"
+SCENARIO_ANSWER = "scenario_answer"
+SCENARIO_ADVANCE = "scenario_advance"
+SCENARIO_FEEDBACK = "scenario_feedback"
+SCENARIO_STOP = "scenario_stop"
+
+# --- server -> client ---------------------------------------------------------------
+SCENARIOS = "scenarios"
+SCENARIO_STATE = "scenario_state"
+SCENARIO_ENDED = "scenario_ended"
+
+DIFFICULTIES = ("easy", "medium", "hard")
+FEEDBACK_KINDS = ("positive", "corrective")
+# What the runner waits for (scenario_state.wait)
+WAITS = ("start", "continue", "choice", "ended", "emotion", "reflection", "done")
+CONTINUE = "continue"   # the option id that moves on from a scripted phase or an ending
+SKIP = "skip"           # the option id that skips a reflection prompt
+
+define(SCENARIO_LIST)
+define(SCENARIO_START,
+       scenario=text(MAX_ID),
+       difficulty=Field(str, choices=DIFFICULTIES, required=False, default="easy"))
+define(SCENARIO_CHOOSE, option=text(MAX_ID))
+define(SCENARIO_ANSWER, text=text())
+define(SCENARIO_ADVANCE)
+define(SCENARIO_FEEDBACK,
+       kind=Field(str, choices=FEEDBACK_KINDS),
+       text=text(required=False, default="-"))
+define(SCENARIO_STOP)
