@@ -12,6 +12,8 @@ from . import http_api
 from .auth import Accounts, Tokens, load_secret
 from .config import Config
 from .gateway import Gateway, GuardedServer
+from .metrics import Metrics
+from .metrics import add_route as add_metrics_route
 from .storage import open_storage
 from .world import World
 
@@ -32,22 +34,36 @@ def build_app(cfg: Config) -> web.Application:
     store = open_storage(cfg.database)
     tokens = Tokens(load_secret(cfg), cfg.token_ttl)
     accounts = Accounts(store)
+    scale = None
+    if cfg.redis_url:  # several nodes: emits travel through Redis (server/scale/node.py)
+        from .scale import node as scale
     sio = GuardedServer(async_mode="aiohttp", serializer="msgpack", cors_allowed_origins=[],
                         max_http_buffer_size=TRANSPORT_LIMIT, logger=False, engineio_logger=False,
-                        ping_interval=10, ping_timeout=10)
+                        ping_interval=10, ping_timeout=10,
+                        client_manager=scale.client_manager(cfg) if scale else None)
     app = web.Application(client_max_size=TRANSPORT_LIMIT)
     sio.attach(app)
     world = World(cfg, store, sio)
-    gateway = Gateway(world, accounts, tokens)
+    metrics = Metrics()
+    gateway = Gateway(world, accounts, tokens, metrics=metrics)
     gateway.attach(sio)
-    app.update(cfg=cfg, store=store, tokens=tokens, accounts=accounts, sio=sio, world=world, gateway=gateway)
+    metrics.bind(world)
+    node = scale.Node(cfg, world, gateway, metrics) if scale else None
+    gateway.router = node
+    app.update(cfg=cfg, store=store, tokens=tokens, accounts=accounts, sio=sio, world=world, gateway=gateway,
+               metrics=metrics, node=node)
     http_api.add_routes(app)
+    add_metrics_route(app, metrics)
 
     async def on_startup(app):
+        if node is not None:
+            await node.start()
         world.start()
 
     async def on_cleanup(app):
         await world.stop()
+        if node is not None:
+            await node.stop()
         store.close()
 
     app.on_startup.append(on_startup)

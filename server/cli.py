@@ -20,7 +20,8 @@ SUBCOMMAND_MODULES = ("server.scenarios.cli",)
 
 def _config(args) -> Config:
     return Config.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None),
-                           data_dir=args.data_dir, database=args.db)
+                           data_dir=args.data_dir, database=args.db,
+                           redis_url=getattr(args, "redis_url", None), node_id=getattr(args, "node_id", None))
 
 
 def _store(args):
@@ -96,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--ready-file", default=None, help="write the bound port here once listening")
+    p.add_argument("--redis-url", default=None, help="scale out: nodes sharing this Redis share rooms")
+    p.add_argument("--node-id", default=None, help="this node's name among nodes (default: host-pid-random)")
     p.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)

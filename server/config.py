@@ -25,6 +25,11 @@ class Config:
     personal_space: float = 0.6        # metres between avatars' centres
     scenarios_dir: str = "scenarios"
     redis_url: str = ""                # set to scale out across processes
+    node_id: str = ""                  # this process's name among nodes; default: host:port:pid
+    owner_lease: float = 3.0           # seconds a room's owner record lives without a heartbeat
+    interest_min: int = 32             # interest management in rooms with at least this many avatars (0: off)
+    interest_cell: float = 4.0         # metres per interest cell; the 3x3 cells around you are "near"
+    interest_far_every: int = 4        # far avatars are sent every Nth tick
     log_level: str = "INFO"
     extra: dict = field(default_factory=dict)
 

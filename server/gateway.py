@@ -107,6 +107,7 @@ class Gateway:
         self.world, self.accounts, self.tokens = world, accounts, tokens
         self.metrics = metrics
         self.cfg = world.cfg
+        self.router = None     # scale-out: server/scale/node.py forwards intents for rooms on other nodes
 
     def attach(self, sio: socketio.AsyncServer) -> None:
         sio.on("connect", self.on_connect)
@@ -140,6 +141,8 @@ class Gateway:
         conn = self.world.conns.pop(sid, None)
         if conn is not None:
             await self.world.dropped(conn)
+            if self.router is not None:
+                await self.router.dropped(conn)
 
     # --- one path for every event -------------------------------------------------------------
     async def on_event(self, event, sid, *args):
@@ -156,6 +159,8 @@ class Gateway:
             payload = wire.validate(event, args[0] if args else None)
             if name == events.HELLO:
                 result = await self._hello(conn, payload)
+                if self.router is not None and not result["resumed"]:
+                    result = await self.router.resume(conn, result)
             else:
                 result = await self._dispatch(conn, name, payload)
             self._count("intents_total")
@@ -169,6 +174,11 @@ class Gateway:
                                                            "Something went wrong on the server; it has been logged."))
 
     async def _dispatch(self, conn: Connection, event: str, payload: dict) -> dict | None:
+        if self.router is not None:
+            from .scale.node import LOCAL
+            routed = await self.router.route(conn, event, payload)
+            if routed is not LOCAL:
+                return routed
         spec = INTENTS.get(event)
         if spec is None:
             raise WireError(errors.UNKNOWN_EVENT, f"Unknown event '{event}'.")

@@ -17,6 +17,7 @@ from wire import errors, events
 from wire.codec import FLAG_AWAY
 from wire.errors import WireError
 
+from ..scale import interest
 from .room import Member, Room
 
 log = logging.getLogger("peerspace.world")
@@ -46,6 +47,7 @@ class World:
         self._tick_task: asyncio.Task | None = None
         self.tick_seconds_last = 0.0
         self.hooks: dict[str, list] = {"join": [], "leave": [], "tick": []}
+        self.hooks["leave"].append(interest.on_leave)
         for row in store.list_rooms():
             self._open(row["id"], row["name"], row["scene"], row["capacity"])
         for rid, name, scene, cap in DEFAULT_ROOMS:
@@ -235,7 +237,7 @@ class World:
             if not room.alive.any():
                 continue
             blob = room.step(dt)
-            if blob is not None:
-                await self.broadcast(room, events.SNAPSHOT, {"t": room.tick_no, "poses": blob})
+            # one blob to the room, or (big rooms) one per occupied interest cell: server/scale/interest.py
+            await interest.tick_room(self, room, blob)
         for hook in self.hooks["tick"]:
             await hook(dt)
