@@ -159,6 +159,7 @@ class _Checker:
         self.s = scenario
         self.ctx = ctx
         self.diffs = scenario.difficulties
+        self.reported: set[tuple] = set()
         self.reach: dict[tuple, set[str]] = {}   # (phase index, node id) -> difficulties it is reached at
 
     def err(self, path: tuple, message: str, allowed: str = "", example: str = "", severity: str = "error"):
@@ -351,7 +352,8 @@ class _Checker:
                     continue
                 for phrase in [opt["text"], *opt["examples"]]:
                     m = matcher.match(phrase)
-                    if m.option != opt["id"]:
+                    if m.option != opt["id"] and (nid, opt["id"], phrase) not in self.reported:
+                        self.reported.add((nid, opt["id"], phrase))
                         self.err(path + ("nodes", nid, "options", j, "examples"),
                                  f"the phrase '{phrase[:50]}' of option '{opt['id']}' is matched to "
                                  f"{'option ' + repr(m.option) if m.option else 'no option'} at difficulty {d}",

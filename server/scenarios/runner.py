@@ -25,15 +25,13 @@ from typing import Any, Protocol
 
 from wire import errors
 from wire.errors import WireError
+from wire.scenario import CONTINUE, FEEDBACK_KINDS, SKIP
 
 from .intents import normalise
 from .model import Scenario, applies, pick
 from .schema import MAX_SCORE, ROLE_PLAY_KINDS, SCRIPTED_KINDS
 
 STATE_VERSION = 1
-CONTINUE = "continue"
-SKIP = "skip"
-FEEDBACK_KINDS = ("positive", "corrective")
 
 
 class RunStore(Protocol):
