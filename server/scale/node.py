@@ -211,18 +211,30 @@ class Node:
         self._known_room(room_id)
         if room_id not in self.world.rooms:
             return hello
-        owner = await self.owner(room_id)
-        if owner == self.id:
-            # the avatar's node is gone (or it expired): a fresh avatar in the same room
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2 * self.cfg.owner_lease + 2
+        while True:
+            owner = await self.owner(room_id)
+            if owner == self.id:
+                # the avatar's node is gone (or it expired): a fresh avatar in the same room
+                try:
+                    await self.world.join(conn, room_id)
+                except WireError:
+                    return hello
+                break
             try:
-                await self.world.join(conn, room_id)
+                reply = await self._call(owner, {"op": "resume", "sid": conn.sid, "user": conn.user},
+                                         timeout=min(1.0, self.cfg.owner_lease))
             except WireError:
-                return hello
-        else:
-            reply = await self._call(owner, {"op": "resume", "sid": conn.sid, "user": conn.user})
+                # the owner is not answering: most likely it just died and its lease has not run out yet
+                if loop.time() > deadline:
+                    return hello
+                await asyncio.sleep(self.cfg.owner_lease / 3)
+                continue
             if not reply.get("room"):
                 return hello
             conn.extra["remote"], conn.room_id = owner, room_id
+            break
         return {**hello, "resumed": True, "room": room_id}
 
     async def dropped(self, conn: Connection) -> None:
