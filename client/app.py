@@ -667,7 +667,8 @@ class PeerspaceClient(_make_base_class()):
             if p is not None:
                 av.set_pose(p[0], p[1], p[2])
                 av.moving = p[3]
-                if av.root.isHidden():
+                if not av.placed:
+                    av.placed = True
                     av.root.show()
             av.update(dt)
         self._update_camera(dt)
@@ -679,7 +680,7 @@ class PeerspaceClient(_make_base_class()):
 
     def _update_camera(self, dt: float):
         me = self.avatars.get(self.my_id)
-        if me is None or me.root.isHidden():
+        if me is None or not me.placed:
             self.camera.setPos(0, -14, 7)
             self.camera.lookAt(0, 0, 1.0)
             self._cam_ready = False

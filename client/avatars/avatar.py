@@ -45,6 +45,7 @@ class Avatar:
         self.reduced_motion = reduced_motion
         self.text_scale = text_scale
         self.moving = False
+        self.placed = False      # set once a pose arrived (the app shows it then)
         self._walk_phase = 0.0
         self._time = (avatar_id * 0.37) % 4.0
         self._bubble: NodePath | None = None

@@ -99,7 +99,7 @@ class RoomListScreen:
             sel = i == self.index
             if sel:
                 panel(self.rows_root, (-0.92, 0.92, y - 0.035, y + 0.07), theme.colour("ui_accent", 0.35))
-            people = r.get("members", r.get("count"))
+            people = r.get("people", r.get("members"))
             cap = r.get("capacity")
             extra = f"{people}/{cap} here" if people is not None and cap else ""
             scene = str(r.get("scene", "")).replace("office", "office / interview").replace("park", "park bench")

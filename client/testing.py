@@ -1,0 +1,134 @@
+"""Helpers for driving the real client in tests and benchmarks (one ShowBase per process).
+
+`shared_app()` makes the single offscreen PeerspaceClient of this process, or
+returns it after putting it back to a clean state. Image helpers render a
+frame and return it as a numpy array, and project 3D points to pixels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+from panda3d.core import ClockObject, Point2, Point3
+
+from .app import Options, PeerspaceClient
+
+_APP: PeerspaceClient | None = None
+
+
+def shared_app(size=(640, 400), **opts) -> PeerspaceClient:
+    global _APP
+    if _APP is None:
+        _APP = PeerspaceClient(Options(offscreen=True, size=size, settings_path=None, server=None, **opts))
+    reset(_APP)
+    return _APP
+
+
+def reset(app: PeerspaceClient) -> None:
+    """Forget the network, the room and any panels; back to default settings."""
+    from .ui.settings import Settings
+    app.session = None
+    app._tasks.clear()
+    app.close_help()
+    app.close_settings()
+    if app.screen is not None:
+        app._set_screen(None)
+    app._clear_room()
+    app.interp.clear()
+    app.held.clear()
+    app.axes = (0.0, 0.0, 0.0)
+    app.focus = None
+    app.connection_state = "disconnected"
+    app.my_expression, app.my_intensity = "neutral", 0.75
+    app.settings = Settings()
+    app.opts.settings_path = None
+    app.chat.lines = []
+    app.notices.items = []
+    app._build_hud()
+    app.quit_requested = False
+    clock = ClockObject.getGlobalClock()
+    clock.setMode(ClockObject.MNormal)
+
+
+def frame(app: PeerspaceClient) -> np.ndarray:
+    """Render one frame; return it as an (H, W, 3) float array, row 0 at the top."""
+    app.taskMgr.step()
+    app.graphicsEngine.renderFrame()
+    tex = app.win.getScreenshot()
+    w, h = tex.getXSize(), tex.getYSize()
+    data = np.frombuffer(bytes(tex.getRamImageAs("RGB")), dtype=np.uint8).reshape(h, w, 3)
+    return data[::-1].astype(np.float32) / 255.0
+
+
+def to_pixel(app: PeerspaceClient, point) -> tuple[int, int] | None:
+    """Project a point in render space to (column, row) pixels of the main window, or None if off screen."""
+    p3 = app.cam.getRelativePoint(app.render, Point3(*point))
+    p2 = Point2()
+    if not app.camLens.project(p3, p2):
+        return None
+    w, h = app.win.getXSize(), app.win.getYSize()
+    return int((p2.x + 1) / 2 * w), int((1 - p2.y) / 2 * h)
+
+
+def region(img: np.ndarray, centre, half: int) -> np.ndarray:
+    c, r = centre
+    h, w = img.shape[:2]
+    return img[max(0, r - half):min(h, r + half), max(0, c - half):min(w, c + half)]
+
+
+async def pump(app: PeerspaceClient, until=None, timeout: float = 5.0, frames: int | None = None,
+               interval: float = 0.01) -> None:
+    """Step frames while letting asyncio run, until `until()` is true (or `frames` were stepped)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    n = 0
+    while True:
+        app.taskMgr.step()
+        n += 1
+        if until is not None and until():
+            return
+        if frames is not None and n >= frames and until is None:
+            return
+        if loop.time() > deadline:
+            if until is None:
+                return
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
+
+
+class FakeSession:
+    """Records what the client sends; for tests that need no server (input, UI)."""
+
+    def __init__(self, *a, **kw):
+        self.sent: list[tuple[str, dict]] = []
+        self.connected = True
+        self.state = "connected"
+
+    async def emit(self, event, payload=None):
+        self.sent.append((event, payload))
+
+    async def call(self, event, payload=None):
+        self.sent.append((event, payload))
+        return {"ok": True}
+
+    async def close(self):
+        self.connected = False
+
+
+def sample_room(app: PeerspaceClient, layout: dict, scene: str = "cafe", you: int = 0, tick: int = 0,
+                members: dict | None = None) -> None:
+    """Put the app in a room with avatars at {id: (x, y, yaw)}, as a room_state from a server would."""
+    import time as _time
+
+    from wire import codec
+    ids = np.array(sorted(layout), dtype=np.int64)
+    xy = np.array([layout[i][:2] for i in ids], dtype=np.float32)
+    yaw = np.array([layout[i][2] for i in ids], dtype=np.float32)
+    blob = codec.encode_poses(codec.quantise(ids, xy, yaw, np.zeros(len(ids), np.uint8)))
+    mem = [{"avatar": int(i), "name": (members or {}).get(int(i), f"Person {int(i)}"), "kind": "person", "role": "",
+            "expression": "neutral", "intensity": 0.0, "gesture": "none", "away": False} for i in ids]
+    app.on_room_state({"room": {"id": "test", "name": "Test room", "scene": scene, "capacity": 12},
+                       "you": you, "members": mem, "poses": blob, "t": tick})
+    # make the render clock catch up with the newest sample at once
+    app.interp.offset = _time.perf_counter() - tick / app.interp.tick_hz - app.interp.delay - 1.0

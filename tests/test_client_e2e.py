@@ -1,0 +1,200 @@
+"""The desktop client against the real server: log in, join, see, move, chat, reconnect.
+
+The server is the real one (tests/conftest.py `server` fixture, loopback);
+the client is the real PeerspaceClient rendering offscreen, driven by key
+events; the assertions look at rendered pixels and at what the server and a
+second (bot) participant saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from direct.showbase.MessengerGlobal import messenger
+
+from client.avatars.avatar import HEAD_R
+from client.testing import frame, pump, region, shared_app, to_pixel
+from wire import events
+
+from conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+async def app(server):
+    """The shared client; it depends on `server` so it hangs up before the server stops."""
+    a = shared_app()
+    yield a
+    await a.close_network()
+
+
+async def enter(app, server, name="Ana", room="cafe"):
+    server.add_user(name)
+    app.opts.server = server.url
+    app.opts.room = room
+    app.opts.user = name
+    ok = await app.login_and_connect(name, PASSWORD)
+    assert ok, app.notices.texts
+    await pump(app, lambda: app.in_room and app.my_id in app.avatars and app.avatars[app.my_id].placed)
+
+
+async def face_each_other(app, bot):
+    """Turn both avatars to face each other (the `look` intent), then let the camera settle."""
+    await app.session.call(events.LOOK, {"at": bot.avatar})
+    await bot.call(events.LOOK, {"at": app.my_id})
+    await pump(app, frames=40)
+
+
+def head_px(app, aid):
+    c = app.avatars[aid].head.getPos(app.render)
+    p = to_pixel(app, c)
+    top = to_pixel(app, (c.x, c.y, c.z + HEAD_R))
+    assert p is not None, "the other avatar should be in view"
+    return p, max(3, abs(p[1] - top[1]))
+
+
+async def test_client_sees_another_participant_their_name_and_expressions(app, server):
+    await enter(app, server)
+    ben = await server.bot("Ben", room="cafe")
+    await pump(app, lambda: ben.avatar in app.avatars and app.avatars[ben.avatar].placed)
+    await face_each_other(app, ben)
+    av = app.avatars[ben.avatar]
+    assert av._tag_text.getText() == "Ben"
+    (c, r), radius = head_px(app, ben.avatar)
+    img = frame(app)
+    assert 0 <= c < img.shape[1] and 0 <= r < img.shape[0]
+    # Ben is drawn where the camera projects him: hiding his avatar changes exactly that spot
+    av.root.hide()
+    without = frame(app)
+    av.root.show()
+    with_ = frame(app)
+    assert np.abs(region(with_, (c, r), radius) - region(without, (c, r), radius)).mean() > 0.08
+    # his name tag is drawn above his head
+    tag = to_pixel(app, av.tag.getPos(app.render))
+    av.tag.hide()
+    no_tag = frame(app)
+    av.tag.show()
+    assert np.abs(region(frame(app), tag, 5) - region(no_tag, tag, 5)).mean() > 0.05
+    # Ben shows feelings through the server; the face pixels follow, and intensity matters
+    neutral = region(frame(app), (c, r), radius)
+    seen = {}
+    for name, k in (("happy", 1.0), ("sad", 1.0), ("surprised", 1.0), ("happy", 0.3)):
+        await ben.call(events.EXPRESSION, {"name": name, "intensity": k})
+        await pump(app, lambda: (av.expression, av.intensity) == (name, k))
+        seen[(name, k)] = region(frame(app), (c, r), radius)
+        assert np.abs(seen[(name, k)] - neutral).mean() > 0.004, (name, k)
+    assert np.abs(seen[("happy", 1.0)] - seen[("sad", 1.0)]).mean() > 0.005
+    assert np.abs(seen[("happy", 1.0)] - seen[("happy", 0.3)]).mean() > 0.003
+    # a gesture arrives and plays
+    await ben.call(events.GESTURE, {"name": "wave"})
+    await pump(app, lambda: av.gesture == "wave")
+    await pump(app, frames=20)
+    assert abs(av.arms[1].getR()) > 30
+
+
+async def test_arrow_keys_walk_my_avatar_through_the_server(app, server):
+    await enter(app, server)
+    ben = await server.bot("Ben", room="cafe")
+    me = app.avatars[app.my_id]
+    start = me.root.getPos(app.render)
+    before = frame(app)
+    messenger.send("arrow_up")
+    await asyncio.sleep(0.6)
+    await pump(app, frames=5)
+    messenger.send("arrow_up-up")
+    # the server integrated the held key and everyone saw it
+    await ben.wait_until(lambda: ben.poses.get(app.my_id, (0, -99, 0))[1] > start.y + 0.4)
+    await pump(app, lambda: me.root.getY() > start.y + 0.4)
+    await pump(app, frames=30)
+    moved = me.root.getPos(app.render) - start
+    assert moved.y > 0.5 and abs(moved.x) < 0.1       # heading 0 faces +y
+    assert np.abs(frame(app) - before).mean() > 0.01   # the view moved with me
+    # turning left with 'a' changes heading counter-clockwise
+    h0 = ben.poses[app.my_id][2]
+    messenger.send("a")
+    await asyncio.sleep(0.4)
+    messenger.send("a-up")
+    await ben.wait_until(lambda: 20 < (ben.poses[app.my_id][2] - h0) % 360 < 180)
+    # after release nothing moves any more
+    await pump(app, frames=10)
+    await asyncio.sleep(0.2)
+    p1 = ben.poses[app.my_id]
+    await asyncio.sleep(0.3)
+    assert ben.poses[app.my_id] == p1
+
+
+async def test_chat_typed_with_the_keyboard_reaches_others_and_shows_a_bubble(app, server):
+    await enter(app, server)
+    ben = await server.bot("Ben", room="cafe")
+    await pump(app, lambda: ben.avatar in app.avatars)
+    messenger.send("enter")
+    for ch in "Hello Ben":
+        messenger.send("keystroke", [ch])
+    messenger.send("enter")
+    line = await ben.wait_for(events.SAID, lambda d: d["text"] == "Hello Ben")
+    assert line["avatar"] == app.my_id
+    await pump(app, lambda: app.avatars[app.my_id].bubble_text == "Hello Ben")
+    await ben.say("Hi Ana, nice to meet you")
+    await pump(app, lambda: app.avatars[ben.avatar].bubble_text == "Hi Ana, nice to meet you")
+    assert any("Ben: Hi Ana" in t for t, _ in app.chat.lines)
+
+
+async def test_dropped_link_reconnects_by_itself_and_says_so(app, server):
+    await enter(app, server)
+    my_id = app.my_id
+    app.session.sio.eio.ws._conn.transport.abort()
+    await pump(app, lambda: app.connection_state == "reconnecting", timeout=10)
+    assert "Reconnecting" in app.notices.texts[0]
+    await pump(app, lambda: app.connection_state == "connected", timeout=15)
+    await pump(app, lambda: app.in_room and app.my_id == my_id, timeout=5)
+    assert app.notices.connection == ""
+    assert "Connected again." in app.notices.texts
+
+
+async def test_wrong_password_and_unreachable_server_show_calm_messages(app, server):
+    server.add_user("Ana")
+    app.opts.server, app.opts.room = server.url, "cafe"
+    app.show_login()
+    assert not await app.login_and_connect("Ana", "not the password")
+    assert app.screen is not None and app.screen.status.getText()
+    assert "Traceback" not in app.screen.status.getText()
+    app.opts.server = "http://127.0.0.1:9"     # nothing listens there
+    assert not await app.login_and_connect("Ana", PASSWORD)
+    assert "Cannot reach the server" in app.screen.status.getText()
+    app._set_screen(None)
+
+
+async def test_room_list_by_keyboard(app, server):
+    server.add_user("Ana")
+    app.opts.server, app.opts.room = server.url, None
+    assert await app.login_and_connect("Ana", PASSWORD)
+    await pump(app, lambda: app.screen is not None and getattr(app.screen, "rooms", None))
+    names = [r["id"] for r in app.screen.rooms]
+    target = "office" if "office" in names else names[-1]
+    while app.screen.rooms[app.screen.index]["id"] != target:
+        messenger.send("arrow_down")
+    messenger.send("enter")
+    await pump(app, lambda: app.in_room and app.room["id"] == target)
+    assert app.scene_name == app.room["scene"]
+
+
+async def test_command_line_client_takes_a_screenshot_in_the_room(server, tmp_path):
+    server.add_user("Cleo")
+    ben = await server.bot("Ben", room="park" if "park" in server.world.rooms else "cafe")
+    out = tmp_path / "shot.png"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "client", "--server", server.url, "--user", "Cleo", "--password", PASSWORD,
+        "--room", ben.room["id"], "--screenshot", str(out), "--frames", "20", "--size", "480x300",
+        "--settings", str(tmp_path / "s.json"), "--offscreen", cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), 90)
+    assert proc.returncode == 0, stderr.decode()[-2000:]
+    assert b"Traceback" not in stderr
+    assert out.exists() and out.stat().st_size > 5000
+    await ben.wait_until(lambda: any(m["name"] == "Cleo" for m in ben.members.values()) or
+                         any(ev == events.MEMBER_LEFT for ev, _ in ben.inbox))
