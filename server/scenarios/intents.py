@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _WORD = re.compile(r"[a-z0-9']+")
-DEFAULT_THRESHOLD = 0.3
+DEFAULT_THRESHOLD = 0.4
 # Short "no"/"yes" answers carry everything in one word, so keep them matchable.
 _CHAR_WEIGHT = 0.5
 
@@ -25,15 +25,25 @@ def normalise(text: str) -> str:
     return " ".join(_WORD.findall(text.lower().replace("’", "'")))
 
 
+# English function words: with only a handful of example phrases per node the
+# IDF cannot learn that these carry little meaning, so they are down-weighted.
+STOPWORDS = frozenset("""a an the and or but if so of to in on at by for with from as is are was were be been
+am i i'm im me my you you're your it it's its this that these those there here we us our they them their he she
+his her do does did have has had will would can could shall should just really very too also then than""".split())
+_STOP_WEIGHT = 0.15
+
+
 def _features(text: str) -> dict[str, float]:
     words = normalise(text).split()
     feats: dict[str, float] = {}
     for w in words:
-        feats["w:" + w] = feats.get("w:" + w, 0.0) + 1.0
+        feats["w:" + w] = feats.get("w:" + w, 0.0) + (_STOP_WEIGHT if w in STOPWORDS else 1.0)
     for a, b in zip(words, words[1:]):
         key = f"b:{a} {b}"
-        feats[key] = feats.get(key, 0.0) + 1.0
+        feats[key] = feats.get(key, 0.0) + (_STOP_WEIGHT if a in STOPWORDS and b in STOPWORDS else 1.0)
     for w in words:
+        if w in STOPWORDS or len(w) < 3:   # very short words match by whole word only
+            continue
         padded = f" {w} "
         for i in range(len(padded) - 2):
             key = "c:" + padded[i:i + 3]

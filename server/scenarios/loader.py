@@ -186,6 +186,8 @@ class _Checker:
                 for key, allowed in (("positive", {"praise"}), ("corrective", {"tip"})):
                     self.check_placeholders(phase.get(key), path + (key,), allowed)
         self.check_varied()
+        if any(p.severity == "error" for p in self.ctx.problems):
+            return  # unreached endings would only be a consequence of the errors above
         for ending in self.s.data["endings"]:
             if ending not in reached:
                 self.err(("endings", ending), f"ending '{ending}' is never reached: no node has 'end: {ending}'",
