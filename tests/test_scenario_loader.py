@@ -170,3 +170,9 @@ def test_json_schema_accepts_the_shipped_scenarios():
     for f in sorted((ROOT / "scenarios").glob("*.yaml")):
         _validate(schema, yaml.safe_load(f.read_text()), schema)
     assert not _ok(schema, {"peerspace_scenario": 1}, schema)
+
+
+def test_committed_json_schema_is_current():
+    committed = json.loads((ROOT / "docs" / "scenario.schema.json").read_text())
+    assert committed == json.loads(json.dumps(json_schema())), \
+        "run: python -m server.scenarios schema -o docs/scenario.schema.json"
