@@ -117,10 +117,17 @@ class Show(Effect):
 
 @dataclass
 class ParticipantSaid(Effect):
-    """The participant's chosen option (or own words): their avatar says it."""
+    """The participant's chosen option (or own words): their avatar says it.
+
+    `action` is true for option text in parentheses, e.g. "(You sit down.)": shown, not spoken.
+    """
     cast: str
     text: str
     option: str | None = None
+    action: bool = False
+
+    def __post_init__(self):
+        self.action = self.action or (self.text.startswith("(") and self.text.endswith(")"))
 
 
 @dataclass
