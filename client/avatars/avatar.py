@@ -66,35 +66,45 @@ class Avatar:
         hair = theme.pick("hair", i * 5 + 2)
         r = self.root
         # a soft shadow disc keeps avatars grounded
-        shadow = r.attachNewNode(geom.disc(0.42, (0.2, 0.22, 0.25, 0.22), z=0.01))
+        shadow = r.attachNewNode(geom.disc(0.42, (0.2, 0.22, 0.25, 0.22), segments=16, z=0.01))
         shadow.setTransparency(TransparencyAttrib.MAlpha)
         shadow.setLightOff()
         shadow.setDepthWrite(False)
+        # Each rigid part's shapes go under one "mesh" node that is flattened into a single Geom:
+        # fewer, larger draws keep 50 avatars affordable on software GL (llvmpipe) and modest PCs.
         self.legs = []
         for sx in (-1, 1):
             hip = r.attachNewNode("hip")
             hip.setPos(sx * 0.12, 0, 0.86)
-            hip.attachNewNode(geom.box(0.16, 0.18, 0.84, legs_c, center=(0, 0, -0.42)))
-            hip.attachNewNode(geom.box(0.18, 0.28, 0.08, (0.3, 0.28, 0.28, 1), center=(0, 0.04, -0.83)))
+            mesh = hip.attachNewNode("mesh")
+            mesh.attachNewNode(geom.box(0.16, 0.18, 0.84, legs_c, center=(0, 0, -0.42)))
+            mesh.attachNewNode(geom.box(0.18, 0.28, 0.08, (0.3, 0.28, 0.28, 1), center=(0, 0.04, -0.83)))
+            mesh.flattenStrong()
             self.legs.append(hip)
         self.torso = r.attachNewNode("torso")
         self.torso.setPos(0, 0, 0.84)
-        self.torso.attachNewNode(geom.cylinder(0.25, 0.56, shirt, segments=14, top_radius=0.22))
-        self.torso.attachNewNode(geom.sphere(0.22, shirt, center=(0, 0, 0.56), scale=(1, 0.85, 0.4)))
+        mesh = self.torso.attachNewNode("mesh")
+        mesh.attachNewNode(geom.cylinder(0.25, 0.56, shirt, segments=10, top_radius=0.22))
+        mesh.attachNewNode(geom.sphere(0.22, shirt, rings=5, segments=10, center=(0, 0, 0.56), scale=(1, 0.85, 0.4)))
+        mesh.flattenStrong()
         self.arms = []
         for sx in (-1, 1):
             sh = self.torso.attachNewNode("shoulder")
             sh.setPos(sx * 0.31, 0, 0.52)
-            sh.attachNewNode(geom.cylinder(0.065, 0.58, shirt, segments=8, center=(0, 0, -0.58)))
-            sh.attachNewNode(geom.sphere(0.07, skin, center=(0, 0, -0.62)))
+            mesh = sh.attachNewNode("mesh")
+            mesh.attachNewNode(geom.cylinder(0.065, 0.58, shirt, segments=6, center=(0, 0, -0.58)))
+            mesh.attachNewNode(geom.sphere(0.07, skin, rings=4, segments=6, center=(0, 0, -0.62)))
+            mesh.flattenStrong()
             self.arms.append(sh)
         self.neck = self.torso.attachNewNode("neck")
         self.neck.setPos(0, 0, HEAD_Z - 0.84 - HEAD_R + 0.02)
         self.head = self.neck.attachNewNode("head")
         self.head.setPos(0, 0, HEAD_R - 0.02)
-        self.head.attachNewNode(geom.sphere(HEAD_R, skin, scale=(1, 0.95, 1.08)))
-        self.head.attachNewNode(geom.sphere(HEAD_R * 1.07, hair, center=(0, -0.05, 0.07), scale=(1.0, 0.97, 0.9),
-                                            rings=8))
+        mesh = self.head.attachNewNode("mesh")
+        mesh.attachNewNode(geom.sphere(HEAD_R, skin, rings=8, segments=14, scale=(1, 0.95, 1.08)))
+        mesh.attachNewNode(geom.sphere(HEAD_R * 1.07, hair, center=(0, -0.05, 0.07), scale=(1.0, 0.97, 0.9),
+                                       rings=6, segments=12))
+        mesh.flattenStrong()
         cm = CardMaker("face")
         s = HEAD_R * 0.92
         cm.setFrame(-s, s, -s, s)
