@@ -20,7 +20,7 @@ from .world import World
 log = logging.getLogger("peerspace")
 
 # Feature modules register their intents with the gateway on import.
-FEATURES = ("server.world.intents",)
+FEATURES = ("server.world.intents", "server.safety", "server.records", "server.dashboard")
 
 # The transport's own ceiling: past this aiohttp closes the socket. Messages
 # between the app limit (cfg.max_payload) and this get a clear `too_large` error.
@@ -53,6 +53,11 @@ def build_app(cfg: Config) -> web.Application:
     app.update(cfg=cfg, store=store, tokens=tokens, accounts=accounts, sio=sio, world=world, gateway=gateway,
                metrics=metrics, node=node)
     http_api.add_routes(app)
+    # Feature modules with per-world state or HTTP routes define `setup(app)`; called once the world exists.
+    for mod in FEATURES:
+        setup = getattr(importlib.import_module(mod), "setup", None)
+        if setup is not None:
+            setup(app)
     add_metrics_route(app, metrics)
 
     async def on_startup(app):

@@ -29,6 +29,7 @@ REPLAY = "replay"              # staff: fetch a recorded session's pose track an
 # --- server -> client ------------------------------------------------------------
 SAFETY_ALERT = "safety_alert"  # to staff: crisis language or a report, at once
 PAUSED = "paused"              # to the paused person: you are in the calm room (or back)
+MONITORING = "monitoring"      # on joining a room: what is monitored, and whether you are recorded (a bool)
 
 REPORT_REASONS = ("harassment", "unsafe", "upsetting", "spam", "other")
 SST_STEPS = ("rationale", "skill_steps", "modelling", "role_play", "positive_feedback",

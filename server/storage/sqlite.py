@@ -186,6 +186,11 @@ class SQLiteStorage:
     def set_banned_until(self, user_id: int, until: float | None) -> None:
         self._exec("UPDATE users SET banned_until=? WHERE id=?", (until, user_id))
 
+    def set_consent(self, user_id: int, recording: bool) -> None:
+        """Durable consent to recording (transcripts, replays); World.record() reads it for every line."""
+        self._exec("UPDATE users SET consent_recording=?, consent_updated=? WHERE id=?",
+                   (int(bool(recording)), time.time(), user_id))
+
     def list_users(self) -> list[dict]:
         return self._exec("SELECT id, name, role, created, banned_until FROM users ORDER BY id").fetchall()
 

@@ -55,8 +55,13 @@ async def speak(ctx: Ctx, aid: int, text: str, **meta) -> dict:
     av = ctx.room.avatar(aid)
     line = {"avatar": aid, "name": av.name, "text": text, "ts": time.time(), **meta}
     subject = av.user_id if av.kind == "person" else ctx.user["id"]
-    ctx.world.record(ctx.room, "said", av.name, {"text": text, "avatar_role": av.role, **meta}, user_id=subject)
+    for check in ctx.world.hooks["speak"]:        # moderation: may refuse (muted, paused)
+        await check(ctx, av, text)
+    event_id = ctx.world.record(ctx.room, "said", av.name, {"text": text, "avatar_role": av.role, **meta},
+                                user_id=subject)
     await ctx.world.broadcast(ctx.room, events.SAID, line)
+    for hook in ctx.world.hooks["said"]:          # e.g. crisis-language alerts
+        await hook(ctx, av, line, event_id)
     return line
 
 
@@ -86,9 +91,12 @@ async def gesture(ctx: Ctx, p: dict) -> None:
 
 @intent(events.CONSENT)
 async def consent(ctx: Ctx, p: dict) -> dict:
+    # Durable per user: World.record() reads users.consent_recording.
+    ctx.world.store.set_consent(ctx.user["id"], p["recording"])
+    ctx.user["consent_recording"] = int(p["recording"])
     ctx.member.consented = p["recording"]
     await ctx.world.send(ctx.conn.sid, events.NOTICE, {
-        "kind": "recording",
+        "kind": "recording", "recording": p["recording"],
         "text": "Your lines in this room are now recorded for your sessions." if p["recording"]
         else "Your lines are not recorded. You can change this at any time."})
     return {"recording": ctx.member.consented}

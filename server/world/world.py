@@ -46,7 +46,14 @@ class World:
         self._grace: dict[int, asyncio.TimerHandle] = {}   # user id -> pending removal
         self._tick_task: asyncio.Task | None = None
         self.tick_seconds_last = 0.0
-        self.hooks: dict[str, list] = {"join": [], "leave": [], "tick": []}
+        # Feature hooks. join/leave/tick: async fn(...). before_step/after_step: fn(room, dt), around each
+        # room's step (e.g. personal-space bubbles, pauses). speak: async fn(ctx, avatar, text) before a line
+        # is recorded (may refuse with WireError); said: async fn(ctx, avatar, line, event_id) after broadcast.
+        self.hooks: dict[str, list] = {"join": [], "leave": [], "tick": [], "before_step": [], "after_step": [],
+                                       "speak": [], "said": []}
+        # Who may see whom (server.safety sets this): `for_sid(sid, event, payload)` filters one send,
+        # `broadcast(room, event, payload, skip_sid)` delivers a room emit itself and returns True if it did.
+        self.outbound = None
         self.hooks["leave"].append(interest.on_leave)
         for row in store.list_rooms():
             self._open(row["id"], row["name"], row["scene"], row["capacity"])
@@ -78,20 +85,34 @@ class World:
 
     # --- sending ---------------------------------------------------------------------------
     async def send(self, sid: str, event: str, payload: dict) -> None:
+        if self.outbound is not None:
+            payload = self.outbound.for_sid(sid, event, payload)
+            if payload is None:
+                return
         await self.sio.emit(event, payload, to=sid)
 
     async def broadcast(self, room: Room, event: str, payload: dict, skip_sid: str | None = None) -> None:
+        if self.outbound is not None and await self.outbound.broadcast(room, event, payload, skip_sid):
+            return
         await self.sio.emit(event, payload, room=room.id, skip_sid=skip_sid)
 
     def record(self, room: Room, kind: str, actor: str | None, data: dict,
                user_id: int | None = None, run_id: int | None = None) -> int | None:
-        """Persist a transcript line, if the person it is about agreed to recording."""
-        if user_id is not None:
-            member = room.members.get(user_id)
-            staff = member is not None and member.user["role"] != events.PARTICIPANT
-            if member is not None and not (member.consented or staff):
-                return None
+        """Persist a transcript line, if the person it is about agreed to recording.
+
+        The one gate for recording. Consent is durable per user (users.consent_recording, set with the
+        `consent` intent); staff and agent lines are recorded by role. A line about someone unknown is
+        not recorded.
+        """
+        if user_id is not None and not self.may_record(user_id):
+            return None
         return self.store.append_event(room.id, run_id, kind, actor, data, user_id=user_id)
+
+    def may_record(self, user_id: int) -> bool:
+        user = self.store.get_user(user_id)
+        if user is None:
+            return False
+        return user["role"] != events.PARTICIPANT or bool(user.get("consent_recording"))
 
     # --- membership ---------------------------------------------------------------------------
     def member_of(self, user_id: int) -> tuple[Room, Member] | tuple[None, None]:
@@ -233,11 +254,20 @@ class World:
             await asyncio.sleep(max(0.0, delay))
 
     async def tick(self, dt: float) -> None:
+        sends = []
         for room in list(self.rooms.values()):
             if not room.alive.any():
                 continue
+            for hook in self.hooks["before_step"]:
+                hook(room, dt)
             blob = room.step(dt)
+            for hook in self.hooks["after_step"]:
+                hook(room, dt)
             # one blob to the room, or (big rooms) one per occupied interest cell: server/scale/interest.py
-            await interest.tick_room(self, room, blob)
+            sends.append(interest.tick_room(self, room, blob))
+        # All rooms' emits together: python-socketio's room emit awaits its per-recipient send tasks, so
+        # awaiting rooms one by one would yield to a busy loop once per room and stretch the tick.
+        if sends:
+            await asyncio.gather(*sends)
         for hook in self.hooks["tick"]:
             await hook(dt)

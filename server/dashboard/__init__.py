@@ -1,0 +1,5 @@
+"""The facilitator dashboard (placeholder while it is written)."""
+
+
+def setup(app) -> None:
+    pass

@@ -1,0 +1,100 @@
+"""SST fidelity, emotion-recognition accuracy and skill-step scores, computed from a run's events.
+
+Inputs are rows of the `events` table for one run (server/scenarios/runner.py writes them):
+  phase          {phase, kind, index}           a protocol phase was entered
+  feedback       {kind: positive|corrective}    the coach gave feedback
+  homework       {phase, ...}                   homework was set
+  score          {step, points}                 a skill step was rated (0..2)
+  emotion_answer {expected, given, correct}     an emotion-recognition answer
+  tag            {step}                         a peer specialist tagged a protocol step by hand
+Nothing here reads what anyone said.
+"""
+
+from __future__ import annotations
+
+from wire.safety import SST_STEPS
+
+LABELS = {
+    "rationale": "Rationale: why the skill matters",
+    "skill_steps": "Skill steps discussed",
+    "modelling": "Modelling by the coach",
+    "role_play": "Role-play",
+    "positive_feedback": "Positive feedback",
+    "corrective_feedback": "Corrective feedback",
+    "repeat_role_play": "Role-play again",
+    "more_feedback": "More feedback",
+    "homework": "Homework set",
+}
+MAX_POINTS = 2
+
+
+def fidelity(events: list[dict]) -> dict:
+    first: dict[str, tuple[int, str, float]] = {}     # step -> (position, source, ts)
+    seen_role_play = seen_repeat = False
+
+    def mark(step: str, pos: int, source: str, ts: float) -> None:
+        if step not in first:
+            first[step] = (pos, source, ts)
+
+    for pos, e in enumerate(events):
+        kind, data = e["kind"], e.get("data") or {}
+        if kind == "phase":
+            pk = data.get("kind")
+            if pk in ("rationale", "skill_steps", "modelling", "role_play", "repeat_role_play", "homework"):
+                mark(pk, pos, "phase", e["ts"])
+            seen_role_play |= pk == "role_play"
+            seen_repeat |= pk == "repeat_role_play"
+        elif kind == "feedback":
+            fk = data.get("kind")
+            if seen_repeat:
+                mark("more_feedback", pos, "feedback", e["ts"])
+            elif fk in ("positive", "corrective"):
+                mark(f"{fk}_feedback", pos, "feedback", e["ts"])
+        elif kind == "homework":
+            mark("homework", pos, "event", e["ts"])
+        elif kind == "tag" and data.get("step") in SST_STEPS:
+            mark(data["step"], pos, "tag", e["ts"])
+    steps = []
+    for step in SST_STEPS:
+        hit = first.get(step)
+        steps.append({"step": step, "label": LABELS[step], "done": hit is not None,
+                      "source": hit[1] if hit else None, "ts": hit[2] if hit else None})
+    done = [(SST_STEPS.index(s), first[s][0]) for s in SST_STEPS if s in first]
+    positions = [p for _, p in sorted(done)]
+    return {"steps": steps, "done": len(done), "total": len(SST_STEPS),
+            "score": len(done) / len(SST_STEPS), "in_order": positions == sorted(positions)}
+
+
+def emotion_accuracy(events: list[dict]) -> dict:
+    answers = [e["data"] for e in events if e["kind"] == "emotion_answer"]
+    by: dict[str, list[int]] = {}
+    for a in answers:
+        expected = a.get("expected") or a.get("shown")
+        by.setdefault(str(expected), [0, 0])
+        by[str(expected)][0] += int(bool(a.get("correct", a.get("given") == expected)))
+        by[str(expected)][1] += 1
+    correct = sum(v[0] for v in by.values())
+    total = sum(v[1] for v in by.values())
+    return {"correct": correct, "total": total, "accuracy": (correct / total) if total else None,
+            "by_emotion": {k: {"correct": v[0], "total": v[1]} for k, v in sorted(by.items())}}
+
+
+def skill_scores(events: list[dict]) -> dict:
+    per: dict[str, list[float]] = {}
+    for e in events:
+        if e["kind"] == "score":
+            d = e["data"]
+            pts = d.get("points", d.get("score"))
+            if isinstance(pts, (int, float)) and d.get("step"):
+                per.setdefault(str(d["step"]), []).append(float(pts))
+    steps = {k: sum(v) / len(v) for k, v in per.items()}
+    mean = sum(steps.values()) / len(steps) if steps else None
+    return {"steps": steps, "mean": mean, "max": MAX_POINTS,
+            "percent": (mean / MAX_POINTS) if mean is not None else None}
+
+
+def summary(run: dict, events: list[dict]) -> dict:
+    return {"run": run["id"], "scenario": run.get("scenario_id"), "difficulty": run.get("difficulty"),
+            "started": run.get("started"), "status": run.get("status"),
+            "fidelity": fidelity(events), "emotion": emotion_accuracy(events), "skills": skill_scores(events),
+            "homework": any(e["kind"] == "homework" for e in events)}

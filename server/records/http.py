@@ -1,0 +1,87 @@
+"""HTTP: a person's own records (export, delete, consent) and session replays for staff."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+
+from aiohttp import web
+
+from wire.errors import WireError
+
+from ..http_api import error_response, read_json, user_from_request
+from . import access, export, replay
+
+log = logging.getLogger("peerspace.records")
+
+
+def _json(data, **kw) -> web.Response:
+    return web.Response(text=json.dumps(data, default=lambda b: base64.b64encode(b).decode()
+                                        if isinstance(b, bytes) else str(b)),
+                        content_type="application/json", **kw)
+
+
+async def my_export(request: web.Request) -> web.Response:
+    try:
+        user = user_from_request(request)
+    except WireError as e:
+        return error_response(e)
+    data = export.export_user(request.app["store"], user["id"])
+    log.info("user %s exported their records", user["id"])
+    return _json(data, headers={"Content-Disposition": 'attachment; filename="peerspace-my-records.json"',
+                                "Cache-Control": "no-store"})
+
+
+async def my_delete(request: web.Request) -> web.Response:
+    try:
+        user = user_from_request(request)
+        body = await read_json(request)
+        if body.get("confirm") != user["name"]:
+            raise WireError("invalid", "To delete your account and every record about you, "
+                                       "send {\"confirm\": \"<your name>\"}.")
+    except WireError as e:
+        return error_response(e)
+    world = request.app["world"]
+    room, member = world.member_of(user["id"])
+    if room is not None:
+        await world._remove(room, member)
+    for sid, c in list(world.conns.items()):
+        if c.user["id"] == user["id"]:
+            await world.sio.disconnect(sid)
+    export.delete_user(request.app["store"], user["id"])
+    log.info("user %s deleted their account and records", user["id"])
+    return web.json_response({"ok": True, "deleted": True})
+
+
+async def my_consent(request: web.Request) -> web.Response:
+    try:
+        user = user_from_request(request)
+        body = await read_json(request)
+        if not isinstance(body.get("recording"), bool):
+            raise WireError("invalid", "Send {\"recording\": true} or {\"recording\": false}.")
+    except WireError as e:
+        return error_response(e)
+    request.app["store"].set_consent(user["id"], body["recording"])
+    return web.json_response({"ok": True, "recording": body["recording"]})
+
+
+async def run_replay(request: web.Request) -> web.Response:
+    try:
+        user = user_from_request(request)
+        access.require(user)
+        run = access.run_or_404(request.app["store"], user, int(request.match_info["run"]))
+        after = float(request.query.get("after", 0))
+        limit = max(1, min(2000, int(request.query.get("limit", 500))))
+    except WireError as e:
+        return error_response(e)
+    except ValueError:
+        return error_response(WireError("invalid", "after and limit must be numbers."))
+    return _json(replay.read(request.app["store"], run, after, limit), headers={"Cache-Control": "no-store"})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/me/export", my_export)
+    app.router.add_post("/api/me/delete", my_delete)
+    app.router.add_post("/api/me/consent", my_consent)
+    app.router.add_get(r"/api/runs/{run:\d+}/replay", run_replay)

@@ -1,0 +1,97 @@
+"""Pre/post self-report questionnaires, defined in `<scenarios_dir>/questionnaires/*.yaml`.
+
+A file: id, title, intro, when: [pre, post], scale {min, max, labels}, lower_is_better, items [{id, text}].
+Answers are stored as given (item id -> number) with the mean as the score;
+a person submits them on purpose, so they are kept as their record (exported
+and deleted with it) whatever their recording choice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import yaml
+
+from wire import errors
+from wire.errors import WireError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class QuestionnaireError(ValueError):
+    pass
+
+
+def questionnaire_dir(cfg) -> Path:
+    base = Path(cfg.scenarios_dir)
+    if not base.is_absolute() and not base.exists():
+        base = ROOT / base
+    return base / "questionnaires"
+
+
+def load_all(directory: Path) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for path in sorted(directory.glob("*.y*ml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        where = str(path)
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise QuestionnaireError(f"{where}: needs an id")
+        scale = data.get("scale") or {}
+        items = data.get("items") or []
+        if not (isinstance(scale.get("min"), int) and isinstance(scale.get("max"), int) and scale["min"] < scale["max"]):
+            raise QuestionnaireError(f"{where}: scale needs whole-number min < max")
+        if not items or not all(isinstance(i, dict) and isinstance(i.get("id"), str) and isinstance(i.get("text"), str)
+                                for i in items):
+            raise QuestionnaireError(f"{where}: items must be a list of {{id, text}}")
+        if data["id"] in out:
+            raise QuestionnaireError(f"{where}: id '{data['id']}' is used twice")
+        labels = {int(k): str(v) for k, v in (scale.get("labels") or {}).items()}
+        out[data["id"]] = {"id": data["id"], "title": str(data.get("title", data["id"])),
+                           "intro": " ".join(str(data.get("intro", "")).split()),
+                           "when": list(data.get("when") or ["pre", "post"]),
+                           "scale": {"min": scale["min"], "max": scale["max"], "labels": labels},
+                           "lower_is_better": bool(data.get("lower_is_better", False)),
+                           "items": [{"id": i["id"], "text": " ".join(i["text"].split())} for i in items]}
+    return out
+
+
+class Questionnaires:
+    def __init__(self, store, directory: Path):
+        self.store = store
+        self.defs = load_all(directory) if directory.exists() else {}
+
+    def public(self) -> list[dict]:
+        return [{**d, "scale": {**d["scale"], "labels": {str(k): v for k, v in d["scale"]["labels"].items()}}}
+                for d in self.defs.values()]
+
+    def answer(self, user_id: int, qid: str, when: str, answers: dict, run_id: int | None = None) -> dict:
+        d = self.defs.get(qid)
+        if d is None:
+            raise WireError(errors.NOT_FOUND, f"There is no questionnaire '{qid[:64]}'. Ask for the list.")
+        if when not in d["when"]:
+            raise WireError(errors.INVALID, f"This questionnaire is asked: {', '.join(d['when'])}.")
+        ids = {i["id"] for i in d["items"]}
+        lo, hi = d["scale"]["min"], d["scale"]["max"]
+        clean = {}
+        for k, v in answers.items():
+            if k not in ids:
+                raise WireError(errors.INVALID, f"'{str(k)[:64]}' is not a question in '{qid}'.")
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise WireError(errors.INVALID, f"Answer each question with a whole number from {lo} to {hi}.")
+            clean[k] = v
+        if not clean:
+            raise WireError(errors.INVALID, "Answer at least one question (you may skip any).")
+        score = sum(clean.values()) / len(clean)
+        rid = self.store._exec(
+            "INSERT INTO questionnaire_answers(ts, user_id, questionnaire, phase, run_id, answers, score) "
+            "VALUES (?,?,?,?,?,?,?)", (time.time(), user_id, qid, when, run_id, json.dumps(clean), score)).lastrowid
+        return {"id": rid, "questionnaire": qid, "when": when, "score": score, "answered": len(clean)}
+
+    def of_user(self, user_id: int) -> list[dict]:
+        rows = self.store._exec("SELECT id, ts, questionnaire, phase, run_id, answers, score FROM questionnaire_answers "
+                                "WHERE user_id=? ORDER BY ts, id", (user_id,)).fetchall()
+        for r in rows:
+            r["answers"] = json.loads(r["answers"])
+        return rows

@@ -1,0 +1,116 @@
+"""Replays: low-rate pose tracks of consented sessions, and reading them back.
+
+While a scenario run is active in a room and its participant has agreed to
+recording, the room's poses are stored at `RATE_HZ` as the same quantised
+8-byte records the tick sends (wire.codec), one row per sample that changed.
+Only the participant's own avatar, the cast (coach, partners) and staff or
+agent avatars are kept: other participants in a group room are left out, so
+one person's replay never holds another participant's movements.
+A row carries `members` (avatar id -> name, kind, role) whenever that set changes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+from wire import codec, events
+
+RATE_HZ = 5.0
+REFRESH_S = 1.0
+
+
+class Recorder:
+    def __init__(self, world):
+        self.world = world
+        self.store = world.store
+        self.every = max(1, round(world.cfg.tick_hz / RATE_HZ))
+        self._n = 0
+        self._runs: dict[str, dict] = {}       # room id -> active run
+        self._refreshed = 0.0
+        self._last: dict[int, bytes] = {}      # run id -> last stored blob
+        self._members: dict[int, str] = {}     # run id -> last stored members json
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._refreshed < REFRESH_S:
+            return
+        self._refreshed = now
+        runs: dict[str, dict] = {}
+        for run in self.store.active_runs():
+            runs[run["room_id"]] = run        # newest run in a room wins
+        self._runs = runs
+
+    async def on_tick(self, dt: float) -> None:
+        self._n += 1
+        if self._n % self.every:
+            return
+        self._refresh()
+        for room_id, run in self._runs.items():
+            room = self.world.rooms.get(room_id)
+            if room is None or not room.alive.any():
+                continue
+            pid = run.get("participant_user_id")
+            if pid is None or not self.world.may_record(pid):
+                continue
+            self.sample(room, run["id"], pid)
+
+    def sample(self, room, run_id: int, participant_id: int) -> None:
+        keep = []
+        for aid, av in room.avatars.items():
+            if av.kind == "cast" or av.user_id == participant_id or av.role != events.PARTICIPANT:
+                keep.append(aid)
+        if not keep:
+            return
+        ids = np.array(sorted(keep), np.int64)
+        blob = codec.encode_poses(codec.quantise(ids, room.pos[ids], room.yaw[ids], room.flags[ids]))
+        members = json.dumps({str(a): {"name": room.avatars[a].name, "kind": room.avatars[a].kind,
+                                       "role": room.avatars[a].role} for a in ids.tolist()}, sort_keys=True)
+        new_members = members != self._members.get(run_id)
+        if blob == self._last.get(run_id) and not new_members:
+            return
+        self._last[run_id] = blob
+        self._members[run_id] = members
+        self.store._exec("INSERT INTO pose_tracks(run_id, t, poses, members) VALUES (?,?,?,?)",
+                         (run_id, time.time(), blob, members if new_members else None))
+
+
+def transcript(store, run: dict) -> list[dict]:
+    """A session's events in order: the run's own events plus room lines said while it ran."""
+    from .access import run_window
+    lo, hi = run_window(run)
+    rows = store._exec("SELECT * FROM events WHERE run_id=? OR (run_id IS NULL AND room_id=? AND ts BETWEEN ? AND ?) "
+                       "ORDER BY ts, id", (run["id"], run["room_id"], lo, min(hi, 1e18))).fetchall()
+    for r in rows:
+        r["data"] = json.loads(r["data"])
+    return rows
+
+
+def read(store, run: dict, after: float = 0.0, limit: int = 500) -> dict:
+    """A page of a session's replay: pose frames after `after`, member tables and the lines said."""
+    rows = store._exec("SELECT t, poses, members FROM pose_tracks WHERE run_id=? AND t>? ORDER BY t LIMIT ?",
+                       (run["id"], after, limit)).fetchall()
+    members = []
+    if rows and rows[0]["members"] is None:
+        prev = store._exec("SELECT t, members FROM pose_tracks WHERE run_id=? AND t<=? AND members IS NOT NULL "
+                           "ORDER BY t DESC LIMIT 1", (run["id"], rows[0]["t"])).fetchone()
+        if prev:
+            members.append({"t": prev["t"], "members": json.loads(prev["members"])})
+    for r in rows:
+        if r["members"] is not None:
+            members.append({"t": r["t"], "members": json.loads(r["members"])})
+    frames = [{"t": r["t"], "poses": bytes(r["poses"])} for r in rows]
+    lines = []
+    if after == 0.0 or rows:
+        hi = rows[-1]["t"] if len(rows) == limit else float("inf")
+        for e in transcript(store, run):
+            if e["kind"] == "said" and after < e["ts"] <= hi:
+                lines.append({"t": e["ts"], "name": e["actor"], "text": e["data"].get("text", "")})
+    total = store._exec("SELECT COUNT(*) AS n, MIN(t) AS t0, MAX(t) AS t1 FROM pose_tracks WHERE run_id=?",
+                        (run["id"],)).fetchone()
+    return {"run": run["id"], "scenario": run.get("scenario_id"), "room": run["room_id"],
+            "frames": frames, "members": members, "lines": lines,
+            "more": len(rows) == limit, "next": rows[-1]["t"] if rows else after,
+            "count": total["n"], "start": total["t0"], "end": total["t1"]}

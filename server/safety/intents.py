@@ -1,0 +1,204 @@
+"""Safety intents: block, unblock, mute, kick (+ durable ban), report, pause, bubble, safety_info.
+
+Role rules (enforced here and by the gateway's `roles=`):
+  * anyone may block another *person* who is not staff, report anything, pause, use a bubble;
+    staff cannot be blocked (they must be able to see everyone to keep the room safe) -- report them instead;
+  * staff (peer specialist, facilitator, admin) may mute and kick participants and agents in their room;
+    only an admin may mute or kick staff, and nobody acts on an admin or on themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from wire import errors, events
+from wire import safety as ws
+from wire.errors import WireError
+
+from ..gateway import Ctx, intent
+
+log = logging.getLogger("peerspace.safety")
+
+
+def _safety(ctx: Ctx):
+    return ctx.world.safety
+
+
+def _person(ctx: Ctx, aid: int):
+    """The member behind a person avatar in the sender's room."""
+    av = ctx.room.avatar(aid)
+    if av.kind != "person" or av.user_id is None:
+        raise WireError(errors.INVALID, "That avatar is part of the exercise, not a person. "
+                                        "Use report if something about it is not OK.")
+    member = ctx.room.members.get(av.user_id)
+    if member is None:
+        raise WireError(errors.NOT_FOUND, "That person is no longer in the room.")
+    return av, member
+
+
+def _may_act_on(ctx: Ctx, target: dict) -> None:
+    if target["id"] == ctx.user["id"]:
+        raise WireError(errors.INVALID, "You cannot do that to yourself.")
+    if target["role"] == events.ADMIN or (target["role"] in events.STAFF and ctx.role != events.ADMIN):
+        raise WireError(errors.FORBIDDEN, "Only an admin can do that to a staff member.")
+
+
+async def _resync(ctx: Ctx, member) -> None:
+    """Send a member a fresh, filtered room state (after a block/unblock changes who they can see)."""
+    if member.sid:
+        await ctx.world.send(member.sid, events.ROOM_STATE, ctx.room.full_state(member.avatar))
+
+
+# --- block ---------------------------------------------------------------------------------
+@intent(ws.BLOCK)
+async def block(ctx: Ctx, p: dict) -> dict:
+    av, member = _person(ctx, p["avatar"])
+    target = member.user
+    if target["id"] == ctx.user["id"]:
+        raise WireError(errors.INVALID, "You cannot block yourself.")
+    if target["role"] in events.STAFF:
+        raise WireError(errors.FORBIDDEN, "Staff cannot be blocked, because they keep the room safe. "
+                                          "If something is not OK, please use report; a facilitator will look at it.")
+    s = _safety(ctx)
+    s.db.block(ctx.user["id"], target["id"])
+    s._add_pair(ctx.user["id"], target["id"])
+    await _resync(ctx, ctx.member)
+    await _resync(ctx, member)
+    return {"blocked": {"user": target["id"], "name": target["name"]}}
+
+
+@intent(ws.UNBLOCK, in_room=False)
+async def unblock(ctx: Ctx, p: dict) -> dict:
+    s = _safety(ctx)
+    if not s.db.unblock(ctx.user["id"], p["user"]):
+        raise WireError(errors.NOT_FOUND, "You have not blocked that person.")
+    s._rebuild_pairs()
+    room, me = ctx.world.member_of(ctx.user["id"])
+    if room is not None:
+        other = room.members.get(p["user"])
+        if other is not None:
+            ctx.room = room
+            await _resync(ctx, me)
+            await _resync(ctx, other)
+    return {"unblocked": p["user"]}
+
+
+@intent(ws.BLOCKS, in_room=False)
+async def blocks(ctx: Ctx, p: dict) -> dict:
+    return {"blocks": _safety(ctx).db.blocked_by(ctx.user["id"])}
+
+
+# --- mute and kick (staff) -------------------------------------------------------------------
+@intent(ws.MUTE, roles=events.STAFF)
+async def mute(ctx: Ctx, p: dict) -> dict:
+    av, member = _person(ctx, p["avatar"])
+    _may_act_on(ctx, member.user)
+    s, uid = _safety(ctx), member.user["id"]
+    if p["on"]:
+        s.mutes[(ctx.room.id, uid)] = time.monotonic() + p["minutes"] * 60
+        s.db.log_action(ctx.room.id, ctx.user["id"], uid, "mute", time.time() + p["minutes"] * 60)
+        text = "Staff have paused your chat in this room for a while. You can still move and gesture."
+    else:
+        s.mutes.pop((ctx.room.id, uid), None)
+        s.db.log_action(ctx.room.id, ctx.user["id"], uid, "unmute")
+        text = "You can chat again."
+    if member.sid:
+        await ctx.world.send(member.sid, events.NOTICE, {"kind": "muted", "muted": p["on"], "text": text})
+    return {"avatar": av.id, "muted": p["on"]}
+
+
+@intent(ws.KICK, roles=events.STAFF)
+async def kick(ctx: Ctx, p: dict) -> dict:
+    av, member = _person(ctx, p["avatar"])
+    target = member.user
+    _may_act_on(ctx, target)
+    s, world, uid = _safety(ctx), ctx.world, target["id"]
+    until = time.time() + p["ban_minutes"] * 60 if p["ban_minutes"] else None
+    if until is not None:
+        world.store.set_banned_until(uid, until)
+    s.db.log_action(ctx.room.id, ctx.user["id"], uid, "ban" if until else "kick", until)
+    if member.sid:
+        await world.send(member.sid, events.NOTICE, {
+            "kind": "removed", "banned_until": until,
+            "text": "Staff have asked you to leave this room." + (
+                " Your account is paused for now; please contact the group's staff." if until else "")})
+    conn = world.conns.get(member.sid) if member.sid else None
+    if conn is not None:
+        await world.leave(conn)
+    else:
+        await world._remove(ctx.room, member)
+    if until is not None:
+        for sid, c in list(world.conns.items()):
+            if c.user["id"] == uid:
+                await world.sio.disconnect(sid)
+    return {"avatar": av.id, "banned_until": until}
+
+
+# --- report -----------------------------------------------------------------------------------------
+@intent(ws.REPORT)
+async def report(ctx: Ctx, p: dict) -> dict:
+    s, room = _safety(ctx), ctx.room
+    reported, aid, name = None, p.get("avatar"), None
+    if aid is not None:
+        av = room.avatar(aid)
+        reported = av.user_id if av.kind == "person" else room.drivers.get(aid)
+        name = av.name
+    note = " ".join(p.get("note", "").split()) or None
+    rid = s.db.add_report(room.id, ctx.user["id"], reported, p["reason"], note)
+    here = s.staff_sids(room, exclude_user=reported)
+    targets = here or s.staff_online(exclude_user=reported)
+    s.db.add_alert(room.id, ctx.user["id"], "report", p["reason"], None, len(targets))
+    alert = {"kind": "report", "id": rid, "room": room.id, "room_name": room.name, "reason": p["reason"],
+             "avatar": aid, "name": name, "from": ctx.user["name"], "ts": time.time()}
+    for sid in targets:
+        await ctx.world.sio.emit(ws.SAFETY_ALERT, alert, to=sid)
+    log.info("report %s: room %s, from user %s, reason %s, staff notified %d",
+             rid, room.id, ctx.user["id"], p["reason"], len(targets))
+    return {"report": rid, "text": "Thank you for telling us. Staff have been told and will look at this."}
+
+
+# --- pause / safe room ---------------------------------------------------------------------------------
+@intent(ws.PAUSE)
+async def pause(ctx: Ctx, p: dict) -> dict:
+    s, world, room, member = _safety(ctx), ctx.world, ctx.room, ctx.member
+    uid = ctx.user["id"]
+    if p["on"] == (uid in s.paused):
+        return {"paused": p["on"]}
+    if p["on"]:
+        s.paused[uid] = room.id
+        s.sync_outbound()
+        room.inp[member.avatar] = 0
+        await world.sio.leave_room(ctx.conn.sid, room.id)        # out of the room's events: a quiet place
+        await world.broadcast(room, events.MEMBER_UPDATED, {"avatar": member.avatar, "paused": True})
+        await world.send(ctx.conn.sid, ws.PAUSED, {"paused": True, "scene": s.text("safe_room.scene") or "park",
+                                                   "text": s.text("safe_room.text")})
+    else:
+        s.paused.pop(uid, None)
+        s.sync_outbound()
+        await world.sio.enter_room(ctx.conn.sid, room.id)
+        await world.broadcast(room, events.MEMBER_UPDATED, {"avatar": member.avatar, "paused": False},
+                              skip_sid=ctx.conn.sid)
+        await world.send(ctx.conn.sid, ws.PAUSED, {"paused": False, "text": s.text("safe_room.back")})
+        await world.send(ctx.conn.sid, events.ROOM_STATE, room.full_state(member.avatar))
+    return {"paused": p["on"]}
+
+
+@intent(ws.BUBBLE)
+async def bubble(ctx: Ctx, p: dict) -> dict:
+    s, key = _safety(ctx), (ctx.room.id, ctx.member.avatar)
+    if p["on"]:
+        s.bubbles[key] = float(p["radius"])
+    else:
+        s.bubbles.pop(key, None)
+    return {"bubble": p["on"], "radius": s.bubbles.get(key)}
+
+
+@intent(ws.SAFETY_INFO, in_room=False)
+async def safety_info(ctx: Ctx, p: dict) -> dict:
+    s = _safety(ctx)
+    recording = ctx.world.may_record(ctx.user["id"])
+    return {"monitoring": s.crisis.monitoring_notice,
+            "resources": {"title": s.crisis.resources_title, "text": s.crisis.resources_text},
+            "recording": recording, "paused": ctx.user["id"] in s.paused,
+            "blocks": len(s.db.blocked_by(ctx.user["id"]))}

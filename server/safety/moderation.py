@@ -1,0 +1,285 @@
+"""Moderation enforced on the server: block, mute, kick + ban, report, pause, bubble, crisis alerts.
+
+State that must survive a restart lives in SQLite (blocks, bans, reports,
+alerts, the moderation log, consent). State that only matters while a room
+is open (mutes, pauses, bubbles) lives here, per world.
+
+Who sees whom: a block hides two people from each other in both directions.
+`Outbound` is installed as `world.outbound`; every emit to a room or to one
+connection passes through it, so a blocked person's avatar (join, updates,
+poses) and lines are never delivered to the other, whichever feature sent
+them. Rooms without a blocked pair take the normal one-emit path untouched.
+
+Logs carry user ids, room ids, event names and categories; never what
+anyone said, never a report's note.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from wire import codec, errors, events
+from wire import safety as ws
+from wire.errors import WireError
+
+from . import crisis
+from .store import SafetyStore
+
+log = logging.getLogger("peerspace.safety")
+
+ROOT = Path(__file__).resolve().parents[2]
+_AVATAR_EVENTS = (events.SAID, events.MEMBER_UPDATED, events.MEMBER_LEFT)
+
+
+def phrase_file(cfg) -> Path:
+    base = Path(cfg.scenarios_dir)
+    if not base.is_absolute() and not base.exists():
+        base = ROOT / base
+    return base / "safety" / "crisis_phrases.yaml"
+
+
+class Safety:
+    """Per-world safety state; `world.safety`."""
+
+    def __init__(self, world):
+        self.world = world
+        self.db = SafetyStore(world.store)
+        self.crisis = crisis.load(phrase_file(world.cfg))
+        log.info("crisis phrase list loaded: %d phrases", self.crisis.size)
+        self.pairs: set[frozenset] = set()          # blocked pairs, both directions
+        self.involved: set[int] = set()             # users in at least one pair
+        for a, b in self.db.all_blocks():
+            self._add_pair(a, b)
+        self.mutes: dict[tuple[str, int], float] = {}   # (room, user) -> until (monotonic)
+        self.paused: dict[int, str] = {}                 # user -> room id they stepped out of
+        self.bubbles: dict[tuple[str, int], float] = {}  # (room, avatar) -> radius in metres
+        self._held: list[tuple[object, int, np.ndarray]] = []
+        self._tasks: set[asyncio.Task] = set()
+        self.outbound = Outbound(self)
+        self.sync_outbound()
+
+    def sync_outbound(self) -> None:
+        """Install the per-viewer filter only while some block or pause exists, so every other emit
+        (including server/scale/interest.py's per-cell groups) keeps its shared, encode-once path."""
+        self.world.outbound = self.outbound if (self.pairs or self.paused) else None
+
+    def text(self, key: str) -> str:
+        return (self.crisis.texts or {}).get(key, "")
+
+    # --- blocks -------------------------------------------------------------------------
+    def _add_pair(self, a: int, b: int) -> None:
+        self.pairs.add(frozenset((a, b)))
+        self.involved.update((a, b))
+        if hasattr(self, "outbound"):
+            self.sync_outbound()
+
+    def _rebuild_pairs(self) -> None:
+        self.pairs.clear()
+        self.involved.clear()
+        for a, b in self.db.all_blocks():
+            self._add_pair(a, b)
+        self.sync_outbound()
+
+    def blocked(self, a: int, b: int) -> bool:
+        return frozenset((a, b)) in self.pairs
+
+    def hidden(self, room) -> dict[str, set[int]]:
+        """sid -> avatar ids that connection must not get, for this room (usually empty)."""
+        if not self.pairs:
+            return {}
+        here = [m for m in room.members.values() if m.user["id"] in self.involved]
+        if len(here) < 2:
+            return {}
+        out: dict[str, set[int]] = {}
+        for m in here:
+            if m.sid is None:
+                continue
+            hide = {o.avatar for o in here if o is not m and self.blocked(m.user["id"], o.user["id"])}
+            if hide:
+                out[m.sid] = hide
+        return out
+
+    # --- helpers ------------------------------------------------------------------------
+    def staff_sids(self, room, exclude_user: int | None = None) -> list[str]:
+        return [m.sid for m in room.members.values()
+                if m.sid and m.user["role"] in events.STAFF and m.user["id"] != exclude_user]
+
+    def staff_online(self, exclude_user: int | None = None) -> list[str]:
+        return [c.sid for c in self.world.conns.values()
+                if c.user["role"] in events.STAFF and c.user["id"] != exclude_user]
+
+    def spawn(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def is_muted(self, room_id: str, user_id: int) -> bool:
+        until = self.mutes.get((room_id, user_id))
+        if until is None:
+            return False
+        if until < time.monotonic():
+            self.mutes.pop((room_id, user_id), None)
+            return False
+        return True
+
+    # --- step hooks: pauses hold still; bubbles keep others out ---------------------------
+    def before_step(self, room, dt: float) -> None:
+        for uid, rid in self.paused.items():
+            if rid == room.id:
+                m = room.members.get(uid)
+                if m is not None:
+                    room.inp[m.avatar] = 0
+        bubbles = [(aid, r) for (rid, aid), r in self.bubbles.items() if rid == room.id and room.alive[aid]]
+        if not bubbles:
+            return
+        moving = np.flatnonzero(room.alive & np.any(room.inp[:, :2] != 0, axis=1))
+        if len(moving) == 0:
+            return
+        # The same motion model as Room.step, to predict where each mover would go this tick.
+        inp = room.inp[moving]
+        yaw = np.radians((room.yaw[moving] + inp[:, 2] * room.turn_speed * dt) % 360.0)
+        s, c = np.sin(yaw), np.cos(yaw)
+        delta = np.stack([-s * inp[:, 0] + c * inp[:, 1], c * inp[:, 0] + s * inp[:, 1]], axis=1) * room.speed * dt
+        target = room.pos[moving] + delta
+        stop = np.zeros(len(moving), bool)
+        for owner, radius in bubbles:
+            d_new = np.hypot(*(target - room.pos[owner]).T)
+            d_old = np.hypot(*(room.pos[moving] - room.pos[owner]).T)
+            stop |= (moving != owner) & (d_new < radius) & (d_new < d_old)
+        for aid in moving[stop]:
+            self._held.append((room, int(aid), room.inp[aid].copy()))
+            room.inp[aid, :2] = 0          # may still turn, may not step closer
+
+    def after_step(self, room, dt: float) -> None:
+        if not self._held:
+            return
+        keep = []
+        for r, aid, saved in self._held:
+            if r is room:
+                if room.alive[aid] and not np.any(room.inp[aid, :2]):
+                    room.inp[aid, :2] = saved[:2]
+            else:
+                keep.append((r, aid, saved))
+        self._held = keep
+
+    # --- speak hooks -------------------------------------------------------------------
+    async def check_speak(self, ctx, av, text: str) -> None:
+        if av.kind != "person" or av.user_id is None:
+            return
+        if av.user_id in self.paused:
+            raise WireError(errors.FORBIDDEN, "You are paused in a quiet room. Press pause again to go back first.")
+        if self.is_muted(ctx.room.id, av.user_id):
+            raise WireError(errors.FORBIDDEN, "Staff have paused your chat in this room for a while. "
+                                              "You can still move, gesture and use reactions.")
+
+    async def on_said(self, ctx, av, line: dict, event_id: int | None) -> None:
+        if av.kind != "person" or av.role != events.PARTICIPANT or av.user_id is None:
+            return
+        category = self.crisis.match(line["text"])
+        if category is None:
+            return
+        room = ctx.room
+        member = room.members.get(av.user_id)
+        here = self.staff_sids(room)
+        alert = {"kind": "crisis", "room": room.id, "room_name": room.name, "avatar": av.id, "name": av.name,
+                 "category": category, "ts": line["ts"]}
+        # Staff in the room saw the line already; they get it again with the alert. Staff elsewhere
+        # (when nobody is in the room) get who and where, not the words.
+        targets = here or self.staff_online()
+        alert_id = self.db.add_alert(room.id, av.user_id, "crisis", category, event_id, len(targets))
+        alert["id"] = alert_id
+        for sid in here:
+            await self.world.sio.emit(ws.SAFETY_ALERT, {**alert, "text": line["text"]}, to=sid)
+        if not here:
+            for sid in targets:
+                await self.world.sio.emit(ws.SAFETY_ALERT, {**alert, "escalated": True}, to=sid)
+        if member is not None and member.sid:
+            await self.world.sio.emit(events.NOTICE, {"kind": "support", "title": self.crisis.resources_title,
+                                                      "text": self.crisis.resources_text}, to=member.sid)
+        log.warning("crisis alert %s: room %s, user %s, category %s, staff notified %d",
+                    alert_id, room.id, av.user_id, category, len(targets))
+
+    # --- membership hooks -----------------------------------------------------------------
+    async def on_join(self, room, member) -> None:
+        if member.sid is None:
+            return
+        # Its own event, not a `notice`: the client shows it in its safety/recording panel, not as a toast.
+        recording = self.world.may_record(member.user["id"])
+        member.consented = recording
+        await self.world.sio.emit(ws.MONITORING, {
+            "text": self.crisis.monitoring_notice, "recording": recording,
+            "recording_text": self.text("recording.when_on" if recording else "recording.when_off"),
+            "resources_title": self.crisis.resources_title}, to=member.sid)
+
+    async def on_leave(self, room, member) -> None:
+        if self.paused.pop(member.user["id"], None) is not None:
+            self.sync_outbound()
+        self.bubbles.pop((room.id, member.avatar), None)
+
+
+class Outbound:
+    """world.outbound: keeps blocked people's avatars and lines from each other; marks paused avatars."""
+
+    def __init__(self, safety: Safety):
+        self.safety = safety
+        self.world = safety.world
+
+    def needs_filter(self, room) -> bool:
+        """True while this room has a blocked pair in it; otherwise every emit may take the shared path
+        (e.g. server/scale/interest.py's per-cell groups)."""
+        return bool(self.safety.hidden(room))
+
+    def for_sid(self, sid: str, event: str, payload: dict) -> dict | None:
+        if event != events.ROOM_STATE:
+            return payload
+        room = self.world.rooms.get(payload["room"]["id"])
+        conn = self.world.conns.get(sid)
+        if room is None or conn is None:
+            return payload
+        uid = conn.user["id"]
+        s = self.safety
+        hide = {m.avatar for m in room.members.values()
+                if m.user["id"] != uid and s.blocked(uid, m.user["id"])} if uid in s.involved else set()
+        paused = {room.members[u].avatar for u, rid in s.paused.items() if rid == room.id and u in room.members}
+        if not hide and not paused:
+            return payload
+        members = [dict(m, paused=True) if m["avatar"] in paused else m
+                   for m in payload["members"] if m["avatar"] not in hide]
+        poses = payload["poses"]
+        if hide:
+            rec = codec.decode_poses(poses)
+            poses = codec.encode_poses(rec[~np.isin(rec["id"], list(hide))])
+        return {**payload, "members": members, "poses": poses}
+
+    async def broadcast(self, room, event: str, payload: dict, skip_sid) -> bool:
+        hidden = self.safety.hidden(room)
+        if not hidden:
+            return False
+        sio = self.world.sio
+        skip = [skip_sid] if isinstance(skip_sid, str) else list(skip_sid or [])
+        if event == events.SNAPSHOT:
+            rec = codec.decode_poses(payload["poses"])
+            for sid, hide in hidden.items():
+                if sid in skip:
+                    continue
+                keep = rec[~np.isin(rec["id"], list(hide))]
+                if len(keep):
+                    await sio.emit(event, {**payload, "poses": codec.encode_poses(keep)}, to=sid)
+            await sio.emit(event, payload, room=room.id, skip_sid=skip + list(hidden))
+            return True
+        if event == events.MEMBER_JOINED:
+            aid = payload["member"]["avatar"]
+        elif event in _AVATAR_EVENTS:
+            aid = payload.get("avatar")
+        else:
+            return False
+        not_to = [sid for sid, hide in hidden.items() if aid in hide]
+        if not not_to:
+            return False
+        await sio.emit(event, payload, room=room.id, skip_sid=skip + not_to)
+        return True
