@@ -182,6 +182,8 @@ class PeerspaceClient(_make_base_class()):
         self.camLens.setFov(62)
         self.camLens.setNearFar(0.1, 200)
         self._build_hud()
+        # panels (help, settings) go on a layer drawn after the HUD corners
+        self.popups = self.aspect2d.attachNewNode("popups", 100)
         self._bind_keys()
         self.taskMgr.add(self._update, "peerspace-update", sort=-10)
 
@@ -275,10 +277,10 @@ class PeerspaceClient(_make_base_class()):
 
     def _recorded_text(self) -> str:
         if self.recording:
-            return ("Your lines, expressions and exercise steps are recorded for your sessions. "
-                    "F12: stop recording. Never recorded: sound or video.")
-        return ("Your own lines are NOT recorded. Lines said by coaches and role-play avatars are. "
-                "F12: allow recording. Never recorded: sound or video.")
+            return ("Your lines are recorded for your sessions (F12 stops this). "
+                    "Coach and role-play lines are recorded. Never sound or video.")
+        return ("Your lines are NOT recorded (F12 allows it). "
+                "Coach and role-play lines are recorded. Never sound or video.")
 
     def _connection_text(self) -> str:
         return {"reconnecting": "The connection dropped. Reconnecting by itself... your place is kept for a while.",
@@ -293,7 +295,7 @@ class PeerspaceClient(_make_base_class()):
             av.reduced_motion = settings.reduced_motion
             av.set_text_scale(settings.text_scale)
         if self.settings_panel is not None:
-            self.settings_panel.root.reparentTo(self.aspect2d)
+            self.settings_panel.root.reparentTo(self.popups)
 
     def notice(self, text: str, seconds: float = 7.0):
         self.notices.show(text, seconds)
@@ -302,7 +304,7 @@ class PeerspaceClient(_make_base_class()):
     def open_help(self):
         if self.help is None:
             self._release_movement()
-            self.help = HelpOverlay(self.aspect2d, self.settings.text_scale)
+            self.help = HelpOverlay(self.popups, self.settings.text_scale)
             self._saved_focus = self.focus
             self.focus = HelpFocus(self, self.help)
 
@@ -317,7 +319,7 @@ class PeerspaceClient(_make_base_class()):
             return
         self._release_movement()
         self._saved_focus = self.focus
-        panel = SettingsPanel(self.aspect2d, self.settings, self.apply_settings,
+        panel = SettingsPanel(self.popups, self.settings, self.apply_settings,
                               self.leave_room if self.in_room else None, self.quit)
         self.settings_panel = panel
         outer = self

@@ -179,7 +179,7 @@ class Avatar:
         self.text_scale = s
         self._refresh_tag()
         if self._bubble is not None:
-            self._bubble.setScale(0.15 * s)
+            self._place_bubble()
 
     def say(self, text: str):
         if self._bubble is not None:
@@ -192,9 +192,6 @@ class Avatar:
         tn.setCardColor(*theme.colour("bubble"))
         tn.setCardAsMargin(0.5, 0.5, 0.3, 0.3)
         b = self.root.attachNewNode(tn)
-        b.setScale(0.15 * self.text_scale)
-        lines = max(1, tn.getNumRows())
-        b.setPos(0, 0, TAG_Z + 0.28 + 0.15 * self.text_scale * (lines - 1))
         b.setBillboardPointEye()
         b.setLightOff()
         b.setDepthWrite(False)
@@ -202,7 +199,16 @@ class Avatar:
         b.setBin("fixed", 10)
         b.setTransparency(TransparencyAttrib.MAlpha)
         self._bubble = b
+        self._place_bubble()
         self._bubble_left = 5.0 + len(text) / 14.0
+
+    def _place_bubble(self):
+        """Above the name tag; TextNode rows grow downwards, so lift it by its row count."""
+        b = self._bubble
+        scale = 0.15 * self.text_scale
+        rows = max(1, b.node().getNumRows())
+        b.setScale(scale)
+        b.setPos(0, 0, TAG_Z + 0.17 * self.text_scale * 1.1 + scale * (0.75 + 1.05 * (rows - 1)))
 
     @property
     def bubble_text(self) -> str | None:

@@ -14,13 +14,20 @@ from .widgets import TextField, label, panel
 RECORDED_DEFAULT = ("What is recorded here: the chat you send, your expressions and gestures, "
                     "and exercise steps. Never recorded: sound, video, or anything before you press Enter.")
 
-HELP_TEXT = """Keys (no mouse needed)
-Arrows or W/S: walk forward/back    A/D or Left/Right: turn    Q/E: step sideways
-Enter: type a message, Enter again to send, Esc to cancel
-F2 neutral   F3 happy   F4 sad   F5 angry   F6 surprised   F7 afraid   F8 disgusted
-- and = : show the expression less or more strongly
-1 wave   2 nod   3 shake head   4 point   5 shrug   6 thumbs up
-F10 or Esc: settings (text size, reduced motion, leave room)    F1: close this help"""
+HELP_LINES = (
+    "Keys (no mouse needed)",
+    "Arrows or W/S: walk forward or back",
+    "A/D or Left/Right: turn      Q/E: step sideways",
+    "Enter: type a message; Enter sends, Esc cancels",
+    "F2 neutral  F3 happy  F4 sad  F5 angry",
+    "F6 surprised  F7 afraid  F8 disgusted",
+    "- and = : show the feeling less or more strongly",
+    "1 wave  2 nod  3 shake head  4 point  5 shrug  6 thumbs up",
+    "F12: allow or stop recording of your lines",
+    "F10 or Esc: settings, leave the room, quit",
+    "F1 or Esc: close this help",
+)
+HELP_TEXT = "\n".join(HELP_LINES)
 
 
 class ChatPanel:
@@ -156,9 +163,10 @@ class Notices:
 class HelpOverlay:
     def __init__(self, parent: NodePath, scale: float):
         self.root = parent.attachNewNode("help")
-        s = 0.045 * scale
-        panel(self.root, (-1.25, 1.25, -0.55, 0.55), theme.colour("ui_panel", 0.92))
-        label(self.root, HELP_TEXT, (-1.18, 0.42), s, wrap=52)
+        s = 0.048 * min(scale, 1.25)      # the help must fit on screen at every text size
+        h = (len(HELP_LINES) + 1.6) * s * 1.05
+        panel(self.root, (-1.3, 1.3, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
+        self.text = label(self.root, HELP_TEXT, (-1.2, h / 2 - s * 1.5), s)
 
     def destroy(self):
         self.root.removeNode()
@@ -190,8 +198,8 @@ class SettingsPanel:
         self.root.getChildren().detach()
         sc = 0.055 * self.settings.text_scale
         items = self._items()
-        h = 0.3 + len(items) * sc * 1.9
-        panel(self.root, (-0.95, 0.95, -h / 2, h / 2), theme.colour("ui_panel", 0.94))
+        h = sc * 5.2 + len(items) * sc * 1.9
+        panel(self.root, (-0.95, 0.95, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
         label(self.root, "Settings", (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
         for i, (name, value) in enumerate(items):
             y = h / 2 - sc * 3.8 - i * sc * 1.9
@@ -200,7 +208,7 @@ class SettingsPanel:
             label(self.root, name, (-0.8, y), sc)
             if value:
                 label(self.root, f"<  {value}  >", (0.8, y), sc, theme.colour("ui_accent"), align=TextNode.ARight)
-        label(self.root, "Up/Down: choose   Left/Right or Enter: change   Esc: close", (0, -h / 2 + sc * 0.8),
+        label(self.root, "Up/Down: choose   Left/Right or Enter: change   Esc: close", (0, -h / 2 + sc * 0.9),
               sc * 0.62, theme.colour("ui_muted"), align=TextNode.ACenter)
 
     def on_key(self, key: str) -> bool:
