@@ -65,7 +65,7 @@ class Options:
 def configure_panda(offscreen: bool, size: tuple[int, int]) -> None:
     lines = [f"win-size {size[0]} {size[1]}", "window-title peerspace", "audio-library-name null",
              "sync-video false", "notify-level-device fatal", "notify-level-display error",
-             "textures-power-2 none", "default-model-extension .egg"]
+             "textures-power-2 none", "default-model-extension .egg", "print-pipe-types false"]
     if offscreen:
         lines += ["load-display p3headlessgl", "aux-display p3tinydisplay", "window-type offscreen"]
     loadPrcFileData("peerspace", "\n".join(lines))
@@ -444,16 +444,24 @@ class PeerspaceClient(_make_base_class()):
             pass
 
     def _register(self, s):
-        s.on("_connection", self.on_connection)
-        s.on("welcome", self.on_welcome)
-        s.on(events.ROOM_STATE, self.on_room_state)
-        s.on(events.SNAPSHOT, self.on_snap)
-        s.on(events.MEMBER_JOINED, self.on_member_joined)
-        s.on(events.MEMBER_LEFT, self.on_member_left)
-        s.on(events.MEMBER_UPDATED, self.on_member_updated)
-        s.on(events.SAID, self.on_said)
-        s.on(events.NOTICE, self.on_notice)
-        s.on(events.ERROR, self.on_error)
+        for event, handler in (("_connection", self.on_connection), ("welcome", self.on_welcome),
+                               (events.ROOM_STATE, self.on_room_state), (events.SNAPSHOT, self.on_snap),
+                               (events.MEMBER_JOINED, self.on_member_joined),
+                               (events.MEMBER_LEFT, self.on_member_left),
+                               (events.MEMBER_UPDATED, self.on_member_updated), (events.SAID, self.on_said),
+                               (events.NOTICE, self.on_notice), (events.ERROR, self.on_error)):
+            s.on(event, self._safe(event, handler))
+
+    def _safe(self, event: str, handler):
+        """A server message the client cannot use is logged quietly, never shown as a traceback."""
+        def run(data):
+            try:
+                handler(data if data is not None else {})
+            except Exception:
+                log.debug("could not use %r from the server", event, exc_info=True)
+                if event in (events.ROOM_STATE,):
+                    self.notice("The room could not be shown just now. It will refresh by itself.")
+        return run
 
     async def refresh_rooms(self):
         ack = await self.session.call(events.LIST_ROOMS, {})
@@ -717,6 +725,8 @@ class PeerspaceClient(_make_base_class()):
 
     async def run_async(self) -> int:
         o = self.opts
+        asyncio.get_running_loop().set_exception_handler(
+            lambda loop, ctx: log.debug("background error: %s", ctx.get("message"), exc_info=ctx.get("exception")))
         if o.preview:
             from .preview import populate_preview
             populate_preview(self, o.preview)

@@ -63,8 +63,10 @@ class SnapshotBuffer:
     # --- time ---------------------------------------------------------------------
     def _observe(self, server_t: float, local_now: float):
         sample = local_now - server_t
-        if self.offset is None or sample < self.offset:
-            self.offset = sample          # the least-delayed packet sets the clock
+        if self.offset is None or sample < self.offset or sample - self.offset > 1.0:
+            # the least-delayed packet sets the clock; a jump of over a second means the server's
+            # tick restarted (or the link stalled for long): start again from this packet
+            self.offset = sample
         else:
             self.offset += (sample - self.offset) * 0.02   # creep up if latency grows for good
 
