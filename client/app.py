@@ -60,14 +60,19 @@ class Options:
     reduced_motion: bool | None = None
     preview: str | None = None       # scene name: an offline preview with sample avatars, no server
     timeout: float = 30.0            # screenshot mode: give up waiting for the room after this long
+    software: bool = False           # draw with the software renderer (p3tinydisplay), no OpenGL
 
 
-def configure_panda(offscreen: bool, size: tuple[int, int]) -> None:
+def configure_panda(offscreen: bool, size: tuple[int, int], software: bool = False) -> None:
     lines = [f"win-size {size[0]} {size[1]}", "window-title peerspace", "audio-library-name null",
              "sync-video false", "notify-level-device fatal", "notify-level-display error",
-             "textures-power-2 none", "default-model-extension .egg", "print-pipe-types false"]
+             "default-model-extension .egg", "print-pipe-types false"]
+    if software:
+        lines += ["load-display p3tinydisplay", "aux-display"]
+    elif offscreen:
+        lines += ["load-display p3headlessgl", "aux-display p3tinydisplay"]
     if offscreen:
-        lines += ["load-display p3headlessgl", "aux-display p3tinydisplay", "window-type offscreen"]
+        lines += ["window-type offscreen"]
     loadPrcFileData("peerspace", "\n".join(lines))
 
 
@@ -141,7 +146,7 @@ class PeerspaceClient(_make_base_class()):
         offscreen = opts.offscreen or (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
                                        and not os.environ.get("WAYLAND_DISPLAY"))
         self.offscreen = offscreen
-        configure_panda(offscreen, opts.size)
+        configure_panda(offscreen, opts.size, opts.software)
         super().__init__(windowType="none")
         self.pipe_name = open_window(self, offscreen)
         self.disableMouse()
@@ -748,6 +753,7 @@ class PeerspaceClient(_make_base_class()):
                     if done or late or (self.screen is not None and not (o.server and o.user)
                                         and self.frame_count >= o.frames):
                         self.save_screenshot(o.screenshot)
+                        print(f"peerspace: saved {o.screenshot} (drawn with {self.pipe_name})")
                         if late and not done:
                             self.exit_code = 2
                         break
@@ -789,6 +795,8 @@ def parse_args(argv=None) -> Options:
     p.add_argument("--preview", choices=list(events.SCENES),
                    help="offline preview of a scene with sample avatars (no server)")
     p.add_argument("--settings", help="settings file (default ~/.config/peerspace/client.json)")
+    p.add_argument("--software", action="store_true",
+                   help="use the software renderer (p3tinydisplay) when OpenGL/EGL is missing or broken")
     p.add_argument("--timeout", type=float, default=30.0, help="with --screenshot: seconds to wait for the room")
     a = p.parse_args(argv)
     try:
@@ -798,7 +806,8 @@ def parse_args(argv=None) -> Options:
     return Options(server=a.server, user=a.user, password=a.password, room=a.room, screenshot=a.screenshot,
                    frames=a.frames, offscreen=a.offscreen, size=(w, h), fps=a.fps,
                    settings_path=Path(a.settings) if a.settings else default_path(), text_size=a.text_size,
-                   reduced_motion=a.reduced_motion, preview=a.preview, timeout=a.timeout)
+                   reduced_motion=a.reduced_motion, preview=a.preview, timeout=a.timeout,
+                   software=a.software)
 
 
 def main(argv=None) -> int:

@@ -262,13 +262,17 @@ def test_interpolation_is_smooth_between_sparse_snapshots():
     assert yaw > 340 or yaw < 20
 
 
-def test_screenshot_command_line_writes_a_real_image(tmp_path):
+@pytest.mark.parametrize("renderer", ["gl", "software"])
+def test_screenshot_command_line_writes_a_real_image(tmp_path, renderer):
+    """EGL (OpenGL without a display) and the software fallback (p3tinydisplay) both draw the room."""
     out = tmp_path / "park.png"
+    extra = ["--software"] if renderer == "software" else []
     r = subprocess.run([sys.executable, "-m", "client", "--preview", "park", "--offscreen", "--screenshot",
-                        str(out), "--frames", "5", "--size", "480x300", "--settings", str(tmp_path / "s.json")],
-                       cwd=ROOT, capture_output=True, text=True, timeout=90)
+                        str(out), "--frames", "5", "--size", "480x300", "--settings", str(tmp_path / "s.json"),
+                        *extra], cwd=ROOT, capture_output=True, text=True, timeout=90)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "Traceback" not in r.stderr
+    assert ("Tiny" in r.stdout) == (renderer == "software"), r.stdout
     from panda3d.core import PNMImage, Filename
     img = PNMImage()
     assert img.read(Filename.fromOsSpecific(str(out)))

@@ -34,7 +34,7 @@ class TextField:
         self.max_len = max_len
         self.focused = False
         x, y = pos
-        self.caption = label(parent, caption, (x, y + 0.065 * scale / 0.06), scale * 0.8, theme.colour("ui_muted"))
+        self.caption = label(parent, caption, (x, y + 0.09 * scale / 0.06), scale * 0.8, theme.colour("ui_muted"))
         self.box = panel(parent, (x - 0.02, x + width, y - 0.03 * scale / 0.06, y + 0.06 * scale / 0.06),
                          (0.97, 0.96, 0.93, 0.95))
         self.text = label(parent, "", (x + 0.01, y), scale, theme.colour("tag_text"))
