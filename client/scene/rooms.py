@@ -155,7 +155,9 @@ SKY = {"cafe": (0.86, 0.82, 0.76, 1), "office": (0.84, 0.86, 0.88, 1), "park": (
 def build_scene(name: str, parent: NodePath) -> NodePath:
     """Build scene `name` (falls back to the cafe) under `parent`, with calm, even lighting."""
     root = parent.attachNewNode(f"scene-{name}")
-    SCENE_BUILDERS.get(name, cafe)(root)
+    geometry = root.attachNewNode("geometry")
+    SCENE_BUILDERS.get(name, cafe)(geometry)
+    geometry.flattenStrong()      # static: a few large Geoms instead of hundreds of small ones
     amb = AmbientLight("ambient")
     amb.setColor((0.55, 0.55, 0.58, 1))
     sun = DirectionalLight("sun")
