@@ -244,7 +244,7 @@ def run(args) -> dict:
         for n in range(args.nodes):
             ready = tmp / f"ready-{n}"
             if args.mode == "peerspace":
-                cmd = [sys.executable, *(["/tmp/srvdbg.py"] if os.environ.get("PSBENCH_DEBUG") else ["-m", "server"]), "--data-dir", str(tmp), "serve", "--port", "0",
+                cmd = [sys.executable, "-m", "server", "--data-dir", str(tmp), "serve", "--port", "0",
                        "--ready-file", str(ready)]
             else:
                 cmd = [sys.executable, str(ROOT / "bench" / "naive_server.py"), "--port", "0",
