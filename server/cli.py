@@ -64,7 +64,8 @@ def cmd_user_list(args) -> int:
 
 def cmd_export(args) -> int:
     store = _store(args)
-    data = store.export_user(_find(store, args.name)["id"])
+    from .records.export import export_user     # everything: lines, sessions, safety, questionnaires, replays
+    data = export_user(store, _find(store, args.name)["id"])
     text = json.dumps(data, indent=2, default=lambda b: None)
     if args.output and args.output != "-":
         with open(args.output, "w") as f:
@@ -84,6 +85,16 @@ def cmd_delete(args) -> int:
         return 2
     store.delete_user(user["id"])
     print(f"deleted '{user['name']}' and their records")
+    return 0
+
+
+def cmd_unban(args) -> int:
+    store = _store(args)
+    user = _find(store, args.name)
+    store.set_banned_until(user["id"], None)
+    from .safety.store import SafetyStore
+    SafetyStore(store).log_action(None, None, user["id"], "unban")
+    print(f"'{user['name']}' can log in again")
     return 0
 
 
@@ -114,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("-o", "--output", default="-")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("unban", help="lift a ban set by staff (kick with ban)")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_unban)
 
     p = sub.add_parser("delete", help="delete a person's account and every record about them")
     p.add_argument("name")

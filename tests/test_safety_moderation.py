@@ -222,3 +222,20 @@ async def test_moderation_intents_need_a_room_and_roles(server):
     with pytest.raises(WireError) as e:
         await pat.call(ws.REPLAY, {"run": 1})
     assert e.value.code == "forbidden"
+
+
+def test_cli_unban_and_full_export(server_process, tmp_path):
+    srv = server_process()
+    assert srv.cli("user", "add", "Ana", "--password", "correct horse").returncode == 0
+    from server.storage import open_storage
+    store = open_storage(str(tmp_path / "peerspace.db"))
+    uid = store.find_user("Ana")["id"]
+    store.set_banned_until(uid, 9e12)
+    store.close()
+    out = srv.cli("unban", "Ana")
+    assert out.returncode == 0 and "can log in again" in out.stdout
+    store = open_storage(str(tmp_path / "peerspace.db"))
+    assert store.find_user("Ana")["banned_until"] is None
+    store.close()
+    out = srv.cli("export", "Ana")
+    assert out.returncode == 0 and '"peerspace-export/2"' in out.stdout and '"questionnaires"' in out.stdout
