@@ -198,3 +198,28 @@ async def test_command_line_client_takes_a_screenshot_in_the_room(server, tmp_pa
     assert out.exists() and out.stat().st_size > 5000
     await ben.wait_until(lambda: any(m["name"] == "Cleo" for m in ben.members.values()) or
                          any(ev == events.MEMBER_LEFT for ev, _ in ben.inbox))
+
+
+async def test_someone_whose_link_drops_is_shown_away_then_back(app, server):
+    await enter(app, server)
+    ben = await server.bot("Ben", room="cafe")
+    await pump(app, lambda: ben.avatar in app.avatars and app.avatars[ben.avatar].placed)
+    av = app.avatars[ben.avatar]
+    ben.drop_link()
+    await pump(app, lambda: av.away, timeout=10)
+    assert "(away)" in av._tag_text.getText()
+    await pump(app, lambda: not av.away, timeout=15)     # Ben's client reconnects by itself
+    assert av._tag_text.getText() == "Ben"
+
+
+async def test_leave_the_room_from_settings_by_keyboard(app, server):
+    await enter(app, server)
+    messenger.send("escape")
+    assert app.settings_panel is not None
+    labels = [name for name, _ in app.settings_panel._items()]
+    for _ in range(labels.index("Leave this room")):
+        messenger.send("arrow_down")
+    messenger.send("enter")
+    await pump(app, lambda: app.room is None and app.screen is not None and app.screen.rooms)
+    assert app.settings_panel is None and app.avatars == {}
+    assert any(r["id"] == "cafe" for r in app.screen.rooms)
