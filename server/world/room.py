@@ -1,11 +1,12 @@
 """One room: its members, its avatars and the authoritative tick.
 
-Lifecycle, as in Colyseus: `on_join` / `on_message` (via the gateway's
-handlers) / `on_leave`, and `tick` at the room rate. Avatar poses live in
-numpy arrays indexed by avatar id, so one tick integrates every avatar's held
-input, enforces bounds and personal space, and encodes ONE delta blob of the
-avatars whose quantised pose changed; that blob goes to the whole room in one
-emit (python-socketio encodes a room emit once for all recipients).
+Lifecycle, as in Colyseus: join / message (the gateway's intent handlers) /
+leave, and the tick. Avatar poses live in numpy arrays indexed by avatar id;
+they are views into a `PoseSlab` (slab.py) shared with rooms of similar size,
+so one tick integrates every avatar's held input, enforces bounds and
+personal space, and encodes ONE delta blob per room of the avatars whose
+quantised pose changed; that blob goes to the whole room in one emit
+(python-socketio encodes a room emit once for all recipients).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ import numpy as np
 
 from wire import codec, errors, events
 from wire.errors import WireError
+
+
+# Slots kept free beyond a room's capacity for scenario cast avatars (coach, partners).
+CAST_SLOTS = 4
 
 
 @dataclass
@@ -52,16 +57,10 @@ class Room:
     def __init__(self, world, room_id: str, name: str, scene: str, capacity: int):
         self.world = world
         self.id, self.name, self.scene, self.capacity = room_id, name, scene, capacity
-        cfg = world.cfg
-        self.half = cfg.room_half_extent
-        self.speed, self.turn_speed, self.space = cfg.walk_speed, cfg.turn_speed, cfg.personal_space
-        n = 8
-        self.pos = np.zeros((n, 2), np.float32)
-        self.yaw = np.zeros(n, np.float32)
-        self.inp = np.zeros((n, 3), np.float32)        # forward, strafe, turn in [-1, 1]
-        self.alive = np.zeros(n, bool)
-        self.flags = np.zeros(n, np.uint8)
-        self.sent = np.zeros(n, codec.POSE_DTYPE)      # last pose each client was sent
+        self.half = world.cfg.room_half_extent
+        self.personal_space = world.cfg.personal_space
+        # pos, yaw, inp, alive, flags, sent, space: views into a PoseSlab shared with rooms of similar size
+        world.slab_for(capacity + CAST_SLOTS).attach(self)
         self.avatars: dict[int, Avatar] = {}
         self.members: dict[int, Member] = {}           # by user id
         self.drivers: dict[int, int] = {}              # cast avatar id -> user id puppeting it
@@ -86,12 +85,12 @@ class Room:
 
     # --- avatars ---------------------------------------------------------------------
     def _grow(self) -> None:
-        n = len(self.alive) * 2
-        for name in ("pos", "yaw", "inp", "alive", "flags", "sent"):
-            old = getattr(self, name)
-            new = np.zeros((n,) + old.shape[1:], old.dtype)
-            new[: len(old)] = old
-            setattr(self, name, new)
+        """More avatars than this room's block holds: move the room to a slab of bigger blocks."""
+        old = {name: getattr(self, name).copy() for name in ("pos", "yaw", "inp", "alive", "flags", "sent", "space")}
+        self.slab.detach(self)
+        self.world.slab_for(len(old["alive"]) * 2).attach(self)
+        for name, arr in old.items():
+            getattr(self, name)[: len(arr)] = arr
 
     def spawn(self, name: str, kind: str, role: str, user_id: int | None = None,
               at: tuple[float, float] | None = None, yaw: float = 0.0) -> Avatar:
@@ -107,6 +106,7 @@ class Room:
         self.inp[aid] = 0
         self.alive[aid] = True
         self.flags[aid] = codec.FLAG_CAST if kind == "cast" else 0
+        self.space[aid] = self.personal_space
         self.sent[aid] = (aid, 0, 0, 0, 255)           # forces a first delta
         av = Avatar(aid, name, kind, role, user_id)
         self.avatars[aid] = av
@@ -126,7 +126,7 @@ class Room:
             radius = 1.5 + 0.35 * k
             p = np.array([np.cos(angle) * radius, np.sin(angle) * radius - 2.0], np.float32)
             p = np.clip(p, -self.half + 0.5, self.half - 0.5)
-            if len(others) == 0 or np.min(np.hypot(*(others - p).T)) > self.space * 2:
+            if len(others) == 0 or np.min(np.hypot(*(others - p).T)) > self.personal_space * 2:
                 return float(p[0]), float(p[1])
         return 0.0, 0.0
 
@@ -147,49 +147,3 @@ class Room:
         d = self.pos[target] - self.pos[aid]
         if np.hypot(*d) > 1e-3:
             self.yaw[aid] = np.degrees(np.arctan2(-d[0], d[1])) % 360.0
-
-    # --- the tick ---------------------------------------------------------------------
-    def step(self, dt: float) -> bytes | None:
-        """Advance every avatar by dt; return the encoded delta, or None if nothing moved."""
-        self.tick_no += 1
-        alive = self.alive
-        moving = alive & np.any(self.inp != 0, axis=1)
-        if moving.any():
-            idx = np.flatnonzero(moving)
-            inp = self.inp[idx]
-            yaw = (self.yaw[idx] + inp[:, 2] * self.turn_speed * dt) % 360.0
-            rad = np.radians(yaw)
-            s, c = np.sin(rad), np.cos(rad)
-            step = self.speed * dt
-            # Heading 0 faces +y; heading grows counter-clockwise (Panda3D's convention).
-            delta = np.stack([-s * inp[:, 0] + c * inp[:, 1], c * inp[:, 0] + s * inp[:, 1]], axis=1) * step
-            target = np.clip(self.pos[idx] + delta, -self.half, self.half)
-            target = self._respect_personal_space(idx, target)
-            self.pos[idx] = target
-            self.yaw[idx] = yaw
-        flags = self.flags
-        flags[:] = (flags & ~np.uint8(codec.FLAG_MOVING)) | np.where(moving, codec.FLAG_MOVING, 0).astype(np.uint8)
-        ids = np.flatnonzero(alive)
-        if len(ids) == 0:
-            return None
-        q = codec.quantise(ids, self.pos[ids], self.yaw[ids], flags[ids])
-        changed = q != self.sent[ids]
-        if not changed.any():
-            return None
-        out = q[changed]
-        self.sent[ids[changed]] = out
-        return codec.encode_poses(out)
-
-    def _respect_personal_space(self, idx: np.ndarray, target: np.ndarray) -> np.ndarray:
-        """A step that would bring an avatar inside someone's personal space, closer than before, is refused."""
-        others = np.flatnonzero(self.alive)
-        if len(others) < 2:
-            return target
-        opos = self.pos[others]
-        d_new = np.linalg.norm(target[:, None, :] - opos[None, :, :], axis=2)
-        d_old = np.linalg.norm(self.pos[idx][:, None, :] - opos[None, :, :], axis=2)
-        self_mask = idx[:, None] == others[None, :]
-        bad = (d_new < self.space) & (d_new < d_old) & ~self_mask
-        blocked = bad.any(axis=1)
-        target[blocked] = self.pos[idx[blocked]]
-        return target

@@ -19,6 +19,7 @@ from wire.errors import WireError
 
 from ..scale import interest
 from .room import Member, Room
+from .slab import PoseSlab, block_size
 
 log = logging.getLogger("peerspace.world")
 
@@ -42,6 +43,7 @@ class World:
     def __init__(self, cfg, store, sio):
         self.cfg, self.store, self.sio = cfg, store, sio
         self.rooms: dict[str, Room] = {}
+        self.slabs: dict[int, PoseSlab] = {}          # block size -> pose arrays of those rooms
         self.conns: dict[str, Connection] = {}
         self._grace: dict[int, asyncio.TimerHandle] = {}   # user id -> pending removal
         self._tick_task: asyncio.Task | None = None
@@ -253,20 +255,29 @@ class World:
                 delay = 0
             await asyncio.sleep(max(0.0, delay))
 
+    def slab_for(self, slots: int) -> PoseSlab:
+        """The shared pose arrays for rooms needing this many avatar slots."""
+        block = block_size(slots)
+        slab = self.slabs.get(block)
+        if slab is None:
+            slab = self.slabs[block] = PoseSlab(block, self.cfg)
+        return slab
+
     async def tick(self, dt: float) -> None:
-        sends = []
-        for room in list(self.rooms.values()):
-            if not room.alive.any():
-                continue
-            for hook in self.hooks["before_step"]:
+        active = [room for room in self.rooms.values() if room.alive.any()]
+        for hook in self.hooks["before_step"]:
+            for room in active:
                 hook(room, dt)
-            blob = room.step(dt)
-            for hook in self.hooks["after_step"]:
+        blobs = {}
+        for slab in self.slabs.values():
+            blobs.update(slab.step(dt))       # one vectorised pass over every room of the slab
+        for hook in self.hooks["after_step"]:
+            for room in active:
                 hook(room, dt)
-            # one blob to the room, or (big rooms) one per occupied interest cell: server/scale/interest.py
-            sends.append(interest.tick_room(self, room, blob))
+        # One blob to each room, or (big rooms) one per occupied interest cell: server/scale/interest.py.
         # All rooms' emits together: python-socketio's room emit awaits its per-recipient send tasks, so
         # awaiting rooms one by one would yield to a busy loop once per room and stretch the tick.
+        sends = [interest.tick_room(self, room, blobs.get(room)) for room in active]
         if sends:
             await asyncio.gather(*sends)
         for hook in self.hooks["tick"]:

@@ -1,0 +1,124 @@
+"""Pose arrays for many rooms at once, so one tick is one vectorised pass.
+
+Rooms of a similar size share a `PoseSlab`: each room owns a fixed block of
+`block` slots, and its arrays (`room.pos`, `room.yaw`, ...) are numpy *views*
+into the slab. Room code indexes its own avatars as usual; the tick steps
+every room of the slab with a handful of numpy calls instead of a handful
+per room, then cuts the changed records into one blob per room.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wire import codec
+
+FIELDS = ("pos", "yaw", "inp", "alive", "flags", "sent", "space")
+_NOT_MOVING = np.uint8(0xFF ^ codec.FLAG_MOVING)
+
+
+def block_size(slots: int) -> int:
+    """Blocks come in powers of two from 16, so rooms of similar size share a slab."""
+    return max(16, 1 << (max(slots, 1) - 1).bit_length())
+
+
+class PoseSlab:
+    def __init__(self, block: int, cfg):
+        self.block = block
+        self.speed, self.turn_speed, self.half = cfg.walk_speed, cfg.turn_speed, cfg.room_half_extent
+        self.default_space = cfg.personal_space
+        self.rooms: list = []          # block index -> room (or None when free)
+        self._alloc(4)
+
+    def _alloc(self, blocks: int) -> None:
+        n = blocks * self.block
+        old = {name: getattr(self, name, None) for name in FIELDS}
+        self.pos = np.zeros((n, 2), np.float32)
+        self.yaw = np.zeros(n, np.float32)
+        self.inp = np.zeros((n, 3), np.float32)          # forward, strafe, turn in [-1, 1]
+        self.alive = np.zeros(n, bool)
+        self.flags = np.zeros(n, np.uint8)
+        self.sent = np.zeros(n, codec.POSE_DTYPE)        # the last pose the room was sent
+        self.space = np.full(n, self.default_space, np.float32)   # personal-space radius per avatar
+        for name, arr in old.items():
+            if arr is not None:
+                getattr(self, name)[: len(arr)] = arr
+        self.local_ids = (np.arange(n) % self.block).astype(np.uint16)
+        self.rooms += [None] * (blocks - len(self.rooms))
+        for b, room in enumerate(self.rooms):
+            if room is not None:
+                self._bind(room, b)
+
+    def _bind(self, room, b: int) -> None:
+        lo, hi = b * self.block, (b + 1) * self.block
+        for name in FIELDS:
+            setattr(room, name, getattr(self, name)[lo:hi])
+        room.slab, room.block_index = self, b
+
+    def attach(self, room) -> None:
+        try:
+            b = self.rooms.index(None)
+        except ValueError:
+            b = len(self.rooms)
+            self._alloc(len(self.rooms) * 2)
+        self.rooms[b] = room
+        lo, hi = b * self.block, (b + 1) * self.block
+        self.alive[lo:hi] = False
+        self.inp[lo:hi] = 0
+        self.space[lo:hi] = self.default_space
+        self._bind(room, b)
+
+    def detach(self, room) -> None:
+        b = room.block_index
+        self.alive[b * self.block:(b + 1) * self.block] = False
+        self.rooms[b] = None
+
+    # --- the tick ------------------------------------------------------------------------
+    def step(self, dt: float) -> list[tuple[object, bytes]]:
+        """Advance every avatar of every room here by dt; return (room, delta blob) for rooms that changed."""
+        B = self.block
+        alive, inp, pos = self.alive, self.inp, self.pos
+        idx = np.flatnonzero(alive & (inp != 0).any(axis=1))
+        self.flags &= _NOT_MOVING
+        if idx.size:
+            forward, strafe, turn = inp[idx, 0], inp[idx, 1], inp[idx, 2]
+            yaw = (self.yaw[idx] + turn * (self.turn_speed * dt)) % 360.0
+            rad = np.radians(yaw)
+            s, c = np.sin(rad), np.cos(rad)
+            step = self.speed * dt
+            old = pos[idx]
+            target = np.empty_like(old)
+            # Heading 0 faces +y; heading grows counter-clockwise (Panda3D's convention).
+            target[:, 0] = old[:, 0] + (c * strafe - s * forward) * step
+            target[:, 1] = old[:, 1] + (c * forward + s * strafe) * step
+            np.clip(target, -self.half, self.half, out=target)
+            blocked = self._crowded(idx, old, target)
+            target[blocked] = old[blocked]
+            pos[idx] = target
+            self.yaw[idx] = yaw
+            self.flags[idx] |= codec.FLAG_MOVING
+        q = codec.quantise(self.local_ids, pos, self.yaw, self.flags)
+        changed = np.flatnonzero(alive & (q.view("<u8") != self.sent.view("<u8")))
+        for b in np.flatnonzero(alive.reshape(-1, B).any(axis=1)):
+            self.rooms[b].tick_no += 1
+        if changed.size == 0:
+            return []
+        out = q[changed]
+        self.sent[changed] = out
+        blocks = changed // B
+        cuts = np.flatnonzero(blocks[1:] != blocks[:-1]) + 1
+        starts = np.concatenate(([0], cuts)).tolist()
+        ends = np.concatenate((cuts, [changed.size])).tolist()
+        return [(self.rooms[blocks[a]], out[a:z].tobytes()) for a, z in zip(starts, ends)]
+
+    def _crowded(self, idx: np.ndarray, old: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Movers whose step would bring them inside someone's personal space, closer than before."""
+        B = self.block
+        blocks = idx // B
+        near = self.pos.reshape(-1, B, 2)[blocks]                  # (movers, B, 2): everyone in their room
+        d_new = ((target[:, None, :] - near) ** 2).sum(axis=2)
+        d_old = ((old[:, None, :] - near) ** 2).sum(axis=2)
+        radius = np.maximum(self.space[idx][:, None], self.space.reshape(-1, B)[blocks])
+        bad = self.alive.reshape(-1, B)[blocks] & (d_new < radius * radius) & (d_new < d_old)
+        bad[np.arange(idx.size), idx % B] = False                  # not oneself
+        return bad.any(axis=1)

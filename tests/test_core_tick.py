@@ -1,0 +1,84 @@
+"""The batched tick: many rooms in one vectorised pass, same rules as one room alone."""
+
+import numpy as np
+
+from server.config import Config
+from server.world.room import Room
+from server.world.world import World
+from wire import codec
+
+
+class FakeWorld:
+    """Just what rooms need: settings and the shared slabs."""
+    slab_for = World.slab_for
+
+    def __init__(self, **cfg):
+        self.cfg = Config(**cfg)
+        self.slabs = {}
+
+
+def step_all(world, dt=0.05):
+    out = {}
+    for slab in world.slabs.values():
+        out.update(slab.step(dt))
+    return out
+
+
+def test_rooms_in_one_slab_move_independently_and_get_their_own_deltas():
+    world = FakeWorld()
+    a, b = Room(world, "a", "A", "cafe", 12), Room(world, "b", "B", "park", 12)
+    assert a.slab is b.slab                      # similar rooms share one slab
+    walker = a.spawn("w", "person", "participant", at=(0.0, 0.0))
+    idle = b.spawn("i", "person", "participant", at=(0.0, 0.0))
+    step_all(world)                              # first deltas: both spawns
+    a.set_input(walker.id, 1.0, 0.0, 0.0)
+    for _ in range(20):                          # one second
+        out = step_all(world)
+    assert a.pos[walker.id][1] > 1.5 and abs(a.pos[walker.id][0]) < 1e-4
+    assert tuple(b.pos[idle.id]) == (0.0, 0.0)
+    assert set(out) == {a}                       # only the room that changed gets a delta
+    rec = codec.decode_poses(out[a])
+    assert rec["id"].tolist() == [walker.id] and rec["flags"][0] & codec.FLAG_MOVING
+
+
+def test_personal_space_stops_a_step_closer_but_not_a_step_away():
+    world = FakeWorld(personal_space=0.6)
+    room = Room(world, "r", "R", "cafe", 12)
+    me = room.spawn("me", "person", "participant", at=(0.0, 0.0))
+    you = room.spawn("you", "person", "participant", at=(0.0, 0.7))
+    room.set_input(me.id, 1.0, 0.0, 0.0)         # walk towards you (+y)
+    for _ in range(20):
+        step_all(world)
+    gap = np.hypot(*(room.pos[you.id] - room.pos[me.id]))
+    assert 0.6 - 0.1 < gap < 0.7 and gap >= 0.6 - 1e-3
+    room.set_input(me.id, -1.0, 0.0, 0.0)        # backing away is always allowed
+    for _ in range(30):
+        step_all(world)
+    assert np.hypot(*(room.pos[you.id] - room.pos[me.id])) > 2.5
+    # a wider bubble around you keeps me further off
+    room.space[you.id] = 2.0
+    room.set_input(me.id, 1.0, 0.0, 0.0)
+    for _ in range(40):
+        step_all(world)
+    assert 2.0 - 1e-3 <= np.hypot(*(room.pos[you.id] - room.pos[me.id])) < 2.2
+
+
+def test_a_room_outgrowing_its_block_moves_to_a_bigger_slab_keeping_poses():
+    world = FakeWorld()
+    room = Room(world, "r", "R", "cafe", 12)
+    first = room.slab.block
+    avatars = [room.spawn(f"c{i}", "cast", "partner", at=(i * 0.7 - 10, 0.0)) for i in range(first + 3)]
+    assert room.slab.block > first
+    assert [room.pos[a.id][0] for a in avatars] == [np.float32(i * 0.7 - 10) for i in range(first + 3)]
+    out = step_all(world)
+    assert len(codec.decode_poses(out[room])) == first + 3
+
+
+def test_rooms_stay_inside_their_bounds():
+    world = FakeWorld(room_half_extent=3.0)
+    room = Room(world, "r", "R", "cafe", 12)
+    av = room.spawn("me", "person", "participant", at=(0.0, 2.5))
+    room.set_input(av.id, 1.0, 0.0, 0.0)
+    for _ in range(40):
+        step_all(world)
+    assert room.pos[av.id][1] == np.float32(3.0)
