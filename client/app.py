@@ -41,7 +41,7 @@ MOVE_KEYS = {"w": (0, 1), "arrow_up": (0, 1), "s": (0, -1), "arrow_down": (0, -1
              "a": (2, 1), "arrow_left": (2, 1), "d": (2, -1), "arrow_right": (2, -1),
              "q": (1, -1), "e": (1, 1)}
 UI_KEYS = ("tab", "enter", "escape", "backspace", "arrow_up", "arrow_down", "arrow_left", "arrow_right",
-           "f1", "f10", "f12")
+           "f1", "f9", "f10", "f12")
 
 
 @dataclass
@@ -181,6 +181,7 @@ class PeerspaceClient(_make_base_class()):
         self.frame_count = 0
         self._tasks: set[asyncio.Task] = set()
         self._cam_ready = False
+        self.closeup: int | None = None   # avatar whose face the camera shows close up (F9)
         self._chat_lines: list = []
         self.chat = self.notices = self.recorded = self.self_status = None
         self.setBackgroundColor(*theme.colour("sky"))
@@ -204,6 +205,7 @@ class PeerspaceClient(_make_base_class()):
         if self.focus is not None and self.focus.on_key(key):
             return
         if self.focus is None and key in MOVE_KEYS and self.in_room:
+            self.closeup = None              # walking steps back from a close-up
             self.held[key] = MOVE_KEYS[key]
             self._send_axes()
             return
@@ -230,6 +232,8 @@ class PeerspaceClient(_make_base_class()):
             self.gesture(GESTURE_KEYS[key])
         elif key == "f12":
             self.spawn(self._toggle_recording(), "change recording")
+        elif key == "f9":
+            self.toggle_closeup()
 
     def _key_up(self, key: str):
         if self.held.pop(key, None) is not None:
@@ -525,6 +529,29 @@ class PeerspaceClient(_make_base_class()):
     def quit(self):
         self.quit_requested = True
 
+    def toggle_closeup(self):
+        """F9: look closely at the face of the person in front of you (emotion-recognition practice)."""
+        if self.closeup is not None:
+            self.closeup = None
+            self.self_status.set(self.my_expression, self.my_intensity)
+            return
+        me = self.avatars.get(self.my_id)
+        if me is None:
+            return
+        best, best_d = None, 9.0
+        for aid, av in self.avatars.items():
+            if aid == self.my_id or not av.placed:
+                continue
+            rel = av.root.getPos(me.root)            # in my frame: +y is in front of me
+            d = rel.length()
+            if rel.y > 0.2 and abs(rel.x) < rel.y * 1.2 and d < best_d:
+                best, best_d = aid, d
+        if best is None:
+            self.notice("Nobody is in front of you to look at closely. Turn towards someone, then press F9.")
+            return
+        self.closeup = best
+        self.notice(f"Looking closely at {self.avatars[best].name}. F9 again to step back.", seconds=4)
+
     # --- server events ------------------------------------------------------------------
     def on_connection(self, d: dict):
         state = d.get("state")
@@ -694,7 +721,18 @@ class PeerspaceClient(_make_base_class()):
         return task.cont
 
     def _update_camera(self, dt: float):
+        if self.closeup is not None and self.closeup not in self.avatars:
+            self.closeup = None
         me = self.avatars.get(self.my_id)
+        if self.closeup is not None and me is not None:
+            av = self.avatars[self.closeup]
+            head = av.head.getPos(self.render)
+            want = head + self.render.getRelativeVector(av.root, (0, 1.15, 0.02))
+            k = 1.0 if (self.settings.reduced_motion or not self._cam_ready) else 1.0 - pow(0.5, dt * 6.0)
+            self.camera.setPos(self.camera.getPos() + (want - self.camera.getPos()) * k)
+            self.camera.lookAt(head)
+            self._cam_ready = True
+            return
         if me is None or not me.placed:
             self.camera.setPos(0, -14, 7)
             self.camera.lookAt(0, 0, 1.0)

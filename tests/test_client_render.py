@@ -281,3 +281,27 @@ def test_screenshot_command_line_writes_a_real_image(tmp_path, renderer):
     assert px.std() > 0.05          # not one flat colour
     sky = px[1, px.shape[1] // 3]
     assert sky[2] > sky[0]          # a calm blue-ish sky over the park
+
+
+def test_f9_shows_the_face_in_front_of_you_close_up(app):
+    sample_room(app, {0: (0.0, -2.0, 0.0), 1: (0.0, 1.0, 180.0), 2: (3.0, -3.0, 90.0)})
+    settle(app)
+    _, far_radius = head_px(app, 1)
+    messenger.send("f9")
+    assert app.closeup == 1                       # the one in front, not the one beside me
+    from panda3d.core import ClockObject
+    clock = ClockObject.getGlobalClock()
+    clock.setMode(ClockObject.MForced)            # 2 s of 30 fps frames: the camera glides in
+    clock.setFrameRate(30)
+    img = settle(app, 60)
+    clock.setMode(ClockObject.MNormal)
+    (c, r), radius = head_px(app, 1)
+    assert radius > 4 * far_radius                # the face fills much more of the view
+    h, w = img.shape[:2]
+    assert abs(c - w / 2) < w * 0.1 and abs(r - h / 2) < h * 0.15
+    neutral = region(img, (c, r), radius // 2)
+    app.on_member_updated({"avatar": 1, "expression": "surprised", "intensity": 0.5})
+    assert np.abs(region(settle(app, 2), (c, r), radius // 2) - neutral).mean() > 0.01
+    messenger.send("arrow_up")                    # walking steps back
+    messenger.send("arrow_up-up")
+    assert app.closeup is None

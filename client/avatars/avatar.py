@@ -101,7 +101,7 @@ class Avatar:
         self.head = self.neck.attachNewNode("head")
         self.head.setPos(0, 0, HEAD_R - 0.02)
         mesh = self.head.attachNewNode("mesh")
-        mesh.attachNewNode(geom.sphere(HEAD_R, skin, rings=8, segments=14, scale=(1, 0.95, 1.08)))
+        mesh.attachNewNode(geom.sphere(HEAD_R, skin, rings=12, segments=20, scale=(1, 0.95, 1.08)))
         mesh.attachNewNode(geom.sphere(HEAD_R * 1.07, hair, center=(0, -0.05, 0.07), scale=(1.0, 0.97, 0.9),
                                        rings=6, segments=12))
         mesh.flattenStrong()
