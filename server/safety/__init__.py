@@ -3,8 +3,9 @@
 `setup(app)` (called by server.app for every feature module) builds the
 per-world `Safety` state, installs the `Outbound` filter (blocks) and the
 world hooks (mute/pause checks before a line is recorded, crisis detection
-after, pause and personal-space bubble around each room step, the
-monitoring and recording notices on join). Importing the package registers
+after, paused avatars held still before each room step, the monitoring
+and recording notices on join); bubbles are per-avatar personal-space radii
+(Room.space) that the step itself enforces. Importing the package registers
 the intents. See docs/safety.md.
 """
 
@@ -21,7 +22,6 @@ def setup(app) -> None:
     world.hooks["speak"].append(safety.check_speak)
     world.hooks["said"].append(safety.on_said)
     world.hooks["before_step"].append(safety.before_step)
-    world.hooks["after_step"].append(safety.after_step)
     world.hooks["join"].append(safety.on_join)
     world.hooks["leave"].append(safety.on_leave)
     app["safety"] = safety

@@ -187,10 +187,7 @@ async def pause(ctx: Ctx, p: dict) -> dict:
 @intent(ws.BUBBLE)
 async def bubble(ctx: Ctx, p: dict) -> dict:
     s, key = _safety(ctx), (ctx.room.id, ctx.member.avatar)
-    if p["on"]:
-        s.bubbles[key] = float(p["radius"])
-    else:
-        s.bubbles.pop(key, None)
+    s.set_bubble(ctx.room, ctx.member.avatar, float(p["radius"]) if p["on"] else None)
     return {"bubble": p["on"], "radius": s.bubbles.get(key)}
 
 

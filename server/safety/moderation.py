@@ -58,7 +58,6 @@ class Safety:
         self.mutes: dict[tuple[str, int], float] = {}   # (room, user) -> until (monotonic)
         self.paused: dict[int, str] = {}                 # user -> room id they stepped out of
         self.bubbles: dict[tuple[str, int], float] = {}  # (room, avatar) -> radius in metres
-        self._held: list[tuple[object, int, np.ndarray]] = []
         self._tasks: set[asyncio.Task] = set()
         self.outbound = Outbound(self)
         self.sync_outbound()
@@ -127,45 +126,23 @@ class Safety:
             return False
         return True
 
-    # --- step hooks: pauses hold still; bubbles keep others out ---------------------------
+    # --- step hooks: paused avatars hold still -----------------------------------------------
     def before_step(self, room, dt: float) -> None:
         for uid, rid in self.paused.items():
             if rid == room.id:
                 m = room.members.get(uid)
                 if m is not None:
                     room.inp[m.avatar] = 0
-        bubbles = [(aid, r) for (rid, aid), r in self.bubbles.items() if rid == room.id and room.alive[aid]]
-        if not bubbles:
-            return
-        moving = np.flatnonzero(room.alive & np.any(room.inp[:, :2] != 0, axis=1))
-        if len(moving) == 0:
-            return
-        # The same motion model as Room.step, to predict where each mover would go this tick.
-        inp = room.inp[moving]
-        yaw = np.radians((room.yaw[moving] + inp[:, 2] * room.turn_speed * dt) % 360.0)
-        s, c = np.sin(yaw), np.cos(yaw)
-        delta = np.stack([-s * inp[:, 0] + c * inp[:, 1], c * inp[:, 0] + s * inp[:, 1]], axis=1) * room.speed * dt
-        target = room.pos[moving] + delta
-        stop = np.zeros(len(moving), bool)
-        for owner, radius in bubbles:
-            d_new = np.hypot(*(target - room.pos[owner]).T)
-            d_old = np.hypot(*(room.pos[moving] - room.pos[owner]).T)
-            stop |= (moving != owner) & (d_new < radius) & (d_new < d_old)
-        for aid in moving[stop]:
-            self._held.append((room, int(aid), room.inp[aid].copy()))
-            room.inp[aid, :2] = 0          # may still turn, may not step closer
 
-    def after_step(self, room, dt: float) -> None:
-        if not self._held:
-            return
-        keep = []
-        for r, aid, saved in self._held:
-            if r is room:
-                if room.alive[aid] and not np.any(room.inp[aid, :2]):
-                    room.inp[aid, :2] = saved[:2]
-            else:
-                keep.append((r, aid, saved))
-        self._held = keep
+    def set_bubble(self, room, aid: int, radius: float | None) -> None:
+        """A personal-space bubble: the room's per-avatar radius (Room.space; the step keeps movers
+        outside max(own radius, other's radius)), back to the default when off."""
+        if radius is None:
+            self.bubbles.pop((room.id, aid), None)
+            room.space[aid] = room.personal_space
+        else:
+            self.bubbles[(room.id, aid)] = radius
+            room.space[aid] = radius
 
     # --- speak hooks -------------------------------------------------------------------
     async def check_speak(self, ctx, av, text: str) -> None:
