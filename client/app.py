@@ -116,7 +116,8 @@ class ChatFocus:
         if key == "backspace":
             chat.input.backspace()
             return True
-        return key in UI_KEYS
+        # typed letters, digits, '-' and '=' belong to the message; F-keys (help, feelings) still work
+        return not (key.startswith("f") and key[1:].isdigit())
 
     def on_char(self, ch: str):
         self.app.chat.input.type_char(ch)

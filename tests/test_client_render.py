@@ -157,8 +157,9 @@ def test_keys_send_move_intents_and_typing_does_not_walk(app):
         messenger.send("arrow_left-up")
         await pump(app, frames=2)
         messenger.send("enter")                 # open chat
-        for ch in "hi w":
-            messenger.send("w") if ch == "w" else None
+        for ch in "hi w1-":
+            if ch in "w1-":
+                messenger.send(ch)                  # the key itself is also a button event
             messenger.send("keystroke", [ch])
         messenger.send("w-up")
         messenger.send("enter")                 # send
@@ -175,7 +176,8 @@ def test_keys_send_move_intents_and_typing_does_not_walk(app):
     assert moves[1] == {"forward": 1.0, "strafe": 0.0, "turn": 1.0}
     assert moves[-1] == {"forward": 0.0, "strafe": 0.0, "turn": 0.0}
     assert len(moves) == 4, "typing 'w' in the chat must not walk"
-    assert (events.SAY, {"text": "hi w"}) in sess.sent
+    assert [p for e, p in sess.sent if e == events.GESTURE] == [{"name": "wave"}]   # only the '1' after chat
+    assert (events.SAY, {"text": "hi w1-"}) in sess.sent
     exprs = [p for e, p in sess.sent if e == events.EXPRESSION]
     assert exprs == [{"name": "happy", "intensity": 0.75}, {"name": "happy", "intensity": 0.5}]
     assert (events.GESTURE, {"name": "wave"}) in sess.sent

@@ -46,6 +46,7 @@ class Avatar:
         self.text_scale = text_scale
         self.moving = False
         self.placed = False      # set once a pose arrived (the app shows it then)
+        self._rested = False     # limbs posed at rest already (skip re-posing idle avatars)
         self._walk_phase = 0.0
         self._time = (avatar_id * 0.37) % 4.0
         self._bubble: NodePath | None = None
@@ -158,6 +159,7 @@ class Avatar:
             self.gesture, self.gesture_t = "none", 0.0
             return
         self.gesture, self.gesture_t = name, 0.0
+        self._rested = False
 
     def set_away(self, away: bool):
         self.away = bool(away)
@@ -228,6 +230,13 @@ class Avatar:
         # idle breathing (off with reduced motion)
         if not self.reduced_motion:
             self.torso.setSz(1.0 + 0.012 * math.sin(self._time * 2 * math.pi / 4.0))
+        elif self.torso.getSz() != 1.0:
+            self.torso.setSz(1.0)
+        at_rest = not self.moving and self.gesture == "none"
+        if at_rest and self._rested:
+            self._update_bubble(dt)      # limbs already at rest: nothing else to pose this frame
+            return
+        self._rested = at_rest
         # walking: legs and arms swing gently while moving
         if self.moving:
             self._walk_phase += dt * 2 * math.pi * 1.6
@@ -270,6 +279,9 @@ class Avatar:
         self.arms[0].setZ(0.52 + shrug)
         self.arms[1].setZ(0.52 + shrug)
         self.head.setHpr(head[0], head[1], 0)
+        self._update_bubble(dt)
+
+    def _update_bubble(self, dt: float):
         # speech bubble: shown for a while, then gently fades (or just goes, with reduced motion)
         if self._bubble is not None:
             self._bubble_left -= dt
