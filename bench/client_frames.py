@@ -45,7 +45,7 @@ def poses_at(n: int, t: float):
     return ids, xy.astype(np.float32), yaw.astype(np.float32)
 
 
-def run_case(app: PeerspaceClient, n: int, frames: int, warmup: int = 30) -> dict:
+def run_case(app: PeerspaceClient, n: int, frames: int, warmup: int = 20) -> list[float]:
     reset(app)
     members = sample_members(n + 1, cast_every=5)
     exprs = list(EXPRESSION_PARAMS)
@@ -75,15 +75,21 @@ def run_case(app: PeerspaceClient, n: int, frames: int, warmup: int = 30) -> dic
         app.graphicsEngine.syncFrame()
         if f >= warmup:
             times.append(time.perf_counter() - start)
-    ms = sorted(t * 1000 for t in times)
-    visible = sum(1 for a in app.avatars.values() if a.placed)
-    return {"avatars": n, "visible": visible, "frames": len(ms), "median_ms": statistics.median(ms),
+    assert sum(1 for a in app.avatars.values() if a.placed) == n + 1
+    return [t * 1000 for t in times]
+
+
+def summarise(n: int, ms: list[float]) -> dict:
+    ms = sorted(ms)
+    return {"avatars": n, "frames": len(ms), "median_ms": statistics.median(ms),
             "p95_ms": ms[int(0.95 * (len(ms) - 1))], "mean_ms": statistics.fmean(ms)}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--frames", type=int, default=240)
+    ap.add_argument("--frames", type=int, default=100, help="timed frames per case per round")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="cases run interleaved this many times, so machine load hits all of them alike")
     ap.add_argument("--size", default="960x600")
     ap.add_argument("--json", help="also write the results here")
     a = ap.parse_args(argv)
@@ -91,9 +97,14 @@ def main(argv=None) -> int:
     app = PeerspaceClient(Options(offscreen=True, size=(w, h), settings_path=None, server=None))
     gsg = app.win.getGsg()
     renderer = f"{app.pipe_name}: {gsg.getDriverRenderer()}"
-    results = [run_case(app, n, a.frames) for n in (0, 10, 50)]
+    cases = (0, 10, 50)
+    times: dict[int, list[float]] = {n: [] for n in cases}
+    for _ in range(a.rounds):
+        for n in cases:
+            times[n] += run_case(app, n, a.frames)
+    results = [summarise(n, times[n]) for n in cases]
     base = results[0]["median_ms"]
-    print(f"peerspace client frame time, offscreen {w}x{h}, {renderer}")
+    print(f"peerspace client frame time, offscreen {w}x{h}, {renderer}, {a.rounds} interleaved rounds")
     print(f"{'case':<22}{'median ms':>10}{'p95 ms':>9}{'fps':>7}{'x baseline':>12}")
     for r in results:
         name = "empty room (baseline)" if r["avatars"] == 0 else f"{r['avatars']} avatars"
