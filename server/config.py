@@ -24,6 +24,7 @@ class Config:
     room_half_extent: float = 12.0     # rooms are squares of +- this many metres
     personal_space: float = 0.6        # metres between avatars' centres
     scenarios_dir: str = "scenarios"
+    failover_delay: float = 1.0        # seconds before a dropped teleoperator's cast avatar is taken over
     redis_url: str = ""                # set to scale out across processes
     node_id: str = ""                  # this process's name among nodes; default: host:port:pid
     owner_lease: float = 3.0           # seconds a room's owner record lives without a heartbeat

@@ -11,5 +11,6 @@ from .errors import WireError  # noqa: E402
 from .messages import validate  # noqa: E402
 from . import safety  # noqa: E402,F401  (registers the safety/records schemas)
 from . import scenario  # noqa: E402,F401  (registers the scenario schemas)
+from . import controllers  # noqa: E402,F401  (registers the avatar-controller schemas)
 
 __all__ = ["PROTOCOL_VERSION", "WireError", "validate"]

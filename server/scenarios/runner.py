@@ -747,6 +747,11 @@ class ScenarioRun:
             for c in cues:
                 if c["id"] == suggestion_id:
                     return c
+        # a phase's opening lines (role-play phases list only the node's cues)
+        phase = self.phase
+        for j, pl in enumerate(phase.get("lines") or []):
+            if f"{phase['id']}/line/{j}" == suggestion_id and applies(pl, self.difficulty):
+                return {"id": suggestion_id, "text": self._t(pl["text"]) or ""}
         # cues already spoken this step (e.g. the node line just said, an explanation)
         line = self.state.get("line")
         if line and line.get("suggestion") == suggestion_id:

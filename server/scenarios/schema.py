@@ -566,6 +566,8 @@ SCENARIO = Obj("scenario", {
         "kind": F(Str("kind", "partner", choices=CAST_KINDS), True),
         "name": F(_text("the avatar's display name", "Alex", 40), True),
         "description": F(_text("who they are, for the peer specialist", "'A friendly neighbour.'")),
+        "on_operator_drop": F(Str("when a teleoperating peer specialist's link drops", "autonomous",
+                                  choices=("autonomous", "pause"))),
     }, example="{kind: partner, name: Alex}"), min_items=2), True),
     "difficulty": F(MapOf("difficulty", Str("difficulty", "easy", choices=DIFFICULTIES), Obj("difficulty level", {
         "label": F(_text("label", "'Friendly partner'", 60), True),

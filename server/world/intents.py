@@ -57,8 +57,13 @@ async def speak(ctx: Ctx, aid: int, text: str, **meta) -> dict:
     subject = av.user_id if av.kind == "person" else ctx.user["id"]
     for check in ctx.world.hooks["speak"]:        # moderation: may refuse (muted, paused)
         await check(ctx, av, text)
-    event_id = ctx.world.record(ctx.room, "said", av.name, {"text": text, "avatar_role": av.role, **meta},
-                                user_id=subject)
+    recorded = None
+    for rec in ctx.world.hooks.get("record_said", ()):   # e.g. a scenario run records its own lines
+        recorded = rec(ctx, av, text, meta)
+        if recorded is not None:
+            break
+    event_id = recorded[0] if recorded is not None else ctx.world.record(
+        ctx.room, "said", av.name, {"text": text, "avatar_role": av.role, **meta}, user_id=subject)
     await ctx.world.broadcast(ctx.room, events.SAID, line)
     for hook in ctx.world.hooks["said"]:          # e.g. crisis-language alerts
         await hook(ctx, av, line, event_id)

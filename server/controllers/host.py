@@ -1,0 +1,465 @@
+"""Per-room controller host: which controller drives each cast avatar, and switching between them.
+
+One `ControllerHost` per room (`hosts(world)[room.id]`). For every cast role of
+the room's scenario run it holds exactly one `Controller`:
+
+  ScriptedDriver  autonomous, in this process (the default)
+  Relay           a teleoperating peer specialist or a remote agent: observations go to their client as
+                  events (`cue`, `controller`; `scenario_state` is sent to all staff by the run), their
+                  intents come back through the gateway naming the avatar (`room.drivers[aid]` = their id)
+  Held            the scene waits: the teleoperator dropped and the scenario says `on_operator_drop: pause`
+
+Claim/release: puppeteers only (the gateway refuses a participant's `claim`). A claim is by cast role, so
+it can be made before the run starts and lasts across runs in the room until released or the person
+leaves the room.
+
+Failover: the world tick (20 Hz) checks claimed roles. A holder whose link dropped (`member.sid` None)
+for `cfg.failover_delay` seconds (default 1) is replaced by the ScriptedDriver (or Held when the cast
+member says `on_operator_drop: pause`); cues they had not said yet are handed over. When they
+reconnect within the resume grace they get the avatar back (and any held cues); if the grace runs out,
+their claim ends and the autonomous driver keeps the avatar.
+
+Supervised autonomy: `supervise {avatar, seconds}` by staff makes the autonomous driver's lines for that
+avatar `proposal`s to the supervisor, one at a time in order. `approve` (text may be edited), `reject`;
+a proposal not answered within `seconds` is said as proposed, so the participant is never left waiting
+on a busy supervisor. A supervisor who is not connected is not asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+
+import wire
+from wire import controllers as wc
+from wire import errors, events
+from wire import scenario as wsc
+from wire.errors import WireError
+
+from ..gateway import INTENTS, Ctx
+from ..world import Connection, Member
+from .base import Action, Controller, Held, obs
+from .scripted import ScriptedDriver
+
+log = logging.getLogger("peerspace.controllers")
+
+# What an in-process driver may do: the intents of a cast avatar's body and voice, and coaching tags.
+ACTIONS = (events.SAY, events.EXPRESSION, events.GESTURE, events.LOOK, events.MOVE,
+           wsc.SCENARIO_FEEDBACK, wsc.SCENARIO_ADVANCE)
+AUTONOMOUS_USER = {"id": None, "name": "autonomous", "role": events.AGENT}
+_proposal_ids = itertools.count(1)
+
+
+async def dispatch(world, room, avatar: int, event: str, payload: dict, user: dict | None = None):
+    """Apply one action through the same handler, schema and role check a client's intent gets.
+
+    The in-process driver acts as a server-side member whose avatar *is* the cast avatar, so
+    `Ctx.acting_avatar` accepts it exactly as it accepts a person driving their own avatar.
+    """
+    if event not in ACTIONS:
+        raise WireError(errors.FORBIDDEN, f"A controller cannot use '{event}'.")
+    user = user or AUTONOMOUS_USER
+    payload = wire.validate(event, payload)
+    spec = INTENTS[event]
+    if user["role"] not in spec.roles:
+        raise WireError(errors.FORBIDDEN, f"Your role ({user['role']}) cannot use '{event}'.")
+    conn = Connection("", dict(user), room_id=room.id)
+    ctx = Ctx(world, conn, room, Member(conn.user, None, avatar))
+    return await spec.fn(ctx, payload)
+
+
+class Relay(Controller):
+    """A person's or a remote agent's client: observations become events sent to them."""
+
+    def __init__(self, role: str, avatar: int | None, user: dict):
+        super().__init__(role, avatar)
+        self.user_id, self.name = user["id"], user["name"]
+        self.driver = wc.AGENT_DRIVEN if user["role"] == events.AGENT else wc.TELEOP
+        self.outbox: list[tuple[str, dict]] = []
+
+    def observe(self, observation) -> list[Action]:
+        if observation["event"] == wc.CUE:
+            self.outbox.append((wc.CUE, observation["data"]))
+        return []
+
+
+@dataclass
+class Proposal:
+    id: int
+    role: str
+    avatar: int
+    actions: list[Action]
+    supervisor: int
+    seconds: int
+    status: str = "open"
+    timer: asyncio.TimerHandle | None = None
+
+    @property
+    def say(self) -> dict:
+        return next((p for e, p in self.actions if e == events.SAY), {})
+
+    def public(self) -> dict:
+        return {"proposal": self.id, "avatar": self.avatar, "role": self.role, "text": self.say.get("text", ""),
+                "suggestion": self.say.get("suggestion"),
+                "expression": next((p["name"] for e, p in self.actions if e == events.EXPRESSION), None),
+                "gesture": next((p["name"] for e, p in self.actions if e == events.GESTURE), None),
+                "seconds": self.seconds, "status": self.status}
+
+
+@dataclass
+class Claim:
+    user_id: int
+    failed_over: bool = False     # the holder dropped and someone else (or the pause) has the avatar
+
+
+class ControllerHost:
+    def __init__(self, world, room):
+        self.world, self.room = world, room
+        self.claims: dict[str, Claim] = {}              # cast role -> who claimed it
+        self.controllers: dict[str, Controller] = {}    # cast role -> its controller (while a run is attached)
+        self.avatars: dict[str, int] = {}               # cast role -> cast avatar id
+        self.names: dict[str, str] = {}
+        self.on_drop: dict[str, str] = {}               # cast role -> 'autonomous' | 'pause'
+        self.outstanding: dict[str, list[dict]] = {}    # cues sent to a Relay, not said yet
+        self.supervision: dict[str, tuple[int, int]] = {}   # cast role -> (supervisor user id, seconds)
+        self.proposals: dict[int, Proposal] = {}
+        self.queue: dict[str, list[Proposal]] = {}
+        self.state: dict | None = None                  # the last staff scenario_state
+        self._tasks: set[asyncio.Task] = set()
+
+    # --- a run's cast arrives and leaves ---------------------------------------------------------
+    def attach(self, cast: dict[str, int], names: dict[str, str], on_drop: dict[str, str]) -> None:
+        self.avatars, self.names, self.on_drop = dict(cast), dict(names), dict(on_drop)
+        self.controllers = {}
+        self.outstanding = {role: [] for role in cast}
+        for role, aid in cast.items():
+            claim = self.claims.get(role)
+            member = self.room.members.get(claim.user_id) if claim else None
+            if member is not None and member.sid is not None:
+                claim.failed_over = False
+                self.room.drivers[aid] = claim.user_id
+                self.controllers[role] = Relay(role, aid, member.user)
+            else:
+                self.controllers[role] = ScriptedDriver(role, aid)
+                if claim is not None:
+                    claim.failed_over = True
+
+    async def detach(self) -> None:
+        for p in list(self.proposals.values()):
+            await self._close(p, "cancelled")
+        self.queue.clear()
+        self.controllers, self.avatars, self.outstanding = {}, {}, {}
+        self.state = None
+
+    # --- observations in -------------------------------------------------------------------------------
+    async def cue(self, role: str, cue: dict) -> None:
+        """The script wants `role` to say this now."""
+        ctl = self.controllers.get(role)
+        if ctl is None:
+            return
+        if isinstance(ctl, Relay):
+            self.outstanding.setdefault(role, []).append(cue)
+        await self._feed(role, ctl, obs(wc.CUE, cue))
+
+    async def observe_state(self, staff_view: dict) -> None:
+        self.state = staff_view
+        for role, ctl in list(self.controllers.items()):
+            if not isinstance(ctl, Relay):
+                await self._feed(role, ctl, obs(wsc.SCENARIO_STATE, staff_view))
+
+    async def heard(self, line: dict) -> None:
+        for role, ctl in list(self.controllers.items()):
+            if not isinstance(ctl, Relay):
+                await self._feed(role, ctl, obs(events.SAID, line))
+
+    def cast_said(self, role: str, suggestion: str | None) -> None:
+        """A line of `role` was recorded: it is no longer outstanding."""
+        waiting = self.outstanding.get(role)
+        if not waiting:
+            return
+        hit = next((c for c in waiting if suggestion and c["id"] == suggestion), None)
+        waiting.remove(hit if hit is not None else waiting[0])
+
+    async def _feed(self, role: str, ctl: Controller, observation) -> None:
+        actions = ctl.observe(observation)
+        if isinstance(ctl, Relay):
+            await self._flush_relay(ctl)
+            return
+        if not actions:
+            return
+        sup = self.supervision.get(role)
+        supervisor = self.room.members.get(sup[0]) if sup else None
+        if sup and supervisor is not None and supervisor.sid and any(e == events.SAY for e, _ in actions):
+            await self._propose(role, actions, sup)
+        else:
+            await self.apply(role, actions)
+
+    async def _flush_relay(self, ctl: Relay) -> None:
+        member = self.room.members.get(ctl.user_id)
+        out, ctl.outbox = ctl.outbox, []
+        if member is None or member.sid is None:
+            return
+        for event, data in out:
+            await self.world.send(member.sid, event, data)
+
+    async def apply(self, role: str, actions: list[Action]) -> None:
+        aid = self.avatars.get(role)
+        if aid is None:
+            return
+        for event, payload in actions:
+            if event.startswith("scenario_"):
+                # scenario intents take the run's lock; never from inside the effects that hold it
+                self._spawn(self._safe_dispatch(aid, event, payload))
+            else:
+                await self._safe_dispatch(aid, event, payload)
+
+    async def _safe_dispatch(self, aid: int, event: str, payload: dict) -> None:
+        if aid not in self.room.avatars:
+            return
+        try:
+            await dispatch(self.world, self.room, aid, event, payload)
+        except WireError as e:
+            log.info("autonomous %s in room %s refused: %s", event, self.room.id, e.code)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- who drives ---------------------------------------------------------------------------------
+    def info(self, role: str) -> dict:
+        ctl = self.controllers.get(role)
+        claim = self.claims.get(role)
+        driver = ctl.driver if ctl is not None else (wc.AUTONOMOUS if claim is None else wc.TELEOP)
+        by = None
+        if isinstance(ctl, Relay):
+            by = ctl.name
+        elif claim is not None and ctl is None:
+            m = self.room.members.get(claim.user_id)
+            by = m.user["name"] if m else None
+        return {"avatar": self.avatars.get(role), "role": role, "name": self.names.get(role, role),
+                "driver": driver, "by": by}
+
+    async def announce(self, role: str) -> None:
+        await self.world.broadcast(self.room, wc.CONTROLLER, self.info(role))
+
+    async def send_all(self, sid: str) -> None:
+        for role in self.avatars:
+            await self.world.send(sid, wc.CONTROLLER, self.info(role))
+
+    def paused(self) -> list[str]:
+        return [self.names.get(r, r) for r, c in self.controllers.items() if isinstance(c, Held)]
+
+    def role_of(self, avatar: int | None, role: str | None) -> str:
+        if avatar is not None:
+            av = self.room.avatar(avatar)
+            if av.kind != "cast":
+                raise WireError(errors.INVALID, "That avatar is a person's own; only cast avatars can be claimed.")
+            if av.role not in self.avatars:
+                raise WireError(errors.NOT_FOUND, "That cast avatar is not part of the scenario running here.")
+            return av.role
+        if role is None:
+            raise WireError(errors.INVALID, "Say which avatar (avatar) or which cast role (role).")
+        if self.avatars and role not in self.avatars:
+            raise WireError(errors.NOT_FOUND, f"The scenario here has no cast role '{role[:64]}'. "
+                                              f"Roles: {', '.join(self.avatars)}.")
+        return role
+
+    async def claim(self, user: dict, role: str) -> dict:
+        claim = self.claims.get(role)
+        if claim is not None and claim.user_id != user["id"]:
+            holder = self.room.members.get(claim.user_id)
+            if holder is not None and not claim.failed_over:
+                raise WireError(errors.CONFLICT, f"{holder.user['name']} is driving {self.names.get(role, role)}. "
+                                                 "Ask them to release it first.")
+        self.claims[role] = Claim(user["id"])
+        self._cancel_proposals(role)
+        aid = self.avatars.get(role)
+        if aid is not None:
+            held = self.controllers.get(role)
+            waiting = list(held.waiting) if isinstance(held, Held) else []
+            waiting = self._current(waiting + self.outstanding.get(role, []))
+            self.outstanding[role] = []
+            self.room.drivers[aid] = user["id"]
+            relay = Relay(role, aid, user)
+            self.controllers[role] = relay
+            member = self.room.members.get(user["id"])
+            if member is not None and member.sid and self.state is not None:
+                await self.world.send(member.sid, wsc.SCENARIO_STATE, self.state)
+            for cue in waiting:
+                await self.cue(role, cue)
+        await self.announce(role)
+        log.info("user %s claimed cast role in room %s", user["id"], self.room.id)
+        return self.info(role)
+
+    async def release(self, user: dict, role: str, force: bool = False) -> dict:
+        claim = self.claims.get(role)
+        if claim is None:
+            return self.info(role)
+        if claim.user_id != user["id"] and not force:
+            raise WireError(errors.FORBIDDEN, "Only the person driving this avatar (or a facilitator) can release it.")
+        await self._to_autonomous(role)
+        self.claims.pop(role, None)
+        await self.announce(role)
+        log.info("cast role released in room %s", self.room.id)
+        return self.info(role)
+
+    async def _to_autonomous(self, role: str, pause: bool = False) -> None:
+        aid = self.avatars.get(role)
+        if aid is None:
+            return
+        old = self.controllers.get(role)
+        waiting = list(old.waiting) if isinstance(old, Held) else []
+        waiting = self._current(waiting + self.outstanding.get(role, []))
+        self.outstanding[role] = []
+        if self.room.drivers.get(aid) is not None:
+            self.room.drivers.pop(aid, None)
+        if pause:
+            held = Held(role, aid)
+            held.waiting = waiting
+            self.controllers[role] = held
+            return
+        driver = ScriptedDriver(role, aid)
+        self.controllers[role] = driver
+        if self.state is not None:
+            driver.observe(obs(wsc.SCENARIO_STATE, self.state))
+        for cue in waiting:
+            await self._feed(role, driver, obs(wc.CUE, cue))
+
+    def _current(self, cues: list[dict]) -> list[dict]:
+        """The cues that still fit the run's current step (stale ones are not said late)."""
+        st = self.state
+        if st is None:
+            return cues
+        ids = {c["id"] for cs in (st.get("cue") or {}).get("roles", {}).values() for c in cs}
+        if st.get("line"):
+            ids.add(st["line"].get("suggestion"))
+        return [c for c in cues if c["id"] in ids]
+
+    # --- failover (called every tick) ---------------------------------------------------------------------
+    async def check(self, now: float, delay: float) -> None:
+        for role, claim in list(self.claims.items()):
+            member = self.room.members.get(claim.user_id)
+            if member is None:                          # left the room (or the resume grace ran out)
+                self.claims.pop(role, None)
+                if role in self.avatars:
+                    if not isinstance(self.controllers.get(role), ScriptedDriver):
+                        await self._to_autonomous(role)
+                    await self.announce(role)
+                continue
+            if role not in self.avatars:
+                continue
+            if member.sid is None and not claim.failed_over:
+                if member.away_since is not None and now - member.away_since >= delay:
+                    claim.failed_over = True
+                    pause = self.on_drop.get(role) == "pause"
+                    await self._to_autonomous(role, pause=pause)
+                    await self.announce(role)
+                    if pause:
+                        await self.world.broadcast(self.room, events.NOTICE, {
+                            "kind": "scene_paused",
+                            "text": f"{self.names.get(role, role)} will be right back. The scene waits for a moment."})
+                    log.info("failover in room %s: %s", self.room.id, "paused" if pause else "autonomous")
+            elif member.sid is not None and claim.failed_over:
+                claim.failed_over = False
+                await self.claim(member.user, role)     # back: the avatar (and held cues) return to them
+
+    # --- supervision --------------------------------------------------------------------------------------
+    def supervise(self, user: dict, role: str, seconds: int) -> dict:
+        if seconds <= 0:
+            self.supervision.pop(role, None)
+        else:
+            self.supervision[role] = (user["id"], int(seconds))
+        return {"avatar": self.avatars.get(role), "role": role, "seconds": seconds}
+
+    async def _propose(self, role: str, actions: list[Action], sup: tuple[int, int]) -> None:
+        p = Proposal(next(_proposal_ids), role, self.avatars[role], actions, sup[0], sup[1])
+        self.proposals[p.id] = p
+        queue = self.queue.setdefault(role, [])
+        queue.append(p)
+        if len(queue) == 1:
+            await self._open(p)
+
+    async def _open(self, p: Proposal) -> None:
+        loop = asyncio.get_running_loop()
+        p.timer = loop.call_later(p.seconds, lambda: self._spawn(self._decide(p.id, "timed_out")))
+        await self._tell(p)
+
+    async def _tell(self, p: Proposal) -> None:
+        member = self.room.members.get(p.supervisor)
+        if member is not None and member.sid:
+            await self.world.send(member.sid, wc.PROPOSAL, p.public())
+
+    async def decide(self, user: dict, proposal_id: int, approve: bool, text: str | None = None) -> dict:
+        p = self.proposals.get(proposal_id)
+        if p is None or p.status != "open" or self.queue.get(p.role, [None])[0] is not p:
+            raise WireError(errors.NOT_FOUND, "That proposal is no longer open (it was sent, rejected or replaced).")
+        status = "rejected" if not approve else ("edited" if text and text.strip() != p.say.get("text") else "approved")
+        if status == "edited":
+            p.actions = [(e, {**pl, "text": " ".join(text.split())} if e == events.SAY else pl)
+                         for e, pl in p.actions]
+        return await self._decide(p.id, status)
+
+    async def _decide(self, proposal_id: int, status: str) -> dict:
+        p = self.proposals.get(proposal_id)
+        if p is None or p.status != "open":
+            return {}
+        if p.timer is not None:
+            p.timer.cancel()
+        await self._close(p, status)
+        if status in ("approved", "edited", "timed_out"):
+            await self.apply(p.role, p.actions)
+        queue = self.queue.get(p.role, [])
+        if queue and queue[0] is p:
+            queue.pop(0)
+        if queue:
+            await self._open(queue[0])
+        return p.public()
+
+    async def _close(self, p: Proposal, status: str) -> None:
+        p.status = status
+        if p.timer is not None:
+            p.timer.cancel()
+        self.proposals.pop(p.id, None)
+        await self._tell(p)
+
+    def _cancel_proposals(self, role: str) -> None:
+        for p in self.queue.pop(role, []):
+            p.status = "cancelled"
+            if p.timer is not None:
+                p.timer.cancel()
+            self.proposals.pop(p.id, None)
+            self._spawn(self._tell(p))
+
+
+def hosts(world) -> dict[str, ControllerHost]:
+    if not hasattr(world, "controllers"):
+        world.controllers = {}
+    return world.controllers
+
+
+def host_for(world, room) -> ControllerHost:
+    table = hosts(world)
+    host = table.get(room.id)
+    if host is None or host.room is not room:
+        host = table[room.id] = ControllerHost(world, room)
+    return host
+
+
+@dataclass
+class _Ticker:
+    world: object
+    last: float = field(default=0.0)
+
+    async def __call__(self, dt: float) -> None:
+        now = time.monotonic()
+        delay = float(getattr(self.world.cfg, "failover_delay", 1.0))
+        for host in list(hosts(self.world).values()):
+            if host.claims:
+                try:
+                    await host.check(now, delay)
+                except Exception:
+                    log.exception("controller check failed in room %s", host.room.id)

@@ -1,0 +1,40 @@
+"""The controller intents: claim, release, supervise, approve, reject."""
+
+from __future__ import annotations
+
+from wire import controllers as wc
+from wire import events
+
+from ..gateway import Ctx, intent
+from .host import host_for
+
+FORCE_RELEASE = (events.FACILITATOR, events.ADMIN)
+
+
+@intent(wc.CLAIM, roles=events.PUPPETEERS)
+async def claim(ctx: Ctx, p: dict) -> dict:
+    host = host_for(ctx.world, ctx.room)
+    return await host.claim(ctx.user, host.role_of(p.get("avatar"), p.get("role")))
+
+
+@intent(wc.RELEASE, roles=events.PUPPETEERS)
+async def release(ctx: Ctx, p: dict) -> dict:
+    host = host_for(ctx.world, ctx.room)
+    return await host.release(ctx.user, host.role_of(p.get("avatar"), p.get("role")),
+                              force=ctx.role in FORCE_RELEASE)
+
+
+@intent(wc.SUPERVISE, roles=events.STAFF)
+async def supervise(ctx: Ctx, p: dict) -> dict:
+    host = host_for(ctx.world, ctx.room)
+    return host.supervise(ctx.user, host.role_of(p["avatar"], None), p["seconds"])
+
+
+@intent(wc.APPROVE, roles=events.STAFF)
+async def approve(ctx: Ctx, p: dict) -> dict:
+    return await host_for(ctx.world, ctx.room).decide(ctx.user, p["proposal"], True, p.get("text"))
+
+
+@intent(wc.REJECT, roles=events.STAFF)
+async def reject(ctx: Ctx, p: dict) -> dict:
+    return await host_for(ctx.world, ctx.room).decide(ctx.user, p["proposal"], False)
