@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from panda3d.core import (ClockObject, Filename, GraphicsPipeSelection, PNMImage, WindowProperties,
-                          loadPrcFileData)
+from direct.showbase.ShowBase import ShowBase
+from panda3d.core import ClockObject, Filename, GraphicsPipeSelection, PNMImage, loadPrcFileData
 
 from wire import codec, events
 from wire.errors import WireError
@@ -136,12 +136,7 @@ class HelpFocus:
         pass
 
 
-def _make_base_class():
-    from direct.showbase.ShowBase import ShowBase
-    return ShowBase
-
-
-class PeerspaceClient(_make_base_class()):
+class PeerspaceClient(ShowBase):
     def __init__(self, opts: Options, session_factory: Callable[[str], Any] | None = None):
         self.opts = opts
         offscreen = opts.offscreen or (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
