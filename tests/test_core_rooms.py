@@ -123,3 +123,17 @@ async def test_staff_create_rooms_participants_cannot(server):
     made = await sam.call(events.CREATE_ROOM, {"name": "Tuesday group", "scene": "park", "capacity": 8})
     assert made["room"]["id"] == "tuesday-group"
     assert "tuesday-group" in [r["id"] for r in server.store.list_rooms()]
+
+
+async def test_room_state_tells_motion_model_and_recording_state(server):
+    ana = await server.bot("Ana", room="cafe")
+    state = next(d for e, d in ana.inbox if e == events.ROOM_STATE)
+    assert state["motion"] == {"walk_speed": 1.6, "turn_speed": 120.0, "tick_hz": 20.0}
+    assert state["recording"] is False
+    await ana.call(events.CONSENT, {"recording": True})
+    await ana.call(events.LEAVE)
+    await ana.join("park")
+    state = [d for e, d in ana.inbox if e == events.ROOM_STATE][-1]
+    assert state["recording"] is True          # consent is durable across rooms
+    sam = await server.bot("Sam", role="peer_specialist", room="park")
+    assert [d for e, d in sam.inbox if e == events.ROOM_STATE][-1]["recording"] is True

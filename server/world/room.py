@@ -75,9 +75,15 @@ class Room:
     def full_state(self, you: int | None) -> dict:
         ids = np.flatnonzero(self.alive)
         poses = codec.quantise(ids, self.pos[ids], self.yaw[ids], self.flags[ids])
+        cfg = self.world.cfg
+        me = self.avatars.get(you) if you is not None else None
         return {"room": self.summary(), "you": you,
                 "members": [self.avatars[int(i)].public() for i in ids],
-                "poses": codec.encode_poses(poses), "t": self.tick_no}
+                "poses": codec.encode_poses(poses), "t": self.tick_no,
+                # lets a client predict its own avatar with the server's own motion model
+                "motion": {"walk_speed": cfg.walk_speed, "turn_speed": cfg.turn_speed, "tick_hz": cfg.tick_hz},
+                # whether this person's own lines are being recorded (their consent, or their role)
+                "recording": bool(me and me.user_id is not None and self.world.may_record(me.user_id))}
 
     @property
     def people(self) -> int:
