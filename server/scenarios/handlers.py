@@ -376,6 +376,8 @@ async def scenario_stop(ctx: Ctx, p: dict) -> dict:
 def setup(app) -> None:
     world = app["world"]
     base = Path(world.cfg.scenarios_dir)
+    if not base.is_absolute() and not base.exists():      # as safety/ and records/ find their data files
+        base = Path(__file__).resolve().parents[2] / base
     scenarios = {}
     for f in scenario_files([base]) if base.is_dir() else []:
         try:
