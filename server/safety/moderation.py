@@ -207,9 +207,9 @@ class Outbound:
         self.world = safety.world
 
     def needs_filter(self, room) -> bool:
-        """True while this room has a blocked pair in it; otherwise every emit may take the shared path
-        (e.g. server/scale/interest.py's per-cell groups)."""
-        return bool(self.safety.hidden(room))
+        """True while this room has a blocked pair or a paused person in it; otherwise every emit may
+        take the shared path (e.g. server/scale/interest.py's per-cell groups)."""
+        return bool(self.safety.hidden(room)) or any(rid == room.id for rid in self.safety.paused.values())
 
     def for_sid(self, sid: str, event: str, payload: dict) -> dict | None:
         if event != events.ROOM_STATE:

@@ -130,9 +130,10 @@ def applies(room, cfg) -> bool:
 async def tick_room(world, room, blob: bytes | None) -> None:
     """The world tick's send step for one room: plain broadcast, or interest groups in a big room."""
     interest = getattr(room, "interest", None)
-    # A per-viewer outbound filter (server.safety: blocks) delivers room emits itself; cell sub-rooms would
-    # bypass it, so interest groups are used only where no such filter is installed.
-    if applies(room, world.cfg) and getattr(world, "outbound", None) is None:
+    # A per-viewer outbound filter (server.safety: blocks, pauses) delivers room emits itself; cell sub-rooms
+    # would bypass it, so a room that needs the filter takes the plain path.
+    outbound = world.outbound
+    if applies(room, world.cfg) and (outbound is None or not outbound.needs_filter(room)):
         if interest is None:
             interest = room.interest = Interest(room, world.cfg)
         await interest.send(world)
