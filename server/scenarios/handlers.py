@@ -27,7 +27,8 @@ Lines said in the room while a run is active are recorded with the run: cast lin
 What the participant said is stored only with their recording consent; without it, their answers are
 stored without the words (choice ids, scores and emotion answers still count, `text_withheld: true`).
 
-At startup every active run is resumed into its room with its cast re-spawned.
+At startup every active run is resumed into its room with its cast re-spawned (scaled out over Redis,
+on the node that owns the room, when the first person joins it there).
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ class ScenarioRooms:
         self.world = world
         self.scenarios = scenarios
         self.active: dict[str, RoomRun] = {}
+        # Scaled out, a room lives on the node where people are: its run is resumed there, on the first join.
+        self.lazy = bool(getattr(world.cfg, "redis_url", ""))
 
     # --- views -------------------------------------------------------------------------------------
     def avatars(self, rr: RoomRun) -> dict[str, int]:
@@ -234,6 +237,8 @@ class ScenarioRooms:
         return None
 
     async def on_join(self, room, member) -> None:
+        if self.lazy and room.id not in self.active:
+            await self.resume_all(room_id=room.id)
         rr = self.active.get(room.id)
         if rr is not None and member.sid:
             await self.send_state(rr, only=member.user["id"])
@@ -246,9 +251,11 @@ class ScenarioRooms:
                     await self.send_state(rr, only=uid)
 
     # --- startup -------------------------------------------------------------------------------------------
-    async def resume_all(self, app=None) -> None:
+    async def resume_all(self, app=None, room_id: str | None = None) -> None:
         runs = sorted(self.world.store.active_runs(), key=lambda r: -r["id"])
         for row in runs:
+            if room_id is not None and row["room_id"] != room_id:
+                continue
             room = self.world.rooms.get(row["room_id"])
             scenario = self.scenarios.get(row["scenario_id"])
             if room is None or scenario is None or room.id in self.active:
@@ -391,4 +398,5 @@ def setup(app) -> None:
     world.hooks.setdefault("record_said", []).append(rooms.record_said)
     world.hooks["join"].append(rooms.on_join)
     world.hooks["tick"].append(rooms.on_tick)
-    app.on_startup.append(rooms.resume_all)
+    if not rooms.lazy:
+        app.on_startup.append(rooms.resume_all)
