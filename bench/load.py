@@ -244,7 +244,8 @@ def run(args) -> dict:
         for n in range(args.nodes):
             ready = tmp / f"ready-{n}"
             if args.mode == "peerspace":
-                cmd = [sys.executable, "-m", "server", "--data-dir", str(tmp), "serve", "--port", "0",
+                profile = ["-m", "cProfile", "-o", f"{args.profile}.{n}"] if args.profile else []
+                cmd = [sys.executable, *profile, "-m", "server", "--data-dir", str(tmp), "serve", "--port", "0",
                        "--ready-file", str(ready)]
             else:
                 cmd = [sys.executable, str(ROOT / "bench" / "naive_server.py"), "--port", "0",
@@ -346,6 +347,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--nodes", type=int, default=1)
     ap.add_argument("--interest-min", type=int, default=32)
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    ap.add_argument("--profile", metavar="PATH", help="run the server under cProfile, stats to PATH.<node>")
     return ap
 
 

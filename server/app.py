@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
 import socketio
 from aiohttp import web
@@ -11,7 +12,7 @@ from aiohttp import web
 from . import http_api
 from .auth import Accounts, Tokens, load_secret
 from .config import Config
-from .gateway import Gateway, GuardedServer
+from .gateway import FanoutManager, Gateway, GuardedServer
 from .metrics import Metrics
 from .metrics import add_route as add_metrics_route
 from .storage import open_storage
@@ -41,7 +42,9 @@ def build_app(cfg: Config) -> web.Application:
     sio = GuardedServer(async_mode="aiohttp", serializer="msgpack", cors_allowed_origins=[],
                         max_http_buffer_size=TRANSPORT_LIMIT, logger=False, engineio_logger=False,
                         ping_interval=10, ping_timeout=10,
-                        client_manager=scale.client_manager(cfg) if scale else None)
+                        # handlers run in each connection's own read loop: no task per message
+                        async_handlers=False,
+                        client_manager=scale.client_manager(cfg) if scale else FanoutManager())
     app = web.Application(client_max_size=TRANSPORT_LIMIT)
     sio.attach(app)
     world = World(cfg, store, sio)
@@ -96,8 +99,12 @@ def serve(cfg: Config, ready_file: str | None = None) -> None:
             with open(ready_file, "w") as f:
                 f.write(str(port))
         print(f"peerspace listening on http://{cfg.host}:{port}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):   # a clean stop: the store is closed, the tick ends
+            loop.add_signal_handler(sig, stop.set)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await runner.cleanup()
     try:

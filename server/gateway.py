@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
+import engineio
 import socketio
 
 import wire
@@ -100,6 +101,32 @@ class GuardedServer(socketio.AsyncServer):
         conn = self.gateway.world.conns.get(sid) if (sid and self.gateway) else None
         if conn is not None:
             await self.gateway.refuse(conn, None, err)
+
+
+class FanoutManager(socketio.AsyncManager):
+    """Room emits without a task per recipient.
+
+    python-socketio encodes a room emit once, then creates one asyncio task per
+    recipient to queue it. On aiohttp each send is a put on an unbounded queue
+    that never waits, so queueing them in a plain loop does the same work
+    without 10,000 task creations a second at 500 avatars. Emits with ack
+    callbacks (per-recipient packets) keep python-socketio's own path.
+    """
+
+    async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        room = to or room
+        if callback is not None or namespace not in self.rooms:
+            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback,
+                                      **kwargs)
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        encoded = self.server.packet_class(socketio.packet.EVENT, namespace=namespace,
+                                           data=[event] + ([] if data is None else [data])).encode()
+        pkts = [engineio.packet.Packet(engineio.packet.MESSAGE, p)
+                for p in (encoded if isinstance(encoded, list) else [encoded])]
+        for sid, eio_sid in list(self.get_participants(namespace, room)):
+            if sid not in skip:
+                for p in pkts:
+                    await self.server._send_eio_packet(eio_sid, p)
 
 
 class Gateway:
