@@ -17,17 +17,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 from direct.showbase.ShowBase import ShowBase
 from panda3d.core import ClockObject, Filename, GraphicsPipeSelection, PNMImage, loadPrcFileData
 
 from wire import codec, events
+from wire import scenario as wsc
 from wire.errors import WireError
 
 from . import theme
 from .avatars import Avatar
 from .interp import SnapshotBuffer
+from .predict import LocalPredictor
 from .scene import build_scene
 from .ui.hud import ChatPanel, HelpOverlay, Notices, RecordedIndicator, SelfStatus, SettingsPanel
+from .ui.scenario import DIGITS, AnswerFocus, ScenarioPanel, ScenarioPicker
 from .ui.screens import LoginScreen, RoomListScreen
 from .ui.settings import CAMERA_DISTANCES, Settings, default_path
 
@@ -36,6 +40,9 @@ log = logging.getLogger("peerspace.client")
 EXPRESSION_KEYS = {"f2": "neutral", "f3": "happy", "f4": "sad", "f5": "angry", "f6": "surprised",
                    "f7": "afraid", "f8": "disgusted"}
 GESTURE_KEYS = {"1": "wave", "2": "nod", "3": "shake_head", "4": "point", "5": "shrug", "6": "thumbs_up"}
+# While a scenario offers options, 1-9 choose them; Shift+1..6 still gesture.
+SHIFT_GESTURE_KEYS = {f"shift-{k}": v for k, v in GESTURE_KEYS.items()}
+SCENARIO_KEYS = ("p", "f11", "space") + DIGITS
 # key -> (axis index: 0 forward, 1 strafe, 2 turn; value). Turn + is to the left (counter-clockwise).
 MOVE_KEYS = {"w": (0, 1), "arrow_up": (0, 1), "s": (0, -1), "arrow_down": (0, -1),
              "a": (2, 1), "arrow_left": (2, 1), "d": (2, -1), "arrow_right": (2, -1),
@@ -61,6 +68,11 @@ class Options:
     preview: str | None = None       # scene name: an offline preview with sample avatars, no server
     timeout: float = 30.0            # screenshot mode: give up waiting for the room after this long
     software: bool = False           # draw with the software renderer (p3tinydisplay), no OpenGL
+    autoplay: str | None = None      # play this scenario by itself (first option each time), then exit
+    difficulty: str = "easy"
+    shots: str | None = None         # autoplay: save a picture of each phase into this folder
+    autoplay_phases: int | None = None   # autoplay: stop the scenario after this many phases
+    autoplay_delay: float = 1.2      # autoplay: seconds to let each step be seen before answering
 
 
 def configure_panda(offscreen: bool, size: tuple[int, int], software: bool = False) -> None:
@@ -178,6 +190,9 @@ class PeerspaceClient(ShowBase):
         self._tasks: set[asyncio.Task] = set()
         self._cam_ready = False
         self.closeup: int | None = None   # avatar whose face the camera shows close up (F9)
+        self.scenario_panel: ScenarioPanel | None = None
+        self.picker: ScenarioPicker | None = None
+        self.predictor = LocalPredictor()  # your own avatar, predicted from the keys you hold
         self._chat_lines: list = []
         self.chat = self.notices = self.recorded = self.self_status = None
         self.setBackgroundColor(*theme.colour("sky"))
@@ -191,7 +206,8 @@ class PeerspaceClient(ShowBase):
 
     # --- keys ---------------------------------------------------------------------------
     def _bind_keys(self):
-        for key in set(UI_KEYS) | set(MOVE_KEYS) | set(EXPRESSION_KEYS) | set(GESTURE_KEYS) | {"-", "=", "+"}:
+        for key in (set(UI_KEYS) | set(MOVE_KEYS) | set(EXPRESSION_KEYS) | set(GESTURE_KEYS) | {"-", "=", "+"}
+                    | set(SCENARIO_KEYS) | set(SHIFT_GESTURE_KEYS)):
             self.accept(key, self._key, [key])
         for key in MOVE_KEYS:
             self.accept(f"{key}-up", self._key_up, [key])
@@ -200,6 +216,12 @@ class PeerspaceClient(ShowBase):
     def _key(self, key: str):
         if self.focus is not None and self.focus.on_key(key):
             return
+        if self.focus is None and self.in_room and self.scenario_panel is not None:
+            if self.scenario_panel.on_key(key):
+                if self.scenario_panel is not None and self.scenario_panel.typing:
+                    self._release_movement()
+                    self.focus = AnswerFocus(self, self.scenario_panel)
+                return
         if self.focus is None and key in MOVE_KEYS and self.in_room:
             self.closeup = None              # walking steps back from a close-up
             self.held[key] = MOVE_KEYS[key]
@@ -226,6 +248,10 @@ class PeerspaceClient(ShowBase):
             self.set_my_expression(self.my_expression, min(1.0, round(self.my_intensity + 0.25, 2)))
         elif key in GESTURE_KEYS:
             self.gesture(GESTURE_KEYS[key])
+        elif key in SHIFT_GESTURE_KEYS:
+            self.gesture(SHIFT_GESTURE_KEYS[key])
+        elif key in ("p", "f11"):
+            self.open_scenarios()
         elif key == "f12":
             self.spawn(self._toggle_recording(), "change recording")
         elif key == "f9":
@@ -301,6 +327,8 @@ class PeerspaceClient(ShowBase):
             av.set_text_scale(settings.text_scale)
         if self.settings_panel is not None:
             self.settings_panel.root.reparentTo(self.popups)
+        if self.scenario_panel is not None:
+            self._make_scenario_panel(self.scenario_panel)
 
     def notice(self, text: str, seconds: float = 7.0):
         self.notices.show(text, seconds)
@@ -454,7 +482,9 @@ class PeerspaceClient(ShowBase):
                                (events.MEMBER_JOINED, self.on_member_joined),
                                (events.MEMBER_LEFT, self.on_member_left),
                                (events.MEMBER_UPDATED, self.on_member_updated), (events.SAID, self.on_said),
-                               (events.NOTICE, self.on_notice), (events.ERROR, self.on_error)):
+                               (events.NOTICE, self.on_notice), (events.ERROR, self.on_error),
+                               (wsc.SCENARIO_STATE, self.on_scenario_state),
+                               (wsc.SCENARIO_ENDED, self.on_scenario_ended)):
             s.on(event, self._safe(event, handler))
 
     def _safe(self, event: str, handler):
@@ -485,8 +515,6 @@ class PeerspaceClient(ShowBase):
                 self.show_rooms()
             self.notice(e.message)
             return
-        self.recording = False
-        self.recorded.set(self._recorded_text())
 
     def leave_room(self):
         self.close_settings()
@@ -548,6 +576,116 @@ class PeerspaceClient(ShowBase):
         self.closeup = best
         self.notice(f"Looking closely at {self.avatars[best].name}. F9 again to step back.", seconds=4)
 
+    # --- scenarios (client/ui/scenario.py) ------------------------------------------------
+    def open_scenarios(self):
+        """P (or F11): the list of practice scenarios; Enter starts one in this room."""
+        if self.picker is not None or self.session is None:
+            return
+        self._release_movement()
+        self.picker = ScenarioPicker(self.popups, self.settings.text_scale, [], self._start_scenario,
+                                     self.close_picker)
+        self.picker.busy = True
+        self.picker._draw()
+        self._saved_focus = self.focus
+        self.focus = self.picker
+        self.spawn(self._list_scenarios(), "list the scenarios")
+
+    async def _list_scenarios(self):
+        ack = await self.session.call(wsc.SCENARIO_LIST, {})
+        if self.picker is not None:
+            self.picker.set_scenarios(list((ack or {}).get("scenarios") or []))
+
+    def close_picker(self):
+        if self.picker is not None:
+            self.picker.destroy()
+            self.picker = None
+            if self.focus is not None and not isinstance(self.focus, (ChatFocus, HelpFocus)):
+                self.focus = None
+
+    def _start_scenario(self, scenario: str, difficulty: str):
+        self.close_picker()
+        if self.scenario_panel is None or self.scenario_panel.mode == "summary":
+            self.close_scenario_panel()
+            self._make_scenario_panel()
+        self.spawn(self._scenario_call(wsc.SCENARIO_START, {"scenario": scenario, "difficulty": difficulty}),
+                   "start the scenario")
+
+    async def _scenario_call(self, event: str, payload: dict):
+        try:
+            await self.session.call(event, payload)
+        except WireError as e:
+            self.notice(e.message)
+            panel = self.scenario_panel
+            if panel is not None:
+                if panel.state is None:
+                    self.close_scenario_panel()
+                else:
+                    panel.not_sent()
+
+    def _make_scenario_panel(self, old: ScenarioPanel | None = None):
+        """The panel on the right, under the recording indicator; rebuilt when the text size changes."""
+        s = self.settings.text_scale
+        lo, _hi = self.recorded.root.getTightBounds(self.a2dTopRight) or (None, None)
+        top = (lo.z if lo is not None else -0.3) - 0.03
+        bottom = -2.0 + 0.03 + 0.045 * s * 2.2 + 0.05
+        panel = ScenarioPanel(self.a2dTopRight, s, top, bottom,
+                              lambda o: self.spawn(self._scenario_call(wsc.SCENARIO_CHOOSE, {"option": o}), "choose"),
+                              lambda t: self.spawn(self._scenario_call(wsc.SCENARIO_ANSWER, {"text": t}), "answer"),
+                              lambda: self.spawn(self._scenario_call(wsc.SCENARIO_STOP, {}), "stop the scenario"),
+                              self.close_scenario_panel, reduced_motion=self.settings.reduced_motion)
+        if old is not None:
+            for name in ("state", "mine", "mode", "lines", "endings", "summary", "busy", "typing", "typed",
+                         "_phase_index"):
+                setattr(panel, name, getattr(old, name))
+            old.destroy()
+            panel._draw()
+            if isinstance(self.focus, AnswerFocus):
+                self.focus.panel = panel
+        self.scenario_panel = panel
+        return panel
+
+    def close_scenario_panel(self):
+        if self.scenario_panel is not None:
+            self.scenario_panel.destroy()
+            self.scenario_panel = None
+            if isinstance(self.focus, AnswerFocus):
+                self.focus = None
+
+    def on_scenario_state(self, d: dict):
+        from .ui.scenario import participant_role
+        role = participant_role(d)
+        mine = role is None or (d.get("avatars") or {}).get(role, self.my_id) == self.my_id
+        panel = self.scenario_panel or self._make_scenario_panel()
+        before = panel._phase_index
+        panel.set_state(d, mine)
+        if mine and panel.mode == "run" and panel._phase_index != before:
+            self._face_speaker(d)
+
+    def _face_speaker(self, d: dict):
+        """A new part of the practice: turn to whoever speaks in it (any key turns you away again)."""
+        avatars = d.get("avatars") or {}
+        cast = d.get("cast") or {}
+        line = d.get("line") or {}
+        role = line.get("cast") if line.get("cast") in avatars else next(
+            (r for r, c in cast.items() if isinstance(c, dict) and c.get("kind") == "partner" and r in avatars),
+            next((r for r, c in cast.items() if isinstance(c, dict) and c.get("kind") == "coach" and r in avatars),
+                 None))
+        aid = avatars.get(role) if role else None
+        if aid is not None and aid in self.avatars and not self.held:
+            self.send(events.LOOK, {"at": int(aid)})
+
+    def on_scenario_ended(self, d: dict):
+        panel = self.scenario_panel
+        if panel is None:
+            return
+        if panel.mine:
+            panel.ended(d)
+            if isinstance(self.focus, AnswerFocus):
+                self.focus = None
+        else:
+            self.close_scenario_panel()
+            self.chat.add("The practice here has ended.", "notice")
+
     # --- server events ------------------------------------------------------------------
     def on_connection(self, d: dict):
         state = d.get("state")
@@ -575,6 +713,11 @@ class PeerspaceClient(ShowBase):
             self._build_scene(room.get("scene", "cafe"))
         self.room = room
         self.my_id = d.get("you")
+        # the server says whether this person's own lines are recorded (their consent, or their role)
+        self.recording = bool(d.get("recording", False))
+        self.recorded.set(self._recorded_text())
+        self.predictor.configure(d.get("motion"))
+        self.predictor.reset()
         members = {m["avatar"]: m for m in d.get("members", [])}
         for aid in list(self.avatars):
             if aid not in members:
@@ -600,7 +743,12 @@ class PeerspaceClient(ShowBase):
             return
         rec = codec.decode_poses(blob)
         ids, xy, yaw = codec.poses_to_float(rec)
-        self.interp.push(ids, xy, yaw, time.perf_counter(), tick=tick)
+        now = time.perf_counter()
+        self.interp.push(ids, xy, yaw, now, tick=tick)
+        mine = np.flatnonzero(ids == self.my_id) if self.my_id is not None else ()
+        if len(mine):
+            i = int(mine[-1])
+            self.predictor.on_server(float(xy[i, 0]), float(xy[i, 1]), float(yaw[i]), now)
         for aid, flags in zip(ids.tolist(), rec["flags"].tolist()):
             av = self.avatars.get(aid)
             if av is not None and bool(flags & codec.FLAG_AWAY) != av.away:
@@ -643,6 +791,13 @@ class PeerspaceClient(ShowBase):
         if av is not None:
             av.say(text)
         self.chat.add(f"{name}: {text}")
+        panel = self.scenario_panel
+        if panel is not None and panel.mode != "summary":
+            cast = set(((panel.state or {}).get("avatars") or {}).values())
+            if av is not None and av.kind == "cast" and (not cast or av.id in cast):
+                panel.add_line(name, text)
+            elif d.get("scenario") == "answer":
+                panel.add_line("You" if d.get("avatar") == self.my_id else name, text, mine=True)
 
     def on_notice(self, d: dict):
         if d.get("kind") == "recording":
@@ -690,6 +845,8 @@ class PeerspaceClient(ShowBase):
             av.destroy()
 
     def _clear_room(self):
+        self.close_scenario_panel()
+        self.close_picker()
         for aid in list(self.avatars):
             self._remove_avatar(aid)
         self.room = None
@@ -700,6 +857,10 @@ class PeerspaceClient(ShowBase):
         dt = min(ClockObject.getGlobalClock().getDt(), 0.1)
         now = time.perf_counter()
         poses = self.interp.sample(now)
+        if self.my_id in poses:
+            mine = self.predictor.step(dt, self.axes, now)
+            if mine is not None:
+                poses[self.my_id] = (*mine, any(self.axes))
         for aid, av in self.avatars.items():
             p = poses.get(aid)
             if p is not None:
@@ -711,6 +872,15 @@ class PeerspaceClient(ShowBase):
             av.update(dt)
         self._update_camera(dt)
         self.notices.update(dt)
+        if self.scenario_panel is not None:
+            self.scenario_panel.update(dt)
+        # with the scenario panel on the right, the view's centre moves into the space left of it
+        want = 0.3 if (self.scenario_panel is not None and self.closeup is None) else 0.0
+        lens = self.camLens
+        now_x = lens.getFilmOffset()[0] / max(1e-6, lens.getFilmSize()[0] / 2)
+        k = 1.0 if self.settings.reduced_motion else 1.0 - pow(0.5, dt * 5.0)
+        if abs(want - now_x) > 1e-4:
+            lens.setFilmOffset((now_x + (want - now_x) * k) * lens.getFilmSize()[0] / 2, 0)
         self.frame_count += 1
         if self.room is not None and self.screen is None:
             self.frames_in_room += 1
@@ -719,6 +889,13 @@ class PeerspaceClient(ShowBase):
     def _update_camera(self, dt: float):
         if self.closeup is not None and self.closeup not in self.avatars:
             self.closeup = None
+        hidden = getattr(self, "_closeup_tag", None)
+        if hidden != self.closeup:              # a close-up shows the face, not its name tag
+            if hidden in self.avatars and hidden != self.my_id:
+                self.avatars[hidden].show_tag(True)
+            if self.closeup is not None:
+                self.avatars[self.closeup].show_tag(False)
+            self._closeup_tag = self.closeup
         me = self.avatars.get(self.my_id)
         if self.closeup is not None and me is not None:
             av = self.avatars[self.closeup]
@@ -775,6 +952,9 @@ class PeerspaceClient(ShowBase):
             self.spawn(self.login_and_connect(o.user, o.password), "sign in")
         else:
             self.show_login()
+        if o.autoplay:
+            from .autoplay import autoplay
+            self.spawn(autoplay(self), "play the scenario")
         period = 1.0 / o.fps
         nxt = time.perf_counter()
         started = nxt
@@ -832,6 +1012,13 @@ def parse_args(argv=None) -> Options:
     p.add_argument("--software", action="store_true",
                    help="use the software renderer (p3tinydisplay) when OpenGL/EGL is missing or broken")
     p.add_argument("--timeout", type=float, default=30.0, help="with --screenshot: seconds to wait for the room")
+    p.add_argument("--autoplay", metavar="SCENARIO",
+                   help="play this scenario by itself (the first option at each step), then exit")
+    p.add_argument("--difficulty", choices=list(wsc.DIFFICULTIES), default="easy", help="with --autoplay")
+    p.add_argument("--shots", metavar="DIR", help="with --autoplay: save a picture of each phase here")
+    p.add_argument("--autoplay-phases", type=int, default=None, help="with --autoplay: stop after N phases")
+    p.add_argument("--autoplay-delay", type=float, default=1.2,
+                   help="with --autoplay: seconds each step stays on screen (1.2)")
     a = p.parse_args(argv)
     try:
         w, h = (int(v) for v in a.size.lower().split("x"))
@@ -841,7 +1028,8 @@ def parse_args(argv=None) -> Options:
                    frames=a.frames, offscreen=a.offscreen, size=(w, h), fps=a.fps,
                    settings_path=Path(a.settings) if a.settings else default_path(), text_size=a.text_size,
                    reduced_motion=a.reduced_motion, preview=a.preview, timeout=a.timeout,
-                   software=a.software)
+                   software=a.software, autoplay=a.autoplay, difficulty=a.difficulty, shots=a.shots,
+                   autoplay_phases=a.autoplay_phases, autoplay_delay=a.autoplay_delay)
 
 
 def main(argv=None) -> int:

@@ -24,6 +24,7 @@ HELP_LINES = (
     "- and = : show the feeling less or more strongly",
     "1 wave  2 nod  3 shake head  4 point  5 shrug  6 thumbs up",
     "F9: look closely at the face in front of you",
+    "P: practise a situation; then 1-9 answer, Esc stops",
     "F12: allow or stop recording of your lines",
     "F10 or Esc: settings, leave the room, quit",
     "F1 or Esc: close this help",

@@ -1,0 +1,536 @@
+"""The participant's scenario panel: pick a practice scenario, play it phase by phase, read a kind summary.
+
+Everything here is keyboard-only and reads what the server sends (`wire.scenario`):
+
+  ScenarioPicker   the `scenarios` list: Up/Down a scenario, Left/Right the difficulty, Enter starts, Esc closes
+  ScenarioPanel    the running scenario (`scenario_state`), the lines the cast said (`said`), the end
+                   (`scenario_ended`): phase i of n with its title, the partner's line, the prompt, the
+                   options as a numbered list, hints, the ending and the homework; own words typed in a
+                   field; stopping asks calmly first.
+
+Keys while a scenario waits for you (the app routes them here before its own):
+  1-9     choose that option (number keys are gestures otherwise; Shift+1..6 still gesture)
+  Space   continue, when Continue is the only option
+  Enter   continue; or type your own words when the scenario accepts them (Enter sends, Esc cancels)
+  Esc     stop the scenario (asks first: Enter stops, Esc keeps going); closes the summary
+  Tab     chat as usual
+
+The panel never animates unless reduced motion is off, and then only a short fade-in of new content.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from panda3d.core import NodePath, TextNode
+
+from .. import theme
+from .widgets import TextField, label, panel
+
+PHASE_WORDS = {"rationale": "Why it matters", "skill_steps": "The steps", "modelling": "Watch an example",
+               "role_play": "Your turn", "repeat_role_play": "Try it again", "feedback": "Feedback",
+               "homework": "Practice this week", "emotion_recognition": "Reading faces",
+               "reflection": "Looking back"}
+SCORE_WORDS = {2: "done well", 1: "partly done", 0: "one to try next time"}
+MAX_LINES = 3          # cast lines (and your answers) kept on the panel
+DIGITS = tuple(str(i) for i in range(1, 10))
+
+
+def words(ident: str) -> str:
+    """'say_need' -> 'Say need' (the participant view carries step ids, not their texts)."""
+    s = str(ident).replace("_", " ").strip()
+    return s[:1].upper() + s[1:]
+
+
+def score_words(points) -> str:
+    try:
+        p = float(points)
+    except (TypeError, ValueError):
+        return ""
+    return SCORE_WORDS[2] if p >= 1.75 else SCORE_WORDS[1] if p >= 0.75 else SCORE_WORDS[0]
+
+
+def participant_role(state: dict) -> str | None:
+    for role, c in (state.get("cast") or {}).items():
+        if isinstance(c, dict) and c.get("kind") == "participant":
+            return role
+    return None
+
+
+def summary_lines(summary: dict, status: str, endings: dict[str, str]) -> list[str]:
+    """A friendly summary in plain words: what happened, never a grade."""
+    out = ["You finished the practice. Well done for taking the time." if status == "finished" else
+           "You stopped the practice. That is fine - what you did still counts."]
+    phases = summary.get("phases") or []
+    if phases:
+        out.append(f"You went through {len(phases)} part{'s' if len(phases) != 1 else ''} of the session.")
+    ends = [endings.get(e["ending"], words(e["ending"])) for e in summary.get("endings") or [] if e.get("ending")]
+    if len(ends) == 1:
+        out.append(f"How the role-play ended: {ends[0]}.")
+    elif ends:
+        out.append("How the role-plays ended: " + "; then ".join(ends) + ".")
+    scores = summary.get("scores") or {}
+    if scores:
+        last = list(scores.values())[-1]
+        good = [words(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[2]]
+        part = [words(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[1]]
+        nxt = [words(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[0]]
+        if good:
+            out.append("Went well: " + ", ".join(good) + ".")
+        if part:
+            out.append("Partly there: " + ", ".join(part) + ".")
+        if nxt:
+            out.append("Next time you could practise: " + ", ".join(nxt) + ".")
+    emo = summary.get("emotion") or {}
+    if emo.get("total"):
+        out.append(f"You named {emo.get('correct', 0)} of {emo['total']} faces as they were meant. "
+                   "Faces are hard to read; practice helps.")
+    if summary.get("homework"):
+        out.append(f"Practice this week: {summary['homework']}")
+    return out
+
+
+class _Layout:
+    """Places text blocks top-down inside a panel and measures them."""
+
+    def __init__(self, root: NodePath, left: float, width: float, top: float, s: float):
+        self.root, self.left, self.width, self.y, self.s = root, left, width, top, s
+        self.texts: list = []
+
+    def text(self, text: str, scale: float = 1.0, colour=None, indent: float = 0.0, gap: float = 0.35):
+        s = self.s * scale
+        t = label(self.root, text, (self.left + indent, self.y - s * 0.95), s, colour,
+                  wrap=max(4.0, (self.width - indent) / s))
+        rows = max(1, t.textNode.getNumRows())
+        self.y -= rows * s * 1.2 + self.s * gap
+        self.texts.append(t)
+        return t
+
+    def space(self, k: float = 0.4):
+        self.y -= self.s * k
+
+
+class ScenarioPicker:
+    """The scenario list: Up/Down choose, Left/Right difficulty, Enter starts, Esc closes."""
+
+    def __init__(self, parent: NodePath, scale: float, scenarios: list[dict],
+                 on_start: Callable[[str, str], None], on_close: Callable[[], None]):
+        self.root = parent.attachNewNode("scenario-picker")
+        self.scale = scale
+        self.scenarios = [s for s in scenarios if isinstance(s, dict) and s.get("id")]
+        self.on_start, self.on_close = on_start, on_close
+        self.index = 0
+        self.level = 0            # index into the chosen scenario's difficulties
+        self.busy = False
+        self._draw()
+
+    def difficulties(self) -> list[dict]:
+        if not self.scenarios:
+            return []
+        return self.scenarios[self.index].get("difficulties") or [{"id": "easy", "label": "", "description": ""}]
+
+    def _draw(self, k: float = 1.0):
+        self.root.getChildren().detach()
+        s = 0.05 * self.scale * k
+        w = 1.25
+        top = 0.9
+        bg = panel(self.root, (-w, w, -0.9, top), theme.colour("ui_panel", 0.97))
+        lay = _Layout(self.root, -w + 0.08, 2 * w - 0.16, top - 0.05, s)
+        lay.text("Practise a situation", 1.2, theme.colour("ui_accent"))
+        lay.text("Choose what you would like to practise. You can stop at any time.", 0.75,
+                 theme.colour("ui_muted"))
+        if not self.scenarios:
+            lay.text("Looking for scenarios..." if self.busy else "No scenarios are available here yet.")
+        for i, sc in enumerate(self.scenarios):
+            chosen = i == self.index
+            y0 = lay.y
+            t = lay.text(("> " if chosen else "   ") + str(sc.get("title") or sc["id"]), 0.95,
+                         theme.colour("ui_text") if chosen else theme.colour("ui_muted"), gap=0.15)
+            if chosen:
+                if sc.get("summary"):
+                    lay.text(str(sc["summary"]), 0.72, theme.colour("ui_muted"), indent=0.09, gap=0.15)
+                levels = self.difficulties()
+                self.level = min(self.level, len(levels) - 1)
+                chips = "   ".join(("[ " if j == self.level else "  ") + d["id"] + (" ]" if j == self.level else "  ")
+                                   for j, d in enumerate(levels))
+                lay.text("Difficulty:  " + chips, 0.72, theme.colour("ui_accent"), indent=0.09, gap=0.1)
+                d = levels[self.level]
+                about = " - ".join(x for x in (d.get("label"), d.get("description")) if x)
+                if about:
+                    lay.text(about, 0.65, theme.colour("ui_muted"), indent=0.09, gap=0.15)
+                panel(self.root, (-w + 0.04, w - 0.04, lay.y + s * 0.1, y0 + s * 0.1), theme.colour("ui_accent", 0.18))
+                t.reparentTo(self.root)    # drawn above the highlight
+            lay.space(0.25)
+        lay.space(0.3)
+        lay.text("Up/Down: choose   Left/Right: easy, medium or hard   Enter: start   Esc: close", 0.72,
+                 theme.colour("ui_muted"))
+        bottom = lay.y - s * 0.3
+        if bottom < -0.97 and k > 0.6:
+            return self._draw(k * 0.88)
+        bg["frameSize"] = (-w, w, bottom, top)
+
+    def set_scenarios(self, scenarios: list[dict]):
+        self.scenarios = [s for s in scenarios if isinstance(s, dict) and s.get("id")]
+        self.index = min(self.index, max(0, len(self.scenarios) - 1))
+        self.busy = False
+        self._draw()
+
+    def select(self, scenario_id: str, difficulty: str | None = None) -> bool:
+        for i, sc in enumerate(self.scenarios):
+            if sc["id"] == scenario_id:
+                self.index = i
+                ids = [d["id"] for d in self.difficulties()]
+                self.level = ids.index(difficulty) if difficulty in ids else 0
+                self._draw()
+                return True
+        return False
+
+    def on_key(self, key: str) -> bool:
+        n = len(self.scenarios)
+        if key == "escape":
+            self.on_close()
+            return True
+        if key in ("arrow_down", "tab") and n:
+            self.index = (self.index + 1) % n
+            self.level = 0
+        elif key == "arrow_up" and n:
+            self.index = (self.index - 1) % n
+            self.level = 0
+        elif key in ("arrow_left", "arrow_right") and n:
+            levels = self.difficulties()
+            self.level = max(0, min(len(levels) - 1, self.level + (1 if key == "arrow_right" else -1)))
+        elif key == "enter" and n:
+            self.on_start(self.scenarios[self.index]["id"], self.difficulties()[self.level]["id"])
+            return True
+        else:
+            return True
+        self._draw()
+        return True
+
+    def on_char(self, ch: str):
+        pass
+
+    def destroy(self):
+        self.root.removeNode()
+
+
+class AnswerFocus:
+    """Routes keys to the panel's answer field while the participant types their own words."""
+
+    def __init__(self, app, panel: "ScenarioPanel"):
+        self.app, self.panel = app, panel
+
+    def on_key(self, key: str) -> bool:
+        used = self.panel.field_key(key)
+        if not self.panel.typing and self.app.focus is self:
+            self.app.focus = None
+        return used
+
+    def on_char(self, ch: str):
+        self.panel.field_char(ch)
+
+
+class ScenarioPanel:
+    """The running scenario, on the right side of the screen under the recording indicator."""
+
+    def __init__(self, parent: NodePath, scale: float, top: float, bottom: float,
+                 on_choose: Callable[[str], None], on_answer: Callable[[str], None],
+                 on_stop: Callable[[], None], on_close: Callable[[], None], reduced_motion: bool = False):
+        self.parent = parent
+        self.root = parent.attachNewNode("scenario-panel")
+        self.scale, self.top, self.bottom = scale, top, bottom
+        self.on_choose, self.on_answer, self.on_stop, self.on_close = on_choose, on_answer, on_stop, on_close
+        self.reduced_motion = reduced_motion
+        self.state: dict | None = None
+        self.mine = True               # the run's participant is this person (others only watch)
+        self.mode = "run"              # run | confirm_stop | summary
+        self.lines: list[tuple[str, str, bool]] = []   # (name, text, mine)
+        self.endings: dict[str, str] = {}
+        self.summary: list[str] = []
+        self.ended_run = None
+        self.busy = False              # a choice was sent; waiting for the next state
+        self.typing = False
+        self.field: TextField | None = None
+        self.typed = ""
+        self.texts: list = []          # every OnscreenText on the panel (tests read them)
+        self._phase_index = None
+        self._fade = 1.0
+        self._draw()
+
+    # --- model ---------------------------------------------------------------------------------
+    @property
+    def options(self) -> list[dict]:
+        if self.state is None or not self.mine or self.mode != "run":
+            return []
+        return [o for o in (self.state.get("options") or []) if isinstance(o, dict) and o.get("id")][:9]
+
+    @property
+    def wait(self) -> str | None:
+        return self.state.get("wait") if self.state else None
+
+    @property
+    def free_text(self) -> bool:
+        return bool(self.state and self.state.get("free_text") and self.mine and self.mode == "run")
+
+    @property
+    def waiting_for_me(self) -> bool:
+        return bool(self.options) and not self.busy
+
+    def set_state(self, state: dict, mine: bool):
+        if self.mode == "summary":
+            if state.get("run") == self.ended_run:
+                return          # the last state of a run that has ended: keep the summary
+            self.mode = "run"
+        self.state = state
+        self.mine = mine
+        self.busy = False
+        ph = state.get("phase") or {}
+        if ph.get("index") != self._phase_index:
+            self._phase_index = ph.get("index")
+            self.lines = self.lines[-1:] if self.lines and not self.lines[-1][2] else []
+        end = state.get("ending")
+        if isinstance(end, dict) and end.get("id"):
+            self.endings[end["id"]] = str(end.get("title") or words(end["id"]))
+        self._draw()
+
+    def add_line(self, name: str, text: str, mine: bool = False):
+        self.lines.append((name, text, mine))
+        self.lines = self.lines[-MAX_LINES:]
+        self._draw()
+
+    def ended(self, payload: dict):
+        self.mode = "summary"
+        self.ended_run = payload.get("run")
+        self.busy = False
+        self.close_field()
+        self.summary = summary_lines(payload.get("summary") or {}, str(payload.get("status") or "finished"),
+                                     self.endings)
+        self._draw()
+
+    def not_sent(self):
+        """The server refused (its calm message is shown as a notice): let the person try again."""
+        self.busy = False
+        self._draw()
+
+    # --- keys -------------------------------------------------------------------------------------
+    def on_key(self, key: str) -> bool:
+        """Keys while the panel is shown and nothing else has the focus. True when used."""
+        if self.mode == "summary":
+            if key in ("enter", "escape", "space"):
+                self.on_close()
+                return True
+            return False
+        if self.mode == "confirm_stop":
+            if key == "enter":
+                self.mode = "run"
+                self.busy = True
+                self.on_stop()
+            elif key == "escape":
+                self.mode = "run"
+            else:
+                return key in DIGITS or key == "space"
+            self._draw()
+            return True
+        if key == "escape":
+            if self.mine and self.state is not None:
+                self.mode = "confirm_stop"
+                self._draw()
+                return True
+            return False
+        if not self.mine or self.state is None:
+            return False
+        opts = self.options
+        if key in DIGITS:
+            if not opts:
+                return False
+            i = int(key) - 1
+            if i < len(opts) and not self.busy:
+                self.choose(opts[i]["id"])
+            return True        # while options are offered, numbers never wave or nod
+        if key == "space" and len(opts) == 1 and not self.busy:
+            self.choose(opts[0]["id"])
+            return True
+        if key == "enter":
+            if self.busy:
+                return True
+            if self.wait in ("continue", "ended") and opts:
+                self.choose(opts[0]["id"])
+                return True
+            if self.free_text:
+                self.open_field()
+                return True
+        return False
+
+    def choose(self, option_id: str):
+        self.busy = True
+        self._draw()
+        self.on_choose(option_id)
+
+    # typed answers
+    def open_field(self):
+        self.typing = True
+        self.typed = ""
+        self._draw()
+
+    def close_field(self) -> str:
+        text, self.typing, self.typed = self.typed, False, ""
+        return text
+
+    def field_key(self, key: str) -> bool:
+        if key == "enter":
+            text = self.close_field().strip()
+            if text:
+                self.busy = True
+                self.on_answer(text[:500])
+            self._draw()
+            return True
+        if key == "escape":
+            self.close_field()
+            self._draw()
+            return True
+        if key == "backspace":
+            self.typed = self.typed[:-1]
+            if self.field:
+                self.field.set(self.typed)
+            return True
+        # letters, digits, '-' and '=' belong to the answer; F-keys (help, feelings) still work
+        return not (key.startswith("f") and key[1:].isdigit())
+
+    def field_char(self, ch: str):
+        if len(ch) == 1 and ch.isprintable() and len(self.typed) < 500:
+            self.typed += ch
+            if self.field:
+                self.field.set(self.typed)
+
+    # --- drawing ----------------------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        """Everything the panel shows, as one string (for tests and the autoplay log)."""
+        return "\n".join(t.getText() for t in self.texts if not t.isEmpty())
+
+    def _draw(self):
+        k = 1.0
+        while True:
+            bottom = self._build(k)
+            if bottom >= self.bottom or k <= 0.62:
+                break
+            k *= 0.9      # too tall for the screen at this text size: shrink a little, never overflow
+        if not self.reduced_motion:
+            self._fade = 0.0
+            self.root.setAlphaScale(0.35)
+
+    def update(self, dt: float):
+        if self._fade < 1.0:
+            self._fade = min(1.0, self._fade + dt / 0.25)
+            self.root.setAlphaScale(0.35 + 0.65 * self._fade)
+
+    def _build(self, k: float) -> float:
+        self.root.getChildren().detach()
+        self.texts = []
+        self.field = None
+        s = 0.05 * self.scale * k
+        w = min(1.4, 1.12 + 0.3 * max(0.0, self.scale - 1.0))
+        left, right = -w - 0.03, -0.03
+        bg = panel(self.root, (left, right, self.top - 0.2, self.top), theme.colour("ui_panel", 0.9))
+        lay = _Layout(self.root, left + 0.05, w - 0.1, self.top - 0.03, s)
+        muted, accent, text = theme.colour("ui_muted"), theme.colour("ui_accent"), theme.colour("ui_text")
+        st = self.state or {}
+        title = str(st.get("title") or "Practice")
+        if self.mode == "summary":
+            lay.text(title, 1.15, accent)
+            for line in self.summary:
+                lay.text(line, 0.95, text)
+            lay.space(0.3)
+            lay.text("Enter: close", 0.75, muted)
+        elif not st:
+            lay.text("Starting...", 1.0, muted)
+        else:
+            lay.text(f"{title}  ({st.get('difficulty', '')})" if st.get("difficulty") else title, 1.1, accent,
+                     gap=0.2)
+            ph = st.get("phase") or {}
+            count = int(ph.get("count") or len(st.get("phases") or []) or 1)
+            index = int(ph.get("index") or 0)
+            name = ph.get("title") or PHASE_WORDS.get(ph.get("kind"), "")
+            kind = PHASE_WORDS.get(ph.get("kind"), "")
+            head = f"Part {index + 1} of {count}: {name}"
+            if kind and kind != name:
+                head += f"  ({kind.lower()})"
+            lay.text(head, 0.9, text, gap=0.25)
+            self._dots(lay, index, count, left + 0.05, w - 0.1, s)
+            if not self.mine:
+                lay.text("Someone here is practising. You are watching; their choices are theirs.", 0.85, muted)
+            for who, said, mine in self.lines:
+                lay.text(f"{who}: {said}", 0.95, muted if mine else text, gap=0.25)
+            end = st.get("ending")
+            if isinstance(end, dict) and st.get("wait") == "ended":
+                lay.text(f"How it ended: {end.get('title') or words(end.get('id', ''))}", 0.95, accent, gap=0.1)
+                if end.get("text"):
+                    lay.text(str(end["text"]), 0.85, text)
+            if st.get("homework") and ph.get("kind") == "homework":
+                lay.text("Practice this week:", 0.95, accent, gap=0.1)
+                lay.text(str(st["homework"]), 0.9, text)
+            prompt = st.get("prompt") or {"choice": "What do you say?"}.get(st.get("wait") or "")
+            if self.mode == "confirm_stop":
+                lay.space(0.3)
+                lay.text("Stop this practice now?", 1.05, accent, gap=0.15)
+                lay.text("That is fine. What you have done so far is kept.", 0.9, text)
+                lay.text("Enter: yes, stop      Esc: no, keep going", 0.85, muted)
+            elif self.mine:
+                if prompt:
+                    lay.text(str(prompt), 1.0, accent)
+                opts = self.options
+                for i, o in enumerate(opts, 1):
+                    lay.text(f"{i}", 1.0, accent, gap=-1.2)
+                    lay.text(str(o.get("text") or o["id"]), 1.0, text, indent=s * 1.3, gap=0.2)
+                if st.get("wait") == "emotion":
+                    lay.text("F9: look closely at the face.", 0.8, muted, gap=0.2)
+                for h in st.get("hints") or []:
+                    lay.text(f"Hint: {h}", 0.85, muted, gap=0.2)
+                note = {"no_match": "Those words did not match an answer here. Try other words, or pick a number.",
+                        "unclear_emotion": "Which one feeling do you mean? Pick a number, or name one feeling."
+                        }.get(st.get("note") or "")
+                if note:
+                    lay.text(note, 0.85, theme.colour("ui_text"), gap=0.2)
+                if self.typing:
+                    lay.space(0.9)
+                    self.field = TextField(self.root, "", (left + 0.07, lay.y), w - 0.16, s, max_len=500,
+                                           value=self.typed)
+                    self.field.caption.hide()
+                    self.field.focus(True)
+                    lay.space(1.6)
+                if self.busy:
+                    lay.text("...", 1.0, muted)
+                else:
+                    lay.text(self._keys_line(), 0.75, muted)
+        bottom = lay.y - s * 0.2
+        bg["frameSize"] = (left, right, bottom, self.top)
+        return bottom
+
+    def _keys_line(self) -> str:
+        if self.typing:
+            return "Type your answer.  Enter: send   Esc: back to the options"
+        parts = []
+        n = len(self.options)
+        if self.wait in ("continue", "ended"):
+            parts.append("Enter or Space: continue")
+        elif n:
+            parts.append("1: choose" if n == 1 else f"1-{n}: choose")
+            if self.free_text:
+                parts.append("Enter: type your own words")
+        parts.append("Esc: stop")
+        return "   ".join(parts)
+
+    def _dots(self, lay: _Layout, index: int, count: int, left: float, width: float, s: float):
+        count = max(1, min(count, 20))
+        gap = min(s * 0.6, width / (count * 3))
+        size = min(s * 0.55, (width - gap * (count - 1)) / count)
+        y = lay.y - s * 0.1
+        for i in range(count):
+            x = left + i * (size + gap)
+            colour = (theme.colour("ui_accent") if i < index else theme.colour("ui_text") if i == index
+                      else theme.colour("ui_muted", 0.35))
+            panel(self.root, (x, x + size, y - size, y), colour)
+        lay.y = y - size - s * 0.45
+
+    def destroy(self):
+        self.root.removeNode()
