@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m server.demo
+	$(BIN)/python -m client.demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
