@@ -562,6 +562,11 @@ class PeerspaceClient(ShowBase):
         me = self.avatars.get(self.my_id)
         if me is None:
             return
+        face = self._scenario_face()
+        if face is not None:               # an emotion item: the face to read is the cast avatar showing it
+            self.closeup = face
+            self.notice(f"Looking closely at {self.avatars[face].name}. F9 again to step back.", seconds=4)
+            return
         best, best_d = None, 9.0
         for aid, av in self.avatars.items():
             if aid == self.my_id or not av.placed:
@@ -643,6 +648,14 @@ class PeerspaceClient(ShowBase):
                 self.focus.panel = panel
         self.scenario_panel = panel
         return panel
+
+    def _scenario_face(self) -> int | None:
+        panel = self.scenario_panel
+        st = panel.state if panel is not None and panel.mode == "run" else None
+        if not st or st.get("wait") != "emotion":
+            return None
+        aid = (st.get("avatars") or {}).get((st.get("line") or {}).get("cast"))
+        return aid if aid in self.avatars and aid != self.my_id else None
 
     def close_scenario_panel(self):
         if self.scenario_panel is not None:

@@ -504,6 +504,7 @@ class ScenarioPanel:
                     lay.text(self._keys_line(), 0.75, muted)
         bottom = lay.y - s * 0.2
         bg["frameSize"] = (left, right, bottom, self.top)
+        self.texts = lay.texts
         return bottom
 
     def _keys_line(self) -> str:
