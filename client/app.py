@@ -31,6 +31,7 @@ from .interp import SnapshotBuffer
 from .predict import LocalPredictor
 from .scene import build_scene
 from .ui.hud import ChatPanel, HelpOverlay, Notices, RecordedIndicator, SelfStatus, SettingsPanel
+from .ui.safety import SafetyUI
 from .ui.scenario import DIGITS, AnswerFocus, ScenarioPanel, ScenarioPicker
 from .ui.screens import LoginScreen, RoomListScreen
 from .ui.settings import CAMERA_DISTANCES, Settings, default_path
@@ -202,6 +203,7 @@ class PeerspaceClient(ShowBase):
         # panels (help, settings) go on a layer drawn after the HUD corners
         self.popups = self.aspect2d.attachNewNode("popups", 100)
         self._bind_keys()
+        self.safety = SafetyUI(self)     # quiet room, report/block, monitoring, crisis card, staff alerts
         self.taskMgr.add(self._update, "peerspace-update", sort=-10)
 
     # --- keys ---------------------------------------------------------------------------
@@ -214,6 +216,8 @@ class PeerspaceClient(ShowBase):
         self.accept("keystroke", self._char)
 
     def _key(self, key: str):
+        if self.safety.on_key(key):      # Home/Pause, R, End; Enter/Esc while someone is chosen
+            return
         if self.focus is not None and self.focus.on_key(key):
             return
         if self.focus is None and self.in_room and self.scenario_panel is not None:
@@ -353,7 +357,8 @@ class PeerspaceClient(ShowBase):
         self._release_movement()
         self._saved_focus = self.focus
         panel = SettingsPanel(self.popups, self.settings, self.apply_settings,
-                              self.leave_room if self.in_room else None, self.quit)
+                              self.leave_room if self.in_room else None, self.quit,
+                              extra=self.safety.settings_items())
         self.settings_panel = panel
         outer = self
 
@@ -486,6 +491,7 @@ class PeerspaceClient(ShowBase):
                                (wsc.SCENARIO_STATE, self.on_scenario_state),
                                (wsc.SCENARIO_ENDED, self.on_scenario_ended)):
             s.on(event, self._safe(event, handler))
+        self.safety.register(s, self._safe)
 
     def _safe(self, event: str, handler):
         """A server message the client cannot use is logged quietly, never shown as a traceback."""
@@ -813,8 +819,10 @@ class PeerspaceClient(ShowBase):
                 panel.add_line("You" if d.get("avatar") == self.my_id else name, text, mine=True)
 
     def on_notice(self, d: dict):
-        if d.get("kind") == "recording":
-            self.recording = "now recorded" in str(d.get("text", ""))
+        if self.safety.on_notice(d):     # crisis resources: a card that stays until dismissed
+            return
+        if d.get("kind") == "recording" and "recording" in d:
+            self.recording = bool(d["recording"])
             self.recorded.set(self._recorded_text())
         self.notice(str(d.get("text", "")))
 
@@ -858,6 +866,7 @@ class PeerspaceClient(ShowBase):
             av.destroy()
 
     def _clear_room(self):
+        self.safety.clear()
         self.close_scenario_panel()
         self.close_picker()
         for aid in list(self.avatars):

@@ -24,9 +24,11 @@ HELP_LINES = (
     "- and = : show the feeling less or more strongly",
     "1 wave  2 nod  3 shake head  4 point  5 shrug  6 thumbs up",
     "F9: look closely at the face in front of you",
+    "Home (or Pause): a quiet room to rest in; again to go back",
+    "R: choose someone nearby, Enter: report or block, Esc: clear",
     "P: practise a situation; then 1-9 answer, Esc stops",
     "F12: allow or stop recording of your lines",
-    "F10 or Esc: settings, leave the room, quit",
+    "F10 or Esc: settings, what is monitored, people you blocked, quit",
     "F1 or Esc: close this help",
 )
 HELP_TEXT = "\n".join(HELP_LINES)
@@ -63,7 +65,8 @@ class ChatPanel:
             k = len(shown) - 1 - i
             if k >= 0:
                 text, kind = shown[k]
-                row.setText(text if len(text) <= 70 else text[:67] + "...")
+                limit = max(30, int(70 * 0.05 / self.s))    # larger text: fewer letters fit the panel
+                row.setText(text if len(text) <= limit else text[:limit - 3] + "...")
                 row.setFg(theme.colour("ui_muted") if kind != "chat" else theme.colour("ui_text"))
             else:
                 row.setText("")
@@ -178,8 +181,10 @@ class SettingsPanel:
     """Up/Down choose, Left/Right or Enter change, Esc closes."""
 
     def __init__(self, parent: NodePath, settings: Settings, on_change: Callable[[Settings], None],
-                 on_leave: Callable[[], None] | None, on_quit: Callable[[], None]):
+                 on_leave: Callable[[], None] | None, on_quit: Callable[[], None],
+                 extra: list[tuple[str, Callable[[], None]]] | None = None):
         self.settings = settings
+        self.extra = dict(extra or [])   # more rows that open something on Enter (e.g. safety panels)
         self.on_change = on_change
         self.on_leave = on_leave
         self.on_quit = on_quit
@@ -191,6 +196,7 @@ class SettingsPanel:
         s = self.settings
         items = [("Text size", s.text_size), ("Reduced motion", "on" if s.reduced_motion else "off"),
                  ("Camera distance", s.camera_distance)]
+        items += [(name, "") for name in self.extra]
         if self.on_leave:
             items.append(("Leave this room", ""))
         items.append(("Quit peerspace", ""))
@@ -236,6 +242,9 @@ class SettingsPanel:
                 return True
             elif name == "Quit peerspace" and key == "enter":
                 self.on_quit()
+                return True
+            elif name in self.extra and key == "enter":
+                self.extra[name]()
                 return True
             else:
                 return True
