@@ -69,9 +69,10 @@ def summary_lines(summary: dict, status: str, endings: dict[str, str]) -> list[s
         out.append(f"How the role-play ended: {ends[0]}.")
     elif ends:
         out.append("How the role-plays ended: " + "; then ".join(ends) + ".")
-    scores = summary.get("scores") or {}
-    if scores:
-        last = list(scores.values())[-1]
+    played = [sc for sc in (summary.get("scores") or {}).values()
+              if isinstance(sc, dict) and any(float(p or 0) > 0 for p in sc.values())]
+    if played:                      # the last role-play that was played (a stopped one may have no answers yet)
+        last = played[-1]
         good = [words(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[2]]
         part = [words(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[1]]
         nxt = [words(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[0]]
@@ -429,7 +430,7 @@ class ScenarioPanel:
         self.texts = []
         self.field = None
         s = 0.05 * self.scale * k
-        w = min(1.4, 1.12 + 0.3 * max(0.0, self.scale - 1.0))
+        w = min(1.5, 1.12 + 0.4 * max(0.0, self.scale - 1.0))
         left, right = -w - 0.03, -0.03
         bg = panel(self.root, (left, right, self.top - 0.2, self.top), theme.colour("ui_panel", 0.9))
         lay = _Layout(self.root, left + 0.05, w - 0.1, self.top - 0.03, s)
@@ -459,7 +460,7 @@ class ScenarioPanel:
             self._dots(lay, index, count, left + 0.05, w - 0.1, s)
             if not self.mine:
                 lay.text("Someone here is practising. You are watching; their choices are theirs.", 0.85, muted)
-            for who, said, mine in self.lines:
+            for who, said, mine in self.lines[-(MAX_LINES if self.scale <= 1.1 else MAX_LINES - 1):]:
                 lay.text(f"{who}: {said}", 0.95, muted if mine else text, gap=0.25)
             end = st.get("ending")
             if isinstance(end, dict) and st.get("wait") == "ended":
