@@ -22,6 +22,7 @@ from direct.showbase.ShowBase import ShowBase
 from panda3d.core import ClockObject, Filename, GraphicsPipeSelection, PNMImage, loadPrcFileData
 
 from wire import codec, events
+from wire import controllers as wc
 from wire import scenario as wsc
 from wire.errors import WireError
 
@@ -30,6 +31,7 @@ from .avatars import Avatar
 from .interp import SnapshotBuffer
 from .predict import LocalPredictor
 from .scene import build_scene
+from .ui.coach import CoachConsole
 from .ui.hud import ChatPanel, HelpOverlay, Notices, RecordedIndicator, SelfStatus, SettingsPanel
 from .ui.safety import SafetyUI
 from .ui.scenario import DIGITS, AnswerFocus, ScenarioPanel, ScenarioPicker
@@ -50,6 +52,8 @@ MOVE_KEYS = {"w": (0, 1), "arrow_up": (0, 1), "s": (0, -1), "arrow_down": (0, -1
              "q": (1, -1), "e": (1, 1)}
 UI_KEYS = ("tab", "enter", "escape", "backspace", "arrow_up", "arrow_down", "arrow_left", "arrow_right",
            "f1", "f9", "f10", "f12")
+COACH_KEY = "k"        # peer specialists and facilitators: open the coach console
+COACH_ROLES = (events.PEER_SPECIALIST, events.FACILITATOR, events.ADMIN)
 
 
 @dataclass
@@ -136,6 +140,30 @@ class ChatFocus:
         self.app.chat.input.type_char(ch)
 
 
+class CoachFocus:
+    """Routes keys to the coach console while it is open; Esc closes it.
+
+    Letters and digits reach the console once, as typed characters (`keystroke`),
+    like the chat; named keys (Enter, Tab, F5-F8, Esc) come as key events.
+    """
+
+    def __init__(self, app: "PeerspaceClient"):
+        self.app = app
+
+    def on_key(self, key: str) -> bool:
+        if len(key) == 1:
+            return True
+        if self.app.coach.on_key(key):
+            return True
+        if key == "escape":
+            self.app.close_coach()
+            return True
+        return not (key.startswith("f") and key[1:].isdigit())   # help, settings and faces still work
+
+    def on_char(self, ch: str):
+        self.app.coach.on_char(ch)
+
+
 class HelpFocus:
     def __init__(self, app, overlay):
         self.app, self.overlay = app, overlay
@@ -192,6 +220,7 @@ class PeerspaceClient(ShowBase):
         self._cam_ready = False
         self.closeup: int | None = None   # avatar whose face the camera shows close up (F9)
         self.scenario_panel: ScenarioPanel | None = None
+        self.coach: CoachConsole | None = None   # staff: the teleoperation console, kept while in a room
         self.picker: ScenarioPicker | None = None
         self.predictor = LocalPredictor()  # your own avatar, predicted from the keys you hold
         self._chat_lines: list = []
@@ -209,7 +238,7 @@ class PeerspaceClient(ShowBase):
     # --- keys ---------------------------------------------------------------------------
     def _bind_keys(self):
         for key in (set(UI_KEYS) | set(MOVE_KEYS) | set(EXPRESSION_KEYS) | set(GESTURE_KEYS) | {"-", "=", "+"}
-                    | set(SCENARIO_KEYS) | set(SHIFT_GESTURE_KEYS)):
+                    | set(SCENARIO_KEYS) | set(SHIFT_GESTURE_KEYS) | {COACH_KEY}):
             self.accept(key, self._key, [key])
         for key in MOVE_KEYS:
             self.accept(f"{key}-up", self._key_up, [key])
@@ -219,6 +248,9 @@ class PeerspaceClient(ShowBase):
         if self.safety.on_key(key):      # Home/Pause, R, End; Enter/Esc while someone is chosen
             return
         if self.focus is not None and self.focus.on_key(key):
+            return
+        if self.focus is None and key == COACH_KEY and self.in_room and self.coach is not None:
+            self.open_coach()
             return
         if self.focus is None and self.in_room and self.scenario_panel is not None:
             if self.scenario_panel.on_key(key):
@@ -489,7 +521,9 @@ class PeerspaceClient(ShowBase):
                                (events.MEMBER_UPDATED, self.on_member_updated), (events.SAID, self.on_said),
                                (events.NOTICE, self.on_notice), (events.ERROR, self.on_error),
                                (wsc.SCENARIO_STATE, self.on_scenario_state),
-                               (wsc.SCENARIO_ENDED, self.on_scenario_ended)):
+                               (wsc.SCENARIO_ENDED, self.on_scenario_ended),
+                               (wc.CONTROLLER, self._to_coach(wc.CONTROLLER)),
+                               (wc.PROPOSAL, self._to_coach(wc.PROPOSAL))):
             s.on(event, self._safe(event, handler))
         self.safety.register(s, self._safe)
 
@@ -671,6 +705,8 @@ class PeerspaceClient(ShowBase):
                 self.focus = None
 
     def on_scenario_state(self, d: dict):
+        if self.coach is not None:
+            self.coach.on_event(wsc.SCENARIO_STATE, d)
         from .ui.scenario import participant_role
         role = participant_role(d)
         mine = role is None or (d.get("avatars") or {}).get(role, self.my_id) == self.my_id
@@ -694,6 +730,8 @@ class PeerspaceClient(ShowBase):
             self.send(events.LOOK, {"at": int(aid)})
 
     def on_scenario_ended(self, d: dict):
+        if self.coach is not None:
+            self.coach.on_event(wsc.SCENARIO_ENDED, d)
         panel = self.scenario_panel
         if panel is None:
             return
@@ -732,6 +770,7 @@ class PeerspaceClient(ShowBase):
             self._build_scene(room.get("scene", "cafe"))
         self.room = room
         self.my_id = d.get("you")
+        self._ensure_coach()
         # the server says whether this person's own lines are recorded (their consent, or their role)
         self.recording = bool(d.get("recording", False))
         self.recorded.set(self._recorded_text())
@@ -865,7 +904,37 @@ class PeerspaceClient(ShowBase):
         if av is not None:
             av.destroy()
 
+    # --- the coach console (staff) ------------------------------------------------------------
+    def _to_coach(self, event: str):
+        def forward(data: dict):
+            if self.coach is not None:
+                self.coach.on_event(event, data)
+        return forward
+
+    def _ensure_coach(self):
+        role = (self.session.user or {}).get("role") if self.session else None
+        if self.coach is None and role in COACH_ROLES:
+            self.coach = CoachConsole(self.popups, lambda e, p: self.send(e, p), me=self.session.user["name"],
+                                      scale=self.settings.text_scale)
+            self.coach.root.hide()
+
+    def open_coach(self):
+        self._release_movement()
+        self.coach.root.show()
+        self.focus = CoachFocus(self)
+
+    def close_coach(self):
+        if self.coach is not None:
+            self.coach.typing = False
+            self.coach.root.hide()
+        if isinstance(self.focus, CoachFocus):
+            self.focus = None
+
     def _clear_room(self):
+        self.close_coach()
+        if self.coach is not None:
+            self.coach.destroy()
+            self.coach = None
         self.safety.clear()
         self.close_scenario_panel()
         self.close_picker()
@@ -1016,8 +1085,8 @@ class PeerspaceClient(ShowBase):
 
 def parse_args(argv=None) -> Options:
     p = argparse.ArgumentParser(prog="peerspace-client", description="peerspace desktop client")
-    p.add_argument("--server", default=os.environ.get("PEERSPACE_SERVER", "http://127.0.0.1:8080"),
-                   help="server address, e.g. http://127.0.0.1:8080")
+    p.add_argument("--server", default=os.environ.get("PEERSPACE_SERVER", "http://127.0.0.1:8642"),
+                   help="server address, e.g. http://127.0.0.1:8642")
     p.add_argument("--user", help="sign in as this name (otherwise the login screen asks)")
     p.add_argument("--password", help="password (otherwise the login screen asks)")
     p.add_argument("--room", help="join this room straight away (otherwise choose from the list)")

@@ -89,3 +89,37 @@ async def test_a_console_key_sends_a_palette_line_the_server_records(server, app
         assert said[0]["user_id"] == sam.user["id"]
     finally:
         console.destroy()
+
+
+async def test_the_running_client_opens_the_console_with_k_and_teleoperates_the_coach(server, app):
+    from direct.showbase.MessengerGlobal import messenger
+
+    from client.testing import pump
+    from conftest import PASSWORD
+    server.add_user("Sam", role="peer_specialist")
+    app.opts.server, app.opts.room, app.opts.user = server.url, "cafe", "Sam"
+    assert await app.login_and_connect("Sam", PASSWORD), app.notices.texts
+    await pump(app, lambda: app.in_room and app.my_id in app.avatars)
+    ana = await server.bot("Ana", room="cafe")
+    assert app.coach is not None and app.coach.root.isHidden()   # there for staff, closed until asked for
+    messenger.send("k")
+    assert not app.coach.root.isHidden()
+    app.coach.selected = "coach"
+    messenger.send("keystroke", ["c"])                 # claim the coach before the practice starts
+    await pump(app, lambda: "coach" in app.coach.controllers, timeout=5)
+    run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
+    await pump(app, lambda: app.coach.state is not None and app.coach.mine())
+    first = app.coach.palette()[0]
+    messenger.send("1")                                # the key event alone does nothing twice...
+    messenger.send("keystroke", ["1"])                 # ...the typed character says the script's line
+    line = await ana.wait_for(events.SAID, lambda l: l.get("suggestion") == first["id"], timeout=5)
+    assert line["text"] == first["text"]
+    said = [e for e in server.store.run_events(run_id) if e["kind"] == "said" and e["data"]["suggestion"] == first["id"]]
+    assert said and said[-1]["user_id"] == server.store.find_user("Sam")["id"]   # the teleoperator's line
+    messenger.send("w")                                # letters belong to the console, not to walking
+    assert app.axes == (0.0, 0.0, 0.0)
+    await asyncio.sleep(0.3)
+    assert len([e for e in server.store.run_events(run_id) if e["kind"] == "said"
+                and e["data"]["suggestion"] == first["id"]]) == 1   # said once, not once per event
+    messenger.send("escape")
+    assert app.coach.root.isHidden() and app.focus is None
