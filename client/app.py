@@ -522,7 +522,7 @@ class PeerspaceClient(ShowBase):
                                (events.NOTICE, self.on_notice), (events.ERROR, self.on_error),
                                (wsc.SCENARIO_STATE, self.on_scenario_state),
                                (wsc.SCENARIO_ENDED, self.on_scenario_ended),
-                               (wc.CONTROLLER, self._to_coach(wc.CONTROLLER)),
+                               (wc.CONTROLLER, self.on_controller),
                                (wc.PROPOSAL, self._to_coach(wc.PROPOSAL))):
             s.on(event, self._safe(event, handler))
         self.safety.register(s, self._safe)
@@ -910,6 +910,14 @@ class PeerspaceClient(ShowBase):
             if self.coach is not None:
                 self.coach.on_event(event, data)
         return forward
+
+    def on_controller(self, d: dict):
+        """Who drives a cast avatar now: shown on its name tag to everyone, and to the coach console."""
+        av = self.avatars.get(d.get("avatar"))
+        if av is not None:
+            av.set_driver(d.get("driver"))
+        if self.coach is not None:
+            self.coach.on_event(wc.CONTROLLER, d)
 
     def _ensure_coach(self):
         role = (self.session.user or {}).get("role") if self.session else None

@@ -123,3 +123,22 @@ async def test_the_running_client_opens_the_console_with_k_and_teleoperates_the_
                 and e["data"]["suggestion"] == first["id"]]) == 1   # said once, not once per event
     messenger.send("escape")
     assert app.coach.root.isHidden() and app.focus is None
+
+
+async def test_name_tags_say_whether_a_program_or_a_peer_specialist_drives_a_role_play_avatar(server, app):
+    from client.testing import pump
+    from conftest import PASSWORD
+    server.add_user("Ana")
+    app.opts.server, app.opts.room, app.opts.user = server.url, "cafe", "Ana"
+    assert await app.login_and_connect("Ana", PASSWORD), app.notices.texts
+    await pump(app, lambda: app.in_room and app.my_id in app.avatars)
+    await app.session.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"})
+
+    def coach_tag():
+        cast = [a for a in app.avatars.values() if a.kind == "cast" and a.name == "Robin"]
+        return cast[0]._tag_text.getText() if cast else ""
+    await pump(app, lambda: "computer-run" in coach_tag())
+    assert coach_tag() == "Robin  (role-play, computer-run)"
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    await sam.call(wc.CLAIM, {"role": "coach"})
+    await pump(app, lambda: "peer specialist" in coach_tag())

@@ -30,6 +30,10 @@ def _ease(t: float) -> float:
     return t * t * (3 - 2 * t)
 
 
+# How a role-play avatar's name tag says who drives it (the `controller` event).
+DRIVER_WORDS = {"autonomous": "computer-run", "agent": "computer-run", "teleop": "peer specialist",
+                "paused": "waiting"}
+
 class Avatar:
     def __init__(self, parent: NodePath, avatar_id: int, name: str, kind: str = "person", role: str = "",
                  text_scale: float = 1.0, reduced_motion: bool = False):
@@ -38,6 +42,7 @@ class Avatar:
         self.kind = kind
         self.role = role
         self.away = False
+        self.driver: str | None = None
         self.expression = "neutral"
         self.intensity = 0.0
         self.gesture = "none"
@@ -138,7 +143,9 @@ class Avatar:
     def _refresh_tag(self):
         label = self.name
         if self.kind == "cast":
-            label += "  (role-play)"
+            # Say who drives a role-play avatar: people should never mistake a program for a person.
+            who = DRIVER_WORDS.get(self.driver)
+            label += f"  (role-play, {who})" if who else "  (role-play)"
         if self.away:
             label += "  (away)"
         self._tag_text.setText(label)
@@ -172,6 +179,11 @@ class Avatar:
 
     def show_tag(self, show: bool):
         self.tag.show() if show else self.tag.hide()
+
+    def set_driver(self, driver: str | None):
+        """'autonomous' / 'agent' (a program), 'teleop' (a peer specialist) or 'paused'."""
+        self.driver = driver
+        self._refresh_tag()
 
     def set_name(self, name: str):
         self.name = name
