@@ -920,9 +920,9 @@ class PeerspaceClient(ShowBase):
             self.coach.on_event(wc.CONTROLLER, d)
 
     def _ensure_coach(self):
-        role = (self.session.user or {}).get("role") if self.session else None
-        if self.coach is None and role in COACH_ROLES:
-            self.coach = CoachConsole(self.popups, lambda e, p: self.send(e, p), me=self.session.user["name"],
+        user = getattr(self.session, "user", None) or {}
+        if self.coach is None and user.get("role") in COACH_ROLES:
+            self.coach = CoachConsole(self.popups, lambda e, p: self.send(e, p), me=user.get("name", ""),
                                       scale=self.settings.text_scale)
             self.coach.root.hide()
 

@@ -45,6 +45,7 @@ class World:
         self.rooms: dict[str, Room] = {}
         self.slabs: dict[int, PoseSlab] = {}          # block size -> pose arrays of those rooms
         self.conns: dict[str, Connection] = {}
+        self.room_of_user: dict[int, Room] = {}       # every person is in at most one room
         self._grace: dict[int, asyncio.TimerHandle] = {}   # user id -> pending removal
         self._tick_task: asyncio.Task | None = None
         self.tick_seconds_last = 0.0
@@ -118,11 +119,8 @@ class World:
 
     # --- membership ---------------------------------------------------------------------------
     def member_of(self, user_id: int) -> tuple[Room, Member] | tuple[None, None]:
-        for room in self.rooms.values():
-            m = room.members.get(user_id)
-            if m is not None:
-                return room, m
-        return None, None
+        room = self.room_of_user.get(user_id)
+        return (room, room.members[user_id]) if room is not None else (None, None)
 
     async def join(self, conn: Connection, room_id: str) -> Room:
         room = self.room(room_id)
@@ -137,6 +135,7 @@ class World:
         av = room.spawn(conn.user["name"], "person", conn.user["role"], user_id=uid)
         member = Member(conn.user, conn.sid, av.id)
         room.members[uid] = member
+        self.room_of_user[uid] = room
         conn.room_id = room.id
         await self.sio.enter_room(conn.sid, room.id)
         await self.send(conn.sid, events.ROOM_STATE, room.full_state(av.id))
@@ -160,6 +159,7 @@ class World:
         if room.members.get(uid) is not member:
             return
         del room.members[uid]
+        self.room_of_user.pop(uid, None)
         handle = self._grace.pop(uid, None)
         if handle:
             handle.cancel()
