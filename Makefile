@@ -21,6 +21,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
+	$(BIN)/python bench/tick.py
+	$(BIN)/python bench/client_frames.py
 	$(BIN)/python bench/run_all.py
 
 lint: $(STAMP)
