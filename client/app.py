@@ -469,7 +469,7 @@ class PeerspaceClient(ShowBase):
             screen.busy = True
             screen.set_status("Signing in...")
         if self.session_factory is None:
-            from .net import Session
+            from wire.session import Session
             self.session_factory = Session
         session = self.session_factory(self.opts.server)
         self._register(session)

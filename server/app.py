@@ -22,7 +22,7 @@ log = logging.getLogger("peerspace")
 
 # Feature modules register their intents with the gateway on import.
 FEATURES = ("server.world.intents", "server.safety", "server.records", "server.dashboard", "server.controllers",
-            "server.scenarios.handlers")
+            "server.scenarios.intents")
 
 # The transport's own ceiling: past this aiohttp closes the socket. Messages
 # between the app limit (cfg.max_payload) and this get a clear `too_large` error.

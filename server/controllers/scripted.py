@@ -19,7 +19,7 @@ from wire import events
 from wire import controllers as wc
 from wire import scenario as wsc
 
-from ..scenarios.intents import IntentMatcher
+from ..scenarios.matcher import IntentMatcher
 from .base import Action, Controller, Observation
 
 

@@ -3,7 +3,7 @@
     from server.scenarios import load_file, load_dir, ScenarioRun
 """
 
-from .intents import IntentMatcher
+from .matcher import IntentMatcher
 from .loader import ScenarioError, lint, load_dir, load_file, parse
 from .model import Scenario
 from .runner import (Finished, MemoryRunStore, ParticipantSaid, RunStore, Say, ScenarioRun, Scored, Show,

@@ -1,123 +1,402 @@
-"""Match a participant's own words to one of a node's options.
+"""Scenarios in rooms: the seven scenario intents, one active run per room, its cast avatars.
 
-Every option contributes its text and example phrases as small documents.
-Documents and the query become TF-IDF vectors over word unigrams, word
-bigrams and character trigrams (the trigrams tolerate typos such as
-"helo"); the option whose best document is most similar (cosine) wins if
-the similarity clears a threshold, otherwise nothing matches and the
-partner asks again. numpy only.
+Who may do what
+  scenario_list      anyone, in a room or not
+  scenario_start     a participant, in the room they are in (they are the run's participant); or staff, when
+                     exactly one participant is in the room (that person is the run's participant).
+                     One active run per room.
+  scenario_choose    the run's participant only
+  scenario_answer    the run's participant only
+  scenario_advance   staff (peer_specialist, facilitator, admin)
+  scenario_feedback  staff and agents (an autonomous coach tags its feedback too)
+  scenario_stop      staff, or the run's participant (always allowed to stop)
+
+When a run starts, every non-participant cast role gets a cast avatar (kind 'cast', role = the cast role,
+named by the cast name); they leave when the run ends. Each cast avatar is driven by a controller
+(server.controllers): the built-in autonomous driver unless a peer specialist or an agent claimed the role.
+
+Effects: the runner has persisted every event and its state before it returns effects; only then are they
+carried out here: Say -> a cue to the role's controller (the autonomous driver says it at once; a
+teleoperator gets a `cue`); Show -> the cast avatar's face; ParticipantSaid -> the participant's avatar
+says their line (`said` with `scenario: 'answer'`, and `action: true` for an action in parentheses);
+StateChanged -> `scenario_state` (participant view to non-staff, staff view with `cue` to staff and
+agents; both with `avatars`: cast role -> avatar id); Finished -> `scenario_ended`, cast avatars leave.
+
+Lines said in the room while a run is active are recorded with the run: cast lines through the runner
+(`cast_said`, which also tags feedback cues), the participant's lines as `said` events with the run id.
+What the participant said is stored only with their recording consent; without it, their answers are
+stored without the words (choice ids, scores and emotion answers still count, `text_withheld: true`).
+
+At startup every active run is resumed into its room with its cast re-spawned (scaled out over Redis,
+on the node that owns the room, when the first person joins it there).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
 
-import numpy as np
+from wire import errors, events
+from wire import scenario as wsc
+from wire.errors import WireError
 
-_WORD = re.compile(r"[a-z0-9']+")
-DEFAULT_THRESHOLD = 0.4
-# Short "no"/"yes" answers carry everything in one word, so keep them matchable.
-_CHAR_WEIGHT = 0.5
+from ..controllers import host_for
+from ..gateway import Ctx, intent
+from ..world.intents import speak
+from .loader import ScenarioError, load_file, scenario_files
+from .runner import Finished, ParticipantSaid, Say, ScenarioRun, Show, StateChanged
 
+log = logging.getLogger("peerspace.scenarios")
 
-def normalise(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower().replace("’", "'")))
-
-
-# English function words: with only a handful of example phrases per node the
-# IDF cannot learn that these carry little meaning, so they are down-weighted.
-STOPWORDS = frozenset("""a an the and or but if so of to in on at by for with from as is are was were be been
-am i i'm im me my you you're your it it's its this that these those there here we us our they them their he she
-his her do does did have has had will would can could shall should just really very too also then than""".split())
-_STOP_WEIGHT = 0.15
+CONTROLLER_VIEW = events.STAFF + (events.AGENT,)
+CONTENT_KINDS = frozenset({"choice", "no_match", "reflection", "emotion_answer", "emotion_unclear"})
 
 
-def _features(text: str) -> dict[str, float]:
-    words = normalise(text).split()
-    feats: dict[str, float] = {}
-    for w in words:
-        feats["w:" + w] = feats.get("w:" + w, 0.0) + (_STOP_WEIGHT if w in STOPWORDS else 1.0)
-    for a, b in zip(words, words[1:]):
-        key = f"b:{a} {b}"
-        feats[key] = feats.get(key, 0.0) + (_STOP_WEIGHT if a in STOPWORDS and b in STOPWORDS else 1.0)
-    for w in words:
-        if w in STOPWORDS or len(w) < 3:   # very short words match by whole word only
+class GatedRunStore:
+    """The runner's store, gated by the participant's recording consent (World.may_record)."""
+
+    def __init__(self, world, participant_id: int | None):
+        self.world, self.store, self.participant = world, world.store, participant_id
+        self.speaker: int | None = None      # who drove the cast line being recorded
+        self.last_id: int | None = None
+
+    def create_run(self, *a):
+        return self.store.create_run(*a)
+
+    def save_run_state(self, *a):
+        return self.store.save_run_state(*a)
+
+    def get_run(self, run_id):
+        return self.store.get_run(run_id)
+
+    def run_events(self, run_id):
+        return self.store.run_events(run_id)
+
+    def append_event(self, room_id, run_id, kind, actor, data):
+        uid = None
+        if kind in CONTENT_KINDS and self.participant is not None:
+            uid = self.participant
+            if not self.world.may_record(uid) and "text" in data:
+                data = {k: v for k, v in data.items() if k != "text"} | {"text_withheld": True}
+        elif kind == "said":
+            uid = self.speaker
+        self.last_id = self.store.append_event(room_id, run_id, kind, actor, data, user_id=uid)
+        return self.last_id
+
+
+@dataclass
+class RoomRun:
+    room: object
+    run: ScenarioRun
+    store: GatedRunStore
+    cast: dict[str, int] = field(default_factory=dict)     # cast role -> avatar id
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    sent: dict[int, str] = field(default_factory=dict)     # user id -> sid last sent the state
+
+    @property
+    def participant(self) -> int | None:
+        return self.run.participant_user_id
+
+
+class ScenarioRooms:
+    def __init__(self, world, scenarios: dict):
+        self.world = world
+        self.scenarios = scenarios
+        self.active: dict[str, RoomRun] = {}
+        # Scaled out, a room lives on the node where people are: its run is resumed there, on the first join.
+        self.lazy = bool(getattr(world.cfg, "redis_url", ""))
+
+    # --- views -------------------------------------------------------------------------------------
+    def avatars(self, rr: RoomRun) -> dict[str, int]:
+        out = dict(rr.cast)
+        member = rr.room.members.get(rr.participant) if rr.participant is not None else None
+        if member is not None:
+            out[rr.run.scenario.participant_role] = member.avatar
+        return out
+
+    def view(self, rr: RoomRun, staff: bool) -> dict:
+        v = rr.run.view("staff" if staff else "participant")
+        v["avatars"] = self.avatars(rr)
+        return v
+
+    async def send_state(self, rr: RoomRun, only: int | None = None) -> None:
+        staff_view = None
+        for uid, m in list(rr.room.members.items()):
+            if m.sid is None or (only is not None and uid != only):
+                continue
+            staff = m.user["role"] in CONTROLLER_VIEW
+            if staff and staff_view is None:
+                staff_view = self.view(rr, True)
+            await self.world.send(m.sid, wsc.SCENARIO_STATE, staff_view if staff else self.view(rr, False))
+            rr.sent[uid] = m.sid
+        if only is None:
+            await host_for(self.world, rr.room).observe_state(staff_view or self.view(rr, True))
+
+    # --- a run in a room ---------------------------------------------------------------------------
+    async def attach(self, room, run: ScenarioRun, store: GatedRunStore) -> RoomRun:
+        rr = RoomRun(room, run, store)
+        sc = run.scenario
+        participant = room.members.get(run.participant_user_id) if run.participant_user_id is not None else None
+        for role, c in sc.cast.items():
+            if c["kind"] == "participant":
+                continue
+            av = room.spawn(c["name"], "cast", role)
+            rr.cast[role] = av.id
+            if participant is not None:
+                room.face(av.id, participant.avatar)
+            await self.world.broadcast(room, events.MEMBER_JOINED, {"member": av.public()})
+        self.active[room.id] = rr
+        host = host_for(self.world, room)
+        host.attach(rr.cast, {r: sc.cast[r]["name"] for r in rr.cast},
+                    {r: sc.cast[r].get("on_operator_drop") or "autonomous" for r in rr.cast})
+        for role in rr.cast:
+            await host.announce(role)
+        return rr
+
+    async def detach(self, rr: RoomRun) -> None:
+        if self.active.get(rr.room.id) is rr:
+            del self.active[rr.room.id]
+        await host_for(self.world, rr.room).detach()
+        for aid in rr.cast.values():
+            if aid in rr.room.avatars:
+                rr.room.despawn(aid)
+                await self.world.broadcast(rr.room, events.MEMBER_LEFT, {"avatar": aid})
+
+    async def apply(self, rr: RoomRun, effects: list) -> None:
+        """Carry out a run's effects, in order (the runner persisted them already)."""
+        host = host_for(self.world, rr.room)
+        for e in effects:
+            try:
+                if isinstance(e, Say):
+                    await host.cue(e.cast, self._cue(rr, e))
+                elif isinstance(e, Show):
+                    aid = rr.cast.get(e.cast)
+                    if aid is not None:
+                        await host._safe_dispatch(aid, events.EXPRESSION, {"name": e.expression, "avatar": aid,
+                                                                           "intensity": float(e.intensity)})
+                        if e.gesture and e.gesture != "none":
+                            await host._safe_dispatch(aid, events.GESTURE, {"name": e.gesture, "avatar": aid})
+                elif isinstance(e, ParticipantSaid):
+                    await self._participant_says(rr, e)
+                elif isinstance(e, StateChanged):
+                    await self.send_state(rr)
+                elif isinstance(e, Finished):
+                    await self.world.broadcast(rr.room, wsc.SCENARIO_ENDED,
+                                               {"run": rr.run.run_id, "status": e.status, "summary": e.summary})
+                    await self.detach(rr)
+            except WireError as err:      # e.g. the participant is paused in the quiet room: their line waits
+                log.info("scenario effect %s in room %s not carried out: %s", e.kind, rr.room.id, err.code)
+
+    def _cue(self, rr: RoomRun, e: Say) -> dict:
+        cue = {"avatar": rr.cast.get(e.cast), "role": e.cast, "id": e.suggestion, "text": e.text,
+               "expression": e.expression, "gesture": e.gesture, "intensity": 1.0, "feedback": None,
+               "primary": True}
+        line = rr.run.state.get("line")
+        if line and line.get("suggestion") == e.suggestion and "intensity" in line:
+            cue["intensity"] = float(line["intensity"])
+        if not rr.run.finished:
+            for c in rr.run.cue()["roles"].get(e.cast, []):
+                if c["id"] == e.suggestion and c.get("feedback"):
+                    cue["feedback"] = c["feedback"]
+        return cue
+
+    async def _participant_says(self, rr: RoomRun, e: ParticipantSaid) -> None:
+        member = rr.room.members.get(rr.participant) if rr.participant is not None else None
+        if member is None:
+            return
+        conn = self.world.conns.get(member.sid) if member.sid else None
+        from ..world import Connection
+        ctx = Ctx(self.world, conn or Connection(member.sid or "", member.user, room_id=rr.room.id),
+                  rr.room, member)
+        meta = {"scenario": "answer"}
+        if e.option:
+            meta["option"] = e.option
+        if e.action:
+            meta["action"] = True
+        await speak(ctx, member.avatar, e.text, **meta)
+
+    # --- hooks -----------------------------------------------------------------------------------------
+    def record_said(self, ctx, av, text: str, meta: dict):
+        """World hook: record a line said in a room with a run as part of that run (once)."""
+        rr = self.active.get(ctx.room.id)
+        if rr is None or rr.run.finished:
+            return None
+        if av.kind == "cast" and rr.cast.get(av.role) == av.id:
+            rr.store.speaker, rr.store.last_id = ctx.user.get("id"), None
+            try:
+                rr.run.cast_said(av.role, text, meta.get("suggestion"), actor=av.name)
+            finally:
+                rr.store.speaker = None
+            host_for(self.world, rr.room).cast_said(av.role, meta.get("suggestion"))
+            return (rr.store.last_id,)
+        if av.kind == "person" and av.user_id is not None and av.user_id == rr.participant:
+            data = {"text": text, "avatar_role": av.role, **meta}
+            return (self.world.record(rr.room, "said", av.name, data, user_id=av.user_id, run_id=rr.run.run_id),)
+        return None
+
+    async def on_join(self, room, member) -> None:
+        if self.lazy and room.id not in self.active:
+            await self.resume_all(room_id=room.id)
+        rr = self.active.get(room.id)
+        if rr is not None and member.sid:
+            await self.send_state(rr, only=member.user["id"])
+
+    async def on_tick(self, dt: float) -> None:
+        """Resync anyone who came back on a new connection (resume) while a run is active."""
+        for rr in list(self.active.values()):
+            for uid, m in list(rr.room.members.items()):
+                if m.sid is not None and rr.sent.get(uid) != m.sid:
+                    await self.send_state(rr, only=uid)
+
+    # --- startup -------------------------------------------------------------------------------------------
+    async def resume_all(self, app=None, room_id: str | None = None) -> None:
+        runs = sorted(self.world.store.active_runs(), key=lambda r: -r["id"])
+        for row in runs:
+            if room_id is not None and row["room_id"] != room_id:
+                continue
+            room = self.world.rooms.get(row["room_id"])
+            scenario = self.scenarios.get(row["scenario_id"])
+            if room is None or scenario is None or room.id in self.active:
+                log.warning("active run %s not resumed (room or scenario missing, or a newer run)", row["id"])
+                continue
+            store = GatedRunStore(self.world, row.get("participant_user_id"))
+            try:
+                run = ScenarioRun.resume(row["id"], store, scenario)
+            except WireError as e:
+                log.warning("run %s not resumed: %s", row["id"], e.code)
+                continue
+            rr = await self.attach(room, run, store)
+            await self._say_unsaid_line(rr)
+            log.info("resumed run %s in room %s", run.run_id, room.id)
+
+    async def _say_unsaid_line(self, rr: RoomRun) -> None:
+        """If the server stopped between the runner's step and the cast's line, say that line now."""
+        line = rr.run.state.get("line")
+        if not line or not line.get("suggestion") or rr.run.finished:
+            return
+        for ev in reversed(rr.store.run_events(rr.run.run_id)):
+            if ev["kind"] == "said" and ev["data"].get("suggestion") == line["suggestion"]:
+                return
+            if ev["kind"] in ("node", "show_face"):
+                break
+        await host_for(self.world, rr.room).cue(line["cast"], self._cue(rr, Say(**{
+            k: line.get(k) for k in ("cast", "text", "expression", "gesture", "suggestion")})))
+
+
+# --- intents -------------------------------------------------------------------------------------------------
+def _rooms(ctx: Ctx) -> ScenarioRooms:
+    return ctx.world.scenarios
+
+
+def _active(ctx: Ctx) -> RoomRun:
+    rr = _rooms(ctx).active.get(ctx.room.id)
+    if rr is None:
+        raise WireError(errors.CONFLICT, "No scenario is running in this room. Start one first.")
+    return rr
+
+
+def _participant_only(ctx: Ctx, rr: RoomRun) -> None:
+    if ctx.user["id"] != rr.participant:
+        raise WireError(errors.FORBIDDEN, "Only the person practising in this scenario answers its questions.")
+    paused = host_for(ctx.world, ctx.room).paused()
+    if paused:
+        raise WireError(errors.CONFLICT, f"{', '.join(paused)} will be right back; the scene waits for a moment.")
+
+
+async def _step(ctx: Ctx, rr: RoomRun, method: str, *args) -> dict:
+    async with rr.lock:
+        if _rooms(ctx).active.get(ctx.room.id) is not rr:
+            raise WireError(errors.CONFLICT, "This scenario has already ended.")
+        effects = getattr(rr.run, method)(*args, actor=ctx.user["name"])
+        await _rooms(ctx).apply(rr, effects)
+    return {"run": rr.run.run_id, "status": rr.run.status, "wait": rr.run.wait}
+
+
+@intent(wsc.SCENARIO_LIST, in_room=False)
+async def scenario_list(ctx: Ctx, p: dict) -> dict:
+    listing = [s.listing() for s in sorted(_rooms(ctx).scenarios.values(), key=lambda s: s.title)]
+    await ctx.world.send(ctx.conn.sid, wsc.SCENARIOS, {"scenarios": listing})
+    return {"scenarios": listing}
+
+
+@intent(wsc.SCENARIO_START, roles=(events.PARTICIPANT,) + events.STAFF)
+async def scenario_start(ctx: Ctx, p: dict) -> dict:
+    rooms = _rooms(ctx)
+    if ctx.room.id in rooms.active:
+        rr = rooms.active[ctx.room.id]
+        raise WireError(errors.CONFLICT, f"'{rr.run.scenario.title}' is already running here. Stop it first.")
+    scenario = rooms.scenarios.get(p["scenario"])
+    if scenario is None:
+        raise WireError(errors.NOT_FOUND, f"There is no scenario '{p['scenario'][:64]}'. Ask for the list.")
+    if p["difficulty"] not in scenario.difficulties:
+        raise WireError(errors.INVALID, f"Difficulty must be one of: {', '.join(scenario.difficulties)}.")
+    if ctx.role == events.PARTICIPANT:
+        participant = ctx.member
+    else:
+        found = [m for m in ctx.room.members.values() if m.user["role"] == events.PARTICIPANT]
+        if len(found) != 1:
+            raise WireError(errors.CONFLICT, "Staff can start a scenario when exactly one participant is in the "
+                                             "room; otherwise the participant starts it themselves.")
+        participant = found[0]
+    store = GatedRunStore(ctx.world, participant.user["id"])
+    run = ScenarioRun.create(store, ctx.room.id, scenario, p["difficulty"],
+                             participant_user_id=participant.user["id"], participant_name=participant.user["name"])
+    rr = await rooms.attach(ctx.room, run, store)
+    log.info("user %s started run %s in room %s", ctx.user["id"], run.run_id, ctx.room.id)
+    return await _step(ctx, rr, "start")
+
+
+@intent(wsc.SCENARIO_CHOOSE, roles=(events.PARTICIPANT,))
+async def scenario_choose(ctx: Ctx, p: dict) -> dict:
+    rr = _active(ctx)
+    _participant_only(ctx, rr)
+    return await _step(ctx, rr, "choose", p["option"])
+
+
+@intent(wsc.SCENARIO_ANSWER, roles=(events.PARTICIPANT,))
+async def scenario_answer(ctx: Ctx, p: dict) -> dict:
+    rr = _active(ctx)
+    _participant_only(ctx, rr)
+    return await _step(ctx, rr, "answer", p["text"])
+
+
+@intent(wsc.SCENARIO_ADVANCE, roles=events.STAFF)
+async def scenario_advance(ctx: Ctx, p: dict) -> dict:
+    return await _step(ctx, _active(ctx), "advance")
+
+
+@intent(wsc.SCENARIO_FEEDBACK, roles=events.STAFF + (events.AGENT,))
+async def scenario_feedback(ctx: Ctx, p: dict) -> dict:
+    return await _step(ctx, _active(ctx), "feedback", p["kind"], p["text"])
+
+
+@intent(wsc.SCENARIO_STOP)
+async def scenario_stop(ctx: Ctx, p: dict) -> dict:
+    rr = _active(ctx)
+    if ctx.role not in events.STAFF and ctx.user["id"] != rr.participant:
+        raise WireError(errors.FORBIDDEN, "Only staff or the person practising can stop this scenario.")
+    return await _step(ctx, rr, "stop")
+
+
+def setup(app) -> None:
+    world = app["world"]
+    base = Path(world.cfg.scenarios_dir)
+    if not base.is_absolute() and not base.exists():      # as safety/ and records/ find their data files
+        base = Path(__file__).resolve().parents[2] / base
+    scenarios = {}
+    for f in scenario_files([base]) if base.is_dir() else []:
+        try:
+            s = load_file(f)
+        except ScenarioError as e:      # one broken file does not take the others down
+            log.error("scenario file %s not loaded:\n%s", f, e)
             continue
-        padded = f" {w} "
-        for i in range(len(padded) - 2):
-            key = "c:" + padded[i:i + 3]
-            feats[key] = feats.get(key, 0.0) + _CHAR_WEIGHT
-    return feats
-
-
-@dataclass(frozen=True)
-class Match:
-    option: str | None
-    score: float
-    runner_up: str | None = None
-    runner_up_score: float = 0.0
-
-
-class IntentMatcher:
-    """TF-IDF + cosine nearest option. `phrases` maps option id -> phrases."""
-
-    def __init__(self, phrases: dict[str, list[str]], threshold: float = DEFAULT_THRESHOLD):
-        self.threshold = threshold
-        self.labels: list[str] = []
-        docs: list[dict[str, float]] = []
-        for option, texts in phrases.items():
-            for t in texts:
-                f = _features(t)
-                if f:
-                    self.labels.append(option)
-                    docs.append(f)
-        vocab: dict[str, int] = {}
-        for d in docs:
-            for k in d:
-                vocab.setdefault(k, len(vocab))
-        self.vocab = vocab
-        n = len(docs)
-        df = np.zeros(len(vocab))
-        tf = np.zeros((n, len(vocab)))
-        for i, d in enumerate(docs):
-            for k, v in d.items():
-                tf[i, vocab[k]] = v
-                df[vocab[k]] += 1
-        # smoothed idf, as is usual for tiny corpora
-        self.idf = np.log((1 + n) / (1 + df)) + 1.0
-        self.matrix = self._unit(np.log1p(tf) * self.idf) if n else tf
-
-    @staticmethod
-    def _unit(m: np.ndarray) -> np.ndarray:
-        norms = np.linalg.norm(m, axis=-1, keepdims=True)
-        return m / np.where(norms == 0, 1.0, norms)
-
-    def _vector(self, text: str) -> np.ndarray:
-        v = np.zeros(len(self.vocab))
-        for k, x in _features(text).items():
-            j = self.vocab.get(k)
-            if j is not None:
-                v[j] = x
-        return self._unit(np.log1p(v) * self.idf)
-
-    def scores(self, text: str) -> dict[str, float]:
-        """Best cosine per option."""
-        if not self.labels:
-            return {}
-        sims = self.matrix @ self._vector(text)
-        best: dict[str, float] = {}
-        for label, s in zip(self.labels, sims):
-            if s > best.get(label, -1.0):
-                best[label] = float(s)
-        return best
-
-    def match(self, text: str) -> Match:
-        ranked = sorted(self.scores(text).items(), key=lambda kv: -kv[1])
-        if not ranked:
-            return Match(None, 0.0)
-        top, score = ranked[0]
-        second = ranked[1] if len(ranked) > 1 else (None, 0.0)
-        if score < self.threshold:
-            return Match(None, score, top, score)
-        return Match(top, score, second[0], second[1])
+        scenarios[s.id] = s
+    rooms = ScenarioRooms(world, scenarios)
+    world.scenarios = rooms
+    world.hooks.setdefault("record_said", []).append(rooms.record_said)
+    world.hooks["join"].append(rooms.on_join)
+    world.hooks["tick"].append(rooms.on_tick)
+    if not rooms.lazy:
+        app.on_startup.append(rooms.resume_all)

@@ -6,7 +6,7 @@ import hashlib
 import json
 from functools import cached_property
 
-from .intents import IntentMatcher
+from .matcher import IntentMatcher
 from .schema import DIFFICULTIES
 
 

@@ -27,7 +27,7 @@ from wire import errors
 from wire.errors import WireError
 from wire.scenario import CONTINUE, FEEDBACK_KINDS, SKIP
 
-from .intents import normalise
+from .matcher import normalise
 from .model import Scenario, applies, pick
 from .schema import MAX_SCORE, ROLE_PLAY_KINDS, SCRIPTED_KINDS
 
