@@ -64,9 +64,8 @@ def cmd_user_list(args) -> int:
 
 def cmd_export(args) -> int:
     store = _store(args)
-    from .records.export import export_user     # everything: lines, sessions, safety, questionnaires, replays
-    data = export_user(store, _find(store, args.name)["id"])
-    text = json.dumps(data, indent=2, default=lambda b: None)
+    data = store.export_user(_find(store, args.name)["id"])   # everything: lines, sessions, safety, replays
+    text = json.dumps(data, indent=2)
     if args.output and args.output != "-":
         with open(args.output, "w") as f:
             f.write(text)

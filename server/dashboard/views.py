@@ -16,7 +16,7 @@ from wire import events
 from wire.errors import WireError
 
 from ..http_api import user_from_request
-from ..records import access, export
+from ..records import access
 from ..records import fidelity as fid
 from ..records.replay import transcript
 from ..safety.store import SafetyStore
@@ -370,7 +370,7 @@ async def person_export(request: web.Request, user: dict) -> web.Response:
     if user["role"] != events.ADMIN:
         raise WireError("forbidden", "Only an admin can export someone else's records.")
     p = _person_or_404(request, user)
-    data = export.export_user(request.app["store"], p["id"])
+    data = request.app["store"].export_user(p["id"])
     log.info("admin %s exported the records of user %s", user["id"], p["id"])
     return web.Response(text=json.dumps(data, default=str), content_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="peerspace-{p["id"]}.json"',
@@ -393,7 +393,7 @@ async def person_delete(request: web.Request, user: dict) -> web.Response:
     for sid, c in list(world.conns.items()):
         if c.user["id"] == p["id"]:
             await world.sio.disconnect(sid)
-    export.delete_user(request.app["store"], p["id"])
+    request.app["store"].delete_user(p["id"])
     log.info("admin %s deleted user %s and their records", user["id"], p["id"])
     return page(request, user, "Deleted", "<div class='card'><h1>Deleted</h1><p>The account and every record "
                 "about it are gone.</p><p><a href='/dashboard/people'>Back to participants</a></p></div>", on="people")

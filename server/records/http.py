@@ -11,7 +11,7 @@ from aiohttp import web
 from wire.errors import WireError
 
 from ..http_api import error_response, read_json, user_from_request
-from . import access, export, replay
+from . import access, replay
 
 log = logging.getLogger("peerspace.records")
 
@@ -27,7 +27,7 @@ async def my_export(request: web.Request) -> web.Response:
         user = user_from_request(request)
     except WireError as e:
         return error_response(e)
-    data = export.export_user(request.app["store"], user["id"])
+    data = request.app["store"].export_user(user["id"])
     log.info("user %s exported their records", user["id"])
     return _json(data, headers={"Content-Disposition": 'attachment; filename="peerspace-my-records.json"',
                                 "Cache-Control": "no-store"})
@@ -49,7 +49,7 @@ async def my_delete(request: web.Request) -> web.Response:
     for sid, c in list(world.conns.items()):
         if c.user["id"] == user["id"]:
             await world.sio.disconnect(sid)
-    export.delete_user(request.app["store"], user["id"])
+    request.app["store"].delete_user(user["id"])
     log.info("user %s deleted their account and records", user["id"])
     return web.json_response({"ok": True, "deleted": True})
 

@@ -74,16 +74,3 @@ class SafetyStore:
         return self._exec("SELECT m.*, s.name AS staff, t.name AS target FROM moderation m "
                           "LEFT JOIN users s ON s.id=m.staff_id LEFT JOIN users t ON t.id=m.target_id "
                           "ORDER BY m.id DESC LIMIT ?", (limit,)).fetchall()
-
-    # --- a person's safety records, for export ----------------------------------------------
-    def export_user(self, user_id: int) -> dict:
-        q = self._exec
-        return {
-            "blocks": q("SELECT blocked_id, created FROM blocks WHERE blocker_id=?", (user_id,)).fetchall(),
-            "reports_made": q("SELECT id, ts, room_id, reason, note, status FROM reports WHERE reporter_id=?",
-                              (user_id,)).fetchall(),
-            "safety_alerts": q("SELECT id, ts, room_id, kind, category, event_id, status FROM safety_alerts "
-                               "WHERE user_id=?", (user_id,)).fetchall(),
-            "moderation": q("SELECT ts, room_id, action, until FROM moderation WHERE target_id=?",
-                            (user_id,)).fetchall(),
-        }

@@ -8,6 +8,7 @@ Schema changes are append-only migrations, applied in order at open time.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import threading
@@ -254,18 +255,45 @@ class SQLiteStorage:
 
     # --- a person's records: export and delete ------------------------------------
     def export_user(self, user_id: int) -> dict | None:
-        user = self._exec("SELECT id, name, role, created, banned_until FROM users WHERE id=?", (user_id,)).fetchone()
+        """Every record peerspace holds about one person, as one JSON-able document.
+
+        The one export: the CLI, the person's own HTTP export and the dashboard all use it.
+        Every table with a user column appears here; `delete_user` removes the same rows.
+        """
+        q = self._exec
+        user = q("SELECT id, name, role, created, banned_until, consent_recording, consent_updated FROM users "
+                 "WHERE id=?", (user_id,)).fetchone()
         if user is None:
             return None
         runs = self.runs(user_id)
-        run_ids = [r["id"] for r in runs]
         events = self._events("user_id=?", (user_id,))
-        for rid in run_ids:
-            events += [e for e in self.run_events(rid) if e["user_id"] != user_id]
+        for run in runs:
+            events += [e for e in self.run_events(run["id"]) if e["user_id"] != user_id]
         events.sort(key=lambda e: e["id"])
-        return {"format": "peerspace-export/1", "exported": time.time(), "user": user,
-                "runs": runs, "events": events,
-                "rooms_created": self._exec("SELECT * FROM rooms WHERE created_by=?", (user_id,)).fetchall()}
+        answers = q("SELECT id, ts, questionnaire, phase, run_id, answers, score FROM questionnaire_answers "
+                    "WHERE user_id=? ORDER BY ts, id", (user_id,)).fetchall()
+        for a in answers:
+            a["answers"] = json.loads(a["answers"])
+        replays = [{"run": run["id"], "pose_format": "wire.codec POSE_DTYPE, base64",
+                    "frames": [{"t": r["t"], "poses": base64.b64encode(bytes(r["poses"])).decode(),
+                                "members": r["members"]}
+                               for r in q("SELECT t, poses, members FROM pose_tracks WHERE run_id=? ORDER BY t",
+                                          (run["id"],)).fetchall()]}
+                   for run in runs]
+        consent = {"recording": bool(user.pop("consent_recording")), "updated": user.pop("consent_updated")}
+        return {
+            "format": "peerspace-export/2", "exported": time.time(), "user": user, "consent": consent,
+            "runs": runs, "events": events,
+            "rooms_created": q("SELECT * FROM rooms WHERE created_by=?", (user_id,)).fetchall(),
+            "questionnaires": answers, "replays": replays,
+            "blocks": q("SELECT blocked_id, created FROM blocks WHERE blocker_id=?", (user_id,)).fetchall(),
+            "reports_made": q("SELECT id, ts, room_id, reason, note, status FROM reports WHERE reporter_id=?",
+                              (user_id,)).fetchall(),
+            "safety_alerts": q("SELECT id, ts, room_id, kind, category, event_id, status FROM safety_alerts "
+                               "WHERE user_id=?", (user_id,)).fetchall(),
+            "moderation": q("SELECT ts, room_id, action, until FROM moderation WHERE target_id=?",
+                            (user_id,)).fetchall(),
+        }
 
     def delete_user(self, user_id: int) -> bool:
         """Remove the account and every record about the person (their runs and their lines)."""
