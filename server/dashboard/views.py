@@ -386,14 +386,7 @@ async def person_delete(request: web.Request, user: dict) -> web.Response:
     p = _person_or_404(request, user)
     if str(form.get("confirm", "")).strip() != p["name"]:
         raise WireError("invalid", "The name did not match, so nothing was deleted.")
-    world = request.app["world"]
-    room, member = world.member_of(p["id"])
-    if room is not None:
-        await world._remove(room, member)
-    for sid, c in list(world.conns.items()):
-        if c.user["id"] == p["id"]:
-            await world.sio.disconnect(sid)
-    request.app["store"].delete_user(p["id"])
+    await request.app["world"].forget_user(p["id"])
     log.info("admin %s deleted user %s and their records", user["id"], p["id"])
     return page(request, user, "Deleted", "<div class='card'><h1>Deleted</h1><p>The account and every record "
                 "about it are gone.</p><p><a href='/dashboard/people'>Back to participants</a></p></div>", on="people")

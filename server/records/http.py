@@ -42,14 +42,7 @@ async def my_delete(request: web.Request) -> web.Response:
                                        "send {\"confirm\": \"<your name>\"}.")
     except WireError as e:
         return error_response(e)
-    world = request.app["world"]
-    room, member = world.member_of(user["id"])
-    if room is not None:
-        await world._remove(room, member)
-    for sid, c in list(world.conns.items()):
-        if c.user["id"] == user["id"]:
-            await world.sio.disconnect(sid)
-    request.app["store"].delete_user(user["id"])
+    await request.app["world"].forget_user(user["id"])
     log.info("user %s deleted their account and records", user["id"])
     return web.json_response({"ok": True, "deleted": True})
 

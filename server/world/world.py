@@ -172,6 +172,16 @@ class World:
             await hook(room, member)
         log.info("user %s left room %s", uid, room.id)
 
+    async def forget_user(self, user_id: int) -> bool:
+        """Delete a person: out of their room, their connections closed, every record about them deleted."""
+        room, member = self.member_of(user_id)
+        if room is not None:
+            await self._remove(room, member)
+        for sid, conn in list(self.conns.items()):
+            if conn.user["id"] == user_id:
+                await self.sio.disconnect(sid)
+        return self.store.delete_user(user_id)
+
     async def dropped(self, conn: Connection) -> None:
         """A connection ended without leaving: keep the avatar for the grace window."""
         room, member = self.member_of(conn.user["id"])
