@@ -142,3 +142,7 @@ async def test_name_tags_say_whether_a_program_or_a_peer_specialist_drives_a_rol
     sam = await server.bot("Sam", role="peer_specialist", room="cafe")
     await sam.call(wc.CLAIM, {"role": "coach"})
     await pump(app, lambda: "peer specialist" in coach_tag())
+    # an agent program in the room is labelled as a program, not shown as a person
+    bot = await server.bot("Helper", role="agent", room="cafe")
+    await pump(app, lambda: bot.avatar in app.avatars)
+    assert app.avatars[bot.avatar]._tag_text.getText() == "Helper  (program)"

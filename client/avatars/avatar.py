@@ -142,6 +142,8 @@ class Avatar:
 
     def _refresh_tag(self):
         label = self.name
+        if self.role == "agent":
+            label += "  (program)"      # an autonomous driver's own presence in the room
         if self.kind == "cast":
             # Say who drives a role-play avatar: people should never mistake a program for a person.
             who = DRIVER_WORDS.get(self.driver)
