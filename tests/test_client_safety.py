@@ -251,3 +251,32 @@ async def test_staff_see_a_safety_alert_banner_at_once_and_dismiss_it(app, serve
     assert app.safety.banner is None and app.settings_panel is None
     cleared = frame(app)
     assert np.abs(cleared[: h // 3, : w // 3] - plain[: h // 3, : w // 3]).mean() < 0.02
+
+
+async def test_staff_mute_and_remove_someone_from_the_person_menu(app, server):
+    await enter(app, server, name="Sam", role="peer_specialist")
+    ben = await server.bot("Ben", room="cafe")
+    await pump(app, lambda: ben.avatar in app.avatars and app.avatars[ben.avatar].placed)
+    await app.session.call(events.LOOK, {"at": ben.avatar})
+    messenger.send("r")
+    messenger.send("enter")
+    menu = app.safety.dialog
+    assert menu.items == ["Report something about Ben", "Block Ben", "Mute Ben for 30 minutes",
+                          "Remove Ben from this room", "Remove Ben and pause their account for a day", "Close"]
+    for _ in range(2):
+        messenger.send("arrow_down")
+    messenger.send("enter")                                      # Mute -> asks first
+    assert "Mute Ben for 30 minutes?" in app.safety.dialog.text
+    messenger.send("enter")
+    await pump(app, lambda: any("Done: mute Ben" in t for t in app.notices.texts))
+    with pytest.raises(Exception) as refused:
+        await ben.say("can anyone hear me")
+    assert getattr(refused.value, "code", None) == "forbidden"
+    messenger.send("r")
+    messenger.send("enter")
+    for _ in range(3):
+        messenger.send("arrow_down")
+    messenger.send("enter")                                      # Remove Ben from this room
+    messenger.send("enter")                                      # Yes
+    await pump(app, lambda: ben.avatar not in app.avatars)
+    assert server.world.member_of(uid(server, "Ben")) == (None, None)

@@ -25,6 +25,7 @@ from panda3d.core import ClockObject, NodePath, TextNode, TransparencyAttrib
 
 from wire import events
 from wire import safety as ws
+from wire.errors import WireError
 
 from .. import theme
 from ..geom import disc
@@ -476,6 +477,15 @@ class SafetyUI:
         blockable = m.get("kind", "person") == "person" and m.get("role") not in events.STAFF
         if blockable:
             items.append(f"Block {av.name}")
+        my_role = (getattr(self.app.session, "user", None) or {}).get("role")
+        staff_actions = {}
+        if my_role in events.STAFF and m.get("kind", "person") == "person" and m.get("role") not in events.STAFF:
+            # The server decides: it refuses anything this staff role may not do to this person.
+            staff_actions = {f"Mute {av.name} for 30 minutes": (ws.MUTE, {"avatar": aid, "minutes": 30}),
+                             f"Remove {av.name} from this room": (ws.KICK, {"avatar": aid}),
+                             f"Remove {av.name} and pause their account for a day":
+                                 (ws.KICK, {"avatar": aid, "ban_minutes": 24 * 60})}
+            items += list(staff_actions)
         items.append("Close")
         body = ("" if blockable else
                 ("Staff keep the room safe, so they cannot be blocked; you can report instead."
@@ -487,6 +497,8 @@ class SafetyUI:
                 self.open_report(aid, av.name)
             elif choice.startswith("Block"):
                 self.open_block(aid, av.name)
+            elif choice in staff_actions:
+                self.open_staff_action(choice, *staff_actions[choice])
             else:
                 self._close_dialog()
         self._open_dialog(ListPanel(self.app.popups, self.app.settings.text_scale, av.name, items,
@@ -532,6 +544,27 @@ class SafetyUI:
             "Up/Down: choose   Enter: OK   Esc: back", pick, self.open_person_menu,
             body=(f"You and {name} will stop seeing and hearing each other, in every room, until you unblock "
                   f"them (F10, People you blocked). {name} is not sent a message about it.")))
+
+    def open_staff_action(self, what: str, event: str, payload: dict) -> None:
+        def pick(i):
+            self._close_dialog()
+            if i == 0:
+                self.app.spawn(self._staff_action(what, event, payload), "do that")
+            else:
+                self.open_person_menu()
+        self._open_dialog(ListPanel(
+            self.app.popups, self.app.settings.text_scale, f"{what}?", ["Yes", "No, go back"],
+            "Up/Down: choose   Enter: OK   Esc: back", pick, self.open_person_menu,
+            body="This is recorded in the moderation log."))
+
+    async def _staff_action(self, what: str, event: str, payload: dict) -> None:
+        try:
+            await self.app.session.call(event, payload)
+        except WireError as e:
+            self.app.notice(e.message, seconds=9)
+            return
+        self.select(None)
+        self.app.notice(f"Done: {what[0].lower()}{what[1:]}.", seconds=9)
 
     async def _block(self, aid: int) -> None:
         ack = await self.app.session.call(ws.BLOCK, {"avatar": aid})
