@@ -839,6 +839,8 @@ class PeerspaceClient(ShowBase):
             av.play_gesture(d["gesture"])
         if "away" in d:
             av.set_away(bool(d["away"]))
+        if "paused" in d:
+            av.set_paused(bool(d["paused"]))
         if "name" in d:
             av.set_name(d["name"])
 
@@ -891,6 +893,8 @@ class PeerspaceClient(ShowBase):
         av.set_expression(m.get("expression", "neutral"), float(m.get("intensity", 1.0)))
         if m.get("away") is not None:
             av.set_away(bool(m.get("away")))
+        if m.get("paused") is not None:
+            av.set_paused(bool(m.get("paused")))
         if aid == self.my_id:
             self.my_expression = m.get("expression", "neutral")
             if self.my_expression != "neutral":

@@ -280,3 +280,13 @@ async def test_staff_mute_and_remove_someone_from_the_person_menu(app, server):
     messenger.send("enter")                                      # Yes
     await pump(app, lambda: ben.avatar not in app.avatars)
     assert server.world.member_of(uid(server, "Ben")) == (None, None)
+
+
+async def test_someone_taking_a_pause_is_marked_on_their_name_tag(app, server):
+    await enter(app, server)
+    ben = await server.bot("Ben", room="cafe")
+    await pump(app, lambda: ben.avatar in app.avatars)
+    await ben.call(ws.PAUSE, {"on": True})
+    await pump(app, lambda: "(taking a pause)" in app.avatars[ben.avatar]._tag_text.getText())
+    await ben.call(ws.PAUSE, {"on": False})
+    await pump(app, lambda: app.avatars[ben.avatar]._tag_text.getText() == "Ben")

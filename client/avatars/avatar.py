@@ -43,6 +43,7 @@ class Avatar:
         self.role = role
         self.away = False
         self.driver: str | None = None
+        self.paused = False
         self.expression = "neutral"
         self.intensity = 0.0
         self.gesture = "none"
@@ -150,6 +151,8 @@ class Avatar:
             label += f"  (role-play, {who})" if who else "  (role-play)"
         if self.away:
             label += "  (away)"
+        if self.paused:
+            label += "  (taking a pause)"
         self._tag_text.setText(label)
         card = theme.colour("tag_cast" if self.kind == "cast" else "tag_person")
         if self.away:
@@ -181,6 +184,10 @@ class Avatar:
 
     def show_tag(self, show: bool):
         self.tag.show() if show else self.tag.hide()
+
+    def set_paused(self, paused: bool):
+        self.paused = bool(paused)
+        self._refresh_tag()
 
     def set_driver(self, driver: str | None):
         """'autonomous' / 'agent' (a program), 'teleop' (a peer specialist) or 'paused'."""
