@@ -22,6 +22,8 @@ import wire
 from wire import errors, events
 from wire.errors import WireError
 
+from .auth import public_user
+from .scale.node import LOCAL
 from .world import Connection, Member, Room, World
 
 log = logging.getLogger("peerspace.gateway")
@@ -202,7 +204,6 @@ class Gateway:
 
     async def _dispatch(self, conn: Connection, event: str, payload: dict) -> dict | None:
         if self.router is not None:
-            from .scale.node import LOCAL
             routed = await self.router.route(conn, event, payload)
             if routed is not LOCAL:
                 return routed
@@ -223,7 +224,6 @@ class Gateway:
         if payload["protocol"] != wire.PROTOCOL_VERSION:
             raise WireError("protocol", f"This client speaks protocol {payload['protocol']}; the server speaks "
                                         f"{wire.PROTOCOL_VERSION}. Please update your client.")
-        from .auth import public_user
         room = await self.world.resume(conn)
         return {"user": public_user(conn.user), "protocol": wire.PROTOCOL_VERSION,
                 "resumed": room is not None, "room": room.id if room else None}
