@@ -120,3 +120,35 @@ async def test_admin_export_and_delete_need_csrf_and_the_name(server):
         async with http.post(url, data={"confirm": "Bob", "csrf": csrf}) as r:
             assert r.status == 200 and "Deleted" in await r.text()
         assert server.store.find_user("Bob") is None
+
+
+async def test_staff_mark_an_alert_handled_only_where_they_may_see_it(server):
+    seed(server)
+    ana = await server.bot("Ana", room="sams-group")
+    await ana.say("I want to end my life")
+    await ana.wait_until(lambda: server.world.safety.db.alerts(None), timeout=5)
+    alert = server.world.safety.db.alerts(None)[0]
+    assert alert["status"] == "open"
+    url = f"{server.url}/dashboard/alerts/{alert['id']}/handled"
+    sue, _ = await session(server, "Sue")                 # a peer specialist of another group
+    sam, _ = await session(server, "Sam")                 # the group's own peer specialist
+    try:
+        for http in (sue, sam):
+            async with http.get(server.url + "/dashboard/safety") as r:
+                page = await r.text()
+            csrf = re.search(r"""name=["']csrf["'] value=["']([0-9a-f]+)""", page).group(1)
+            if http is sue:
+                assert "Mark handled" not in page
+                async with http.post(url, data={"csrf": csrf}) as r:
+                    assert r.status == 404
+                assert server.world.safety.db.alerts(None)[0]["status"] == "open"
+            else:
+                assert "Mark handled" in page
+                async with http.post(url, data={"csrf": "forged"}) as r:
+                    assert r.status == 403                # no CSRF token, no change
+                async with http.post(url, data={"csrf": csrf}, allow_redirects=False) as r:
+                    assert r.status == 303 and r.headers["Location"] == "/dashboard/safety"
+        assert server.world.safety.db.alerts(None)[0]["status"] == "handled"
+    finally:
+        await sue.close()
+        await sam.close()

@@ -392,6 +392,29 @@ async def person_delete(request: web.Request, user: dict) -> web.Response:
                 "about it are gone.</p><p><a href='/dashboard/people'>Back to participants</a></p></div>", on="people")
 
 
+def _alert_status(request: web.Request, alert: dict) -> str:
+    if alert["status"] != "open":
+        return escape(alert["status"])
+    return (f"<form method='post' action='/dashboard/alerts/{alert['id']}/handled' class='inline'>"
+            f"<input type='hidden' name='csrf' value='{csrf_for(request)}'>"
+            f"<span class='pill alert'>open</span> <button class='quiet'>Mark handled</button></form>")
+
+
+@guarded
+async def alert_handled(request: web.Request, user: dict) -> web.Response:
+    """A staff member has followed up an alert: it stops counting as open (kept, never deleted)."""
+    form = await request.post()
+    check_csrf(request, form)
+    db: SafetyStore = request.app["safety"].db
+    allowed = access.visible_rooms(request.app["store"], request.app["world"], user)
+    alert_id = int(request.match_info["alert"])
+    if not any(a["id"] == alert_id for a in db.alerts(allowed, limit=10_000)):
+        raise WireError("not_found", "There is no such alert you can see.")
+    db.set_alert_status(alert_id, "handled")
+    log.info("staff %s marked alert %s handled", user["id"], alert_id)
+    raise web.HTTPSeeOther("/dashboard/safety")
+
+
 @guarded
 async def safety_page(request: web.Request, user: dict) -> web.Response:
     store, world = request.app["store"], request.app["world"]
@@ -399,7 +422,7 @@ async def safety_page(request: web.Request, user: dict) -> web.Response:
     allowed = access.visible_rooms(store, world, user)
     alerts = "".join(f"<tr><td>{when(a['ts'])}</td><td>{escape(a['kind'])}</td><td>{escape(a['room_id'])}</td>"
                      f"<td>{escape(a['name'] or '—')}</td><td>{escape(a['category'] or '')}</td>"
-                     f"<td>{a['notified']}</td><td>{escape(a['status'])}</td></tr>" for a in db.alerts(allowed))
+                     f"<td>{a['notified']}</td><td>{_alert_status(request, a)}</td></tr>" for a in db.alerts(allowed))
     reports = "".join(f"<tr><td>{when(r['ts'])}</td><td>{escape(r['room_id'] or '')}</td><td>{escape(r['reporter'] or '—')}</td>"
                       f"<td>{escape(r['reported'] or '—')}</td><td>{escape(r['reason'])}</td>"
                       f"<td>{escape(r['note'] or '')}</td></tr>" for r in db.reports(allowed))
@@ -431,3 +454,4 @@ def add_routes(app: web.Application) -> None:
     r.add_get(r"/dashboard/people/{person:\d+}/export", person_export)
     r.add_post(r"/dashboard/people/{person:\d+}/delete", person_delete)
     r.add_get("/dashboard/safety", safety_page)
+    r.add_post(r"/dashboard/alerts/{alert:\d+}/handled", alert_handled)
