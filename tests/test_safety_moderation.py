@@ -182,6 +182,24 @@ async def test_pause_steps_out_to_a_quiet_room_and_back(server):
     await ana.wait_until(lambda: any(l["text"] == "welcome back" for l in ana.said))
 
 
+async def test_a_dropped_link_during_a_pause_comes_back_to_the_quiet_room(server):
+    ana = await server.bot("Ana", room="cafe")
+    ben = await server.bot("Ben", room="cafe")
+    await ana.call(ws.PAUSE, {"on": True})
+    await ana.wait_for(ws.PAUSED)
+    mark = len(ana.inbox)
+    ana.drop_link()
+    again = await ana.wait_for(ws.PAUSED, since=mark, timeout=10)    # resumed: still in the quiet room
+    assert again["paused"] is True
+    await ana.wait_until(lambda: ana.connected)
+    await ben.say("are you there")
+    await asyncio.sleep(0.3)
+    assert not [d for e, d in ana.inbox[mark:] if e == events.SAID]   # the room stays quiet for her
+    await ana.call(ws.PAUSE, {"on": False})
+    await ben.say("welcome back")
+    await ana.wait_until(lambda: any(l["text"] == "welcome back" for l in ana.said))
+
+
 async def test_bubble_keeps_others_at_a_distance(server):
     ana = await server.bot("Ana", room="cafe")
     ben = await server.bot("Ben", room="cafe")

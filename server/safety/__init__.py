@@ -24,6 +24,7 @@ def setup(app) -> None:
     world.hooks["before_step"].append(safety.before_step)
     world.hooks["join"].append(safety.on_join)
     world.hooks["leave"].append(safety.on_leave)
+    world.hooks["resume"].append(safety.on_resume)
     app["safety"] = safety
     from . import http
     http.add_routes(app)

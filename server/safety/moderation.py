@@ -193,6 +193,13 @@ class Safety:
             "recording_text": self.text("recording.when_on" if recording else "recording.when_off"),
             "resources_title": self.crisis.resources_title}, to=member.sid)
 
+    async def on_resume(self, room, member) -> None:
+        """Someone who was taking a pause and whose link dropped comes back to the quiet room, not the room."""
+        if self.paused.get(member.user["id"]) == room.id:
+            await self.world.sio.leave_room(member.sid, room.id)
+            await self.world.send(member.sid, ws.PAUSED, {"paused": True, "scene": self.text("safe_room.scene") or "park",
+                                                          "text": self.text("safe_room.text")})
+
     async def on_leave(self, room, member) -> None:
         if self.paused.pop(member.user["id"], None) is not None:
             self.sync_outbound()

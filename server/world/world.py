@@ -51,9 +51,10 @@ class World:
         self.tick_seconds_last = 0.0
         # Feature hooks. join/leave/tick: async fn(...). before_step/after_step: fn(room, dt), around each
         # room's step (e.g. personal-space bubbles, pauses). speak: async fn(ctx, avatar, text) before a line
-        # is recorded (may refuse with WireError); said: async fn(ctx, avatar, line, event_id) after broadcast.
+        # is recorded (may refuse with WireError); said: async fn(ctx, avatar, line, event_id) after broadcast;
+        # resume: async fn(room, member) after a returning connection is re-attached and resynced.
         self.hooks: dict[str, list] = {"join": [], "leave": [], "tick": [], "before_step": [], "after_step": [],
-                                       "speak": [], "said": []}
+                                       "speak": [], "said": [], "resume": []}
         # Who may see whom (server.safety sets this): `for_sid(sid, event, payload)` filters one send,
         # `broadcast(room, event, payload, skip_sid)` delivers a room emit itself and returns True if it did.
         self.outbound = None
@@ -231,6 +232,8 @@ class World:
             room.flags[member.avatar] &= 0xFF ^ FLAG_AWAY
             await self.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "away": False}, skip_sid=conn.sid)
         await self.send(conn.sid, events.ROOM_STATE, room.full_state(member.avatar))
+        for hook in self.hooks["resume"]:       # e.g. someone who was taking a pause stays in the quiet room
+            await hook(room, member)
         log.info("user %s resumed in room %s", conn.user["id"], room.id)
         return room
 
