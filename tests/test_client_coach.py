@@ -6,8 +6,10 @@ import asyncio
 
 import numpy as np
 import pytest
+from direct.showbase.MessengerGlobal import messenger
 
-from client.testing import frame, shared_app
+from client.testing import frame, pump, shared_app
+from client_room import enter
 from client.ui.coach import CoachConsole
 from wire import controllers as wc
 from wire import events
@@ -92,14 +94,7 @@ async def test_a_console_key_sends_a_palette_line_the_server_records(server, app
 
 
 async def test_the_running_client_opens_the_console_with_k_and_teleoperates_the_coach(server, app):
-    from direct.showbase.MessengerGlobal import messenger
-
-    from client.testing import pump
-    from conftest import PASSWORD
-    server.add_user("Sam", role="peer_specialist")
-    app.opts.server, app.opts.room, app.opts.user = server.url, "cafe", "Sam"
-    assert await app.login_and_connect("Sam", PASSWORD), app.notices.texts
-    await pump(app, lambda: app.in_room and app.my_id in app.avatars)
+    await enter(app, server, "Sam", role="peer_specialist")
     ana = await server.bot("Ana", room="cafe")
     assert app.coach is not None and app.coach.root.isHidden()   # there for staff, closed until asked for
     messenger.send("k")
@@ -126,12 +121,7 @@ async def test_the_running_client_opens_the_console_with_k_and_teleoperates_the_
 
 
 async def test_name_tags_say_whether_a_program_or_a_peer_specialist_drives_a_role_play_avatar(server, app):
-    from client.testing import pump
-    from conftest import PASSWORD
-    server.add_user("Ana")
-    app.opts.server, app.opts.room, app.opts.user = server.url, "cafe", "Ana"
-    assert await app.login_and_connect("Ana", PASSWORD), app.notices.texts
-    await pump(app, lambda: app.in_room and app.my_id in app.avatars)
+    await enter(app, server, "Ana")
     await app.session.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"})
 
     def coach_tag():

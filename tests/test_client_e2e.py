@@ -17,30 +17,13 @@ import pytest
 from direct.showbase.MessengerGlobal import messenger
 
 from client.avatars.avatar import HEAD_R
-from client.testing import frame, pump, region, shared_app, to_pixel
+from client.testing import frame, pump, region, to_pixel
+from client_room import app, enter  # noqa: F401  (the fixture)
 from wire import events
 
 from conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-async def app(server):
-    """The shared client; it depends on `server` so it hangs up before the server stops."""
-    a = shared_app()
-    yield a
-    await a.close_network()
-
-
-async def enter(app, server, name="Ana", room="cafe"):
-    server.add_user(name)
-    app.opts.server = server.url
-    app.opts.room = room
-    app.opts.user = name
-    ok = await app.login_and_connect(name, PASSWORD)
-    assert ok, app.notices.texts
-    await pump(app, lambda: app.in_room and app.my_id in app.avatars and app.avatars[app.my_id].placed)
 
 
 async def face_each_other(app, bot):

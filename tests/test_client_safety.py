@@ -11,26 +11,17 @@ import numpy as np
 import pytest
 from direct.showbase.MessengerGlobal import messenger
 
-from client.testing import frame, pump, region, shared_app, to_pixel
+from client.testing import frame, pump, region, to_pixel
 from client.ui.safety import CRISIS_COLOUR, HIGHLIGHT, QUIET_COLOUR, ListPanel
 from wire import events
 from wire import safety as ws
 
-from conftest import PASSWORD
-
-
-@pytest.fixture
-async def app(server):
-    a = shared_app()
-    yield a
-    await a.close_network()
+from client_room import app  # noqa: F401  (the fixture)
+from client_room import enter as enter_room
 
 
 async def enter(app, server, name="Ana", role="participant", room="cafe"):
-    server.add_user(name, role)
-    app.opts.server, app.opts.room, app.opts.user = server.url, room, name
-    assert await app.login_and_connect(name, PASSWORD), app.notices.texts
-    await pump(app, lambda: app.in_room and app.my_id in app.avatars and app.avatars[app.my_id].placed)
+    await enter_room(app, server, name, role, room)
     await pump(app, lambda: app.safety.monitoring)            # the server's `monitoring` note arrived
 
 

@@ -16,24 +16,10 @@ import numpy as np
 import pytest
 from direct.showbase.MessengerGlobal import messenger
 
-from client.testing import frame, pump, shared_app
+from client.testing import frame, pump
+from client_room import app, enter  # noqa: F401  (the fixture)
 from wire import scenario as wsc
 
-from conftest import PASSWORD
-
-
-@pytest.fixture
-async def app(server):
-    a = shared_app()
-    yield a
-    await a.close_network()
-
-
-async def enter(app, server, name="Ana", room="cafe"):
-    server.add_user(name)
-    app.opts.server, app.opts.room, app.opts.user = server.url, room, name
-    assert await app.login_and_connect(name, PASSWORD), app.notices.texts
-    await pump(app, lambda: app.in_room and app.my_id in app.avatars and app.avatars[app.my_id].placed)
 
 
 async def start(app, scenario: str):
