@@ -12,7 +12,6 @@ from conftest import PASSWORD
 from server.scenarios import ScenarioRun, load_file
 from wire import events
 
-pytest.importorskip("panda3d")
 from client.replay import ReplayTrack, ReplayView, fetch  # noqa: E402
 
 CONVERSATION = load_file(Path(__file__).resolve().parent.parent / "scenarios" / "starting_a_conversation.yaml")
