@@ -763,6 +763,19 @@ class PeerspaceClient(ShowBase):
     def on_welcome(self, d: dict):
         if d.get("resumed"):
             self.notice("Welcome back. You are in the same place as before.")
+        elif self.room is not None and self.screen is None:
+            # The server no longer holds our place (it restarted, or we were away too long): go back in.
+            self.spawn(self._rejoin(str(self.room.get("id"))), "go back into the room")
+
+    async def _rejoin(self, room_id: str):
+        try:
+            await self.session.call(events.JOIN, {"room": room_id})
+        except WireError as e:
+            self._clear_room()
+            self.show_rooms()
+            self.notice(e.message)
+            return
+        self.notice("Connected again. You are back in the room.")
 
     def on_room_state(self, d: dict):
         room = d["room"]

@@ -139,6 +139,20 @@ async def test_dropped_link_reconnects_by_itself_and_says_so(app, server):
     assert "Connected again." in app.notices.texts
 
 
+async def test_a_server_that_lost_our_place_puts_us_back_in_the_same_room(app, server):
+    """After a server restart (or a long absence) `hello` says not resumed: the client joins again."""
+    await enter(app, server, room="park")
+    uid = server.store.find_user("Ana")["id"]
+    room, member = server.world.member_of(uid)
+    app.session.sio.eio.ws._conn.transport.abort()
+    await pump(app, lambda: app.connection_state == "reconnecting", timeout=10)
+    await server.world._remove(room, member)             # the place is gone, as after a restart
+    await pump(app, lambda: server.world.member_of(uid)[0] is not None, timeout=15)
+    assert server.world.member_of(uid)[0].id == "park"
+    await pump(app, lambda: app.in_room and app.my_id == server.world.member_of(uid)[1].avatar, timeout=5)
+    assert "Connected again. You are back in the room." in app.notices.texts
+
+
 async def test_wrong_password_and_unreachable_server_show_calm_messages(app, server):
     server.add_user("Ana")
     app.opts.server, app.opts.room = server.url, "cafe"
