@@ -21,6 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse"
 
 
+async def close_bots(bots) -> None:
+    """Hang up every bot, giving each at most 5 s; a bot whose server is already gone is fine."""
+    for bot in bots:
+        try:
+            await asyncio.wait_for(bot.close(), 5)
+        except Exception:
+            pass
+
+
 class RunningServer:
     """The real server, in this process's event loop, bound to a free loopback port."""
 
@@ -37,11 +46,7 @@ class RunningServer:
         return self
 
     async def stop(self) -> None:
-        for bot in self.bots:
-            try:
-                await asyncio.wait_for(bot.close(), 5)
-            except Exception:
-                pass
+        await close_bots(self.bots)
         await self.runner.cleanup()
 
     def add_user(self, name: str, role: str = "participant", password: str = PASSWORD) -> dict:

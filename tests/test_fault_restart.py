@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from client.bot import Bot
-from conftest import PASSWORD
+from conftest import PASSWORD, close_bots
 from wire import events
 
 
@@ -46,11 +46,7 @@ async def test_kill_and_restart_loses_no_transcript_line(server_process):
         await ana.say("after the restart")
         await fay.wait_until(lambda: any(s["text"] == "after the restart" for s in fay.said), timeout=5)
     finally:
-        for bot in bots:
-            try:
-                await asyncio.wait_for(bot.close(), 5)
-            except Exception:
-                pass
+        await close_bots(bots)
     proc.stop()
     from server.storage import open_storage
     store = open_storage(str(proc.data_dir / "peerspace.db"))

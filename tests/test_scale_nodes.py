@@ -14,7 +14,7 @@ import time
 import pytest
 
 from client.bot import Bot
-from conftest import PASSWORD, free_port
+from conftest import PASSWORD, close_bots, free_port
 from wire import events
 
 # Skipped only on a developer machine without redis-server; in CI (.ci/run installs it) they must run.
@@ -143,8 +143,4 @@ async def test_killing_a_node_moves_its_people_to_another(server_process, redis_
         await ana.say("me too")
         await ben.wait_until(lambda: any(s["text"] == "me too" for s in ben.said), timeout=5)
     finally:
-        for bot in bots:
-            try:
-                await asyncio.wait_for(bot.close(), 5)
-            except Exception:
-                pass
+        await close_bots(bots)
