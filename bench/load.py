@@ -53,7 +53,7 @@ async def worker_main(spec: dict) -> dict:
     bots, rooms = [], []
     lat: list[float] = []
     stats = {"snap_bytes": 0, "records": 0, "said": 0, "errors": 0, "sent": 0, "frames": 0, "bytes": 0}
-    window = {"on": False}
+    window = {"on": False, "t0": 0.0}
 
     for r, room in enumerate(spec["rooms"]):
         st = {"id": room["id"], "pend_b": np.full(1024, -1, np.int16), "pend_t": np.zeros(1024)}
@@ -66,23 +66,30 @@ async def worker_main(spec: dict) -> dict:
         last = bot["last"]
         st = bot["room"]
 
+        # Snapshots are tracked from the first one on (every bot must know each avatar's last yaw), but
+        # only markers sent inside the window count: a marker sent during the warm-up and matched after
+        # the window opens would report its whole wait as latency.
         def on_event(event, data, n):
-            if not window["on"]:
-                return
             now = time.perf_counter()
+            on = window["on"]
             if event == "snap":
                 rec = np.frombuffer(data["poses"], codec.POSE_DTYPE)
                 ids = rec["id"].astype(np.int64)
                 yaw = rec["yaw"].astype(np.int16)
                 ch = yaw != last[ids]
                 last[ids] = yaw
-                hit = ch & (yaw == st["pend_b"][ids])
+                if not on:
+                    return
+                sent = st["pend_t"][ids]
+                hit = ch & (yaw == st["pend_b"][ids]) & (sent >= window["t0"])
                 if hit.any():
-                    lat.extend((now - st["pend_t"][ids[hit]]).tolist())
+                    lat.extend((now - sent[hit]).tolist())
                 stats["snap_bytes"] += n + (2 if n < 126 else 4)
                 stats["records"] += len(rec)
+            elif not on:
+                return
             elif event == "pose":
-                if "t" in data:
+                if "t" in data and data["t"] >= window["t0"]:
                     lat.append(now - data["t"])
             elif event == "said":
                 stats["said"] += 1
@@ -113,7 +120,7 @@ async def worker_main(spec: dict) -> dict:
     sent_in_window = 0
     while time.time() < t_end:
         if not window["on"] and time.time() >= t_start:
-            window["on"] = True
+            window["on"], window["t0"] = True, time.perf_counter()
             for b in bots:
                 b["cl"].bytes_in = b["cl"].frames_in = 0
         for k, group in enumerate(groups):

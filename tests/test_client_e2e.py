@@ -150,7 +150,8 @@ async def test_a_server_that_lost_our_place_puts_us_back_in_the_same_room(app, s
     await pump(app, lambda: server.world.member_of(uid)[0] is not None, timeout=15)
     assert server.world.member_of(uid)[0].id == "park"
     await pump(app, lambda: app.in_room and app.my_id == server.world.member_of(uid)[1].avatar, timeout=5)
-    assert "Connected again. You are back in the room." in app.notices.texts
+    # the notice follows the join's answer, which comes just after the room state
+    await pump(app, lambda: "Connected again. You are back in the room." in app.notices.texts, timeout=5)
 
 
 async def test_wrong_password_and_unreachable_server_show_calm_messages(app, server):
