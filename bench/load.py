@@ -41,7 +41,6 @@ MARKS_PER_S, SAY_EVERY_S = 2.0, 5.0      # per bot: latency markers, chat lines
 
 # --- worker: runs in its own process ------------------------------------------------------------
 async def worker_main(spec: dict) -> dict:
-    import aiohttp
     import numpy as np
 
     from lean import LeanClient
@@ -49,10 +48,9 @@ async def worker_main(spec: dict) -> dict:
 
     binary = spec["mode"] == "peerspace"
     hz, mark_every, say_every = spec["send_hz"], spec["mark_every"], spec["say_every"]
-    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     bots, rooms = [], []
     lat: list[float] = []
-    stats = {"snap_bytes": 0, "records": 0, "said": 0, "errors": 0, "sent": 0, "frames": 0, "bytes": 0}
+    stats = {"snap_bytes": 0, "records": 0, "said": 0, "errors": {}, "sent": 0, "frames": 0, "bytes": 0}
     window = {"on": False, "t0": 0.0}
 
     for r, room in enumerate(spec["rooms"]):
@@ -94,14 +92,15 @@ async def worker_main(spec: dict) -> dict:
             elif event == "said":
                 stats["said"] += 1
             elif event == "error":
-                stats["errors"] += 1
+                code = data.get("code") if isinstance(data, dict) else "?"
+                stats["errors"][code] = stats["errors"].get(code, 0) + 1
         return on_event
 
     sem = asyncio.Semaphore(20)
 
     async def connect(bot):
         async with sem:
-            cl = LeanClient(bot["url"], http, binary=binary)
+            cl = LeanClient(bot["url"], binary=binary)
             await cl.connect({"token": bot["token"]} if binary else None)
             cl.on_event = handler(bot)
             ack = await cl.call("join", {"room": bot["room"]["id"]})
@@ -165,7 +164,6 @@ async def worker_main(spec: dict) -> dict:
     stats["lat"] = [round(x, 5) for x in lat]
     stats["cpu"] = _cpu_seconds(os.getpid())
     await asyncio.gather(*(b["cl"].close() for b in bots), return_exceptions=True)
-    await http.close()
     return stats
 
 
@@ -334,7 +332,7 @@ def summarise(args, results: list[dict], server_cpu: list[float]) -> dict:
         "bytes_per_avatar_update": round(snap_bytes / records, 2) if records else None,
         "deliveries_per_s": round(sum(r["frames"] for r in results) / secs),
         "said_delivered": sum(r["said"] for r in results),
-        "errors": sum(r["errors"] for r in results),
+        "errors": {c: sum(r["errors"].get(c, 0) for r in results) for c in {c for r in results for c in r["errors"]}},
         "bot_cpu_pct": round(100 * sum(r["cpu"] for r in results) / (secs + args.warmup + 2), 1),
     }
 

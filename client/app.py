@@ -204,7 +204,7 @@ class PeerspaceClient(ShowBase):
         self.my_id: int | None = None
         self.avatars: dict[int, Avatar] = {}
         self.members: dict[int, dict] = {}
-        self.interp = SnapshotBuffer(tick_hz=20.0, delay=0.1)
+        self.interp = SnapshotBuffer(tick_hz=30.0, delay=0.1)   # the room tells its own rate
         self.focus = None
         self.screen = None          # login or room list, when shown
         self.help = None
@@ -793,7 +793,7 @@ class PeerspaceClient(ShowBase):
         for aid in list(self.avatars):
             if aid not in members:
                 self._remove_avatar(aid)
-        self.interp.clear()
+        self.interp.clear(tick_hz=(d.get("motion") or {}).get("tick_hz"))
         for m in members.values():
             self._add_or_update(m)
         self._take_poses(d.get("poses", b""), d.get("t"))

@@ -18,7 +18,7 @@ K = 8  # samples kept per avatar
 
 
 class SnapshotBuffer:
-    def __init__(self, tick_hz: float = 20.0, delay: float = 0.1, capacity: int = 16):
+    def __init__(self, tick_hz: float = 30.0, delay: float = 0.1, capacity: int = 16):
         self.tick_hz = float(tick_hz)
         self.delay = float(delay)
         self.slot: dict[int, int] = {}
@@ -54,11 +54,15 @@ class SnapshotBuffer:
             self.active[s] = False
             self._free.append(s)
 
-    def clear(self):
+    def clear(self, tick_hz: float | None = None):
+        """Forget every avatar; a new room may run its tick at another rate."""
         for aid in list(self.slot):
             self.remove(aid)
         self.offset = None
         self.last_tick = None
+        if tick_hz and float(tick_hz) != self.tick_hz:
+            self.tick_hz = float(tick_hz)
+            self.send_interval = 1.0 / self.tick_hz
 
     # --- time ---------------------------------------------------------------------
     def _observe(self, server_t: float, local_now: float):

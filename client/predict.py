@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-WALK_SPEED, TURN_SPEED, TICK_HZ, HALF_EXTENT = 1.6, 120.0, 20.0, 12.0
+WALK_SPEED, TURN_SPEED, TICK_HZ, HALF_EXTENT = 1.6, 120.0, 30.0, 12.0
 
 
 def integrate(x: float, y: float, yaw: float, axes, dt: float, walk: float = WALK_SPEED,

@@ -12,7 +12,8 @@ from aiohttp import web
 from . import http_api
 from .auth import Accounts, Tokens, load_secret
 from .config import Config
-from .gateway import FanoutManager, Gateway, GuardedServer
+from .gateway import Gateway, GuardedServer
+from .transport import FanoutManager
 from .metrics import Metrics
 from .metrics import add_route as add_metrics_route
 from .storage import open_storage

@@ -14,7 +14,7 @@ class Config:
     database: str = ""                 # default: <data_dir>/peerspace.db
     secret: str = ""                   # token signing key; default: generated once into <data_dir>/secret
     token_ttl: float = 12 * 3600.0
-    tick_hz: float = 20.0
+    tick_hz: float = 30.0
     resume_grace: float = 30.0         # seconds a dropped avatar waits for its person
     max_payload: int = 16 * 1024       # bytes in one Socket.IO message
     rate_per_s: float = 20.0           # sustained intents per connection

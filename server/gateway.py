@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-import engineio
 import socketio
 
 import wire
@@ -24,7 +23,7 @@ from wire.errors import WireError
 
 from .auth import public_user
 from .scale.node import LOCAL
-from .transport import LeanSocket, ws_frame
+from .transport import LeanSocket
 from .world import Connection, Member, Room, World
 
 log = logging.getLogger("peerspace.gateway")
@@ -111,38 +110,6 @@ class GuardedServer(socketio.AsyncServer):
         conn = self.gateway.world.conns.get(sid) if (sid and self.gateway) else None
         if conn is not None:
             await self.gateway.refuse(conn, None, err)
-
-
-class FanoutManager(socketio.AsyncManager):
-    """Room emits encoded once, down to the websocket frame, with no task per recipient.
-
-    python-socketio encodes a room emit once, then creates one asyncio task per
-    recipient to queue it. Here the packet becomes one websocket frame that is
-    written to each LeanSocket's transport in a plain loop; a socket that cannot
-    take it directly (polling, a backlog) gets the packet through engine.io.
-    Emits with ack callbacks (per-recipient packets) keep python-socketio's path.
-    """
-
-    async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
-        room = to or room
-        if callback is not None or namespace not in self.rooms:
-            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback,
-                                      **kwargs)
-        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
-        encoded = self.server.packet_class(socketio.packet.EVENT, namespace=namespace,
-                                           data=[event] + ([] if data is None else [data])).encode()
-        pkts = [engineio.packet.Packet(engineio.packet.MESSAGE, p)
-                for p in (encoded if isinstance(encoded, list) else [encoded])]
-        frame = ws_frame(pkts[0].encode()) if len(pkts) == 1 else None
-        sockets = self.server.eio.sockets
-        for sid, eio_sid in list(self.get_participants(namespace, room)):
-            if sid in skip:
-                continue
-            sock = sockets.get(eio_sid)
-            if frame is not None and isinstance(sock, LeanSocket) and sock.write_frame(frame):
-                continue
-            for p in pkts:
-                await self.server._send_eio_packet(eio_sid, p)
 
 
 class Gateway:

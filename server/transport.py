@@ -27,6 +27,8 @@ import logging
 import struct
 
 import aiohttp
+import engineio
+import socketio
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
@@ -142,3 +144,57 @@ class LeanSocket(AsyncSocket):
                 self.queue.get_nowait()
                 self.queue.task_done()
             await ws.close()
+
+
+class FanoutManager(socketio.AsyncManager):
+    """Room emits encoded once, down to the websocket frame, with no task per recipient.
+
+    python-socketio encodes a room emit once, then creates one asyncio task per
+    recipient to queue it. Here the packet becomes one websocket frame that is
+    written to each LeanSocket's transport in a plain loop; a socket that cannot
+    take it directly (polling, a backlog) gets the packet through engine.io.
+    Emits with ack callbacks (per-recipient packets) keep python-socketio's path.
+    """
+
+    async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        room = to or room
+        if callback is not None or namespace not in self.rooms:
+            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback,
+                                      **kwargs)
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        encoded = self.server.packet_class(socketio.packet.EVENT, namespace=namespace,
+                                           data=[event] + ([] if data is None else [data])).encode()
+        pkts = [engineio.packet.Packet(engineio.packet.MESSAGE, p)
+                for p in (encoded if isinstance(encoded, list) else [encoded])]
+        frame = ws_frame(pkts[0].encode()) if len(pkts) == 1 else None
+        sockets = self.server.eio.sockets
+        for sid, eio_sid in list(self.get_participants(namespace, room)):
+            if sid in skip:
+                continue
+            sock = sockets.get(eio_sid)
+            if frame is not None and isinstance(sock, LeanSocket) and sock.write_frame(frame):
+                continue
+            for p in pkts:
+                await self.server._send_eio_packet(eio_sid, p)
+
+
+class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):
+    """Scale-out: emits travel through Redis to every node (python-socketio's AsyncRedisManager), and each
+    node delivers its local share with FanoutManager's loop (it comes after the pub/sub layer in the MRO)."""
+
+    def _redis_connect(self):
+        self.redis = redis_client(self.redis_url)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
+
+
+def redis_client(url: str):
+    """A Redis client whose pool makes a burst of publishes wait for a connection.
+
+    redis-py's default pool fails with "Too many connections" past 100 at once; a
+    world tick of many rooms plus forwarded intents reaches that on a busy node,
+    and python-socketio then drops the emit after one retry (lost chat lines).
+    """
+    import redis.asyncio as aioredis
+    return aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(url, max_connections=64,
+                                                                                   timeout=10))

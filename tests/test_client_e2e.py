@@ -111,6 +111,20 @@ async def test_arrow_keys_walk_my_avatar_through_the_server(app, server):
     assert ben.poses[app.my_id] == p1
 
 
+async def test_the_client_follows_the_tick_rate_its_room_announces(app, make_server):
+    slow = await make_server(tick_hz=20.0)           # not the default: the client must take it from the room
+    await enter(app, slow)
+    assert app.interp.tick_hz == 20.0 and app.predictor.tick_hz == 20.0
+    ben = await slow.bot("Ben", room="cafe")
+    await pump(app, lambda: ben.avatar in app.avatars and app.avatars[ben.avatar].placed)
+    y0 = app.avatars[ben.avatar].root.getY()
+    await ben.move(1.0)
+    await asyncio.sleep(0.5)
+    await ben.move(0.0)
+    await pump(app, lambda: abs(app.avatars[ben.avatar].root.getY() - ben.poses[ben.avatar][1]) < 0.05, timeout=5)
+    assert abs(app.avatars[ben.avatar].root.getY() - y0) > 0.4
+
+
 async def test_chat_typed_with_the_keyboard_reaches_others_and_shows_a_bubble(app, server):
     await enter(app, server)
     ben = await server.bot("Ben", room="cafe")

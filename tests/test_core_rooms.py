@@ -128,7 +128,7 @@ async def test_staff_create_rooms_participants_cannot(server):
 async def test_room_state_tells_motion_model_and_recording_state(server):
     ana = await server.bot("Ana", room="cafe")
     state = next(d for e, d in ana.inbox if e == events.ROOM_STATE)
-    assert state["motion"] == {"walk_speed": 1.6, "turn_speed": 120.0, "tick_hz": 20.0}
+    assert state["motion"] == {"walk_speed": 1.6, "turn_speed": 120.0, "tick_hz": server.cfg.tick_hz}
     assert state["recording"] is False
     await ana.call(events.CONSENT, {"recording": True})
     await ana.call(events.LEAVE)

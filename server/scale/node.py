@@ -2,7 +2,7 @@
 
 Design (docs/scaling.md has the whole story):
 
-* Emits: python-socketio's `AsyncRedisManager`, so an emit on any node
+* Emits: python-socketio's `AsyncRedisManager` (with our local fan-out, server/transport.py), so an emit on any node
   reaches clients connected to every node (and `enter_room` on a sid that
   lives on another node is published to it).
 * Affinity: a room's state (avatars, tick) lives on exactly one node, its
@@ -35,6 +35,7 @@ import socketio
 from wire import errors, events
 from wire.errors import WireError
 
+from ..transport import RedisFanoutManager, redis_client
 from ..world import Connection
 
 log = logging.getLogger("peerspace.scale")
@@ -51,7 +52,7 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) 
 
 
 def client_manager(cfg):
-    return socketio.AsyncRedisManager(cfg.redis_url, channel=f"{PREFIX}-sio")
+    return RedisFanoutManager(cfg.redis_url, channel=f"{PREFIX}-sio")
 
 
 def default_node_id() -> str:
@@ -60,10 +61,9 @@ def default_node_id() -> str:
 
 class Node:
     def __init__(self, cfg, world, gateway, metrics=None):
-        import redis.asyncio as aioredis
         self.cfg, self.world, self.gateway, self.metrics = cfg, world, gateway, metrics
         self.id = cfg.node_id or default_node_id()
-        self.redis = aioredis.Redis.from_url(cfg.redis_url)
+        self.redis = redis_client(cfg.redis_url)
         self.lease_ms = int(cfg.owner_lease * 1000)
         self.proxies: dict[str, Connection] = {}     # sid on another node -> proxy connection here
         self.pending: dict[int, asyncio.Future] = {}
