@@ -15,6 +15,7 @@ class Config:
     secret: str = ""                   # token signing key; default: generated once into <data_dir>/secret
     token_ttl: float = 12 * 3600.0
     tick_hz: float = 30.0
+    tick_phases: int = 3               # rooms step in this many turns spread over each tick period
     resume_grace: float = 30.0         # seconds a dropped avatar waits for its person
     max_payload: int = 16 * 1024       # bytes in one Socket.IO message
     rate_per_s: float = 20.0           # sustained intents per connection

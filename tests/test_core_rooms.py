@@ -2,6 +2,7 @@
 
 import asyncio
 
+import numpy as np
 import pytest
 
 from wire import events
@@ -54,6 +55,29 @@ async def test_snapshots_are_quantised_deltas_of_eight_bytes_per_avatar(server):
     assert all(len(s["poses"]) == 8 for s in snaps)
     ticks = [s["t"] for s in snaps]
     assert ticks == sorted(ticks)
+
+
+async def test_rooms_send_their_snapshots_at_their_own_turn_in_the_tick(server):
+    """Rooms take turns within the tick period, so their sends leave in separate small bursts."""
+    by_phase = {}
+    for room in server.world.rooms.values():
+        by_phase.setdefault(room.phase, room.id)
+    assert len(by_phase) == server.cfg.tick_phases == 3
+    period = 1.0 / server.cfg.tick_hz
+    arrivals = {}
+    for name, rid in (("Ana", by_phase[0]), ("Ben", by_phase[1])):
+        bot = await server.bot(name, room=rid)
+        times = arrivals[rid] = []
+        bot.on(events.SNAPSHOT, lambda d, times=times: times.append(asyncio.get_running_loop().time()))
+        await bot.call(events.MOVE, {"forward": 0.0, "turn": 1.0})      # turning on the spot: a delta every tick
+    await asyncio.sleep(1.0)
+    phase = {}
+    for rid, times in arrivals.items():
+        assert len(times) > 0.6 * server.cfg.tick_hz                      # still every tick, at the full rate
+        angles = np.exp(2j * np.pi * (np.array(times) % period) / period)
+        phase[rid] = np.angle(angles.mean()) / (2 * np.pi)              # where in the period its sends leave
+    gap = abs(phase[by_phase[1]] - phase[by_phase[0]]) % 1.0
+    assert 0.15 < min(gap, 1 - gap) < 0.5                                  # a third of a period apart
 
 
 async def test_chat_reaches_the_room_not_other_rooms(server):

@@ -82,3 +82,26 @@ def test_rooms_stay_inside_their_bounds():
     for _ in range(40):
         step_all(world)
     assert room.pos[av.id][1] == np.float32(3.0)
+
+
+def test_rooms_take_turns_within_the_tick_and_each_steps_once_per_period():
+    world = FakeWorld()
+    rooms = [Room(world, f"r{i}", "R", "cafe", 12) for i in range(3)]
+    walkers = []
+    for phase, room in enumerate(rooms):
+        room.phase = phase
+        w = room.spawn("w", "person", "participant", at=(0.0, 0.0))
+        walkers.append(w)
+        room.set_input(w.id, 1.0, 0.0, 0.0)
+    for slab in world.slabs.values():
+        slab.step(0.05)                                      # first deltas: the spawns
+    moved = []
+    for phase in range(3):                                   # one period in three turns
+        out = {}
+        for slab in world.slabs.values():
+            out.update(slab.step(0.05, phase, 3))
+        assert set(out) == {rooms[phase]}                    # only the room whose turn it is sends
+        moved.append([float(r.pos[w.id][1]) for r, w in zip(rooms, walkers)])
+    step = 1.6 * 0.05
+    assert np.allclose(moved[0], [2 * step, step, step], atol=1e-5)
+    assert np.allclose(moved[2], [2 * step] * 3, atol=1e-5)  # each room advanced once in the period

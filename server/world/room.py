@@ -54,6 +54,8 @@ class Member:
 
 
 class Room:
+    phase = 0      # its turn within the tick period (World._tick_loop)
+
     def __init__(self, world, room_id: str, name: str, scene: str, capacity: int):
         self.world = world
         self.id, self.name, self.scene, self.capacity = room_id, name, scene, capacity

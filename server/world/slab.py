@@ -74,12 +74,17 @@ class PoseSlab:
         self.rooms[b] = None
 
     # --- the tick ------------------------------------------------------------------------
-    def step(self, dt: float) -> list[tuple[object, bytes]]:
-        """Advance every avatar of every room here by dt; return (room, delta blob) for rooms that changed."""
+    def step(self, dt: float, phase: int = 0, phases: int = 1) -> list[tuple[object, bytes]]:
+        """Advance every avatar of the rooms whose turn it is (room.phase % phases == phase) by dt;
+        return (room, delta blob) for those rooms that changed."""
         B = self.block
-        alive, inp, pos = self.alive, self.inp, self.pos
+        inp, pos = self.inp, self.pos
+        alive = self.alive
+        if phases > 1:
+            turn = np.array([r is not None and r.phase % phases == phase for r in self.rooms])
+            alive = alive & np.repeat(turn, B)
         idx = np.flatnonzero(alive & (inp != 0).any(axis=1))
-        self.flags &= _NOT_MOVING
+        self.flags[alive] &= _NOT_MOVING
         if idx.size:
             forward, strafe, turn = inp[idx, 0], inp[idx, 1], inp[idx, 2]
             yaw = (self.yaw[idx] + turn * (self.turn_speed * dt)) % 360.0
