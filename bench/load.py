@@ -3,7 +3,7 @@
     python bench/load.py --rooms 50 --per-room 10 --seconds 10            # peerspace, 1 node
     python bench/load.py --mode naive --rooms 50 --per-room 10             # the naive JSON relay
     python bench/load.py --rooms 1 --per-room 100 --interest-min 0         # one big room, interest off
-    python bench/load.py --nodes 2 ...                                     # 2 nodes + a redis-server
+    python bench/load.py --nodes 2 [--split] ...                           # 2 nodes + a redis-server
 
 The server runs as its own OS process (`python -m server serve`), the bots in
 `--workers` other processes (a lean engine.io client, bench/lean.py), all on
@@ -268,7 +268,9 @@ def run(args) -> dict:
         for r in range(args.rooms):
             clients = []
             for k in range(args.per_room):
-                node = (r + k) % args.nodes          # first joiner spreads ownership; others alternate nodes
+                # --split: a room's people alternate nodes (every emit crosses Redis); default: room affinity,
+                # as a load balancer routing by room would place them (emits stay on the owning node)
+                node = (r + k) % args.nodes if args.split else r % args.nodes
                 clients.append({"url": urls[node], "token": tokens[r][k] if tokens else None})
             specs[r % args.workers]["rooms"].append({"id": f"bench-{r}", "clients": clients})
         workers = []
@@ -321,7 +323,7 @@ def summarise(args, results: list[dict], server_cpu: list[float]) -> dict:
     snap_bytes = sum(r["snap_bytes"] for r in results)
     records = sum(r["records"] for r in results)
     return {
-        "mode": args.mode, "nodes": args.nodes, "rooms": args.rooms, "per_room": args.per_room,
+        "mode": args.mode, "nodes": args.nodes, "split": args.split, "rooms": args.rooms, "per_room": args.per_room,
         "avatars": clients, "hz": args.hz, "input_hz": args.input_hz if args.mode == "peerspace" else args.hz,
         "interest_min": args.interest_min, "seconds": secs,
         "intents_per_s": round(sum(r["sent"] for r in results) / secs),
@@ -350,6 +352,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--nodes", type=int, default=1)
+    ap.add_argument("--split", action="store_true",
+                    help="with --nodes 2: put each room's people on alternating nodes (worst case for Redis)")
     ap.add_argument("--interest-min", type=int, default=32)
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     ap.add_argument("--profile", metavar="PATH", help="run the server under cProfile, stats to PATH.<node>")

@@ -182,6 +182,15 @@ class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):
     """Scale-out: emits travel through Redis to every node (python-socketio's AsyncRedisManager), and each
     node delivers its local share with FanoutManager's loop (it comes after the pub/sub layer in the MRO)."""
 
+    local_only = None        # Node.delivers_locally: the node knows which rooms have people elsewhere
+
+    async def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        target = to or room
+        if callback is None and isinstance(target, str) and self.local_only is not None and self.local_only(target):
+            return await FanoutManager.emit(self, event, data, namespace or "/", room=target, skip_sid=skip_sid)
+        return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
+                                  callback=callback, to=to, **kwargs)
+
     def _redis_connect(self):
         self.redis = redis_client(self.redis_url)
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)

@@ -49,6 +49,39 @@ def redis_url(tmp_path):
         proc.kill()
 
 
+async def test_a_room_whose_people_are_all_on_its_node_does_not_go_through_redis(make_server, redis_url,
+                                                                                monkeypatch):
+    node_a = await make_server(redis_url=redis_url, node_id="A")
+    node_b = await make_server(redis_url=redis_url, node_id="B")
+    manager = node_a.app["sio"].manager
+    published = []
+    publish = manager._publish
+
+    async def counting(data):
+        published.append(data.get("method"))
+        return await publish(data)
+    monkeypatch.setattr(manager, "_publish", counting)
+
+    ana = await node_a.bot("Ana", room="park")
+    cai = await node_a.bot("Cai", room="park")             # both on the room's own node
+    await ana.say("all on one node")
+    await cai.wait_until(lambda: any(s["text"] == "all on one node" for s in cai.said))
+    await cai.wait_until(lambda: ana.avatar in cai.poses)
+    assert published == []                                 # chat, joins and snapshots stayed on node A
+
+    ben = await node_b.bot("Ben")
+    await ben.join("park")                                 # now someone is on node B: emits go through Redis
+    await ana.say("now across nodes")
+    await ben.wait_until(lambda: any(s["text"] == "now across nodes" for s in ben.said))
+    assert "emit" in published
+    await ben.call(events.LEAVE)
+    await asyncio.sleep(1.2)                               # a room stays on Redis a second after it was mixed
+    published.clear()
+    await ana.say("alone again")
+    await cai.wait_until(lambda: any(s["text"] == "alone again" for s in cai.said))
+    assert "emit" not in published
+
+
 async def test_people_on_different_nodes_share_a_room(make_server, redis_url):
     node_a = await make_server(redis_url=redis_url, node_id="A")
     node_b = await make_server(redis_url=redis_url, node_id="B")

@@ -28,6 +28,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 
 import msgpack
 import socketio
@@ -66,6 +67,8 @@ class Node:
         self.redis = redis_client(cfg.redis_url)
         self.lease_ms = int(cfg.owner_lease * 1000)
         self.proxies: dict[str, Connection] = {}     # sid on another node -> proxy connection here
+        self._mixed_at: dict[str, float] = {}         # room id -> last time it had someone on another node
+        world.sio.manager.local_only = self.delivers_locally
         self.pending: dict[int, asyncio.Future] = {}
         self._seq = 0
         self._tasks: list[asyncio.Task] = []
@@ -154,6 +157,29 @@ class Node:
             return self.id
         cur = await self.redis.get(key)
         return cur.decode() if cur else self.id
+
+    def delivers_locally(self, target: str) -> bool:
+        """Whether every recipient of an emit to `target` (a room id or a sid) is connected here.
+
+        Such an emit skips Redis (RedisFanoutManager). With room affinity at the load balancer that
+        is nearly every emit. A person's own events follow their room, and a room that had someone
+        on another node in the last second keeps using Redis, so nothing published a moment ago is
+        overtaken by a later local delivery.
+        """
+        conn = self.world.conns.get(target)
+        if conn is not None:
+            room = self.world.member_of(conn.user["id"])[0]
+            if room is None:
+                return True
+            target = room.id
+        room = self.world.rooms.get(target)
+        if room is None or target not in self.owned:
+            return False
+        now = time.monotonic()
+        if any(m.sid in self.proxies for m in room.members.values()):
+            self._mixed_at[target] = now
+            return False
+        return now - self._mixed_at.get(target, -1e9) > 1.0
 
     def _known_room(self, room_id: str) -> None:
         """Rooms created on another node exist in the shared store; open them here on first use."""
