@@ -51,7 +51,8 @@ async def worker_main(spec: dict) -> dict:
     bots, rooms = [], []
     lat: list[float] = []
     stats = {"snap_bytes": 0, "records": 0, "said": 0, "errors": {}, "sent": 0, "frames": 0, "bytes": 0}
-    window = {"on": False, "t0": 0.0}
+    # on: markers sent since t0 are timed; count: bytes, frames and lines are counted (the window only)
+    window = {"on": False, "count": False, "t0": 0.0}
 
     for r, room in enumerate(spec["rooms"]):
         st = {"id": room["id"], "pend_b": np.full(1024, -1, np.int16), "pend_t": np.zeros(1024)}
@@ -82,14 +83,15 @@ async def worker_main(spec: dict) -> dict:
                 hit = ch & (yaw == st["pend_b"][ids]) & (sent >= window["t0"])
                 if hit.any():
                     lat.extend((now - sent[hit]).tolist())
-                stats["snap_bytes"] += n + (2 if n < 126 else 4)
-                stats["records"] += len(rec)
+                if window["count"]:
+                    stats["snap_bytes"] += n + (2 if n < 126 else 4)
+                    stats["records"] += len(rec)
             elif not on:
                 return
             elif event == "pose":
                 if "t" in data and data["t"] >= window["t0"]:
                     lat.append(now - data["t"])
-            elif event == "said":
+            elif event == "said" and window["count"]:
                 stats["said"] += 1
             elif event == "error":
                 code = data.get("code") if isinstance(data, dict) else "?"
@@ -116,10 +118,11 @@ async def worker_main(spec: dict) -> dict:
     groups = [bots[k::slices] for k in range(slices)]
     seq = 0
     nxt = time.perf_counter()
-    sent_in_window = 0
+    sent_in_window = marks_in_window = 0
     while time.time() < t_end:
         if not window["on"] and time.time() >= t_start:
-            window["on"], window["t0"] = True, time.perf_counter()
+            window["on"] = window["count"] = True
+            window["t0"] = time.perf_counter()
             for b in bots:
                 b["cl"].bytes_in = b["cl"].frames_in = 0
         for k, group in enumerate(groups):
@@ -127,6 +130,7 @@ async def worker_main(spec: dict) -> dict:
             for b in group:
                 cl, phase = b["cl"], tick + b["i"]
                 if tick % mark_every == b["i"] % mark_every:
+                    marks_in_window += window["on"]
                     mark = (b["room"]["pend_b"][b["avatar"]] + 37) % 256 if binary else 0
                     if binary:
                         b["room"]["pend_b"][b["avatar"]] = mark
@@ -155,11 +159,12 @@ async def worker_main(spec: dict) -> dict:
             if delay < -1.0:
                 nxt = time.perf_counter()
             await asyncio.sleep(max(0.0, delay))
-    window["on"] = False
-    await asyncio.sleep(0.3)
-    stats["sent"] = sent_in_window
+    window["count"] = False
+    stats["sent"], stats["marks"] = sent_in_window, marks_in_window
     stats["frames"] = sum(b["cl"].frames_in for b in bots)
     stats["bytes"] = sum(b["cl"].bytes_in for b in bots)
+    await asyncio.sleep(spec["drain"])      # markers still in the server's queues are waited for
+    window["on"] = False
     stats["clients"] = len(bots)
     stats["lat"] = [round(x, 5) for x in lat]
     stats["cpu"] = _cpu_seconds(os.getpid())
@@ -263,7 +268,7 @@ def run(args) -> dict:
         # rooms split evenly over workers; bots of one room stay in one worker (markers are matched locally)
         # peerspace clients send held input when it changes (--input-hz); naive clients send every pose (--hz)
         send_hz = args.input_hz if args.mode == "peerspace" else args.hz
-        specs = [{"mode": args.mode, "send_hz": send_hz, "mark_every": max(1, round(send_hz / MARKS_PER_S)),
+        specs = [{"mode": args.mode, "drain": args.drain, "send_hz": send_hz, "mark_every": max(1, round(send_hz / MARKS_PER_S)),
                   "say_every": max(2, round(send_hz * SAY_EVERY_S)), "rooms": []} for _ in range(args.workers)]
         for r in range(args.rooms):
             clients = []
@@ -317,9 +322,16 @@ def summarise(args, results: list[dict], server_cpu: list[float]) -> dict:
     lat = sorted(x for r in results for x in r["lat"])
     clients = sum(r["clients"] for r in results)
     secs = args.seconds
+    # Each marker should be seen by its whole room (peerspace: the sender too, in the snapshot; the naive
+    # relay skips the sender). Markers not seen within the drain count as slower than anything measured.
+    expected = sum(r["marks"] for r in results) * (args.per_room - (args.mode == "naive"))
+    missing = max(0, expected - len(lat))
 
     def pct(p):
-        return round(1000 * lat[min(len(lat) - 1, int(p * len(lat)))], 2) if lat else None
+        k = int(p * (len(lat) + missing))
+        if k >= len(lat):
+            return f">{1000 * args.drain:.0f}" if lat or missing else None
+        return round(1000 * lat[k], 2)
     snap_bytes = sum(r["snap_bytes"] for r in results)
     records = sum(r["records"] for r in results)
     return {
@@ -328,6 +340,7 @@ def summarise(args, results: list[dict], server_cpu: list[float]) -> dict:
         "interest_min": args.interest_min, "seconds": secs,
         "intents_per_s": round(sum(r["sent"] for r in results) / secs),
         "latency_ms_p50": pct(0.50), "latency_ms_p99": pct(0.99), "latency_samples": len(lat),
+        "latency_missing": missing,
         "server_cpu_pct": round(100 * sum(server_cpu) / secs, 1),
         "server_cpu_pct_per_node": [round(100 * c / secs, 1) for c in server_cpu],
         "bytes_per_client_s": round(sum(r["bytes"] for r in results) / clients / secs),
@@ -335,7 +348,7 @@ def summarise(args, results: list[dict], server_cpu: list[float]) -> dict:
         "deliveries_per_s": round(sum(r["frames"] for r in results) / secs),
         "said_delivered": sum(r["said"] for r in results),
         "errors": {c: sum(r["errors"].get(c, 0) for r in results) for c in {c for r in results for c in r["errors"]}},
-        "bot_cpu_pct": round(100 * sum(r["cpu"] for r in results) / (secs + args.warmup + 2), 1),
+        "bot_cpu_pct": round(100 * sum(r["cpu"] for r in results) / (secs + args.warmup + args.drain + 2), 1),
     }
 
 
@@ -350,6 +363,7 @@ def parser() -> argparse.ArgumentParser:
                          "the tick rate, so poses still update at 20 Hz)")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--warmup", type=float, default=3.0)
+    ap.add_argument("--drain", type=float, default=3.0, help="seconds to keep timing markers sent in the window")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--nodes", type=int, default=1)
     ap.add_argument("--split", action="store_true",
