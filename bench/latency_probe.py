@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 import random
 import sys
 import tempfile
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from client.bot import Bot          # noqa: E402
 from conftest import ServerProcess  # noqa: E402
+from server.config import Config    # noqa: E402
 from wire import codec              # noqa: E402
 
 PASSWORD = "a long pass"
@@ -91,7 +91,7 @@ async def main() -> None:
     print(f"{'room':<28}{'samples':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for name, lat in (("nobody else moving", quiet), ("everybody moving", busy)):
         print(f"{name:<28}{len(lat):>8}{pct(lat, .5):>9}{pct(lat, .9):>9}{pct(lat, .99):>9}{pct(lat, 1):>9}")
-    hz = float(os.environ.get("PEERSPACE_TICK_HZ", 20))
+    hz = Config.from_env().tick_hz
     print(f"ratio busy/quiet p99: {pct(busy, .99) / pct(quiet, .99):.2f}x  "
           f"(the tick alone adds 0-{1000 / hz:.0f} ms at {hz:g} Hz)")
 

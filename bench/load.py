@@ -55,37 +55,49 @@ async def worker_main(spec: dict) -> dict:
     window = {"on": False, "count": False, "t0": 0.0}
 
     for r, room in enumerate(spec["rooms"]):
-        st = {"id": room["id"], "pend_b": np.full(1024, -1, np.int16), "pend_t": np.zeros(1024)}
+        # pend_*: each avatar's latest marker (yaw byte, sequence number, send time); seen: the snapshot
+        # analysed last in this room, shared by its bots when they get the same bytes (no interest cells)
+        st = {"id": room["id"], "pend_b": np.full(1024, -1, np.int16), "pend_s": np.zeros(1024, np.int64),
+              "pend_t": np.zeros(1024), "seen": (None, None, ())}
         rooms.append(st)
         for c in room["clients"]:
             bots.append({"room": st, "url": c["url"], "token": c.get("token"), "i": len(bots),
-                         "last": np.full(1024, -1, np.int16)})
+                         "counted": {}})
+
+    def markers_in(st, data) -> tuple:
+        """(avatar, marker sequence, send time) for each record carrying its avatar's pending marker."""
+        t, blob = data["t"], data["poses"]
+        seen_t, seen_blob, hits = st["seen"]
+        if seen_t == t and seen_blob == blob:
+            return hits
+        rec = np.frombuffer(blob, codec.POSE_DTYPE)
+        ids = rec["id"].astype(np.int64)
+        hit = ids[rec["yaw"].astype(np.int16) == st["pend_b"][ids]]
+        hits = tuple(zip(hit.tolist(), st["pend_s"][hit].tolist(), st["pend_t"][hit].tolist()))
+        st["seen"] = (t, blob, hits)
+        return hits
 
     def handler(bot):
-        last = bot["last"]
+        counted = bot["counted"]
         st = bot["room"]
 
-        # Snapshots are tracked from the first one on (every bot must know each avatar's last yaw), but
-        # only markers sent inside the window count: a marker sent during the warm-up and matched after
-        # the window opens would report its whole wait as latency.
+        # Only markers sent inside the window count: a marker sent during the warm-up and matched after
+        # the window opens would report its whole wait as latency. A bot counts each marker once (an
+        # avatar keeps its marker yaw in every later delta while it walks).
         def on_event(event, data, n):
             now = time.perf_counter()
             on = window["on"]
             if event == "snap":
-                rec = np.frombuffer(data["poses"], codec.POSE_DTYPE)
-                ids = rec["id"].astype(np.int64)
-                yaw = rec["yaw"].astype(np.int16)
-                ch = yaw != last[ids]
-                last[ids] = yaw
                 if not on:
                     return
-                sent = st["pend_t"][ids]
-                hit = ch & (yaw == st["pend_b"][ids]) & (sent >= window["t0"])
-                if hit.any():
-                    lat.extend((now - sent[hit]).tolist())
+                for aid, seq, sent in markers_in(st, data):
+                    if counted.get(aid) != seq:
+                        counted[aid] = seq
+                        if sent >= window["t0"]:
+                            lat.append(now - sent)
                 if window["count"]:
                     stats["snap_bytes"] += n + (2 if n < 126 else 4)
-                    stats["records"] += len(rec)
+                    stats["records"] += len(data["poses"]) // codec.POSE_DTYPE.itemsize
             elif not on:
                 return
             elif event == "pose":
@@ -134,6 +146,7 @@ async def worker_main(spec: dict) -> dict:
                     mark = (b["room"]["pend_b"][b["avatar"]] + 37) % 256 if binary else 0
                     if binary:
                         b["room"]["pend_b"][b["avatar"]] = mark
+                        b["room"]["pend_s"][b["avatar"]] += 1
                         b["room"]["pend_t"][b["avatar"]] = time.perf_counter()
                         await cl.emit("look", {"yaw": float(mark) * 360.0 / 256.0})
                     else:
@@ -173,6 +186,12 @@ async def worker_main(spec: dict) -> dict:
 
 
 # --- orchestrator ----------------------------------------------------------------------------------
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return round(kb / 1024, 1)
+
+
 def _cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -301,11 +320,12 @@ def run(args) -> dict:
         cpu0 = [_cpu_seconds(p.pid) for p in servers]
         time.sleep(max(0.0, t_end - time.time()))
         cpu1 = [_cpu_seconds(p.pid) for p in servers]
+        rss = [_rss_mb(p.pid) for p in servers]
         results = []
         for w in workers:
             out, _ = w.communicate(timeout=60)
             results.append(json.loads(out.strip().splitlines()[-1]))
-        return summarise(args, results, [b - a for a, b in zip(cpu0, cpu1)])
+        return {**summarise(args, results, [b - a for a, b in zip(cpu0, cpu1)]), "server_rss_mb_per_node": rss}
     finally:
         for p in procs:
             if p.poll() is None:
