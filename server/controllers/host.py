@@ -13,7 +13,7 @@ Claim/release: puppeteers only (the gateway refuses a participant's `claim`). A 
 it can be made before the run starts and lasts across runs in the room until released or the person
 leaves the room.
 
-Failover: the world tick (20 Hz) checks claimed roles. A holder whose link dropped (`member.sid` None)
+Failover: the world tick (once per period) checks claimed roles. A holder whose link dropped (`member.sid` None)
 for `cfg.failover_delay` seconds (default 1) is replaced by the ScriptedDriver (or Held when the cast
 member says `on_operator_drop: pause`); cues they had not said yet are handed over. When they
 reconnect within the resume grace they get the avatar back (and any held cues); if the grace runs out,
