@@ -108,3 +108,36 @@ async def test_a_compressed_websocket_keeps_engineio_s_queue_and_works(server):
         sio = server.app["sio"]
         sock = sio.eio.sockets[sio.manager.eio_sid_from_sid(sid, "/")]
         assert ws.compress and sock._transport is None
+
+
+async def test_a_client_that_starts_on_polling_and_upgrades_still_works(server):
+    """Browsers and some proxies start with HTTP long-polling; engine.io's own path carries them."""
+    import socketio
+    ana = await server.bot("Ana", room="cafe")
+    cleo = await server.bot("Cleo")
+    token = cleo.token
+    await cleo.close()
+    got = []
+    sio = socketio.AsyncClient(serializer="msgpack", reconnection=False)
+    sio.on(events.SAID, lambda d: got.append(d["text"]))
+    await sio.connect(server.url, transports=["polling", "websocket"], auth={"token": token})
+    try:
+        assert (await sio.call(events.JOIN, {"room": "cafe"}, timeout=5))["ok"]
+        for _ in range(50):                                  # the upgrade to websocket happens meanwhile
+            if sio.eio.current_transport == "websocket":
+                break
+            await asyncio.sleep(0.05)
+        assert sio.eio.current_transport == "websocket"
+        await ana.say("to the upgraded one")
+        assert (await sio.call(events.SAY, {"text": "from the upgraded one"}, timeout=5))["ok"]
+        await ana.wait_until(lambda: any(s["text"] == "from the upgraded one" for s in ana.said))
+        for _ in range(50):
+            if "to the upgraded one" in got:
+                break
+            await asyncio.sleep(0.05)
+        assert "to the upgraded one" in got
+        sid = next(s for s, c in server.world.conns.items() if c.user["name"] == "Cleo")
+        sock = server.app["sio"].eio.sockets[server.app["sio"].manager.eio_sid_from_sid(sid, "/")]
+        assert sock.upgraded and sock._transport is None       # engine.io's queue, not direct writes
+    finally:
+        await sio.disconnect()
