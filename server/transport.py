@@ -35,7 +35,7 @@ from engineio.async_socket import AsyncSocket
 
 log = logging.getLogger("peerspace.transport")
 
-SEND_BUFFER_LIMIT = 1 << 20     # ~6 minutes of a 10-avatar room's snapshots
+SEND_BUFFER_LIMIT = 1 << 20     # ~5 minutes of snapshots from a 10-person room where all walk
 _BINARY, _TEXT = 0x2, 0x1
 
 
