@@ -90,7 +90,7 @@ class GuardedServer(socketio.AsyncServer):
     async def _handle_eio_connect(self, eio_sid, environ):
         sock = self.eio.sockets.get(eio_sid)
         if sock is not None:
-            LeanSocket.adopt(sock)
+            LeanSocket.adopt(sock, on_cut=self.gateway and (lambda: self.gateway._count("slow_clients_cut_total")))
         return await super()._handle_eio_connect(eio_sid, environ)
 
     async def _handle_eio_message(self, eio_sid, data):

@@ -57,9 +57,10 @@ def ws_frame(payload: bytes | str) -> bytes:
 class LeanSocket(AsyncSocket):
     _transport: asyncio.Transport | None = None   # set while frames may be written directly
     _backlog = 0                                   # packets queued for engine.io's writer, not yet written
+    _on_cut = None                                 # called when a client that stopped reading is cut off
 
     @classmethod
-    def adopt(cls, sock: AsyncSocket) -> None:
+    def adopt(cls, sock: AsyncSocket, on_cut=None) -> None:
         """Make a socket engine.io has just created a LeanSocket.
 
         engine.io builds its socket class by name inside a long connect method;
@@ -69,6 +70,7 @@ class LeanSocket(AsyncSocket):
         if type(sock) is AsyncSocket:
             sock.__class__ = cls
             sock._backlog = sock.queue.qsize()
+            sock._on_cut = on_cut
 
     def write_frame(self, frame: bytes) -> bool:
         """Write an encoded websocket frame now if order allows; False means use send()."""
@@ -80,6 +82,8 @@ class LeanSocket(AsyncSocket):
                      self.sid, SEND_BUFFER_LIMIT >> 10)
             self._transport = None
             t.abort()
+            if self._on_cut is not None:
+                self._on_cut()
             return True
         t.write(frame)
         return True

@@ -70,6 +70,8 @@ async def test_a_client_that_stops_reading_is_cut_off_and_the_room_goes_on(serve
         await asyncio.sleep(0.05)
     assert stalled_sid not in server.world.conns
     assert server.world.member_of(uid)[0] is not None
+    async with aiohttp.ClientSession() as http, http.get(server.url + "/metrics") as resp:
+        assert "peerspace_slow_clients_cut_total 1.0" in await resp.text()     # operators can see it
 
     # the room carries on for Ana
     assert (await ana.say("still here"))["ok"]
