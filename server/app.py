@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 
-import socketio
 from aiohttp import web
 
 from . import http_api

@@ -8,7 +8,6 @@ the room (an unblock) are named by their user id (`user`).
 
 from __future__ import annotations
 
-from . import events
 from .messages import MAX_ID, MAX_TEXT, Field, avatar_ref, define, text
 
 # --- client -> server ------------------------------------------------------------

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from panda3d.core import NodePath, TextNode
+from panda3d.core import NodePath
 
 from .. import theme
 from .widgets import TextField, label, panel

@@ -279,7 +279,7 @@ async def session_detail(request: web.Request, user: dict) -> web.Response:
                else "<div class='card muted'>No skill steps were rated in this session.</div>")
             + (f"<h2>Emotion recognition: {em['correct']} of {em['total']} ({pct(em['accuracy'])})</h2>"
                f"<table><tr><th>Emotion shown</th><th>Named correctly</th></tr>{em_rows}</table>" if em["total"] else "")
-            + f"<h2>Transcript</h2>"
+            + "<h2>Transcript</h2>"
             + (f"<table id='transcript'>{''.join(lines)}</table>" if lines
                else "<div class='card muted'>Nothing was recorded (recording needs the participant's consent).</div>")
             + f"<h2>Replay</h2><div class='card'>{frames} pose samples recorded. "

@@ -31,9 +31,8 @@ import socket
 import time
 
 import msgpack
-import socketio
 
-from wire import errors, events
+from wire import events
 from wire.errors import WireError
 
 from ..transport import RedisFanoutManager, redis_client

@@ -21,7 +21,7 @@ import copy
 import itertools
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from wire import errors
 from wire.errors import WireError

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -382,7 +382,7 @@ class Varied(T):
         for key, key_node, value_node in _mapping_items(node, ctx, path):
             if key not in keys:
                 ctx.error(key_node, f"{_where(path)}: '{key}' is not a difficulty{_suggest(key, keys)}",
-                          ", ".join(keys), f"{{easy: ..., medium: ..., hard: ...}}")
+                          ", ".join(keys), "{easy: ..., medium: ..., hard: ...}")
                 continue
             ctx.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = self.inner.check(value_node, ctx, path + (key,))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wire import codec, errors, events
+from wire import codec, errors
 from wire.errors import WireError
 
 
