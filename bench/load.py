@@ -1,4 +1,4 @@
-"""Load generator: N rooms x M headless bots moving at 20 Hz plus chat, against a real server process.
+"""Load generator: N rooms x M headless bots walking (poses at the tick rate) plus chat, against a real server.
 
     python bench/load.py --rooms 50 --per-room 10 --seconds 10            # peerspace, 1 node
     python bench/load.py --mode naive --rooms 50 --per-room 10             # the naive JSON relay
@@ -377,10 +377,10 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--mode", choices=("peerspace", "naive"), default="peerspace")
     ap.add_argument("--rooms", type=int, default=50)
     ap.add_argument("--per-room", type=int, default=10)
-    ap.add_argument("--hz", type=float, default=20.0, help="pose updates per second each client sees")
+    ap.add_argument("--hz", type=float, default=20.0, help="naive baseline: poses each client sends per second")
     ap.add_argument("--input-hz", type=float, default=4.0,
                     help="peerspace: input changes per bot per second (the server integrates held input at "
-                         "the tick rate, so poses still update at 20 Hz)")
+                         "the tick rate, PEERSPACE_TICK_HZ, so poses still update every tick)")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--drain", type=float, default=3.0, help="seconds to keep timing markers sent in the window")
