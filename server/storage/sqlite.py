@@ -8,11 +8,14 @@ Schema changes are append-only migrations, applied in order at open time.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import json
 import sqlite3
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 MIGRATIONS: list[str] = [
@@ -122,7 +125,60 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX pose_tracks_run ON pose_tracks(run_id, t);
     """,
+    # 3: account ids are never reused (AUTOINCREMENT), and every session token is checked against a
+    # per-user epoch; `revocations` tells running servers (and other nodes) whose sessions just ended.
+    """
+    CREATE TABLE users_v3 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL,
+        pw_hash BLOB NOT NULL,
+        pw_salt BLOB NOT NULL,
+        created REAL NOT NULL,
+        banned_until REAL,
+        consent_recording INTEGER NOT NULL DEFAULT 0,
+        consent_updated REAL,
+        session_epoch INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO users_v3(id, name, role, pw_hash, pw_salt, created, banned_until, consent_recording,
+                         consent_updated)
+        SELECT id, name, role, pw_hash, pw_salt, created, banned_until, consent_recording, consent_updated
+        FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_v3 RENAME TO users;
+    CREATE TABLE revocations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        user_id INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    );
+    """,
 ]
+
+
+class OffLoop:
+    """`await store.aio.method(...)`: the same store method, run on the store's own thread.
+
+    The event loop must never wait on the disk or on a lock held by another process; every store
+    call made from async code goes through here. One thread keeps calls in the order they were made.
+    """
+
+    def __init__(self, store):
+        self._store = store
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="peerspace-store")
+
+    def __getattr__(self, name: str):
+        fn = getattr(self._store, name)
+        if not callable(fn):
+            raise AttributeError(name)
+
+        async def call(*args, **kwargs):
+            return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+        setattr(self, name, call)
+        return call
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
 def _row(cur: sqlite3.Cursor, row: tuple) -> dict:
@@ -141,22 +197,34 @@ class SQLiteStorage:
         self.db.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.Lock()  # CLI tools may share one store across threads
         self._migrate()
+        self.aio = OffLoop(self)
 
     # --- plumbing -----------------------------------------------------------
     def _migrate(self) -> None:
         have = self.db.execute("PRAGMA user_version").fetchone()["user_version"]
-        for version, sql in enumerate(MIGRATIONS, start=1):
-            if version > have:
-                with self._lock:
-                    self.db.execute("BEGIN")
-                    try:
-                        for stmt in filter(str.strip, sql.split(";")):
-                            self.db.execute(stmt)
-                        self.db.execute(f"PRAGMA user_version={version}")
-                        self.db.execute("COMMIT")
-                    except BaseException:
-                        self.db.execute("ROLLBACK")
-                        raise
+        if have >= len(MIGRATIONS):
+            return
+        # A migration may rebuild a table that others reference: foreign keys are off while it runs
+        # (SQLite ignores that pragma inside a transaction) and checked before it commits.
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for version, sql in enumerate(MIGRATIONS, start=1):
+                if version > have:
+                    with self._lock:
+                        self.db.execute("BEGIN")
+                        try:
+                            for stmt in filter(str.strip, sql.split(";")):
+                                self.db.execute(stmt)
+                            broken = self.db.execute("PRAGMA foreign_key_check").fetchall()
+                            if broken:
+                                raise sqlite3.IntegrityError(f"migration {version} broke {len(broken)} references")
+                            self.db.execute(f"PRAGMA user_version={version}")
+                            self.db.execute("COMMIT")
+                        except BaseException:
+                            self.db.execute("ROLLBACK")
+                            raise
+        finally:
+            self.db.execute("PRAGMA foreign_keys=ON")
 
     @property
     def schema_version(self) -> int:
@@ -167,6 +235,7 @@ class SQLiteStorage:
             return self.db.execute(sql, args)
 
     def close(self) -> None:
+        self.aio.close()
         self.db.close()
 
     # --- accounts -------------------------------------------------------------
@@ -186,6 +255,36 @@ class SQLiteStorage:
 
     def set_banned_until(self, user_id: int, until: float | None) -> None:
         self._exec("UPDATE users SET banned_until=? WHERE id=?", (until, user_id))
+        if until is not None:
+            self.revoke_sessions(user_id, "ban")
+
+    # --- sessions -----------------------------------------------------------------
+    def revoke_sessions(self, user_id: int, reason: str) -> int:
+        """End every session token of this person now (logout, password change, ban, delete).
+
+        Bumps the epoch that every token is checked against, and appends to `revocations`, which each
+        running server polls so that open connections are cut too. Returns the new epoch.
+        """
+        with self._lock:
+            self.db.execute("BEGIN")
+            try:
+                self.db.execute("UPDATE users SET session_epoch=session_epoch+1 WHERE id=?", (user_id,))
+                self.db.execute("INSERT INTO revocations(ts, user_id, reason) VALUES (?,?,?)",
+                                (time.time(), user_id, reason))
+                row = self.db.execute("SELECT session_epoch FROM users WHERE id=?", (user_id,)).fetchone()
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        return row["session_epoch"] if row else -1
+
+    def revocations_since(self, last_id: int) -> list[dict]:
+        """Revocations after `last_id`, oldest first; `last_revocation()` is where a new server starts."""
+        return self._exec("SELECT id, user_id, reason FROM revocations WHERE id>? ORDER BY id",
+                          (last_id,)).fetchall()
+
+    def last_revocation(self) -> int:
+        return self._exec("SELECT COALESCE(MAX(id), 0) AS n FROM revocations").fetchone()["n"]
 
     def set_consent(self, user_id: int, recording: bool) -> None:
         """Durable consent to recording (transcripts, replays); World.record() reads it for every line."""
@@ -305,6 +404,8 @@ class SQLiteStorage:
                                 (user_id,))
                 self.db.execute("DELETE FROM runs WHERE participant_user_id=?", (user_id,))
                 cur = self.db.execute("DELETE FROM users WHERE id=?", (user_id,))
+                self.db.execute("INSERT INTO revocations(ts, user_id, reason) VALUES (?,?,?)",
+                                (time.time(), user_id, "delete"))
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
