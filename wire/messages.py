@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import errors, events
+from .text import has_visible
 
 MAX_TEXT = 500          # characters in one chat line
 MAX_NAME = 40
@@ -28,6 +29,7 @@ class Field:
     lo: float | None = None
     hi: float | None = None
     default: Any = None
+    visible: bool = False            # str: must show something (not only spaces or invisible characters)
 
     def describe(self) -> str:
         names = {str: "text", int: "a whole number", float: "a number", bool: "true/false",
@@ -81,6 +83,9 @@ def _check(event: str, name: str, spec: Field, value: Any) -> Any:
     if spec.max_len is not None and len(value) > spec.max_len:
         raise errors.WireError(errors.TOO_LARGE,
                                f"'{event}': field '{name}' is too long ({len(value)}); the limit is {spec.max_len}.")
+    if spec.visible and not has_visible(value):
+        raise errors.WireError(errors.INVALID, f"'{event}': field '{name}' shows nothing (only spaces or invisible "
+                                               "characters). Type something to send.")
     if spec.choices is not None and value not in spec.choices:
         raise errors.WireError(errors.INVALID, f"'{event}': field '{name}' must be {spec.describe()}.")
     if spec.lo is not None and value < spec.lo or spec.hi is not None and value > spec.hi:
@@ -129,7 +134,7 @@ define(events.MOVE,
        turn=number(-1, 1, required=False, default=0.0), avatar=avatar_ref())
 define(events.LOOK,
        yaw=number(-360, 360, required=False), at=avatar_ref(), avatar=avatar_ref())
-define(events.SAY, text=text(), suggestion=text(MAX_ID, required=False), avatar=avatar_ref())
+define(events.SAY, text=text(visible=True), suggestion=text(MAX_ID, required=False), avatar=avatar_ref())
 define(events.EXPRESSION, name=Field(str, choices=events.EXPRESSIONS),
        intensity=number(0, 1, required=False, default=1.0), avatar=avatar_ref())
 define(events.GESTURE, name=Field(str, choices=events.GESTURES), avatar=avatar_ref())

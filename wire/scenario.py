@@ -53,7 +53,7 @@ define(SCENARIO_START,
        scenario=text(MAX_ID),
        difficulty=Field(str, choices=DIFFICULTIES, required=False, default="easy"))
 define(SCENARIO_CHOOSE, option=text(MAX_ID))
-define(SCENARIO_ANSWER, text=text())
+define(SCENARIO_ANSWER, text=text(visible=True))
 define(SCENARIO_ADVANCE)
 define(SCENARIO_FEEDBACK,
        kind=Field(str, choices=FEEDBACK_KINDS),

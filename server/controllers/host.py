@@ -38,6 +38,7 @@ from wire import controllers as wc
 from wire import errors, events
 from wire import scenario as wsc
 from wire.errors import WireError
+from wire.text import has_visible
 
 from ..gateway import INTENTS, Ctx
 from ..world import Connection, Member
@@ -397,6 +398,9 @@ class ControllerHost:
         p = self.proposals.get(proposal_id)
         if p is None or p.status != "open" or self.queue.get(p.role, [None])[0] is not p:
             raise WireError(errors.NOT_FOUND, "That proposal is no longer open (it was sent, rejected or replaced).")
+        if text and not has_visible(text):
+            raise WireError(errors.INVALID, "The edited line shows nothing (only spaces or invisible characters). "
+                                            "Type the line, or approve it without text to send it as proposed.")
         status = "rejected" if not approve else ("edited" if text and text.strip() != p.say.get("text") else "approved")
         if status == "edited":
             p.actions = [(e, {**pl, "text": " ".join(text.split())} if e == events.SAY else pl)

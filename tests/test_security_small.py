@@ -1,0 +1,63 @@
+"""Issue 11, the small holes, over a real server: feedback only from who holds the role, disguised crisis
+phrases still raise an alert, invisible chat lines are refused, and a staff member's feedback is in their export."""
+
+import aiohttp
+import pytest
+
+from server.controllers.host import dispatch
+from wire import controllers as wc
+from wire import events
+from wire import safety as ws
+from wire import scenario as wsc
+from wire.errors import WireError
+
+SCENARIO = {"scenario": "starting_a_conversation"}
+
+
+def feedback_events(store, run_id):
+    return [e for e in store.run_events(run_id) if e["kind"] == "feedback"]
+
+
+# --- invisible chat lines ---------------------------------------------------------------------------------
+INVISIBLE = ["\u200b", "\u200d\u200c\u2060", "\u00ad", "   ", "\t\n", "\ufeff\u200e\u200f\u202e", "\u3164",
+             "\u2800 \u115f", "\u0301\u0301", "\U000e0041\U000e007f"]
+
+
+async def test_invisible_chat_lines_are_refused_and_never_sent_or_stored(server):
+    ana = await server.bot("Ana", room="cafe")
+    ben = await server.bot("Ben", room="cafe")
+    await ana.call(events.CONSENT, {"recording": True})
+    for text in INVISIBLE:
+        with pytest.raises(WireError) as e:
+            await ana.say(text)
+        assert e.value.code == "invalid" and "shows nothing" in e.value.message, repr(text)
+    await ana.say("\U0001f469\u200d\U0001f4bb hello")             # a ZWJ emoji sequence is visible
+    await ben.wait_until(lambda: ben.said)
+    assert [line["text"] for line in ben.said] == ["\U0001f469\u200d\U0001f4bb hello"]
+    said = [e["data"]["text"] for e in server.store.room_events("cafe") if e["kind"] == "said"]
+    assert said == ["\U0001f469\u200d\U0001f4bb hello"]
+
+
+async def test_invisible_cast_lines_and_answers_are_refused_too(server):
+    ana = await server.bot("Ana", room="cafe")
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    await ana.call(wsc.SCENARIO_START, SCENARIO)
+    coach = next(a for a, m in ana.members.items() if m.get("role") == "coach")
+    await sam.call(wc.CLAIM, {"avatar": coach})
+    mark = len(ana.said)
+    with pytest.raises(WireError) as e:                           # a teleoperator's cast line
+        await sam.call(events.SAY, {"text": "\u200b\u200b", "avatar": coach})
+    assert e.value.code == "invalid"
+    with pytest.raises(WireError) as e:                           # the participant's own answer
+        await ana.call(wsc.SCENARIO_ANSWER, {"text": "\u2060"})
+    assert e.value.code == "invalid"
+    await sam.call(wc.RELEASE, {"avatar": coach})
+    room = server.world.rooms["cafe"]
+    with pytest.raises(WireError) as e:                           # an in-process driver's line
+        await dispatch(server.world, room, coach, events.SAY, {"text": "\u00ad", "avatar": coach})
+    assert e.value.code == "invalid"
+    await sam.say("visible")
+    await ana.wait_until(lambda: any(line["text"] == "visible" for line in ana.said[mark:]))
+    assert not any(line["text"] in ("\u200b\u200b", "\u00ad") for line in ana.said[mark:])
+    assert not [e for e in server.store.room_events("cafe") if e["kind"] == "said"
+                and e["data"].get("text") in ("\u200b\u200b", "\u00ad", "\u2060")]
