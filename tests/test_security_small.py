@@ -18,6 +18,52 @@ def feedback_events(store, run_id):
     return [e for e in store.run_events(run_id) if e["kind"] == "feedback"]
 
 
+# --- crisis phrases in disguise ---------------------------------------------------------------------------
+DISGUISED = [
+    ("I want to k\u200dill myself", "end_life"),                  # zero-width joiner
+    ("I want to k\u200bill my\u200cself", "end_life"),            # zero-width space and non-joiner
+    ("I want to end my li\u00adfe", "end_life"),                  # soft hyphen
+    ("\ufeffsu\u200ei\u200fcide", "end_life"),                    # byte-order mark and bidi marks
+    ("I want to díe", "end_life"),                                # precomposed accent
+    ("I want to cu\u0301t mys\u0327elf", "self_harm"),            # combining accents
+    ("I want to kіll mуsеlf", "end_life"),                        # Cyrillic і у е
+    ("there is no rеаsоn to livе", "no_way_out"),                 # Cyrillic е а о е
+    ("I might ΗURT ΜΥЅΕLF", "self_harm"),                         # Greek Η Μ Υ Ε, Cyrillic Ѕ
+    ("I want to k1ll myself", "end_life"),                        # digit for a letter
+    ("se1f h4rm again", "self_harm"),                             # 1 as l, 4 as a
+    ("I c4n't g0 0n", "no_way_out"),
+    ("$u1c1d@l thoughts", "end_life"),                            # $ @ and 1 as i
+    ("n0 r3ason to l1v3", "no_way_out"),
+]
+
+
+async def test_disguised_crisis_phrases_still_alert_staff(server):
+    ana = await server.bot("Ana", room="cafe")
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    for line, category in DISGUISED:
+        mark = len(sam.inbox)
+        await ana.say(line)
+        alert = await sam.wait_for(ws.SAFETY_ALERT, since=mark, timeout=3)
+        assert alert["kind"] == "crisis" and alert["category"] == category and alert["text"] == line, line
+    rows = server.app["safety"].db.alerts()
+    assert len(rows) == len(DISGUISED)
+
+
+async def test_ordinary_lines_with_numbers_raise_nothing(server):
+    ana = await server.bot("Ana", room="cafe")
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    mark = len(sam.inbox)
+    for line in ["I'll be there at 5", "room 101", "see you at 7:30 in room 4", "call 116 123 or text 988",
+                 "it starts at 5pm on the 1st", "that skill myself thing", "my sk1ll set", "I killed it at 5",
+                 "I want to dine at 7", "4 of us, 3 tables", "the $5 menu"]:
+        await ana.say(line)
+    await ana.say("I can't go on")                               # the one real alert, said last
+    alert = await sam.wait_for(ws.SAFETY_ALERT, since=mark, timeout=3)
+    assert alert["text"] == "I can't go on"
+    assert [d["text"] for e, d in sam.inbox[mark:] if e == ws.SAFETY_ALERT] == ["I can't go on"]
+    assert len(server.app["safety"].db.alerts()) == 1
+
+
 # --- invisible chat lines ---------------------------------------------------------------------------------
 INVISIBLE = ["\u200b", "\u200d\u200c\u2060", "\u00ad", "   ", "\t\n", "\ufeff\u200e\u200f\u202e", "\u3164",
              "\u2800 \u115f", "\u0301\u0301", "\U000e0041\U000e007f"]

@@ -4,12 +4,29 @@ The list, the support message shown to the participant and the notice that
 tells participants what is monitored all live in
 `<scenarios_dir>/safety/crisis_phrases.yaml`; nothing of that text is here.
 
-Matching: both the line and each phrase are normalised the same way
-(Unicode NFKC, case-folded, apostrophes dropped so "can't" == "cant", every
-other non-letter/digit run becomes one space); a phrase matches only on
-whole-word boundaries, so "skill myself" does not match "kill myself".
-One compiled regular expression per list; a match returns the list entry's
-id (its category), never the words.
+Matching: both the line and each phrase are normalised the same way, so that
+disguised spellings read as the words they show (`normalise`):
+
+  1. apostrophes dropped, so "can't" == "cant";
+  2. Unicode NFKD: full-width and mathematical letters, ligatures and NBSP
+     folded (as NFKC would), accents split off their letters;
+  3. Cyrillic and Greek letters that look like Latin ones folded to them
+     (`CONFUSABLES`, uppercase and lowercase apart: Greek Η is H, η is n);
+  4. case-folded;
+  5. dropped: format characters (category Cf: zero-width space and joiners,
+     soft hyphen, byte-order mark, bidi marks, tag characters), accents and
+     other combining marks (Mn, Me), and the blank letters of wire.text
+     (Hangul fillers, braille blank);
+  6. inside a word that also has letters, digits and symbols used for letters
+     become them: 0 o, 3 e, 4 a, 5 s, 7 t, @ a, $ s, and 1 becomes the marker
+     `ONE` (a dotless i) that the phrase patterns accept for both "i" and "l"
+     ("k1ll", "se1f"); words with no letters ("5", "101", "7:30") and a number
+     with an ordinal or time suffix ("1st", "5pm") are left alone;
+  7. every other non-letter/digit run becomes one space.
+
+A phrase matches only on whole-word boundaries, so "skill myself" does not
+match "kill myself". One compiled regular expression per list; a match
+returns the list entry's id (its category), never the words.
 """
 
 from __future__ import annotations
@@ -21,14 +38,63 @@ from pathlib import Path
 
 import yaml
 
+from wire.text import BLANK_LETTERS
+
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
 _NON_WORD = re.compile(r"[^\w]+|_+")
+# dropped: format characters (zero-width, soft hyphen, BOM, bidi, tags) and combining marks (accents)
+_DROPPED = frozenset({"Cf", "Mn", "Me"})
+
+# Cyrillic and Greek letters drawn like Latin ones (before case-folding, so each case maps to what it shows).
+CONFUSABLES = str.maketrans({
+    # Cyrillic
+    "А": "A", "а": "a", "В": "B", "в": "b", "Е": "E", "е": "e", "Ѕ": "S", "ѕ": "s", "І": "I", "і": "i",
+    "Ј": "J", "ј": "j", "К": "K", "к": "k", "М": "M", "м": "m", "Н": "H", "н": "h", "О": "O", "о": "o",
+    "Р": "P", "р": "p", "С": "C", "с": "c", "Т": "T", "т": "t", "У": "Y", "у": "y", "Х": "X", "х": "x",
+    "Һ": "H", "һ": "h", "Ԁ": "D", "ԁ": "d", "Ԛ": "Q", "ԛ": "q", "Ԝ": "W", "ԝ": "w", "Ӏ": "I", "ӏ": "l",
+    "Ү": "Y", "ү": "y", "Ь": "b", "ь": "b",
+    # Greek
+    "Α": "A", "α": "a", "Β": "B", "β": "b", "Ε": "E", "ε": "e", "Ζ": "Z", "Η": "H", "η": "n", "Ι": "I",
+    "ι": "i", "Κ": "K", "κ": "k", "Μ": "M", "Ν": "N", "ν": "v", "Ο": "O", "ο": "o", "Ρ": "P", "ρ": "p",
+    "Τ": "T", "τ": "t", "Υ": "Y", "υ": "u", "Χ": "X", "χ": "x", "ϲ": "c", "Ϲ": "C", "ϳ": "j",
+})
+# Digits and symbols written for letters, inside a word that has letters. "1" is both "i" and "l":
+# it becomes ONE, which the phrase patterns accept in place of either.
+ONE = "\u0131"
+LEET = str.maketrans({"0": "o", "1": ONE, "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+# a whole word (letters, digits, @ and $) with at least one of LEET's keys; linear: no backtracking in a word
+_LEET_WORD = re.compile(r"(?<![^\W_])(?<![@$])[^\W_0134357]*[0134357@$](?:[^\W_]|[@$])*")
+_NUMBER_WITH_SUFFIX = re.compile(r"\d+(?:st|nd|rd|th|am|pm|s)")
+
+
+def _drop_invisible(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED and ch not in BLANK_LETTERS)
+
+
+def _unleet(m: re.Match) -> str:
+    word = m.group()
+    if not any(ch.isalpha() for ch in word) or _NUMBER_WITH_SUFFIX.fullmatch(word):
+        return word
+    return word.translate(LEET)
 
 
 def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
     text = _APOSTROPHES.sub("", text)
+    if text.isascii():      # most lines: nothing to fold but case (ASCII has no format chars, marks or look-alikes)
+        text = text.lower()
+    else:
+        # NFKD: compatibility forms folded and accents split off; look-alikes folded while case still tells
+        # them apart; case-folding can bring marks back (İ -> i + dot above), hence NFD before the drop
+        text = unicodedata.normalize("NFKD", text).translate(CONFUSABLES).casefold()
+        text = _APOSTROPHES.sub("", _drop_invisible(unicodedata.normalize("NFD", text)))
+    text = _LEET_WORD.sub(_unleet, text)
     return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def _pattern(phrase: str) -> str:
+    """A normalised phrase as a regular expression; "i" and "l" also match ONE (a "1" written for either)."""
+    classes = {"i": f"[i{ONE}]", "l": f"[l{ONE}]", ONE: f"[il{ONE}]", " ": " "}
+    return "".join(classes.get(ch) or re.escape(ch) for ch in phrase)
 
 
 class PhraseFileError(ValueError):
@@ -49,7 +115,7 @@ class CrisisList:
         for cat, words in self.categories:
             alts = sorted({normalise(w) for w in words if normalise(w)}, key=len, reverse=True)
             if alts:
-                body = "|".join(re.escape(a).replace(r"\ ", " ") for a in alts)
+                body = "|".join(_pattern(a) for a in alts)
                 self._patterns.append((cat, re.compile(rf"(?<!\w)(?:{body})(?!\w)")))
 
     def match(self, text: str) -> str | None:
