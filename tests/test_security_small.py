@@ -107,3 +107,24 @@ async def test_invisible_cast_lines_and_answers_are_refused_too(server):
     assert not any(line["text"] in ("\u200b\u200b", "\u00ad") for line in ana.said[mark:])
     assert not [e for e in server.store.room_events("cafe") if e["kind"] == "said"
                 and e["data"].get("text") in ("\u200b\u200b", "\u00ad", "\u2060")]
+
+
+# --- a staff member's feedback in their own export ----------------------------------------------------------
+async def export(server, bot) -> dict:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.url + "/api/me/export", headers={"Authorization": f"Bearer {bot.token}"}) as r:
+            assert r.status == 200
+            return await r.json()
+
+
+async def test_feedback_a_peer_specialist_gave_is_in_their_own_export(server):
+    ana = await server.bot("Ana", room="cafe")
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    run_id = (await ana.call(wsc.SCENARIO_START, SCENARIO))["run"]
+    await sam.call(wsc.SCENARIO_FEEDBACK, {"kind": "positive", "text": "Lovely open question, Ana."})
+    mine = await export(server, sam)
+    given = [e for e in mine["events"] if e["kind"] == "feedback"]
+    assert [(e["data"]["text"], e["run_id"], e["user_id"]) for e in given] == \
+        [("Lovely open question, Ana.", run_id, sam.user["id"])]
+    theirs = await export(server, ana)                           # still in the participant's run record
+    assert "Lovely open question, Ana." in [e["data"].get("text") for e in theirs["events"] if e["kind"] == "feedback"]

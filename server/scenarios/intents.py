@@ -59,7 +59,7 @@ class GatedRunStore:
 
     def __init__(self, world, participant_id: int | None):
         self.world, self.store, self.participant = world, world.store, participant_id
-        self.speaker: int | None = None      # who drove the cast line being recorded
+        self.speaker: int | None = None      # who drove the cast line, or gave the feedback, being recorded
         self.last_id: int | None = None
 
     def create_run(self, *a):
@@ -80,7 +80,8 @@ class GatedRunStore:
             uid = self.participant
             if not self.world.may_record(uid) and "text" in data:
                 data = {k: v for k, v in data.items() if k != "text"} | {"text_withheld": True}
-        elif kind == "said":
+        elif kind in ("said", "feedback"):
+            # the person (or agent account) who said it or gave it: it is theirs too, in their own export
             uid = self.speaker
         self.last_id = self.store.append_event(room_id, run_id, kind, actor, data, user_id=uid)
         return self.last_id
@@ -309,7 +310,11 @@ async def _step(ctx: Ctx, rr: RoomRun, method: str, *args) -> dict:
     async with rr.lock:
         if _rooms(ctx).active.get(ctx.room.id) is not rr:
             raise WireError(errors.CONFLICT, "This scenario has already ended.")
-        effects = getattr(rr.run, method)(*args, actor=ctx.user["name"])
+        rr.store.speaker = ctx.user.get("id")
+        try:
+            effects = getattr(rr.run, method)(*args, actor=ctx.user["name"])
+        finally:
+            rr.store.speaker = None
         await _rooms(ctx).apply(rr, effects)
     return {"run": rr.run.run_id, "status": rr.run.status, "wait": rr.run.wait}
 
