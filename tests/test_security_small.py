@@ -18,6 +18,44 @@ def feedback_events(store, run_id):
     return [e for e in store.run_events(run_id) if e["kind"] == "feedback"]
 
 
+# --- feedback: only the holder of the role ------------------------------------------------------------------
+async def test_an_agent_without_a_claim_cannot_give_feedback(server):
+    ana = await server.bot("Ana", room="cafe")
+    bot = await server.bot("coach-bot", role="agent", room="cafe")
+    run_id = (await ana.call(wsc.SCENARIO_START, SCENARIO))["run"]
+    before = server.world.scenarios.active["cafe"].run.state["feedback"]["positive"]
+
+    with pytest.raises(WireError) as e:
+        await bot.call(wsc.SCENARIO_FEEDBACK, {"kind": "positive", "text": "forged praise"})
+    assert e.value.code == "forbidden" and "Claim the coach" in e.value.message
+    assert not [f for f in feedback_events(server.store, run_id) if f["data"]["text"] == "forged praise"]
+    assert server.world.scenarios.active["cafe"].run.state["feedback"]["positive"] == before
+
+    await bot.call(wc.CLAIM, {"role": "coach"})                  # now it holds the coach
+    await bot.call(wsc.SCENARIO_FEEDBACK, {"kind": "positive", "text": "Nice opening."})
+    given = [f for f in feedback_events(server.store, run_id) if f["data"]["text"] == "Nice opening."]
+    assert len(given) == 1 and given[0]["user_id"] == bot.user["id"]
+    assert server.world.scenarios.active["cafe"].run.state["feedback"]["positive"] == before + 1
+
+    await bot.call(wc.RELEASE, {"role": "coach"})                # released: no longer the coach
+    with pytest.raises(WireError) as e:
+        await bot.call(wsc.SCENARIO_FEEDBACK, {"kind": "corrective", "text": "after release"})
+    assert e.value.code == "forbidden"
+    assert not [f for f in feedback_events(server.store, run_id) if f["data"]["text"] == "after release"]
+
+
+async def test_staff_may_still_give_feedback_and_a_participant_never(server):
+    ana = await server.bot("Ana", room="cafe")
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    run_id = (await ana.call(wsc.SCENARIO_START, SCENARIO))["run"]
+    with pytest.raises(WireError) as e:
+        await ana.call(wsc.SCENARIO_FEEDBACK, {"kind": "positive", "text": "I was great"})
+    assert e.value.code == "forbidden"
+    await sam.call(wsc.SCENARIO_FEEDBACK, {"kind": "corrective", "text": "Try a question."})
+    assert [f["data"]["text"] for f in feedback_events(server.store, run_id)
+            if f["actor"] in ("Ana", "Sam")] == ["Try a question."]
+
+
 # --- crisis phrases in disguise ---------------------------------------------------------------------------
 DISGUISED = [
     ("I want to k\u200dill myself", "end_life"),                  # zero-width joiner

@@ -6,9 +6,11 @@ Client -> server intents (validated with `wire.validate`):
   scenario_choose    {option}                             the participant: an option id ('continue', 'skip',
                                                           an emotion name in emotion exercises)
   scenario_answer    {text}                               the participant's own words (matched to options),
-                                                          an emotion name, or a reflection
+                                                          an emotion name, or a reflection; must show
+                                                          something (wire.text)
   scenario_advance   {}                                   staff/coach: move on to the next phase
-  scenario_feedback  {kind: positive|corrective, text}    staff/coach: feedback, tagged for fidelity
+  scenario_feedback  {kind: positive|corrective, text}    staff, or the agent driving a cast avatar: feedback,
+                                                          tagged for fidelity
   scenario_stop      {}                                   staff, or the participant (always allowed)
 Cast avatars speak with the ordinary `say` event; its `suggestion` field names
 the cue (from `scenario_state.cue`) the line came from, or is left out for the

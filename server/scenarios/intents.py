@@ -8,7 +8,8 @@ Who may do what
   scenario_choose    the run's participant only
   scenario_answer    the run's participant only
   scenario_advance   staff (peer_specialist, facilitator, admin)
-  scenario_feedback  staff and agents (an autonomous coach tags its feedback too)
+  scenario_feedback  staff; an agent only while it drives one of the run's cast avatars (its claim); the
+                     built-in autonomous coach tags its feedback too
   scenario_stop      staff, or the run's participant (always allowed to stop)
 
 When a run starts, every non-participant cast role gets a cast avatar (kind 'cast', role = the cast role,
@@ -374,7 +375,17 @@ async def scenario_advance(ctx: Ctx, p: dict) -> dict:
 
 @intent(wsc.SCENARIO_FEEDBACK, roles=events.STAFF + (events.AGENT,))
 async def scenario_feedback(ctx: Ctx, p: dict) -> dict:
-    return await _step(ctx, _active(ctx), "feedback", p["kind"], p["text"])
+    rr = _active(ctx)
+    if ctx.role == events.AGENT and ctx.user["id"] is not None and not _drives_cast(ctx, rr):
+        # Feedback counts towards the run's fidelity: an agent gives it only as the cast member it drives.
+        raise WireError(errors.FORBIDDEN, "Only the agent driving a cast member of this scenario can give feedback. "
+                                          "Claim the coach first.")
+    return await _step(ctx, rr, "feedback", p["kind"], p["text"])
+
+
+def _drives_cast(ctx: Ctx, rr: RoomRun) -> bool:
+    """The sender holds the claim on one of the run's cast avatars and is driving it now."""
+    return any(ctx.room.drivers.get(aid) == ctx.user["id"] for aid in rr.cast.values())
 
 
 @intent(wsc.SCENARIO_STOP)
