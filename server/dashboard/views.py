@@ -196,10 +196,12 @@ async def rooms_now(request: web.Request, user: dict) -> web.Response:
             open_by_room[a["room_id"]] = open_by_room.get(a["room_id"], 0) + 1
     shown = list(world.rooms.values())
     if staff_id is not None:
-        # a peer specialist sees their groups' rooms and the rooms where someone they look after is now
+        # a peer specialist sees their groups' rooms, the rooms where someone they look after is now, and
+        # those with an open alert about one of them
         scope = await store.aio.staff_scope(staff_id)
         groups = set(await store.aio.groups_of(staff_id))
-        shown = [room for room in shown if room.group_id in groups or any(uid in scope for uid in room.members)]
+        shown = [room for room in shown if room.group_id in groups or room.id in open_by_room
+                 or any(uid in scope for uid in room.members)]
     rows = []
     for room in shown:
         people = list(room.members.values())
