@@ -21,6 +21,7 @@ import pytest
 
 from conftest import PASSWORD, ROOT
 from server.scenarios import ScenarioRun, load_file
+from wire import controllers as wc
 from wire import events
 from wire import safety as ws
 from wire import scenario as wsc
@@ -87,6 +88,15 @@ async def test_a_participant_cannot_walk_into_someone_elses_practice(server):
     assert e.value.code == "forbidden"
     said = [d["text"] for ev, d in ben.inbox if ev == events.SAID]
     assert "my practice words" not in said
+    # nor an unassigned peer specialist's to drive or supervise
+    await sue.join("interview")
+    coach = next(a for a, m in sue.members.items() if m.get("role") == "coach")
+    for event, payload in ((wc.CLAIM, {"role": "coach"}), (wc.SUPERVISE, {"avatar": coach, "seconds": 5}),
+                           (wsc.SCENARIO_ADVANCE, {})):
+        with pytest.raises(WireError) as e:
+            await sue.call(event, payload)
+        assert e.value.code == "forbidden", event
+    assert not [d for ev, d in sue.inbox if ev in (wsc.SCENARIO_STATE, wsc.SCENARIO_ENDED)]
 
 
 async def test_a_group_room_is_for_its_members_and_their_staff(server):
