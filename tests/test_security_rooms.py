@@ -151,6 +151,8 @@ async def test_presence_never_widens_a_peer_specialists_records(server):
     run = ScenarioRun.create(server.store, "cafe", CONVERSATION, "easy", participant_user_id=aid)
     run.start()                                       # a session of Ana's, still active
     await ana.say("the key is under the blue flowerpot")
+    await ben.call(events.CONSENT, {"recording": True})
+    await ben.say("ben keeps his own words")          # another participant's line, not Ana's session's
     await ana.say("I want to end my life")
     await ana.wait_until(lambda: server.world.safety.db.alerts(None), timeout=5)
     await ana.call(ws.REPORT, {"avatar": ben.avatar, "reason": "upsetting", "note": "note about the stairwell"})
@@ -175,6 +177,7 @@ async def test_presence_never_widens_a_peer_specialists_records(server):
             status, html = await get(http, server, f"/dashboard/sessions/{run.run_id}")
             assert status == (200 if sees else 404), name
             assert ("blue flowerpot" in html) is sees, name
+            assert "ben keeps his own words" not in html, name
             status, html = await get(http, server, f"/dashboard/people/{aid}")
             assert status == (200 if sees else 404), name
             status, html = await get(http, server, "/dashboard/people")
