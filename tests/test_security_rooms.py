@@ -12,6 +12,7 @@ real HTTP (the dashboard's own login form) and the real SQLite file.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import threading
 from pathlib import Path
@@ -194,24 +195,27 @@ async def test_people_page_for_400_people_and_400_runs_is_right_and_leaves_the_l
     sam = server.add_user("Sam", "peer_specialist")
     group = store.add_group("Big group")
     store.assign_group_staff(group["id"], sam["id"])
-    ids = []
-    for i in range(400):                           # straight into the store: 400 scrypt hashes would take long
-        u = store.create_user(f"P{i:03d}", "participant", b"x", b"x")
-        ids.append(u["id"])
-        if i % 4 == 0:
-            store.add_group_member(group["id"], u["id"])
-        elif i % 4 == 1:
-            store.assign_participant(sam["id"], u["id"])
-        store.create_run("cafe", "starting_a_conversation", "easy", u["id"])
-    for uid in ids[:8]:                            # some people have more than one session
-        store.create_run("park", "starting_a_conversation", "easy", uid)
+
+    def seed() -> list[int]:                       # straight into the store (400 scrypt hashes would take long),
+        ids = []                                   # on the store's thread, not the test's event loop
+        for i in range(400):
+            u = store.create_user(f"P{i:03d}", "participant", b"x", b"x")
+            ids.append(u["id"])
+            if i % 4 == 0:
+                store.add_group_member(group["id"], u["id"])
+            elif i % 4 == 1:
+                store.assign_participant(sam["id"], u["id"])
+            store.create_run("cafe", "starting_a_conversation", "easy", u["id"])
+        for uid in ids[:8]:                        # some people have more than one session
+            store.create_run("park", "starting_a_conversation", "easy", uid)
+        return ids
+    ids = await store.aio.fn(seed)
     mine = {uid for i, uid in enumerate(ids) if i % 4 in (0, 1)}
     bot = await server.bot("Bea", room="park")      # someone in another room, doing a round trip
     http = await dashboard(server, "Sam")
     async with http:
         status, html = await get(http, server, "/dashboard/people")
         assert status == 200
-        import re
         shown = {int(m) for m in re.findall(r"href='/dashboard/people/(\d+)'", html)}
         assert shown == mine
         rows = dict(re.findall(r"href='/dashboard/people/(\d+)'>[^<]*</a></td><td>(\d+)</td>", html))
