@@ -26,7 +26,6 @@ log = logging.getLogger("peerspace.world")
 DEFAULT_ROOMS = (("cafe", "The cafe", "cafe", 12), ("interview", "Interview room", "office", 6),
                  ("park", "Park bench", "park", 12))
 OPEN, MEMBERS = "open", "members"
-ACCESS = (OPEN, MEMBERS)
 # Who may enter any members room: they look after every group.
 ENTER_ANY = (events.FACILITATOR, events.ADMIN)
 
