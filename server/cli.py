@@ -97,6 +97,95 @@ def cmd_unban(args) -> int:
     return 0
 
 
+def _group(store, name: str) -> dict:
+    group = store.find_group(name)
+    if group is None:
+        raise SystemExit(f"peerspace: no group named '{name}'. See `peerspace group list`.")
+    return group
+
+
+def _with_role(store, name: str, roles: tuple[str, ...], what: str) -> dict:
+    user = _find(store, name)
+    if user["role"] not in roles:
+        raise SystemExit(f"peerspace: '{user['name']}' is a {user['role'].replace('_', ' ')}, not {what}.")
+    return user
+
+
+STAFF_ROLES = (events.PEER_SPECIALIST, events.AGENT)    # facilitators and admins see everyone already
+
+
+def cmd_group_add(args) -> int:
+    store = _store(args)
+    if store.find_group(args.name):
+        print(f"peerspace: there is already a group named '{args.name}'", file=sys.stderr)
+        return 2
+    group = store.add_group(args.name)
+    print(f"added group '{group['name']}' (id {group['id']})")
+    return 0
+
+
+def cmd_group_list(args) -> int:
+    for g in _store(args).list_groups():
+        print(f"{g['id']:>5}  {g['name']:<24} {g['members']} members, {g['staff']} staff")
+    return 0
+
+
+def cmd_group_member(args) -> int:
+    store = _store(args)
+    group = _group(store, args.group)
+    person = _with_role(store, args.person, (events.PARTICIPANT,), "a participant")
+    if args.remove:
+        store.remove_group_member(group["id"], person["id"])
+        print(f"'{person['name']}' is no longer in '{group['name']}'")
+    else:
+        store.add_group_member(group["id"], person["id"])
+        print(f"'{person['name']}' is in '{group['name']}'")
+    return 0
+
+
+def cmd_group_assign(args) -> int:
+    store = _store(args)
+    group = _group(store, args.group)
+    staff = _with_role(store, args.staff, STAFF_ROLES, "a peer specialist or an agent")
+    store.assign_group_staff(group["id"], staff["id"])
+    print(f"'{staff['name']}' looks after '{group['name']}'")
+    return 0
+
+
+def cmd_assign(args) -> int:
+    store = _store(args)
+    staff = _with_role(store, args.staff, (events.PEER_SPECIALIST,), "a peer specialist")
+    person = _with_role(store, args.person, (events.PARTICIPANT,), "a participant")
+    if args.remove:
+        store.unassign_participant(staff["id"], person["id"])
+        print(f"'{staff['name']}' no longer looks after '{person['name']}'")
+    else:
+        store.assign_participant(staff["id"], person["id"])
+        print(f"'{staff['name']}' looks after '{person['name']}'")
+    return 0
+
+
+def cmd_room_add(args) -> int:
+    store = _store(args)
+    group = _group(store, args.group) if args.group else None
+    if not 1 <= args.capacity <= 200:
+        raise SystemExit("peerspace: a room holds 1 to 200 people")
+    store.save_room(args.id, args.name or args.id, args.scene, args.capacity, None)
+    store.set_room_access(args.id, "members" if group else "open", group["id"] if group else None)
+    who = f"for the group '{group['name']}' and its staff" if group else "open to everyone"
+    print(f"room '{args.id}' is {who}")
+    return 0
+
+
+def cmd_room_list(args) -> int:
+    store = _store(args)
+    groups = {g["id"]: g["name"] for g in store.list_groups()}
+    for r in store.list_rooms():
+        access = f"group {groups.get(r['group_id'], '?')}" if r["access"] == "members" else "open"
+        print(f"{r['id']:<24} {r['name']:<24} {r['scene']:<8} {r['capacity']:>4}  {access}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peerspace", description="peerspace server and tools")
     parser.add_argument("--data-dir", default=None, help="where the database and secret live (default: var/)")
@@ -133,6 +222,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--yes", action="store_true")
     p.set_defaults(func=cmd_delete)
+
+    group = sub.add_parser("group", help="groups: who is in them and which staff look after them").add_subparsers(
+        dest="group_command", required=True)
+    p = group.add_parser("add", help="add a group")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_group_add)
+    p = group.add_parser("list", help="list groups")
+    p.set_defaults(func=cmd_group_list)
+    p = group.add_parser("member", help="put a participant in a group (its rooms, its staff)")
+    p.add_argument("group")
+    p.add_argument("person")
+    p.add_argument("--remove", action="store_true", help="take them out instead")
+    p.set_defaults(func=cmd_group_member)
+    p = group.add_parser("assign", help="a peer specialist (or agent) looks after a group")
+    p.add_argument("group")
+    p.add_argument("staff")
+    p.set_defaults(func=cmd_group_assign)
+
+    p = sub.add_parser("assign", help="a peer specialist looks after one participant")
+    p.add_argument("staff")
+    p.add_argument("person")
+    p.add_argument("--remove", action="store_true", help="end the assignment instead")
+    p.set_defaults(func=cmd_assign)
+
+    room = sub.add_parser("room", help="rooms and who may enter them").add_subparsers(dest="room_command",
+                                                                                      required=True)
+    p = room.add_parser("add", help="add (or change) a room; with --group only that group and its staff enter")
+    p.add_argument("id")
+    p.add_argument("--name", default=None, help="shown to people (default: the id)")
+    p.add_argument("--scene", choices=events.SCENES, default="cafe")
+    p.add_argument("--capacity", type=int, default=12)
+    p.add_argument("--group", default=None, help="a members room for this group")
+    p.set_defaults(func=cmd_room_add)
+    p = room.add_parser("list", help="list rooms and their access")
+    p.set_defaults(func=cmd_room_list)
 
     for mod in SUBCOMMAND_MODULES:
         try:

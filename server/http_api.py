@@ -63,10 +63,11 @@ async def health(request: web.Request) -> web.Response:
 
 async def rooms(request: web.Request) -> web.Response:
     try:
-        user_from_request(request)
+        user = user_from_request(request)
     except WireError as e:
         return error_response(e)
-    return web.json_response({"ok": True, "rooms": [r.summary() for r in request.app["world"].rooms.values()]})
+    listed = await request.app["world"].rooms_for(user)
+    return web.json_response({"ok": True, "rooms": [r.summary() for r in listed]})
 
 
 def add_routes(app: web.Application) -> None:

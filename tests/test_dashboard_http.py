@@ -20,7 +20,12 @@ def seed(server):
                        ("Sue", "peer_specialist"), ("Fay", "facilitator"), ("Adi", "admin"), ("Robo", "agent")):
         server.add_user(name, role)
     sam = server.store.find_user("Sam")
-    server.world.create_room("Sam's group", "park", 8, created_by=sam["id"], room_id="sams-group")
+    # Sam looks after a group with Ana in it (an assignment, not presence, is what Sam may see)
+    group = server.store.add_group("Sam's group")
+    server.store.add_group_member(group["id"], server.store.find_user("Ana")["id"])
+    server.store.assign_group_staff(group["id"], sam["id"])
+    server.world.create_room("Sam's group", "park", 8, created_by=sam["id"], room_id="sams-group",
+                             access="members", group_id=group["id"])
     runs = {}
     for who, room in (("Ana", "sams-group"), ("Bob", "cafe")):
         u = server.store.find_user(who)

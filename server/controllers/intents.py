@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from wire import controllers as wc
-from wire import events
+from wire import errors, events
+from wire.errors import WireError
 
 from ..gateway import Ctx, intent
 from .host import host_for
@@ -11,8 +12,18 @@ from .host import host_for
 FORCE_RELEASE = (events.FACILITATOR, events.ADMIN)
 
 
+def _may_follow(ctx: Ctx) -> None:
+    """Only those who may follow the room's practice drive or supervise its cast (server/scenarios)."""
+    rooms = getattr(ctx.world, "scenarios", None)
+    rr = rooms.active.get(ctx.room.id) if rooms is not None else None
+    if rr is not None and ctx.user["id"] not in rr.watchers:
+        raise WireError(errors.FORBIDDEN, "This practice belongs to someone else. Ask their peer specialist "
+                                          "or a facilitator if you should be following it.")
+
+
 @intent(wc.CLAIM, roles=events.PUPPETEERS)
 async def claim(ctx: Ctx, p: dict) -> dict:
+    _may_follow(ctx)
     host = host_for(ctx.world, ctx.room)
     return await host.claim(ctx.user, host.role_of(p.get("avatar"), p.get("role")))
 
@@ -26,6 +37,7 @@ async def release(ctx: Ctx, p: dict) -> dict:
 
 @intent(wc.SUPERVISE, roles=events.STAFF)
 async def supervise(ctx: Ctx, p: dict) -> dict:
+    _may_follow(ctx)
     host = host_for(ctx.world, ctx.room)
     return host.supervise(ctx.user, host.role_of(p["avatar"], None), p["seconds"])
 

@@ -188,16 +188,22 @@ async def logout(request: web.Request) -> web.Response:
 async def rooms_now(request: web.Request, user: dict) -> web.Response:
     world, store = request.app["world"], request.app["store"]
     safety = request.app["safety"]
-    allowed = access.visible_rooms(store, world, user)
-    alerts = safety.db.alerts(allowed, limit=500)
+    staff_id = access.scope_of(user)
+    alerts = await store.aio.fn(safety.db.alerts, None, 500, staff_id)
     open_by_room: dict[str, int] = {}
     for a in alerts:
         if a["status"] == "open":
             open_by_room[a["room_id"]] = open_by_room.get(a["room_id"], 0) + 1
+    shown = list(world.rooms.values())
+    if staff_id is not None:
+        # a peer specialist sees their groups' rooms, the rooms where someone they look after is now, and
+        # those with an open alert about one of them
+        scope = await store.aio.staff_scope(staff_id)
+        groups = set(await store.aio.groups_of(staff_id))
+        shown = [room for room in shown if room.group_id in groups or room.id in open_by_room
+                 or any(uid in scope for uid in room.members)]
     rows = []
-    for room in world.rooms.values():
-        if allowed is not None and room.id not in allowed:
-            continue
+    for room in shown:
         people = list(room.members.values())
         staff = [m.user["name"] for m in people if m.user["role"] in events.STAFF]
         paused = sum(1 for uid, rid in safety.paused.items() if rid == room.id)
@@ -213,8 +219,8 @@ async def rooms_now(request: web.Request, user: dict) -> web.Response:
     return page(request, user, "Rooms now", f"<h1>Rooms now</h1>{table}", on="rooms")
 
 
-def _run_row(store, run: dict, users: dict[int, str]) -> str:
-    f = fid.fidelity(store.run_events(run["id"]))
+async def _run_row(store, run: dict, users: dict[int, str]) -> str:
+    f = fid.fidelity(await store.aio.run_events(run["id"]))
     who = users.get(run["participant_user_id"], "—")
     return (f"<tr><td><a href='/dashboard/sessions/{run['id']}'>#{run['id']}</a></td>"
             f"<td>{escape(run['scenario_id'])}</td><td>{escape(run['difficulty'])}</td><td>{escape(who)}</td>"
@@ -224,9 +230,9 @@ def _run_row(store, run: dict, users: dict[int, str]) -> str:
 @guarded
 async def sessions(request: web.Request, user: dict) -> web.Response:
     store = request.app["store"]
-    users = {u["id"]: u["name"] for u in store.list_users()}
-    runs = list(reversed(access.visible_runs(store, user)))
-    rows = "".join(_run_row(store, r, users) for r in runs[:300])
+    users = {u["id"]: u["name"] for u in await store.aio.list_users()}
+    runs = list(reversed(await access.visible_runs(store, user, limit=300)))
+    rows = "".join([await _run_row(store, r, users) for r in runs])
     body = ("<h1>Sessions</h1>" + ("<table id='sessions'><tr><th>Session</th><th>Scenario</th><th>Difficulty</th>"
             "<th>Participant</th><th>Started</th><th>Status</th><th>Fidelity</th></tr>" + rows + "</table>"
             if rows else "<div class='card muted'>No sessions you can see yet.</div>"))
@@ -236,10 +242,10 @@ async def sessions(request: web.Request, user: dict) -> web.Response:
 @guarded
 async def session_detail(request: web.Request, user: dict) -> web.Response:
     store = request.app["store"]
-    run = access.run_or_404(store, user, int(request.match_info["run"]))
-    evs = store.run_events(run["id"])
+    run = await access.run_or_404(store, user, int(request.match_info["run"]))
+    evs = await store.aio.run_events(run["id"])
     s = fid.summary(run, evs)
-    who = store.get_user(run["participant_user_id"]) if run["participant_user_id"] else None
+    who = await store.aio.get_user(run["participant_user_id"]) if run["participant_user_id"] else None
     f = s["fidelity"]
     steps = "".join(f"<tr><td>{escape(st['label'])}</td><td class='{'done' if st['done'] else 'missing'}'>"
                     f"{'done' if st['done'] else 'not seen'}</td><td class='muted'>{escape(st['source'] or '')}</td></tr>"
@@ -251,7 +257,7 @@ async def session_detail(request: web.Request, user: dict) -> web.Response:
     em_rows = "".join(f"<tr><td>{escape(k)}</td><td>{v['correct']} / {v['total']}</td></tr>"
                       for k, v in em["by_emotion"].items())
     lines = []
-    for e in transcript(store, run):
+    for e in await store.aio.fn(transcript, store, run):
         if e["kind"] in ("said", "feedback", "phase", "tag", "homework"):
             d = e["data"]
             if e["kind"] == "said":
@@ -267,7 +273,7 @@ async def session_detail(request: web.Request, user: dict) -> web.Response:
                 who_, text = "—", f"<em>homework:</em> {escape(str(d.get('text', '')))}"
             lines.append(f"<tr class='said'><td class='t'>{time.strftime('%H:%M:%S', time.localtime(e['ts']))}</td>"
                          f"<td class='who'>{who_}</td><td>{text}</td></tr>")
-    frames = store._exec("SELECT COUNT(*) AS n FROM pose_tracks WHERE run_id=?", (run["id"],)).fetchone()["n"]
+    frames = await store.aio.pose_frame_count(run["id"])
     body = (f"<h1>Session #{run['id']}: {escape(run['scenario_id'])}</h1>"
             f"<div class='card'>Participant: <strong>{escape(who['name']) if who else '—'}</strong> · "
             f"difficulty {escape(run['difficulty'])} · started {when(run['started'])} · {escape(run['status'])}"
@@ -292,29 +298,22 @@ async def session_detail(request: web.Request, user: dict) -> web.Response:
 @guarded
 async def people(request: web.Request, user: dict) -> web.Response:
     store = request.app["store"]
-    runs = access.visible_runs(store, user)
-    count: dict[int, int] = {}
-    for r in runs:
-        if r["participant_user_id"]:
-            count[r["participant_user_id"]] = count.get(r["participant_user_id"], 0) + 1
     rows = []
-    for u in store.list_users():
-        if u["role"] != events.PARTICIPANT or not access.can_see_person(store, user, u["id"]):
-            continue
+    for u in await access.visible_people(store, user):     # one indexed query, off the event loop
         banned = " <span class='pill alert'>paused account</span>" if (u["banned_until"] or 0) > time.time() else ""
         rows.append(f"<tr><td><a href='/dashboard/people/{u['id']}'>{escape(u['name'])}</a>{banned}</td>"
-                    f"<td>{count.get(u['id'], 0)}</td><td>{when(u['created'])}</td></tr>")
+                    f"<td>{u['sessions']}</td><td>{when(u['created'])}</td></tr>")
     body = "<h1>Participants</h1>" + ("<table id='people'><tr><th>Name</th><th>Sessions</th><th>Joined</th></tr>"
                                       + "".join(rows) + "</table>" if rows
                                       else "<div class='card muted'>No participants you can see yet.</div>")
     return page(request, user, "Participants", body, on="people")
 
 
-def _person_or_404(request, user) -> dict:
+async def _person_or_404(request, user) -> dict:
     store = request.app["store"]
     pid = int(request.match_info["person"])
-    person = store.get_user(pid)
-    if person is None or person["role"] != events.PARTICIPANT or not access.can_see_person(store, user, pid):
+    person = await store.aio.get_user(pid)
+    if person is None or person["role"] != events.PARTICIPANT or not await access.can_see_person(store, user, pid):
         raise WireError("not_found", "There is no such participant you can see.")
     return person
 
@@ -322,15 +321,15 @@ def _person_or_404(request, user) -> dict:
 @guarded
 async def person(request: web.Request, user: dict) -> web.Response:
     store = request.app["store"]
-    p = _person_or_404(request, user)
-    runs = [r for r in access.visible_runs(store, user) if r["participant_user_id"] == p["id"]]
-    sums = [fid.summary(r, store.run_events(r["id"])) for r in runs]
+    p = await _person_or_404(request, user)
+    runs = await access.visible_runs(store, user, participant_id=p["id"])
+    sums = [fid.summary(r, await store.aio.run_events(r["id"])) for r in runs]
     labels = [f"#{s['run']}" for s in sums]
     plots = [line_plot("Session fidelity", {"fidelity": [s["fidelity"]["score"] for s in sums]}, labels),
              line_plot("Skill-step scores", {"mean score": [s["skills"]["percent"] for s in sums]}, labels),
              line_plot("Emotion recognition", {"accuracy": [s["emotion"]["accuracy"] for s in sums]}, labels)]
     qs = request.app["records"].questionnaires
-    answers = qs.of_user(p["id"])
+    answers = await store.aio.fn(qs.of_user, p["id"])
     q_rows = []
     for qid, d in qs.defs.items():
         mine = [a for a in answers if a["questionnaire"] == qid]
@@ -369,8 +368,8 @@ async def person(request: web.Request, user: dict) -> web.Response:
 async def person_export(request: web.Request, user: dict) -> web.Response:
     if user["role"] != events.ADMIN:
         raise WireError("forbidden", "Only an admin can export someone else's records.")
-    p = _person_or_404(request, user)
-    data = request.app["store"].export_user(p["id"])
+    p = await _person_or_404(request, user)
+    data = await request.app["store"].aio.export_user(p["id"])
     log.info("admin %s exported the records of user %s", user["id"], p["id"])
     return web.Response(text=json.dumps(data, default=str), content_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="peerspace-{p["id"]}.json"',
@@ -383,7 +382,7 @@ async def person_delete(request: web.Request, user: dict) -> web.Response:
         raise WireError("forbidden", "Only an admin can delete someone's records.")
     form = await request.post()
     check_csrf(request, form)
-    p = _person_or_404(request, user)
+    p = await _person_or_404(request, user)
     if str(form.get("confirm", "")).strip() != p["name"]:
         raise WireError("invalid", "The name did not match, so nothing was deleted.")
     await request.app["world"].forget_user(p["id"])
@@ -406,26 +405,29 @@ async def alert_handled(request: web.Request, user: dict) -> web.Response:
     form = await request.post()
     check_csrf(request, form)
     db: SafetyStore = request.app["safety"].db
-    allowed = access.visible_rooms(request.app["store"], request.app["world"], user)
+    store = request.app["store"]
     alert_id = int(request.match_info["alert"])
-    if not any(a["id"] == alert_id for a in db.alerts(allowed, limit=10_000)):
+    alert = await store.aio.fn(db.alert, alert_id)
+    if alert is None or not await access.can_see_person(store, user, alert["user_id"]):
         raise WireError("not_found", "There is no such alert you can see.")
-    db.set_alert_status(alert_id, "handled")
+    await store.aio.fn(db.set_alert_status, alert_id, "handled")
     log.info("staff %s marked alert %s handled", user["id"], alert_id)
     raise web.HTTPSeeOther("/dashboard/safety")
 
 
 @guarded
 async def safety_page(request: web.Request, user: dict) -> web.Response:
-    store, world = request.app["store"], request.app["world"]
+    store = request.app["store"]
     db: SafetyStore = request.app["safety"].db
-    allowed = access.visible_rooms(store, world, user)
+    staff_id = access.scope_of(user)            # alerts and reports about the people they look after
+    alert_rows = await store.aio.fn(db.alerts, None, 200, staff_id)
+    report_rows = await store.aio.fn(db.reports, None, 200, staff_id)
     alerts = "".join(f"<tr><td>{when(a['ts'])}</td><td>{escape(a['kind'])}</td><td>{escape(a['room_id'])}</td>"
                      f"<td>{escape(a['name'] or '—')}</td><td>{escape(a['category'] or '')}</td>"
-                     f"<td>{a['notified']}</td><td>{_alert_status(request, a)}</td></tr>" for a in db.alerts(allowed))
+                     f"<td>{a['notified']}</td><td>{_alert_status(request, a)}</td></tr>" for a in alert_rows)
     reports = "".join(f"<tr><td>{when(r['ts'])}</td><td>{escape(r['room_id'] or '')}</td><td>{escape(r['reporter'] or '—')}</td>"
                       f"<td>{escape(r['reported'] or '—')}</td><td>{escape(r['reason'])}</td>"
-                      f"<td>{escape(r['note'] or '')}</td></tr>" for r in db.reports(allowed))
+                      f"<td>{escape(r['note'] or '')}</td></tr>" for r in report_rows)
     body = ("<h1>Safety</h1><h2>Alerts</h2>" + (
         "<table id='alerts'><tr><th>When</th><th>Kind</th><th>Room</th><th>Who</th><th>Category</th>"
         "<th>Staff told</th><th>Status</th></tr>" + alerts + "</table>" if alerts else "<div class='card muted'>No alerts.</div>")
@@ -433,8 +435,9 @@ async def safety_page(request: web.Request, user: dict) -> web.Response:
         "<table id='reports'><tr><th>When</th><th>Room</th><th>From</th><th>About</th><th>Reason</th><th>Note</th></tr>"
         + reports + "</table>" if reports else "<div class='card muted'>No reports.</div>"))
     if user["role"] in access.SEE_ALL:
+        actions = await store.aio.fn(db.actions)
         acts = "".join(f"<tr><td>{when(a['ts'])}</td><td>{escape(a['action'])}</td><td>{escape(a['target'] or '—')}</td>"
-                       f"<td>{escape(a['staff'] or '—')}</td><td>{when(a['until'])}</td></tr>" for a in db.actions())
+                       f"<td>{escape(a['staff'] or '—')}</td><td>{when(a['until'])}</td></tr>" for a in actions)
         body += "<h2>Moderation</h2>" + (
             "<table id='moderation'><tr><th>When</th><th>Action</th><th>Who</th><th>By</th><th>Until</th></tr>"
             + acts + "</table>" if acts else "<div class='card muted'>No moderation actions.</div>")

@@ -1,10 +1,14 @@
 """Who may see which records.
 
   facilitator, admin   every room, session, participant and safety record
-  peer_specialist      sessions in rooms they created, and sessions they took part in
-                       (they said or tagged something in that room while the session ran);
-                       the participants of those sessions; alerts and reports of those rooms
+  peer_specialist      the participants they look after, and only those: the members of the groups they are
+                       assigned to (`peerspace group assign`) plus those assigned to them directly
+                       (`peerspace assign`); those participants' sessions, and the safety alerts and reports
+                       about them. Never by presence: being in a room, or saying something there, shows
+                       nothing of its history.
   participant, agent   no staff records (a participant exports their own data at /api/me/export)
+
+Every check here reads the store off the event loop (`store.aio`).
 """
 
 from __future__ import annotations
@@ -26,42 +30,40 @@ def run_window(run: dict) -> tuple[float, float]:
     return run["started"] - 1.0, end + 1.0
 
 
-def can_see_run(store, user: dict, run: dict) -> bool:
-    if user["role"] in SEE_ALL:
-        return True
-    if user["role"] != events.PEER_SPECIALIST:
-        return False
-    room = store._exec("SELECT created_by FROM rooms WHERE id=?", (run["room_id"],)).fetchone()
-    if room and room["created_by"] == user["id"]:
-        return True
-    lo, hi = run_window(run)
-    return store._exec("SELECT 1 FROM events WHERE room_id=? AND user_id=? AND ts BETWEEN ? AND ? LIMIT 1",
-                       (run["room_id"], user["id"], lo, min(hi, 1e18))).fetchone() is not None
-
-
-def visible_runs(store, user: dict) -> list[dict]:
-    return [r for r in store.runs() if can_see_run(store, user, r)]
-
-
-def can_see_person(store, user: dict, person_id: int) -> bool:
-    if user["role"] in SEE_ALL:
-        return True
-    return any(r["participant_user_id"] == person_id for r in visible_runs(store, user))
-
-
-def visible_rooms(store, world, user: dict) -> list[str] | None:
-    """Room ids whose safety records the user may see; None means all."""
+def scope_of(user: dict) -> int | None:
+    """The staff id whose assignments bound what this user sees; None means everything."""
     if user["role"] in SEE_ALL:
         return None
-    mine = {r["id"] for r in store.list_rooms() if r["created_by"] == user["id"]}
-    mine |= {r["room_id"] for r in visible_runs(store, user)}
-    mine |= {room.id for room in world.rooms.values() if user["id"] in room.members}
-    return sorted(mine)
+    if user["role"] != events.PEER_SPECIALIST:
+        raise WireError(errors.FORBIDDEN, "Your role cannot see these records.")
+    return user["id"]
 
 
-def run_or_404(store, user: dict, run_id: int) -> dict:
-    run = store.get_run(run_id)
-    if run is None or not can_see_run(store, user, run):
+async def can_see_person(store, user: dict, person_id: int | None) -> bool:
+    if user["role"] in SEE_ALL:
+        return True
+    if user["role"] != events.PEER_SPECIALIST or person_id is None:
+        return False
+    return await store.aio.staff_sees_person(user["id"], person_id)
+
+
+async def can_see_run(store, user: dict, run: dict) -> bool:
+    return await can_see_person(store, user, run["participant_user_id"])
+
+
+async def visible_runs(store, user: dict, participant_id: int | None = None, limit: int | None = None) -> list[dict]:
+    """The runs this user may see, oldest first (one indexed query)."""
+    return await store.aio.runs_in_scope(scope_of(user), participant_id, limit)
+
+
+async def visible_people(store, user: dict) -> list[dict]:
+    """Participants this user may see, each with their number of sessions (one indexed query)."""
+    return await store.aio.participants_overview(scope_of(user))
+
+
+async def run_or_404(store, user: dict, run_id: int) -> dict:
+    run = await store.aio.get_run(run_id)
+    if run is None or not await can_see_run(store, user, run):
         # the same answer for "no such session" and "not yours": no probing
         raise WireError(errors.NOT_FOUND, "There is no such session you can see.")
     return run

@@ -63,7 +63,7 @@ async def run_replay(request: web.Request) -> web.Response:
     try:
         user = user_from_request(request)
         access.require(user)
-        run = access.run_or_404(request.app["store"], user, int(request.match_info["run"]))
+        run = await access.run_or_404(request.app["store"], user, int(request.match_info["run"]))
         after = float(request.query.get("after", 0))
         limit = max(1, min(2000, int(request.query.get("limit", 500))))
     except WireError as e:

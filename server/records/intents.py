@@ -47,5 +47,5 @@ async def answer_questionnaire(ctx: Ctx, p: dict) -> dict:
 
 @intent(ws.REPLAY, roles=events.STAFF, in_room=False)
 async def replay_fetch(ctx: Ctx, p: dict) -> dict:
-    run = access.run_or_404(ctx.world.store, ctx.user, p["run"])
+    run = await access.run_or_404(ctx.world.store, ctx.user, p["run"])
     return replay.read(ctx.world.store, run, float(p.get("after", 0.0)), p["limit"])

@@ -78,11 +78,17 @@ class Recorder:
 
 
 def transcript(store, run: dict) -> list[dict]:
-    """A session's events in order: the run's own events plus room lines said while it ran."""
+    """A session's events in order: the run's own events plus room lines said while it ran.
+
+    Room lines of other participants are left out (as they are from replays): seeing one person's
+    session never shows another participant's words.
+    """
     from .access import run_window
     lo, hi = run_window(run)
-    rows = store._exec("SELECT * FROM events WHERE run_id=? OR (run_id IS NULL AND room_id=? AND ts BETWEEN ? AND ?) "
-                       "ORDER BY ts, id", (run["id"], run["room_id"], lo, min(hi, 1e18))).fetchall()
+    rows = store._exec("SELECT e.* FROM events e LEFT JOIN users u ON u.id=e.user_id WHERE e.run_id=? OR "
+                       "(e.run_id IS NULL AND e.room_id=? AND e.ts BETWEEN ? AND ? AND "
+                       "(u.role IS NULL OR u.role!='participant' OR e.user_id IS ?)) ORDER BY e.ts, e.id",
+                       (run["id"], run["room_id"], lo, min(hi, 1e18), run["participant_user_id"])).fetchall()
     for r in rows:
         r["data"] = json.loads(r["data"])
     return rows

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+from ..storage.sqlite import SCOPE_SQL
+
 
 class SafetyStore:
     def __init__(self, store):
@@ -37,13 +39,17 @@ class SafetyStore:
         return self._exec("INSERT INTO reports(ts, room_id, reporter_id, reported_id, reason, note) VALUES (?,?,?,?,?,?)",
                           (time.time(), room_id, reporter, reported, reason, note)).lastrowid
 
-    def reports(self, room_ids: list[str] | None = None, limit: int = 200) -> list[dict]:
+    def reports(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[dict]:
+        """Newest first; `staff`: only reports made by or about the participants that staff member looks after."""
         sql = ("SELECT r.*, a.name AS reporter, b.name AS reported FROM reports r "
-               "LEFT JOIN users a ON a.id=r.reporter_id LEFT JOIN users b ON b.id=r.reported_id")
+               "LEFT JOIN users a ON a.id=r.reporter_id LEFT JOIN users b ON b.id=r.reported_id WHERE 1=1")
         args: tuple = ()
         if room_ids is not None:
-            sql += f" WHERE r.room_id IN ({','.join('?' * len(room_ids))})"
+            sql += f" AND r.room_id IN ({','.join('?' * len(room_ids))})"
             args = tuple(room_ids)
+        if staff is not None:
+            sql += f" AND (r.reporter_id IN ({SCOPE_SQL}) OR r.reported_id IN ({SCOPE_SQL}))"
+            args += (staff,) * 4
         return self._exec(sql + " ORDER BY r.id DESC LIMIT ?", args + (limit,)).fetchall()
 
     # --- alerts (crisis language, reports) -------------------------------------------------
@@ -53,13 +59,20 @@ class SafetyStore:
                           "VALUES (?,?,?,?,?,?,?)",
                           (time.time(), room_id, user_id, kind, category, event_id, notified)).lastrowid
 
-    def alerts(self, room_ids: list[str] | None = None, limit: int = 200) -> list[dict]:
-        sql = "SELECT s.*, u.name AS name FROM safety_alerts s LEFT JOIN users u ON u.id=s.user_id"
+    def alerts(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[dict]:
+        """Newest first; `staff`: only alerts about the participants that staff member looks after."""
+        sql = "SELECT s.*, u.name AS name FROM safety_alerts s LEFT JOIN users u ON u.id=s.user_id WHERE 1=1"
         args: tuple = ()
         if room_ids is not None:
-            sql += f" WHERE s.room_id IN ({','.join('?' * len(room_ids))})"
+            sql += f" AND s.room_id IN ({','.join('?' * len(room_ids))})"
             args = tuple(room_ids)
+        if staff is not None:
+            sql += f" AND s.user_id IN ({SCOPE_SQL})"
+            args += (staff, staff)
         return self._exec(sql + " ORDER BY s.id DESC LIMIT ?", args + (limit,)).fetchall()
+
+    def alert(self, alert_id: int) -> dict | None:
+        return self._exec("SELECT * FROM safety_alerts WHERE id=?", (alert_id,)).fetchone()
 
     def set_alert_status(self, alert_id: int, status: str) -> None:
         self._exec("UPDATE safety_alerts SET status=? WHERE id=?", (status, alert_id))

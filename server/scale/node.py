@@ -186,7 +186,7 @@ class Node:
             return
         for row in self.world.store.list_rooms():
             if row["id"] == room_id:
-                self.world._open(row["id"], row["name"], row["scene"], row["capacity"])
+                self.world._open_row(row)
                 return
 
     # --- the gateway's routing hook ------------------------------------------------------------------

@@ -11,6 +11,10 @@ Who may do what
   scenario_feedback  staff; an agent only while it drives one of the run's cast avatars (its claim); the
                      built-in autonomous coach tags its feedback too
   scenario_stop      staff, or the run's participant (always allowed to stop)
+  (all but list and start: only those who may follow the run, RoomRun.watchers)
+
+A run is a 1:1 practice: while its participant is in the room, nobody else walks in on it except those who
+may follow it (on_enter); its state and ending go only to them.
 
 When a run starts, every non-participant cast role gets a cast avatar (kind 'cast', role = the cast role,
 named by the cast name); they leave when the run ends. Each cast avatar is driven by a controller
@@ -96,6 +100,9 @@ class RoomRun:
     cast: dict[str, int] = field(default_factory=dict)     # cast role -> avatar id
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     sent: dict[int, str] = field(default_factory=dict)     # user id -> sid last sent the state
+    # Who may follow this run (its state, its end): the participant, whoever was in the room when it
+    # began, and those let in while it ran (ScenarioRooms.on_enter). Nobody else gets its content.
+    watchers: set[int] = field(default_factory=set)
 
     @property
     def participant(self) -> int | None:
@@ -126,7 +133,7 @@ class ScenarioRooms:
     async def send_state(self, rr: RoomRun, only: int | None = None) -> None:
         staff_view = None
         for uid, m in list(rr.room.members.items()):
-            if m.sid is None or (only is not None and uid != only):
+            if m.sid is None or (only is not None and uid != only) or uid not in rr.watchers:
                 continue
             staff = m.user["role"] in CONTROLLER_VIEW
             if staff and staff_view is None:
@@ -139,6 +146,7 @@ class ScenarioRooms:
     # --- a run in a room ---------------------------------------------------------------------------
     async def attach(self, room, run: ScenarioRun, store: GatedRunStore) -> RoomRun:
         rr = RoomRun(room, run, store)
+        rr.watchers = set(room.members) | ({run.participant_user_id} if run.participant_user_id else set())
         sc = run.scenario
         participant = room.members.get(run.participant_user_id) if run.participant_user_id is not None else None
         for role, c in sc.cast.items():
@@ -185,8 +193,10 @@ class ScenarioRooms:
                 elif isinstance(e, StateChanged):
                     await self.send_state(rr)
                 elif isinstance(e, Finished):
-                    await self.world.broadcast(rr.room, wsc.SCENARIO_ENDED,
-                                               {"run": rr.run.run_id, "status": e.status, "summary": e.summary})
+                    ended = {"run": rr.run.run_id, "status": e.status, "summary": e.summary}
+                    for uid, m in list(rr.room.members.items()):
+                        if m.sid is not None and uid in rr.watchers:
+                            await self.world.send(m.sid, wsc.SCENARIO_ENDED, ended)
                     await self.detach(rr)
             except WireError as err:      # e.g. the participant is paused in the quiet room: their line waits
                 log.info("scenario effect %s in room %s not carried out: %s", e.kind, rr.room.id, err.code)
@@ -238,6 +248,26 @@ class ScenarioRooms:
             return (self.world.record(rr.room, "said", av.name, data, user_id=av.user_id, run_id=rr.run.run_id),)
         return None
 
+    async def on_enter(self, room, user: dict) -> None:
+        """World `enter` gate: nobody walks in on someone else's 1:1 practice.
+
+        While a run's participant is in its room, only those who may follow their practice come in: staff
+        who look after them (an assignment), facilitators, admins, agents (they drive cast roles), and
+        whoever was there when it began. Once the participant has left, the room is open again by its own
+        policy, but a newcomer who may not follow the run gets none of it (no state, no ending).
+        """
+        rr = self.active.get(room.id)
+        if rr is None or rr.participant is None or user["id"] in rr.watchers:
+            return
+        if user["role"] in (events.FACILITATOR, events.ADMIN, events.AGENT) or (
+                user["role"] == events.PEER_SPECIALIST
+                and await self.world.store.aio.staff_sees_person(user["id"], rr.participant)):
+            rr.watchers.add(user["id"])
+            return
+        if rr.participant in room.members:
+            raise WireError(errors.FORBIDDEN, f"Someone is practising in '{room.name}' just now, one to one. "
+                                              "Please try another room, or come back later.")
+
     async def on_join(self, room, member) -> None:
         if self.lazy and room.id not in self.active:
             await self.resume_all(room_id=room.id)
@@ -249,7 +279,7 @@ class ScenarioRooms:
         """Resync anyone who came back on a new connection (resume) while a run is active."""
         for rr in list(self.active.values()):
             for uid, m in list(rr.room.members.items()):
-                if m.sid is not None and rr.sent.get(uid) != m.sid:
+                if m.sid is not None and rr.sent.get(uid) != m.sid and uid in rr.watchers:
                     await self.send_state(rr, only=uid)
 
     # --- startup -------------------------------------------------------------------------------------------
@@ -296,6 +326,9 @@ def _active(ctx: Ctx) -> RoomRun:
     rr = _rooms(ctx).active.get(ctx.room.id)
     if rr is None:
         raise WireError(errors.CONFLICT, "No scenario is running in this room. Start one first.")
+    if ctx.user["id"] not in rr.watchers:
+        raise WireError(errors.FORBIDDEN, "This practice belongs to someone else. Ask their peer specialist "
+                                          "or a facilitator if you should be following it.")
     return rr
 
 
@@ -413,6 +446,7 @@ def setup(app) -> None:
     world.scenarios = rooms
     world.hooks.setdefault("record_said", []).append(rooms.record_said)
     world.hooks["join"].append(rooms.on_join)
+    world.hooks["enter"].append(rooms.on_enter)
     world.hooks["tick"].append(rooms.on_tick)
     if not rooms.lazy:
         app.on_startup.append(rooms.resume_all)

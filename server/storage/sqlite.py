@@ -153,7 +153,47 @@ MIGRATIONS: list[str] = [
         reason TEXT NOT NULL
     );
     """,
+    # 4 (room access): groups, who is in them and which staff look after them; rooms get an access
+    # policy ('open', or 'members': the room's group and its staff only). A peer specialist's records
+    # scope is their groups' participants plus those assigned to them directly, never presence.
+    """
+    CREATE TABLE groups (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        created REAL NOT NULL
+    );
+    CREATE TABLE group_members (
+        group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, user_id)
+    );
+    CREATE INDEX group_members_user ON group_members(user_id);
+    CREATE TABLE group_staff (
+        group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        staff_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, staff_id)
+    );
+    CREATE INDEX group_staff_staff ON group_staff(staff_id);
+    CREATE TABLE staff_assignments (
+        staff_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        participant_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created REAL NOT NULL,
+        PRIMARY KEY (staff_id, participant_id)
+    );
+    CREATE INDEX staff_assignments_participant ON staff_assignments(participant_id);
+    ALTER TABLE rooms ADD COLUMN access TEXT NOT NULL DEFAULT 'open';
+    ALTER TABLE rooms ADD COLUMN group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL;
+    CREATE INDEX runs_participant ON runs(participant_user_id, id);
+    CREATE INDEX safety_alerts_user ON safety_alerts(user_id, id);
+    CREATE INDEX reports_reporter ON reports(reporter_id);
+    CREATE INDEX reports_reported ON reports(reported_id);
+    """,
 ]
+
+# The participants a peer specialist looks after: their groups' members and those assigned to them
+# directly. Two positional parameters, both the staff member's id.
+SCOPE_SQL = ("SELECT gm.user_id FROM group_staff gs JOIN group_members gm ON gm.group_id=gs.group_id "
+             "WHERE gs.staff_id=? UNION SELECT participant_id FROM staff_assignments WHERE staff_id=?")
 
 
 class OffLoop:
@@ -176,6 +216,10 @@ class OffLoop:
             return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
         setattr(self, name, call)
         return call
+
+    async def fn(self, func, *args, **kwargs):
+        """Run a function that reads or writes this store (e.g. a SafetyStore method) on the store's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(func, *args, **kwargs))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -302,6 +346,98 @@ class SQLiteStorage:
     def list_rooms(self) -> list[dict]:
         return self._exec("SELECT * FROM rooms ORDER BY created").fetchall()
 
+    def get_room(self, room_id: str) -> dict | None:
+        return self._exec("SELECT * FROM rooms WHERE id=?", (room_id,)).fetchone()
+
+    def set_room_access(self, room_id: str, access: str, group_id: int | None) -> None:
+        self._exec("UPDATE rooms SET access=?, group_id=? WHERE id=?", (access, group_id, room_id))
+
+    def room_entry(self, room_id: str, user_id: int) -> dict | None:
+        """A room's current policy and this person's ties to its group, in one read (World.join decides)."""
+        return self._exec(
+            "SELECT r.access, r.group_id, "
+            "EXISTS(SELECT 1 FROM group_members m WHERE m.group_id=r.group_id AND m.user_id=?) AS member, "
+            "EXISTS(SELECT 1 FROM group_staff s WHERE s.group_id=r.group_id AND s.staff_id=?) AS staff "
+            "FROM rooms r WHERE r.id=?", (user_id, user_id, room_id)).fetchone()
+
+    def groups_of(self, user_id: int) -> list[int]:
+        """Ids of the groups this person is in or looks after (their members rooms)."""
+        return [r["group_id"] for r in self._exec(
+            "SELECT group_id FROM group_members WHERE user_id=? UNION SELECT group_id FROM group_staff "
+            "WHERE staff_id=?", (user_id, user_id)).fetchall()]
+
+    # --- groups and staff assignments -------------------------------------------------
+    def add_group(self, name: str) -> dict:
+        cur = self._exec("INSERT INTO groups(name, created) VALUES (?,?)", (name, time.time()))
+        return self._exec("SELECT * FROM groups WHERE id=?", (cur.lastrowid,)).fetchone()
+
+    def find_group(self, name: str) -> dict | None:
+        return self._exec("SELECT * FROM groups WHERE name=?", (name,)).fetchone()
+
+    def list_groups(self) -> list[dict]:
+        return self._exec(
+            "SELECT g.id, g.name, (SELECT COUNT(*) FROM group_members m WHERE m.group_id=g.id) AS members, "
+            "(SELECT COUNT(*) FROM group_staff s WHERE s.group_id=g.id) AS staff FROM groups g ORDER BY g.name"
+        ).fetchall()
+
+    def add_group_member(self, group_id: int, user_id: int) -> None:
+        self._exec("INSERT OR IGNORE INTO group_members(group_id, user_id) VALUES (?,?)", (group_id, user_id))
+
+    def remove_group_member(self, group_id: int, user_id: int) -> bool:
+        return self._exec("DELETE FROM group_members WHERE group_id=? AND user_id=?",
+                          (group_id, user_id)).rowcount > 0
+
+    def assign_group_staff(self, group_id: int, staff_id: int) -> None:
+        self._exec("INSERT OR IGNORE INTO group_staff(group_id, staff_id) VALUES (?,?)", (group_id, staff_id))
+
+    def assign_participant(self, staff_id: int, participant_id: int) -> None:
+        self._exec("INSERT OR IGNORE INTO staff_assignments(staff_id, participant_id, created) VALUES (?,?,?)",
+                   (staff_id, participant_id, time.time()))
+
+    def unassign_participant(self, staff_id: int, participant_id: int) -> bool:
+        return self._exec("DELETE FROM staff_assignments WHERE staff_id=? AND participant_id=?",
+                          (staff_id, participant_id)).rowcount > 0
+
+    def staff_scope(self, staff_id: int) -> set[int]:
+        """Ids of the participants this staff member looks after (SCOPE_SQL)."""
+        return {r["user_id"] for r in self._exec(SCOPE_SQL, (staff_id, staff_id)).fetchall()}
+
+    def staff_sees_person(self, staff_id: int, person_id: int) -> bool:
+        return self._exec(
+            "SELECT EXISTS(SELECT 1 FROM staff_assignments WHERE staff_id=? AND participant_id=?) OR "
+            "EXISTS(SELECT 1 FROM group_staff s JOIN group_members m ON m.group_id=s.group_id "
+            "WHERE s.staff_id=? AND m.user_id=?) AS yes", (staff_id, person_id, staff_id, person_id)
+        ).fetchone()["yes"] == 1
+
+    def participants_overview(self, staff_id: int | None) -> list[dict]:
+        """Participants with their session counts: everyone (staff_id None) or one staff member's scope.
+
+        One indexed query (runs_participant, the scope's primary keys), not a loop over people x runs.
+        """
+        sql = ("SELECT u.id, u.name, u.created, u.banned_until, "
+               "(SELECT COUNT(*) FROM runs r WHERE r.participant_user_id=u.id) AS sessions "
+               "FROM users u WHERE u.role='participant'")
+        args: tuple = ()
+        if staff_id is not None:
+            sql += f" AND u.id IN ({SCOPE_SQL})"
+            args = (staff_id, staff_id)
+        return self._exec(sql + " ORDER BY u.id", args).fetchall()
+
+    def runs_in_scope(self, staff_id: int | None, participant_id: int | None = None,
+                      limit: int | None = None) -> list[dict]:
+        """Runs, oldest first: all of them (staff_id None) or those of one staff member's participants."""
+        sql, args = "SELECT * FROM runs WHERE 1=1", ()
+        if staff_id is not None:
+            sql += f" AND participant_user_id IN ({SCOPE_SQL})"
+            args += (staff_id, staff_id)
+        if participant_id is not None:
+            sql += " AND participant_user_id=?"
+            args += (participant_id,)
+        if limit is not None:        # the newest `limit`, still returned oldest first
+            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?)"
+            args += (limit,)
+        return [self._run(r) for r in self._exec(sql + " ORDER BY id", args).fetchall()]
+
     # --- transcript events --------------------------------------------------------
     def append_event(self, room_id: str, run_id: int | None, kind: str, actor: str | None,
                      data: dict, user_id: int | None = None) -> int:
@@ -352,6 +488,9 @@ class SQLiteStorage:
                               (participant_user_id,)).fetchall()
         return [self._run(r) for r in rows]
 
+    def pose_frame_count(self, run_id: int) -> int:
+        return self._exec("SELECT COUNT(*) AS n FROM pose_tracks WHERE run_id=?", (run_id,)).fetchone()["n"]
+
     # --- a person's records: export and delete ------------------------------------
     def export_user(self, user_id: int) -> dict | None:
         """Every record peerspace holds about one person, as one JSON-able document.
@@ -386,6 +525,11 @@ class SQLiteStorage:
             "rooms_created": q("SELECT * FROM rooms WHERE created_by=?", (user_id,)).fetchall(),
             "questionnaires": answers, "replays": replays,
             "blocks": q("SELECT blocked_id, created FROM blocks WHERE blocker_id=?", (user_id,)).fetchall(),
+            "groups": q("SELECT g.name AS name, 'member' AS role FROM group_members m JOIN groups g ON g.id=m.group_id "
+                        "WHERE m.user_id=? UNION ALL SELECT g.name, 'staff' FROM group_staff s JOIN groups g "
+                        "ON g.id=s.group_id WHERE s.staff_id=?", (user_id, user_id)).fetchall(),
+            "assignments": q("SELECT staff_id, participant_id, created FROM staff_assignments "
+                             "WHERE staff_id=? OR participant_id=?", (user_id, user_id)).fetchall(),
             "reports_made": q("SELECT id, ts, room_id, reason, note, status FROM reports WHERE reporter_id=?",
                               (user_id,)).fetchall(),
             "safety_alerts": q("SELECT id, ts, room_id, kind, category, event_id, status FROM safety_alerts "

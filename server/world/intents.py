@@ -16,7 +16,7 @@ from ..gateway import Ctx, intent
 
 @intent(events.LIST_ROOMS, in_room=False)
 async def list_rooms(ctx: Ctx, p: dict) -> dict:
-    return {"rooms": [r.summary() for r in ctx.world.rooms.values()]}
+    return {"rooms": [r.summary() for r in await ctx.world.rooms_for(ctx.user)]}
 
 
 @intent(events.CREATE_ROOM, roles=events.STAFF, in_room=False)

@@ -56,9 +56,13 @@ class Member:
 class Room:
     phase = 0      # its turn within the tick period (World._tick_loop)
 
-    def __init__(self, world, room_id: str, name: str, scene: str, capacity: int):
+    def __init__(self, world, room_id: str, name: str, scene: str, capacity: int,
+                 access: str = "open", group_id: int | None = None):
         self.world = world
         self.id, self.name, self.scene, self.capacity = room_id, name, scene, capacity
+        # 'open' (anyone) or 'members' (the group's participants and staff, facilitators, admins);
+        # a copy of the stored policy, refreshed from the store on every join (World.join)
+        self.access, self.group_id = access, group_id
         self.half = world.cfg.room_half_extent
         self.personal_space = world.cfg.personal_space
         # pos, yaw, inp, alive, flags, sent, space: views into a PoseSlab shared with rooms of similar size
@@ -72,7 +76,8 @@ class Room:
     # --- public views ---------------------------------------------------------------
     def summary(self) -> dict:
         people = sum(1 for m in self.members.values())
-        return {"id": self.id, "name": self.name, "scene": self.scene, "capacity": self.capacity, "people": people}
+        return {"id": self.id, "name": self.name, "scene": self.scene, "capacity": self.capacity, "people": people,
+                "access": self.access}
 
     def full_state(self, you: int | None) -> dict:
         ids = np.flatnonzero(self.alive)

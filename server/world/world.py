@@ -25,6 +25,9 @@ log = logging.getLogger("peerspace.world")
 
 DEFAULT_ROOMS = (("cafe", "The cafe", "cafe", 12), ("interview", "Interview room", "office", 6),
                  ("park", "Park bench", "park", 12))
+OPEN, MEMBERS = "open", "members"
+# Who may enter any members room: they look after every group.
+ENTER_ANY = (events.FACILITATOR, events.ADMIN)
 
 
 @dataclass
@@ -53,40 +56,78 @@ class World:
         # room's step (e.g. personal-space bubbles, pauses). speak: async fn(ctx, avatar, text) before a line
         # is recorded (may refuse with WireError); said: async fn(ctx, avatar, line, event_id) after broadcast;
         # resume: async fn(room, member) after a returning connection is re-attached and resynced.
+        # enter: async fn(room, user) before someone joins a room they may enter by its policy; may refuse
+        # with WireError (e.g. someone's 1:1 practice is running there).
         self.hooks: dict[str, list] = {"join": [], "leave": [], "tick": [], "before_step": [], "after_step": [],
-                                       "speak": [], "said": [], "resume": []}
+                                       "speak": [], "said": [], "resume": [], "enter": []}
         # Who may see whom (server.safety sets this): `for_sid(sid, event, payload)` filters one send,
         # `broadcast(room, event, payload, skip_sid)` delivers a room emit itself and returns True if it did.
         self.outbound = None
         self.hooks["leave"].append(interest.on_leave)
         for row in store.list_rooms():
-            self._open(row["id"], row["name"], row["scene"], row["capacity"])
+            self._open_row(row)
         for rid, name, scene, cap in DEFAULT_ROOMS:
             if rid not in self.rooms:
                 self.create_room(name, scene, cap, created_by=None, room_id=rid)
 
     # --- rooms ---------------------------------------------------------------------------
-    def _open(self, room_id, name, scene, capacity) -> Room:
-        room = Room(self, room_id, name, scene, capacity)
+    def _open(self, room_id, name, scene, capacity, access: str = OPEN, group_id: int | None = None) -> Room:
+        room = Room(self, room_id, name, scene, capacity, access, group_id)
         room.phase = len(self.rooms) % max(1, self.cfg.tick_phases)    # rooms take turns round the tick
         self.rooms[room_id] = room
         return room
 
+    def _open_row(self, row: dict) -> Room:
+        return self._open(row["id"], row["name"], row["scene"], row["capacity"], row.get("access") or OPEN,
+                          row.get("group_id"))
+
     def create_room(self, name: str, scene: str, capacity: int, created_by: int | None,
-                    room_id: str | None = None) -> Room:
+                    room_id: str | None = None, access: str = OPEN, group_id: int | None = None) -> Room:
         if room_id is None:
             base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "room"
             room_id, n = base, 2
             while room_id in self.rooms:
                 room_id, n = f"{base}-{n}", n + 1
         self.store.save_room(room_id, name, scene, capacity, created_by)
-        return self._open(room_id, name, scene, capacity)
+        if access != OPEN or group_id is not None:
+            self.store.set_room_access(room_id, access, group_id)
+        return self._open(room_id, name, scene, capacity, access, group_id)
 
     def room(self, room_id: str) -> Room:
         room = self.rooms.get(room_id)
         if room is None:
             raise WireError(errors.NOT_FOUND, f"There is no room '{room_id[:64]}'. Ask for the list of rooms.")
         return room
+
+    async def refresh_rooms(self) -> None:
+        """Pick up rooms and access policies changed outside this server (`peerspace room add`)."""
+        for row in await self.store.aio.list_rooms():
+            room = self.rooms.get(row["id"])
+            if room is None:
+                self._open_row(row)
+            else:
+                room.access, room.group_id = row.get("access") or OPEN, row.get("group_id")
+
+    async def rooms_for(self, user: dict) -> list[Room]:
+        """The rooms this person may enter by policy (a members room of another group is not listed)."""
+        await self.refresh_rooms()
+        if user["role"] in ENTER_ANY:
+            return list(self.rooms.values())
+        groups = set(await self.store.aio.groups_of(user["id"]))
+        return [r for r in self.rooms.values() if r.access == OPEN or r.group_id in groups]
+
+    async def check_entry(self, user: dict, room: Room) -> None:
+        """Refuse, with what to do, a person whom the room's current stored policy keeps out."""
+        entry = await self.store.aio.room_entry(room.id, user["id"])
+        if entry is not None:
+            room.access, room.group_id = entry["access"] or OPEN, entry["group_id"]
+        if room.access != OPEN and user["role"] not in ENTER_ANY:
+            ties = bool(entry and (entry["member"] if user["role"] == events.PARTICIPANT else entry["staff"]))
+            if not ties:
+                raise WireError(errors.FORBIDDEN, f"'{room.name}' is for its group. "
+                                                  "Ask your peer specialist to add you.")
+        for gate in self.hooks["enter"]:
+            await gate(room, user)
 
     # --- sending ---------------------------------------------------------------------------
     async def send(self, sid: str, event: str, payload: dict) -> None:
@@ -125,9 +166,17 @@ class World:
         return (room, room.members[user_id]) if room is not None else (None, None)
 
     async def join(self, conn: Connection, room_id: str) -> Room:
+        if room_id not in self.rooms:             # made by `peerspace room add` since this server started
+            row = await self.store.aio.get_room(room_id)
+            if row is not None and row["id"] not in self.rooms:
+                self._open_row(row)
         room = self.room(room_id)
         uid = conn.user["id"]
         old_room, old = self.member_of(uid)
+        if old_room is room:
+            return room
+        await self.check_entry(conn.user, room)
+        old_room, old = self.member_of(uid)      # (the check awaited: look again)
         if old_room is room:
             return room
         if old_room is not None:
