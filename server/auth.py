@@ -181,8 +181,9 @@ class LoginThrottle:
     def _prune(self, now: float) -> None:
         for key in [k for k, f in self.keys.items() if now - f.last > self.forget and now >= f.blocked_until]:
             del self.keys[key]
-        while len(self.keys) >= self.MAX_KEYS:        # still full: forget the oldest
-            del self.keys[min(self.keys, key=lambda k: self.keys[k].last)]
+        if len(self.keys) >= self.MAX_KEYS * 0.9:     # still full: keep the newest half (amortised: rare)
+            newest = sorted(self.keys.items(), key=lambda kv: kv[1].last)[-self.MAX_KEYS // 2:]
+            self.keys = dict(newest)
 
     def begin(self, name: str, address: str | None) -> None:
         """Raise Throttled if this name or address must wait; else count the attempt as a failure."""
@@ -197,7 +198,11 @@ class LoginThrottle:
             f.last = now
             extra = f.count - self.free[key[0]]
             if extra > 0:
-                f.blocked_until = now + min(self.cap, self.base * 2 ** min(extra - 1, 30))
+                wait = min(self.cap, self.base * 2 ** min(extra - 1, 30))
+                f.blocked_until = now + wait
+                # one line per block, not per refused attempt (a flood is thousands a second); no name, no address
+                log.info("login throttled: %s after %d failures, %.0f s", "an account name" if key[0] == "name"
+                         else "a client address", f.count, wait)
 
     def succeeded(self, name: str, address: str | None) -> None:
         """The right password: this name starts again from zero; the address forgets this one attempt."""

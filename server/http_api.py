@@ -69,7 +69,8 @@ async def login(request: web.Request) -> web.Response:
         body = await read_json(request)
         user = await request.app["accounts"].login(body.get("name"), body.get("password"), client_address(request))
     except WireError as e:
-        log.info("login refused: %s", e.code)
+        if not isinstance(e, Throttled):        # throttled attempts are logged once per block, by the throttle
+            log.info("login refused: %s", e.code)
         return error_response(e)
     token = request.app["tokens"].issue(user)
     return web.json_response({"ok": True, "token": token, "user": public_user(user)})

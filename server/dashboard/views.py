@@ -180,7 +180,8 @@ async def login_post(request: web.Request) -> web.Response:
         user = await request.app["accounts"].login(str(form.get("name", "")), str(form.get("password", "")),
                                                    client_address(request))
     except WireError as e:
-        log.info("dashboard login refused: %s", e.code)
+        if not isinstance(e, Throttled):
+            log.info("dashboard login refused: %s", e.code)
         status = {"forbidden": 403, "rate_limited": 429}.get(e.code, 401)
         return login_response(request, nxt, e.message, status,
                               retry_after=e.retry_after if isinstance(e, Throttled) else None)
