@@ -125,7 +125,7 @@ class Tokens:
 def retry_message(seconds: int) -> str:
     wait = f"{seconds} seconds" if seconds < 120 else f"{round(seconds / 60)} minutes"
     return (f"Too many unsuccessful log-ins for this name or from this network. Please wait {wait} and try "
-            f"again. If you have forgotten your password, your group's staff can set a new one.")
+            f"again. If you have forgotten your password, an admin can set a new one for you.")
 
 
 class Throttled(WireError):
@@ -251,9 +251,9 @@ class Accounts:
         user = await self.store.aio.get_user(int(claims["uid"]))
         if user is None:
             raise WireError(errors.UNAUTHORIZED, "This account no longer exists.")
+        self.check_not_banned(user)      # first: a paused person is told why, not just "log in again"
         if claims.get("ep") != user["session_epoch"]:
             raise WireError(errors.UNAUTHORIZED, "Your session has ended. Please log in again.")
-        self.check_not_banned(user)
         return user
 
     def set_password(self, user: dict, password: str, reason: str = "password") -> int:
