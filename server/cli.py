@@ -56,6 +56,20 @@ def cmd_user_add(args) -> int:
     return 0
 
 
+def cmd_user_passwd(args) -> int:
+    from .auth import Accounts
+    store = _store(args)
+    user = _find(store, args.name)
+    password = args.password or getpass.getpass(f"New password for {user['name']}: ")
+    try:
+        Accounts(store).set_password(user, password)
+    except WireError as e:
+        print(f"peerspace: {e.message}", file=sys.stderr)
+        return 2
+    print(f"set a new password for '{user['name']}'; every session of theirs has ended")
+    return 0
+
+
 def cmd_user_list(args) -> int:
     for u in _store(args).list_users():
         print(f"{u['id']:>5}  {u['role']:<16} {u['name']}")
@@ -206,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=events.ROLES, default=events.PARTICIPANT)
     p.add_argument("--password", help="prompted for if omitted")
     p.set_defaults(func=cmd_user_add)
+    p = user.add_parser("passwd", help="set a new password (ends every session of that account)")
+    p.add_argument("name")
+    p.add_argument("--password", help="prompted for if omitted")
+    p.set_defaults(func=cmd_user_passwd)
     p = user.add_parser("list", help="list accounts")
     p.set_defaults(func=cmd_user_list)
 

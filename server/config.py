@@ -14,6 +14,10 @@ class Config:
     database: str = ""                 # default: <data_dir>/peerspace.db
     secret: str = ""                   # token signing key; default: generated once into <data_dir>/secret
     token_ttl: float = 12 * 3600.0
+    login_free_per_name: int = 5       # failed log-ins for one account name before backoff starts
+    login_free_per_address: int = 20   # ... and from one client address (a clinic may share one)
+    login_backoff_base: float = 1.0    # seconds of the first wait; doubles with each further failure
+    login_backoff_max: float = 300.0   # the longest wait: a throttle, never a permanent lockout
     tick_hz: float = 30.0
     tick_phases: int = 3               # rooms step in this many turns spread over each tick period
     resume_grace: float = 30.0         # seconds a dropped avatar waits for its person

@@ -132,10 +132,8 @@ class Gateway:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             claims = self.tokens.verify(token)
-            user = self.world.store.get_user(claims["uid"])
-            if user is None:
-                raise WireError(errors.UNAUTHORIZED, "This account no longer exists.")
-            self.accounts.check_not_banned(user)
+            # the current row: a deleted account, a revoked session (logout, password change, ban) is refused
+            user = await self.accounts.session_user(claims)
         except WireError as e:
             log.info("connection refused: %s", e.code)
             raise socketio.exceptions.ConnectionRefusedError(e.as_payload())

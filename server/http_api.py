@@ -1,4 +1,4 @@
-"""Small HTTP endpoints: login (returns a signed token), health, room list."""
+"""Small HTTP endpoints: login and logout (signed tokens), health, room list; shared HTTP plumbing."""
 
 from __future__ import annotations
 
@@ -7,17 +7,22 @@ import logging
 
 from aiohttp import web
 
+from wire import errors
 from wire.errors import WireError
 
-from .auth import public_user
+from .auth import LoginThrottle, Throttled, public_user
 
 log = logging.getLogger("peerspace.http")
 
-STATUS = {"unauthorized": 401, "forbidden": 403, "not_found": 404, "invalid": 400, "conflict": 409}
+STATUS = {"unauthorized": 401, "forbidden": 403, "not_found": 404, "invalid": 400, "conflict": 409,
+          "too_large": 413, "rate_limited": 429}
+COOKIE = "ps_token"
 
 
 def error_response(err: WireError) -> web.Response:
-    return web.json_response({"ok": False, "error": err.as_payload()}, status=STATUS.get(err.code, 400))
+    headers = {"Retry-After": str(err.retry_after)} if isinstance(err, Throttled) else None
+    return web.json_response({"ok": False, "error": err.as_payload()}, status=STATUS.get(err.code, 400),
+                             headers=headers)
 
 
 async def read_json(request: web.Request, limit: int = 16 * 1024) -> dict:
@@ -25,35 +30,61 @@ async def read_json(request: web.Request, limit: int = 16 * 1024) -> dict:
         raise WireError("too_large", "That request is too large.")
     try:
         body = json.loads(await request.content.read(limit + 1) or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):     # RecursionError: deeply nested arrays
         raise WireError("invalid", "Send a JSON object.")
     if not isinstance(body, dict):
         raise WireError("invalid", "Send a JSON object.")
     return body
 
 
-def user_from_request(request: web.Request) -> dict:
-    """The logged-in user for an HTTP request: a Bearer token header or the session cookie."""
+def client_address(request: web.Request) -> str | None:
+    """The peer's address, for the login throttle. Behind a reverse proxy this is the proxy's."""
+    return request.remote
+
+
+async def user_from_request(request: web.Request, *, cookie: bool = True) -> dict:
+    """The logged-in user for an HTTP request: a Bearer token header or (for reads and the dashboard's own
+    forms, `cookie=True`) the dashboard's session cookie. The token is checked against the user's current
+    row: a revoked (logout, password change, ban) or deleted account's token is refused.
+
+    State-changing JSON endpoints pass `cookie=False`: a browser sends the cookie with any cross-site
+    form post, but only a script of our own origin can set an Authorization header."""
     app = request.app
     header = request.headers.get("Authorization", "")
-    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else request.cookies.get("ps_token")
+    if header.startswith("Bearer "):
+        token = header.removeprefix("Bearer ").strip()
+    elif cookie:
+        token = request.cookies.get(COOKIE)
+    elif request.cookies.get(COOKIE):
+        raise WireError(errors.UNAUTHORIZED, "This needs the app's sign-in token (an Authorization: Bearer "
+                                             "header); the dashboard's cookie is not accepted here.")
+    else:
+        token = None
     claims = app["tokens"].verify(token)
-    user = app["store"].get_user(claims["uid"])
-    if user is None:
-        raise WireError("unauthorized", "Please log in again.")
-    app["accounts"].check_not_banned(user)
-    return user
+    return await app["accounts"].session_user(claims)
 
 
 async def login(request: web.Request) -> web.Response:
     try:
         body = await read_json(request)
-        user = request.app["accounts"].login(body.get("name"), body.get("password"))
+        user = await request.app["accounts"].login(body.get("name"), body.get("password"), client_address(request))
     except WireError as e:
-        log.info("login refused: %s", e.code)
+        if not isinstance(e, Throttled):        # throttled attempts are logged once per block, by the throttle
+            log.info("login refused: %s", e.code)
         return error_response(e)
     token = request.app["tokens"].issue(user)
     return web.json_response({"ok": True, "token": token, "user": public_user(user)})
+
+
+async def logout(request: web.Request) -> web.Response:
+    """End every session of this account (all its tokens, on every device)."""
+    try:
+        user = await user_from_request(request, cookie=False)
+    except WireError as e:
+        return error_response(e)
+    await request.app["store"].aio.revoke_sessions(user["id"], "logout")
+    log.info("user %s logged out", user["id"])
+    return web.json_response({"ok": True})
 
 
 async def health(request: web.Request) -> web.Response:
@@ -63,14 +94,25 @@ async def health(request: web.Request) -> web.Response:
 
 async def rooms(request: web.Request) -> web.Response:
     try:
-        user = user_from_request(request)
+        user = await user_from_request(request)
     except WireError as e:
         return error_response(e)
     listed = await request.app["world"].rooms_for(user)
     return web.json_response({"ok": True, "rooms": [r.summary() for r in listed]})
 
 
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response (JSON, metrics, dashboard, errors): no content sniffing, no Referer leaving the site."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+
+
 def add_routes(app: web.Application) -> None:
+    cfg = app["cfg"]
+    app["accounts"].throttle = LoginThrottle(cfg.login_free_per_name, cfg.login_free_per_address,
+                                             cfg.login_backoff_base, cfg.login_backoff_max)
+    app.on_response_prepare.append(security_headers)
     app.router.add_post("/api/login", login)
+    app.router.add_post("/api/logout", logout)
     app.router.add_get("/api/health", health)
     app.router.add_get("/api/rooms", rooms)

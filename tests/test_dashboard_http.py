@@ -40,7 +40,9 @@ def seed(server):
 async def session(server, name):
     """An aiohttp session logged in through the dashboard's own form (cookie)."""
     http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    async with http.post(server.url + "/dashboard/login", data={"name": name, "password": PASSWORD},
+    async with http.get(server.url + "/dashboard/login") as r:     # the form carries a CSRF token
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', await r.text()).group(1)
+    async with http.post(server.url + "/dashboard/login", data={"name": name, "password": PASSWORD, "csrf": csrf},
                          allow_redirects=False) as r:
         status = r.status
     return http, status

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import time
 from html import escape
 from urllib.parse import quote
@@ -15,7 +16,8 @@ from aiohttp import web
 from wire import events
 from wire.errors import WireError
 
-from ..http_api import user_from_request
+from ..auth import Throttled
+from ..http_api import COOKIE, client_address, user_from_request
 from ..records import access
 from ..records import fidelity as fid
 from ..records.replay import transcript
@@ -24,7 +26,7 @@ from .svg import line_plot
 
 log = logging.getLogger("peerspace.dashboard")
 
-COOKIE = "ps_token"
+LOGIN_COOKIE = "ps_login"     # a random nonce set with the login form: the login form's CSRF token is bound to it
 CSS = """
 :root { --ink:#23303a; --muted:#5d6b75; --bg:#f5f2ec; --card:#fffdf9; --line:#dcd5ca; --accent:#3b6e8f;
         --ok:#4f7f52; --warn:#a4572d; }
@@ -73,9 +75,12 @@ class Denied(Exception):
 
 
 # --- plumbing --------------------------------------------------------------------------------
-def csrf_for(request: web.Request) -> str:
-    token = request.cookies.get(COOKIE, "")
-    return hmac.new(request.app["tokens"].secret, b"csrf:" + token.encode(), hashlib.sha256).hexdigest()[:32]
+def csrf_for(request: web.Request, cookie: str = COOKIE, value: str | None = None) -> str:
+    """A form's CSRF token: an HMAC of a cookie that a cross-site page can neither read nor make the
+    browser send (HttpOnly, SameSite=Strict). `value` stands in for a cookie set by this same response."""
+    token = value if value is not None else request.cookies.get(cookie, "")
+    return hmac.new(request.app["tokens"].secret, f"csrf:{cookie}:".encode() + token.encode(),
+                    hashlib.sha256).hexdigest()[:32]
 
 
 def page(request, user: dict | None, title: str, body: str, status: int = 200, on: str = "") -> web.Response:
@@ -96,9 +101,9 @@ def page(request, user: dict | None, title: str, body: str, status: int = 200, o
                                                             "img-src 'self' data:; form-action 'self'"})
 
 
-def staff_user(request: web.Request) -> dict:
+async def staff_user(request: web.Request) -> dict:
     try:
-        user = user_from_request(request)
+        user = await user_from_request(request)
     except WireError:
         raise web.HTTPSeeOther("/dashboard/login?next=" + quote(request.path_qs, safe=""))
     if user["role"] not in access.DASHBOARD:
@@ -109,7 +114,7 @@ def staff_user(request: web.Request) -> dict:
 def guarded(fn):
     async def handler(request: web.Request) -> web.StreamResponse:
         try:
-            user = staff_user(request)
+            user = await staff_user(request)
             return await fn(request, user)
         except Denied as d:
             user = d.args[0]
@@ -131,25 +136,39 @@ def pct(v: float | None) -> str:
     return "—" if v is None else f"{round(100 * v)}%"
 
 
-def check_csrf(request: web.Request, form) -> None:
-    if not hmac.compare_digest(str(form.get("csrf", "")), csrf_for(request)):
+def check_csrf(request: web.Request, form, cookie: str = COOKIE) -> None:
+    if not request.cookies.get(cookie) or \
+            not hmac.compare_digest(str(form.get("csrf", "")).encode(), csrf_for(request, cookie).encode()):
         raise WireError("forbidden", "This form has expired. Please go back, reload the page and try again.")
 
 
 # --- login / logout -----------------------------------------------------------------------------
-def login_form(error: str = "", nxt: str = "/dashboard") -> str:
+def login_form(csrf: str, error: str = "", nxt: str = "/dashboard") -> str:
     err = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     return (f'<div class="login card"><h1>Staff log in</h1>{err}'
             f'<form method="post" action="/dashboard/login"><input type="hidden" name="next" value="{escape(nxt)}">'
+            f'<input type="hidden" name="csrf" value="{csrf}">'
             f'<label for="name">Name</label><input id="name" name="name" autocomplete="username" required>'
             f'<label for="password">Password</label><input id="password" name="password" type="password" '
             f'autocomplete="current-password" required><p><button id="login" type="submit">Log in</button></p>'
             f'</form></div>')
 
 
+def login_response(request: web.Request, nxt: str, error: str = "", status: int = 200,
+                   retry_after: int | None = None) -> web.Response:
+    """The login form, bound to a login nonce cookie (kept if the browser has one, else a new one)."""
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(18)
+    resp = page(request, None, "Log in", login_form(csrf_for(request, LOGIN_COOKIE, nonce), error, nxt), status=status)
+    resp.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="Strict", secure=request.secure,
+                    path="/dashboard/login")
+    if retry_after is not None:
+        resp.headers["Retry-After"] = str(retry_after)
+    return resp
+
+
 async def login_page(request: web.Request) -> web.Response:
     nxt = request.query.get("next", "/dashboard")
-    return page(request, None, "Log in", login_form(nxt=nxt if nxt.startswith("/dashboard") else "/dashboard"))
+    return login_response(request, nxt if nxt.startswith("/dashboard") and "//" not in nxt else "/dashboard")
 
 
 async def login_post(request: web.Request) -> web.Response:
@@ -157,27 +176,42 @@ async def login_post(request: web.Request) -> web.Response:
     nxt = str(form.get("next", "/dashboard"))
     nxt = nxt if nxt.startswith("/dashboard") and "//" not in nxt else "/dashboard"
     try:
-        user = request.app["accounts"].login(str(form.get("name", "")), str(form.get("password", "")))
+        check_csrf(request, form, LOGIN_COOKIE)     # a cross-site page cannot log a browser into its own account
+        user = await request.app["accounts"].login(str(form.get("name", "")), str(form.get("password", "")),
+                                                   client_address(request))
     except WireError as e:
-        log.info("dashboard login refused: %s", e.code)
-        return page(request, None, "Log in", login_form(e.message, nxt), status=401)
+        if not isinstance(e, Throttled):
+            log.info("dashboard login refused: %s", e.code)
+        status = {"forbidden": 403, "rate_limited": 429}.get(e.code, 401)
+        return login_response(request, nxt, e.message, status,
+                              retry_after=e.retry_after if isinstance(e, Throttled) else None)
     if user["role"] not in access.DASHBOARD:
         log.info("dashboard login refused for role %s", user["role"])
-        return page(request, None, "Log in", login_form("The dashboard is for staff accounts.", nxt), status=403)
+        return login_response(request, nxt, "The dashboard is for staff accounts.", 403)
     resp = web.HTTPSeeOther(nxt)
+    # Secure when served over TLS (behind a TLS-terminating proxy, request.secure is False: see docs/dashboard.md)
     resp.set_cookie(COOKIE, request.app["tokens"].issue(user), httponly=True, samesite="Strict", path="/",
-                    max_age=int(request.app["cfg"].token_ttl))
+                    secure=request.secure, max_age=int(request.app["cfg"].token_ttl))
+    resp.del_cookie(LOGIN_COOKIE, path="/dashboard/login")
     log.info("dashboard login: user %s", user["id"])
     raise resp
 
 
 async def logout(request: web.Request) -> web.Response:
+    """Log out: every session of this account ends at once (the cookie is no longer accepted anywhere)."""
     form = await request.post()
     if request.cookies.get(COOKIE):
         try:
             check_csrf(request, form)
         except WireError:
             raise web.HTTPSeeOther("/dashboard")
+        try:
+            user = await user_from_request(request)
+        except WireError:
+            user = None                  # already ended: just drop the cookie
+        if user is not None:
+            await request.app["store"].aio.revoke_sessions(user["id"], "logout")
+            log.info("dashboard logout: user %s", user["id"])
     resp = web.HTTPSeeOther("/dashboard/login")
     resp.del_cookie(COOKIE, path="/")
     raise resp

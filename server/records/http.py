@@ -1,4 +1,7 @@
-"""HTTP: a person's own records (export, delete, consent) and session replays for staff."""
+"""HTTP: a person's own records and account (export, delete, consent, password) and session replays for staff.
+
+Reads accept the Bearer token or the dashboard cookie; every state-changing endpoint takes the Bearer
+token only (`cookie=False`), so a cross-site form post riding on the cookie does nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from aiohttp import web
 
 from wire.errors import WireError
 
-from ..http_api import error_response, read_json, user_from_request
+from ..http_api import client_address, error_response, read_json, user_from_request
 from . import access, replay
 
 log = logging.getLogger("peerspace.records")
@@ -24,10 +27,10 @@ def _json(data, **kw) -> web.Response:
 
 async def my_export(request: web.Request) -> web.Response:
     try:
-        user = user_from_request(request)
+        user = await user_from_request(request)
     except WireError as e:
         return error_response(e)
-    data = request.app["store"].export_user(user["id"])
+    data = await request.app["store"].aio.export_user(user["id"])
     log.info("user %s exported their records", user["id"])
     return _json(data, headers={"Content-Disposition": 'attachment; filename="peerspace-my-records.json"',
                                 "Cache-Control": "no-store"})
@@ -35,7 +38,7 @@ async def my_export(request: web.Request) -> web.Response:
 
 async def my_delete(request: web.Request) -> web.Response:
     try:
-        user = user_from_request(request)
+        user = await user_from_request(request, cookie=False)
         body = await read_json(request)
         if body.get("confirm") != user["name"]:
             raise WireError("invalid", "To delete your account and every record about you, "
@@ -49,19 +52,32 @@ async def my_delete(request: web.Request) -> web.Response:
 
 async def my_consent(request: web.Request) -> web.Response:
     try:
-        user = user_from_request(request)
+        user = await user_from_request(request, cookie=False)
         body = await read_json(request)
         if not isinstance(body.get("recording"), bool):
             raise WireError("invalid", "Send {\"recording\": true} or {\"recording\": false}.")
     except WireError as e:
         return error_response(e)
-    request.app["store"].set_consent(user["id"], body["recording"])
+    await request.app["store"].aio.set_consent(user["id"], body["recording"])
     return web.json_response({"ok": True, "recording": body["recording"]})
+
+
+async def my_password(request: web.Request) -> web.Response:
+    """A new password, given the current one. Every session of the account ends (other devices too);
+    the answer carries a fresh token for this one."""
+    try:
+        user = await user_from_request(request, cookie=False)
+        body = await read_json(request)
+        fresh = await request.app["accounts"].change_password(user, body.get("old"), body.get("new"),
+                                                              client_address(request))
+    except WireError as e:
+        return error_response(e)
+    return web.json_response({"ok": True, "token": request.app["tokens"].issue(fresh)})
 
 
 async def run_replay(request: web.Request) -> web.Response:
     try:
-        user = user_from_request(request)
+        user = await user_from_request(request)
         access.require(user)
         run = await access.run_or_404(request.app["store"], user, int(request.match_info["run"]))
         after = float(request.query.get("after", 0))
@@ -77,4 +93,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/me/export", my_export)
     app.router.add_post("/api/me/delete", my_delete)
     app.router.add_post("/api/me/consent", my_consent)
+    app.router.add_post("/api/me/password", my_password)
     app.router.add_get(r"/api/runs/{run:\d+}/replay", run_replay)
