@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from client.bot import Bot
@@ -28,6 +30,19 @@ async def close_bots(bots) -> None:
             await asyncio.wait_for(bot.close(), 5)
         except Exception:
             pass
+
+
+async def dashboard_login(url: str, name: str, password: str = PASSWORD):
+    """An aiohttp session logged in through the dashboard's own form (it carries a CSRF token).
+    Returns the session (with its cookie) and the form's answer status (303 when it worked)."""
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async with http.get(url + "/dashboard/login") as r:
+        m = re.search(r'name="csrf" value="([0-9a-f]+)"', await r.text())
+    async with http.post(url + "/dashboard/login", data={"name": name, "password": password,
+                                                         "csrf": m.group(1) if m else ""},
+                         allow_redirects=False) as r:
+        status = r.status
+    return http, status
 
 
 class RunningServer:

@@ -5,7 +5,7 @@ import re
 import aiohttp
 import pytest
 
-from conftest import PASSWORD
+from conftest import PASSWORD, dashboard_login
 from server.scenarios import ScenarioRun, load_file
 from server.scenarios.paths import full_run_inputs
 from wire import events
@@ -38,14 +38,7 @@ def seed(server):
 
 
 async def session(server, name):
-    """An aiohttp session logged in through the dashboard's own form (cookie)."""
-    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    async with http.get(server.url + "/dashboard/login") as r:     # the form carries a CSRF token
-        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', await r.text()).group(1)
-    async with http.post(server.url + "/dashboard/login", data={"name": name, "password": PASSWORD, "csrf": csrf},
-                         allow_redirects=False) as r:
-        status = r.status
-    return http, status
+    return await dashboard_login(server.url, name)
 
 
 async def test_login_form_and_roles(server):

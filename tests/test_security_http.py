@@ -17,7 +17,7 @@ import subprocess
 import aiohttp
 from aiohttp import web
 
-from conftest import PASSWORD
+from conftest import PASSWORD, dashboard_login
 
 EVIL = "http://evil.example"
 
@@ -28,12 +28,8 @@ def form_csrf(html: str) -> str:
 
 
 async def dashboard_session(url: str, name: str) -> aiohttp.ClientSession:
-    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    async with http.get(url + "/dashboard/login") as r:
-        csrf = form_csrf(await r.text())
-    async with http.post(url + "/dashboard/login", data={"name": name, "password": PASSWORD, "csrf": csrf},
-                         allow_redirects=False) as r:
-        assert r.status == 303
+    http, status = await dashboard_login(url, name)
+    assert status == 303
     return http
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from conftest import PASSWORD, ROOT
+from conftest import PASSWORD, ROOT, dashboard_login
 from server.scenarios import ScenarioRun, load_file
 from wire import controllers as wc
 from wire import events
@@ -43,10 +43,8 @@ async def cli(server, *args: str) -> str:
 
 async def dashboard(server, name: str) -> aiohttp.ClientSession:
     """An HTTP session logged in through the dashboard's own form (cookie)."""
-    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    async with http.post(server.url + "/dashboard/login", data={"name": name, "password": PASSWORD},
-                         allow_redirects=False) as r:
-        assert r.status == 303, name
+    http, status = await dashboard_login(server.url, name)
+    assert status == 303, name
     return http
 
 
