@@ -96,6 +96,15 @@ class LeanSocket(AsyncSocket):
         self._backlog += 1
         await self.queue.put(pkt)
 
+    async def close(self, wait=True, abort=False, reason=None):
+        # engine.io only writes a CLOSE packet and waits for the client to hang up; a client that never does
+        # would hold the websocket until the receive timeout. The packet is written: end the TCP stream too.
+        t = self._transport
+        await super().close(wait=wait, abort=abort, reason=reason)
+        if t is not None and not t.is_closing():
+            self._transport = None
+            t.close()
+
     async def _websocket_handler(self, ws):
         if self.connected:                      # a polling -> websocket upgrade: engine.io's own path
             return await super()._websocket_handler(ws)
