@@ -102,8 +102,10 @@ def cap_connections_per_address(server: web.Server, limit: int) -> None:
         addr = peer[0] if peer else "?"
         if held[addr] >= limit:
             log.info("connection refused: address holds %d (the limit)", held[addr])
+            transport.pause_reading()                  # not one byte of its request is read
             transport.write(TOO_MANY_CONNECTIONS)
-            transport.close()
+            # closed once aiohttp's handler has started (closing inside connection_made races its start())
+            asyncio.get_running_loop().call_soon(transport.close)
             return
         held[addr] += 1
         address_of[handler] = addr

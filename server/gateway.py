@@ -63,9 +63,11 @@ class Refused(socketio.exceptions.ConnectionRefusedError):
 
 @dataclass
 class Bucket:
-    """One person's rate: shared by all their sockets, so more sockets never mean more messages."""
+    """One person's rate and refusals: shared by all their sockets, so more sockets never mean more."""
     tokens: float
     stamp: float
+    flood_since: float = 0.0           # refusals are counted in a window that starts here
+    flood_count: int = 0
 
 @dataclass
 class Ctx:
@@ -175,6 +177,17 @@ class GuardedServer(socketio.AsyncServer):
         if self.manager.sid_from_eio_sid(eio_sid, "/") is None:
             await self._end_session(eio_sid)
 
+    async def hang_up(self, sid) -> None:
+        """Disconnect a Socket.IO client and close its engine.io session and websocket too.
+
+        `disconnect()` alone ends only the namespace and leaves closing the connection to the client; one
+        that does not would keep its socket, and the server would go on reading whatever it sends.
+        """
+        eio_sid = self.manager.eio_sid_from_sid(sid, "/")
+        await self.disconnect(sid)
+        if eio_sid is not None:
+            await self._end_session(eio_sid)
+
     async def _end_session(self, eio_sid) -> None:
         """Close an engine.io session without waiting for its client (engine.io's disconnect() waits until a
         polling client has fetched the close packet, which one that never polls again never does). Packets
@@ -241,6 +254,8 @@ class Gateway:
         self.router = None     # scale-out: server/scale/node.py forwards intents for rooms on other nodes
         self.buckets: dict[int, Bucket] = {}     # user id -> rate bucket, shared by their sockets
         self.cooldown: dict[int, float] = {}     # user id -> when someone cut off for flooding may connect again
+        self._connects_unlogged: dict[str, int] = {}     # refused connects by code, for the next log line
+        self._connects_logged = 0.0
         world.hooks["housekeeping"].append(self._housekeeping)
 
     def attach(self, sio: socketio.AsyncServer) -> None:
@@ -262,27 +277,27 @@ class Gateway:
             self.accounts.check_not_banned(user)
             await self._admit(user)
         except WireError as e:
-            log.info("connection refused: %s", e.code)
+            self._connect_refused(e.code)
             raise Refused(e.as_payload())
         except Exception:
-            log.info("connection refused: %s", errors.UNAUTHORIZED)
+            self._connect_refused(errors.UNAUTHORIZED)
             raise Refused({"code": errors.UNAUTHORIZED, "message": "Please log in again."})
         self.world.conns[sid] = Connection(sid, dict(user))
         self._count("connections_total")
 
     async def _admit(self, user: dict) -> None:
         """Per-person limits at connect: a cool-down after a flood cut, and at most max_sockets_per_user
-        sockets (the oldest ones close, as a person who opens a new window has left the old one)."""
+        sockets. The next one is refused rather than closing an older one: closing would let a client
+        that reconnects in a loop churn connections without end."""
         uid = user["id"]
         wait = self.cooldown.get(uid, 0.0) - time.monotonic()
         if wait > 0:
             raise WireError(errors.RATE_LIMITED, f"This account sent too many messages the server had to refuse. "
                                                  f"Please wait {wait:.0f} s, then connect again.")
-        sids = self.world.sids_of(uid)
-        for old in sids[:max(0, len(sids) - self.cfg.max_sockets_per_user + 1)]:
-            await self.world.send(old, events.NOTICE, {"kind": "moved", "text": "You continued in another window, "
-                                                       "so this one was closed."})
-            await self.world.sio.disconnect(old)
+        if len(self.world.sids_of(uid)) >= self.cfg.max_sockets_per_user:
+            raise WireError(errors.TOO_MANY_CONNECTIONS, f"This account already has {self.cfg.max_sockets_per_user} "
+                                                         "open connections. Close a window, or wait a minute and "
+                                                         "try again.")
 
     async def on_disconnect(self, sid, reason=None):
         conn = self.world.conns.pop(sid, None)
@@ -355,11 +370,12 @@ class Gateway:
         conn.unlogged[err.code] = conn.unlogged.get(err.code, 0) + 1
         if now - conn.log_since >= self.cfg.refusal_log_every:      # else counted into the next line
             self._log_refusals(conn, now)
-        if now - conn.flood_since > self.cfg.flood_window:
-            conn.flood_since, conn.flood_count = now, 0
-        conn.flood_count += 1
-        if conn.flood_count > self.cfg.flood_limit:
-            await self._cut_flooder(conn, now)
+        bucket = self._bucket(conn.user["id"], now)
+        if now - bucket.flood_since > self.cfg.flood_window:
+            bucket.flood_since, bucket.flood_count = now, 0
+        bucket.flood_count += 1
+        if bucket.flood_count > self.cfg.flood_limit:
+            await self._cut_flooder(conn.user["id"], now)
             return {"ok": False, "error": err.as_payload()}
         # A flood of bad messages gets a bounded number of error events back, not one per message.
         if now - conn.last_error_sent > 0.2 or conn.refused <= 5:
@@ -368,22 +384,24 @@ class Gateway:
             await self.world.send(conn.sid, events.ERROR, err.as_payload(shown))
         return {"ok": False, "error": err.as_payload()}
 
-    async def _cut_flooder(self, conn: Connection, now: float) -> None:
-        """A socket that keeps sending what is refused costs the server for nothing: tell it, close it."""
-        if conn.cut:
-            return
-        conn.cut = True
-        uid = conn.user["id"]
+    async def _cut_flooder(self, uid: int, now: float) -> None:
+        """Someone who keeps sending what is refused costs the server for nothing: tell every socket of
+        theirs, close them, and refuse their connects for a cool-down."""
         self.cooldown[uid] = now + self.cfg.flood_cooldown
-        self._count("flooders_cut_total")
-        self._log_refusals(conn, now)
-        log.info("user %s cut off: over %d refused messages in %.0f s", uid, self.cfg.flood_limit,
-                 self.cfg.flood_window)
-        await self.world.send(conn.sid, events.ERROR, WireError(
-            errors.RATE_LIMITED, f"The server refused more than {self.cfg.flood_limit} of your messages in "
-                                 f"{self.cfg.flood_window:.0f} s, so it has disconnected you. Please wait "
-                                 f"{self.cfg.flood_cooldown:.0f} s before connecting again.").as_payload())
-        _later(self.world.sio.disconnect(conn.sid))
+        err = WireError(errors.RATE_LIMITED, f"The server refused more than {self.cfg.flood_limit} of your messages "
+                                             f"in {self.cfg.flood_window:.0f} s, so it has disconnected you. Please "
+                                             f"wait {self.cfg.flood_cooldown:.0f} s before connecting again.")
+        for sid in self.world.sids_of(uid):
+            conn = self.world.conns[sid]
+            if conn.cut:
+                continue
+            conn.cut = True
+            self._count("flooders_cut_total")
+            self._log_refusals(conn, now)
+            log.info("user %s cut off on %s: over %d refused messages in %.0f s", uid, sid, self.cfg.flood_limit,
+                     self.cfg.flood_window)
+            await self.world.send(sid, events.ERROR, err.as_payload())
+            _later(self.world.hang_up(sid))
 
     def _log_refusals(self, conn: Connection, now: float) -> None:
         """One line for everything refused on this socket since its last line: counts by code."""
@@ -394,24 +412,40 @@ class Gateway:
             conn.unlogged = {}
             conn.log_since = now
 
+    def _connect_refused(self, code: str, now: float | None = None) -> None:
+        """Refused connects are logged like refused messages: at most one line per interval, with counts."""
+        now = time.monotonic() if now is None else now
+        if code:
+            self._connects_unlogged[code] = self._connects_unlogged.get(code, 0) + 1
+        if self._connects_unlogged and now - self._connects_logged >= self.cfg.refusal_log_every:
+            log.info("connection refused %d time(s): %s", sum(self._connects_unlogged.values()),
+                     ", ".join(f"{c} x{n}" for c, n in sorted(self._connects_unlogged.items())))
+            self._connects_unlogged, self._connects_logged = {}, now
+
     async def _housekeeping(self) -> None:
         now = time.monotonic()
+        self._connect_refused("", now)
         for conn in list(self.world.conns.values()):
             if conn.unlogged and now - conn.log_since >= self.cfg.refusal_log_every:
                 self._log_refusals(conn, now)
         # a full bucket is the same as none: forget those of people no longer connected
         online = {c.user["id"] for c in self.world.conns.values()}
         full_after = self.cfg.rate_burst / max(self.cfg.rate_per_s, 1e-9)
-        for uid in [u for u, b in self.buckets.items() if u not in online and now - b.stamp > full_after]:
+        for uid in [u for u, b in self.buckets.items() if u not in online and now - b.stamp > full_after
+                    and now - b.flood_since > self.cfg.flood_window]:
             del self.buckets[uid]
         for uid in [u for u, t in self.cooldown.items() if t <= now]:
             del self.cooldown[uid]
 
+    def _bucket(self, uid: int, now: float) -> Bucket:
+        bucket = self.buckets.get(uid)
+        if bucket is None:
+            bucket = self.buckets[uid] = Bucket(self.cfg.rate_burst, now)
+        return bucket
+
     def _take_token(self, conn: Connection) -> bool:
         now = time.monotonic()
-        bucket = self.buckets.get(conn.user["id"])
-        if bucket is None:
-            bucket = self.buckets[conn.user["id"]] = Bucket(self.cfg.rate_burst, now)
+        bucket = self._bucket(conn.user["id"], now)
         bucket.tokens = min(self.cfg.rate_burst, bucket.tokens + (now - bucket.stamp) * self.cfg.rate_per_s)
         bucket.stamp = now
         if bucket.tokens < 1.0:

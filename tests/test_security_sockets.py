@@ -166,13 +166,34 @@ async def test_a_socket_that_keeps_sending_past_its_limit_is_cut_off_and_must_wa
     srv = await make_server(flood_limit=100, flood_window=5.0, flood_cooldown=30.0)
     ana = await srv.bot("Ana", room="cafe", reconnect=False)
     ben = await srv.bot("Ben", room="cafe")
-    for _ in range(600):
-        await ana.sio.emit("no-such-event", {})
-    await until(lambda: not ana.sio.connected, 5)
-    assert any(d["code"] == "rate_limited" and "disconnected you" in d["message"] for d in ana.errors)
+    token = ana.token
+    await ana.close()
+    # a raw client that floods and never reads: the server must close the connection itself
+    async with aiohttp.ClientSession() as http:
+        wsock = await http.ws_connect(srv.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
+        await wsock.receive(timeout=5)
+        await wsock.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": token}}))
+        assert msgpack.unpackb((await wsock.receive(timeout=5)).data)["type"] == 0
+        frame = msgpack.packb({"type": 2, "nsp": "/", "data": ["no-such-event", {}]})
+        for _ in range(600):
+            await wsock.send_bytes(frame)
+        got, t0 = [], time.monotonic()
+        while True:
+            msg = await wsock.receive(timeout=3)
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+                break
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                got.append(msgpack.unpackb(msg.data))
+        assert time.monotonic() - t0 < 3
+        await wsock.close()
+    errors_back = [p["data"][1] for p in got if p.get("type") == 2 and p["data"][0] == events.ERROR]
+    assert any(e["code"] == "rate_limited" and "disconnected you" in e["message"] for e in errors_back)
+    assert len(errors_back) < 30
+    await until(lambda: not srv.app["sio"].eio.sockets.keys() - {srv.app["sio"].manager.eio_sid_from_sid(
+        ben.sio.get_sid(), "/")}, 3)
     assert srv.world.member_of(ana.user["id"])[1].sid is None    # seat kept for the resume grace
     again = Bot(srv.url, reconnect=False)
-    again.token = ana.token
+    again.token = token
     with pytest.raises(WireError) as e:
         await again.connect()
     assert e.value.code == "rate_limited"
@@ -205,12 +226,19 @@ async def test_the_rate_limit_is_per_person_not_per_socket(server):
 
 async def test_a_person_holds_at_most_max_sockets_per_user(make_server):
     srv = await make_server(max_sockets_per_user=3)
-    bots = [await srv.bot("Ana", reconnect=False) for _ in range(5)]
+    bots = [await srv.bot("Ana", reconnect=False) for _ in range(3)]
     uid = bots[0].user["id"]
-    await until(lambda: not bots[0].sio.connected and not bots[1].sio.connected, 3)
-    assert all(b.sio.connected for b in bots[2:])
-    assert len(srv.world.sids_of(uid)) == 3
-    assert any(e == events.NOTICE and d["kind"] == "moved" for e, d in bots[0].inbox)
+    for _ in range(2):
+        more = Bot(srv.url, reconnect=False)
+        more.token = bots[0].token
+        with pytest.raises(WireError) as e:
+            await more.connect()
+        assert e.value.code == "too_many_connections" and "Close a window" in e.value.message
+        await more.close()
+    assert all(b.sio.connected for b in bots) and len(srv.world.sids_of(uid)) == 3
+    await bots[0].close()                               # one closes: one more may come
+    await until(lambda: len(srv.world.sids_of(uid)) == 2, 3)
+    assert (await srv.bot("Ana", reconnect=False)).sio.connected
 
 
 async def test_one_address_holds_at_most_max_per_address_tcp_connections(make_server):

@@ -44,8 +44,6 @@ class Connection:
     refused: int = 0                   # refusals since the last accepted message (paces `error` events)
     unlogged: dict = field(default_factory=dict)    # refusal code -> count not yet written to the log
     log_since: float = 0.0             # when this socket's refusals were last logged
-    flood_since: float = 0.0           # refusals counted in a window that starts here
-    flood_count: int = 0
     cut: bool = False                  # being cut off: further packets are dropped unread
     extra: dict = field(default_factory=dict)
 
@@ -183,6 +181,11 @@ class World:
                 if name != sid:
                     await self.sio.leave_room(sid, name)
 
+    async def hang_up(self, sid: str) -> None:
+        """Disconnect a socket and close its connection (GuardedServer.hang_up), not only its namespace."""
+        hang_up = getattr(self.sio, "hang_up", None)
+        await (hang_up(sid) if hang_up is not None else self.sio.disconnect(sid))
+
     async def cut_off(self, user_id: int, reason: str, disconnect: bool = False,
                       notice: dict | None = None) -> int:
         """Remove a person now (kick, ban, delete, a revoked session): out of their room for everyone,
@@ -199,7 +202,7 @@ class World:
             for sid in sids:
                 if notice is not None:
                     await self.send(sid, events.NOTICE, notice)
-                await self.sio.disconnect(sid)
+                await self.hang_up(sid)
         if sids or room is not None:
             log.info("user %s cut off (%s): %d connection(s)%s", user_id, reason, len(sids),
                      " closed" if disconnect else "")
