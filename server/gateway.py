@@ -139,6 +139,11 @@ class GuardedServer(socketio.AsyncServer):
         self._sessions: Counter = Counter()                   # client address -> engine.io sessions open
         self._auth_timers: dict[str, asyncio.TimerHandle] = {}  # eio sid -> its authentication deadline
 
+    def _start_auth_timer(self, eio_sid) -> None:
+        self._stop_auth_timer(eio_sid)
+        self._auth_timers[eio_sid] = asyncio.get_running_loop().call_later(
+            self.gateway.cfg.auth_timeout, lambda: _later(self._auth_deadline(eio_sid)))
+
     def _stop_auth_timer(self, eio_sid) -> None:
         timer = self._auth_timers.pop(eio_sid, None)
         if timer is not None:
@@ -154,8 +159,7 @@ class GuardedServer(socketio.AsyncServer):
                         "message": "Too many connections from your address. Close some, then try again."}
             self._sessions[addr] += 1
             self._address_of[eio_sid] = addr
-            self._auth_timers[eio_sid] = asyncio.get_running_loop().call_later(
-                cfg.auth_timeout, lambda: _later(self._auth_deadline(eio_sid)))
+            self._start_auth_timer(eio_sid)
         sock = self.eio.sockets.get(eio_sid)
         if sock is not None:
             LeanSocket.adopt(sock, on_cut=self.gateway and (lambda: self.gateway._count("slow_clients_cut_total")))
@@ -171,6 +175,12 @@ class GuardedServer(socketio.AsyncServer):
                 self._sessions[addr] -= 1
                 if self._sessions[addr] <= 0:
                     del self._sessions[addr]
+
+    async def _handle_disconnect(self, eio_sid, namespace, reason=None):
+        await super()._handle_disconnect(eio_sid, namespace, reason)
+        if (self.gateway is not None and eio_sid in self._address_of
+                and self.manager.sid_from_eio_sid(eio_sid, "/") is None):
+            self._start_auth_timer(eio_sid)     # a client that left the namespace but keeps the session open
 
     async def _auth_deadline(self, eio_sid) -> None:
         self._auth_timers.pop(eio_sid, None)
@@ -204,8 +214,9 @@ class GuardedServer(socketio.AsyncServer):
             return
         await super()._handle_connect(eio_sid, namespace, data)
         self._stop_auth_timer(eio_sid)
-        if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is None:
-            # refused (connect_error sent): nothing more will be accepted on this session, so end it
+        if self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            # refused (connect_error sent) and not connected otherwise: nothing will be accepted on this
+            # session, so end it
             _later(self._end_session(eio_sid))
 
     async def _handle_event(self, eio_sid, namespace, id, data):

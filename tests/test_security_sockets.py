@@ -309,6 +309,25 @@ async def test_an_engineio_session_that_never_authenticates_is_closed(make_serve
     assert ana.sio.connected and (await ana.say("hello"))["ok"]
 
 
+async def test_a_session_that_leaves_the_namespace_but_stays_open_is_closed(make_server):
+    srv = await make_server(auth_timeout=0.5)
+    srv.add_user("Ana")
+    ana = Bot(srv.url, reconnect=False)
+    await ana.login("Ana", PASSWORD)
+    async with aiohttp.ClientSession() as http:
+        wsock = await http.ws_connect(srv.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
+        await wsock.receive(timeout=5)
+        await wsock.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": ana.token}}))
+        assert msgpack.unpackb((await wsock.receive(timeout=5)).data)["type"] == 0
+        await wsock.send_bytes(msgpack.packb({"type": 1, "nsp": "/"}))          # socket.io disconnect; stays
+        t0 = time.monotonic()
+        msg = await wsock.receive(timeout=3)
+        while msg.type not in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+            msg = await wsock.receive(timeout=3)
+        assert time.monotonic() - t0 < 2.5
+        await wsock.close()
+
+
 async def test_a_slowloris_connection_is_closed_at_the_header_timeout(make_server):
     srv = await make_server(header_timeout=0.6)
     reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)

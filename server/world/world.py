@@ -163,6 +163,8 @@ class World:
         if room is None:
             return
         conn.room_id = None
+        if conn.sid and conn.sid not in self.conns:     # a scale-out proxy: the socket lives on another node
+            await self.sio.leave_room(conn.sid, room.id)
         await self._unsubscribe(conn.user["id"])
         await self._remove(room, member)
 
@@ -197,6 +199,8 @@ class World:
         await self._unsubscribe(user_id)
         room, member = self.member_of(user_id)
         if room is not None:
+            if member.sid and member.sid not in self.conns:   # connected to another node (scale-out)
+                await self.sio.leave_room(member.sid, room.id)
             await self._remove(room, member)
         if disconnect:
             for sid in sids:
