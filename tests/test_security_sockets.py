@@ -78,13 +78,21 @@ async def test_client_sent_disconnect_and_connect_events_never_reach_the_lifecyc
 
 
 async def test_a_second_connect_packet_on_a_connected_socket_is_refused(server):
-    ana = await server.bot("Ana", room="cafe")
-    sio = server.app["sio"]
-    eio_sid = sio.manager.eio_sid_from_sid(ana.sio.get_sid(), "/")
-    await sio._handle_eio_message(eio_sid, msgpack.packb({"type": 0, "nsp": "/", "data": {"token": ana.token}}))
-    await ana.wait_until(lambda: ana.errors)
-    assert ana.errors[-1]["code"] == "invalid"
-    assert len(server.world.conns) == 1 and server.world.member_of(ana.user["id"])[1].sid == ana.sio.get_sid()
+    server.add_user("Ana")
+    ana = Bot(server.url, reconnect=False)
+    await ana.login("Ana", PASSWORD)
+    async with aiohttp.ClientSession() as http:
+        wsock = await http.ws_connect(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
+        await wsock.receive(timeout=5)
+        connect = msgpack.packb({"type": 0, "nsp": "/", "data": {"token": ana.token}})
+        await wsock.send_bytes(connect)
+        first = msgpack.unpackb((await wsock.receive(timeout=5)).data)
+        assert first["type"] == 0
+        await wsock.send_bytes(connect)                  # again, on the same connection
+        again = msgpack.unpackb((await wsock.receive(timeout=5)).data)
+        assert again["type"] == 2 and again["data"][0] == events.ERROR and again["data"][1]["code"] == "invalid"
+        assert list(server.world.conns) == [first["data"]["sid"]]
+        await wsock.close()
 
 
 # --- hole 1: removing a person takes every socket of theirs out of every room ------------------------------
