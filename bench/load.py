@@ -259,8 +259,9 @@ def run(args) -> dict:
     procs: list[subprocess.Popen] = []
     servers: list[subprocess.Popen] = []
     try:
+        # all bots connect from 127.0.0.1: the per-address cap (default 32) is raised for the bench
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PEERSPACE_LOG_LEVEL": "WARNING",
-               "PEERSPACE_INTEREST_MIN": str(args.interest_min)}
+               "PEERSPACE_MAX_PER_ADDRESS": "100000", "PEERSPACE_INTEREST_MIN": str(args.interest_min)}
         redis_proc = None
         if args.nodes > 1:
             if shutil.which("redis-server") is None:

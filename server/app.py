@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections import Counter
 
 from aiohttp import web
 
@@ -80,11 +81,55 @@ def build_app(cfg: Config) -> web.Application:
     return app
 
 
+TOO_MANY_CONNECTIONS = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 10\r\n"
+                        b"Connection: close\r\n\r\n"
+                        b'{"ok": false, "error": {"code": "too_many_connections", "message": '
+                        b'"Too many connections from your address. Close some, then try again."}}')
+
+
+def cap_connections_per_address(server: web.Server, limit: int) -> None:
+    """At most `limit` open TCP connections from one client address; the next gets a 503 and is closed.
+
+    Hooks the connection bookkeeping aiohttp's web.Server already does for every connection, before any
+    byte of a request is read (a wrapper, not a subclass: the runner builds the server itself).
+    """
+    held: Counter = Counter()
+    address_of: dict = {}
+    made, lost = server.connection_made, server.connection_lost
+
+    def connection_made(handler, transport):
+        peer = transport.get_extra_info("peername")
+        addr = peer[0] if peer else "?"
+        if held[addr] >= limit:
+            log.info("connection refused: address holds %d (the limit)", held[addr])
+            transport.pause_reading()                  # not one byte of its request is read
+            transport.write(TOO_MANY_CONNECTIONS)
+            # closed once aiohttp's handler has started (closing inside connection_made races its start())
+            asyncio.get_running_loop().call_soon(transport.close)
+            return
+        held[addr] += 1
+        address_of[handler] = addr
+        made(handler, transport)
+
+    def connection_lost(handler, exc=None):
+        addr = address_of.pop(handler, None)
+        if addr is not None:
+            held[addr] -= 1
+            if held[addr] <= 0:
+                del held[addr]
+        lost(handler, exc)
+
+    server.connection_made, server.connection_lost = connection_made, connection_lost
+
+
 async def start(cfg: Config) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner and the bound port (cfg.port 0 picks a free one)."""
     app = build_app(cfg)
-    runner = web.AppRunner(app, access_log=None)
+    # keepalive_timeout doubles as the header timeout: aiohttp closes a connection whose handler is still
+    # waiting for a complete request this long after the connection opened or its last response (slowloris)
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=cfg.header_timeout)
     await runner.setup()
+    cap_connections_per_address(runner.server, cfg.max_per_address)
     site = web.TCPSite(runner, cfg.host, cfg.port)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]

@@ -16,6 +16,7 @@ from .config import Config
 
 # Feature modules that add their own subcommands with `add_subcommands(subparsers)`.
 SUBCOMMAND_MODULES = ("server.scenarios.cli",)
+FOREVER = 253402300799.0    # 9999-12-31: a ban without an end, until `peerspace unban`
 
 
 def _config(args) -> Config:
@@ -98,6 +99,19 @@ def cmd_delete(args) -> int:
         return 2
     store.delete_user(user["id"])
     print(f"deleted '{user['name']}' and their records")
+    return 0
+
+
+def cmd_ban(args) -> int:
+    import time
+    store = _store(args)
+    user = _find(store, args.name)
+    until = time.time() + args.minutes * 60 if args.minutes else FOREVER
+    store.set_banned_until(user["id"], until)      # also revokes their sessions: a running server cuts them off
+    from .safety.store import SafetyStore
+    SafetyStore(store).log_action(None, None, user["id"], "ban", until)
+    print(f"'{user['name']}' is banned " + (f"for {args.minutes:g} minutes" if args.minutes else "until unbanned")
+          + "; their open connections are closed within a second")
     return 0
 
 
@@ -232,7 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="-")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("unban", help="lift a ban set by staff (kick with ban)")
+    p = sub.add_parser("ban", help="pause an account: its sessions end now and it cannot log in")
+    p.add_argument("name")
+    p.add_argument("--minutes", type=float, default=None, help="how long (default: until `peerspace unban`)")
+    p.set_defaults(func=cmd_ban)
+
+    p = sub.add_parser("unban", help="lift a ban (set by staff with kick, or by `peerspace ban`)")
     p.add_argument("name")
     p.set_defaults(func=cmd_unban)
 

@@ -22,8 +22,16 @@ class Config:
     tick_phases: int = 3               # rooms step in this many turns spread over each tick period
     resume_grace: float = 30.0         # seconds a dropped avatar waits for its person
     max_payload: int = 16 * 1024       # bytes in one Socket.IO message
-    rate_per_s: float = 20.0           # sustained intents per connection
+    rate_per_s: float = 20.0           # sustained intents per person (one bucket shared by all their sockets)
     rate_burst: float = 40.0
+    flood_limit: int = 500             # refused messages within flood_window that get a socket cut off
+    flood_window: float = 5.0
+    flood_cooldown: float = 10.0       # seconds a person cut off for flooding waits before connecting again
+    refusal_log_every: float = 10.0    # refusals are logged as one line per socket per this many seconds
+    max_sockets_per_user: int = 4      # a person's next connection closes their oldest one
+    max_per_address: int = 32          # TCP connections, and engine.io sessions, one client address may hold
+    auth_timeout: float = 5.0          # seconds an engine.io session may stay open without a Socket.IO connect
+    header_timeout: float = 10.0       # seconds to send a request's headers; also the HTTP keep-alive idle time
     walk_speed: float = 1.6            # m/s
     turn_speed: float = 120.0          # deg/s
     room_half_extent: float = 12.0     # rooms are squares of +- this many metres

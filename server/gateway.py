@@ -4,14 +4,19 @@ Order of checks for an event: decodable packet and size -> known event ->
 rate -> schema (wire.validate) -> role -> room membership -> the handler.
 Any refusal goes back to the sender only, as an `error` event (and as the
 ack when the client used `call`), with a stable code and a message a person
-can act on. Logs carry the event name, the user id and the code, never the
-content. Feature modules register their intents with `@intent(...)`.
+can act on. Refusals are logged as one line per socket per interval, with
+counts by code (user id and codes, never content); a socket that keeps
+sending past its limits is cut off. Event names python-socketio gives a
+meaning to (`connect`, `disconnect`, ...) never reach a handler from a client.
+Feature modules register their intents with `@intent(...)`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
@@ -27,6 +32,42 @@ from .transport import LeanSocket
 from .world import Connection, Member, Room, World
 
 log = logging.getLogger("peerspace.gateway")
+
+# Names python-socketio itself uses for a connection's lifecycle (server and client side). A client EVENT packet
+# with one of them would otherwise run the server's own connect/disconnect handler.
+RESERVED_EVENTS = frozenset(socketio.base_server.BaseServer.reserved_events) | frozenset(
+    socketio.base_client.BaseClient.reserved_events) | {"disconnecting", "*"}
+_tasks: set[asyncio.Task] = set()       # fire-and-forget closes, kept referenced until done
+
+
+def _later(coro) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+def client_address(environ: dict) -> str:
+    """The peer address of an engine.io request (engine.io's own REMOTE_ADDR is a fixed placeholder)."""
+    request = environ.get("aiohttp.request")
+    return (request.remote if request is not None else None) or "?"
+
+
+class Refused(socketio.exceptions.ConnectionRefusedError):
+    """A refused connect whose connect_error carries our payload as is ({code, message}); python-socketio's
+    own exception would turn a dict into the string of it."""
+
+    def __init__(self, payload: dict):
+        super().__init__()
+        self.error_args = payload
+
+
+@dataclass
+class Bucket:
+    """One person's rate and refusals: shared by all their sockets, so more sockets never mean more."""
+    tokens: float
+    stamp: float
+    flood_since: float = 0.0           # refusals are counted in a window that starts here
+    flood_count: int = 0
 
 @dataclass
 class Ctx:
@@ -82,18 +123,122 @@ def intent(event: str, *, roles: tuple[str, ...] = events.ROLES, in_room: bool =
 
 class GuardedServer(socketio.AsyncServer):
     """An AsyncServer that answers undecodable or oversized packets instead of dropping them silently,
-    on engine.io sockets that write websocket frames directly (server/transport.py)."""
+    on engine.io sockets that write websocket frames directly (server/transport.py).
+
+    It also keeps unauthenticated engine.io sessions cheap and few: at most `max_per_address` per client
+    address, closed after a refused Socket.IO connect, and closed if no connect is accepted within
+    `auth_timeout` seconds.
+    """
 
     app_payload_limit = 16 * 1024
     gateway: "Gateway | None" = None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._address_of: dict[str, str] = {}                 # eio sid -> client address
+        self._sessions: Counter = Counter()                   # client address -> engine.io sessions open
+        self._auth_timers: dict[str, asyncio.TimerHandle] = {}  # eio sid -> its authentication deadline
+
+    def _start_auth_timer(self, eio_sid) -> None:
+        self._stop_auth_timer(eio_sid)
+        self._auth_timers[eio_sid] = asyncio.get_running_loop().call_later(
+            self.gateway.cfg.auth_timeout, lambda: _later(self._auth_deadline(eio_sid)))
+
+    def _stop_auth_timer(self, eio_sid) -> None:
+        timer = self._auth_timers.pop(eio_sid, None)
+        if timer is not None:
+            timer.cancel()
+
     async def _handle_eio_connect(self, eio_sid, environ):
+        cfg = self.gateway.cfg if self.gateway is not None else None
+        if cfg is not None:
+            addr = client_address(environ)
+            if self._sessions[addr] >= cfg.max_per_address:
+                log.info("engine.io session refused: address holds %d (the limit)", self._sessions[addr])
+                return {"code": errors.TOO_MANY_CONNECTIONS,
+                        "message": "Too many connections from your address. Close some, then try again."}
+            self._sessions[addr] += 1
+            self._address_of[eio_sid] = addr
+            self._start_auth_timer(eio_sid)
         sock = self.eio.sockets.get(eio_sid)
         if sock is not None:
             LeanSocket.adopt(sock, on_cut=self.gateway and (lambda: self.gateway._count("slow_clients_cut_total")))
         return await super()._handle_eio_connect(eio_sid, environ)
 
+    async def _handle_eio_disconnect(self, eio_sid, reason):
+        try:
+            await super()._handle_eio_disconnect(eio_sid, reason)
+        finally:
+            self._stop_auth_timer(eio_sid)
+            addr = self._address_of.pop(eio_sid, None)
+            if addr is not None:
+                self._sessions[addr] -= 1
+                if self._sessions[addr] <= 0:
+                    del self._sessions[addr]
+
+    async def _handle_disconnect(self, eio_sid, namespace, reason=None):
+        await super()._handle_disconnect(eio_sid, namespace, reason)
+        if (self.gateway is not None and eio_sid in self._address_of
+                and self.manager.sid_from_eio_sid(eio_sid, "/") is None):
+            self._start_auth_timer(eio_sid)     # a client that left the namespace but keeps the session open
+
+    async def _auth_deadline(self, eio_sid) -> None:
+        self._auth_timers.pop(eio_sid, None)
+        if self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            await self._end_session(eio_sid)
+
+    async def hang_up(self, sid) -> None:
+        """Disconnect a Socket.IO client and close its engine.io session and websocket too.
+
+        `disconnect()` alone ends only the namespace and leaves closing the connection to the client; one
+        that does not would keep its socket, and the server would go on reading whatever it sends.
+        """
+        eio_sid = self.manager.eio_sid_from_sid(sid, "/")
+        await self.disconnect(sid)
+        if eio_sid is not None:
+            await self._end_session(eio_sid)
+
+    async def _end_session(self, eio_sid) -> None:
+        """Close an engine.io session without waiting for its client (engine.io's disconnect() waits until a
+        polling client has fetched the close packet, which one that never polls again never does). Packets
+        already queued still reach a long-poll in flight; a websocket is closed (LeanSocket.close)."""
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None:
+            await sock.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
+            self.eio.sockets.pop(eio_sid, None)
+
+    async def _handle_connect(self, eio_sid, namespace, data):
+        if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is not None:
+            # a second CONNECT on a connected socket would run on_connect again (a fresh bucket, a second room)
+            await self._refuse_packet(eio_sid, WireError(errors.INVALID, "This connection is already connected."))
+            return
+        await super()._handle_connect(eio_sid, namespace, data)
+        self._stop_auth_timer(eio_sid)
+        if self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            # refused (connect_error sent) and not connected otherwise: nothing will be accepted on this
+            # session, so end it
+            _later(self._end_session(eio_sid))
+
+    async def _handle_event(self, eio_sid, namespace, id, data):
+        name = data[0] if isinstance(data, list) and data else None
+        if isinstance(name, str) and (name in RESERVED_EVENTS or name in self.handlers.get(namespace or "/", ())):
+            sid = self.manager.sid_from_eio_sid(eio_sid, namespace or "/")
+            conn = self.gateway.world.conns.get(sid) if (sid and self.gateway) else None
+            if conn is None or conn.cut:
+                return
+            ack = await self.gateway.refuse(conn, name, WireError(
+                errors.UNKNOWN_EVENT, f"'{name}' is a name the connection itself uses; a client cannot send it."))
+            if id is not None:
+                await self._send_packet(eio_sid, self.packet_class(socketio.packet.ACK, namespace=namespace,
+                                                                   id=id, data=[ack]))
+            return
+        await super()._handle_event(eio_sid, namespace, id, data)
+
     async def _handle_eio_message(self, eio_sid, data):
+        if self.gateway is not None:
+            conn = self.gateway.world.conns.get(self.manager.sid_from_eio_sid(eio_sid, "/"))
+            if conn is not None and conn.cut:       # being cut off for flooding: not even decoded
+                return
         if isinstance(data, (bytes, str)) and len(data) > self.app_payload_limit:
             await self._refuse_packet(eio_sid, WireError(
                 errors.TOO_LARGE, f"That message is {len(data)} bytes; the limit is {self.app_payload_limit}."))
@@ -118,6 +263,11 @@ class Gateway:
         self.metrics = metrics
         self.cfg = world.cfg
         self.router = None     # scale-out: server/scale/node.py forwards intents for rooms on other nodes
+        self.buckets: dict[int, Bucket] = {}     # user id -> rate bucket, shared by their sockets
+        self.cooldown: dict[int, float] = {}     # user id -> when someone cut off for flooding may connect again
+        self._connects_unlogged: dict[str, int] = {}     # refused connects by code, for the next log line
+        self._connects_logged = 0.0
+        world.hooks["housekeeping"].append(self._housekeeping)
 
     def attach(self, sio: socketio.AsyncServer) -> None:
         sio.on("connect", self.on_connect)
@@ -134,20 +284,34 @@ class Gateway:
             claims = self.tokens.verify(token)
             # the current row: a deleted account, a revoked session (logout, password change, ban) is refused
             user = await self.accounts.session_user(claims)
+            await self._admit(user)
         except WireError as e:
-            log.info("connection refused: %s", e.code)
-            raise socketio.exceptions.ConnectionRefusedError(e.as_payload())
+            self._connect_refused(e.code)
+            raise Refused(e.as_payload())
         except Exception:
-            log.info("connection refused: %s", errors.UNAUTHORIZED)
-            raise socketio.exceptions.ConnectionRefusedError({"code": errors.UNAUTHORIZED,
-                                                              "message": "Please log in again."})
-        now = time.monotonic()
-        self.world.conns[sid] = Connection(sid, dict(user), tokens=self.cfg.rate_burst, last_refill=now)
+            self._connect_refused(errors.UNAUTHORIZED)
+            raise Refused({"code": errors.UNAUTHORIZED, "message": "Please log in again."})
+        self.world.conns[sid] = Connection(sid, dict(user))
         self._count("connections_total")
+
+    async def _admit(self, user: dict) -> None:
+        """Per-person limits at connect: a cool-down after a flood cut, and at most max_sockets_per_user
+        sockets. The next one is refused rather than closing an older one: closing would let a client
+        that reconnects in a loop churn connections without end."""
+        uid = user["id"]
+        wait = self.cooldown.get(uid, 0.0) - time.monotonic()
+        if wait > 0:
+            raise WireError(errors.RATE_LIMITED, f"This account sent too many messages the server had to refuse. "
+                                                 f"Please wait {wait:.0f} s, then connect again.")
+        if len(self.world.sids_of(uid)) >= self.cfg.max_sockets_per_user:
+            raise WireError(errors.TOO_MANY_CONNECTIONS, f"This account already has {self.cfg.max_sockets_per_user} "
+                                                         "open connections. Close a window, or wait a minute and "
+                                                         "try again.")
 
     async def on_disconnect(self, sid, reason=None):
         conn = self.world.conns.pop(sid, None)
         if conn is not None:
+            self._log_refusals(conn, time.monotonic())
             await self.world.dropped(conn)
             if self.router is not None:
                 await self.router.dropped(conn)
@@ -155,7 +319,7 @@ class Gateway:
     # --- one path for every event -------------------------------------------------------------
     async def on_event(self, event, sid, *args):
         conn = self.world.conns.get(sid)
-        if conn is None:
+        if conn is None or conn.cut:
             return None
         name = event if isinstance(event, str) else None
         try:
@@ -211,9 +375,17 @@ class Gateway:
     async def refuse(self, conn: Connection, event: str | None, err: WireError) -> dict:
         self._count("rejects_total", err.code)
         conn.refused += 1
-        log.info("refused %s from user %s: %s", event if event in wire.messages.SCHEMAS else "?",
-                 conn.user["id"], err.code)
         now = time.monotonic()
+        conn.unlogged[err.code] = conn.unlogged.get(err.code, 0) + 1
+        if now - conn.log_since >= self.cfg.refusal_log_every:      # else counted into the next line
+            self._log_refusals(conn, now)
+        bucket = self._bucket(conn.user["id"], now)
+        if now - bucket.flood_since > self.cfg.flood_window:
+            bucket.flood_since, bucket.flood_count = now, 0
+        bucket.flood_count += 1
+        if bucket.flood_count > self.cfg.flood_limit:
+            await self._cut_flooder(conn.user["id"], now)
+            return {"ok": False, "error": err.as_payload()}
         # A flood of bad messages gets a bounded number of error events back, not one per message.
         if now - conn.last_error_sent > 0.2 or conn.refused <= 5:
             conn.last_error_sent = now
@@ -221,13 +393,73 @@ class Gateway:
             await self.world.send(conn.sid, events.ERROR, err.as_payload(shown))
         return {"ok": False, "error": err.as_payload()}
 
+    async def _cut_flooder(self, uid: int, now: float) -> None:
+        """Someone who keeps sending what is refused costs the server for nothing: tell every socket of
+        theirs, close them, and refuse their connects for a cool-down."""
+        self.cooldown[uid] = now + self.cfg.flood_cooldown
+        err = WireError(errors.RATE_LIMITED, f"The server refused more than {self.cfg.flood_limit} of your messages "
+                                             f"in {self.cfg.flood_window:.0f} s, so it has disconnected you. Please "
+                                             f"wait {self.cfg.flood_cooldown:.0f} s before connecting again.")
+        for sid in self.world.sids_of(uid):
+            conn = self.world.conns[sid]
+            if conn.cut:
+                continue
+            conn.cut = True
+            self._count("flooders_cut_total")
+            self._log_refusals(conn, now)
+            log.info("user %s cut off on %s: over %d refused messages in %.0f s", uid, sid, self.cfg.flood_limit,
+                     self.cfg.flood_window)
+            await self.world.send(sid, events.ERROR, err.as_payload())
+            _later(self.world.hang_up(sid))
+
+    def _log_refusals(self, conn: Connection, now: float) -> None:
+        """One line for everything refused on this socket since its last line: counts by code."""
+        if conn.unlogged:
+            codes = ", ".join(f"{code} x{n}" for code, n in sorted(conn.unlogged.items()))
+            log.info("refused %d message(s) from user %s on %s: %s", sum(conn.unlogged.values()),
+                     conn.user["id"], conn.sid, codes)
+            conn.unlogged = {}
+            conn.log_since = now
+
+    def _connect_refused(self, code: str, now: float | None = None) -> None:
+        """Refused connects are logged like refused messages: at most one line per interval, with counts."""
+        now = time.monotonic() if now is None else now
+        if code:
+            self._connects_unlogged[code] = self._connects_unlogged.get(code, 0) + 1
+        if self._connects_unlogged and now - self._connects_logged >= self.cfg.refusal_log_every:
+            log.info("connection refused %d time(s): %s", sum(self._connects_unlogged.values()),
+                     ", ".join(f"{c} x{n}" for c, n in sorted(self._connects_unlogged.items())))
+            self._connects_unlogged, self._connects_logged = {}, now
+
+    async def _housekeeping(self) -> None:
+        now = time.monotonic()
+        self._connect_refused("", now)
+        for conn in list(self.world.conns.values()):
+            if conn.unlogged and now - conn.log_since >= self.cfg.refusal_log_every:
+                self._log_refusals(conn, now)
+        # a full bucket is the same as none: forget those of people no longer connected
+        online = {c.user["id"] for c in self.world.conns.values()}
+        full_after = self.cfg.rate_burst / max(self.cfg.rate_per_s, 1e-9)
+        for uid in [u for u, b in self.buckets.items() if u not in online and now - b.stamp > full_after
+                    and now - b.flood_since > self.cfg.flood_window]:
+            del self.buckets[uid]
+        for uid in [u for u, t in self.cooldown.items() if t <= now]:
+            del self.cooldown[uid]
+
+    def _bucket(self, uid: int, now: float) -> Bucket:
+        bucket = self.buckets.get(uid)
+        if bucket is None:
+            bucket = self.buckets[uid] = Bucket(self.cfg.rate_burst, now)
+        return bucket
+
     def _take_token(self, conn: Connection) -> bool:
         now = time.monotonic()
-        conn.tokens = min(self.cfg.rate_burst, conn.tokens + (now - conn.last_refill) * self.cfg.rate_per_s)
-        conn.last_refill = now
-        if conn.tokens < 1.0:
+        bucket = self._bucket(conn.user["id"], now)
+        bucket.tokens = min(self.cfg.rate_burst, bucket.tokens + (now - bucket.stamp) * self.cfg.rate_per_s)
+        bucket.stamp = now
+        if bucket.tokens < 1.0:
             return False
-        conn.tokens -= 1.0
+        bucket.tokens -= 1.0
         return True
 
     def _count(self, name: str, label: str | None = None) -> None:

@@ -37,6 +37,9 @@ log = logging.getLogger("peerspace.transport")
 
 SEND_BUFFER_LIMIT = 1 << 20     # ~5 minutes of snapshots from a 10-person room where all walk
 _BINARY, _TEXT = 0x2, 0x1
+# aiohttp hands over frames already read without suspending: a client sending a burst would otherwise keep
+# the loop (every room's tick and sends) for a whole read buffer of frames; let others run every so often
+YIELD_EVERY = 16
 
 
 def ws_frame(payload: bytes | str) -> bytes:
@@ -96,6 +99,15 @@ class LeanSocket(AsyncSocket):
         self._backlog += 1
         await self.queue.put(pkt)
 
+    async def close(self, wait=True, abort=False, reason=None):
+        # engine.io only writes a CLOSE packet and waits for the client to hang up; a client that never does
+        # would hold the websocket until the receive timeout. The packet is written: end the TCP stream too.
+        t = self._transport
+        await super().close(wait=wait, abort=abort, reason=reason)
+        if t is not None and not t.is_closing():
+            self._transport = None
+            t.close()
+
     async def _websocket_handler(self, ws):
         if self.connected:                      # a polling -> websocket upgrade: engine.io's own path
             return await super()._websocket_handler(ws)
@@ -106,8 +118,12 @@ class LeanSocket(AsyncSocket):
             self._transport = writer.transport
         queued = asyncio.ensure_future(self._write_queued(ws))
         timeout = self.server.ping_interval + self.server.ping_timeout
+        handled = 0
         try:
             while True:
+                handled += 1
+                if handled % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
                 msg = await resp.receive(timeout=timeout)
                 if msg.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
                     break

@@ -21,6 +21,9 @@ from server.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse"
+# Every test bot connects from 127.0.0.1, so the per-address cap (default 32) is raised for the suite;
+# tests of the cap itself set it low explicitly (tests/test_security_sockets.py).
+LOOPBACK_MAX_PER_ADDRESS = 10_000
 
 
 async def close_bots(bots) -> None:
@@ -49,6 +52,7 @@ class RunningServer:
     """The real server, in this process's event loop, bound to a free loopback port."""
 
     def __init__(self, data_dir: Path, **overrides):
+        overrides.setdefault("max_per_address", LOOPBACK_MAX_PER_ADDRESS)
         self.cfg = Config.from_env(host="127.0.0.1", port=0, data_dir=str(data_dir),
                                    database=str(data_dir / "peerspace.db"), **overrides)
         self.bots: list[Bot] = []
@@ -111,7 +115,8 @@ class ServerProcess:
     def __init__(self, data_dir: Path, port: int | None = None, extra_env: dict | None = None):
         self.data_dir, self.port = data_dir, port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "PEERSPACE_MAX_PER_ADDRESS": str(LOOPBACK_MAX_PER_ADDRESS),
+                    **(extra_env or {})}
         self.proc: subprocess.Popen | None = None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:

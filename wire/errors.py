@@ -28,3 +28,4 @@ NOT_FOUND = "not_found"
 ROOM_FULL = "room_full"
 UNAUTHORIZED = "unauthorized"
 CONFLICT = "conflict"
+TOO_MANY_CONNECTIONS = "too_many_connections"   # this address holds as many connections as the server allows

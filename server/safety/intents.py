@@ -118,20 +118,14 @@ async def kick(ctx: Ctx, p: dict) -> dict:
     if until is not None:
         world.store.set_banned_until(uid, until)
     s.db.log_action(ctx.room.id, ctx.user["id"], uid, "ban" if until else "kick", until)
-    if member.sid:
-        await world.send(member.sid, events.NOTICE, {
-            "kind": "removed", "banned_until": until,
-            "text": "Staff have asked you to leave this room." + (
-                " Your account is paused for now; please contact the group's staff." if until else "")})
-    conn = world.conns.get(member.sid) if member.sid else None
-    if conn is not None:
-        await world.leave(conn)
-    else:
-        await world._remove(ctx.room, member)
-    if until is not None:
-        for sid, c in list(world.conns.items()):
-            if c.user["id"] == uid:
-                await world.sio.disconnect(sid)
+    notice = {"kind": "removed", "banned_until": until,
+              "text": "Staff have asked you to leave this room." + (
+                  " Your account is paused for now; please contact the group's staff." if until else "")}
+    if until is None:
+        for sid in world.sids_of(uid):
+            await world.send(sid, events.NOTICE, notice)
+    # every socket of theirs leaves the room's events; a ban also closes them
+    await world.cut_off(uid, "ban" if until else "kick", disconnect=until is not None, notice=notice)
     return {"avatar": av.id, "banned_until": until}
 
 

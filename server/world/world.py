@@ -23,6 +23,14 @@ from .slab import PoseSlab, block_size
 
 log = logging.getLogger("peerspace.world")
 
+REVOCATION_POLL_S = 0.5      # how soon a ban, delete or logout made elsewhere (the CLI, another node) cuts a session
+# What a person whose session was ended elsewhere is told before their connection closes, by revocation reason.
+CUT_OFF_TEXT = {
+    "delete": "This account has been deleted, so you have been signed out.",
+    "ban": "This account is paused by the group's staff, so you have been signed out. Please contact them.",
+}
+CUT_OFF_DEFAULT = "You have been signed out. Please log in again."
+
 DEFAULT_ROOMS = (("cafe", "The cafe", "cafe", 12), ("interview", "Interview room", "office", 6),
                  ("park", "Park bench", "park", 12))
 OPEN, MEMBERS = "open", "members"
@@ -35,10 +43,11 @@ class Connection:
     sid: str
     user: dict
     room_id: str | None = None
-    tokens: float = 0.0
-    last_refill: float = 0.0
     last_error_sent: float = 0.0
-    refused: int = 0
+    refused: int = 0                   # refusals since the last accepted message (paces `error` events)
+    unlogged: dict = field(default_factory=dict)    # refusal code -> count not yet written to the log
+    log_since: float = 0.0             # when this socket's refusals were last logged
+    cut: bool = False                  # being cut off: further packets are dropped unread
     extra: dict = field(default_factory=dict)
 
 
@@ -51,6 +60,7 @@ class World:
         self.room_of_user: dict[int, Room] = {}       # every person is in at most one room
         self._grace: dict[int, asyncio.TimerHandle] = {}   # user id -> pending removal
         self._tick_task: asyncio.Task | None = None
+        self._watch_task: asyncio.Task | None = None
         self.tick_seconds_last = 0.0
         # Feature hooks. join/leave/tick: async fn(...). before_step/after_step: fn(room, dt), around each
         # room's step (e.g. personal-space bubbles, pauses). speak: async fn(ctx, avatar, text) before a line
@@ -58,8 +68,9 @@ class World:
         # resume: async fn(room, member) after a returning connection is re-attached and resynced.
         # enter: async fn(room, user) before someone joins a room they may enter by its policy; may refuse
         # with WireError (e.g. someone's 1:1 practice is running there).
+        # housekeeping: async fn() about twice a second (e.g. the gateway's aggregated refusal log).
         self.hooks: dict[str, list] = {"join": [], "leave": [], "tick": [], "before_step": [], "after_step": [],
-                                       "speak": [], "said": [], "resume": [], "enter": []}
+                                       "speak": [], "said": [], "resume": [], "enter": [], "housekeeping": []}
         # Who may see whom (server.safety sets this): `for_sid(sid, event, payload)` filters one send,
         # `broadcast(room, event, payload, skip_sid)` delivers a room emit itself and returns True if it did.
         self.outbound = None
@@ -200,10 +211,55 @@ class World:
         room, member = self.member_of(conn.user["id"])
         if room is None:
             return
-        if conn.sid:
-            await self.sio.leave_room(conn.sid, room.id)
         conn.room_id = None
+        if conn.sid and conn.sid not in self.conns:     # a scale-out proxy: the socket lives on another node
+            await self.sio.leave_room(conn.sid, room.id)
+        await self._unsubscribe(conn.user["id"])
         await self._remove(room, member)
+
+    def sids_of(self, user_id: int) -> list[str]:
+        """Every connection this person has on this node, oldest first."""
+        return [sid for sid, c in self.conns.items() if c.user["id"] == user_id]
+
+    async def _unsubscribe(self, user_id: int) -> None:
+        """Take every socket of this person out of every Socket.IO room but its own.
+
+        Reads the manager's own room table rather than our bookkeeping (conn.room_id, member.sid,
+        interest cells): whatever those say, a socket left in a room would go on receiving it.
+        """
+        for sid in self.sids_of(user_id):
+            for name in self.sio.manager.get_rooms(sid, "/"):
+                if name != sid:
+                    await self.sio.leave_room(sid, name)
+
+    async def hang_up(self, sid: str) -> None:
+        """Disconnect a socket and close its connection (GuardedServer.hang_up), not only its namespace."""
+        hang_up = getattr(self.sio, "hang_up", None)
+        await (hang_up(sid) if hang_up is not None else self.sio.disconnect(sid))
+
+    async def cut_off(self, user_id: int, reason: str, disconnect: bool = False,
+                      notice: dict | None = None) -> int:
+        """Remove a person now (kick, ban, delete, a revoked session): out of their room for everyone,
+        every socket of theirs out of every Socket.IO room, and with `disconnect`, those sockets closed
+        after `notice`. Returns how many sockets they had here."""
+        sids = self.sids_of(user_id)
+        for sid in sids:
+            self.conns[sid].room_id = None
+        await self._unsubscribe(user_id)
+        room, member = self.member_of(user_id)
+        if room is not None:
+            if member.sid and member.sid not in self.conns:   # connected to another node (scale-out)
+                await self.sio.leave_room(member.sid, room.id)
+            await self._remove(room, member)
+        if disconnect:
+            for sid in sids:
+                if notice is not None:
+                    await self.send(sid, events.NOTICE, notice)
+                await self.hang_up(sid)
+        if sids or room is not None:
+            log.info("user %s cut off (%s): %d connection(s)%s", user_id, reason, len(sids),
+                     " closed" if disconnect else "")
+        return len(sids)
 
     async def _remove(self, room: Room, member: Member) -> None:
         uid = member.user["id"]
@@ -225,12 +281,8 @@ class World:
 
     async def forget_user(self, user_id: int) -> bool:
         """Delete a person: out of their room, their connections closed, every record about them deleted."""
-        room, member = self.member_of(user_id)
-        if room is not None:
-            await self._remove(room, member)
-        for sid, conn in list(self.conns.items()):
-            if conn.user["id"] == user_id:
-                await self.sio.disconnect(sid)
+        await self.cut_off(user_id, "delete", disconnect=True,
+                           notice={"kind": "removed", "text": CUT_OFF_TEXT["delete"]})
         return self.store.delete_user(user_id)
 
     async def dropped(self, conn: Connection) -> None:
@@ -290,16 +342,34 @@ class World:
     # --- the tick loop ---------------------------------------------------------------------------
     def start(self) -> None:
         self._tick_task = asyncio.get_running_loop().create_task(self._tick_loop())
+        self._watch_task = asyncio.get_running_loop().create_task(self._watch_loop())
 
     async def stop(self) -> None:
-        if self._tick_task:
-            self._tick_task.cancel()
-            try:
-                await self._tick_task
-            except asyncio.CancelledError:
-                pass
+        for task in (self._tick_task, self._watch_task):
+            if task:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
         for handle in self._grace.values():
             handle.cancel()
+
+    async def _watch_loop(self) -> None:
+        """Cut off the connections of anyone whose sessions were revoked (by the CLI, another node or this
+        one), then run the housekeeping hooks; about twice a second. Store calls run off the loop."""
+        last = await self.store.aio.last_revocation()
+        while True:
+            await asyncio.sleep(REVOCATION_POLL_S)
+            try:
+                for row in await self.store.aio.revocations_since(last):
+                    last = row["id"]
+                    await self.cut_off(row["user_id"], row["reason"], disconnect=True, notice={
+                        "kind": "removed", "text": CUT_OFF_TEXT.get(row["reason"], CUT_OFF_DEFAULT)})
+                for hook in self.hooks["housekeeping"]:
+                    await hook()
+            except Exception:  # a storage fault must not end the watch; logged without content
+                log.exception("revocation watch failed")
 
     async def _tick_loop(self) -> None:
         """Every room steps once per period; rooms take `tick_phases` turns spread over the period.
