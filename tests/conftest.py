@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -16,9 +19,53 @@ from client.bot import Bot
 from server.app import start
 from server.auth import Accounts
 from server.config import Config
+import loopguard
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse"
+
+
+# --- the loop-stall guard (tests/loopguard.py) --------------------------------------------------------------
+@pytest.fixture
+async def _loop_watch():
+    watch = loopguard.LoopWatch(asyncio.get_running_loop(), threading.get_ident()).start()
+    yield watch
+    watch.stop()
+
+
+@pytest.fixture(autouse=True)
+def _loop_stall_guard(request):
+    """Every async test runs watched: server code that stalls the loop > 100 ms fails it (see loopguard.py).
+    Set up before the test's other fixtures, so server start-up and shut-down are watched too."""
+    if (not loopguard.ENABLED or not inspect.iscoroutinefunction(getattr(request, "function", None))
+            or request.node.get_closest_marker("stalls_loop_on_purpose")):
+        yield
+        return
+    watch = request.getfixturevalue("_loop_watch")
+    request.node._loop_watch = watch
+    yield
+    _report_stalls(watch, "teardown")
+
+
+def _report_stalls(watch, phase: str) -> None:
+    failures, notes = loopguard.verdict(watch.new_stalls())
+    for stall in notes:
+        warnings.warn(loopguard.LoopStallWarning(f"{stall} ({phase}; not server work)"))
+    if failures:
+        pytest.fail("\n".join(str(s) for s in failures), pytrace=False)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "stalls_loop_on_purpose: the test of the loop-stall guard itself")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    watch = getattr(item, "_loop_watch", None)
+    if watch is not None:
+        _report_stalls(watch, "set-up or test")
+    return result
 
 
 async def close_bots(bots) -> None:

@@ -5,7 +5,7 @@ from .sqlite import SQLiteStorage
 
 # The server's store waits at most this long for another connection's write lock; its calls run on the
 # store thread, and writes that must not be lost are retried (OffLoop.persist), so a short wait is safe.
-SERVER_BUSY_TIMEOUT = 0.25
+SERVER_BUSY_TIMEOUT = 0.2
 
 
 def open_storage(url: str, busy_timeout: float = 5.0) -> SQLiteStorage:

@@ -1,0 +1,159 @@
+"""The loop-stall guard: a test in which server code stalls the event loop for more than 100 ms fails.
+
+One stalled callback delays every room's tick and every client's round trip (docs/architecture.md,
+"Nothing blocks the event loop"). A watchdog thread posts a ping to the test's event loop every
+`period` seconds; when a ping is more than `threshold` late, it samples the loop thread's stack
+(`sys._current_frames`) until the ping runs, and records the stall with the function it found.
+
+Who stalled is read from the sampled stack's project frames (files of this repository):
+- the innermost one names the culprit (`file:line in function`);
+- the outermost one says whose work it was. A server task (a handler, the tick, a hook) starts in
+  server/ or wire/: that stall FAILS the test. Test code that calls server functions synchronously
+  (`server.add_user` hashing a password, `world.create_room`, fixtures starting and stopping the
+  server) starts in tests/, and the Panda3D client rendering in-process starts in client/: those are
+  WARNINGS, because they are the harness, not the server a person talks to.
+Stalls while the loop is not running (between fixture setup and the test) are not stalls.
+
+PEERSPACE_LOOP_STALL_MS sets the threshold (default 100); PEERSPACE_LOOP_GUARD=0 turns it off.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_DIRS = ("server", "wire")
+THRESHOLD = float(os.environ.get("PEERSPACE_LOOP_STALL_MS", "100")) / 1000
+ENABLED = os.environ.get("PEERSPACE_LOOP_GUARD", "1") != "0"
+
+
+class LoopStallWarning(UserWarning):
+    """The loop stalled in test harness or client code (not a server fault)."""
+
+
+def _project_path(filename: str) -> str | None:
+    """'server/world/world.py' for a file of this repository (not its virtualenv), else None."""
+    if not os.path.isabs(filename) or "site-packages" in filename or "/.venv/" in filename:
+        return None     # "<frozen runpy>", "<string>", the virtualenv
+    try:
+        rel = Path(filename).resolve().relative_to(ROOT)
+    except (ValueError, OSError):
+        return None
+    return rel.as_posix()
+
+
+@dataclass
+class Sample:
+    origin: str                 # top-level directory of the outermost project frame: server, wire, tests, client
+    chain: tuple[str, ...]      # project frames, innermost first: "server/x.py:12 in f"
+
+
+def sample_stack(frame) -> Sample | None:
+    chain = []
+    while frame is not None:
+        rel = _project_path(frame.f_code.co_filename)
+        if rel is not None and not rel.startswith("tests/loopguard.py"):
+            chain.append((rel, f"{rel}:{frame.f_lineno} in {frame.f_code.co_name}"))
+        frame = frame.f_back
+    if not chain:
+        return None
+    return Sample(origin=chain[-1][0].split("/", 1)[0], chain=tuple(c for _, c in chain))
+
+
+@dataclass
+class Stall:
+    seconds: float
+    origin: str                 # whose work it was (see the module docstring)
+    where: str                  # the culprit, then up to three callers
+    samples: int = 0
+
+    @property
+    def in_server(self) -> bool:
+        return self.origin in SERVER_DIRS
+
+    def __str__(self) -> str:
+        return f"event loop stalled {self.seconds * 1000:.0f} ms in {self.origin} code: {self.where}"
+
+
+def judge(seconds: float, samples: list[Sample]) -> Stall:
+    """One stall from the stacks sampled while it lasted: the most common culprit chain wins."""
+    if not samples:
+        return Stall(seconds, "unknown", "no Python frame of this project was running (GC, the interpreter, "
+                                         "or the whole process was descheduled)")
+    counts = collections.Counter((s.origin, s.chain) for s in samples)
+    (origin, chain), n = counts.most_common(1)[0]
+    return Stall(seconds, origin, " <- ".join(chain[:4]), n)
+
+
+@dataclass
+class LoopWatch:
+    loop: object
+    thread_id: int
+    threshold: float = THRESHOLD
+    period: float = 0.02
+    sample_every: float = 0.005
+    stalls: list[Stall] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="loop-stall-guard", daemon=True)
+        self._reported = 0
+
+    def start(self) -> "LoopWatch":
+        self._thread.start()
+        return self
+
+    def stop(self) -> list[Stall]:
+        self._stop.set()
+        self._thread.join(5)
+        return self.stalls
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            if not self.loop.is_running():
+                continue
+            ran = threading.Event()
+            ran_at: list[float] = []
+
+            def pong():
+                ran_at.append(time.monotonic())
+                ran.set()
+            posted = time.monotonic()
+            try:
+                self.loop.call_soon_threadsafe(pong)
+            except RuntimeError:        # the loop closed
+                return
+            if ran.wait(self.threshold):
+                continue
+            samples: list[Sample] = []
+            stopped = False
+            while not ran.wait(self.sample_every):
+                if not self.loop.is_running():
+                    stopped = True      # the loop was stopped (between fixture and test), not stalled
+                    break
+                frame = sys._current_frames().get(self.thread_id)
+                s = sample_stack(frame) if frame is not None else None
+                if s is not None:
+                    samples.append(s)
+                if self._stop.is_set():
+                    break
+            if stopped or not ran_at:
+                continue
+            self.stalls.append(judge(ran_at[0] - posted, samples))
+
+    def new_stalls(self) -> list[Stall]:
+        """Stalls found since the last call."""
+        found = self.stalls[self._reported:]
+        self._reported = len(self.stalls)
+        return found
+
+
+def verdict(stalls: list[Stall]) -> tuple[list[Stall], list[Stall]]:
+    """(failures, warnings)."""
+    return [s for s in stalls if s.in_server], [s for s in stalls if not s.in_server]
