@@ -48,6 +48,7 @@ def _loop_stall_guard(request):
 
 
 def _report_stalls(watch, phase: str) -> None:
+    watch.settle()
     failures, notes = loopguard.verdict(watch.new_stalls())
     for stall in notes:
         warnings.warn(loopguard.LoopStallWarning(f"{stall} ({phase}; not server work)"))

@@ -104,6 +104,8 @@ class LoopWatch:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="loop-stall-guard", daemon=True)
         self._reported = 0
+        self._idle = threading.Condition()
+        self._in_ping = False
 
     def start(self) -> "LoopWatch":
         self._thread.start()
@@ -114,38 +116,48 @@ class LoopWatch:
         self._thread.join(5)
         return self.stalls
 
+    def settle(self, timeout: float = 1.0) -> None:
+        """Wait until the ping in flight (if any) is judged, so a stall that just ended is counted."""
+        with self._idle:
+            self._idle.wait_for(lambda: not self._in_ping, timeout)
+
     def _run(self) -> None:
         while not self._stop.wait(self.period):
             if not self.loop.is_running():
                 continue
-            ran = threading.Event()
-            ran_at: list[float] = []
-
-            def pong():
-                ran_at.append(time.monotonic())
-                ran.set()
-            posted = time.monotonic()
+            with self._idle:
+                self._in_ping = True
             try:
-                self.loop.call_soon_threadsafe(pong)
-            except RuntimeError:        # the loop closed
-                return
-            if ran.wait(self.threshold):
-                continue
-            samples: list[Sample] = []
-            stopped = False
-            while not ran.wait(self.sample_every):
-                if not self.loop.is_running():
-                    stopped = True      # the loop was stopped (between fixture and test), not stalled
-                    break
-                frame = sys._current_frames().get(self.thread_id)
-                s = sample_stack(frame) if frame is not None else None
-                if s is not None:
-                    samples.append(s)
-                if self._stop.is_set():
-                    break
-            if stopped or not ran_at:
-                continue
-            self.stalls.append(judge(ran_at[0] - posted, samples))
+                self._ping()
+            finally:
+                with self._idle:
+                    self._in_ping = False
+                    self._idle.notify_all()
+
+    def _ping(self) -> None:
+        ran = threading.Event()
+        ran_at: list[float] = []
+
+        def pong():
+            ran_at.append(time.monotonic())
+            ran.set()
+        posted = time.monotonic()
+        try:
+            self.loop.call_soon_threadsafe(pong)
+        except RuntimeError:        # the loop closed
+            self._stop.set()
+            return
+        samples: list[Sample] = []
+        while not ran.wait(self.sample_every):
+            if not self.loop.is_running() or self._stop.is_set():
+                return      # the loop was stopped (between fixture and test, or at the end), not stalled
+            frame = sys._current_frames().get(self.thread_id)
+            s = sample_stack(frame) if frame is not None else None
+            if s is not None:
+                samples.append(s)
+        late = ran_at[0] - posted
+        if late > self.threshold:
+            self.stalls.append(judge(late, samples))
 
     def new_stalls(self) -> list[Stall]:
         """Stalls found since the last call."""
