@@ -160,6 +160,7 @@ class World:
     async def join(self, conn: Connection, room_id: str) -> Room:
         room = self.room(room_id)
         uid = conn.user["id"]
+        recording = await self.may_record(uid)      # read first: from the checks below to the room_state, no wait
         old_room, old = self.member_of(uid)
         if old_room is room:
             return room
@@ -173,7 +174,7 @@ class World:
         self.room_of_user[uid] = room
         conn.room_id = room.id
         await self.sio.enter_room(conn.sid, room.id)
-        await self.send(conn.sid, events.ROOM_STATE, room.full_state(av.id, await self.may_record(uid)))
+        await self.send(conn.sid, events.ROOM_STATE, room.full_state(av.id, recording))
         await self.broadcast(room, events.MEMBER_JOINED, {"member": av.public()}, skip_sid=conn.sid)
         for hook in self.hooks["join"]:
             await hook(room, member)
@@ -241,6 +242,9 @@ class World:
 
     async def resume(self, conn: Connection) -> Room | None:
         """Re-attach a returning person to the avatar they left, and resync them in full."""
+        if conn.user["id"] not in self.room_of_user:
+            return None
+        recording = await self.may_record(conn.user["id"])
         room, member = self.member_of(conn.user["id"])
         if room is None:
             return None
@@ -265,8 +269,7 @@ class World:
             av.away = False
             room.flags[member.avatar] &= 0xFF ^ FLAG_AWAY
             await self.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "away": False}, skip_sid=conn.sid)
-        await self.send(conn.sid, events.ROOM_STATE,
-                        room.full_state(member.avatar, await self.may_record(conn.user["id"])))
+        await self.send(conn.sid, events.ROOM_STATE, room.full_state(member.avatar, recording))
         for hook in self.hooks["resume"]:       # e.g. someone who was taking a pause stays in the quiet room
             await hook(room, member)
         log.info("user %s resumed in room %s", conn.user["id"], room.id)
