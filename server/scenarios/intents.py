@@ -99,7 +99,7 @@ class GatedRunStore:
         if not self.backlog or (self._retry is not None and not self._retry.done()):
             return      # nothing to write, or a retry is under way and takes these along, in order
         try:
-            await self.store.aio.apply(self._write)
+            await self.store.aio.write(self._write)
         except sqlite3.OperationalError:
             self._retry = self.store.aio.persist("scenario run records", self._write, tried=True)
 

@@ -204,6 +204,14 @@ class OffLoop:
         """Run any function that uses the store (a query helper, a whole read) on the store thread."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
 
+    async def write(self, fn, *args, **kwargs):
+        """A write's first try, on the store thread. While the store is known to be failing it does not wait
+        for the lock, so a locked database costs the store thread (and every read queued on it) one busy
+        timeout, not one per write."""
+        if self._store.write_fault:
+            return await self.apply(self._store.without_waiting, fn, *args, **kwargs)
+        return await self.apply(fn, *args, **kwargs)
+
     @property
     def pending(self) -> int:
         """Writes waiting for the store to accept them again (a gauge on /metrics)."""
@@ -231,7 +239,7 @@ class OffLoop:
             tries += 1
             try:
                 if tries == 1:
-                    result = await self.apply(fn, *args, **kwargs)
+                    result = await self.write(fn, *args, **kwargs)
                 else:
                     result = await self.apply(self._store.without_waiting, fn, *args, **kwargs)
             except RETRYABLE as e:
@@ -275,6 +283,9 @@ class SQLiteStorage:
         keeps the long default, so `peerspace delete` waits out a running server's brief writes."""
         self.path = str(path)
         self.write_failures = 0         # failed write attempts: /metrics peerspace_store_write_failures_total
+        # The last write failed (locked, read-only) and none has succeeded since: new writes then fail fast
+        # instead of each holding the store thread for the busy timeout (OffLoop.write); retries clear it.
+        self.write_fault = False
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             # Private from the first byte: create the file 0600 (SQLite gives the -wal and -shm files the
@@ -334,13 +345,18 @@ class SQLiteStorage:
         return self.db.execute("PRAGMA user_version").fetchone()["user_version"]
 
     def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        write = not sql.lstrip().upper().startswith("SELECT")
         with self._lock:
             try:
-                return self.db.execute(sql, args)
+                cur = self.db.execute(sql, args)
             except sqlite3.OperationalError:
-                if not sql.lstrip().upper().startswith("SELECT"):
+                if write:
                     self.write_failures += 1
+                    self.write_fault = True
                 raise
+            if write:
+                self.write_fault = False
+            return cur
 
     def without_waiting(self, fn, *args, **kwargs):
         """Run fn with no busy wait: a retry that finds the lock still held fails at once and leaves the
@@ -356,6 +372,7 @@ class SQLiteStorage:
     def _failed(self, e: BaseException) -> None:
         if isinstance(e, sqlite3.OperationalError):
             self.write_failures += 1
+            self.write_fault = True
 
     def probe_write(self) -> str:
         """A real write, for /api/health: 'ok', 'read_only', 'locked' or 'error'."""
@@ -368,6 +385,7 @@ class SQLiteStorage:
                 except BaseException:
                     self.db.execute("ROLLBACK")
                     raise
+                self.write_fault = False
                 return "ok"
             except sqlite3.OperationalError as e:
                 self.write_failures += 1

@@ -130,7 +130,7 @@ class World:
         """
         args = (room.id, kind, actor, data, user_id, run_id)
         try:
-            return await self.store.aio.apply(self.record_now, *args)
+            return await self.store.aio.write(self.record_now, *args)
         except sqlite3.OperationalError:
             self.store.aio.persist(f"{kind} line in room {room.id}", self.record_now, *args, tried=True)
             return None
