@@ -2,8 +2,9 @@
 
 One stalled callback delays every room's tick and every client's round trip (docs/architecture.md,
 "Nothing blocks the event loop"). A watchdog thread posts a ping to the test's event loop every
-`period` seconds; when a ping is more than `threshold` late, it samples the loop thread's stack
-(`sys._current_frames`) until the ping runs, and records the stall with the function it found.
+`period` seconds; while a ping is late, it samples the loop thread's stack (with faulthandler, as
+pytest-timeout does) until the ping runs, and a ping more than `threshold` late is recorded as a
+stall, with the function the samples found.
 
 Who stalled is read from the sampled stack's project frames (files of this repository):
 - the innermost one names the culprit (`file:line in function`);
@@ -20,8 +21,10 @@ PEERSPACE_LOOP_STALL_MS sets the threshold (default 100); PEERSPACE_LOOP_GUARD=0
 from __future__ import annotations
 
 import collections
+import faulthandler
 import os
-import sys
+import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -54,16 +57,40 @@ class Sample:
     chain: tuple[str, ...]      # project frames, innermost first: "server/x.py:12 in f"
 
 
-def sample_stack(frame) -> Sample | None:
+_FRAME = re.compile(r'^  File "(?P<file>.+)", line (?P<line>\d+) in (?P<func>.+)$')
+
+
+def sample_stack(frames: list[tuple[str, int, str]]) -> Sample | None:
+    """A Sample from (filename, line, function) frames, innermost first; None when no project frame ran."""
     chain = []
-    while frame is not None:
-        rel = _project_path(frame.f_code.co_filename)
-        if rel is not None and not rel.startswith("tests/loopguard.py"):
-            chain.append((rel, f"{rel}:{frame.f_lineno} in {frame.f_code.co_name}"))
-        frame = frame.f_back
+    for filename, line, func in frames:
+        rel = _project_path(filename)
+        if rel is not None and rel != "tests/loopguard.py":
+            chain.append((rel, f"{rel}:{line} in {func}"))
     if not chain:
         return None
     return Sample(origin=chain[-1][0].split("/", 1)[0], chain=tuple(c for _, c in chain))
+
+
+def thread_frames(dump: str, thread_id: int) -> list[tuple[str, int, str]] | None:
+    """One thread's frames (innermost first) from a faulthandler dump; None if its stack is not whole
+    (neither the event loop's `_run_once` nor faulthandler's depth cut-off was reached)."""
+    frames, mine, whole = [], False, False
+    for line in dump.splitlines():
+        if line.startswith(("Thread 0x", "Current thread 0x")):
+            if mine:
+                break
+            mine = int(line.split("0x", 1)[1].split()[0], 16) == thread_id
+            continue
+        if not mine:
+            continue
+        m = _FRAME.match(line)
+        if m:
+            frames.append((m["file"], int(m["line"]), m["func"]))
+            whole = whole or m["func"] == "_run_once"
+        elif line.strip() == "...":
+            whole = True        # deeper than faulthandler prints: the innermost frames are all there
+    return frames if mine and whole else None
 
 
 @dataclass
@@ -105,6 +132,7 @@ class LoopWatch:
         self._thread = threading.Thread(target=self._run, name="loop-stall-guard", daemon=True)
         self._reported = 0
         self._idle = threading.Condition()
+        self._dump = tempfile.TemporaryFile()
         self._in_ping = False
 
     def start(self) -> "LoopWatch":
@@ -114,7 +142,21 @@ class LoopWatch:
     def stop(self) -> list[Stall]:
         self._stop.set()
         self._thread.join(5)
+        self._dump.close()
         return self.stalls
+
+    def _sample(self) -> Sample | None:
+        """The loop thread's stack now. Read with faulthandler, which walks the frames as they are without
+        creating frame objects for another thread (sys._current_frames + f_back did that, raced the running
+        thread and once aborted the process while the Panda3D client drew in the loop thread)."""
+        fd = self._dump.fileno()
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        faulthandler.dump_traceback(self._dump, all_threads=True)
+        size = os.lseek(fd, 0, os.SEEK_END)
+        text = os.pread(fd, size, 0).decode("utf-8", "replace")
+        frames = thread_frames(text, self.thread_id)
+        return sample_stack(frames) if frames else None
 
     def settle(self, timeout: float = 1.0) -> None:
         """Wait until the ping in flight (if any) is judged, so a stall that just ended is counted."""
@@ -151,8 +193,7 @@ class LoopWatch:
         while not ran.wait(self.sample_every):
             if not self.loop.is_running() or self._stop.is_set():
                 return      # the loop was stopped (between fixture and test, or at the end), not stalled
-            frame = sys._current_frames().get(self.thread_id)
-            s = sample_stack(frame) if frame is not None else None
+            s = self._sample()
             if s is not None:
                 samples.append(s)
         late = ran_at[0] - posted
