@@ -16,7 +16,7 @@ from .gateway import Gateway, GuardedServer
 from .transport import FanoutManager
 from .metrics import Metrics
 from .metrics import add_route as add_metrics_route
-from .storage import open_storage
+from .storage import SERVER_BUSY_TIMEOUT, open_storage
 from .world import World
 
 log = logging.getLogger("peerspace")
@@ -34,7 +34,7 @@ def build_app(cfg: Config) -> web.Application:
     import importlib
     for mod in FEATURES:
         importlib.import_module(mod)
-    store = open_storage(cfg.database)
+    store = open_storage(cfg.database, busy_timeout=SERVER_BUSY_TIMEOUT)
     tokens = Tokens(load_secret(cfg), cfg.token_ttl)
     accounts = Accounts(store)
     scale = None
@@ -74,6 +74,7 @@ def build_app(cfg: Config) -> web.Application:
         await world.stop()
         if node is not None:
             await node.stop()
+        await store.aio.drain(2.0)       # alerts and lines still waiting for a locked store get a last chance
         store.close()
 
     app.on_startup.append(on_startup)

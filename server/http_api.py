@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -87,9 +88,26 @@ async def logout(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+HEALTH_PROBE_TIMEOUT = 1.0     # a store that cannot finish one tiny write in this long is not healthy
+
+
+async def store_status(store) -> str:
+    """A real write (one row of `store_probe`), on a worker thread so a queue of slow writes on the store
+    thread does not hide the answer: 'ok', 'read_only', 'locked', 'error' or 'timeout'."""
+    loop = asyncio.get_running_loop()
+    try:
+        return await asyncio.wait_for(loop.run_in_executor(None, store.probe_write), HEALTH_PROBE_TIMEOUT)
+    except asyncio.TimeoutError:
+        return "timeout"
+
+
 async def health(request: web.Request) -> web.Response:
+    """200 when this node can serve and record; 503 (with what is wrong) when its store cannot write."""
     world = request.app["world"]
-    return web.json_response({"ok": True, "rooms": len(world.rooms), "connections": len(world.conns)})
+    store = await store_status(request.app["store"])
+    ok = store == "ok"
+    return web.json_response({"ok": ok, "store": store, "rooms": len(world.rooms), "connections": len(world.conns)},
+                             status=200 if ok else 503)
 
 
 async def rooms(request: web.Request) -> web.Response:

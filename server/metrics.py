@@ -41,7 +41,15 @@ def _gauges(world) -> dict[str, tuple[str, float]]:
         "connections": ("Socket.IO connections on this node", len(world.conns)),
         "avatars": ("Avatars alive on this node", sum(len(r.avatars) for r in rooms)),
         "tick_seconds": ("Duration of the last world tick", float(world.tick_seconds_last)),
+        "store_pending_writes": ("Writes the store could not take yet, being retried in the background",
+                                 world.store.aio.pending),
     }
+
+
+def _store_counters(world) -> dict[str, tuple[str, float]]:
+    """Counters kept by the store itself (it is shared with CLI tools that have no Metrics)."""
+    return {"store_write_failures_total": ("Store write attempts that failed (locked, read-only, disk error)",
+                                           world.store.write_failures)}
 
 
 class Metrics:
@@ -93,6 +101,9 @@ class Metrics:
                 if n == name:
                     lines.append(f'{full}{{{label}="{lab}"}} {v}' if label else f"{full} {v}")
         if self.world is not None:
+            for name, (doc, value) in _store_counters(self.world).items():
+                full = f"{self.prefix}_{name}"
+                lines += [f"# HELP {full} {doc}", f"# TYPE {full} counter", f"{full} {value}"]
             for name, (doc, value) in _gauges(self.world).items():
                 full = f"{self.prefix}_{name}"
                 lines += [f"# HELP {full} {doc}", f"# TYPE {full} gauge", f"{full} {value}"]
@@ -100,7 +111,7 @@ class Metrics:
 
 
 if prom is not None:
-    from prometheus_client.core import GaugeMetricFamily
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
     class _WorldCollector:
         def __init__(self, metrics: Metrics):
@@ -115,6 +126,8 @@ if prom is not None:
                 return
             for name, (doc, value) in _gauges(world).items():
                 yield GaugeMetricFamily(f"{self.metrics.prefix}_{name}", doc, value=value)
+            for name, (doc, value) in _store_counters(world).items():
+                yield CounterMetricFamily(f"{self.metrics.prefix}_{name.removesuffix('_total')}", doc, value=value)
 
 
 def add_route(app, metrics: Metrics) -> None:

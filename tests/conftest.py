@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
+import warnings
 from pathlib import Path
 
 import aiohttp
@@ -18,12 +21,57 @@ from client.bot import Bot
 from server.app import start
 from server.auth import Accounts
 from server.config import Config
+import loopguard
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse"
 # Every test bot connects from 127.0.0.1, so the per-address cap (default 32) is raised for the suite;
 # tests of the cap itself set it low explicitly (tests/test_security_sockets.py).
 LOOPBACK_MAX_PER_ADDRESS = 10_000
+
+
+# --- the loop-stall guard (tests/loopguard.py) --------------------------------------------------------------
+@pytest.fixture
+async def _loop_watch():
+    watch = loopguard.LoopWatch(asyncio.get_running_loop(), threading.get_ident()).start()
+    yield watch
+    watch.stop()
+
+
+@pytest.fixture(autouse=True)
+def _loop_stall_guard(request):
+    """Every async test runs watched: server code that stalls the loop > 100 ms fails it (see loopguard.py).
+    Set up before the test's other fixtures, so server start-up and shut-down are watched too."""
+    if (not loopguard.ENABLED or not inspect.iscoroutinefunction(getattr(request, "function", None))
+            or request.node.get_closest_marker("stalls_loop_on_purpose")):
+        yield
+        return
+    watch = request.getfixturevalue("_loop_watch")
+    request.node._loop_watch = watch
+    yield
+    _report_stalls(watch, "teardown")
+
+
+def _report_stalls(watch, phase: str) -> None:
+    watch.settle()
+    failures, notes = loopguard.verdict(watch.new_stalls())
+    for stall in notes:
+        warnings.warn(loopguard.LoopStallWarning(f"{stall} ({phase}; not server work)"))
+    if failures:
+        pytest.fail("\n".join(str(s) for s in failures), pytrace=False)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "stalls_loop_on_purpose: the test of the loop-stall guard itself")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    watch = getattr(item, "_loop_watch", None)
+    if watch is not None:
+        _report_stalls(watch, "set-up or test")
+    return result
 
 
 async def close_bots(bots) -> None:

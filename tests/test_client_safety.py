@@ -7,6 +7,8 @@ the server's own safety state, at what other (bot) participants got, and at rend
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 from direct.showbase.MessengerGlobal import messenger
@@ -173,6 +175,10 @@ async def test_report_by_keyboard_reaches_staff_without_the_note(app, server):
     alert = await sam.wait_for(ws.SAFETY_ALERT)
     assert alert["kind"] == "report" and alert["reason"] == "unsafe" and alert["name"] == "Ben"
     assert "note" not in alert
+    for _ in range(100):                # people first: the report is written just after staff are told
+        if server.app["safety"].db.reports():
+            break
+        await asyncio.sleep(0.02)
     row = server.app["safety"].db.reports()[0]
     assert row["note"] == "watches me" and row["reporter"] == "Ana" and row["reported"] == "Ben"
     await pump(app, lambda: any("Thank you for telling us" in t for t in app.notices.texts))

@@ -56,6 +56,10 @@ async def test_crisis_without_staff_in_the_room_escalates_without_the_words(serv
     await ana.say("there is no reason to live")
     alert = await fay.wait_for(ws.SAFETY_ALERT)
     assert alert["escalated"] is True and "text" not in alert and alert["room"] == "cafe"
+    for _ in range(100):                # people first: the row is written just after the alert went out
+        if server.app["safety"].db.alerts():
+            break
+        await asyncio.sleep(0.02)
     row = server.app["safety"].db.alerts()[0]
     line = [e for e in server.store.room_events("cafe") if e["kind"] == "said"][-1]
     assert row["event_id"] == line["id"]            # linked to the recorded line, not copied

@@ -207,7 +207,7 @@ async def test_people_page_for_400_people_and_400_runs_is_right_and_leaves_the_l
         for uid in ids[:8]:                        # some people have more than one session
             store.create_run("park", "starting_a_conversation", "easy", uid)
         return ids
-    ids = await store.aio.fn(seed)
+    ids = await store.aio.apply(seed)
     mine = {uid for i, uid in enumerate(ids) if i % 4 in (0, 1)}
     bot = await server.bot("Bea", room="park")      # someone in another room, doing a round trip
     http = await dashboard(server, "Sam")

@@ -223,7 +223,7 @@ async def rooms_now(request: web.Request, user: dict) -> web.Response:
     world, store = request.app["world"], request.app["store"]
     safety = request.app["safety"]
     staff_id = access.scope_of(user)
-    alerts = await store.aio.fn(safety.db.alerts, None, 500, staff_id)
+    alerts = await store.aio.apply(safety.db.alerts, None, 500, staff_id)
     open_by_room: dict[str, int] = {}
     for a in alerts:
         if a["status"] == "open":
@@ -291,7 +291,7 @@ async def session_detail(request: web.Request, user: dict) -> web.Response:
     em_rows = "".join(f"<tr><td>{escape(k)}</td><td>{v['correct']} / {v['total']}</td></tr>"
                       for k, v in em["by_emotion"].items())
     lines = []
-    for e in await store.aio.fn(transcript, store, run):
+    for e in await store.aio.apply(transcript, store, run):
         if e["kind"] in ("said", "feedback", "phase", "tag", "homework"):
             d = e["data"]
             if e["kind"] == "said":
@@ -363,7 +363,7 @@ async def person(request: web.Request, user: dict) -> web.Response:
              line_plot("Skill-step scores", {"mean score": [s["skills"]["percent"] for s in sums]}, labels),
              line_plot("Emotion recognition", {"accuracy": [s["emotion"]["accuracy"] for s in sums]}, labels)]
     qs = request.app["records"].questionnaires
-    answers = await store.aio.fn(qs.of_user, p["id"])
+    answers = await store.aio.apply(qs.of_user, p["id"])
     q_rows = []
     for qid, d in qs.defs.items():
         mine = [a for a in answers if a["questionnaire"] == qid]
@@ -441,10 +441,10 @@ async def alert_handled(request: web.Request, user: dict) -> web.Response:
     db: SafetyStore = request.app["safety"].db
     store = request.app["store"]
     alert_id = int(request.match_info["alert"])
-    alert = await store.aio.fn(db.alert, alert_id)
+    alert = await store.aio.apply(db.alert, alert_id)
     if alert is None or not await access.can_see_person(store, user, alert["user_id"]):
         raise WireError("not_found", "There is no such alert you can see.")
-    await store.aio.fn(db.set_alert_status, alert_id, "handled")
+    await store.aio.apply(db.set_alert_status, alert_id, "handled")
     log.info("staff %s marked alert %s handled", user["id"], alert_id)
     raise web.HTTPSeeOther("/dashboard/safety")
 
@@ -454,8 +454,8 @@ async def safety_page(request: web.Request, user: dict) -> web.Response:
     store = request.app["store"]
     db: SafetyStore = request.app["safety"].db
     staff_id = access.scope_of(user)            # alerts and reports about the people they look after
-    alert_rows = await store.aio.fn(db.alerts, None, 200, staff_id)
-    report_rows = await store.aio.fn(db.reports, None, 200, staff_id)
+    alert_rows = await store.aio.apply(db.alerts, None, 200, staff_id)
+    report_rows = await store.aio.apply(db.reports, None, 200, staff_id)
     alerts = "".join(f"<tr><td>{when(a['ts'])}</td><td>{escape(a['kind'])}</td><td>{escape(a['room_id'])}</td>"
                      f"<td>{escape(a['name'] or '—')}</td><td>{escape(a['category'] or '')}</td>"
                      f"<td>{a['notified']}</td><td>{_alert_status(request, a)}</td></tr>" for a in alert_rows)
@@ -469,7 +469,7 @@ async def safety_page(request: web.Request, user: dict) -> web.Response:
         "<table id='reports'><tr><th>When</th><th>Room</th><th>From</th><th>About</th><th>Reason</th><th>Note</th></tr>"
         + reports + "</table>" if reports else "<div class='card muted'>No reports.</div>"))
     if user["role"] in access.SEE_ALL:
-        actions = await store.aio.fn(db.actions)
+        actions = await store.aio.apply(db.actions)
         acts = "".join(f"<tr><td>{when(a['ts'])}</td><td>{escape(a['action'])}</td><td>{escape(a['target'] or '—')}</td>"
                        f"<td>{escape(a['staff'] or '—')}</td><td>{when(a['until'])}</td></tr>" for a in actions)
         body += "<h2>Moderation</h2>" + (

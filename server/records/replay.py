@@ -11,7 +11,9 @@ A row carries `members` (avatar id -> name, kind, role) whenever that set change
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 import time
 
 import numpy as np
@@ -32,14 +34,24 @@ class Recorder:
         self._refreshed = 0.0
         self._last: dict[int, bytes] = {}      # run id -> last stored blob
         self._members: dict[int, str] = {}     # run id -> last stored members json
+        self._reading: asyncio.Task | None = None
+        self._writing: asyncio.Task | None = None
 
     def _refresh(self) -> None:
+        """Re-read the active runs at most every REFRESH_S, in the background (never on the loop)."""
         now = time.monotonic()
-        if now - self._refreshed < REFRESH_S:
+        if now - self._refreshed < REFRESH_S or (self._reading is not None and not self._reading.done()):
             return
         self._refreshed = now
+        self._reading = asyncio.get_running_loop().create_task(self._read_runs())
+
+    async def _read_runs(self) -> None:
+        try:
+            rows = await self.store.aio.active_runs()
+        except sqlite3.OperationalError:
+            return          # keep the last list; the next refresh tries again
         runs: dict[str, dict] = {}
-        for run in self.store.active_runs():
+        for run in rows:
             runs[run["room_id"]] = run        # newest run in a room wins
         self._runs = runs
 
@@ -48,33 +60,56 @@ class Recorder:
         if self._n % self.every:
             return
         self._refresh()
+        if self._writing is not None and not self._writing.done():
+            return          # the store is slow or locked: skip this sample rather than queue behind it
+        batch = []
         for room_id, run in self._runs.items():
             room = self.world.rooms.get(room_id)
             if room is None or not room.alive.any():
                 continue
             pid = run.get("participant_user_id")
-            if pid is None or not self.world.may_record(pid):
+            if pid is None:
                 continue
-            self.sample(room, run["id"], pid)
+            row = self.sample(room, run["id"], pid)
+            if row is not None:
+                batch.append(row)
+        if batch:
+            self._writing = asyncio.get_running_loop().create_task(self._store_samples(batch))
 
-    def sample(self, room, run_id: int, participant_id: int) -> None:
+    def sample(self, room, run_id: int, participant_id: int) -> tuple | None:
+        """The poses to keep for this run now, or None when nothing changed since the last kept sample."""
         keep = []
         for aid, av in room.avatars.items():
             if av.kind == "cast" or av.user_id == participant_id or av.role != events.PARTICIPANT:
                 keep.append(aid)
         if not keep:
-            return
+            return None
         ids = np.array(sorted(keep), np.int64)
         blob = codec.encode_poses(codec.quantise(ids, room.pos[ids], room.yaw[ids], room.flags[ids]))
         members = json.dumps({str(a): {"name": room.avatars[a].name, "kind": room.avatars[a].kind,
                                        "role": room.avatars[a].role} for a in ids.tolist()}, sort_keys=True)
         new_members = members != self._members.get(run_id)
         if blob == self._last.get(run_id) and not new_members:
-            return
+            return None
         self._last[run_id] = blob
         self._members[run_id] = members
-        self.store._exec("INSERT INTO pose_tracks(run_id, t, poses, members) VALUES (?,?,?,?)",
-                         (run_id, time.time(), blob, members if new_members else None))
+        return (run_id, participant_id, time.time(), blob, members if new_members else None)
+
+    async def _store_samples(self, batch: list[tuple]) -> None:
+        try:
+            await self.store.aio.apply(self._write, batch)
+        except sqlite3.OperationalError:
+            # A replay is a low-rate sketch, not a record that must be kept: a sample the store cannot take
+            # is dropped (counted in peerspace_store_write_failures_total), and its members are sent again.
+            for run_id, *_ in batch:
+                self._members.pop(run_id, None)
+
+    def _write(self, batch: list[tuple]) -> None:
+        """On the store thread; consent is read as each sample is written."""
+        for run_id, participant_id, t, blob, members in batch:
+            if self.world.may_record_now(participant_id):
+                self.store._exec("INSERT INTO pose_tracks(run_id, t, poses, members) VALUES (?,?,?,?)",
+                                 (run_id, t, blob, members))
 
 
 def transcript(store, run: dict) -> list[dict]:

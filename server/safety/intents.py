@@ -9,6 +9,7 @@ Role rules (enforced here and by the gateway's `roles=`):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -17,6 +18,8 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from ..gateway import Ctx, intent
+
+REPORT_ACK_WAIT = 1.0   # how long the reporter's answer waits for the report's id before saying "told" without it
 
 log = logging.getLogger("peerspace.safety")
 
@@ -47,7 +50,8 @@ def _may_act_on(ctx: Ctx, target: dict) -> None:
 async def _resync(ctx: Ctx, member) -> None:
     """Send a member a fresh, filtered room state (after a block/unblock changes who they can see)."""
     if member.sid:
-        await ctx.world.send(member.sid, events.ROOM_STATE, ctx.room.full_state(member.avatar))
+        await ctx.world.send(member.sid, events.ROOM_STATE,
+                             ctx.room.full_state(member.avatar, await ctx.world.may_record(member.user["id"])))
 
 
 # --- block ---------------------------------------------------------------------------------
@@ -61,7 +65,7 @@ async def block(ctx: Ctx, p: dict) -> dict:
         raise WireError(errors.FORBIDDEN, "Staff cannot be blocked, because they keep the room safe. "
                                           "If something is not OK, please use report; a facilitator will look at it.")
     s = _safety(ctx)
-    s.db.block(ctx.user["id"], target["id"])
+    await s.off_loop(s.db.block, ctx.user["id"], target["id"])
     s._add_pair(ctx.user["id"], target["id"])
     await _resync(ctx, ctx.member)
     await _resync(ctx, member)
@@ -71,9 +75,9 @@ async def block(ctx: Ctx, p: dict) -> dict:
 @intent(ws.UNBLOCK, in_room=False)
 async def unblock(ctx: Ctx, p: dict) -> dict:
     s = _safety(ctx)
-    if not s.db.unblock(ctx.user["id"], p["user"]):
+    if not await s.off_loop(s.db.unblock, ctx.user["id"], p["user"]):
         raise WireError(errors.NOT_FOUND, "You have not blocked that person.")
-    s._rebuild_pairs()
+    s._set_pairs(await s.off_loop(s.db.all_blocks))
     room, me = ctx.world.member_of(ctx.user["id"])
     if room is not None:
         other = room.members.get(p["user"])
@@ -86,7 +90,8 @@ async def unblock(ctx: Ctx, p: dict) -> dict:
 
 @intent(ws.BLOCKS, in_room=False)
 async def blocks(ctx: Ctx, p: dict) -> dict:
-    return {"blocks": _safety(ctx).db.blocked_by(ctx.user["id"])}
+    s = _safety(ctx)
+    return {"blocks": await s.off_loop(s.db.blocked_by, ctx.user["id"])}
 
 
 # --- mute and kick (staff) -------------------------------------------------------------------
@@ -97,11 +102,11 @@ async def mute(ctx: Ctx, p: dict) -> dict:
     s, uid = _safety(ctx), member.user["id"]
     if p["on"]:
         s.mutes[(ctx.room.id, uid)] = time.monotonic() + p["minutes"] * 60
-        s.db.log_action(ctx.room.id, ctx.user["id"], uid, "mute", time.time() + p["minutes"] * 60)
+        s.log_action(ctx.room.id, ctx.user["id"], uid, "mute", time.time() + p["minutes"] * 60)
         text = "Staff have paused your chat in this room for a while. You can still move and gesture."
     else:
         s.mutes.pop((ctx.room.id, uid), None)
-        s.db.log_action(ctx.room.id, ctx.user["id"], uid, "unmute")
+        s.log_action(ctx.room.id, ctx.user["id"], uid, "unmute")
         text = "You can chat again."
     if member.sid:
         await ctx.world.send(member.sid, events.NOTICE, {"kind": "muted", "muted": p["on"], "text": text})
@@ -116,8 +121,8 @@ async def kick(ctx: Ctx, p: dict) -> dict:
     s, world, uid = _safety(ctx), ctx.world, target["id"]
     until = time.time() + p["ban_minutes"] * 60 if p["ban_minutes"] else None
     if until is not None:
-        world.store.set_banned_until(uid, until)
-    s.db.log_action(ctx.room.id, ctx.user["id"], uid, "ban" if until else "kick", until)
+        await world.store.aio.set_banned_until(uid, until)
+    s.log_action(ctx.room.id, ctx.user["id"], uid, "ban" if until else "kick", until)
     notice = {"kind": "removed", "banned_until": until,
               "text": "Staff have asked you to leave this room." + (
                   " Your account is paused for now; please contact the group's staff." if until else "")}
@@ -139,14 +144,20 @@ async def report(ctx: Ctx, p: dict) -> dict:
         reported = av.user_id if av.kind == "person" else room.drivers.get(aid)
         name = av.name
     note = " ".join(p.get("note", "").split()) or None
-    rid = s.db.add_report(room.id, ctx.user["id"], reported, p["reason"], note)
     here = s.staff_sids(room, exclude_user=reported)
     targets = here or s.staff_online(exclude_user=reported)
-    s.db.add_alert(room.id, ctx.user["id"], "report", p["reason"], None, len(targets))
-    alert = {"kind": "report", "id": rid, "room": room.id, "room_name": room.name, "reason": p["reason"],
+    # People before records: staff hear of it first; then the report and its alert are written (retried in
+    # the background while the store cannot write). The alert names no report id: the dashboard has it.
+    alert = {"kind": "report", "room": room.id, "room_name": room.name, "reason": p["reason"],
              "avatar": aid, "name": name, "from": ctx.user["name"], "ts": time.time()}
     for sid in targets:
         await ctx.world.sio.emit(ws.SAFETY_ALERT, alert, to=sid)
+    saved = s.persist("report", s.db.add_report_with_alert, room.id, ctx.user["id"], reported, p["reason"], note,
+                      len(targets))
+    try:
+        rid = await asyncio.wait_for(asyncio.shield(saved), REPORT_ACK_WAIT)
+    except asyncio.TimeoutError:
+        rid = None      # still being written; the person is told the truth: staff have been told
     log.info("report %s: room %s, from user %s, reason %s, staff notified %d",
              rid, room.id, ctx.user["id"], p["reason"], len(targets))
     return {"report": rid, "text": "Thank you for telling us. Staff have been told and will look at this."}
@@ -174,7 +185,7 @@ async def pause(ctx: Ctx, p: dict) -> dict:
         await world.broadcast(room, events.MEMBER_UPDATED, {"avatar": member.avatar, "paused": False},
                               skip_sid=ctx.conn.sid)
         await world.send(ctx.conn.sid, ws.PAUSED, {"paused": False, "text": s.text("safe_room.back")})
-        await world.send(ctx.conn.sid, events.ROOM_STATE, room.full_state(member.avatar))
+        await world.send(ctx.conn.sid, events.ROOM_STATE, room.full_state(member.avatar, await world.may_record(uid)))
     return {"paused": p["on"]}
 
 
@@ -188,8 +199,8 @@ async def bubble(ctx: Ctx, p: dict) -> dict:
 @intent(ws.SAFETY_INFO, in_room=False)
 async def safety_info(ctx: Ctx, p: dict) -> dict:
     s = _safety(ctx)
-    recording = ctx.world.may_record(ctx.user["id"])
+    recording = await ctx.world.may_record(ctx.user["id"])
     return {"monitoring": s.crisis.monitoring_notice,
             "resources": {"title": s.crisis.resources_title, "text": s.crisis.resources_text},
             "recording": recording, "paused": ctx.user["id"] in s.paused,
-            "blocks": len(s.db.blocked_by(ctx.user["id"]))}
+            "blocks": len(await s.off_loop(s.db.blocked_by, ctx.user["id"]))}

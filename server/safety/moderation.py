@@ -77,10 +77,11 @@ class Safety:
         if hasattr(self, "outbound"):
             self.sync_outbound()
 
-    def _rebuild_pairs(self) -> None:
+    def _set_pairs(self, blocks: list[tuple[int, int]]) -> None:
+        """Replace the blocked pairs with `blocks` (read off the loop: `await self.off_loop(self.db.all_blocks)`)."""
         self.pairs.clear()
         self.involved.clear()
-        for a, b in self.db.all_blocks():
+        for a, b in blocks:
             self._add_pair(a, b)
         self.sync_outbound()
 
@@ -111,6 +112,19 @@ class Safety:
     def staff_online(self, exclude_user: int | None = None) -> list[str]:
         return [c.sid for c in self.world.conns.values()
                 if c.user["role"] in events.STAFF and c.user["id"] != exclude_user]
+
+    async def off_loop(self, fn, *args):
+        """A SafetyStore call, on the store's thread (never on the event loop)."""
+        return await self.world.store.aio.apply(fn, *args)
+
+    def persist(self, what: str, fn, *args) -> asyncio.Task:
+        """A safety record that must not be lost: written on the store thread, retried while it cannot be."""
+        return self.world.store.aio.persist(what, fn, *args)
+
+    def log_action(self, room_id: str | None, staff: int | None, target: int, action: str,
+                   until: float | None = None) -> None:
+        """The moderation log, written after the action took effect (retried if the store cannot write)."""
+        self.persist(f"moderation {action}", self.db.log_action, room_id, staff, target, action, until)
 
     def spawn(self, coro) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -168,8 +182,9 @@ class Safety:
         # Staff in the room saw the line already; they get it again with the alert. Staff elsewhere
         # (when nobody is in the room) get who and where, not the words.
         targets = here or self.staff_online()
-        alert_id = self.db.add_alert(room.id, av.user_id, "crisis", category, event_id, len(targets))
-        alert["id"] = alert_id
+        # People before records: staff and the person are told first; the alert row is written after, on the
+        # store thread, and retried in the background while the store cannot write (a locked or read-only
+        # database never silences an alert). So the live alert carries no row id; the dashboard lists rows.
         for sid in here:
             await self.world.sio.emit(ws.SAFETY_ALERT, {**alert, "text": line["text"]}, to=sid)
         if not here:
@@ -178,15 +193,17 @@ class Safety:
         if member is not None and member.sid:
             await self.world.sio.emit(events.NOTICE, {"kind": "support", "title": self.crisis.resources_title,
                                                       "text": self.crisis.resources_text}, to=member.sid)
-        log.warning("crisis alert %s: room %s, user %s, category %s, staff notified %d",
-                    alert_id, room.id, av.user_id, category, len(targets))
+        log.warning("crisis alert: room %s, user %s, category %s, staff notified %d",
+                    room.id, av.user_id, category, len(targets))
+        self.persist(f"crisis alert in room {room.id}", self.db.add_alert, room.id, av.user_id, "crisis", category,
+                     event_id, len(targets))
 
     # --- membership hooks -----------------------------------------------------------------
     async def on_join(self, room, member) -> None:
         if member.sid is None:
             return
         # Its own event, not a `notice`: the client shows it in its safety/recording panel, not as a toast.
-        recording = self.world.may_record(member.user["id"])
+        recording = await self.world.may_record(member.user["id"])
         member.consented = recording
         await self.world.sio.emit(ws.MONITORING, {
             "text": self.crisis.monitoring_notice, "recording": recording,

@@ -39,6 +39,25 @@ class SafetyStore:
         return self._exec("INSERT INTO reports(ts, room_id, reporter_id, reported_id, reason, note) VALUES (?,?,?,?,?,?)",
                           (time.time(), room_id, reporter, reported, reason, note)).lastrowid
 
+    def add_report_with_alert(self, room_id: str | None, reporter: int, reported: int | None, reason: str,
+                              note: str | None, notified: int) -> int:
+        """The report and its alert row, in one transaction (a retry never writes one twice)."""
+        st = self.store
+        with st._lock:
+            try:
+                st.db.execute("BEGIN IMMEDIATE")
+                rid = st.db.execute("INSERT INTO reports(ts, room_id, reporter_id, reported_id, reason, note) "
+                                    "VALUES (?,?,?,?,?,?)", (time.time(), room_id, reporter, reported, reason, note)
+                                    ).lastrowid
+                st.db.execute("INSERT INTO safety_alerts(ts, room_id, user_id, kind, category, event_id, notified) "
+                              "VALUES (?,?,?,?,?,?,?)", (time.time(), room_id, reporter, "report", reason, None, notified))
+                st.db.execute("COMMIT")
+            except BaseException as e:
+                st._failed(e)
+                st._rollback()
+                raise
+        return rid
+
     def reports(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[dict]:
         """Newest first; `staff`: only reports made by or about the participants that staff member looks after."""
         sql = ("SELECT r.*, a.name AS reporter, b.name AS reported FROM reports r "

@@ -39,7 +39,9 @@ on the node that owns the room, when the first person joins it there).
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,18 +62,29 @@ CONTENT_KINDS = frozenset({"choice", "no_match", "reflection", "emotion_answer",
 
 
 class GatedRunStore:
-    """The runner's store, gated by the participant's recording consent (World.may_record)."""
+    """The runner's store, gated by the participant's recording consent (World.may_record).
+
+    The runner is synchronous and persists before it hands back effects. Here its writes are only
+    collected (`save_run_state` keeps a copy of the state at that moment); `await flush()` then writes
+    them, in order, on the store thread, and only after that are the effects carried out. So "persist,
+    then act" holds and the event loop never waits on the disk. If the store cannot write now, the
+    writes keep their order and are retried in the background while the session goes on (people
+    before records). `create_run`, `get_run` and `run_events` are direct reads/writes for
+    `ScenarioRun.create`/`resume`, which run whole on the store thread (`store.aio.apply`).
+    """
 
     def __init__(self, world, participant_id: int | None):
         self.world, self.store, self.participant = world, world.store, participant_id
         self.speaker: int | None = None      # who drove the cast line, or gave the feedback, being recorded
         self.last_id: int | None = None
+        self.backlog: list[tuple] = []       # writes collected from the runner, not yet in the store
+        self._retry: asyncio.Task | None = None
 
     def create_run(self, *a):
         return self.store.create_run(*a)
 
-    def save_run_state(self, *a):
-        return self.store.save_run_state(*a)
+    def save_run_state(self, run_id, state, status):
+        self.backlog.append(("state", run_id, copy.deepcopy(state), status))
 
     def get_run(self, run_id):
         return self.store.get_run(run_id)
@@ -83,12 +96,32 @@ class GatedRunStore:
         uid = None
         if kind in CONTENT_KINDS and self.participant is not None:
             uid = self.participant
-            if not self.world.may_record(uid) and "text" in data:
-                data = {k: v for k, v in data.items() if k != "text"} | {"text_withheld": True}
         elif kind in ("said", "feedback"):
             # the person (or agent account) who said it or gave it: it is theirs too, in their own export
             uid = self.speaker
-        self.last_id = self.store.append_event(room_id, run_id, kind, actor, data, user_id=uid)
+        self.backlog.append(("event", room_id, run_id, kind, actor, data, uid))
+
+    async def flush(self) -> None:
+        if not self.backlog or (self._retry is not None and not self._retry.done()):
+            return      # nothing to write, or a retry is under way and takes these along, in order
+        try:
+            await self.store.aio.write(self._write)
+        except sqlite3.OperationalError:
+            self._retry = self.store.aio.persist("scenario run records", self._write, tried=True)
+
+    def _write(self) -> int | None:
+        """On the store thread: write the backlog in order, dropping each write once it is in."""
+        while self.backlog:
+            op = self.backlog[0]
+            if op[0] == "state":
+                self.store.save_run_state(*op[1:])
+            else:
+                _, room_id, run_id, kind, actor, data, uid = op
+                if kind in CONTENT_KINDS and uid is not None and not self.world.may_record_now(uid) \
+                        and "text" in data:
+                    data = {k: v for k, v in data.items() if k != "text"} | {"text_withheld": True}
+                self.last_id = self.store.append_event(room_id, run_id, kind, actor, data, user_id=uid)
+            self.backlog.pop(0)
         return self.last_id
 
 
@@ -230,7 +263,7 @@ class ScenarioRooms:
         await speak(ctx, member.avatar, e.text, **meta)
 
     # --- hooks -----------------------------------------------------------------------------------------
-    def record_said(self, ctx, av, text: str, meta: dict):
+    async def record_said(self, ctx, av, text: str, meta: dict):
         """World hook: record a line said in a room with a run as part of that run (once)."""
         rr = self.active.get(ctx.room.id)
         if rr is None or rr.run.finished:
@@ -241,11 +274,13 @@ class ScenarioRooms:
                 rr.run.cast_said(av.role, text, meta.get("suggestion"), actor=av.name)
             finally:
                 rr.store.speaker = None
+            await rr.store.flush()
             host_for(self.world, rr.room).cast_said(av.role, meta.get("suggestion"))
             return (rr.store.last_id,)
         if av.kind == "person" and av.user_id is not None and av.user_id == rr.participant:
             data = {"text": text, "avatar_role": av.role, **meta}
-            return (self.world.record(rr.room, "said", av.name, data, user_id=av.user_id, run_id=rr.run.run_id),)
+            return (await self.world.record(rr.room, "said", av.name, data, user_id=av.user_id,
+                                            run_id=rr.run.run_id),)
         return None
 
     async def on_enter(self, room, user: dict) -> None:
@@ -284,7 +319,7 @@ class ScenarioRooms:
 
     # --- startup -------------------------------------------------------------------------------------------
     async def resume_all(self, app=None, room_id: str | None = None) -> None:
-        runs = sorted(self.world.store.active_runs(), key=lambda r: -r["id"])
+        runs = sorted(await self.world.store.aio.active_runs(), key=lambda r: -r["id"])
         for row in runs:
             if room_id is not None and row["room_id"] != room_id:
                 continue
@@ -295,10 +330,11 @@ class ScenarioRooms:
                 continue
             store = GatedRunStore(self.world, row.get("participant_user_id"))
             try:
-                run = ScenarioRun.resume(row["id"], store, scenario)
+                run = await self.world.store.aio.apply(ScenarioRun.resume, row["id"], store, scenario)
             except WireError as e:
                 log.warning("run %s not resumed: %s", row["id"], e.code)
                 continue
+            await store.flush()
             rr = await self.attach(room, run, store)
             await self._say_unsaid_line(rr)
             log.info("resumed run %s in room %s", run.run_id, room.id)
@@ -308,7 +344,7 @@ class ScenarioRooms:
         line = rr.run.state.get("line")
         if not line or not line.get("suggestion") or rr.run.finished:
             return
-        for ev in reversed(rr.store.run_events(rr.run.run_id)):
+        for ev in reversed(await self.world.store.aio.run_events(rr.run.run_id)):
             if ev["kind"] == "said" and ev["data"].get("suggestion") == line["suggestion"]:
                 return
             if ev["kind"] in ("node", "show_face"):
@@ -349,6 +385,7 @@ async def _step(ctx: Ctx, rr: RoomRun, method: str, *args) -> dict:
             effects = getattr(rr.run, method)(*args, actor=ctx.user["name"])
         finally:
             rr.store.speaker = None
+        await rr.store.flush()          # persisted (off the loop) before anything is carried out
         await _rooms(ctx).apply(rr, effects)
     return {"run": rr.run.run_id, "status": rr.run.status, "wait": rr.run.wait}
 
@@ -380,8 +417,11 @@ async def scenario_start(ctx: Ctx, p: dict) -> dict:
                                              "room; otherwise the participant starts it themselves.")
         participant = found[0]
     store = GatedRunStore(ctx.world, participant.user["id"])
-    run = ScenarioRun.create(store, ctx.room.id, scenario, p["difficulty"],
-                             participant_user_id=participant.user["id"], participant_name=participant.user["name"])
+    # The new run is nobody else's yet, so the whole construction (its insert included) runs on the store thread.
+    run = await ctx.world.store.aio.apply(ScenarioRun.create, store, ctx.room.id, scenario, p["difficulty"],
+                                          participant_user_id=participant.user["id"],
+                                          participant_name=participant.user["name"])
+    await store.flush()
     rr = await rooms.attach(ctx.room, run, store)
     log.info("user %s started run %s in room %s", ctx.user["id"], run.run_id, ctx.room.id)
     return await _step(ctx, rr, "start")

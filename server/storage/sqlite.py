@@ -1,9 +1,15 @@
 """The embedded default store: one SQLite file in WAL mode.
 
-Calls are synchronous and short (single-row writes, WAL + synchronous=NORMAL
-commits in tens of microseconds), so the server calls them directly from the
-event loop; that keeps "persist, then broadcast" a plain sequence of lines.
-Schema changes are append-only migrations, applied in order at open time.
+Methods are synchronous. Async server code never calls them on the event loop: it awaits
+`store.aio.method(...)`, which runs the same method on the store's own thread, so a disk that
+stalls or a database another process holds write-locked delays that one call, never every room.
+The server opens the store with a short busy timeout (a locked write fails fast, on the store
+thread); writes that must not be lost (alerts, reports, transcript lines) are retried in the
+background with `store.aio.persist(...)`. Schema changes are append-only migrations, applied in
+order at open time.
+
+The files are the records of vulnerable people: they are created 0600, deleted rows are
+overwritten (`secure_delete`), and a person's delete is checkpointed out of the WAL at once.
 """
 
 from __future__ import annotations
@@ -12,11 +18,15 @@ import asyncio
 import base64
 import functools
 import json
+import logging
+import os
 import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+log = logging.getLogger("peerspace.storage")
 
 MIGRATIONS: list[str] = [
     # 1: accounts, rooms, transcript events, scenario runs
@@ -188,12 +198,24 @@ MIGRATIONS: list[str] = [
     CREATE INDEX reports_reporter ON reports(reporter_id);
     CREATE INDEX reports_reported ON reports(reported_id);
     """,
+    # 5: one row that /api/health rewrites to prove the store can still write
+    """
+    CREATE TABLE store_probe (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL
+    );
+    """,
 ]
 
 # The participants a peer specialist looks after: their groups' members and those assigned to them
 # directly. Two positional parameters, both the staff member's id.
 SCOPE_SQL = ("SELECT gm.user_id FROM group_staff gs JOIN group_members gm ON gm.group_id=gs.group_id "
              "WHERE gs.staff_id=? UNION SELECT participant_id FROM staff_assignments WHERE staff_id=?")
+
+# A write that fails for one of these may succeed later (a lock released, a disk remounted writable);
+# anything else (a constraint, e.g. the person was deleted meanwhile) will not, and is not retried.
+RETRYABLE = (sqlite3.OperationalError,)
+PERSIST_BACKOFF = (0.05, 5.0)       # first and longest wait between tries of a write that must not be lost
 
 
 class OffLoop:
@@ -206,6 +228,7 @@ class OffLoop:
     def __init__(self, store):
         self._store = store
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="peerspace-store")
+        self._persisting: set[asyncio.Task] = set()
 
     def __getattr__(self, name: str):
         fn = getattr(self._store, name)
@@ -217,9 +240,73 @@ class OffLoop:
         setattr(self, name, call)
         return call
 
-    async def fn(self, func, *args, **kwargs):
-        """Run a function that reads or writes this store (e.g. a SafetyStore method) on the store's thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(func, *args, **kwargs))
+    async def apply(self, fn, *args, **kwargs):
+        """Run any function that uses the store (a query helper, a whole read) on the store thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    async def write(self, fn, *args, **kwargs):
+        """A write's first try, on the store thread. While the store is known to be failing it does not wait
+        for the lock, so a locked database costs the store thread (and every read queued on it) one busy
+        timeout, not one per write."""
+        if self._store.write_fault:
+            return await self.apply(self._store.without_waiting, fn, *args, **kwargs)
+        return await self.apply(fn, *args, **kwargs)
+
+    @property
+    def pending(self) -> int:
+        """Writes waiting for the store to accept them again (a gauge on /metrics)."""
+        return len(self._persisting)
+
+    def persist(self, what: str, fn, *args, on_done=None, tried: bool = False, **kwargs) -> asyncio.Task:
+        """Write that must not be lost: try now, and on a lock or read-only fault retry in the background
+        with bounded backoff until it succeeds. `fn` is a store method name or a function run on the store
+        thread. Returns the task (its result is fn's result); `on_done` gets that result. `tried`: the
+        caller's own first try just failed, so start by waiting. `what` names the record in logs (ids and
+        kinds, never content)."""
+        task = asyncio.get_running_loop().create_task(self._persist(what, fn, args, kwargs, on_done, tried))
+        self._persisting.add(task)
+        task.add_done_callback(self._persisting.discard)
+        return task
+
+    async def _persist(self, what, fn, args, kwargs, on_done, tried):
+        if isinstance(fn, str):
+            fn = getattr(self._store, fn)
+        delay, longest = PERSIST_BACKOFF
+        tries = int(tried)
+        if tried:
+            await asyncio.sleep(delay)
+        while True:
+            tries += 1
+            try:
+                if tries == 1:
+                    result = await self.write(fn, *args, **kwargs)
+                else:
+                    result = await self.apply(self._store.without_waiting, fn, *args, **kwargs)
+            except RETRYABLE as e:
+                if tries == 1 or (tried and tries == 2):
+                    log.warning("store cannot write %s now (%s); retrying in the background", what, e)
+                await asyncio.sleep(delay)
+                delay = min(longest, delay * 2)
+                continue
+            except Exception:
+                log.exception("store refused %s; not retried", what)
+                raise
+            if tries > 1:
+                log.warning("store wrote %s after %d tries", what, tries)
+            if on_done is not None:
+                on_done(result)
+            return result
+
+    async def drain(self, timeout: float) -> None:
+        """At shutdown: give pending writes `timeout` seconds, then give up on them (and say so)."""
+        if not self._persisting:
+            return
+        pending = list(self._persisting)
+        done, left = await asyncio.wait(pending, timeout=timeout)
+        for task in left:
+            task.cancel()
+        if left:
+            log.error("shutting down with %d writes the store never accepted", len(left))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -230,18 +317,41 @@ def _row(cur: sqlite3.Cursor, row: tuple) -> dict:
 
 
 class SQLiteStorage:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, busy_timeout: float = 5.0):
+        """`busy_timeout`: how long a statement waits for another connection's lock before it fails.
+        The server passes a short one (its calls run on the store thread and are retried); the CLI
+        keeps the long default, so `peerspace delete` waits out a running server's brief writes."""
         self.path = str(path)
+        self.write_failures = 0         # failed write attempts: /metrics peerspace_store_write_failures_total
+        # The last write failed (locked, read-only) and none has succeeded since: new writes then fail fast
+        # instead of each holding the store thread for the busy timeout (OffLoop.write); retries clear it.
+        self.write_fault = False
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # Private from the first byte: create the file 0600 (SQLite gives the -wal and -shm files the
+            # main file's mode) and tighten one made by an older version.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            os.chmod(self.path, 0o600)
+        self._busy_ms = int(busy_timeout * 1000)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
         self.db.row_factory = _row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA secure_delete=ON")      # deleted rows are overwritten, not just unlinked
         self._lock = threading.Lock()  # CLI tools may share one store across threads
         self._migrate()
+        self._private_files()
         self.aio = OffLoop(self)
+
+    def _private_files(self) -> None:
+        if self.path == ":memory:":
+            return
+        for suffix in ("-wal", "-shm"):
+            try:
+                os.chmod(self.path + suffix, 0o600)
+            except FileNotFoundError:
+                pass
 
     # --- plumbing -----------------------------------------------------------
     def _migrate(self) -> None:
@@ -275,8 +385,59 @@ class SQLiteStorage:
         return self.db.execute("PRAGMA user_version").fetchone()["user_version"]
 
     def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        write = not sql.lstrip().upper().startswith("SELECT")
         with self._lock:
-            return self.db.execute(sql, args)
+            try:
+                cur = self.db.execute(sql, args)
+            except sqlite3.OperationalError:
+                if write:
+                    self.write_failures += 1
+                    self.write_fault = True
+                raise
+            if write:
+                self.write_fault = False
+            return cur
+
+    def without_waiting(self, fn, *args, **kwargs):
+        """Run fn with no busy wait: a retry that finds the lock still held fails at once and leaves the
+        store thread free for the calls queued behind it (first tries keep the normal short wait)."""
+        with self._lock:
+            self.db.execute("PRAGMA busy_timeout=0")
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            with self._lock:
+                self.db.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+
+    def _failed(self, e: BaseException) -> None:
+        if isinstance(e, sqlite3.OperationalError):
+            self.write_failures += 1
+            self.write_fault = True
+
+    def probe_write(self) -> str:
+        """A real write, for /api/health: 'ok', 'read_only', 'locked' or 'error'."""
+        with self._lock:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    self.db.execute("INSERT OR REPLACE INTO store_probe(id, ts) VALUES (1, ?)", (time.time(),))
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+                self.write_fault = False
+                return "ok"
+            except sqlite3.OperationalError as e:
+                self.write_failures += 1
+                msg = str(e).lower()
+                if "readonly" in msg or "read-only" in msg or "read only" in msg:
+                    return "read_only"
+                if "locked" in msg or "busy" in msg:
+                    return "locked"
+                return "error"
+            except sqlite3.DatabaseError:
+                self.write_failures += 1
+                return "error"
 
     def close(self) -> None:
         self.aio.close()
@@ -317,8 +478,9 @@ class SQLiteStorage:
                                 (time.time(), user_id, reason))
                 row = self.db.execute("SELECT session_epoch FROM users WHERE id=?", (user_id,)).fetchone()
                 self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
+            except BaseException as e:
+                self._failed(e)
+                self._rollback()
                 raise
         return row["session_epoch"] if row else -1
 
@@ -551,7 +713,20 @@ class SQLiteStorage:
                 self.db.execute("INSERT INTO revocations(ts, user_id, reason) VALUES (?,?,?)",
                                 (time.time(), user_id, "delete"))
                 self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
+            except BaseException as e:
+                self._failed(e)
+                self._rollback()
                 raise
+            # Deleted means gone from disk: secure_delete zeroed the rows in the pages it wrote, but the WAL
+            # still holds the pages as they were. Copy the WAL into the file and cut it to zero bytes now.
+            busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone().values()
+            if busy:
+                log.warning("checkpoint after deleting user %s was blocked by a reader; the WAL is cut at the "
+                            "next checkpoint", user_id)
         return cur.rowcount > 0
+
+    def _rollback(self) -> None:
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            pass        # BEGIN itself failed (locked, read-only): there is no transaction to end

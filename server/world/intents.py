@@ -21,7 +21,7 @@ async def list_rooms(ctx: Ctx, p: dict) -> dict:
 
 @intent(events.CREATE_ROOM, roles=events.STAFF, in_room=False)
 async def create_room(ctx: Ctx, p: dict) -> dict:
-    room = ctx.world.create_room(p["name"], p["scene"], p["capacity"], created_by=ctx.user["id"])
+    room = await ctx.world.create_room_async(p["name"], p["scene"], p["capacity"], created_by=ctx.user["id"])
     return {"room": room.summary()}
 
 
@@ -59,10 +59,12 @@ async def speak(ctx: Ctx, aid: int, text: str, **meta) -> dict:
         await check(ctx, av, text)
     recorded = None
     for rec in ctx.world.hooks.get("record_said", ()):   # e.g. a scenario run records its own lines
-        recorded = rec(ctx, av, text, meta)
+        recorded = await rec(ctx, av, text, meta)
         if recorded is not None:
             break
-    event_id = recorded[0] if recorded is not None else ctx.world.record(
+    # A line the store cannot take now comes back as None and is retried in the background: the line is
+    # still said, and a crisis alert still goes out (people before records).
+    event_id = recorded[0] if recorded is not None else await ctx.world.record(
         ctx.room, "said", av.name, {"text": text, "avatar_role": av.role, **meta}, user_id=subject)
     await ctx.world.broadcast(ctx.room, events.SAID, line)
     for hook in ctx.world.hooks["said"]:          # e.g. crisis-language alerts
@@ -97,7 +99,7 @@ async def gesture(ctx: Ctx, p: dict) -> None:
 @intent(events.CONSENT)
 async def consent(ctx: Ctx, p: dict) -> dict:
     # Durable per user: World.record() reads users.consent_recording.
-    ctx.world.store.set_consent(ctx.user["id"], p["recording"])
+    await ctx.world.store.aio.set_consent(ctx.user["id"], p["recording"])
     ctx.user["consent_recording"] = int(p["recording"])
     ctx.member.consented = p["recording"]
     await ctx.world.send(ctx.conn.sid, events.NOTICE, {

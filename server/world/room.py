@@ -79,7 +79,9 @@ class Room:
         return {"id": self.id, "name": self.name, "scene": self.scene, "capacity": self.capacity, "people": people,
                 "access": self.access}
 
-    def full_state(self, you: int | None) -> dict:
+    def full_state(self, you: int | None, recording: bool = False) -> dict:
+        """Everything a client needs to draw the room; `recording`: whether `you`'s own lines are recorded
+        (World.may_record, read off the loop by the caller)."""
         ids = np.flatnonzero(self.alive)
         poses = codec.quantise(ids, self.pos[ids], self.yaw[ids], self.flags[ids])
         cfg = self.world.cfg
@@ -90,7 +92,7 @@ class Room:
                 # lets a client predict its own avatar with the server's own motion model
                 "motion": {"walk_speed": cfg.walk_speed, "turn_speed": cfg.turn_speed, "tick_hz": cfg.tick_hz},
                 # whether this person's own lines are being recorded (their consent, or their role)
-                "recording": bool(me and me.user_id is not None and self.world.may_record(me.user_id))}
+                "recording": bool(me and me.user_id is not None and recording)}
 
     @property
     def people(self) -> int:

@@ -2,7 +2,9 @@
 
 Membership rules live here (join, leave, drop, resume); a room's own state
 and tick live in `room.py`. Everything that is recorded goes through
-`record()`, which writes to storage *before* the caller broadcasts.
+`record()`, which writes to storage *before* the caller broadcasts, on the
+store's thread; a store that cannot write delays nobody: the line is retried
+in the background and the caller broadcasts anyway.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 import time
 from dataclasses import dataclass, field
 
@@ -55,6 +58,7 @@ class World:
     def __init__(self, cfg, store, sio):
         self.cfg, self.store, self.sio = cfg, store, sio
         self.rooms: dict[str, Room] = {}
+        self._reserved: set[str] = set()              # room ids being saved by create_room_async
         self.slabs: dict[int, PoseSlab] = {}          # block size -> pose arrays of those rooms
         self.conns: dict[str, Connection] = {}
         self.room_of_user: dict[int, Room] = {}       # every person is in at most one room
@@ -92,17 +96,30 @@ class World:
         return self._open(row["id"], row["name"], row["scene"], row["capacity"], row.get("access") or OPEN,
                           row.get("group_id"))
 
+    def _new_room_id(self, name: str) -> str:
+        base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "room"
+        room_id, n = base, 2
+        while room_id in self.rooms or room_id in self._reserved:
+            room_id, n = f"{base}-{n}", n + 1
+        return room_id
+
     def create_room(self, name: str, scene: str, capacity: int, created_by: int | None,
                     room_id: str | None = None, access: str = OPEN, group_id: int | None = None) -> Room:
-        if room_id is None:
-            base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "room"
-            room_id, n = base, 2
-            while room_id in self.rooms:
-                room_id, n = f"{base}-{n}", n + 1
+        """Synchronous: for startup (before the world serves) and tests; intents use `create_room_async`."""
+        room_id = room_id or self._new_room_id(name)
         self.store.save_room(room_id, name, scene, capacity, created_by)
         if access != OPEN or group_id is not None:
             self.store.set_room_access(room_id, access, group_id)
         return self._open(room_id, name, scene, capacity, access, group_id)
+
+    async def create_room_async(self, name: str, scene: str, capacity: int, created_by: int | None) -> Room:
+        room_id = self._new_room_id(name)
+        self._reserved.add(room_id)     # hold the id while the store thread saves the row
+        try:
+            await self.store.aio.save_room(room_id, name, scene, capacity, created_by)
+        finally:
+            self._reserved.discard(room_id)
+        return self._open(room_id, name, scene, capacity)
 
     def room(self, room_id: str) -> Room:
         room = self.rooms.get(room_id)
@@ -153,19 +170,35 @@ class World:
             return
         await self.sio.emit(event, payload, room=room.id, skip_sid=skip_sid)
 
-    def record(self, room: Room, kind: str, actor: str | None, data: dict,
-               user_id: int | None = None, run_id: int | None = None) -> int | None:
-        """Persist a transcript line, if the person it is about agreed to recording.
+    async def record(self, room: Room, kind: str, actor: str | None, data: dict,
+                     user_id: int | None = None, run_id: int | None = None) -> int | None:
+        """Persist a transcript line, if the person it is about agreed to recording; returns its event id.
 
         The one gate for recording. Consent is durable per user (users.consent_recording, set with the
         `consent` intent); staff and agent lines are recorded by role. A line about someone unknown is
-        not recorded.
+        not recorded. Runs on the store thread. If the store cannot write now (locked, read-only), the
+        line is retried in the background and this returns None at once: people come before records,
+        so the caller's broadcast (and any crisis alert) never waits for the disk.
         """
-        if user_id is not None and not self.may_record(user_id):
+        args = (room.id, kind, actor, data, user_id, run_id)
+        try:
+            return await self.store.aio.write(self.record_now, *args)
+        except sqlite3.OperationalError:
+            self.store.aio.persist(f"{kind} line in room {room.id}", self.record_now, *args, tried=True)
             return None
-        return self.store.append_event(room.id, run_id, kind, actor, data, user_id=user_id)
 
-    def may_record(self, user_id: int) -> bool:
+    def record_now(self, room_id: str, kind: str, actor: str | None, data: dict,
+                   user_id: int | None = None, run_id: int | None = None) -> int | None:
+        """`record` for code already on the store thread (consent is read at the moment of writing)."""
+        if user_id is not None and not self.may_record_now(user_id):
+            return None
+        return self.store.append_event(room_id, run_id, kind, actor, data, user_id=user_id)
+
+    async def may_record(self, user_id: int) -> bool:
+        return await self.store.aio.apply(self.may_record_now, user_id)
+
+    def may_record_now(self, user_id: int) -> bool:
+        """`may_record` for code already on the store thread."""
         user = self.store.get_user(user_id)
         if user is None:
             return False
@@ -183,6 +216,7 @@ class World:
                 self._open_row(row)
         room = self.room(room_id)
         uid = conn.user["id"]
+        recording = await self.may_record(uid)      # read first: from the checks below to the room_state, no wait
         old_room, old = self.member_of(uid)
         if old_room is room:
             return room
@@ -200,7 +234,7 @@ class World:
         self.room_of_user[uid] = room
         conn.room_id = room.id
         await self.sio.enter_room(conn.sid, room.id)
-        await self.send(conn.sid, events.ROOM_STATE, room.full_state(av.id))
+        await self.send(conn.sid, events.ROOM_STATE, room.full_state(av.id, recording))
         await self.broadcast(room, events.MEMBER_JOINED, {"member": av.public()}, skip_sid=conn.sid)
         for hook in self.hooks["join"]:
             await hook(room, member)
@@ -283,7 +317,7 @@ class World:
         """Delete a person: out of their room, their connections closed, every record about them deleted."""
         await self.cut_off(user_id, "delete", disconnect=True,
                            notice={"kind": "removed", "text": CUT_OFF_TEXT["delete"]})
-        return self.store.delete_user(user_id)
+        return await self.store.aio.delete_user(user_id)
 
     async def dropped(self, conn: Connection) -> None:
         """A connection ended without leaving: keep the avatar for the grace window."""
@@ -309,6 +343,9 @@ class World:
 
     async def resume(self, conn: Connection) -> Room | None:
         """Re-attach a returning person to the avatar they left, and resync them in full."""
+        if conn.user["id"] not in self.room_of_user:
+            return None
+        recording = await self.may_record(conn.user["id"])
         room, member = self.member_of(conn.user["id"])
         if room is None:
             return None
@@ -333,7 +370,7 @@ class World:
             av.away = False
             room.flags[member.avatar] &= 0xFF ^ FLAG_AWAY
             await self.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "away": False}, skip_sid=conn.sid)
-        await self.send(conn.sid, events.ROOM_STATE, room.full_state(member.avatar))
+        await self.send(conn.sid, events.ROOM_STATE, room.full_state(member.avatar, recording))
         for hook in self.hooks["resume"]:       # e.g. someone who was taking a pause stays in the quiet room
             await hook(room, member)
         log.info("user %s resumed in room %s", conn.user["id"], room.id)
