@@ -119,6 +119,10 @@ class RunningServer:
     def add_user(self, name: str, role: str = "participant", password: str = PASSWORD) -> dict:
         return self.store.find_user(name) or Accounts(self.store).add(name, password, role)
 
+    def look_after(self, staff: str, participant: str, role: str = "peer_specialist") -> None:
+        """`staff` is assigned to `participant` (peer specialists see, and walk in on, only those they look after)."""
+        self.store.assign_participant(self.add_user(staff, role)["id"], self.add_user(participant)["id"])
+
     async def bot(self, name: str, role: str = "participant", room: str | None = None, **kw) -> Bot:
         self.add_user(name, role)
         bot = Bot(self.url, **kw)

@@ -129,6 +129,7 @@ async def test_name_tags_say_whether_a_program_or_a_peer_specialist_drives_a_rol
         return cast[0]._tag_text.getText() if cast else ""
     await pump(app, lambda: "computer-run" in coach_tag())
     assert coach_tag() == "Robin  (role-play, computer-run)"
+    server.look_after("Sam", "Ana")        # only staff who look after Ana walk in on her practice
     sam = await server.bot("Sam", role="peer_specialist", room="cafe")
     await sam.call(wc.CLAIM, {"role": "coach"})
     await pump(app, lambda: "peer specialist" in coach_tag())

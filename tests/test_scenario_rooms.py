@@ -110,8 +110,7 @@ async def test_permission_denials(server):
         await fay.call(events.SAY, {"text": "hi", "avatar": coach})
     assert e.value.code == "forbidden"
     await sam.call(events.SAY, {"text": "Hello, I'm your coach.", "avatar": coach})
-    pia_id = server.add_user("Pia", "peer_specialist")["id"]
-    server.store.assign_participant(pia_id, ana.user["id"])     # only staff who look after Ana walk in on her practice
+    server.look_after("Pia", "Ana")     # only staff who look after Ana walk in on her practice
     pia = await server.bot("Pia", role="peer_specialist", room="cafe")
     with pytest.raises(WireError) as e:                               # a peer specialist releases only their own
         await pia.call(wc.RELEASE, {"avatar": coach})
