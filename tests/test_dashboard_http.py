@@ -85,7 +85,7 @@ async def test_peer_specialist_sees_own_rooms_and_sessions_only(server):
             assert r.status == 404
         async with http.get(server.url + "/dashboard") as r:
             html = await r.text()
-        assert "Sam&#x27;s group" in html and "The cafe" not in html
+        assert "Sam&#39;s group" in html and "The cafe" not in html
         async with http.get(server.url + f"/dashboard/people/{ana['id']}/export") as r:
             assert r.status == 403
         async with http.get(server.url + "/dashboard/safety") as r:
