@@ -3,10 +3,15 @@
 All SQL in the server lives in this package (tests/test_architecture_rules.py keeps it so).
 """
 
-from .interfaces import (AccountsRepository, RecordsRepository, RoomsRepository, RunsRepository, SafetyRepository,
-                         Storage)
+from .interfaces import (
+    AccountsRepository,
+    RecordsRepository,
+    RoomsRepository,
+    RunsRepository,
+    SafetyRepository,
+    Storage,
+)
 from .sqlite import SQLiteStorage
-
 
 # The server's store waits at most this long for another connection's write lock; its calls run on the
 # store thread, and writes that must not be lost are retried (OffLoop.persist), so a short wait is safe.
@@ -20,5 +25,14 @@ def open_storage(url: str, busy_timeout: float = 5.0) -> SQLiteStorage:
     return SQLiteStorage(path, busy_timeout=busy_timeout)
 
 
-__all__ = ["SERVER_BUSY_TIMEOUT", "AccountsRepository", "RecordsRepository", "RoomsRepository", "RunsRepository",
-           "SafetyRepository", "SQLiteStorage", "Storage", "open_storage"]
+__all__ = [
+    "SERVER_BUSY_TIMEOUT",
+    "AccountsRepository",
+    "RecordsRepository",
+    "RoomsRepository",
+    "RunsRepository",
+    "SQLiteStorage",
+    "SafetyRepository",
+    "Storage",
+    "open_storage",
+]

@@ -9,9 +9,9 @@ from .connection import SQLiteConnection
 
 class SQLiteAccounts(SQLiteConnection):
     def create_user(self, name: str, role: str, pw_hash: bytes, pw_salt: bytes) -> dict:
-        cur = self._exec("INSERT INTO users(name, role, pw_hash, pw_salt, created) VALUES (?,?,?,?,?)",
-                         (name, role, pw_hash, pw_salt, time.time()))
-        return self.get_user(cur.lastrowid)
+        user_id = self._insert("INSERT INTO users(name, role, pw_hash, pw_salt, created) VALUES (?,?,?,?,?)",
+                               (name, role, pw_hash, pw_salt, time.time()))
+        return self._exec("SELECT * FROM users WHERE id=?", (user_id,)).fetchone()
 
     def get_user(self, user_id: int) -> dict | None:
         return self._exec("SELECT * FROM users WHERE id=?", (user_id,)).fetchone()

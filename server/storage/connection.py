@@ -106,6 +106,13 @@ class SQLiteConnection:
                 self.write_fault = False
             return cur
 
+    def _insert(self, sql: str, args: tuple = ()) -> int:
+        """An INSERT through `_exec`; returns the new row's id."""
+        rowid = self._exec(sql, args).lastrowid
+        if rowid is None:
+            raise sqlite3.ProgrammingError("_insert is for INSERT statements")
+        return rowid
+
     def without_waiting(self, fn, *args, **kwargs):
         """Run fn with no busy wait: a retry that finds the lock still held fails at once and leaves the
         store thread free for the calls queued behind it (first tries keep the normal short wait)."""

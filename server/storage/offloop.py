@@ -100,7 +100,7 @@ class OffLoop:
         if not self._persisting:
             return
         pending = list(self._persisting)
-        done, left = await asyncio.wait(pending, timeout=timeout)
+        _, left = await asyncio.wait(pending, timeout=timeout)
         for task in left:
             task.cancel()
         if left:

@@ -17,10 +17,9 @@ class SQLiteRecords(SQLiteRuns):
     # --- questionnaires ---------------------------------------------------------------------
     def add_questionnaire_answer(self, user_id: int, questionnaire: str, phase: str, run_id: int | None,
                                  answers: dict, score: float) -> int:
-        return self._exec(
+        return self._insert(
             "INSERT INTO questionnaire_answers(ts, user_id, questionnaire, phase, run_id, answers, score) "
-            "VALUES (?,?,?,?,?,?,?)", (time.time(), user_id, questionnaire, phase, run_id, json.dumps(answers), score)
-        ).lastrowid
+            "VALUES (?,?,?,?,?,?,?)", (time.time(), user_id, questionnaire, phase, run_id, json.dumps(answers), score))
 
     def questionnaire_answers(self, user_id: int) -> list[dict]:
         """One person's answers, oldest first, each with its `answers` decoded."""
@@ -111,7 +110,8 @@ class SQLiteRecords(SQLiteRuns):
                            (user_id,))
                 db.execute("DELETE FROM runs WHERE participant_user_id=?", (user_id,))
                 cur = db.execute("DELETE FROM users WHERE id=?", (user_id,))
-                db.execute("INSERT INTO revocations(ts, user_id, reason) VALUES (?,?,?)", (time.time(), user_id, "delete"))
+                db.execute("INSERT INTO revocations(ts, user_id, reason) VALUES (?,?,?)",
+                           (time.time(), user_id, "delete"))
             # Deleted means gone from disk: secure_delete zeroed the rows in the pages it wrote, but the WAL
             # still holds the pages as they were. Copy the WAL into the file and cut it to zero bytes now.
             busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone().values()

@@ -42,8 +42,8 @@ class SQLiteRooms(SQLiteConnection):
 
     # --- groups and staff assignments -------------------------------------------------
     def add_group(self, name: str) -> dict:
-        cur = self._exec("INSERT INTO groups(name, created) VALUES (?,?)", (name, time.time()))
-        return self._exec("SELECT * FROM groups WHERE id=?", (cur.lastrowid,)).fetchone()
+        group_id = self._insert("INSERT INTO groups(name, created) VALUES (?,?)", (name, time.time()))
+        return self._exec("SELECT * FROM groups WHERE id=?", (group_id,)).fetchone()
 
     def find_group(self, name: str) -> dict | None:
         return self._exec("SELECT * FROM groups WHERE name=?", (name,)).fetchone()

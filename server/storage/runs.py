@@ -12,9 +12,9 @@ from .rooms import SCOPE_SQL
 class SQLiteRuns(SQLiteConnection):
     def append_event(self, room_id: str, run_id: int | None, kind: str, actor: str | None,
                      data: dict, user_id: int | None = None) -> int:
-        cur = self._exec("INSERT INTO events(ts, room_id, run_id, kind, actor, user_id, data) VALUES (?,?,?,?,?,?,?)",
-                         (time.time(), room_id, run_id, kind, actor, user_id, json.dumps(data)))
-        return cur.lastrowid
+        return self._insert("INSERT INTO events(ts, room_id, run_id, kind, actor, user_id, data) "
+                            "VALUES (?,?,?,?,?,?,?)",
+                            (time.time(), room_id, run_id, kind, actor, user_id, json.dumps(data)))
 
     def _events(self, where: str, args: tuple) -> list[dict]:
         rows = self._exec(f"SELECT * FROM events WHERE {where} ORDER BY id", args).fetchall()
@@ -31,22 +31,21 @@ class SQLiteRuns(SQLiteConnection):
     # --- scenario runs ------------------------------------------------------------
     def create_run(self, room_id: str, scenario_id: str, difficulty: str, participant_user_id: int | None) -> int:
         now = time.time()
-        cur = self._exec("INSERT INTO runs(room_id, scenario_id, difficulty, participant_user_id, started, updated)"
-                         " VALUES (?,?,?,?,?,?)", (room_id, scenario_id, difficulty, participant_user_id, now, now))
-        return cur.lastrowid
+        return self._insert("INSERT INTO runs(room_id, scenario_id, difficulty, participant_user_id, started, updated)"
+                            " VALUES (?,?,?,?,?,?)", (room_id, scenario_id, difficulty, participant_user_id, now, now))
 
     def save_run_state(self, run_id: int, state: dict, status: str) -> None:
         self._exec("UPDATE runs SET state=?, status=?, updated=? WHERE id=?",
                    (json.dumps(state), status, time.time(), run_id))
 
-    def _run(self, row: dict | None) -> dict | None:
-        if row is not None:
-            row["run_id"] = row["id"]
-            row["state"] = json.loads(row["state"])
+    def _run(self, row: dict) -> dict:
+        row["run_id"] = row["id"]
+        row["state"] = json.loads(row["state"])
         return row
 
     def get_run(self, run_id: int) -> dict | None:
-        return self._run(self._exec("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone())
+        row = self._exec("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        return None if row is None else self._run(row)
 
     def active_runs(self) -> list[dict]:
         return [self._run(r) for r in self._exec("SELECT * FROM runs WHERE status='active' ORDER BY id").fetchall()]
@@ -65,7 +64,8 @@ class SQLiteRuns(SQLiteConnection):
     def runs_in_scope(self, staff_id: int | None, participant_id: int | None = None,
                       limit: int | None = None) -> list[dict]:
         """Runs, oldest first: all of them (staff_id None) or those of one staff member's participants."""
-        sql, args = "SELECT * FROM runs WHERE 1=1", ()
+        sql = "SELECT * FROM runs WHERE 1=1"
+        args: tuple = ()
         if staff_id is not None:
             sql += f" AND participant_user_id IN ({SCOPE_SQL})"
             args += (staff_id, staff_id)

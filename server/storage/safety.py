@@ -32,8 +32,8 @@ class SQLiteSafety(SQLiteConnection):
     # --- reports -------------------------------------------------------------------------
     def add_report(self, room_id: str | None, reporter: int, reported: int | None, reason: str,
                    note: str | None) -> int:
-        return self._exec("INSERT INTO reports(ts, room_id, reporter_id, reported_id, reason, note) VALUES (?,?,?,?,?,?)",
-                          (time.time(), room_id, reporter, reported, reason, note)).lastrowid
+        return self._insert("INSERT INTO reports(ts, room_id, reporter_id, reported_id, reason, note) "
+                            "VALUES (?,?,?,?,?,?)", (time.time(), room_id, reporter, reported, reason, note))
 
     def add_report_with_alert(self, room_id: str | None, reporter: int, reported: int | None, reason: str,
                               note: str | None, notified: int) -> int:
@@ -43,7 +43,7 @@ class SQLiteSafety(SQLiteConnection):
                              "VALUES (?,?,?,?,?,?)", (time.time(), room_id, reporter, reported, reason, note)).lastrowid
             db.execute("INSERT INTO safety_alerts(ts, room_id, user_id, kind, category, event_id, notified) "
                        "VALUES (?,?,?,?,?,?,?)", (time.time(), room_id, reporter, "report", reason, None, notified))
-        return rid
+        return rid or 0       # never None after an INSERT
 
     def reports(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[dict]:
         """Newest first; `staff`: only reports made by or about the participants that staff member looks after."""
@@ -61,9 +61,9 @@ class SQLiteSafety(SQLiteConnection):
     # --- alerts (crisis language, reports) -------------------------------------------------
     def add_alert(self, room_id: str, user_id: int | None, kind: str, category: str | None,
                   event_id: int | None, notified: int) -> int:
-        return self._exec("INSERT INTO safety_alerts(ts, room_id, user_id, kind, category, event_id, notified) "
-                          "VALUES (?,?,?,?,?,?,?)",
-                          (time.time(), room_id, user_id, kind, category, event_id, notified)).lastrowid
+        return self._insert("INSERT INTO safety_alerts(ts, room_id, user_id, kind, category, event_id, notified) "
+                            "VALUES (?,?,?,?,?,?,?)",
+                            (time.time(), room_id, user_id, kind, category, event_id, notified))
 
     def alerts(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[dict]:
         """Newest first; `staff`: only alerts about the participants that staff member looks after."""
@@ -86,8 +86,8 @@ class SQLiteSafety(SQLiteConnection):
     # --- moderation log (who did what to whom, when; never why in words) ------------------
     def log_action(self, room_id: str | None, staff: int | None, target: int, action: str,
                    until: float | None = None) -> int:
-        return self._exec("INSERT INTO moderation(ts, room_id, staff_id, target_id, action, until) VALUES (?,?,?,?,?,?)",
-                          (time.time(), room_id, staff, target, action, until)).lastrowid
+        return self._insert("INSERT INTO moderation(ts, room_id, staff_id, target_id, action, until) "
+                            "VALUES (?,?,?,?,?,?)", (time.time(), room_id, staff, target, action, until))
 
     def actions(self, limit: int = 200) -> list[dict]:
         return self._exec("SELECT m.*, s.name AS staff, t.name AS target FROM moderation m "
