@@ -43,7 +43,8 @@ class SQLiteSafety(SQLiteConnection):
                              "VALUES (?,?,?,?,?,?)", (time.time(), room_id, reporter, reported, reason, note)).lastrowid
             db.execute("INSERT INTO safety_alerts(ts, room_id, user_id, kind, category, event_id, notified) "
                        "VALUES (?,?,?,?,?,?,?)", (time.time(), room_id, reporter, "report", reason, None, notified))
-        return rid or 0       # never None after an INSERT
+        assert rid is not None      # an INSERT always sets it
+        return rid
 
     def reports(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[dict]:
         """Newest first; `staff`: only reports made by or about the participants that staff member looks after."""
