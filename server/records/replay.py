@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 
 import numpy as np
 
 from wire import codec, events
+
+from ..storage import RETRYABLE
 
 RATE_HZ = 5.0
 REFRESH_S = 1.0
@@ -48,7 +49,7 @@ class Recorder:
     async def _read_runs(self) -> None:
         try:
             rows = await self.store.aio.active_runs()
-        except sqlite3.OperationalError:
+        except RETRYABLE:
             return          # keep the last list; the next refresh tries again
         runs: dict[str, dict] = {}
         for run in rows:
@@ -98,7 +99,7 @@ class Recorder:
     async def _store_samples(self, batch: list[tuple]) -> None:
         try:
             await self.store.aio.apply(self._write, batch)
-        except sqlite3.OperationalError:
+        except RETRYABLE:
             # A replay is a low-rate sketch, not a record that must be kept: a sample the store cannot take
             # is dropped (counted in peerspace_store_write_failures_total), and its members are sent again.
             for run_id, *_ in batch:

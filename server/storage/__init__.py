@@ -11,6 +11,7 @@ from .interfaces import (
     SafetyRepository,
     Storage,
 )
+from .offloop import RETRYABLE
 from .sqlite import SQLiteStorage
 
 # The server's store waits at most this long for another connection's write lock; its calls run on the
@@ -26,6 +27,7 @@ def open_storage(url: str, busy_timeout: float = 5.0) -> SQLiteStorage:
 
 
 __all__ = [
+    "RETRYABLE",
     "SERVER_BUSY_TIMEOUT",
     "AccountsRepository",
     "RecordsRepository",
