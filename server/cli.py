@@ -108,8 +108,7 @@ def cmd_ban(args) -> int:
     user = _find(store, args.name)
     until = time.time() + args.minutes * 60 if args.minutes else FOREVER
     store.set_banned_until(user["id"], until)      # also revokes their sessions: a running server cuts them off
-    from .safety.store import SafetyStore
-    SafetyStore(store).log_action(None, None, user["id"], "ban", until)
+    store.log_action(None, None, user["id"], "ban", until)
     print(f"'{user['name']}' is banned " + (f"for {args.minutes:g} minutes" if args.minutes else "until unbanned")
           + "; their open connections are closed within a second")
     return 0
@@ -119,8 +118,7 @@ def cmd_unban(args) -> int:
     store = _store(args)
     user = _find(store, args.name)
     store.set_banned_until(user["id"], None)
-    from .safety.store import SafetyStore
-    SafetyStore(store).log_action(None, None, user["id"], "unban")
+    store.log_action(None, None, user["id"], "unban")
     print(f"'{user['name']}' can log in again")
     return 0
 

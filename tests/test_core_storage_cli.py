@@ -77,3 +77,27 @@ async def test_served_process_accepts_logins(server_process):
     await bot.join("park")
     assert bot.room["scene"] == "park"
     await bot.close()
+
+
+def test_sqlite_store_implements_every_repository_interface():
+    """Each aggregate's Protocol is what a second backend (PostgreSQL) must provide: the SQLite store offers
+    every method of each with the same signature, and no public method that no interface names."""
+    import inspect
+
+    from server.storage import SQLiteStorage, interfaces
+
+    repos = [interfaces.AccountsRepository, interfaces.RoomsRepository, interfaces.RunsRepository,
+             interfaces.SafetyRepository, interfaces.RecordsRepository]
+    named = set()
+    for repo in repos:
+        methods = {n for n, f in vars(repo).items() if callable(f) and not n.startswith("_")}
+        assert methods, repo
+        for name in methods:
+            assert hasattr(SQLiteStorage, name), f"{repo.__name__}.{name} missing"
+            assert (inspect.signature(getattr(SQLiteStorage, name)) == inspect.signature(getattr(repo, name))), \
+                f"{repo.__name__}.{name}: the SQLite signature differs from the interface"
+        assert not named & methods, f"{repo.__name__} repeats a method of another aggregate"
+        named |= methods
+    plumbing = {n for n in vars(interfaces.Storage) if not n.startswith("_")}
+    public = {n for n in dir(SQLiteStorage) if not n.startswith("_")}
+    assert public - named - plumbing == set(), "store methods that no interface names"

@@ -86,7 +86,8 @@ async def run_replay(request: web.Request) -> web.Response:
         return error_response(e)
     except ValueError:
         return error_response(WireError("invalid", "after and limit must be numbers."))
-    return _json(replay.read(request.app["store"], run, after, limit), headers={"Cache-Control": "no-store"})
+    store = request.app["store"]
+    return _json(await store.aio.apply(replay.read, store, run, after, limit), headers={"Cache-Control": "no-store"})
 
 
 def add_routes(app: web.Application) -> None:

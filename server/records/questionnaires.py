@@ -8,8 +8,6 @@ and deleted with it) whatever their recording choice.
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 import yaml
@@ -84,14 +82,8 @@ class Questionnaires:
         if not clean:
             raise WireError(errors.INVALID, "Answer at least one question (you may skip any).")
         score = sum(clean.values()) / len(clean)
-        rid = self.store._exec(
-            "INSERT INTO questionnaire_answers(ts, user_id, questionnaire, phase, run_id, answers, score) "
-            "VALUES (?,?,?,?,?,?,?)", (time.time(), user_id, qid, when, run_id, json.dumps(clean), score)).lastrowid
+        rid = self.store.add_questionnaire_answer(user_id, qid, when, run_id, clean, score)
         return {"id": rid, "questionnaire": qid, "when": when, "score": score, "answered": len(clean)}
 
     def of_user(self, user_id: int) -> list[dict]:
-        rows = self.store._exec("SELECT id, ts, questionnaire, phase, run_id, answers, score FROM questionnaire_answers "
-                                "WHERE user_id=? ORDER BY ts, id", (user_id,)).fetchall()
-        for r in rows:
-            r["answers"] = json.loads(r["answers"])
-        return rows
+        return self.store.questionnaire_answers(user_id)

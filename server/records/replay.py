@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 
 import numpy as np
 
 from wire import codec, events
+
+from ..storage import RETRYABLE
 
 RATE_HZ = 5.0
 REFRESH_S = 1.0
@@ -48,7 +49,7 @@ class Recorder:
     async def _read_runs(self) -> None:
         try:
             rows = await self.store.aio.active_runs()
-        except sqlite3.OperationalError:
+        except RETRYABLE:
             return          # keep the last list; the next refresh tries again
         runs: dict[str, dict] = {}
         for run in rows:
@@ -98,7 +99,7 @@ class Recorder:
     async def _store_samples(self, batch: list[tuple]) -> None:
         try:
             await self.store.aio.apply(self._write, batch)
-        except sqlite3.OperationalError:
+        except RETRYABLE:
             # A replay is a low-rate sketch, not a record that must be kept: a sample the store cannot take
             # is dropped (counted in peerspace_store_write_failures_total), and its members are sent again.
             for run_id, *_ in batch:
@@ -108,8 +109,7 @@ class Recorder:
         """On the store thread; consent is read as each sample is written."""
         for run_id, participant_id, t, blob, members in batch:
             if self.world.may_record_now(participant_id):
-                self.store._exec("INSERT INTO pose_tracks(run_id, t, poses, members) VALUES (?,?,?,?)",
-                                 (run_id, t, blob, members))
+                self.store.add_pose_sample(run_id, t, blob, members)
 
 
 def transcript(store, run: dict) -> list[dict]:
@@ -120,23 +120,15 @@ def transcript(store, run: dict) -> list[dict]:
     """
     from .access import run_window
     lo, hi = run_window(run)
-    rows = store._exec("SELECT e.* FROM events e LEFT JOIN users u ON u.id=e.user_id WHERE e.run_id=? OR "
-                       "(e.run_id IS NULL AND e.room_id=? AND e.ts BETWEEN ? AND ? AND "
-                       "(u.role IS NULL OR u.role!='participant' OR e.user_id IS ?)) ORDER BY e.ts, e.id",
-                       (run["id"], run["room_id"], lo, min(hi, 1e18), run["participant_user_id"])).fetchall()
-    for r in rows:
-        r["data"] = json.loads(r["data"])
-    return rows
+    return store.run_transcript(run["id"], run["room_id"], lo, min(hi, 1e18), run["participant_user_id"])
 
 
 def read(store, run: dict, after: float = 0.0, limit: int = 500) -> dict:
     """A page of a session's replay: pose frames after `after`, member tables and the lines said."""
-    rows = store._exec("SELECT t, poses, members FROM pose_tracks WHERE run_id=? AND t>? ORDER BY t LIMIT ?",
-                       (run["id"], after, limit)).fetchall()
+    rows = store.pose_frames(run["id"], after, limit)
     members = []
     if rows and rows[0]["members"] is None:
-        prev = store._exec("SELECT t, members FROM pose_tracks WHERE run_id=? AND t<=? AND members IS NOT NULL "
-                           "ORDER BY t DESC LIMIT 1", (run["id"], rows[0]["t"])).fetchone()
+        prev = store.pose_members_at(run["id"], rows[0]["t"])
         if prev:
             members.append({"t": prev["t"], "members": json.loads(prev["members"])})
     for r in rows:
@@ -149,8 +141,7 @@ def read(store, run: dict, after: float = 0.0, limit: int = 500) -> dict:
         for e in transcript(store, run):
             if e["kind"] == "said" and after < e["ts"] <= hi:
                 lines.append({"t": e["ts"], "name": e["actor"], "text": e["data"].get("text", "")})
-    total = store._exec("SELECT COUNT(*) AS n, MIN(t) AS t0, MAX(t) AS t1 FROM pose_tracks WHERE run_id=?",
-                        (run["id"],)).fetchone()
+    total = store.pose_track_span(run["id"])
     return {"run": run["id"], "scenario": run.get("scenario_id"), "room": run["room_id"],
             "frames": frames, "members": members, "lines": lines,
             "more": len(rows) == limit, "next": rows[-1]["t"] if rows else after,

@@ -48,7 +48,7 @@ class Safety:
 
     def __init__(self, world):
         self.world = world
-        self.db = SafetyStore(world.store)
+        self.db: SafetyStore = world.store     # the store's safety records (SafetyRepository)
         self.crisis = crisis.load(phrase_file(world.cfg))
         log.info("crisis phrase list loaded: %d phrases", self.crisis.size)
         self.pairs: set[frozenset] = set()          # blocked pairs, both directions

@@ -1,7 +1,18 @@
-"""Storage behind one small interface; SQLite (WAL) is the embedded default."""
+"""Storage behind one interface per aggregate (interfaces.py); SQLite (WAL) is the embedded default.
 
+All SQL in the server lives in this package (tests/test_architecture_rules.py keeps it so).
+"""
+
+from .interfaces import (
+    AccountsRepository,
+    RecordsRepository,
+    RoomsRepository,
+    RunsRepository,
+    SafetyRepository,
+    Storage,
+)
+from .offloop import RETRYABLE
 from .sqlite import SQLiteStorage
-
 
 # The server's store waits at most this long for another connection's write lock; its calls run on the
 # store thread, and writes that must not be lost are retried (OffLoop.persist), so a short wait is safe.
@@ -9,9 +20,21 @@ SERVER_BUSY_TIMEOUT = 0.2
 
 
 def open_storage(url: str, busy_timeout: float = 5.0) -> SQLiteStorage:
-    """`sqlite:///path/to/file.db` or a plain path."""
+    """`sqlite:///path/to/file.db` or a plain path. A `postgresql://` URL would select a backend that
+    implements `Storage` the same way (none ships yet)."""
     path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
     return SQLiteStorage(path, busy_timeout=busy_timeout)
 
 
-__all__ = ["SERVER_BUSY_TIMEOUT", "SQLiteStorage", "open_storage"]
+__all__ = [
+    "RETRYABLE",
+    "SERVER_BUSY_TIMEOUT",
+    "AccountsRepository",
+    "RecordsRepository",
+    "RoomsRepository",
+    "RunsRepository",
+    "SQLiteStorage",
+    "SafetyRepository",
+    "Storage",
+    "open_storage",
+]

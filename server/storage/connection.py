@@ -1,0 +1,179 @@
+"""The SQLite plumbing under every repository: the connection, its pragmas, migrations and write-fault
+accounting. The files are the records of vulnerable people: they are created 0600, deleted rows are
+overwritten (`secure_delete`), and a person's delete is checkpointed out of the WAL at once (records.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .migrations import MIGRATIONS
+from .offloop import OffLoop
+
+
+def _row(cur: sqlite3.Cursor, row: tuple) -> dict:
+    return {d[0]: v for d, v in zip(cur.description, row)}
+
+
+class SQLiteConnection:
+    """One SQLite file in WAL mode, its migrations, and the plumbing every SQLite repository uses:
+    `_exec` (one statement under the lock, counting write failures) and `_transaction` (several)."""
+
+    def __init__(self, path: str | Path, busy_timeout: float = 5.0):
+        """`busy_timeout`: how long a statement waits for another connection's lock before it fails.
+        The server passes a short one (its calls run on the store thread and are retried); the CLI
+        keeps the long default, so `peerspace delete` waits out a running server's brief writes."""
+        self.path = str(path)
+        self.write_failures = 0         # failed write attempts: /metrics peerspace_store_write_failures_total
+        # The last write failed (locked, read-only) and none has succeeded since: new writes then fail fast
+        # instead of each holding the store thread for the busy timeout (OffLoop.write); retries clear it.
+        self.write_fault = False
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # Private from the first byte: create the file 0600 (SQLite gives the -wal and -shm files the
+            # main file's mode) and tighten one made by an older version.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            os.chmod(self.path, 0o600)
+        self._busy_ms = int(busy_timeout * 1000)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
+        self.db.row_factory = _row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA secure_delete=ON")      # deleted rows are overwritten, not just unlinked
+        self._lock = threading.RLock()  # CLI tools may share one store across threads
+        self._migrate()
+        self._private_files()
+        self.aio = OffLoop(self)
+
+    def _private_files(self) -> None:
+        if self.path == ":memory:":
+            return
+        for suffix in ("-wal", "-shm"):
+            try:
+                os.chmod(self.path + suffix, 0o600)
+            except FileNotFoundError:
+                pass
+
+    # --- plumbing -----------------------------------------------------------
+    def _migrate(self) -> None:
+        have = self.db.execute("PRAGMA user_version").fetchone()["user_version"]
+        if have >= len(MIGRATIONS):
+            return
+        # A migration may rebuild a table that others reference: foreign keys are off while it runs
+        # (SQLite ignores that pragma inside a transaction) and checked before it commits.
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for version, sql in enumerate(MIGRATIONS, start=1):
+                if version > have:
+                    with self._lock:
+                        self.db.execute("BEGIN")
+                        try:
+                            for stmt in filter(str.strip, sql.split(";")):
+                                self.db.execute(stmt)
+                            broken = self.db.execute("PRAGMA foreign_key_check").fetchall()
+                            if broken:
+                                raise sqlite3.IntegrityError(f"migration {version} broke {len(broken)} references")
+                            self.db.execute(f"PRAGMA user_version={version}")
+                            self.db.execute("COMMIT")
+                        except BaseException:
+                            self.db.execute("ROLLBACK")
+                            raise
+        finally:
+            self.db.execute("PRAGMA foreign_keys=ON")
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()["user_version"]
+
+    def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        write = not sql.lstrip().upper().startswith("SELECT")
+        with self._lock:
+            try:
+                cur = self.db.execute(sql, args)
+            except sqlite3.OperationalError:
+                if write:
+                    self.write_failures += 1
+                    self.write_fault = True
+                raise
+            if write:
+                self.write_fault = False
+            return cur
+
+    def _insert(self, sql: str, args: tuple = ()) -> int:
+        """An INSERT through `_exec`; returns the new row's id."""
+        rowid = self._exec(sql, args).lastrowid
+        if rowid is None:
+            raise sqlite3.ProgrammingError("_insert is for INSERT statements")
+        return rowid
+
+    def without_waiting(self, fn, *args, **kwargs):
+        """Run fn with no busy wait: a retry that finds the lock still held fails at once and leaves the
+        store thread free for the calls queued behind it (first tries keep the normal short wait)."""
+        with self._lock:
+            self.db.execute("PRAGMA busy_timeout=0")
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            with self._lock:
+                self.db.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+
+    def _failed(self, e: BaseException) -> None:
+        if isinstance(e, sqlite3.OperationalError):
+            self.write_failures += 1
+            self.write_fault = True
+
+    def probe_write(self) -> str:
+        """A real write, for /api/health: 'ok', 'read_only', 'locked' or 'error'."""
+        with self._lock:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    self.db.execute("INSERT OR REPLACE INTO store_probe(id, ts) VALUES (1, ?)", (time.time(),))
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+                self.write_fault = False
+                return "ok"
+            except sqlite3.OperationalError as e:
+                self.write_failures += 1
+                msg = str(e).lower()
+                if "readonly" in msg or "read-only" in msg or "read only" in msg:
+                    return "read_only"
+                if "locked" in msg or "busy" in msg:
+                    return "locked"
+                return "error"
+            except sqlite3.DatabaseError:
+                self.write_failures += 1
+                return "error"
+
+    def close(self) -> None:
+        self.aio.close()
+        self.db.close()
+
+    @contextmanager
+    def _transaction(self, begin: str = "BEGIN") -> Iterator[sqlite3.Connection]:
+        """Several statements that succeed or fail together; a failure is counted like `_exec`'s and
+        rolled back. `begin="BEGIN IMMEDIATE"` takes the write lock at once (a retry never half-writes)."""
+        with self._lock:
+            try:
+                self.db.execute(begin)
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException as e:
+                self._failed(e)
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            pass        # BEGIN itself failed (locked, read-only): there is no transaction to end

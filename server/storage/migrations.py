@@ -1,0 +1,184 @@
+"""The schema, as append-only migrations applied in order at open time (PRAGMA user_version).
+
+Never edit one that has shipped: add the next. A PostgreSQL backend keeps its own list with the same
+numbering, so a version means the same tables on either backend.
+"""
+
+MIGRATIONS: list[str] = [
+    # 1: accounts, rooms, transcript events, scenario runs
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL,
+        pw_hash BLOB NOT NULL,
+        pw_salt BLOB NOT NULL,
+        created REAL NOT NULL,
+        banned_until REAL
+    );
+    CREATE TABLE rooms (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        scene TEXT NOT NULL,
+        capacity INTEGER NOT NULL,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created REAL NOT NULL
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        scenario_id TEXT NOT NULL,
+        difficulty TEXT NOT NULL,
+        participant_user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        status TEXT NOT NULL DEFAULT 'active',
+        state TEXT NOT NULL DEFAULT '{}',
+        started REAL NOT NULL,
+        updated REAL NOT NULL
+    );
+    CREATE INDEX runs_status ON runs(status);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        room_id TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        actor TEXT,
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX events_room ON events(room_id, id);
+    CREATE INDEX events_run ON events(run_id, id);
+    CREATE INDEX events_user ON events(user_id);
+    """,
+    # 2: safety, consent, records, replay (server/safety, server/records)
+    """
+    ALTER TABLE users ADD COLUMN consent_recording INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN consent_updated REAL;
+    CREATE TABLE blocks (
+        blocker_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        blocked_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created REAL NOT NULL,
+        PRIMARY KEY (blocker_id, blocked_id)
+    );
+    CREATE TABLE reports (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        room_id TEXT,
+        reporter_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        reported_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        reason TEXT NOT NULL,
+        note TEXT,
+        status TEXT NOT NULL DEFAULT 'open'
+    );
+    CREATE TABLE safety_alerts (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        room_id TEXT NOT NULL,
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        category TEXT,
+        event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,
+        notified INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'open'
+    );
+    CREATE INDEX safety_alerts_room ON safety_alerts(room_id, id);
+    CREATE TABLE moderation (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        room_id TEXT,
+        staff_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        target_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        until REAL
+    );
+    CREATE TABLE questionnaire_answers (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        questionnaire TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        answers TEXT NOT NULL,
+        score REAL
+    );
+    CREATE INDEX questionnaire_user ON questionnaire_answers(user_id, ts);
+    CREATE TABLE pose_tracks (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        t REAL NOT NULL,
+        poses BLOB NOT NULL,
+        members TEXT
+    );
+    CREATE INDEX pose_tracks_run ON pose_tracks(run_id, t);
+    """,
+    # 3: account ids are never reused (AUTOINCREMENT), and every session token is checked against a
+    # per-user epoch; `revocations` tells running servers (and other nodes) whose sessions just ended.
+    """
+    CREATE TABLE users_v3 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL,
+        pw_hash BLOB NOT NULL,
+        pw_salt BLOB NOT NULL,
+        created REAL NOT NULL,
+        banned_until REAL,
+        consent_recording INTEGER NOT NULL DEFAULT 0,
+        consent_updated REAL,
+        session_epoch INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO users_v3(id, name, role, pw_hash, pw_salt, created, banned_until, consent_recording,
+                         consent_updated)
+        SELECT id, name, role, pw_hash, pw_salt, created, banned_until, consent_recording, consent_updated
+        FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_v3 RENAME TO users;
+    CREATE TABLE revocations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        user_id INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    );
+    """,
+    # 4 (room access): groups, who is in them and which staff look after them; rooms get an access
+    # policy ('open', or 'members': the room's group and its staff only). A peer specialist's records
+    # scope is their groups' participants plus those assigned to them directly, never presence.
+    """
+    CREATE TABLE groups (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        created REAL NOT NULL
+    );
+    CREATE TABLE group_members (
+        group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, user_id)
+    );
+    CREATE INDEX group_members_user ON group_members(user_id);
+    CREATE TABLE group_staff (
+        group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        staff_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, staff_id)
+    );
+    CREATE INDEX group_staff_staff ON group_staff(staff_id);
+    CREATE TABLE staff_assignments (
+        staff_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        participant_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created REAL NOT NULL,
+        PRIMARY KEY (staff_id, participant_id)
+    );
+    CREATE INDEX staff_assignments_participant ON staff_assignments(participant_id);
+    ALTER TABLE rooms ADD COLUMN access TEXT NOT NULL DEFAULT 'open';
+    ALTER TABLE rooms ADD COLUMN group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL;
+    CREATE INDEX runs_participant ON runs(participant_user_id, id);
+    CREATE INDEX safety_alerts_user ON safety_alerts(user_id, id);
+    CREATE INDEX reports_reporter ON reports(reporter_id);
+    CREATE INDEX reports_reported ON reports(reported_id);
+    """,
+    # 5: one row that /api/health rewrites to prove the store can still write
+    """
+    CREATE TABLE store_probe (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL
+    );
+    """,
+]
