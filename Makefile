@@ -3,13 +3,15 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# ruff checks these; server/ and client/ join once the #12 restructuring has merged (docs/architecture.md, Habits).
+RUFF_PATHS := wire tests bench
 
 .PHONY: demo test venv bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[client,scale,metrics,test]'
+	$(BIN)/pip install -q -e '.[client,scale,metrics,test,dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -26,7 +28,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 lint: $(STAMP)
+	$(BIN)/ruff check $(RUFF_PATHS)
+	$(BIN)/mypy
 	$(BIN)/peerspace scenario lint scenarios/
 
 clean:
-	rm -rf $(VENV) var out .pytest_cache
+	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

@@ -68,7 +68,7 @@ async def flood_main(url: str, tokens: list[str], seconds: float) -> dict:
                         await asyncio.sleep(0)
                     if ws.closed:
                         stats["cut"] += 1
-                except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ConnectionError):
+                except (TimeoutError, aiohttp.ClientError, OSError, ConnectionError):
                     stats["cut"] += 1
                 finally:
                     await ws.close()
@@ -119,7 +119,7 @@ async def probe(url: str, tokens: dict[str, str], seconds: float) -> tuple[list[
             try:
                 await b.wait_until(lambda: text in got, timeout=5)
                 chat.append(got[text] - t0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 chat.append(5.0)
             t0 = time.perf_counter()
             await a.call(events.MOVE, {"forward": 0.0 if i % 2 else 0.3})
@@ -141,7 +141,7 @@ async def most_held(url: str, port: int) -> tuple[int, int]:
         held.append(writer)
         try:
             data = await asyncio.wait_for(reader.read(12), 0.05)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             tcp += 1                                   # still open and silent: held
             continue
         if data.startswith(b"HTTP/1.1 503"):

@@ -51,7 +51,7 @@ async def flood_main(url: str, seconds: float) -> dict:
                                      timeout=aiohttp.ClientTimeout(total=10)) as r:
                     await r.read()
                     statuses[r.status] = statuses.get(r.status, 0) + 1
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 statuses[0] = statuses.get(0, 0) + 1
 
     t0 = time.monotonic()

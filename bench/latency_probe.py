@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from client.bot import Bot          # noqa: E402
+from client.bot import Bot  # noqa: E402
 from conftest import ServerProcess  # noqa: E402
-from server.config import Config    # noqa: E402
-from wire import codec              # noqa: E402
+from server.config import Config  # noqa: E402
+from wire import codec  # noqa: E402
 
 PASSWORD = "a long pass"
 

@@ -54,7 +54,7 @@ async def worker_main(spec: dict) -> dict:
     # on: markers sent since t0 are timed; count: bytes, frames and lines are counted (the window only)
     window = {"on": False, "count": False, "t0": 0.0}
 
-    for r, room in enumerate(spec["rooms"]):
+    for room in spec["rooms"]:
         # pend_*: each avatar's latest marker (yaw byte, sequence number, send time); seen: the snapshot
         # analysed last in this room, shared by its bots when they get the same bytes (no interest cells)
         st = {"id": room["id"], "pend_b": np.full(1024, -1, np.int16), "pend_s": np.zeros(1024, np.int64),
@@ -137,7 +137,7 @@ async def worker_main(spec: dict) -> dict:
             window["t0"] = time.perf_counter()
             for b in bots:
                 b["cl"].bytes_in = b["cl"].frames_in = 0
-        for k, group in enumerate(groups):
+        for group in groups:
             tick = seq // slices
             for b in group:
                 cl, phase = b["cl"], tick + b["i"]
@@ -288,8 +288,9 @@ def run(args) -> dict:
         # rooms split evenly over workers; bots of one room stay in one worker (markers are matched locally)
         # peerspace clients send held input when it changes (--input-hz); naive clients send every pose (--hz)
         send_hz = args.input_hz if args.mode == "peerspace" else args.hz
-        specs = [{"mode": args.mode, "drain": args.drain, "send_hz": send_hz, "mark_every": max(1, round(send_hz / MARKS_PER_S)),
-                  "say_every": max(2, round(send_hz * SAY_EVERY_S)), "rooms": []} for _ in range(args.workers)]
+        specs = [{"mode": args.mode, "drain": args.drain, "send_hz": send_hz,
+                  "mark_every": max(1, round(send_hz / MARKS_PER_S)), "say_every": max(2, round(send_hz * SAY_EVERY_S)),
+                  "rooms": []} for _ in range(args.workers)]
         for r in range(args.rooms):
             clients = []
             for k in range(args.per_room):

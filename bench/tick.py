@@ -36,7 +36,8 @@ def per_room_step(room, cfg, dt):
         yaw = (room.yaw[idx] + inp[idx, 2] * cfg.turn_speed * dt) % 360.0
         rad = np.radians(yaw)
         s, c = np.sin(rad), np.cos(rad)
-        delta = np.stack([-s * inp[idx, 0] + c * inp[idx, 1], c * inp[idx, 0] + s * inp[idx, 1]], 1) * cfg.walk_speed * dt
+        dx, dy = -s * inp[idx, 0] + c * inp[idx, 1], c * inp[idx, 0] + s * inp[idx, 1]
+        delta = np.stack([dx, dy], 1) * cfg.walk_speed * dt
         target = np.clip(room.pos[idx] + delta, -cfg.room_half_extent, cfg.room_half_extent)
         others = np.flatnonzero(alive)
         d_new = np.linalg.norm(target[:, None] - room.pos[others][None], axis=2)

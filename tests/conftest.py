@@ -17,11 +17,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+import loopguard
 from client.bot import Bot
 from server.app import start
 from server.auth import Accounts
 from server.config import Config
-import loopguard
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse"
@@ -56,7 +56,7 @@ def _report_stalls(watch, phase: str) -> None:
     watch.settle()
     failures, notes = loopguard.verdict(watch.new_stalls())
     for stall in notes:
-        warnings.warn(loopguard.LoopStallWarning(f"{stall} ({phase}; not server work)"))
+        warnings.warn(loopguard.LoopStallWarning(f"{stall} ({phase}; not server work)"), stacklevel=1)
     if failures:
         pytest.fail("\n".join(str(s) for s in failures), pytrace=False)
 
@@ -105,7 +105,7 @@ class RunningServer:
                                    database=str(data_dir / "peerspace.db"), **overrides)
         self.bots: list[Bot] = []
 
-    async def start(self) -> "RunningServer":
+    async def start(self) -> RunningServer:
         self.runner, self.port = await start(self.cfg)
         self.app = self.runner.app
         self.world, self.store = self.app["world"], self.app["store"]
@@ -175,7 +175,7 @@ class ServerProcess:
         return subprocess.run([sys.executable, "-m", "server", "--data-dir", str(self.data_dir), *args],
                               cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60)
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         ready = self.data_dir / f"ready-{self.port}"
         ready.unlink(missing_ok=True)
         self.log = open(self.data_dir / f"server-{self.port}.log", "a")

@@ -135,7 +135,7 @@ class LoopWatch:
         self._dump = tempfile.TemporaryFile()
         self._in_ping = False
 
-    def start(self) -> "LoopWatch":
+    def start(self) -> LoopWatch:
         self._thread.start()
         return self
 

@@ -21,7 +21,7 @@ async def settled(srv, room: str = "cafe", timeout: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while host is not None and any(host.outstanding.values()):
         if asyncio.get_running_loop().time() > deadline:
-            raise asyncio.TimeoutError(f"cues not said: {host.outstanding}")
+            raise TimeoutError(f"cues not said: {host.outstanding}")
         await asyncio.sleep(0.02)
 
 

@@ -9,8 +9,8 @@ import pytest
 from direct.showbase.MessengerGlobal import messenger
 
 from client.testing import frame, pump, shared_app
-from client_room import enter
 from client.ui.coach import CoachConsole
+from client_room import enter
 from wire import controllers as wc
 from wire import events
 from wire import scenario as wsc
@@ -109,7 +109,8 @@ async def test_the_running_client_opens_the_console_with_k_and_teleoperates_the_
     messenger.send("keystroke", ["1"])                 # ...the typed character says the script's line
     line = await ana.wait_for(events.SAID, lambda l: l.get("suggestion") == first["id"], timeout=5)
     assert line["text"] == first["text"]
-    said = [e for e in server.store.run_events(run_id) if e["kind"] == "said" and e["data"]["suggestion"] == first["id"]]
+    said = [e for e in server.store.run_events(run_id)
+            if e["kind"] == "said" and e["data"]["suggestion"] == first["id"]]
     assert said and said[-1]["user_id"] == server.store.find_user("Sam")["id"]   # the teleoperator's line
     messenger.send("w")                                # letters belong to the console, not to walking
     assert app.axes == (0.0, 0.0, 0.0)

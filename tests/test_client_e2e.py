@@ -13,15 +13,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from direct.showbase.MessengerGlobal import messenger
 
 from client.avatars.avatar import HEAD_R
 from client.testing import frame, pump, region, to_pixel
 from client_room import app, enter  # noqa: F401  (the fixture)
-from wire import events
-
 from conftest import PASSWORD
+from wire import events
 
 ROOT = Path(__file__).resolve().parent.parent
 

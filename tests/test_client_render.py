@@ -275,7 +275,7 @@ def test_screenshot_command_line_writes_a_real_image(tmp_path, renderer):
     assert r.returncode == 0, r.stderr[-2000:]
     assert "Traceback" not in r.stderr
     assert ("Tiny" in r.stdout) == (renderer == "software"), r.stdout
-    from panda3d.core import PNMImage, Filename
+    from panda3d.core import Filename, PNMImage
     img = PNMImage()
     assert img.read(Filename.fromOsSpecific(str(out)))
     assert (img.getXSize(), img.getYSize()) == (480, 300)

@@ -15,11 +15,10 @@ from direct.showbase.MessengerGlobal import messenger
 
 from client.testing import frame, pump, region, to_pixel
 from client.ui.safety import CRISIS_COLOUR, HIGHLIGHT, QUIET_COLOUR, ListPanel
-from wire import events
-from wire import safety as ws
-
 from client_room import app  # noqa: F401  (the fixture)
 from client_room import enter as enter_room
+from wire import events
+from wire import safety as ws
 
 
 async def enter(app, server, name="Ana", role="participant", room="cafe"):

@@ -18,8 +18,6 @@ from direct.showbase.MessengerGlobal import messenger
 
 from client.testing import frame, pump
 from client_room import app, enter  # noqa: F401  (the fixture)
-from wire import scenario as wsc
-
 
 
 async def start(app, scenario: str):
@@ -58,7 +56,7 @@ async def test_number_keys_choose_options_the_server_records_and_stopping_asks_f
     st = panel.state
     assert st["wait"] == "choice" and len(st["options"]) >= 2
     # the options are drawn as a numbered list: text nodes on the panel, and pixels where the panel is
-    for i, o in enumerate(st["options"], 1):
+    for o in st["options"]:
         assert o["text"] in panel.text
     assert "1-" in panel.text and "choose" in panel.text
     await pump(app, frames=30)                 # let the turn towards the speaker settle

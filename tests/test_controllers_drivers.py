@@ -76,6 +76,7 @@ async def test_supervised_autonomy_approve_edit_reject_and_time_out(server):
     assert [d["verbatim"] for d in lines[-2:]] == [False, True]
     # a proposal no longer open cannot be approved; supervision off: lines are said at once again
     import pytest
+
     from wire.errors import WireError
     with pytest.raises(WireError) as e:
         await sam.call(wc.APPROVE, {"proposal": first["proposal"]})

@@ -1,12 +1,11 @@
 """Failover: a teleoperator whose link drops is replaced within 2 s (or the scene pauses), and gets the avatar back."""
 
-import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
-from scenario_play import play, settled, teleoperate
+from scenario_play import settled, teleoperate
 from wire import controllers as wc
 from wire import events
 from wire import scenario as wsc
@@ -61,7 +60,8 @@ async def test_scene_pauses_when_the_scenario_says_so_and_resumes_on_return(make
     scen = tmp_path / "scen"
     scen.mkdir()
     text = (ROOT / "tests" / "scenario_fixtures" / "minimal.yaml").read_text()
-    text = text.replace("coach: {kind: coach, name: Robin}", "coach: {kind: coach, name: Robin, on_operator_drop: pause}")
+    text = text.replace("coach: {kind: coach, name: Robin}",
+                        "coach: {kind: coach, name: Robin, on_operator_drop: pause}")
     assert "pause" in text
     (scen / "minimal.yaml").write_text(text)
     for sub in ("safety", "questionnaires"):

@@ -84,7 +84,7 @@ async def test_flood_is_rate_limited_with_bounded_errors_and_others_unaffected(s
     ben = await server.bot("Ben", room="cafe")
     cai = await server.bot("Cai", room="cafe")
     start = len(ana.inbox)
-    for i in range(400):
+    for _ in range(400):
         await ana.sio.emit(events.EXPRESSION, {"name": "happy"})
     await asyncio.sleep(0.3)
     errs = [d for e, d in ana.inbox[start:] if e == events.ERROR]

@@ -21,7 +21,6 @@ import pytest
 from conftest import PASSWORD
 from server.scenarios import ScenarioRun, load_file
 from server.scenarios.paths import full_run_inputs
-from wire import events
 from wire import safety as ws
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -107,7 +106,7 @@ class Browser:
         if keep:
             Path(keep).mkdir(parents=True, exist_ok=True)
             shutil.copy(path, Path(keep) / path.name)
-        from panda3d.core import PNMImage, Filename
+        from panda3d.core import Filename, PNMImage
         img = PNMImage()
         assert img.read(Filename.from_os_specific(str(path)))
         w, h = img.getXSize(), img.getYSize()
@@ -150,8 +149,10 @@ async def test_facilitator_logs_in_and_reads_rooms_sessions_and_progress(server,
     run_ids = [play(server.store, "cafe", CONVERSATION, "easy", ana.user),
                play(server.store, "cafe", EMOTIONS, "hard", ana.user, emotion_answers="wrong"),
                play(server.store, "cafe", EMOTIONS, "hard", ana.user, emotion_answers="right")]
-    await ana.call(ws.ANSWER_QUESTIONNAIRE, {"questionnaire": "hope", "when": "pre", "answers": {"future": 2, "goals": 2}})
-    await ana.call(ws.ANSWER_QUESTIONNAIRE, {"questionnaire": "hope", "when": "post", "answers": {"future": 4, "goals": 5}})
+    await ana.call(ws.ANSWER_QUESTIONNAIRE,
+                   {"questionnaire": "hope", "when": "pre", "answers": {"future": 2, "goals": 2}})
+    await ana.call(ws.ANSWER_QUESTIONNAIRE,
+                   {"questionnaire": "hope", "when": "post", "answers": {"future": 4, "goals": 5}})
 
     # not logged in: the login form
     await browser.goto(server.url + "/dashboard")

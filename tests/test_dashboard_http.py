@@ -1,16 +1,13 @@
 """Dashboard role boundaries over HTTP: who sees which page, login form, CSRF, admin-only export/delete."""
 
 import re
+from pathlib import Path
 
 import aiohttp
-import pytest
 
 from conftest import PASSWORD, dashboard_login
 from server.scenarios import ScenarioRun, load_file
 from server.scenarios.paths import full_run_inputs
-from wire import events
-
-from pathlib import Path
 
 CONVERSATION = load_file(Path(__file__).resolve().parent.parent / "scenarios" / "starting_a_conversation.yaml")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from client.bot import Bot
 from conftest import PASSWORD, close_bots
 from wire import events

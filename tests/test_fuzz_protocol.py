@@ -28,7 +28,8 @@ event_names = st.one_of(st.sampled_from(sorted(messages.SCHEMAS)), st.text(max_s
 payloads = st.one_of(values, st.fixed_dictionaries({}, optional={
     "forward": values, "strafe": values, "turn": values, "text": values, "room": values, "avatar": values,
     "name": values, "yaw": values, "at": values, "protocol": values, "recording": values}))
-event_packets = st.builds(lambda ev, p, ack, t: {"type": t, "nsp": "/", "data": [ev, p], **({"id": ack} if ack else {})},
+event_packets = st.builds(lambda ev, p, ack, t: {"type": t, "nsp": "/", "data": [ev, p],
+                                                 **({"id": ack} if ack else {})},
                           event_names, payloads, st.one_of(st.none(), st.integers(0, 2**31)),
                           st.sampled_from([2, 2, 2, 3, 5, 6]))
 frames = st.one_of(
@@ -73,7 +74,7 @@ async def _fuzz_once(url: str, token: str, frame) -> list:
                 got.append(p)
                 if p.get("type") == 3 and p.get("id") == 99:
                     break
-        except (asyncio.TimeoutError, aiohttp.ClientError):
+        except (TimeoutError, aiohttp.ClientError):
             pass
         finally:
             await ws.close()

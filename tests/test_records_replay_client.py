@@ -8,11 +8,10 @@ import aiohttp
 import numpy as np
 import pytest
 
+from client.replay import ReplayTrack, ReplayView, fetch  # noqa: E402
 from conftest import PASSWORD
 from server.scenarios import ScenarioRun, load_file
 from wire import events
-
-from client.replay import ReplayTrack, ReplayView, fetch  # noqa: E402
 
 CONVERSATION = load_file(Path(__file__).resolve().parent.parent / "scenarios" / "starting_a_conversation.yaml")
 

@@ -1,4 +1,5 @@
-"""Records over a real server and SQLite file: fidelity, scores, emotion accuracy, questionnaires, replay, export/delete."""
+"""Records over a real server and SQLite file: fidelity, scores, emotion accuracy, questionnaires, replay,
+export/delete."""
 
 import asyncio
 import base64
@@ -7,11 +8,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from conftest import PASSWORD
 from server.records import fidelity as fid
 from server.records import replay
 from server.scenarios import ScenarioRun, load_file
 from server.scenarios.paths import full_run_inputs
-from conftest import PASSWORD
 from wire import codec, events
 from wire import safety as ws
 from wire.errors import WireError
@@ -178,9 +179,12 @@ async def test_export_and_delete_everything_a_person_has(server):
             assert r.status == 401
     uid = ana.user["id"]
     q = server.store._exec
-    for sql in ("SELECT COUNT(*) AS n FROM events WHERE user_id=?", "SELECT COUNT(*) AS n FROM runs WHERE participant_user_id=?",
-                "SELECT COUNT(*) AS n FROM reports WHERE reporter_id=?", "SELECT COUNT(*) AS n FROM blocks WHERE blocker_id=?",
+    for sql in ("SELECT COUNT(*) AS n FROM events WHERE user_id=?",
+                "SELECT COUNT(*) AS n FROM runs WHERE participant_user_id=?",
+                "SELECT COUNT(*) AS n FROM reports WHERE reporter_id=?",
+                "SELECT COUNT(*) AS n FROM blocks WHERE blocker_id=?",
                 "SELECT COUNT(*) AS n FROM questionnaire_answers WHERE user_id=?",
-                "SELECT COUNT(*) AS n FROM safety_alerts WHERE user_id=?", "SELECT COUNT(*) AS n FROM users WHERE id=?"):
+                "SELECT COUNT(*) AS n FROM safety_alerts WHERE user_id=?",
+                "SELECT COUNT(*) AS n FROM users WHERE id=?"):
         assert q(sql, (uid,)).fetchone()["n"] == 0, sql
     assert q("SELECT COUNT(*) AS n FROM events WHERE run_id=?", (run.run_id,)).fetchone()["n"] == 0

@@ -38,7 +38,7 @@ def redis_url(tmp_path):
         except redis.ConnectionError:
             if time.time() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise RuntimeError("redis-server did not start")
+                raise RuntimeError("redis-server did not start") from None
             time.sleep(0.05)
     yield f"redis://127.0.0.1:{port}/0"
     client.close()

@@ -106,8 +106,8 @@ def test_load_file_raises_with_all_errors():
 
 def test_lint_cli_exits_non_zero_on_errors():
     py = sys.executable
-    bad = subprocess.run([py, "-m", "server.scenarios", "lint", str(FIX / "minimal.yaml"), str(FIX / "broken_kind.yaml")],
-                         cwd=ROOT, capture_output=True, text=True)
+    bad = subprocess.run([py, "-m", "server.scenarios", "lint", str(FIX / "minimal.yaml"),
+                          str(FIX / "broken_kind.yaml")], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 1
     assert "broken_kind.yaml:16:" in bad.stderr and "2 error(s)" in bad.stderr
     good = subprocess.run([py, "-m", "server.scenarios", "lint", str(FIX / "minimal.yaml")], cwd=ROOT,

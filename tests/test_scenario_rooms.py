@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from scenario_play import CONVERSATION, cast_lines, inputs, kinds, play, settled, teleoperate
+from scenario_play import cast_lines, inputs, kinds, play, teleoperate
 from wire import controllers as wc
 from wire import events
 from wire import scenario as wsc

@@ -6,8 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from server.scenarios import (Finished, IntentMatcher, MemoryRunStore, ParticipantSaid, Say, ScenarioRun, Scored,
-                              Show, StateChanged, load_file)
+from server.scenarios import (
+    Finished,
+    IntentMatcher,
+    MemoryRunStore,
+    ParticipantSaid,
+    Say,
+    ScenarioRun,
+    Scored,
+    Show,
+    StateChanged,
+    load_file,
+)
 from server.scenarios.paths import full_run_inputs
 from server.storage.sqlite import SQLiteStorage
 from wire.errors import WireError
@@ -36,7 +46,8 @@ class RecordingStore(MemoryRunStore):
 
 def new_run(scenario=MINIMAL, difficulty="easy", store=None):
     store = store if store is not None else MemoryRunStore()
-    return ScenarioRun.create(store, "room-1", scenario, difficulty, participant_user_id=3, participant_name="Sam"), store
+    run = ScenarioRun.create(store, "room-1", scenario, difficulty, participant_user_id=3, participant_name="Sam")
+    return run, store
 
 
 def test_start_enters_the_first_phase_and_cues_the_coach():
@@ -191,7 +202,8 @@ def test_a_run_survives_a_restart_with_sqlite(tmp_path):
     store2 = SQLiteStorage(db)
     active = store2.active_runs()
     assert [r["run_id"] for r in active] == [run.run_id] and active[0]["room_id"] == "room-7"
-    resumed = ScenarioRun.resume(active[0]["run_id"], store2, load_file(ROOT / "scenarios" / "starting_a_conversation.yaml"))
+    conversation = load_file(ROOT / "scenarios" / "starting_a_conversation.yaml")
+    resumed = ScenarioRun.resume(active[0]["run_id"], store2, conversation)
     assert resumed.view("staff") == before_view
     assert resumed.difficulty == "hard" and resumed.room_id == "room-7"
     for method, arg in inputs[half:]:

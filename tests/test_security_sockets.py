@@ -149,7 +149,7 @@ async def test_cli_delete_and_ban_cut_off_a_connected_person_within_a_second(ser
             await bot.join("cafe")
             bots.append(bot)
         ana, ben, cai = bots
-        for name, bot, args in (("Ana", ana, ("delete", "Ana", "--yes")), ("Ben", ben, ("ban", "Ben"))):
+        for _name, bot, args in (("Ana", ana, ("delete", "Ana", "--yes")), ("Ben", ben, ("ban", "Ben"))):
             done = await asyncio.to_thread(proc.cli, *args)
             assert done.returncode == 0, done.stderr
             took = await until(lambda: not bot.sio.connected, 2.5)
@@ -350,7 +350,7 @@ async def test_a_slowloris_connection_is_closed_at_the_header_timeout(make_serve
             if data == b"":
                 closed = True
                 break
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
         except (ConnectionError, OSError):
             closed = True

@@ -13,6 +13,8 @@ Layout per avatar (little-endian, packed):
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgpack
 import numpy as np
 
@@ -57,9 +59,10 @@ def poses_to_float(records: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return records["id"].astype(np.int64), xy, yaw
 
 
-def pack(obj) -> bytes:
-    return msgpack.packb(obj, use_bin_type=True)
+def pack(obj: Any) -> bytes:
+    packed: bytes = msgpack.packb(obj, use_bin_type=True)
+    return packed
 
 
-def unpack(data: bytes):
+def unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False)

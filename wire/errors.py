@@ -9,7 +9,7 @@ class WireError(Exception):
         self.code = code
         self.message = message
 
-    def as_payload(self, event: str | None = None) -> dict:
+    def as_payload(self, event: str | None = None) -> dict[str, str]:
         payload = {"code": self.code, "message": self.message}
         if event is not None:
             payload["event"] = event

@@ -25,7 +25,7 @@ class Field:
     kind: type | tuple[type, ...]
     required: bool = True
     max_len: int | None = None       # str/list/bytes
-    choices: tuple | None = None
+    choices: tuple[Any, ...] | None = None
     lo: float | None = None
     hi: float | None = None
     default: Any = None
@@ -56,7 +56,7 @@ def define(event: str, **fields: Field) -> None:
     SCHEMAS[event] = fields
 
 
-def text(max_len: int = MAX_TEXT, required: bool = True, **kw) -> Field:
+def text(max_len: int = MAX_TEXT, required: bool = True, **kw: Any) -> Field:
     return Field(str, required=required, max_len=max_len, **kw)
 
 
@@ -93,7 +93,7 @@ def _check(event: str, name: str, spec: Field, value: Any) -> Any:
     return value
 
 
-def validate(event: Any, payload: Any) -> dict:
+def validate(event: Any, payload: Any) -> dict[str, Any]:
     """Return a clean payload dict for `event`, or raise WireError."""
     if not isinstance(event, str) or event not in SCHEMAS:
         shown = event if isinstance(event, str) and len(event) <= MAX_ID else "?"

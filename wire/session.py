@@ -11,7 +11,8 @@ import asyncio
 import inspect
 import logging
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 import socketio
@@ -31,10 +32,10 @@ class Session:
         self.base_url = base_url.rstrip("/")
         self.call_timeout = call_timeout
         self.token: str | None = None
-        self.user: dict | None = None
+        self.user: dict[str, Any] | None = None
         self.state = "disconnected"
-        self._handlers: dict[str, list[Callable]] = defaultdict(list)
-        self._welcomed: asyncio.Future | None = None
+        self._handlers: dict[str, list[Callable[[Any], Any]]] = defaultdict(list)
+        self._welcomed: asyncio.Future[dict[str, Any]] | None = None
         self._closing = False
         self.sio = socketio.AsyncClient(serializer="msgpack", reconnection=reconnect,
                                         reconnection_delay=0.5, reconnection_delay_max=4,
@@ -42,7 +43,7 @@ class Session:
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("connect_error", self._on_connect_error)
-        self._refusal: dict | None = None
+        self._refusal: dict[str, Any] | None = None
         self.sio.on("*", self._on_any)
 
     # --- callbacks -----------------------------------------------------------------------
@@ -55,28 +56,28 @@ class Session:
             if inspect.isawaitable(result):
                 await result
 
-    async def _on_any(self, event, data=None):
+    async def _on_any(self, event: str, data: Any = None) -> None:
         await self._fire(event, data)
 
     async def _set_state(self, state: str) -> None:
         self.state = state
         await self._fire(CONNECTION, {"state": state})
 
-    async def _on_connect(self):
+    async def _on_connect(self) -> None:
         asyncio.get_running_loop().create_task(self._hello())
 
-    async def _on_connect_error(self, data=None):
+    async def _on_connect_error(self, data: Any = None) -> None:
         self._refusal = data if isinstance(data, dict) else None
         if self._refusal and self._refusal.get("code") == "unauthorized":
             await self._set_state("disconnected")   # retrying with a dead token cannot help
 
-    async def _on_disconnect(self, reason=None):
+    async def _on_disconnect(self, reason: Any = None) -> None:
         await self._set_state("disconnected" if self._closing else "reconnecting")
 
-    async def _hello(self):
+    async def _hello(self) -> None:
         try:
             ack = await self.call(events.HELLO, {"protocol": wire.PROTOCOL_VERSION})
-        except (WireError, socketio.exceptions.SocketIOError, asyncio.TimeoutError) as e:
+        except (TimeoutError, WireError, socketio.exceptions.SocketIOError) as e:
             if self._welcomed and not self._welcomed.done():
                 self._welcomed.set_exception(e if isinstance(e, WireError)
                                              else WireError("network", "The server did not answer."))
@@ -88,42 +89,42 @@ class Session:
             self._welcomed.set_result(ack)
 
     # --- verbs -----------------------------------------------------------------------------
-    async def login(self, name: str, password: str) -> dict:
+    async def login(self, name: str, password: str) -> dict[str, Any]:
         try:
             async with aiohttp.ClientSession() as http:
                 async with http.post(f"{self.base_url}/api/login", json={"name": name, "password": password},
                                      timeout=aiohttp.ClientTimeout(total=self.call_timeout)) as resp:
                     body = await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-            raise WireError("network", "Cannot reach the server. Check the address and your connection.")
+        except (TimeoutError, aiohttp.ClientError, ValueError) as e:
+            raise WireError("network", "Cannot reach the server. Check the address and your connection.") from e
         if not body.get("ok"):
             err = body.get("error", {})
             raise WireError(err.get("code", "unauthorized"), err.get("message", "Login failed."))
         self.token, self.user = body["token"], body["user"]
         return self.user
 
-    async def connect(self) -> dict:
+    async def connect(self) -> dict[str, Any]:
         """Connect and wait for the server's welcome (which says whether we resumed a room)."""
         self._welcomed = asyncio.get_running_loop().create_future()
         self._refusal = None
         try:
             await self.sio.connect(self.base_url, transports=["websocket"], auth={"token": self.token},
                                    wait_timeout=self.call_timeout)
-        except socketio.exceptions.ConnectionError:
+        except socketio.exceptions.ConnectionError as e:
             detail = self._refusal
             if detail:
-                raise WireError(detail.get("code", "unauthorized"), detail.get("message", "Connection refused."))
-            raise WireError("network", "Cannot reach the server. Check the address and your connection.")
+                raise WireError(detail.get("code", "unauthorized"), detail.get("message", "Connection refused.")) from e
+            raise WireError("network", "Cannot reach the server. Check the address and your connection.") from e
         return await asyncio.wait_for(self._welcomed, self.call_timeout)
 
-    async def call(self, event: str, payload: dict | None = None) -> dict:
+    async def call(self, event: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         ack = await self.sio.call(event, payload if payload is not None else {}, timeout=self.call_timeout)
         if not isinstance(ack, dict) or not ack.get("ok"):
             err = (ack or {}).get("error", {}) if isinstance(ack, dict) else {}
             raise WireError(err.get("code", "error"), err.get("message", "The server refused that."))
         return ack
 
-    async def emit(self, event: str, payload: dict | None = None) -> None:
+    async def emit(self, event: str, payload: dict[str, Any] | None = None) -> None:
         await self.sio.emit(event, payload if payload is not None else {})
 
     @property
