@@ -19,6 +19,7 @@ from server.scenarios.paths import full_run_inputs
 from server.scenarios.phases import KINDS, PhaseKind, register
 from server.scenarios.schema import PHASE, PHASE_KINDS
 from server.storage.sqlite import SQLiteStorage
+from wire import errors
 from wire.errors import WireError
 from wire.scenario import WAITS, Wait
 
@@ -92,7 +93,7 @@ class Echo(PhaseKind):
         run.state["note"] = None
 
     def choose(self, run, option_id, actor, effects):
-        raise WireError("invalid", "Type a word.")
+        raise WireError(errors.INVALID, "Type a word.")
 
     def answer(self, run, text, actor, effects):
         run.event("echo", actor, {"phase": run.phase["id"], "text": text})
