@@ -10,7 +10,8 @@ Adding a phase kind: a `PhaseKind` subclass here, decorated with `@register`, pl
 schema (schema.PHASE, then `python -m server.scenarios schema` for docs/scenario.schema.json).
 
 Kinds are stateless singletons: all run state lives in `run.state` (persisted by the runner), and a kind
-reaches the run only through its public methods (event, pick, text, set_wait, next_phase, cue_entry...).
+reaches the run only through its public methods (current, event, pick, text, set_wait, next_phase,
+cue_entry...).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class PhaseKind:
     def move_on(run: ScenarioRun, option_id: str, actor: str | None, effects: list[Effect]) -> None:
         if option_id != CONTINUE:
             raise WireError(errors.INVALID, "Choose 'continue' to go on.")
-        run.event("continue", actor, {"phase": run.phase["id"]})
+        run.event("continue", actor, {"phase": run.current["id"]})
         run.next_phase(effects)
 
     # --- what the participant sees --------------------------------------------------------------------
@@ -147,7 +148,7 @@ class RolePlay(PhaseKind):
 
     def node(self, run: ScenarioRun) -> dict | None:
         nid = run.state["node"]
-        return run.scenario.nodes(run.phase).get(nid) if nid else None
+        return run.scenario.nodes(run.current).get(nid) if nid else None
 
     def enter(self, run, phase, effects):
         super().enter(run, phase, effects)
@@ -167,7 +168,7 @@ class RolePlay(PhaseKind):
     def answer(self, run, text, actor, effects):
         if run.wait is Wait.ENDED:
             super().answer(run, text, actor, effects)   # refuses: nothing to answer after the ending
-        st, phase, node = run.state, run.phase, self.node(run)
+        st, phase, node = run.state, run.current, self.node(run)
         if not node["free_text"]:
             raise WireError(errors.INVALID, "Please pick one of the options.")
         match = run.scenario.matcher(phase, st["node"], run.difficulty).match(text)
@@ -198,7 +199,7 @@ class RolePlay(PhaseKind):
             st["misses"] = 0
 
     def enter_node(self, run: ScenarioRun, node_id: str, effects: list[Effect]) -> None:
-        st, phase = run.state, run.phase
+        st, phase = run.state, run.current
         node = run.scenario.nodes(phase)[node_id]
         st["node"] = node_id
         st["misses"] = 0
@@ -216,7 +217,7 @@ class RolePlay(PhaseKind):
 
     def take_option(self, run: ScenarioRun, opt: dict, said: str, via: str, actor, effects: list[Effect],
                     match: float | None = None) -> None:
-        phase = run.phase
+        phase = run.current
         data = {"phase": phase["id"], "node": run.state["node"], "option": opt["id"], "via": via, "text": said}
         if match is not None:
             data["match"] = match
@@ -355,7 +356,7 @@ class EmotionRecognition(PhaseKind):
     wait = Wait.EMOTION
 
     def item(self, run: ScenarioRun) -> dict | None:
-        items = run.scenario.items(run.phase, run.difficulty)
+        items = run.scenario.items(run.current, run.difficulty)
         return items[run.state["item"]] if run.state["item"] < len(items) else None
 
     def enter(self, run, phase, effects):
@@ -363,7 +364,7 @@ class EmotionRecognition(PhaseKind):
         self.show_item(run, effects)
 
     def choose(self, run, option_id, actor, effects):
-        emotions = run.phase["emotions"]
+        emotions = run.current["emotions"]
         if option_id not in emotions:
             raise WireError(errors.INVALID, "Choose one of: " + ", ".join(emotions) + ".")
         self.answer_emotion(run, option_id, option_id, actor, effects)
@@ -375,7 +376,7 @@ class EmotionRecognition(PhaseKind):
         run.state["item"] = min(run.state["item"], len(run.scenario.items(phase, run.difficulty)) - 1)
 
     def show_item(self, run: ScenarioRun, effects: list[Effect]) -> None:
-        phase, item = run.phase, self.item(run)
+        phase, item = run.current, self.item(run)
         if item is None:
             run.next_phase(effects)
             return
@@ -397,14 +398,14 @@ class EmotionRecognition(PhaseKind):
         item = self.item(run)
         words = f" {normalise(text)} "
         found = []
-        for emotion, names in run.phase["emotions"].items():
+        for emotion, names in run.current["emotions"].items():
             extra = item["accept"] if emotion == item["expression"] else []
             if any(f" {normalise(n)} " in words for n in [emotion, *names, *extra] if normalise(n)):
                 found.append(emotion)
         return found
 
     def answer_emotion(self, run: ScenarioRun, emotion: str | None, text: str, actor, effects: list[Effect]) -> None:
-        st, phase, item = run.state, run.phase, self.item(run)
+        st, phase, item = run.state, run.current, self.item(run)
         if emotion is None:
             found = self.named(run, text)
             if len(found) != 1:
@@ -431,10 +432,10 @@ class EmotionRecognition(PhaseKind):
         self.show_item(run, effects)
 
     def options(self, run):
-        return [{"id": e, "text": e} for e in run.phase["emotions"]]
+        return [{"id": e, "text": e} for e in run.current["emotions"]]
 
     def prompt(self, run):
-        return run.pick(run.phase.get("prompt"))
+        return run.pick(run.current.get("prompt"))
 
     def free_text(self, run):
         return True
@@ -476,24 +477,24 @@ class Reflection(PhaseKind):
     def choose(self, run, option_id, actor, effects):
         if option_id != SKIP:
             raise WireError(errors.INVALID, "Type your answer, or choose 'skip'.")
-        run.event("reflection", actor, {"phase": run.phase["id"], "prompt": run.state["prompt"], "skipped": True})
+        run.event("reflection", actor, {"phase": run.current["id"], "prompt": run.state["prompt"], "skipped": True})
         self.next_prompt(run, effects)
 
     def answer(self, run, text, actor, effects):
-        run.event("reflection", actor, {"phase": run.phase["id"], "prompt": run.state["prompt"], "text": text})
+        run.event("reflection", actor, {"phase": run.current["id"], "prompt": run.state["prompt"], "text": text})
         self.next_prompt(run, effects)
 
     @staticmethod
     def next_prompt(run: ScenarioRun, effects: list[Effect]) -> None:
         run.state["prompt"] += 1
-        if run.state["prompt"] >= len(run.phase["prompts"]):
+        if run.state["prompt"] >= len(run.current["prompts"]):
             run.next_phase(effects)
 
     def options(self, run):
         return [{"id": SKIP, "text": "Skip"}]
 
     def prompt(self, run):
-        return run.pick(run.phase["prompts"][run.state["prompt"]])
+        return run.pick(run.current["prompts"][run.state["prompt"]])
 
     def free_text(self, run):
         return True

@@ -180,10 +180,17 @@ class ScenarioRun:
         self.state["wait"] = wait.value        # the plain string: stored state and the wire stay as they were
 
     @property
-    def kind(self) -> PhaseKind | None:
-        """The current phase's kind (None before the start)."""
+    def current(self) -> dict:
+        """The phase being played (phase kinds are asked only while there is one)."""
         phase = self.phase
-        return kind_of(phase) if phase else None
+        if phase is None:
+            raise WireError(errors.CONFLICT, "The scenario has not started yet.")
+        return phase
+
+    @property
+    def kind(self) -> PhaseKind:
+        """The kind of the phase being played."""
+        return kind_of(self.current)
 
     def pick(self, value):
         """A value for this run's difficulty."""
@@ -266,7 +273,7 @@ class ScenarioRun:
     def advance(self, actor: str | None = None) -> list[Effect]:
         """Staff moves the session on to the next phase (skipping what is left of this one)."""
         self._require_active()
-        phase = self.phase
+        phase = self.current
         self.event("advance", actor, {"phase": phase["id"], "wait": self.state["wait"],
                                        "node": self.state["node"]})
         effects: list[Effect] = []
@@ -298,7 +305,7 @@ class ScenarioRun:
 
     def _enter_phase(self, index: int, effects: list[Effect]):
         self.state.update(phase=index, node=None, item=0, prompt=0, misses=0, note=None, line=None)
-        phase = self.phase
+        phase = self.current
         self.event("phase", None, {"phase": phase["id"], "kind": phase["kind"], "index": index})
         for j, line in enumerate(phase.get("lines") or []):
             if applies(line, self.difficulty):
@@ -306,8 +313,9 @@ class ScenarioRun:
         kind_of(phase).enter(self, phase, effects)
 
     def next_phase(self, effects: list[Effect]):
+        """The next phase, or the end of the run after the last one."""
         st = self.state
-        st["phases_done"].append(self.phase["id"])
+        st["phases_done"].append(self.current["id"])
         if st["phase"] + 1 < len(self.scenario.phases):
             self._enter_phase(st["phase"] + 1, effects)
             return
@@ -338,7 +346,7 @@ class ScenarioRun:
         st = self.state
         phase = self.phase
         phases = self.scenario.phases
-        kind = self.kind if not self.finished else None     # a finished run offers nothing more
+        kind = kind_of(phase) if phase and not self.finished else None    # nothing more offered once ended
         ending = self.scenario.data["endings"].get(st["last_ending"]) if self.wait is Wait.ENDED else None
         out = {
             "run": self.run_id, "scenario": self.scenario.id, "title": self.scenario.title,
