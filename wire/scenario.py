@@ -27,6 +27,8 @@ Server -> client:
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from .messages import MAX_ID, Field, define, text
 
 # --- client -> server ---------------------------------------------------------------
@@ -45,8 +47,20 @@ SCENARIO_ENDED = "scenario_ended"
 
 DIFFICULTIES = ("easy", "medium", "hard")
 FEEDBACK_KINDS = ("positive", "corrective")
-# What the runner waits for (scenario_state.wait)
-WAITS = ("start", "continue", "choice", "ended", "emotion", "reflection", "done")
+
+
+class Wait(StrEnum):
+    """What the runner waits for (scenario_state.wait, cue.expect); the values are the wire and stored form."""
+    START = "start"             # the run is set up, not started
+    CONTINUE = "continue"       # a scripted phase: the participant moves on with 'continue'
+    CHOICE = "choice"           # a role-play node: an option, or the participant's own words
+    ENDED = "ended"             # a role-play reached an ending: 'continue'
+    EMOTION = "emotion"         # an emotion-recognition face: name the feeling
+    REFLECTION = "reflection"   # a reflection prompt: type an answer, or 'skip'
+    DONE = "done"               # finished or stopped
+
+
+WAITS = tuple(w.value for w in Wait)
 CONTINUE = "continue"   # the option id that moves on from a scripted phase or an ending
 SKIP = "skip"           # the option id that skips a reflection prompt
 

@@ -4,7 +4,7 @@ One `ControllerHost` per room (`hosts(world)[room.id]`). For every cast role of
 the room's scenario run it holds exactly one `Controller`:
 
   ScriptedDriver  autonomous, in this process (the default)
-  Relay           a teleoperating peer specialist or a remote agent: observations go to their client as
+  Relay           (base.py) a teleoperating peer specialist or a remote agent: observations go to their client as
                   events (`cue`, `controller`; `scenario_state` is sent to all staff by the run), their
                   intents come back through the gateway naming the avatar (`room.drivers[aid]` = their id)
   Held            the scene waits: the teleoperator dropped and the scenario says `on_operator_drop: pause`
@@ -42,7 +42,7 @@ from wire.text import has_visible
 
 from ..gateway import INTENTS, Ctx
 from ..world import Connection, Member
-from .base import Action, Controller, Held, obs
+from .base import Action, Controller, Held, Relay, obs
 from .scripted import ScriptedDriver
 
 log = logging.getLogger("peerspace.controllers")
@@ -70,21 +70,6 @@ async def dispatch(world, room, avatar: int, event: str, payload: dict, user: di
     conn = Connection("", dict(user), room_id=room.id)
     ctx = Ctx(world, conn, room, Member(conn.user, None, avatar))
     return await spec.fn(ctx, payload)
-
-
-class Relay(Controller):
-    """A person's or a remote agent's client: observations become events sent to them."""
-
-    def __init__(self, role: str, avatar: int | None, user: dict):
-        super().__init__(role, avatar)
-        self.user_id, self.name = user["id"], user["name"]
-        self.driver = wc.AGENT_DRIVEN if user["role"] == events.AGENT else wc.TELEOP
-        self.outbox: list[tuple[str, dict]] = []
-
-    def observe(self, observation) -> list[Action]:
-        if observation["event"] == wc.CUE:
-            self.outbox.append((wc.CUE, observation["data"]))
-        return []
 
 
 @dataclass
@@ -124,7 +109,7 @@ class ControllerHost:
         self.avatars: dict[str, int] = {}               # cast role -> cast avatar id
         self.names: dict[str, str] = {}
         self.on_drop: dict[str, str] = {}               # cast role -> 'autonomous' | 'pause'
-        self.outstanding: dict[str, list[dict]] = {}    # cues sent to a Relay, not said yet
+        self.outstanding: dict[str, list[dict]] = {}    # cues sent to a remote controller, not said yet
         self.supervision: dict[str, tuple[int, int]] = {}   # cast role -> (supervisor user id, seconds)
         self.proposals: dict[int, Proposal] = {}
         self.queue: dict[str, list[Proposal]] = {}
@@ -161,19 +146,19 @@ class ControllerHost:
         ctl = self.controllers.get(role)
         if ctl is None:
             return
-        if isinstance(ctl, Relay):
+        if ctl.remote:
             self.outstanding.setdefault(role, []).append(cue)
         await self._feed(role, ctl, obs(wc.CUE, cue))
 
     async def observe_state(self, staff_view: dict) -> None:
         self.state = staff_view
         for role, ctl in list(self.controllers.items()):
-            if not isinstance(ctl, Relay):
+            if not ctl.remote:              # a remote driver gets the staff state from the run itself
                 await self._feed(role, ctl, obs(wsc.SCENARIO_STATE, staff_view))
 
     async def heard(self, line: dict) -> None:
         for role, ctl in list(self.controllers.items()):
-            if not isinstance(ctl, Relay):
+            if not ctl.remote:              # a remote driver hears the room as a member of it
                 await self._feed(role, ctl, obs(events.SAID, line))
 
     def cast_said(self, role: str, suggestion: str | None) -> None:
@@ -186,8 +171,8 @@ class ControllerHost:
 
     async def _feed(self, role: str, ctl: Controller, observation) -> None:
         actions = ctl.observe(observation)
-        if isinstance(ctl, Relay):
-            await self._flush_relay(ctl)
+        if ctl.remote:
+            await self._forward(ctl)
             return
         if not actions:
             return
@@ -198,9 +183,10 @@ class ControllerHost:
         else:
             await self.apply(role, actions)
 
-    async def _flush_relay(self, ctl: Relay) -> None:
-        member = self.room.members.get(ctl.user_id)
-        out, ctl.outbox = ctl.outbox, []
+    async def _forward(self, ctl: Controller) -> None:
+        """Send a remote controller's pending events to whoever drives it (if they are connected)."""
+        member = self.room.members.get(ctl.driven_by)
+        out = ctl.take_outbox()
         if member is None or member.sid is None:
             return
         for event, data in out:
@@ -236,9 +222,9 @@ class ControllerHost:
         claim = self.claims.get(role)
         driver = ctl.driver if ctl is not None else (wc.AUTONOMOUS if claim is None else wc.TELEOP)
         by = None
-        if isinstance(ctl, Relay):
-            by = ctl.name
-        elif claim is not None and ctl is None:
+        if ctl is not None:
+            by = ctl.by
+        elif claim is not None:
             m = self.room.members.get(claim.user_id)
             by = m.user["name"] if m else None
         return {"avatar": self.avatars.get(role), "role": role, "name": self.names.get(role, role),
@@ -252,7 +238,7 @@ class ControllerHost:
             await self.world.send(sid, wc.CONTROLLER, self.info(role))
 
     def paused(self) -> list[str]:
-        return [self.names.get(r, r) for r, c in self.controllers.items() if isinstance(c, Held)]
+        return [self.names.get(r, r) for r, c in self.controllers.items() if c.paused]
 
     def role_of(self, avatar: int | None, role: str | None) -> str:
         if avatar is not None:
@@ -281,7 +267,7 @@ class ControllerHost:
         aid = self.avatars.get(role)
         if aid is not None:
             held = self.controllers.get(role)
-            waiting = list(held.waiting) if isinstance(held, Held) else []
+            waiting = held.held_cues() if held is not None else []
             waiting = self._current(waiting + self.outstanding.get(role, []))
             self.outstanding[role] = []
             self.room.drivers[aid] = user["id"]
@@ -313,7 +299,7 @@ class ControllerHost:
         if aid is None:
             return
         old = self.controllers.get(role)
-        waiting = list(old.waiting) if isinstance(old, Held) else []
+        waiting = old.held_cues() if old is not None else []
         waiting = self._current(waiting + self.outstanding.get(role, []))
         self.outstanding[role] = []
         if self.room.drivers.get(aid) is not None:
@@ -347,7 +333,8 @@ class ControllerHost:
             if member is None:                          # left the room (or the resume grace ran out)
                 self.claims.pop(role, None)
                 if role in self.avatars:
-                    if not isinstance(self.controllers.get(role), ScriptedDriver):
+                    ctl = self.controllers.get(role)
+                    if ctl is None or not ctl.autonomous:
                         await self._to_autonomous(role)
                     await self.announce(role)
                 continue

@@ -25,6 +25,7 @@ from .base import Action, Controller, Observation
 
 class ScriptedDriver(Controller):
     driver = wc.AUTONOMOUS
+    autonomous = True
 
     def __init__(self, role: str, avatar: int | None = None):
         super().__init__(role, avatar)

@@ -387,7 +387,7 @@ async def _step(ctx: Ctx, rr: RoomRun, method: str, *args) -> dict:
             rr.store.speaker = None
         await rr.store.flush()          # persisted (off the loop) before anything is carried out
         await _rooms(ctx).apply(rr, effects)
-    return {"run": rr.run.run_id, "status": rr.run.status, "wait": rr.run.wait}
+    return {"run": rr.run.run_id, "status": rr.run.status, "wait": rr.run.wait.value}
 
 
 @intent(wsc.SCENARIO_LIST, in_room=False)

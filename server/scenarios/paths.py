@@ -9,7 +9,7 @@ ids chosen. `full_run_inputs(...)` turns one path into the complete list of
 from __future__ import annotations
 
 from .model import Scenario, pick
-from .schema import ROLE_PLAY_KINDS, SCRIPTED_KINDS
+from .phases import kind_of
 
 
 def role_play_paths(scenario: Scenario, phase: dict, difficulty: str, limit: int = 10_000) -> list[tuple[list[str], str]]:
@@ -50,22 +50,6 @@ def full_run_inputs(scenario: Scenario, difficulty: str, role_play_choices: dict
     role_play_choices = role_play_choices or {}
     inputs: list[tuple[str, str]] = []
     for phase in scenario.phases:
-        kind = phase["kind"]
-        if kind in SCRIPTED_KINDS:
-            inputs.append(("choose", "continue"))
-        elif kind in ROLE_PLAY_KINDS:
-            choices = role_play_choices.get(phase["id"])
-            if choices is None:
-                choices = role_play_paths(scenario, phase, difficulty, limit=1)[0][0]
-            inputs.extend(("choose", c) for c in choices)
-            inputs.append(("choose", "continue"))
-        elif kind == "emotion_recognition":
-            names = list(phase["emotions"])
-            for item in scenario.items(phase, difficulty):
-                answer = item["expression"]
-                if emotion_answers == "wrong":
-                    answer = next(e for e in names if e != item["expression"])
-                inputs.append(("choose", answer))
-        elif kind == "reflection":
-            inputs.extend(("answer", f"reflection {i}") for i in range(len(phase["prompts"])))
+        inputs.extend(kind_of(phase).inputs(scenario, phase, difficulty, role_play_choices.get(phase["id"]),
+                                            emotion_answers))
     return inputs

@@ -28,9 +28,8 @@ HINT_POLICIES = ("shown", "after_miss", "off")
 CAST_KINDS = ("participant", "coach", "partner")
 TOPICS = ("starting_a_conversation", "job_interview", "asking_for_help",
           "expressing_unpleasant_feeling", "refusing_a_request", "emotion_recognition", "other")
-# The SST session protocol (Bellack et al.), plus two exercise kinds.
-SCRIPTED_KINDS = ("rationale", "skill_steps", "modelling", "feedback", "homework")
-ROLE_PLAY_KINDS = ("role_play", "repeat_role_play")
+# The SST session protocol (Bellack et al.), plus two exercise kinds; what each does is in phases.py
+# (one PhaseKind class per kind), its fields are in PHASE below.
 PHASE_KINDS = ("rationale", "skill_steps", "modelling", "role_play", "feedback",
                "repeat_role_play", "homework", "emotion_recognition", "reflection")
 SST_ORDER = ("rationale", "skill_steps", "modelling", "role_play", "feedback",

@@ -1,0 +1,70 @@
+"""What a scenario step asks the room to do: the runner's effects (see runner.py)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+# --- effects ------------------------------------------------------------------------------------
+
+@dataclass
+class Effect:
+    @property
+    def kind(self) -> str:
+        return type(self).__name__.lower()
+
+    def as_dict(self) -> dict:
+        return {"effect": self.kind, **asdict(self)}
+
+
+@dataclass
+class Say(Effect):
+    """The script wants `cast` to say this now (a cue; the controller speaks it)."""
+    cast: str
+    text: str
+    expression: str = "neutral"
+    gesture: str = "none"
+    suggestion: str | None = None
+
+
+@dataclass
+class Show(Effect):
+    """Set `cast`'s face (emotion-recognition exercise) without a line."""
+    cast: str
+    expression: str
+    intensity: float = 1.0
+    gesture: str = "none"
+
+
+@dataclass
+class ParticipantSaid(Effect):
+    """The participant's chosen option (or own words): their avatar says it.
+
+    `action` is true for option text in parentheses, e.g. "(You sit down.)": shown, not spoken.
+    """
+    cast: str
+    text: str
+    option: str | None = None
+    action: bool = False
+
+    def __post_init__(self):
+        self.action = self.action or (self.text.startswith("(") and self.text.endswith(")"))
+
+
+@dataclass
+class Scored(Effect):
+    what: str            # "step" or "emotion"
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class StateChanged(Effect):
+    """Broadcast the new state: participants get view('participant'), cast controllers view('staff')."""
+    phase: str | None
+    wait: str
+
+
+@dataclass
+class Finished(Effect):
+    status: str          # "finished" | "stopped"
+    summary: dict = field(default_factory=dict)

@@ -1,0 +1,503 @@
+"""Phase kinds: what each kind of scenario phase does, each kind in one class.
+
+The runner (runner.py) owns what every phase shares: entering a phase and saying its opening lines,
+moving on, the transcript, persistence, and the views. A `PhaseKind` owns what differs: what the run
+waits for on entering it, how a choice or typed answer is taken, which options, prompt and hints the
+participant sees, which cues the cast gets, how a changed scenario file is repaired, and the inputs that
+play it through (paths.full_run_inputs).
+
+Adding a phase kind: a `PhaseKind` subclass here, decorated with `@register`, plus its fields in the
+schema (schema.PHASE, then `python -m server.scenarios schema` for docs/scenario.schema.json).
+
+Kinds are stateless singletons: all run state lives in `run.state` (persisted by the runner), and a kind
+reaches the run only through its public methods (current, event, pick, text, set_wait, next_phase,
+cue_entry...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import TYPE_CHECKING, ClassVar
+
+from wire import errors
+from wire.errors import WireError
+from wire.scenario import CONTINUE, SKIP, Wait
+
+from .effects import Effect, ParticipantSaid, Say, Scored, Show
+from .matcher import normalise
+from .model import Scenario, applies
+from .schema import MAX_SCORE
+
+if TYPE_CHECKING:
+    from .runner import ScenarioRun
+
+
+def fill(template: str | None, **values) -> str | None:
+    """Replace '{name}' placeholders with `values`; unknown ones stay as written."""
+    if template is None:
+        return None
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
+
+
+class PhaseKind:
+    """A scripted phase by default: its lines are said, then the participant chooses 'continue'."""
+
+    #: the `kind:` value in scenario files
+    name: ClassVar[str]
+    #: what the run waits for on entering a phase of this kind
+    wait: ClassVar[Wait] = Wait.CONTINUE
+
+    # --- inputs ----------------------------------------------------------------------------------
+    def enter(self, run: ScenarioRun, phase: dict, effects: list[Effect]) -> None:
+        """After the phase's opening lines are said."""
+        run.set_wait(self.wait)
+
+    def choose(self, run: ScenarioRun, option_id: str, actor: str | None, effects: list[Effect]) -> None:
+        self.move_on(run, option_id, actor, effects)
+
+    def answer(self, run: ScenarioRun, text: str, actor: str | None, effects: list[Effect]) -> None:
+        raise WireError(errors.CONFLICT, "There is no question to answer right now; choose 'continue'.")
+
+    def abandon(self, run: ScenarioRun, phase: dict) -> None:
+        """Staff advanced past what is left of this phase."""
+
+    def repair(self, run: ScenarioRun, phase: dict) -> None:
+        """The scenario file changed while a run was in this phase: make the state fit the new file."""
+
+    @staticmethod
+    def move_on(run: ScenarioRun, option_id: str, actor: str | None, effects: list[Effect]) -> None:
+        if option_id != CONTINUE:
+            raise WireError(errors.INVALID, "Choose 'continue' to go on.")
+        run.event("continue", actor, {"phase": run.current["id"]})
+        run.next_phase(effects)
+
+    # --- what the participant sees --------------------------------------------------------------------
+    def options(self, run: ScenarioRun) -> list[dict]:
+        return [{"id": CONTINUE, "text": "Continue"}]
+
+    def prompt(self, run: ScenarioRun) -> str | None:
+        return None
+
+    def free_text(self, run: ScenarioRun) -> bool:
+        return False
+
+    def hint_source(self, run: ScenarioRun) -> dict | None:
+        """The node or item whose `hint` the participant may be shown now."""
+        return None
+
+    # --- what the cast sees ----------------------------------------------------------------------------
+    def cue(self, run: ScenarioRun, phase: dict, roles: dict[str, list[dict]]) -> list[dict]:
+        """Add this step's suggested lines to `roles`; return what the participant may answer (intents)."""
+        for j, line in enumerate(phase.get("lines") or []):
+            if applies(line, run.difficulty):
+                roles[line["cast"]].append(run.cue_entry(f"{phase['id']}/line/{j}", line["text"],
+                                                         line.get("expression"), line.get("gesture"), True))
+        return []
+
+    # --- playing it through (paths.full_run_inputs) --------------------------------------------------------
+    def inputs(self, scenario: Scenario, phase: dict, difficulty: str, choices: list[str] | None,
+               emotion_answers: str) -> list[tuple[str, str]]:
+        return [("choose", CONTINUE)]
+
+
+KINDS: dict[str, PhaseKind] = {}
+
+
+def register(cls: type[PhaseKind]) -> type[PhaseKind]:
+    """Make `cls` the phase kind for `kind: cls.name` (a class decorator)."""
+    KINDS[cls.name] = cls()
+    return cls
+
+
+def kind_of(phase: dict) -> PhaseKind:
+    return KINDS[phase["kind"]]
+
+
+# --- the SST session protocol (Bellack et al.) -----------------------------------------------------------
+
+@register
+class Rationale(PhaseKind):
+    name = "rationale"
+
+
+@register
+class SkillSteps(PhaseKind):
+    name = "skill_steps"
+
+    def enter(self, run, phase, effects):
+        if not phase.get("lines"):
+            coach = run.scenario.coach_role
+            for n, step in enumerate(run.scenario.steps, 1):
+                effects.append(Say(coach, f"{n}. {step['text']}", "neutral", "none",
+                                   f"{phase['id']}/step/{step['id']}"))
+        super().enter(run, phase, effects)
+
+
+@register
+class Modelling(PhaseKind):
+    name = "modelling"
+
+
+@register
+class RolePlay(PhaseKind):
+    """A dialogue graph: the partner says a node's line, the participant picks an option or types."""
+
+    name = "role_play"
+    wait = Wait.CHOICE
+
+    def node(self, run: ScenarioRun) -> dict | None:
+        nid = run.state["node"]
+        return run.scenario.nodes(run.current).get(nid) if nid else None
+
+    def enter(self, run, phase, effects):
+        super().enter(run, phase, effects)
+        run.state["ratings"][phase["id"]] = {s["id"]: [] for s in run.scenario.steps}
+        self.enter_node(run, run.scenario.start(phase), effects)
+
+    def choose(self, run, option_id, actor, effects):
+        if run.wait is Wait.ENDED:
+            self.move_on(run, option_id, actor, effects)
+            return
+        options = {o["id"]: o for o in run.scenario.options(self.node(run), run.difficulty)}
+        if option_id not in options:
+            raise WireError(errors.INVALID, "That option is not offered now. Allowed: " + ", ".join(options) + ".")
+        opt = options[option_id]
+        self.take_option(run, opt, run.text(opt["text"]), "choice", actor, effects)
+
+    def answer(self, run, text, actor, effects):
+        if run.wait is Wait.ENDED:
+            super().answer(run, text, actor, effects)   # refuses: nothing to answer after the ending
+        st, phase, node = run.state, run.current, self.node(run)
+        if not node["free_text"]:
+            raise WireError(errors.INVALID, "Please pick one of the options.")
+        match = run.scenario.matcher(phase, st["node"], run.difficulty).match(text)
+        if match.option is not None:
+            opt = next(o for o in node["options"] if o["id"] == match.option)
+            self.take_option(run, opt, text, "text", actor, effects, round(match.score, 3))
+            return
+        st["misses"] += 1
+        run.event("no_match", actor, {"phase": phase["id"], "node": st["node"], "text": text,
+                                      "score": round(match.score, 3)})
+        effects.append(ParticipantSaid(run.scenario.participant_role, text, None))
+        no_match = node.get("no_match")
+        if no_match:
+            effects.append(Say(node["cast"], run.text(no_match["say"]),
+                               run.pick(no_match.get("expression")) or run.pick(node["expression"]),
+                               run.pick(no_match.get("gesture")) or "none",
+                               f"{phase['id']}/{st['node']}/no_match"))
+        st["note"] = "no_match"
+
+    def abandon(self, run, phase):
+        if run.wait is Wait.CHOICE:
+            run.state["endings"].append({"phase": phase["id"], "ending": None})
+
+    def repair(self, run, phase):
+        st = run.state
+        if run.wait is Wait.CHOICE and st["node"] not in run.scenario.nodes(phase):
+            st["node"] = run.scenario.start(phase)
+            st["misses"] = 0
+
+    def enter_node(self, run: ScenarioRun, node_id: str, effects: list[Effect]) -> None:
+        st, phase = run.state, run.current
+        node = run.scenario.nodes(phase)[node_id]
+        st["node"] = node_id
+        st["misses"] = 0
+        say = Say(node["cast"], run.text(node["say"]), run.pick(node["expression"]) or "neutral",
+                  run.pick(node["gesture"]) or "none", f"{phase['id']}/{node_id}")
+        st["line"] = asdict(say)
+        run.event("node", None, {"phase": phase["id"], "node": node_id})
+        effects.append(say)
+        if node.get("end"):
+            run.set_wait(Wait.ENDED)
+            st["last_ending"] = node["end"]
+            st["endings"].append({"phase": phase["id"], "ending": node["end"]})
+            run.event("ending", None, {"phase": phase["id"], "ending": node["end"],
+                                       "scores": run.scores().get(phase["id"], {})})
+
+    def take_option(self, run: ScenarioRun, opt: dict, said: str, via: str, actor, effects: list[Effect],
+                    match: float | None = None) -> None:
+        phase = run.current
+        data = {"phase": phase["id"], "node": run.state["node"], "option": opt["id"], "via": via, "text": said}
+        if match is not None:
+            data["match"] = match
+        run.event("choice", actor, data)
+        effects.append(ParticipantSaid(run.scenario.participant_role, said, opt["id"]))
+        ratings = run.state["ratings"].setdefault(phase["id"], {})
+        for step, points in opt["score"].items():
+            run.event("score", None, {"phase": phase["id"], "step": step, "points": points,
+                                      "max": MAX_SCORE, "option": opt["id"]})
+            ratings.setdefault(step, []).append(points)
+            effects.append(Scored("step", {"phase": phase["id"], "step": step, "points": points}))
+        self.enter_node(run, run.pick(opt["next"]), effects)
+
+    def options(self, run):
+        if run.wait is Wait.ENDED:
+            return super().options(run)
+        return [{"id": o["id"], "text": run.text(o["text"])}
+                for o in run.scenario.options(self.node(run), run.difficulty)]
+
+    def prompt(self, run):
+        return run.pick(self.node(run).get("prompt")) if run.wait is Wait.CHOICE else None
+
+    def free_text(self, run):
+        return run.wait is Wait.CHOICE and bool(self.node(run)["free_text"])
+
+    def hint_source(self, run):
+        return self.node(run) if run.wait is Wait.CHOICE else None
+
+    def cue(self, run, phase, roles):
+        """The node's line, its alternatives and no-match reply for the partner; its hint for the coach."""
+        node, nid = self.node(run), run.state["node"]
+        cast = node["cast"]
+        roles[cast].append(run.cue_entry(f"{phase['id']}/{nid}", node["say"], node["expression"],
+                                         node["gesture"], True))
+        for k, alt in enumerate(node.get("alternatives") or []):
+            roles[cast].append(run.cue_entry(f"{phase['id']}/{nid}/alt/{k}", alt, node["expression"],
+                                             node["gesture"], False))
+        if node.get("no_match"):
+            nm = node["no_match"]
+            roles[cast].append(run.cue_entry(f"{phase['id']}/{nid}/no_match", nm["say"],
+                                             nm.get("expression") or node["expression"],
+                                             nm.get("gesture") or "none", False))
+        coach = run.scenario.coach_role
+        if node.get("hint") and coach:
+            roles[coach].append(run.cue_entry(f"{phase['id']}/{nid}/hint", node["hint"], "neutral", "none", False))
+        if run.wait is not Wait.CHOICE:
+            return []
+        return [{"id": o["id"], "text": run.text(o["text"]), "examples": list(o["examples"]),
+                 "next": run.pick(o["next"])}
+                for o in run.scenario.options(node, run.difficulty)]
+
+    def inputs(self, scenario, phase, difficulty, choices, emotion_answers):
+        if choices is None:
+            from .paths import role_play_paths   # paths plays whole runs with these kinds: imported late
+            choices = role_play_paths(scenario, phase, difficulty, limit=1)[0][0]
+        return [*(("choose", c) for c in choices), ("choose", CONTINUE)]
+
+
+@register
+class RepeatRolePlay(RolePlay):
+    """The same dialogue graph as an earlier role_play (`repeat:`), practised again after feedback."""
+
+    name = "repeat_role_play"
+
+
+@register
+class Feedback(PhaseKind):
+    """Positive and corrective feedback on the last role-play, suggested from its step scores."""
+
+    name = "feedback"
+
+    def enter(self, run, phase, effects):
+        super().enter(run, phase, effects)
+        for cue in self.cues(run, phase):
+            effects.append(Say(cue["cast"], cue["text"], cue["expression"], cue["gesture"], cue["id"]))
+
+    def cue(self, run, phase, roles):
+        intents = super().cue(run, phase, roles)
+        for c in self.cues(run, phase):
+            roles[c["cast"]].append({k: c[k] for k in ("id", "text", "expression", "gesture", "feedback")}
+                                    | {"primary": True})
+        return intents
+
+    @staticmethod
+    def _last_role_play_scores(run: ScenarioRun) -> dict[str, int] | None:
+        scores = run.scores()
+        for pid in reversed(run.state["phases_done"]):
+            if pid in scores:
+                return scores[pid]
+        return None
+
+    def cues(self, run: ScenarioRun, phase: dict) -> list[dict]:
+        scores = self._last_role_play_scores(run)
+        if scores is None:
+            return []
+        scenario = run.scenario
+        order = {s["id"]: i for i, s in enumerate(scenario.steps)}
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], order.get(kv[0], 0)))
+        cast = phase.get("cast") or scenario.coach_role
+        cues = []
+        best = next((scenario.step(s) for s, pts in ranked if pts > 0 and scenario.step(s).get("praise")), None)
+        if best:
+            text = fill(run.pick(phase.get("positive")) or "{praise}", praise=best["praise"])
+            cues.append({"id": f"{phase['id']}/positive", "cast": cast, "text": text, "expression": "happy",
+                         "gesture": "thumbs_up", "feedback": "positive", "step": best["id"]})
+        worst = next((scenario.step(s) for s, pts in reversed(ranked)
+                      if pts < MAX_SCORE and scenario.step(s).get("tip")), None)
+        stretch = run.text(phase.get("stretch"))
+        if worst is None and stretch:
+            cues.append({"id": f"{phase['id']}/corrective", "cast": cast, "text": stretch, "expression": "happy",
+                         "gesture": "nod", "feedback": "corrective", "step": None})
+        if worst:
+            text = fill(run.pick(phase.get("corrective")) or "{tip}", tip=worst["tip"])
+            cues.append({"id": f"{phase['id']}/corrective", "cast": cast, "text": text, "expression": "neutral",
+                         "gesture": "nod", "feedback": "corrective", "step": worst["id"]})
+        return cues
+
+
+@register
+class Homework(PhaseKind):
+    name = "homework"
+
+    def enter(self, run, phase, effects):
+        super().enter(run, phase, effects)
+        run.state["homework"] = run.pick(phase["assignment"])
+        run.event("homework", None, {"phase": phase["id"], "text": run.state["homework"]})
+
+
+# --- exercises ------------------------------------------------------------------------------------------------
+
+@register
+class EmotionRecognition(PhaseKind):
+    """Faces one after another: the participant names the feeling, the coach explains the answer."""
+
+    name = "emotion_recognition"
+    wait = Wait.EMOTION
+
+    def item(self, run: ScenarioRun) -> dict | None:
+        items = run.scenario.items(run.current, run.difficulty)
+        return items[run.state["item"]] if run.state["item"] < len(items) else None
+
+    def enter(self, run, phase, effects):
+        super().enter(run, phase, effects)
+        self.show_item(run, effects)
+
+    def choose(self, run, option_id, actor, effects):
+        emotions = run.current["emotions"]
+        if option_id not in emotions:
+            raise WireError(errors.INVALID, "Choose one of: " + ", ".join(emotions) + ".")
+        self.answer_emotion(run, option_id, option_id, actor, effects)
+
+    def answer(self, run, text, actor, effects):
+        self.answer_emotion(run, None, text, actor, effects)
+
+    def repair(self, run, phase):
+        run.state["item"] = min(run.state["item"], len(run.scenario.items(phase, run.difficulty)) - 1)
+
+    def show_item(self, run: ScenarioRun, effects: list[Effect]) -> None:
+        phase, item = run.current, self.item(run)
+        if item is None:
+            run.next_phase(effects)
+            return
+        run.state["misses"] = 0
+        intensity = float(run.pick(item["intensity"]))
+        gesture = run.pick(item["gesture"]) or "none"
+        suggestion = f"{phase['id']}/{item['id']}"
+        effects.append(Show(phase["cast"], item["expression"], intensity, gesture))
+        said = run.text(item.get("say"))
+        run.state["line"] = {"cast": phase["cast"], "text": said or "", "expression": item["expression"],
+                             "gesture": gesture, "intensity": intensity, "suggestion": suggestion}
+        if said:
+            effects.append(Say(phase["cast"], said, item["expression"], gesture, suggestion))
+        run.event("show_face", None, {"phase": phase["id"], "item": item["id"],
+                                      "expression": item["expression"], "intensity": intensity})
+
+    def named(self, run: ScenarioRun, text: str) -> list[str]:
+        """The emotions `text` names (by the emotion, its words, or the item's accepted words)."""
+        item = self.item(run)
+        words = f" {normalise(text)} "
+        found = []
+        for emotion, names in run.current["emotions"].items():
+            extra = item["accept"] if emotion == item["expression"] else []
+            if any(f" {normalise(n)} " in words for n in [emotion, *names, *extra] if normalise(n)):
+                found.append(emotion)
+        return found
+
+    def answer_emotion(self, run: ScenarioRun, emotion: str | None, text: str, actor, effects: list[Effect]) -> None:
+        st, phase, item = run.state, run.current, self.item(run)
+        if emotion is None:
+            found = self.named(run, text)
+            if len(found) != 1:
+                st["misses"] += 1
+                st["note"] = "unclear_emotion"
+                run.event("emotion_unclear", actor, {"phase": phase["id"], "item": item["id"], "text": text})
+                return
+            emotion = found[0]
+        correct = emotion == item["expression"]
+        st["emotion"]["total"] += 1
+        st["emotion"]["correct"] += int(correct)
+        record = {"phase": phase["id"], "item": item["id"], "expected": item["expression"], "given": emotion,
+                  "correct": correct, "intensity": float(run.pick(item["intensity"]))}
+        st["emotion"]["answers"].append({k: record[k] for k in ("item", "expected", "given", "correct")})
+        run.event("emotion_answer", actor, {**record, "text": text})
+        effects.append(Scored("emotion", record))
+        coach = phase.get("coach") or run.scenario.coach_role
+        lead = run.pick(phase.get("right") if correct else phase.get("wrong"))
+        said = " ".join(t for t in (fill(lead, answer=item["expression"], given=emotion),
+                                    run.pick(item["explain"])) if t)
+        effects.append(Say(coach, said, "happy" if correct else "neutral", "nod" if correct else "none",
+                           f"{phase['id']}/{item['id']}/explain"))
+        st["item"] += 1
+        self.show_item(run, effects)
+
+    def options(self, run):
+        return [{"id": e, "text": e} for e in run.current["emotions"]]
+
+    def prompt(self, run):
+        return run.pick(run.current.get("prompt"))
+
+    def free_text(self, run):
+        return True
+
+    def hint_source(self, run):
+        return self.item(run)
+
+    def cue(self, run, phase, roles):
+        item = self.item(run)
+        if item is None:
+            return super().cue(run, phase, roles)
+        line = run.state["line"]
+        roles[phase["cast"]].append({**run.cue_entry(f"{phase['id']}/{item['id']}", item.get("say") or "",
+                                                     item["expression"], item["gesture"], True),
+                                     "intensity": line["intensity"] if line else 1.0})
+        if item.get("hint") and run.scenario.coach_role:
+            roles[run.scenario.coach_role].append(
+                run.cue_entry(f"{phase['id']}/{item['id']}/hint", item["hint"], "neutral", "none", False))
+        return [{"id": e, "text": e, "examples": list(n)} for e, n in phase["emotions"].items()]
+
+    def inputs(self, scenario, phase, difficulty, choices, emotion_answers):
+        names = list(phase["emotions"])
+        out = []
+        for item in scenario.items(phase, difficulty):
+            answer = item["expression"]
+            if emotion_answers == "wrong":
+                answer = next(e for e in names if e != item["expression"])
+            out.append(("choose", answer))
+        return out
+
+
+@register
+class Reflection(PhaseKind):
+    """Questions to think about; each is answered in the participant's own words, or skipped."""
+
+    name = "reflection"
+    wait = Wait.REFLECTION
+
+    def choose(self, run, option_id, actor, effects):
+        if option_id != SKIP:
+            raise WireError(errors.INVALID, "Type your answer, or choose 'skip'.")
+        run.event("reflection", actor, {"phase": run.current["id"], "prompt": run.state["prompt"], "skipped": True})
+        self.next_prompt(run, effects)
+
+    def answer(self, run, text, actor, effects):
+        run.event("reflection", actor, {"phase": run.current["id"], "prompt": run.state["prompt"], "text": text})
+        self.next_prompt(run, effects)
+
+    @staticmethod
+    def next_prompt(run: ScenarioRun, effects: list[Effect]) -> None:
+        run.state["prompt"] += 1
+        if run.state["prompt"] >= len(run.current["prompts"]):
+            run.next_phase(effects)
+
+    def options(self, run):
+        return [{"id": SKIP, "text": "Skip"}]
+
+    def prompt(self, run):
+        return run.pick(run.current["prompts"][run.state["prompt"]])
+
+    def free_text(self, run):
+        return True
+
+    def inputs(self, scenario, phase, difficulty, choices, emotion_answers):
+        return [("answer", f"reflection {i}") for i in range(len(phase["prompts"]))]
