@@ -440,8 +440,7 @@ class ControllerHost:
 
 
 def hosts(world) -> dict[str, ControllerHost]:
-    if not hasattr(world, "controllers"):
-        world.controllers = {}
+    """This world's controller hosts by room id (World.controllers)."""
     return world.controllers
 
 

@@ -66,7 +66,7 @@ async def block(ctx: Ctx, p: dict) -> dict:
                                           "If something is not OK, please use report; a facilitator will look at it.")
     s = _safety(ctx)
     await s.off_loop(s.db.block, ctx.user["id"], target["id"])
-    s._add_pair(ctx.user["id"], target["id"])
+    s.add_pair(ctx.user["id"], target["id"])
     await _resync(ctx, ctx.member)
     await _resync(ctx, member)
     return {"blocked": {"user": target["id"], "name": target["name"]}}
@@ -77,7 +77,7 @@ async def unblock(ctx: Ctx, p: dict) -> dict:
     s = _safety(ctx)
     if not await s.off_loop(s.db.unblock, ctx.user["id"], p["user"]):
         raise WireError(errors.NOT_FOUND, "You have not blocked that person.")
-    s._set_pairs(await s.off_loop(s.db.all_blocks))
+    s.set_pairs(await s.off_loop(s.db.all_blocks))
     room, me = ctx.world.member_of(ctx.user["id"])
     if room is not None:
         other = room.members.get(p["user"])

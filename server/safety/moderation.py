@@ -5,7 +5,7 @@ alerts, the moderation log, consent). State that only matters while a room
 is open (mutes, pauses, bubbles) lives here, per world.
 
 Who sees whom: a block hides two people from each other in both directions.
-`Outbound` is installed as `world.outbound`; every emit to a room or to one
+`Outbound` is switched on with `world.filter_outbound`; every emit to a room or to one
 connection passes through it, so a blocked person's avatar (join, updates,
 poses) and lines are never delivered to the other, whichever feature sent
 them. Rooms without a blocked pair take the normal one-emit path untouched.
@@ -27,6 +27,7 @@ from wire import codec, errors, events
 from wire import safety as ws
 from wire.errors import WireError
 
+from ..world import RoomFeature
 from . import crisis
 from .store import SafetyStore
 
@@ -43,8 +44,8 @@ def phrase_file(cfg) -> Path:
     return base / "safety" / "crisis_phrases.yaml"
 
 
-class Safety:
-    """Per-world safety state; `world.safety`."""
+class Safety(RoomFeature):
+    """Per-world safety state (`world.safety`), and the safety feature of the room lifecycle."""
 
     def __init__(self, world):
         self.world = world
@@ -54,7 +55,7 @@ class Safety:
         self.pairs: set[frozenset] = set()          # blocked pairs, both directions
         self.involved: set[int] = set()             # users in at least one pair
         for a, b in self.db.all_blocks():
-            self._add_pair(a, b)
+            self.add_pair(a, b)
         self.mutes: dict[tuple[str, int], float] = {}   # (room, user) -> until (monotonic)
         self.paused: dict[int, str] = {}                 # user -> room id they stepped out of
         self.bubbles: dict[tuple[str, int], float] = {}  # (room, avatar) -> radius in metres
@@ -65,24 +66,24 @@ class Safety:
     def sync_outbound(self) -> None:
         """Install the per-viewer filter only while some block or pause exists, so every other emit
         (including server/scale/interest.py's per-cell groups) keeps its shared, encode-once path."""
-        self.world.outbound = self.outbound if (self.pairs or self.paused) else None
+        self.world.filter_outbound(self.outbound if (self.pairs or self.paused) else None)
 
     def text(self, key: str) -> str:
         return (self.crisis.texts or {}).get(key, "")
 
     # --- blocks -------------------------------------------------------------------------
-    def _add_pair(self, a: int, b: int) -> None:
+    def add_pair(self, a: int, b: int) -> None:
         self.pairs.add(frozenset((a, b)))
         self.involved.update((a, b))
         if hasattr(self, "outbound"):
             self.sync_outbound()
 
-    def _set_pairs(self, blocks: list[tuple[int, int]]) -> None:
+    def set_pairs(self, blocks: list[tuple[int, int]]) -> None:
         """Replace the blocked pairs with `blocks` (read off the loop: `await self.off_loop(self.db.all_blocks)`)."""
         self.pairs.clear()
         self.involved.clear()
         for a, b in blocks:
-            self._add_pair(a, b)
+            self.add_pair(a, b)
         self.sync_outbound()
 
     def blocked(self, a: int, b: int) -> bool:
@@ -159,7 +160,7 @@ class Safety:
             room.space[aid] = radius
 
     # --- speak hooks -------------------------------------------------------------------
-    async def check_speak(self, ctx, av, text: str) -> None:
+    async def speaking(self, ctx, av, text: str) -> None:
         if av.kind != "person" or av.user_id is None:
             return
         if av.user_id in self.paused:
@@ -168,7 +169,7 @@ class Safety:
             raise WireError(errors.FORBIDDEN, "Staff have paused your chat in this room for a while. "
                                               "You can still move, gesture and use reactions.")
 
-    async def on_said(self, ctx, av, line: dict, event_id: int | None) -> None:
+    async def said(self, ctx, av, line: dict, event_id: int | None) -> None:
         if av.kind != "person" or av.role != events.PARTICIPANT or av.user_id is None:
             return
         category = self.crisis.match(line["text"])
@@ -199,7 +200,7 @@ class Safety:
                      event_id, len(targets))
 
     # --- membership hooks -----------------------------------------------------------------
-    async def on_join(self, room, member) -> None:
+    async def joined(self, room, member) -> None:
         if member.sid is None:
             return
         # Its own event, not a `notice`: the client shows it in its safety/recording panel, not as a toast.
@@ -210,21 +211,21 @@ class Safety:
             "recording_text": self.text("recording.when_on" if recording else "recording.when_off"),
             "resources_title": self.crisis.resources_title}, to=member.sid)
 
-    async def on_resume(self, room, member) -> None:
+    async def resumed(self, room, member) -> None:
         """Someone who was taking a pause and whose link dropped comes back to the quiet room, not the room."""
         if self.paused.get(member.user["id"]) == room.id:
             await self.world.sio.leave_room(member.sid, room.id)
             await self.world.send(member.sid, ws.PAUSED, {"paused": True, "scene": self.text("safe_room.scene") or "park",
                                                           "text": self.text("safe_room.text")})
 
-    async def on_leave(self, room, member) -> None:
+    async def left(self, room, member) -> None:
         if self.paused.pop(member.user["id"], None) is not None:
             self.sync_outbound()
         self.bubbles.pop((room.id, member.avatar), None)
 
 
 class Outbound:
-    """world.outbound: keeps blocked people's avatars and lines from each other; marks paused avatars."""
+    """world.outbound while switched on: keeps blocked people's avatars and lines from each other; marks paused avatars."""
 
     def __init__(self, safety: Safety):
         self.safety = safety
