@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv bench lint clean
+.PHONY: demo test venv bench lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,9 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/peerspace scenario lint scenarios/
+
+docs: $(STAMP)
+	$(BIN)/python tools/import_graph.py --write
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache
