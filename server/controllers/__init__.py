@@ -32,11 +32,11 @@ class Controllers(RoomFeature):
         await self.ticker(dt)
 
     async def said(self, ctx, avatar, line: dict, event_id: int | None) -> None:
-        host = self.world.controllers.get(ctx.room.id)
+        host = ctx.room.state.get(ControllerHost)
         if host is not None and host.controllers:
             await host.heard(line)
 
     async def joined(self, room, member) -> None:
-        host = self.world.controllers.get(room.id)
+        host = room.state.get(ControllerHost)
         if host is not None and host.avatars and member.sid:
             await host.send_all(member.sid)

@@ -1,6 +1,6 @@
 """Per-room controller host: which controller drives each cast avatar, and switching between them.
 
-One `ControllerHost` per room (`hosts(world)[room.id]`). For every cast role of
+One `ControllerHost` per room (`host_for(world, room)`, kept in `room.state`). For every cast role of
 the room's scenario run it holds exactly one `Controller`:
 
   ScriptedDriver  autonomous, in this process (the default)
@@ -440,15 +440,16 @@ class ControllerHost:
 
 
 def hosts(world) -> dict[str, ControllerHost]:
-    """This world's controller hosts by room id (World.controllers)."""
-    return world.controllers
+    """This world's controller hosts by room id; each lives on its room (`room.state[ControllerHost]`)."""
+    return {room.id: host for room in world.rooms.values()
+            if (host := room.state.get(ControllerHost)) is not None}
 
 
 def host_for(world, room) -> ControllerHost:
-    table = hosts(world)
-    host = table.get(room.id)
-    if host is None or host.room is not room:
-        host = table[room.id] = ControllerHost(world, room)
+    """The room's controller host, made on first use."""
+    host = room.state.get(ControllerHost)
+    if host is None:
+        host = room.state[ControllerHost] = ControllerHost(world, room)
     return host
 
 

@@ -80,7 +80,6 @@ class World:
         self.safety: Safety | None = None
         self.records: Records | None = None
         self.scenarios: ScenarioRooms | None = None
-        self.controllers: dict[str, Any] = {}         # room id -> ControllerHost (server/controllers/host.py)
         # Who may see whom (server.safety switches it with `filter_outbound`): `for_sid(sid, event, payload)`
         # filters one send, `broadcast(room, event, payload, skip_sid)` delivers a room emit itself and
         # returns True if it did. None while nobody is blocked or paused: sends skip it.
