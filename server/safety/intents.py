@@ -101,11 +101,11 @@ async def mute(ctx: Ctx, p: dict) -> dict:
     _may_act_on(ctx, member.user)
     s, uid = _safety(ctx), member.user["id"]
     if p["on"]:
-        s.mutes[(ctx.room.id, uid)] = time.monotonic() + p["minutes"] * 60
+        s.of(ctx.room).mutes[uid] = time.monotonic() + p["minutes"] * 60
         s.log_action(ctx.room.id, ctx.user["id"], uid, "mute", time.time() + p["minutes"] * 60)
         text = "Staff have paused your chat in this room for a while. You can still move and gesture."
     else:
-        s.mutes.pop((ctx.room.id, uid), None)
+        s.of(ctx.room).mutes.pop(uid, None)
         s.log_action(ctx.room.id, ctx.user["id"], uid, "unmute")
         text = "You can chat again."
     if member.sid:
@@ -191,9 +191,9 @@ async def pause(ctx: Ctx, p: dict) -> dict:
 
 @intent(ws.BUBBLE)
 async def bubble(ctx: Ctx, p: dict) -> dict:
-    s, key = _safety(ctx), (ctx.room.id, ctx.member.avatar)
+    s = _safety(ctx)
     s.set_bubble(ctx.room, ctx.member.avatar, float(p["radius"]) if p["on"] else None)
-    return {"bubble": p["on"], "radius": s.bubbles.get(key)}
+    return {"bubble": p["on"], "radius": s.of(ctx.room).bubbles.get(ctx.member.avatar)}
 
 
 @intent(ws.SAFETY_INFO, in_room=False)

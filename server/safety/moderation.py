@@ -2,7 +2,7 @@
 
 State that must survive a restart lives in SQLite (blocks, bans, reports,
 alerts, the moderation log, consent). State that only matters while a room
-is open (mutes, pauses, bubbles) lives here, per world.
+is open lives here: pauses per world, mutes and bubbles on their room (`room.state[RoomSafety]`).
 
 Who sees whom: a block hides two people from each other in both directions.
 `Outbound` is switched on with `world.filter_outbound`; every emit to a room or to one
@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from wire import codec, errors, events
 from wire import safety as ws
 from wire.errors import WireError
 
-from ..world import RoomFeature
+from ..world import RoomFeature, room_state
 from . import crisis
 from .store import SafetyStore
 
@@ -44,6 +45,13 @@ def phrase_file(cfg) -> Path:
     return base / "safety" / "crisis_phrases.yaml"
 
 
+@dataclass
+class RoomSafety:
+    """One room's moderation state, kept on the room (`room.state[RoomSafety]`)."""
+    mutes: dict[int, float] = field(default_factory=dict)     # user id -> muted until (monotonic)
+    bubbles: dict[int, float] = field(default_factory=dict)   # avatar id -> bubble radius in metres
+
+
 class Safety(RoomFeature):
     """Per-world safety state (`world.safety`), and the safety feature of the room lifecycle."""
 
@@ -56,9 +64,7 @@ class Safety(RoomFeature):
         self.involved: set[int] = set()             # users in at least one pair
         for a, b in self.db.all_blocks():
             self.add_pair(a, b)
-        self.mutes: dict[tuple[str, int], float] = {}   # (room, user) -> until (monotonic)
         self.paused: dict[int, str] = {}                 # user -> room id they stepped out of
-        self.bubbles: dict[tuple[str, int], float] = {}  # (room, avatar) -> radius in metres
         self._tasks: set[asyncio.Task] = set()
         self.outbound = Outbound(self)
         self.sync_outbound()
@@ -132,12 +138,18 @@ class Safety(RoomFeature):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def is_muted(self, room_id: str, user_id: int) -> bool:
-        until = self.mutes.get((room_id, user_id))
+    @staticmethod
+    def of(room) -> RoomSafety:
+        """This room's moderation state (made on first use)."""
+        return room_state(room, RoomSafety, RoomSafety)
+
+    def is_muted(self, room, user_id: int) -> bool:
+        mutes = self.of(room).mutes
+        until = mutes.get(user_id)
         if until is None:
             return False
         if until < time.monotonic():
-            self.mutes.pop((room_id, user_id), None)
+            mutes.pop(user_id, None)
             return False
         return True
 
@@ -153,10 +165,10 @@ class Safety(RoomFeature):
         """A personal-space bubble: the room's per-avatar radius (Room.space; the step keeps movers
         outside max(own radius, other's radius)), back to the default when off."""
         if radius is None:
-            self.bubbles.pop((room.id, aid), None)
+            self.of(room).bubbles.pop(aid, None)
             room.space[aid] = room.personal_space
         else:
-            self.bubbles[(room.id, aid)] = radius
+            self.of(room).bubbles[aid] = radius
             room.space[aid] = radius
 
     # --- speak hooks -------------------------------------------------------------------
@@ -165,7 +177,7 @@ class Safety(RoomFeature):
             return
         if av.user_id in self.paused:
             raise WireError(errors.FORBIDDEN, "You are paused in a quiet room. Press pause again to go back first.")
-        if self.is_muted(ctx.room.id, av.user_id):
+        if self.is_muted(ctx.room, av.user_id):
             raise WireError(errors.FORBIDDEN, "Staff have paused your chat in this room for a while. "
                                               "You can still move, gesture and use reactions.")
 
@@ -221,7 +233,7 @@ class Safety(RoomFeature):
     async def left(self, room, member) -> None:
         if self.paused.pop(member.user["id"], None) is not None:
             self.sync_outbound()
-        self.bubbles.pop((room.id, member.avatar), None)
+        self.of(room).bubbles.pop(member.avatar, None)
 
 
 class Outbound:
