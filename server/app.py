@@ -79,7 +79,11 @@ def build_app(cfg: Config) -> web.Application:
     # record is cleared, before any feature reacts), then the always-on core (metrics, the gateway's
     # housekeeping), then safety before everything that reacts to people (a refused or paused line never
     # reaches records, drivers or a scenario), then records, controllers and scenarios.
-    features: list[RoomFeature] = [f for f in (interest(world) if interest else None, node and node.feature) if f is not None]
+    features: list[RoomFeature] = []
+    if interest is not None:
+        features.append(interest(world))
+    if node is not None:
+        features.append(node.feature)
     features += [metrics, gateway, safety, records, controllers, scenarios]
     world.assemble(features, safety=safety, records=records, scenarios=scenarios)
     app[CFG], app[STORE], app[TOKENS], app[ACCOUNTS], app[SIO] = cfg, store, tokens, accounts, sio

@@ -116,7 +116,7 @@ def test_the_scale_rule_catches_what_the_old_code_did():
     assert scale_imports("server/world/world.py", ast.parse("from .room import Room\n")) == []
 
 
-# --- no private cross-module calls -------------------------------------------------------------------------------------
+# --- no private cross-module calls --------------------------------------------------------------------------------
 
 # Justified exceptions: (module, private name) -> why.
 PRIVATE_CALLS_ALLOWED = {

@@ -237,7 +237,8 @@ class Safety(RoomFeature):
 
 
 class Outbound:
-    """world.outbound while switched on: keeps blocked people's avatars and lines from each other; marks paused avatars."""
+    """world.outbound while switched on: keeps blocked people's avatars and lines from each other;
+    marks paused avatars."""
 
     def __init__(self, safety: Safety):
         self.safety = safety

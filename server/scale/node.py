@@ -383,7 +383,7 @@ class Node:
         if msg.get("from") and msg.get("req") is not None:
             await self._send(msg["from"], {"op": "reply", "req": msg["req"], "body": body})
 
-    # --- world hooks: remember each person's room for cross-node resume ------------------------------
+    # --- room lifecycle (Membership): remember each person's room for cross-node resume ------------------------------
     async def remember_room(self, room, member) -> None:
         self.owned.add(room.id)
         try:

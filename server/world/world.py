@@ -1,6 +1,7 @@
 """The world: every room on this node, who is connected, and the tick loop.
 
-Membership rules live here (join, leave, drop, resume); a room's own state
+Membership rules live here (join, leave, drop, resume), and the features (server/world/feature.py)
+are called at each step, in assembly order; a room's own state
 and tick live in `room.py`. Everything that is recorded goes through
 `record()`, which writes to storage *before* the caller broadcasts, on the
 store's thread; a store that cannot write delays nobody: the line is retried
@@ -425,7 +426,7 @@ class World:
 
     async def _watch_loop(self) -> None:
         """Cut off the connections of anyone whose sessions were revoked (by the CLI, another node or this
-        one), then run the housekeeping hooks; about twice a second. Store calls run off the loop."""
+        one), then the features' `housekeeping`; about twice a second. Store calls run off the loop."""
         last = await self.store.aio.last_revocation()
         while True:
             await asyncio.sleep(REVOCATION_POLL_S)
@@ -476,7 +477,7 @@ class World:
         return slab
 
     async def tick(self, dt: float, phase: int = 0, phases: int = 1) -> None:
-        """Step and send the rooms whose turn it is; the world-wide `tick` hooks run once per period."""
+        """Step and send the rooms whose turn it is; the features' `tick` runs once per period."""
         active = [room for room in self.rooms.values() if room.phase % phases == phase and room.alive.any()]
         for before_step in self.calls["before_step"]:
             for room in active:
