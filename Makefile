@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # ruff checks these; server/ and client/ join once the #12 restructuring has merged (docs/architecture.md, Habits).
 RUFF_PATHS := wire tests bench
 
-.PHONY: demo test venv bench lint clean
+.PHONY: demo test venv bench lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(RUFF_PATHS)
 	$(BIN)/mypy
 	$(BIN)/peerspace scenario lint scenarios/
+
+docs: $(STAMP)
+	$(BIN)/python tools/import_graph.py --write
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

@@ -10,20 +10,40 @@ from collections import Counter
 from aiohttp import web
 
 from . import http_api
+from .appkeys import ACCOUNTS, CFG, GATEWAY, METRICS, NODE, RECORDS, SAFETY, SIO, STORE, TOKENS, WORLD
 from .auth import Accounts, Tokens, load_secret
 from .config import Config
+from .controllers import Controllers
 from .gateway import Gateway, GuardedServer
 from .transport import FanoutManager
 from .metrics import Metrics
 from .metrics import add_route as add_metrics_route
+from .records import Records
+from .safety import Safety
+from .scenarios.intents import load as load_scenarios
 from .storage import SERVER_BUSY_TIMEOUT, open_storage
-from .world import World
+from .world import RoomFeature, World
 
 log = logging.getLogger("peerspace")
 
-# Feature modules register their intents with the gateway on import.
+# Feature modules register their intents with the gateway on import; those with HTTP routes or startup
+# work define `setup(app)`, called once the world is assembled.
 FEATURES = ("server.world.intents", "server.safety", "server.records", "server.dashboard", "server.controllers",
             "server.scenarios.intents")
+
+
+def optional_parts(cfg: Config):
+    """The optional modules this configuration asks for: the one place the core loads server.scale.
+
+    Returns the scale-out module (server/scale/node.py, with cfg.redis_url) or None, and the interest
+    management feature class (server/scale/interest.py, with cfg.interest_min > 0) or None.
+    """
+    scale = interest = None
+    if cfg.redis_url:  # several nodes: emits travel through Redis (server/scale/node.py)
+        from .scale import node as scale
+    if cfg.interest_min > 0:  # big rooms send per interest cell
+        from .scale.interest import InterestFeature as interest
+    return scale, interest
 
 # The transport's own ceiling: past this aiohttp closes the socket. Messages
 # between the app limit (cfg.max_payload) and this get a clear `too_large` error.
@@ -37,9 +57,7 @@ def build_app(cfg: Config) -> web.Application:
     store = open_storage(cfg.database, busy_timeout=SERVER_BUSY_TIMEOUT)
     tokens = Tokens(load_secret(cfg), cfg.token_ttl)
     accounts = Accounts(store)
-    scale = None
-    if cfg.redis_url:  # several nodes: emits travel through Redis (server/scale/node.py)
-        from .scale import node as scale
+    scale, interest = optional_parts(cfg)
     sio = GuardedServer(async_mode="aiohttp", serializer="msgpack", cors_allowed_origins=[],
                         max_http_buffer_size=TRANSPORT_LIMIT, logger=False, engineio_logger=False,
                         ping_interval=10, ping_timeout=10,
@@ -55,10 +73,23 @@ def build_app(cfg: Config) -> web.Application:
     metrics.bind(world)
     node = scale.Node(cfg, world, gateway, metrics) if scale else None
     gateway.router = node
-    app.update(cfg=cfg, store=store, tokens=tokens, accounts=accounts, sio=sio, world=world, gateway=gateway,
-               metrics=metrics, node=node)
+    safety, records, controllers, scenarios = Safety(world), Records(world), Controllers(world), load_scenarios(world)
+    # The room lifecycle's features, in the order the world calls them at every step (docs/architecture.md):
+    # sends and node bookkeeping first (a person who left stops getting cell snapshots, and their node
+    # record is cleared, before any feature reacts), then the always-on core (metrics, the gateway's
+    # housekeeping), then safety before everything that reacts to people (a refused or paused line never
+    # reaches records, drivers or a scenario), then records, controllers and scenarios.
+    features: list[RoomFeature] = []
+    if interest is not None:
+        features.append(interest(world))
+    if node is not None:
+        features.append(node.feature)
+    features += [metrics, gateway, safety, records, controllers, scenarios]
+    world.assemble(features, safety=safety, records=records, scenarios=scenarios)
+    app[CFG], app[STORE], app[TOKENS], app[ACCOUNTS], app[SIO] = cfg, store, tokens, accounts, sio
+    app[WORLD], app[GATEWAY], app[METRICS], app[NODE] = world, gateway, metrics, node
+    app[SAFETY], app[RECORDS] = safety, records
     http_api.add_routes(app)
-    # Feature modules with per-world state or HTTP routes define `setup(app)`; called once the world exists.
     for mod in FEATURES:
         setup = getattr(importlib.import_module(mod), "setup", None)
         if setup is not None:

@@ -265,7 +265,7 @@ class Accounts:
         self.store.set_password(user["id"], pw_hash, salt)
         return self.store.revoke_sessions(user["id"], reason)
 
-    async def change_password(self, user: dict, old: str, new: str, address: str | None = None) -> dict:
+    async def change_password(self, user: dict, old: object, new: object, address: str | None = None) -> dict:
         """Check the old password (throttled like a login), set the new one, end every session.
         Returns the fresh user row, for a new token."""
         if not isinstance(old, str) or not isinstance(new, str):

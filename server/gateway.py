@@ -27,9 +27,8 @@ from wire import errors, events
 from wire.errors import WireError
 
 from .auth import public_user
-from .scale.node import LOCAL
 from .transport import LeanSocket
-from .world import Connection, Member, Room, World
+from .world import Connection, Member, Room, RoomFeature, World
 
 log = logging.getLogger("peerspace.gateway")
 
@@ -38,6 +37,9 @@ log = logging.getLogger("peerspace.gateway")
 RESERVED_EVENTS = frozenset(socketio.base_server.BaseServer.reserved_events) | frozenset(
     socketio.base_client.BaseClient.reserved_events) | {"disconnecting", "*"}
 _tasks: set[asyncio.Task] = set()       # fire-and-forget closes, kept referenced until done
+# What a router (`Gateway.router`, e.g. server/scale/node.py) returns from `route()` for "handle it here";
+# anything else is the reply of the node that handled it.
+LOCAL = object()
 
 
 def _later(coro) -> None:
@@ -257,7 +259,7 @@ class GuardedServer(socketio.AsyncServer):
             await self.gateway.refuse(conn, None, err)
 
 
-class Gateway:
+class Gateway(RoomFeature):
     def __init__(self, world: World, accounts, tokens, metrics=None):
         self.world, self.accounts, self.tokens = world, accounts, tokens
         self.metrics = metrics
@@ -267,7 +269,6 @@ class Gateway:
         self.cooldown: dict[int, float] = {}     # user id -> when someone cut off for flooding may connect again
         self._connects_unlogged: dict[str, int] = {}     # refused connects by code, for the next log line
         self._connects_logged = 0.0
-        world.hooks["housekeeping"].append(self._housekeeping)
 
     def attach(self, sio: socketio.AsyncServer) -> None:
         sio.on("connect", self.on_connect)
@@ -334,7 +335,7 @@ class Gateway:
                 if self.router is not None and not result["resumed"]:
                     result = await self.router.resume(conn, result)
             else:
-                result = await self._dispatch(conn, name, payload)
+                result = await self.dispatch(conn, name, payload)
             self._count("intents_total")
             conn.refused = 0
             return {"ok": True, **(result or {})}
@@ -345,7 +346,8 @@ class Gateway:
             return await self.refuse(conn, name, WireError("server_error",
                                                            "Something went wrong on the server; it has been logged."))
 
-    async def _dispatch(self, conn: Connection, event: str, payload: dict) -> dict | None:
+    async def dispatch(self, conn: Connection, event: str, payload: dict) -> dict | None:
+        """Run one intent for this connection (routed to the room's node first, with scale-out)."""
         if self.router is not None:
             routed = await self.router.route(conn, event, payload)
             if routed is not LOCAL:
@@ -431,7 +433,7 @@ class Gateway:
                      ", ".join(f"{c} x{n}" for c, n in sorted(self._connects_unlogged.items())))
             self._connects_unlogged, self._connects_logged = {}, now
 
-    async def _housekeeping(self) -> None:
+    async def housekeeping(self) -> None:
         now = time.monotonic()
         self._connect_refused("", now)
         for conn in list(self.world.conns.values()):

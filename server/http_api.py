@@ -12,6 +12,7 @@ from wire import errors
 from wire.errors import WireError
 
 from .auth import LoginThrottle, Throttled, public_user
+from .appkeys import ACCOUNTS, CFG, STORE, TOKENS, WORLD
 
 log = logging.getLogger("peerspace.http")
 
@@ -61,19 +62,19 @@ async def user_from_request(request: web.Request, *, cookie: bool = True) -> dic
                                              "header); the dashboard's cookie is not accepted here.")
     else:
         token = None
-    claims = app["tokens"].verify(token)
-    return await app["accounts"].session_user(claims)
+    claims = app[TOKENS].verify(token)
+    return await app[ACCOUNTS].session_user(claims)
 
 
 async def login(request: web.Request) -> web.Response:
     try:
         body = await read_json(request)
-        user = await request.app["accounts"].login(body.get("name"), body.get("password"), client_address(request))
+        user = await request.app[ACCOUNTS].login(body.get("name"), body.get("password"), client_address(request))
     except WireError as e:
         if not isinstance(e, Throttled):        # throttled attempts are logged once per block, by the throttle
             log.info("login refused: %s", e.code)
         return error_response(e)
-    token = request.app["tokens"].issue(user)
+    token = request.app[TOKENS].issue(user)
     return web.json_response({"ok": True, "token": token, "user": public_user(user)})
 
 
@@ -83,7 +84,7 @@ async def logout(request: web.Request) -> web.Response:
         user = await user_from_request(request, cookie=False)
     except WireError as e:
         return error_response(e)
-    await request.app["store"].aio.revoke_sessions(user["id"], "logout")
+    await request.app[STORE].aio.revoke_sessions(user["id"], "logout")
     log.info("user %s logged out", user["id"])
     return web.json_response({"ok": True})
 
@@ -103,8 +104,8 @@ async def store_status(store) -> str:
 
 async def health(request: web.Request) -> web.Response:
     """200 when this node can serve and record; 503 (with what is wrong) when its store cannot write."""
-    world = request.app["world"]
-    store = await store_status(request.app["store"])
+    world = request.app[WORLD]
+    store = await store_status(request.app[STORE])
     ok = store == "ok"
     return web.json_response({"ok": ok, "store": store, "rooms": len(world.rooms), "connections": len(world.conns)},
                              status=200 if ok else 503)
@@ -115,7 +116,7 @@ async def rooms(request: web.Request) -> web.Response:
         user = await user_from_request(request)
     except WireError as e:
         return error_response(e)
-    listed = await request.app["world"].rooms_for(user)
+    listed = await request.app[WORLD].rooms_for(user)
     return web.json_response({"ok": True, "rooms": [r.summary() for r in listed]})
 
 
@@ -126,8 +127,8 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 
 
 def add_routes(app: web.Application) -> None:
-    cfg = app["cfg"]
-    app["accounts"].throttle = LoginThrottle(cfg.login_free_per_name, cfg.login_free_per_address,
+    cfg = app[CFG]
+    app[ACCOUNTS].throttle = LoginThrottle(cfg.login_free_per_name, cfg.login_free_per_address,
                                              cfg.login_backoff_base, cfg.login_backoff_max)
     app.on_response_prepare.append(security_headers)
     app.router.add_post("/api/login", login)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 
+from .world.feature import RoomFeature
+
 log = logging.getLogger("peerspace.metrics")
 
 try:  # optional dependency
@@ -52,7 +54,7 @@ def _store_counters(world) -> dict[str, tuple[str, float]]:
                                            world.store.write_failures)}
 
 
-class Metrics:
+class Metrics(RoomFeature):
     """One node's metrics; `world` is bound after the world exists."""
 
     def __init__(self, prefix: str = "peerspace"):
@@ -73,11 +75,11 @@ class Metrics:
     def bind(self, world) -> None:
         self.world = world
 
-        async def observe_tick(dt):
-            # The loop stores the duration of the tick before this one; good enough for a histogram.
-            if prom is not None and world.tick_seconds_last:
-                self.tick_hist.observe(world.tick_seconds_last)
-        world.hooks["tick"].append(observe_tick)
+    async def tick(self, dt: float) -> None:
+        """A room-lifecycle feature on the tick: observe how long the world's ticks take."""
+        # The loop stores the duration of the tick before this one; good enough for a histogram.
+        if prom is not None and self.world.tick_seconds_last:
+            self.tick_hist.observe(self.world.tick_seconds_last)
 
     def count(self, name: str, label: str | None = None) -> None:
         if prom is None:

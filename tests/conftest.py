@@ -20,6 +20,7 @@ import pytest
 import loopguard
 from client.bot import Bot
 from server.app import start
+from server.appkeys import STORE, WORLD
 from server.auth import Accounts
 from server.config import Config
 
@@ -108,7 +109,7 @@ class RunningServer:
     async def start(self) -> RunningServer:
         self.runner, self.port = await start(self.cfg)
         self.app = self.runner.app
-        self.world, self.store = self.app["world"], self.app["store"]
+        self.world, self.store = self.app[WORLD], self.app[STORE]
         self.url = f"http://127.0.0.1:{self.port}"
         return self
 

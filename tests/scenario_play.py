@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from server.controllers import hosts
 from server.scenarios import load_file
 from server.scenarios.paths import full_run_inputs
 from wire import controllers as wc
@@ -17,7 +18,7 @@ CONVERSATION = load_file(ROOT / "scenarios" / "starting_a_conversation.yaml")
 
 async def settled(srv, room: str = "cafe", timeout: float = 5.0) -> None:
     """Wait until every cue sent to a teleoperator or agent has been said."""
-    host = srv.world.controllers.get(room) if srv is not None else None
+    host = hosts(srv.world).get(room) if srv is not None else None
     deadline = asyncio.get_running_loop().time() + timeout
     while host is not None and any(host.outstanding.values()):
         if asyncio.get_running_loop().time() > deadline:

@@ -158,7 +158,7 @@ async def test_a_server_that_lost_our_place_puts_us_back_in_the_same_room(app, s
     room, member = server.world.member_of(uid)
     app.session.sio.eio.ws._conn.transport.abort()
     await pump(app, lambda: app.connection_state == "reconnecting", timeout=10)
-    await server.world._remove(room, member)             # the place is gone, as after a restart
+    await server.world.remove(room, member)              # the place is gone, as after a restart
     await pump(app, lambda: server.world.member_of(uid)[0] is not None, timeout=15)
     assert server.world.member_of(uid)[0].id == "park"
     await pump(app, lambda: app.in_room and app.my_id == server.world.member_of(uid)[1].avatar, timeout=5)

@@ -8,13 +8,14 @@ import aiohttp
 import msgpack
 
 from server import transport
+from server.appkeys import SIO
 from server.transport import LeanSocket
 from wire import events
 
 
 def server_socket(server, bot):
     """The engine.io socket on the server that serves this bot."""
-    sio = server.app["sio"]
+    sio = server.app[SIO]
     return sio.eio.sockets[sio.manager.eio_sid_from_sid(bot.sio.get_sid(), "/")]
 
 
@@ -58,7 +59,7 @@ async def test_a_client_that_stops_reading_is_cut_off_and_the_room_goes_on(serve
     server_socket(server, ben)._transport.get_extra_info("socket").setsockopt(
         socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
 
-    sio = server.app["sio"]
+    sio = server.app[SIO]
     start = len(ana.inbox)
     for i in range(40):                                       # 40 x 16 KiB to the room
         await sio.emit("filler", {"i": i, "pad": b"x" * 16384}, to="cafe")
@@ -111,7 +112,7 @@ async def test_a_compressed_websocket_keeps_engineio_s_queue_and_works(server):
         await ana.say("hello compressed")
         await until(events.SAID)
         sid = next(s for s, c in server.world.conns.items() if c.user["name"] == "Cleo")
-        sio = server.app["sio"]
+        sio = server.app[SIO]
         sock = sio.eio.sockets[sio.manager.eio_sid_from_sid(sid, "/")]
         assert ws.compress and sock._transport is None
 
@@ -143,7 +144,7 @@ async def test_a_client_that_starts_on_polling_and_upgrades_still_works(server):
             await asyncio.sleep(0.05)
         assert "to the upgraded one" in got
         sid = next(s for s, c in server.world.conns.items() if c.user["name"] == "Cleo")
-        sock = server.app["sio"].eio.sockets[server.app["sio"].manager.eio_sid_from_sid(sid, "/")]
+        sock = server.app[SIO].eio.sockets[server.app[SIO].manager.eio_sid_from_sid(sid, "/")]
         assert sock.upgraded and sock._transport is None       # engine.io's queue, not direct writes
     finally:
         await sio.disconnect()

@@ -4,6 +4,7 @@ import asyncio
 
 import numpy as np
 
+from server.scale.interest import Interest
 from wire import codec, events
 
 
@@ -32,7 +33,7 @@ async def test_far_avatars_come_at_a_reduced_rate_and_nothing_is_stale(make_serv
     await asyncio.sleep(1.0)
     snaps = [d for e, d in ana.inbox[start:] if e == events.SNAPSHOT]
     assert len(snaps) >= 10
-    interest = room.interest
+    interest = room.state[Interest]
     ana_cell = interest.cells(room.pos[[ana.avatar]])[0]
     cells = interest.cells(room.pos[cast])
     far = {int(a) for a, c in zip(cast, cells) if np.max(np.abs(c - ana_cell)) > 2}
@@ -64,10 +65,10 @@ async def test_small_rooms_keep_one_blob_per_room_and_leaving_stops_cell_snapsho
     ana = await srv.bot("Ana", room="hall")
     _spread(room, 10)
     await ana.wait_until(lambda: len(ana.poses) == 11)
-    assert room.interest.cell_of_sid                 # she sits in a cell sub-room
+    assert room.state[Interest].cell_of_sid                 # she sits in a cell sub-room
     room.tick_no += 1000                             # tell the hall's snapshots from the cafe's by their tick
     await ana.join("cafe")
-    assert not room.interest.cell_of_sid             # left the hall's cells at once
+    assert not room.state[Interest].cell_of_sid             # left the hall's cells at once
     start = len(ana.inbox)
     await asyncio.sleep(0.3)
     cafe = srv.world.rooms["cafe"]

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from server.appkeys import SAFETY
 from wire import events
 from wire import safety as ws
 from wire.errors import WireError
@@ -124,7 +125,7 @@ async def test_kick_with_ban_is_durable_and_refused_at_connect_and_login(make_se
     with pytest.raises(WireError) as e:
         await srv2.bot("Ana")
     assert e.value.code == "forbidden"
-    actions = srv2.app["safety"].db.actions()
+    actions = srv2.app[SAFETY].db.actions()
     assert actions[0]["action"] == "ban" and actions[0]["target"] == "Ana" and actions[0]["staff"] == "Sam"
 
 
@@ -148,7 +149,7 @@ async def test_report_is_stored_and_staff_are_told(server):
     assert "note" not in alert
     await asyncio.sleep(0.1)
     assert not [e for e, _ in ben.inbox if e == ws.SAFETY_ALERT]     # the reported person is not told
-    rows = server.app["safety"].db.reports()
+    rows = server.app[SAFETY].db.reports()
     assert rows[0]["id"] == res["report"] and rows[0]["note"] == "kept following me"
     assert rows[0]["reporter"] == "Ana" and rows[0]["reported"] == "Ben"
 

@@ -15,6 +15,7 @@ import pytest
 
 from client.bot import Bot
 from conftest import PASSWORD, close_bots, free_port
+from server.appkeys import NODE, SIO
 from wire import events
 
 # Skipped only on a developer machine without redis-server; in CI (.ci/run installs it) they must run.
@@ -53,7 +54,7 @@ async def test_a_room_whose_people_are_all_on_its_node_does_not_go_through_redis
                                                                                 monkeypatch):
     node_a = await make_server(redis_url=redis_url, node_id="A")
     node_b = await make_server(redis_url=redis_url, node_id="B")
-    manager = node_a.app["sio"].manager
+    manager = node_a.app[SIO].manager
     published = []
     publish = manager._publish
 
@@ -88,7 +89,7 @@ async def test_people_on_different_nodes_share_a_room(make_server, redis_url):
     ana = await node_a.bot("Ana", room="cafe")           # A claims the cafe
     ben = await node_b.bot("Ben")
     await ben.join("cafe")                                # B forwards the join to A
-    assert await node_a.app["node"].redis.get("peerspace:owner:cafe") == b"A"
+    assert await node_a.app[NODE].redis.get("peerspace:owner:cafe") == b"A"
     assert set(node_a.world.rooms["cafe"].members) == {ana.user["id"], ben.user["id"]}
     assert not node_b.world.rooms["cafe"].members        # the room's state lives on A only
     await ben.wait_until(lambda: ana.avatar in ben.members and ben.avatar in ben.members)

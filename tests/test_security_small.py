@@ -4,6 +4,7 @@ phrases still raise an alert, invisible chat lines are refused, and a staff memb
 import aiohttp
 import pytest
 
+from server.appkeys import SAFETY
 from server.controllers.host import dispatch
 from wire import controllers as wc
 from wire import events
@@ -83,7 +84,7 @@ async def test_disguised_crisis_phrases_still_alert_staff(server):
         await ana.say(line)
         alert = await sam.wait_for(ws.SAFETY_ALERT, since=mark, timeout=3)
         assert alert["kind"] == "crisis" and alert["category"] == category and alert["text"] == line, line
-    rows = server.app["safety"].db.alerts()
+    rows = server.app[SAFETY].db.alerts()
     assert len(rows) == len(DISGUISED)
 
 
@@ -99,7 +100,7 @@ async def test_ordinary_lines_with_numbers_raise_nothing(server):
     alert = await sam.wait_for(ws.SAFETY_ALERT, since=mark, timeout=3)
     assert alert["text"] == "I can't go on"
     assert [d["text"] for e, d in sam.inbox[mark:] if e == ws.SAFETY_ALERT] == ["I can't go on"]
-    assert len(server.app["safety"].db.alerts()) == 1
+    assert len(server.app[SAFETY].db.alerts()) == 1
 
 
 # --- invisible chat lines ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 
 from client.bot import Bot
 from conftest import PASSWORD
+from server.appkeys import GATEWAY, SIO
 from wire import events
 from wire import safety as ws
 from wire.errors import WireError
@@ -24,7 +25,7 @@ from wire.errors import WireError
 def sio_rooms(srv, bot) -> set:
     """The Socket.IO rooms the server's manager has this bot's socket in (its own sid room left out)."""
     sid = bot.sio.get_sid()
-    return {r for r in srv.app["sio"].manager.get_rooms(sid, "/") if r != sid}
+    return {r for r in srv.app[SIO].manager.get_rooms(sid, "/") if r != sid}
 
 
 def seen_since(bot, start: int, *names: str) -> list:
@@ -106,7 +107,7 @@ async def test_kick_ban_and_delete_take_every_socket_of_the_person_out_of_the_ro
     assert server.world.member_of(uid)[1].sid == ana2.sio.get_sid() and not sio_rooms(server, ana)
     # The first socket is back in the room whatever the world's bookkeeping says (as the forged-disconnect
     # hole left sockets): removing her must still take it out.
-    await server.app["sio"].enter_room(ana.sio.get_sid(), "cafe")
+    await server.app[SIO].enter_room(ana.sio.get_sid(), "cafe")
     start = len(ben.inbox)
     await sam.say("before")
     for bot in (ana, ana2):
@@ -197,7 +198,7 @@ async def test_a_socket_that_keeps_sending_past_its_limit_is_cut_off_and_must_wa
     errors_back = [p["data"][1] for p in got if p.get("type") == 2 and p["data"][0] == events.ERROR]
     assert any(e["code"] == "rate_limited" and "disconnected you" in e["message"] for e in errors_back)
     assert len(errors_back) < 30
-    await until(lambda: not srv.app["sio"].eio.sockets.keys() - {srv.app["sio"].manager.eio_sid_from_sid(
+    await until(lambda: not srv.app[SIO].eio.sockets.keys() - {srv.app[SIO].manager.eio_sid_from_sid(
         ben.sio.get_sid(), "/")}, 3)
     assert srv.world.member_of(ana.user["id"])[1].sid is None    # seat kept for the resume grace
     again = Bot(srv.url, reconnect=False)
@@ -218,7 +219,7 @@ async def test_refusals_are_logged_as_one_line_per_socket_per_interval(server, c
     await until(lambda: conn.refused == 300, 5)            # every packet has been handled
     lines = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert len(lines) == 1, lines                           # the first refusal, at once; the rest are counted
-    server.app["gateway"]._log_refusals(conn, time.monotonic())     # (the housekeeping, 10 s later)
+    server.app[GATEWAY]._log_refusals(conn, time.monotonic())     # (the housekeeping, 10 s later)
     lines = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert sum(int(line.split("refused ")[1].split()[0]) for line in lines) == 300
     assert all("unknown_event x" in line for line in lines)
@@ -274,7 +275,7 @@ async def test_one_address_holds_at_most_max_per_address_engineio_sessions(make_
                 statuses.append((resp.status, await resp.text()))
     assert [s for s, _ in statuses] == [200] * 4 + [401] * 2
     assert "too_many_connections" in statuses[-1][1]
-    assert len(srv.app["sio"].eio.sockets) == 4
+    assert len(srv.app[SIO].eio.sockets) == 4
 
 
 # --- hole 8: unauthenticated exhaustion ---------------------------------------------------------------------
@@ -293,12 +294,12 @@ async def test_a_refused_socketio_connect_closes_the_websocket(server):
                 break
         assert time.monotonic() - t0 < 3
         await wsock.close()
-    await until(lambda: not server.app["sio"].eio.sockets, 2)
+    await until(lambda: not server.app[SIO].eio.sockets, 2)
 
 
 async def test_an_engineio_session_that_never_authenticates_is_closed(make_server):
     srv = await make_server(auth_timeout=0.5)
-    sio = srv.app["sio"]
+    sio = srv.app[SIO]
     async with aiohttp.ClientSession() as http:
         wsock = await http.ws_connect(srv.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
         await wsock.receive(timeout=5)                             # engine.io open; then nothing

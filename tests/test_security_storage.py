@@ -24,6 +24,7 @@ import pytest
 
 import loopguard
 from conftest import PASSWORD
+from server.appkeys import SAFETY
 from server.world.room import Room
 from wire import events
 from wire import safety as ws
@@ -52,7 +53,7 @@ async def _eventually(check, timeout: float = 10.0) -> None:
 
 
 def _alerts(server, kind: str = "crisis") -> list[dict]:
-    return [a for a in server.app["safety"].db.alerts() if a["kind"] == kind]
+    return [a for a in server.app[SAFETY].db.alerts() if a["kind"] == kind]
 
 
 async def _crisis_is_told_at_once(server, ana, sam) -> None:
@@ -129,7 +130,7 @@ async def test_a_report_reaches_staff_while_the_database_is_locked_and_is_stored
         locker.execute("ROLLBACK")
         locker.close()
     await _eventually(lambda: _alerts(server, "report"))
-    reports = server.app["safety"].db.reports()
+    reports = server.app[SAFETY].db.reports()
     assert len(reports) == 1 and reports[0]["note"] == "kept following me"
 
 

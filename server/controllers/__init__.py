@@ -11,28 +11,32 @@ See docs/controllers.md.
 
 from __future__ import annotations
 
+from ..world import RoomFeature
 from . import intents  # noqa: F401  (registers the intents)
 from .base import Action, Controller, Observation
 from .host import ControllerHost, _Ticker, host_for, hosts
 from .scripted import ScriptedDriver
 
-__all__ = ["Action", "Controller", "Observation", "ControllerHost", "ScriptedDriver", "host_for", "hosts"]
+__all__ = ["Action", "Controller", "Controllers", "Observation", "ControllerHost", "ScriptedDriver", "host_for",
+           "hosts"]
 
 
-def setup(app) -> None:
-    world = app["world"]
-    hosts(world)
-    world.hooks["tick"].append(_Ticker(world))
+class Controllers(RoomFeature):
+    """The controllers feature: failover checks on the tick, drivers hear lines, newcomers see the cast."""
 
-    async def on_said(ctx, av, line, event_id):
-        host = world.controllers.get(ctx.room.id)
+    def __init__(self, world):
+        self.world = world
+        self.ticker = _Ticker(world)
+
+    async def tick(self, dt: float) -> None:
+        await self.ticker(dt)
+
+    async def said(self, ctx, avatar, line: dict, event_id: int | None) -> None:
+        host = ctx.room.state.get(ControllerHost)
         if host is not None and host.controllers:
             await host.heard(line)
 
-    async def on_join(room, member):
-        host = world.controllers.get(room.id)
+    async def joined(self, room, member) -> None:
+        host = room.state.get(ControllerHost)
         if host is not None and host.avatars and member.sid:
             await host.send_all(member.sid)
-
-    world.hooks["said"].append(on_said)
-    world.hooks["join"].append(on_join)

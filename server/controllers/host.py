@@ -1,6 +1,6 @@
 """Per-room controller host: which controller drives each cast avatar, and switching between them.
 
-One `ControllerHost` per room (`hosts(world)[room.id]`). For every cast role of
+One `ControllerHost` per room (`host_for(world, room)`, kept in `room.state`). For every cast role of
 the room's scenario run it holds exactly one `Controller`:
 
   ScriptedDriver  autonomous, in this process (the default)
@@ -199,11 +199,13 @@ class ControllerHost:
         for event, payload in actions:
             if event.startswith("scenario_"):
                 # scenario intents take the run's lock; never from inside the effects that hold it
-                self._spawn(self._safe_dispatch(aid, event, payload))
+                self._spawn(self.act_as(aid, event, payload))
             else:
-                await self._safe_dispatch(aid, event, payload)
+                await self.act_as(aid, event, payload)
 
-    async def _safe_dispatch(self, aid: int, event: str, payload: dict) -> None:
+    async def act_as(self, aid: int, event: str, payload: dict) -> None:
+        """The server itself acts for a cast avatar (an autonomous line, a scenario's cue expression): a refusal
+        is logged, never raised into the caller."""
         if aid not in self.room.avatars:
             return
         try:
@@ -427,16 +429,16 @@ class ControllerHost:
 
 
 def hosts(world) -> dict[str, ControllerHost]:
-    if not hasattr(world, "controllers"):
-        world.controllers = {}
-    return world.controllers
+    """This world's controller hosts by room id; each lives on its room (`room.state[ControllerHost]`)."""
+    return {room.id: host for room in world.rooms.values()
+            if (host := room.state.get(ControllerHost)) is not None}
 
 
 def host_for(world, room) -> ControllerHost:
-    table = hosts(world)
-    host = table.get(room.id)
-    if host is None or host.room is not room:
-        host = table[room.id] = ControllerHost(world, room)
+    """The room's controller host, made on first use."""
+    host = room.state.get(ControllerHost)
+    if host is None:
+        host = room.state[ControllerHost] = ControllerHost(world, room)
     return host
 
 

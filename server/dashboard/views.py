@@ -23,6 +23,7 @@ from ..records import fidelity as fid
 from ..records.replay import transcript
 from ..safety.store import SafetyStore
 from .svg import line_plot
+from ..appkeys import ACCOUNTS, CFG, RECORDS, SAFETY, STORE, TOKENS, WORLD
 
 log = logging.getLogger("peerspace.dashboard")
 
@@ -38,7 +39,7 @@ def csrf_for(request: web.Request, cookie: str = COOKIE, value: str | None = Non
     """A form's CSRF token: an HMAC of a cookie that a cross-site page can neither read nor make the
     browser send (HttpOnly, SameSite=Strict). `value` stands in for a cookie set by this same response."""
     token = value if value is not None else request.cookies.get(cookie, "")
-    return hmac.new(request.app["tokens"].secret, f"csrf:{cookie}:".encode() + token.encode(),
+    return hmac.new(request.app[TOKENS].secret, f"csrf:{cookie}:".encode() + token.encode(),
                     hashlib.sha256).hexdigest()[:32]
 
 
@@ -129,7 +130,7 @@ async def login_post(request: web.Request) -> web.Response:
     nxt = nxt if nxt.startswith("/dashboard") and "//" not in nxt else "/dashboard"
     try:
         check_csrf(request, form, LOGIN_COOKIE)     # a cross-site page cannot log a browser into its own account
-        user = await request.app["accounts"].login(str(form.get("name", "")), str(form.get("password", "")),
+        user = await request.app[ACCOUNTS].login(str(form.get("name", "")), str(form.get("password", "")),
                                                    client_address(request))
     except WireError as e:
         if not isinstance(e, Throttled):
@@ -142,8 +143,8 @@ async def login_post(request: web.Request) -> web.Response:
         return login_response(request, nxt, "The dashboard is for staff accounts.", 403)
     resp = web.HTTPSeeOther(nxt)
     # Secure when served over TLS (behind a TLS-terminating proxy, request.secure is False: see docs/dashboard.md)
-    resp.set_cookie(COOKIE, request.app["tokens"].issue(user), httponly=True, samesite="Strict", path="/",
-                    secure=request.secure, max_age=int(request.app["cfg"].token_ttl))
+    resp.set_cookie(COOKIE, request.app[TOKENS].issue(user), httponly=True, samesite="Strict", path="/",
+                    secure=request.secure, max_age=int(request.app[CFG].token_ttl))
     resp.del_cookie(LOGIN_COOKIE, path="/dashboard/login")
     log.info("dashboard login: user %s", user["id"])
     raise resp
@@ -162,7 +163,7 @@ async def logout(request: web.Request) -> web.Response:
         except WireError:
             user = None                  # already ended: just drop the cookie
         if user is not None:
-            await request.app["store"].aio.revoke_sessions(user["id"], "logout")
+            await request.app[STORE].aio.revoke_sessions(user["id"], "logout")
             log.info("dashboard logout: user %s", user["id"])
     resp = web.HTTPSeeOther("/dashboard/login")
     resp.del_cookie(COOKIE, path="/")
@@ -172,8 +173,8 @@ async def logout(request: web.Request) -> web.Response:
 # --- pages ------------------------------------------------------------------------------------------
 @guarded
 async def rooms_now(request: web.Request, user: dict) -> web.Response:
-    world, store = request.app["world"], request.app["store"]
-    safety = request.app["safety"]
+    world, store = request.app[WORLD], request.app[STORE]
+    safety = request.app[SAFETY]
     staff_id = access.scope_of(user)
     alerts = await store.aio.apply(safety.db.alerts, None, 500, staff_id)
     open_by_room: dict[str, int] = {}
@@ -201,7 +202,7 @@ async def rooms_now(request: web.Request, user: dict) -> web.Response:
 
 @guarded
 async def sessions(request: web.Request, user: dict) -> web.Response:
-    store = request.app["store"]
+    store = request.app[STORE]
     users = {u["id"]: u["name"] for u in await store.aio.list_users()}
     rows = []
     for run in reversed(await access.visible_runs(store, user, limit=300)):
@@ -216,7 +217,7 @@ TRANSCRIPT_KINDS = ("said", "feedback", "phase", "tag", "homework")
 
 @guarded
 async def session_detail(request: web.Request, user: dict) -> web.Response:
-    store = request.app["store"]
+    store = request.app[STORE]
     run = await access.run_or_404(store, user, int(request.match_info["run"]))
     evs = await store.aio.run_events(run["id"])
     who = await store.aio.get_user(run["participant_user_id"]) if run["participant_user_id"] else None
@@ -227,7 +228,7 @@ async def session_detail(request: web.Request, user: dict) -> web.Response:
 
 @guarded
 async def people(request: web.Request, user: dict) -> web.Response:
-    store = request.app["store"]
+    store = request.app[STORE]
     now = time.time()
     rows = [{**u, "paused": (u["banned_until"] or 0) > now}
             for u in await access.visible_people(store, user)]     # one indexed query, off the event loop
@@ -235,7 +236,7 @@ async def people(request: web.Request, user: dict) -> web.Response:
 
 
 async def _person_or_404(request, user) -> dict:
-    store = request.app["store"]
+    store = request.app[STORE]
     pid = int(request.match_info["person"])
     person = await store.aio.get_user(pid)
     if person is None or person["role"] != events.PARTICIPANT or not await access.can_see_person(store, user, pid):
@@ -245,7 +246,7 @@ async def _person_or_404(request, user) -> dict:
 
 @guarded
 async def person(request: web.Request, user: dict) -> web.Response:
-    store = request.app["store"]
+    store = request.app[STORE]
     p = await _person_or_404(request, user)
     runs = await access.visible_runs(store, user, participant_id=p["id"])
     sums = [fid.summary(r, await store.aio.run_events(r["id"])) for r in runs]
@@ -253,7 +254,7 @@ async def person(request: web.Request, user: dict) -> web.Response:
     plots = [line_plot("Session fidelity", {"fidelity": [s["fidelity"]["score"] for s in sums]}, labels),
              line_plot("Skill-step scores", {"mean score": [s["skills"]["percent"] for s in sums]}, labels),
              line_plot("Emotion recognition", {"accuracy": [s["emotion"]["accuracy"] for s in sums]}, labels)]
-    qs = request.app["records"].questionnaires
+    qs = request.app[RECORDS].questionnaires
     answers = await store.aio.apply(qs.of_user, p["id"])
     questionnaires = []
     for qid, d in qs.defs.items():
@@ -273,7 +274,7 @@ async def person_export(request: web.Request, user: dict) -> web.Response:
     if user["role"] != events.ADMIN:
         raise WireError("forbidden", "Only an admin can export someone else's records.")
     p = await _person_or_404(request, user)
-    data = await request.app["store"].aio.export_user(p["id"])
+    data = await request.app[STORE].aio.export_user(p["id"])
     log.info("admin %s exported the records of user %s", user["id"], p["id"])
     return web.Response(text=json.dumps(data, default=str), content_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="peerspace-{p["id"]}.json"',
@@ -289,7 +290,7 @@ async def person_delete(request: web.Request, user: dict) -> web.Response:
     p = await _person_or_404(request, user)
     if str(form.get("confirm", "")).strip() != p["name"]:
         raise WireError("invalid", "The name did not match, so nothing was deleted.")
-    await request.app["world"].forget_user(p["id"])
+    await request.app[WORLD].forget_user(p["id"])
     log.info("admin %s deleted user %s and their records", user["id"], p["id"])
     return render(request, "deleted.html", user, on="people")
 
@@ -299,8 +300,8 @@ async def alert_handled(request: web.Request, user: dict) -> web.Response:
     """A staff member has followed up an alert: it stops counting as open (kept, never deleted)."""
     form = await request.post()
     check_csrf(request, form)
-    db: SafetyStore = request.app["safety"].db
-    store = request.app["store"]
+    db: SafetyStore = request.app[SAFETY].db
+    store = request.app[STORE]
     alert_id = int(request.match_info["alert"])
     alert = await store.aio.apply(db.alert, alert_id)
     if alert is None or not await access.can_see_person(store, user, alert["user_id"]):
@@ -312,8 +313,8 @@ async def alert_handled(request: web.Request, user: dict) -> web.Response:
 
 @guarded
 async def safety_page(request: web.Request, user: dict) -> web.Response:
-    store = request.app["store"]
-    db: SafetyStore = request.app["safety"].db
+    store = request.app[STORE]
+    db: SafetyStore = request.app[SAFETY].db
     staff_id = access.scope_of(user)            # alerts and reports about the people they look after
     alert_rows = await store.aio.apply(db.alerts, None, 200, staff_id)
     report_rows = await store.aio.apply(db.reports, None, 200, staff_id)

@@ -15,6 +15,7 @@ from wire.errors import WireError
 
 from ..http_api import client_address, error_response, read_json, user_from_request
 from . import access, replay
+from ..appkeys import ACCOUNTS, STORE, TOKENS, WORLD
 
 log = logging.getLogger("peerspace.records")
 
@@ -30,7 +31,7 @@ async def my_export(request: web.Request) -> web.Response:
         user = await user_from_request(request)
     except WireError as e:
         return error_response(e)
-    data = await request.app["store"].aio.export_user(user["id"])
+    data = await request.app[STORE].aio.export_user(user["id"])
     log.info("user %s exported their records", user["id"])
     return _json(data, headers={"Content-Disposition": 'attachment; filename="peerspace-my-records.json"',
                                 "Cache-Control": "no-store"})
@@ -45,7 +46,7 @@ async def my_delete(request: web.Request) -> web.Response:
                                        "send {\"confirm\": \"<your name>\"}.")
     except WireError as e:
         return error_response(e)
-    await request.app["world"].forget_user(user["id"])
+    await request.app[WORLD].forget_user(user["id"])
     log.info("user %s deleted their account and records", user["id"])
     return web.json_response({"ok": True, "deleted": True})
 
@@ -58,7 +59,7 @@ async def my_consent(request: web.Request) -> web.Response:
             raise WireError("invalid", "Send {\"recording\": true} or {\"recording\": false}.")
     except WireError as e:
         return error_response(e)
-    await request.app["store"].aio.set_consent(user["id"], body["recording"])
+    await request.app[STORE].aio.set_consent(user["id"], body["recording"])
     return web.json_response({"ok": True, "recording": body["recording"]})
 
 
@@ -68,25 +69,25 @@ async def my_password(request: web.Request) -> web.Response:
     try:
         user = await user_from_request(request, cookie=False)
         body = await read_json(request)
-        fresh = await request.app["accounts"].change_password(user, body.get("old"), body.get("new"),
+        fresh = await request.app[ACCOUNTS].change_password(user, body.get("old"), body.get("new"),
                                                               client_address(request))
     except WireError as e:
         return error_response(e)
-    return web.json_response({"ok": True, "token": request.app["tokens"].issue(fresh)})
+    return web.json_response({"ok": True, "token": request.app[TOKENS].issue(fresh)})
 
 
 async def run_replay(request: web.Request) -> web.Response:
     try:
         user = await user_from_request(request)
         access.require(user)
-        run = await access.run_or_404(request.app["store"], user, int(request.match_info["run"]))
+        run = await access.run_or_404(request.app[STORE], user, int(request.match_info["run"]))
         after = float(request.query.get("after", 0))
         limit = max(1, min(2000, int(request.query.get("limit", 500))))
     except WireError as e:
         return error_response(e)
     except ValueError:
         return error_response(WireError("invalid", "after and limit must be numbers."))
-    store = request.app["store"]
+    store = request.app[STORE]
     return _json(await store.aio.apply(replay.read, store, run, after, limit), headers={"Cache-Control": "no-store"})
 
 

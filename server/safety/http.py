@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from aiohttp import web
+from ..appkeys import SAFETY
 
 
 async def info(request: web.Request) -> web.Response:
-    c = request.app["safety"].crisis
+    c = request.app[SAFETY].crisis
     return web.json_response({"ok": True, "monitoring": c.monitoring_notice,
                               "resources": {"title": c.resources_title, "text": c.resources_text}})
 

@@ -66,7 +66,7 @@ async def block(ctx: Ctx, p: dict) -> dict:
                                           "If something is not OK, please use report; a facilitator will look at it.")
     s = _safety(ctx)
     await s.off_loop(s.db.block, ctx.user["id"], target["id"])
-    s._add_pair(ctx.user["id"], target["id"])
+    s.add_pair(ctx.user["id"], target["id"])
     await _resync(ctx, ctx.member)
     await _resync(ctx, member)
     return {"blocked": {"user": target["id"], "name": target["name"]}}
@@ -77,7 +77,7 @@ async def unblock(ctx: Ctx, p: dict) -> dict:
     s = _safety(ctx)
     if not await s.off_loop(s.db.unblock, ctx.user["id"], p["user"]):
         raise WireError(errors.NOT_FOUND, "You have not blocked that person.")
-    s._set_pairs(await s.off_loop(s.db.all_blocks))
+    s.set_pairs(await s.off_loop(s.db.all_blocks))
     room, me = ctx.world.member_of(ctx.user["id"])
     if room is not None:
         other = room.members.get(p["user"])
@@ -101,11 +101,11 @@ async def mute(ctx: Ctx, p: dict) -> dict:
     _may_act_on(ctx, member.user)
     s, uid = _safety(ctx), member.user["id"]
     if p["on"]:
-        s.mutes[(ctx.room.id, uid)] = time.monotonic() + p["minutes"] * 60
+        s.of(ctx.room).mutes[uid] = time.monotonic() + p["minutes"] * 60
         s.log_action(ctx.room.id, ctx.user["id"], uid, "mute", time.time() + p["minutes"] * 60)
         text = "Staff have paused your chat in this room for a while. You can still move and gesture."
     else:
-        s.mutes.pop((ctx.room.id, uid), None)
+        s.of(ctx.room).mutes.pop(uid, None)
         s.log_action(ctx.room.id, ctx.user["id"], uid, "unmute")
         text = "You can chat again."
     if member.sid:
@@ -191,9 +191,9 @@ async def pause(ctx: Ctx, p: dict) -> dict:
 
 @intent(ws.BUBBLE)
 async def bubble(ctx: Ctx, p: dict) -> dict:
-    s, key = _safety(ctx), (ctx.room.id, ctx.member.avatar)
+    s = _safety(ctx)
     s.set_bubble(ctx.room, ctx.member.avatar, float(p["radius"]) if p["on"] else None)
-    return {"bubble": p["on"], "radius": s.bubbles.get(key)}
+    return {"bubble": p["on"], "radius": s.of(ctx.room).bubbles.get(ctx.member.avatar)}
 
 
 @intent(ws.SAFETY_INFO, in_room=False)

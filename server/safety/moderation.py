@@ -2,10 +2,10 @@
 
 State that must survive a restart lives in SQLite (blocks, bans, reports,
 alerts, the moderation log, consent). State that only matters while a room
-is open (mutes, pauses, bubbles) lives here, per world.
+is open lives here: pauses per world, mutes and bubbles on their room (`room.state[RoomSafety]`).
 
 Who sees whom: a block hides two people from each other in both directions.
-`Outbound` is installed as `world.outbound`; every emit to a room or to one
+`Outbound` is switched on with `world.filter_outbound`; every emit to a room or to one
 connection passes through it, so a blocked person's avatar (join, updates,
 poses) and lines are never delivered to the other, whichever feature sent
 them. Rooms without a blocked pair take the normal one-emit path untouched.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from wire import codec, errors, events
 from wire import safety as ws
 from wire.errors import WireError
 
+from ..world import RoomFeature, room_state
 from . import crisis
 from .store import SafetyStore
 
@@ -43,8 +45,15 @@ def phrase_file(cfg) -> Path:
     return base / "safety" / "crisis_phrases.yaml"
 
 
-class Safety:
-    """Per-world safety state; `world.safety`."""
+@dataclass
+class RoomSafety:
+    """One room's moderation state, kept on the room (`room.state[RoomSafety]`)."""
+    mutes: dict[int, float] = field(default_factory=dict)     # user id -> muted until (monotonic)
+    bubbles: dict[int, float] = field(default_factory=dict)   # avatar id -> bubble radius in metres
+
+
+class Safety(RoomFeature):
+    """Per-world safety state (`world.safety`), and the safety feature of the room lifecycle."""
 
     def __init__(self, world):
         self.world = world
@@ -54,10 +63,8 @@ class Safety:
         self.pairs: set[frozenset] = set()          # blocked pairs, both directions
         self.involved: set[int] = set()             # users in at least one pair
         for a, b in self.db.all_blocks():
-            self._add_pair(a, b)
-        self.mutes: dict[tuple[str, int], float] = {}   # (room, user) -> until (monotonic)
+            self.add_pair(a, b)
         self.paused: dict[int, str] = {}                 # user -> room id they stepped out of
-        self.bubbles: dict[tuple[str, int], float] = {}  # (room, avatar) -> radius in metres
         self._tasks: set[asyncio.Task] = set()
         self.outbound = Outbound(self)
         self.sync_outbound()
@@ -65,24 +72,24 @@ class Safety:
     def sync_outbound(self) -> None:
         """Install the per-viewer filter only while some block or pause exists, so every other emit
         (including server/scale/interest.py's per-cell groups) keeps its shared, encode-once path."""
-        self.world.outbound = self.outbound if (self.pairs or self.paused) else None
+        self.world.filter_outbound(self.outbound if (self.pairs or self.paused) else None)
 
     def text(self, key: str) -> str:
         return (self.crisis.texts or {}).get(key, "")
 
     # --- blocks -------------------------------------------------------------------------
-    def _add_pair(self, a: int, b: int) -> None:
+    def add_pair(self, a: int, b: int) -> None:
         self.pairs.add(frozenset((a, b)))
         self.involved.update((a, b))
         if hasattr(self, "outbound"):
             self.sync_outbound()
 
-    def _set_pairs(self, blocks: list[tuple[int, int]]) -> None:
+    def set_pairs(self, blocks: list[tuple[int, int]]) -> None:
         """Replace the blocked pairs with `blocks` (read off the loop: `await self.off_loop(self.db.all_blocks)`)."""
         self.pairs.clear()
         self.involved.clear()
         for a, b in blocks:
-            self._add_pair(a, b)
+            self.add_pair(a, b)
         self.sync_outbound()
 
     def blocked(self, a: int, b: int) -> bool:
@@ -131,12 +138,18 @@ class Safety:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def is_muted(self, room_id: str, user_id: int) -> bool:
-        until = self.mutes.get((room_id, user_id))
+    @staticmethod
+    def of(room) -> RoomSafety:
+        """This room's moderation state (made on first use)."""
+        return room_state(room, RoomSafety, RoomSafety)
+
+    def is_muted(self, room, user_id: int) -> bool:
+        mutes = self.of(room).mutes
+        until = mutes.get(user_id)
         if until is None:
             return False
         if until < time.monotonic():
-            self.mutes.pop((room_id, user_id), None)
+            mutes.pop(user_id, None)
             return False
         return True
 
@@ -152,23 +165,23 @@ class Safety:
         """A personal-space bubble: the room's per-avatar radius (Room.space; the step keeps movers
         outside max(own radius, other's radius)), back to the default when off."""
         if radius is None:
-            self.bubbles.pop((room.id, aid), None)
+            self.of(room).bubbles.pop(aid, None)
             room.space[aid] = room.personal_space
         else:
-            self.bubbles[(room.id, aid)] = radius
+            self.of(room).bubbles[aid] = radius
             room.space[aid] = radius
 
     # --- speak hooks -------------------------------------------------------------------
-    async def check_speak(self, ctx, av, text: str) -> None:
+    async def speaking(self, ctx, av, text: str) -> None:
         if av.kind != "person" or av.user_id is None:
             return
         if av.user_id in self.paused:
             raise WireError(errors.FORBIDDEN, "You are paused in a quiet room. Press pause again to go back first.")
-        if self.is_muted(ctx.room.id, av.user_id):
+        if self.is_muted(ctx.room, av.user_id):
             raise WireError(errors.FORBIDDEN, "Staff have paused your chat in this room for a while. "
                                               "You can still move, gesture and use reactions.")
 
-    async def on_said(self, ctx, av, line: dict, event_id: int | None) -> None:
+    async def said(self, ctx, av, line: dict, event_id: int | None) -> None:
         if av.kind != "person" or av.role != events.PARTICIPANT or av.user_id is None:
             return
         category = self.crisis.match(line["text"])
@@ -199,7 +212,7 @@ class Safety:
                      event_id, len(targets))
 
     # --- membership hooks -----------------------------------------------------------------
-    async def on_join(self, room, member) -> None:
+    async def joined(self, room, member) -> None:
         if member.sid is None:
             return
         # Its own event, not a `notice`: the client shows it in its safety/recording panel, not as a toast.
@@ -210,21 +223,22 @@ class Safety:
             "recording_text": self.text("recording.when_on" if recording else "recording.when_off"),
             "resources_title": self.crisis.resources_title}, to=member.sid)
 
-    async def on_resume(self, room, member) -> None:
+    async def resumed(self, room, member) -> None:
         """Someone who was taking a pause and whose link dropped comes back to the quiet room, not the room."""
         if self.paused.get(member.user["id"]) == room.id:
             await self.world.sio.leave_room(member.sid, room.id)
             await self.world.send(member.sid, ws.PAUSED, {"paused": True, "scene": self.text("safe_room.scene") or "park",
                                                           "text": self.text("safe_room.text")})
 
-    async def on_leave(self, room, member) -> None:
+    async def left(self, room, member) -> None:
         if self.paused.pop(member.user["id"], None) is not None:
             self.sync_outbound()
-        self.bubbles.pop((room.id, member.avatar), None)
+        self.of(room).bubbles.pop(member.avatar, None)
 
 
 class Outbound:
-    """world.outbound: keeps blocked people's avatars and lines from each other; marks paused avatars."""
+    """world.outbound while switched on: keeps blocked people's avatars and lines from each other;
+    marks paused avatars."""
 
     def __init__(self, safety: Safety):
         self.safety = safety

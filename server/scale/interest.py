@@ -15,6 +15,10 @@ Correctness: an avatar's latest pose reaches every viewer within
 far tick, including avatars that are near); near ones arrive the same tick.
 Records are the same 8-byte records, so clients need no change. Rooms with
 fewer than `cfg.interest_min` avatars keep the one-blob-per-room path.
+
+It plugs into the world as a `RoomFeature` (`InterestFeature`: the tick's `send_snapshot` step and
+`left`), which server/app.py installs when `cfg.interest_min` > 0; its per-room state is
+`room.state[Interest]`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from wire import codec, events
+
+from ..world.feature import RoomFeature, room_state
 
 FORCE = 255   # a flags value no live avatar has: forces a record into the next delta
 
@@ -127,27 +133,32 @@ def applies(room, cfg) -> bool:
     return n > 0 and len(room.avatars) >= n
 
 
-async def tick_room(world, room, blob: bytes | None) -> None:
-    """The world tick's send step for one room: plain broadcast, or interest groups in a big room."""
-    interest = getattr(room, "interest", None)
-    # A per-viewer outbound filter (server.safety: blocks, pauses) delivers room emits itself; cell sub-rooms
-    # would bypass it, so a room that needs the filter takes the plain path.
-    outbound = world.outbound
-    if applies(room, world.cfg) and (outbound is None or not outbound.needs_filter(room)):
-        if interest is None:
-            interest = room.interest = Interest(room, world.cfg)
-        await interest.send(world)
-        return
-    if interest is not None and interest.cell_of_sid:
-        # the room shrank below the threshold: back to the plain path, leave the sub-rooms
-        for sid in list(interest.cell_of_sid):
-            await interest.forget(world.sio, sid)
-    if blob is not None:
-        await world.broadcast(room, events.SNAPSHOT, {"t": room.tick_no, "poses": blob})
+class InterestFeature(RoomFeature):
+    """Big rooms send one blob per occupied interest cell instead of one per room."""
 
+    def __init__(self, world):
+        self.world = world
 
-async def on_leave(room, member) -> None:
-    """World leave hook: a person who left must stop getting the old room's cell snapshots at once."""
-    interest = getattr(room, "interest", None)
-    if interest is not None and member.sid is not None:
-        await interest.forget(room.world.sio, member.sid)
+    async def send_snapshot(self, room, blob: bytes | None) -> bool:
+        """The world tick's send step for one room: interest groups in a big room, else the plain path."""
+        world = self.world
+        interest = room_state(room, Interest)
+        # A per-viewer outbound filter (server.safety: blocks, pauses) delivers room emits itself; cell
+        # sub-rooms would bypass it, so a room that needs the filter takes the plain path.
+        outbound = world.outbound
+        if applies(room, world.cfg) and (outbound is None or not outbound.needs_filter(room)):
+            if interest is None:
+                interest = room.state[Interest] = Interest(room, world.cfg)
+            await interest.send(world)
+            return True
+        if interest is not None and interest.cell_of_sid:
+            # the room shrank below the threshold: back to the plain path, leave the sub-rooms
+            for sid in list(interest.cell_of_sid):
+                await interest.forget(world.sio, sid)
+        return False
+
+    async def left(self, room, member) -> None:
+        """A person who left must stop getting the old room's cell snapshots at once."""
+        interest = room_state(room, Interest)
+        if interest is not None and member.sid is not None:
+            await interest.forget(room.world.sio, member.sid)

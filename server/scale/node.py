@@ -35,12 +35,12 @@ import msgpack
 from wire import events
 from wire.errors import WireError
 
+from ..gateway import LOCAL
 from ..transport import RedisFanoutManager, redis_client
-from ..world import Connection
+from ..world import Connection, RoomFeature
 
 log = logging.getLogger("peerspace.scale")
 
-LOCAL = object()       # route(): "handle it here"
 PREFIX = "peerspace"
 
 RENEW_IF_MINE = """
@@ -72,8 +72,7 @@ class Node:
         self._seq = 0
         self._tasks: list[asyncio.Task] = []
         self.owned: set[str] = set()
-        world.hooks["join"].append(self._on_join)
-        world.hooks["leave"].append(self._on_leave)
+        self.feature = Membership(self)     # its part in the room lifecycle (server/app.py installs it)
 
     # --- keys ----------------------------------------------------------------------------------
     @staticmethod
@@ -186,7 +185,7 @@ class Node:
             return
         for row in self.world.store.list_rooms():
             if row["id"] == room_id:
-                self.world._open_row(row)
+                self.world.open_row(row)
                 return
 
     # --- the gateway's routing hook ------------------------------------------------------------------
@@ -362,7 +361,7 @@ class Node:
             if op == "intent":
                 conn = self._proxy(msg)
                 try:
-                    result = await self.gateway._dispatch(conn, msg["event"], msg["payload"])
+                    result = await self.gateway.dispatch(conn, msg["event"], msg["payload"])
                     body = {"ok": True, **(result or {})}
                 except WireError as e:
                     body = {"ok": False, "error": e.as_payload()}
@@ -384,16 +383,29 @@ class Node:
         if msg.get("from") and msg.get("req") is not None:
             await self._send(msg["from"], {"op": "reply", "req": msg["req"], "body": body})
 
-    # --- world hooks: remember each person's room for cross-node resume ------------------------------
-    async def _on_join(self, room, member) -> None:
+    # --- room lifecycle (Membership): remember each person's room for cross-node resume ------------------------------
+    async def remember_room(self, room, member) -> None:
         self.owned.add(room.id)
         try:
             await self.redis.set(self.user_key(member.user["id"]), room.id, ex=24 * 3600)
         except Exception:
             log.warning("could not record a room membership in redis")
 
-    async def _on_leave(self, room, member) -> None:
+    async def forget_room(self, room, member) -> None:
         try:
             await self.redis.eval(DELETE_IF, 1, self.user_key(member.user["id"]), room.id)
         except Exception:
             log.warning("could not clear a room membership in redis")
+
+
+class Membership(RoomFeature):
+    """The node's room-lifecycle feature: each person's room, in Redis, for a resume on another node."""
+
+    def __init__(self, node: Node):
+        self.node = node
+
+    async def joined(self, room, member) -> None:
+        await self.node.remember_room(room, member)
+
+    async def left(self, room, member) -> None:
+        await self.node.forget_room(room, member)

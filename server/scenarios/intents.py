@@ -14,7 +14,7 @@ Who may do what
   (all but list and start: only those who may follow the run, RoomRun.watchers)
 
 A run is a 1:1 practice: while its participant is in the room, nobody else walks in on it except those who
-may follow it (on_enter); its state and ending go only to them.
+may follow it (entering); its state and ending go only to them.
 
 When a run starts, every non-participant cast role gets a cast avatar (kind 'cast', role = the cast role,
 named by the cast name); they leave when the run ends. Each cast avatar is driven by a controller
@@ -49,8 +49,10 @@ from wire import errors, events
 from wire import scenario as wsc
 from wire.errors import WireError
 
+from ..appkeys import WORLD
 from ..controllers import host_for
 from ..gateway import Ctx, intent
+from ..world import RoomFeature
 from ..world.intents import speak
 from .loader import ScenarioError, load_file, scenario_files
 from .runner import Finished, ParticipantSaid, Say, ScenarioRun, Show, StateChanged
@@ -134,7 +136,7 @@ class RoomRun:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     sent: dict[int, str] = field(default_factory=dict)     # user id -> sid last sent the state
     # Who may follow this run (its state, its end): the participant, whoever was in the room when it
-    # began, and those let in while it ran (ScenarioRooms.on_enter). Nobody else gets its content.
+    # began, and those let in while it ran (ScenarioRooms.entering). Nobody else gets its content.
     watchers: set[int] = field(default_factory=set)
 
     @property
@@ -142,7 +144,7 @@ class RoomRun:
         return self.run.participant_user_id
 
 
-class ScenarioRooms:
+class ScenarioRooms(RoomFeature):
     def __init__(self, world, scenarios: dict):
         self.world = world
         self.scenarios = scenarios
@@ -217,10 +219,10 @@ class ScenarioRooms:
                 elif isinstance(e, Show):
                     aid = rr.cast.get(e.cast)
                     if aid is not None:
-                        await host._safe_dispatch(aid, events.EXPRESSION, {"name": e.expression, "avatar": aid,
+                        await host.act_as(aid, events.EXPRESSION, {"name": e.expression, "avatar": aid,
                                                                            "intensity": float(e.intensity)})
                         if e.gesture and e.gesture != "none":
-                            await host._safe_dispatch(aid, events.GESTURE, {"name": e.gesture, "avatar": aid})
+                            await host.act_as(aid, events.GESTURE, {"name": e.gesture, "avatar": aid})
                 elif isinstance(e, ParticipantSaid):
                     await self._participant_says(rr, e)
                 elif isinstance(e, StateChanged):
@@ -263,7 +265,7 @@ class ScenarioRooms:
         await speak(ctx, member.avatar, e.text, **meta)
 
     # --- hooks -----------------------------------------------------------------------------------------
-    async def record_said(self, ctx, av, text: str, meta: dict):
+    async def recording_said(self, ctx, av, text: str, meta: dict):
         """World hook: record a line said in a room with a run as part of that run (once)."""
         rr = self.active.get(ctx.room.id)
         if rr is None or rr.run.finished:
@@ -283,7 +285,7 @@ class ScenarioRooms:
                                             run_id=rr.run.run_id),)
         return None
 
-    async def on_enter(self, room, user: dict) -> None:
+    async def entering(self, room, user: dict) -> None:
         """World `enter` gate: nobody walks in on someone else's 1:1 practice.
 
         While a run's participant is in its room, only those who may follow their practice come in: staff
@@ -303,14 +305,14 @@ class ScenarioRooms:
             raise WireError(errors.FORBIDDEN, f"Someone is practising in '{room.name}' just now, one to one. "
                                               "Please try another room, or come back later.")
 
-    async def on_join(self, room, member) -> None:
+    async def joined(self, room, member) -> None:
         if self.lazy and room.id not in self.active:
             await self.resume_all(room_id=room.id)
         rr = self.active.get(room.id)
         if rr is not None and member.sid:
             await self.send_state(rr, only=member.user["id"])
 
-    async def on_tick(self, dt: float) -> None:
+    async def tick(self, dt: float) -> None:
         """Resync anyone who came back on a new connection (resume) while a run is active."""
         for rr in list(self.active.values()):
             for uid, m in list(rr.room.members.items()):
@@ -469,8 +471,8 @@ async def scenario_stop(ctx: Ctx, p: dict) -> dict:
     return await _step(ctx, rr, "stop")
 
 
-def setup(app) -> None:
-    world = app["world"]
+def load(world) -> ScenarioRooms:
+    """The scenarios feature: every scenario file under cfg.scenarios_dir (a broken one is logged, skipped)."""
     base = Path(world.cfg.scenarios_dir)
     if not base.is_absolute() and not base.exists():      # as safety/ and records/ find their data files
         base = Path(__file__).resolve().parents[2] / base
@@ -482,11 +484,11 @@ def setup(app) -> None:
             log.error("scenario file %s not loaded:\n%s", f, e)
             continue
         scenarios[s.id] = s
-    rooms = ScenarioRooms(world, scenarios)
-    world.scenarios = rooms
-    world.hooks.setdefault("record_said", []).append(rooms.record_said)
-    world.hooks["join"].append(rooms.on_join)
-    world.hooks["enter"].append(rooms.on_enter)
-    world.hooks["tick"].append(rooms.on_tick)
-    if not rooms.lazy:
+    return ScenarioRooms(world, scenarios)
+
+
+def setup(app) -> None:
+    """Resume the runs left open by the last stop, at startup (scaled out: on each room's first join)."""
+    rooms = app[WORLD].scenarios
+    if rooms is not None and not rooms.lazy:
         app.on_startup.append(rooms.resume_all)

@@ -55,11 +55,11 @@ async def speak(ctx: Ctx, aid: int, text: str, **meta) -> dict:
     av = ctx.room.avatar(aid)
     line = {"avatar": aid, "name": av.name, "text": text, "ts": time.time(), **meta}
     subject = av.user_id if av.kind == "person" else ctx.user["id"]
-    for check in ctx.world.hooks["speak"]:        # moderation: may refuse (muted, paused)
-        await check(ctx, av, text)
+    for speaking in ctx.world.calls["speaking"]:      # moderation: may refuse (muted, paused)
+        await speaking(ctx, av, text)
     recorded = None
-    for rec in ctx.world.hooks.get("record_said", ()):   # e.g. a scenario run records its own lines
-        recorded = await rec(ctx, av, text, meta)
+    for recording in ctx.world.calls["recording_said"]:   # e.g. a scenario run records its own lines
+        recorded = await recording(ctx, av, text, meta)
         if recorded is not None:
             break
     # A line the store cannot take now comes back as None and is retried in the background: the line is
@@ -67,8 +67,8 @@ async def speak(ctx: Ctx, aid: int, text: str, **meta) -> dict:
     event_id = recorded[0] if recorded is not None else await ctx.world.record(
         ctx.room, "said", av.name, {"text": text, "avatar_role": av.role, **meta}, user_id=subject)
     await ctx.world.broadcast(ctx.room, events.SAID, line)
-    for hook in ctx.world.hooks["said"]:          # e.g. crisis-language alerts
-        await hook(ctx, av, line, event_id)
+    for said in ctx.world.calls["said"]:          # e.g. crisis-language alerts
+        await said(ctx, av, line, event_id)
     return line
 
 

@@ -72,6 +72,8 @@ class Room:
         self.drivers: dict[int, int] = {}              # cast avatar id -> user id puppeting it
         self.tick_no = 0
         self.created = time.time()
+        # Each feature's state for this room, keyed by the feature's state class (feature.room_state).
+        self.state: dict[type, object] = {}
 
     # --- public views ---------------------------------------------------------------
     def summary(self) -> dict:

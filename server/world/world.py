@@ -1,6 +1,7 @@
 """The world: every room on this node, who is connected, and the tick loop.
 
-Membership rules live here (join, leave, drop, resume); a room's own state
+Membership rules live here (join, leave, drop, resume), and the features (server/world/feature.py)
+are called at each step, in assembly order; a room's own state
 and tick live in `room.py`. Everything that is recorded goes through
 `record()`, which writes to storage *before* the caller broadcasts, on the
 store's thread; a store that cannot write delays nobody: the line is retried
@@ -15,14 +16,20 @@ import re
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
 
 from wire import errors, events
 from wire.codec import FLAG_AWAY
 from wire.errors import WireError
 
-from ..scale import interest
+from .feature import LIFECYCLE, RoomFeature, overrides
 from .room import Member, Room
 from .slab import PoseSlab, block_size
+
+if TYPE_CHECKING:
+    from ..records import Records
+    from ..safety.moderation import Outbound, Safety
+    from ..scenarios.intents import ScenarioRooms
 
 log = logging.getLogger("peerspace.world")
 
@@ -66,33 +73,52 @@ class World:
         self._tick_task: asyncio.Task | None = None
         self._watch_task: asyncio.Task | None = None
         self.tick_seconds_last = 0.0
-        # Feature hooks. join/leave/tick: async fn(...). before_step/after_step: fn(room, dt), around each
-        # room's step (e.g. personal-space bubbles, pauses). speak: async fn(ctx, avatar, text) before a line
-        # is recorded (may refuse with WireError); said: async fn(ctx, avatar, line, event_id) after broadcast;
-        # resume: async fn(room, member) after a returning connection is re-attached and resynced.
-        # enter: async fn(room, user) before someone joins a room they may enter by its policy; may refuse
-        # with WireError (e.g. someone's 1:1 practice is running there).
-        # housekeeping: async fn() about twice a second (e.g. the gateway's aggregated refusal log).
-        self.hooks: dict[str, list] = {"join": [], "leave": [], "tick": [], "before_step": [], "after_step": [],
-                                       "speak": [], "said": [], "resume": [], "enter": [], "housekeeping": []}
-        # Who may see whom (server.safety sets this): `for_sid(sid, event, payload)` filters one send,
-        # `broadcast(room, event, payload, skip_sid)` delivers a room emit itself and returns True if it did.
-        self.outbound = None
-        self.hooks["leave"].append(interest.on_leave)
+        # The features, in assembly order (server/app.py), and per lifecycle method the bound methods of
+        # those that implement it (server/world/feature.py): set once by `assemble`.
+        self.features: tuple[RoomFeature, ...] = ()
+        self.calls: dict[str, tuple[Any, ...]] = {name: () for name in LIFECYCLE}
+        # Services other parts use, set once by `assemble` (None where a test world runs without them).
+        self.safety: Safety | None = None
+        self.records: Records | None = None
+        self.scenarios: ScenarioRooms | None = None
+        # Who may see whom (server.safety switches it with `filter_outbound`): `for_sid(sid, event, payload)`
+        # filters one send, `broadcast(room, event, payload, skip_sid)` delivers a room emit itself and
+        # returns True if it did. None while nobody is blocked or paused: sends skip it.
+        self.outbound: Outbound | None = None
         for row in store.list_rooms():
-            self._open_row(row)
+            self.open_row(row)
         for rid, name, scene, cap in DEFAULT_ROOMS:
             if rid not in self.rooms:
                 self.create_room(name, scene, cap, created_by=None, room_id=rid)
+
+    def assemble(self, features: Sequence[RoomFeature], *, safety: Safety | None = None,
+                 records: Records | None = None, scenarios: ScenarioRooms | None = None) -> None:
+        """Install the features (their lifecycle methods run in this order) and the services; once."""
+        if self.features:
+            raise RuntimeError("the world is assembled once")
+        self.features = tuple(features)
+        self.calls = {name: tuple(getattr(f, name) for f in self.features if overrides(f, name))
+                      for name in LIFECYCLE}
+        self.safety, self.records, self.scenarios = safety, records, scenarios
+        for room in self.rooms.values():          # opened before assembly (stored and default rooms)
+            for created in self.calls["created"]:
+                created(room)
+
+    def filter_outbound(self, outbound: Outbound | None) -> None:
+        """Route sends through `outbound` (a per-viewer filter), or straight out with None."""
+        self.outbound = outbound
 
     # --- rooms ---------------------------------------------------------------------------
     def _open(self, room_id, name, scene, capacity, access: str = OPEN, group_id: int | None = None) -> Room:
         room = Room(self, room_id, name, scene, capacity, access, group_id)
         room.phase = len(self.rooms) % max(1, self.cfg.tick_phases)    # rooms take turns round the tick
         self.rooms[room_id] = room
+        for created in self.calls["created"]:
+            created(room)
         return room
 
-    def _open_row(self, row: dict) -> Room:
+    def open_row(self, row: dict) -> Room:
+        """Open a stored room on this node (it may have been made elsewhere: the CLI, another node)."""
         return self._open(row["id"], row["name"], row["scene"], row["capacity"], row.get("access") or OPEN,
                           row.get("group_id"))
 
@@ -132,7 +158,7 @@ class World:
         for row in await self.store.aio.list_rooms():
             room = self.rooms.get(row["id"])
             if room is None:
-                self._open_row(row)
+                self.open_row(row)
             else:
                 room.access, room.group_id = row.get("access") or OPEN, row.get("group_id")
 
@@ -154,8 +180,8 @@ class World:
             if not ties:
                 raise WireError(errors.FORBIDDEN, f"'{room.name}' is for its group. "
                                                   "Ask your peer specialist to add you.")
-        for gate in self.hooks["enter"]:
-            await gate(room, user)
+        for entering in self.calls["entering"]:     # e.g. someone's 1:1 practice is running there
+            await entering(room, user)
 
     # --- sending ---------------------------------------------------------------------------
     async def send(self, sid: str, event: str, payload: dict) -> None:
@@ -213,7 +239,7 @@ class World:
         if room_id not in self.rooms:             # made by `peerspace room add` since this server started
             row = await self.store.aio.get_room(room_id)
             if row is not None and row["id"] not in self.rooms:
-                self._open_row(row)
+                self.open_row(row)
         room = self.room(room_id)
         uid = conn.user["id"]
         recording = await self.may_record(uid)      # read first: from the checks below to the room_state, no wait
@@ -236,8 +262,8 @@ class World:
         await self.sio.enter_room(conn.sid, room.id)
         await self.send(conn.sid, events.ROOM_STATE, room.full_state(av.id, recording))
         await self.broadcast(room, events.MEMBER_JOINED, {"member": av.public()}, skip_sid=conn.sid)
-        for hook in self.hooks["join"]:
-            await hook(room, member)
+        for joined in self.calls["joined"]:
+            await joined(room, member)
         log.info("user %s joined room %s", uid, room.id)
         return room
 
@@ -249,7 +275,7 @@ class World:
         if conn.sid and conn.sid not in self.conns:     # a scale-out proxy: the socket lives on another node
             await self.sio.leave_room(conn.sid, room.id)
         await self._unsubscribe(conn.user["id"])
-        await self._remove(room, member)
+        await self.remove(room, member)
 
     def sids_of(self, user_id: int) -> list[str]:
         """Every connection this person has on this node, oldest first."""
@@ -284,7 +310,7 @@ class World:
         if room is not None:
             if member.sid and member.sid not in self.conns:   # connected to another node (scale-out)
                 await self.sio.leave_room(member.sid, room.id)
-            await self._remove(room, member)
+            await self.remove(room, member)
         if disconnect:
             for sid in sids:
                 if notice is not None:
@@ -295,7 +321,8 @@ class World:
                      " closed" if disconnect else "")
         return len(sids)
 
-    async def _remove(self, room: Room, member: Member) -> None:
+    async def remove(self, room: Room, member: Member) -> None:
+        """Take this member's avatar out of the room for everyone, then tell the features (`left`)."""
         uid = member.user["id"]
         if room.members.get(uid) is not member:
             return
@@ -309,8 +336,8 @@ class World:
                 room.drivers.pop(aid)
         room.despawn(member.avatar)
         await self.broadcast(room, events.MEMBER_LEFT, {"avatar": member.avatar})
-        for hook in self.hooks["leave"]:
-            await hook(room, member)
+        for left in self.calls["left"]:
+            await left(room, member)
         log.info("user %s left room %s", uid, room.id)
 
     async def forget_user(self, user_id: int) -> bool:
@@ -334,12 +361,14 @@ class World:
         loop = asyncio.get_running_loop()
         self._grace[member.user["id"]] = loop.call_later(
             self.cfg.resume_grace, lambda: loop.create_task(self._expire(room, member)))
+        for dropped in self.calls["dropped"]:
+            await dropped(room, member)
         log.info("user %s dropped from room %s; holding avatar %.0fs", member.user["id"], room.id,
                  self.cfg.resume_grace)
 
     async def _expire(self, room: Room, member: Member) -> None:
         if member.sid is None:
-            await self._remove(room, member)
+            await self.remove(room, member)
 
     async def resume(self, conn: Connection) -> Room | None:
         """Re-attach a returning person to the avatar they left, and resync them in full."""
@@ -371,8 +400,8 @@ class World:
             room.flags[member.avatar] &= 0xFF ^ FLAG_AWAY
             await self.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "away": False}, skip_sid=conn.sid)
         await self.send(conn.sid, events.ROOM_STATE, room.full_state(member.avatar, recording))
-        for hook in self.hooks["resume"]:       # e.g. someone who was taking a pause stays in the quiet room
-            await hook(room, member)
+        for resumed in self.calls["resumed"]:   # e.g. someone who was taking a pause stays in the quiet room
+            await resumed(room, member)
         log.info("user %s resumed in room %s", conn.user["id"], room.id)
         return room
 
@@ -391,10 +420,13 @@ class World:
                     pass
         for handle in self._grace.values():
             handle.cancel()
+        for room in self.rooms.values():          # the rooms end with this node: features drop their state
+            for disposed in self.calls["disposed"]:
+                disposed(room)
 
     async def _watch_loop(self) -> None:
         """Cut off the connections of anyone whose sessions were revoked (by the CLI, another node or this
-        one), then run the housekeeping hooks; about twice a second. Store calls run off the loop."""
+        one), then the features' `housekeeping`; about twice a second. Store calls run off the loop."""
         last = await self.store.aio.last_revocation()
         while True:
             await asyncio.sleep(REVOCATION_POLL_S)
@@ -403,8 +435,8 @@ class World:
                     last = row["id"]
                     await self.cut_off(row["user_id"], row["reason"], disconnect=True, notice={
                         "kind": "removed", "text": CUT_OFF_TEXT.get(row["reason"], CUT_OFF_DEFAULT)})
-                for hook in self.hooks["housekeeping"]:
-                    await hook()
+                for housekeeping in self.calls["housekeeping"]:
+                    await housekeeping()
             except Exception:  # a storage fault must not end the watch; logged without content
                 log.exception("revocation watch failed")
 
@@ -445,22 +477,30 @@ class World:
         return slab
 
     async def tick(self, dt: float, phase: int = 0, phases: int = 1) -> None:
-        """Step and send the rooms whose turn it is; the world-wide `tick` hooks run once per period."""
+        """Step and send the rooms whose turn it is; the features' `tick` runs once per period."""
         active = [room for room in self.rooms.values() if room.phase % phases == phase and room.alive.any()]
-        for hook in self.hooks["before_step"]:
+        for before_step in self.calls["before_step"]:
             for room in active:
-                hook(room, dt)
+                before_step(room, dt)
         blobs = {}
         for slab in self.slabs.values():
             blobs.update(slab.step(dt, phase, phases))   # one vectorised pass over the slab's rooms in turn
-        for hook in self.hooks["after_step"]:
+        for after_step in self.calls["after_step"]:
             for room in active:
-                hook(room, dt)
-        # One blob to each room, or (big rooms) one per occupied interest cell: server/scale/interest.py.
+                after_step(room, dt)
+        # One blob to each room, or (big rooms, with interest management) one per occupied interest cell.
         # The rooms' sends run together: with scale-out each emit awaits a Redis publish.
-        sends = [interest.tick_room(self, room, blobs.get(room)) for room in active]
+        sends = [self.send_snapshot(room, blobs.get(room)) for room in active]
         if sends:
             await asyncio.gather(*sends)
         if phase == phases - 1:
-            for hook in self.hooks["tick"]:
-                await hook(dt)
+            for tick in self.calls["tick"]:
+                await tick(dt)
+
+    async def send_snapshot(self, room: Room, blob: bytes | None) -> None:
+        """The tick's send step for one room: a feature may deliver it (interest cells), else one emit."""
+        for send in self.calls["send_snapshot"]:
+            if await send(room, blob):
+                return
+        if blob is not None:
+            await self.broadcast(room, events.SNAPSHOT, {"t": room.tick_no, "poses": blob})
