@@ -21,6 +21,7 @@ from client.bot import Bot
 from server.app import start
 from server.auth import Accounts
 from server.config import Config
+import client_handlers
 import loopguard
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,14 @@ def _loop_stall_guard(request):
     request.node._loop_watch = watch
     yield
     _report_stalls(watch, "teardown")
+
+
+@pytest.fixture(autouse=True)
+def client_handler_errors():
+    """A client handler that raises (logged at WARNING by client/net.py) fails the test at teardown."""
+    with client_handlers.watch() as errors:
+        yield errors
+    errors.check()
 
 
 def _report_stalls(watch, phase: str) -> None:
