@@ -228,6 +228,7 @@ class NetSession:
             app.avatar_views.add_or_update(m)
         app.avatar_views.take_poses(d.get("poses", b""), d.get("t"))
         app.screens.request("Room")
+        app.hud.show_room(True)
         app.camera_view.ready = False
         model.frames_in_room = 0
         app.chat.add(f"You are in {room.get('name', 'the room')}. Press F1 for keys.", "notice")

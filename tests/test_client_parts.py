@@ -44,6 +44,7 @@ def test_ui_parts_call_no_private_method_of_the_app():
 def test_a_key_goes_to_the_highest_priority_mode_that_wants_it(app):
     app.session = FakeSession()
     sample_room(app, LAYOUT)
+    assert not any(part.root.isHidden() for part in (app.chat, app.recorded, app.self_status))   # the room HUD
     assert [m.priority for m in app.input.modes] == sorted((m.priority for m in app.input.modes), reverse=True)
     messenger.send("w")                                    # nothing has the focus: movement wants it
     assert app.held == {"w": (0, 1)}
