@@ -29,12 +29,12 @@ def reset(app: PeerspaceClient) -> None:
     """Forget the network, the room and any panels; back to default settings."""
     from .ui.settings import Settings
     app.session = None
-    app._tasks.clear()
+    app.net.tasks.clear()
     app.close_help()
     app.close_settings()
     if app.screen is not None:
-        app._set_screen(None)
-    app._clear_room()
+        app.set_screen(None)
+    app.clear_room()
     app.interp.clear()
     app.held.clear()
     app.axes = (0.0, 0.0, 0.0)
@@ -45,7 +45,7 @@ def reset(app: PeerspaceClient) -> None:
     app.opts.settings_path = None
     app.chat.lines = []
     app.notices.items = []
-    app._build_hud()
+    app.hud.build()
     app.quit_requested = False
     clock = ClockObject.getGlobalClock()
     clock.setMode(ClockObject.MNormal)

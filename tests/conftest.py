@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+import client_handlers
 import loopguard
 from client.bot import Bot
 from server.app import start
@@ -51,6 +52,14 @@ def _loop_stall_guard(request):
     request.node._loop_watch = watch
     yield
     _report_stalls(watch, "teardown")
+
+
+@pytest.fixture(autouse=True)
+def client_handler_errors():
+    """A client handler that raises (logged at WARNING by client/net.py) fails the test at teardown."""
+    with client_handlers.watch() as errors:
+        yield errors
+    errors.check()
 
 
 def _report_stalls(watch, phase: str) -> None:

@@ -176,7 +176,7 @@ async def test_wrong_password_and_unreachable_server_show_calm_messages(app, ser
     app.opts.server = "http://127.0.0.1:9"     # nothing listens there
     assert not await app.login_and_connect("Ana", PASSWORD)
     assert "Cannot reach the server" in app.screen.status.getText()
-    app._set_screen(None)
+    app.set_screen(None)
 
 
 async def test_room_list_by_keyboard(app, server):

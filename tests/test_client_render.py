@@ -187,7 +187,7 @@ def test_keys_send_move_intents_and_typing_does_not_walk(app):
 def test_login_screen_is_keyboard_only(app):
     got = []
     screen = LoginScreen(app.aspect2d, 1.0, lambda n, p: got.append((n, p)))
-    app._set_screen(screen)
+    app.set_screen(screen)
     messenger.send("enter")
     assert got == [] and "name" in screen.status.getText()
     for ch in "Ana":
@@ -199,7 +199,7 @@ def test_login_screen_is_keyboard_only(app):
     messenger.send("enter")
     assert got == [("Ana", "pw1")]
     assert screen.fields[1].text.getText().startswith("***")   # the password is never shown
-    app._set_screen(None)
+    app.set_screen(None)
 
 
 def test_settings_panel_changes_text_size_and_reduced_motion(app, tmp_path):

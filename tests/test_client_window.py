@@ -90,3 +90,5 @@ async def test_real_keys_in_a_real_window_chat_and_walk(server, tmp_path):
                 client.kill()
         xvfb.terminate()
         xvfb.wait(10)
+    # a client handler that raised is logged at WARNING with its traceback (client/net.py)
+    assert "Traceback" not in (tmp_path / "client.log").read_text()

@@ -12,7 +12,7 @@ Keys (also in docs/client.md and the F1 help):
   Esc              clear the choice; staff: dismiss the safety alert shown (End does too)
   F10 (settings)   "What is monitored here" and "People you blocked" (unblock there)
 
-The app calls `on_key` first for every key, `register` for the server's events, `on_room_state`,
+The app's input stack asks `on_key` first for every key (client/input.py, SafetyMode), `register` for the server's events, `on_room_state`,
 `on_notice`, `settings_items` and `clear`; everything else lives here.
 """
 
@@ -260,7 +260,7 @@ class SafetyUI:
         self._dialog_focus = None
         self._under = None                    # the focus the dialog was opened over
         for key in PAUSE_KEYS + SELECT_KEYS + ALERT_KEYS:
-            app.accept(key, app._key, [key])
+            app.accept(key, app.on_key, [key])
         app.taskMgr.add(self._update, "peerspace-safety", sort=-8)
 
     # --- keys ---------------------------------------------------------------------------
@@ -354,10 +354,7 @@ class SafetyUI:
 
     # --- recording --------------------------------------------------------------------
     def _set_recording(self, value) -> None:
-        app = self.app
-        app.recording = bool(value)
-        if app.recorded is not None:
-            app.recorded.set(app._recorded_text())
+        self.app.set_recording(value)
 
     # --- pause / quiet room ---------------------------------------------------------------
     def toggle_pause(self) -> None:
@@ -385,7 +382,7 @@ class SafetyUI:
             app.close_settings()
             if app.chat is not None and app.chat.typing:
                 app.chat.close()
-            app._release_movement()
+            app.release_movement()
             self.quiet = QuietRoom(app, text)
             app.render.hide()            # nothing 3D to draw while you rest: easy on modest PCs
             for part in (app.chat, app.self_status):
@@ -637,7 +634,7 @@ class SafetyUI:
         self._crisis_layer = layer
         if isinstance(app.focus, _CrisisFocus):
             return
-        app._release_movement()
+        app.release_movement()
         focus = _CrisisFocus(self, app.focus)
         app.focus = focus
 
@@ -691,7 +688,7 @@ class SafetyUI:
         if self.dialog is not None:
             self.dialog.destroy()
         else:
-            app._release_movement()
+            app.release_movement()
             self._under = app.focus
         self.dialog = dialog
         self._dialog_focus = focus or dialog

@@ -1,0 +1,248 @@
+"""The input stack: each key goes to the highest-priority mode that wants it.
+
+Like Evennia's command sets merged by priority, every context (a safety key, a
+field you type into, the coach console, a running scenario, walking, the menus,
+the room's own actions) is a small mode object with a priority. The stack asks
+them in priority order; the first that uses the key ends the search. Which
+keys a mode takes is data (the tables below), not a chain of ifs.
+
+The "focus" (chat, coach console, help, settings, login and room-list screens,
+scenario picker and answer field, safety dialogs) is whatever currently
+receives typed text; `TextEntryMode` hands keys to it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from wire import events
+
+from .ui.scenario import DIGITS, AnswerFocus
+from .ui.screens import LoginScreen
+
+if TYPE_CHECKING:
+    from .app import PeerspaceClient
+
+EXPRESSION_KEYS = {"f2": "neutral", "f3": "happy", "f4": "sad", "f5": "angry", "f6": "surprised",
+                   "f7": "afraid", "f8": "disgusted"}
+GESTURE_KEYS = {"1": "wave", "2": "nod", "3": "shake_head", "4": "point", "5": "shrug", "6": "thumbs_up"}
+# While a scenario offers options, 1-9 choose them; Shift+1..6 still gesture.
+SHIFT_GESTURE_KEYS = {f"shift-{k}": v for k, v in GESTURE_KEYS.items()}
+SCENARIO_KEYS = ("p", "f11", "space") + DIGITS
+# key -> (axis index: 0 forward, 1 strafe, 2 turn; value). Turn + is to the left (counter-clockwise).
+MOVE_KEYS = {"w": (0, 1), "arrow_up": (0, 1), "s": (0, -1), "arrow_down": (0, -1),
+             "a": (2, 1), "arrow_left": (2, 1), "d": (2, -1), "arrow_right": (2, -1),
+             "q": (1, -1), "e": (1, 1)}
+UI_KEYS = ("tab", "enter", "escape", "backspace", "arrow_up", "arrow_down", "arrow_left", "arrow_right",
+           "f1", "f9", "f10", "f12")
+COACH_KEY = "k"        # peer specialists and facilitators: open the coach console
+COACH_ROLES = (events.PEER_SPECIALIST, events.FACILITATOR, events.ADMIN)
+ALL_KEYS = (set(UI_KEYS) | set(MOVE_KEYS) | set(EXPRESSION_KEYS) | set(GESTURE_KEYS) | {"-", "=", "+"}
+            | set(SCENARIO_KEYS) | set(SHIFT_GESTURE_KEYS) | {COACH_KEY})
+
+
+def _is_fkey(key: str) -> bool:
+    return key.startswith("f") and key[1:].isdigit()
+
+
+class Mode:
+    """One context of the keyboard. `on_key` returns True when it used the key (the search ends)."""
+
+    priority = 0
+
+    def __init__(self, app: "PeerspaceClient"):
+        self.app = app
+
+    def free(self) -> bool:
+        """In the room, and nothing has the focus: the keys act in the world."""
+        return self.app.focus is None and self.app.in_room
+
+    def on_key(self, key: str) -> bool:
+        raise NotImplementedError
+
+
+class SafetyMode(Mode):
+    """Home/Pause (quiet room), R (report or block someone), End (dismiss an alert): above everything."""
+
+    priority = 100
+
+    def on_key(self, key: str) -> bool:
+        return self.app.safety.on_key(key)
+
+
+class TextEntryMode(Mode):
+    """Whatever has the focus (a text field, a panel, a screen) gets the key first."""
+
+    priority = 90
+
+    def on_key(self, key: str) -> bool:
+        focus = self.app.focus
+        return focus is not None and bool(focus.on_key(key))
+
+
+class CoachMode(Mode):
+    """K opens the coach console, for staff who have one."""
+
+    priority = 80
+
+    def on_key(self, key: str) -> bool:
+        if key == COACH_KEY and self.free() and self.app.coach is not None:
+            self.app.coaching.open()
+            return True
+        return False
+
+
+class ScenarioMode(Mode):
+    """While a scenario panel is open: options by digit, Space, the answer field."""
+
+    priority = 70
+
+    def on_key(self, key: str) -> bool:
+        app = self.app
+        panel = app.scenarios.panel
+        if not self.free() or panel is None or not panel.on_key(key):
+            return False
+        panel = app.scenarios.panel
+        if panel is not None and panel.typing:
+            app.release_movement()
+            app.focus = AnswerFocus(app, panel)
+        return True
+
+
+class MovementMode(Mode):
+    """WASD and the arrows walk; walking steps back from a close-up."""
+
+    priority = 60
+
+    def on_key(self, key: str) -> bool:
+        if key not in MOVE_KEYS or not self.free():
+            return False
+        app = self.app
+        app.closeup = None
+        app.held[key] = MOVE_KEYS[key]
+        app.send_axes()
+        return True
+
+
+class MenuMode(Mode):
+    """F1 help, F10 or Esc settings (Esc on the login screen quits): anywhere."""
+
+    priority = 50
+
+    def on_key(self, key: str) -> bool:
+        app = self.app
+        if key == "f1":
+            app.open_help()
+        elif key == "escape" and isinstance(app.screen, LoginScreen):
+            app.quit()
+        elif key in ("f10", "escape"):
+            app.open_settings()
+        else:
+            return False
+        return True
+
+
+class RoomMode(Mode):
+    """The room's own actions: chat, feelings, gestures, scenarios, recording consent, close-up."""
+
+    priority = 40
+
+    def __init__(self, app: "PeerspaceClient"):
+        super().__init__(app)
+        actions: dict[str, Callable[[], Any]] = {
+            "enter": app.open_chat, "tab": app.open_chat,
+            "-": lambda: app.set_my_expression(app.my_expression, max(0.25, round(app.my_intensity - 0.25, 2))),
+            "=": self._stronger, "+": self._stronger,
+            "p": app.scenarios.open_picker, "f11": app.scenarios.open_picker,
+            "f12": lambda: app.spawn(app.net.toggle_recording(), "change recording"),
+            "f9": app.camera_view.toggle_closeup,
+        }
+        for key, name in EXPRESSION_KEYS.items():
+            actions[key] = lambda name=name: app.set_my_expression(name, app.my_intensity)
+        for key, name in (GESTURE_KEYS | SHIFT_GESTURE_KEYS).items():
+            actions[key] = lambda name=name: app.gesture(name)
+        self.actions = actions
+
+    def _stronger(self) -> None:
+        app = self.app
+        app.set_my_expression(app.my_expression, min(1.0, round(app.my_intensity + 0.25, 2)))
+
+    def on_key(self, key: str) -> bool:
+        action = self.actions.get(key)
+        if action is None or not self.app.in_room:
+            return False
+        action()
+        return True
+
+
+class InputStack:
+    """The modes, asked highest priority first."""
+
+    def __init__(self, modes: list[Mode]):
+        self.modes = sorted(modes, key=lambda m: -m.priority)
+
+    def on_key(self, key: str) -> bool:
+        return any(mode.on_key(key) for mode in self.modes)
+
+
+def default_stack(app: "PeerspaceClient") -> InputStack:
+    return InputStack([SafetyMode(app), TextEntryMode(app), CoachMode(app), ScenarioMode(app),
+                       MovementMode(app), MenuMode(app), RoomMode(app)])
+
+
+class ChatFocus:
+    """Routes keys to the chat input while typing."""
+
+    def __init__(self, app: "PeerspaceClient"):
+        self.app = app
+
+    def on_key(self, key: str) -> bool:
+        chat = self.app.chat
+        if key == "enter":
+            text = chat.close().strip()
+            self.app.focus = None
+            if text:
+                self.app.say(text)
+            return True
+        if key == "escape":
+            chat.close()
+            self.app.focus = None
+            return True
+        if key == "backspace":
+            chat.input.backspace()
+            return True
+        # typed letters, digits, '-' and '=' belong to the message; F-keys (help, feelings) still work
+        return not _is_fkey(key)
+
+    def on_char(self, ch: str) -> None:
+        self.app.chat.input.type_char(ch)
+
+
+class HelpFocus:
+    def __init__(self, app: "PeerspaceClient"):
+        self.app = app
+
+    def on_key(self, key: str) -> bool:
+        if key in ("escape", "f1", "enter"):
+            self.app.close_help()
+        return True
+
+    def on_char(self, ch: str) -> None:
+        pass
+
+
+class SettingsFocus:
+    """The settings panel keeps every key; Esc or F10 closes it."""
+
+    def __init__(self, app: "PeerspaceClient", panel):
+        self.app, self.panel = app, panel
+
+    def on_key(self, key: str) -> bool:
+        if key in ("escape", "f10"):
+            self.app.close_settings()
+            return True
+        self.panel.on_key(key)
+        return True
+
+    def on_char(self, ch: str) -> None:
+        pass

@@ -1,0 +1,231 @@
+"""Practice scenarios and the coach console, as the client runs them (panels: client/ui/scenario.py, ui/coach.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from wire import controllers as wc
+from wire import events
+from wire import scenario as wsc
+from wire.errors import WireError
+
+from .input import COACH_ROLES, ChatFocus, HelpFocus
+from .ui.coach import CoachConsole
+from .ui.scenario import AnswerFocus, ScenarioPanel, ScenarioPicker, participant_role
+
+if TYPE_CHECKING:
+    from .app import PeerspaceClient
+
+
+class ScenarioFlow:
+    """The picker (P), the panel on the right while a scenario runs, and the server's scenario events."""
+
+    def __init__(self, app: "PeerspaceClient"):
+        self.app = app
+        self.panel: ScenarioPanel | None = None
+        self.picker: ScenarioPicker | None = None
+
+    def open_picker(self) -> None:
+        """P (or F11): the list of practice scenarios; Enter starts one in this room."""
+        app = self.app
+        if self.picker is not None or app.session is None:
+            return
+        app.release_movement()
+        self.picker = ScenarioPicker(app.popups, app.settings.text_scale, [], self._start, self.close_picker)
+        self.picker.busy = True
+        self.picker._draw()
+        app.push_focus(self.picker)
+        app.spawn(self._list(), "list the scenarios")
+
+    async def _list(self) -> None:
+        ack = await self.app.session.call(wsc.SCENARIO_LIST, {})
+        if self.picker is not None:
+            self.picker.set_scenarios(list((ack or {}).get("scenarios") or []))
+
+    def close_picker(self) -> None:
+        if self.picker is not None:
+            self.picker.destroy()
+            self.picker = None
+            focus = self.app.focus
+            if focus is not None and not isinstance(focus, (ChatFocus, HelpFocus)):
+                self.app.focus = None
+
+    def _start(self, scenario: str, difficulty: str) -> None:
+        self.close_picker()
+        if self.panel is None or self.panel.mode == "summary":
+            self.close_panel()
+            self.make_panel()
+        self.app.spawn(self._call(wsc.SCENARIO_START, {"scenario": scenario, "difficulty": difficulty}),
+                       "start the scenario")
+
+    async def _call(self, event: str, payload: dict) -> None:
+        try:
+            await self.app.session.call(event, payload)
+        except WireError as e:
+            self.app.notice(e.message)
+            panel = self.panel
+            if panel is not None:
+                if panel.state is None:
+                    self.close_panel()
+                else:
+                    panel.not_sent()
+
+    def make_panel(self, old: ScenarioPanel | None = None) -> ScenarioPanel:
+        """The panel on the right, under the recording indicator; rebuilt when the text size changes."""
+        app = self.app
+        s = app.settings.text_scale
+        lo, _hi = app.hud.recorded.root.getTightBounds(app.a2dTopRight) or (None, None)
+        top = (lo.z if lo is not None else -0.3) - 0.03
+        bottom = -2.0 + 0.03 + 0.045 * s * 2.2 + 0.05
+        spawn = app.spawn
+        panel = ScenarioPanel(app.a2dTopRight, s, top, bottom,
+                              lambda o: spawn(self._call(wsc.SCENARIO_CHOOSE, {"option": o}), "choose"),
+                              lambda t: spawn(self._call(wsc.SCENARIO_ANSWER, {"text": t}), "answer"),
+                              lambda: spawn(self._call(wsc.SCENARIO_STOP, {}), "stop the scenario"),
+                              self.close_panel, reduced_motion=app.settings.reduced_motion)
+        if old is not None:
+            for name in ("state", "mine", "mode", "lines", "endings", "summary", "busy", "typing", "typed",
+                         "_phase_index"):
+                setattr(panel, name, getattr(old, name))
+            old.destroy()
+            panel._draw()
+            if isinstance(app.focus, AnswerFocus):
+                app.focus.panel = panel
+        self.panel = panel
+        return panel
+
+    def face(self) -> int | None:
+        """In an emotion item: the cast avatar whose face shows the feeling to read."""
+        panel, app = self.panel, self.app
+        st = panel.state if panel is not None and panel.mode == "run" else None
+        if not st or st.get("wait") != "emotion":
+            return None
+        aid = (st.get("avatars") or {}).get((st.get("line") or {}).get("cast"))
+        return aid if aid in app.avatars and aid != app.model.my_id else None
+
+    def close_panel(self) -> None:
+        if self.panel is not None:
+            self.panel.destroy()
+            self.panel = None
+            if isinstance(self.app.focus, AnswerFocus):
+                self.app.focus = None
+
+    def on_state(self, d: dict) -> None:
+        app = self.app
+        app.coaching.forward(wsc.SCENARIO_STATE, d)
+        role = participant_role(d)
+        mine = role is None or (d.get("avatars") or {}).get(role, app.model.my_id) == app.model.my_id
+        panel = self.panel or self.make_panel()
+        before = panel._phase_index
+        panel.set_state(d, mine)
+        if mine and panel.mode == "run" and panel._phase_index != before:
+            self._face_speaker(d)
+
+    def _face_speaker(self, d: dict) -> None:
+        """A new part of the practice: turn to whoever speaks in it (any key turns you away again)."""
+        avatars = d.get("avatars") or {}
+        cast = d.get("cast") or {}
+        line = d.get("line") or {}
+        role = line.get("cast") if line.get("cast") in avatars else next(
+            (r for r, c in cast.items() if isinstance(c, dict) and c.get("kind") == "partner" and r in avatars),
+            next((r for r, c in cast.items() if isinstance(c, dict) and c.get("kind") == "coach" and r in avatars),
+                 None))
+        aid = avatars.get(role) if role else None
+        if aid is not None and aid in self.app.avatars and not self.app.model.held:
+            self.app.send(events.LOOK, {"at": int(aid)})
+
+    def on_ended(self, d: dict) -> None:
+        app = self.app
+        app.coaching.forward(wsc.SCENARIO_ENDED, d)
+        panel = self.panel
+        if panel is None:
+            return
+        if panel.mine:
+            panel.ended(d)
+            if isinstance(app.focus, AnswerFocus):
+                app.focus = None
+        else:
+            self.close_panel()
+            app.hud.chat.add("The practice here has ended.", "notice")
+
+    def on_said(self, d: dict, name: str, text: str, av) -> None:
+        """Cast lines and answers also go into the panel's transcript."""
+        panel = self.panel
+        if panel is not None and panel.mode != "summary":
+            cast = set(((panel.state or {}).get("avatars") or {}).values())
+            if av is not None and av.kind == "cast" and (not cast or av.id in cast):
+                panel.add_line(name, text)
+            elif d.get("scenario") == "answer":
+                panel.add_line("You" if d.get("avatar") == self.app.model.my_id else name, text, mine=True)
+
+
+class CoachFocus:
+    """Routes keys to the coach console while it is open; Esc closes it.
+
+    Letters and digits reach the console once, as typed characters (`keystroke`),
+    like the chat; named keys (Enter, Tab, F5-F8, Esc) come as key events.
+    """
+
+    def __init__(self, coaching: "Coaching"):
+        self.coaching = coaching
+
+    def on_key(self, key: str) -> bool:
+        if len(key) == 1:
+            return True
+        if self.coaching.console.on_key(key):
+            return True
+        if key == "escape":
+            self.coaching.close()
+            return True
+        return not (key.startswith("f") and key[1:].isdigit())   # help, settings and faces still work
+
+    def on_char(self, ch: str) -> None:
+        self.coaching.console.on_char(ch)
+
+
+class Coaching:
+    """Staff: the teleoperation console (K), kept while in a room, and who drives each cast avatar."""
+
+    def __init__(self, app: "PeerspaceClient"):
+        self.app = app
+        self.console: CoachConsole | None = None
+
+    def forward(self, event: str, data: dict) -> None:
+        if self.console is not None:
+            self.console.on_event(event, data)
+
+    def on_proposal(self, d: dict) -> None:
+        self.forward(wc.PROPOSAL, d)
+
+    def on_controller(self, d: dict) -> None:
+        """Who drives a cast avatar now: shown on its name tag to everyone, and to the coach console."""
+        av = self.app.avatars.get(d.get("avatar"))
+        if av is not None:
+            av.set_driver(d.get("driver"))
+        self.forward(wc.CONTROLLER, d)
+
+    def ensure(self) -> None:
+        app = self.app
+        user = getattr(app.session, "user", None) or {}
+        if self.console is None and user.get("role") in COACH_ROLES:
+            self.console = CoachConsole(app.popups, lambda e, p: app.send(e, p), me=user.get("name", ""),
+                                        scale=app.settings.text_scale)
+            self.console.root.hide()
+
+    def open(self) -> None:
+        self.app.release_movement()
+        self.console.root.show()
+        self.app.focus = CoachFocus(self)
+
+    def close(self) -> None:
+        if self.console is not None:
+            self.console.typing = False
+            self.console.root.hide()
+        if isinstance(self.app.focus, CoachFocus):
+            self.app.focus = None
+
+    def clear(self) -> None:
+        self.close()
+        if self.console is not None:
+            self.console.destroy()
+            self.console = None

@@ -1,0 +1,51 @@
+"""The client's screens as a direct.fsm.FSM (as in Panda3D's samples).
+
+States: Login (name and password), Rooms (the room list), Room (no screen: the 3D view, and the
+room HUD once you are in a room), Screen (any other full screen, given as the argument).
+Leaving a state takes its screen down; the screen that is shown has the keyboard focus.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from direct.fsm.FSM import FSM
+
+from .ui.screens import LoginScreen, RoomListScreen
+
+if TYPE_CHECKING:
+    from .app import PeerspaceClient
+
+
+class Screens(FSM):
+    def __init__(self, app: "PeerspaceClient"):
+        FSM.__init__(self, "peerspace-screens")
+        self.app = app
+        self.screen = None
+
+    def _show(self, screen) -> None:
+        if self.screen is not None:
+            self.screen.destroy()
+        self.screen = screen
+        self.app.focus = screen
+        self.app.hud.show_room(screen is None and self.app.model.room is not None)
+
+    def enterLogin(self, status: str = "") -> None:
+        app = self.app
+        self._show(LoginScreen(app.aspect2d, app.settings.text_scale, app.sign_in,
+                               name=app.opts.user or "", server=app.opts.server or ""))
+        if status:
+            self.screen.set_status(status)
+
+    def enterRooms(self) -> None:
+        app = self.app
+        refresh = lambda: app.spawn(app.net.refresh_rooms(), "list the rooms")   # noqa: E731
+        self._show(RoomListScreen(app.aspect2d, app.settings.text_scale, app.choose_room, refresh))
+        refresh()
+
+    def enterScreen(self, screen) -> None:
+        self._show(screen)
+
+    def enterRoom(self) -> None:
+        if self.screen is not None:
+            self._show(None)
