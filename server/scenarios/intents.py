@@ -41,7 +41,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +51,7 @@ from wire.errors import WireError
 from ..appkeys import WORLD
 from ..controllers import host_for
 from ..gateway import Ctx, intent
+from ..storage import RETRYABLE
 from ..world import RoomFeature
 from ..world.intents import speak
 from .loader import ScenarioError, load_file, scenario_files
@@ -108,7 +108,7 @@ class GatedRunStore:
             return      # nothing to write, or a retry is under way and takes these along, in order
         try:
             await self.store.aio.write(self._write)
-        except sqlite3.OperationalError:
+        except RETRYABLE:   # the store cannot write now (a lock, a read-only disk): retried
             self._retry = self.store.aio.persist("scenario run records", self._write, tried=True)
 
     def _write(self) -> int | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
@@ -22,6 +21,7 @@ from wire import errors, events
 from wire.codec import FLAG_AWAY
 from wire.errors import WireError
 
+from ..storage import RETRYABLE
 from .feature import LIFECYCLE, RoomFeature, overrides
 from .room import Member, Room
 from .slab import PoseSlab, block_size
@@ -209,7 +209,7 @@ class World:
         args = (room.id, kind, actor, data, user_id, run_id)
         try:
             return await self.store.aio.write(self.record_now, *args)
-        except sqlite3.OperationalError:
+        except RETRYABLE:   # the store cannot write now (a lock, a read-only disk): retried
             self.store.aio.persist(f"{kind} line in room {room.id}", self.record_now, *args, tried=True)
             return None
 
