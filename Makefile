@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # ruff checks these; server/ and client/ join once the #12 restructuring has merged (docs/architecture.md, Habits).
-RUFF_PATHS := wire tests bench
+RUFF_PATHS := wire server client tests bench tools
 
 .PHONY: demo test venv bench lint docs clean
 

@@ -19,9 +19,10 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from direct.showbase.ShowBase import ShowBase
 from panda3d.core import ClockObject, Filename, GraphicsPipeSelection, PNMImage, loadPrcFileData
@@ -419,7 +420,8 @@ def parse_args(argv=None) -> Options:
     p.add_argument("--user", help="sign in as this name (otherwise the login screen asks)")
     p.add_argument("--password", help="password (otherwise the login screen asks)")
     p.add_argument("--room", help="join this room straight away (otherwise choose from the list)")
-    p.add_argument("--screenshot", metavar="PATH", help="save what you see to PATH (PNG) after --frames frames, then exit")
+    p.add_argument("--screenshot", metavar="PATH",
+                   help="save what you see to PATH (PNG) after --frames frames, then exit")
     p.add_argument("--frames", type=int, default=30, help="frames to show in the room before --screenshot (30)")
     p.add_argument("--offscreen", action="store_true", help="render without a window (automatic with no display)")
     p.add_argument("--size", default="960x600", help="window size WxH (960x600)")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from wire import codec, events
-
 from wire.session import Session
 
 
@@ -64,11 +64,11 @@ class Bot(Session):
         while not predicate():
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
-                raise asyncio.TimeoutError("condition not met in time")
+                raise TimeoutError("condition not met in time")
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def wait_for(self, event: str, predicate: Callable[[Any], bool] = lambda d: True,

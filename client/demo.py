@@ -94,7 +94,7 @@ class Demo:
         return True
 
     def stop_all(self) -> None:
-        for name, proc in reversed(self.procs):     # the coach first, then the server
+        for _name, proc in reversed(self.procs):     # the coach first, then the server
             if proc.poll() is None:
                 proc.terminate()
                 try:
@@ -157,7 +157,7 @@ def main(argv=None) -> int:
         else:
             print(f"demo: opening the window; you are {who['name']}. Press P to practise a situation, F1 for keys.",
                   flush=True)
-        from .app import main as client_main        # the client is this package; the server is a process
+        from .app import main as client_main  # the client is this package; the server is a process
         code = client_main(client_args)
         if offscreen:
             pictures = sorted(demo.out.glob("*.png"))

@@ -128,7 +128,8 @@ def floor(width: float, depth: float, color, name: str = "floor", tiles: int = 1
         for j in range(tiles):
             c = color if (i + j) % 2 == 0 else alt
             x0, y0 = -width / 2 + i * tw, -depth / 2 + j * td
-            k = [b.vert(p, (0, 0, 1), c) for p in ((x0, y0, 0), (x0 + tw, y0, 0), (x0 + tw, y0 + td, 0), (x0, y0 + td, 0))]
+            corners = ((x0, y0, 0), (x0 + tw, y0, 0), (x0 + tw, y0 + td, 0), (x0, y0 + td, 0))
+            k = [b.vert(p, (0, 0, 1), c) for p in corners]
             b.tri(k[0], k[1], k[2])
             b.tri(k[0], k[2], k[3])
     return b.node()

@@ -13,7 +13,8 @@ receives typed text; `TextEntryMode` hands keys to it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from wire import events
 
@@ -50,7 +51,7 @@ class Mode:
 
     priority = 0
 
-    def __init__(self, app: "PeerspaceClient"):
+    def __init__(self, app: PeerspaceClient):
         self.app = app
 
     def free(self) -> bool:
@@ -147,7 +148,7 @@ class RoomMode(Mode):
 
     priority = 40
 
-    def __init__(self, app: "PeerspaceClient"):
+    def __init__(self, app: PeerspaceClient):
         super().__init__(app)
         actions: dict[str, Callable[[], Any]] = {
             "enter": app.open_chat, "tab": app.open_chat,
@@ -185,7 +186,7 @@ class InputStack:
         return any(mode.on_key(key) for mode in self.modes)
 
 
-def default_stack(app: "PeerspaceClient") -> InputStack:
+def default_stack(app: PeerspaceClient) -> InputStack:
     return InputStack([SafetyMode(app), TextEntryMode(app), CoachMode(app), ScenarioMode(app),
                        MovementMode(app), MenuMode(app), RoomMode(app)])
 
@@ -193,7 +194,7 @@ def default_stack(app: "PeerspaceClient") -> InputStack:
 class ChatFocus:
     """Routes keys to the chat input while typing."""
 
-    def __init__(self, app: "PeerspaceClient"):
+    def __init__(self, app: PeerspaceClient):
         self.app = app
 
     def on_key(self, key: str) -> bool:
@@ -219,7 +220,7 @@ class ChatFocus:
 
 
 class HelpFocus:
-    def __init__(self, app: "PeerspaceClient"):
+    def __init__(self, app: PeerspaceClient):
         self.app = app
 
     def on_key(self, key: str) -> bool:
@@ -234,7 +235,7 @@ class HelpFocus:
 class SettingsFocus:
     """The settings panel keeps every key; Esc or F10 closes it."""
 
-    def __init__(self, app: "PeerspaceClient", panel):
+    def __init__(self, app: PeerspaceClient, panel):
         self.app, self.panel = app, panel
 
     def on_key(self, key: str) -> bool:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from wire import controllers as wc
 from wire import events
@@ -28,7 +29,7 @@ HANDLER_LOG = logging.getLogger("peerspace.client.handlers")
 
 
 class NetSession:
-    def __init__(self, app: "PeerspaceClient", session_factory: Callable[[str], Any] | None = None):
+    def __init__(self, app: PeerspaceClient, session_factory: Callable[[str], Any] | None = None):
         self.app = app
         self.model = app.model
         self.session_factory = session_factory

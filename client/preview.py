@@ -32,7 +32,8 @@ def ring_poses(n: int, you: int | None = 0, radius: float = 2.6):
     yaw = np.zeros(n, np.float32)
     others = [i for i in range(n) if i != you]
     for k, i in enumerate(others):
-        a = math.radians(-60 + 120 * (k + 0.5) / max(1, len(others))) if len(others) < 8 else 2 * math.pi * k / len(others)
+        n = len(others)
+        a = math.radians(-60 + 120 * (k + 0.5) / max(1, n)) if n < 8 else 2 * math.pi * k / n
         r = radius if len(others) < 8 else radius + 0.6 * (k % 4)
         xy[i] = (math.sin(a) * r, math.cos(a) * r)
         yaw[i] = math.degrees(math.atan2(xy[i, 0], -xy[i, 1]))   # face the origin

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class ScenarioFlow:
     """The picker (P), the panel on the right while a scenario runs, and the server's scenario events."""
 
-    def __init__(self, app: "PeerspaceClient"):
+    def __init__(self, app: PeerspaceClient):
         self.app = app
         self.panel: ScenarioPanel | None = None
         self.picker: ScenarioPicker | None = None
@@ -166,7 +166,7 @@ class CoachFocus:
     like the chat; named keys (Enter, Tab, F5-F8, Esc) come as key events.
     """
 
-    def __init__(self, coaching: "Coaching"):
+    def __init__(self, coaching: Coaching):
         self.coaching = coaching
 
     def on_key(self, key: str) -> bool:
@@ -186,7 +186,7 @@ class CoachFocus:
 class Coaching:
     """Staff: the teleoperation console (K), kept while in a room, and who drives each cast avatar."""
 
-    def __init__(self, app: "PeerspaceClient"):
+    def __init__(self, app: PeerspaceClient):
         self.app = app
         self.console: CoachConsole | None = None
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class Screens(FSM):
-    def __init__(self, app: "PeerspaceClient"):
+    def __init__(self, app: PeerspaceClient):
         FSM.__init__(self, "peerspace-screens")
         self.app = app
         self.screen = None

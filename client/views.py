@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class HudView:
     """Chat, notices, the recorded indicator and your own feeling; rebuilt when the text size changes."""
 
-    def __init__(self, app: "PeerspaceClient"):
+    def __init__(self, app: PeerspaceClient):
         self.app = app
         self.chat: ChatPanel | None = None
         self.notices: Notices | None = None
@@ -62,7 +62,7 @@ class HudView:
 class AvatarsView:
     """One Avatar per member; poses from the snapshot buffer (and your own from the predictor) each frame."""
 
-    def __init__(self, app: "PeerspaceClient"):
+    def __init__(self, app: PeerspaceClient):
         self.app = app
         self.avatars: dict[int, Avatar] = {}
 
@@ -143,7 +143,7 @@ class AvatarsView:
 class CameraView:
     """Behind your own avatar, or close on a face (F9); the view's centre moves left of the scenario panel."""
 
-    def __init__(self, app: "PeerspaceClient"):
+    def __init__(self, app: PeerspaceClient):
         self.app = app
         self.ready = False
         self._closeup_tag: int | None = None   # the avatar whose name tag the close-up hides

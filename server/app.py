@@ -15,13 +15,13 @@ from .auth import Accounts, Tokens, load_secret
 from .config import Config
 from .controllers import Controllers
 from .gateway import Gateway, GuardedServer
-from .transport import FanoutManager
 from .metrics import Metrics
 from .metrics import add_route as add_metrics_route
 from .records import Records
 from .safety import Safety
 from .scenarios.intents import load as load_scenarios
 from .storage import SERVER_BUSY_TIMEOUT, open_storage
+from .transport import FanoutManager
 from .world import RoomFeature, World
 
 log = logging.getLogger("peerspace")

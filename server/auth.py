@@ -116,7 +116,7 @@ class Tokens:
             expired = claims["exp"] < time.time()
             int(claims["uid"]), int(claims["ep"])
         except (ValueError, TypeError, KeyError):    # signed by us but not a token we issue (an old format)
-            raise WireError(errors.UNAUTHORIZED, "Please log in again.")
+            raise WireError(errors.UNAUTHORIZED, "Please log in again.") from None
         if expired:
             raise WireError(errors.UNAUTHORIZED, "Your session has ended. Please log in again.")
         return claims
@@ -277,7 +277,7 @@ class Accounts:
         except WireError as e:
             if e.code != errors.UNAUTHORIZED:
                 raise
-            raise WireError(errors.FORBIDDEN, "That is not your current password, so nothing was changed.")
+            raise WireError(errors.FORBIDDEN, "That is not your current password, so nothing was changed.") from None
         pw_hash, salt = await off_loop_hash(hash_password, new)
         await self.store.aio.set_password(user["id"], pw_hash, salt)
         await self.store.aio.revoke_sessions(user["id"], "password")

@@ -48,7 +48,7 @@ class Config:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, **overrides) -> "Config":
+    def from_env(cls, **overrides) -> Config:
         cfg = cls()
         for f in fields(cls):
             env = os.environ.get("PEERSPACE_" + f.name.upper())

@@ -17,8 +17,8 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 import socketio
 
@@ -133,7 +133,7 @@ class GuardedServer(socketio.AsyncServer):
     """
 
     app_payload_limit = 16 * 1024
-    gateway: "Gateway | None" = None
+    gateway: Gateway | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -288,10 +288,10 @@ class Gateway(RoomFeature):
             await self._admit(user)
         except WireError as e:
             self._connect_refused(e.code)
-            raise Refused(e.as_payload())
+            raise Refused(e.as_payload()) from None
         except Exception:
             self._connect_refused(errors.UNAUTHORIZED)
-            raise Refused({"code": errors.UNAUTHORIZED, "message": "Please log in again."})
+            raise Refused({"code": errors.UNAUTHORIZED, "message": "Please log in again."}) from None
         self.world.conns[sid] = Connection(sid, dict(user))
         self._count("connections_total")
 

@@ -11,8 +11,8 @@ from aiohttp import web
 from wire import errors
 from wire.errors import WireError
 
-from .auth import LoginThrottle, Throttled, public_user
 from .appkeys import ACCOUNTS, CFG, STORE, TOKENS, WORLD
+from .auth import LoginThrottle, Throttled, public_user
 
 log = logging.getLogger("peerspace.http")
 
@@ -33,7 +33,7 @@ async def read_json(request: web.Request, limit: int = 16 * 1024) -> dict:
     try:
         body = json.loads(await request.content.read(limit + 1) or b"{}")
     except (ValueError, UnicodeDecodeError, RecursionError):     # RecursionError: deeply nested arrays
-        raise WireError("invalid", "Send a JSON object.")
+        raise WireError("invalid", "Send a JSON object.") from None
     if not isinstance(body, dict):
         raise WireError("invalid", "Send a JSON object.")
     return body
@@ -98,7 +98,7 @@ async def store_status(store) -> str:
     loop = asyncio.get_running_loop()
     try:
         return await asyncio.wait_for(loop.run_in_executor(None, store.probe_write), HEALTH_PROBE_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return "timeout"
 
 

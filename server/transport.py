@@ -135,7 +135,7 @@ class LeanSocket(AsyncSocket):
                     break
                 except Exception:
                     self.server.logger.exception("Unknown receive error")
-        except (asyncio.TimeoutError, OSError, RuntimeError):
+        except (TimeoutError, OSError, RuntimeError):
             pass
         finally:
             self._transport = None

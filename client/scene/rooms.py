@@ -31,7 +31,10 @@ def _walls(root: NodePath, color, height=3.2, half=ROOM_HALF, open_south=False):
     root.attachNewNode(geom.box(2 * half, 0.12, 0.12, _c(0.9, 0.88, 0.84), center=(0, half - 0.06, 0.06)))
 
 
-def _table(root, x, y, top=_c(0.72, 0.56, 0.42), leg=_c(0.45, 0.38, 0.34), radius=0.5, h=0.76):
+TABLE_TOP, TABLE_LEG, CHAIR = _c(0.72, 0.56, 0.42), _c(0.45, 0.38, 0.34), _c(0.62, 0.5, 0.42)
+
+
+def _table(root, x, y, top=TABLE_TOP, leg=TABLE_LEG, radius=0.5, h=0.76):
     t = root.attachNewNode("table")
     t.setPos(x, y, 0)
     t.attachNewNode(geom.cylinder(radius, 0.05, top, segments=20, center=(0, 0, h)))
@@ -40,7 +43,7 @@ def _table(root, x, y, top=_c(0.72, 0.56, 0.42), leg=_c(0.45, 0.38, 0.34), radiu
     return t
 
 
-def _chair(root, x, y, heading, color=_c(0.62, 0.5, 0.42)):
+def _chair(root, x, y, heading, color=CHAIR):
     c = root.attachNewNode("chair")
     c.setPos(x, y, 0)
     c.setH(heading)
@@ -80,7 +83,7 @@ def cafe(root: NodePath):
     # counter along the north wall
     root.attachNewNode(geom.box(4.5, 0.8, 1.05, _c(0.6, 0.46, 0.38), center=(-2.0, ROOM_HALF - 0.9, 0.525)))
     root.attachNewNode(geom.box(4.6, 0.9, 0.05, _c(0.88, 0.84, 0.78), center=(-2.0, ROOM_HALF - 0.9, 1.07)))
-    for i, x in enumerate((-3.5, -2.5, -1.5)):
+    for x in (-3.5, -2.5, -1.5):
         root.attachNewNode(geom.cylinder(0.1, 0.22, _c(0.95, 0.93, 0.88), segments=10,
                                          center=(x, ROOM_HALF - 0.9, 1.1)))
     for x, y in ((-3.2, -1.5), (3.0, -1.0), (3.2, 3.0), (-3.0, 2.2)):

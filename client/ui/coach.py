@@ -21,7 +21,7 @@ server refuses `claim` for participants).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from panda3d.core import NodePath
 

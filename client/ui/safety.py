@@ -12,7 +12,8 @@ Keys (also in docs/client.md and the F1 help):
   Esc              clear the choice; staff: dismiss the safety alert shown (End does too)
   F10 (settings)   "What is monitored here" and "People you blocked" (unblock there)
 
-The app's input stack asks `on_key` first for every key (client/input.py, SafetyMode), `register` for the server's events, `on_room_state`,
+The app's input stack asks `on_key` first for every key (client/input.py, SafetyMode), `register` for the server's
+events, `on_room_state`,
 `on_notice`, `settings_items` and `clear`; everything else lives here.
 """
 
@@ -660,7 +661,8 @@ class SafetyUI:
             reason = REASON_WORDS.get(d.get("reason"), str(d.get("reason") or "other")).lower()
             return f"Report from {d.get('from', 'someone')}{about} in {where}: {reason}."
         extra = " No staff are in that room." if d.get("escalated") else ""
-        return f"{who} in {where} may need support now (crisis words: {str(d.get('category') or 'listed').replace('_', ' ')}).{extra}"
+        words = str(d.get('category') or 'listed').replace('_', ' ')
+        return f"{who} in {where} may need support now (crisis words: {words}).{extra}"
 
     def _draw_banner(self) -> None:
         if self.banner is not None:

@@ -20,7 +20,7 @@ The panel never animates unless reduced motion is off, and then only a short fad
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from panda3d.core import NodePath
 
@@ -218,7 +218,7 @@ class ScenarioPicker:
 class AnswerFocus:
     """Routes keys to the panel's answer field while the participant types their own words."""
 
-    def __init__(self, app, panel: "ScenarioPanel"):
+    def __init__(self, app, panel: ScenarioPanel):
         self.app, self.panel = app, panel
 
     def on_key(self, key: str) -> bool:

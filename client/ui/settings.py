@@ -26,7 +26,7 @@ class Settings:
         return TEXT_SIZES.get(self.text_size, 1.0)
 
     @classmethod
-    def load(cls, path: Path | None) -> "Settings":
+    def load(cls, path: Path | None) -> Settings:
         s = cls()
         if path is None:
             return s

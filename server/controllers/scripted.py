@@ -15,8 +15,8 @@ separate process that logs in as role `agent` (server.controllers.agent).
 
 from __future__ import annotations
 
-from wire import events
 from wire import controllers as wc
+from wire import events
 from wire import scenario as wsc
 
 from ..scenarios.matcher import IntentMatcher

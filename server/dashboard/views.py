@@ -16,6 +16,7 @@ from aiohttp import web
 from wire import events
 from wire.errors import WireError
 
+from ..appkeys import ACCOUNTS, CFG, RECORDS, SAFETY, STORE, TOKENS, WORLD
 from ..auth import Throttled
 from ..http_api import COOKIE, client_address, user_from_request
 from ..records import access
@@ -23,7 +24,6 @@ from ..records import fidelity as fid
 from ..records.replay import transcript
 from ..safety.store import SafetyStore
 from .svg import line_plot
-from ..appkeys import ACCOUNTS, CFG, RECORDS, SAFETY, STORE, TOKENS, WORLD
 
 log = logging.getLogger("peerspace.dashboard")
 
@@ -63,7 +63,7 @@ async def staff_user(request: web.Request) -> dict:
     try:
         user = await user_from_request(request)
     except WireError:
-        raise web.HTTPSeeOther("/dashboard/login?next=" + quote(request.path_qs, safe=""))
+        raise web.HTTPSeeOther("/dashboard/login?next=" + quote(request.path_qs, safe="")) from None
     if user["role"] not in access.DASHBOARD:
         raise Denied(user)
     return user
@@ -157,7 +157,7 @@ async def logout(request: web.Request) -> web.Response:
         try:
             check_csrf(request, form)
         except WireError:
-            raise web.HTTPSeeOther("/dashboard")
+            raise web.HTTPSeeOther("/dashboard") from None
         try:
             user = await user_from_request(request)
         except WireError:

@@ -13,9 +13,9 @@ from aiohttp import web
 
 from wire.errors import WireError
 
+from ..appkeys import ACCOUNTS, STORE, TOKENS, WORLD
 from ..http_api import client_address, error_response, read_json, user_from_request
 from . import access, replay
-from ..appkeys import ACCOUNTS, STORE, TOKENS, WORLD
 
 log = logging.getLogger("peerspace.records")
 

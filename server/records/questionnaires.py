@@ -38,7 +38,8 @@ def load_all(directory: Path) -> dict[str, dict]:
             raise QuestionnaireError(f"{where}: needs an id")
         scale = data.get("scale") or {}
         items = data.get("items") or []
-        if not (isinstance(scale.get("min"), int) and isinstance(scale.get("max"), int) and scale["min"] < scale["max"]):
+        lo, hi = scale.get("min"), scale.get("max")
+        if not (isinstance(lo, int) and isinstance(hi, int) and lo < hi):
             raise QuestionnaireError(f"{where}: scale needs whole-number min < max")
         if not items or not all(isinstance(i, dict) and isinstance(i.get("id"), str) and isinstance(i.get("text"), str)
                                 for i in items):

@@ -14,7 +14,6 @@ from __future__ import annotations
 from . import intents  # noqa: F401  (registers the intents)
 from .moderation import Safety
 
-
 __all__ = ["Safety"]
 
 

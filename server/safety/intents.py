@@ -156,7 +156,7 @@ async def report(ctx: Ctx, p: dict) -> dict:
                       len(targets))
     try:
         rid = await asyncio.wait_for(asyncio.shield(saved), REPORT_ACK_WAIT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         rid = None      # still being written; the person is told the truth: staff have been told
     log.info("report %s: room %s, from user %s, reason %s, staff notified %d",
              rid, room.id, ctx.user["id"], p["reason"], len(targets))

@@ -227,7 +227,8 @@ class Safety(RoomFeature):
         """Someone who was taking a pause and whose link dropped comes back to the quiet room, not the room."""
         if self.paused.get(member.user["id"]) == room.id:
             await self.world.sio.leave_room(member.sid, room.id)
-            await self.world.send(member.sid, ws.PAUSED, {"paused": True, "scene": self.text("safe_room.scene") or "park",
+            await self.world.send(member.sid, ws.PAUSED, {"paused": True,
+                                                          "scene": self.text("safe_room.scene") or "park",
                                                           "text": self.text("safe_room.text")})
 
     async def left(self, room, member) -> None:

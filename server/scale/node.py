@@ -308,8 +308,8 @@ class Node:
         try:
             await self._send(node, {**msg, "req": req, "from": self.id})
             return await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
-            raise WireError("unavailable", "The server holding this room is not answering. Please try again.")
+        except TimeoutError:
+            raise WireError("unavailable", "The server holding this room is not answering. Please try again.") from None
         finally:
             self.pending.pop(req, None)
 

@@ -3,11 +3,10 @@
     from server.scenarios import load_file, load_dir, ScenarioRun
 """
 
-from .matcher import IntentMatcher
 from .loader import ScenarioError, lint, load_dir, load_file, parse
+from .matcher import IntentMatcher
 from .model import Scenario
-from .runner import (Finished, MemoryRunStore, ParticipantSaid, RunStore, Say, ScenarioRun, Scored, Show,
-                     StateChanged)
+from .runner import Finished, MemoryRunStore, ParticipantSaid, RunStore, Say, ScenarioRun, Scored, Show, StateChanged
 from .schema import DIFFICULTIES, Problem, json_schema
 
 __all__ = ["IntentMatcher", "ScenarioError", "lint", "load_dir", "load_file", "parse", "Scenario",

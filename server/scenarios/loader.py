@@ -138,7 +138,8 @@ def lint(paths) -> list[Problem]:
 
 
 def load_dir(directory: str | Path) -> dict[str, Scenario]:
-    """All scenarios directly in a directory (not its sub-directories) by id; raises ScenarioError listing every problem."""
+    """All scenarios directly in a directory (not its sub-directories) by id; raises ScenarioError listing every
+    problem."""
     problems = [p for p in lint([directory]) if p.severity == "error"]
     if problems:
         raise ScenarioError(problems)
@@ -207,7 +208,8 @@ class _Checker:
         cast = self.s.cast
         speakers = [r for r, c in cast.items() if c["kind"] != "participant"]
         if role not in cast:
-            self.err(path, f"unknown {what} '{role}'", ", ".join(speakers), f"{what}: {speakers[0] if speakers else 'coach'}")
+            self.err(path, f"unknown {what} '{role}'", ", ".join(speakers),
+                     f"{what}: {speakers[0] if speakers else 'coach'}")
         elif cast[role]["kind"] == "participant":
             self.err(path, f"'{role}' is the participant; scripts give lines only to the coach and partners",
                      ", ".join(speakers))
@@ -252,7 +254,8 @@ class _Checker:
                     n += 1
                     phase["id"] = f"{phase['kind']}_{n}"
             if phase["id"] in seen:
-                self.err(("phases", i, "id"), f"phase id '{phase['id']}' is used twice (also phase {seen[phase['id']] + 1})",
+                self.err(("phases", i, "id"),
+                         f"phase id '{phase['id']}' is used twice (also phase {seen[phase['id']] + 1})",
                          "a different id for each phase")
             seen[phase["id"]] = i
 

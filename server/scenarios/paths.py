@@ -12,7 +12,8 @@ from .model import Scenario, pick
 from .phases import kind_of
 
 
-def role_play_paths(scenario: Scenario, phase: dict, difficulty: str, limit: int = 10_000) -> list[tuple[list[str], str]]:
+def role_play_paths(scenario: Scenario, phase: dict, difficulty: str,
+                    limit: int = 10_000) -> list[tuple[list[str], str]]:
     nodes = scenario.nodes(phase)
     out: list[tuple[list[str], str]] = []
 

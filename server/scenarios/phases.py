@@ -271,7 +271,7 @@ class RolePlay(PhaseKind):
 
     def inputs(self, scenario, phase, difficulty, choices, emotion_answers):
         if choices is None:
-            from .paths import role_play_paths   # paths plays whole runs with these kinds: imported late
+            from .paths import role_play_paths  # paths plays whole runs with these kinds: imported late
             choices = role_play_paths(scenario, phase, difficulty, limit=1)[0][0]
         return [*(("choose", c) for c in choices), ("choose", CONTINUE)]
 

@@ -11,7 +11,8 @@ Inputs can also come from a script (one per line; '#' starts a comment).
 from __future__ import annotations
 
 import textwrap
-from typing import Callable, Iterable, Iterator, TextIO
+from collections.abc import Callable, Iterable, Iterator
+from typing import TextIO
 
 from wire.errors import WireError
 

@@ -110,7 +110,7 @@ class ScenarioRun:
     # --- construction ---------------------------------------------------------------------
     @classmethod
     def create(cls, store: RunStore, room_id: str, scenario: Scenario, difficulty: str,
-               participant_user_id: int | None = None, participant_name: str | None = None) -> "ScenarioRun":
+               participant_user_id: int | None = None, participant_name: str | None = None) -> ScenarioRun:
         """A new run; `participant_name` fills '{name}' in lines and options (default: the cast name)."""
         if difficulty not in scenario.difficulties:
             raise WireError(errors.INVALID, f"Difficulty must be one of: {', '.join(scenario.difficulties)}.")
@@ -122,7 +122,7 @@ class ScenarioRun:
         return run
 
     @classmethod
-    def resume(cls, run_id: int, store: RunStore, scenario: Scenario) -> "ScenarioRun":
+    def resume(cls, run_id: int, store: RunStore, scenario: Scenario) -> ScenarioRun:
         row = store.get_run(run_id)
         if row is None:
             raise WireError(errors.NOT_FOUND, "That scenario run no longer exists.")

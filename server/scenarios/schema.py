@@ -347,7 +347,8 @@ class MapOf(T):
             ctx.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = self.value.check(value_node, ctx, path + (key,))
         if len(out) < self.min_items:
-            ctx.error(node, f"{_where(path)} needs at least {self.min_items} entr{'y' if self.min_items == 1 else 'ies'}",
+            entries = "entry" if self.min_items == 1 else "entries"
+            ctx.error(node, f"{_where(path)} needs at least {self.min_items} {entries}",
                       self.allowed(), self.example)
         return out
 

@@ -31,7 +31,8 @@ room is opened, where nothing may wait); the rest are coroutines.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, TypeVar, cast, overload
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar, cast, overload
 
 if TYPE_CHECKING:
     from ..gateway import Ctx

@@ -19,7 +19,6 @@ import numpy as np
 from wire import codec, errors
 from wire.errors import WireError
 
-
 # Slots kept free beyond a room's capacity for scenario cast avatars (coach, partners).
 CAST_SLOTS = 4
 
