@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -37,6 +38,9 @@ SST_ORDER = ("rationale", "skill_steps", "modelling", "role_play", "feedback",
 MAX_SCORE = 2          # skill-step ratings: 0 not done, 1 partly, 2 done well
 ID_RE = r"^[a-z][a-z0-9_]{0,47}$"
 ID_HINT = "lower-case letters, digits and _, starting with a letter"
+
+# Where a value sits in a document: map keys and list indexes from the top, e.g. ("phases", 2, "nodes", "hello").
+YamlPath: TypeAlias = tuple[str | int, ...]
 
 
 # --- problems ---------------------------------------------------------------------
@@ -65,12 +69,14 @@ class Ctx:
     def __init__(self, file: str, difficulties: tuple[str, ...] = DIFFICULTIES):
         self.file = file
         self.problems: list[Problem] = []
-        self.lines: dict[tuple, int] = {}
-        self.varied: list[tuple[tuple, set, int, str]] = []
+        self.lines: dict[YamlPath, int] = {}
+        # (path, the difficulty keys written there, line, example) of every per-difficulty map
+        self.varied: list[tuple[YamlPath, set[str], int, str]] = []
         self.difficulties = difficulties
         self._constructor = SafeConstructor()
 
-    def error(self, node_or_line, message: str, allowed: str = "", example: str = "", severity="error"):
+    def error(self, node_or_line: yaml.Node | int, message: str, allowed: str = "", example: str = "",
+              severity: str = "error") -> None:
         line = node_or_line if isinstance(node_or_line, int) else node_or_line.start_mark.line + 1
         self.problems.append(Problem(self.file, line, message, allowed, example, severity))
 
@@ -81,7 +87,7 @@ class Ctx:
             self.error(node, f"cannot read value: {exc.problem}")
             return None
 
-    def line_of(self, path: tuple, default: int = 1) -> int:
+    def line_of(self, path: YamlPath, default: int = 1) -> int:
         while path:
             if path in self.lines:
                 return self.lines[path]
@@ -89,11 +95,11 @@ class Ctx:
         return self.lines.get((), default)
 
 
-def _where(path: tuple) -> str:
+def _where(path: YamlPath) -> str:
     return ".".join(str(p) for p in path) if path else "the top level"
 
 
-def _kind_of(node) -> str:
+def _kind_of(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a map (key: value lines)"
     if isinstance(node, yaml.SequenceNode):
@@ -103,7 +109,7 @@ def _kind_of(node) -> str:
     return f"'{str(node.value)[:40]}'"
 
 
-def _suggest(word: str, choices) -> str:
+def _suggest(word: object, choices: Iterable[object]) -> str:
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -117,30 +123,30 @@ class T:
     def allowed(self) -> str:
         raise NotImplementedError
 
-    def check(self, node, ctx: Ctx, path: tuple) -> Any:
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath) -> Any:
         raise NotImplementedError
 
-    def json(self) -> dict:
+    def json(self) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _wrong(self, node, ctx: Ctx, path: tuple, what: str = "") -> None:
+    def _wrong(self, node: yaml.Node, ctx: Ctx, path: YamlPath, what: str = "") -> None:
         ctx.error(node, what or f"{_where(path)} is {_kind_of(node)}", self.allowed(), self.example)
 
 
 class Str(T):
-    def __init__(self, description="", example="", *, max_len=2000, pattern=None, pattern_hint="",
-                 choices: tuple | None = None):
+    def __init__(self, description: str = "", example: str = "", *, max_len: int = 2000,
+                 pattern: str | None = None, pattern_hint: str = "", choices: tuple[str, ...] | None = None):
         self.description, self.example = description, example
         self.max_len, self.pattern, self.pattern_hint, self.choices = max_len, pattern, pattern_hint, choices
 
-    def allowed(self):
+    def allowed(self) -> str:
         if self.choices:
             return "one of " + ", ".join(self.choices)
         if self.pattern:
             return f"a name of {self.pattern_hint}"
         return f"text of at most {self.max_len} characters"
 
-    def check(self, node, ctx, path):
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath) -> str | None:
         if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null"):
             self._wrong(node, ctx, path)
             return None
@@ -160,8 +166,8 @@ class Str(T):
             return None
         return value
 
-    def json(self):
-        out: dict = {"type": "string"}
+    def json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "string"}
         if self.choices:
             out["enum"] = list(self.choices)
         if self.pattern:
@@ -175,14 +181,14 @@ class Str(T):
 
 
 class Num(T):
-    def __init__(self, lo, hi, description="", example="", integer=False):
+    def __init__(self, lo: float, hi: float, description: str = "", example: str = "", integer: bool = False):
         self.lo, self.hi, self.integer = lo, hi, integer
         self.description, self.example = description, example
 
-    def allowed(self):
+    def allowed(self) -> str:
         return f"{'a whole number' if self.integer else 'a number'} from {self.lo} to {self.hi}"
 
-    def check(self, node, ctx, path):
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath) -> int | float | None:
         value = ctx.scalar(node) if isinstance(node, yaml.ScalarNode) else None
         kinds = (int,) if self.integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds) or not (self.lo <= value <= self.hi):
@@ -190,40 +196,41 @@ class Num(T):
             return None
         return value
 
-    def json(self):
-        out = {"type": "integer" if self.integer else "number", "minimum": self.lo, "maximum": self.hi}
+    def json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "integer" if self.integer else "number", "minimum": self.lo,
+                               "maximum": self.hi}
         if self.description:
             out["description"] = self.description
         return out
 
 
 class Bool(T):
-    def __init__(self, description="", example=""):
+    def __init__(self, description: str = "", example: str = ""):
         self.description, self.example = description, example
 
-    def allowed(self):
+    def allowed(self) -> str:
         return "true or false"
 
-    def check(self, node, ctx, path):
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath) -> bool | None:
         value = ctx.scalar(node) if isinstance(node, yaml.ScalarNode) else None
         if not isinstance(value, bool):
             self._wrong(node, ctx, path)
             return None
         return value
 
-    def json(self):
+    def json(self) -> dict[str, Any]:
         return {"type": "boolean", "description": self.description}
 
 
 class List(T):
-    def __init__(self, item: T, description="", example="", min_items=0, max_items=500):
+    def __init__(self, item: T, description: str = "", example: str = "", min_items: int = 0, max_items: int = 500):
         self.item, self.min_items, self.max_items = item, min_items, max_items
         self.description, self.example = description, example
 
-    def allowed(self):
+    def allowed(self) -> str:
         return f"a list (- item lines) of {self.item.allowed()}"
 
-    def check(self, node, ctx, path):
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath) -> list[Any] | None:
         if not isinstance(node, yaml.SequenceNode):
             self._wrong(node, ctx, path)
             return None
@@ -231,14 +238,14 @@ class List(T):
             ctx.error(node, f"{_where(path)} needs at least {self.min_items} item(s)", self.allowed(), self.example)
         if len(node.value) > self.max_items:
             ctx.error(node, f"{_where(path)} has more than {self.max_items} items", self.allowed(), self.example)
-        out = []
+        out: list[Any] = []
         for i, child in enumerate(node.value):
             ctx.lines[path + (i,)] = child.start_mark.line + 1
             out.append(self.item.check(child, ctx, path + (i,)))
         return out
 
-    def json(self):
-        out = {"type": "array", "items": self.item.json(), "minItems": self.min_items}
+    def json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "array", "items": self.item.json(), "minItems": self.min_items}
         if self.description:
             out["description"] = self.description
         return out
@@ -253,7 +260,7 @@ class F:
     example: str = ""
 
 
-def _mapping_items(node, ctx: Ctx, path: tuple):
+def _mapping_items(node: yaml.MappingNode, ctx: Ctx, path: YamlPath) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
     """(key, key_node, value_node) for a mapping node; reports duplicate and non-text keys."""
     try:
         ctx._constructor.flatten_mapping(node)  # YAML merge keys (<<: *anchor)
@@ -274,18 +281,18 @@ def _mapping_items(node, ctx: Ctx, path: tuple):
 
 
 class Obj(T):
-    def __init__(self, name: str, fields: dict[str, F], description="", example=""):
+    def __init__(self, name: str, fields: dict[str, F], description: str = "", example: str = ""):
         self.name, self.fields = name, fields
         self.description, self.example = description, example
 
-    def allowed(self):
+    def allowed(self) -> str:
         return f"a map with keys: {', '.join(self.fields)}"
 
-    def check(self, node, ctx, path, skip: tuple = ()):
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath, skip: tuple[str, ...] = ()) -> dict[str, Any] | None:
         if not isinstance(node, yaml.MappingNode):
             self._wrong(node, ctx, path, f"{_where(path)} must be {self.name} (a map), not {_kind_of(node)}")
             return None
-        out: dict = {}
+        out: dict[str, Any] = {}
         for key, key_node, value_node in _mapping_items(node, ctx, path):
             if key in skip:
                 continue
@@ -313,8 +320,8 @@ class Obj(T):
             return spec.example or f"{close[0]}: {spec.type.example}"
         return self.example
 
-    def json(self):
-        out = {"type": "object",
+    def json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "object",
                "properties": {k: {**f.type.json(), **({"default": f.default}
                                                          if f.default is not None and not callable(f.default)
                                                          else {})}
@@ -329,18 +336,18 @@ class Obj(T):
 class MapOf(T):
     """A map from names (checked by `key`) to values of one type."""
 
-    def __init__(self, name: str, key: Str, value: T, description="", example="", min_items=0):
+    def __init__(self, name: str, key: Str, value: T, description: str = "", example: str = "", min_items: int = 0):
         self.name, self.key, self.value, self.min_items = name, key, value, min_items
         self.description, self.example = description, example
 
-    def allowed(self):
+    def allowed(self) -> str:
         return f"a map of {self.key.allowed()} to {self.value.allowed()}"
 
-    def check(self, node, ctx, path):
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath) -> dict[str, Any] | None:
         if not isinstance(node, yaml.MappingNode):
             self._wrong(node, ctx, path, f"{_where(path)} must be {self.name} (a map), not {_kind_of(node)}")
             return None
-        out = {}
+        out: dict[str, Any] = {}
         for key, key_node, value_node in _mapping_items(node, ctx, path):
             if self.key.check(key_node, ctx, path + (key,)) is None:
                 continue
@@ -352,8 +359,9 @@ class MapOf(T):
                       self.allowed(), self.example)
         return out
 
-    def json(self):
-        out = {"type": "object", "additionalProperties": self.value.json(), "minProperties": self.min_items}
+    def json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "object", "additionalProperties": self.value.json(),
+                               "minProperties": self.min_items}
         if self.key.choices:
             out["propertyNames"] = {"enum": list(self.key.choices)}
         elif self.key.pattern:
@@ -371,13 +379,13 @@ class Varied(T):
         self.description = inner.description
         self.example = inner.example
 
-    def allowed(self):
+    def allowed(self) -> str:
         return f"{self.inner.allowed()}, or a map of easy/medium/hard (or default) to that"
 
-    def check(self, node, ctx, path):
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath) -> Any:
         if not isinstance(node, yaml.MappingNode) or isinstance(self.inner, (Obj, MapOf)):
             return self.inner.check(node, ctx, path)
-        out = {}
+        out: dict[str, Any] = {}
         keys = DIFFICULTIES + ("default",)
         for key, key_node, value_node in _mapping_items(node, ctx, path):
             if key not in keys:
@@ -391,7 +399,7 @@ class Varied(T):
         ctx.varied.append((path, set(out), node.start_mark.line + 1, self.inner.example))
         return out
 
-    def json(self):
+    def json(self) -> dict[str, Any]:
         inner = self.inner.json()
         return {"anyOf": [inner, {"type": "object", "properties": {d: inner for d in DIFFICULTIES + ("default",)},
                                   "additionalProperties": False, "minProperties": 1}],
@@ -402,13 +410,13 @@ class Varied(T):
 class Tagged(T):
     """A map whose `kind:` key picks which Obj it is (the SST phases)."""
 
-    def __init__(self, name: str, variants: dict[str, Obj], tag: str = "kind", example=""):
+    def __init__(self, name: str, variants: dict[str, Obj], tag: str = "kind", example: str = ""):
         self.name, self.variants, self.tag, self.example = name, variants, tag, example
 
-    def allowed(self):
+    def allowed(self) -> str:
         return f"a {self.name} map with '{self.tag}:' one of {', '.join(self.variants)}"
 
-    def check(self, node, ctx, path):
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath) -> dict[str, Any] | None:
         if not isinstance(node, yaml.MappingNode):
             self._wrong(node, ctx, path, f"{_where(path)} must be a {self.name} (a map), not {_kind_of(node)}")
             return None
@@ -427,7 +435,7 @@ class Tagged(T):
             out[self.tag] = kind
         return out
 
-    def json(self):
+    def json(self) -> dict[str, Any]:
         return {"oneOf": [{**v.json(), "properties": {self.tag: {"const": k}, **v.json()["properties"]},
                            "required": [self.tag] + v.json()["required"]}
                           for k, v in self.variants.items()]}
@@ -435,11 +443,11 @@ class Tagged(T):
 
 # --- the scenario schema ---------------------------------------------------------------------
 
-def _id(description="", example="greet"):
+def _id(description: str = "", example: str = "greet") -> Str:
     return Str(description, example, pattern=ID_RE, pattern_hint=ID_HINT)
 
 
-def _text(description="", example="'Hello, nice to meet you.'", max_len=600):
+def _text(description: str = "", example: str = "'Hello, nice to meet you.'", max_len: int = 600) -> Str:
     return Str(description, example, max_len=max_len)
 
 
@@ -592,7 +600,8 @@ SCENARIO = Obj("scenario", {
 }, "a peerspace scenario file")
 
 
-def json_schema() -> dict:
+def json_schema() -> dict[str, Any]:
+
     out = SCENARIO.json()
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": "https://peerspace.invalid/schema/scenario-v1.json",
