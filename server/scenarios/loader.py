@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from . import schema as S
 from .model import Scenario, applies, pick
-from .schema import Ctx, Problem, _where
+from .schema import Ctx, Problem, YamlPath, _where
 
 
 class ScenarioError(Exception):
@@ -27,7 +29,7 @@ class ScenarioError(Exception):
 
 # --- YAML -> checked data ---------------------------------------------------------------
 
-def _compose(text: str, ctx: Ctx):
+def _compose(text: str, ctx: Ctx) -> yaml.Node | None:
     try:
         docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
@@ -54,7 +56,7 @@ def _compose(text: str, ctx: Ctx):
     return docs[0]
 
 
-def _declared_difficulties(root) -> tuple[str, ...]:
+def _declared_difficulties(root: yaml.Node) -> tuple[str, ...]:
     if isinstance(root, yaml.MappingNode):
         for k, v in root.value:
             if isinstance(k, yaml.ScalarNode) and k.value == "difficulty" and isinstance(v, yaml.MappingNode):
@@ -96,7 +98,7 @@ def load_file(path: str | Path) -> Scenario:
     return scenario
 
 
-def scenario_files(paths) -> list[Path]:
+def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -108,7 +110,7 @@ def scenario_files(paths) -> list[Path]:
     return out
 
 
-def lint(paths) -> list[Problem]:
+def lint(paths: Sequence[str | Path]) -> list[Problem]:
     """Every problem in the given files/directories, including duplicate scenario ids."""
     problems: list[Problem] = []
     ids: dict[str, str] = {}
@@ -160,13 +162,15 @@ class _Checker:
         self.s = scenario
         self.ctx = ctx
         self.diffs = scenario.difficulties
-        self.reported: set[tuple] = set()
-        self.reach: dict[tuple, set[str]] = {}   # (phase index, node id) -> difficulties it is reached at
+        self.reported: set[tuple[str, str, str]] = set()  # (node id, option id, phrase) already reported
+        # (phase index, node id) -> difficulties it is reached at
+        self.reach: dict[tuple[str | int, str | int], set[str]] = {}
 
-    def err(self, path: tuple, message: str, allowed: str = "", example: str = "", severity: str = "error"):
+    def err(self, path: YamlPath, message: str, allowed: str = "", example: str = "",
+            severity: str = "error") -> None:
         self.ctx.error(self.ctx.line_of(path), message, allowed, example, severity)
 
-    def run(self):
+    def run(self) -> None:
         self.check_cast()
         self.check_steps()
         self.assign_phase_ids()
@@ -195,7 +199,7 @@ class _Checker:
                          "endings used by a role_play node", f"end: {ending}")
 
     # cast and speakers
-    def check_cast(self):
+    def check_cast(self) -> None:
         participants = self.s.cast_of_kind("participant")
         if len(participants) != 1:
             self.err(("cast",), f"the cast needs exactly one member of kind participant (found {len(participants)})",
@@ -204,7 +208,7 @@ class _Checker:
             self.err(("cast",), "the cast needs a coach (kind: coach) to lead the session",
                      "at least one 'kind: coach'", "coach: {kind: coach, name: Robin}")
 
-    def check_role(self, role, path: tuple, what: str = "cast"):
+    def check_role(self, role: str, path: YamlPath, what: str = "cast") -> None:
         cast = self.s.cast
         speakers = [r for r, c in cast.items() if c["kind"] != "participant"]
         if role not in cast:
@@ -214,21 +218,21 @@ class _Checker:
             self.err(path, f"'{role}' is the participant; scripts give lines only to the coach and partners",
                      ", ".join(speakers))
 
-    def check_speaker(self, phase: dict, path: tuple, key: str):
+    def check_speaker(self, phase: dict[str, Any], path: YamlPath, key: str) -> None:
         if phase.get(key) is not None:
             self.check_role(phase[key], path + (key,), key)
 
-    def check_only(self, entry: dict, path: tuple):
+    def check_only(self, entry: dict[str, Any], path: YamlPath) -> None:
         for d in entry.get("only") or []:
             if d not in self.diffs:
                 self.err(path + ("only",), f"difficulty '{d}' is not declared in this scenario's 'difficulty:'",
                          ", ".join(self.diffs))
 
-    def check_line(self, line: dict, path: tuple):
+    def check_line(self, line: dict[str, Any], path: YamlPath) -> None:
         self.check_role(line["cast"], path + ("cast",))
         self.check_only(line, path)
 
-    def check_placeholders(self, value, path: tuple, allowed: set[str]):
+    def check_placeholders(self, value: str | dict[str, str] | None, path: YamlPath, allowed: set[str]) -> None:
         texts = value.values() if isinstance(value, dict) else [value]
         for t in texts:
             for name in _PLACEHOLDER.findall(t or ""):
@@ -236,7 +240,7 @@ class _Checker:
                     self.err(path, f"unknown placeholder '{{{name}}}'",
                              ", ".join("{" + a + "}" for a in sorted(allowed)) or "none")
 
-    def check_steps(self):
+    def check_steps(self) -> None:
         seen = set()
         for i, step in enumerate(self.s.steps):
             if step["id"] in seen:
@@ -244,7 +248,7 @@ class _Checker:
                          "a different id for each step")
             seen.add(step["id"])
 
-    def assign_phase_ids(self):
+    def assign_phase_ids(self) -> None:
         seen: dict[str, int] = {}
         for i, phase in enumerate(self.s.phases):
             if phase.get("id") is None:
@@ -260,7 +264,7 @@ class _Checker:
             seen[phase["id"]] = i
 
     # role-play graphs
-    def check_role_play(self, phase: dict, path: tuple) -> set[str]:
+    def check_role_play(self, phase: dict[str, Any], path: YamlPath) -> set[str]:
         nodes = phase["nodes"]
         steps = {s["id"] for s in self.s.steps}
         endings = self.s.data["endings"]
@@ -302,7 +306,7 @@ class _Checker:
             return set()
         return self.check_graph(phase, path)
 
-    def check_graph(self, phase: dict, path: tuple) -> set[str]:
+    def check_graph(self, phase: dict[str, Any], path: YamlPath) -> set[str]:
         nodes = phase["nodes"]
         reached_any: set[str] = set()
         endings: set[str] = set()
@@ -345,7 +349,7 @@ class _Checker:
                          "a node that some option's 'next:' leads to")
         return endings
 
-    def check_matchers(self, phase: dict, path: tuple, d: str, seen: set[str]):
+    def check_matchers(self, phase: dict[str, Any], path: YamlPath, d: str, seen: set[str]) -> None:
         """A participant who types an option's own example must get that option."""
         for nid in seen:
             node = phase["nodes"][nid]
@@ -364,7 +368,7 @@ class _Checker:
                                  f"{'option ' + repr(m.option) if m.option else 'no option'} at difficulty {d}",
                                  "example phrases that are closer to their own option than to the others")
 
-    def check_varied(self):
+    def check_varied(self) -> None:
         """A per-difficulty value must have a value for every difficulty it is used at."""
         for path, keys, line, example in self.ctx.varied:
             if "default" in keys:
@@ -372,7 +376,7 @@ class _Checker:
             used = set(self.diffs)
             if len(path) >= 4 and path[0] == "phases" and path[2] == "nodes":
                 used = self.reach.get((path[1], path[3]), set())
-            value = self.s.data
+            value: Any = self.s.data
             for key in path:
                 if isinstance(value, dict) and value.get("only"):
                     used &= set(value["only"])
@@ -386,14 +390,15 @@ class _Checker:
                                "a value for every difficulty it is used at, or a 'default:'",
                                f"{missing[0]}: {example}")
 
-    def check_repeat(self, phase: dict, index: int, path: tuple):
+    def check_repeat(self, phase: dict[str, Any], index: int, path: YamlPath) -> None:
         earlier = [p["id"] for p in self.s.phases[:index] if p["kind"] == "role_play"]
         if phase["repeat"] not in earlier:
             self.err(path + ("repeat",), f"'{phase['repeat']}' is not an earlier role_play phase",
                      ", ".join(earlier) or "(no role_play phase comes before this one)",
                      f"repeat: {earlier[0] if earlier else 'practice'}")
 
-    def check_emotions(self, phase: dict, path: tuple):
+    def check_emotions(self, phase: dict[str, Any], path: YamlPath) -> None:
+
         self.check_speaker(phase, path, "cast")
         self.check_speaker(phase, path, "coach")
         for key, allowed in (("right", {"answer"}), ("wrong", {"answer", "given"})):

@@ -5,38 +5,39 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cached_property
+from typing import Any
 
 from .matcher import IntentMatcher
-from .schema import DIFFICULTIES
+from .schema import DIFFICULTIES, YamlPath
 
 
-def pick(value, difficulty: str):
+def pick(value: Any, difficulty: str) -> Any:
     """Resolve a value that may vary by difficulty ({easy:..., default:...})."""
     if isinstance(value, dict) and value and set(value) <= set(DIFFICULTIES) | {"default"}:
         return value.get(difficulty, value.get("default"))
     return value
 
 
-def applies(entry: dict, difficulty: str) -> bool:
+def applies(entry: dict[str, Any], difficulty: str) -> bool:
     only = entry.get("only")
     return not only or difficulty in only
 
 
 class Scenario:
-    def __init__(self, data: dict, file: str = "<scenario>", lines: dict | None = None):
+    def __init__(self, data: dict[str, Any], file: str = "<scenario>", lines: dict[YamlPath, int] | None = None):
         self.data = data
         self.file = file
         self.lines = lines or {}
-        self._matchers: dict[tuple, IntentMatcher] = {}
+        self._matchers: dict[tuple[str, str, str], IntentMatcher] = {}  # (phase id, node id, difficulty)
 
     # --- identity -----------------------------------------------------------------
     @property
     def id(self) -> str:
-        return self.data["id"]
+        return str(self.data["id"])
 
     @property
     def title(self) -> str:
-        return self.data["title"]
+        return str(self.data["title"])
 
     @property
     def difficulties(self) -> list[str]:
@@ -46,7 +47,7 @@ class Scenario:
     def content_hash(self) -> str:
         return hashlib.sha256(json.dumps(self.data, sort_keys=True).encode()).hexdigest()[:16]
 
-    def listing(self) -> dict:
+    def listing(self) -> dict[str, Any]:
         """What a client's scenario list shows."""
         return {"id": self.id, "title": self.title, "topic": self.data["topic"], "summary": self.data["summary"],
                 "scene": self.data["scene"],
@@ -56,8 +57,9 @@ class Scenario:
 
     # --- cast ---------------------------------------------------------------------------
     @property
-    def cast(self) -> dict:
-        return self.data["cast"]
+    def cast(self) -> dict[str, dict[str, Any]]:
+        cast: dict[str, dict[str, Any]] = self.data["cast"]
+        return cast
 
     def cast_of_kind(self, kind: str) -> list[str]:
         return [r for r, c in self.cast.items() if c["kind"] == kind]
@@ -73,39 +75,45 @@ class Scenario:
 
     # --- skill ----------------------------------------------------------------------------
     @property
-    def steps(self) -> list[dict]:
-        return self.data["skill"]["steps"]
+    def steps(self) -> list[dict[str, Any]]:
+        steps: list[dict[str, Any]] = self.data["skill"]["steps"]
+        return steps
 
-    def step(self, step_id: str) -> dict | None:
+    def step(self, step_id: str) -> dict[str, Any] | None:
         return next((s for s in self.steps if s["id"] == step_id), None)
 
     # --- phases --------------------------------------------------------------------------
     @property
-    def phases(self) -> list[dict]:
-        return self.data["phases"]
+    def phases(self) -> list[dict[str, Any]]:
+        phases: list[dict[str, Any]] = self.data["phases"]
+        return phases
 
-    def phase(self, phase_id: str) -> dict | None:
+    def phase(self, phase_id: str) -> dict[str, Any] | None:
         return next((p for p in self.phases if p["id"] == phase_id), None)
 
-    def role_play_source(self, phase: dict) -> dict:
+    def role_play_source(self, phase: dict[str, Any]) -> dict[str, Any]:
         """The role_play phase whose nodes a (repeat_)role_play phase uses."""
         if phase["kind"] == "repeat_role_play":
-            return self.phase(phase["repeat"])
+            source = self.phase(phase["repeat"])
+            # the loader rejects a repeat_role_play whose 'repeat:' names no earlier role_play phase
+            assert source is not None
+            return source
         return phase
 
-    def nodes(self, phase: dict) -> dict:
-        return self.role_play_source(phase)["nodes"]
+    def nodes(self, phase: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        nodes: dict[str, dict[str, Any]] = self.role_play_source(phase)["nodes"]
+        return nodes
 
-    def start(self, phase: dict) -> str:
-        return self.role_play_source(phase)["start"]
+    def start(self, phase: dict[str, Any]) -> str:
+        return str(self.role_play_source(phase)["start"])
 
-    def options(self, node: dict, difficulty: str) -> list[dict]:
+    def options(self, node: dict[str, Any], difficulty: str) -> list[dict[str, Any]]:
         return [o for o in node.get("options") or [] if applies(o, difficulty)]
 
-    def items(self, phase: dict, difficulty: str) -> list[dict]:
+    def items(self, phase: dict[str, Any], difficulty: str) -> list[dict[str, Any]]:
         return [i for i in phase["items"] if applies(i, difficulty)]
 
-    def matcher(self, phase: dict, node_id: str, difficulty: str) -> IntentMatcher:
+    def matcher(self, phase: dict[str, Any], node_id: str, difficulty: str) -> IntentMatcher:
         source = self.role_play_source(phase)["id"]
         key = (source, node_id, difficulty)
         if key not in self._matchers:
@@ -114,13 +122,13 @@ class Scenario:
                 {o["id"]: [o["text"], *o["examples"]] for o in self.options(node, difficulty)})
         return self._matchers[key]
 
-    def endings_of(self, phase: dict) -> set[str]:
+    def endings_of(self, phase: dict[str, Any]) -> set[str]:
         return {n["end"] for n in self.nodes(phase).values() if n.get("end")}
 
-    def line_of(self, *path) -> int:
-        path = tuple(path)
+    def line_of(self, *path: str | int) -> int:
         while path:
             if path in self.lines:
                 return self.lines[path]
             path = path[:-1]
         return 1
+
