@@ -14,7 +14,7 @@ from .loader import ScenarioError, lint, load_file
 from .schema import json_schema
 
 
-def cmd_lint(args) -> int:
+def cmd_lint(args: argparse.Namespace) -> int:
     problems = lint(args.paths)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
@@ -27,7 +27,7 @@ def cmd_lint(args) -> int:
     return 0
 
 
-def cmd_schema(args) -> int:
+def cmd_schema(args: argparse.Namespace) -> int:
     text = json.dumps(json_schema(), indent=2)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
@@ -37,7 +37,7 @@ def cmd_schema(args) -> int:
     return 0
 
 
-def cmd_play(args) -> int:
+def cmd_play(args: argparse.Namespace) -> int:
     from .player import Player, script_lines
 
     try:
@@ -53,13 +53,13 @@ def cmd_play(args) -> int:
         fh = sys.stdin if args.script == "-" else open(args.script, encoding="utf-8")
         feed = script_lines(fh)
 
-        def inputs():
+        def inputs() -> str | None:
             entry = next(feed, None)
             if entry is not None:
                 print(f"> {entry}")
             return entry
     else:
-        def inputs():
+        def inputs() -> str | None:
             try:
                 return input("> ")
             except EOFError:
@@ -68,7 +68,7 @@ def cmd_play(args) -> int:
     return 0 if run.status == "finished" else 3
 
 
-def add_subcommands(subparsers) -> argparse.ArgumentParser:
+def add_subcommands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Register `scenario lint|schema|play` on an argparse subparsers object."""
     p = subparsers.add_parser("scenario", help="check, describe and dry-run scenario files")
     sub = p.add_subparsers(dest="scenario_command", required=True)
@@ -88,9 +88,11 @@ def add_subcommands(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server.scenarios")
     subs = parser.add_subparsers(dest="command", required=True)
     add_subcommands(subs)
     args = parser.parse_args(["scenario", *(sys.argv[1:] if argv is None else argv)])
-    return args.func(args)
+    code: int = args.func(args)
+    return code
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 # --- effects ------------------------------------------------------------------------------------
 
@@ -12,7 +13,7 @@ class Effect:
     def kind(self) -> str:
         return type(self).__name__.lower()
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"effect": self.kind, **asdict(self)}
 
 
@@ -46,14 +47,14 @@ class ParticipantSaid(Effect):
     option: str | None = None
     action: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.action = self.action or (self.text.startswith("(") and self.text.endswith(")"))
 
 
 @dataclass
 class Scored(Effect):
     what: str            # "step" or "emotion"
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,4 +67,5 @@ class StateChanged(Effect):
 @dataclass
 class Finished(Effect):
     status: str          # "finished" | "stopped"
-    summary: dict = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+

@@ -8,16 +8,19 @@ ids chosen. `full_run_inputs(...)` turns one path into the complete list of
 
 from __future__ import annotations
 
+from typing import Any
+
 from .model import Scenario, pick
 from .phases import kind_of
 
 
-def role_play_paths(scenario: Scenario, phase: dict, difficulty: str,
+def role_play_paths(scenario: Scenario, phase: dict[str, Any], difficulty: str,
                     limit: int = 10_000) -> list[tuple[list[str], str]]:
     nodes = scenario.nodes(phase)
     out: list[tuple[list[str], str]] = []
 
-    def walk(nid: str, seen: set[str], chosen: list[str]):
+    def walk(nid: str, seen: set[str], chosen: list[str]) -> None:
+
         if len(out) >= limit:
             return
         node = nodes[nid]

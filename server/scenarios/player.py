@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Iterable, Iterator
-from typing import TextIO
+from typing import Any, TextIO
 
 from wire.errors import WireError
 
+from .effects import Effect
 from .model import Scenario
 from .runner import Finished, MemoryRunStore, ParticipantSaid, Say, ScenarioRun, Scored, Show
 
@@ -35,7 +36,7 @@ class Player:
         self.out = out
         self.width = width
 
-    def _print(self, text: str = "", indent: str = ""):
+    def _print(self, text: str = "", indent: str = "") -> None:
         if not text:
             print(file=self.out)
             return
@@ -43,9 +44,9 @@ class Player:
               file=self.out)
 
     def _name(self, role: str) -> str:
-        return self.scenario.cast[role]["name"]
+        return str(self.scenario.cast[role]["name"])
 
-    def show(self, effects):
+    def show(self, effects: Iterable[Effect]) -> None:
         for e in effects:
             if isinstance(e, Say):
                 extras = ", ".join(x for x in (e.expression if e.expression != "neutral" else "",
@@ -65,7 +66,7 @@ class Player:
             elif isinstance(e, Finished):
                 self.print_summary(e.summary)
 
-    def print_state(self):
+    def print_state(self) -> None:
         v = self.run.view()
         if self.run.finished:
             return
@@ -85,7 +86,7 @@ class Player:
         for i, o in enumerate(v["options"], 1):
             self._print(f"{i}) {o['text']}", "  ")
 
-    def print_summary(self, s: dict):
+    def print_summary(self, s: dict[str, Any]) -> None:
         self._print()
         self._print(f"== Run {'finished' if self.run.status == 'finished' else 'stopped'} ==")
         for phase, steps in s["scores"].items():
