@@ -23,12 +23,20 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wire import errors, events
 from wire.errors import WireError
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .storage import Row, Storage
+
+T = TypeVar("T")
 
 log = logging.getLogger("peerspace.auth")
 
@@ -59,19 +67,19 @@ def _hash_pool() -> ThreadPoolExecutor:
     return _HASH_POOL
 
 
-def _check_or_dummy(password: str, user: dict | None) -> bool:
+def _check_or_dummy(password: str, user: Row | None) -> bool:
     if user is None:
         check_password(password, _DUMMY_HASH, _DUMMY_SALT)
         return False
     return check_password(password, user["pw_hash"], user["pw_salt"])
 
 
-async def off_loop_hash(fn, *args):
+async def off_loop_hash(fn: Callable[..., T], *args: Any) -> T:
     """Run a password function on the hashing pool."""
     return await asyncio.get_running_loop().run_in_executor(_hash_pool(), fn, *args)
 
 
-def load_secret(cfg) -> bytes:
+def load_secret(cfg: Config) -> bytes:
     if cfg.secret:
         return cfg.secret.encode()
     path = Path(cfg.data_dir) / "secret"
@@ -94,14 +102,14 @@ class Tokens:
     def __init__(self, secret: bytes, ttl: float):
         self.secret, self.ttl = secret, ttl
 
-    def issue(self, user: dict) -> str:
+    def issue(self, user: Row) -> str:
         """A token for this user's current session epoch (`user` is a fresh row)."""
         body = _b64(json.dumps({"uid": user["id"], "role": user["role"], "ep": user.get("session_epoch", 0),
                                 "exp": time.time() + self.ttl, "n": secrets.token_hex(4)}).encode())
         sig = _b64(hmac.new(self.secret, body.encode(), hashlib.sha256).digest())
         return f"{body}.{sig}"
 
-    def verify(self, token) -> dict:
+    def verify(self, token: object) -> dict[str, Any]:
         """The signed claims of a well-formed, unexpired token; does not say it was not revoked
         (that needs the user row: Accounts.session_user)."""
         # Tokens we issue are ASCII; anything else (a non-ASCII signature made compare_digest raise) is refused here.
@@ -112,7 +120,7 @@ class Tokens:
         if not hmac.compare_digest(sig.encode(), good.encode()):
             raise WireError(errors.UNAUTHORIZED, "Please log in again.")
         try:
-            claims = json.loads(_unb64(body))
+            claims: dict[str, Any] = json.loads(_unb64(body))   # not a dict: the lookups below raise
             expired = claims["exp"] < time.time()
             int(claims["uid"]), int(claims["ep"])
         except (ValueError, TypeError, KeyError):    # signed by us but not a token we issue (an old format)
@@ -156,7 +164,7 @@ class LoginThrottle:
     MAX_KEYS = 100_000          # bounded memory under a flood of made-up names
 
     def __init__(self, free_per_name: int = 5, free_per_address: int = 20, base: float = 1.0, cap: float = 300.0,
-                 forget: float = 3600.0, clock=time.monotonic):
+                 forget: float = 3600.0, clock: Callable[[], float] = time.monotonic):
         self.free = {"name": free_per_name, "addr": free_per_address}
         self.base, self.cap, self.forget, self.clock = base, cap, forget, clock
         self.keys: dict[tuple[str, str], _Failures] = {}
@@ -168,7 +176,7 @@ class LoginThrottle:
             keys.append(("addr", address))
         return keys
 
-    def _get(self, key, now: float) -> _Failures:
+    def _get(self, key: tuple[str, str], now: float) -> _Failures:
         f = self.keys.get(key)
         if f is not None and now - f.last > self.forget and now >= f.blocked_until:
             f = None
@@ -215,11 +223,11 @@ class LoginThrottle:
 
 
 class Accounts:
-    def __init__(self, store, throttle: LoginThrottle | None = None):
+    def __init__(self, store: Storage, throttle: LoginThrottle | None = None):
         self.store = store
         self.throttle = throttle or LoginThrottle()
 
-    def add(self, name: str, password: str, role: str) -> dict:
+    def add(self, name: str, password: str, role: str) -> Row:
         if not NAME_RE.match(name or ""):
             raise WireError(errors.INVALID, f"A display name must be {NAME_RULE}.")
         if role not in events.ROLES:
@@ -231,24 +239,24 @@ class Accounts:
         pw_hash, salt = hash_password(password)
         return self.store.create_user(name, role, pw_hash, salt)
 
-    async def login(self, name, password, address: str | None = None) -> dict:
+    async def login(self, name: object, password: object, address: str | None = None) -> Row:
         """The user row for a right name and password, or WireError (`unauthorized`, `rate_limited` as
         Throttled, `forbidden` when banned). Never blocks the event loop."""
         if not isinstance(name, str) or not isinstance(password, str) or not name or len(name) > 64 \
                 or len(password) > 1024:
             raise WireError(errors.UNAUTHORIZED, "That name and password do not match.")
         self.throttle.begin(name, address)
-        user = await self.store.aio.find_user(name)
-        if not await off_loop_hash(_check_or_dummy, password, user):
+        user: Row | None = await self.store.aio.find_user(name)
+        if not await off_loop_hash(_check_or_dummy, password, user) or user is None:    # None: it said False
             log.info("login failed for %s", f"user {user['id']}" if user else "an unknown name")
             raise WireError(errors.UNAUTHORIZED, "That name and password do not match.")
         self.throttle.succeeded(name, address)
         self.check_not_banned(user)
         return user
 
-    async def session_user(self, claims: dict) -> dict:
+    async def session_user(self, claims: dict[str, Any]) -> Row:
         """The current user row for verified token claims, if that session is still valid."""
-        user = await self.store.aio.get_user(int(claims["uid"]))
+        user: Row | None = await self.store.aio.get_user(int(claims["uid"]))
         if user is None:
             raise WireError(errors.UNAUTHORIZED, "This account no longer exists.")
         self.check_not_banned(user)      # first: a paused person is told why, not just "log in again"
@@ -256,7 +264,7 @@ class Accounts:
             raise WireError(errors.UNAUTHORIZED, "Your session has ended. Please log in again.")
         return user
 
-    def set_password(self, user: dict, password: str, reason: str = "password") -> int:
+    def set_password(self, user: Row, password: str, reason: str = "password") -> int:
         """A new password ends every session of this person; returns the new session epoch. Blocking:
         from async code, use change_password."""
         if len(password or "") < 8:
@@ -265,7 +273,7 @@ class Accounts:
         self.store.set_password(user["id"], pw_hash, salt)
         return self.store.revoke_sessions(user["id"], reason)
 
-    async def change_password(self, user: dict, old: object, new: object, address: str | None = None) -> dict:
+    async def change_password(self, user: Row, old: object, new: object, address: str | None = None) -> Row:
         """Check the old password (throttled like a login), set the new one, end every session.
         Returns the fresh user row, for a new token."""
         if not isinstance(old, str) or not isinstance(new, str):
@@ -282,13 +290,16 @@ class Accounts:
         await self.store.aio.set_password(user["id"], pw_hash, salt)
         await self.store.aio.revoke_sessions(user["id"], "password")
         log.info("user %s changed their password", user["id"])
-        return await self.store.aio.get_user(user["id"])
+        fresh: Row | None = await self.store.aio.get_user(user["id"])
+        if fresh is None:       # deleted while the password was being changed
+            raise WireError(errors.UNAUTHORIZED, "This account no longer exists.")
+        return fresh
 
     @staticmethod
-    def check_not_banned(user: dict) -> None:
+    def check_not_banned(user: Row) -> None:
         if user.get("banned_until") and user["banned_until"] > time.time():
             raise WireError(errors.FORBIDDEN, "This account is paused by the group's staff. Please contact them.")
 
 
-def public_user(user: dict) -> dict:
+def public_user(user: Row) -> dict[str, Any]:
     return {"id": user["id"], "name": user["name"], "role": user["role"]}

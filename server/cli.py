@@ -8,36 +8,40 @@ import importlib
 import json
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from wire import events
 from wire.errors import WireError
 
 from .config import Config
 
+if TYPE_CHECKING:
+    from .storage import Row, SQLiteStorage, Storage
+
 # Feature modules that add their own subcommands with `add_subcommands(subparsers)`.
 SUBCOMMAND_MODULES = ("server.scenarios.cli",)
 FOREVER = 253402300799.0    # 9999-12-31: a ban without an end, until `peerspace unban`
 
 
-def _config(args) -> Config:
+def _config(args: argparse.Namespace) -> Config:
     return Config.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None),
                            data_dir=args.data_dir, database=args.db,
                            redis_url=getattr(args, "redis_url", None), node_id=getattr(args, "node_id", None))
 
 
-def _store(args):
+def _store(args: argparse.Namespace) -> SQLiteStorage:
     from .storage import open_storage
     return open_storage(_config(args).database)
 
 
-def _find(store, name: str) -> dict:
+def _find(store: Storage, name: str) -> Row:
     user = store.find_user(name)
     if user is None:
         raise SystemExit(f"peerspace: no user named '{name}'. See `peerspace user list`.")
     return user
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from .app import serve
     cfg = _config(args)
     logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -45,7 +49,7 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def cmd_user_add(args) -> int:
+def cmd_user_add(args: argparse.Namespace) -> int:
     from .auth import Accounts
     password = args.password or getpass.getpass(f"Password for {args.name}: ")
     try:
@@ -57,7 +61,7 @@ def cmd_user_add(args) -> int:
     return 0
 
 
-def cmd_user_passwd(args) -> int:
+def cmd_user_passwd(args: argparse.Namespace) -> int:
     from .auth import Accounts
     store = _store(args)
     user = _find(store, args.name)
@@ -71,15 +75,17 @@ def cmd_user_passwd(args) -> int:
     return 0
 
 
-def cmd_user_list(args) -> int:
+def cmd_user_list(args: argparse.Namespace) -> int:
     for u in _store(args).list_users():
         print(f"{u['id']:>5}  {u['role']:<16} {u['name']}")
     return 0
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     store = _store(args)
     data = store.export_user(_find(store, args.name)["id"])   # everything: lines, sessions, safety, replays
+    if data is None:        # deleted between the two reads
+        raise SystemExit(f"peerspace: no user named '{args.name}'. See `peerspace user list`.")
     text = json.dumps(data, indent=2)
     if args.output and args.output != "-":
         with open(args.output, "w") as f:
@@ -90,7 +96,7 @@ def cmd_export(args) -> int:
     return 0
 
 
-def cmd_delete(args) -> int:
+def cmd_delete(args: argparse.Namespace) -> int:
     store = _store(args)
     user = _find(store, args.name)
     if not args.yes:
@@ -102,7 +108,7 @@ def cmd_delete(args) -> int:
     return 0
 
 
-def cmd_ban(args) -> int:
+def cmd_ban(args: argparse.Namespace) -> int:
     import time
     store = _store(args)
     user = _find(store, args.name)
@@ -114,7 +120,7 @@ def cmd_ban(args) -> int:
     return 0
 
 
-def cmd_unban(args) -> int:
+def cmd_unban(args: argparse.Namespace) -> int:
     store = _store(args)
     user = _find(store, args.name)
     store.set_banned_until(user["id"], None)
@@ -123,14 +129,14 @@ def cmd_unban(args) -> int:
     return 0
 
 
-def _group(store, name: str) -> dict:
+def _group(store: Storage, name: str) -> Row:
     group = store.find_group(name)
     if group is None:
         raise SystemExit(f"peerspace: no group named '{name}'. See `peerspace group list`.")
     return group
 
 
-def _with_role(store, name: str, roles: tuple[str, ...], what: str) -> dict:
+def _with_role(store: Storage, name: str, roles: tuple[str, ...], what: str) -> Row:
     user = _find(store, name)
     if user["role"] not in roles:
         raise SystemExit(f"peerspace: '{user['name']}' is a {user['role'].replace('_', ' ')}, not {what}.")
@@ -140,7 +146,7 @@ def _with_role(store, name: str, roles: tuple[str, ...], what: str) -> dict:
 STAFF_ROLES = (events.PEER_SPECIALIST, events.AGENT)    # facilitators and admins see everyone already
 
 
-def cmd_group_add(args) -> int:
+def cmd_group_add(args: argparse.Namespace) -> int:
     store = _store(args)
     if store.find_group(args.name):
         print(f"peerspace: there is already a group named '{args.name}'", file=sys.stderr)
@@ -150,13 +156,13 @@ def cmd_group_add(args) -> int:
     return 0
 
 
-def cmd_group_list(args) -> int:
+def cmd_group_list(args: argparse.Namespace) -> int:
     for g in _store(args).list_groups():
         print(f"{g['id']:>5}  {g['name']:<24} {g['members']} members, {g['staff']} staff")
     return 0
 
 
-def cmd_group_member(args) -> int:
+def cmd_group_member(args: argparse.Namespace) -> int:
     store = _store(args)
     group = _group(store, args.group)
     person = _with_role(store, args.person, (events.PARTICIPANT,), "a participant")
@@ -169,7 +175,7 @@ def cmd_group_member(args) -> int:
     return 0
 
 
-def cmd_group_assign(args) -> int:
+def cmd_group_assign(args: argparse.Namespace) -> int:
     store = _store(args)
     group = _group(store, args.group)
     staff = _with_role(store, args.staff, STAFF_ROLES, "a peer specialist or an agent")
@@ -178,7 +184,7 @@ def cmd_group_assign(args) -> int:
     return 0
 
 
-def cmd_assign(args) -> int:
+def cmd_assign(args: argparse.Namespace) -> int:
     store = _store(args)
     staff = _with_role(store, args.staff, (events.PEER_SPECIALIST,), "a peer specialist")
     person = _with_role(store, args.person, (events.PARTICIPANT,), "a participant")
@@ -191,7 +197,7 @@ def cmd_assign(args) -> int:
     return 0
 
 
-def cmd_room_add(args) -> int:
+def cmd_room_add(args: argparse.Namespace) -> int:
     store = _store(args)
     group = _group(store, args.group) if args.group else None
     if not 1 <= args.capacity <= 200:
@@ -203,7 +209,7 @@ def cmd_room_add(args) -> int:
     return 0
 
 
-def cmd_room_list(args) -> int:
+def cmd_room_list(args: argparse.Namespace) -> int:
     store = _store(args)
     groups = {g["id"]: g["name"] for g in store.list_groups()}
     for r in store.list_rooms():
@@ -306,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args) or 0
+    rc: int = args.func(args) or 0
+    return rc
 
 
 if __name__ == "__main__":

@@ -23,18 +23,27 @@ It plugs into the world as a `RoomFeature` (`InterestFeature`: the tick's `send_
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import numpy.typing as npt
 
 from wire import codec, events
 
 from ..world.feature import RoomFeature, room_state
 
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..world import Member, Room, World
+
 FORCE = 255   # a flags value no live avatar has: forces a record into the next delta
 
 
 class Interest:
-    def __init__(self, room, cfg):
-        self.room = room
+    def __init__(self, room: Room, cfg: Config):
+        # Any, not Room: the pose views read here (alive, pos, yaw, flags) are attached by PoseSlab and
+        # not declared on Room on this branch; make it Room once server/world/room.py declares them.
+        self.room: Any = room
         self.cell = float(cfg.interest_cell)
         self.far_every = max(1, int(cfg.interest_far_every))
         self.near_sent = np.zeros(0, codec.POSE_DTYPE)
@@ -52,15 +61,16 @@ class Interest:
             new[: len(old)] = old
             setattr(self, name, new)
 
-    def cells(self, xy: np.ndarray) -> np.ndarray:
-        return np.floor((xy + self.room.half) / self.cell).astype(np.int32)
+    def cells(self, xy: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.int32]:
+        cells: npt.NDArray[np.int32] = np.floor((xy + self.room.half) / self.cell).astype(np.int32)
+        return cells
 
     def sub_room(self, cx: int, cy: int) -> str:
         return f"{self.room.id}#{cx}.{cy}"
 
-    async def place(self, sio, ids_cells: dict[int, tuple[int, int]]) -> None:
-        """Keep each connected member's sid in the sub-room of its avatar's cell."""
-        live = set()
+    async def place(self, sio: Any, ids_cells: dict[int, tuple[int, int]]) -> None:
+        """Keep each connected member's sid in the sub-room of its avatar's cell (`sio`: socketio.AsyncServer)."""
+        live: set[str] = set()
         for m in self.room.members.values():
             if m.sid is None or m.avatar not in ids_cells:
                 continue
@@ -75,7 +85,7 @@ class Interest:
         for sid in [s for s in self.cell_of_sid if s not in live]:
             await self.forget(sio, sid)
 
-    async def forget(self, sio, sid: str) -> None:
+    async def forget(self, sio: Any, sid: str) -> None:
         have = self.cell_of_sid.pop(sid, None)
         if have is not None:
             await sio.leave_room(sid, have)
@@ -107,7 +117,7 @@ class Interest:
         id_cells = {int(i): (int(x), int(y)) for i, (x, y) in zip(ids, c)}
         viewers = {id_cells[m.avatar] for m in room.members.values()
                    if m.sid is not None and m.avatar in id_cells}
-        out = []
+        out: list[tuple[str, bytes]] = []
         for cx, cy in viewers:
             mask = (np.abs(c[:, 0] - cx) <= 1) & (np.abs(c[:, 1] - cy) <= 1) & near
             if far_tick:
@@ -118,7 +128,7 @@ class Interest:
         self.stats["groups"] += len(out)
         return out
 
-    async def send(self, world) -> None:
+    async def send(self, world: World) -> None:
         """Run after `room.step`: place viewers, encode once per occupied cell, emit per cell."""
         room = self.room
         ids = np.flatnonzero(room.alive)
@@ -128,7 +138,7 @@ class Interest:
             await world.sio.emit(events.SNAPSHOT, {"t": room.tick_no, "poses": blob}, room=target)
 
 
-def applies(room, cfg) -> bool:
+def applies(room: Room, cfg: Config) -> bool:
     n = int(cfg.interest_min)
     return n > 0 and len(room.avatars) >= n
 
@@ -136,10 +146,10 @@ def applies(room, cfg) -> bool:
 class InterestFeature(RoomFeature):
     """Big rooms send one blob per occupied interest cell instead of one per room."""
 
-    def __init__(self, world):
+    def __init__(self, world: World):
         self.world = world
 
-    async def send_snapshot(self, room, blob: bytes | None) -> bool:
+    async def send_snapshot(self, room: Room, blob: bytes | None) -> bool:
         """The world tick's send step for one room: interest groups in a big room, else the plain path."""
         world = self.world
         interest = room_state(room, Interest)
@@ -157,7 +167,7 @@ class InterestFeature(RoomFeature):
                 await interest.forget(world.sio, sid)
         return False
 
-    async def left(self, room, member) -> None:
+    async def left(self, room: Room, member: Member) -> None:
         """A person who left must stop getting the old room's cell snapshots at once."""
         interest = room_state(room, Interest)
         if interest is not None and member.sid is not None:

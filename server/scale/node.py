@@ -29,6 +29,7 @@ import os
 import secrets
 import socket
 import time
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 
@@ -37,7 +38,16 @@ from wire.errors import WireError
 
 from ..gateway import LOCAL
 from ..transport import RedisFanoutManager, redis_client
-from ..world import Connection, RoomFeature
+from ..world import Connection, Member, Room, RoomFeature
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import PubSub
+
+    from ..config import Config
+    from ..gateway import Gateway
+    from ..metrics import Metrics
+    from ..world import World
 
 log = logging.getLogger("peerspace.scale")
 
@@ -51,8 +61,13 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) 
 """
 
 
-def client_manager(cfg):
+def client_manager(cfg: Config) -> RedisFanoutManager:
     return RedisFanoutManager(cfg.redis_url, channel=f"{PREFIX}-sio")
+
+
+def _text(value: bytes | str) -> str:
+    """A Redis value as text (our client leaves responses undecoded: bytes)."""
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def default_node_id() -> str:
@@ -60,17 +75,17 @@ def default_node_id() -> str:
 
 
 class Node:
-    def __init__(self, cfg, world, gateway, metrics=None):
+    def __init__(self, cfg: Config, world: World, gateway: Gateway, metrics: Metrics | None = None):
         self.cfg, self.world, self.gateway, self.metrics = cfg, world, gateway, metrics
         self.id = cfg.node_id or default_node_id()
-        self.redis = redis_client(cfg.redis_url)
+        self.redis: Redis = redis_client(cfg.redis_url)
         self.lease_ms = int(cfg.owner_lease * 1000)
         self.proxies: dict[str, Connection] = {}     # sid on another node -> proxy connection here
         self._mixed_at: dict[str, float] = {}         # room id -> last time it had someone on another node
         world.sio.manager.local_only = self.delivers_locally
-        self.pending: dict[int, asyncio.Future] = {}
+        self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._seq = 0
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self.owned: set[str] = set()
         self.feature = Membership(self)     # its part in the room lifecycle (server/app.py installs it)
 
@@ -94,7 +109,7 @@ class Node:
     # --- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
         await self.redis.set(self.alive_key(self.id), "1", px=self.lease_ms)
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.pubsub: PubSub = self.redis.pubsub(ignore_subscribe_messages=True)
         await self.pubsub.subscribe(self.channel(self.id))
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._listen()), loop.create_task(self._heartbeat())]
@@ -112,7 +127,7 @@ class Node:
             for rid in list(self.owned):
                 await self.redis.eval(DELETE_IF, 1, self.owner_key(rid), self.id)
             await self.redis.delete(self.alive_key(self.id))
-            await self.pubsub.aclose()
+            await self.pubsub.aclose()     # type: ignore[no-untyped-call]  # redis: PubSub.aclose is unannotated
             await self.redis.aclose()
         except Exception:
             pass
@@ -144,7 +159,7 @@ class Node:
         key = self.owner_key(room_id)
         cur = await self.redis.get(key)
         if cur is not None:
-            cur = cur.decode()
+            cur = _text(cur)
             if cur == self.id or await self.redis.exists(self.alive_key(cur)):
                 if cur == self.id:
                     self.owned.add(room_id)
@@ -154,7 +169,7 @@ class Node:
             self.owned.add(room_id)
             return self.id
         cur = await self.redis.get(key)
-        return cur.decode() if cur else self.id
+        return _text(cur) if cur else self.id
 
     def delivers_locally(self, target: str) -> bool:
         """Whether every recipient of an emit to `target` (a room id or a sid) is connected here.
@@ -189,7 +204,8 @@ class Node:
                 return
 
     # --- the gateway's routing hook ------------------------------------------------------------------
-    async def route(self, conn: Connection, event: str, payload: dict):
+    async def route(self, conn: Connection, event: str, payload: dict[str, Any]) -> object:
+        """LOCAL (server/gateway.py) to handle the intent here, else the owner node's reply (a dict or None)."""
         if conn.extra.get("proxy"):
             return LOCAL
         remote = conn.extra.get("remote")
@@ -226,12 +242,12 @@ class Node:
         conn.extra.pop("remote", None)
         conn.room_id = None
 
-    async def resume(self, conn: Connection, hello: dict) -> dict:
+    async def resume(self, conn: Connection, hello: dict[str, Any]) -> dict[str, Any]:
         """hello found no avatar here: maybe the person's room lives on another node, or lost its node."""
         room_id = await self.redis.get(self.user_key(conn.user["id"]))
         if room_id is None:
             return hello
-        room_id = room_id.decode()
+        room_id = _text(room_id)
         self._known_room(room_id)
         if room_id not in self.world.rooms:
             return hello
@@ -297,13 +313,13 @@ class Node:
                     log.exception("could not re-home a connection into %s", room_id)
 
     # --- forwarding ------------------------------------------------------------------------------
-    async def _send(self, node: str, msg: dict) -> None:
+    async def _send(self, node: str, msg: dict[str, Any]) -> None:
         await self.redis.publish(self.channel(node), msgpack.packb(msg, use_bin_type=True))
 
-    async def _call(self, node: str, msg: dict, timeout: float = 5.0) -> dict:
+    async def _call(self, node: str, msg: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
         self._seq += 1
         req = self._seq
-        fut = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[req] = fut
         try:
             await self._send(node, {**msg, "req": req, "from": self.id})
@@ -313,7 +329,7 @@ class Node:
         finally:
             self.pending.pop(req, None)
 
-    async def _forward(self, node: str, conn: Connection, event: str, payload: dict) -> dict | None:
+    async def _forward(self, node: str, conn: Connection, event: str, payload: dict[str, Any]) -> dict[str, Any]:
         if self.metrics is not None:
             self.metrics.count("forwarded_total")
         reply = await self._call(node, {"op": "intent", "sid": conn.sid, "user": conn.user,
@@ -346,7 +362,7 @@ class Node:
                 log.exception("node channel listener failed; resubscribing")
                 await asyncio.sleep(0.5)
 
-    def _proxy(self, msg: dict) -> Connection:
+    def _proxy(self, msg: dict[str, Any]) -> Connection:
         sid = msg["sid"]
         conn = self.proxies.get(sid)
         if conn is None:
@@ -354,9 +370,9 @@ class Node:
                                                                                  "node": msg.get("from")})
         return conn
 
-    async def _serve(self, msg: dict) -> None:
+    async def _serve(self, msg: dict[str, Any]) -> None:
         op = msg.get("op")
-        body: dict = {}
+        body: dict[str, Any] = {}
         try:
             if op == "intent":
                 conn = self._proxy(msg)
@@ -371,9 +387,9 @@ class Node:
                 room = await self.world.resume(self._proxy(msg))
                 body = {"room": room.id if room else None}
             elif op == "dropped":
-                conn = self.proxies.pop(msg["sid"], None)
-                if conn is not None:
-                    await self.world.dropped(conn)
+                gone = self.proxies.pop(msg["sid"], None)
+                if gone is not None:
+                    await self.world.dropped(gone)
                 return
             else:
                 return
@@ -384,14 +400,14 @@ class Node:
             await self._send(msg["from"], {"op": "reply", "req": msg["req"], "body": body})
 
     # --- room lifecycle (Membership): remember each person's room for cross-node resume ------------------------------
-    async def remember_room(self, room, member) -> None:
+    async def remember_room(self, room: Room, member: Member) -> None:
         self.owned.add(room.id)
         try:
             await self.redis.set(self.user_key(member.user["id"]), room.id, ex=24 * 3600)
         except Exception:
             log.warning("could not record a room membership in redis")
 
-    async def forget_room(self, room, member) -> None:
+    async def forget_room(self, room: Room, member: Member) -> None:
         try:
             await self.redis.eval(DELETE_IF, 1, self.user_key(member.user["id"]), room.id)
         except Exception:
@@ -404,8 +420,8 @@ class Membership(RoomFeature):
     def __init__(self, node: Node):
         self.node = node
 
-    async def joined(self, room, member) -> None:
+    async def joined(self, room: Room, member: Member) -> None:
         await self.node.remember_room(room, member)
 
-    async def left(self, room, member) -> None:
+    async def left(self, room: Room, member: Member) -> None:
         await self.node.forget_room(room, member)

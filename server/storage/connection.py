@@ -9,16 +9,38 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol, TypeVar, cast
 
+from .interfaces import Row
 from .migrations import MIGRATIONS
 from .offloop import OffLoop
 
+T = TypeVar("T")
 
-def _row(cur: sqlite3.Cursor, row: tuple) -> dict:
+
+def _row(cur: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
     return {d[0]: v for d, v in zip(cur.description, row)}
+
+
+class RowCursor(Protocol):
+    """A cursor of this connection as the repositories see it: its row factory (`_row`) makes every
+    row a `Row` (typeshed's sqlite3.Cursor types them Any)."""
+
+    @property
+    def rowcount(self) -> int: ...
+    @property
+    def lastrowid(self) -> int | None: ...
+    def fetchone(self) -> Row | None: ...
+    def fetchall(self) -> list[Row]: ...
+
+
+class RowConnection(Protocol):
+    """The connection inside `_transaction`, its statements returning `RowCursor`s."""
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ..., /) -> RowCursor: ...
 
 
 class SQLiteConnection:
@@ -90,9 +112,10 @@ class SQLiteConnection:
 
     @property
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()["user_version"]
+        version: int = self.db.execute("PRAGMA user_version").fetchone()["user_version"]
+        return version
 
-    def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+    def _exec(self, sql: str, args: tuple[Any, ...] = ()) -> RowCursor:
         write = not sql.lstrip().upper().startswith("SELECT")
         with self._lock:
             try:
@@ -104,16 +127,23 @@ class SQLiteConnection:
                 raise
             if write:
                 self.write_fault = False
-            return cur
+            return cast(RowCursor, cur)     # the row factory is _row
 
-    def _insert(self, sql: str, args: tuple = ()) -> int:
+    def _single(self, sql: str, args: tuple[Any, ...] = ()) -> Row:
+        """A query that always yields one row (an aggregate; a row just written under the store's one thread)."""
+        row = self._exec(sql, args).fetchone()
+        if row is None:
+            raise sqlite3.ProgrammingError("_single is for queries that always return a row")
+        return row
+
+    def _insert(self, sql: str, args: tuple[Any, ...] = ()) -> int:
         """An INSERT through `_exec`; returns the new row's id."""
         rowid = self._exec(sql, args).lastrowid
         if rowid is None:
             raise sqlite3.ProgrammingError("_insert is for INSERT statements")
         return rowid
 
-    def without_waiting(self, fn, *args, **kwargs):
+    def without_waiting(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run fn with no busy wait: a retry that finds the lock still held fails at once and leaves the
         store thread free for the calls queued behind it (first tries keep the normal short wait)."""
         with self._lock:
@@ -159,13 +189,13 @@ class SQLiteConnection:
         self.db.close()
 
     @contextmanager
-    def _transaction(self, begin: str = "BEGIN") -> Iterator[sqlite3.Connection]:
+    def _transaction(self, begin: str = "BEGIN") -> Iterator[RowConnection]:
         """Several statements that succeed or fail together; a failure is counted like `_exec`'s and
         rolled back. `begin="BEGIN IMMEDIATE"` takes the write lock at once (a retry never half-writes)."""
         with self._lock:
             try:
                 self.db.execute(begin)
-                yield self.db
+                yield cast(RowConnection, self.db)      # the row factory is _row
                 self.db.execute("COMMIT")
             except BaseException as e:
                 self._failed(e)

@@ -6,7 +6,14 @@ import asyncio
 import functools
 import logging
 import sqlite3
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from .connection import SQLiteConnection
+
+T = TypeVar("T")
 
 log = logging.getLogger("peerspace.storage")
 
@@ -23,26 +30,26 @@ class OffLoop:
     call made from async code goes through here. One thread keeps calls in the order they were made.
     """
 
-    def __init__(self, store):
+    def __init__(self, store: SQLiteConnection):
         self._store = store
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="peerspace-store")
-        self._persisting: set[asyncio.Task] = set()
+        self._persisting: set[asyncio.Task[Any]] = set()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         fn = getattr(self._store, name)
         if not callable(fn):
             raise AttributeError(name)
 
-        async def call(*args, **kwargs):
+        async def call(*args: Any, **kwargs: Any) -> Any:
             return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
         setattr(self, name, call)
         return call
 
-    async def apply(self, fn, *args, **kwargs):
+    async def apply(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run any function that uses the store (a query helper, a whole read) on the store thread."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
 
-    async def write(self, fn, *args, **kwargs):
+    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A write's first try, on the store thread. While the store is known to be failing it does not wait
         for the lock, so a locked database costs the store thread (and every read queued on it) one busy
         timeout, not one per write."""
@@ -55,7 +62,9 @@ class OffLoop:
         """Writes waiting for the store to accept them again (a gauge on /metrics)."""
         return len(self._persisting)
 
-    def persist(self, what: str, fn, *args, on_done=None, tried: bool = False, **kwargs) -> asyncio.Task:
+    def persist(self, what: str, fn: str | Callable[..., Any], *args: Any,
+                on_done: Callable[[Any], object] | None = None, tried: bool = False,
+                **kwargs: Any) -> asyncio.Task[Any]:
         """Write that must not be lost: try now, and on a lock or read-only fault retry in the background
         with bounded backoff until it succeeds. `fn` is a store method name or a function run on the store
         thread. Returns the task (its result is fn's result); `on_done` gets that result. `tried`: the
@@ -66,9 +75,9 @@ class OffLoop:
         task.add_done_callback(self._persisting.discard)
         return task
 
-    async def _persist(self, what, fn, args, kwargs, on_done, tried):
-        if isinstance(fn, str):
-            fn = getattr(self._store, fn)
+    async def _persist(self, what: str, fn: str | Callable[..., Any], args: tuple[Any, ...],
+                       kwargs: dict[str, Any], on_done: Callable[[Any], object] | None, tried: bool) -> Any:
+        call: Callable[..., Any] = getattr(self._store, fn) if isinstance(fn, str) else fn
         delay, longest = PERSIST_BACKOFF
         tries = int(tried)
         if tried:
@@ -77,9 +86,9 @@ class OffLoop:
             tries += 1
             try:
                 if tries == 1:
-                    result = await self.write(fn, *args, **kwargs)
+                    result = await self.write(call, *args, **kwargs)
                 else:
-                    result = await self.apply(self._store.without_waiting, fn, *args, **kwargs)
+                    result = await self.apply(self._store.without_waiting, call, *args, **kwargs)
             except RETRYABLE as e:
                 if tries == 1 or (tried and tries == 2):
                     log.warning("store cannot write %s now (%s); retrying in the background", what, e)

@@ -7,7 +7,9 @@ import base64
 import json
 import logging
 import time
+from typing import Any
 
+from .interfaces import Row
 from .runs import SQLiteRuns
 
 log = logging.getLogger("peerspace.storage")
@@ -16,12 +18,12 @@ log = logging.getLogger("peerspace.storage")
 class SQLiteRecords(SQLiteRuns):
     # --- questionnaires ---------------------------------------------------------------------
     def add_questionnaire_answer(self, user_id: int, questionnaire: str, phase: str, run_id: int | None,
-                                 answers: dict, score: float) -> int:
+                                 answers: dict[str, Any], score: float) -> int:
         return self._insert(
             "INSERT INTO questionnaire_answers(ts, user_id, questionnaire, phase, run_id, answers, score) "
             "VALUES (?,?,?,?,?,?,?)", (time.time(), user_id, questionnaire, phase, run_id, json.dumps(answers), score))
 
-    def questionnaire_answers(self, user_id: int) -> list[dict]:
+    def questionnaire_answers(self, user_id: int) -> list[Row]:
         """One person's answers, oldest first, each with its `answers` decoded."""
         rows = self._exec("SELECT id, ts, questionnaire, phase, run_id, answers, score FROM questionnaire_answers "
                           "WHERE user_id=? ORDER BY ts, id", (user_id,)).fetchall()
@@ -31,7 +33,7 @@ class SQLiteRecords(SQLiteRuns):
 
     # --- replays: pose frames and the transcript of a session -----------------------------------
     def run_transcript(self, run_id: int, room_id: str, start: float, end: float,
-                       participant_id: int | None) -> list[dict]:
+                       participant_id: int | None) -> list[Row]:
         """The run's own events, plus room lines said between `start` and `end` by anyone who is not another
         participant (one person's session never shows another participant's words); in time order."""
         rows = self._exec("SELECT e.* FROM events e LEFT JOIN users u ON u.id=e.user_id WHERE e.run_id=? OR "
@@ -42,23 +44,23 @@ class SQLiteRecords(SQLiteRuns):
             r["data"] = json.loads(r["data"])
         return rows
 
-    def pose_frames(self, run_id: int, after: float, limit: int) -> list[dict]:
+    def pose_frames(self, run_id: int, after: float, limit: int) -> list[Row]:
         """Up to `limit` samples (t, poses, members or None) after time `after`, oldest first."""
         return self._exec("SELECT t, poses, members FROM pose_tracks WHERE run_id=? AND t>? ORDER BY t LIMIT ?",
                           (run_id, after, limit)).fetchall()
 
-    def pose_members_at(self, run_id: int, t: float) -> dict | None:
+    def pose_members_at(self, run_id: int, t: float) -> Row | None:
         """The members table in force at time `t` (the last sample at or before it that carries one)."""
         return self._exec("SELECT t, members FROM pose_tracks WHERE run_id=? AND t<=? AND members IS NOT NULL "
                           "ORDER BY t DESC LIMIT 1", (run_id, t)).fetchone()
 
-    def pose_track_span(self, run_id: int) -> dict:
+    def pose_track_span(self, run_id: int) -> Row:
         """How many samples a run's replay has (`n`) and its first and last times (`t0`, `t1`)."""
-        return self._exec("SELECT COUNT(*) AS n, MIN(t) AS t0, MAX(t) AS t1 FROM pose_tracks WHERE run_id=?",
-                          (run_id,)).fetchone()
+        return self._single("SELECT COUNT(*) AS n, MIN(t) AS t0, MAX(t) AS t1 FROM pose_tracks WHERE run_id=?",
+                          (run_id,))
 
     # --- a person's records: export and delete ------------------------------------
-    def export_user(self, user_id: int) -> dict | None:
+    def export_user(self, user_id: int) -> Row | None:
         """Every record peerspace holds about one person, as one JSON-able document.
 
         The one export: the CLI, the person's own HTTP export and the dashboard all use it.

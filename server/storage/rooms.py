@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from .connection import SQLiteConnection
+from .interfaces import Row
 
 # The participants a peer specialist looks after: their groups' members and those assigned to them
 # directly. Two positional parameters, both the staff member's id.
@@ -17,16 +19,16 @@ class SQLiteRooms(SQLiteConnection):
         self._exec("INSERT OR REPLACE INTO rooms(id, name, scene, capacity, created_by, created) VALUES (?,?,?,?,?,?)",
                    (room_id, name, scene, capacity, created_by, time.time()))
 
-    def list_rooms(self) -> list[dict]:
+    def list_rooms(self) -> list[Row]:
         return self._exec("SELECT * FROM rooms ORDER BY created").fetchall()
 
-    def get_room(self, room_id: str) -> dict | None:
+    def get_room(self, room_id: str) -> Row | None:
         return self._exec("SELECT * FROM rooms WHERE id=?", (room_id,)).fetchone()
 
     def set_room_access(self, room_id: str, access: str, group_id: int | None) -> None:
         self._exec("UPDATE rooms SET access=?, group_id=? WHERE id=?", (access, group_id, room_id))
 
-    def room_entry(self, room_id: str, user_id: int) -> dict | None:
+    def room_entry(self, room_id: str, user_id: int) -> Row | None:
         """A room's current policy and this person's ties to its group, in one read (World.join decides)."""
         return self._exec(
             "SELECT r.access, r.group_id, "
@@ -41,14 +43,14 @@ class SQLiteRooms(SQLiteConnection):
             "WHERE staff_id=?", (user_id, user_id)).fetchall()]
 
     # --- groups and staff assignments -------------------------------------------------
-    def add_group(self, name: str) -> dict:
+    def add_group(self, name: str) -> Row:
         group_id = self._insert("INSERT INTO groups(name, created) VALUES (?,?)", (name, time.time()))
-        return self._exec("SELECT * FROM groups WHERE id=?", (group_id,)).fetchone()
+        return self._single("SELECT * FROM groups WHERE id=?", (group_id,))
 
-    def find_group(self, name: str) -> dict | None:
+    def find_group(self, name: str) -> Row | None:
         return self._exec("SELECT * FROM groups WHERE name=?", (name,)).fetchone()
 
-    def list_groups(self) -> list[dict]:
+    def list_groups(self) -> list[Row]:
         return self._exec(
             "SELECT g.id, g.name, (SELECT COUNT(*) FROM group_members m WHERE m.group_id=g.id) AS members, "
             "(SELECT COUNT(*) FROM group_staff s WHERE s.group_id=g.id) AS staff FROM groups g ORDER BY g.name"
@@ -77,13 +79,14 @@ class SQLiteRooms(SQLiteConnection):
         return {r["user_id"] for r in self._exec(SCOPE_SQL, (staff_id, staff_id)).fetchall()}
 
     def staff_sees_person(self, staff_id: int, person_id: int) -> bool:
-        return self._exec(
+        yes: int = self._single(
             "SELECT EXISTS(SELECT 1 FROM staff_assignments WHERE staff_id=? AND participant_id=?) OR "
             "EXISTS(SELECT 1 FROM group_staff s JOIN group_members m ON m.group_id=s.group_id "
             "WHERE s.staff_id=? AND m.user_id=?) AS yes", (staff_id, person_id, staff_id, person_id)
-        ).fetchone()["yes"] == 1
+        )["yes"]
+        return yes == 1
 
-    def participants_overview(self, staff_id: int | None) -> list[dict]:
+    def participants_overview(self, staff_id: int | None) -> list[Row]:
         """Participants with their session counts: everyone (staff_id None) or one staff member's scope.
 
         One indexed query (runs_participant, the scope's primary keys), not a loop over people x runs.
@@ -91,7 +94,7 @@ class SQLiteRooms(SQLiteConnection):
         sql = ("SELECT u.id, u.name, u.created, u.banned_until, "
                "(SELECT COUNT(*) FROM runs r WHERE r.participant_user_id=u.id) AS sessions "
                "FROM users u WHERE u.role='participant'")
-        args: tuple = ()
+        args: tuple[Any, ...] = ()
         if staff_id is not None:
             sql += f" AND u.id IN ({SCOPE_SQL})"
             args = (staff_id, staff_id)

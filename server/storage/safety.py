@@ -7,8 +7,10 @@ other party), so deleting a person deletes their safety records too.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from .connection import SQLiteConnection
+from .interfaces import Row
 from .rooms import SCOPE_SQL
 
 
@@ -21,7 +23,7 @@ class SQLiteSafety(SQLiteConnection):
     def unblock(self, blocker: int, blocked: int) -> bool:
         return self._exec("DELETE FROM blocks WHERE blocker_id=? AND blocked_id=?", (blocker, blocked)).rowcount > 0
 
-    def blocked_by(self, blocker: int) -> list[dict]:
+    def blocked_by(self, blocker: int) -> list[Row]:
         return self._exec("SELECT b.blocked_id AS user, u.name AS name, b.created FROM blocks b "
                           "JOIN users u ON u.id=b.blocked_id WHERE b.blocker_id=? ORDER BY b.created",
                           (blocker,)).fetchall()
@@ -46,11 +48,11 @@ class SQLiteSafety(SQLiteConnection):
         assert rid is not None      # an INSERT always sets it
         return rid
 
-    def reports(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[dict]:
+    def reports(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[Row]:
         """Newest first; `staff`: only reports made by or about the participants that staff member looks after."""
         sql = ("SELECT r.*, a.name AS reporter, b.name AS reported FROM reports r "
                "LEFT JOIN users a ON a.id=r.reporter_id LEFT JOIN users b ON b.id=r.reported_id WHERE 1=1")
-        args: tuple = ()
+        args: tuple[Any, ...] = ()
         if room_ids is not None:
             sql += f" AND r.room_id IN ({','.join('?' * len(room_ids))})"
             args = tuple(room_ids)
@@ -66,10 +68,10 @@ class SQLiteSafety(SQLiteConnection):
                             "VALUES (?,?,?,?,?,?,?)",
                             (time.time(), room_id, user_id, kind, category, event_id, notified))
 
-    def alerts(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[dict]:
+    def alerts(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[Row]:
         """Newest first; `staff`: only alerts about the participants that staff member looks after."""
         sql = "SELECT s.*, u.name AS name FROM safety_alerts s LEFT JOIN users u ON u.id=s.user_id WHERE 1=1"
-        args: tuple = ()
+        args: tuple[Any, ...] = ()
         if room_ids is not None:
             sql += f" AND s.room_id IN ({','.join('?' * len(room_ids))})"
             args = tuple(room_ids)
@@ -78,7 +80,7 @@ class SQLiteSafety(SQLiteConnection):
             args += (staff, staff)
         return self._exec(sql + " ORDER BY s.id DESC LIMIT ?", args + (limit,)).fetchall()
 
-    def alert(self, alert_id: int) -> dict | None:
+    def alert(self, alert_id: int) -> Row | None:
         return self._exec("SELECT * FROM safety_alerts WHERE id=?", (alert_id,)).fetchone()
 
     def set_alert_status(self, alert_id: int, status: str) -> None:
@@ -90,7 +92,7 @@ class SQLiteSafety(SQLiteConnection):
         return self._insert("INSERT INTO moderation(ts, room_id, staff_id, target_id, action, until) "
                             "VALUES (?,?,?,?,?,?)", (time.time(), room_id, staff, target, action, until))
 
-    def actions(self, limit: int = 200) -> list[dict]:
+    def actions(self, limit: int = 200) -> list[Row]:
         return self._exec("SELECT m.*, s.name AS staff, t.name AS target FROM moderation m "
                           "LEFT JOIN users s ON s.id=m.staff_id LEFT JOIN users t ON t.id=m.target_id "
                           "ORDER BY m.id DESC LIMIT ?", (limit,)).fetchall()
