@@ -195,7 +195,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
             self._start_auth_timer(eio_sid)
         sock = self.eio.sockets.get(eio_sid)
         if sock is not None:
-            LeanSocket.adopt(sock, on_cut=gateway and (lambda: gateway._count("slow_clients_cut_total")))
+            LeanSocket.adopt(sock, on_cut=(lambda: gateway._count("slow_clients_cut_total")) if gateway else None)
         return await super()._handle_eio_connect(eio_sid, environ)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: str) -> None:
@@ -297,7 +297,7 @@ class Gateway(RoomFeature):
         self.world, self.accounts, self.tokens = world, accounts, tokens
         self.metrics = metrics
         self.cfg = world.cfg
-        self.router: Router | None = None     # scale-out: server/scale/node.py forwards intents for rooms on other nodes
+        self.router: Router | None = None     # scale-out: server/scale/node.py forwards intents to other nodes
         self.buckets: dict[int, Bucket] = {}     # user id -> rate bucket, shared by their sockets
         self.cooldown: dict[int, float] = {}     # user id -> when someone cut off for flooding may connect again
         self._connects_unlogged: dict[str, int] = {}     # refused connects by code, for the next log line

@@ -62,7 +62,8 @@ class RoomFeature:
 
     async def speaking(self, ctx: Ctx, avatar: Avatar, text: str) -> None: ...
 
-    async def recording_said(self, ctx: Ctx, avatar: Avatar, text: str, meta: dict[str, Any]) -> tuple[int | None] | None:
+    async def recording_said(self, ctx: Ctx, avatar: Avatar, text: str,
+                             meta: dict[str, Any]) -> tuple[int | None] | None:
         return None
 
     async def said(self, ctx: Ctx, avatar: Avatar, line: dict[str, Any], event_id: int | None) -> None: ...

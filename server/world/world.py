@@ -32,9 +32,9 @@ if TYPE_CHECKING:
 
     from ..config import Config
     from ..records import Records
-    from ..storage.interfaces import Storage
     from ..safety.moderation import Outbound, Safety
     from ..scenarios.intents import ScenarioRooms
+    from ..storage.interfaces import Storage
 
 log = logging.getLogger("peerspace.world")
 
@@ -114,7 +114,8 @@ class World:
         self.outbound = outbound
 
     # --- rooms ---------------------------------------------------------------------------
-    def _open(self, room_id: str, name: str, scene: str, capacity: int, access: str = OPEN, group_id: int | None = None) -> Room:
+    def _open(self, room_id: str, name: str, scene: str, capacity: int, access: str = OPEN,
+              group_id: int | None = None) -> Room:
         room = Room(self, room_id, name, scene, capacity, access, group_id)
         room.phase = len(self.rooms) % max(1, self.cfg.tick_phases)    # rooms take turns round the tick
         self.rooms[room_id] = room
