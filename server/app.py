@@ -6,8 +6,11 @@ import asyncio
 import logging
 import signal
 from collections import Counter
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 
 from . import http_api
 from .appkeys import ACCOUNTS, CFG, GATEWAY, METRICS, NODE, RECORDS, SAFETY, SIO, STORE, TOKENS, WORLD
@@ -24,6 +27,9 @@ from .storage import SERVER_BUSY_TIMEOUT, open_storage
 from .transport import FanoutManager
 from .world import RoomFeature, World
 
+if TYPE_CHECKING:
+    from .scale.interest import InterestFeature
+
 log = logging.getLogger("peerspace")
 
 # Feature modules register their intents with the gateway on import; those with HTTP routes or startup
@@ -32,17 +38,20 @@ FEATURES = ("server.world.intents", "server.safety", "server.records", "server.d
             "server.scenarios.intents")
 
 
-def optional_parts(cfg: Config):
+def optional_parts(cfg: Config) -> tuple[ModuleType | None, type[InterestFeature] | None]:
     """The optional modules this configuration asks for: the one place the core loads server.scale.
 
     Returns the scale-out module (server/scale/node.py, with cfg.redis_url) or None, and the interest
     management feature class (server/scale/interest.py, with cfg.interest_min > 0) or None.
     """
-    scale = interest = None
+    scale: ModuleType | None = None
+    interest: type[InterestFeature] | None = None
     if cfg.redis_url:  # several nodes: emits travel through Redis (server/scale/node.py)
-        from .scale import node as scale
+        from .scale import node
+        scale = node
     if cfg.interest_min > 0:  # big rooms send per interest cell
-        from .scale.interest import InterestFeature as interest
+        from .scale.interest import InterestFeature
+        interest = InterestFeature
     return scale, interest
 
 # The transport's own ceiling: past this aiohttp closes the socket. Messages
@@ -96,12 +105,12 @@ def build_app(cfg: Config) -> web.Application:
             setup(app)
     add_metrics_route(app, metrics)
 
-    async def on_startup(app):
+    async def on_startup(app: web.Application) -> None:
         if node is not None:
             await node.start()
         world.start()
 
-    async def on_cleanup(app):
+    async def on_cleanup(app: web.Application) -> None:
         await world.stop()
         if node is not None:
             await node.stop()
@@ -125,11 +134,11 @@ def cap_connections_per_address(server: web.Server, limit: int) -> None:
     Hooks the connection bookkeeping aiohttp's web.Server already does for every connection, before any
     byte of a request is read (a wrapper, not a subclass: the runner builds the server itself).
     """
-    held: Counter = Counter()
-    address_of: dict = {}
+    held: Counter[str] = Counter()
+    address_of: dict[RequestHandler, str] = {}
     made, lost = server.connection_made, server.connection_lost
 
-    def connection_made(handler, transport):
+    def connection_made(handler: RequestHandler, transport: asyncio.Transport) -> None:
         peer = transport.get_extra_info("peername")
         addr = peer[0] if peer else "?"
         if held[addr] >= limit:
@@ -143,7 +152,7 @@ def cap_connections_per_address(server: web.Server, limit: int) -> None:
         address_of[handler] = addr
         made(handler, transport)
 
-    def connection_lost(handler, exc=None):
+    def connection_lost(handler: RequestHandler, exc: BaseException | None = None) -> None:
         addr = address_of.pop(handler, None)
         if addr is not None:
             held[addr] -= 1
@@ -151,7 +160,8 @@ def cap_connections_per_address(server: web.Server, limit: int) -> None:
                 del held[addr]
         lost(handler, exc)
 
-    server.connection_made, server.connection_lost = connection_made, connection_lost
+    # per-instance hooks over aiohttp's own methods, on purpose (see above)
+    server.connection_made, server.connection_lost = connection_made, connection_lost  # type: ignore[method-assign]
 
 
 async def start(cfg: Config) -> tuple[web.AppRunner, int]:
@@ -161,15 +171,18 @@ async def start(cfg: Config) -> tuple[web.AppRunner, int]:
     # waiting for a complete request this long after the connection opened or its last response (slowloris)
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=cfg.header_timeout)
     await runner.setup()
+    assert runner.server is not None        # made by setup()
     cap_connections_per_address(runner.server, cfg.max_per_address)
     site = web.TCPSite(runner, cfg.host, cfg.port)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    server = site._server
+    assert isinstance(server, asyncio.Server)      # a TCPSite's, once started
+    port: int = server.sockets[0].getsockname()[1]
     return runner, port
 
 
 def serve(cfg: Config, ready_file: str | None = None) -> None:
-    async def main():
+    async def main() -> None:
         runner, port = await start(cfg)
         log.info("peerspace listening on http://%s:%d", cfg.host, port)
         if ready_file:

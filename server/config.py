@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 
 @dataclass
@@ -45,10 +46,10 @@ class Config:
     interest_cell: float = 4.0         # metres per interest cell; the 3x3 cells around you are "near"
     interest_far_every: int = 4        # far avatars are sent every Nth tick
     log_level: str = "INFO"
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, **overrides) -> Config:
+    def from_env(cls, **overrides: Any) -> Config:
         cfg = cls()
         for f in fields(cls):
             env = os.environ.get("PEERSPACE_" + f.name.upper())

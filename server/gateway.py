@@ -17,8 +17,9 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import socketio
 
@@ -30,35 +31,52 @@ from .auth import public_user
 from .transport import LeanSocket
 from .world import Connection, Member, Room, RoomFeature, World
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from .auth import Accounts, Tokens
+    from .metrics import Metrics
+
 log = logging.getLogger("peerspace.gateway")
 
 # Names python-socketio itself uses for a connection's lifecycle (server and client side). A client EVENT packet
 # with one of them would otherwise run the server's own connect/disconnect handler.
 RESERVED_EVENTS = frozenset(socketio.base_server.BaseServer.reserved_events) | frozenset(
     socketio.base_client.BaseClient.reserved_events) | {"disconnecting", "*"}
-_tasks: set[asyncio.Task] = set()       # fire-and-forget closes, kept referenced until done
+_tasks: set[asyncio.Task[None]] = set()       # fire-and-forget closes, kept referenced until done
 # What a router (`Gateway.router`, e.g. server/scale/node.py) returns from `route()` for "handle it here";
 # anything else is the reply of the node that handled it.
 LOCAL = object()
 
 
-def _later(coro) -> None:
+class Router(Protocol):
+    """What the gateway asks of a scale-out router (server/scale/node.py's Node)."""
+
+    async def route(self, conn: Connection, event: str, payload: dict[str, Any]) -> object:
+        """LOCAL to handle the intent here, else the reply (a dict or None) of the node that handled it."""
+
+    async def resume(self, conn: Connection, hello: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def dropped(self, conn: Connection) -> None: ...
+
+
+def _later(coro: Coroutine[Any, Any, None]) -> None:
     task = asyncio.get_running_loop().create_task(coro)
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
 
 
-def client_address(environ: dict) -> str:
+def client_address(environ: dict[str, Any]) -> str:
     """The peer address of an engine.io request (engine.io's own REMOTE_ADDR is a fixed placeholder)."""
-    request = environ.get("aiohttp.request")
+    request: web.BaseRequest | None = environ.get("aiohttp.request")
     return (request.remote if request is not None else None) or "?"
 
 
-class Refused(socketio.exceptions.ConnectionRefusedError):
+class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]  # python-socketio is untyped
     """A refused connect whose connect_error carries our payload as is ({code, message}); python-socketio's
     own exception would turn a dict into the string of it."""
 
-    def __init__(self, payload: dict):
+    def __init__(self, payload: dict[str, Any]):
         super().__init__()
         self.error_args = payload
 
@@ -79,25 +97,35 @@ class Ctx:
     member: Member | None = None
 
     @property
-    def user(self) -> dict:
+    def user(self) -> dict[str, Any]:
         return self.conn.user
 
     @property
     def role(self) -> str:
-        return self.conn.user["role"]
+        role: str = self.conn.user["role"]
+        return role
 
-    def acting_avatar(self, payload: dict) -> int:
+    def in_room(self) -> tuple[Room, Member]:
+        """The sender's room and membership: set by `Gateway.dispatch` for every intent registered with
+        in_room=True (the default), so there this never raises."""
+        if self.room is None or self.member is None:
+            raise WireError(errors.NOT_IN_ROOM, "Join a room first.")
+        return self.room, self.member
+
+    def acting_avatar(self, payload: dict[str, Any]) -> int:
         """The avatar an intent drives: the sender's own, or a cast avatar they have claimed."""
-        aid = payload.get("avatar")
-        if aid is None or aid == self.member.avatar:
-            return self.member.avatar
-        self.room.avatar(aid)
-        if self.room.drivers.get(aid) != self.user["id"]:
+        room, member = self.in_room()
+        aid: int | None = payload.get("avatar")
+        if aid is None or aid == member.avatar:
+            return member.avatar
+        room.avatar(aid)
+        if room.drivers.get(aid) != self.user["id"]:
             raise WireError(errors.FORBIDDEN, "You can only move an avatar that is yours or that you have claimed.")
         return aid
 
 
-Handler = Callable[[Ctx, dict], Awaitable[dict | None]]
+Handler = Callable[[Ctx, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+H = TypeVar("H", bound=Handler)
 
 
 @dataclass
@@ -110,12 +138,12 @@ class Intent:
 INTENTS: dict[str, Intent] = {}
 
 
-def intent(event: str, *, roles: tuple[str, ...] = events.ROLES, in_room: bool = True):
+def intent(event: str, *, roles: tuple[str, ...] = events.ROLES, in_room: bool = True) -> Callable[[H], H]:
     """Register a handler for a client intent. The schema must exist in wire.messages."""
     if event not in wire.messages.SCHEMAS:
         raise ValueError(f"no wire schema for intent {event!r}")
 
-    def deco(fn: Handler) -> Handler:
+    def deco(fn: H) -> H:
         if event in INTENTS:
             raise ValueError(f"intent {event!r} registered twice")
         INTENTS[event] = Intent(fn, tuple(roles), in_room)
@@ -123,7 +151,7 @@ def intent(event: str, *, roles: tuple[str, ...] = events.ROLES, in_room: bool =
     return deco
 
 
-class GuardedServer(socketio.AsyncServer):
+class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socketio is untyped
     """An AsyncServer that answers undecodable or oversized packets instead of dropping them silently,
     on engine.io sockets that write websocket frames directly (server/transport.py).
 
@@ -135,24 +163,27 @@ class GuardedServer(socketio.AsyncServer):
     app_payload_limit = 16 * 1024
     gateway: Gateway | None = None
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._address_of: dict[str, str] = {}                 # eio sid -> client address
-        self._sessions: Counter = Counter()                   # client address -> engine.io sessions open
+        self._sessions: Counter[str] = Counter()                  # client address -> engine.io sessions open
         self._auth_timers: dict[str, asyncio.TimerHandle] = {}  # eio sid -> its authentication deadline
 
-    def _start_auth_timer(self, eio_sid) -> None:
+    def _start_auth_timer(self, eio_sid: str) -> None:
+        gateway = self.gateway
+        assert gateway is not None      # only sessions counted for a gateway (see _handle_eio_connect) get one
         self._stop_auth_timer(eio_sid)
         self._auth_timers[eio_sid] = asyncio.get_running_loop().call_later(
-            self.gateway.cfg.auth_timeout, lambda: _later(self._auth_deadline(eio_sid)))
+            gateway.cfg.auth_timeout, lambda: _later(self._auth_deadline(eio_sid)))
 
-    def _stop_auth_timer(self, eio_sid) -> None:
+    def _stop_auth_timer(self, eio_sid: str) -> None:
         timer = self._auth_timers.pop(eio_sid, None)
         if timer is not None:
             timer.cancel()
 
-    async def _handle_eio_connect(self, eio_sid, environ):
-        cfg = self.gateway.cfg if self.gateway is not None else None
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> object:
+        gateway = self.gateway
+        cfg = gateway.cfg if gateway is not None else None
         if cfg is not None:
             addr = client_address(environ)
             if self._sessions[addr] >= cfg.max_per_address:
@@ -164,10 +195,10 @@ class GuardedServer(socketio.AsyncServer):
             self._start_auth_timer(eio_sid)
         sock = self.eio.sockets.get(eio_sid)
         if sock is not None:
-            LeanSocket.adopt(sock, on_cut=self.gateway and (lambda: self.gateway._count("slow_clients_cut_total")))
+            LeanSocket.adopt(sock, on_cut=(lambda: gateway._count("slow_clients_cut_total")) if gateway else None)
         return await super()._handle_eio_connect(eio_sid, environ)
 
-    async def _handle_eio_disconnect(self, eio_sid, reason):
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: str) -> None:
         try:
             await super()._handle_eio_disconnect(eio_sid, reason)
         finally:
@@ -178,18 +209,18 @@ class GuardedServer(socketio.AsyncServer):
                 if self._sessions[addr] <= 0:
                     del self._sessions[addr]
 
-    async def _handle_disconnect(self, eio_sid, namespace, reason=None):
+    async def _handle_disconnect(self, eio_sid: str, namespace: str | None, reason: str | None = None) -> None:
         await super()._handle_disconnect(eio_sid, namespace, reason)
         if (self.gateway is not None and eio_sid in self._address_of
                 and self.manager.sid_from_eio_sid(eio_sid, "/") is None):
             self._start_auth_timer(eio_sid)     # a client that left the namespace but keeps the session open
 
-    async def _auth_deadline(self, eio_sid) -> None:
+    async def _auth_deadline(self, eio_sid: str) -> None:
         self._auth_timers.pop(eio_sid, None)
         if self.manager.sid_from_eio_sid(eio_sid, "/") is None:
             await self._end_session(eio_sid)
 
-    async def hang_up(self, sid) -> None:
+    async def hang_up(self, sid: str) -> None:
         """Disconnect a Socket.IO client and close its engine.io session and websocket too.
 
         `disconnect()` alone ends only the namespace and leaves closing the connection to the client; one
@@ -200,7 +231,7 @@ class GuardedServer(socketio.AsyncServer):
         if eio_sid is not None:
             await self._end_session(eio_sid)
 
-    async def _end_session(self, eio_sid) -> None:
+    async def _end_session(self, eio_sid: str) -> None:
         """Close an engine.io session without waiting for its client (engine.io's disconnect() waits until a
         polling client has fetched the close packet, which one that never polls again never does). Packets
         already queued still reach a long-poll in flight; a websocket is closed (LeanSocket.close)."""
@@ -209,7 +240,7 @@ class GuardedServer(socketio.AsyncServer):
             await sock.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
             self.eio.sockets.pop(eio_sid, None)
 
-    async def _handle_connect(self, eio_sid, namespace, data):
+    async def _handle_connect(self, eio_sid: str, namespace: str | None, data: object) -> None:
         if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is not None:
             # a second CONNECT on a connected socket would run on_connect again (a fresh bucket, a second room)
             await self._refuse_packet(eio_sid, WireError(errors.INVALID, "This connection is already connected."))
@@ -221,14 +252,15 @@ class GuardedServer(socketio.AsyncServer):
             # session, so end it
             _later(self._end_session(eio_sid))
 
-    async def _handle_event(self, eio_sid, namespace, id, data):
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: object) -> None:
         name = data[0] if isinstance(data, list) and data else None
         if isinstance(name, str) and (name in RESERVED_EVENTS or name in self.handlers.get(namespace or "/", ())):
             sid = self.manager.sid_from_eio_sid(eio_sid, namespace or "/")
-            conn = self.gateway.world.conns.get(sid) if (sid and self.gateway) else None
-            if conn is None or conn.cut:
+            gateway = self.gateway
+            conn = gateway.world.conns.get(sid) if (sid and gateway) else None
+            if gateway is None or conn is None or conn.cut:
                 return
-            ack = await self.gateway.refuse(conn, name, WireError(
+            ack = await gateway.refuse(conn, name, WireError(
                 errors.UNKNOWN_EVENT, f"'{name}' is a name the connection itself uses; a client cannot send it."))
             if id is not None:
                 await self._send_packet(eio_sid, self.packet_class(socketio.packet.ACK, namespace=namespace,
@@ -236,7 +268,7 @@ class GuardedServer(socketio.AsyncServer):
             return
         await super()._handle_event(eio_sid, namespace, id, data)
 
-    async def _handle_eio_message(self, eio_sid, data):
+    async def _handle_eio_message(self, eio_sid: str, data: object) -> None:
         if self.gateway is not None:
             conn = self.gateway.world.conns.get(self.manager.sid_from_eio_sid(eio_sid, "/"))
             if conn is not None and conn.cut:       # being cut off for flooding: not even decoded
@@ -252,19 +284,20 @@ class GuardedServer(socketio.AsyncServer):
                 errors.BAD_PACKET, "The server could not read that message (it is not a valid Socket.IO/msgpack "
                                    "packet). Please update your client."))
 
-    async def _refuse_packet(self, eio_sid, err: WireError) -> None:
+    async def _refuse_packet(self, eio_sid: str, err: WireError) -> None:
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
-        conn = self.gateway.world.conns.get(sid) if (sid and self.gateway) else None
-        if conn is not None:
-            await self.gateway.refuse(conn, None, err)
+        gateway = self.gateway
+        conn = gateway.world.conns.get(sid) if (sid and gateway) else None
+        if gateway is not None and conn is not None:
+            await gateway.refuse(conn, None, err)
 
 
 class Gateway(RoomFeature):
-    def __init__(self, world: World, accounts, tokens, metrics=None):
+    def __init__(self, world: World, accounts: Accounts, tokens: Tokens, metrics: Metrics | None = None):
         self.world, self.accounts, self.tokens = world, accounts, tokens
         self.metrics = metrics
         self.cfg = world.cfg
-        self.router = None     # scale-out: server/scale/node.py forwards intents for rooms on other nodes
+        self.router: Router | None = None     # scale-out: server/scale/node.py forwards intents to other nodes
         self.buckets: dict[int, Bucket] = {}     # user id -> rate bucket, shared by their sockets
         self.cooldown: dict[int, float] = {}     # user id -> when someone cut off for flooding may connect again
         self._connects_unlogged: dict[str, int] = {}     # refused connects by code, for the next log line
@@ -279,7 +312,7 @@ class Gateway(RoomFeature):
             sio.app_payload_limit = self.cfg.max_payload
 
     # --- connection lifecycle -------------------------------------------------------------
-    async def on_connect(self, sid, environ, auth=None):
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             claims = self.tokens.verify(token)
@@ -295,7 +328,7 @@ class Gateway(RoomFeature):
         self.world.conns[sid] = Connection(sid, dict(user))
         self._count("connections_total")
 
-    async def _admit(self, user: dict) -> None:
+    async def _admit(self, user: dict[str, Any]) -> None:
         """Per-person limits at connect: a cool-down after a flood cut, and at most max_sockets_per_user
         sockets. The next one is refused rather than closing an older one: closing would let a client
         that reconnects in a loop churn connections without end."""
@@ -309,7 +342,7 @@ class Gateway(RoomFeature):
                                                          "open connections. Close a window, or wait a minute and "
                                                          "try again.")
 
-    async def on_disconnect(self, sid, reason=None):
+    async def on_disconnect(self, sid: str, reason: str | None = None) -> None:
         conn = self.world.conns.pop(sid, None)
         if conn is not None:
             self._log_refusals(conn, time.monotonic())
@@ -318,7 +351,7 @@ class Gateway(RoomFeature):
                 await self.router.dropped(conn)
 
     # --- one path for every event -------------------------------------------------------------
-    async def on_event(self, event, sid, *args):
+    async def on_event(self, event: object, sid: str, *args: object) -> dict[str, Any] | None:
         conn = self.world.conns.get(sid)
         if conn is None or conn.cut:
             return None
@@ -330,6 +363,8 @@ class Gateway(RoomFeature):
             if len(args) > 1:
                 raise WireError(errors.INVALID, f"'{name}' takes one map of fields.")
             payload = wire.validate(event, args[0] if args else None)
+            assert name is not None         # wire.validate refused any event that is not a known name
+            result: dict[str, Any] | None
             if name == events.HELLO:
                 result = await self._hello(conn, payload)
                 if self.router is not None and not result["resumed"]:
@@ -346,12 +381,12 @@ class Gateway(RoomFeature):
             return await self.refuse(conn, name, WireError("server_error",
                                                            "Something went wrong on the server; it has been logged."))
 
-    async def dispatch(self, conn: Connection, event: str, payload: dict) -> dict | None:
+    async def dispatch(self, conn: Connection, event: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         """Run one intent for this connection (routed to the room's node first, with scale-out)."""
         if self.router is not None:
             routed = await self.router.route(conn, event, payload)
             if routed is not LOCAL:
-                return routed
+                return cast("dict[str, Any] | None", routed)     # the owner node's reply to this intent
         spec = INTENTS.get(event)
         if spec is None:
             raise WireError(errors.UNKNOWN_EVENT, f"Unknown event '{event}'.")
@@ -360,12 +395,12 @@ class Gateway(RoomFeature):
         ctx = Ctx(self.world, conn)
         if spec.in_room:
             room, member = self.world.member_of(conn.user["id"])
-            if room is None or member.sid != conn.sid:
+            if room is None or member is None or member.sid != conn.sid:
                 raise WireError(errors.NOT_IN_ROOM, f"Join a room before using '{event}'.")
             ctx.room, ctx.member = room, member
         return await spec.fn(ctx, payload)
 
-    async def _hello(self, conn: Connection, payload: dict) -> dict:
+    async def _hello(self, conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
         if payload["protocol"] != wire.PROTOCOL_VERSION:
             raise WireError("protocol", f"This client speaks protocol {payload['protocol']}; the server speaks "
                                         f"{wire.PROTOCOL_VERSION}. Please update your client.")
@@ -374,7 +409,7 @@ class Gateway(RoomFeature):
                 "resumed": room is not None, "room": room.id if room else None}
 
     # --- refusals -------------------------------------------------------------------------------------
-    async def refuse(self, conn: Connection, event: str | None, err: WireError) -> dict:
+    async def refuse(self, conn: Connection, event: str | None, err: WireError) -> dict[str, Any]:
         self._count("rejects_total", err.code)
         conn.refused += 1
         now = time.monotonic()

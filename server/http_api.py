@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -13,6 +14,9 @@ from wire.errors import WireError
 
 from .appkeys import ACCOUNTS, CFG, STORE, TOKENS, WORLD
 from .auth import LoginThrottle, Throttled, public_user
+
+if TYPE_CHECKING:
+    from .storage.interfaces import Storage
 
 log = logging.getLogger("peerspace.http")
 
@@ -27,7 +31,7 @@ def error_response(err: WireError) -> web.Response:
                              headers=headers)
 
 
-async def read_json(request: web.Request, limit: int = 16 * 1024) -> dict:
+async def read_json(request: web.Request, limit: int = 16 * 1024) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > limit:
         raise WireError("too_large", "That request is too large.")
     try:
@@ -44,7 +48,7 @@ def client_address(request: web.Request) -> str | None:
     return request.remote
 
 
-async def user_from_request(request: web.Request, *, cookie: bool = True) -> dict:
+async def user_from_request(request: web.Request, *, cookie: bool = True) -> dict[str, Any]:
     """The logged-in user for an HTTP request: a Bearer token header or (for reads and the dashboard's own
     forms, `cookie=True`) the dashboard's session cookie. The token is checked against the user's current
     row: a revoked (logout, password change, ban) or deleted account's token is refused.
@@ -53,6 +57,7 @@ async def user_from_request(request: web.Request, *, cookie: bool = True) -> dic
     form post, but only a script of our own origin can set an Authorization header."""
     app = request.app
     header = request.headers.get("Authorization", "")
+    token: str | None
     if header.startswith("Bearer "):
         token = header.removeprefix("Bearer ").strip()
     elif cookie:
@@ -92,7 +97,7 @@ async def logout(request: web.Request) -> web.Response:
 HEALTH_PROBE_TIMEOUT = 1.0     # a store that cannot finish one tiny write in this long is not healthy
 
 
-async def store_status(store) -> str:
+async def store_status(store: Storage) -> str:
     """A real write (one row of `store_probe`), on a worker thread so a queue of slow writes on the store
     thread does not hide the answer: 'ok', 'read_only', 'locked', 'error' or 'timeout'."""
     loop = asyncio.get_running_loop()

@@ -14,15 +14,23 @@ Labels never carry content or user ids: only event names and error codes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .world.feature import RoomFeature
+
+if TYPE_CHECKING:
+    from aiohttp import web
+    from prometheus_client.metrics_core import Metric
+
+    from .world import World
 
 log = logging.getLogger("peerspace.metrics")
 
 try:  # optional dependency
     import prometheus_client as prom
 except ImportError:  # pragma: no cover - exercised only without the extra
-    prom = None
+    prom = None  # type: ignore[assignment]  # the optional extra is absent: every use checks `prom is not None`
 
 COUNTERS = {
     "connections_total": ("Socket.IO connections accepted", None),
@@ -35,7 +43,7 @@ COUNTERS = {
 TICK_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25)
 
 
-def _gauges(world) -> dict[str, tuple[str, float]]:
+def _gauges(world: World) -> dict[str, tuple[str, float]]:
     rooms = world.rooms.values()
     return {
         "rooms": ("Rooms open on this node", len(world.rooms)),
@@ -48,7 +56,7 @@ def _gauges(world) -> dict[str, tuple[str, float]]:
     }
 
 
-def _store_counters(world) -> dict[str, tuple[str, float]]:
+def _store_counters(world: World) -> dict[str, tuple[str, float]]:
     """Counters kept by the store itself (it is shared with CLI tools that have no Metrics)."""
     return {"store_write_failures_total": ("Store write attempts that failed (locked, read-only, disk error)",
                                            world.store.write_failures)}
@@ -59,11 +67,11 @@ class Metrics(RoomFeature):
 
     def __init__(self, prefix: str = "peerspace"):
         self.prefix = prefix
-        self.world = None
+        self.world: World | None = None
         self.plain: dict[tuple[str, str | None], float] = {}
         if prom is not None:
             self.registry = prom.CollectorRegistry(auto_describe=True)
-            self.counters = {}
+            self.counters: dict[str, prom.Counter] = {}
             for name, (doc, label) in COUNTERS.items():
                 base = name.removesuffix("_total")
                 labels = (label,) if label else ()
@@ -72,13 +80,13 @@ class Metrics(RoomFeature):
                                             buckets=TICK_BUCKETS, registry=self.registry)
             self.registry.register(_WorldCollector(self))
 
-    def bind(self, world) -> None:
+    def bind(self, world: World) -> None:
         self.world = world
 
     async def tick(self, dt: float) -> None:
         """A room-lifecycle feature on the tick: observe how long the world's ticks take."""
         # The loop stores the duration of the tick before this one; good enough for a histogram.
-        if prom is not None and self.world.tick_seconds_last:
+        if prom is not None and self.world is not None and self.world.tick_seconds_last:
             self.tick_hist.observe(self.world.tick_seconds_last)
 
     def count(self, name: str, label: str | None = None) -> None:
@@ -119,10 +127,10 @@ if prom is not None:
         def __init__(self, metrics: Metrics):
             self.metrics = metrics
 
-        def describe(self):
+        def describe(self) -> list[Metric]:
             return []
 
-        def collect(self):
+        def collect(self) -> Iterator[Metric]:
             world = self.metrics.world
             if world is None:
                 return
@@ -132,11 +140,11 @@ if prom is not None:
                 yield CounterMetricFamily(f"{self.metrics.prefix}_{name.removesuffix('_total')}", doc, value=value)
 
 
-def add_route(app, metrics: Metrics) -> None:
+def add_route(app: web.Application, metrics: Metrics) -> None:
     """GET /metrics on the app. Bind it to loopback or a private network in production."""
     from aiohttp import web
 
-    async def handler(request):
+    async def handler(request: web.Request) -> web.Response:
         body, ctype = metrics.render()
         return web.Response(body=body, headers={"Content-Type": ctype})
     app.router.add_get("/metrics", handler)

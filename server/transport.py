@@ -25,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import engineio
@@ -32,6 +34,9 @@ import socketio
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger("peerspace.transport")
 
@@ -57,13 +62,15 @@ def ws_frame(payload: bytes | str) -> bytes:
     return head + payload
 
 
-class LeanSocket(AsyncSocket):
+class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyped
     _transport: asyncio.Transport | None = None   # set while frames may be written directly
     _backlog = 0                                   # packets queued for engine.io's writer, not yet written
-    _on_cut = None                                 # called when a client that stopped reading is cut off
+    _on_cut: Callable[[], None] | None = None      # called when a client that stopped reading is cut off
+    connected: bool                                # engine.io's own flags (its base is untyped)
+    upgraded: bool
 
     @classmethod
-    def adopt(cls, sock: AsyncSocket, on_cut=None) -> None:
+    def adopt(cls, sock: AsyncSocket, on_cut: Callable[[], None] | None = None) -> None:
         """Make a socket engine.io has just created a LeanSocket.
 
         engine.io builds its socket class by name inside a long connect method;
@@ -91,7 +98,7 @@ class LeanSocket(AsyncSocket):
         t.write(frame)
         return True
 
-    async def send(self, pkt):
+    async def send(self, pkt: eio_packet.Packet) -> None:
         if not await self.check_ping_timeout():
             return
         if self._transport is not None and self.write_frame(ws_frame(pkt.encode())):
@@ -99,7 +106,7 @@ class LeanSocket(AsyncSocket):
         self._backlog += 1
         await self.queue.put(pkt)
 
-    async def close(self, wait=True, abort=False, reason=None):
+    async def close(self, wait: bool = True, abort: bool = False, reason: str | None = None) -> None:
         # engine.io only writes a CLOSE packet and waits for the client to hang up; a client that never does
         # would hold the websocket until the receive timeout. The packet is written: end the TCP stream too.
         t = self._transport
@@ -108,11 +115,12 @@ class LeanSocket(AsyncSocket):
             self._transport = None
             t.close()
 
-    async def _websocket_handler(self, ws):
+    async def _websocket_handler(self, ws: Any) -> None:     # ws: engine.io's aiohttp WebSocket wrapper
         if self.connected:                      # a polling -> websocket upgrade: engine.io's own path
-            return await super()._websocket_handler(ws)
+            await super()._websocket_handler(ws)
+            return
         self.connected = self.upgraded = True
-        resp = ws._sock                          # the aiohttp WebSocketResponse engine.io prepared
+        resp: aiohttp.web.WebSocketResponse = ws._sock      # the one engine.io prepared
         writer = getattr(resp, "_writer", None)
         if not resp.compress and writer is not None and getattr(writer, "transport", None) is not None:
             self._transport = writer.transport
@@ -143,7 +151,7 @@ class LeanSocket(AsyncSocket):
             await queued
             await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
 
-    async def _write_queued(self, ws) -> None:
+    async def _write_queued(self, ws: Any) -> None:
         """Write what engine.io queued (the open packet, anything sent while a backlog exists).
 
         Waits on the queue without engine.io's poll timeout: with direct writes the
@@ -166,7 +174,7 @@ class LeanSocket(AsyncSocket):
             await ws.close()
 
 
-class FanoutManager(socketio.AsyncManager):
+class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # python-socketio is untyped
     """Room emits encoded once, down to the websocket frame, with no task per recipient.
 
     python-socketio encodes a room emit once, then creates one asyncio task per
@@ -176,11 +184,13 @@ class FanoutManager(socketio.AsyncManager):
     Emits with ack callbacks (per-recipient packets) keep python-socketio's path.
     """
 
-    async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+    async def emit(self, event: str, data: object, namespace: str, room: str | None = None,
+                   skip_sid: str | list[str] | None = None, callback: Callable[..., object] | None = None,
+                   to: str | None = None, **kwargs: Any) -> None:
         room = to or room
         if callback is not None or namespace not in self.rooms:
-            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback,
-                                      **kwargs)
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
+            return
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         encoded = self.server.packet_class(socketio.packet.EVENT, namespace=namespace,
                                            data=[event] + ([] if data is None else [data])).encode()
@@ -198,26 +208,31 @@ class FanoutManager(socketio.AsyncManager):
                 await self.server._send_eio_packet(eio_sid, p)
 
 
-class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):
+class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):  # type: ignore[misc]  # untyped base
     """Scale-out: emits travel through Redis to every node (python-socketio's AsyncRedisManager), and each
     node delivers its local share with FanoutManager's loop (it comes after the pub/sub layer in the MRO)."""
 
-    local_only = None        # Node.delivers_locally: the node knows which rooms have people elsewhere
+    # Node.delivers_locally: the node knows which rooms have people elsewhere
+    local_only: Callable[[str], bool] | None = None
 
-    async def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+    async def emit(self, event: str, data: object, namespace: str | None = None, room: str | None = None,
+                   skip_sid: str | list[str] | None = None, callback: Callable[..., object] | None = None,
+                   to: str | None = None, **kwargs: Any) -> None:
         target = to or room
         if callback is None and isinstance(target, str) and self.local_only is not None and self.local_only(target):
-            return await FanoutManager.emit(self, event, data, namespace or "/", room=target, skip_sid=skip_sid)
-        return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
-                                  callback=callback, to=to, **kwargs)
+            await FanoutManager.emit(self, event, data, namespace or "/", room=target, skip_sid=skip_sid)
+            return
+        pubsub: Any = super()       # python-socketio's pub/sub layer (untyped) comes first in the MRO
+        await pubsub.emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
+                          callback=callback, to=to, **kwargs)
 
-    def _redis_connect(self):
+    def _redis_connect(self) -> None:
         self.redis = redis_client(self.redis_url)
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self.connected = True
 
 
-def redis_client(url: str):
+def redis_client(url: str) -> Redis:
     """A Redis client whose pool makes a burst of publishes wait for a connection.
 
     redis-py's default pool fails with "Too many connections" past 100 at once; a

@@ -32,7 +32,7 @@ room is opened, where nothing may wait); the rest are coroutines.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 if TYPE_CHECKING:
     from ..gateway import Ctx
@@ -50,7 +50,7 @@ class RoomFeature:
 
     def created(self, room: Room) -> None: ...
 
-    async def entering(self, room: Room, user: dict) -> None: ...
+    async def entering(self, room: Room, user: dict[str, Any]) -> None: ...
 
     async def joined(self, room: Room, member: Member) -> None: ...
 
@@ -62,10 +62,11 @@ class RoomFeature:
 
     async def speaking(self, ctx: Ctx, avatar: Avatar, text: str) -> None: ...
 
-    async def recording_said(self, ctx: Ctx, avatar: Avatar, text: str, meta: dict) -> tuple | None:
+    async def recording_said(self, ctx: Ctx, avatar: Avatar, text: str,
+                             meta: dict[str, Any]) -> tuple[int | None] | None:
         return None
 
-    async def said(self, ctx: Ctx, avatar: Avatar, line: dict, event_id: int | None) -> None: ...
+    async def said(self, ctx: Ctx, avatar: Avatar, line: dict[str, Any], event_id: int | None) -> None: ...
 
     def before_step(self, room: Room, dt: float) -> None: ...
 

@@ -13,11 +13,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from wire import codec, errors
 from wire.errors import WireError
+
+if TYPE_CHECKING:
+    from .slab import PoseSlab
+    from .world import World
 
 # Slots kept free beyond a room's capacity for scenario cast avatars (coach, partners).
 CAST_SLOTS = 4
@@ -35,7 +41,7 @@ class Avatar:
     gesture: str = "none"
     away: bool = False
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {"avatar": self.id, "name": self.name, "kind": self.kind, "role": self.role,
                 "expression": self.expression, "intensity": self.intensity, "gesture": self.gesture,
                 "away": self.away}
@@ -44,18 +50,29 @@ class Avatar:
 @dataclass
 class Member:
     """A person in the room: their account, their connection (None while away) and their avatar."""
-    user: dict
+    user: dict[str, Any]
     sid: str | None
     avatar: int
     away_since: float | None = None
     consented: bool = False
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Room:
     phase = 0      # its turn within the tick period (World._tick_loop)
+    # Views into the PoseSlab's arrays for this room's block of avatar slots, indexed by avatar id; set (and
+    # re-set when the slab grows) by PoseSlab.attach.
+    pos: npt.NDArray[np.float32]        # (slots, 2) x, y
+    yaw: npt.NDArray[np.float32]        # degrees
+    inp: npt.NDArray[np.float32]        # (slots, 3) held input: forward, strafe, turn in [-1, 1]
+    alive: npt.NDArray[np.bool_]
+    flags: npt.NDArray[np.uint8]
+    sent: npt.NDArray[np.void]          # codec.POSE_DTYPE records: the last pose the room was sent
+    space: npt.NDArray[np.float32]      # personal-space radius per avatar
+    slab: PoseSlab
+    block_index: int
 
-    def __init__(self, world, room_id: str, name: str, scene: str, capacity: int,
+    def __init__(self, world: World, room_id: str, name: str, scene: str, capacity: int,
                  access: str = "open", group_id: int | None = None):
         self.world = world
         self.id, self.name, self.scene, self.capacity = room_id, name, scene, capacity
@@ -75,12 +92,12 @@ class Room:
         self.state: dict[type, object] = {}
 
     # --- public views ---------------------------------------------------------------
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         people = sum(1 for m in self.members.values())
         return {"id": self.id, "name": self.name, "scene": self.scene, "capacity": self.capacity, "people": people,
                 "access": self.access}
 
-    def full_state(self, you: int | None, recording: bool = False) -> dict:
+    def full_state(self, you: int | None, recording: bool = False) -> dict[str, Any]:
         """Everything a client needs to draw the room; `recording`: whether `you`'s own lines are recorded
         (World.may_record, read off the loop by the caller)."""
         ids = np.flatnonzero(self.alive)

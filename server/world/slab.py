@@ -9,9 +9,16 @@ per room, then cuts the changed records into one blob per room.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+import numpy.typing as npt
 
 from wire import codec
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from .room import Room
 
 FIELDS = ("pos", "yaw", "inp", "alive", "flags", "sent", "space")
 _NOT_MOVING = np.uint8(0xFF ^ codec.FLAG_MOVING)
@@ -23,11 +30,11 @@ def block_size(slots: int) -> int:
 
 
 class PoseSlab:
-    def __init__(self, block: int, cfg):
+    def __init__(self, block: int, cfg: Config):
         self.block = block
         self.speed, self.turn_speed, self.half = cfg.walk_speed, cfg.turn_speed, cfg.room_half_extent
         self.default_space = cfg.personal_space
-        self.rooms: list = []          # block index -> room (or None when free)
+        self.rooms: list[Room | None] = []          # block index -> room (or None when free)
         self._alloc(4)
 
     def _alloc(self, blocks: int) -> None:
@@ -49,13 +56,13 @@ class PoseSlab:
             if room is not None:
                 self._bind(room, b)
 
-    def _bind(self, room, b: int) -> None:
+    def _bind(self, room: Room, b: int) -> None:
         lo, hi = b * self.block, (b + 1) * self.block
         for name in FIELDS:
             setattr(room, name, getattr(self, name)[lo:hi])
         room.slab, room.block_index = self, b
 
-    def attach(self, room) -> None:
+    def attach(self, room: Room) -> None:
         try:
             b = self.rooms.index(None)
         except ValueError:
@@ -68,13 +75,18 @@ class PoseSlab:
         self.space[lo:hi] = self.default_space
         self._bind(room, b)
 
-    def detach(self, room) -> None:
+    def detach(self, room: Room) -> None:
         b = room.block_index
         self.alive[b * self.block:(b + 1) * self.block] = False
         self.rooms[b] = None
 
     # --- the tick ------------------------------------------------------------------------
-    def step(self, dt: float, phase: int = 0, phases: int = 1) -> list[tuple[object, bytes]]:
+    def _room_at(self, b: int) -> Room:
+        room = self.rooms[b]
+        assert room is not None, "a block with live avatars has a room"    # detach() clears its block's `alive`
+        return room
+
+    def step(self, dt: float, phase: int = 0, phases: int = 1) -> list[tuple[Room, bytes]]:
         """Advance every avatar of the rooms whose turn it is (room.phase % phases == phase) by dt;
         return (room, delta blob) for those rooms that changed."""
         B = self.block
@@ -105,7 +117,7 @@ class PoseSlab:
         q = codec.quantise(self.local_ids, pos, self.yaw, self.flags)
         changed = np.flatnonzero(alive & (q.view("<u8") != self.sent.view("<u8")))
         for b in np.flatnonzero(alive.reshape(-1, B).any(axis=1)):
-            self.rooms[b].tick_no += 1
+            self._room_at(int(b)).tick_no += 1
         if changed.size == 0:
             return []
         out = q[changed]
@@ -114,9 +126,10 @@ class PoseSlab:
         cuts = np.flatnonzero(blocks[1:] != blocks[:-1]) + 1
         starts = np.concatenate(([0], cuts)).tolist()
         ends = np.concatenate((cuts, [changed.size])).tolist()
-        return [(self.rooms[blocks[a]], out[a:z].tobytes()) for a, z in zip(starts, ends)]
+        return [(self._room_at(int(blocks[a])), out[a:z].tobytes()) for a, z in zip(starts, ends)]
 
-    def _crowded(self, idx: np.ndarray, old: np.ndarray, target: np.ndarray) -> np.ndarray:
+    def _crowded(self, idx: npt.NDArray[np.intp], old: npt.NDArray[np.float32],
+                 target: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
         """Movers whose step would bring them inside someone's personal space, closer than before."""
         B = self.block
         blocks = idx // B
@@ -126,4 +139,5 @@ class PoseSlab:
         radius = np.maximum(self.space[idx][:, None], self.space.reshape(-1, B)[blocks])
         bad = self.alive.reshape(-1, B)[blocks] & (d_new < radius * radius) & (d_new < d_old)
         bad[np.arange(idx.size), idx % B] = False                  # not oneself
-        return bad.any(axis=1)
+        crowded: npt.NDArray[np.bool_] = bad.any(axis=1)
+        return crowded

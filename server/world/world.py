@@ -28,9 +28,13 @@ from .room import Member, Room
 from .slab import PoseSlab, block_size
 
 if TYPE_CHECKING:
+    import socketio
+
+    from ..config import Config
     from ..records import Records
     from ..safety.moderation import Outbound, Safety
     from ..scenarios.intents import ScenarioRooms
+    from ..storage.interfaces import Storage
 
 log = logging.getLogger("peerspace.world")
 
@@ -52,18 +56,18 @@ ENTER_ANY = (events.FACILITATOR, events.ADMIN)
 @dataclass
 class Connection:
     sid: str
-    user: dict
+    user: dict[str, Any]              # the account row (auth.public_user's fields and more)
     room_id: str | None = None
     last_error_sent: float = 0.0
     refused: int = 0                   # refusals since the last accepted message (paces `error` events)
-    unlogged: dict = field(default_factory=dict)    # refusal code -> count not yet written to the log
+    unlogged: dict[str, int] = field(default_factory=dict)    # refusal code -> count not yet written to the log
     log_since: float = 0.0             # when this socket's refusals were last logged
     cut: bool = False                  # being cut off: further packets are dropped unread
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class World:
-    def __init__(self, cfg, store, sio):
+    def __init__(self, cfg: Config, store: Storage, sio: socketio.AsyncServer):
         self.cfg, self.store, self.sio = cfg, store, sio
         self.rooms: dict[str, Room] = {}
         self._reserved: set[str] = set()              # room ids being saved by create_room_async
@@ -71,8 +75,8 @@ class World:
         self.conns: dict[str, Connection] = {}
         self.room_of_user: dict[int, Room] = {}       # every person is in at most one room
         self._grace: dict[int, asyncio.TimerHandle] = {}   # user id -> pending removal
-        self._tick_task: asyncio.Task | None = None
-        self._watch_task: asyncio.Task | None = None
+        self._tick_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
         self.tick_seconds_last = 0.0
         # The features, in assembly order (server/app.py), and per lifecycle method the bound methods of
         # those that implement it (server/world/feature.py): set once by `assemble`.
@@ -110,7 +114,8 @@ class World:
         self.outbound = outbound
 
     # --- rooms ---------------------------------------------------------------------------
-    def _open(self, room_id, name, scene, capacity, access: str = OPEN, group_id: int | None = None) -> Room:
+    def _open(self, room_id: str, name: str, scene: str, capacity: int, access: str = OPEN,
+              group_id: int | None = None) -> Room:
         room = Room(self, room_id, name, scene, capacity, access, group_id)
         room.phase = len(self.rooms) % max(1, self.cfg.tick_phases)    # rooms take turns round the tick
         self.rooms[room_id] = room
@@ -118,7 +123,7 @@ class World:
             created(room)
         return room
 
-    def open_row(self, row: dict) -> Room:
+    def open_row(self, row: dict[str, Any]) -> Room:
         """Open a stored room on this node (it may have been made elsewhere: the CLI, another node)."""
         return self._open(row["id"], row["name"], row["scene"], row["capacity"], row.get("access") or OPEN,
                           row.get("group_id"))
@@ -163,7 +168,7 @@ class World:
             else:
                 room.access, room.group_id = row.get("access") or OPEN, row.get("group_id")
 
-    async def rooms_for(self, user: dict) -> list[Room]:
+    async def rooms_for(self, user: dict[str, Any]) -> list[Room]:
         """The rooms this person may enter by policy (a members room of another group is not listed)."""
         await self.refresh_rooms()
         if user["role"] in ENTER_ANY:
@@ -171,7 +176,7 @@ class World:
         groups = set(await self.store.aio.groups_of(user["id"]))
         return [r for r in self.rooms.values() if r.access == OPEN or r.group_id in groups]
 
-    async def check_entry(self, user: dict, room: Room) -> None:
+    async def check_entry(self, user: dict[str, Any], room: Room) -> None:
         """Refuse, with what to do, a person whom the room's current stored policy keeps out."""
         entry = await self.store.aio.room_entry(room.id, user["id"])
         if entry is not None:
@@ -185,19 +190,20 @@ class World:
             await entering(room, user)
 
     # --- sending ---------------------------------------------------------------------------
-    async def send(self, sid: str, event: str, payload: dict) -> None:
+    async def send(self, sid: str, event: str, payload: dict[str, Any]) -> None:
         if self.outbound is not None:
-            payload = self.outbound.for_sid(sid, event, payload)
-            if payload is None:
+            filtered = self.outbound.for_sid(sid, event, payload)
+            if filtered is None:
                 return
+            payload = filtered
         await self.sio.emit(event, payload, to=sid)
 
-    async def broadcast(self, room: Room, event: str, payload: dict, skip_sid: str | None = None) -> None:
+    async def broadcast(self, room: Room, event: str, payload: dict[str, Any], skip_sid: str | None = None) -> None:
         if self.outbound is not None and await self.outbound.broadcast(room, event, payload, skip_sid):
             return
         await self.sio.emit(event, payload, room=room.id, skip_sid=skip_sid)
 
-    async def record(self, room: Room, kind: str, actor: str | None, data: dict,
+    async def record(self, room: Room, kind: str, actor: str | None, data: dict[str, Any],
                      user_id: int | None = None, run_id: int | None = None) -> int | None:
         """Persist a transcript line, if the person it is about agreed to recording; returns its event id.
 
@@ -209,12 +215,13 @@ class World:
         """
         args = (room.id, kind, actor, data, user_id, run_id)
         try:
-            return await self.store.aio.write(self.record_now, *args)
+            event_id: int | None = await self.store.aio.write(self.record_now, *args)
+            return event_id
         except RETRYABLE:   # the store cannot write now (a lock, a read-only disk): retried
             self.store.aio.persist(f"{kind} line in room {room.id}", self.record_now, *args, tried=True)
             return None
 
-    def record_now(self, room_id: str, kind: str, actor: str | None, data: dict,
+    def record_now(self, room_id: str, kind: str, actor: str | None, data: dict[str, Any],
                    user_id: int | None = None, run_id: int | None = None) -> int | None:
         """`record` for code already on the store thread (consent is read at the moment of writing)."""
         if user_id is not None and not self.may_record_now(user_id):
@@ -222,7 +229,8 @@ class World:
         return self.store.append_event(room_id, run_id, kind, actor, data, user_id=user_id)
 
     async def may_record(self, user_id: int) -> bool:
-        return await self.store.aio.apply(self.may_record_now, user_id)
+        allowed: bool = await self.store.aio.apply(self.may_record_now, user_id)
+        return allowed
 
     def may_record_now(self, user_id: int) -> bool:
         """`may_record` for code already on the store thread."""
@@ -270,7 +278,7 @@ class World:
 
     async def leave(self, conn: Connection) -> None:
         room, member = self.member_of(conn.user["id"])
-        if room is None:
+        if room is None or member is None:
             return
         conn.room_id = None
         if conn.sid and conn.sid not in self.conns:     # a scale-out proxy: the socket lives on another node
@@ -299,7 +307,7 @@ class World:
         await (hang_up(sid) if hang_up is not None else self.sio.disconnect(sid))
 
     async def cut_off(self, user_id: int, reason: str, disconnect: bool = False,
-                      notice: dict | None = None) -> int:
+                      notice: dict[str, Any] | None = None) -> int:
         """Remove a person now (kick, ban, delete, a revoked session): out of their room for everyone,
         every socket of theirs out of every Socket.IO room, and with `disconnect`, those sockets closed
         after `notice`. Returns how many sockets they had here."""
@@ -308,7 +316,7 @@ class World:
             self.conns[sid].room_id = None
         await self._unsubscribe(user_id)
         room, member = self.member_of(user_id)
-        if room is not None:
+        if room is not None and member is not None:
             if member.sid and member.sid not in self.conns:   # connected to another node (scale-out)
                 await self.sio.leave_room(member.sid, room.id)
             await self.remove(room, member)
@@ -345,12 +353,13 @@ class World:
         """Delete a person: out of their room, their connections closed, every record about them deleted."""
         await self.cut_off(user_id, "delete", disconnect=True,
                            notice={"kind": "removed", "text": CUT_OFF_TEXT["delete"]})
-        return await self.store.aio.delete_user(user_id)
+        deleted: bool = await self.store.aio.delete_user(user_id)
+        return deleted
 
     async def dropped(self, conn: Connection) -> None:
         """A connection ended without leaving: keep the avatar for the grace window."""
         room, member = self.member_of(conn.user["id"])
-        if room is None or member.sid != conn.sid:
+        if room is None or member is None or member.sid != conn.sid:
             return
         member.sid = None
         member.away_since = time.monotonic()
@@ -377,7 +386,7 @@ class World:
             return None
         recording = await self.may_record(conn.user["id"])
         room, member = self.member_of(conn.user["id"])
-        if room is None:
+        if room is None or member is None:
             return None
         previous = member.sid
         handle = self._grace.pop(conn.user["id"], None)
@@ -483,7 +492,7 @@ class World:
         for before_step in self.calls["before_step"]:
             for room in active:
                 before_step(room, dt)
-        blobs = {}
+        blobs: dict[Room, bytes] = {}
         for slab in self.slabs.values():
             blobs.update(slab.step(dt, phase, phases))   # one vectorised pass over the slab's rooms in turn
         for after_step in self.calls["after_step"]:
