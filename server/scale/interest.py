@@ -41,9 +41,7 @@ FORCE = 255   # a flags value no live avatar has: forces a record into the next 
 
 class Interest:
     def __init__(self, room: Room, cfg: Config):
-        # Any, not Room: the pose views read here (alive, pos, yaw, flags) are attached by PoseSlab and
-        # not declared on Room on this branch; make it Room once server/world/room.py declares them.
-        self.room: Any = room
+        self.room = room
         self.cell = float(cfg.interest_cell)
         self.far_every = max(1, int(cfg.interest_far_every))
         self.near_sent = np.zeros(0, codec.POSE_DTYPE)
