@@ -11,7 +11,10 @@ See docs/controllers.md.
 
 from __future__ import annotations
 
-from ..world import RoomFeature
+from typing import Any
+
+from ..gateway import Ctx
+from ..world import Avatar, Member, Room, RoomFeature, World, room_state
 from . import intents  # noqa: F401  (registers the intents)
 from .base import Action, Controller, Observation
 from .host import ControllerHost, _Ticker, host_for, hosts
@@ -24,19 +27,20 @@ __all__ = ["Action", "Controller", "Controllers", "Observation", "ControllerHost
 class Controllers(RoomFeature):
     """The controllers feature: failover checks on the tick, drivers hear lines, newcomers see the cast."""
 
-    def __init__(self, world):
+    def __init__(self, world: World):
         self.world = world
         self.ticker = _Ticker(world)
 
     async def tick(self, dt: float) -> None:
         await self.ticker(dt)
 
-    async def said(self, ctx, avatar, line: dict, event_id: int | None) -> None:
-        host = ctx.room.state.get(ControllerHost)
+    async def said(self, ctx: Ctx, avatar: Avatar, line: dict[str, Any], event_id: int | None) -> None:
+        assert ctx.room is not None     # said runs for an in-room intent (say), so the gateway has set the room
+        host = room_state(ctx.room, ControllerHost)
         if host is not None and host.controllers:
             await host.heard(line)
 
-    async def joined(self, room, member) -> None:
-        host = room.state.get(ControllerHost)
+    async def joined(self, room: Room, member: Member) -> None:
+        host = room_state(room, ControllerHost)
         if host is not None and host.avatars and member.sid:
             await host.send_all(member.sid)

@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import sys
+from typing import Any
 
 from wire import controllers as wc
 from wire import events
@@ -28,7 +29,7 @@ from wire import scenario as wsc
 from wire.errors import WireError
 from wire.session import WELCOME, Session
 
-from .base import Controller, obs
+from .base import Controller, Observation, obs
 from .scripted import ScriptedDriver
 
 log = logging.getLogger("peerspace.agent")
@@ -45,24 +46,26 @@ class RemoteAgent:
         self.url, self.name, self.password, self.room, self.role = url, name, password, room, role
         self.driver = driver or ScriptedDriver(role)
         self.session = Session(url)
-        self.queue: asyncio.Queue = asyncio.Queue()
-        self.sent: list[tuple[str, dict]] = []       # actions sent (for tests and logs; no content logged)
+        self.queue: asyncio.Queue[Observation] = asyncio.Queue()
+        self.sent: list[tuple[str, dict[str, Any]]] = []       # actions sent (for tests and logs; no content logged)
         self.ready = asyncio.Event()
-        self._worker: asyncio.Task | None = None
+        self._worker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         for event in OBSERVED:
-            self.session.on(event, lambda data, event=event: self.queue.put_nowait(obs(event, data)))
+            def observed(data: Any, event: str = event) -> None:
+                self.queue.put_nowait(obs(event, data))
+            self.session.on(event, observed)
         self.session.on(WELCOME, self._welcomed)
         await self.session.login(self.name, self.password)
         await self.session.connect()
         self._worker = asyncio.get_running_loop().create_task(self._work())
 
-    async def _welcomed(self, ack: dict) -> None:
+    async def _welcomed(self, ack: dict[str, Any]) -> None:
         # first connect, a resume after a drop, or a fresh server after a restart: be in the room, hold the role
         asyncio.get_running_loop().create_task(self._enter(ack))
 
-    async def _enter(self, ack: dict) -> None:
+    async def _enter(self, ack: dict[str, Any]) -> None:
         try:
             if ack.get("room") != self.room:
                 await self.session.call(events.JOIN, {"room": self.room})
@@ -103,7 +106,7 @@ async def run_agent(url: str, name: str, password: str, room: str, role: str = "
         await agent.close()
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m server.controllers.agent",
                                  description="Drive a scenario's cast role with the scripted autonomous driver.")
     ap.add_argument("--server", default="http://127.0.0.1:8642")

@@ -33,8 +33,8 @@ from typing import Any
 from wire import controllers as wc
 from wire import events
 
-Observation = dict                 # {"event": str, "data": Any}
-Action = tuple[str, dict]          # (intent name, payload)
+Observation = dict[str, Any]       # {"event": str, "data": Any}
+Action = tuple[str, dict[str, Any]]  # (intent name, payload)
 
 
 def obs(event: str, data: Any) -> Observation:
@@ -79,11 +79,11 @@ class Controller(ABC):
         """The user id of the person or agent driving the avatar, if someone is."""
         return None
 
-    def held_cues(self) -> list[dict]:
+    def held_cues(self) -> list[dict[str, Any]]:
         """Cues this controller holds and has not had said; the next controller gets them."""
         return []
 
-    def take_outbox(self) -> list[tuple[str, dict]]:
+    def take_outbox(self) -> list[tuple[str, dict[str, Any]]]:
         """The events to send to `driven_by` now (a remote controller's observations), emptied."""
         return []
 
@@ -96,14 +96,14 @@ class Held(Controller):
 
     def __init__(self, role: str, avatar: int | None = None):
         super().__init__(role, avatar)
-        self.waiting: list[dict] = []
+        self.waiting: list[dict[str, Any]] = []
 
     def observe(self, observation: Observation) -> list[Action]:
         if observation["event"] == wc.CUE:
             self.waiting.append(observation["data"])
         return []
 
-    def held_cues(self) -> list[dict]:
+    def held_cues(self) -> list[dict[str, Any]]:
         return list(self.waiting)
 
 
@@ -112,11 +112,12 @@ class Relay(Controller):
 
     remote = True
 
-    def __init__(self, role: str, avatar: int | None, user: dict):
+    def __init__(self, role: str, avatar: int | None, user: dict[str, Any]):
         super().__init__(role, avatar)
-        self.user_id, self.name = user["id"], user["name"]
+        self.user_id: int = user["id"]
+        self.name: str = user["name"]
         self.driver = wc.AGENT_DRIVEN if user["role"] == events.AGENT else wc.TELEOP
-        self.outbox: list[tuple[str, dict]] = []
+        self.outbox: list[tuple[str, dict[str, Any]]] = []
 
     def observe(self, observation: Observation) -> list[Action]:
         if observation["event"] == wc.CUE:
@@ -131,6 +132,6 @@ class Relay(Controller):
     def driven_by(self) -> int | None:
         return self.user_id
 
-    def take_outbox(self) -> list[tuple[str, dict]]:
+    def take_outbox(self) -> list[tuple[str, dict[str, Any]]]:
         out, self.outbox = self.outbox, []
         return out

@@ -31,7 +31,9 @@ import asyncio
 import itertools
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import wire
 from wire import controllers as wc
@@ -41,8 +43,8 @@ from wire.errors import WireError
 from wire.text import has_visible
 
 from ..gateway import INTENTS, Ctx
-from ..world import Connection, Member
-from .base import Action, Controller, Held, Relay, obs
+from ..world import Connection, Member, Room, World, room_state
+from .base import Action, Controller, Held, Observation, Relay, obs
 from .scripted import ScriptedDriver
 
 log = logging.getLogger("peerspace.controllers")
@@ -54,7 +56,8 @@ AUTONOMOUS_USER = {"id": None, "name": "autonomous", "role": events.AGENT}
 _proposal_ids = itertools.count(1)
 
 
-async def dispatch(world, room, avatar: int, event: str, payload: dict, user: dict | None = None):
+async def dispatch(world: World, room: Room, avatar: int, event: str, payload: dict[str, Any],
+                   user: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """Apply one action through the same handler, schema and role check a client's intent gets.
 
     The in-process driver acts as a server-side member whose avatar *is* the cast avatar, so
@@ -84,10 +87,10 @@ class Proposal:
     timer: asyncio.TimerHandle | None = None
 
     @property
-    def say(self) -> dict:
+    def say(self) -> dict[str, Any]:
         return next((p for e, p in self.actions if e == events.SAY), {})
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {"proposal": self.id, "avatar": self.avatar, "role": self.role, "text": self.say.get("text", ""),
                 "suggestion": self.say.get("suggestion"),
                 "expression": next((p["name"] for e, p in self.actions if e == events.EXPRESSION), None),
@@ -102,19 +105,19 @@ class Claim:
 
 
 class ControllerHost:
-    def __init__(self, world, room):
+    def __init__(self, world: World, room: Room):
         self.world, self.room = world, room
         self.claims: dict[str, Claim] = {}              # cast role -> who claimed it
         self.controllers: dict[str, Controller] = {}    # cast role -> its controller (while a run is attached)
         self.avatars: dict[str, int] = {}               # cast role -> cast avatar id
         self.names: dict[str, str] = {}
         self.on_drop: dict[str, str] = {}               # cast role -> 'autonomous' | 'pause'
-        self.outstanding: dict[str, list[dict]] = {}    # cues sent to a remote controller, not said yet
+        self.outstanding: dict[str, list[dict[str, Any]]] = {}    # cues sent to a remote controller, not said yet
         self.supervision: dict[str, tuple[int, int]] = {}   # cast role -> (supervisor user id, seconds)
         self.proposals: dict[int, Proposal] = {}
         self.queue: dict[str, list[Proposal]] = {}
-        self.state: dict | None = None                  # the last staff scenario_state
-        self._tasks: set[asyncio.Task] = set()
+        self.state: dict[str, Any] | None = None                  # the last staff scenario_state
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- a run's cast arrives and leaves ---------------------------------------------------------
     def attach(self, cast: dict[str, int], names: dict[str, str], on_drop: dict[str, str]) -> None:
@@ -124,7 +127,7 @@ class ControllerHost:
         for role, aid in cast.items():
             claim = self.claims.get(role)
             member = self.room.members.get(claim.user_id) if claim else None
-            if member is not None and member.sid is not None:
+            if claim is not None and member is not None and member.sid is not None:
                 claim.failed_over = False
                 self.room.drivers[aid] = claim.user_id
                 self.controllers[role] = Relay(role, aid, member.user)
@@ -141,7 +144,7 @@ class ControllerHost:
         self.state = None
 
     # --- observations in -------------------------------------------------------------------------------
-    async def cue(self, role: str, cue: dict) -> None:
+    async def cue(self, role: str, cue: dict[str, Any]) -> None:
         """The script wants `role` to say this now."""
         ctl = self.controllers.get(role)
         if ctl is None:
@@ -150,13 +153,13 @@ class ControllerHost:
             self.outstanding.setdefault(role, []).append(cue)
         await self._feed(role, ctl, obs(wc.CUE, cue))
 
-    async def observe_state(self, staff_view: dict) -> None:
+    async def observe_state(self, staff_view: dict[str, Any]) -> None:
         self.state = staff_view
         for role, ctl in list(self.controllers.items()):
             if not ctl.remote:              # a remote driver gets the staff state from the run itself
                 await self._feed(role, ctl, obs(wsc.SCENARIO_STATE, staff_view))
 
-    async def heard(self, line: dict) -> None:
+    async def heard(self, line: dict[str, Any]) -> None:
         for role, ctl in list(self.controllers.items()):
             if not ctl.remote:              # a remote driver hears the room as a member of it
                 await self._feed(role, ctl, obs(events.SAID, line))
@@ -169,7 +172,7 @@ class ControllerHost:
         hit = next((c for c in waiting if suggestion and c["id"] == suggestion), None)
         waiting.remove(hit if hit is not None else waiting[0])
 
-    async def _feed(self, role: str, ctl: Controller, observation) -> None:
+    async def _feed(self, role: str, ctl: Controller, observation: Observation) -> None:
         actions = ctl.observe(observation)
         if ctl.remote:
             await self._forward(ctl)
@@ -185,7 +188,7 @@ class ControllerHost:
 
     async def _forward(self, ctl: Controller) -> None:
         """Send a remote controller's pending events to whoever drives it (if they are connected)."""
-        member = self.room.members.get(ctl.driven_by)
+        member = self.room.members.get(ctl.driven_by) if ctl.driven_by is not None else None
         out = ctl.take_outbox()
         if member is None or member.sid is None:
             return
@@ -203,7 +206,7 @@ class ControllerHost:
             else:
                 await self.act_as(aid, event, payload)
 
-    async def act_as(self, aid: int, event: str, payload: dict) -> None:
+    async def act_as(self, aid: int, event: str, payload: dict[str, Any]) -> None:
         """The server itself acts for a cast avatar (an autonomous line, a scenario's cue expression): a refusal
         is logged, never raised into the caller."""
         if aid not in self.room.avatars:
@@ -213,13 +216,13 @@ class ControllerHost:
         except WireError as e:
             log.info("autonomous %s in room %s refused: %s", event, self.room.id, e.code)
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     # --- who drives ---------------------------------------------------------------------------------
-    def info(self, role: str) -> dict:
+    def info(self, role: str) -> dict[str, Any]:
         ctl = self.controllers.get(role)
         claim = self.claims.get(role)
         driver = ctl.driver if ctl is not None else (wc.AUTONOMOUS if claim is None else wc.TELEOP)
@@ -257,7 +260,7 @@ class ControllerHost:
                                               f"Roles: {', '.join(self.avatars)}.")
         return role
 
-    async def claim(self, user: dict, role: str) -> dict:
+    async def claim(self, user: dict[str, Any], role: str) -> dict[str, Any]:
         claim = self.claims.get(role)
         if claim is not None and claim.user_id != user["id"]:
             holder = self.room.members.get(claim.user_id)
@@ -284,7 +287,7 @@ class ControllerHost:
         log.info("user %s claimed cast role in room %s", user["id"], self.room.id)
         return self.info(role)
 
-    async def release(self, user: dict, role: str, force: bool = False) -> dict:
+    async def release(self, user: dict[str, Any], role: str, force: bool = False) -> dict[str, Any]:
         claim = self.claims.get(role)
         if claim is None:
             return self.info(role)
@@ -318,7 +321,7 @@ class ControllerHost:
         for cue in waiting:
             await self._feed(role, driver, obs(wc.CUE, cue))
 
-    def _current(self, cues: list[dict]) -> list[dict]:
+    def _current(self, cues: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The cues that still fit the run's current step (stale ones are not said late)."""
         st = self.state
         if st is None:
@@ -358,7 +361,7 @@ class ControllerHost:
                 await self.claim(member.user, role)     # back: the avatar (and held cues) return to them
 
     # --- supervision --------------------------------------------------------------------------------------
-    def supervise(self, user: dict, role: str, seconds: int) -> dict:
+    def supervise(self, user: dict[str, Any], role: str, seconds: int) -> dict[str, Any]:
         if seconds <= 0:
             self.supervision.pop(role, None)
         else:
@@ -383,7 +386,8 @@ class ControllerHost:
         if member is not None and member.sid:
             await self.world.send(member.sid, wc.PROPOSAL, p.public())
 
-    async def decide(self, user: dict, proposal_id: int, approve: bool, text: str | None = None) -> dict:
+    async def decide(self, user: dict[str, Any], proposal_id: int, approve: bool,
+                     text: str | None = None) -> dict[str, Any]:
         p = self.proposals.get(proposal_id)
         if p is None or p.status != "open" or self.queue.get(p.role, [None])[0] is not p:
             raise WireError(errors.NOT_FOUND, "That proposal is no longer open (it was sent, rejected or replaced).")
@@ -392,11 +396,12 @@ class ControllerHost:
                                             "Type the line, or approve it without text to send it as proposed.")
         status = "rejected" if not approve else ("edited" if text and text.strip() != p.say.get("text") else "approved")
         if status == "edited":
+            assert text is not None     # "edited" means a text was given
             p.actions = [(e, {**pl, "text": " ".join(text.split())} if e == events.SAY else pl)
                          for e, pl in p.actions]
         return await self._decide(p.id, status)
 
-    async def _decide(self, proposal_id: int, status: str) -> dict:
+    async def _decide(self, proposal_id: int, status: str) -> dict[str, Any]:
         p = self.proposals.get(proposal_id)
         if p is None or p.status != "open":
             return {}
@@ -428,23 +433,20 @@ class ControllerHost:
             self._spawn(self._tell(p))
 
 
-def hosts(world) -> dict[str, ControllerHost]:
+def hosts(world: World) -> dict[str, ControllerHost]:
     """This world's controller hosts by room id; each lives on its room (`room.state[ControllerHost]`)."""
     return {room.id: host for room in world.rooms.values()
-            if (host := room.state.get(ControllerHost)) is not None}
+            if (host := room_state(room, ControllerHost)) is not None}
 
 
-def host_for(world, room) -> ControllerHost:
+def host_for(world: World, room: Room) -> ControllerHost:
     """The room's controller host, made on first use."""
-    host = room.state.get(ControllerHost)
-    if host is None:
-        host = room.state[ControllerHost] = ControllerHost(world, room)
-    return host
+    return room_state(room, ControllerHost, lambda: ControllerHost(world, room))
 
 
 @dataclass
 class _Ticker:
-    world: object
+    world: World
     last: float = field(default=0.0)
 
     async def __call__(self, dt: float) -> None:

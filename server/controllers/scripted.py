@@ -15,6 +15,8 @@ separate process that logs in as role `agent` (server.controllers.agent).
 
 from __future__ import annotations
 
+from typing import Any
+
 from wire import controllers as wc
 from wire import events
 from wire import scenario as wsc
@@ -29,9 +31,10 @@ class ScriptedDriver(Controller):
 
     def __init__(self, role: str, avatar: int | None = None):
         super().__init__(role, avatar)
-        self.state: dict | None = None
-        self._matchers: dict[tuple, IntentMatcher] = {}
-        self._hinted: set[tuple] = set()
+        self.state: dict[str, Any] | None = None
+        # keyed by (run id, phase id, node): the participant's possible answers at one point of one run
+        self._matchers: dict[tuple[Any, Any, Any], IntentMatcher] = {}
+        self._hinted: set[tuple[Any, Any, Any]] = set()
 
     def observe(self, observation: Observation) -> list[Action]:
         event, data = observation.get("event"), observation.get("data") or {}
@@ -53,12 +56,12 @@ class ScriptedDriver(Controller):
         return []
 
     # --- acting on the script ---------------------------------------------------------------
-    def _me(self, payload: dict) -> dict:
+    def _me(self, payload: dict[str, Any]) -> dict[str, Any]:
         if self.avatar is not None:
             payload["avatar"] = self.avatar
         return payload
 
-    def speak(self, cue: dict) -> list[Action]:
+    def speak(self, cue: dict[str, Any]) -> list[Action]:
         out: list[Action] = []
         if cue.get("expression"):
             out.append((events.EXPRESSION, self._me({"name": cue["expression"],
@@ -70,7 +73,7 @@ class ScriptedDriver(Controller):
         return out
 
     # --- listening to the participant -------------------------------------------------------------
-    def heard(self, line: dict) -> list[Action]:
+    def heard(self, line: dict[str, Any]) -> list[Action]:
         st = self.state
         if not st or st.get("wait") != "choice" or line.get("scenario"):
             return []              # not waiting for an answer, or a line the runner already took

@@ -14,6 +14,7 @@ markup the template itself wrote, so names, notes and lines people typed never n
 from __future__ import annotations
 
 import jinja2
+from aiohttp import web
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -34,7 +35,7 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 _COMPILED = _CompiledTemplates()
 
 
-def setup(app) -> None:
+def setup(app: web.Application) -> None:
     import aiohttp_jinja2
 
     from . import views

@@ -8,6 +8,8 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp_jinja2
@@ -50,8 +52,8 @@ HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY",
                                       "img-src 'self' data:; form-action 'self'"}
 
 
-def render(request: web.Request, template: str, user: dict | None, status: int = 200, on: str = "",
-           **context) -> web.Response:
+def render(request: web.Request, template: str, user: dict[str, Any] | None, status: int = 200, on: str = "",
+           **context: Any) -> web.Response:
     """A page from templates/ (autoescaped: see setup()), with the layout's nav for a logged-in user."""
     context.update(user=user, on=on, nav=NAV, csrf=csrf_for(request) if user is not None else "")
     resp = aiohttp_jinja2.render_template(template, request, context, status=status)
@@ -59,7 +61,7 @@ def render(request: web.Request, template: str, user: dict | None, status: int =
     return resp
 
 
-async def staff_user(request: web.Request) -> dict:
+async def staff_user(request: web.Request) -> dict[str, Any]:
     try:
         user = await user_from_request(request)
     except WireError:
@@ -69,7 +71,11 @@ async def staff_user(request: web.Request) -> dict:
     return user
 
 
-def guarded(fn):
+# A dashboard page: the request and the staff user it was checked for.
+Page = Callable[[web.Request, dict[str, Any]], Awaitable[web.StreamResponse]]
+
+
+def guarded(fn: Page) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handler(request: web.Request) -> web.StreamResponse:
         try:
             user = await staff_user(request)
@@ -99,7 +105,7 @@ def clock(ts: float) -> str:
 FILTERS = {"when": when, "pct": pct, "clock": clock}
 
 
-def check_csrf(request: web.Request, form, cookie: str = COOKIE) -> None:
+def check_csrf(request: web.Request, form: Mapping[str, object], cookie: str = COOKIE) -> None:
     if not request.cookies.get(cookie) or \
             not hmac.compare_digest(str(form.get("csrf", "")).encode(), csrf_for(request, cookie).encode()):
         raise WireError("forbidden", "This form has expired. Please go back, reload the page and try again.")
@@ -172,7 +178,7 @@ async def logout(request: web.Request) -> web.Response:
 
 # --- pages ------------------------------------------------------------------------------------------
 @guarded
-async def rooms_now(request: web.Request, user: dict) -> web.Response:
+async def rooms_now(request: web.Request, user: dict[str, Any]) -> web.Response:
     world, store = request.app[WORLD], request.app[STORE]
     safety = request.app[SAFETY]
     staff_id = access.scope_of(user)
@@ -201,7 +207,7 @@ async def rooms_now(request: web.Request, user: dict) -> web.Response:
 
 
 @guarded
-async def sessions(request: web.Request, user: dict) -> web.Response:
+async def sessions(request: web.Request, user: dict[str, Any]) -> web.Response:
     store = request.app[STORE]
     users = {u["id"]: u["name"] for u in await store.aio.list_users()}
     rows = []
@@ -216,7 +222,7 @@ TRANSCRIPT_KINDS = ("said", "feedback", "phase", "tag", "homework")
 
 
 @guarded
-async def session_detail(request: web.Request, user: dict) -> web.Response:
+async def session_detail(request: web.Request, user: dict[str, Any]) -> web.Response:
     store = request.app[STORE]
     run = await access.run_or_404(store, user, int(request.match_info["run"]))
     evs = await store.aio.run_events(run["id"])
@@ -227,7 +233,7 @@ async def session_detail(request: web.Request, user: dict) -> web.Response:
 
 
 @guarded
-async def people(request: web.Request, user: dict) -> web.Response:
+async def people(request: web.Request, user: dict[str, Any]) -> web.Response:
     store = request.app[STORE]
     now = time.time()
     rows = [{**u, "paused": (u["banned_until"] or 0) > now}
@@ -235,17 +241,17 @@ async def people(request: web.Request, user: dict) -> web.Response:
     return render(request, "people.html", user, on="people", people=rows)
 
 
-async def _person_or_404(request, user) -> dict:
+async def _person_or_404(request: web.Request, user: dict[str, Any]) -> dict[str, Any]:
     store = request.app[STORE]
     pid = int(request.match_info["person"])
-    person = await store.aio.get_user(pid)
+    person: dict[str, Any] | None = await store.aio.get_user(pid)
     if person is None or person["role"] != events.PARTICIPANT or not await access.can_see_person(store, user, pid):
         raise WireError("not_found", "There is no such participant you can see.")
     return person
 
 
 @guarded
-async def person(request: web.Request, user: dict) -> web.Response:
+async def person(request: web.Request, user: dict[str, Any]) -> web.Response:
     store = request.app[STORE]
     p = await _person_or_404(request, user)
     runs = await access.visible_runs(store, user, participant_id=p["id"])
@@ -270,7 +276,7 @@ async def person(request: web.Request, user: dict) -> web.Response:
 
 
 @guarded
-async def person_export(request: web.Request, user: dict) -> web.Response:
+async def person_export(request: web.Request, user: dict[str, Any]) -> web.Response:
     if user["role"] != events.ADMIN:
         raise WireError("forbidden", "Only an admin can export someone else's records.")
     p = await _person_or_404(request, user)
@@ -282,7 +288,7 @@ async def person_export(request: web.Request, user: dict) -> web.Response:
 
 
 @guarded
-async def person_delete(request: web.Request, user: dict) -> web.Response:
+async def person_delete(request: web.Request, user: dict[str, Any]) -> web.Response:
     if user["role"] != events.ADMIN:
         raise WireError("forbidden", "Only an admin can delete someone's records.")
     form = await request.post()
@@ -296,7 +302,7 @@ async def person_delete(request: web.Request, user: dict) -> web.Response:
 
 
 @guarded
-async def alert_handled(request: web.Request, user: dict) -> web.Response:
+async def alert_handled(request: web.Request, user: dict[str, Any]) -> web.Response:
     """A staff member has followed up an alert: it stops counting as open (kept, never deleted)."""
     form = await request.post()
     check_csrf(request, form)
@@ -312,7 +318,7 @@ async def alert_handled(request: web.Request, user: dict) -> web.Response:
 
 
 @guarded
-async def safety_page(request: web.Request, user: dict) -> web.Response:
+async def safety_page(request: web.Request, user: dict[str, Any]) -> web.Response:
     store = request.app[STORE]
     db: SafetyStore = request.app[SAFETY].db
     staff_id = access.scope_of(user)            # alerts and reports about the people they look after

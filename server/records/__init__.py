@@ -8,7 +8,9 @@ are in `access.py`; see docs/dashboard.md.
 
 from __future__ import annotations
 
-from ..world import RoomFeature
+from aiohttp import web
+
+from ..world import RoomFeature, World
 from . import intents  # noqa: F401  (registers the intents)
 from .questionnaires import Questionnaires, questionnaire_dir
 from .replay import Recorder
@@ -17,7 +19,7 @@ from .replay import Recorder
 class Records(RoomFeature):
     """The records feature: the replay recorder (sampled on the tick) and the questionnaires."""
 
-    def __init__(self, world):
+    def __init__(self, world: World):
         self.recorder = Recorder(world)
         self.questionnaires = Questionnaires(world.store, questionnaire_dir(world.cfg))
 
@@ -25,6 +27,6 @@ class Records(RoomFeature):
         await self.recorder.on_tick(dt)
 
 
-def setup(app) -> None:
+def setup(app: web.Application) -> None:
     from . import http
     http.add_routes(app)

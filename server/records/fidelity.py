@@ -12,6 +12,8 @@ Nothing here reads what anyone said.
 
 from __future__ import annotations
 
+from typing import Any
+
 from wire.safety import SST_STEPS
 
 LABELS = {
@@ -28,7 +30,7 @@ LABELS = {
 MAX_POINTS = 2
 
 
-def fidelity(events: list[dict]) -> dict:
+def fidelity(events: list[dict[str, Any]]) -> dict[str, Any]:
     first: dict[str, tuple[int, str, float]] = {}     # step -> (position, source, ts)
     seen_role_play = seen_repeat = False
 
@@ -65,7 +67,7 @@ def fidelity(events: list[dict]) -> dict:
             "score": len(done) / len(SST_STEPS), "in_order": positions == sorted(positions)}
 
 
-def emotion_accuracy(events: list[dict]) -> dict:
+def emotion_accuracy(events: list[dict[str, Any]]) -> dict[str, Any]:
     answers = [e["data"] for e in events if e["kind"] == "emotion_answer"]
     by: dict[str, list[int]] = {}
     for a in answers:
@@ -79,7 +81,7 @@ def emotion_accuracy(events: list[dict]) -> dict:
             "by_emotion": {k: {"correct": v[0], "total": v[1]} for k, v in sorted(by.items())}}
 
 
-def skill_scores(events: list[dict]) -> dict:
+def skill_scores(events: list[dict[str, Any]]) -> dict[str, Any]:
     per: dict[str, list[float]] = {}
     for e in events:
         if e["kind"] == "score":
@@ -93,7 +95,7 @@ def skill_scores(events: list[dict]) -> dict:
             "percent": (mean / MAX_POINTS) if mean is not None else None}
 
 
-def summary(run: dict, events: list[dict]) -> dict:
+def summary(run: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
     return {"run": run["id"], "scenario": run.get("scenario_id"), "difficulty": run.get("difficulty"),
             "started": run.get("started"), "status": run.get("status"),
             "fidelity": fidelity(events), "emotion": emotion_accuracy(events), "skills": skill_scores(events),

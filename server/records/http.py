@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 
@@ -20,7 +21,7 @@ from . import access, replay
 log = logging.getLogger("peerspace.records")
 
 
-def _json(data, **kw) -> web.Response:
+def _json(data: Any, **kw: Any) -> web.Response:
     return web.Response(text=json.dumps(data, default=lambda b: base64.b64encode(b).decode()
                                         if isinstance(b, bytes) else str(b)),
                         content_type="application/json", **kw)

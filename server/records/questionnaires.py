@@ -9,11 +9,16 @@ and deleted with it) whatever their recording choice.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from wire import errors
 from wire.errors import WireError
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..storage.interfaces import Storage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,15 +27,15 @@ class QuestionnaireError(ValueError):
     pass
 
 
-def questionnaire_dir(cfg) -> Path:
+def questionnaire_dir(cfg: Config) -> Path:
     base = Path(cfg.scenarios_dir)
     if not base.is_absolute() and not base.exists():
         base = ROOT / base
     return base / "questionnaires"
 
 
-def load_all(directory: Path) -> dict[str, dict]:
-    out: dict[str, dict] = {}
+def load_all(directory: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
     for path in sorted(directory.glob("*.y*ml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         where = str(path)
@@ -57,15 +62,16 @@ def load_all(directory: Path) -> dict[str, dict]:
 
 
 class Questionnaires:
-    def __init__(self, store, directory: Path):
+    def __init__(self, store: Storage, directory: Path):
         self.store = store
         self.defs = load_all(directory) if directory.exists() else {}
 
-    def public(self) -> list[dict]:
+    def public(self) -> list[dict[str, Any]]:
         return [{**d, "scale": {**d["scale"], "labels": {str(k): v for k, v in d["scale"]["labels"].items()}}}
                 for d in self.defs.values()]
 
-    def answer(self, user_id: int, qid: str, when: str, answers: dict, run_id: int | None = None) -> dict:
+    def answer(self, user_id: int, qid: str, when: str, answers: dict[str, Any],
+               run_id: int | None = None) -> dict[str, Any]:
         d = self.defs.get(qid)
         if d is None:
             raise WireError(errors.NOT_FOUND, f"There is no questionnaire '{qid[:64]}'. Ask for the list.")
@@ -86,5 +92,5 @@ class Questionnaires:
         rid = self.store.add_questionnaire_answer(user_id, qid, when, run_id, clean, score)
         return {"id": rid, "questionnaire": qid, "when": when, "score": score, "answered": len(clean)}
 
-    def of_user(self, user_id: int) -> list[dict]:
+    def of_user(self, user_id: int) -> list[dict[str, Any]]:
         return self.store.questionnaire_answers(user_id)

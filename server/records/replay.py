@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,22 +22,35 @@ from wire import codec, events
 
 from ..storage import RETRYABLE
 
+if TYPE_CHECKING:
+    from ..storage.interfaces import Storage
+    from ..world import Room, World
+
 RATE_HZ = 5.0
 REFRESH_S = 1.0
+# one kept pose sample: (run id, participant id, time, pose blob, members json or None when unchanged)
+Sample = tuple[int, int, float, bytes, str | None]
+
+
+
+def pose_arrays(room: Room) -> Any:
+    """The room itself, for its pose arrays (alive, pos, yaw, flags): PoseSlab.attach (server/world/slab.py) sets
+    them on the room and Room does not declare them yet. Once it does, callers can use the room directly."""
+    return room
 
 
 class Recorder:
-    def __init__(self, world):
+    def __init__(self, world: World):
         self.world = world
-        self.store = world.store
+        self.store: Storage = world.store
         self.every = max(1, round(world.cfg.tick_hz / RATE_HZ))
         self._n = 0
-        self._runs: dict[str, dict] = {}       # room id -> active run
+        self._runs: dict[str, dict[str, Any]] = {}       # room id -> active run
         self._refreshed = 0.0
         self._last: dict[int, bytes] = {}      # run id -> last stored blob
         self._members: dict[int, str] = {}     # run id -> last stored members json
-        self._reading: asyncio.Task | None = None
-        self._writing: asyncio.Task | None = None
+        self._reading: asyncio.Task[None] | None = None
+        self._writing: asyncio.Task[None] | None = None
 
     def _refresh(self) -> None:
         """Re-read the active runs at most every REFRESH_S, in the background (never on the loop)."""
@@ -48,10 +62,10 @@ class Recorder:
 
     async def _read_runs(self) -> None:
         try:
-            rows = await self.store.aio.active_runs()
+            rows: list[dict[str, Any]] = await self.store.aio.active_runs()
         except RETRYABLE:
             return          # keep the last list; the next refresh tries again
-        runs: dict[str, dict] = {}
+        runs: dict[str, dict[str, Any]] = {}
         for run in rows:
             runs[run["room_id"]] = run        # newest run in a room wins
         self._runs = runs
@@ -63,10 +77,10 @@ class Recorder:
         self._refresh()
         if self._writing is not None and not self._writing.done():
             return          # the store is slow or locked: skip this sample rather than queue behind it
-        batch = []
+        batch: list[Sample] = []
         for room_id, run in self._runs.items():
             room = self.world.rooms.get(room_id)
-            if room is None or not room.alive.any():
+            if room is None or not pose_arrays(room).alive.any():
                 continue
             pid = run.get("participant_user_id")
             if pid is None:
@@ -77,7 +91,7 @@ class Recorder:
         if batch:
             self._writing = asyncio.get_running_loop().create_task(self._store_samples(batch))
 
-    def sample(self, room, run_id: int, participant_id: int) -> tuple | None:
+    def sample(self, room: Room, run_id: int, participant_id: int) -> Sample | None:
         """The poses to keep for this run now, or None when nothing changed since the last kept sample."""
         keep = []
         for aid, av in room.avatars.items():
@@ -86,7 +100,8 @@ class Recorder:
         if not keep:
             return None
         ids = np.array(sorted(keep), np.int64)
-        blob = codec.encode_poses(codec.quantise(ids, room.pos[ids], room.yaw[ids], room.flags[ids]))
+        arrays = pose_arrays(room)
+        blob = codec.encode_poses(codec.quantise(ids, arrays.pos[ids], arrays.yaw[ids], arrays.flags[ids]))
         members = json.dumps({str(a): {"name": room.avatars[a].name, "kind": room.avatars[a].kind,
                                        "role": room.avatars[a].role} for a in ids.tolist()}, sort_keys=True)
         new_members = members != self._members.get(run_id)
@@ -96,7 +111,7 @@ class Recorder:
         self._members[run_id] = members
         return (run_id, participant_id, time.time(), blob, members if new_members else None)
 
-    async def _store_samples(self, batch: list[tuple]) -> None:
+    async def _store_samples(self, batch: list[Sample]) -> None:
         try:
             await self.store.aio.apply(self._write, batch)
         except RETRYABLE:
@@ -105,14 +120,14 @@ class Recorder:
             for run_id, *_ in batch:
                 self._members.pop(run_id, None)
 
-    def _write(self, batch: list[tuple]) -> None:
+    def _write(self, batch: list[Sample]) -> None:
         """On the store thread; consent is read as each sample is written."""
         for run_id, participant_id, t, blob, members in batch:
             if self.world.may_record_now(participant_id):
                 self.store.add_pose_sample(run_id, t, blob, members)
 
 
-def transcript(store, run: dict) -> list[dict]:
+def transcript(store: Storage, run: dict[str, Any]) -> list[dict[str, Any]]:
     """A session's events in order: the run's own events plus room lines said while it ran.
 
     Room lines of other participants are left out (as they are from replays): seeing one person's
@@ -123,7 +138,7 @@ def transcript(store, run: dict) -> list[dict]:
     return store.run_transcript(run["id"], run["room_id"], lo, min(hi, 1e18), run["participant_user_id"])
 
 
-def read(store, run: dict, after: float = 0.0, limit: int = 500) -> dict:
+def read(store: Storage, run: dict[str, Any], after: float = 0.0, limit: int = 500) -> dict[str, Any]:
     """A page of a session's replay: pose frames after `after`, member tables and the lines said."""
     rows = store.pose_frames(run["id"], after, limit)
     members = []

@@ -11,13 +11,15 @@ the intents. See docs/safety.md.
 
 from __future__ import annotations
 
+from aiohttp import web
+
 from . import intents  # noqa: F401  (registers the intents)
 from .moderation import Safety
 
 __all__ = ["Safety"]
 
 
-def setup(app) -> None:
+def setup(app: web.Application) -> None:
     """The HTTP routes (server.app calls it once the world is assembled)."""
     from . import http
     http.add_routes(app)

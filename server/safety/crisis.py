@@ -71,8 +71,8 @@ def _drop_invisible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED and ch not in BLANK_LETTERS)
 
 
-def _unleet(m: re.Match) -> str:
-    word = m.group()
+def _unleet(m: re.Match[str]) -> str:
+    word: str = m.group()
     if not any(ch.isalpha() for ch in word) or _NUMBER_WITH_SUFFIX.fullmatch(word):
         return word
     return word.translate(LEET)
@@ -108,10 +108,10 @@ class CrisisList:
     resources_text: str
     categories: list[tuple[str, list[str]]]
     path: str = ""
-    texts: dict | None = None     # other participant-facing text from the same file (safe_room, recording)
+    texts: dict[str, str] | None = None     # other participant-facing text from the same file (safe_room, recording)
 
-    def __post_init__(self):
-        self._patterns: list[tuple[str, re.Pattern]] = []
+    def __post_init__(self) -> None:
+        self._patterns: list[tuple[str, re.Pattern[str]]] = []
         for cat, words in self.categories:
             alts = sorted({normalise(w) for w in words if normalise(w)}, key=len, reverse=True)
             if alts:
@@ -140,7 +140,7 @@ def load(path: str | Path) -> CrisisList:
     except (OSError, yaml.YAMLError) as e:
         raise PhraseFileError(f"{path}: cannot read the crisis phrase list ({e.__class__.__name__})") from None
 
-    def need(cond, what):
+    def need(cond: object, what: str) -> None:
         if not cond:
             raise PhraseFileError(f"{path}: {what}")
     need(isinstance(data, dict), "must be a map with monitoring_notice, resources and phrases")

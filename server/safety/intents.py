@@ -12,51 +12,70 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from wire import errors, events
 from wire import safety as ws
 from wire.errors import WireError
 
 from ..gateway import Ctx, intent
+from ..world import Avatar, Member, Room
+from .moderation import Safety, pose_arrays
 
 REPORT_ACK_WAIT = 1.0   # how long the reporter's answer waits for the report's id before saying "told" without it
 
 log = logging.getLogger("peerspace.safety")
 
 
-def _safety(ctx: Ctx):
-    return ctx.world.safety
+def _safety(ctx: Ctx) -> Safety:
+    safety = ctx.world.safety
+    assert safety is not None   # the app assembles the world with its safety feature before any intent runs
+    return safety
 
 
-def _person(ctx: Ctx, aid: int):
+def _room(ctx: Ctx) -> Room:
+    """The room acted in: the sender's, set by the gateway for an in-room intent (and by unblock for a resync)."""
+    assert ctx.room is not None
+    return ctx.room
+
+
+def _here(ctx: Ctx) -> tuple[Room, Member]:
+    """The sender's room and membership; an in-room intent only runs once the gateway has set both."""
+    assert ctx.member is not None
+    return _room(ctx), ctx.member
+
+
+def _person(ctx: Ctx, aid: int) -> tuple[Avatar, Member]:
     """The member behind a person avatar in the sender's room."""
-    av = ctx.room.avatar(aid)
+    room = _room(ctx)
+    av = room.avatar(aid)
     if av.kind != "person" or av.user_id is None:
         raise WireError(errors.INVALID, "That avatar is part of the exercise, not a person. "
                                         "Use report if something about it is not OK.")
-    member = ctx.room.members.get(av.user_id)
+    member = room.members.get(av.user_id)
     if member is None:
         raise WireError(errors.NOT_FOUND, "That person is no longer in the room.")
     return av, member
 
 
-def _may_act_on(ctx: Ctx, target: dict) -> None:
+def _may_act_on(ctx: Ctx, target: dict[str, Any]) -> None:
     if target["id"] == ctx.user["id"]:
         raise WireError(errors.INVALID, "You cannot do that to yourself.")
     if target["role"] == events.ADMIN or (target["role"] in events.STAFF and ctx.role != events.ADMIN):
         raise WireError(errors.FORBIDDEN, "Only an admin can do that to a staff member.")
 
 
-async def _resync(ctx: Ctx, member) -> None:
+async def _resync(ctx: Ctx, member: Member) -> None:
     """Send a member a fresh, filtered room state (after a block/unblock changes who they can see)."""
+    room = _room(ctx)
     if member.sid:
         await ctx.world.send(member.sid, events.ROOM_STATE,
-                             ctx.room.full_state(member.avatar, await ctx.world.may_record(member.user["id"])))
+                             room.full_state(member.avatar, await ctx.world.may_record(member.user["id"])))
 
 
 # --- block ---------------------------------------------------------------------------------
 @intent(ws.BLOCK)
-async def block(ctx: Ctx, p: dict) -> dict:
+async def block(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     av, member = _person(ctx, p["avatar"])
     target = member.user
     if target["id"] == ctx.user["id"]:
@@ -67,19 +86,19 @@ async def block(ctx: Ctx, p: dict) -> dict:
     s = _safety(ctx)
     await s.off_loop(s.db.block, ctx.user["id"], target["id"])
     s.add_pair(ctx.user["id"], target["id"])
-    await _resync(ctx, ctx.member)
+    await _resync(ctx, _here(ctx)[1])
     await _resync(ctx, member)
     return {"blocked": {"user": target["id"], "name": target["name"]}}
 
 
 @intent(ws.UNBLOCK, in_room=False)
-async def unblock(ctx: Ctx, p: dict) -> dict:
+async def unblock(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     s = _safety(ctx)
     if not await s.off_loop(s.db.unblock, ctx.user["id"], p["user"]):
         raise WireError(errors.NOT_FOUND, "You have not blocked that person.")
     s.set_pairs(await s.off_loop(s.db.all_blocks))
     room, me = ctx.world.member_of(ctx.user["id"])
-    if room is not None:
+    if room is not None and me is not None:
         other = room.members.get(p["user"])
         if other is not None:
             ctx.room = room
@@ -89,24 +108,24 @@ async def unblock(ctx: Ctx, p: dict) -> dict:
 
 
 @intent(ws.BLOCKS, in_room=False)
-async def blocks(ctx: Ctx, p: dict) -> dict:
+async def blocks(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     s = _safety(ctx)
     return {"blocks": await s.off_loop(s.db.blocked_by, ctx.user["id"])}
 
 
 # --- mute and kick (staff) -------------------------------------------------------------------
 @intent(ws.MUTE, roles=events.STAFF)
-async def mute(ctx: Ctx, p: dict) -> dict:
+async def mute(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     av, member = _person(ctx, p["avatar"])
     _may_act_on(ctx, member.user)
-    s, uid = _safety(ctx), member.user["id"]
+    s, uid, room = _safety(ctx), member.user["id"], _room(ctx)
     if p["on"]:
-        s.of(ctx.room).mutes[uid] = time.monotonic() + p["minutes"] * 60
-        s.log_action(ctx.room.id, ctx.user["id"], uid, "mute", time.time() + p["minutes"] * 60)
+        s.of(room).mutes[uid] = time.monotonic() + p["minutes"] * 60
+        s.log_action(room.id, ctx.user["id"], uid, "mute", time.time() + p["minutes"] * 60)
         text = "Staff have paused your chat in this room for a while. You can still move and gesture."
     else:
-        s.of(ctx.room).mutes.pop(uid, None)
-        s.log_action(ctx.room.id, ctx.user["id"], uid, "unmute")
+        s.of(room).mutes.pop(uid, None)
+        s.log_action(room.id, ctx.user["id"], uid, "unmute")
         text = "You can chat again."
     if member.sid:
         await ctx.world.send(member.sid, events.NOTICE, {"kind": "muted", "muted": p["on"], "text": text})
@@ -114,7 +133,7 @@ async def mute(ctx: Ctx, p: dict) -> dict:
 
 
 @intent(ws.KICK, roles=events.STAFF)
-async def kick(ctx: Ctx, p: dict) -> dict:
+async def kick(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     av, member = _person(ctx, p["avatar"])
     target = member.user
     _may_act_on(ctx, target)
@@ -122,7 +141,7 @@ async def kick(ctx: Ctx, p: dict) -> dict:
     until = time.time() + p["ban_minutes"] * 60 if p["ban_minutes"] else None
     if until is not None:
         await world.store.aio.set_banned_until(uid, until)
-    s.log_action(ctx.room.id, ctx.user["id"], uid, "ban" if until else "kick", until)
+    s.log_action(_room(ctx).id, ctx.user["id"], uid, "ban" if until else "kick", until)
     notice = {"kind": "removed", "banned_until": until,
               "text": "Staff have asked you to leave this room." + (
                   " Your account is paused for now; please contact the group's staff." if until else "")}
@@ -136,8 +155,8 @@ async def kick(ctx: Ctx, p: dict) -> dict:
 
 # --- report -----------------------------------------------------------------------------------------
 @intent(ws.REPORT)
-async def report(ctx: Ctx, p: dict) -> dict:
-    s, room = _safety(ctx), ctx.room
+async def report(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    s, room = _safety(ctx), _room(ctx)
     reported, aid, name = None, p.get("avatar"), None
     if aid is not None:
         av = room.avatar(aid)
@@ -165,15 +184,15 @@ async def report(ctx: Ctx, p: dict) -> dict:
 
 # --- pause / safe room ---------------------------------------------------------------------------------
 @intent(ws.PAUSE)
-async def pause(ctx: Ctx, p: dict) -> dict:
-    s, world, room, member = _safety(ctx), ctx.world, ctx.room, ctx.member
+async def pause(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    s, world, (room, member) = _safety(ctx), ctx.world, _here(ctx)
     uid = ctx.user["id"]
     if p["on"] == (uid in s.paused):
         return {"paused": p["on"]}
     if p["on"]:
         s.paused[uid] = room.id
         s.sync_outbound()
-        room.inp[member.avatar] = 0
+        pose_arrays(room).inp[member.avatar] = 0
         await world.sio.leave_room(ctx.conn.sid, room.id)        # out of the room's events: a quiet place
         await world.broadcast(room, events.MEMBER_UPDATED, {"avatar": member.avatar, "paused": True})
         await world.send(ctx.conn.sid, ws.PAUSED, {"paused": True, "scene": s.text("safe_room.scene") or "park",
@@ -190,14 +209,14 @@ async def pause(ctx: Ctx, p: dict) -> dict:
 
 
 @intent(ws.BUBBLE)
-async def bubble(ctx: Ctx, p: dict) -> dict:
-    s = _safety(ctx)
-    s.set_bubble(ctx.room, ctx.member.avatar, float(p["radius"]) if p["on"] else None)
-    return {"bubble": p["on"], "radius": s.of(ctx.room).bubbles.get(ctx.member.avatar)}
+async def bubble(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    s, (room, member) = _safety(ctx), _here(ctx)
+    s.set_bubble(room, member.avatar, float(p["radius"]) if p["on"] else None)
+    return {"bubble": p["on"], "radius": s.of(room).bubbles.get(member.avatar)}
 
 
 @intent(ws.SAFETY_INFO, in_room=False)
-async def safety_info(ctx: Ctx, p: dict) -> dict:
+async def safety_info(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     s = _safety(ctx)
     recording = await ctx.world.may_record(ctx.user["id"])
     return {"monitoring": s.crisis.monitoring_notice,

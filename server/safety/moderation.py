@@ -19,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,17 +34,28 @@ from ..world import RoomFeature, room_state
 from . import crisis
 from .store import SafetyStore
 
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..gateway import Ctx
+    from ..world import Avatar, Member, Room, World
+
 log = logging.getLogger("peerspace.safety")
 
 ROOT = Path(__file__).resolve().parents[2]
 _AVATAR_EVENTS = (events.SAID, events.MEMBER_UPDATED, events.MEMBER_LEFT)
 
 
-def phrase_file(cfg) -> Path:
+def phrase_file(cfg: Config) -> Path:
     base = Path(cfg.scenarios_dir)
     if not base.is_absolute() and not base.exists():
         base = ROOT / base
     return base / "safety" / "crisis_phrases.yaml"
+
+
+def pose_arrays(room: Room) -> Any:
+    """The room itself, for its pose arrays (inp, space, pos, ...): PoseSlab.attach (server/world/slab.py) sets
+    them on the room and Room does not declare them yet. Once it does, callers can use the room directly."""
+    return room
 
 
 @dataclass
@@ -55,17 +68,17 @@ class RoomSafety:
 class Safety(RoomFeature):
     """Per-world safety state (`world.safety`), and the safety feature of the room lifecycle."""
 
-    def __init__(self, world):
+    def __init__(self, world: World):
         self.world = world
         self.db: SafetyStore = world.store     # the store's safety records (SafetyRepository)
         self.crisis = crisis.load(phrase_file(world.cfg))
         log.info("crisis phrase list loaded: %d phrases", self.crisis.size)
-        self.pairs: set[frozenset] = set()          # blocked pairs, both directions
+        self.pairs: set[frozenset[int]] = set()          # blocked pairs, both directions
         self.involved: set[int] = set()             # users in at least one pair
         for a, b in self.db.all_blocks():
             self.add_pair(a, b)
         self.paused: dict[int, str] = {}                 # user -> room id they stepped out of
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.outbound = Outbound(self)
         self.sync_outbound()
 
@@ -95,7 +108,7 @@ class Safety(RoomFeature):
     def blocked(self, a: int, b: int) -> bool:
         return frozenset((a, b)) in self.pairs
 
-    def hidden(self, room) -> dict[str, set[int]]:
+    def hidden(self, room: Room) -> dict[str, set[int]]:
         """sid -> avatar ids that connection must not get, for this room (usually empty)."""
         if not self.pairs:
             return {}
@@ -112,7 +125,7 @@ class Safety(RoomFeature):
         return out
 
     # --- helpers ------------------------------------------------------------------------
-    def staff_sids(self, room, exclude_user: int | None = None) -> list[str]:
+    def staff_sids(self, room: Room, exclude_user: int | None = None) -> list[str]:
         return [m.sid for m in room.members.values()
                 if m.sid and m.user["role"] in events.STAFF and m.user["id"] != exclude_user]
 
@@ -120,30 +133,31 @@ class Safety(RoomFeature):
         return [c.sid for c in self.world.conns.values()
                 if c.user["role"] in events.STAFF and c.user["id"] != exclude_user]
 
-    async def off_loop(self, fn, *args):
+    async def off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A SafetyStore call, on the store's thread (never on the event loop)."""
         return await self.world.store.aio.apply(fn, *args)
 
-    def persist(self, what: str, fn, *args) -> asyncio.Task:
+    def persist(self, what: str, fn: Callable[..., Any], *args: Any) -> asyncio.Task[Any]:
         """A safety record that must not be lost: written on the store thread, retried while it cannot be."""
-        return self.world.store.aio.persist(what, fn, *args)
+        task: asyncio.Task[Any] = self.world.store.aio.persist(what, fn, *args)
+        return task
 
     def log_action(self, room_id: str | None, staff: int | None, target: int, action: str,
                    until: float | None = None) -> None:
         """The moderation log, written after the action took effect (retried if the store cannot write)."""
         self.persist(f"moderation {action}", self.db.log_action, room_id, staff, target, action, until)
 
-    def spawn(self, coro) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     @staticmethod
-    def of(room) -> RoomSafety:
+    def of(room: Room) -> RoomSafety:
         """This room's moderation state (made on first use)."""
         return room_state(room, RoomSafety, RoomSafety)
 
-    def is_muted(self, room, user_id: int) -> bool:
+    def is_muted(self, room: Room, user_id: int) -> bool:
         mutes = self.of(room).mutes
         until = mutes.get(user_id)
         if until is None:
@@ -154,40 +168,43 @@ class Safety(RoomFeature):
         return True
 
     # --- step hooks: paused avatars hold still -----------------------------------------------
-    def before_step(self, room, dt: float) -> None:
+    def before_step(self, room: Room, dt: float) -> None:
         for uid, rid in self.paused.items():
             if rid == room.id:
                 m = room.members.get(uid)
                 if m is not None:
-                    room.inp[m.avatar] = 0
+                    pose_arrays(room).inp[m.avatar] = 0
 
-    def set_bubble(self, room, aid: int, radius: float | None) -> None:
+    def set_bubble(self, room: Room, aid: int, radius: float | None) -> None:
         """A personal-space bubble: the room's per-avatar radius (Room.space; the step keeps movers
         outside max(own radius, other's radius)), back to the default when off."""
         if radius is None:
             self.of(room).bubbles.pop(aid, None)
-            room.space[aid] = room.personal_space
+            pose_arrays(room).space[aid] = room.personal_space
         else:
             self.of(room).bubbles[aid] = radius
-            room.space[aid] = radius
+            pose_arrays(room).space[aid] = radius
 
     # --- speak hooks -------------------------------------------------------------------
-    async def speaking(self, ctx, av, text: str) -> None:
+    async def speaking(self, ctx: Ctx, av: Avatar, text: str) -> None:
         if av.kind != "person" or av.user_id is None:
             return
         if av.user_id in self.paused:
             raise WireError(errors.FORBIDDEN, "You are paused in a quiet room. Press pause again to go back first.")
+        # speaking runs for an in-room intent (say), so the gateway has set the room
+        assert ctx.room is not None
         if self.is_muted(ctx.room, av.user_id):
             raise WireError(errors.FORBIDDEN, "Staff have paused your chat in this room for a while. "
                                               "You can still move, gesture and use reactions.")
 
-    async def said(self, ctx, av, line: dict, event_id: int | None) -> None:
+    async def said(self, ctx: Ctx, av: Avatar, line: dict[str, Any], event_id: int | None) -> None:
         if av.kind != "person" or av.role != events.PARTICIPANT or av.user_id is None:
             return
         category = self.crisis.match(line["text"])
         if category is None:
             return
         room = ctx.room
+        assert room is not None     # said runs for an in-room intent (say), so the gateway has set the room
         member = room.members.get(av.user_id)
         here = self.staff_sids(room)
         alert = {"kind": "crisis", "room": room.id, "room_name": room.name, "avatar": av.id, "name": av.name,
@@ -212,7 +229,7 @@ class Safety(RoomFeature):
                      event_id, len(targets))
 
     # --- membership hooks -----------------------------------------------------------------
-    async def joined(self, room, member) -> None:
+    async def joined(self, room: Room, member: Member) -> None:
         if member.sid is None:
             return
         # Its own event, not a `notice`: the client shows it in its safety/recording panel, not as a toast.
@@ -223,15 +240,16 @@ class Safety(RoomFeature):
             "recording_text": self.text("recording.when_on" if recording else "recording.when_off"),
             "resources_title": self.crisis.resources_title}, to=member.sid)
 
-    async def resumed(self, room, member) -> None:
+    async def resumed(self, room: Room, member: Member) -> None:
         """Someone who was taking a pause and whose link dropped comes back to the quiet room, not the room."""
         if self.paused.get(member.user["id"]) == room.id:
+            assert member.sid is not None   # the world calls resumed once the returning connection is attached
             await self.world.sio.leave_room(member.sid, room.id)
             await self.world.send(member.sid, ws.PAUSED, {"paused": True,
                                                           "scene": self.text("safe_room.scene") or "park",
                                                           "text": self.text("safe_room.text")})
 
-    async def left(self, room, member) -> None:
+    async def left(self, room: Room, member: Member) -> None:
         if self.paused.pop(member.user["id"], None) is not None:
             self.sync_outbound()
         self.of(room).bubbles.pop(member.avatar, None)
@@ -245,12 +263,12 @@ class Outbound:
         self.safety = safety
         self.world = safety.world
 
-    def needs_filter(self, room) -> bool:
+    def needs_filter(self, room: Room) -> bool:
         """True while this room has a blocked pair or a paused person in it; otherwise every emit may
         take the shared path (e.g. server/scale/interest.py's per-cell groups)."""
         return bool(self.safety.hidden(room)) or any(rid == room.id for rid in self.safety.paused.values())
 
-    def for_sid(self, sid: str, event: str, payload: dict) -> dict | None:
+    def for_sid(self, sid: str, event: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         if event != events.ROOM_STATE:
             return payload
         room = self.world.rooms.get(payload["room"]["id"])
@@ -272,7 +290,8 @@ class Outbound:
             poses = codec.encode_poses(rec[~np.isin(rec["id"], list(hide))])
         return {**payload, "members": members, "poses": poses}
 
-    async def broadcast(self, room, event: str, payload: dict, skip_sid) -> bool:
+    async def broadcast(self, room: Room, event: str, payload: dict[str, Any],
+                        skip_sid: str | Iterable[str] | None) -> bool:
         hidden = self.safety.hidden(room)
         if not hidden:
             return False
