@@ -33,11 +33,6 @@ Sample = tuple[int, int, float, bytes, str | None]
 
 
 
-def pose_arrays(room: Room) -> Any:
-    """The room itself, for its pose arrays (alive, pos, yaw, flags): PoseSlab.attach (server/world/slab.py) sets
-    them on the room and Room does not declare them yet. Once it does, callers can use the room directly."""
-    return room
-
 
 class Recorder:
     def __init__(self, world: World):
@@ -80,7 +75,7 @@ class Recorder:
         batch: list[Sample] = []
         for room_id, run in self._runs.items():
             room = self.world.rooms.get(room_id)
-            if room is None or not pose_arrays(room).alive.any():
+            if room is None or not room.alive.any():
                 continue
             pid = run.get("participant_user_id")
             if pid is None:
@@ -100,8 +95,7 @@ class Recorder:
         if not keep:
             return None
         ids = np.array(sorted(keep), np.int64)
-        arrays = pose_arrays(room)
-        blob = codec.encode_poses(codec.quantise(ids, arrays.pos[ids], arrays.yaw[ids], arrays.flags[ids]))
+        blob = codec.encode_poses(codec.quantise(ids, room.pos[ids], room.yaw[ids], room.flags[ids]))
         members = json.dumps({str(a): {"name": room.avatars[a].name, "kind": room.avatars[a].kind,
                                        "role": room.avatars[a].role} for a in ids.tolist()}, sort_keys=True)
         new_members = members != self._members.get(run_id)

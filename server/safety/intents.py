@@ -20,7 +20,7 @@ from wire.errors import WireError
 
 from ..gateway import Ctx, intent
 from ..world import Avatar, Member, Room
-from .moderation import Safety, pose_arrays
+from .moderation import Safety
 
 REPORT_ACK_WAIT = 1.0   # how long the reporter's answer waits for the report's id before saying "told" without it
 
@@ -192,7 +192,7 @@ async def pause(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     if p["on"]:
         s.paused[uid] = room.id
         s.sync_outbound()
-        pose_arrays(room).inp[member.avatar] = 0
+        room.inp[member.avatar] = 0
         await world.sio.leave_room(ctx.conn.sid, room.id)        # out of the room's events: a quiet place
         await world.broadcast(room, events.MEMBER_UPDATED, {"avatar": member.avatar, "paused": True})
         await world.send(ctx.conn.sid, ws.PAUSED, {"paused": True, "scene": s.text("safe_room.scene") or "park",

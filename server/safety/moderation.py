@@ -52,11 +52,6 @@ def phrase_file(cfg: Config) -> Path:
     return base / "safety" / "crisis_phrases.yaml"
 
 
-def pose_arrays(room: Room) -> Any:
-    """The room itself, for its pose arrays (inp, space, pos, ...): PoseSlab.attach (server/world/slab.py) sets
-    them on the room and Room does not declare them yet. Once it does, callers can use the room directly."""
-    return room
-
 
 @dataclass
 class RoomSafety:
@@ -173,17 +168,17 @@ class Safety(RoomFeature):
             if rid == room.id:
                 m = room.members.get(uid)
                 if m is not None:
-                    pose_arrays(room).inp[m.avatar] = 0
+                    room.inp[m.avatar] = 0
 
     def set_bubble(self, room: Room, aid: int, radius: float | None) -> None:
         """A personal-space bubble: the room's per-avatar radius (Room.space; the step keeps movers
         outside max(own radius, other's radius)), back to the default when off."""
         if radius is None:
             self.of(room).bubbles.pop(aid, None)
-            pose_arrays(room).space[aid] = room.personal_space
+            room.space[aid] = room.personal_space
         else:
             self.of(room).bubbles[aid] = radius
-            pose_arrays(room).space[aid] = radius
+            room.space[aid] = radius
 
     # --- speak hooks -------------------------------------------------------------------
     async def speaking(self, ctx: Ctx, av: Avatar, text: str) -> None:
