@@ -43,6 +43,7 @@ import copy
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wire import errors, events
 from wire import scenario as wsc
@@ -52,10 +53,14 @@ from ..appkeys import WORLD
 from ..controllers import host_for
 from ..gateway import Ctx, intent
 from ..storage import RETRYABLE
-from ..world import RoomFeature
+from ..world import Avatar, Member, Room, RoomFeature, World
 from ..world.intents import speak
 from .loader import ScenarioError, load_file, scenario_files
-from .runner import Finished, ParticipantSaid, Say, ScenarioRun, Show, StateChanged
+from .model import Scenario
+from .runner import Effect, Finished, ParticipantSaid, Say, ScenarioRun, Show, StateChanged
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("peerspace.scenarios")
 
@@ -75,26 +80,32 @@ class GatedRunStore:
     `ScenarioRun.create`/`resume`, which run whole on the store thread (`store.aio.apply`).
     """
 
-    def __init__(self, world, participant_id: int | None):
+    def __init__(self, world: World, participant_id: int | None) -> None:
         self.world, self.store, self.participant = world, world.store, participant_id
         self.speaker: int | None = None      # who drove the cast line, or gave the feedback, being recorded
         self.last_id: int | None = None
-        self.backlog: list[tuple] = []       # writes collected from the runner, not yet in the store
-        self._retry: asyncio.Task | None = None
+        # writes collected from the runner, not yet in the store: ("state", run_id, state, status) or
+        # ("event", room_id, run_id, kind, actor, data, user_id)
+        self.backlog: list[tuple[Any, ...]] = []
+        self._retry: asyncio.Task[Any] | None = None
 
-    def create_run(self, *a):
-        return self.store.create_run(*a)
+    def create_run(self, room_id: str, scenario_id: str, difficulty: str, participant_user_id: int | None) -> int:
+        run_id: int = self.store.create_run(room_id, scenario_id, difficulty, participant_user_id)
+        return run_id
 
-    def save_run_state(self, run_id, state, status):
+    def save_run_state(self, run_id: int, state: dict[str, Any], status: str) -> None:
         self.backlog.append(("state", run_id, copy.deepcopy(state), status))
 
-    def get_run(self, run_id):
-        return self.store.get_run(run_id)
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        run: dict[str, Any] | None = self.store.get_run(run_id)
+        return run
 
-    def run_events(self, run_id):
-        return self.store.run_events(run_id)
+    def run_events(self, run_id: int) -> list[dict[str, Any]]:
+        run_events: list[dict[str, Any]] = self.store.run_events(run_id)
+        return run_events
 
-    def append_event(self, room_id, run_id, kind, actor, data):
+    def append_event(self, room_id: str, run_id: int | None, kind: str, actor: str | None,
+                     data: dict[str, Any]) -> None:
         uid = None
         if kind in CONTENT_KINDS and self.participant is not None:
             uid = self.participant
@@ -129,7 +140,7 @@ class GatedRunStore:
 
 @dataclass
 class RoomRun:
-    room: object
+    room: Room
     run: ScenarioRun
     store: GatedRunStore
     cast: dict[str, int] = field(default_factory=dict)     # cast role -> avatar id
@@ -145,7 +156,7 @@ class RoomRun:
 
 
 class ScenarioRooms(RoomFeature):
-    def __init__(self, world, scenarios: dict):
+    def __init__(self, world: World, scenarios: dict[str, Scenario]) -> None:
         self.world = world
         self.scenarios = scenarios
         self.active: dict[str, RoomRun] = {}
@@ -160,26 +171,29 @@ class ScenarioRooms(RoomFeature):
             out[rr.run.scenario.participant_role] = member.avatar
         return out
 
-    def view(self, rr: RoomRun, staff: bool) -> dict:
+    def view(self, rr: RoomRun, staff: bool) -> dict[str, Any]:
         v = rr.run.view("staff" if staff else "participant")
         v["avatars"] = self.avatars(rr)
         return v
 
     async def send_state(self, rr: RoomRun, only: int | None = None) -> None:
-        staff_view = None
+        staff_view: dict[str, Any] | None = None
         for uid, m in list(rr.room.members.items()):
             if m.sid is None or (only is not None and uid != only) or uid not in rr.watchers:
                 continue
-            staff = m.user["role"] in CONTROLLER_VIEW
-            if staff and staff_view is None:
-                staff_view = self.view(rr, True)
-            await self.world.send(m.sid, wsc.SCENARIO_STATE, staff_view if staff else self.view(rr, False))
+            if m.user["role"] in CONTROLLER_VIEW:
+                if staff_view is None:
+                    staff_view = self.view(rr, True)
+                view = staff_view
+            else:
+                view = self.view(rr, False)
+            await self.world.send(m.sid, wsc.SCENARIO_STATE, view)
             rr.sent[uid] = m.sid
         if only is None:
             await host_for(self.world, rr.room).observe_state(staff_view or self.view(rr, True))
 
     # --- a run in a room ---------------------------------------------------------------------------
-    async def attach(self, room, run: ScenarioRun, store: GatedRunStore) -> RoomRun:
+    async def attach(self, room: Room, run: ScenarioRun, store: GatedRunStore) -> RoomRun:
         rr = RoomRun(room, run, store)
         rr.watchers = set(room.members) | ({run.participant_user_id} if run.participant_user_id else set())
         sc = run.scenario
@@ -209,7 +223,7 @@ class ScenarioRooms(RoomFeature):
                 rr.room.despawn(aid)
                 await self.world.broadcast(rr.room, events.MEMBER_LEFT, {"avatar": aid})
 
-    async def apply(self, rr: RoomRun, effects: list) -> None:
+    async def apply(self, rr: RoomRun, effects: list[Effect]) -> None:
         """Carry out a run's effects, in order (the runner persisted them already)."""
         host = host_for(self.world, rr.room)
         for e in effects:
@@ -236,10 +250,10 @@ class ScenarioRooms(RoomFeature):
             except WireError as err:      # e.g. the participant is paused in the quiet room: their line waits
                 log.info("scenario effect %s in room %s not carried out: %s", e.kind, rr.room.id, err.code)
 
-    def _cue(self, rr: RoomRun, e: Say) -> dict:
-        cue = {"avatar": rr.cast.get(e.cast), "role": e.cast, "id": e.suggestion, "text": e.text,
-               "expression": e.expression, "gesture": e.gesture, "intensity": 1.0, "feedback": None,
-               "primary": True}
+    def _cue(self, rr: RoomRun, e: Say) -> dict[str, Any]:
+        cue: dict[str, Any] = {"avatar": rr.cast.get(e.cast), "role": e.cast, "id": e.suggestion, "text": e.text,
+                               "expression": e.expression, "gesture": e.gesture, "intensity": 1.0, "feedback": None,
+                               "primary": True}
         line = rr.run.state.get("line")
         if line and line.get("suggestion") == e.suggestion and "intensity" in line:
             cue["intensity"] = float(line["intensity"])
@@ -257,7 +271,7 @@ class ScenarioRooms(RoomFeature):
         from ..world import Connection
         ctx = Ctx(self.world, conn or Connection(member.sid or "", member.user, room_id=rr.room.id),
                   rr.room, member)
-        meta = {"scenario": "answer"}
+        meta: dict[str, Any] = {"scenario": "answer"}
         if e.option:
             meta["option"] = e.option
         if e.action:
@@ -265,8 +279,10 @@ class ScenarioRooms(RoomFeature):
         await speak(ctx, member.avatar, e.text, **meta)
 
     # --- hooks -----------------------------------------------------------------------------------------
-    async def recording_said(self, ctx, av, text: str, meta: dict):
+    async def recording_said(self, ctx: Ctx, av: Avatar, text: str,
+                             meta: dict[str, Any]) -> tuple[int | None] | None:
         """World hook: record a line said in a room with a run as part of that run (once)."""
+        assert ctx.room is not None     # a line is said in a room (world.intents.speak)
         rr = self.active.get(ctx.room.id)
         if rr is None or rr.run.finished:
             return None
@@ -285,7 +301,7 @@ class ScenarioRooms(RoomFeature):
                                             run_id=rr.run.run_id),)
         return None
 
-    async def entering(self, room, user: dict) -> None:
+    async def entering(self, room: Room, user: dict[str, Any]) -> None:
         """World `enter` gate: nobody walks in on someone else's 1:1 practice.
 
         While a run's participant is in its room, only those who may follow their practice come in: staff
@@ -305,7 +321,7 @@ class ScenarioRooms(RoomFeature):
             raise WireError(errors.FORBIDDEN, f"Someone is practising in '{room.name}' just now, one to one. "
                                               "Please try another room, or come back later.")
 
-    async def joined(self, room, member) -> None:
+    async def joined(self, room: Room, member: Member) -> None:
         if self.lazy and room.id not in self.active:
             await self.resume_all(room_id=room.id)
         rr = self.active.get(room.id)
@@ -320,7 +336,7 @@ class ScenarioRooms(RoomFeature):
                     await self.send_state(rr, only=uid)
 
     # --- startup -------------------------------------------------------------------------------------------
-    async def resume_all(self, app=None, room_id: str | None = None) -> None:
+    async def resume_all(self, app: web.Application | None = None, room_id: str | None = None) -> None:
         runs = sorted(await self.world.store.aio.active_runs(), key=lambda r: -r["id"])
         for row in runs:
             if room_id is not None and row["room_id"] != room_id:
@@ -332,7 +348,7 @@ class ScenarioRooms(RoomFeature):
                 continue
             store = GatedRunStore(self.world, row.get("participant_user_id"))
             try:
-                run = await self.world.store.aio.apply(ScenarioRun.resume, row["id"], store, scenario)
+                run: ScenarioRun = await self.world.store.aio.apply(ScenarioRun.resume, row["id"], store, scenario)
             except WireError as e:
                 log.warning("run %s not resumed: %s", row["id"], e.code)
                 continue
@@ -357,11 +373,24 @@ class ScenarioRooms(RoomFeature):
 
 # --- intents -------------------------------------------------------------------------------------------------
 def _rooms(ctx: Ctx) -> ScenarioRooms:
-    return ctx.world.scenarios
+    rooms = ctx.world.scenarios
+    assert rooms is not None        # the app always assembles the scenarios feature (server/app.py)
+    return rooms
+
+
+def _room(ctx: Ctx) -> Room:
+    """The sender's room: the gateway runs these intents (in_room) only for a member of a room."""
+    assert ctx.room is not None
+    return ctx.room
+
+
+def _member(ctx: Ctx) -> Member:
+    assert ctx.member is not None   # set with ctx.room for in_room intents (gateway)
+    return ctx.member
 
 
 def _active(ctx: Ctx) -> RoomRun:
-    rr = _rooms(ctx).active.get(ctx.room.id)
+    rr = _rooms(ctx).active.get(_room(ctx).id)
     if rr is None:
         raise WireError(errors.CONFLICT, "No scenario is running in this room. Start one first.")
     if ctx.user["id"] not in rr.watchers:
@@ -373,14 +402,14 @@ def _active(ctx: Ctx) -> RoomRun:
 def _participant_only(ctx: Ctx, rr: RoomRun) -> None:
     if ctx.user["id"] != rr.participant:
         raise WireError(errors.FORBIDDEN, "Only the person practising in this scenario answers its questions.")
-    paused = host_for(ctx.world, ctx.room).paused()
+    paused = host_for(ctx.world, _room(ctx)).paused()
     if paused:
         raise WireError(errors.CONFLICT, f"{', '.join(paused)} will be right back; the scene waits for a moment.")
 
 
-async def _step(ctx: Ctx, rr: RoomRun, method: str, *args) -> dict:
+async def _step(ctx: Ctx, rr: RoomRun, method: str, *args: str) -> dict[str, Any]:
     async with rr.lock:
-        if _rooms(ctx).active.get(ctx.room.id) is not rr:
+        if _rooms(ctx).active.get(_room(ctx).id) is not rr:
             raise WireError(errors.CONFLICT, "This scenario has already ended.")
         rr.store.speaker = ctx.user.get("id")
         try:
@@ -393,17 +422,17 @@ async def _step(ctx: Ctx, rr: RoomRun, method: str, *args) -> dict:
 
 
 @intent(wsc.SCENARIO_LIST, in_room=False)
-async def scenario_list(ctx: Ctx, p: dict) -> dict:
+async def scenario_list(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     listing = [s.listing() for s in sorted(_rooms(ctx).scenarios.values(), key=lambda s: s.title)]
     await ctx.world.send(ctx.conn.sid, wsc.SCENARIOS, {"scenarios": listing})
     return {"scenarios": listing}
 
 
 @intent(wsc.SCENARIO_START, roles=(events.PARTICIPANT,) + events.STAFF)
-async def scenario_start(ctx: Ctx, p: dict) -> dict:
-    rooms = _rooms(ctx)
-    if ctx.room.id in rooms.active:
-        rr = rooms.active[ctx.room.id]
+async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    rooms, room = _rooms(ctx), _room(ctx)
+    if room.id in rooms.active:
+        rr = rooms.active[room.id]
         raise WireError(errors.CONFLICT, f"'{rr.run.scenario.title}' is already running here. Stop it first.")
     scenario = rooms.scenarios.get(p["scenario"])
     if scenario is None:
@@ -411,45 +440,45 @@ async def scenario_start(ctx: Ctx, p: dict) -> dict:
     if p["difficulty"] not in scenario.difficulties:
         raise WireError(errors.INVALID, f"Difficulty must be one of: {', '.join(scenario.difficulties)}.")
     if ctx.role == events.PARTICIPANT:
-        participant = ctx.member
+        participant = _member(ctx)
     else:
-        found = [m for m in ctx.room.members.values() if m.user["role"] == events.PARTICIPANT]
+        found = [m for m in room.members.values() if m.user["role"] == events.PARTICIPANT]
         if len(found) != 1:
             raise WireError(errors.CONFLICT, "Staff can start a scenario when exactly one participant is in the "
                                              "room; otherwise the participant starts it themselves.")
         participant = found[0]
     store = GatedRunStore(ctx.world, participant.user["id"])
     # The new run is nobody else's yet, so the whole construction (its insert included) runs on the store thread.
-    run = await ctx.world.store.aio.apply(ScenarioRun.create, store, ctx.room.id, scenario, p["difficulty"],
-                                          participant_user_id=participant.user["id"],
-                                          participant_name=participant.user["name"])
+    run: ScenarioRun = await ctx.world.store.aio.apply(ScenarioRun.create, store, room.id, scenario, p["difficulty"],
+                                                       participant_user_id=participant.user["id"],
+                                                       participant_name=participant.user["name"])
     await store.flush()
-    rr = await rooms.attach(ctx.room, run, store)
-    log.info("user %s started run %s in room %s", ctx.user["id"], run.run_id, ctx.room.id)
+    rr = await rooms.attach(room, run, store)
+    log.info("user %s started run %s in room %s", ctx.user["id"], run.run_id, room.id)
     return await _step(ctx, rr, "start")
 
 
 @intent(wsc.SCENARIO_CHOOSE, roles=(events.PARTICIPANT,))
-async def scenario_choose(ctx: Ctx, p: dict) -> dict:
+async def scenario_choose(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rr = _active(ctx)
     _participant_only(ctx, rr)
     return await _step(ctx, rr, "choose", p["option"])
 
 
 @intent(wsc.SCENARIO_ANSWER, roles=(events.PARTICIPANT,))
-async def scenario_answer(ctx: Ctx, p: dict) -> dict:
+async def scenario_answer(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rr = _active(ctx)
     _participant_only(ctx, rr)
     return await _step(ctx, rr, "answer", p["text"])
 
 
 @intent(wsc.SCENARIO_ADVANCE, roles=events.STAFF)
-async def scenario_advance(ctx: Ctx, p: dict) -> dict:
+async def scenario_advance(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     return await _step(ctx, _active(ctx), "advance")
 
 
 @intent(wsc.SCENARIO_FEEDBACK, roles=events.STAFF + (events.AGENT,))
-async def scenario_feedback(ctx: Ctx, p: dict) -> dict:
+async def scenario_feedback(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rr = _active(ctx)
     if ctx.role == events.AGENT and ctx.user["id"] is not None and not _drives_cast(ctx, rr):
         # Feedback counts towards the run's fidelity: an agent gives it only as the cast member it drives.
@@ -460,18 +489,18 @@ async def scenario_feedback(ctx: Ctx, p: dict) -> dict:
 
 def _drives_cast(ctx: Ctx, rr: RoomRun) -> bool:
     """The sender holds the claim on one of the run's cast avatars and is driving it now."""
-    return any(ctx.room.drivers.get(aid) == ctx.user["id"] for aid in rr.cast.values())
+    return any(_room(ctx).drivers.get(aid) == ctx.user["id"] for aid in rr.cast.values())
 
 
 @intent(wsc.SCENARIO_STOP)
-async def scenario_stop(ctx: Ctx, p: dict) -> dict:
+async def scenario_stop(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rr = _active(ctx)
     if ctx.role not in events.STAFF and ctx.user["id"] != rr.participant:
         raise WireError(errors.FORBIDDEN, "Only staff or the person practising can stop this scenario.")
     return await _step(ctx, rr, "stop")
 
 
-def load(world) -> ScenarioRooms:
+def load(world: World) -> ScenarioRooms:
     """The scenarios feature: every scenario file under cfg.scenarios_dir (a broken one is logged, skipped)."""
     base = Path(world.cfg.scenarios_dir)
     if not base.is_absolute() and not base.exists():      # as safety/ and records/ find their data files
@@ -487,7 +516,7 @@ def load(world) -> ScenarioRooms:
     return ScenarioRooms(world, scenarios)
 
 
-def setup(app) -> None:
+def setup(app: web.Application) -> None:
     """Resume the runs left open by the last stop, at startup (scaled out: on each room's first join)."""
     rooms = app[WORLD].scenarios
     if rooms is not None and not rooms.lazy:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from wire import errors
 from wire.errors import WireError
@@ -33,11 +33,18 @@ if TYPE_CHECKING:
     from .runner import ScenarioRun
 
 
-def fill(template: str | None, **values) -> str | None:
+def fill(template: str | None, **values: object) -> str | None:
     """Replace '{name}' placeholders with `values`; unknown ones stay as written."""
     if template is None:
         return None
     return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
+
+
+def coach_of(scenario: Scenario) -> str:
+    """The scenario's coach role (the loader refuses a scenario without one)."""
+    coach = scenario.coach_role
+    assert coach is not None, "a loaded scenario has a coach"
+    return coach
 
 
 class PhaseKind:
@@ -49,7 +56,7 @@ class PhaseKind:
     wait: ClassVar[Wait] = Wait.CONTINUE
 
     # --- inputs ----------------------------------------------------------------------------------
-    def enter(self, run: ScenarioRun, phase: dict, effects: list[Effect]) -> None:
+    def enter(self, run: ScenarioRun, phase: dict[str, Any], effects: list[Effect]) -> None:
         """After the phase's opening lines are said."""
         run.set_wait(self.wait)
 
@@ -59,10 +66,10 @@ class PhaseKind:
     def answer(self, run: ScenarioRun, text: str, actor: str | None, effects: list[Effect]) -> None:
         raise WireError(errors.CONFLICT, "There is no question to answer right now; choose 'continue'.")
 
-    def abandon(self, run: ScenarioRun, phase: dict) -> None:
+    def abandon(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
         """Staff advanced past what is left of this phase."""
 
-    def repair(self, run: ScenarioRun, phase: dict) -> None:
+    def repair(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
         """The scenario file changed while a run was in this phase: make the state fit the new file."""
 
     @staticmethod
@@ -73,7 +80,7 @@ class PhaseKind:
         run.next_phase(effects)
 
     # --- what the participant sees --------------------------------------------------------------------
-    def options(self, run: ScenarioRun) -> list[dict]:
+    def options(self, run: ScenarioRun) -> list[dict[str, Any]]:
         return [{"id": CONTINUE, "text": "Continue"}]
 
     def prompt(self, run: ScenarioRun) -> str | None:
@@ -82,12 +89,13 @@ class PhaseKind:
     def free_text(self, run: ScenarioRun) -> bool:
         return False
 
-    def hint_source(self, run: ScenarioRun) -> dict | None:
+    def hint_source(self, run: ScenarioRun) -> dict[str, Any] | None:
         """The node or item whose `hint` the participant may be shown now."""
         return None
 
     # --- what the cast sees ----------------------------------------------------------------------------
-    def cue(self, run: ScenarioRun, phase: dict, roles: dict[str, list[dict]]) -> list[dict]:
+    def cue(self, run: ScenarioRun, phase: dict[str, Any],
+            roles: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         """Add this step's suggested lines to `roles`; return what the participant may answer (intents)."""
         for j, line in enumerate(phase.get("lines") or []):
             if applies(line, run.difficulty):
@@ -96,7 +104,7 @@ class PhaseKind:
         return []
 
     # --- playing it through (paths.full_run_inputs) --------------------------------------------------------
-    def inputs(self, scenario: Scenario, phase: dict, difficulty: str, choices: list[str] | None,
+    def inputs(self, scenario: Scenario, phase: dict[str, Any], difficulty: str, choices: list[str] | None,
                emotion_answers: str) -> list[tuple[str, str]]:
         return [("choose", CONTINUE)]
 
@@ -110,7 +118,7 @@ def register(cls: type[PhaseKind]) -> type[PhaseKind]:
     return cls
 
 
-def kind_of(phase: dict) -> PhaseKind:
+def kind_of(phase: dict[str, Any]) -> PhaseKind:
     return KINDS[phase["kind"]]
 
 
@@ -125,9 +133,9 @@ class Rationale(PhaseKind):
 class SkillSteps(PhaseKind):
     name = "skill_steps"
 
-    def enter(self, run, phase, effects):
+    def enter(self, run: ScenarioRun, phase: dict[str, Any], effects: list[Effect]) -> None:
         if not phase.get("lines"):
-            coach = run.scenario.coach_role
+            coach = coach_of(run.scenario)
             for n, step in enumerate(run.scenario.steps, 1):
                 effects.append(Say(coach, f"{n}. {step['text']}", "neutral", "none",
                                    f"{phase['id']}/step/{step['id']}"))
@@ -146,29 +154,35 @@ class RolePlay(PhaseKind):
     name = "role_play"
     wait = Wait.CHOICE
 
-    def node(self, run: ScenarioRun) -> dict | None:
+    def node(self, run: ScenarioRun) -> dict[str, Any] | None:
         nid = run.state["node"]
         return run.scenario.nodes(run.current).get(nid) if nid else None
 
-    def enter(self, run, phase, effects):
+    def at_node(self, run: ScenarioRun) -> dict[str, Any]:
+        """The node being played: a role-play phase is at one from entering it until the run moves on."""
+        node = self.node(run)
+        assert node is not None, "a role-play phase is always at a node"
+        return node
+
+    def enter(self, run: ScenarioRun, phase: dict[str, Any], effects: list[Effect]) -> None:
         super().enter(run, phase, effects)
         run.state["ratings"][phase["id"]] = {s["id"]: [] for s in run.scenario.steps}
         self.enter_node(run, run.scenario.start(phase), effects)
 
-    def choose(self, run, option_id, actor, effects):
+    def choose(self, run: ScenarioRun, option_id: str, actor: str | None, effects: list[Effect]) -> None:
         if run.wait is Wait.ENDED:
             self.move_on(run, option_id, actor, effects)
             return
-        options = {o["id"]: o for o in run.scenario.options(self.node(run), run.difficulty)}
+        options = {o["id"]: o for o in run.scenario.options(self.at_node(run), run.difficulty)}
         if option_id not in options:
             raise WireError(errors.INVALID, "That option is not offered now. Allowed: " + ", ".join(options) + ".")
         opt = options[option_id]
-        self.take_option(run, opt, run.text(opt["text"]), "choice", actor, effects)
+        self.take_option(run, opt, run.required_text(opt["text"]), "choice", actor, effects)
 
-    def answer(self, run, text, actor, effects):
+    def answer(self, run: ScenarioRun, text: str, actor: str | None, effects: list[Effect]) -> None:
         if run.wait is Wait.ENDED:
             super().answer(run, text, actor, effects)   # refuses: nothing to answer after the ending
-        st, phase, node = run.state, run.current, self.node(run)
+        st, phase, node = run.state, run.current, self.at_node(run)
         if not node["free_text"]:
             raise WireError(errors.INVALID, "Please pick one of the options.")
         match = run.scenario.matcher(phase, st["node"], run.difficulty).match(text)
@@ -182,17 +196,17 @@ class RolePlay(PhaseKind):
         effects.append(ParticipantSaid(run.scenario.participant_role, text, None))
         no_match = node.get("no_match")
         if no_match:
-            effects.append(Say(node["cast"], run.text(no_match["say"]),
+            effects.append(Say(node["cast"], run.required_text(no_match["say"]),
                                run.pick(no_match.get("expression")) or run.pick(node["expression"]),
                                run.pick(no_match.get("gesture")) or "none",
                                f"{phase['id']}/{st['node']}/no_match"))
         st["note"] = "no_match"
 
-    def abandon(self, run, phase):
+    def abandon(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
         if run.wait is Wait.CHOICE:
             run.state["endings"].append({"phase": phase["id"], "ending": None})
 
-    def repair(self, run, phase):
+    def repair(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
         st = run.state
         if run.wait is Wait.CHOICE and st["node"] not in run.scenario.nodes(phase):
             st["node"] = run.scenario.start(phase)
@@ -203,7 +217,7 @@ class RolePlay(PhaseKind):
         node = run.scenario.nodes(phase)[node_id]
         st["node"] = node_id
         st["misses"] = 0
-        say = Say(node["cast"], run.text(node["say"]), run.pick(node["expression"]) or "neutral",
+        say = Say(node["cast"], run.required_text(node["say"]), run.pick(node["expression"]) or "neutral",
                   run.pick(node["gesture"]) or "none", f"{phase['id']}/{node_id}")
         st["line"] = asdict(say)
         run.event("node", None, {"phase": phase["id"], "node": node_id})
@@ -215,10 +229,11 @@ class RolePlay(PhaseKind):
             run.event("ending", None, {"phase": phase["id"], "ending": node["end"],
                                        "scores": run.scores().get(phase["id"], {})})
 
-    def take_option(self, run: ScenarioRun, opt: dict, said: str, via: str, actor, effects: list[Effect],
-                    match: float | None = None) -> None:
+    def take_option(self, run: ScenarioRun, opt: dict[str, Any], said: str, via: str, actor: str | None,
+                    effects: list[Effect], match: float | None = None) -> None:
         phase = run.current
-        data = {"phase": phase["id"], "node": run.state["node"], "option": opt["id"], "via": via, "text": said}
+        data: dict[str, Any] = {"phase": phase["id"], "node": run.state["node"], "option": opt["id"], "via": via,
+                                "text": said}
         if match is not None:
             data["match"] = match
         run.event("choice", actor, data)
@@ -231,24 +246,25 @@ class RolePlay(PhaseKind):
             effects.append(Scored("step", {"phase": phase["id"], "step": step, "points": points}))
         self.enter_node(run, run.pick(opt["next"]), effects)
 
-    def options(self, run):
+    def options(self, run: ScenarioRun) -> list[dict[str, Any]]:
         if run.wait is Wait.ENDED:
             return super().options(run)
         return [{"id": o["id"], "text": run.text(o["text"])}
-                for o in run.scenario.options(self.node(run), run.difficulty)]
+                for o in run.scenario.options(self.at_node(run), run.difficulty)]
 
-    def prompt(self, run):
-        return run.pick(self.node(run).get("prompt")) if run.wait is Wait.CHOICE else None
+    def prompt(self, run: ScenarioRun) -> str | None:
+        return run.pick(self.at_node(run).get("prompt")) if run.wait is Wait.CHOICE else None
 
-    def free_text(self, run):
-        return run.wait is Wait.CHOICE and bool(self.node(run)["free_text"])
+    def free_text(self, run: ScenarioRun) -> bool:
+        return run.wait is Wait.CHOICE and bool(self.at_node(run)["free_text"])
 
-    def hint_source(self, run):
+    def hint_source(self, run: ScenarioRun) -> dict[str, Any] | None:
         return self.node(run) if run.wait is Wait.CHOICE else None
 
-    def cue(self, run, phase, roles):
+    def cue(self, run: ScenarioRun, phase: dict[str, Any],
+            roles: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         """The node's line, its alternatives and no-match reply for the partner; its hint for the coach."""
-        node, nid = self.node(run), run.state["node"]
+        node, nid = self.at_node(run), run.state["node"]
         cast = node["cast"]
         roles[cast].append(run.cue_entry(f"{phase['id']}/{nid}", node["say"], node["expression"],
                                          node["gesture"], True))
@@ -269,7 +285,8 @@ class RolePlay(PhaseKind):
                  "next": run.pick(o["next"])}
                 for o in run.scenario.options(node, run.difficulty)]
 
-    def inputs(self, scenario, phase, difficulty, choices, emotion_answers):
+    def inputs(self, scenario: Scenario, phase: dict[str, Any], difficulty: str, choices: list[str] | None,
+               emotion_answers: str) -> list[tuple[str, str]]:
         if choices is None:
             from .paths import role_play_paths  # paths plays whole runs with these kinds: imported late
             choices = role_play_paths(scenario, phase, difficulty, limit=1)[0][0]
@@ -289,12 +306,13 @@ class Feedback(PhaseKind):
 
     name = "feedback"
 
-    def enter(self, run, phase, effects):
+    def enter(self, run: ScenarioRun, phase: dict[str, Any], effects: list[Effect]) -> None:
         super().enter(run, phase, effects)
         for cue in self.cues(run, phase):
             effects.append(Say(cue["cast"], cue["text"], cue["expression"], cue["gesture"], cue["id"]))
 
-    def cue(self, run, phase, roles):
+    def cue(self, run: ScenarioRun, phase: dict[str, Any],
+            roles: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         intents = super().cue(run, phase, roles)
         for c in self.cues(run, phase):
             roles[c["cast"]].append({k: c[k] for k in ("id", "text", "expression", "gesture", "feedback")}
@@ -302,14 +320,14 @@ class Feedback(PhaseKind):
         return intents
 
     @staticmethod
-    def _last_role_play_scores(run: ScenarioRun) -> dict[str, int] | None:
+    def _last_role_play_scores(run: ScenarioRun) -> dict[str, float] | None:
         scores = run.scores()
         for pid in reversed(run.state["phases_done"]):
             if pid in scores:
                 return scores[pid]
         return None
 
-    def cues(self, run: ScenarioRun, phase: dict) -> list[dict]:
+    def cues(self, run: ScenarioRun, phase: dict[str, Any]) -> list[dict[str, Any]]:
         scores = self._last_role_play_scores(run)
         if scores is None:
             return []
@@ -317,14 +335,18 @@ class Feedback(PhaseKind):
         order = {s["id"]: i for i, s in enumerate(scenario.steps)}
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], order.get(kv[0], 0)))
         cast = phase.get("cast") or scenario.coach_role
-        cues = []
-        best = next((scenario.step(s) for s, pts in ranked if pts > 0 and scenario.step(s).get("praise")), None)
+        cues: list[dict[str, Any]] = []
+
+        def step(step_id: str) -> dict[str, Any]:
+            found = scenario.step(step_id)
+            assert found is not None, "scores are kept for the scenario's skill steps"
+            return found
+        best = next((step(s) for s, pts in ranked if pts > 0 and step(s).get("praise")), None)
         if best:
             text = fill(run.pick(phase.get("positive")) or "{praise}", praise=best["praise"])
             cues.append({"id": f"{phase['id']}/positive", "cast": cast, "text": text, "expression": "happy",
                          "gesture": "thumbs_up", "feedback": "positive", "step": best["id"]})
-        worst = next((scenario.step(s) for s, pts in reversed(ranked)
-                      if pts < MAX_SCORE and scenario.step(s).get("tip")), None)
+        worst = next((step(s) for s, pts in reversed(ranked) if pts < MAX_SCORE and step(s).get("tip")), None)
         stretch = run.text(phase.get("stretch"))
         if worst is None and stretch:
             cues.append({"id": f"{phase['id']}/corrective", "cast": cast, "text": stretch, "expression": "happy",
@@ -340,7 +362,7 @@ class Feedback(PhaseKind):
 class Homework(PhaseKind):
     name = "homework"
 
-    def enter(self, run, phase, effects):
+    def enter(self, run: ScenarioRun, phase: dict[str, Any], effects: list[Effect]) -> None:
         super().enter(run, phase, effects)
         run.state["homework"] = run.pick(phase["assignment"])
         run.event("homework", None, {"phase": phase["id"], "text": run.state["homework"]})
@@ -355,24 +377,30 @@ class EmotionRecognition(PhaseKind):
     name = "emotion_recognition"
     wait = Wait.EMOTION
 
-    def item(self, run: ScenarioRun) -> dict | None:
+    def item(self, run: ScenarioRun) -> dict[str, Any] | None:
         items = run.scenario.items(run.current, run.difficulty)
         return items[run.state["item"]] if run.state["item"] < len(items) else None
 
-    def enter(self, run, phase, effects):
+    def at_item(self, run: ScenarioRun) -> dict[str, Any]:
+        """The face being shown: the phase moves on as soon as there is none left."""
+        item = self.item(run)
+        assert item is not None, "an emotion phase is left after its last item"
+        return item
+
+    def enter(self, run: ScenarioRun, phase: dict[str, Any], effects: list[Effect]) -> None:
         super().enter(run, phase, effects)
         self.show_item(run, effects)
 
-    def choose(self, run, option_id, actor, effects):
+    def choose(self, run: ScenarioRun, option_id: str, actor: str | None, effects: list[Effect]) -> None:
         emotions = run.current["emotions"]
         if option_id not in emotions:
             raise WireError(errors.INVALID, "Choose one of: " + ", ".join(emotions) + ".")
         self.answer_emotion(run, option_id, option_id, actor, effects)
 
-    def answer(self, run, text, actor, effects):
+    def answer(self, run: ScenarioRun, text: str, actor: str | None, effects: list[Effect]) -> None:
         self.answer_emotion(run, None, text, actor, effects)
 
-    def repair(self, run, phase):
+    def repair(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
         run.state["item"] = min(run.state["item"], len(run.scenario.items(phase, run.difficulty)) - 1)
 
     def show_item(self, run: ScenarioRun, effects: list[Effect]) -> None:
@@ -395,7 +423,7 @@ class EmotionRecognition(PhaseKind):
 
     def named(self, run: ScenarioRun, text: str) -> list[str]:
         """The emotions `text` names (by the emotion, its words, or the item's accepted words)."""
-        item = self.item(run)
+        item = self.at_item(run)
         words = f" {normalise(text)} "
         found = []
         for emotion, names in run.current["emotions"].items():
@@ -404,8 +432,9 @@ class EmotionRecognition(PhaseKind):
                 found.append(emotion)
         return found
 
-    def answer_emotion(self, run: ScenarioRun, emotion: str | None, text: str, actor, effects: list[Effect]) -> None:
-        st, phase, item = run.state, run.current, self.item(run)
+    def answer_emotion(self, run: ScenarioRun, emotion: str | None, text: str, actor: str | None,
+                       effects: list[Effect]) -> None:
+        st, phase, item = run.state, run.current, self.at_item(run)
         if emotion is None:
             found = self.named(run, text)
             if len(found) != 1:
@@ -422,7 +451,7 @@ class EmotionRecognition(PhaseKind):
         st["emotion"]["answers"].append({k: record[k] for k in ("item", "expected", "given", "correct")})
         run.event("emotion_answer", actor, {**record, "text": text})
         effects.append(Scored("emotion", record))
-        coach = phase.get("coach") or run.scenario.coach_role
+        coach: str = phase.get("coach") or coach_of(run.scenario)
         lead = run.pick(phase.get("right") if correct else phase.get("wrong"))
         said = " ".join(t for t in (fill(lead, answer=item["expression"], given=emotion),
                                     run.pick(item["explain"])) if t)
@@ -431,19 +460,21 @@ class EmotionRecognition(PhaseKind):
         st["item"] += 1
         self.show_item(run, effects)
 
-    def options(self, run):
+    def options(self, run: ScenarioRun) -> list[dict[str, Any]]:
         return [{"id": e, "text": e} for e in run.current["emotions"]]
 
-    def prompt(self, run):
-        return run.pick(run.current.get("prompt"))
+    def prompt(self, run: ScenarioRun) -> str | None:
+        prompt: str | None = run.pick(run.current.get("prompt"))
+        return prompt
 
-    def free_text(self, run):
+    def free_text(self, run: ScenarioRun) -> bool:
         return True
 
-    def hint_source(self, run):
+    def hint_source(self, run: ScenarioRun) -> dict[str, Any] | None:
         return self.item(run)
 
-    def cue(self, run, phase, roles):
+    def cue(self, run: ScenarioRun, phase: dict[str, Any],
+            roles: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         item = self.item(run)
         if item is None:
             return super().cue(run, phase, roles)
@@ -456,7 +487,8 @@ class EmotionRecognition(PhaseKind):
                 run.cue_entry(f"{phase['id']}/{item['id']}/hint", item["hint"], "neutral", "none", False))
         return [{"id": e, "text": e, "examples": list(n)} for e, n in phase["emotions"].items()]
 
-    def inputs(self, scenario, phase, difficulty, choices, emotion_answers):
+    def inputs(self, scenario: Scenario, phase: dict[str, Any], difficulty: str, choices: list[str] | None,
+               emotion_answers: str) -> list[tuple[str, str]]:
         names = list(phase["emotions"])
         out = []
         for item in scenario.items(phase, difficulty):
@@ -474,13 +506,13 @@ class Reflection(PhaseKind):
     name = "reflection"
     wait = Wait.REFLECTION
 
-    def choose(self, run, option_id, actor, effects):
+    def choose(self, run: ScenarioRun, option_id: str, actor: str | None, effects: list[Effect]) -> None:
         if option_id != SKIP:
             raise WireError(errors.INVALID, "Type your answer, or choose 'skip'.")
         run.event("reflection", actor, {"phase": run.current["id"], "prompt": run.state["prompt"], "skipped": True})
         self.next_prompt(run, effects)
 
-    def answer(self, run, text, actor, effects):
+    def answer(self, run: ScenarioRun, text: str, actor: str | None, effects: list[Effect]) -> None:
         run.event("reflection", actor, {"phase": run.current["id"], "prompt": run.state["prompt"], "text": text})
         self.next_prompt(run, effects)
 
@@ -490,14 +522,16 @@ class Reflection(PhaseKind):
         if run.state["prompt"] >= len(run.current["prompts"]):
             run.next_phase(effects)
 
-    def options(self, run):
+    def options(self, run: ScenarioRun) -> list[dict[str, Any]]:
         return [{"id": SKIP, "text": "Skip"}]
 
-    def prompt(self, run):
-        return run.pick(run.current["prompts"][run.state["prompt"]])
+    def prompt(self, run: ScenarioRun) -> str | None:
+        prompt: str | None = run.pick(run.current["prompts"][run.state["prompt"]])
+        return prompt
 
-    def free_text(self, run):
+    def free_text(self, run: ScenarioRun) -> bool:
         return True
 
-    def inputs(self, scenario, phase, difficulty, choices, emotion_answers):
+    def inputs(self, scenario: Scenario, phase: dict[str, Any], difficulty: str, choices: list[str] | None,
+               emotion_answers: str) -> list[tuple[str, str]]:
         return [("answer", f"reflection {i}") for i in range(len(phase["prompts"]))]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from typing import Protocol
+from typing import Any, Protocol, TypedDict
 
 from wire import errors
 from wire.errors import WireError
@@ -41,53 +41,63 @@ __all__ = ["Effect", "Finished", "MemoryRunStore", "ParticipantSaid", "RunStore"
 STATE_VERSION = 1
 
 
+class CuePalette(TypedDict):
+    """`ScenarioRun.cue()`: what the script suggests now (see there)."""
+
+    roles: dict[str, list[dict[str, Any]]]
+    intents: list[dict[str, Any]]
+    expect: str
+
+
 class RunStore(Protocol):
     """The slice of server storage the runner uses (server.storage implements it)."""
 
     def create_run(self, room_id: str, scenario_id: str, difficulty: str,
                    participant_user_id: int | None) -> int: ...
 
-    def save_run_state(self, run_id: int, state: dict, status: str) -> None: ...
+    def save_run_state(self, run_id: int, state: dict[str, Any], status: str) -> None: ...
 
-    def get_run(self, run_id: int) -> dict | None: ...
+    def get_run(self, run_id: int) -> dict[str, Any] | None: ...
 
-    def append_event(self, room_id: str, run_id: int | None, kind: str, actor: str | None, data: dict) -> int: ...
+    def append_event(self, room_id: str, run_id: int | None, kind: str, actor: str | None,
+                     data: dict[str, Any]) -> int | None: ...
 
-    def run_events(self, run_id: int) -> list[dict]: ...
+    def run_events(self, run_id: int) -> list[dict[str, Any]]: ...
 
 
 class MemoryRunStore:
     """An in-memory RunStore for dry runs and tests."""
 
-    def __init__(self):
-        self.runs: dict[int, dict] = {}
-        self.events: list[dict] = []
+    def __init__(self) -> None:
+        self.runs: dict[int, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
 
-    def create_run(self, room_id, scenario_id, difficulty, participant_user_id):
+    def create_run(self, room_id: str, scenario_id: str, difficulty: str, participant_user_id: int | None) -> int:
         run_id = next(self._ids)
         self.runs[run_id] = {"run_id": run_id, "room_id": room_id, "scenario_id": scenario_id,
                              "difficulty": difficulty, "participant_user_id": participant_user_id,
                              "state": {}, "status": "active"}
         return run_id
 
-    def save_run_state(self, run_id, state, status):
+    def save_run_state(self, run_id: int, state: dict[str, Any], status: str) -> None:
         self.runs[run_id]["state"] = copy.deepcopy(state)
         self.runs[run_id]["status"] = status
 
-    def get_run(self, run_id):
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
         run = self.runs.get(run_id)
         return copy.deepcopy(run) if run else None
 
-    def active_runs(self):
+    def active_runs(self) -> list[dict[str, Any]]:
         return [copy.deepcopy(r) for r in self.runs.values() if r["status"] == "active"]
 
-    def append_event(self, room_id, run_id, kind, actor, data):
+    def append_event(self, room_id: str, run_id: int | None, kind: str, actor: str | None,
+                     data: dict[str, Any]) -> int:
         self.events.append({"id": len(self.events) + 1, "room_id": room_id, "run_id": run_id, "kind": kind,
                             "actor": actor, "data": copy.deepcopy(data)})
         return len(self.events)
 
-    def run_events(self, run_id):
+    def run_events(self, run_id: int) -> list[dict[str, Any]]:
         return [copy.deepcopy(e) for e in self.events if e["run_id"] == run_id]
 
 
@@ -95,7 +105,7 @@ class MemoryRunStore:
 
 class ScenarioRun:
     def __init__(self, run_id: int, store: RunStore, scenario: Scenario, difficulty: str, room_id: str,
-                 state: dict | None = None, participant_user_id: int | None = None):
+                 state: dict[str, Any] | None = None, participant_user_id: int | None = None):
         if difficulty not in scenario.difficulties:
             raise WireError(errors.INVALID, f"Difficulty must be one of: {', '.join(scenario.difficulties)}.")
         self.run_id = run_id
@@ -104,8 +114,8 @@ class ScenarioRun:
         self.difficulty = difficulty
         self.room_id = room_id
         self.participant_user_id = participant_user_id
-        self.state = state or self._fresh_state()
-        self._pending: list[tuple[str, str | None, dict]] = []
+        self.state: dict[str, Any] = state or self._fresh_state()
+        self._pending: list[tuple[str, str | None, dict[str, Any]]] = []
 
     # --- construction ---------------------------------------------------------------------
     @classmethod
@@ -135,7 +145,7 @@ class ScenarioRun:
             run._repair()
         return run
 
-    def _fresh_state(self) -> dict:
+    def _fresh_state(self) -> dict[str, Any]:
         return {"v": STATE_VERSION, "scenario": self.scenario.id, "scenario_hash": self.scenario.content_hash,
                 "status": "ready", "phase": -1, "wait": Wait.START.value, "node": None, "item": 0, "prompt": 0,
                 "misses": 0, "step": 0, "ratings": {}, "emotion": {"correct": 0, "total": 0, "answers": []},
@@ -143,7 +153,7 @@ class ScenarioRun:
                 "homework": None, "line": None, "note": None, "last_ending": None,
                 "name": self.scenario.cast[self.scenario.participant_role]["name"]}
 
-    def _repair(self):
+    def _repair(self) -> None:
         """The scenario file changed since the run was saved: keep the phase if it still exists."""
         st = self.state
         st["scenario_hash"] = self.scenario.content_hash
@@ -161,14 +171,15 @@ class ScenarioRun:
     # --- properties ----------------------------------------------------------------------------
     @property
     def status(self) -> str:
-        return self.state["status"]
+        status: str = self.state["status"]
+        return status
 
     @property
     def finished(self) -> bool:
         return self.state["status"] in ("finished", "stopped")
 
     @property
-    def phase(self) -> dict | None:
+    def phase(self) -> dict[str, Any] | None:
         i = self.state["phase"]
         return self.scenario.phases[i] if 0 <= i < len(self.scenario.phases) else None
 
@@ -180,7 +191,7 @@ class ScenarioRun:
         self.state["wait"] = wait.value        # the plain string: stored state and the wire stay as they were
 
     @property
-    def current(self) -> dict:
+    def current(self) -> dict[str, Any]:
         """The phase being played (phase kinds are asked only while there is one)."""
         phase = self.phase
         if phase is None:
@@ -192,20 +203,26 @@ class ScenarioRun:
         """The kind of the phase being played."""
         return kind_of(self.current)
 
-    def pick(self, value):
+    def pick(self, value: Any) -> Any:
         """A value for this run's difficulty."""
         return pick(value, self.difficulty)
 
-    def text(self, value) -> str | None:
+    def text(self, value: Any) -> str | None:
         """Text for this difficulty with '{name}' filled in."""
         return fill(pick(value, self.difficulty), name=self.state.get("name") or "")
 
+    def required_text(self, value: Any) -> str:
+        """`text(value)` where the scenario schema requires the text (a line's `text`, a node's `say`)."""
+        text = self.text(value)
+        assert text is not None, "the scenario schema requires this text"
+        return text
+
     # --- persistence -------------------------------------------------------------------------------
-    def event(self, kind: str, actor: str | None, data: dict):
+    def event(self, kind: str, actor: str | None, data: dict[str, Any]) -> None:
         """A transcript event, written with the step's state when the step commits."""
         self._pending.append((kind, actor, data))
 
-    def _flush(self):
+    def _flush(self) -> None:
         for kind, actor, data in self._pending:
             self.store.append_event(self.room_id, self.run_id, kind, actor, data)
         self._pending.clear()
@@ -220,7 +237,7 @@ class ScenarioRun:
         effects.append(StateChanged(phase["id"] if phase else None, self.state["wait"]))
         return effects
 
-    def _require_active(self):
+    def _require_active(self) -> None:
         if self.state["status"] == "ready":
             raise WireError(errors.CONFLICT, "The scenario has not started yet.")
         if self.finished:
@@ -299,11 +316,12 @@ class ScenarioRun:
         return self._commit([Finished("stopped", summary)])
 
     # --- phase machinery ---------------------------------------------------------------------------------
-    def _say_line(self, line: dict, suggestion: str, effects: list[Effect]):
-        effects.append(Say(line["cast"], self.text(line["text"]), self.pick(line.get("expression")) or "neutral",
-                           self.pick(line.get("gesture")) or "none", suggestion))
+    def _say_line(self, line: dict[str, Any], suggestion: str, effects: list[Effect]) -> None:
+        effects.append(Say(line["cast"], self.required_text(line["text"]),
+                           self.pick(line.get("expression")) or "neutral", self.pick(line.get("gesture")) or "none",
+                           suggestion))
 
-    def _enter_phase(self, index: int, effects: list[Effect]):
+    def _enter_phase(self, index: int, effects: list[Effect]) -> None:
         self.state.update(phase=index, node=None, item=0, prompt=0, misses=0, note=None, line=None)
         phase = self.current
         self.event("phase", None, {"phase": phase["id"], "kind": phase["kind"], "index": index})
@@ -312,7 +330,7 @@ class ScenarioRun:
                 self._say_line(line, f"{phase['id']}/line/{j}", effects)
         kind_of(phase).enter(self, phase, effects)
 
-    def next_phase(self, effects: list[Effect]):
+    def next_phase(self, effects: list[Effect]) -> None:
         """The next phase, or the end of the run after the last one."""
         st = self.state
         st["phases_done"].append(self.current["id"])
@@ -326,7 +344,7 @@ class ScenarioRun:
         self.event("finished", None, {"summary": summary})
         effects.append(Finished("finished", summary))
 
-    def _record_feedback(self, kind: str, text: str, actor, via: str | None = None):
+    def _record_feedback(self, kind: str, text: str, actor: str | None, via: str | None = None) -> None:
         self.state["feedback"][kind] += 1
         phase = self.phase
         self.event("feedback", actor, {"kind": kind, "text": text, "phase": phase["id"] if phase else None,
@@ -341,14 +359,14 @@ class ScenarioRun:
             return []
         return [hint]
 
-    def view(self, audience: str = "participant") -> dict:
+    def view(self, audience: str = "participant") -> dict[str, Any]:
         """The `scenario_state` payload. audience 'staff' adds the cue palette for cast controllers."""
         st = self.state
         phase = self.phase
         phases = self.scenario.phases
         kind = kind_of(phase) if phase and not self.finished else None    # nothing more offered once ended
         ending = self.scenario.data["endings"].get(st["last_ending"]) if self.wait is Wait.ENDED else None
-        out = {
+        out: dict[str, Any] = {
             "run": self.run_id, "scenario": self.scenario.id, "title": self.scenario.title,
             "difficulty": self.difficulty, "status": st["status"], "wait": st["wait"],
             "phase": ({"id": phase["id"], "kind": phase["kind"], "title": phase.get("title") or "",
@@ -371,7 +389,7 @@ class ScenarioRun:
             out["cue"] = self.cue()
         return out
 
-    def scores(self) -> dict:
+    def scores(self) -> dict[str, dict[str, float]]:
         """Skill-step scores per role-play phase: {phase: {step: points}}, 0..MAX_SCORE.
 
         A step's score is the mean of the ratings its chosen options gave it in that
@@ -380,7 +398,7 @@ class ScenarioRun:
         return {pid: {step: round(sum(r) / len(r), 1) if r else 0 for step, r in steps.items()}
                 for pid, steps in self.state["ratings"].items()}
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         st = self.state
         total = st["emotion"]["total"]
         return {"scenario": self.scenario.id, "difficulty": self.difficulty,
@@ -390,26 +408,27 @@ class ScenarioRun:
                             "accuracy": round(st["emotion"]["correct"] / total, 3) if total else None},
                 "feedback": dict(st["feedback"]), "homework": st["homework"]}
 
-    def cue(self) -> dict:
+    def cue(self) -> CuePalette:
         """For each cast role, what the script suggests now; a scripted driver says the first `primary` one.
 
         {"roles": {role: [{id, text, expression, gesture, primary, feedback?}]},
          "intents": [{id, text, examples, next}]   # what the participant may answer (role-play)
          "expect": the participant's wait state}
         """
-        roles: dict[str, list[dict]] = {r: [] for r, c in self.scenario.cast.items() if c["kind"] != "participant"}
+        roles: dict[str, list[dict[str, Any]]] = {r: [] for r, c in self.scenario.cast.items()
+                                                  if c["kind"] != "participant"}
         phase = self.phase
-        intents: list[dict] = []
+        intents: list[dict[str, Any]] = []
         if phase is not None and not self.finished:
             intents = kind_of(phase).cue(self, phase, roles)
         return {"roles": roles, "intents": intents, "expect": self.state["wait"]}
 
-    def cue_entry(self, cid, text, expression, gesture, primary) -> dict:
+    def cue_entry(self, cid: str, text: Any, expression: Any, gesture: Any, primary: bool) -> dict[str, Any]:
         """One suggested line of the cue palette, in this run's difficulty."""
         return {"id": cid, "text": self.text(text) or "", "expression": self.pick(expression) or "neutral",
                 "gesture": self.pick(gesture) or "none", "primary": primary}
 
-    def _cue_by_id(self, suggestion_id: str) -> dict | None:
+    def _cue_by_id(self, suggestion_id: str) -> dict[str, Any] | None:
         if self.finished or self.phase is None:
             return None
         for cues in self.cue()["roles"].values():
