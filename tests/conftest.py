@@ -93,6 +93,17 @@ async def close_bots(bots) -> None:
             pass
 
 
+async def eventually(read, ok=bool, timeout: float = 2.0):
+    """Poll `read()` until `ok(value)`, for records written just after people are told (people before
+    records); returns the last value, so the caller's assertion shows what was there."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not ok(value) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+        value = read()
+    return value
+
+
 async def dashboard_login(url: str, name: str, password: str = PASSWORD):
     """An aiohttp session logged in through the dashboard's own form (it carries a CSRF token).
     Returns the session (with its cookie) and the form's answer status (303 when it worked)."""

@@ -7,8 +7,6 @@ the server's own safety state, at what other (bot) participants got, and at rend
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 import pytest
 from direct.showbase.MessengerGlobal import messenger
@@ -17,6 +15,7 @@ from client.testing import frame, pump, region, to_pixel
 from client.ui.safety import CRISIS_COLOUR, HIGHLIGHT, QUIET_COLOUR, ListPanel
 from client_room import app  # noqa: F401  (the fixture)
 from client_room import enter as enter_room
+from conftest import eventually
 from server.appkeys import SAFETY
 from wire import events
 from wire import safety as ws
@@ -175,11 +174,7 @@ async def test_report_by_keyboard_reaches_staff_without_the_note(app, server):
     alert = await sam.wait_for(ws.SAFETY_ALERT)
     assert alert["kind"] == "report" and alert["reason"] == "unsafe" and alert["name"] == "Ben"
     assert "note" not in alert
-    for _ in range(100):                # people first: the report is written just after staff are told
-        if server.app[SAFETY].db.reports():
-            break
-        await asyncio.sleep(0.02)
-    row = server.app[SAFETY].db.reports()[0]
+    row = (await eventually(server.app[SAFETY].db.reports))[0]   # people first: written just after staff are told
     assert row["note"] == "watches me" and row["reporter"] == "Ana" and row["reported"] == "Ben"
     await pump(app, lambda: any("Thank you for telling us" in t for t in app.notices.texts))
     # staff cannot be blocked: their menu offers report only, and says why

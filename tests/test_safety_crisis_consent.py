@@ -5,6 +5,7 @@ import logging
 
 import aiohttp
 
+from conftest import eventually
 from server.appkeys import SAFETY
 from server.safety.crisis import CrisisList, load, normalise
 from wire import events
@@ -43,7 +44,7 @@ async def test_crisis_line_alerts_staff_at_once_and_supports_the_participant(ser
     await asyncio.sleep(0.2)
     assert not [e for e, _ in ben.inbox if e == ws.SAFETY_ALERT]       # other participants are not told
     assert not [e for e, _ in elsewhere.inbox if e == ws.SAFETY_ALERT]  # staff in the room handled it
-    row = server.app[SAFETY].db.alerts()[0]
+    row = (await eventually(server.app[SAFETY].db.alerts))[0]
     assert row["kind"] == "crisis" and row["category"] == "end_life" and row["notified"] == 1
     assert row["event_id"] is None                  # Ana did not agree to recording: no line stored
     # no content in any log line
@@ -57,11 +58,7 @@ async def test_crisis_without_staff_in_the_room_escalates_without_the_words(serv
     await ana.say("there is no reason to live")
     alert = await fay.wait_for(ws.SAFETY_ALERT)
     assert alert["escalated"] is True and "text" not in alert and alert["room"] == "cafe"
-    for _ in range(100):                # people first: the row is written just after the alert went out
-        if server.app[SAFETY].db.alerts():
-            break
-        await asyncio.sleep(0.02)
-    row = server.app[SAFETY].db.alerts()[0]
+    row = (await eventually(server.app[SAFETY].db.alerts))[0]     # people first: the row is written just after
     line = [e for e in server.store.room_events("cafe") if e["kind"] == "said"][-1]
     assert row["event_id"] == line["id"]            # linked to the recorded line, not copied
 

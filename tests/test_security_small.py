@@ -4,6 +4,7 @@ phrases still raise an alert, invisible chat lines are refused, and a staff memb
 import aiohttp
 import pytest
 
+from conftest import eventually
 from server.appkeys import SAFETY
 from server.controllers.host import dispatch
 from wire import controllers as wc
@@ -84,7 +85,7 @@ async def test_disguised_crisis_phrases_still_alert_staff(server):
         await ana.say(line)
         alert = await sam.wait_for(ws.SAFETY_ALERT, since=mark, timeout=3)
         assert alert["kind"] == "crisis" and alert["category"] == category and alert["text"] == line, line
-    rows = server.app[SAFETY].db.alerts()
+    rows = await eventually(server.app[SAFETY].db.alerts, lambda r: len(r) >= len(DISGUISED))
     assert len(rows) == len(DISGUISED)
 
 
@@ -100,7 +101,7 @@ async def test_ordinary_lines_with_numbers_raise_nothing(server):
     alert = await sam.wait_for(ws.SAFETY_ALERT, since=mark, timeout=3)
     assert alert["text"] == "I can't go on"
     assert [d["text"] for e, d in sam.inbox[mark:] if e == ws.SAFETY_ALERT] == ["I can't go on"]
-    assert len(server.app[SAFETY].db.alerts()) == 1
+    assert len(await eventually(server.app[SAFETY].db.alerts)) == 1
 
 
 # --- invisible chat lines ---------------------------------------------------------------------------------
