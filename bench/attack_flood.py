@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-MOST = 200          # the caps are probed up to this many (printed as ">= 200" when nothing refused)
+MOST = 200  # the caps are probed up to this many (printed as ">= 200" when nothing refused)
 
 
 # --- the flooding process ---------------------------------------------------------------------------
@@ -83,11 +83,14 @@ def prepare(tmp: Path) -> dict[str, str]:
     from server.auth import Tokens, load_secret
     from server.config import Config
     from server.storage import open_storage
+
     cfg = Config.from_env(data_dir=str(tmp), database=str(tmp / "peerspace.db"))
     store = open_storage(cfg.database)
     tokens = Tokens(load_secret(cfg), 3600.0)
-    out = {name: tokens.issue(store.create_user(name, "participant", b"x", b"x"))
-           for name in ("probe-a", "probe-b", "flooder-1", "flooder-10")}
+    out = {
+        name: tokens.issue(store.create_user(name, "participant", b"x", b"x"))
+        for name in ("probe-a", "probe-b", "flooder-1", "flooder-10")
+    }
     store.close()
     return out
 
@@ -101,6 +104,7 @@ async def probe(url: str, tokens: dict[str, str], seconds: float) -> tuple[list[
     """Chat (A -> B) and move-ack round trips in the park, 8 of each per second."""
     from client.bot import Bot
     from wire import events
+
     a, b = Bot(url), Bot(url)
     for bot, name in ((a, "probe-a"), (b, "probe-b")):
         bot.token = tokens[name]
@@ -134,6 +138,7 @@ async def probe(url: str, tokens: dict[str, str], seconds: float) -> tuple[list[
 async def most_held(url: str, port: int) -> tuple[int, int]:
     """How many raw TCP connections, and how many engine.io sessions, one address gets before a refusal."""
     import aiohttp
+
     held = []
     tcp = 0
     for _ in range(MOST):
@@ -142,7 +147,7 @@ async def most_held(url: str, port: int) -> tuple[int, int]:
         try:
             data = await asyncio.wait_for(reader.read(12), 0.05)
         except TimeoutError:
-            tcp += 1                                   # still open and silent: held
+            tcp += 1  # still open and silent: held
             continue
         if data.startswith(b"HTTP/1.1 503"):
             break
@@ -164,9 +169,13 @@ async def bench(args) -> dict:
     tokens = prepare(tmp)
     ready = tmp / "ready"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PEERSPACE_LOG_LEVEL": "INFO"}
-    server = subprocess.Popen([sys.executable, "-m", "server", "--data-dir", str(tmp), "serve", "--port", "0",
-                               "--ready-file", str(ready)], cwd=ROOT, env=env,
-                              stdout=open(tmp / "server.log", "w"), stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "server", "--data-dir", str(tmp), "serve", "--port", "0", "--ready-file", str(ready)],
+        cwd=ROOT,
+        env=env,
+        stdout=open(tmp / "server.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.time() + 30
         while not ready.exists() or not ready.read_text().strip():
@@ -176,17 +185,32 @@ async def bench(args) -> dict:
         port = int(ready.read_text())
         url = f"http://127.0.0.1:{port}"
         out: dict = {"phases": {}}
-        for phase, flood_tokens in (("quiet", []), ("flood x1", [tokens["flooder-1"]]),
-                                    ("flood x10", [tokens["flooder-10"]] * 10)):
+        for phase, flood_tokens in (
+            ("quiet", []),
+            ("flood x1", [tokens["flooder-1"]]),
+            ("flood x10", [tokens["flooder-10"]] * 10),
+        ):
             flooder = None
             if flood_tokens:
                 flooder = await asyncio.create_subprocess_exec(
-                    sys.executable, __file__, "--flood-worker", url, str(args.seconds + 0.5), *flood_tokens,
-                    cwd=ROOT, stdout=asyncio.subprocess.PIPE)
-                await asyncio.sleep(0.5)              # the flood is on before the probes start
+                    sys.executable,
+                    __file__,
+                    "--flood-worker",
+                    url,
+                    str(args.seconds + 0.5),
+                    *flood_tokens,
+                    cwd=ROOT,
+                    stdout=asyncio.subprocess.PIPE,
+                )
+                await asyncio.sleep(0.5)  # the flood is on before the probes start
             chat, move = await probe(url, tokens, args.seconds)
-            row = {"chat_p50_ms": pct(chat, 50), "chat_p99_ms": pct(chat, 99),
-                   "move_p50_ms": pct(move, 50), "move_p99_ms": pct(move, 99), "samples": len(chat)}
+            row = {
+                "chat_p50_ms": pct(chat, 50),
+                "chat_p99_ms": pct(chat, 99),
+                "move_p50_ms": pct(move, 50),
+                "move_p99_ms": pct(move, 99),
+                "samples": len(chat),
+            }
             if flooder is not None:
                 stdout, _ = await asyncio.wait_for(flooder.communicate(), 30)
                 row["flooder"] = json.loads(stdout.decode().strip().splitlines()[-1])
@@ -210,16 +234,22 @@ def report(out: dict) -> None:
     quiet = out["phases"]["quiet"]
     print(f"{'phase':<10} {'chat p50':>9} {'chat p99':>9} {'move p50':>9} {'move p99':>9}  vs quiet (p50/p99 chat)")
     for name, row in out["phases"].items():
-        print(f"{name:<10} {row['chat_p50_ms']:>7.1f}ms {row['chat_p99_ms']:>7.1f}ms {row['move_p50_ms']:>7.1f}ms "
-              f"{row['move_p99_ms']:>7.1f}ms  x{row['chat_p50_ms'] / quiet['chat_p50_ms']:.2f} / "
-              f"x{row['chat_p99_ms'] / quiet['chat_p99_ms']:.2f}  ({row['samples']} samples)")
+        print(
+            f"{name:<10} {row['chat_p50_ms']:>7.1f}ms {row['chat_p99_ms']:>7.1f}ms {row['move_p50_ms']:>7.1f}ms "
+            f"{row['move_p99_ms']:>7.1f}ms  x{row['chat_p50_ms'] / quiet['chat_p50_ms']:.2f} / "
+            f"x{row['chat_p99_ms'] / quiet['chat_p99_ms']:.2f}  ({row['samples']} samples)"
+        )
         if "flooder" in row:
             f = row["flooder"]
-            print(f"{'':<10} flooder: {f['sent']} packets sent over {f['sessions']} session(s), cut {f['cut']} "
-                  f"time(s), {f['refused_connects']} reconnects refused")
+            print(
+                f"{'':<10} flooder: {f['sent']} packets sent over {f['sessions']} session(s), cut {f['cut']} "
+                f"time(s), {f['refused_connects']} reconnects refused"
+            )
     print(f"server log lines about refusals, whole run: {out['server_log_lines_with_refused']}")
-    for what, key in (("raw TCP connections", "most_tcp_connections_one_address"),
-                      ("engine.io sessions", "most_engineio_sessions_one_address")):
+    for what, key in (
+        ("raw TCP connections", "most_tcp_connections_one_address"),
+        ("engine.io sessions", "most_engineio_sessions_one_address"),
+    ):
         n = out[key]
         print(f"most {what} one address holds: {'>= ' if n >= MOST else ''}{n}")
 

@@ -47,8 +47,11 @@ async def flood_main(url: str, seconds: float) -> dict:
     async def one(http):
         while time.monotonic() < deadline:
             try:
-                async with http.post(url + "/api/login", json={"name": VICTIM, "password": "a wrong guess"},
-                                     timeout=aiohttp.ClientTimeout(total=10)) as r:
+                async with http.post(
+                    url + "/api/login",
+                    json={"name": VICTIM, "password": "a wrong guess"},
+                    timeout=aiohttp.ClientTimeout(total=10),
+                ) as r:
                     await r.read()
                     statuses[r.status] = statuses.get(r.status, 0) + 1
             except (TimeoutError, aiohttp.ClientError):
@@ -68,14 +71,31 @@ def pct(values: list[float], p: float) -> float:
 
 def start_server(data_dir: Path, env: dict) -> tuple[subprocess.Popen, str]:
     cli = [sys.executable, "-m", "server", "--data-dir", str(data_dir)]
-    subprocess.run(cli + ["user", "add", VICTIM, "--password", PASSWORD], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=60)
-    subprocess.run(cli + ["user", "add", "Probe", "--password", PASSWORD], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        cli + ["user", "add", VICTIM, "--password", PASSWORD],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    subprocess.run(
+        cli + ["user", "add", "Probe", "--password", PASSWORD],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     ready = data_dir / "ready"
     log = open(data_dir / "server.log", "w")
-    proc = subprocess.Popen(cli + ["serve", "--port", "0", "--ready-file", str(ready)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cli + ["serve", "--port", "0", "--ready-file", str(ready)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.time() + 30
     while not ready.exists() or not ready.read_text().strip():
         if proc.poll() is not None or time.time() > deadline:
@@ -104,13 +124,20 @@ async def phase(label: str, env_extra: dict, quiet_s: float, flood_s: float) -> 
     proc, url = start_server(tmp, env)
     bot = Bot(url, reconnect=False)
     try:
-        await bot.login("Probe", PASSWORD)          # before the flood: it shares the flood's address
+        await bot.login("Probe", PASSWORD)  # before the flood: it shares the flood's address
         await bot.connect()
         await bot.join("park")
         quiet = await probe_rtts(bot, quiet_s)
         flood = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--flood", url, "--seconds", str(flood_s), cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE)
+            sys.executable,
+            __file__,
+            "--flood",
+            url,
+            "--seconds",
+            str(flood_s),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+        )
         during = await probe_rtts(bot, flood_s)
         out, _ = await asyncio.wait_for(flood.communicate(), flood_s + 30)
         result = json.loads(out.decode().strip().splitlines()[-1])
@@ -125,11 +152,16 @@ async def phase(label: str, env_extra: dict, quiet_s: float, flood_s: float) -> 
     st = {int(k): v for k, v in result["statuses"].items()}
     secs = result["seconds"]
     checked = st.get(401, 0) + st.get(200, 0)
-    return {"label": label, "seconds": round(secs, 1), "requests_per_s": round(sum(st.values()) / secs, 1),
-            "accepted_guesses_per_s": round(checked / secs, 2), "throttled_429": st.get(429, 0),
-            "statuses": st, "quiet_ms": {"p50": pct(quiet, 0.5), "p99": pct(quiet, 0.99), "n": len(quiet)},
-            "flood_ms": {"p50": pct(during, 0.5), "p99": pct(during, 0.99), "max": pct(during, 1.0),
-                         "n": len(during)}}
+    return {
+        "label": label,
+        "seconds": round(secs, 1),
+        "requests_per_s": round(sum(st.values()) / secs, 1),
+        "accepted_guesses_per_s": round(checked / secs, 2),
+        "throttled_429": st.get(429, 0),
+        "statuses": st,
+        "quiet_ms": {"p50": pct(quiet, 0.5), "p99": pct(quiet, 0.99), "n": len(quiet)},
+        "flood_ms": {"p50": pct(during, 0.5), "p99": pct(during, 0.99), "max": pct(during, 1.0), "n": len(during)},
+    }
 
 
 def report(r: dict) -> None:
@@ -144,10 +176,15 @@ def report(r: dict) -> None:
 
 
 async def main(args) -> None:
-    results = [await phase("throttled (defaults)", {}, args.quiet, args.seconds),
-               await phase("unthrottled (every guess hashed)",
-                           {"PEERSPACE_LOGIN_FREE_PER_NAME": "1000000", "PEERSPACE_LOGIN_FREE_PER_ADDRESS": "1000000"},
-                           args.quiet, args.seconds)]
+    results = [
+        await phase("throttled (defaults)", {}, args.quiet, args.seconds),
+        await phase(
+            "unthrottled (every guess hashed)",
+            {"PEERSPACE_LOGIN_FREE_PER_NAME": "1000000", "PEERSPACE_LOGIN_FREE_PER_ADDRESS": "1000000"},
+            args.quiet,
+            args.seconds,
+        ),
+    ]
     for r in results:
         report(r)
     if args.json:
@@ -159,7 +196,7 @@ if __name__ == "__main__":
     ap.add_argument("--seconds", type=float, default=15.0, help="length of each flood (default 15)")
     ap.add_argument("--quiet", type=float, default=4.0, help="quiet baseline before each flood (default 4)")
     ap.add_argument("--json", action="store_true", help="also print the results as one JSON line")
-    ap.add_argument("--flood", metavar="URL", help=argparse.SUPPRESS)     # internal: run the flood process
+    ap.add_argument("--flood", metavar="URL", help=argparse.SUPPRESS)  # internal: run the flood process
     a = ap.parse_args()
     if a.flood:
         print(json.dumps(asyncio.run(flood_main(a.flood, a.seconds))), flush=True)

@@ -38,7 +38,7 @@ def poses_at(n: int, t: float):
     radius = 2.0 + (k % 5) * 1.6
     ang = k * 2.399963 + t * 0.25
     xy = np.stack([np.sin(ang) * radius, np.cos(ang) * radius + 1.0], axis=1)
-    xy[0] = (0.0, -4.0)                               # you, looking at the crowd
+    xy[0] = (0.0, -4.0)  # you, looking at the crowd
     yaw = (np.degrees(ang) + 90.0) % 360.0
     yaw[0] = 0.0
     return ids, xy.astype(np.float32), yaw.astype(np.float32)
@@ -52,8 +52,15 @@ def run_case(app: PeerspaceClient, n: int, frames: int, warmup: int = 20) -> lis
         m["expression"], m["intensity"] = exprs[i % len(exprs)], 0.4 + 0.6 * ((i * 37) % 10) / 10
     ids, xy, yaw = poses_at(n, 0.0)
     blob = codec.encode_poses(codec.quantise(ids, xy, yaw, np.zeros(n + 1, np.uint8)))
-    app.on_room_state({"room": {"id": "bench", "name": "Bench", "scene": "cafe", "capacity": 200},
-                       "you": 0, "members": members, "poses": blob, "t": 0})
+    app.on_room_state(
+        {
+            "room": {"id": "bench", "name": "Bench", "scene": "cafe", "capacity": 200},
+            "you": 0,
+            "members": members,
+            "poses": blob,
+            "t": 0,
+        }
+    )
     for i in range(1, n + 1, 4):
         app.on_said({"avatar": i, "name": members[i]["name"], "text": "Nice to see everyone here today."})
     tick_dt = 1 / 20
@@ -62,7 +69,7 @@ def run_case(app: PeerspaceClient, n: int, frames: int, warmup: int = 20) -> lis
     times = []
     for f in range(frames + warmup):
         now = time.perf_counter()
-        while (tick + 1) * tick_dt <= now - t0:           # deliver due 20 Hz snapshots
+        while (tick + 1) * tick_dt <= now - t0:  # deliver due 20 Hz snapshots
             tick += 1
             ids, xy, yaw = poses_at(n, tick * tick_dt)
             flags = np.full(n + 1, codec.FLAG_MOVING, np.uint8)
@@ -80,15 +87,24 @@ def run_case(app: PeerspaceClient, n: int, frames: int, warmup: int = 20) -> lis
 
 def summarise(n: int, ms: list[float]) -> dict:
     ms = sorted(ms)
-    return {"avatars": n, "frames": len(ms), "median_ms": statistics.median(ms),
-            "p95_ms": ms[int(0.95 * (len(ms) - 1))], "mean_ms": statistics.fmean(ms)}
+    return {
+        "avatars": n,
+        "frames": len(ms),
+        "median_ms": statistics.median(ms),
+        "p95_ms": ms[int(0.95 * (len(ms) - 1))],
+        "mean_ms": statistics.fmean(ms),
+    }
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=100, help="timed frames per case per round")
-    ap.add_argument("--rounds", type=int, default=3,
-                    help="cases run interleaved this many times, so machine load hits all of them alike")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="cases run interleaved this many times, so machine load hits all of them alike",
+    )
     ap.add_argument("--size", default="960x600")
     ap.add_argument("--json", help="also write the results here")
     a = ap.parse_args(argv)

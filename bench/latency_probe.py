@@ -49,6 +49,7 @@ async def probe(url: str, people: int, seconds: float, others_move: bool) -> lis
             if p and p[0] == int(r["yaw"]):
                 lat.append(now - p[1])
                 del pending[int(r["id"])]
+
     bots[0].on("snap", on_snap)
     rng = random.Random(1)
     end, k = time.time() + seconds, 0
@@ -90,10 +91,12 @@ async def main() -> None:
             server.stop()
     print(f"{'room':<28}{'samples':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for name, lat in (("nobody else moving", quiet), ("everybody moving", busy)):
-        print(f"{name:<28}{len(lat):>8}{pct(lat, .5):>9}{pct(lat, .9):>9}{pct(lat, .99):>9}{pct(lat, 1):>9}")
+        print(f"{name:<28}{len(lat):>8}{pct(lat, 0.5):>9}{pct(lat, 0.9):>9}{pct(lat, 0.99):>9}{pct(lat, 1):>9}")
     hz = Config.from_env().tick_hz
-    print(f"ratio busy/quiet p99: {pct(busy, .99) / pct(quiet, .99):.2f}x  "
-          f"(the tick alone adds 0-{1000 / hz:.0f} ms at {hz:g} Hz)")
+    print(
+        f"ratio busy/quiet p99: {pct(busy, 0.99) / pct(quiet, 0.99):.2f}x  "
+        f"(the tick alone adds 0-{1000 / hz:.0f} ms at {hz:g} Hz)"
+    )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ class LeanClient(asyncio.Protocol):
         u = urlsplit(url)
         self.host, self.port = u.hostname, u.port or 80
         self.binary = binary
-        self.on_event = None                     # fn(event, data, nbytes)
+        self.on_event = None  # fn(event, data, nbytes)
         self.bytes_in = 0
         self.frames_in = 0
         self.closed = asyncio.Event()
@@ -64,10 +64,14 @@ class LeanClient(asyncio.Protocol):
         self._opened, self._connected = loop.create_future(), loop.create_future()
         await asyncio.wait_for(loop.create_connection(lambda: self, self.host, self.port), timeout)
         key = base64.b64encode(os.urandom(16)).decode()
-        self.transport.write((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {self.host}:{self.port}"
-                              f"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                              "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        await asyncio.wait_for(self._opened, timeout)             # the engine.io open packet
+        self.transport.write(
+            (
+                f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {self.host}:{self.port}"
+                f"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        await asyncio.wait_for(self._opened, timeout)  # the engine.io open packet
         self._send({"type": CONNECT, "nsp": "/", "data": auth or {}})
         await asyncio.wait_for(self._connected, timeout)
 
@@ -120,7 +124,7 @@ class LeanClient(asyncio.Protocol):
                 self._opened.set_exception(ConnectionError(bytes(buf[:80]).decode(errors="replace")))
                 self.transport.close()
                 return
-            del buf[:end + 4]
+            del buf[: end + 4]
             self._handshaken = True
         pos, size = 0, len(buf)
         while size - pos >= 2:
@@ -136,7 +140,7 @@ class LeanClient(asyncio.Protocol):
                 n, head = struct.unpack_from("!Q", buf, pos + 2)[0], 10
             if size - pos < head + n:
                 break
-            payload = bytes(buf[pos + head:pos + head + n])
+            payload = bytes(buf[pos + head : pos + head + n])
             pos += head + n
             self._frame(opcode, payload)
         del buf[:pos]
@@ -147,7 +151,7 @@ class LeanClient(asyncio.Protocol):
             packet = msgpack.unpackb(payload, raw=False)
         elif opcode == _TEXT:
             text = payload.decode()
-            if text == "2":                                   # engine.io ping
+            if text == "2":  # engine.io ping
                 self.transport.write(_client_frame(b"3", _TEXT))
                 return
             if text.startswith("0"):

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-MARKS_PER_S, SAY_EVERY_S = 2.0, 5.0      # per bot: latency markers, chat lines
+MARKS_PER_S, SAY_EVERY_S = 2.0, 5.0  # per bot: latency markers, chat lines
 
 
 # --- worker: runs in its own process ------------------------------------------------------------
@@ -57,12 +57,16 @@ async def worker_main(spec: dict) -> dict:
     for room in spec["rooms"]:
         # pend_*: each avatar's latest marker (yaw byte, sequence number, send time); seen: the snapshot
         # analysed last in this room, shared by its bots when they get the same bytes (no interest cells)
-        st = {"id": room["id"], "pend_b": np.full(1024, -1, np.int16), "pend_s": np.zeros(1024, np.int64),
-              "pend_t": np.zeros(1024), "seen": (None, None, ())}
+        st = {
+            "id": room["id"],
+            "pend_b": np.full(1024, -1, np.int16),
+            "pend_s": np.zeros(1024, np.int64),
+            "pend_t": np.zeros(1024),
+            "seen": (None, None, ()),
+        }
         rooms.append(st)
         for c in room["clients"]:
-            bots.append({"room": st, "url": c["url"], "token": c.get("token"), "i": len(bots),
-                         "counted": {}})
+            bots.append({"room": st, "url": c["url"], "token": c.get("token"), "i": len(bots), "counted": {}})
 
     def markers_in(st, data) -> tuple:
         """(avatar, marker sequence, send time) for each record carrying its avatar's pending marker."""
@@ -108,6 +112,7 @@ async def worker_main(spec: dict) -> dict:
             elif event == "error":
                 code = data.get("code") if isinstance(data, dict) else "?"
                 stats["errors"][code] = stats["errors"].get(code, 0) + 1
+
         return on_event
 
     sem = asyncio.Semaphore(20)
@@ -121,6 +126,7 @@ async def worker_main(spec: dict) -> dict:
             if not ack or not ack.get("ok"):
                 raise RuntimeError(f"join refused: {ack}")
             bot["cl"], bot["avatar"] = cl, ack["you"]
+
     await asyncio.wait_for(asyncio.gather(*(connect(b) for b in bots)), 120)
     print("READY", flush=True)
     line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
@@ -150,20 +156,20 @@ async def worker_main(spec: dict) -> dict:
                         b["room"]["pend_t"][b["avatar"]] = time.perf_counter()
                         await cl.emit("look", {"yaw": float(mark) * 360.0 / 256.0})
                     else:
-                        await cl.emit("pose", {"room": b["room"]["id"], "x": 1.0, "y": 2.0, "yaw": 3.0,
-                                               "t": time.perf_counter()})
-                elif tick % say_every == (b["i"] * 7 + 1) % say_every:   # never a marker tick
+                        await cl.emit(
+                            "pose", {"room": b["room"]["id"], "x": 1.0, "y": 2.0, "yaw": 3.0, "t": time.perf_counter()}
+                        )
+                elif tick % say_every == (b["i"] * 7 + 1) % say_every:  # never a marker tick
                     if binary:
                         await cl.emit("say", {"text": f"line {tick} from bot {b['i']}"})
                     else:
                         await cl.emit("say", {"room": b["room"]["id"], "text": f"line {tick} from bot {b['i']}"})
                 else:
-                    a = 2 * math.pi * phase / (4.0 * hz)    # a full circle every 4 s
+                    a = 2 * math.pi * phase / (4.0 * hz)  # a full circle every 4 s
                     if binary:
                         await cl.emit("move", {"forward": math.cos(a), "strafe": math.sin(a), "turn": 0.0})
                     else:
-                        await cl.emit("pose", {"room": b["room"]["id"], "x": math.cos(a), "y": math.sin(a),
-                                               "yaw": 0.0})
+                        await cl.emit("pose", {"room": b["room"]["id"], "x": math.cos(a), "y": math.sin(a), "yaw": 0.0})
                 if window["on"]:
                     sent_in_window += 1
             seq += 1
@@ -176,7 +182,7 @@ async def worker_main(spec: dict) -> dict:
     stats["sent"], stats["marks"] = sent_in_window, marks_in_window
     stats["frames"] = sum(b["cl"].frames_in for b in bots)
     stats["bytes"] = sum(b["cl"].bytes_in for b in bots)
-    await asyncio.sleep(spec["drain"])      # markers still in the server's queues are waited for
+    await asyncio.sleep(spec["drain"])  # markers still in the server's queues are waited for
     window["on"] = False
     stats["clients"] = len(bots)
     stats["lat"] = [round(x, 5) for x in lat]
@@ -215,9 +221,23 @@ def wait_file(path: Path, proc: subprocess.Popen, timeout: float = 30) -> str:
 
 def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 10
     while True:
         try:
@@ -239,6 +259,7 @@ def prepare_peerspace(tmp: Path, n_rooms: int, per_room: int) -> list[list[str]]
     from server.auth import Tokens, load_secret
     from server.config import Config
     from server.storage import open_storage
+
     cfg = Config.from_env(data_dir=str(tmp), database=str(tmp / "peerspace.db"))
     store = open_storage(cfg.database)
     tokens = Tokens(load_secret(cfg), 3600.0)
@@ -260,8 +281,13 @@ def run(args) -> dict:
     servers: list[subprocess.Popen] = []
     try:
         # all bots connect from 127.0.0.1: the per-address cap (default 32) is raised for the bench
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PEERSPACE_LOG_LEVEL": "WARNING",
-               "PEERSPACE_MAX_PER_ADDRESS": "100000", "PEERSPACE_INTEREST_MIN": str(args.interest_min)}
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "PEERSPACE_LOG_LEVEL": "WARNING",
+            "PEERSPACE_MAX_PER_ADDRESS": "100000",
+            "PEERSPACE_INTEREST_MIN": str(args.interest_min),
+        }
         redis_proc = None
         if args.nodes > 1:
             if shutil.which("redis-server") is None:
@@ -275,22 +301,52 @@ def run(args) -> dict:
             ready = tmp / f"ready-{n}"
             if args.mode == "peerspace":
                 profile = ["-m", "cProfile", "-o", f"{args.profile}.{n}"] if args.profile else []
-                cmd = [sys.executable, *profile, "-m", "server", "--data-dir", str(tmp), "serve", "--port", "0",
-                       "--ready-file", str(ready)]
+                cmd = [
+                    sys.executable,
+                    *profile,
+                    "-m",
+                    "server",
+                    "--data-dir",
+                    str(tmp),
+                    "serve",
+                    "--port",
+                    "0",
+                    "--ready-file",
+                    str(ready),
+                ]
             else:
-                cmd = [sys.executable, str(ROOT / "bench" / "naive_server.py"), "--port", "0",
-                       "--ready-file", str(ready)]
-            p = subprocess.Popen(cmd, cwd=ROOT, env={**env, "PEERSPACE_NODE_ID": f"node{n}"},
-                                 stdout=open(tmp / f"server-{n}.log", "w"), stderr=subprocess.STDOUT)
+                cmd = [
+                    sys.executable,
+                    str(ROOT / "bench" / "naive_server.py"),
+                    "--port",
+                    "0",
+                    "--ready-file",
+                    str(ready),
+                ]
+            p = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env={**env, "PEERSPACE_NODE_ID": f"node{n}"},
+                stdout=open(tmp / f"server-{n}.log", "w"),
+                stderr=subprocess.STDOUT,
+            )
             procs.append(p)
             servers.append(p)
             urls.append(f"http://127.0.0.1:{wait_file(ready, p)}")
         # rooms split evenly over workers; bots of one room stay in one worker (markers are matched locally)
         # peerspace clients send held input when it changes (--input-hz); naive clients send every pose (--hz)
         send_hz = args.input_hz if args.mode == "peerspace" else args.hz
-        specs = [{"mode": args.mode, "drain": args.drain, "send_hz": send_hz,
-                  "mark_every": max(1, round(send_hz / MARKS_PER_S)), "say_every": max(2, round(send_hz * SAY_EVERY_S)),
-                  "rooms": []} for _ in range(args.workers)]
+        specs = [
+            {
+                "mode": args.mode,
+                "drain": args.drain,
+                "send_hz": send_hz,
+                "mark_every": max(1, round(send_hz / MARKS_PER_S)),
+                "say_every": max(2, round(send_hz * SAY_EVERY_S)),
+                "rooms": [],
+            }
+            for _ in range(args.workers)
+        ]
         for r in range(args.rooms):
             clients = []
             for k in range(args.per_room):
@@ -303,8 +359,14 @@ def run(args) -> dict:
         for spec in specs:
             if not spec["rooms"]:
                 continue
-            w = subprocess.Popen([sys.executable, __file__, "worker"], cwd=ROOT, env=env, text=True,
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            w = subprocess.Popen(
+                [sys.executable, __file__, "worker"],
+                cwd=ROOT,
+                env=env,
+                text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
             w.stdin.write(json.dumps(spec) + "\n")
             w.stdin.flush()
             procs.append(w)
@@ -354,14 +416,24 @@ def summarise(args, results: list[dict], server_cpu: list[float]) -> dict:
         if k >= len(lat):
             return f">{1000 * args.drain:.0f}" if lat or missing else None
         return round(1000 * lat[k], 2)
+
     snap_bytes = sum(r["snap_bytes"] for r in results)
     records = sum(r["records"] for r in results)
     return {
-        "mode": args.mode, "nodes": args.nodes, "split": args.split, "rooms": args.rooms, "per_room": args.per_room,
-        "avatars": clients, "hz": args.hz, "input_hz": args.input_hz if args.mode == "peerspace" else args.hz,
-        "interest_min": args.interest_min, "seconds": secs,
+        "mode": args.mode,
+        "nodes": args.nodes,
+        "split": args.split,
+        "rooms": args.rooms,
+        "per_room": args.per_room,
+        "avatars": clients,
+        "hz": args.hz,
+        "input_hz": args.input_hz if args.mode == "peerspace" else args.hz,
+        "interest_min": args.interest_min,
+        "seconds": secs,
         "intents_per_s": round(sum(r["sent"] for r in results) / secs),
-        "latency_ms_p50": pct(0.50), "latency_ms_p99": pct(0.99), "latency_samples": len(lat),
+        "latency_ms_p50": pct(0.50),
+        "latency_ms_p99": pct(0.99),
+        "latency_samples": len(lat),
         "latency_missing": missing,
         "server_cpu_pct": round(100 * sum(server_cpu) / secs, 1),
         "server_cpu_pct_per_node": [round(100 * c / secs, 1) for c in server_cpu],
@@ -380,16 +452,23 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--rooms", type=int, default=50)
     ap.add_argument("--per-room", type=int, default=10)
     ap.add_argument("--hz", type=float, default=20.0, help="naive baseline: poses each client sends per second")
-    ap.add_argument("--input-hz", type=float, default=4.0,
-                    help="peerspace: input changes per bot per second (the server integrates held input at "
-                         "the tick rate, PEERSPACE_TICK_HZ, so poses still update every tick)")
+    ap.add_argument(
+        "--input-hz",
+        type=float,
+        default=4.0,
+        help="peerspace: input changes per bot per second (the server integrates held input at "
+        "the tick rate, PEERSPACE_TICK_HZ, so poses still update every tick)",
+    )
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--drain", type=float, default=3.0, help="seconds to keep timing markers sent in the window")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--nodes", type=int, default=1)
-    ap.add_argument("--split", action="store_true",
-                    help="with --nodes 2: put each room's people on alternating nodes (worst case for Redis)")
+    ap.add_argument(
+        "--split",
+        action="store_true",
+        help="with --nodes 2: put each room's people on alternating nodes (worst case for Redis)",
+    )
     ap.add_argument("--interest-min", type=int, default=32)
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     ap.add_argument("--profile", metavar="PATH", help="run the server under cProfile, stats to PATH.<node>")

@@ -48,6 +48,7 @@ def main() -> None:
             with open(args.ready_file, "w") as f:
                 f.write(str(port))
         await asyncio.Event().wait()
+
     try:
         asyncio.run(run())
     except KeyboardInterrupt:

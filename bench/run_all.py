@@ -16,8 +16,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
 
-KEYS = ("latency_ms_p50", "latency_ms_p99", "server_cpu_pct", "bytes_per_client_s", "bytes_per_avatar_update",
-        "deliveries_per_s", "intents_per_s", "said_delivered", "latency_missing", "errors", "bot_cpu_pct")
+KEYS = (
+    "latency_ms_p50",
+    "latency_ms_p99",
+    "server_cpu_pct",
+    "bytes_per_client_s",
+    "bytes_per_avatar_update",
+    "deliveries_per_s",
+    "intents_per_s",
+    "said_delivered",
+    "latency_missing",
+    "errors",
+    "bot_cpu_pct",
+)
 
 
 def main() -> None:
@@ -30,15 +41,25 @@ def main() -> None:
     base = ["--seconds", str(a.seconds), "--warmup", "2"]
     phases = [
         (f"peerspace {a.rooms}x{a.per_room}", ["--rooms", str(a.rooms), "--per-room", str(a.per_room)]),
-        (f"naive JSON relay {a.rooms}x{a.per_room}", ["--mode", "naive", "--rooms", str(a.rooms),
-                                                      "--per-room", str(a.per_room)]),
-        (f"1 room x {a.big}, interest off", ["--rooms", "1", "--per-room", str(a.big), "--interest-min", "0",
-                                              "--workers", "1"]),
+        (
+            f"naive JSON relay {a.rooms}x{a.per_room}",
+            ["--mode", "naive", "--rooms", str(a.rooms), "--per-room", str(a.per_room)],
+        ),
+        (
+            f"1 room x {a.big}, interest off",
+            ["--rooms", "1", "--per-room", str(a.big), "--interest-min", "0", "--workers", "1"],
+        ),
         (f"1 room x {a.big}, interest on", ["--rooms", "1", "--per-room", str(a.big), "--workers", "1"]),
-        (f"peerspace {a.rooms}x{a.per_room}, 20 Hz tick", ["--rooms", str(a.rooms), "--per-room", str(a.per_room)],
-         {"PEERSPACE_TICK_HZ": "20"}),
-        (f"peerspace {a.rooms}x{a.per_room}, one burst", ["--rooms", str(a.rooms), "--per-room", str(a.per_room)],
-         {"PEERSPACE_TICK_PHASES": "1"}),
+        (
+            f"peerspace {a.rooms}x{a.per_room}, 20 Hz tick",
+            ["--rooms", str(a.rooms), "--per-room", str(a.per_room)],
+            {"PEERSPACE_TICK_HZ": "20"},
+        ),
+        (
+            f"peerspace {a.rooms}x{a.per_room}, one burst",
+            ["--rooms", str(a.rooms), "--per-room", str(a.per_room)],
+            {"PEERSPACE_TICK_PHASES": "1"},
+        ),
     ]
     if shutil.which("redis-server"):
         two = ["--nodes", "2", "--rooms", str(a.rooms), "--per-room", str(a.per_room)]
@@ -58,19 +79,26 @@ def main() -> None:
     for name, r in rows:
         print(f"{name:<34}" + "".join(f"{str(r[k]):>24}" for k in KEYS))
     ps, naive = rows[0][1], rows[1][1]
-    owed = naive["intents_per_s"] * (a.per_room - 1)        # the relay owes each pose to the rest of the room
+    owed = naive["intents_per_s"] * (a.per_room - 1)  # the relay owes each pose to the rest of the room
     p99 = naive["latency_ms_p99"]
-    ratio = (f"x{p99 / ps['latency_ms_p99']:.0f}" if isinstance(p99, float) and isinstance(ps["latency_ms_p99"], float)
-             else f"{p99} ms vs {ps['latency_ms_p99']} ms")
+    ratio = (
+        f"x{p99 / ps['latency_ms_p99']:.0f}"
+        if isinstance(p99, float) and isinstance(ps["latency_ms_p99"], float)
+        else f"{p99} ms vs {ps['latency_ms_p99']} ms"
+    )
     cpu_ratio = naive["server_cpu_pct"] / max(ps["server_cpu_pct"], 0.1)
-    print(f"\nnaive / peerspace: latency p99 {ratio}; server CPU x{cpu_ratio:.1f}; "
-          f"the relay delivered {naive['deliveries_per_s']}/s of the {owed}/s it owes "
-          f"({100 * naive['deliveries_per_s'] / max(owed, 1):.0f} %); peerspace delivered {ps['deliveries_per_s']}/s "
-          f"with {ps['latency_missing']} markers missing")
+    print(
+        f"\nnaive / peerspace: latency p99 {ratio}; server CPU x{cpu_ratio:.1f}; "
+        f"the relay delivered {naive['deliveries_per_s']}/s of the {owed}/s it owes "
+        f"({100 * naive['deliveries_per_s'] / max(owed, 1):.0f} %); peerspace delivered {ps['deliveries_per_s']}/s "
+        f"with {ps['latency_missing']} markers missing"
+    )
     off, on = rows[2][1], rows[3][1]
     saved = off["bytes_per_client_s"] / max(on["bytes_per_client_s"], 1)
-    print(f"interest management in a {a.big}-avatar room: bytes per client per second "
-          f"{off['bytes_per_client_s']} -> {on['bytes_per_client_s']} (x{saved:.2f})")
+    print(
+        f"interest management in a {a.big}-avatar room: bytes per client per second "
+        f"{off['bytes_per_client_s']} -> {on['bytes_per_client_s']} (x{saved:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -86,8 +86,10 @@ def main() -> None:
         # what the server does: every room once per period, in `tick_phases` turns
         turns = timed(lambda: [s.step(0.05, p, n) for p in range(n) for s in world.slabs.values()], args.ticks)
         base = timed(lambda: [per_room_step(r, cfg, 0.05) for r in made], args.ticks)
-        print(f"{f'{rooms} x {per_room}':<18}{base * 1e3:>18.3f}{slab * 1e3:>14.3f}{base / slab:>7.1f}x"
-              f"{turns * 1e3:>24.3f}")
+        print(
+            f"{f'{rooms} x {per_room}':<18}{base * 1e3:>18.3f}{slab * 1e3:>14.3f}{base / slab:>7.1f}x"
+            f"{turns * 1e3:>24.3f}"
+        )
 
 
 if __name__ == "__main__":

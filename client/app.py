@@ -46,6 +46,7 @@ from .views import AvatarsView, CameraView, HudView
 
 log = logging.getLogger("peerspace.client")
 
+
 @dataclass
 class Options:
     server: str | None = None
@@ -60,20 +61,27 @@ class Options:
     settings_path: Path | None = field(default_factory=default_path)
     text_size: str | None = None
     reduced_motion: bool | None = None
-    preview: str | None = None       # scene name: an offline preview with sample avatars, no server
-    timeout: float = 30.0            # screenshot mode: give up waiting for the room after this long
-    software: bool = False           # draw with the software renderer (p3tinydisplay), no OpenGL
-    autoplay: str | None = None      # play this scenario by itself (first option each time), then exit
+    preview: str | None = None  # scene name: an offline preview with sample avatars, no server
+    timeout: float = 30.0  # screenshot mode: give up waiting for the room after this long
+    software: bool = False  # draw with the software renderer (p3tinydisplay), no OpenGL
+    autoplay: str | None = None  # play this scenario by itself (first option each time), then exit
     difficulty: str = "easy"
-    shots: str | None = None         # autoplay: save a picture of each phase into this folder
-    autoplay_phases: int | None = None   # autoplay: stop the scenario after this many phases
-    autoplay_delay: float = 1.2      # autoplay: seconds to let each step be seen before answering
+    shots: str | None = None  # autoplay: save a picture of each phase into this folder
+    autoplay_phases: int | None = None  # autoplay: stop the scenario after this many phases
+    autoplay_delay: float = 1.2  # autoplay: seconds to let each step be seen before answering
 
 
 def configure_panda(offscreen: bool, size: tuple[int, int], software: bool = False) -> None:
-    lines = [f"win-size {size[0]} {size[1]}", "window-title peerspace", "audio-library-name null",
-             "sync-video false", "notify-level-device fatal", "notify-level-display error",
-             "default-model-extension .egg", "print-pipe-types false"]
+    lines = [
+        f"win-size {size[0]} {size[1]}",
+        "window-title peerspace",
+        "audio-library-name null",
+        "sync-video false",
+        "notify-level-device fatal",
+        "notify-level-display error",
+        "default-model-extension .egg",
+        "print-pipe-types false",
+    ]
     if software:
         lines += ["load-display p3tinydisplay", "aux-display"]
     elif offscreen:
@@ -122,8 +130,9 @@ class PeerspaceClient(ShowBase):
 
     def __init__(self, opts: Options, session_factory: Callable[[str], Any] | None = None):
         self.opts = opts
-        offscreen = opts.offscreen or (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
-                                       and not os.environ.get("WAYLAND_DISPLAY"))
+        offscreen = opts.offscreen or (
+            sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
+        )
         self.offscreen = offscreen
         configure_panda(offscreen, opts.size, opts.software)
         super().__init__(windowType="none")
@@ -141,10 +150,10 @@ class PeerspaceClient(ShowBase):
         self.net = NetSession(self, session_factory)
         self.scene_name: str | None = None
         self.scene_np = None
-        self.interp = SnapshotBuffer(tick_hz=30.0, delay=0.1)   # the room tells its own rate
+        self.interp = SnapshotBuffer(tick_hz=30.0, delay=0.1)  # the room tells its own rate
         self.predictor = LocalPredictor()  # your own avatar, predicted from the keys you hold
-        self.focus = None               # what receives typed text: a field, panel or screen (input.py)
-        self._saved_focus = None        # the focus under help, settings or the scenario picker
+        self.focus = None  # what receives typed text: a field, panel or screen (input.py)
+        self._saved_focus = None  # the focus under help, settings or the scenario picker
         self.help = None
         self.settings_panel = None
         self.hud, self.avatar_views, self.camera_view = HudView(self), AvatarsView(self), CameraView(self)
@@ -162,7 +171,7 @@ class PeerspaceClient(ShowBase):
         for key in MOVE_KEYS:
             self.accept(f"{key}-up", self._key_up, [key])
         self.accept("keystroke", self._char)
-        self.safety = SafetyUI(self)     # quiet room, report/block, monitoring, crisis card, staff alerts
+        self.safety = SafetyUI(self)  # quiet room, report/block, monitoring, crisis card, staff alerts
         # the server's events, also callable directly (previews, tests)
         self.on_room_state, self.on_snap, self.on_said = self.net.on_room_state, self.net.on_snap, self.net.on_said
         self.on_member_updated, self.on_connection = self.net.on_member_updated, self.net.on_connection
@@ -253,9 +262,14 @@ class PeerspaceClient(ShowBase):
 
     def open_settings(self) -> None:
         if self.settings_panel is None:
-            self.settings_panel = SettingsPanel(self.popups, self.settings, self.apply_settings,
-                                                self.leave_room if self.in_room else None, self.quit,
-                                                extra=self.safety.settings_items())
+            self.settings_panel = SettingsPanel(
+                self.popups,
+                self.settings,
+                self.apply_settings,
+                self.leave_room if self.in_room else None,
+                self.quit,
+                extra=self.safety.settings_items(),
+            )
             self.push_focus(SettingsFocus(self, self.settings_panel))
 
     def close_settings(self) -> None:
@@ -364,9 +378,11 @@ class PeerspaceClient(ShowBase):
     async def run_async(self) -> int:
         o = self.opts
         asyncio.get_running_loop().set_exception_handler(
-            lambda loop, ctx: log.debug("background error: %s", ctx.get("message"), exc_info=ctx.get("exception")))
+            lambda loop, ctx: log.debug("background error: %s", ctx.get("message"), exc_info=ctx.get("exception"))
+        )
         if o.preview:
             from .preview import populate_preview
+
             populate_preview(self, o.preview)
         elif o.server and o.user and o.password is not None:
             self.show_login("Signing in...")
@@ -376,6 +392,7 @@ class PeerspaceClient(ShowBase):
             self.show_login()
         if o.autoplay:
             from .autoplay import autoplay
+
             self.spawn(autoplay(self), "play the scenario")
         period = 1.0 / o.fps
         nxt = time.perf_counter()
@@ -415,43 +432,69 @@ def screenshot_taken(app: PeerspaceClient, started: float) -> bool:
 
 def parse_args(argv=None) -> Options:
     p = argparse.ArgumentParser(prog="peerspace-client", description="peerspace desktop client")
-    p.add_argument("--server", default=os.environ.get("PEERSPACE_SERVER", "http://127.0.0.1:8642"),
-                   help="server address, e.g. http://127.0.0.1:8642")
+    p.add_argument(
+        "--server",
+        default=os.environ.get("PEERSPACE_SERVER", "http://127.0.0.1:8642"),
+        help="server address, e.g. http://127.0.0.1:8642",
+    )
     p.add_argument("--user", help="sign in as this name (otherwise the login screen asks)")
     p.add_argument("--password", help="password (otherwise the login screen asks)")
     p.add_argument("--room", help="join this room straight away (otherwise choose from the list)")
-    p.add_argument("--screenshot", metavar="PATH",
-                   help="save what you see to PATH (PNG) after --frames frames, then exit")
+    p.add_argument(
+        "--screenshot", metavar="PATH", help="save what you see to PATH (PNG) after --frames frames, then exit"
+    )
     p.add_argument("--frames", type=int, default=30, help="frames to show in the room before --screenshot (30)")
     p.add_argument("--offscreen", action="store_true", help="render without a window (automatic with no display)")
     p.add_argument("--size", default="960x600", help="window size WxH (960x600)")
     p.add_argument("--fps", type=float, default=60.0)
     p.add_argument("--text-size", choices=list(theme.TEXT_SIZES), help="override the text size setting")
     p.add_argument("--reduced-motion", action="store_true", default=None, help="turn on reduced motion")
-    p.add_argument("--preview", choices=list(events.SCENES),
-                   help="offline preview of a scene with sample avatars (no server)")
+    p.add_argument(
+        "--preview", choices=list(events.SCENES), help="offline preview of a scene with sample avatars (no server)"
+    )
     p.add_argument("--settings", help="settings file (default ~/.config/peerspace/client.json)")
-    p.add_argument("--software", action="store_true",
-                   help="use the software renderer (p3tinydisplay) when OpenGL/EGL is missing or broken")
+    p.add_argument(
+        "--software",
+        action="store_true",
+        help="use the software renderer (p3tinydisplay) when OpenGL/EGL is missing or broken",
+    )
     p.add_argument("--timeout", type=float, default=30.0, help="with --screenshot: seconds to wait for the room")
-    p.add_argument("--autoplay", metavar="SCENARIO",
-                   help="play this scenario by itself (the first option at each step), then exit")
+    p.add_argument(
+        "--autoplay", metavar="SCENARIO", help="play this scenario by itself (the first option at each step), then exit"
+    )
     p.add_argument("--difficulty", choices=list(wsc.DIFFICULTIES), default="easy", help="with --autoplay")
     p.add_argument("--shots", metavar="DIR", help="with --autoplay: save a picture of each phase here")
     p.add_argument("--autoplay-phases", type=int, default=None, help="with --autoplay: stop after N phases")
-    p.add_argument("--autoplay-delay", type=float, default=1.2,
-                   help="with --autoplay: seconds each step stays on screen (1.2)")
+    p.add_argument(
+        "--autoplay-delay", type=float, default=1.2, help="with --autoplay: seconds each step stays on screen (1.2)"
+    )
     a = p.parse_args(argv)
     try:
         w, h = (int(v) for v in a.size.lower().split("x"))
     except ValueError:
         p.error("--size must look like 960x600")
-    return Options(server=a.server, user=a.user, password=a.password, room=a.room, screenshot=a.screenshot,
-                   frames=a.frames, offscreen=a.offscreen, size=(w, h), fps=a.fps,
-                   settings_path=Path(a.settings) if a.settings else default_path(), text_size=a.text_size,
-                   reduced_motion=a.reduced_motion, preview=a.preview, timeout=a.timeout,
-                   software=a.software, autoplay=a.autoplay, difficulty=a.difficulty, shots=a.shots,
-                   autoplay_phases=a.autoplay_phases, autoplay_delay=a.autoplay_delay)
+    return Options(
+        server=a.server,
+        user=a.user,
+        password=a.password,
+        room=a.room,
+        screenshot=a.screenshot,
+        frames=a.frames,
+        offscreen=a.offscreen,
+        size=(w, h),
+        fps=a.fps,
+        settings_path=Path(a.settings) if a.settings else default_path(),
+        text_size=a.text_size,
+        reduced_motion=a.reduced_motion,
+        preview=a.preview,
+        timeout=a.timeout,
+        software=a.software,
+        autoplay=a.autoplay,
+        difficulty=a.difficulty,
+        shots=a.shots,
+        autoplay_phases=a.autoplay_phases,
+        autoplay_delay=a.autoplay_delay,
+    )
 
 
 def main(argv=None) -> int:
@@ -459,7 +502,7 @@ def main(argv=None) -> int:
     opts = parse_args(argv)
     try:
         app = PeerspaceClient(opts)
-    except Exception as e:   # no graphics at all: say so plainly
+    except Exception as e:  # no graphics at all: say so plainly
         print(f"peerspace could not open its 3D view: {e}", file=sys.stderr)
         return 1
     try:

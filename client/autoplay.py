@@ -64,8 +64,9 @@ async def autoplay(app) -> None:
         saved.append(str(path))
 
     try:
-        await _until(app, lambda: app.in_room and app.my_id in app.avatars and app.avatars[app.my_id].placed,
-                     60, "the room")
+        await _until(
+            app, lambda: app.in_room and app.my_id in app.avatars and app.avatars[app.my_id].placed, 60, "the room"
+        )
         await _hold(app, 0.5)
         _press("p")
         await _until(app, lambda: app.picker is not None and app.picker.scenarios, 15, "the scenario list")
@@ -74,14 +75,26 @@ async def autoplay(app) -> None:
         await _hold(app, 0.3)
         shot("choose-a-scenario")
         _press("enter")
-        await _until(app, lambda: app.scenario_panel is not None and app.scenario_panel.state is not None,
-                     15, "the scenario to start")
+        await _until(
+            app,
+            lambda: app.scenario_panel is not None and app.scenario_panel.state is not None,
+            15,
+            "the scenario to start",
+        )
         seen: set = set()
         steps = 0
         while True:
             panel = app.scenario_panel
-            await _until(app, lambda: app.scenario_panel is None or app.scenario_panel.mode == "summary"
-                         or app.scenario_panel.waiting_for_me, 30, "the next step")
+            await _until(
+                app,
+                lambda: (
+                    app.scenario_panel is None
+                    or app.scenario_panel.mode == "summary"
+                    or app.scenario_panel.waiting_for_me
+                ),
+                30,
+                "the next step",
+            )
             panel = app.scenario_panel
             if panel is None or panel.mode == "summary":
                 break
@@ -90,15 +103,19 @@ async def autoplay(app) -> None:
             if ph.get("index") not in seen:
                 seen.add(ph.get("index"))
                 if o.autoplay_phases is not None and len(seen) > o.autoplay_phases:
-                    _press("escape")            # stop, calmly: the panel asks first
+                    _press("escape")  # stop, calmly: the panel asks first
                     await _hold(app, 0.3)
                     shot("stop-the-practice")
                     _press("enter")
-                    await _until(app, lambda: app.scenario_panel is None or app.scenario_panel.mode == "summary",
-                                 15, "the scenario to stop")
+                    await _until(
+                        app,
+                        lambda: app.scenario_panel is None or app.scenario_panel.mode == "summary",
+                        15,
+                        "the scenario to stop",
+                    )
                     break
                 if st.get("wait") == "emotion" and app.closeup is None:
-                    _press("f9")                # look closely at the face
+                    _press("f9")  # look closely at the face
                 elif st.get("wait") != "emotion" and app.closeup is not None:
                     _press("f9")
                 await _hold(app, o.autoplay_delay)
@@ -118,7 +135,7 @@ async def autoplay(app) -> None:
             print(f"peerspace: saved {len(saved)} pictures in {shots}/", flush=True)
         if app.scenario_panel is not None:
             print("peerspace: " + " | ".join(app.scenario_panel.summary), flush=True)
-    except Exception as e:   # a plain message, never a traceback
+    except Exception as e:  # a plain message, never a traceback
         print(f"peerspace: autoplay stopped: {e}", file=sys.stderr, flush=True)
         app.exit_code = 3
         if shots is not None:

@@ -71,8 +71,9 @@ class Bot(Session):
             except TimeoutError:
                 pass
 
-    async def wait_for(self, event: str, predicate: Callable[[Any], bool] = lambda d: True,
-                       timeout: float = 5.0, since: int = 0) -> Any:
+    async def wait_for(
+        self, event: str, predicate: Callable[[Any], bool] = lambda d: True, timeout: float = 5.0, since: int = 0
+    ) -> Any:
         found: list = []
 
         def check() -> bool:
@@ -81,6 +82,7 @@ class Bot(Session):
                     found.append(data)
                     return True
             return False
+
         await self.wait_until(check, timeout)
         return found[0]
 

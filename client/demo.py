@@ -53,8 +53,14 @@ class Demo:
         self.env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
 
     def server_cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "server", "--data-dir", str(self.data_dir), *args],
-                              cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "server", "--data-dir", str(self.data_dir), *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def accounts(self) -> dict:
         """The demo accounts: made once (pseudonyms, random passwords), then reused."""
@@ -64,8 +70,10 @@ class Demo:
             acc = json.loads(path.read_text())
             assert acc["participant"]["password"] and acc["agent"]["password"]
         except (OSError, ValueError, KeyError, TypeError, AssertionError):
-            acc = {"participant": {"name": PARTICIPANT, "password": secrets.token_urlsafe(12)},
-                   "agent": {"name": COACH, "password": secrets.token_urlsafe(12)}}
+            acc = {
+                "participant": {"name": PARTICIPANT, "password": secrets.token_urlsafe(12)},
+                "agent": {"name": COACH, "password": secrets.token_urlsafe(12)},
+            }
             path.write_text(json.dumps(acc, indent=2))
             path.chmod(0o600)
         listing = self.server_cli("user", "list")
@@ -94,7 +102,7 @@ class Demo:
         return True
 
     def stop_all(self) -> None:
-        for _name, proc in reversed(self.procs):     # the coach first, then the server
+        for _name, proc in reversed(self.procs):  # the coach first, then the server
             if proc.poll() is None:
                 proc.terminate()
                 try:
@@ -109,8 +117,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m client.demo", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", default=str(ROOT / "var" / "demo"), help="database and demo accounts (var/demo)")
     ap.add_argument("--out", default=str(ROOT / "out" / "demo"), help="pictures when headless (out/demo)")
-    ap.add_argument("--headless", action="store_true", default=None,
-                    help="render offscreen and play by itself (automatic without a display)")
+    ap.add_argument(
+        "--headless",
+        action="store_true",
+        default=None,
+        help="render offscreen and play by itself (automatic without a display)",
+    )
     ap.add_argument("--room", default="cafe")
     ap.add_argument("--scenario", default="starting_a_conversation", help="what the headless demo plays")
     ap.add_argument("--difficulty", default="easy", choices=("easy", "medium", "hard"))
@@ -126,38 +138,98 @@ def main(argv=None) -> int:
         port = args.port or free_port()
         url = f"http://127.0.0.1:{port}"
         print(f"demo: starting the server on {url} (data in {demo.data_dir})", flush=True)
-        if not demo.start("server", [sys.executable, "-m", "server", "--data-dir", str(demo.data_dir), "serve",
-                                     "--host", "127.0.0.1", "--port", str(port),
-                                     "--ready-file", str(demo.data_dir / "server.ready")],
-                          demo.data_dir / "server.ready", 60):
+        if not demo.start(
+            "server",
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "--data-dir",
+                str(demo.data_dir),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--ready-file",
+                str(demo.data_dir / "server.ready"),
+            ],
+            demo.data_dir / "server.ready",
+            60,
+        ):
             print(f"demo: the server did not start; see {demo.data_dir / 'server.log'}", file=sys.stderr)
             return 1
         coach_env = {**demo.env, "PEERSPACE_AGENT_PASSWORD": acc["agent"]["password"]}
-        if demo.start("coach", [sys.executable, "-m", "server.controllers.agent", "--server", url,
-                                "--name", acc["agent"]["name"], "--room", args.room, "--role", "coach",
-                                "--ready-file", str(demo.data_dir / "coach.ready")],
-                      demo.data_dir / "coach.ready", 30, env=coach_env):
-            print(f"demo: the autonomous coach '{acc['agent']['name']}' holds the coach's role in '{args.room}'",
-                  flush=True)
+        if demo.start(
+            "coach",
+            [
+                sys.executable,
+                "-m",
+                "server.controllers.agent",
+                "--server",
+                url,
+                "--name",
+                acc["agent"]["name"],
+                "--room",
+                args.room,
+                "--role",
+                "coach",
+                "--ready-file",
+                str(demo.data_dir / "coach.ready"),
+            ],
+            demo.data_dir / "coach.ready",
+            30,
+            env=coach_env,
+        ):
+            print(
+                f"demo: the autonomous coach '{acc['agent']['name']}' holds the coach's role in '{args.room}'",
+                flush=True,
+            )
         else:
-            print("demo: the coach process did not start; the server's own autonomous driver coaches instead "
-                  f"(see {demo.data_dir / 'coach.log'})", flush=True)
+            print(
+                "demo: the coach process did not start; the server's own autonomous driver coaches instead "
+                f"(see {demo.data_dir / 'coach.log'})",
+                flush=True,
+            )
         who = acc["participant"]
-        client_args = ["--server", url, "--user", who["name"], "--password", who["password"], "--room", args.room,
-                       "--size", args.size]
+        client_args = [
+            "--server",
+            url,
+            "--user",
+            who["name"],
+            "--password",
+            who["password"],
+            "--room",
+            args.room,
+            "--size",
+            args.size,
+        ]
         if offscreen:
             for old in demo.out.glob("*.png"):
                 old.unlink()
-            client_args += ["--offscreen", "--settings", str(demo.data_dir / "client.json"),
-                            "--autoplay", args.scenario, "--difficulty", args.difficulty, "--shots", str(demo.out),
-                            "--autoplay-delay", str(args.delay)]
+            client_args += [
+                "--offscreen",
+                "--settings",
+                str(demo.data_dir / "client.json"),
+                "--autoplay",
+                args.scenario,
+                "--difficulty",
+                args.difficulty,
+                "--shots",
+                str(demo.out),
+                "--autoplay-delay",
+                str(args.delay),
+            ]
             if args.phases is not None:
                 client_args += ["--autoplay-phases", str(args.phases)]
             print(f"demo: no display, so {who['name']} plays '{args.scenario}' by itself, offscreen", flush=True)
         else:
-            print(f"demo: opening the window; you are {who['name']}. Press P to practise a situation, F1 for keys.",
-                  flush=True)
+            print(
+                f"demo: opening the window; you are {who['name']}. Press P to practise a situation, F1 for keys.",
+                flush=True,
+            )
         from .app import main as client_main  # the client is this package; the server is a process
+
         code = client_main(client_args)
         if offscreen:
             pictures = sorted(demo.out.glob("*.png"))

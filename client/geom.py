@@ -55,8 +55,15 @@ def box(sx: float, sy: float, sz: float, color, center=(0.0, 0.0, 0.0), name: st
     return b.node()
 
 
-def cylinder(radius: float, height: float, color, segments: int = 16, center=(0.0, 0.0, 0.0),
-             top_radius: float | None = None, name: str = "cylinder") -> GeomNode:
+def cylinder(
+    radius: float,
+    height: float,
+    color,
+    segments: int = 16,
+    center=(0.0, 0.0, 0.0),
+    top_radius: float | None = None,
+    name: str = "cylinder",
+) -> GeomNode:
     """A capped cylinder (or cone frustum) standing on z = center.z, axis +Z."""
     b = _Builder(name)
     cx, cy, cz = center
@@ -77,8 +84,14 @@ def cylinder(radius: float, height: float, color, segments: int = 16, center=(0.
         if r <= 0:
             continue
         c0 = b.vert((cx, cy, z), (0, 0, nz), color)
-        rim = [b.vert((cx + r * math.cos(2 * math.pi * k / segments), cy + r * math.sin(2 * math.pi * k / segments), z),
-                      (0, 0, nz), color) for k in range(segments + 1)]
+        rim = [
+            b.vert(
+                (cx + r * math.cos(2 * math.pi * k / segments), cy + r * math.sin(2 * math.pi * k / segments), z),
+                (0, 0, nz),
+                color,
+            )
+            for k in range(segments + 1)
+        ]
         for k in range(segments):
             if nz > 0:
                 b.tri(c0, rim[k], rim[k + 1])
@@ -87,8 +100,15 @@ def cylinder(radius: float, height: float, color, segments: int = 16, center=(0.
     return b.node()
 
 
-def sphere(radius: float, color, rings: int = 10, segments: int = 16, center=(0.0, 0.0, 0.0),
-           scale=(1.0, 1.0, 1.0), name: str = "sphere") -> GeomNode:
+def sphere(
+    radius: float,
+    color,
+    rings: int = 10,
+    segments: int = 16,
+    center=(0.0, 0.0, 0.0),
+    scale=(1.0, 1.0, 1.0),
+    name: str = "sphere",
+) -> GeomNode:
     b = _Builder(name)
     cx, cy, cz = center
     sx, sy, sz = scale
@@ -138,8 +158,14 @@ def floor(width: float, depth: float, color, name: str = "floor", tiles: int = 1
 def disc(radius: float, color, segments: int = 32, z: float = 0.0, name: str = "disc") -> GeomNode:
     b = _Builder(name)
     c0 = b.vert((0, 0, z), (0, 0, 1), color)
-    rim = [b.vert((radius * math.cos(2 * math.pi * k / segments), radius * math.sin(2 * math.pi * k / segments), z),
-                  (0, 0, 1), color) for k in range(segments + 1)]
+    rim = [
+        b.vert(
+            (radius * math.cos(2 * math.pi * k / segments), radius * math.sin(2 * math.pi * k / segments), z),
+            (0, 0, 1),
+            color,
+        )
+        for k in range(segments + 1)
+    ]
     for k in range(segments):
         b.tri(c0, rim[k], rim[k + 1])
     return b.node()

@@ -24,22 +24,58 @@ from .ui.screens import LoginScreen
 if TYPE_CHECKING:
     from .app import PeerspaceClient
 
-EXPRESSION_KEYS = {"f2": "neutral", "f3": "happy", "f4": "sad", "f5": "angry", "f6": "surprised",
-                   "f7": "afraid", "f8": "disgusted"}
+EXPRESSION_KEYS = {
+    "f2": "neutral",
+    "f3": "happy",
+    "f4": "sad",
+    "f5": "angry",
+    "f6": "surprised",
+    "f7": "afraid",
+    "f8": "disgusted",
+}
 GESTURE_KEYS = {"1": "wave", "2": "nod", "3": "shake_head", "4": "point", "5": "shrug", "6": "thumbs_up"}
 # While a scenario offers options, 1-9 choose them; Shift+1..6 still gesture.
 SHIFT_GESTURE_KEYS = {f"shift-{k}": v for k, v in GESTURE_KEYS.items()}
 SCENARIO_KEYS = ("p", "f11", "space") + DIGITS
 # key -> (axis index: 0 forward, 1 strafe, 2 turn; value). Turn + is to the left (counter-clockwise).
-MOVE_KEYS = {"w": (0, 1), "arrow_up": (0, 1), "s": (0, -1), "arrow_down": (0, -1),
-             "a": (2, 1), "arrow_left": (2, 1), "d": (2, -1), "arrow_right": (2, -1),
-             "q": (1, -1), "e": (1, 1)}
-UI_KEYS = ("tab", "enter", "escape", "backspace", "arrow_up", "arrow_down", "arrow_left", "arrow_right",
-           "f1", "f9", "f10", "f12")
-COACH_KEY = "k"        # peer specialists and facilitators: open the coach console
+MOVE_KEYS = {
+    "w": (0, 1),
+    "arrow_up": (0, 1),
+    "s": (0, -1),
+    "arrow_down": (0, -1),
+    "a": (2, 1),
+    "arrow_left": (2, 1),
+    "d": (2, -1),
+    "arrow_right": (2, -1),
+    "q": (1, -1),
+    "e": (1, 1),
+}
+UI_KEYS = (
+    "tab",
+    "enter",
+    "escape",
+    "backspace",
+    "arrow_up",
+    "arrow_down",
+    "arrow_left",
+    "arrow_right",
+    "f1",
+    "f9",
+    "f10",
+    "f12",
+)
+COACH_KEY = "k"  # peer specialists and facilitators: open the coach console
 COACH_ROLES = (events.PEER_SPECIALIST, events.FACILITATOR, events.ADMIN)
-ALL_KEYS = (set(UI_KEYS) | set(MOVE_KEYS) | set(EXPRESSION_KEYS) | set(GESTURE_KEYS) | {"-", "=", "+"}
-            | set(SCENARIO_KEYS) | set(SHIFT_GESTURE_KEYS) | {COACH_KEY})
+ALL_KEYS = (
+    set(UI_KEYS)
+    | set(MOVE_KEYS)
+    | set(EXPRESSION_KEYS)
+    | set(GESTURE_KEYS)
+    | {"-", "=", "+"}
+    | set(SCENARIO_KEYS)
+    | set(SHIFT_GESTURE_KEYS)
+    | {COACH_KEY}
+)
 
 
 def _is_fkey(key: str) -> bool:
@@ -151,10 +187,13 @@ class RoomMode(Mode):
     def __init__(self, app: PeerspaceClient):
         super().__init__(app)
         actions: dict[str, Callable[[], Any]] = {
-            "enter": app.open_chat, "tab": app.open_chat,
+            "enter": app.open_chat,
+            "tab": app.open_chat,
             "-": lambda: app.set_my_expression(app.my_expression, max(0.25, round(app.my_intensity - 0.25, 2))),
-            "=": self._stronger, "+": self._stronger,
-            "p": app.scenarios.open_picker, "f11": app.scenarios.open_picker,
+            "=": self._stronger,
+            "+": self._stronger,
+            "p": app.scenarios.open_picker,
+            "f11": app.scenarios.open_picker,
             "f12": lambda: app.spawn(app.net.toggle_recording(), "change recording"),
             "f9": app.camera_view.toggle_closeup,
         }
@@ -187,8 +226,17 @@ class InputStack:
 
 
 def default_stack(app: PeerspaceClient) -> InputStack:
-    return InputStack([SafetyMode(app), TextEntryMode(app), CoachMode(app), ScenarioMode(app),
-                       MovementMode(app), MenuMode(app), RoomMode(app)])
+    return InputStack(
+        [
+            SafetyMode(app),
+            TextEntryMode(app),
+            CoachMode(app),
+            ScenarioMode(app),
+            MovementMode(app),
+            MenuMode(app),
+            RoomMode(app),
+        ]
+    )
 
 
 class ChatFocus:

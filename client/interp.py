@@ -26,7 +26,7 @@ class SnapshotBuffer:
         self.times = np.zeros((capacity, K), dtype=np.float64)
         self.poses = np.zeros((capacity, K, 3), dtype=np.float64)  # x, y, yaw degrees
         self.active = np.zeros(capacity, dtype=bool)
-        self.offset: float | None = None    # local_time - server_time (min-filtered)
+        self.offset: float | None = None  # local_time - server_time (min-filtered)
         self.last_tick: int | None = None
         self.send_interval = 1.0 / self.tick_hz
 
@@ -72,7 +72,7 @@ class SnapshotBuffer:
             # tick restarted (or the link stalled for long): start again from this packet
             self.offset = sample
         else:
-            self.offset += (sample - self.offset) * 0.02   # creep up if latency grows for good
+            self.offset += (sample - self.offset) * 0.02  # creep up if latency grows for good
 
     def server_now(self, local_now: float) -> float:
         return local_now - (self.offset or 0.0)
@@ -93,8 +93,14 @@ class SnapshotBuffer:
         if len(ids) == 0:
             return
         slots = np.fromiter((self._slot_for(int(a)) for a in ids), dtype=np.int64, count=len(ids))
-        new = np.stack([np.asarray(xy, dtype=np.float64)[:, 0], np.asarray(xy, dtype=np.float64)[:, 1],
-                        np.asarray(yaw, dtype=np.float64)], axis=1)
+        new = np.stack(
+            [
+                np.asarray(xy, dtype=np.float64)[:, 0],
+                np.asarray(xy, dtype=np.float64)[:, 1],
+                np.asarray(yaw, dtype=np.float64),
+            ],
+            axis=1,
+        )
         fresh = ~self.active[slots]
         # new avatars: fill every sample with the first pose
         if fresh.any():
@@ -112,7 +118,7 @@ class SnapshotBuffer:
                 q = old[quiet]
                 hold = self.poses[q, -1].copy()
                 self._shift(q, server_t - self.send_interval, hold)
-            late = self.times[old, -1] >= server_t   # out of order / same tick: overwrite newest
+            late = self.times[old, -1] >= server_t  # out of order / same tick: overwrite newest
             if late.any():
                 self.poses[old[late], -1] = newo[late]
             ok = ~late

@@ -12,16 +12,16 @@ from typing import Any
 
 @dataclass
 class ClientModel:
-    room: dict | None = None                  # the room as the server described it; None outside a room
-    my_id: int | None = None                  # your own avatar
+    room: dict | None = None  # the room as the server described it; None outside a room
+    my_id: int | None = None  # your own avatar
     members: dict[int, dict] = field(default_factory=dict)
-    recording: bool = False                   # whether your own lines are recorded (consent or role)
-    connection_state: str = "disconnected"    # connected, reconnecting, offline, disconnected
+    recording: bool = False  # whether your own lines are recorded (consent or role)
+    connection_state: str = "disconnected"  # connected, reconnecting, offline, disconnected
     my_expression: str = "neutral"
     my_intensity: float = 0.75
-    held: dict[str, tuple[int, int]] = field(default_factory=dict)   # movement key -> (axis, value)
-    axes: tuple[float, float, float] = (0.0, 0.0, 0.0)               # forward, strafe, turn as last sent
-    closeup: int | None = None                # avatar whose face the camera shows close up (F9)
+    held: dict[str, tuple[int, int]] = field(default_factory=dict)  # movement key -> (axis, value)
+    axes: tuple[float, float, float] = (0.0, 0.0, 0.0)  # forward, strafe, turn as last sent
+    closeup: int | None = None  # avatar whose face the camera shows close up (F9)
     frames_in_room: int = 0
     frame_count: int = 0
     quit_requested: bool = False
@@ -31,20 +31,27 @@ class ClientModel:
         axes = [0.0, 0.0, 0.0]
         for axis, value in self.held.values():
             axes[axis] += value
-        return (float(max(-1.0, min(1.0, axes[0]))), float(max(-1.0, min(1.0, axes[1]))),
-                float(max(-1.0, min(1.0, axes[2]))))
+        return (
+            float(max(-1.0, min(1.0, axes[0]))),
+            float(max(-1.0, min(1.0, axes[1]))),
+            float(max(-1.0, min(1.0, axes[2]))),
+        )
 
     def recorded_text(self) -> str:
         if self.recording:
-            return ("Your lines are recorded for your sessions (F12 stops this). "
-                    "Coach and role-play lines are recorded. Never sound or video.")
-        return ("Your lines are NOT recorded (F12 allows it). "
-                "Coach and role-play lines are recorded. Never sound or video.")
+            return (
+                "Your lines are recorded for your sessions (F12 stops this). "
+                "Coach and role-play lines are recorded. Never sound or video."
+            )
+        return (
+            "Your lines are NOT recorded (F12 allows it). Coach and role-play lines are recorded. Never sound or video."
+        )
 
     def connection_text(self) -> str:
-        return {"reconnecting": "The connection dropped. Reconnecting by itself... your place is kept for a while.",
-                "offline": "You are offline. peerspace keeps trying to reconnect; Esc opens settings to quit."
-                }.get(self.connection_state, "")
+        return {
+            "reconnecting": "The connection dropped. Reconnecting by itself... your place is kept for a while.",
+            "offline": "You are offline. peerspace keeps trying to reconnect; Esc opens settings to quit.",
+        }.get(self.connection_state, "")
 
 
 def model_field(name: str) -> Any:

@@ -55,7 +55,7 @@ class NetSession:
             self.app.notice(e.message)
         except asyncio.CancelledError:
             raise
-        except Exception:   # never show a traceback to a participant
+        except Exception:  # never show a traceback to a participant
             log.debug("failed to %s", what, exc_info=True)
             self.app.notice(f"Could not {what} just now. Please try again in a moment.")
 
@@ -75,6 +75,7 @@ class NetSession:
             screen.set_status("Signing in...")
         if self.session_factory is None:
             from wire.session import Session
+
             self.session_factory = Session
         session = self.session_factory(app.opts.server)
         self.register(session)
@@ -83,8 +84,11 @@ class NetSession:
             self.session = session
             await session.connect()
         except WireError as e:
-            text = e.message if e.code != "network" else (
-                "Cannot reach the server. Check the address and your connection, then press Enter to try again.")
+            text = (
+                e.message
+                if e.code != "network"
+                else ("Cannot reach the server. Check the address and your connection, then press Enter to try again.")
+            )
             if screen is None or app.screen is not screen:
                 app.show_login(text)
             else:
@@ -164,21 +168,28 @@ class NetSession:
     # --- the server's events ----------------------------------------------------------------------
     def register(self, s) -> None:
         app = self.app
-        for event, handler in (("_connection", self.on_connection), ("welcome", self.on_welcome),
-                               (events.ROOM_STATE, self.on_room_state), (events.SNAPSHOT, self.on_snap),
-                               (events.MEMBER_JOINED, self.on_member_joined),
-                               (events.MEMBER_LEFT, self.on_member_left),
-                               (events.MEMBER_UPDATED, self.on_member_updated), (events.SAID, self.on_said),
-                               (events.NOTICE, self.on_notice), (events.ERROR, self.on_error),
-                               (wsc.SCENARIO_STATE, app.scenarios.on_state),
-                               (wsc.SCENARIO_ENDED, app.scenarios.on_ended),
-                               (wc.CONTROLLER, app.coaching.on_controller),
-                               (wc.PROPOSAL, app.coaching.on_proposal)):
+        for event, handler in (
+            ("_connection", self.on_connection),
+            ("welcome", self.on_welcome),
+            (events.ROOM_STATE, self.on_room_state),
+            (events.SNAPSHOT, self.on_snap),
+            (events.MEMBER_JOINED, self.on_member_joined),
+            (events.MEMBER_LEFT, self.on_member_left),
+            (events.MEMBER_UPDATED, self.on_member_updated),
+            (events.SAID, self.on_said),
+            (events.NOTICE, self.on_notice),
+            (events.ERROR, self.on_error),
+            (wsc.SCENARIO_STATE, app.scenarios.on_state),
+            (wsc.SCENARIO_ENDED, app.scenarios.on_ended),
+            (wc.CONTROLLER, app.coaching.on_controller),
+            (wc.PROPOSAL, app.coaching.on_proposal),
+        ):
             s.on(event, self.safe(event, handler))
         app.safety.register(s, self.safe)
 
     def safe(self, event: str, handler: Callable[[dict], Any]) -> Callable[[Any], None]:
         """A handler that fails is a client bug: logged at WARNING with its traceback, never shown as one."""
+
         def run(data):
             try:
                 handler(data if data is not None else {})
@@ -186,6 +197,7 @@ class NetSession:
                 HANDLER_LOG.warning("the client could not handle %r from the server", event, exc_info=True)
                 if event in (events.ROOM_STATE,):
                     self.app.notice("The room could not be shown just now. It will refresh by itself.")
+
         return run
 
     def on_connection(self, d: dict) -> None:
@@ -280,7 +292,7 @@ class NetSession:
         self.app.scenarios.on_said(d, name, text, av)
 
     def on_notice(self, d: dict) -> None:
-        if self.app.safety.on_notice(d):     # crisis resources: a card that stays until dismissed
+        if self.app.safety.on_notice(d):  # crisis resources: a card that stays until dismissed
             return
         if d.get("kind") == "recording" and "recording" in d:
             self.app.set_recording(d["recording"])

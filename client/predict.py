@@ -22,8 +22,16 @@ import math
 WALK_SPEED, TURN_SPEED, TICK_HZ, HALF_EXTENT = 1.6, 120.0, 30.0, 12.0
 
 
-def integrate(x: float, y: float, yaw: float, axes, dt: float, walk: float = WALK_SPEED,
-              turn_speed: float = TURN_SPEED, half: float = HALF_EXTENT) -> tuple[float, float, float]:
+def integrate(
+    x: float,
+    y: float,
+    yaw: float,
+    axes,
+    dt: float,
+    walk: float = WALK_SPEED,
+    turn_speed: float = TURN_SPEED,
+    half: float = HALF_EXTENT,
+) -> tuple[float, float, float]:
     """The server's motion model (server/world/slab.py), for one avatar: turn first, then step."""
     forward, strafe, turn = axes
     yaw = (yaw + turn * turn_speed * dt) % 360.0
@@ -40,15 +48,23 @@ def _wrap(d: float) -> float:
 
 
 class LocalPredictor:
-    def __init__(self, walk: float = WALK_SPEED, turn_speed: float = TURN_SPEED, tick_hz: float = TICK_HZ,
-                 half: float = HALF_EXTENT, latency: float = 0.05, tau: float = 0.25, snap: float = 2.0):
+    def __init__(
+        self,
+        walk: float = WALK_SPEED,
+        turn_speed: float = TURN_SPEED,
+        tick_hz: float = TICK_HZ,
+        half: float = HALF_EXTENT,
+        latency: float = 0.05,
+        tau: float = 0.25,
+        snap: float = 2.0,
+    ):
         self.walk, self.turn_speed, self.tick_hz, self.half = walk, turn_speed, tick_hz, half
-        self.latency = latency      # assumed age of a server pose when it arrives (one way + half a tick)
-        self.tau = tau              # seconds for the correction to shrink to 1/e
-        self.snap = snap            # metres: a larger disagreement is taken at once
+        self.latency = latency  # assumed age of a server pose when it arrives (one way + half a tick)
+        self.tau = tau  # seconds for the correction to shrink to 1/e
+        self.snap = snap  # metres: a larger disagreement is taken at once
         self.pose: tuple[float, float, float] | None = None
         self.server: tuple[float, float, float] | None = None
-        self.server_at = 0.0        # local time the newest server pose arrived
+        self.server_at = 0.0  # local time the newest server pose arrived
 
     def configure(self, motion: dict | None) -> None:
         m = motion or {}
@@ -86,7 +102,7 @@ class LocalPredictor:
             if math.hypot(ex, ey) > self.snap:
                 x, y, yaw = goal
             elif abs(ex) + abs(ey) < 0.002 and abs(eyaw) < 0.2 and not any(axes):
-                x, y, yaw = goal                      # settled: exactly the server's pose
+                x, y, yaw = goal  # settled: exactly the server's pose
             else:
                 k = 1.0 - math.exp(-dt / self.tau) if dt > 0 else 0.0
                 x, y, yaw = x + ex * k, y + ey * k, (yaw + eyaw * k) % 360.0

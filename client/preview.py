@@ -20,9 +20,18 @@ def sample_members(n: int, cast_every: int = 4) -> list[dict]:
     exprs = list(EXPRESSION_PARAMS)
     out = []
     for i in range(n):
-        out.append({"avatar": i, "name": NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i // len(NAMES)}"),
-                    "kind": "cast" if cast_every and i % cast_every == 3 else "person", "role": "",
-                    "expression": exprs[i % len(exprs)], "intensity": 1.0, "gesture": "none", "away": False})
+        out.append(
+            {
+                "avatar": i,
+                "name": NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i // len(NAMES)}"),
+                "kind": "cast" if cast_every and i % cast_every == 3 else "person",
+                "role": "",
+                "expression": exprs[i % len(exprs)],
+                "intensity": 1.0,
+                "gesture": "none",
+                "away": False,
+            }
+        )
     return out
 
 
@@ -36,7 +45,7 @@ def ring_poses(n: int, you: int | None = 0, radius: float = 2.6):
         a = math.radians(-60 + 120 * (k + 0.5) / max(1, n)) if n < 8 else 2 * math.pi * k / n
         r = radius if len(others) < 8 else radius + 0.6 * (k % 4)
         xy[i] = (math.sin(a) * r, math.cos(a) * r)
-        yaw[i] = math.degrees(math.atan2(xy[i, 0], -xy[i, 1]))   # face the origin
+        yaw[i] = math.degrees(math.atan2(xy[i, 0], -xy[i, 1]))  # face the origin
     if you is not None:
         xy[you] = (0.0, -2.0)
         yaw[you] = 0.0
@@ -45,13 +54,21 @@ def ring_poses(n: int, you: int | None = 0, radius: float = 2.6):
 
 def populate_preview(app, scene: str, n: int = 7):
     from wire import codec
+
     members = sample_members(n)
     xy, yaw = ring_poses(n)
     ids = np.arange(n)
     blob = codec.encode_poses(codec.quantise(ids, xy, yaw, np.zeros(n, np.uint8)))
     app.opts.user = app.opts.user or members[0]["name"]
-    app.on_room_state({"room": {"id": "preview", "name": f"Preview: {scene}", "scene": scene, "capacity": 12},
-                       "you": 0, "members": members, "poses": blob, "t": 0})
+    app.on_room_state(
+        {
+            "room": {"id": "preview", "name": f"Preview: {scene}", "scene": scene, "capacity": 12},
+            "you": 0,
+            "members": members,
+            "poses": blob,
+            "t": 0,
+        }
+    )
     app.notice("This is an offline preview. Nothing is sent or recorded.", seconds=30)
     app.recorded.set("Offline preview: nothing is sent or recorded.")
     app.on_said({"avatar": 1, "name": members[1]["name"], "text": "Hi! Nice to see you here."})

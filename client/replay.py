@@ -75,11 +75,13 @@ class ReplayTrack:
 async def fetch(base_url: str, token: str, run_id: int, page: int = 500) -> ReplayTrack:
     """Read a whole session's replay over HTTP (a staff account's token)."""
     import aiohttp
+
     pages, after = [], 0.0
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
         while True:
-            async with http.get(f"{base_url.rstrip('/')}/api/runs/{run_id}/replay",
-                                params={"after": repr(after), "limit": str(page)}) as r:
+            async with http.get(
+                f"{base_url.rstrip('/')}/api/runs/{run_id}/replay", params={"after": repr(after), "limit": str(page)}
+            ) as r:
                 r.raise_for_status()
                 body = await r.json()
             pages.append(body)
@@ -94,6 +96,7 @@ class ReplayView:
     def __init__(self, parent, track: ReplayTrack, scene: str = "cafe", text_scale: float = 1.0):
         from .avatars import Avatar
         from .scene import build_scene
+
         self._Avatar = Avatar
         self.track = track
         self.root = parent.attachNewNode("replay")
@@ -108,8 +111,9 @@ class ReplayView:
             self.avatars.pop(aid).destroy()
         for aid, m in members.items():
             if aid not in self.avatars:
-                self.avatars[aid] = self._Avatar(self.root, aid, m["name"], m["kind"], m["role"],
-                                                 text_scale=self.text_scale)
+                self.avatars[aid] = self._Avatar(
+                    self.root, aid, m["name"], m["kind"], m["role"], text_scale=self.text_scale
+                )
         for aid, (x, y, h) in self.track.poses_at(t).items():
             if aid in self.avatars:
                 self.avatars[aid].set_pose(x, y, h)

@@ -55,8 +55,9 @@ class ScenarioFlow:
         if self.panel is None or self.panel.mode == "summary":
             self.close_panel()
             self.make_panel()
-        self.app.spawn(self._call(wsc.SCENARIO_START, {"scenario": scenario, "difficulty": difficulty}),
-                       "start the scenario")
+        self.app.spawn(
+            self._call(wsc.SCENARIO_START, {"scenario": scenario, "difficulty": difficulty}), "start the scenario"
+        )
 
     async def _call(self, event: str, payload: dict) -> None:
         try:
@@ -78,14 +79,30 @@ class ScenarioFlow:
         top = (lo.z if lo is not None else -0.3) - 0.03
         bottom = -2.0 + 0.03 + 0.045 * s * 2.2 + 0.05
         spawn = app.spawn
-        panel = ScenarioPanel(app.a2dTopRight, s, top, bottom,
-                              lambda o: spawn(self._call(wsc.SCENARIO_CHOOSE, {"option": o}), "choose"),
-                              lambda t: spawn(self._call(wsc.SCENARIO_ANSWER, {"text": t}), "answer"),
-                              lambda: spawn(self._call(wsc.SCENARIO_STOP, {}), "stop the scenario"),
-                              self.close_panel, reduced_motion=app.settings.reduced_motion)
+        panel = ScenarioPanel(
+            app.a2dTopRight,
+            s,
+            top,
+            bottom,
+            lambda o: spawn(self._call(wsc.SCENARIO_CHOOSE, {"option": o}), "choose"),
+            lambda t: spawn(self._call(wsc.SCENARIO_ANSWER, {"text": t}), "answer"),
+            lambda: spawn(self._call(wsc.SCENARIO_STOP, {}), "stop the scenario"),
+            self.close_panel,
+            reduced_motion=app.settings.reduced_motion,
+        )
         if old is not None:
-            for name in ("state", "mine", "mode", "lines", "endings", "summary", "busy", "typing", "typed",
-                         "_phase_index"):
+            for name in (
+                "state",
+                "mine",
+                "mode",
+                "lines",
+                "endings",
+                "summary",
+                "busy",
+                "typing",
+                "typed",
+                "_phase_index",
+            ):
                 setattr(panel, name, getattr(old, name))
             old.destroy()
             panel._draw()
@@ -126,10 +143,17 @@ class ScenarioFlow:
         avatars = d.get("avatars") or {}
         cast = d.get("cast") or {}
         line = d.get("line") or {}
-        role = line.get("cast") if line.get("cast") in avatars else next(
-            (r for r, c in cast.items() if isinstance(c, dict) and c.get("kind") == "partner" and r in avatars),
-            next((r for r, c in cast.items() if isinstance(c, dict) and c.get("kind") == "coach" and r in avatars),
-                 None))
+        role = (
+            line.get("cast")
+            if line.get("cast") in avatars
+            else next(
+                (r for r, c in cast.items() if isinstance(c, dict) and c.get("kind") == "partner" and r in avatars),
+                next(
+                    (r for r, c in cast.items() if isinstance(c, dict) and c.get("kind") == "coach" and r in avatars),
+                    None,
+                ),
+            )
+        )
         aid = avatars.get(role) if role else None
         if aid is not None and aid in self.app.avatars and not self.app.model.held:
             self.app.send(events.LOOK, {"at": int(aid)})
@@ -177,7 +201,7 @@ class CoachFocus:
         if key == "escape":
             self.coaching.close()
             return True
-        return not (key.startswith("f") and key[1:].isdigit())   # help, settings and faces still work
+        return not (key.startswith("f") and key[1:].isdigit())  # help, settings and faces still work
 
     def on_char(self, ch: str) -> None:
         self.coaching.console.on_char(ch)
@@ -208,8 +232,9 @@ class Coaching:
         app = self.app
         user = getattr(app.session, "user", None) or {}
         if self.console is None and user.get("role") in COACH_ROLES:
-            self.console = CoachConsole(app.popups, lambda e, p: app.send(e, p), me=user.get("name", ""),
-                                        scale=app.settings.text_scale)
+            self.console = CoachConsole(
+                app.popups, lambda e, p: app.send(e, p), me=user.get("name", ""), scale=app.settings.text_scale
+            )
             self.console.root.hide()
 
     def open(self) -> None:

@@ -32,14 +32,21 @@ class Screens(FSM):
 
     def enterLogin(self, status: str = "") -> None:
         app = self.app
-        self._show(LoginScreen(app.aspect2d, app.settings.text_scale, app.sign_in,
-                               name=app.opts.user or "", server=app.opts.server or ""))
+        self._show(
+            LoginScreen(
+                app.aspect2d,
+                app.settings.text_scale,
+                app.sign_in,
+                name=app.opts.user or "",
+                server=app.opts.server or "",
+            )
+        )
         if status:
             self.screen.set_status(status)
 
     def enterRooms(self) -> None:
         app = self.app
-        refresh = lambda: app.spawn(app.net.refresh_rooms(), "list the rooms")   # noqa: E731
+        refresh = lambda: app.spawn(app.net.refresh_rooms(), "list the rooms")  # noqa: E731
         self._show(RoomListScreen(app.aspect2d, app.settings.text_scale, app.choose_room, refresh))
         refresh()
 

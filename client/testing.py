@@ -28,6 +28,7 @@ def shared_app(size=(640, 400), **opts) -> PeerspaceClient:
 def reset(app: PeerspaceClient) -> None:
     """Forget the network, the room and any panels; back to default settings."""
     from .ui.settings import Settings
+
     app.session = None
     app.net.tasks.clear()
     app.close_help()
@@ -74,11 +75,12 @@ def to_pixel(app: PeerspaceClient, point) -> tuple[int, int] | None:
 def region(img: np.ndarray, centre, half: int) -> np.ndarray:
     c, r = centre
     h, w = img.shape[:2]
-    return img[max(0, r - half):min(h, r + half), max(0, c - half):min(w, c + half)]
+    return img[max(0, r - half) : min(h, r + half), max(0, c - half) : min(w, c + half)]
 
 
-async def pump(app: PeerspaceClient, until=None, timeout: float = 5.0, frames: int | None = None,
-               interval: float = 0.01) -> None:
+async def pump(
+    app: PeerspaceClient, until=None, timeout: float = 5.0, frames: int | None = None, interval: float = 0.01
+) -> None:
     """Step frames while letting asyncio run, until `until()` is true (or `frames` were stepped)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -116,19 +118,39 @@ class FakeSession:
         self.connected = False
 
 
-def sample_room(app: PeerspaceClient, layout: dict, scene: str = "cafe", you: int = 0, tick: int = 0,
-                members: dict | None = None) -> None:
+def sample_room(
+    app: PeerspaceClient, layout: dict, scene: str = "cafe", you: int = 0, tick: int = 0, members: dict | None = None
+) -> None:
     """Put the app in a room with avatars at {id: (x, y, yaw)}, as a room_state from a server would."""
     import time as _time
 
     from wire import codec
+
     ids = np.array(sorted(layout), dtype=np.int64)
     xy = np.array([layout[i][:2] for i in ids], dtype=np.float32)
     yaw = np.array([layout[i][2] for i in ids], dtype=np.float32)
     blob = codec.encode_poses(codec.quantise(ids, xy, yaw, np.zeros(len(ids), np.uint8)))
-    mem = [{"avatar": int(i), "name": (members or {}).get(int(i), f"Person {int(i)}"), "kind": "person", "role": "",
-            "expression": "neutral", "intensity": 0.0, "gesture": "none", "away": False} for i in ids]
-    app.on_room_state({"room": {"id": "test", "name": "Test room", "scene": scene, "capacity": 12},
-                       "you": you, "members": mem, "poses": blob, "t": tick})
+    mem = [
+        {
+            "avatar": int(i),
+            "name": (members or {}).get(int(i), f"Person {int(i)}"),
+            "kind": "person",
+            "role": "",
+            "expression": "neutral",
+            "intensity": 0.0,
+            "gesture": "none",
+            "away": False,
+        }
+        for i in ids
+    ]
+    app.on_room_state(
+        {
+            "room": {"id": "test", "name": "Test room", "scene": scene, "capacity": 12},
+            "you": you,
+            "members": mem,
+            "poses": blob,
+            "t": tick,
+        }
+    )
     # make the render clock catch up with the newest sample at once
     app.interp.offset = _time.perf_counter() - tick / app.interp.tick_hz - app.interp.delay - 1.0

@@ -72,13 +72,20 @@ class AvatarsView:
         model.members[aid] = dict(m)
         av = self.avatars.get(aid)
         if av is None:
-            av = Avatar(app.render, aid, m.get("name", "?"), m.get("kind", "person"), m.get("role", ""),
-                        text_scale=app.settings.text_scale, reduced_motion=app.settings.reduced_motion)
-            av.root.hide()   # shown once it has a pose
+            av = Avatar(
+                app.render,
+                aid,
+                m.get("name", "?"),
+                m.get("kind", "person"),
+                m.get("role", ""),
+                text_scale=app.settings.text_scale,
+                reduced_motion=app.settings.reduced_motion,
+            )
+            av.root.hide()  # shown once it has a pose
             self.avatars[aid] = av
         else:
             av.set_name(m.get("name", av.name))
-        av.show_tag(aid != model.my_id)   # your own name tag would only block your view
+        av.show_tag(aid != model.my_id)  # your own name tag would only block your view
         av.set_expression(m.get("expression", "neutral"), float(m.get("intensity", 1.0)))
         if m.get("away") is not None:
             av.set_away(bool(m.get("away")))
@@ -146,7 +153,7 @@ class CameraView:
     def __init__(self, app: PeerspaceClient):
         self.app = app
         self.ready = False
-        self._closeup_tag: int | None = None   # the avatar whose name tag the close-up hides
+        self._closeup_tag: int | None = None  # the avatar whose name tag the close-up hides
 
     def update(self, dt: float) -> None:
         self._follow(dt)
@@ -164,7 +171,7 @@ class CameraView:
         if model.closeup is not None and model.closeup not in avatars:
             model.closeup = None
         hidden = self._closeup_tag
-        if hidden != model.closeup:              # a close-up shows the face, not its name tag
+        if hidden != model.closeup:  # a close-up shows the face, not its name tag
             if hidden in avatars and hidden != model.my_id:
                 avatars[hidden].show_tag(True)
             if model.closeup is not None:
@@ -210,7 +217,7 @@ class CameraView:
         if me is None:
             return
         face = app.scenarios.face()
-        if face is not None:               # an emotion item: the face to read is the cast avatar showing it
+        if face is not None:  # an emotion item: the face to read is the cast avatar showing it
             model.closeup = face
             app.notice(f"Looking closely at {app.avatars[face].name}. F9 again to step back.", seconds=4)
             return
@@ -218,7 +225,7 @@ class CameraView:
         for aid, av in app.avatars.items():
             if aid == model.my_id or not av.placed:
                 continue
-            rel = av.root.getPos(me.root)            # in my frame: +y is in front of me
+            rel = av.root.getPos(me.root)  # in my frame: +y is in front of me
             d = rel.length()
             if rel.y > 0.2 and abs(rel.x) < rel.y * 1.2 and d < best_d:
                 best, best_d = aid, d

@@ -34,8 +34,14 @@ log = logging.getLogger("peerspace")
 
 # Feature modules register their intents with the gateway on import; those with HTTP routes or startup
 # work define `setup(app)`, called once the world is assembled.
-FEATURES = ("server.world.intents", "server.safety", "server.records", "server.dashboard", "server.controllers",
-            "server.scenarios.intents")
+FEATURES = (
+    "server.world.intents",
+    "server.safety",
+    "server.records",
+    "server.dashboard",
+    "server.controllers",
+    "server.scenarios.intents",
+)
 
 
 def optional_parts(cfg: Config) -> tuple[ModuleType | None, type[InterestFeature] | None]:
@@ -48,11 +54,14 @@ def optional_parts(cfg: Config) -> tuple[ModuleType | None, type[InterestFeature
     interest: type[InterestFeature] | None = None
     if cfg.redis_url:  # several nodes: emits travel through Redis (server/scale/node.py)
         from .scale import node
+
         scale = node
     if cfg.interest_min > 0:  # big rooms send per interest cell
         from .scale.interest import InterestFeature
+
         interest = InterestFeature
     return scale, interest
+
 
 # The transport's own ceiling: past this aiohttp closes the socket. Messages
 # between the app limit (cfg.max_payload) and this get a clear `too_large` error.
@@ -61,18 +70,26 @@ TRANSPORT_LIMIT = 256 * 1024
 
 def build_app(cfg: Config) -> web.Application:
     import importlib
+
     for mod in FEATURES:
         importlib.import_module(mod)
     store = open_storage(cfg.database, busy_timeout=SERVER_BUSY_TIMEOUT)
     tokens = Tokens(load_secret(cfg), cfg.token_ttl)
     accounts = Accounts(store)
     scale, interest = optional_parts(cfg)
-    sio = GuardedServer(async_mode="aiohttp", serializer="msgpack", cors_allowed_origins=[],
-                        max_http_buffer_size=TRANSPORT_LIMIT, logger=False, engineio_logger=False,
-                        ping_interval=10, ping_timeout=10,
-                        # handlers run in each connection's own read loop: no task per message
-                        async_handlers=False,
-                        client_manager=scale.client_manager(cfg) if scale else FanoutManager())
+    sio = GuardedServer(
+        async_mode="aiohttp",
+        serializer="msgpack",
+        cors_allowed_origins=[],
+        max_http_buffer_size=TRANSPORT_LIMIT,
+        logger=False,
+        engineio_logger=False,
+        ping_interval=10,
+        ping_timeout=10,
+        # handlers run in each connection's own read loop: no task per message
+        async_handlers=False,
+        client_manager=scale.client_manager(cfg) if scale else FanoutManager(),
+    )
     app = web.Application(client_max_size=TRANSPORT_LIMIT)
     sio.attach(app)
     world = World(cfg, store, sio)
@@ -114,7 +131,7 @@ def build_app(cfg: Config) -> web.Application:
         await world.stop()
         if node is not None:
             await node.stop()
-        await store.aio.drain(2.0)       # alerts and lines still waiting for a locked store get a last chance
+        await store.aio.drain(2.0)  # alerts and lines still waiting for a locked store get a last chance
         store.close()
 
     app.on_startup.append(on_startup)
@@ -122,10 +139,12 @@ def build_app(cfg: Config) -> web.Application:
     return app
 
 
-TOO_MANY_CONNECTIONS = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 10\r\n"
-                        b"Connection: close\r\n\r\n"
-                        b'{"ok": false, "error": {"code": "too_many_connections", "message": '
-                        b'"Too many connections from your address. Close some, then try again."}}')
+TOO_MANY_CONNECTIONS = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 10\r\n"
+    b"Connection: close\r\n\r\n"
+    b'{"ok": false, "error": {"code": "too_many_connections", "message": '
+    b'"Too many connections from your address. Close some, then try again."}}'
+)
 
 
 def cap_connections_per_address(server: web.Server, limit: int) -> None:
@@ -143,7 +162,7 @@ def cap_connections_per_address(server: web.Server, limit: int) -> None:
         addr = peer[0] if peer else "?"
         if held[addr] >= limit:
             log.info("connection refused: address holds %d (the limit)", held[addr])
-            transport.pause_reading()                  # not one byte of its request is read
+            transport.pause_reading()  # not one byte of its request is read
             transport.write(TOO_MANY_CONNECTIONS)
             # closed once aiohttp's handler has started (closing inside connection_made races its start())
             asyncio.get_running_loop().call_soon(transport.close)
@@ -171,12 +190,12 @@ async def start(cfg: Config) -> tuple[web.AppRunner, int]:
     # waiting for a complete request this long after the connection opened or its last response (slowloris)
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=cfg.header_timeout)
     await runner.setup()
-    assert runner.server is not None        # made by setup()
+    assert runner.server is not None  # made by setup()
     cap_connections_per_address(runner.server, cfg.max_per_address)
     site = web.TCPSite(runner, cfg.host, cfg.port)
     await site.start()
     server = site._server
-    assert isinstance(server, asyncio.Server)      # a TCPSite's, once started
+    assert isinstance(server, asyncio.Server)  # a TCPSite's, once started
     port: int = server.sockets[0].getsockname()[1]
     return runner, port
 
@@ -191,12 +210,13 @@ def serve(cfg: Config, ready_file: str | None = None) -> None:
         print(f"peerspace listening on http://{cfg.host}:{port}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):   # a clean stop: the store is closed, the tick ends
+        for sig in (signal.SIGTERM, signal.SIGINT):  # a clean stop: the store is closed, the tick ends
             loop.add_signal_handler(sig, stop.set)
         try:
             await stop.wait()
         finally:
             await runner.cleanup()
+
     try:
         asyncio.run(main())
     except KeyboardInterrupt:

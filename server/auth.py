@@ -104,8 +104,17 @@ class Tokens:
 
     def issue(self, user: Row) -> str:
         """A token for this user's current session epoch (`user` is a fresh row)."""
-        body = _b64(json.dumps({"uid": user["id"], "role": user["role"], "ep": user.get("session_epoch", 0),
-                                "exp": time.time() + self.ttl, "n": secrets.token_hex(4)}).encode())
+        body = _b64(
+            json.dumps(
+                {
+                    "uid": user["id"],
+                    "role": user["role"],
+                    "ep": user.get("session_epoch", 0),
+                    "exp": time.time() + self.ttl,
+                    "n": secrets.token_hex(4),
+                }
+            ).encode()
+        )
         sig = _b64(hmac.new(self.secret, body.encode(), hashlib.sha256).digest())
         return f"{body}.{sig}"
 
@@ -120,10 +129,10 @@ class Tokens:
         if not hmac.compare_digest(sig.encode(), good.encode()):
             raise WireError(errors.UNAUTHORIZED, "Please log in again.")
         try:
-            claims: dict[str, Any] = json.loads(_unb64(body))   # not a dict: the lookups below raise
+            claims: dict[str, Any] = json.loads(_unb64(body))  # not a dict: the lookups below raise
             expired = claims["exp"] < time.time()
             int(claims["uid"]), int(claims["ep"])
-        except (ValueError, TypeError, KeyError):    # signed by us but not a token we issue (an old format)
+        except (ValueError, TypeError, KeyError):  # signed by us but not a token we issue (an old format)
             raise WireError(errors.UNAUTHORIZED, "Please log in again.") from None
         if expired:
             raise WireError(errors.UNAUTHORIZED, "Your session has ended. Please log in again.")
@@ -132,8 +141,10 @@ class Tokens:
 
 def retry_message(seconds: int) -> str:
     wait = f"{seconds} seconds" if seconds < 120 else f"{round(seconds / 60)} minutes"
-    return (f"Too many unsuccessful log-ins for this name or from this network. Please wait {wait} and try "
-            f"again. If you have forgotten your password, an admin can set a new one for you.")
+    return (
+        f"Too many unsuccessful log-ins for this name or from this network. Please wait {wait} and try "
+        f"again. If you have forgotten your password, an admin can set a new one for you."
+    )
 
 
 class Throttled(WireError):
@@ -161,10 +172,17 @@ class LoginThrottle:
     failure for `forget` seconds starts again from zero.
     """
 
-    MAX_KEYS = 100_000          # bounded memory under a flood of made-up names
+    MAX_KEYS = 100_000  # bounded memory under a flood of made-up names
 
-    def __init__(self, free_per_name: int = 5, free_per_address: int = 20, base: float = 1.0, cap: float = 300.0,
-                 forget: float = 3600.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        free_per_name: int = 5,
+        free_per_address: int = 20,
+        base: float = 1.0,
+        cap: float = 300.0,
+        forget: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.free = {"name": free_per_name, "addr": free_per_address}
         self.base, self.cap, self.forget, self.clock = base, cap, forget, clock
         self.keys: dict[tuple[str, str], _Failures] = {}
@@ -189,8 +207,8 @@ class LoginThrottle:
     def _prune(self, now: float) -> None:
         for key in [k for k, f in self.keys.items() if now - f.last > self.forget and now >= f.blocked_until]:
             del self.keys[key]
-        if len(self.keys) >= self.MAX_KEYS * 0.9:     # still full: keep the newest half (amortised: rare)
-            newest = sorted(self.keys.items(), key=lambda kv: kv[1].last)[-self.MAX_KEYS // 2:]
+        if len(self.keys) >= self.MAX_KEYS * 0.9:  # still full: keep the newest half (amortised: rare)
+            newest = sorted(self.keys.items(), key=lambda kv: kv[1].last)[-self.MAX_KEYS // 2 :]
             self.keys = dict(newest)
 
     def begin(self, name: str, address: str | None) -> None:
@@ -209,8 +227,12 @@ class LoginThrottle:
                 wait = min(self.cap, self.base * 2 ** min(extra - 1, 30))
                 f.blocked_until = now + wait
                 # one line per block, not per refused attempt (a flood is thousands a second); no name, no address
-                log.info("login throttled: %s after %d failures, %.0f s", "an account name" if key[0] == "name"
-                         else "a client address", f.count, wait)
+                log.info(
+                    "login throttled: %s after %d failures, %.0f s",
+                    "an account name" if key[0] == "name" else "a client address",
+                    f.count,
+                    wait,
+                )
 
     def succeeded(self, name: str, address: str | None) -> None:
         """The right password: this name starts again from zero; the address forgets this one attempt."""
@@ -242,12 +264,17 @@ class Accounts:
     async def login(self, name: object, password: object, address: str | None = None) -> Row:
         """The user row for a right name and password, or WireError (`unauthorized`, `rate_limited` as
         Throttled, `forbidden` when banned). Never blocks the event loop."""
-        if not isinstance(name, str) or not isinstance(password, str) or not name or len(name) > 64 \
-                or len(password) > 1024:
+        if (
+            not isinstance(name, str)
+            or not isinstance(password, str)
+            or not name
+            or len(name) > 64
+            or len(password) > 1024
+        ):
             raise WireError(errors.UNAUTHORIZED, "That name and password do not match.")
         self.throttle.begin(name, address)
         user: Row | None = await self.store.aio.find_user(name)
-        if not await off_loop_hash(_check_or_dummy, password, user) or user is None:    # None: it said False
+        if not await off_loop_hash(_check_or_dummy, password, user) or user is None:  # None: it said False
             log.info("login failed for %s", f"user {user['id']}" if user else "an unknown name")
             raise WireError(errors.UNAUTHORIZED, "That name and password do not match.")
         self.throttle.succeeded(name, address)
@@ -259,7 +286,7 @@ class Accounts:
         user: Row | None = await self.store.aio.get_user(int(claims["uid"]))
         if user is None:
             raise WireError(errors.UNAUTHORIZED, "This account no longer exists.")
-        self.check_not_banned(user)      # first: a paused person is told why, not just "log in again"
+        self.check_not_banned(user)  # first: a paused person is told why, not just "log in again"
         if claims.get("ep") != user["session_epoch"]:
             raise WireError(errors.UNAUTHORIZED, "Your session has ended. Please log in again.")
         return user
@@ -291,7 +318,7 @@ class Accounts:
         await self.store.aio.revoke_sessions(user["id"], "password")
         log.info("user %s changed their password", user["id"])
         fresh: Row | None = await self.store.aio.get_user(user["id"])
-        if fresh is None:       # deleted while the password was being changed
+        if fresh is None:  # deleted while the password was being changed
             raise WireError(errors.UNAUTHORIZED, "This account no longer exists.")
         return fresh
 

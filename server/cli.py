@@ -20,17 +20,23 @@ if TYPE_CHECKING:
 
 # Feature modules that add their own subcommands with `add_subcommands(subparsers)`.
 SUBCOMMAND_MODULES = ("server.scenarios.cli",)
-FOREVER = 253402300799.0    # 9999-12-31: a ban without an end, until `peerspace unban`
+FOREVER = 253402300799.0  # 9999-12-31: a ban without an end, until `peerspace unban`
 
 
 def _config(args: argparse.Namespace) -> Config:
-    return Config.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None),
-                           data_dir=args.data_dir, database=args.db,
-                           redis_url=getattr(args, "redis_url", None), node_id=getattr(args, "node_id", None))
+    return Config.from_env(
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        data_dir=args.data_dir,
+        database=args.db,
+        redis_url=getattr(args, "redis_url", None),
+        node_id=getattr(args, "node_id", None),
+    )
 
 
 def _store(args: argparse.Namespace) -> SQLiteStorage:
     from .storage import open_storage
+
     return open_storage(_config(args).database)
 
 
@@ -43,6 +49,7 @@ def _find(store: Storage, name: str) -> Row:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import serve
+
     cfg = _config(args)
     logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     serve(cfg, ready_file=args.ready_file)
@@ -51,6 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     from .auth import Accounts
+
     password = args.password or getpass.getpass(f"Password for {args.name}: ")
     try:
         user = Accounts(_store(args)).add(args.name, password, args.role)
@@ -63,6 +71,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 def cmd_user_passwd(args: argparse.Namespace) -> int:
     from .auth import Accounts
+
     store = _store(args)
     user = _find(store, args.name)
     password = args.password or getpass.getpass(f"New password for {user['name']}: ")
@@ -83,8 +92,8 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     store = _store(args)
-    data = store.export_user(_find(store, args.name)["id"])   # everything: lines, sessions, safety, replays
-    if data is None:        # deleted between the two reads
+    data = store.export_user(_find(store, args.name)["id"])  # everything: lines, sessions, safety, replays
+    if data is None:  # deleted between the two reads
         raise SystemExit(f"peerspace: no user named '{args.name}'. See `peerspace user list`.")
     text = json.dumps(data, indent=2)
     if args.output and args.output != "-":
@@ -100,8 +109,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
     store = _store(args)
     user = _find(store, args.name)
     if not args.yes:
-        print(f"This deletes '{user['name']}' and every record about them. Re-run with --yes to confirm.",
-              file=sys.stderr)
+        print(
+            f"This deletes '{user['name']}' and every record about them. Re-run with --yes to confirm.", file=sys.stderr
+        )
         return 2
     store.delete_user(user["id"])
     print(f"deleted '{user['name']}' and their records")
@@ -110,13 +120,17 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 def cmd_ban(args: argparse.Namespace) -> int:
     import time
+
     store = _store(args)
     user = _find(store, args.name)
     until = time.time() + args.minutes * 60 if args.minutes else FOREVER
-    store.set_banned_until(user["id"], until)      # also revokes their sessions: a running server cuts them off
+    store.set_banned_until(user["id"], until)  # also revokes their sessions: a running server cuts them off
     store.log_action(None, None, user["id"], "ban", until)
-    print(f"'{user['name']}' is banned " + (f"for {args.minutes:g} minutes" if args.minutes else "until unbanned")
-          + "; their open connections are closed within a second")
+    print(
+        f"'{user['name']}' is banned "
+        + (f"for {args.minutes:g} minutes" if args.minutes else "until unbanned")
+        + "; their open connections are closed within a second"
+    )
     return 0
 
 
@@ -143,7 +157,7 @@ def _with_role(store: Storage, name: str, roles: tuple[str, ...], what: str) -> 
     return user
 
 
-STAFF_ROLES = (events.PEER_SPECIALIST, events.AGENT)    # facilitators and admins see everyone already
+STAFF_ROLES = (events.PEER_SPECIALIST, events.AGENT)  # facilitators and admins see everyone already
 
 
 def cmd_group_add(args: argparse.Namespace) -> int:
@@ -265,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_delete)
 
     group = sub.add_parser("group", help="groups: who is in them and which staff look after them").add_subparsers(
-        dest="group_command", required=True)
+        dest="group_command", required=True
+    )
     p = group.add_parser("add", help="add a group")
     p.add_argument("name")
     p.set_defaults(func=cmd_group_add)
@@ -287,8 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remove", action="store_true", help="end the assignment instead")
     p.set_defaults(func=cmd_assign)
 
-    room = sub.add_parser("room", help="rooms and who may enter them").add_subparsers(dest="room_command",
-                                                                                      required=True)
+    room = sub.add_parser("room", help="rooms and who may enter them").add_subparsers(
+        dest="room_command", required=True
+    )
     p = room.add_parser("add", help="add (or change) a room; with --group only that group and its staff enter")
     p.add_argument("id")
     p.add_argument("--name", default=None, help="shown to people (default: the id)")

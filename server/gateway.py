@@ -41,9 +41,12 @@ log = logging.getLogger("peerspace.gateway")
 
 # Names python-socketio itself uses for a connection's lifecycle (server and client side). A client EVENT packet
 # with one of them would otherwise run the server's own connect/disconnect handler.
-RESERVED_EVENTS = frozenset(socketio.base_server.BaseServer.reserved_events) | frozenset(
-    socketio.base_client.BaseClient.reserved_events) | {"disconnecting", "*"}
-_tasks: set[asyncio.Task[None]] = set()       # fire-and-forget closes, kept referenced until done
+RESERVED_EVENTS = (
+    frozenset(socketio.base_server.BaseServer.reserved_events)
+    | frozenset(socketio.base_client.BaseClient.reserved_events)
+    | {"disconnecting", "*"}
+)
+_tasks: set[asyncio.Task[None]] = set()  # fire-and-forget closes, kept referenced until done
 # What a router (`Gateway.router`, e.g. server/scale/node.py) returns from `route()` for "handle it here";
 # anything else is the reply of the node that handled it.
 LOCAL = object()
@@ -84,10 +87,12 @@ class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]
 @dataclass
 class Bucket:
     """One person's rate and refusals: shared by all their sockets, so more sockets never mean more."""
+
     tokens: float
     stamp: float
-    flood_since: float = 0.0           # refusals are counted in a window that starts here
+    flood_since: float = 0.0  # refusals are counted in a window that starts here
     flood_count: int = 0
+
 
 @dataclass
 class Ctx:
@@ -148,6 +153,7 @@ def intent(event: str, *, roles: tuple[str, ...] = events.ROLES, in_room: bool =
             raise ValueError(f"intent {event!r} registered twice")
         INTENTS[event] = Intent(fn, tuple(roles), in_room)
         return fn
+
     return deco
 
 
@@ -165,16 +171,17 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._address_of: dict[str, str] = {}                 # eio sid -> client address
-        self._sessions: Counter[str] = Counter()                  # client address -> engine.io sessions open
+        self._address_of: dict[str, str] = {}  # eio sid -> client address
+        self._sessions: Counter[str] = Counter()  # client address -> engine.io sessions open
         self._auth_timers: dict[str, asyncio.TimerHandle] = {}  # eio sid -> its authentication deadline
 
     def _start_auth_timer(self, eio_sid: str) -> None:
         gateway = self.gateway
-        assert gateway is not None      # only sessions counted for a gateway (see _handle_eio_connect) get one
+        assert gateway is not None  # only sessions counted for a gateway (see _handle_eio_connect) get one
         self._stop_auth_timer(eio_sid)
         self._auth_timers[eio_sid] = asyncio.get_running_loop().call_later(
-            gateway.cfg.auth_timeout, lambda: _later(self._auth_deadline(eio_sid)))
+            gateway.cfg.auth_timeout, lambda: _later(self._auth_deadline(eio_sid))
+        )
 
     def _stop_auth_timer(self, eio_sid: str) -> None:
         timer = self._auth_timers.pop(eio_sid, None)
@@ -188,8 +195,10 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
             addr = client_address(environ)
             if self._sessions[addr] >= cfg.max_per_address:
                 log.info("engine.io session refused: address holds %d (the limit)", self._sessions[addr])
-                return {"code": errors.TOO_MANY_CONNECTIONS,
-                        "message": "Too many connections from your address. Close some, then try again."}
+                return {
+                    "code": errors.TOO_MANY_CONNECTIONS,
+                    "message": "Too many connections from your address. Close some, then try again.",
+                }
             self._sessions[addr] += 1
             self._address_of[eio_sid] = addr
             self._start_auth_timer(eio_sid)
@@ -211,9 +220,12 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
 
     async def _handle_disconnect(self, eio_sid: str, namespace: str | None, reason: str | None = None) -> None:
         await super()._handle_disconnect(eio_sid, namespace, reason)
-        if (self.gateway is not None and eio_sid in self._address_of
-                and self.manager.sid_from_eio_sid(eio_sid, "/") is None):
-            self._start_auth_timer(eio_sid)     # a client that left the namespace but keeps the session open
+        if (
+            self.gateway is not None
+            and eio_sid in self._address_of
+            and self.manager.sid_from_eio_sid(eio_sid, "/") is None
+        ):
+            self._start_auth_timer(eio_sid)  # a client that left the namespace but keeps the session open
 
     async def _auth_deadline(self, eio_sid: str) -> None:
         self._auth_timers.pop(eio_sid, None)
@@ -260,29 +272,44 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
             conn = gateway.world.conns.get(sid) if (sid and gateway) else None
             if gateway is None or conn is None or conn.cut:
                 return
-            ack = await gateway.refuse(conn, name, WireError(
-                errors.UNKNOWN_EVENT, f"'{name}' is a name the connection itself uses; a client cannot send it."))
+            ack = await gateway.refuse(
+                conn,
+                name,
+                WireError(
+                    errors.UNKNOWN_EVENT, f"'{name}' is a name the connection itself uses; a client cannot send it."
+                ),
+            )
             if id is not None:
-                await self._send_packet(eio_sid, self.packet_class(socketio.packet.ACK, namespace=namespace,
-                                                                   id=id, data=[ack]))
+                await self._send_packet(
+                    eio_sid, self.packet_class(socketio.packet.ACK, namespace=namespace, id=id, data=[ack])
+                )
             return
         await super()._handle_event(eio_sid, namespace, id, data)
 
     async def _handle_eio_message(self, eio_sid: str, data: object) -> None:
         if self.gateway is not None:
             conn = self.gateway.world.conns.get(self.manager.sid_from_eio_sid(eio_sid, "/"))
-            if conn is not None and conn.cut:       # being cut off for flooding: not even decoded
+            if conn is not None and conn.cut:  # being cut off for flooding: not even decoded
                 return
         if isinstance(data, (bytes, str)) and len(data) > self.app_payload_limit:
-            await self._refuse_packet(eio_sid, WireError(
-                errors.TOO_LARGE, f"That message is {len(data)} bytes; the limit is {self.app_payload_limit}."))
+            await self._refuse_packet(
+                eio_sid,
+                WireError(
+                    errors.TOO_LARGE, f"That message is {len(data)} bytes; the limit is {self.app_payload_limit}."
+                ),
+            )
             return
         try:
             await super()._handle_eio_message(eio_sid, data)
         except Exception:
-            await self._refuse_packet(eio_sid, WireError(
-                errors.BAD_PACKET, "The server could not read that message (it is not a valid Socket.IO/msgpack "
-                                   "packet). Please update your client."))
+            await self._refuse_packet(
+                eio_sid,
+                WireError(
+                    errors.BAD_PACKET,
+                    "The server could not read that message (it is not a valid Socket.IO/msgpack "
+                    "packet). Please update your client.",
+                ),
+            )
 
     async def _refuse_packet(self, eio_sid: str, err: WireError) -> None:
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
@@ -297,10 +324,10 @@ class Gateway(RoomFeature):
         self.world, self.accounts, self.tokens = world, accounts, tokens
         self.metrics = metrics
         self.cfg = world.cfg
-        self.router: Router | None = None     # scale-out: server/scale/node.py forwards intents to other nodes
-        self.buckets: dict[int, Bucket] = {}     # user id -> rate bucket, shared by their sockets
-        self.cooldown: dict[int, float] = {}     # user id -> when someone cut off for flooding may connect again
-        self._connects_unlogged: dict[str, int] = {}     # refused connects by code, for the next log line
+        self.router: Router | None = None  # scale-out: server/scale/node.py forwards intents to other nodes
+        self.buckets: dict[int, Bucket] = {}  # user id -> rate bucket, shared by their sockets
+        self.cooldown: dict[int, float] = {}  # user id -> when someone cut off for flooding may connect again
+        self._connects_unlogged: dict[str, int] = {}  # refused connects by code, for the next log line
         self._connects_logged = 0.0
 
     def attach(self, sio: socketio.AsyncServer) -> None:
@@ -335,12 +362,18 @@ class Gateway(RoomFeature):
         uid = user["id"]
         wait = self.cooldown.get(uid, 0.0) - time.monotonic()
         if wait > 0:
-            raise WireError(errors.RATE_LIMITED, f"This account sent too many messages the server had to refuse. "
-                                                 f"Please wait {wait:.0f} s, then connect again.")
+            raise WireError(
+                errors.RATE_LIMITED,
+                f"This account sent too many messages the server had to refuse. "
+                f"Please wait {wait:.0f} s, then connect again.",
+            )
         if len(self.world.sids_of(uid)) >= self.cfg.max_sockets_per_user:
-            raise WireError(errors.TOO_MANY_CONNECTIONS, f"This account already has {self.cfg.max_sockets_per_user} "
-                                                         "open connections. Close a window, or wait a minute and "
-                                                         "try again.")
+            raise WireError(
+                errors.TOO_MANY_CONNECTIONS,
+                f"This account already has {self.cfg.max_sockets_per_user} "
+                "open connections. Close a window, or wait a minute and "
+                "try again.",
+            )
 
     async def on_disconnect(self, sid: str, reason: str | None = None) -> None:
         conn = self.world.conns.pop(sid, None)
@@ -358,12 +391,13 @@ class Gateway(RoomFeature):
         name = event if isinstance(event, str) else None
         try:
             if not self._take_token(conn):
-                raise WireError(errors.RATE_LIMITED,
-                                "You are sending messages faster than the server accepts. Please slow down.")
+                raise WireError(
+                    errors.RATE_LIMITED, "You are sending messages faster than the server accepts. Please slow down."
+                )
             if len(args) > 1:
                 raise WireError(errors.INVALID, f"'{name}' takes one map of fields.")
             payload = wire.validate(event, args[0] if args else None)
-            assert name is not None         # wire.validate refused any event that is not a known name
+            assert name is not None  # wire.validate refused any event that is not a known name
             result: dict[str, Any] | None
             if name == events.HELLO:
                 result = await self._hello(conn, payload)
@@ -378,15 +412,16 @@ class Gateway(RoomFeature):
             return await self.refuse(conn, name, e)
         except Exception:
             log.exception("handler for %s failed (user %s)", name, conn.user["id"])
-            return await self.refuse(conn, name, WireError("server_error",
-                                                           "Something went wrong on the server; it has been logged."))
+            return await self.refuse(
+                conn, name, WireError("server_error", "Something went wrong on the server; it has been logged.")
+            )
 
     async def dispatch(self, conn: Connection, event: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         """Run one intent for this connection (routed to the room's node first, with scale-out)."""
         if self.router is not None:
             routed = await self.router.route(conn, event, payload)
             if routed is not LOCAL:
-                return cast("dict[str, Any] | None", routed)     # the owner node's reply to this intent
+                return cast("dict[str, Any] | None", routed)  # the owner node's reply to this intent
         spec = INTENTS.get(event)
         if spec is None:
             raise WireError(errors.UNKNOWN_EVENT, f"Unknown event '{event}'.")
@@ -402,11 +437,18 @@ class Gateway(RoomFeature):
 
     async def _hello(self, conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
         if payload["protocol"] != wire.PROTOCOL_VERSION:
-            raise WireError("protocol", f"This client speaks protocol {payload['protocol']}; the server speaks "
-                                        f"{wire.PROTOCOL_VERSION}. Please update your client.")
+            raise WireError(
+                "protocol",
+                f"This client speaks protocol {payload['protocol']}; the server speaks "
+                f"{wire.PROTOCOL_VERSION}. Please update your client.",
+            )
         room = await self.world.resume(conn)
-        return {"user": public_user(conn.user), "protocol": wire.PROTOCOL_VERSION,
-                "resumed": room is not None, "room": room.id if room else None}
+        return {
+            "user": public_user(conn.user),
+            "protocol": wire.PROTOCOL_VERSION,
+            "resumed": room is not None,
+            "room": room.id if room else None,
+        }
 
     # --- refusals -------------------------------------------------------------------------------------
     async def refuse(self, conn: Connection, event: str | None, err: WireError) -> dict[str, Any]:
@@ -414,7 +456,7 @@ class Gateway(RoomFeature):
         conn.refused += 1
         now = time.monotonic()
         conn.unlogged[err.code] = conn.unlogged.get(err.code, 0) + 1
-        if now - conn.log_since >= self.cfg.refusal_log_every:      # else counted into the next line
+        if now - conn.log_since >= self.cfg.refusal_log_every:  # else counted into the next line
             self._log_refusals(conn, now)
         bucket = self._bucket(conn.user["id"], now)
         if now - bucket.flood_since > self.cfg.flood_window:
@@ -434,9 +476,12 @@ class Gateway(RoomFeature):
         """Someone who keeps sending what is refused costs the server for nothing: tell every socket of
         theirs, close them, and refuse their connects for a cool-down."""
         self.cooldown[uid] = now + self.cfg.flood_cooldown
-        err = WireError(errors.RATE_LIMITED, f"The server refused more than {self.cfg.flood_limit} of your messages "
-                                             f"in {self.cfg.flood_window:.0f} s, so it has disconnected you. Please "
-                                             f"wait {self.cfg.flood_cooldown:.0f} s before connecting again.")
+        err = WireError(
+            errors.RATE_LIMITED,
+            f"The server refused more than {self.cfg.flood_limit} of your messages "
+            f"in {self.cfg.flood_window:.0f} s, so it has disconnected you. Please "
+            f"wait {self.cfg.flood_cooldown:.0f} s before connecting again.",
+        )
         for sid in self.world.sids_of(uid):
             conn = self.world.conns[sid]
             if conn.cut:
@@ -444,8 +489,13 @@ class Gateway(RoomFeature):
             conn.cut = True
             self._count("flooders_cut_total")
             self._log_refusals(conn, now)
-            log.info("user %s cut off on %s: over %d refused messages in %.0f s", uid, sid, self.cfg.flood_limit,
-                     self.cfg.flood_window)
+            log.info(
+                "user %s cut off on %s: over %d refused messages in %.0f s",
+                uid,
+                sid,
+                self.cfg.flood_limit,
+                self.cfg.flood_window,
+            )
             await self.world.send(sid, events.ERROR, err.as_payload())
             _later(self.world.hang_up(sid))
 
@@ -453,8 +503,13 @@ class Gateway(RoomFeature):
         """One line for everything refused on this socket since its last line: counts by code."""
         if conn.unlogged:
             codes = ", ".join(f"{code} x{n}" for code, n in sorted(conn.unlogged.items()))
-            log.info("refused %d message(s) from user %s on %s: %s", sum(conn.unlogged.values()),
-                     conn.user["id"], conn.sid, codes)
+            log.info(
+                "refused %d message(s) from user %s on %s: %s",
+                sum(conn.unlogged.values()),
+                conn.user["id"],
+                conn.sid,
+                codes,
+            )
             conn.unlogged = {}
             conn.log_since = now
 
@@ -464,8 +519,11 @@ class Gateway(RoomFeature):
         if code:
             self._connects_unlogged[code] = self._connects_unlogged.get(code, 0) + 1
         if self._connects_unlogged and now - self._connects_logged >= self.cfg.refusal_log_every:
-            log.info("connection refused %d time(s): %s", sum(self._connects_unlogged.values()),
-                     ", ".join(f"{c} x{n}" for c, n in sorted(self._connects_unlogged.items())))
+            log.info(
+                "connection refused %d time(s): %s",
+                sum(self._connects_unlogged.values()),
+                ", ".join(f"{c} x{n}" for c, n in sorted(self._connects_unlogged.items())),
+            )
             self._connects_unlogged, self._connects_logged = {}, now
 
     async def housekeeping(self) -> None:
@@ -477,8 +535,11 @@ class Gateway(RoomFeature):
         # a full bucket is the same as none: forget those of people no longer connected
         online = {c.user["id"] for c in self.world.conns.values()}
         full_after = self.cfg.rate_burst / max(self.cfg.rate_per_s, 1e-9)
-        for uid in [u for u, b in self.buckets.items() if u not in online and now - b.stamp > full_after
-                    and now - b.flood_since > self.cfg.flood_window]:
+        for uid in [
+            u
+            for u, b in self.buckets.items()
+            if u not in online and now - b.stamp > full_after and now - b.flood_since > self.cfg.flood_window
+        ]:
             del self.buckets[uid]
         for uid in [u for u, t in self.cooldown.items() if t <= now]:
             del self.cooldown[uid]

@@ -20,15 +20,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("peerspace.http")
 
-STATUS = {"unauthorized": 401, "forbidden": 403, "not_found": 404, "invalid": 400, "conflict": 409,
-          "too_large": 413, "rate_limited": 429}
+STATUS = {
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "invalid": 400,
+    "conflict": 409,
+    "too_large": 413,
+    "rate_limited": 429,
+}
 COOKIE = "ps_token"
 
 
 def error_response(err: WireError) -> web.Response:
     headers = {"Retry-After": str(err.retry_after)} if isinstance(err, Throttled) else None
-    return web.json_response({"ok": False, "error": err.as_payload()}, status=STATUS.get(err.code, 400),
-                             headers=headers)
+    return web.json_response(
+        {"ok": False, "error": err.as_payload()}, status=STATUS.get(err.code, 400), headers=headers
+    )
 
 
 async def read_json(request: web.Request, limit: int = 16 * 1024) -> dict[str, Any]:
@@ -36,7 +44,7 @@ async def read_json(request: web.Request, limit: int = 16 * 1024) -> dict[str, A
         raise WireError("too_large", "That request is too large.")
     try:
         body = json.loads(await request.content.read(limit + 1) or b"{}")
-    except (ValueError, UnicodeDecodeError, RecursionError):     # RecursionError: deeply nested arrays
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deeply nested arrays
         raise WireError("invalid", "Send a JSON object.") from None
     if not isinstance(body, dict):
         raise WireError("invalid", "Send a JSON object.")
@@ -63,8 +71,11 @@ async def user_from_request(request: web.Request, *, cookie: bool = True) -> dic
     elif cookie:
         token = request.cookies.get(COOKIE)
     elif request.cookies.get(COOKIE):
-        raise WireError(errors.UNAUTHORIZED, "This needs the app's sign-in token (an Authorization: Bearer "
-                                             "header); the dashboard's cookie is not accepted here.")
+        raise WireError(
+            errors.UNAUTHORIZED,
+            "This needs the app's sign-in token (an Authorization: Bearer "
+            "header); the dashboard's cookie is not accepted here.",
+        )
     else:
         token = None
     claims = app[TOKENS].verify(token)
@@ -76,7 +87,7 @@ async def login(request: web.Request) -> web.Response:
         body = await read_json(request)
         user = await request.app[ACCOUNTS].login(body.get("name"), body.get("password"), client_address(request))
     except WireError as e:
-        if not isinstance(e, Throttled):        # throttled attempts are logged once per block, by the throttle
+        if not isinstance(e, Throttled):  # throttled attempts are logged once per block, by the throttle
             log.info("login refused: %s", e.code)
         return error_response(e)
     token = request.app[TOKENS].issue(user)
@@ -94,7 +105,7 @@ async def logout(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-HEALTH_PROBE_TIMEOUT = 1.0     # a store that cannot finish one tiny write in this long is not healthy
+HEALTH_PROBE_TIMEOUT = 1.0  # a store that cannot finish one tiny write in this long is not healthy
 
 
 async def store_status(store: Storage) -> str:
@@ -112,8 +123,10 @@ async def health(request: web.Request) -> web.Response:
     world = request.app[WORLD]
     store = await store_status(request.app[STORE])
     ok = store == "ok"
-    return web.json_response({"ok": ok, "store": store, "rooms": len(world.rooms), "connections": len(world.conns)},
-                             status=200 if ok else 503)
+    return web.json_response(
+        {"ok": ok, "store": store, "rooms": len(world.rooms), "connections": len(world.conns)},
+        status=200 if ok else 503,
+    )
 
 
 async def rooms(request: web.Request) -> web.Response:
@@ -133,8 +146,9 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 
 def add_routes(app: web.Application) -> None:
     cfg = app[CFG]
-    app[ACCOUNTS].throttle = LoginThrottle(cfg.login_free_per_name, cfg.login_free_per_address,
-                                             cfg.login_backoff_base, cfg.login_backoff_max)
+    app[ACCOUNTS].throttle = LoginThrottle(
+        cfg.login_free_per_name, cfg.login_free_per_address, cfg.login_backoff_base, cfg.login_backoff_max
+    )
     app.on_response_prepare.append(security_headers)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)

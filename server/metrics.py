@@ -51,15 +51,21 @@ def _gauges(world: World) -> dict[str, tuple[str, float]]:
         "connections": ("Socket.IO connections on this node", len(world.conns)),
         "avatars": ("Avatars alive on this node", sum(len(r.avatars) for r in rooms)),
         "tick_seconds": ("Duration of the last world tick", float(world.tick_seconds_last)),
-        "store_pending_writes": ("Writes the store could not take yet, being retried in the background",
-                                 world.store.aio.pending),
+        "store_pending_writes": (
+            "Writes the store could not take yet, being retried in the background",
+            world.store.aio.pending,
+        ),
     }
 
 
 def _store_counters(world: World) -> dict[str, tuple[str, float]]:
     """Counters kept by the store itself (it is shared with CLI tools that have no Metrics)."""
-    return {"store_write_failures_total": ("Store write attempts that failed (locked, read-only, disk error)",
-                                           world.store.write_failures)}
+    return {
+        "store_write_failures_total": (
+            "Store write attempts that failed (locked, read-only, disk error)",
+            world.store.write_failures,
+        )
+    }
 
 
 class Metrics(RoomFeature):
@@ -76,8 +82,9 @@ class Metrics(RoomFeature):
                 base = name.removesuffix("_total")
                 labels = (label,) if label else ()
                 self.counters[name] = prom.Counter(f"{prefix}_{base}", doc, labels, registry=self.registry)
-            self.tick_hist = prom.Histogram(f"{prefix}_tick_duration_seconds", "World tick durations",
-                                            buckets=TICK_BUCKETS, registry=self.registry)
+            self.tick_hist = prom.Histogram(
+                f"{prefix}_tick_duration_seconds", "World tick durations", buckets=TICK_BUCKETS, registry=self.registry
+            )
             self.registry.register(_WorldCollector(self))
 
     def bind(self, world: World) -> None:
@@ -147,4 +154,5 @@ def add_route(app: web.Application, metrics: Metrics) -> None:
     async def handler(request: web.Request) -> web.Response:
         body, ctype = metrics.render()
         return web.Response(body=body, headers={"Content-Type": ctype})
+
     app.router.add_get("/metrics", handler)

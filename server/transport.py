@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("peerspace.transport")
 
-SEND_BUFFER_LIMIT = 1 << 20     # ~5 minutes of snapshots from a 10-person room where all walk
+SEND_BUFFER_LIMIT = 1 << 20  # ~5 minutes of snapshots from a 10-person room where all walk
 _BINARY, _TEXT = 0x2, 0x1
 # aiohttp hands over frames already read without suspending: a client sending a burst would otherwise keep
 # the loop (every room's tick and sends) for a whole read buffer of frames; let others run every so often
@@ -63,10 +63,10 @@ def ws_frame(payload: bytes | str) -> bytes:
 
 
 class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyped
-    _transport: asyncio.Transport | None = None   # set while frames may be written directly
-    _backlog = 0                                   # packets queued for engine.io's writer, not yet written
-    _on_cut: Callable[[], None] | None = None      # called when a client that stopped reading is cut off
-    connected: bool                                # engine.io's own flags (its base is untyped)
+    _transport: asyncio.Transport | None = None  # set while frames may be written directly
+    _backlog = 0  # packets queued for engine.io's writer, not yet written
+    _on_cut: Callable[[], None] | None = None  # called when a client that stopped reading is cut off
+    connected: bool  # engine.io's own flags (its base is untyped)
     upgraded: bool
 
     @classmethod
@@ -88,8 +88,11 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyp
         if t is None or self._backlog or self.closed or t.is_closing():
             return False
         if t.get_write_buffer_size() > SEND_BUFFER_LIMIT:
-            log.info("client %s stopped reading (over %d KiB unsent); closing so it can resync",
-                     self.sid, SEND_BUFFER_LIMIT >> 10)
+            log.info(
+                "client %s stopped reading (over %d KiB unsent); closing so it can resync",
+                self.sid,
+                SEND_BUFFER_LIMIT >> 10,
+            )
             self._transport = None
             t.abort()
             if self._on_cut is not None:
@@ -115,12 +118,12 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyp
             self._transport = None
             t.close()
 
-    async def _websocket_handler(self, ws: Any) -> None:     # ws: engine.io's aiohttp WebSocket wrapper
-        if self.connected:                      # a polling -> websocket upgrade: engine.io's own path
+    async def _websocket_handler(self, ws: Any) -> None:  # ws: engine.io's aiohttp WebSocket wrapper
+        if self.connected:  # a polling -> websocket upgrade: engine.io's own path
             await super()._websocket_handler(ws)
             return
         self.connected = self.upgraded = True
-        resp: aiohttp.web.WebSocketResponse = ws._sock      # the one engine.io prepared
+        resp: aiohttp.web.WebSocketResponse = ws._sock  # the one engine.io prepared
         writer = getattr(resp, "_writer", None)
         if not resp.compress and writer is not None and getattr(writer, "transport", None) is not None:
             self._transport = writer.transport
@@ -147,7 +150,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyp
             pass
         finally:
             self._transport = None
-            await self.queue.put(None)           # lets the queue writer finish
+            await self.queue.put(None)  # lets the queue writer finish
             await queued
             await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
 
@@ -168,7 +171,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyp
         except Exception:
             pass
         finally:
-            while not self.queue.empty():            # close(wait=True) joins the queue
+            while not self.queue.empty():  # close(wait=True) joins the queue
                 self.queue.get_nowait()
                 self.queue.task_done()
             await ws.close()
@@ -184,18 +187,29 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # python-sock
     Emits with ack callbacks (per-recipient packets) keep python-socketio's path.
     """
 
-    async def emit(self, event: str, data: object, namespace: str, room: str | None = None,
-                   skip_sid: str | list[str] | None = None, callback: Callable[..., object] | None = None,
-                   to: str | None = None, **kwargs: Any) -> None:
+    async def emit(
+        self,
+        event: str,
+        data: object,
+        namespace: str,
+        room: str | None = None,
+        skip_sid: str | list[str] | None = None,
+        callback: Callable[..., object] | None = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         room = to or room
         if callback is not None or namespace not in self.rooms:
             await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
             return
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
-        encoded = self.server.packet_class(socketio.packet.EVENT, namespace=namespace,
-                                           data=[event] + ([] if data is None else [data])).encode()
-        pkts = [engineio.packet.Packet(engineio.packet.MESSAGE, p)
-                for p in (encoded if isinstance(encoded, list) else [encoded])]
+        encoded = self.server.packet_class(
+            socketio.packet.EVENT, namespace=namespace, data=[event] + ([] if data is None else [data])
+        ).encode()
+        pkts = [
+            engineio.packet.Packet(engineio.packet.MESSAGE, p)
+            for p in (encoded if isinstance(encoded, list) else [encoded])
+        ]
         frame = ws_frame(pkts[0].encode()) if len(pkts) == 1 else None
         sockets = self.server.eio.sockets
         for sid, eio_sid in list(self.get_participants(namespace, room)):
@@ -215,16 +229,25 @@ class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):  # type: ig
     # Node.delivers_locally: the node knows which rooms have people elsewhere
     local_only: Callable[[str], bool] | None = None
 
-    async def emit(self, event: str, data: object, namespace: str | None = None, room: str | None = None,
-                   skip_sid: str | list[str] | None = None, callback: Callable[..., object] | None = None,
-                   to: str | None = None, **kwargs: Any) -> None:
+    async def emit(
+        self,
+        event: str,
+        data: object,
+        namespace: str | None = None,
+        room: str | None = None,
+        skip_sid: str | list[str] | None = None,
+        callback: Callable[..., object] | None = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         target = to or room
         if callback is None and isinstance(target, str) and self.local_only is not None and self.local_only(target):
             await FanoutManager.emit(self, event, data, namespace or "/", room=target, skip_sid=skip_sid)
             return
-        pubsub: Any = super()       # python-socketio's pub/sub layer (untyped) comes first in the MRO
-        await pubsub.emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
-                          callback=callback, to=to, **kwargs)
+        pubsub: Any = super()  # python-socketio's pub/sub layer (untyped) comes first in the MRO
+        await pubsub.emit(
+            event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs
+        )
 
     def _redis_connect(self) -> None:
         self.redis = redis_client(self.redis_url)
@@ -240,5 +263,5 @@ def redis_client(url: str) -> Redis:
     and python-socketio then drops the emit after one retry (lost chat lines).
     """
     import redis.asyncio as aioredis
-    return aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(url, max_connections=64,
-                                                                                   timeout=10))
+
+    return aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(url, max_connections=64, timeout=10))

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-HANDLER_LOGGER = "peerspace.client.handlers"     # client.net.HANDLER_LOG (no Panda3D import here)
+HANDLER_LOGGER = "peerspace.client.handlers"  # client.net.HANDLER_LOG (no Panda3D import here)
 
 
 class HandlerErrors(logging.Handler):

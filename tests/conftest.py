@@ -44,8 +44,11 @@ async def _loop_watch():
 def _loop_stall_guard(request):
     """Every async test runs watched: server code that stalls the loop > 100 ms fails it (see loopguard.py).
     Set up before the test's other fixtures, so server start-up and shut-down are watched too."""
-    if (not loopguard.ENABLED or not inspect.iscoroutinefunction(getattr(request, "function", None))
-            or request.node.get_closest_marker("stalls_loop_on_purpose")):
+    if (
+        not loopguard.ENABLED
+        or not inspect.iscoroutinefunction(getattr(request, "function", None))
+        or request.node.get_closest_marker("stalls_loop_on_purpose")
+    ):
         yield
         return
     watch = request.getfixturevalue("_loop_watch")
@@ -110,9 +113,11 @@ async def dashboard_login(url: str, name: str, password: str = PASSWORD):
     http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
     async with http.get(url + "/dashboard/login") as r:
         m = re.search(r'name="csrf" value="([0-9a-f]+)"', await r.text())
-    async with http.post(url + "/dashboard/login", data={"name": name, "password": password,
-                                                         "csrf": m.group(1) if m else ""},
-                         allow_redirects=False) as r:
+    async with http.post(
+        url + "/dashboard/login",
+        data={"name": name, "password": password, "csrf": m.group(1) if m else ""},
+        allow_redirects=False,
+    ) as r:
         status = r.status
     return http, status
 
@@ -122,8 +127,9 @@ class RunningServer:
 
     def __init__(self, data_dir: Path, **overrides):
         overrides.setdefault("max_per_address", LOOPBACK_MAX_PER_ADDRESS)
-        self.cfg = Config.from_env(host="127.0.0.1", port=0, data_dir=str(data_dir),
-                                   database=str(data_dir / "peerspace.db"), **overrides)
+        self.cfg = Config.from_env(
+            host="127.0.0.1", port=0, data_dir=str(data_dir), database=str(data_dir / "peerspace.db"), **overrides
+        )
         self.bots: list[Bot] = []
 
     async def start(self) -> RunningServer:
@@ -171,6 +177,7 @@ async def make_server(tmp_path):
         srv = await RunningServer(tmp_path, **overrides).start()
         started.append(srv)
         return srv
+
     yield factory
     for srv in started:
         await srv.stop()
@@ -188,21 +195,46 @@ class ServerProcess:
     def __init__(self, data_dir: Path, port: int | None = None, extra_env: dict | None = None):
         self.data_dir, self.port = data_dir, port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "PEERSPACE_MAX_PER_ADDRESS": str(LOOPBACK_MAX_PER_ADDRESS),
-                    **(extra_env or {})}
+        self.env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "PEERSPACE_MAX_PER_ADDRESS": str(LOOPBACK_MAX_PER_ADDRESS),
+            **(extra_env or {}),
+        }
         self.proc: subprocess.Popen | None = None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "server", "--data-dir", str(self.data_dir), *args],
-                              cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "server", "--data-dir", str(self.data_dir), *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     def start(self) -> ServerProcess:
         ready = self.data_dir / f"ready-{self.port}"
         ready.unlink(missing_ok=True)
         self.log = open(self.data_dir / f"server-{self.port}.log", "a")
-        self.proc = subprocess.Popen([sys.executable, "-m", "server", "--data-dir", str(self.data_dir), "serve",
-                                      "--port", str(self.port), "--ready-file", str(ready)],
-                                     cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "--data-dir",
+                str(self.data_dir),
+                "serve",
+                "--port",
+                str(self.port),
+                "--ready-file",
+                str(ready),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 30
         while not ready.exists():
             if self.proc.poll() is not None or time.time() > deadline:
@@ -233,6 +265,7 @@ def server_process(tmp_path):
         p = ServerProcess(tmp_path, port, env)
         procs.append(p)
         return p
+
     yield factory
     for p in procs:
         p.stop()

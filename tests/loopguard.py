@@ -43,7 +43,7 @@ class LoopStallWarning(UserWarning):
 def _project_path(filename: str) -> str | None:
     """'server/world/world.py' for a file of this repository (not its virtualenv), else None."""
     if not os.path.isabs(filename) or "site-packages" in filename or "/.venv/" in filename:
-        return None     # "<frozen runpy>", "<string>", the virtualenv
+        return None  # "<frozen runpy>", "<string>", the virtualenv
     try:
         rel = Path(filename).resolve().relative_to(ROOT)
     except (ValueError, OSError):
@@ -53,8 +53,8 @@ def _project_path(filename: str) -> str | None:
 
 @dataclass
 class Sample:
-    origin: str                 # top-level directory of the outermost project frame: server, wire, tests, client
-    chain: tuple[str, ...]      # project frames, innermost first: "server/x.py:12 in f"
+    origin: str  # top-level directory of the outermost project frame: server, wire, tests, client
+    chain: tuple[str, ...]  # project frames, innermost first: "server/x.py:12 in f"
 
 
 _FRAME = re.compile(r'^  File "(?P<file>.+)", line (?P<line>\d+) in (?P<func>.+)$')
@@ -89,15 +89,15 @@ def thread_frames(dump: str, thread_id: int) -> list[tuple[str, int, str]] | Non
             frames.append((m["file"], int(m["line"]), m["func"]))
             whole = whole or m["func"] == "_run_once"
         elif line.strip() == "...":
-            whole = True        # deeper than faulthandler prints: the innermost frames are all there
+            whole = True  # deeper than faulthandler prints: the innermost frames are all there
     return frames if mine and whole else None
 
 
 @dataclass
 class Stall:
     seconds: float
-    origin: str                 # whose work it was (see the module docstring)
-    where: str                  # the culprit, then up to three callers
+    origin: str  # whose work it was (see the module docstring)
+    where: str  # the culprit, then up to three callers
     samples: int = 0
 
     @property
@@ -111,8 +111,11 @@ class Stall:
 def judge(seconds: float, samples: list[Sample]) -> Stall:
     """One stall from the stacks sampled while it lasted: the most common culprit chain wins."""
     if not samples:
-        return Stall(seconds, "unknown", "no Python frame of this project was running (GC, the interpreter, "
-                                         "or the whole process was descheduled)")
+        return Stall(
+            seconds,
+            "unknown",
+            "no Python frame of this project was running (GC, the interpreter, or the whole process was descheduled)",
+        )
     counts = collections.Counter((s.origin, s.chain) for s in samples)
     (origin, chain), n = counts.most_common(1)[0]
     return Stall(seconds, origin, " <- ".join(chain[:4]), n)
@@ -183,16 +186,17 @@ class LoopWatch:
         def pong():
             ran_at.append(time.monotonic())
             ran.set()
+
         posted = time.monotonic()
         try:
             self.loop.call_soon_threadsafe(pong)
-        except RuntimeError:        # the loop closed
+        except RuntimeError:  # the loop closed
             self._stop.set()
             return
         samples: list[Sample] = []
         while not ran.wait(self.sample_every):
             if not self.loop.is_running() or self._stop.is_set():
-                return      # the loop was stopped (between fixture and test, or at the end), not stalled
+                return  # the loop was stopped (between fixture and test, or at the end), not stalled
             s = self._sample()
             if s is not None:
                 samples.append(s)
@@ -202,7 +206,7 @@ class LoopWatch:
 
     def new_stalls(self) -> list[Stall]:
         """Stalls found since the last call."""
-        found = self.stalls[self._reported:]
+        found = self.stalls[self._reported :]
         self._reported = len(self.stalls)
         return found
 

@@ -41,9 +41,12 @@ async def play(srv, participant, inputs, room: str = "cafe", start: int = 0) -> 
 
 def teleoperate(bot) -> None:
     """A peer specialist's client that sends every cue it gets, verbatim, as the palette's line."""
+
     def on_cue(cue):
         asyncio.get_running_loop().create_task(
-            bot.call(events.SAY, {"text": cue["text"], "suggestion": cue["id"], "avatar": cue["avatar"]}))
+            bot.call(events.SAY, {"text": cue["text"], "suggestion": cue["id"], "avatar": cue["avatar"]})
+        )
+
     bot.on(wc.CUE, on_cue)
 
 
@@ -52,8 +55,11 @@ def kinds(store, run_id: int) -> list[str]:
 
 
 def cast_lines(store, run_id: int) -> list[tuple]:
-    return [(e["data"]["cast"], e["data"]["suggestion"]) for e in store.run_events(run_id)
-            if e["kind"] == "said" and "cast" in e["data"]]
+    return [
+        (e["data"]["cast"], e["data"]["suggestion"])
+        for e in store.run_events(run_id)
+        if e["kind"] == "said" and "cast" in e["data"]
+    ]
 
 
 def inputs(scenario=CONVERSATION, difficulty="easy"):

@@ -15,6 +15,7 @@ SERVER = ROOT / "server"
 def _server_modules() -> list[tuple[str, ast.Module]]:
     return [(p.relative_to(ROOT).as_posix(), ast.parse(p.read_text(), str(p))) for p in sorted(SERVER.rglob("*.py"))]
 
+
 STORAGE = SERVER / "storage"
 # SQL keywords as this code writes them (upper case), followed by more of the statement
 SQL_STARTS = {"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "PRAGMA"}
@@ -40,12 +41,20 @@ def _storage_bypasses(tree: ast.AST) -> list[tuple[int, str]]:
             found.append((node.lineno, "uses the store's private _exec"))
         elif isinstance(node, ast.Attribute) and node.attr == "db" and _mentions_store(node.value):
             found.append((node.lineno, "touches a store's database connection (.db)"))
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and node.func.attr in CONNECTION_CALLS and isinstance(node.func.value, ast.Attribute)
-              and node.func.value.attr == "db"):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in CONNECTION_CALLS
+            and isinstance(node.func.value, ast.Attribute)
+            and node.func.value.attr == "db"
+        ):
             found.append((node.lineno, f"calls .db.{node.func.attr}() on a database connection"))
-        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
-              and len(words := node.value.split(None, 1)) == 2 and words[0] in SQL_STARTS):
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and len(words := node.value.split(None, 1)) == 2
+            and words[0] in SQL_STARTS
+        ):
             found.append((node.lineno, f"holds SQL: {node.value.strip()[:40]!r}"))
     return sorted(found)
 
@@ -64,10 +73,12 @@ def test_sql_lives_only_in_server_storage():
 
 # --- the room lifecycle: the world offers services by typed attributes, set at assembly ---------------------------
 
+
 def _is_world(node: ast.expr) -> bool:
     """`world`, or `<anything>.world` (self.world, ctx.world, room.world)."""
-    return (isinstance(node, ast.Name) and node.id == "world") or (isinstance(node, ast.Attribute)
-                                                                   and node.attr == "world")
+    return (isinstance(node, ast.Name) and node.id == "world") or (
+        isinstance(node, ast.Attribute) and node.attr == "world"
+    )
 
 
 def world_setattrs(tree: ast.Module) -> list[int]:
@@ -76,8 +87,9 @@ def world_setattrs(tree: ast.Module) -> list[int]:
     for node in ast.walk(tree):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
-            targets = [t for target in node.targets for t in (target.elts if isinstance(target, ast.Tuple)
-                                                              else [target])]
+            targets = [
+                t for target in node.targets for t in (target.elts if isinstance(target, ast.Tuple) else [target])
+            ]
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
             targets = [node.target]
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
@@ -88,14 +100,20 @@ def world_setattrs(tree: ast.Module) -> list[int]:
 
 def test_no_setattr_on_the_world_outside_the_world_and_the_assembly():
     allowed = ("server/world/", "server/app.py")
-    found = [f"{path}:{line}" for path, tree in _server_modules() if not path.startswith(allowed)
-             for line in world_setattrs(tree)]
+    found = [
+        f"{path}:{line}"
+        for path, tree in _server_modules()
+        if not path.startswith(allowed)
+        for line in world_setattrs(tree)
+    ]
     assert found == [], "features set attributes on the world (use World.assemble / a World method): " + str(found)
 
 
 def test_the_setattr_rule_catches_what_the_old_code_did():
-    old = ast.parse("def setup(app):\n    world = app['world']\n    world.safety = 1\n"
-                    "class S:\n    def f(self):\n        self.world.outbound = None\n        setattr(world, 'x', 1)\n")
+    old = ast.parse(
+        "def setup(app):\n    world = app['world']\n    world.safety = 1\n"
+        "class S:\n    def f(self):\n        self.world.outbound = None\n        setattr(world, 'x', 1)\n"
+    )
     assert world_setattrs(old) == [3, 6, 7]
     assert world_setattrs(ast.parse("world = make()\nroom.state[k] = 1\nself.worlds = 2\n")) == []
 
@@ -157,8 +175,9 @@ def test_the_core_never_imports_scale_out():
 def test_the_scale_rule_catches_what_the_old_code_did():
     assert scale_imports("server/world/world.py", ast.parse("from ..scale import interest\n")) == [(1, None)]
     assert scale_imports("server/gateway.py", ast.parse("from .scale.node import LOCAL\n")) == [(1, None)]
-    assert scale_imports("server/app.py", ast.parse("def optional_parts(cfg):\n    from .scale import node\n")) \
-        == [(2, "optional_parts")]
+    assert scale_imports("server/app.py", ast.parse("def optional_parts(cfg):\n    from .scale import node\n")) == [
+        (2, "optional_parts")
+    ]
     assert scale_imports("server/world/world.py", ast.parse("from .room import Room\n")) == []
 
 
@@ -192,15 +211,22 @@ def private_calls(tree: ast.Module) -> list[tuple[int, str]]:
 
 
 def test_no_private_calls_across_modules():
-    found = [f"{path}:{line} {name}" for path, tree in _server_modules() for line, name in private_calls(tree)
-             if (path, name) not in PRIVATE_CALLS_ALLOWED]
+    found = [
+        f"{path}:{line} {name}"
+        for path, tree in _server_modules()
+        for line, name in private_calls(tree)
+        if (path, name) not in PRIVATE_CALLS_ALLOWED
+    ]
     assert found == [], "calls of another module's private methods (make them public or add a seam): " + str(found)
 
 
 def test_the_private_call_rule_catches_what_the_old_code_did():
-    old = ast.parse("async def f(gateway, world, node):\n    await gateway._dispatch(c, e, p)\n"
-                    "    world._open_row(row)\n    await world._remove(room, member)\n")
+    old = ast.parse(
+        "async def f(gateway, world, node):\n    await gateway._dispatch(c, e, p)\n"
+        "    world._open_row(row)\n    await world._remove(room, member)\n"
+    )
     assert private_calls(old) == [(2, "_dispatch"), (3, "_open_row"), (4, "_remove")]
-    fine = ast.parse("class A:\n    def _own(self):\n        self._x()\n        super()._y()\n"
-                     "def g(a):\n    a._own()\n")
+    fine = ast.parse(
+        "class A:\n    def _own(self):\n        self._x()\n        super()._y()\ndef g(a):\n    a._own()\n"
+    )
     assert private_calls(fine) == []

@@ -93,8 +93,8 @@ async def test_arrow_keys_walk_my_avatar_through_the_server(app, server):
     await pump(app, lambda: me.root.getY() > start.y + 0.4)
     await pump(app, frames=30)
     moved = me.root.getPos(app.render) - start
-    assert moved.y > 0.5 and abs(moved.x) < 0.1       # heading 0 faces +y
-    assert np.abs(frame(app) - before).mean() > 0.01   # the view moved with me
+    assert moved.y > 0.5 and abs(moved.x) < 0.1  # heading 0 faces +y
+    assert np.abs(frame(app) - before).mean() > 0.01  # the view moved with me
     # turning left with 'a' changes heading counter-clockwise
     h0 = ben.poses[app.my_id][2]
     messenger.send("a")
@@ -110,7 +110,7 @@ async def test_arrow_keys_walk_my_avatar_through_the_server(app, server):
 
 
 async def test_the_client_follows_the_tick_rate_its_room_announces(app, make_server):
-    slow = await make_server(tick_hz=20.0)           # not the default: the client must take it from the room
+    slow = await make_server(tick_hz=20.0)  # not the default: the client must take it from the room
     await enter(app, slow)
     assert app.interp.tick_hz == 20.0 and app.predictor.tick_hz == 20.0
     ben = await slow.bot("Ben", room="cafe")
@@ -158,7 +158,7 @@ async def test_a_server_that_lost_our_place_puts_us_back_in_the_same_room(app, s
     room, member = server.world.member_of(uid)
     app.session.sio.eio.ws._conn.transport.abort()
     await pump(app, lambda: app.connection_state == "reconnecting", timeout=10)
-    await server.world.remove(room, member)              # the place is gone, as after a restart
+    await server.world.remove(room, member)  # the place is gone, as after a restart
     await pump(app, lambda: server.world.member_of(uid)[0] is not None, timeout=15)
     assert server.world.member_of(uid)[0].id == "park"
     await pump(app, lambda: app.in_room and app.my_id == server.world.member_of(uid)[1].avatar, timeout=5)
@@ -173,7 +173,7 @@ async def test_wrong_password_and_unreachable_server_show_calm_messages(app, ser
     assert not await app.login_and_connect("Ana", "not the password")
     assert app.screen is not None and app.screen.status.getText()
     assert "Traceback" not in app.screen.status.getText()
-    app.opts.server = "http://127.0.0.1:9"     # nothing listens there
+    app.opts.server = "http://127.0.0.1:9"  # nothing listens there
     assert not await app.login_and_connect("Ana", PASSWORD)
     assert "Cannot reach the server" in app.screen.status.getText()
     app.set_screen(None)
@@ -198,16 +198,40 @@ async def test_command_line_client_takes_a_screenshot_in_the_room(server, tmp_pa
     ben = await server.bot("Ben", room="park" if "park" in server.world.rooms else "cafe")
     out = tmp_path / "shot.png"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "client", "--server", server.url, "--user", "Cleo", "--password", PASSWORD,
-        "--room", ben.room["id"], "--screenshot", str(out), "--frames", "20", "--size", "480x300",
-        "--settings", str(tmp_path / "s.json"), "--offscreen", cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "client",
+        "--server",
+        server.url,
+        "--user",
+        "Cleo",
+        "--password",
+        PASSWORD,
+        "--room",
+        ben.room["id"],
+        "--screenshot",
+        str(out),
+        "--frames",
+        "20",
+        "--size",
+        "480x300",
+        "--settings",
+        str(tmp_path / "s.json"),
+        "--offscreen",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     stdout, stderr = await asyncio.wait_for(proc.communicate(), 90)
     assert proc.returncode == 0, stderr.decode()[-2000:]
     assert b"Traceback" not in stderr
     assert out.exists() and out.stat().st_size > 5000
-    await ben.wait_until(lambda: any(m["name"] == "Cleo" for m in ben.members.values()) or
-                         any(ev == events.MEMBER_LEFT for ev, _ in ben.inbox))
+    await ben.wait_until(
+        lambda: (
+            any(m["name"] == "Cleo" for m in ben.members.values())
+            or any(ev == events.MEMBER_LEFT for ev, _ in ben.inbox)
+        )
+    )
 
 
 async def test_someone_whose_link_drops_is_shown_away_then_back(app, server):
@@ -218,7 +242,7 @@ async def test_someone_whose_link_drops_is_shown_away_then_back(app, server):
     ben.drop_link()
     await pump(app, lambda: av.away, timeout=10)
     assert "(away)" in av._tag_text.getText()
-    await pump(app, lambda: not av.away, timeout=15)     # Ben's client reconnects by itself
+    await pump(app, lambda: not av.away, timeout=15)  # Ben's client reconnects by itself
     assert av._tag_text.getText() == "Ben"
 
 

@@ -36,34 +36,39 @@ def test_peerspace_client_is_a_short_assembly():
 
 def test_ui_parts_call_no_private_method_of_the_app():
     private = re.compile(r"\bapp\._[a-z]\w*")
-    found = [f"{p.relative_to(CLIENT)}: {m.group(0)}" for p in CLIENT.rglob("*.py") if p.name != "app.py"
-             for m in private.finditer(p.read_text())]
+    found = [
+        f"{p.relative_to(CLIENT)}: {m.group(0)}"
+        for p in CLIENT.rglob("*.py")
+        if p.name != "app.py"
+        for m in private.finditer(p.read_text())
+    ]
     assert found == []
 
 
 def test_a_key_goes_to_the_highest_priority_mode_that_wants_it(app):
     app.session = FakeSession()
     sample_room(app, LAYOUT)
-    assert not any(part.root.isHidden() for part in (app.chat, app.recorded, app.self_status))   # the room HUD
+    assert not any(part.root.isHidden() for part in (app.chat, app.recorded, app.self_status))  # the room HUD
     assert [m.priority for m in app.input.modes] == sorted((m.priority for m in app.input.modes), reverse=True)
-    messenger.send("w")                                    # nothing has the focus: movement wants it
+    messenger.send("w")  # nothing has the focus: movement wants it
     assert app.held == {"w": (0, 1)}
     messenger.send("w-up")
-    messenger.send("enter")                                # the chat opens and takes the focus
+    messenger.send("enter")  # the chat opens and takes the focus
     assert app.chat.typing
-    messenger.send("w")                                    # text entry outranks movement
+    messenger.send("w")  # text entry outranks movement
     assert app.held == {}
-    messenger.send("f1")                                   # the chat lets F-keys through: help opens
+    messenger.send("f1")  # the chat lets F-keys through: help opens
     assert app.help is not None
     app.close_help()
     messenger.send("escape")
     assert not app.chat.typing and app.focus is None
 
-    class Swallow(Mode):                                   # a new context is one object with a priority
+    class Swallow(Mode):  # a new context is one object with a priority
         priority = MovementMode.priority + 1
 
         def on_key(self, key):
             return key == "w"
+
     stack = app.input.modes
     app.input.modes = sorted([*stack, Swallow(app)], key=lambda m: -m.priority)
     try:
@@ -91,12 +96,13 @@ def test_a_handler_that_raises_is_logged_at_warning_and_fails_the_test(app, clie
 
         def on(self, event, handler):
             self.handlers[event] = handler
+
     session = Recorder()
     app.net.register(session)
-    session.handlers[events.MEMBER_JOINED]({"member": "not a member"})   # the client cannot use this
+    session.handlers[events.MEMBER_JOINED]({"member": "not a member"})  # the client cannot use this
     [record] = client_handler_errors.records
     assert record.levelno == logging.WARNING and record.exc_info is not None
     assert events.MEMBER_JOINED in record.getMessage()
     with pytest.raises(pytest.fail.Exception, match="a client handler raised"):
-        client_handler_errors.check()                      # what the fixture does at teardown
-    assert client_handler_errors.records == []             # so this test itself ends clean
+        client_handler_errors.check()  # what the fixture does at teardown
+    assert client_handler_errors.records == []  # so this test itself ends clean

@@ -83,7 +83,7 @@ def test_each_expression_changes_the_face_pixels_and_intensity_matters(app):
             assert d > 0.01, f"{name} looks like neutral (diff {d:.4f})"
     names = list(faces)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             assert np.abs(faces[a] - faces[b]).mean() > 0.005, f"{a} and {b} look the same"
     app.on_member_updated({"avatar": 1, "expression": "happy", "intensity": 0.3})
     slight = region(settle(app, 2), (c, r), radius)
@@ -113,7 +113,7 @@ def test_name_tags_are_drawn_above_heads_and_say_who(app):
     settle(app)
     av = app.avatars[1]
     assert av._tag_text.getText() == "Robin"
-    assert app.avatars[0].tag.isHidden()           # your own tag would block your view
+    assert app.avatars[0].tag.isHidden()  # your own tag would block your view
     p = to_pixel(app, av.tag.getPos(app.render))
     shown = settle(app, 1)
     av.tag.hide()
@@ -133,7 +133,7 @@ def test_gestures_move_limbs_and_finish(app):
     av.play_gesture("wave")
     for _ in range(20):
         av.update(0.05)
-    assert abs(av.arms[1].getR() - r0) > 60     # arm raised
+    assert abs(av.arms[1].getR() - r0) > 60  # arm raised
     for _ in range(40):
         av.update(0.05)
     assert av.gesture == "none" and abs(av.arms[1].getR() - r0) < 1
@@ -150,19 +150,20 @@ def test_keys_send_move_intents_and_typing_does_not_walk(app):
 
     async def run():
         from client.testing import pump
+
         messenger.send("w")
         messenger.send("arrow_left")
         await pump(app, frames=2)
         messenger.send("w-up")
         messenger.send("arrow_left-up")
         await pump(app, frames=2)
-        messenger.send("enter")                 # open chat
+        messenger.send("enter")  # open chat
         for ch in "hi w1-":
             if ch in "w1-":
-                messenger.send(ch)                  # the key itself is also a button event
+                messenger.send(ch)  # the key itself is also a button event
             messenger.send("keystroke", [ch])
         messenger.send("w-up")
-        messenger.send("enter")                 # send
+        messenger.send("enter")  # send
         await pump(app, frames=2)
         messenger.send("f3")
         messenger.send("-")
@@ -170,13 +171,14 @@ def test_keys_send_move_intents_and_typing_does_not_walk(app):
         await pump(app, frames=2)
 
     import asyncio
+
     asyncio.run(run())
     moves = [p for e, p in sess.sent if e == events.MOVE]
     assert moves[0] == {"forward": 1.0, "strafe": 0.0, "turn": 0.0}
     assert moves[1] == {"forward": 1.0, "strafe": 0.0, "turn": 1.0}
     assert moves[-1] == {"forward": 0.0, "strafe": 0.0, "turn": 0.0}
     assert len(moves) == 4, "typing 'w' in the chat must not walk"
-    assert [p for e, p in sess.sent if e == events.GESTURE] == [{"name": "wave"}]   # only the '1' after chat
+    assert [p for e, p in sess.sent if e == events.GESTURE] == [{"name": "wave"}]  # only the '1' after chat
     assert (events.SAY, {"text": "hi w1-"}) in sess.sent
     exprs = [p for e, p in sess.sent if e == events.EXPRESSION]
     assert exprs == [{"name": "happy", "intensity": 0.75}, {"name": "happy", "intensity": 0.5}]
@@ -198,7 +200,7 @@ def test_login_screen_is_keyboard_only(app):
     messenger.send("backspace")
     messenger.send("enter")
     assert got == [("Ana", "pw1")]
-    assert screen.fields[1].text.getText().startswith("***")   # the password is never shown
+    assert screen.fields[1].text.getText().startswith("***")  # the password is never shown
     app.set_screen(None)
 
 
@@ -209,9 +211,9 @@ def test_settings_panel_changes_text_size_and_reduced_motion(app, tmp_path):
     before = app.chat.rows[0].getScale()[0]
     messenger.send("f10")
     assert app.settings_panel is not None
-    messenger.send("arrow_right")                # text size medium -> large
+    messenger.send("arrow_right")  # text size medium -> large
     messenger.send("arrow_down")
-    messenger.send("enter")                      # reduced motion on
+    messenger.send("enter")  # reduced motion on
     messenger.send("escape")
     assert app.settings_panel is None and app.focus is None
     assert app.settings.text_size == "large" and app.settings.reduced_motion
@@ -250,8 +252,8 @@ def test_interpolation_is_smooth_between_sparse_snapshots():
     for t in np.arange(1.3, 1.9, 1 / 60):
         ys.append(buf.sample(t)[7][1])
     steps = np.diff(ys)
-    assert np.all(steps >= -1e-9) and steps.max() < 0.03     # no jumps back, no big leaps
-    assert abs(np.median(steps) - 1 / 60) < 0.004             # about 1 m/s
+    assert np.all(steps >= -1e-9) and steps.max() < 0.03  # no jumps back, no big leaps
+    assert abs(np.median(steps) - 1 / 60) < 0.004  # about 1 m/s
     # a quiet avatar that starts moving eases out from where it stood (no slide over the quiet time)
     buf.push([8], [[5.0, 5.0]], [0.0], local_now=2.0, tick=20)
     buf.push([8], [[5.0, 5.1]], [0.0], local_now=3.0, tick=40)
@@ -269,20 +271,41 @@ def test_screenshot_command_line_writes_a_real_image(tmp_path, renderer):
     """EGL (OpenGL without a display) and the software fallback (p3tinydisplay) both draw the room."""
     out = tmp_path / "park.png"
     extra = ["--software"] if renderer == "software" else []
-    r = subprocess.run([sys.executable, "-m", "client", "--preview", "park", "--offscreen", "--screenshot",
-                        str(out), "--frames", "5", "--size", "480x300", "--settings", str(tmp_path / "s.json"),
-                        *extra], cwd=ROOT, capture_output=True, text=True, timeout=90)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "client",
+            "--preview",
+            "park",
+            "--offscreen",
+            "--screenshot",
+            str(out),
+            "--frames",
+            "5",
+            "--size",
+            "480x300",
+            "--settings",
+            str(tmp_path / "s.json"),
+            *extra,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "Traceback" not in r.stderr
     assert ("Tiny" in r.stdout) == (renderer == "software"), r.stdout
     from panda3d.core import Filename, PNMImage
+
     img = PNMImage()
     assert img.read(Filename.fromOsSpecific(str(out)))
     assert (img.getXSize(), img.getYSize()) == (480, 300)
     px = np.array([[img.getXel(x, y) for x in range(0, 480, 8)] for y in range(0, 300, 8)])
-    assert px.std() > 0.05          # not one flat colour
+    assert px.std() > 0.05  # not one flat colour
     sky = px[1, px.shape[1] // 3]
-    assert sky[2] > sky[0]          # a calm blue-ish sky over the park
+    assert sky[2] > sky[0]  # a calm blue-ish sky over the park
 
 
 def test_f9_shows_the_face_in_front_of_you_close_up(app):
@@ -290,20 +313,21 @@ def test_f9_shows_the_face_in_front_of_you_close_up(app):
     settle(app)
     _, far_radius = head_px(app, 1)
     messenger.send("f9")
-    assert app.closeup == 1                       # the one in front, not the one beside me
+    assert app.closeup == 1  # the one in front, not the one beside me
     from panda3d.core import ClockObject
+
     clock = ClockObject.getGlobalClock()
-    clock.setMode(ClockObject.MForced)            # 2 s of 30 fps frames: the camera glides in
+    clock.setMode(ClockObject.MForced)  # 2 s of 30 fps frames: the camera glides in
     clock.setFrameRate(30)
     img = settle(app, 60)
     clock.setMode(ClockObject.MNormal)
     (c, r), radius = head_px(app, 1)
-    assert radius > 4 * far_radius                # the face fills much more of the view
+    assert radius > 4 * far_radius  # the face fills much more of the view
     h, w = img.shape[:2]
     assert abs(c - w / 2) < w * 0.1 and abs(r - h / 2) < h * 0.15
     neutral = region(img, (c, r), radius // 2)
     app.on_member_updated({"avatar": 1, "expression": "surprised", "intensity": 0.5})
     assert np.abs(region(settle(app, 2), (c, r), radius // 2) - neutral).mean() > 0.01
-    messenger.send("arrow_up")                    # walking steps back
+    messenger.send("arrow_up")  # walking steps back
     messenger.send("arrow_up-up")
     assert app.closeup is None

@@ -23,7 +23,7 @@ from wire import safety as ws
 
 async def enter(app, server, name="Ana", role="participant", room="cafe"):
     await enter_room(app, server, name, role, room)
-    await pump(app, lambda: app.safety.monitoring)            # the server's `monitoring` note arrived
+    await pump(app, lambda: app.safety.monitoring)  # the server's `monitoring` note arrived
 
 
 def type_text(text: str):
@@ -44,7 +44,7 @@ async def test_monitoring_note_on_joining_then_from_settings_and_recording_flag(
     await enter(app, server)
     card = app.safety.monitoring_card
     assert card is not None and "What is monitored here" in card.text
-    assert "short list of phrases" in card.text                  # the server's text, not the client's
+    assert "short list of phrases" in card.text  # the server's text, not the client's
     assert app.recording is False and "NOT recorded" in app.recorded.text
     # on screen: hiding the card changes the top-left corner
     shown = frame(app)
@@ -56,7 +56,7 @@ async def test_monitoring_note_on_joining_then_from_settings_and_recording_flag(
     # any key closes the note, and the key still does its job (here F12: allow recording)
     messenger.send("f12")
     assert app.safety.monitoring_card is None
-    await pump(app, lambda: app.recording is True)               # the consent notice's `recording` bool
+    await pump(app, lambda: app.recording is True)  # the consent notice's `recording` bool
     assert "are recorded" in app.recorded.text
     # F10 -> "What is monitored here" shows it again, with the resources (`safety_info`)
     messenger.send("f10")
@@ -80,15 +80,15 @@ async def test_home_key_pauses_into_a_quiet_room_and_back(app, server):
     me = uid(server, "Ana")
     messenger.send("home")
     await pump(app, lambda: app.safety.quiet is not None)
-    assert server.world.safety.paused.get(me) == "cafe"          # the server has Ana paused
+    assert server.world.safety.paused.get(me) == "cafe"  # the server has Ana paused
     await ben.wait_until(lambda: ben.members[app.my_id].get("paused") is True)
     quiet = app.safety.quiet
     assert "Quiet room" in quiet.text and "Nobody can see or hear you" in quiet.text
-    assert "Home" in quiet.text                                   # how to go back
+    assert "Home" in quiet.text  # how to go back
     img = frame(app)
     h, w = img.shape[:2]
     left = region(img, (w // 12, h // 2), 12)
-    assert close_to(left, QUIET_COLOUR) > 0.95                    # the soft colour fills the view
+    assert close_to(left, QUIET_COLOUR) > 0.95  # the soft colour fills the view
     assert np.abs(img - room_view).mean() > 0.05
     # letters and arrows do nothing while resting; Enter does not open the chat
     messenger.send("arrow_up")
@@ -121,7 +121,7 @@ async def test_choose_with_r_then_block_makes_them_vanish_and_unblock_from_setti
     assert tuple(round(c, 2) for c in av.tag.getColorScale()) == HIGHLIGHT
     assert "Chosen: Ben" in app.safety.hint.text
     chosen = frame(app)
-    assert np.abs(region(chosen, tag, 6) - region(plain, tag, 6)).mean() > 0.02   # the tag lights up
+    assert np.abs(region(chosen, tag, 6) - region(plain, tag, 6)).mean() > 0.02  # the tag lights up
     # Esc clears, R chooses again; Enter opens the small menu
     messenger.send("escape")
     assert app.safety.selected is None and app.settings_panel is None
@@ -130,16 +130,16 @@ async def test_choose_with_r_then_block_makes_them_vanish_and_unblock_from_setti
     menu = app.safety.dialog
     assert isinstance(menu, ListPanel) and menu.items == ["Report something about Ben", "Block Ben", "Close"]
     messenger.send("arrow_down")
-    messenger.send("enter")                                      # Block Ben -> asks first
+    messenger.send("enter")  # Block Ben -> asks first
     assert "Block Ben?" in app.safety.dialog.text
-    messenger.send("enter")                                      # Yes, block Ben
+    messenger.send("enter")  # Yes, block Ben
     await pump(app, lambda: ben.avatar not in app.avatars)
     assert server.world.safety.blocked(uid(server, "Ana"), uid(server, "Ben"))
     await ben.wait_until(lambda: app.my_id not in ben.members)
     await pump(app, lambda: any("You blocked Ben" in t for t in app.notices.texts))
     assert app.safety.selected is None and app.focus is None
     gone = frame(app)
-    assert np.abs(region(gone, head, 8) - region(chosen, head, 8)).mean() > 0.05    # he is no longer drawn
+    assert np.abs(region(gone, head, 8) - region(chosen, head, 8)).mean() > 0.05  # he is no longer drawn
     # F10 -> People you blocked -> Enter unblocks; Ben is back in view
     messenger.send("f10")
     names = [n for n, _ in app.settings_panel._items()]
@@ -161,11 +161,11 @@ async def test_report_by_keyboard_reaches_staff_without_the_note(app, server):
     while app.safety.selected != ben.avatar:
         messenger.send("r")
     messenger.send("enter")
-    messenger.send("enter")                                      # Report something about Ben
+    messenger.send("enter")  # Report something about Ben
     assert [r for r in app.safety.dialog.items][1] == "I do not feel safe"
     messenger.send("arrow_down")
-    messenger.send("enter")                                      # unsafe -> an optional note
-    messenger.send("w")                                          # letters type, they never walk
+    messenger.send("enter")  # unsafe -> an optional note
+    messenger.send("w")  # letters type, they never walk
     type_text("wa")
     assert not app.held
     messenger.send("backspace")
@@ -174,7 +174,7 @@ async def test_report_by_keyboard_reaches_staff_without_the_note(app, server):
     alert = await sam.wait_for(ws.SAFETY_ALERT)
     assert alert["kind"] == "report" and alert["reason"] == "unsafe" and alert["name"] == "Ben"
     assert "note" not in alert
-    row = (await eventually(server.app[SAFETY].db.reports))[0]   # people first: written just after staff are told
+    row = (await eventually(server.app[SAFETY].db.reports))[0]  # people first: written just after staff are told
     assert row["note"] == "watches me" and row["reporter"] == "Ana" and row["reported"] == "Ben"
     await pump(app, lambda: any("Thank you for telling us" in t for t in app.notices.texts))
     # staff cannot be blocked: their menu offers report only, and says why
@@ -199,7 +199,7 @@ async def test_crisis_words_bring_a_calm_resources_card_that_stays(app, server):
     img = frame(app)
     h, w = img.shape[:2]
     # the card fills the middle of the view in its calm colour (sampled left of centre, between lines)
-    mid = img[int(h * 0.3):int(h * 0.7), int(w * 0.2):int(w * 0.8)]
+    mid = img[int(h * 0.3) : int(h * 0.7), int(w * 0.2) : int(w * 0.8)]
     assert close_to(mid, CRISIS_COLOUR, 0.05) > 0.4
     card.root.hide()
     without = frame(app)
@@ -212,7 +212,7 @@ async def test_crisis_words_bring_a_calm_resources_card_that_stays(app, server):
     assert app.safety.crisis_card is card and not app.held
     alert = await sam.wait_for(ws.SAFETY_ALERT)
     assert alert["kind"] == "crisis" and alert["name"] == "Ana"
-    messenger.send("enter")                                      # read it: Enter closes
+    messenger.send("enter")  # read it: Enter closes
     assert app.safety.crisis_card is None and app.focus is None
 
 
@@ -221,14 +221,14 @@ async def test_staff_see_a_safety_alert_banner_at_once_and_dismiss_it(app, serve
     ana = await server.bot("Ana", room="cafe")
     ben = await server.bot("Ben", room="cafe")
     await pump(app, lambda: ana.avatar in app.avatars)
-    messenger.send("f2")                                         # a key (neutral face) closes the arrival note
+    messenger.send("f2")  # a key (neutral face) closes the arrival note
     assert app.safety.monitoring_card is None
     plain = frame(app)
     await ana.say("I want to die")
     await pump(app, lambda: app.safety.banner is not None)
     banner = app.safety.banner
     assert "Safety alert" in banner.text and "Ana" in banner.text and "support" in banner.text
-    assert "want to die" not in banner.text                     # who and what kind, not the words
+    assert "want to die" not in banner.text  # who and what kind, not the words
     assert "End" in banner.text
     shown = frame(app)
     h, w = shown.shape[:2]
@@ -253,11 +253,17 @@ async def test_staff_mute_and_remove_someone_from_the_person_menu(app, server):
     messenger.send("r")
     messenger.send("enter")
     menu = app.safety.dialog
-    assert menu.items == ["Report something about Ben", "Block Ben", "Mute Ben for 30 minutes",
-                          "Remove Ben from this room", "Remove Ben and pause their account for a day", "Close"]
+    assert menu.items == [
+        "Report something about Ben",
+        "Block Ben",
+        "Mute Ben for 30 minutes",
+        "Remove Ben from this room",
+        "Remove Ben and pause their account for a day",
+        "Close",
+    ]
     for _ in range(2):
         messenger.send("arrow_down")
-    messenger.send("enter")                                      # Mute -> asks first
+    messenger.send("enter")  # Mute -> asks first
     assert "Mute Ben for 30 minutes?" in app.safety.dialog.text
     messenger.send("enter")
     await pump(app, lambda: any("Done: mute Ben" in t for t in app.notices.texts))
@@ -268,8 +274,8 @@ async def test_staff_mute_and_remove_someone_from_the_person_menu(app, server):
     messenger.send("enter")
     for _ in range(3):
         messenger.send("arrow_down")
-    messenger.send("enter")                                      # Remove Ben from this room
-    messenger.send("enter")                                      # Yes
+    messenger.send("enter")  # Remove Ben from this room
+    messenger.send("enter")  # Yes
     await pump(app, lambda: ben.avatar not in app.avatars)
     assert server.world.member_of(uid(server, "Ben")) == (None, None)
 

@@ -21,7 +21,7 @@ from client_room import app, enter  # noqa: F401  (the fixture)
 
 
 async def start(app, scenario: str):
-    messenger.send("p")                       # the scenario list, by keyboard
+    messenger.send("p")  # the scenario list, by keyboard
     await pump(app, lambda: app.picker is not None and len(app.picker.scenarios) >= 2)
     titles = [s["title"] for s in app.picker.scenarios]
     assert "Starting a conversation" in titles
@@ -34,8 +34,16 @@ async def start(app, scenario: str):
 
 
 async def wait_state(app, cond, timeout=8.0):
-    await pump(app, lambda: app.scenario_panel is not None and app.scenario_panel.state is not None
-               and not app.scenario_panel.busy and cond(app.scenario_panel.state), timeout=timeout)
+    await pump(
+        app,
+        lambda: (
+            app.scenario_panel is not None
+            and app.scenario_panel.state is not None
+            and not app.scenario_panel.busy
+            and cond(app.scenario_panel.state)
+        ),
+        timeout=timeout,
+    )
     return app.scenario_panel.state
 
 
@@ -59,7 +67,7 @@ async def test_number_keys_choose_options_the_server_records_and_stopping_asks_f
     for o in st["options"]:
         assert o["text"] in panel.text
     assert "1-" in panel.text and "choose" in panel.text
-    await pump(app, frames=30)                 # let the turn towards the speaker settle
+    await pump(app, frames=30)  # let the turn towards the speaker settle
     with_panel = frame(app)
     panel.root.hide()
     without = frame(app)
@@ -100,7 +108,7 @@ async def test_number_keys_choose_options_the_server_records_and_stopping_asks_f
     assert events_of(server, run_id, "stopped")
     assert "You stopped the practice. That is fine" in panel.text
     assert "Traceback" not in panel.text
-    messenger.send("enter")                    # closes the summary
+    messenger.send("enter")  # closes the summary
     assert app.scenario_panel is None
 
 
@@ -152,7 +160,7 @@ async def test_prediction_moves_your_avatar_at_once_and_settles_where_the_server
     start_xy = (me.root.getX(), me.root.getY())
     server_start = room.pos[app.my_id].copy()
     messenger.send("arrow_up")
-    app.taskMgr.step()                          # one frame, before the server has even read the key
+    app.taskMgr.step()  # one frame, before the server has even read the key
     moved = math.hypot(me.root.getX() - start_xy[0], me.root.getY() - start_xy[1])
     assert moved > 0.001, "your avatar should move on the very frame the key goes down"
     assert np.allclose(room.pos[app.my_id], server_start)
@@ -165,6 +173,7 @@ async def test_prediction_moves_your_avatar_at_once_and_settles_where_the_server
         biggest = max(biggest, math.hypot(p[0] - last[0], p[1] - last[1]))
         last = p
         return False
+
     for _ in range(60):
         app.taskMgr.step()
         track()
@@ -178,8 +187,11 @@ async def test_prediction_moves_your_avatar_at_once_and_settles_where_the_server
     walked = math.hypot(*(room.pos[app.my_id] - server_start))
     assert walked > 0.3
     # it ends exactly where the server says (pose quantised to 1 cm on the wire)
-    await pump(app, lambda: np.hypot(me.root.getX() - room.pos[app.my_id][0],
-                                       me.root.getY() - room.pos[app.my_id][1]) < 0.015, timeout=3)
+    await pump(
+        app,
+        lambda: np.hypot(me.root.getX() - room.pos[app.my_id][0], me.root.getY() - room.pos[app.my_id][1]) < 0.015,
+        timeout=3,
+    )
     await pump(app, frames=20)
     assert abs(me.root.getX() - room.pos[app.my_id][0]) < 0.015
     assert abs(me.root.getY() - room.pos[app.my_id][1]) < 0.015

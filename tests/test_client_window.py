@@ -40,17 +40,39 @@ def xdo(env, *args) -> str:
 async def test_real_keys_in_a_real_window_chat_and_walk(server, tmp_path):
     display = free_display()
     env = {**os.environ, "DISPLAY": display, "PYTHONUNBUFFERED": "1"}
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x700x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    xvfb = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1024x700x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     client = None
     try:
         server.add_user("Wren")
         pike = await server.bot("Pike", room="park")
         log = open(tmp_path / "client.log", "w")
-        client = subprocess.Popen([sys.executable, "-m", "client", "--server", server.url, "--user", "Wren",
-                                   "--password", PASSWORD, "--room", "park", "--size", "800x500",
-                                   "--settings", str(tmp_path / "settings.json")],
-                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        client = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "client",
+                "--server",
+                server.url,
+                "--user",
+                "Wren",
+                "--password",
+                PASSWORD,
+                "--room",
+                "park",
+                "--size",
+                "800x500",
+                "--settings",
+                str(tmp_path / "settings.json"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         await pike.wait_until(lambda: any(m["name"] == "Wren" for m in pike.members.values()), timeout=30)
         wren = next(a for a, m in pike.members.items() if m["name"] == "Wren")
         await pike.wait_until(lambda: wren in pike.poses, timeout=10)
@@ -62,25 +84,25 @@ async def test_real_keys_in_a_real_window_chat_and_walk(server, tmp_path):
         assert found, "the client opened no window"
         window = found[0]
         xdo(env, "windowfocus", "--sync", window)
-        await asyncio.sleep(1.0)                        # the client settles; the monitoring note is up
-        xdo(env, "key", "Escape")                       # any key closes the note (Esc opens settings...)
+        await asyncio.sleep(1.0)  # the client settles; the monitoring note is up
+        xdo(env, "key", "Escape")  # any key closes the note (Esc opens settings...)
         await asyncio.sleep(0.3)
-        xdo(env, "key", "Escape")                       # ...and Esc again closes them
+        xdo(env, "key", "Escape")  # ...and Esc again closes them
         await asyncio.sleep(0.3)
-        xdo(env, "key", "Return")                       # open the chat line
-        xdo(env, "type", "--delay", "40", "hello w")    # typed letters, 'w' included, never walk
+        xdo(env, "key", "Return")  # open the chat line
+        xdo(env, "type", "--delay", "40", "hello w")  # typed letters, 'w' included, never walk
         xdo(env, "key", "Return")
         line = await pike.wait_for(events.SAID, lambda d: d["name"] == "Wren", timeout=10)
         assert line["text"] == "hello w"
         x0, y0, _ = pike.poses[wren]
-        xdo(env, "keydown", "Up")                       # hold the arrow: walk forward (heading 0 is +y)
+        xdo(env, "keydown", "Up")  # hold the arrow: walk forward (heading 0 is +y)
         await asyncio.sleep(1.0)
         xdo(env, "keyup", "Up")
         await pike.wait_until(lambda: pike.poses[wren][1] > y0 + 0.8, timeout=5)
         x1, y1, _ = pike.poses[wren]
-        assert abs(x1 - x0) < 0.05 and y1 - y0 < 2.5    # the server's walking speed, about 1.6 m/s
+        assert abs(x1 - x0) < 0.05 and y1 - y0 < 2.5  # the server's walking speed, about 1.6 m/s
         await asyncio.sleep(0.5)
-        assert pike.poses[wren][1] == pytest.approx(y1, abs=0.2)   # released: no more walking
+        assert pike.poses[wren][1] == pytest.approx(y1, abs=0.2)  # released: no more walking
     finally:
         if client is not None:
             client.terminate()

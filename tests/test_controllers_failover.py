@@ -29,7 +29,7 @@ async def test_dropped_teleoperator_is_replaced_by_the_autonomous_driver_and_rec
     await settled(srv)
     coach = next(a for a, m in ana.members.items() if m.get("role") == "coach")
     assert _driver(ana, "coach") == "teleop"
-    sam.sio.reconnection = False                    # stay away until we say (a quick resume is no failover)
+    sam.sio.reconnection = False  # stay away until we say (a quick resume is no failover)
     sam.drop_link()
     t0 = time.monotonic()
     await ana.wait_until(lambda: _driver(ana, "coach") == "autonomous", timeout=2.5)
@@ -60,8 +60,9 @@ async def test_scene_pauses_when_the_scenario_says_so_and_resumes_on_return(make
     scen = tmp_path / "scen"
     scen.mkdir()
     text = (ROOT / "tests" / "scenario_fixtures" / "minimal.yaml").read_text()
-    text = text.replace("coach: {kind: coach, name: Robin}",
-                        "coach: {kind: coach, name: Robin, on_operator_drop: pause}")
+    text = text.replace(
+        "coach: {kind: coach, name: Robin}", "coach: {kind: coach, name: Robin, on_operator_drop: pause}"
+    )
     assert "pause" in text
     (scen / "minimal.yaml").write_text(text)
     for sub in ("safety", "questionnaires"):
@@ -71,13 +72,13 @@ async def test_scene_pauses_when_the_scenario_says_so_and_resumes_on_return(make
     ana = await srv.bot("Ana", room="cafe")
     await sam.call(wc.CLAIM, {"role": "coach"})
     await ana.call(wsc.SCENARIO_START, {"scenario": "minimal"})
-    cue = await sam.wait_for(wc.CUE)                 # the rationale line waits for Sam
+    cue = await sam.wait_for(wc.CUE)  # the rationale line waits for Sam
     sam.sio.reconnection = False
     sam.drop_link()
     await ana.wait_until(lambda: _driver(ana, "coach") == "paused", timeout=2)
     note = await ana.wait_for(events.NOTICE, lambda n: n.get("kind") == "scene_paused")
     assert "Robin" in note["text"]
-    assert not any(l.get("text") == cue["text"] for l in ana.said)      # nothing said for Sam meanwhile
+    assert not any(l.get("text") == cue["text"] for l in ana.said)  # nothing said for Sam meanwhile
     with pytest.raises(WireError) as e:
         await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
     assert e.value.code == "conflict"
@@ -85,7 +86,7 @@ async def test_scene_pauses_when_the_scenario_says_so_and_resumes_on_return(make
     sam.sio.reconnection = True
     await sam.connect()
     await ana.wait_until(lambda: _driver(ana, "coach") == "teleop", timeout=8)
-    again = await sam.wait_for(wc.CUE, since=mark)   # the held line is handed back
+    again = await sam.wait_for(wc.CUE, since=mark)  # the held line is handed back
     assert again["id"] == cue["id"]
     await sam.say(again["text"], suggestion=again["id"], avatar=again["avatar"])
     await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})

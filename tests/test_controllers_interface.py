@@ -32,13 +32,20 @@ def class_checks(source: str, classes: set[str]) -> list[tuple[int, str]]:
     """(line, class) for every isinstance/issubclass/type() test in `source` against one of `classes`."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("isinstance",
-                                                                                                "issubclass"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("isinstance", "issubclass")
+        ):
             names = [n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)]
             names += [n.attr for n in ast.walk(node.args[1]) if isinstance(n, ast.Attribute)]
             found += [(node.lineno, n) for n in names if n in classes]
-        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Call) \
-                and isinstance(node.left.func, ast.Name) and node.left.func.id == "type":
+        elif (
+            isinstance(node, ast.Compare)
+            and isinstance(node.left, ast.Call)
+            and isinstance(node.left.func, ast.Name)
+            and node.left.func.id == "type"
+        ):
             names = [n.id for c in node.comparators for n in ast.walk(c) if isinstance(n, ast.Name)]
             found += [(node.lineno, n) for n in names if n in classes]
     return found
@@ -60,13 +67,16 @@ def test_each_controller_answers_what_the_host_asks():
     relay, held, auto = Relay("coach", 3, user), Held("coach", 3), ScriptedDriver("coach", 3)
     agent = Relay("coach", 3, {"id": 8, "name": "coach-bot", "role": "agent"})
     assert [(c.driver, c.remote, c.autonomous, c.paused, c.by, c.driven_by) for c in (relay, agent, held, auto)] == [
-        (wc.TELEOP, True, False, False, "Sam", 7), (wc.AGENT_DRIVEN, True, False, False, "coach-bot", 8),
-        (wc.PAUSED, False, False, True, None, None), (wc.AUTONOMOUS, False, True, False, None, None)]
+        (wc.TELEOP, True, False, False, "Sam", 7),
+        (wc.AGENT_DRIVEN, True, False, False, "coach-bot", 8),
+        (wc.PAUSED, False, False, True, None, None),
+        (wc.AUTONOMOUS, False, True, False, None, None),
+    ]
     cue = {"id": "p/line/0", "role": "coach", "text": "Hello."}
     assert relay.observe(obs(wc.CUE, cue)) == [] and relay.take_outbox() == [(wc.CUE, cue)]
     assert relay.take_outbox() == []
     assert held.observe(obs(wc.CUE, cue)) == [] and held.held_cues() == [cue]
-    held.held_cues().clear()                    # a copy: the host hands it on, the held list stays
+    held.held_cues().clear()  # a copy: the host hands it on, the held list stays
     assert held.held_cues() == [cue]
     assert auto.held_cues() == [] and auto.take_outbox() == [] and relay.held_cues() == []
     assert base.Controller.remote is False and scripted.ScriptedDriver.autonomous is True

@@ -43,19 +43,22 @@ async def test_oversized_payload_gets_too_large_and_connection_survives(server):
     assert (await ana.say("short and fine"))["ok"]
 
 
-@pytest.mark.parametrize("event,payload,code,hint", [
-    (events.MOVE, {"forward": "fast"}, "invalid", "'forward' must be a number"),
-    (events.MOVE, {"forward": 3.0}, "invalid", "between -1 and 1"),
-    (events.MOVE, {"forward": True}, "invalid", "must be a number"),
-    (events.MOVE, {"forward": float("nan")}, "invalid", "finite"),
-    (events.MOVE, {}, "invalid", "needs field 'forward'"),
-    (events.SAY, {"text": 42}, "invalid", "must be text"),
-    (events.SAY, ["not", "a", "map"], "invalid", "takes a map"),
-    (events.SAY, {"text": "hi", "admin": True}, "invalid", "does not take: admin"),
-    (events.EXPRESSION, {"name": "smug"}, "invalid", "one of: neutral"),
-    (events.JOIN, {"room": "nowhere"}, "not_found", "no room"),
-    ("teleport", {"x": 1}, "unknown_event", "Unknown event 'teleport'"),
-])
+@pytest.mark.parametrize(
+    "event,payload,code,hint",
+    [
+        (events.MOVE, {"forward": "fast"}, "invalid", "'forward' must be a number"),
+        (events.MOVE, {"forward": 3.0}, "invalid", "between -1 and 1"),
+        (events.MOVE, {"forward": True}, "invalid", "must be a number"),
+        (events.MOVE, {"forward": float("nan")}, "invalid", "finite"),
+        (events.MOVE, {}, "invalid", "needs field 'forward'"),
+        (events.SAY, {"text": 42}, "invalid", "must be text"),
+        (events.SAY, ["not", "a", "map"], "invalid", "takes a map"),
+        (events.SAY, {"text": "hi", "admin": True}, "invalid", "does not take: admin"),
+        (events.EXPRESSION, {"name": "smug"}, "invalid", "one of: neutral"),
+        (events.JOIN, {"room": "nowhere"}, "not_found", "no room"),
+        ("teleport", {"x": 1}, "unknown_event", "Unknown event 'teleport'"),
+    ],
+)
 async def test_wrong_types_and_unknown_events(server, event, payload, code, hint):
     ana = await server.bot("Ana", room="cafe")
     start = len(ana.inbox)
@@ -138,6 +141,6 @@ async def test_logs_carry_no_message_content(server, caplog):
     await ana.sio.call("secret-event-name-" + "z" * 80, {"x": "secret-value"})
     await asyncio.sleep(0.1)
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "refused" in logged          # the refusals were logged...
+    assert "refused" in logged  # the refusals were logged...
     for secret in ("private words", "secret-in-a-bad-field", "secret-value", "secret-event-name"):
-        assert secret not in logged     # ...without their content
+        assert secret not in logged  # ...without their content

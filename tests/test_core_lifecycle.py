@@ -88,11 +88,11 @@ async def test_features_are_called_in_assembly_order_through_a_room_s_whole_life
         again = world.conns["s2"] = Connection("s2", ana)
         await world.resume(again)
         await world.leave(again)
-        assert calls == [(f, "entering", "garden") for f in "ab"] + [(f, "joined", "Ana") for f in "ab"] + \
-            [(f, "dropped", "Ana") for f in "ab"] + [(f, "resumed", "Ana") for f in "ab"] + \
-            [(f, "left", "Ana") for f in "ab"]
+        assert calls == [(f, "entering", "garden") for f in "ab"] + [(f, "joined", "Ana") for f in "ab"] + [
+            (f, "dropped", "Ana") for f in "ab"
+        ] + [(f, "resumed", "Ana") for f in "ab"] + [(f, "left", "Ana") for f in "ab"]
 
-        calls.clear()                  # a feature's refusal keeps the person out; later features are not asked
+        calls.clear()  # a feature's refusal keeps the person out; later features are not asked
         with pytest.raises(WireError) as refused:
             await world.join(world.conns.setdefault("s3", Connection("s3", ben)), "garden")
         assert refused.value.code == errors.FORBIDDEN and calls == [("a", "entering", "garden")]
@@ -111,7 +111,10 @@ async def test_the_server_assembles_its_features_in_the_documented_order(server)
     order = [type(f) for f in server.world.features]
     assert order == [InterestFeature, Metrics, Gateway, Safety, Records, Controllers, ScenarioRooms]
     # each step calls only the features that implement it, in that order
-    assert [m.__self__ for m in server.world.calls["joined"]] == [server.world.safety, server.world.features[5],
-                                                                  server.world.scenarios]
+    assert [m.__self__ for m in server.world.calls["joined"]] == [
+        server.world.safety,
+        server.world.features[5],
+        server.world.scenarios,
+    ]
     assert [type(m.__self__) for m in server.world.calls["left"]] == [InterestFeature, Safety]
     assert server.world.calls["dropped"] == ()

@@ -26,7 +26,7 @@ async def test_movement_is_integrated_by_the_server_and_seen_by_others(server):
     ben = await server.bot("Ben", room="cafe")
     await ben.wait_until(lambda: ana.avatar in ben.poses)
     x0, y0, yaw0 = ben.poses[ana.avatar]
-    await ana.move(1.0)                       # walk forward (heading 0 faces +y)
+    await ana.move(1.0)  # walk forward (heading 0 faces +y)
     await asyncio.sleep(0.5)
     await ana.move(0.0)
     await ben.wait_until(lambda: ben.poses[ana.avatar][1] > y0 + 0.5)
@@ -44,7 +44,7 @@ async def test_movement_is_integrated_by_the_server_and_seen_by_others(server):
 async def test_snapshots_are_quantised_deltas_of_eight_bytes_per_avatar(server):
     ana = await server.bot("Ana", room="cafe")
     ben = await server.bot("Ben", room="cafe")
-    await asyncio.sleep(0.2)                  # let the join deltas (both spawns) go out first
+    await asyncio.sleep(0.2)  # let the join deltas (both spawns) go out first
     start = len(ben.inbox)
     await ana.move(1.0)
     await asyncio.sleep(0.4)
@@ -69,15 +69,15 @@ async def test_rooms_send_their_snapshots_at_their_own_turn_in_the_tick(server):
         bot = await server.bot(name, room=rid)
         times = arrivals[rid] = []
         bot.on(events.SNAPSHOT, lambda d, times=times: times.append(asyncio.get_running_loop().time()))
-        await bot.call(events.MOVE, {"forward": 0.0, "turn": 1.0})      # turning on the spot: a delta every tick
+        await bot.call(events.MOVE, {"forward": 0.0, "turn": 1.0})  # turning on the spot: a delta every tick
     await asyncio.sleep(1.0)
     phase = {}
     for rid, times in arrivals.items():
-        assert len(times) > 0.6 * server.cfg.tick_hz                      # still every tick, at the full rate
+        assert len(times) > 0.6 * server.cfg.tick_hz  # still every tick, at the full rate
         angles = np.exp(2j * np.pi * (np.array(times) % period) / period)
-        phase[rid] = np.angle(angles.mean()) / (2 * np.pi)              # where in the period its sends leave
+        phase[rid] = np.angle(angles.mean()) / (2 * np.pi)  # where in the period its sends leave
     gap = abs(phase[by_phase[1]] - phase[by_phase[0]]) % 1.0
-    assert 0.15 < min(gap, 1 - gap) < 0.5                                  # a third of a period apart
+    assert 0.15 < min(gap, 1 - gap) < 0.5  # a third of a period apart
 
 
 async def test_chat_reaches_the_room_not_other_rooms(server):
@@ -110,8 +110,7 @@ async def test_resume_after_drop_keeps_the_same_avatar(make_server):
     ana.drop_link()
     await ben.wait_until(lambda: ben.members[avatar].get("away") is True)
     # the client reconnects by itself and says hello: same avatar, full resync
-    await ana.wait_until(lambda: ana.connected and any(e == events.ROOM_STATE for e, _ in ana.inbox[-5:]),
-                         timeout=10)
+    await ana.wait_until(lambda: ana.connected and any(e == events.ROOM_STATE for e, _ in ana.inbox[-5:]), timeout=10)
     assert ana.avatar == avatar
     await ben.wait_until(lambda: ben.members[avatar].get("away") is False)
     await ana.say("back again")
@@ -158,6 +157,6 @@ async def test_room_state_tells_motion_model_and_recording_state(server):
     await ana.call(events.LEAVE)
     await ana.join("park")
     state = [d for e, d in ana.inbox if e == events.ROOM_STATE][-1]
-    assert state["recording"] is True          # consent is durable across rooms
+    assert state["recording"] is True  # consent is durable across rooms
     sam = await server.bot("Sam", role="peer_specialist", room="park")
     assert [d for e, d in sam.inbox if e == events.ROOM_STATE][-1]["recording"] is True

@@ -22,7 +22,7 @@ async def test_consented_chat_is_recorded_and_exportable_then_deleted(server):
     export = server.store.export_user(ana_id)
     assert export["user"]["name"] == "Ana" and "pw_hash" not in export["user"]
     assert [e["data"]["text"] for e in export["events"]] == ["recorded with consent"]
-    json.dumps(export)   # the export is plain JSON
+    json.dumps(export)  # the export is plain JSON
 
     assert server.store.delete_user(ana_id)
     assert server.store.find_user("Ana") is None
@@ -31,6 +31,7 @@ async def test_consented_chat_is_recorded_and_exportable_then_deleted(server):
 
 def test_database_file_is_wal_and_migrated(tmp_path):
     from server.storage import SQLiteStorage
+
     path = tmp_path / "p.db"
     store = SQLiteStorage(path)
     version = store.schema_version
@@ -38,8 +39,9 @@ def test_database_file_is_wal_and_migrated(tmp_path):
     store.close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert {"users", "rooms", "events", "runs"} <= {r[0] for r in db.execute(
-        "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"users", "rooms", "events", "runs"} <= {
+        r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
     # reopening does not re-run migrations
     again = SQLiteStorage(path)
     assert again.schema_version == version
@@ -67,6 +69,7 @@ def test_cli_user_add_export_delete(server_process):
 
 async def test_served_process_accepts_logins(server_process):
     from client.bot import Bot
+
     srv = server_process()
     assert srv.cli("user", "add", "Robin", "--password", "a long pass").returncode == 0
     srv.start()
@@ -86,16 +89,22 @@ def test_sqlite_store_implements_every_repository_interface():
 
     from server.storage import SQLiteStorage, interfaces
 
-    repos = [interfaces.AccountsRepository, interfaces.RoomsRepository, interfaces.RunsRepository,
-             interfaces.SafetyRepository, interfaces.RecordsRepository]
+    repos = [
+        interfaces.AccountsRepository,
+        interfaces.RoomsRepository,
+        interfaces.RunsRepository,
+        interfaces.SafetyRepository,
+        interfaces.RecordsRepository,
+    ]
     named = set()
     for repo in repos:
         methods = {n for n, f in vars(repo).items() if callable(f) and not n.startswith("_")}
         assert methods, repo
         for name in methods:
             assert hasattr(SQLiteStorage, name), f"{repo.__name__}.{name} missing"
-            assert (inspect.signature(getattr(SQLiteStorage, name)) == inspect.signature(getattr(repo, name))), \
+            assert inspect.signature(getattr(SQLiteStorage, name)) == inspect.signature(getattr(repo, name)), (
                 f"{repo.__name__}.{name}: the SQLite signature differs from the interface"
+            )
         assert not named & methods, f"{repo.__name__} repeats a method of another aggregate"
         named |= methods
     plumbing = {n for n in vars(interfaces.Storage) if not n.startswith("_")}

@@ -10,6 +10,7 @@ from wire import codec
 
 class FakeWorld:
     """Just what rooms need: settings and the shared slabs."""
+
     slab_for = World.slab_for
 
     def __init__(self, **cfg):
@@ -27,16 +28,16 @@ def step_all(world, dt=0.05):
 def test_rooms_in_one_slab_move_independently_and_get_their_own_deltas():
     world = FakeWorld()
     a, b = Room(world, "a", "A", "cafe", 12), Room(world, "b", "B", "park", 12)
-    assert a.slab is b.slab                      # similar rooms share one slab
+    assert a.slab is b.slab  # similar rooms share one slab
     walker = a.spawn("w", "person", "participant", at=(0.0, 0.0))
     idle = b.spawn("i", "person", "participant", at=(0.0, 0.0))
-    step_all(world)                              # first deltas: both spawns
+    step_all(world)  # first deltas: both spawns
     a.set_input(walker.id, 1.0, 0.0, 0.0)
-    for _ in range(20):                          # one second
+    for _ in range(20):  # one second
         out = step_all(world)
     assert a.pos[walker.id][1] > 1.5 and abs(a.pos[walker.id][0]) < 1e-4
     assert tuple(b.pos[idle.id]) == (0.0, 0.0)
-    assert set(out) == {a}                       # only the room that changed gets a delta
+    assert set(out) == {a}  # only the room that changed gets a delta
     rec = codec.decode_poses(out[a])
     assert rec["id"].tolist() == [walker.id] and rec["flags"][0] & codec.FLAG_MOVING
 
@@ -46,12 +47,12 @@ def test_personal_space_stops_a_step_closer_but_not_a_step_away():
     room = Room(world, "r", "R", "cafe", 12)
     me = room.spawn("me", "person", "participant", at=(0.0, 0.0))
     you = room.spawn("you", "person", "participant", at=(0.0, 0.7))
-    room.set_input(me.id, 1.0, 0.0, 0.0)         # walk towards you (+y)
+    room.set_input(me.id, 1.0, 0.0, 0.0)  # walk towards you (+y)
     for _ in range(20):
         step_all(world)
     gap = np.hypot(*(room.pos[you.id] - room.pos[me.id]))
     assert 0.6 - 0.1 < gap < 0.7 and gap >= 0.6 - 1e-3
-    room.set_input(me.id, -1.0, 0.0, 0.0)        # backing away is always allowed
+    room.set_input(me.id, -1.0, 0.0, 0.0)  # backing away is always allowed
     for _ in range(30):
         step_all(world)
     assert np.hypot(*(room.pos[you.id] - room.pos[me.id])) > 2.5
@@ -94,13 +95,13 @@ def test_rooms_take_turns_within_the_tick_and_each_steps_once_per_period():
         walkers.append(w)
         room.set_input(w.id, 1.0, 0.0, 0.0)
     for slab in world.slabs.values():
-        slab.step(0.05)                                      # first deltas: the spawns
+        slab.step(0.05)  # first deltas: the spawns
     moved = []
-    for phase in range(3):                                   # one period in three turns
+    for phase in range(3):  # one period in three turns
         out = {}
         for slab in world.slabs.values():
             out.update(slab.step(0.05, phase, 3))
-        assert set(out) == {rooms[phase]}                    # only the room whose turn it is sends
+        assert set(out) == {rooms[phase]}  # only the room whose turn it is sends
         moved.append([float(r.pos[w.id][1]) for r, w in zip(rooms, walkers)])
     step = 1.6 * 0.05
     assert np.allclose(moved[0], [2 * step, step, step], atol=1e-5)

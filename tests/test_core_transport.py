@@ -32,11 +32,12 @@ async def test_room_emits_are_written_straight_to_the_websocket_in_order(server,
         ok = write_frame(self, frame)
         direct.append(ok)
         return ok
+
     monkeypatch.setattr(LeanSocket, "write_frame", counting)
 
     start = len(ben.inbox)
-    for i in range(15):                                       # within the rate limit's burst
-        await ana.sio.emit(events.SAY, {"text": f"line {i}"})      # room emits, no waiting on answers
+    for i in range(15):  # within the rate limit's burst
+        await ana.sio.emit(events.SAY, {"text": f"line {i}"})  # room emits, no waiting on answers
         await ana.sio.emit(events.MOVE, {"forward": (-1) ** i * 0.5})
     await ben.wait_until(lambda: sum(e == events.SAID for e, _ in ben.inbox[start:]) >= 15, timeout=10)
     said = [d["text"] for e, d in ben.inbox[start:] if e == events.SAID]
@@ -56,23 +57,22 @@ async def test_a_client_that_stops_reading_is_cut_off_and_the_room_goes_on(serve
     ben_tcp = ben.sio.eio.ws._conn.transport
     ben_tcp.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     ben_tcp.pause_reading()
-    server_socket(server, ben)._transport.get_extra_info("socket").setsockopt(
-        socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    server_socket(server, ben)._transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
 
     sio = server.app[SIO]
     start = len(ana.inbox)
-    for i in range(40):                                       # 40 x 16 KiB to the room
+    for i in range(40):  # 40 x 16 KiB to the room
         await sio.emit("filler", {"i": i, "pad": b"x" * 16384}, to="cafe")
         await asyncio.sleep(0.01)
     await ana.wait_until(lambda: sum(e == "filler" for e, _ in ana.inbox[start:]) == 40, timeout=10)
-    for _ in range(100):                                       # the stalled link is cut, Ben's seat is kept
+    for _ in range(100):  # the stalled link is cut, Ben's seat is kept
         if stalled_sid not in server.world.conns:
             break
         await asyncio.sleep(0.05)
     assert stalled_sid not in server.world.conns
     assert server.world.member_of(uid)[0] is not None
     async with aiohttp.ClientSession() as http, http.get(server.url + "/metrics") as resp:
-        assert "peerspace_slow_clients_cut_total 1.0" in await resp.text()     # operators can see it
+        assert "peerspace_slow_clients_cut_total 1.0" in await resp.text()  # operators can see it
 
     # the room carries on for Ana
     assert (await ana.say("still here"))["ok"]
@@ -85,20 +85,20 @@ async def test_a_client_that_stops_reading_is_cut_off_and_the_room_goes_on(serve
 async def test_a_compressed_websocket_keeps_engineio_s_queue_and_works(server):
     """Browsers offer permessage-deflate; frames then need the shared compressor, so no direct writes."""
     ana = await server.bot("Ana", room="cafe")
-    cleo = await server.bot("Cleo")           # for a token only
+    cleo = await server.bot("Cleo")  # for a token only
     token = cleo.token
     await cleo.close()
     url = server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
     async with aiohttp.ClientSession() as http, http.ws_connect(url, compress=15) as ws:
-        assert (await ws.receive()).data.startswith("0")                      # engine.io open
+        assert (await ws.receive()).data.startswith("0")  # engine.io open
         await ws.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": token}}))
-        assert msgpack.unpackb((await ws.receive()).data)["type"] == 0         # socket.io connect
+        assert msgpack.unpackb((await ws.receive()).data)["type"] == 0  # socket.io connect
         seen = set()
 
         async def until(what: str) -> None:
             while what not in seen:
                 msg = await asyncio.wait_for(ws.receive(), 5)
-                if msg.type == aiohttp.WSMsgType.TEXT:         # engine.io ping
+                if msg.type == aiohttp.WSMsgType.TEXT:  # engine.io ping
                     await ws.send_str("3")
                     continue
                 pkt = msgpack.unpackb(msg.data)
@@ -107,8 +107,9 @@ async def test_a_compressed_websocket_keeps_engineio_s_queue_and_works(server):
                     seen.add("ack")
                 elif pkt["data"][0] == events.SAID and pkt["data"][1]["text"] == "hello compressed":
                     seen.add(events.SAID)
+
         await ws.send_bytes(msgpack.packb({"type": 2, "nsp": "/", "id": 1, "data": [events.JOIN, {"room": "cafe"}]}))
-        await until("ack")               # in the room (joining reads the store off the loop) before Ana speaks
+        await until("ack")  # in the room (joining reads the store off the loop) before Ana speaks
         await ana.say("hello compressed")
         await until(events.SAID)
         sid = next(s for s, c in server.world.conns.items() if c.user["name"] == "Cleo")
@@ -120,6 +121,7 @@ async def test_a_compressed_websocket_keeps_engineio_s_queue_and_works(server):
 async def test_a_client_that_starts_on_polling_and_upgrades_still_works(server):
     """Browsers and some proxies start with HTTP long-polling; engine.io's own path carries them."""
     import socketio
+
     ana = await server.bot("Ana", room="cafe")
     cleo = await server.bot("Cleo")
     token = cleo.token
@@ -130,7 +132,7 @@ async def test_a_client_that_starts_on_polling_and_upgrades_still_works(server):
     await sio.connect(server.url, transports=["polling", "websocket"], auth={"token": token})
     try:
         assert (await sio.call(events.JOIN, {"room": "cafe"}, timeout=5))["ok"]
-        for _ in range(50):                                  # the upgrade to websocket happens meanwhile
+        for _ in range(50):  # the upgrade to websocket happens meanwhile
             if sio.eio.current_transport == "websocket":
                 break
             await asyncio.sleep(0.05)
@@ -145,6 +147,6 @@ async def test_a_client_that_starts_on_polling_and_upgrades_still_works(server):
         assert "to the upgraded one" in got
         sid = next(s for s, c in server.world.conns.items() if c.user["name"] == "Cleo")
         sock = server.app[SIO].eio.sockets[server.app[SIO].manager.eio_sid_from_sid(sid, "/")]
-        assert sock.upgraded and sock._transport is None       # engine.io's queue, not direct writes
+        assert sock.upgraded and sock._transport is None  # engine.io's queue, not direct writes
     finally:
         await sio.disconnect()

@@ -25,8 +25,9 @@ from wire import safety as ws
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # On a developer machine without Chromium these are skipped; in CI (.ci/run installs it) they must run.
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                                reason="chromium is not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"), reason="chromium is not installed (.ci/run installs it)"
+)
 ROOT = Path(__file__).resolve().parent.parent
 CONVERSATION = load_file(ROOT / "scenarios" / "starting_a_conversation.yaml")
 EMOTIONS = load_file(ROOT / "scenarios" / "emotion_recognition.yaml")
@@ -41,11 +42,25 @@ class Browser:
     async def start(self):
         profile = self.tmp / "chromium-profile"
         self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--remote-debugging-port=0",
-             "--window-size=1200,900", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                f"--user-data-dir={profile}",
+                "--remote-debugging-port=0",
+                "--window-size=1200,900",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = profile / "DevToolsActivePort"
         for _ in range(300):
             if port_file.exists() and len(port_file.read_text().split()) >= 2:
@@ -107,11 +122,12 @@ class Browser:
             Path(keep).mkdir(parents=True, exist_ok=True)
             shutil.copy(path, Path(keep) / path.name)
         from panda3d.core import Filename, PNMImage
+
         img = PNMImage()
         assert img.read(Filename.from_os_specific(str(path)))
         w, h = img.getXSize(), img.getYSize()
         arr = np.array([[img.getXel(x, y) for x in range(0, w, 2)] for y in range(0, h, 2)], np.float32)
-        return arr                              # (h/2, w/2, 3), 0..1
+        return arr  # (h/2, w/2, 3), 0..1
 
     async def close(self):
         await self.ws.close()
@@ -144,34 +160,42 @@ async def test_facilitator_logs_in_and_reads_rooms_sessions_and_progress(server,
     ana = await server.bot("Ana", room="cafe")
     sam = await server.bot("Sam", role="peer_specialist", room="cafe")
     server.add_user("Fay", "facilitator")
-    await ana.say("I feel like there is no way out")            # a crisis alert, shown on the dashboard
+    await ana.say("I feel like there is no way out")  # a crisis alert, shown on the dashboard
     await sam.wait_for(ws.SAFETY_ALERT)
-    run_ids = [play(server.store, "cafe", CONVERSATION, "easy", ana.user),
-               play(server.store, "cafe", EMOTIONS, "hard", ana.user, emotion_answers="wrong"),
-               play(server.store, "cafe", EMOTIONS, "hard", ana.user, emotion_answers="right")]
-    await ana.call(ws.ANSWER_QUESTIONNAIRE,
-                   {"questionnaire": "hope", "when": "pre", "answers": {"future": 2, "goals": 2}})
-    await ana.call(ws.ANSWER_QUESTIONNAIRE,
-                   {"questionnaire": "hope", "when": "post", "answers": {"future": 4, "goals": 5}})
+    run_ids = [
+        play(server.store, "cafe", CONVERSATION, "easy", ana.user),
+        play(server.store, "cafe", EMOTIONS, "hard", ana.user, emotion_answers="wrong"),
+        play(server.store, "cafe", EMOTIONS, "hard", ana.user, emotion_answers="right"),
+    ]
+    await ana.call(
+        ws.ANSWER_QUESTIONNAIRE, {"questionnaire": "hope", "when": "pre", "answers": {"future": 2, "goals": 2}}
+    )
+    await ana.call(
+        ws.ANSWER_QUESTIONNAIRE, {"questionnaire": "hope", "when": "post", "answers": {"future": 4, "goals": 5}}
+    )
 
     # not logged in: the login form
     await browser.goto(server.url + "/dashboard")
     assert "Staff log in" in await browser.js("document.body.innerText")
     # a participant cannot get in through the form
-    await browser.submit(f"document.getElementById('name').value='Ana';"
-                         f"document.getElementById('password').value={json.dumps(PASSWORD)};"
-                         f"document.getElementById('login').click()")
+    await browser.submit(
+        f"document.getElementById('name').value='Ana';"
+        f"document.getElementById('password').value={json.dumps(PASSWORD)};"
+        f"document.getElementById('login').click()"
+    )
     assert "for staff accounts" in await browser.js("document.body.innerText")
     # the facilitator can
-    await browser.submit(f"document.getElementById('name').value='Fay';"
-                         f"document.getElementById('password').value={json.dumps(PASSWORD)};"
-                         f"document.getElementById('login').click()")
+    await browser.submit(
+        f"document.getElementById('name').value='Fay';"
+        f"document.getElementById('password').value={json.dumps(PASSWORD)};"
+        f"document.getElementById('login').click()"
+    )
     text = await browser.js("document.body.innerText")
     assert "Rooms now" in text and "The cafe" in text and "Sam" in text and "1 open" in text
-    assert await browser.js("document.cookie") == ""           # the session cookie is HttpOnly
+    assert await browser.js("document.cookie") == ""  # the session cookie is HttpOnly
     rooms = await browser.screenshot("dashboard-rooms")
     # the open-alert pill is drawn in its warm colour somewhere on the page
-    warm = (np.abs(rooms - np.array([0xf6, 0xe1, 0xd6]) / 255).sum(axis=2) < 0.03)
+    warm = np.abs(rooms - np.array([0xF6, 0xE1, 0xD6]) / 255).sum(axis=2) < 0.03
     assert warm.sum() > 30
 
     await browser.goto(server.url + "/dashboard/sessions")
@@ -185,12 +209,12 @@ async def test_facilitator_logs_in_and_reads_rooms_sessions_and_progress(server,
 
     await browser.goto(server.url + f"/dashboard/people/{ana.user['id']}")
     n_svg = await browser.js("document.querySelectorAll('svg.plot').length")
-    assert n_svg == 4                                          # fidelity, skills, emotions, hope
+    assert n_svg == 4  # fidelity, skills, emotions, hope
     points = await browser.js("document.querySelectorAll('svg.plot circle').length")
     assert points >= 3 + 3 + 2 + 2
     img = await browser.screenshot("dashboard-progress")
     # the plot lines are drawn: pixels of the series colour exist on screen
-    blue = (np.abs(img - np.array([0x3b, 0x6e, 0x8f]) / 255).sum(axis=2) < 0.06)
+    blue = np.abs(img - np.array([0x3B, 0x6E, 0x8F]) / 255).sum(axis=2) < 0.06
     assert blue.sum() > 100
     # a facilitator sees no delete button (admins only)
     assert await browser.js("document.getElementById('delete') === null")

@@ -13,16 +13,24 @@ CONVERSATION = load_file(Path(__file__).resolve().parent.parent / "scenarios" / 
 
 
 def seed(server):
-    for name, role in (("Ana", "participant"), ("Bob", "participant"), ("Sam", "peer_specialist"),
-                       ("Sue", "peer_specialist"), ("Fay", "facilitator"), ("Adi", "admin"), ("Robo", "agent")):
+    for name, role in (
+        ("Ana", "participant"),
+        ("Bob", "participant"),
+        ("Sam", "peer_specialist"),
+        ("Sue", "peer_specialist"),
+        ("Fay", "facilitator"),
+        ("Adi", "admin"),
+        ("Robo", "agent"),
+    ):
         server.add_user(name, role)
     sam = server.store.find_user("Sam")
     # Sam looks after a group with Ana in it (an assignment, not presence, is what Sam may see)
     group = server.store.add_group("Sam's group")
     server.store.add_group_member(group["id"], server.store.find_user("Ana")["id"])
     server.store.assign_group_staff(group["id"], sam["id"])
-    server.world.create_room("Sam's group", "park", 8, created_by=sam["id"], room_id="sams-group",
-                             access="members", group_id=group["id"])
+    server.world.create_room(
+        "Sam's group", "park", 8, created_by=sam["id"], room_id="sams-group", access="members", group_id=group["id"]
+    )
     runs = {}
     for who, room in (("Ana", "sams-group"), ("Bob", "cafe")):
         u = server.store.find_user(who)
@@ -57,8 +65,14 @@ async def test_login_form_and_roles(server):
     async with aiohttp.ClientSession() as http:
         async with http.post(server.url + "/api/login", json={"name": "Ana", "password": PASSWORD}) as r:
             token = (await r.json())["token"]
-        for path in ("/dashboard", "/dashboard/sessions", "/dashboard/people", "/dashboard/safety",
-                     "/dashboard/sessions/1", "/dashboard/people/1"):
+        for path in (
+            "/dashboard",
+            "/dashboard/sessions",
+            "/dashboard/people",
+            "/dashboard/safety",
+            "/dashboard/sessions/1",
+            "/dashboard/people/1",
+        ):
             async with http.get(server.url + path, headers={"Authorization": f"Bearer {token}"}) as r:
                 assert r.status == 403, path
                 assert "for staff" in await r.text()
@@ -110,7 +124,7 @@ async def test_admin_export_and_delete_need_csrf_and_the_name(server):
             csrf = re.search(r"name='csrf' value='([0-9a-f]+)'", await r.text()).group(1)
         url = server.url + f"/dashboard/people/{bo['id']}/delete"
         async with http.post(url, data={"confirm": "Bob"}) as r:
-            assert r.status == 403                     # no CSRF field: refused
+            assert r.status == 403  # no CSRF field: refused
         async with http.post(url, data={"confirm": "Bobby", "csrf": csrf}) as r:
             assert r.status == 400
         assert server.store.find_user("Bob") is not None
@@ -127,8 +141,8 @@ async def test_staff_mark_an_alert_handled_only_where_they_may_see_it(server):
     alert = server.world.safety.db.alerts(None)[0]
     assert alert["status"] == "open"
     url = f"{server.url}/dashboard/alerts/{alert['id']}/handled"
-    sue, _ = await session(server, "Sue")                 # a peer specialist of another group
-    sam, _ = await session(server, "Sam")                 # the group's own peer specialist
+    sue, _ = await session(server, "Sue")  # a peer specialist of another group
+    sam, _ = await session(server, "Sam")  # the group's own peer specialist
     try:
         for http in (sue, sam):
             async with http.get(server.url + "/dashboard/safety") as r:
@@ -142,7 +156,7 @@ async def test_staff_mark_an_alert_handled_only_where_they_may_see_it(server):
             else:
                 assert "Mark handled" in page
                 async with http.post(url, data={"csrf": "forged"}) as r:
-                    assert r.status == 403                # no CSRF token, no change
+                    assert r.status == 403  # no CSRF token, no change
                 async with http.post(url, data={"csrf": csrf}, allow_redirects=False) as r:
                     assert r.status == 303 and r.headers["Location"] == "/dashboard/safety"
         assert server.world.safety.db.alerts(None)[0]["status"] == "handled"

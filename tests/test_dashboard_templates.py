@@ -61,7 +61,7 @@ class Page(HTMLParser):
 def assert_escaped(html: str, *shown: str, where: str = "") -> Page:
     page = Page(html)
     assert "<script" not in html.lower() and "script" not in page.tags, where
-    assert not any(k.startswith("on") for k, _ in page.attrs), where       # no attribute slipped in
+    assert not any(k.startswith("on") for k, _ in page.attrs), where  # no attribute slipped in
     for text in shown:
         assert text in page.text, (where, text)
     return page
@@ -85,7 +85,7 @@ async def seed(server) -> dict:
     await ana_bot.call(ws.REPORT, {"avatar": ben.avatar, "reason": "other", "note": NOTE})
     await staff.call(ws.MUTE, {"avatar": ana_bot.avatar, "minutes": 5})
     db = server.world.safety.db
-    await ana_bot.wait_until(lambda: db.actions() and db.reports(), timeout=5)      # both written off the loop
+    await ana_bot.wait_until(lambda: db.actions() and db.reports(), timeout=5)  # both written off the loop
     return {"ana": ana["id"], "run": run.run_id}
 
 
@@ -99,14 +99,14 @@ async def test_every_page_escapes_names_lines_and_notes(server):
         f"/dashboard/sessions/{ids['run']}": (SCENARIO, PARTICIPANT, LINE),
         "/dashboard/people": (PARTICIPANT,),
         f"/dashboard/people/{ids['ana']}": (PARTICIPANT, SCENARIO),
-        "/dashboard/safety": (PARTICIPANT, NOTE, f"mute{PARTICIPANT}{ADMIN}"),     # moderation: action, who, by
+        "/dashboard/safety": (PARTICIPANT, NOTE, f"mute{PARTICIPANT}{ADMIN}"),  # moderation: action, who, by
     }
     async with http:
         for path, shown in pages.items():
             async with http.get(server.url + path) as r:
                 assert r.status == 200, path
                 html = await r.text()
-            page = assert_escaped(html, ADMIN, *shown, where=path)     # the header names who is logged in
+            page = assert_escaped(html, ADMIN, *shown, where=path)  # the header names who is logged in
             assert f"{ADMIN} · admin" in page.text, path
         # the person page's title, heading and records card all carry the name
         async with http.get(server.url + f"/dashboard/people/{ids['ana']}") as r:
@@ -115,7 +115,7 @@ async def test_every_page_escapes_names_lines_and_notes(server):
 
 
 async def test_the_login_form_keeps_a_hostile_next_inside_its_attribute(server):
-    nxt = f"/dashboard/x onfocus=alert(1) autofocus {EVIL}"     # breaks out of an unquoted value
+    nxt = f"/dashboard/x onfocus=alert(1) autofocus {EVIL}"  # breaks out of an unquoted value
     url = server.url + "/dashboard/login?next=" + quote(nxt, safe="")
     async with aiohttp.ClientSession() as http, http.get(url) as r:
         assert r.status == 200

@@ -17,9 +17,28 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_headless_demo_plays_a_scenario_saves_pictures_and_stops_everything(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "client.demo", "--data-dir", str(tmp_path / "demo"),
-                           "--out", str(out), "--phases", "4", "--delay", "0.3", "--size", "640x400"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "client.demo",
+            "--data-dir",
+            str(tmp_path / "demo"),
+            "--out",
+            str(out),
+            "--phases",
+            "4",
+            "--delay",
+            "0.3",
+            "--size",
+            "640x400",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Traceback" not in done.stdout + done.stderr
     pictures = sorted(out.glob("*.png"))
@@ -39,6 +58,7 @@ def test_headless_demo_plays_a_scenario_saves_pictures_and_stops_everything(tmp_
     accounts = (tmp_path / "demo" / "demo-accounts.json").read_text()
     assert "River" in accounts and "coach-bot" in accounts
     import json
+
     for who in json.loads(accounts).values():
         assert who["password"] not in done.stdout + done.stderr
     assert (tmp_path / "demo" / "peerspace.db").exists()

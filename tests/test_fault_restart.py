@@ -27,13 +27,13 @@ async def test_kill_and_restart_loses_no_transcript_line(server_process):
         await ana.call(events.CONSENT, {"recording": True})
         await fay.join(made)
         sent = []
-        for i in range(20):                       # lines acknowledged before the kill are persisted
+        for i in range(20):  # lines acknowledged before the kill are persisted
             who = (ana, fay)[i % 2]
             await who.say(f"line {i}")
             sent.append(f"line {i}")
-        proc.kill()                               # SIGKILL: no shutdown path runs
+        proc.kill()  # SIGKILL: no shutdown path runs
         await ana.wait_until(lambda: ana.state == "reconnecting", timeout=10)
-        proc.start()                              # same port, same data dir
+        proc.start()  # same port, same data dir
         await ana.wait_until(lambda: ana.connected, timeout=20)
         await fay.wait_until(lambda: fay.connected, timeout=20)
         # the room created before the crash is back, and people can meet in it again
@@ -47,6 +47,7 @@ async def test_kill_and_restart_loses_no_transcript_line(server_process):
         await close_bots(bots)
     proc.stop()
     from server.storage import open_storage
+
     store = open_storage(str(proc.data_dir / "peerspace.db"))
     try:
         texts = [e["data"]["text"] for e in store.room_events(made) if e["kind"] == "said"]

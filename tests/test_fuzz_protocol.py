@@ -19,30 +19,60 @@ from client.bot import Bot
 from conftest import PASSWORD
 from wire import events, messages
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**64 - 1), st.floats(allow_nan=True),
-                    st.text(max_size=40), st.binary(max_size=40))
-values = st.recursive(scalars, lambda c: st.one_of(st.lists(c, max_size=5),
-                                                   st.dictionaries(st.text(max_size=12), c, max_size=5)),
-                      max_leaves=20)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**64 - 1),
+    st.floats(allow_nan=True),
+    st.text(max_size=40),
+    st.binary(max_size=40),
+)
+values = st.recursive(
+    scalars,
+    lambda c: st.one_of(st.lists(c, max_size=5), st.dictionaries(st.text(max_size=12), c, max_size=5)),
+    max_leaves=20,
+)
 event_names = st.one_of(st.sampled_from(sorted(messages.SCHEMAS)), st.text(max_size=70), scalars)
-payloads = st.one_of(values, st.fixed_dictionaries({}, optional={
-    "forward": values, "strafe": values, "turn": values, "text": values, "room": values, "avatar": values,
-    "name": values, "yaw": values, "at": values, "protocol": values, "recording": values}))
-event_packets = st.builds(lambda ev, p, ack, t: {"type": t, "nsp": "/", "data": [ev, p],
-                                                 **({"id": ack} if ack else {})},
-                          event_names, payloads, st.one_of(st.none(), st.integers(0, 2**31)),
-                          st.sampled_from([2, 2, 2, 3, 5, 6]))
+payloads = st.one_of(
+    values,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "forward": values,
+            "strafe": values,
+            "turn": values,
+            "text": values,
+            "room": values,
+            "avatar": values,
+            "name": values,
+            "yaw": values,
+            "at": values,
+            "protocol": values,
+            "recording": values,
+        },
+    ),
+)
+event_packets = st.builds(
+    lambda ev, p, ack, t: {"type": t, "nsp": "/", "data": [ev, p], **({"id": ack} if ack else {})},
+    event_names,
+    payloads,
+    st.one_of(st.none(), st.integers(0, 2**31)),
+    st.sampled_from([2, 2, 2, 3, 5, 6]),
+)
 frames = st.one_of(
-    st.binary(max_size=300),                                         # raw garbage
-    values.map(lambda v: msgpack.packb(v, use_bin_type=True)),       # valid msgpack, not a packet
+    st.binary(max_size=300),  # raw garbage
+    values.map(lambda v: msgpack.packb(v, use_bin_type=True)),  # valid msgpack, not a packet
     event_packets.map(lambda p: msgpack.packb(p, use_bin_type=True)),  # packets with hostile payloads
-    st.text(max_size=100),                                           # text frames (engine.io level)
+    st.text(max_size=100),  # text frames (engine.io level)
 )
 
 
 def _login(url: str, name: str) -> str:
-    req = urllib.request.Request(url + "/api/login", data=json.dumps({"name": name, "password": PASSWORD}).encode(),
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url + "/api/login",
+        data=json.dumps({"name": name, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read())["token"]
 
@@ -53,9 +83,9 @@ async def _fuzz_once(url: str, token: str, frame) -> list:
     async with aiohttp.ClientSession() as http:
         ws = await http.ws_connect(url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
         try:
-            await ws.receive(timeout=5)                                       # engine.io open
+            await ws.receive(timeout=5)  # engine.io open
             await ws.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": token}}))
-            await ws.receive(timeout=5)                                       # socket.io connect
+            await ws.receive(timeout=5)  # socket.io connect
             await ws.send_bytes(msgpack.packb({"type": 2, "nsp": "/", "data": ["join", {"room": "cafe"}], "id": 1}))
             if isinstance(frame, bytes):
                 await ws.send_bytes(frame)
@@ -81,8 +111,9 @@ async def _fuzz_once(url: str, token: str, frame) -> list:
     return got
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(frame=frames)
 def test_hostile_frames_never_crash_the_server(fuzz_target, frame):
     proc, token = fuzz_target
@@ -93,10 +124,15 @@ def test_hostile_frames_never_crash_the_server(fuzz_target, frame):
             packet = msgpack.unpackb(frame, raw=False)
         except Exception:
             packet = None
-        bad_event = (isinstance(packet, dict) and packet.get("type") == 2 and packet.get("nsp") == "/"
-                     and isinstance(packet.get("data"), list)
-                     and packet["data"] and packet["data"][0] not in messages.SCHEMAS)
-        if bad_event:   # a well-formed packet for an unknown event must be answered with an error event
+        bad_event = (
+            isinstance(packet, dict)
+            and packet.get("type") == 2
+            and packet.get("nsp") == "/"
+            and isinstance(packet.get("data"), list)
+            and packet["data"]
+            and packet["data"][0] not in messages.SCHEMAS
+        )
+        if bad_event:  # a well-formed packet for an unknown event must be answered with an error event
             assert any(p.get("type") == 2 and p["data"][0] == events.ERROR for p in got), got
 
 
@@ -125,9 +161,9 @@ def fuzz_target(server_process):
 async def test_people_are_unaffected_after_fuzzing(server_process):
     """Runs after the fuzz test (same server): two people still meet, move and talk normally."""
     if "proc" in _state and _state["proc"].proc.poll() is not None:
-        _state.clear()                        # run on its own: start a server here
+        _state.clear()  # run on its own: start a server here
     proc, token = _get_target(server_process)
-    for _ in range(20):   # a few more hostile frames right before, for good measure
+    for _ in range(20):  # a few more hostile frames right before, for good measure
         await _fuzz_once(proc.url, token, b"\x93\x01\x02" + bytes(range(40)))
     ana, ben = Bot(proc.url), Bot(proc.url)
     try:

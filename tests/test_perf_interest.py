@@ -26,7 +26,7 @@ async def test_far_avatars_come_at_a_reduced_rate_and_nothing_is_stale(make_serv
     srv = await make_server(interest_min=8, interest_cell=4.0, interest_far_every=4)
     room = srv.world.create_room("Hall", "park", 200, created_by=None, room_id="hall")
     ana = await srv.bot("Ana", room="hall")
-    room.pos[ana.avatar] = (-11.0, -11.0)            # a corner: most of the room is far from her
+    room.pos[ana.avatar] = (-11.0, -11.0)  # a corner: most of the room is far from her
     cast = _spread(room, 48)
     await asyncio.sleep(0.2)
     start = len(ana.inbox)
@@ -65,13 +65,13 @@ async def test_small_rooms_keep_one_blob_per_room_and_leaving_stops_cell_snapsho
     ana = await srv.bot("Ana", room="hall")
     _spread(room, 10)
     await ana.wait_until(lambda: len(ana.poses) == 11)
-    assert room.state[Interest].cell_of_sid                 # she sits in a cell sub-room
-    room.tick_no += 1000                             # tell the hall's snapshots from the cafe's by their tick
+    assert room.state[Interest].cell_of_sid  # she sits in a cell sub-room
+    room.tick_no += 1000  # tell the hall's snapshots from the cafe's by their tick
     await ana.join("cafe")
-    assert not room.state[Interest].cell_of_sid             # left the hall's cells at once
+    assert not room.state[Interest].cell_of_sid  # left the hall's cells at once
     start = len(ana.inbox)
     await asyncio.sleep(0.3)
     cafe = srv.world.rooms["cafe"]
     ticks = [d["t"] for e, d in ana.inbox[start:] if e == events.SNAPSHOT]
-    assert all(t <= cafe.tick_no for t in ticks)     # so nothing here came from the hall
-    assert getattr(cafe, "interest", None) is None   # a small room never uses interest groups
+    assert all(t <= cafe.tick_no for t in ticks)  # so nothing here came from the hall
+    assert getattr(cafe, "interest", None) is None  # a small room never uses interest groups

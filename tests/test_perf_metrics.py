@@ -32,13 +32,14 @@ async def test_metrics_endpoint_counts_rooms_connections_ticks_messages_and_reje
     assert _value(text, "peerspace_avatars") == 1
     assert 0 < _value(text, "peerspace_tick_seconds") < 1
     assert _value(text, "peerspace_connections_total") == 1
-    assert _value(text, "peerspace_intents_total") >= 4          # hello, join, move, say
+    assert _value(text, "peerspace_intents_total") >= 4  # hello, join, move, say
     assert _value(text, 'peerspace_rejects_total{code="unknown_event"}') == 1
     assert _value(text, "peerspace_tick_duration_seconds_count") > 0
 
 
 def test_metrics_degrade_without_prometheus_client(monkeypatch):
     from server import metrics as m
+
     monkeypatch.setattr(m, "prom", None)
     metrics = m.Metrics.__new__(m.Metrics)
     metrics.prefix, metrics.world, metrics.plain = "peerspace", None, {}

@@ -39,22 +39,26 @@ async def record_session(server):
 
 async def test_replay_reader_pages_and_interpolates(server):
     ana, coach, run_id, token = await record_session(server)
-    track = await fetch(server.url, token, run_id, page=2)          # small pages: paging works
+    track = await fetch(server.url, token, run_id, page=2)  # small pages: paging works
     assert len(track.frames) >= 3 and track.duration > 0.3
     members = track.members_at(track.end)
     assert {m["name"] for m in members.values()} == {"Ana", "Coach"}
     y0 = track.poses_at(track.start)[ana.avatar][1]
     y1 = track.poses_at(track.end)[ana.avatar][1]
-    assert y1 > y0 + 0.5                                            # she walked towards the coach
+    assert y1 > y0 + 0.5  # she walked towards the coach
     mid = track.poses_at((track.times[0] + track.times[1]) / 2)[ana.avatar][1]
-    assert min(track.frames[0][ana.avatar][1], track.frames[1][ana.avatar][1]) <= mid <= \
-        max(track.frames[0][ana.avatar][1], track.frames[1][ana.avatar][1])
+    assert (
+        min(track.frames[0][ana.avatar][1], track.frames[1][ana.avatar][1])
+        <= mid
+        <= max(track.frames[0][ana.avatar][1], track.frames[1][ana.avatar][1])
+    )
     assert [l["text"] for l in track.lines] == ["hello coach"]
     assert track.poses_at(track.end)[coach.id][:2] == pytest.approx((0.0, 2.0), abs=0.02)
 
 
 async def test_replay_is_drawn_offscreen_in_the_3d_scene(server):
     from client.testing import frame, region, shared_app, to_pixel
+
     ana, coach, run_id, token = await record_session(server)
     track = await fetch(server.url, token, run_id)
     app = shared_app()
@@ -84,9 +88,12 @@ async def test_replay_is_drawn_offscreen_in_the_3d_scene(server):
 
 def test_track_from_intent_answers_uses_raw_bytes():
     from wire import codec
+
     recs = codec.quantise(np.array([3]), np.array([[1.0, 2.0]]), np.array([90.0]), np.array([0]))
-    page = {"frames": [{"t": 10.0, "poses": codec.encode_poses(recs)}],
-            "members": [{"t": 10.0, "members": {"3": {"name": "A", "kind": "person", "role": "participant"}}}],
-            "lines": []}
+    page = {
+        "frames": [{"t": 10.0, "poses": codec.encode_poses(recs)}],
+        "members": [{"t": 10.0, "members": {"3": {"name": "A", "kind": "person", "role": "participant"}}}],
+        "lines": [],
+    }
     t = ReplayTrack([page])
     assert t.poses_at(10.0)[3] == pytest.approx((1.0, 2.0, 90.0), abs=0.01)

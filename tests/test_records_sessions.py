@@ -23,8 +23,9 @@ EMOTIONS = load_file(ROOT / "scenarios" / "emotion_recognition.yaml")
 
 
 def play(store, room, scenario, difficulty, user, feedback=True, finish=True, **kw):
-    run = ScenarioRun.create(store, room, scenario, difficulty, participant_user_id=user["id"],
-                             participant_name=user["name"])
+    run = ScenarioRun.create(
+        store, room, scenario, difficulty, participant_user_id=user["id"], participant_name=user["name"]
+    )
     run.start()
     for method, arg in full_run_inputs(scenario, difficulty, **kw):
         if feedback and run.phase and run.phase["kind"] == "feedback":
@@ -63,7 +64,7 @@ async def test_fidelity_scores_and_emotion_accuracy_from_run_events(server):
     f3 = fid.fidelity(server.store.run_events(run2.run_id))
     pf = next(s for s in f3["steps"] if s["step"] == "positive_feedback")
     assert pf["done"] and pf["source"] == "tag" and f3["done"] == 7
-    assert not f3["in_order"]           # tagged after the repeat role-play: out of protocol order
+    assert not f3["in_order"]  # tagged after the repeat role-play: out of protocol order
     # emotion recognition
     em = play(server.store, "cafe", EMOTIONS, "hard", ana, emotion_answers="right")
     acc = fid.emotion_accuracy(server.store.run_events(em.run_id))
@@ -79,8 +80,9 @@ async def test_questionnaires_from_data_files(server):
     assert ids == {"social_anxiety", "confidence", "hope"}
     q = next(q for q in listed if q["id"] == "hope")
     assert q["items"][0]["text"] and q["scale"]["labels"]["1"] == "Not at all"
-    got = await ana.call(ws.ANSWER_QUESTIONNAIRE, {"questionnaire": "hope", "when": "pre",
-                                                   "answers": {"future": 2, "goals": 3}})
+    got = await ana.call(
+        ws.ANSWER_QUESTIONNAIRE, {"questionnaire": "hope", "when": "pre", "answers": {"future": 2, "goals": 3}}
+    )
     assert got["score"] == 2.5
     for bad in ({"future": 9}, {"nope": 1}, {}, {"future": True}):
         with pytest.raises(WireError) as e:
@@ -95,22 +97,22 @@ async def test_questionnaires_from_data_files(server):
 async def test_replay_tracks_consented_runs_only_and_role_boundaries(make_server):
     srv = await make_server(tick_hz=20.0)
     ana = await srv.bot("Ana", room="cafe")
-    ben = await srv.bot("Ben", room="cafe")             # another participant in a group room
+    ben = await srv.bot("Ben", room="cafe")  # another participant in a group room
     await ana.call(events.CONSENT, {"recording": True})
     await ben.call(events.CONSENT, {"recording": True})
     run = ScenarioRun.create(srv.store, "cafe", CONVERSATION, "easy", participant_user_id=ana.user["id"])
     coach = srv.world.rooms["cafe"].spawn("Coach", "cast", "coach")
-    await asyncio.sleep(1.2)          # the recorder picks up newly active runs within a second
+    await asyncio.sleep(1.2)  # the recorder picks up newly active runs within a second
     await ana.say("hello coach")
     await ana.move(1.0)
     await asyncio.sleep(1.0)
     await ana.move(0.0)
     await asyncio.sleep(0.4)
     rows = srv.store._exec("SELECT COUNT(*) AS n FROM pose_tracks WHERE run_id=?", (run.run_id,)).fetchone()["n"]
-    assert 2 <= rows <= 10                               # ~5 Hz while moving, nothing while still
+    assert 2 <= rows <= 10  # ~5 Hz while moving, nothing while still
     data = replay.read(srv.store, srv.store.get_run(run.run_id))
     ids = {int(i) for f in data["frames"] for i in codec.decode_poses(f["poses"])["id"]}
-    assert ana.avatar in ids and coach.id in ids and ben.avatar not in ids      # other participants left out
+    assert ana.avatar in ids and coach.id in ids and ben.avatar not in ids  # other participants left out
     names = {m["name"] for m in data["members"][0]["members"].values()}
     assert names == {"Ana", "Coach"}
     assert [l["text"] for l in data["lines"]] == ["hello coach"]
@@ -139,7 +141,7 @@ async def test_replay_tracks_consented_runs_only_and_role_boundaries(make_server
                     assert codec.decode_poses(base64.b64decode(body["frames"][0]["poses"])).size >= 1
     # without consent, nothing more is stored
     await ana.call(events.CONSENT, {"recording": False})
-    await asyncio.sleep(1.2)        # the recorder re-reads consent every tick it samples
+    await asyncio.sleep(1.2)  # the recorder re-reads consent every tick it samples
     before = srv.store._exec("SELECT COUNT(*) AS n FROM pose_tracks").fetchone()["n"]
     await ana.move(1.0)
     await asyncio.sleep(0.8)
@@ -179,12 +181,14 @@ async def test_export_and_delete_everything_a_person_has(server):
             assert r.status == 401
     uid = ana.user["id"]
     q = server.store._exec
-    for sql in ("SELECT COUNT(*) AS n FROM events WHERE user_id=?",
-                "SELECT COUNT(*) AS n FROM runs WHERE participant_user_id=?",
-                "SELECT COUNT(*) AS n FROM reports WHERE reporter_id=?",
-                "SELECT COUNT(*) AS n FROM blocks WHERE blocker_id=?",
-                "SELECT COUNT(*) AS n FROM questionnaire_answers WHERE user_id=?",
-                "SELECT COUNT(*) AS n FROM safety_alerts WHERE user_id=?",
-                "SELECT COUNT(*) AS n FROM users WHERE id=?"):
+    for sql in (
+        "SELECT COUNT(*) AS n FROM events WHERE user_id=?",
+        "SELECT COUNT(*) AS n FROM runs WHERE participant_user_id=?",
+        "SELECT COUNT(*) AS n FROM reports WHERE reporter_id=?",
+        "SELECT COUNT(*) AS n FROM blocks WHERE blocker_id=?",
+        "SELECT COUNT(*) AS n FROM questionnaire_answers WHERE user_id=?",
+        "SELECT COUNT(*) AS n FROM safety_alerts WHERE user_id=?",
+        "SELECT COUNT(*) AS n FROM users WHERE id=?",
+    ):
         assert q(sql, (uid,)).fetchone()["n"] == 0, sql
     assert q("SELECT COUNT(*) AS n FROM events WHERE run_id=?", (run.run_id,)).fetchone()["n"] == 0

@@ -19,8 +19,8 @@ def test_matching_is_normalised_and_whole_word():
     assert normalise("I CAN\u2019T   go on!!") == "i cant go on"
     assert c.match("honestly I want to  DIE.") == "end_life"
     assert c.match("I can't go on like this") == "no_way_out"
-    assert c.match("Ｉ want to die") == "end_life"               # full-width letters fold (NFKC)
-    assert c.match("the skill myself part") is None             # no match inside a word
+    assert c.match("Ｉ want to die") == "end_life"  # full-width letters fold (NFKC)
+    assert c.match("the skill myself part") is None  # no match inside a word
     assert c.match("I want to dine out") is None
     assert c.match("") is None
     custom = CrisisList("m", "t", "r", [("x", ["hurt   Myself"])])
@@ -42,11 +42,11 @@ async def test_crisis_line_alerts_staff_at_once_and_supports_the_participant(ser
     c = load(PHRASES)
     assert support["text"] == c.resources_text and support["title"] == c.resources_title
     await asyncio.sleep(0.2)
-    assert not [e for e, _ in ben.inbox if e == ws.SAFETY_ALERT]       # other participants are not told
+    assert not [e for e, _ in ben.inbox if e == ws.SAFETY_ALERT]  # other participants are not told
     assert not [e for e, _ in elsewhere.inbox if e == ws.SAFETY_ALERT]  # staff in the room handled it
     row = (await eventually(server.app[SAFETY].db.alerts))[0]
     assert row["kind"] == "crisis" and row["category"] == "end_life" and row["notified"] == 1
-    assert row["event_id"] is None                  # Ana did not agree to recording: no line stored
+    assert row["event_id"] is None  # Ana did not agree to recording: no line stored
     # no content in any log line
     assert not any("want to die" in r.getMessage() for r in caplog.records)
 
@@ -58,9 +58,9 @@ async def test_crisis_without_staff_in_the_room_escalates_without_the_words(serv
     await ana.say("there is no reason to live")
     alert = await fay.wait_for(ws.SAFETY_ALERT)
     assert alert["escalated"] is True and "text" not in alert and alert["room"] == "cafe"
-    row = (await eventually(server.app[SAFETY].db.alerts))[0]     # people first: the row is written just after
+    row = (await eventually(server.app[SAFETY].db.alerts))[0]  # people first: the row is written just after
     line = [e for e in server.store.room_events("cafe") if e["kind"] == "said"][-1]
-    assert row["event_id"] == line["id"]            # linked to the recorded line, not copied
+    assert row["event_id"] == line["id"]  # linked to the recorded line, not copied
 
 
 async def test_participants_are_told_what_is_monitored(server):
@@ -92,7 +92,7 @@ async def test_consent_is_durable_and_record_is_the_gate(make_server):
     srv2 = await make_server()
     ana2 = await srv2.bot("Ana", room="cafe")
     told = await ana2.wait_for(ws.MONITORING)
-    assert told["recording"] is True                # remembered across restarts and connections
+    assert told["recording"] is True  # remembered across restarts and connections
     await ana2.say("still recorded")
     await ana2.call(events.CONSENT, {"recording": False})
     await ana2.say("stopped")

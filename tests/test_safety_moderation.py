@@ -148,7 +148,7 @@ async def test_report_is_stored_and_staff_are_told(server):
     assert alert["kind"] == "report" and alert["reason"] == "harassment" and alert["name"] == "Ben"
     assert "note" not in alert
     await asyncio.sleep(0.1)
-    assert not [e for e, _ in ben.inbox if e == ws.SAFETY_ALERT]     # the reported person is not told
+    assert not [e for e, _ in ben.inbox if e == ws.SAFETY_ALERT]  # the reported person is not told
     rows = server.app[SAFETY].db.reports()
     assert rows[0]["id"] == res["report"] and rows[0]["note"] == "kept following me"
     assert rows[0]["reporter"] == "Ana" and rows[0]["reported"] == "Ben"
@@ -190,12 +190,12 @@ async def test_a_dropped_link_during_a_pause_comes_back_to_the_quiet_room(server
     await ana.wait_for(ws.PAUSED)
     mark = len(ana.inbox)
     ana.drop_link()
-    again = await ana.wait_for(ws.PAUSED, since=mark, timeout=10)    # resumed: still in the quiet room
+    again = await ana.wait_for(ws.PAUSED, since=mark, timeout=10)  # resumed: still in the quiet room
     assert again["paused"] is True
     await ana.wait_until(lambda: ana.connected)
     await ben.say("are you there")
     await asyncio.sleep(0.3)
-    assert not [d for e, d in ana.inbox[mark:] if e == events.SAID]   # the room stays quiet for her
+    assert not [d for e, d in ana.inbox[mark:] if e == events.SAID]  # the room stays quiet for her
     await ana.call(ws.PAUSE, {"on": False})
     await ben.say("welcome back")
     await ana.wait_until(lambda: any(l["text"] == "welcome back" for l in ana.said))
@@ -207,7 +207,7 @@ async def test_bubble_keeps_others_at_a_distance(server):
     room = server.world.rooms["cafe"]
     room.pos[ana.avatar] = (0.0, 3.0)
     room.pos[ben.avatar] = (0.0, 0.0)
-    room.yaw[ben.avatar] = 0.0                     # facing +y, towards Ana
+    room.yaw[ben.avatar] = 0.0  # facing +y, towards Ana
     await ana.call(ws.BUBBLE, {"on": True, "radius": 2.0})
     await ben.move(1.0)
     await asyncio.sleep(1.5)
@@ -247,6 +247,7 @@ def test_cli_unban_and_full_export(server_process, tmp_path):
     srv = server_process()
     assert srv.cli("user", "add", "Ana", "--password", "correct horse").returncode == 0
     from server.storage import open_storage
+
     store = open_storage(str(tmp_path / "peerspace.db"))
     uid = store.find_user("Ana")["id"]
     store.set_banned_until(uid, 9e12)

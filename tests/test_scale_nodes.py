@@ -19,17 +19,34 @@ from server.appkeys import NODE, SIO
 from wire import events
 
 # Skipped only on a developer machine without redis-server; in CI (.ci/run installs it) they must run.
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None and not os.environ.get("CI"),
-                                reason="redis-server not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None and not os.environ.get("CI"),
+    reason="redis-server not installed (.ci/run installs it)",
+)
 
 
 @pytest.fixture
 def redis_url(tmp_path):
     import redis
+
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     client = redis.Redis(host="127.0.0.1", port=port)
     deadline = time.time() + 10
     while True:
@@ -50,8 +67,7 @@ def redis_url(tmp_path):
         proc.kill()
 
 
-async def test_a_room_whose_people_are_all_on_its_node_does_not_go_through_redis(make_server, redis_url,
-                                                                                monkeypatch):
+async def test_a_room_whose_people_are_all_on_its_node_does_not_go_through_redis(make_server, redis_url, monkeypatch):
     node_a = await make_server(redis_url=redis_url, node_id="A")
     node_b = await make_server(redis_url=redis_url, node_id="B")
     manager = node_a.app[SIO].manager
@@ -61,22 +77,23 @@ async def test_a_room_whose_people_are_all_on_its_node_does_not_go_through_redis
     async def counting(data):
         published.append(data.get("method"))
         return await publish(data)
+
     monkeypatch.setattr(manager, "_publish", counting)
 
     ana = await node_a.bot("Ana", room="park")
-    cai = await node_a.bot("Cai", room="park")             # both on the room's own node
+    cai = await node_a.bot("Cai", room="park")  # both on the room's own node
     await ana.say("all on one node")
     await cai.wait_until(lambda: any(s["text"] == "all on one node" for s in cai.said))
     await cai.wait_until(lambda: ana.avatar in cai.poses)
-    assert published == []                                 # chat, joins and snapshots stayed on node A
+    assert published == []  # chat, joins and snapshots stayed on node A
 
     ben = await node_b.bot("Ben")
-    await ben.join("park")                                 # now someone is on node B: emits go through Redis
+    await ben.join("park")  # now someone is on node B: emits go through Redis
     await ana.say("now across nodes")
     await ben.wait_until(lambda: any(s["text"] == "now across nodes" for s in ben.said))
     assert "emit" in published
     await ben.call(events.LEAVE)
-    await asyncio.sleep(1.2)                               # a room stays on Redis a second after it was mixed
+    await asyncio.sleep(1.2)  # a room stays on Redis a second after it was mixed
     published.clear()
     await ana.say("alone again")
     await cai.wait_until(lambda: any(s["text"] == "alone again" for s in cai.said))
@@ -86,12 +103,12 @@ async def test_a_room_whose_people_are_all_on_its_node_does_not_go_through_redis
 async def test_people_on_different_nodes_share_a_room(make_server, redis_url):
     node_a = await make_server(redis_url=redis_url, node_id="A")
     node_b = await make_server(redis_url=redis_url, node_id="B")
-    ana = await node_a.bot("Ana", room="cafe")           # A claims the cafe
+    ana = await node_a.bot("Ana", room="cafe")  # A claims the cafe
     ben = await node_b.bot("Ben")
-    await ben.join("cafe")                                # B forwards the join to A
+    await ben.join("cafe")  # B forwards the join to A
     assert await node_a.app[NODE].redis.get("peerspace:owner:cafe") == b"A"
     assert set(node_a.world.rooms["cafe"].members) == {ana.user["id"], ben.user["id"]}
-    assert not node_b.world.rooms["cafe"].members        # the room's state lives on A only
+    assert not node_b.world.rooms["cafe"].members  # the room's state lives on A only
     await ben.wait_until(lambda: ana.avatar in ben.members and ben.avatar in ben.members)
     await ana.wait_until(lambda: ben.avatar in ana.members)
     # Ben's movement (connected to B) is integrated by A and seen by Ana (on A)
@@ -151,12 +168,12 @@ async def test_killing_a_node_moves_its_people_to_another(server_process, redis_
         await ana.login("Ana", PASSWORD)
         await ana.connect()
         bots.append(ana)
-        await ana.join("cafe")                        # A owns the cafe
+        await ana.join("cafe")  # A owns the cafe
         ben = Bot(node_b.url)
         await ben.login("Ben", PASSWORD)
         await ben.connect()
         bots.append(ben)
-        await ben.join("cafe")                        # Ben on B, his room on A
+        await ben.join("cafe")  # Ben on B, his room on A
         await ben.wait_until(lambda: ana.avatar in ben.members)
         await ben.say("before")
         await ana.wait_for(events.SAID)
@@ -168,8 +185,9 @@ async def test_killing_a_node_moves_its_people_to_another(server_process, redis_
         notice = await ben.wait_for(events.NOTICE, lambda d: d.get("kind") == "moved", timeout=15)
         assert notice
         # Ana's hello on B finds her room and puts her back in it, on B.
-        await ana.wait_until(lambda: ana.connected and ana.room and ana.room["id"] == "cafe"
-                             and ana.avatar in ben.members, timeout=20)
+        await ana.wait_until(
+            lambda: ana.connected and ana.room and ana.room["id"] == "cafe" and ana.avatar in ben.members, timeout=20
+        )
         await ben.wait_until(lambda: ben.avatar in ana.members, timeout=10)
         mark = len(ana.said)
         await ben.say("after")

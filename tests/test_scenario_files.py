@@ -15,8 +15,14 @@ from server.scenarios.schema import DIFFICULTIES, SST_ORDER
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 SHIPPED = load_dir(SCENARIOS)
-REQUIRED_TOPICS = {"starting_a_conversation", "job_interview", "asking_for_help",
-                   "expressing_unpleasant_feeling", "refusing_a_request", "emotion_recognition"}
+REQUIRED_TOPICS = {
+    "starting_a_conversation",
+    "job_interview",
+    "asking_for_help",
+    "expressing_unpleasant_feeling",
+    "refusing_a_request",
+    "emotion_recognition",
+}
 
 
 def test_shipped_scenarios_lint_clean():
@@ -115,8 +121,22 @@ def test_cli_lint_play_and_schema(tmp_path):
     assert ok.returncode == 0, ok.stderr
     script = tmp_path / "inputs.txt"
     script.write_text("# a comment\n1\n1\n1\n1\nhello, is this seat taken?\n:stop\n")
-    play = subprocess.run([py, "-m", "server.scenarios", "play", "scenarios/starting_a_conversation.yaml",
-                           "-d", "medium", "-s", str(script)], cwd=ROOT, capture_output=True, text=True)
+    play = subprocess.run(
+        [
+            py,
+            "-m",
+            "server.scenarios",
+            "play",
+            "scenarios/starting_a_conversation.yaml",
+            "-d",
+            "medium",
+            "-s",
+            str(script),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert "Alex" in play.stdout and "Run stopped" in play.stdout
     assert "You: hello, is this seat taken?" in play.stdout
     schema = subprocess.run([py, "-m", "server.scenarios", "schema"], cwd=ROOT, capture_output=True, text=True)

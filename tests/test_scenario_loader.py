@@ -22,8 +22,14 @@ def problems(name: str) -> list[str]:
 def test_minimal_fixture_loads():
     s = load_file(FIX / "minimal.yaml")
     assert s.id == "minimal" and s.difficulties == ["easy", "hard"]
-    assert [p["id"] for p in s.phases] == ["rationale", "practice", "feedback", "repeat_role_play", "homework",
-                                            "reflection"]
+    assert [p["id"] for p in s.phases] == [
+        "rationale",
+        "practice",
+        "feedback",
+        "repeat_role_play",
+        "homework",
+        "reflection",
+    ]
 
 
 def test_yaml_syntax_error_names_file_and_line():
@@ -34,9 +40,13 @@ def test_yaml_syntax_error_names_file_and_line():
 
 def test_unknown_key_suggests_the_right_one():
     found = problems("broken_unknown_key.yaml")
-    assert any(p.startswith(f"{FIX / 'broken_unknown_key.yaml'}:28: unknown key 'nxt' in option "
-                            "(did you mean 'next'?); allowed: id, text, examples, score, next, only; write e.g. next:")
-               for p in found), found
+    assert any(
+        p.startswith(
+            f"{FIX / 'broken_unknown_key.yaml'}:28: unknown key 'nxt' in option "
+            "(did you mean 'next'?); allowed: id, text, examples, score, next, only; write e.g. next:"
+        )
+        for p in found
+    ), found
     assert any(":26: option at phases.0.nodes.hello.options.0 needs 'next'" in p for p in found), found
 
 
@@ -56,10 +66,13 @@ def test_dangling_references_are_reported_with_their_lines():
 def test_unknown_phase_kind_and_expression():
     found = problems("broken_kind.yaml")
     f = FIX / "broken_kind.yaml"
-    assert any(p.startswith(f"{f}:16: phases.0: unknown phase kind 'rolepaly' (did you mean 'role_play'?)")
-               for p in found), found
-    assert any(p.startswith(f"{f}:19: phases.1.lines.0.expression: 'joyful' is not allowed; allowed: one of neutral")
-               for p in found), found
+    assert any(
+        p.startswith(f"{f}:16: phases.0: unknown phase kind 'rolepaly' (did you mean 'role_play'?)") for p in found
+    ), found
+    assert any(
+        p.startswith(f"{f}:19: phases.1.lines.0.expression: 'joyful' is not allowed; allowed: one of neutral")
+        for p in found
+    ), found
 
 
 def test_loops_without_an_ending_are_refused():
@@ -81,20 +94,26 @@ def test_value_missing_for_a_used_difficulty():
     assert s is None
     assert [str(p) for p in found] == [
         "x.yaml:31: phases.1.nodes.hello.say has no value for hard, where it is used; allowed: a value for every "
-        "difficulty it is used at, or a 'default:'; write e.g. hard: 'Hello, nice to meet you.'"]
+        "difficulty it is used at, or a 'default:'; write e.g. hard: 'Hello, nice to meet you.'"
+    ]
 
 
 def test_unreachable_node_duplicate_key_and_ambiguous_examples():
-    text = _minimal(**{"      bye: {cast: pat, say: Bye then., end: short}":
-                       "      bye: {cast: pat, say: Bye then., end: short}\n"
-                       "      lost: {cast: pat, say: Nobody gets here., end: short}"})
+    text = _minimal(
+        **{
+            "      bye: {cast: pat, say: Bye then., end: short}": "      bye: {cast: pat, say: Bye then., end: short}\n"
+            "      lost: {cast: pat, say: Nobody gets here., end: short}"
+        }
+    )
     _, found = parse(text, "x.yaml")
     assert any("x.yaml:61: node 'lost' cannot be reached from 'hello'" in str(p) for p in found), found
     _, found = parse(_minimal(**{"title: Minimal": "title: Minimal\ntitle: Again"}), "x.yaml")
     assert any("x.yaml:4: the top level: 'title' appears twice (first on line 3)" in str(p) for p in found)
     _, found = parse(_minimal(**{"examples: [um, er]": "examples: [um, hello my name is]"}), "x.yaml")
-    assert any("x.yaml:41: the phrase 'hello my name is' of option 'mumble' is matched to option 'greet'" in str(p)
-               for p in found), found
+    assert any(
+        "x.yaml:41: the phrase 'hello my name is' of option 'mumble' is matched to option 'greet'" in str(p)
+        for p in found
+    ), found
 
 
 def test_load_file_raises_with_all_errors():
@@ -106,12 +125,17 @@ def test_load_file_raises_with_all_errors():
 
 def test_lint_cli_exits_non_zero_on_errors():
     py = sys.executable
-    bad = subprocess.run([py, "-m", "server.scenarios", "lint", str(FIX / "minimal.yaml"),
-                          str(FIX / "broken_kind.yaml")], cwd=ROOT, capture_output=True, text=True)
+    bad = subprocess.run(
+        [py, "-m", "server.scenarios", "lint", str(FIX / "minimal.yaml"), str(FIX / "broken_kind.yaml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 1
     assert "broken_kind.yaml:16:" in bad.stderr and "2 error(s)" in bad.stderr
-    good = subprocess.run([py, "-m", "server.scenarios", "lint", str(FIX / "minimal.yaml")], cwd=ROOT,
-                          capture_output=True, text=True)
+    good = subprocess.run(
+        [py, "-m", "server.scenarios", "lint", str(FIX / "minimal.yaml")], cwd=ROOT, capture_output=True, text=True
+    )
     assert good.returncode == 0
 
 
@@ -174,5 +198,6 @@ def test_json_schema_accepts_the_shipped_scenarios():
 
 def test_committed_json_schema_is_current():
     committed = json.loads((ROOT / "docs" / "scenario.schema.json").read_text())
-    assert committed == json.loads(json.dumps(json_schema())), \
+    assert committed == json.loads(json.dumps(json_schema())), (
         "run: python -m server.scenarios schema -o docs/scenario.schema.json"
+    )

@@ -53,7 +53,10 @@ def test_runner_compares_no_string_against_a_wait_state_or_a_phase_kind():
 def test_the_literal_check_finds_what_the_runner_used_to_do():
     old = 'if wait in ("continue", "ended"):\n    pass\nif phase["kind"] == "emotion_recognition":\n    pass\n'
     assert literal_comparisons(old, set(WAITS) | set(PHASE_KINDS)) == [
-        (1, "continue"), (1, "ended"), (3, "emotion_recognition")]
+        (1, "continue"),
+        (1, "ended"),
+        (3, "emotion_recognition"),
+    ]
 
 
 def test_every_schema_phase_kind_has_one_class_and_waits_are_the_wire_values():
@@ -123,10 +126,16 @@ def echo_kind():
 def test_a_phase_kind_registered_in_a_test_runs_through_the_runner(echo_kind, tmp_path):
     assert Echo.name not in RUNNER.read_text()
     data = copy.deepcopy(MINIMAL.data)
-    data["phases"].insert(0, {"id": "echo", "kind": Echo.name, "title": "Echo",
-                              "lines": [{"cast": "coach", "text": "Let's warm up, {name}.", "expression": "neutral",
-                                         "gesture": "none"}],
-                              "ask": {"easy": "Say any word, {name}.", "default": "Say a word."}})
+    data["phases"].insert(
+        0,
+        {
+            "id": "echo",
+            "kind": Echo.name,
+            "title": "Echo",
+            "lines": [{"cast": "coach", "text": "Let's warm up, {name}.", "expression": "neutral", "gesture": "none"}],
+            "ask": {"easy": "Say any word, {name}.", "default": "Say a word."},
+        },
+    )
     scenario = Scenario(data)
     store = SQLiteStorage(tmp_path / "s.db")
     run = ScenarioRun.create(store, "room-1", scenario, "easy", participant_name="Sam")

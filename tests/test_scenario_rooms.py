@@ -68,7 +68,7 @@ async def test_teleoperated_and_autonomous_runs_give_the_same_kind_of_transcript
     assert kinds(srv.store, tele) == kinds(srv.store, auto)
     assert cast_lines(srv.store, tele) == cast_lines(srv.store, auto)
     teled = [e for e in srv.store.run_events(tele) if e["kind"] == "said" and "cast" in e["data"]]
-    assert {e["user_id"] for e in teled} == {sam.user["id"]}       # the peer specialist said them
+    assert {e["user_id"] for e in teled} == {sam.user["id"]}  # the peer specialist said them
     drivers = {d["driver"] for e, d in ben.inbox if e == wc.CONTROLLER}
     assert drivers == {"teleop"}
 
@@ -78,7 +78,7 @@ async def test_permission_denials(server):
     ben = await server.bot("Ben", room="cafe")
     sam = await server.bot("Sam", role="peer_specialist", room="cafe")
     fay = await server.bot("Fay", role="facilitator", room="cafe")
-    with pytest.raises(WireError) as e:                           # staff: only with exactly one participant
+    with pytest.raises(WireError) as e:  # staff: only with exactly one participant
         await sam.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"})
     assert e.value.code == "conflict"
     await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"})
@@ -87,37 +87,40 @@ async def test_permission_denials(server):
     assert e.value.code == "conflict"
     coach = next(a for a, m in ana.members.items() if m.get("role") == "coach")
     for who, event, payload, code in [
-        (ana, wc.CLAIM, {"avatar": coach}, "forbidden"),              # a participant can never claim
+        (ana, wc.CLAIM, {"avatar": coach}, "forbidden"),  # a participant can never claim
         (ana, wc.CLAIM, {"role": "coach"}, "forbidden"),
-        (ana, wsc.SCENARIO_ADVANCE, {}, "forbidden"),                 # non-staff advance
+        (ana, wsc.SCENARIO_ADVANCE, {}, "forbidden"),  # non-staff advance
         (ana, wsc.SCENARIO_FEEDBACK, {"kind": "positive"}, "forbidden"),
         (ana, wc.SUPERVISE, {"avatar": coach, "seconds": 5}, "forbidden"),
-        (ben, wsc.SCENARIO_CHOOSE, {"option": "continue"}, "forbidden"),   # not the run's participant
+        (ben, wsc.SCENARIO_CHOOSE, {"option": "continue"}, "forbidden"),  # not the run's participant
         (ben, wsc.SCENARIO_STOP, {}, "forbidden"),
-        (sam, events.SAY, {"text": "hi", "avatar": coach}, "forbidden"),   # driving an unclaimed cast avatar
+        (sam, events.SAY, {"text": "hi", "avatar": coach}, "forbidden"),  # driving an unclaimed cast avatar
         (sam, wsc.SCENARIO_CHOOSE, {"option": "continue"}, "forbidden"),
-        (sam, wc.CLAIM, {"avatar": ana.avatar}, "invalid"),          # a person's own avatar
+        (sam, wc.CLAIM, {"avatar": ana.avatar}, "invalid"),  # a person's own avatar
         (sam, wc.CLAIM, {"role": "nobody"}, "not_found"),
     ]:
         with pytest.raises(WireError) as e:
             await who.call(event, payload)
         assert e.value.code == code, (event, payload, e.value.code)
     await sam.call(wc.CLAIM, {"avatar": coach})
-    with pytest.raises(WireError) as e:                               # someone else holds it
+    with pytest.raises(WireError) as e:  # someone else holds it
         await fay.call(wc.CLAIM, {"avatar": coach})
     assert e.value.code == "conflict" and "Sam" in e.value.message
     with pytest.raises(WireError) as e:
         await fay.call(events.SAY, {"text": "hi", "avatar": coach})
     assert e.value.code == "forbidden"
     await sam.call(events.SAY, {"text": "Hello, I'm your coach.", "avatar": coach})
-    server.look_after("Pia", "Ana")     # only staff who look after Ana walk in on her practice
+    server.look_after("Pia", "Ana")  # only staff who look after Ana walk in on her practice
     pia = await server.bot("Pia", role="peer_specialist", room="cafe")
-    with pytest.raises(WireError) as e:                               # a peer specialist releases only their own
+    with pytest.raises(WireError) as e:  # a peer specialist releases only their own
         await pia.call(wc.RELEASE, {"avatar": coach})
     assert e.value.code == "forbidden"
-    await fay.call(wc.RELEASE, {"avatar": coach})                    # a facilitator may
-    await ana.wait_until(lambda: any(e == wc.CONTROLLER and d["role"] == "coach" and d["driver"] == "autonomous"
-                                     for e, d in ana.inbox[-20:]))
+    await fay.call(wc.RELEASE, {"avatar": coach})  # a facilitator may
+    await ana.wait_until(
+        lambda: any(
+            e == wc.CONTROLLER and d["role"] == "coach" and d["driver"] == "autonomous" for e, d in ana.inbox[-20:]
+        )
+    )
     await fay.call(wsc.SCENARIO_ADVANCE)
     await ben.call(wsc.SCENARIO_LIST)
     await ana.call(wsc.SCENARIO_STOP)
@@ -127,6 +130,7 @@ async def test_permission_denials(server):
 async def test_a_run_survives_a_server_restart(server_process, tmp_path):
     from client.bot import Bot
     from conftest import PASSWORD
+
     proc = server_process().start()
     assert proc.cli("user", "add", "Ana", "--password", PASSWORD).returncode == 0
     ana = Bot(proc.url)
@@ -138,17 +142,19 @@ async def test_a_run_survives_a_server_restart(server_process, tmp_path):
         run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
         steps = inputs()
         for method, arg in steps[:5]:
-            await ana.call(wsc.SCENARIO_CHOOSE if method == "choose" else wsc.SCENARIO_ANSWER,
-                           {"option": arg} if method == "choose" else {"text": arg})
+            await ana.call(
+                wsc.SCENARIO_CHOOSE if method == "choose" else wsc.SCENARIO_ANSWER,
+                {"option": arg} if method == "choose" else {"text": arg},
+            )
         await asyncio.sleep(0.2)
         before = [d for e, d in ana.inbox if e == wsc.SCENARIO_STATE][-1]
         assert before["wait"] == "choice"
         seen_before = [line["text"] for line in ana.said]
-        proc.kill()                                   # SIGKILL: no shutdown path runs
+        proc.kill()  # SIGKILL: no shutdown path runs
         await ana.wait_until(lambda: ana.state == "reconnecting", 5)
         await ana.close()
-        proc.start()                                  # same port, same data dir
-        ana = Bot(proc.url)                           # Ana comes back (a fresh client: quicker than backoff)
+        proc.start()  # same port, same data dir
+        ana = Bot(proc.url)  # Ana comes back (a fresh client: quicker than backoff)
         await ana.login("Ana", PASSWORD)
         await ana.connect()
         mark = len(ana.inbox)
@@ -163,11 +169,13 @@ async def test_a_run_survives_a_server_restart(server_process, tmp_path):
         await ana.close()
     proc.kill()
     from server.storage import open_storage
+
     store = open_storage(str(tmp_path / "peerspace.db"))
     said = [e for e in store.run_events(run_id) if e["kind"] == "said"]
     stored = [e["data"]["text"] for e in said]
-    assert seen_before and all(t in stored for t in seen_before)   # every line seen before the kill is recorded
+    assert seen_before and all(t in stored for t in seen_before)  # every line seen before the kill is recorded
     assert [e["kind"] for e in store.run_events(run_id)][-1] == "finished"
-    assert len({e["data"].get("suggestion") for e in said if "cast" in e["data"]}) == \
-        len([e for e in said if "cast" in e["data"]])       # and none twice
+    assert len({e["data"].get("suggestion") for e in said if "cast" in e["data"]}) == len(
+        [e for e in said if "cast" in e["data"]]
+    )  # and none twice
     store.close()

@@ -70,8 +70,7 @@ def test_choices_score_steps_and_reach_an_ending():
     assert run.view()["line"]["text"] == "Hi there!"
     effects = run.choose("greet", actor="participant")
     assert any(isinstance(e, ParticipantSaid) and e.text == "Hello, I'm Sam." for e in effects)
-    assert any(isinstance(e, Scored) and e.data == {"phase": "practice", "step": "greet", "points": 2}
-               for e in effects)
+    assert any(isinstance(e, Scored) and e.data == {"phase": "practice", "step": "greet", "points": 2} for e in effects)
     run.choose("ask")
     view = run.view()
     assert view["wait"] == "ended" and view["ending"]["id"] == "good"
@@ -85,7 +84,7 @@ def test_free_text_is_matched_to_an_option_or_asks_again():
     run, store = new_run(difficulty="hard")
     run.start()
     run.choose("continue")
-    assert run.view()["hints"] == []          # hard: hints only after a miss
+    assert run.view()["hints"] == []  # hard: hints only after a miss
     effects = run.answer("the weather is strange")
     assert any(isinstance(e, Say) and e.text == "Sorry?" for e in effects)
     view = run.view()
@@ -111,8 +110,8 @@ def test_feedback_cues_follow_scores_and_tags_are_recorded():
     run.start()
     run.choose("continue")
     run.choose("greet")
-    run.choose("leave")                       # 'ask' never done: corrective is about asking
-    effects = run.choose("continue")         # -> feedback phase
+    run.choose("leave")  # 'ask' never done: corrective is about asking
+    effects = run.choose("continue")  # -> feedback phase
     cues = {e.suggestion: e for e in effects if isinstance(e, Say)}
     assert cues["feedback/positive"].text == "Good: Nice hello."
     assert cues["feedback/corrective"].text == "Try: Ask how they are."
@@ -166,14 +165,16 @@ def test_emotion_answers_are_scored_from_names_and_synonyms():
         effects = run.choose("continue")
     show = [e for e in effects if isinstance(e, Show)]
     assert show and show[0].expression == "happy" and show[0].intensity == 0.35
-    run.answer("she looks pleased")           # synonym of happy: right
-    run.answer("I'm not sure")                # no emotion named: asked again, not scored
+    run.answer("she looks pleased")  # synonym of happy: right
+    run.answer("I'm not sure")  # no emotion named: asked again, not scored
     assert run.view()["note"] == "unclear_emotion"
-    run.answer("angry")                       # it is sad: wrong
+    run.answer("angry")  # it is sad: wrong
     assert run.state["emotion"]["correct"] == 1 and run.state["emotion"]["total"] == 2
     answers = [e["data"] for e in store.run_events(run.run_id) if e["kind"] == "emotion_answer"]
-    assert [(a["expected"], a["given"], a["correct"]) for a in answers] == [("happy", "happy", True),
-                                                                          ("sad", "angry", False)]
+    assert [(a["expected"], a["given"], a["correct"]) for a in answers] == [
+        ("happy", "happy", True),
+        ("sad", "angry", False),
+    ]
 
 
 def test_persisted_before_effects_are_returned():
@@ -211,7 +212,7 @@ def test_a_run_survives_a_restart_with_sqlite(tmp_path):
     assert resumed.status == "finished"
     assert store2.get_run(run.run_id)["status"] == "finished"
     events = store2.run_events(run.run_id)
-    assert events[:len(before_events)] == before_events
+    assert events[: len(before_events)] == before_events
     phases = [e["data"]["kind"] for e in events if e["kind"] == "phase"]
     assert phases == [p["kind"] for p in CONVERSATION.phases]
     store2.close()
@@ -222,7 +223,7 @@ def test_resume_after_the_scenario_file_changed_restarts_a_vanished_node(tmp_pat
     run, _ = new_run(store=store)
     run.start()
     run.choose("continue")
-    run.choose("greet")                       # now at node 'chat'
+    run.choose("greet")  # now at node 'chat'
     changed = load_file(Path(__file__).resolve().parent / "scenario_fixtures" / "minimal.yaml")
     nodes = changed.phase("practice")["nodes"]
     nodes["hello"]["options"][0]["next"] = "bye_good"

@@ -40,9 +40,12 @@ async def test_a_cross_origin_text_plain_post_with_the_cookie_does_nothing(serve
     async with http:
         # what a page on another site can make a browser send: a "simple" request, no custom headers
         attack = {"Content-Type": "text/plain", "Origin": EVIL, "Referer": EVIL + "/"}
-        for path, body in (("/api/me/delete", '{"confirm": "Adi"}'), ("/api/me/consent", '{"recording": false}'),
-                           ("/api/me/password", '{"old": "correct horse", "new": "attacker chose this"}'),
-                           ("/api/logout", "")):
+        for path, body in (
+            ("/api/me/delete", '{"confirm": "Adi"}'),
+            ("/api/me/consent", '{"recording": false}'),
+            ("/api/me/password", '{"old": "correct horse", "new": "attacker chose this"}'),
+            ("/api/logout", ""),
+        ):
             async with http.post(server.url + path, data=body, headers=attack) as r:
                 assert r.status == 401, path
                 err = (await r.json())["error"]
@@ -56,8 +59,9 @@ async def test_a_cross_origin_text_plain_post_with_the_cookie_does_nothing(serve
         async with http.post(server.url + "/api/login", json={"name": "Adi", "password": PASSWORD}) as r:
             token = (await r.json())["token"]
         # the app's own client, with its Bearer token, still can
-        async with http.post(server.url + "/api/me/consent", json={"recording": False},
-                             headers={"Authorization": f"Bearer {token}"}) as r:
+        async with http.post(
+            server.url + "/api/me/consent", json={"recording": False}, headers={"Authorization": f"Bearer {token}"}
+        ) as r:
             assert r.status == 200
     assert server.store.find_user("Adi")["consent_recording"] == 0
 
@@ -66,8 +70,12 @@ async def test_the_login_form_needs_its_csrf_token(server):
     server.add_user("Fay", "facilitator")
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         # a cross-site form post: no login nonce cookie (SameSite=Strict), no token
-        async with http.post(server.url + "/dashboard/login", allow_redirects=False,
-                             data={"name": "Fay", "password": PASSWORD}, headers={"Origin": EVIL}) as r:
+        async with http.post(
+            server.url + "/dashboard/login",
+            allow_redirects=False,
+            data={"name": "Fay", "password": PASSWORD},
+            headers={"Origin": EVIL},
+        ) as r:
             assert r.status == 403 and "expired" in await r.text()
         assert not any(c.key == "ps_token" for c in http.cookie_jar)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as mine:
@@ -77,16 +85,38 @@ async def test_the_login_form_needs_its_csrf_token(server):
         async with other.get(server.url + "/dashboard/login") as r:
             pass
         # a token from another browser's form does not fit this browser's nonce
-        async with other.post(server.url + "/dashboard/login", allow_redirects=False,
-                              data={"name": "Fay", "password": PASSWORD, "csrf": csrf}) as r:
+        async with other.post(
+            server.url + "/dashboard/login",
+            allow_redirects=False,
+            data={"name": "Fay", "password": PASSWORD, "csrf": csrf},
+        ) as r:
             assert r.status == 403
         assert not any(c.key == "ps_token" for c in other.cookie_jar)
 
 
 def _self_signed(tmp_path) -> ssl.SSLContext:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
     return ctx
@@ -96,8 +126,12 @@ async def _login_cookie(url: str, **kw) -> str:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         async with http.get(url + "/dashboard/login", **kw) as r:
             csrf = form_csrf(await r.text())
-        async with http.post(url + "/dashboard/login", data={"name": "Fay", "password": PASSWORD, "csrf": csrf},
-                             allow_redirects=False, **kw) as r:
+        async with http.post(
+            url + "/dashboard/login",
+            data={"name": "Fay", "password": PASSWORD, "csrf": csrf},
+            allow_redirects=False,
+            **kw,
+        ) as r:
             assert r.status == 303
             return next(v for k, v in r.headers.items() if k.lower() == "set-cookie" and v.startswith("ps_token="))
 
@@ -113,17 +147,22 @@ async def test_the_session_cookie_is_secure_over_tls(server, tmp_path):
         attrs = {a.strip().split("=")[0].lower() for a in cookie.split(";")}
         assert {"httponly", "samesite"} <= attrs and "samesite=strict" in cookie.lower().replace(" ", "")
     assert "secure" in {a.strip().lower() for a in over_tls.split(";")}
-    assert "secure" not in {a.strip().lower() for a in plain.split(";")}    # plain-HTTP local use still works
+    assert "secure" not in {a.strip().lower() for a in plain.split(";")}  # plain-HTTP local use still works
 
 
 async def test_every_response_says_nosniff_and_no_referrer(server):
     server.add_user("Fay", "facilitator")
     async with aiohttp.ClientSession() as http:
-        for method, path, kw in (("GET", "/api/health", {}), ("GET", "/metrics", {}),
-                                 ("POST", "/api/login", {"json": {"name": "Fay", "password": PASSWORD}}),
-                                 ("POST", "/api/login", {"json": {"name": "Fay", "password": "wrong"}}),
-                                 ("GET", "/api/rooms", {}), ("GET", "/dashboard/login", {}),
-                                 ("GET", "/dashboard", {"allow_redirects": False}), ("GET", "/no/such/page", {})):
+        for method, path, kw in (
+            ("GET", "/api/health", {}),
+            ("GET", "/metrics", {}),
+            ("POST", "/api/login", {"json": {"name": "Fay", "password": PASSWORD}}),
+            ("POST", "/api/login", {"json": {"name": "Fay", "password": "wrong"}}),
+            ("GET", "/api/rooms", {}),
+            ("GET", "/dashboard/login", {}),
+            ("GET", "/dashboard", {"allow_redirects": False}),
+            ("GET", "/no/such/page", {}),
+        ):
             async with http.request(method, server.url + path, **kw) as r:
                 assert r.headers.get("X-Content-Type-Options") == "nosniff", path
                 assert r.headers.get("Referrer-Policy") == "no-referrer", path
@@ -146,20 +185,26 @@ async def test_a_non_ascii_bearer_signature_is_a_401_not_a_500(server):
     body, _ = token.split(".")
     forged = f"{body}.sïgnätüre".encode()
     for path in (b"/api/rooms", b"/api/me/export"):
-        status, data = await _raw_request(server.port, b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                          b"Authorization: Bearer " + forged + b"\r\nConnection: close\r\n\r\n")
+        status, data = await _raw_request(
+            server.port,
+            b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Authorization: Bearer " + forged + b"\r\nConnection: close\r\n\r\n",
+        )
         assert status == 401, data
         assert b"unauthorized" in data and b"Traceback" not in data
-    status, data = await _raw_request(server.port, b"GET /dashboard HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                      b"Cookie: ps_token=" + forged + b"\r\nConnection: close\r\n\r\n")
+    status, data = await _raw_request(
+        server.port,
+        b"GET /dashboard HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ps_token=" + forged + b"\r\nConnection: close\r\n\r\n",
+    )
     assert status == 303, data
 
 
 async def test_a_deeply_nested_json_login_body_is_a_400_not_a_500(server):
-    nested = "[" * 5000 + "]" * 5000                      # under the 16 KiB limit, past the parser's recursion limit
+    nested = "[" * 5000 + "]" * 5000  # under the 16 KiB limit, past the parser's recursion limit
     async with aiohttp.ClientSession() as http:
         for body in (nested, '{"name": ' + nested + ', "password": "x"}'):
-            async with http.post(server.url + "/api/login", data=body,
-                                 headers={"Content-Type": "application/json"}) as r:
+            async with http.post(
+                server.url + "/api/login", data=body, headers={"Content-Type": "application/json"}
+            ) as r:
                 assert r.status == 400, body[:20]
                 assert (await r.json())["error"]["code"] == "invalid"

@@ -34,8 +34,16 @@ CONVERSATION = load_file(Path(__file__).resolve().parent.parent / "scenarios" / 
 async def cli(server, *args: str) -> str:
     """The real `peerspace` command against the running server's database (not blocking the loop)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server", "--data-dir", str(Path(server.cfg.database).parent), *args,
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "server",
+        "--data-dir",
+        str(Path(server.cfg.database).parent),
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, out.decode()
     return out.decode()
@@ -90,8 +98,11 @@ async def test_a_participant_cannot_walk_into_someone_elses_practice(server):
     # nor an unassigned peer specialist's to drive or supervise
     await sue.join("interview")
     coach = next(a for a, m in sue.members.items() if m.get("role") == "coach")
-    for event, payload in ((wc.CLAIM, {"role": "coach"}), (wc.SUPERVISE, {"avatar": coach, "seconds": 5}),
-                           (wsc.SCENARIO_ADVANCE, {})):
+    for event, payload in (
+        (wc.CLAIM, {"role": "coach"}),
+        (wc.SUPERVISE, {"avatar": coach, "seconds": 5}),
+        (wsc.SCENARIO_ADVANCE, {}),
+    ):
         with pytest.raises(WireError) as e:
             await sue.call(event, payload)
         assert e.value.code == "forbidden", event
@@ -99,15 +110,21 @@ async def test_a_participant_cannot_walk_into_someone_elses_practice(server):
 
 
 async def test_a_group_room_is_for_its_members_and_their_staff(server):
-    for name, role in (("Ana", "participant"), ("Ben", "participant"), ("Sam", "peer_specialist"),
-                       ("Sue", "peer_specialist"), ("Fay", "facilitator")):
+    for name, role in (
+        ("Ana", "participant"),
+        ("Ben", "participant"),
+        ("Sam", "peer_specialist"),
+        ("Sue", "peer_specialist"),
+        ("Fay", "facilitator"),
+    ):
         server.add_user(name, role)
     # set up with the CLI while the server runs: the server picks it up without a restart
     await cli(server, "group", "add", "Tuesday group")
     await cli(server, "group", "member", "Tuesday group", "Ana")
     await cli(server, "group", "assign", "Tuesday group", "Sam")
-    out = await cli(server, "room", "add", "tuesday", "--name", "Tuesday room", "--scene", "park",
-                    "--group", "Tuesday group")
+    out = await cli(
+        server, "room", "add", "tuesday", "--name", "Tuesday room", "--scene", "park", "--group", "Tuesday group"
+    )
     assert "Tuesday group" in out
     ben = await server.bot("Ben")
     with pytest.raises(WireError) as e:
@@ -125,8 +142,7 @@ async def test_a_group_room_is_for_its_members_and_their_staff(server):
         await sue.join("tuesday")
     assert e.value.code == "forbidden"
     ana = await server.bot("Ana", room="tuesday")
-    assert any(r["id"] == "tuesday" and r["access"] == "members"
-               for r in (await ana.call(events.LIST_ROOMS))["rooms"])
+    assert any(r["id"] == "tuesday" and r["access"] == "members" for r in (await ana.call(events.LIST_ROOMS))["rooms"])
     sam = await server.bot("Sam", role="peer_specialist", room="tuesday")
     fay = await server.bot("Fay", role="facilitator", room="tuesday")
     await ana.wait_until(lambda: {m["name"] for m in ana.members.values()} >= {"Ana", "Sam", "Fay"})
@@ -140,18 +156,22 @@ async def test_a_group_room_is_for_its_members_and_their_staff(server):
 
 
 async def test_presence_never_widens_a_peer_specialists_records(server):
-    for name, role in (("Ana", "participant"), ("Ben", "participant"), ("Sam", "peer_specialist"),
-                       ("Sue", "peer_specialist")):
+    for name, role in (
+        ("Ana", "participant"),
+        ("Ben", "participant"),
+        ("Sam", "peer_specialist"),
+        ("Sue", "peer_specialist"),
+    ):
         server.add_user(name, role)
     ana = await server.bot("Ana", room="cafe")
     ben = await server.bot("Ben", room="cafe")
     await ana.call(events.CONSENT, {"recording": True})
     aid = ana.user["id"]
     run = ScenarioRun.create(server.store, "cafe", CONVERSATION, "easy", participant_user_id=aid)
-    run.start()                                       # a session of Ana's, still active
+    run.start()  # a session of Ana's, still active
     await ana.say("the key is under the blue flowerpot")
     await ben.call(events.CONSENT, {"recording": True})
-    await ben.say("ben keeps his own words")          # another participant's line, not Ana's session's
+    await ben.say("ben keeps his own words")  # another participant's line, not Ana's session's
     await ana.say("I want to end my life")
     await ana.wait_until(lambda: server.world.safety.db.alerts(None), timeout=5)
     await ana.call(ws.REPORT, {"avatar": ben.avatar, "reason": "upsetting", "note": "note about the stairwell"})
@@ -164,7 +184,7 @@ async def test_presence_never_widens_a_peer_specialists_records(server):
     secrets = ("blue flowerpot", "stairwell", "I want to end my life")
     for name, sees in (("Sue", False), ("Sam", True)):
         if name == "Sam":
-            await cli(server, "assign", "Sam", "Ana")     # Sam looks after Ana: he sees her records
+            await cli(server, "assign", "Sam", "Ana")  # Sam looks after Ana: he sees her records
         http = await dashboard(server, name)
         async with http:
             status, html = await get(http, server, "/dashboard/safety")
@@ -182,7 +202,7 @@ async def test_presence_never_widens_a_peer_specialists_records(server):
             status, html = await get(http, server, "/dashboard/people")
             assert (f"/dashboard/people/{aid}'" in html) is sees, name
             status, html = await get(http, server, "/dashboard")
-            assert ("class=\"pill alert\"" in html) is sees, name      # open alerts in the cafe
+            assert ('class="pill alert"' in html) is sees, name  # open alerts in the cafe
             if not sees:
                 status, html = await get(http, server, "/dashboard/safety")
                 assert not any(s in html for s in secrets)
@@ -194,8 +214,8 @@ async def test_people_page_for_400_people_and_400_runs_is_right_and_leaves_the_l
     group = store.add_group("Big group")
     store.assign_group_staff(group["id"], sam["id"])
 
-    def seed() -> list[int]:                       # straight into the store (400 scrypt hashes would take long),
-        ids = []                                   # on the store's thread, not the test's event loop
+    def seed() -> list[int]:  # straight into the store (400 scrypt hashes would take long),
+        ids = []  # on the store's thread, not the test's event loop
         for i in range(400):
             u = store.create_user(f"P{i:03d}", "participant", b"x", b"x")
             ids.append(u["id"])
@@ -204,12 +224,13 @@ async def test_people_page_for_400_people_and_400_runs_is_right_and_leaves_the_l
             elif i % 4 == 1:
                 store.assign_participant(sam["id"], u["id"])
             store.create_run("cafe", "starting_a_conversation", "easy", u["id"])
-        for uid in ids[:8]:                        # some people have more than one session
+        for uid in ids[:8]:  # some people have more than one session
             store.create_run("park", "starting_a_conversation", "easy", uid)
         return ids
+
     ids = await store.aio.apply(seed)
     mine = {uid for i, uid in enumerate(ids) if i % 4 in (0, 1)}
-    bot = await server.bot("Bea", room="park")      # someone in another room, doing a round trip
+    bot = await server.bot("Bea", room="park")  # someone in another room, doing a round trip
     http = await dashboard(server, "Sam")
     async with http:
         status, html = await get(http, server, "/dashboard/people")
@@ -227,8 +248,8 @@ async def test_people_page_for_400_people_and_400_runs_is_right_and_leaves_the_l
             await asyncio.sleep(0.05)
             for _ in range(3):
                 await asyncio.wait_for(bot.call(wsc.SCENARIO_LIST), 5)
-            assert not page.done()                 # the page is still waiting on storage...
+            assert not page.done()  # the page is still waiting on storage...
         finally:
-            gate.set()                             # ...and finishes once storage is free
+            gate.set()  # ...and finishes once storage is free
         status, html = await asyncio.wait_for(page, 10)
         assert status == 200 and {int(m) for m in re.findall(r"href='/dashboard/people/(\d+)'", html)} == mine

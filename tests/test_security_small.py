@@ -33,13 +33,13 @@ async def test_an_agent_without_a_claim_cannot_give_feedback(server):
     assert not [f for f in feedback_events(server.store, run_id) if f["data"]["text"] == "forged praise"]
     assert server.world.scenarios.active["cafe"].run.state["feedback"]["positive"] == before
 
-    await bot.call(wc.CLAIM, {"role": "coach"})                  # now it holds the coach
+    await bot.call(wc.CLAIM, {"role": "coach"})  # now it holds the coach
     await bot.call(wsc.SCENARIO_FEEDBACK, {"kind": "positive", "text": "Nice opening."})
     given = [f for f in feedback_events(server.store, run_id) if f["data"]["text"] == "Nice opening."]
     assert len(given) == 1 and given[0]["user_id"] == bot.user["id"]
     assert server.world.scenarios.active["cafe"].run.state["feedback"]["positive"] == before + 1
 
-    await bot.call(wc.RELEASE, {"role": "coach"})                # released: no longer the coach
+    await bot.call(wc.RELEASE, {"role": "coach"})  # released: no longer the coach
     with pytest.raises(WireError) as e:
         await bot.call(wsc.SCENARIO_FEEDBACK, {"kind": "corrective", "text": "after release"})
     assert e.value.code == "forbidden"
@@ -54,25 +54,26 @@ async def test_staff_may_still_give_feedback_and_a_participant_never(server):
         await ana.call(wsc.SCENARIO_FEEDBACK, {"kind": "positive", "text": "I was great"})
     assert e.value.code == "forbidden"
     await sam.call(wsc.SCENARIO_FEEDBACK, {"kind": "corrective", "text": "Try a question."})
-    assert [f["data"]["text"] for f in feedback_events(server.store, run_id)
-            if f["actor"] in ("Ana", "Sam")] == ["Try a question."]
+    assert [f["data"]["text"] for f in feedback_events(server.store, run_id) if f["actor"] in ("Ana", "Sam")] == [
+        "Try a question."
+    ]
 
 
 # --- crisis phrases in disguise ---------------------------------------------------------------------------
 DISGUISED = [
-    ("I want to k\u200dill myself", "end_life"),                  # zero-width joiner
-    ("I want to k\u200bill my\u200cself", "end_life"),            # zero-width space and non-joiner
-    ("I want to end my li\u00adfe", "end_life"),                  # soft hyphen
-    ("\ufeffsu\u200ei\u200fcide", "end_life"),                    # byte-order mark and bidi marks
-    ("I want to díe", "end_life"),                                # precomposed accent
-    ("I want to cu\u0301t mys\u0327elf", "self_harm"),            # combining accents
-    ("I want to kіll mуsеlf", "end_life"),                        # Cyrillic і у е
-    ("there is no rеаsоn to livе", "no_way_out"),                 # Cyrillic е а о е
-    ("I might ΗURT ΜΥЅΕLF", "self_harm"),                         # Greek Η Μ Υ Ε, Cyrillic Ѕ
-    ("I want to k1ll myself", "end_life"),                        # digit for a letter
-    ("se1f h4rm again", "self_harm"),                             # 1 as l, 4 as a
+    ("I want to k\u200dill myself", "end_life"),  # zero-width joiner
+    ("I want to k\u200bill my\u200cself", "end_life"),  # zero-width space and non-joiner
+    ("I want to end my li\u00adfe", "end_life"),  # soft hyphen
+    ("\ufeffsu\u200ei\u200fcide", "end_life"),  # byte-order mark and bidi marks
+    ("I want to díe", "end_life"),  # precomposed accent
+    ("I want to cu\u0301t mys\u0327elf", "self_harm"),  # combining accents
+    ("I want to kіll mуsеlf", "end_life"),  # Cyrillic і у е
+    ("there is no rеаsоn to livе", "no_way_out"),  # Cyrillic е а о е
+    ("I might ΗURT ΜΥЅΕLF", "self_harm"),  # Greek Η Μ Υ Ε, Cyrillic Ѕ
+    ("I want to k1ll myself", "end_life"),  # digit for a letter
+    ("se1f h4rm again", "self_harm"),  # 1 as l, 4 as a
     ("I c4n't g0 0n", "no_way_out"),
-    ("$u1c1d@l thoughts", "end_life"),                            # $ @ and 1 as i
+    ("$u1c1d@l thoughts", "end_life"),  # $ @ and 1 as i
     ("n0 r3ason to l1v3", "no_way_out"),
 ]
 
@@ -93,11 +94,21 @@ async def test_ordinary_lines_with_numbers_raise_nothing(server):
     ana = await server.bot("Ana", room="cafe")
     sam = await server.bot("Sam", role="peer_specialist", room="cafe")
     mark = len(sam.inbox)
-    for line in ["I'll be there at 5", "room 101", "see you at 7:30 in room 4", "call 116 123 or text 988",
-                 "it starts at 5pm on the 1st", "that skill myself thing", "my sk1ll set", "I killed it at 5",
-                 "I want to dine at 7", "4 of us, 3 tables", "the $5 menu"]:
+    for line in [
+        "I'll be there at 5",
+        "room 101",
+        "see you at 7:30 in room 4",
+        "call 116 123 or text 988",
+        "it starts at 5pm on the 1st",
+        "that skill myself thing",
+        "my sk1ll set",
+        "I killed it at 5",
+        "I want to dine at 7",
+        "4 of us, 3 tables",
+        "the $5 menu",
+    ]:
         await ana.say(line)
-    await ana.say("I can't go on")                               # the one real alert, said last
+    await ana.say("I can't go on")  # the one real alert, said last
     alert = await sam.wait_for(ws.SAFETY_ALERT, since=mark, timeout=3)
     assert alert["text"] == "I can't go on"
     assert [d["text"] for e, d in sam.inbox[mark:] if e == ws.SAFETY_ALERT] == ["I can't go on"]
@@ -105,8 +116,18 @@ async def test_ordinary_lines_with_numbers_raise_nothing(server):
 
 
 # --- invisible chat lines ---------------------------------------------------------------------------------
-INVISIBLE = ["\u200b", "\u200d\u200c\u2060", "\u00ad", "   ", "\t\n", "\ufeff\u200e\u200f\u202e", "\u3164",
-             "\u2800 \u115f", "\u0301\u0301", "\U000e0041\U000e007f"]
+INVISIBLE = [
+    "\u200b",
+    "\u200d\u200c\u2060",
+    "\u00ad",
+    "   ",
+    "\t\n",
+    "\ufeff\u200e\u200f\u202e",
+    "\u3164",
+    "\u2800 \u115f",
+    "\u0301\u0301",
+    "\U000e0041\U000e007f",
+]
 
 
 async def test_invisible_chat_lines_are_refused_and_never_sent_or_stored(server):
@@ -117,7 +138,7 @@ async def test_invisible_chat_lines_are_refused_and_never_sent_or_stored(server)
         with pytest.raises(WireError) as e:
             await ana.say(text)
         assert e.value.code == "invalid" and "shows nothing" in e.value.message, repr(text)
-    await ana.say("\U0001f469\u200d\U0001f4bb hello")             # a ZWJ emoji sequence is visible
+    await ana.say("\U0001f469\u200d\U0001f4bb hello")  # a ZWJ emoji sequence is visible
     await ben.wait_until(lambda: ben.said)
     assert [line["text"] for line in ben.said] == ["\U0001f469\u200d\U0001f4bb hello"]
     said = [e["data"]["text"] for e in server.store.room_events("cafe") if e["kind"] == "said"]
@@ -131,22 +152,25 @@ async def test_invisible_cast_lines_and_answers_are_refused_too(server):
     coach = next(a for a, m in ana.members.items() if m.get("role") == "coach")
     await sam.call(wc.CLAIM, {"avatar": coach})
     mark = len(ana.said)
-    with pytest.raises(WireError) as e:                           # a teleoperator's cast line
+    with pytest.raises(WireError) as e:  # a teleoperator's cast line
         await sam.call(events.SAY, {"text": "\u200b\u200b", "avatar": coach})
     assert e.value.code == "invalid"
-    with pytest.raises(WireError) as e:                           # the participant's own answer
+    with pytest.raises(WireError) as e:  # the participant's own answer
         await ana.call(wsc.SCENARIO_ANSWER, {"text": "\u2060"})
     assert e.value.code == "invalid"
     await sam.call(wc.RELEASE, {"avatar": coach})
     room = server.world.rooms["cafe"]
-    with pytest.raises(WireError) as e:                           # an in-process driver's line
+    with pytest.raises(WireError) as e:  # an in-process driver's line
         await dispatch(server.world, room, coach, events.SAY, {"text": "\u00ad", "avatar": coach})
     assert e.value.code == "invalid"
     await sam.say("visible")
     await ana.wait_until(lambda: any(line["text"] == "visible" for line in ana.said[mark:]))
     assert not any(line["text"] in ("\u200b\u200b", "\u00ad") for line in ana.said[mark:])
-    assert not [e for e in server.store.room_events("cafe") if e["kind"] == "said"
-                and e["data"].get("text") in ("\u200b\u200b", "\u00ad", "\u2060")]
+    assert not [
+        e
+        for e in server.store.room_events("cafe")
+        if e["kind"] == "said" and e["data"].get("text") in ("\u200b\u200b", "\u00ad", "\u2060")
+    ]
 
 
 # --- a staff member's feedback in their own export ----------------------------------------------------------
@@ -164,7 +188,8 @@ async def test_feedback_a_peer_specialist_gave_is_in_their_own_export(server):
     await sam.call(wsc.SCENARIO_FEEDBACK, {"kind": "positive", "text": "Lovely open question, Ana."})
     mine = await export(server, sam)
     given = [e for e in mine["events"] if e["kind"] == "feedback"]
-    assert [(e["data"]["text"], e["run_id"], e["user_id"]) for e in given] == \
-        [("Lovely open question, Ana.", run_id, sam.user["id"])]
-    theirs = await export(server, ana)                           # still in the participant's run record
+    assert [(e["data"]["text"], e["run_id"], e["user_id"]) for e in given] == [
+        ("Lovely open question, Ana.", run_id, sam.user["id"])
+    ]
+    theirs = await export(server, ana)  # still in the participant's run record
     assert "Lovely open question, Ana." in [e["data"].get("text") for e in theirs["events"] if e["kind"] == "feedback"]

@@ -44,7 +44,7 @@ async def until(predicate, timeout: float, step: float = 0.02) -> float:
 
 # --- hole 1: reserved event names ---------------------------------------------------------------------------
 async def test_client_sent_disconnect_and_connect_events_never_reach_the_lifecycle_handlers(make_server):
-    srv = await make_server(resume_grace=0.3)          # a forged `disconnect` would remove Ana after 0.3 s
+    srv = await make_server(resume_grace=0.3)  # a forged `disconnect` would remove Ana after 0.3 s
     ana = await srv.bot("Ana", room="cafe")
     ben = await srv.bot("Ben", room="cafe")
     uid = srv.store.find_user("Ana")["id"]
@@ -56,7 +56,7 @@ async def test_client_sent_disconnect_and_connect_events_never_reach_the_lifecyc
     await ana.sio.emit("connect", ({}, {"token": ana.token}))
     await ana.sio.emit("connect_error", {})
     await ana.sio.emit("disconnecting", {})
-    await asyncio.sleep(0.8)                            # past the resume grace
+    await asyncio.sleep(0.8)  # past the resume grace
     assert ana.avatar in ben.members and not seen_since(ben, 0, events.MEMBER_LEFT)
     room, member = srv.world.member_of(uid)
     assert room.id == "cafe" and member.sid == sid and sid in srv.world.conns
@@ -89,7 +89,7 @@ async def test_a_second_connect_packet_on_a_connected_socket_is_refused(server):
         await wsock.send_bytes(connect)
         first = msgpack.unpackb((await wsock.receive(timeout=5)).data)
         assert first["type"] == 0
-        await wsock.send_bytes(connect)                  # again, on the same connection
+        await wsock.send_bytes(connect)  # again, on the same connection
         again = msgpack.unpackb((await wsock.receive(timeout=5)).data)
         assert again["type"] == 2 and again["data"][0] == events.ERROR and again["data"][1]["code"] == "invalid"
         assert list(server.world.conns) == [first["data"]["sid"]]
@@ -100,7 +100,7 @@ async def test_a_second_connect_packet_on_a_connected_socket_is_refused(server):
 @pytest.mark.parametrize("how", ["kick", "ban", "delete"])
 async def test_kick_ban_and_delete_take_every_socket_of_the_person_out_of_the_room(server, how):
     ana = await server.bot("Ana", room="cafe", reconnect=False)
-    ana2 = await server.bot("Ana", reconnect=False)     # a second window: it drives her avatar from now on
+    ana2 = await server.bot("Ana", reconnect=False)  # a second window: it drives her avatar from now on
     ben = await server.bot("Ben", room="cafe")
     sam = await server.bot("Sam", role="facilitator", room="cafe")
     uid = ana.user["id"]
@@ -115,8 +115,9 @@ async def test_kick_ban_and_delete_take_every_socket_of_the_person_out_of_the_ro
 
     if how == "delete":
         async with aiohttp.ClientSession() as http:
-            async with http.post(server.url + "/api/me/delete", json={"confirm": "Ana"},
-                                 headers={"Authorization": f"Bearer {ana.token}"}) as resp:
+            async with http.post(
+                server.url + "/api/me/delete", json={"confirm": "Ana"}, headers={"Authorization": f"Bearer {ana.token}"}
+            ) as resp:
                 assert (await resp.json())["ok"]
     else:
         await sam.call(ws.KICK, {"avatar": ana2.avatar, "ban_minutes": 60 if how == "ban" else 0})
@@ -129,7 +130,7 @@ async def test_kick_ban_and_delete_take_every_socket_of_the_person_out_of_the_ro
     await sam.say("after")
     await ben.move(1.0)
     await ben.wait_for(events.SAID, lambda d: d["text"] == "after", since=start)
-    await asyncio.sleep(0.4)                            # a dozen ticks of snapshots
+    await asyncio.sleep(0.4)  # a dozen ticks of snapshots
     for bot in (ana, ana2):
         assert not seen_since(bot, marks[id(bot)], events.SAID, events.SNAPSHOT), how
     if how != "kick":
@@ -198,9 +199,10 @@ async def test_a_socket_that_keeps_sending_past_its_limit_is_cut_off_and_must_wa
     errors_back = [p["data"][1] for p in got if p.get("type") == 2 and p["data"][0] == events.ERROR]
     assert any(e["code"] == "rate_limited" and "disconnected you" in e["message"] for e in errors_back)
     assert len(errors_back) < 30
-    await until(lambda: not srv.app[SIO].eio.sockets.keys() - {srv.app[SIO].manager.eio_sid_from_sid(
-        ben.sio.get_sid(), "/")}, 3)
-    assert srv.world.member_of(ana.user["id"])[1].sid is None    # seat kept for the resume grace
+    await until(
+        lambda: not srv.app[SIO].eio.sockets.keys() - {srv.app[SIO].manager.eio_sid_from_sid(ben.sio.get_sid(), "/")}, 3
+    )
+    assert srv.world.member_of(ana.user["id"])[1].sid is None  # seat kept for the resume grace
     again = Bot(srv.url, reconnect=False)
     again.token = token
     with pytest.raises(WireError) as e:
@@ -216,10 +218,10 @@ async def test_refusals_are_logged_as_one_line_per_socket_per_interval(server, c
     for _ in range(300):
         await ana.sio.emit("no-such-event", {})
     conn = server.world.conns[ana.sio.get_sid()]
-    await until(lambda: conn.refused == 300, 5)            # every packet has been handled
+    await until(lambda: conn.refused == 300, 5)  # every packet has been handled
     lines = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
-    assert len(lines) == 1, lines                           # the first refusal, at once; the rest are counted
-    server.app[GATEWAY]._log_refusals(conn, time.monotonic())     # (the housekeeping, 10 s later)
+    assert len(lines) == 1, lines  # the first refusal, at once; the rest are counted
+    server.app[GATEWAY]._log_refusals(conn, time.monotonic())  # (the housekeeping, 10 s later)
     lines = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert sum(int(line.split("refused ")[1].split()[0]) for line in lines) == 300
     assert all("unknown_event x" in line for line in lines)
@@ -245,7 +247,7 @@ async def test_a_person_holds_at_most_max_sockets_per_user(make_server):
         assert e.value.code == "too_many_connections" and "Close a window" in e.value.message
         await more.close()
     assert all(b.sio.connected for b in bots) and len(srv.world.sids_of(uid)) == 3
-    await bots[0].close()                               # one closes: one more may come
+    await bots[0].close()  # one closes: one more may come
     await until(lambda: len(srv.world.sids_of(uid)) == 2, 3)
     assert (await srv.bot("Ana", reconnect=False)).sio.connected
 
@@ -254,10 +256,10 @@ async def test_one_address_holds_at_most_max_per_address_tcp_connections(make_se
     srv = await make_server(max_per_address=8)
     held = [await asyncio.open_connection("127.0.0.1", srv.port) for _ in range(8)]
     reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
-    answer = await asyncio.wait_for(reader.read(), 3)          # read to EOF: the server closed it
+    answer = await asyncio.wait_for(reader.read(), 3)  # read to EOF: the server closed it
     assert answer.startswith(b"HTTP/1.1 503") and b"too_many_connections" in answer
     writer.close()
-    for _, w in held[:2]:                                       # two leave: two may come
+    for _, w in held[:2]:  # two leave: two may come
         w.close()
     await asyncio.sleep(0.2)
     async with aiohttp.ClientSession() as http, http.get(srv.url + "/api/health") as resp:
@@ -270,7 +272,7 @@ async def test_one_address_holds_at_most_max_per_address_engineio_sessions(make_
     srv = await make_server(max_per_address=4)
     statuses = []
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
-        for _ in range(6):                                      # polling handshakes: no TCP connection kept
+        for _ in range(6):  # polling handshakes: no TCP connection kept
             async with http.get(srv.url + "/socket.io/?EIO=4&transport=polling") as resp:
                 statuses.append((resp.status, await resp.text()))
     assert [s for s, _ in statuses] == [200] * 4 + [401] * 2
@@ -283,12 +285,12 @@ async def test_a_refused_socketio_connect_closes_the_websocket(server):
     async with aiohttp.ClientSession() as http:
         wsock = await http.ws_connect(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
         opened = await wsock.receive(timeout=5)
-        assert opened.data.startswith("0")                        # engine.io open
+        assert opened.data.startswith("0")  # engine.io open
         await wsock.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": "forged"}}))
         refused = msgpack.unpackb((await wsock.receive(timeout=5)).data)
-        assert refused["type"] == 4 and refused["data"]["code"] == "unauthorized"      # connect_error
+        assert refused["type"] == 4 and refused["data"]["code"] == "unauthorized"  # connect_error
         t0 = time.monotonic()
-        while True:                                               # then the server closes the websocket
+        while True:  # then the server closes the websocket
             msg = await wsock.receive(timeout=3)
             if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
                 break
@@ -302,9 +304,9 @@ async def test_an_engineio_session_that_never_authenticates_is_closed(make_serve
     sio = srv.app[SIO]
     async with aiohttp.ClientSession() as http:
         wsock = await http.ws_connect(srv.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
-        await wsock.receive(timeout=5)                             # engine.io open; then nothing
+        await wsock.receive(timeout=5)  # engine.io open; then nothing
         async with http.get(srv.url + "/socket.io/?EIO=4&transport=polling") as resp:
-            assert resp.status == 200                              # a polling session that never connects
+            assert resp.status == 200  # a polling session that never connects
         assert len(sio.eio.sockets) == 2
         took = await until(lambda: not sio.eio.sockets, 3)
         assert took < 3
@@ -328,7 +330,7 @@ async def test_a_session_that_leaves_the_namespace_but_stays_open_is_closed(make
         await wsock.receive(timeout=5)
         await wsock.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": ana.token}}))
         assert msgpack.unpackb((await wsock.receive(timeout=5)).data)["type"] == 0
-        await wsock.send_bytes(msgpack.packb({"type": 1, "nsp": "/"}))          # socket.io disconnect; stays
+        await wsock.send_bytes(msgpack.packb({"type": 1, "nsp": "/"}))  # socket.io disconnect; stays
         t0 = time.monotonic()
         msg = await wsock.receive(timeout=3)
         while msg.type not in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
@@ -343,7 +345,7 @@ async def test_a_slowloris_connection_is_closed_at_the_header_timeout(make_serve
     writer.write(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
     t0 = time.monotonic()
     closed = False
-    for i in range(40):                                            # one more header line every 0.1 s
+    for i in range(40):  # one more header line every 0.1 s
         try:
             writer.write(b"X-Slow-%d: y\r\n" % i)
             await writer.drain()

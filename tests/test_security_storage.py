@@ -69,33 +69,36 @@ async def _crisis_is_told_at_once(server, ana, sam) -> None:
 async def test_crisis_alert_and_support_card_go_out_while_another_process_holds_the_write_lock(server):
     ana = await server.bot("Ana", room="cafe")
     sam = await server.bot("Sam", role="peer_specialist", room="cafe")
-    await ana.call(events.CONSENT, {"recording": True})     # so her line is a write as well
+    await ana.call(events.CONSENT, {"recording": True})  # so her line is a write as well
     failures_before = await _metric(server.url, "peerspace_store_write_failures_total")
     locker = sqlite3.connect(server.cfg.database, isolation_level=None)
-    locker.execute("BEGIN IMMEDIATE")         # another process (a backup, a CLI tool) holds the write lock
+    locker.execute("BEGIN IMMEDIATE")  # another process (a backup, a CLI tool) holds the write lock
     try:
         await _crisis_is_told_at_once(server, ana, sam)
         said = await sam.wait_for(events.SAID, lambda d: d["text"].startswith(CRISIS))
-        assert said["name"] == "Ana"                      # the line itself was broadcast too
+        assert said["name"] == "Ana"  # the line itself was broadcast too
         status, body = await _health(server.url)
         assert status == 503 and body["ok"] is False and body["store"] == "locked"
-        assert not _alerts(server)                        # nothing could be written yet
+        assert not _alerts(server)  # nothing could be written yet
         assert await _metric(server.url, "peerspace_store_write_failures_total") > failures_before
     finally:
         locker.execute("ROLLBACK")
         locker.close()
-    await _eventually(lambda: _alerts(server))            # retried in the background until it is in
+    await _eventually(lambda: _alerts(server))  # retried in the background until it is in
     row = _alerts(server)[0]
     assert row["category"] == "end_life" and row["notified"] == 1
-    await _eventually(lambda: any(e["kind"] == "said" and e["data"]["text"].startswith(CRISIS)
-                                  for e in server.store.room_events("cafe")))
+    await _eventually(
+        lambda: any(
+            e["kind"] == "said" and e["data"]["text"].startswith(CRISIS) for e in server.store.room_events("cafe")
+        )
+    )
     status, body = await _health(server.url)
     assert status == 200 and body["store"] == "ok"
 
 
 async def test_crisis_alert_and_support_card_go_out_while_the_database_is_read_only(server):
     ana = await server.bot("Ana", room="cafe")
-    fay = await server.bot("Fay", role="facilitator")      # no staff in the room: escalated to staff online
+    fay = await server.bot("Fay", role="facilitator")  # no staff in the room: escalated to staff online
     # The suite runs as root, where file modes do not stop writes; query_only makes SQLite refuse every
     # write with the same SQLITE_READONLY error a read-only remount gives.
     with server.store._lock:
@@ -136,8 +139,8 @@ async def test_a_report_reaches_staff_while_the_database_is_locked_and_is_stored
 
 async def test_a_write_locked_database_does_not_stall_other_rooms(server):
     """Today every write blocked the event loop for SQLite's 5 s timeout while the lock was held."""
-    sam = await server.bot("Sam", role="peer_specialist", room="cafe")     # staff lines are recorded by role:
-    bea = await server.bot("Bea", room="park")       # each is a write; hers are not (no consent): reads only
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")  # staff lines are recorded by role:
+    bea = await server.bot("Bea", room="park")  # each is a write; hers are not (no consent): reads only
     locker = sqlite3.connect(server.cfg.database, isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")
     worst = 0.0
@@ -153,7 +156,7 @@ async def test_a_write_locked_database_does_not_stall_other_rooms(server):
             n += 1
             if n == 5:
                 chatter = asyncio.ensure_future(sam.say("and another"))
-            await asyncio.sleep(0.2)          # under the per-socket rate limit
+            await asyncio.sleep(0.2)  # under the per-socket rate limit
         await chatter
     finally:
         locker.execute("ROLLBACK")
@@ -184,12 +187,13 @@ async def test_a_deleted_person_is_gone_from_every_byte_of_the_database_files(se
     uniques = [s.encode() for s in secrets + [crisis_word, note]]
     await _eventually(lambda: len(_alerts(server)) == 1 and len(_alerts(server, "report")) == 1)
     before = b"".join(p.read_bytes() for p in _files(server.cfg.database))
-    assert all(u in before for u in uniques)          # the check below can see them when they are there
+    assert all(u in before for u in uniques)  # the check below can see them when they are there
     async with aiohttp.ClientSession() as http:
         async with http.post(server.url + "/api/login", json={"name": "Ana", "password": PASSWORD}) as r:
             token = (await r.json())["token"]
-        async with http.post(server.url + "/api/me/delete", json={"confirm": "Ana"},
-                             headers={"Authorization": f"Bearer {token}"}) as r:
+        async with http.post(
+            server.url + "/api/me/delete", json={"confirm": "Ana"}, headers={"Authorization": f"Bearer {token}"}
+        ) as r:
             assert r.status == 200
     files = _files(server.cfg.database)
     assert Path(server.cfg.database) in files
@@ -208,15 +212,15 @@ async def test_the_loop_stall_guard_fails_a_server_handler_that_blocks_and_names
     try:
         await bea.call(events.LOOK, {"yaw": 1.0})
         await asyncio.sleep(0.1)
-        assert not watch.stalls                                   # a normal round trip is not a stall
-        monkeypatch.setattr(Room, "set_yaw", lambda self, aid, yaw: time.sleep(0.3))   # a handler that blocks
+        assert not watch.stalls  # a normal round trip is not a stall
+        monkeypatch.setattr(Room, "set_yaw", lambda self, aid, yaw: time.sleep(0.3))  # a handler that blocks
         await bea.call(events.LOOK, {"yaw": 1.0})
-        time.sleep(0.3)                                           # test code blocking its own loop
+        time.sleep(0.3)  # test code blocking its own loop
         await asyncio.sleep(0.1)
     finally:
         stalls = watch.stop()
     failures, notes = loopguard.verdict(stalls)
     assert len(failures) == 1 and failures[0].seconds >= 0.25
     assert "server/world/intents.py" in failures[0].where and "in look" in failures[0].where, failures[0]
-    assert len(notes) == 1 and notes[0].origin == "tests"     # the test's own sleep: a warning, not a failure
+    assert len(notes) == 1 and notes[0].origin == "tests"  # the test's own sleep: a warning, not a failure
     assert "test_security_storage.py" in notes[0].where

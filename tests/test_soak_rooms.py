@@ -39,8 +39,8 @@ async def test_churn_keeps_the_world_consistent(make_server):
             await bot.join(rng.choice(ROOMS))
         elif roll < 0.92:
             start = len(bot.inbox)
-            bot.drop_link()                       # comes back by itself within the grace window
-            await bot.wait_for(events.ROOM_STATE, since=start, timeout=10)   # resumed: full resync
+            bot.drop_link()  # comes back by itself within the grace window
+            await bot.wait_for(events.ROOM_STATE, since=start, timeout=10)  # resumed: full resync
             await bot.wait_until(lambda: bot.connected, timeout=10)
         else:
             await bot.move(0.0)
@@ -77,4 +77,5 @@ async def test_churn_keeps_the_world_consistent(make_server):
 
 def _benign(exc: Exception) -> bool:
     from wire.errors import WireError
+
     return isinstance(exc, WireError) and exc.code in ("room_full", "not_in_room")

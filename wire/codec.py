@@ -21,13 +21,13 @@ import numpy as np
 POSE_DTYPE = np.dtype([("id", "<u2"), ("x", "<i2"), ("y", "<i2"), ("yaw", "u1"), ("flags", "u1")])
 assert POSE_DTYPE.itemsize == 8
 
-POS_SCALE = 100.0        # units (metres) -> centimetres
-POS_LIMIT = 327.0        # metres; rooms are clamped well inside this
+POS_SCALE = 100.0  # units (metres) -> centimetres
+POS_LIMIT = 327.0  # metres; rooms are clamped well inside this
 YAW_STEPS = 256
 
 FLAG_MOVING = 1
-FLAG_AWAY = 2            # connection dropped, within the resume grace window
-FLAG_CAST = 4            # a scenario cast avatar (coach, partner), not a person's own
+FLAG_AWAY = 2  # connection dropped, within the resume grace window
+FLAG_CAST = 4  # a scenario cast avatar (coach, partner), not a person's own
 
 
 def quantise(ids: np.ndarray, xy: np.ndarray, yaw_deg: np.ndarray, flags: np.ndarray) -> np.ndarray:

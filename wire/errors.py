@@ -17,15 +17,15 @@ class WireError(Exception):
 
 
 # Stable codes; clients switch on these, people read the message.
-BAD_PACKET = "bad_packet"          # not decodable msgpack / not a Socket.IO event
-TOO_LARGE = "too_large"            # payload over the size limit
-INVALID = "invalid"                # wrong type, missing or out-of-range field
+BAD_PACKET = "bad_packet"  # not decodable msgpack / not a Socket.IO event
+TOO_LARGE = "too_large"  # payload over the size limit
+INVALID = "invalid"  # wrong type, missing or out-of-range field
 UNKNOWN_EVENT = "unknown_event"
 RATE_LIMITED = "rate_limited"
-FORBIDDEN = "forbidden"            # the sender's role or state does not allow this
+FORBIDDEN = "forbidden"  # the sender's role or state does not allow this
 NOT_IN_ROOM = "not_in_room"
 NOT_FOUND = "not_found"
 ROOM_FULL = "room_full"
 UNAUTHORIZED = "unauthorized"
 CONFLICT = "conflict"
-TOO_MANY_CONNECTIONS = "too_many_connections"   # this address holds as many connections as the server allows
+TOO_MANY_CONNECTIONS = "too_many_connections"  # this address holds as many connections as the server allows

@@ -15,7 +15,7 @@ from typing import Any
 from . import errors, events
 from .text import has_visible
 
-MAX_TEXT = 500          # characters in one chat line
+MAX_TEXT = 500  # characters in one chat line
 MAX_NAME = 40
 MAX_ID = 64
 
@@ -24,16 +24,23 @@ MAX_ID = 64
 class Field:
     kind: type | tuple[type, ...]
     required: bool = True
-    max_len: int | None = None       # str/list/bytes
+    max_len: int | None = None  # str/list/bytes
     choices: tuple[Any, ...] | None = None
     lo: float | None = None
     hi: float | None = None
     default: Any = None
-    visible: bool = False            # str: must show something (not only spaces or invisible characters)
+    visible: bool = False  # str: must show something (not only spaces or invisible characters)
 
     def describe(self) -> str:
-        names = {str: "text", int: "a whole number", float: "a number", bool: "true/false",
-                 list: "a list", dict: "a map", bytes: "bytes"}
+        names = {
+            str: "text",
+            int: "a whole number",
+            float: "a number",
+            bool: "true/false",
+            list: "a list",
+            dict: "a map",
+            bytes: "bytes",
+        }
         kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
         if set(kinds) == {int, float}:
             kinds = (float,)
@@ -81,11 +88,14 @@ def _check(event: str, name: str, spec: Field, value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         raise errors.WireError(errors.INVALID, f"'{event}': field '{name}' must be a finite number.")
     if spec.max_len is not None and len(value) > spec.max_len:
-        raise errors.WireError(errors.TOO_LARGE,
-                               f"'{event}': field '{name}' is too long ({len(value)}); the limit is {spec.max_len}.")
+        raise errors.WireError(
+            errors.TOO_LARGE, f"'{event}': field '{name}' is too long ({len(value)}); the limit is {spec.max_len}."
+        )
     if spec.visible and not has_visible(value):
-        raise errors.WireError(errors.INVALID, f"'{event}': field '{name}' shows nothing (only spaces or invisible "
-                                               "characters). Type something to send.")
+        raise errors.WireError(
+            errors.INVALID,
+            f"'{event}': field '{name}' shows nothing (only spaces or invisible characters). Type something to send.",
+        )
     if spec.choices is not None and value not in spec.choices:
         raise errors.WireError(errors.INVALID, f"'{event}': field '{name}' must be {spec.describe()}.")
     if spec.lo is not None and value < spec.lo or spec.hi is not None and value > spec.hi:
@@ -106,8 +116,9 @@ def validate(event: Any, payload: Any) -> dict[str, Any]:
     extra = [k for k in payload if k not in schema]
     if extra:
         shown = ", ".join(str(k)[:MAX_ID] for k in extra[:5])
-        raise errors.WireError(errors.INVALID,
-                               f"'{event}' does not take: {shown}. Allowed fields: {', '.join(schema) or 'none'}.")
+        raise errors.WireError(
+            errors.INVALID, f"'{event}' does not take: {shown}. Allowed fields: {', '.join(schema) or 'none'}."
+        )
     clean = {}
     for name, spec in schema.items():
         if name in payload:
@@ -123,18 +134,27 @@ def validate(event: Any, payload: Any) -> dict[str, Any]:
 define(events.HELLO, protocol=Field(int, lo=0, hi=10_000))
 define(events.CONSENT, recording=Field(bool))
 define(events.LIST_ROOMS)
-define(events.CREATE_ROOM,
-       name=text(MAX_NAME),
-       scene=Field(str, choices=events.SCENES, required=False, default="cafe"),
-       capacity=Field(int, required=False, lo=1, hi=200, default=12))
+define(
+    events.CREATE_ROOM,
+    name=text(MAX_NAME),
+    scene=Field(str, choices=events.SCENES, required=False, default="cafe"),
+    capacity=Field(int, required=False, lo=1, hi=200, default=12),
+)
 define(events.JOIN, room=text(MAX_ID))
 define(events.LEAVE)
-define(events.MOVE,
-       forward=number(-1, 1), strafe=number(-1, 1, required=False, default=0.0),
-       turn=number(-1, 1, required=False, default=0.0), avatar=avatar_ref())
-define(events.LOOK,
-       yaw=number(-360, 360, required=False), at=avatar_ref(), avatar=avatar_ref())
+define(
+    events.MOVE,
+    forward=number(-1, 1),
+    strafe=number(-1, 1, required=False, default=0.0),
+    turn=number(-1, 1, required=False, default=0.0),
+    avatar=avatar_ref(),
+)
+define(events.LOOK, yaw=number(-360, 360, required=False), at=avatar_ref(), avatar=avatar_ref())
 define(events.SAY, text=text(visible=True), suggestion=text(MAX_ID, required=False), avatar=avatar_ref())
-define(events.EXPRESSION, name=Field(str, choices=events.EXPRESSIONS),
-       intensity=number(0, 1, required=False, default=1.0), avatar=avatar_ref())
+define(
+    events.EXPRESSION,
+    name=Field(str, choices=events.EXPRESSIONS),
+    intensity=number(0, 1, required=False, default=1.0),
+    avatar=avatar_ref(),
+)
 define(events.GESTURE, name=Field(str, choices=events.GESTURES), avatar=avatar_ref())

@@ -51,27 +51,26 @@ FEEDBACK_KINDS = ("positive", "corrective")
 
 class Wait(StrEnum):
     """What the runner waits for (scenario_state.wait, cue.expect); the values are the wire and stored form."""
-    START = "start"             # the run is set up, not started
-    CONTINUE = "continue"       # a scripted phase: the participant moves on with 'continue'
-    CHOICE = "choice"           # a role-play node: an option, or the participant's own words
-    ENDED = "ended"             # a role-play reached an ending: 'continue'
-    EMOTION = "emotion"         # an emotion-recognition face: name the feeling
-    REFLECTION = "reflection"   # a reflection prompt: type an answer, or 'skip'
-    DONE = "done"               # finished or stopped
+
+    START = "start"  # the run is set up, not started
+    CONTINUE = "continue"  # a scripted phase: the participant moves on with 'continue'
+    CHOICE = "choice"  # a role-play node: an option, or the participant's own words
+    ENDED = "ended"  # a role-play reached an ending: 'continue'
+    EMOTION = "emotion"  # an emotion-recognition face: name the feeling
+    REFLECTION = "reflection"  # a reflection prompt: type an answer, or 'skip'
+    DONE = "done"  # finished or stopped
 
 
 WAITS = tuple(w.value for w in Wait)
-CONTINUE = "continue"   # the option id that moves on from a scripted phase or an ending
-SKIP = "skip"           # the option id that skips a reflection prompt
+CONTINUE = "continue"  # the option id that moves on from a scripted phase or an ending
+SKIP = "skip"  # the option id that skips a reflection prompt
 
 define(SCENARIO_LIST)
-define(SCENARIO_START,
-       scenario=text(MAX_ID),
-       difficulty=Field(str, choices=DIFFICULTIES, required=False, default="easy"))
+define(
+    SCENARIO_START, scenario=text(MAX_ID), difficulty=Field(str, choices=DIFFICULTIES, required=False, default="easy")
+)
 define(SCENARIO_CHOOSE, option=text(MAX_ID))
 define(SCENARIO_ANSWER, text=text(visible=True))
 define(SCENARIO_ADVANCE)
-define(SCENARIO_FEEDBACK,
-       kind=Field(str, choices=FEEDBACK_KINDS),
-       text=text(required=False, default="-"))
+define(SCENARIO_FEEDBACK, kind=Field(str, choices=FEEDBACK_KINDS), text=text(required=False, default="-"))
 define(SCENARIO_STOP)

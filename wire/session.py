@@ -23,8 +23,8 @@ from wire.errors import WireError
 
 log = logging.getLogger("peerspace.session")
 
-CONNECTION = "_connection"   # local pseudo-event: {'state': 'connected'|'reconnecting'|'disconnected'}
-WELCOME = "welcome"          # local pseudo-event: the server's answer to hello
+CONNECTION = "_connection"  # local pseudo-event: {'state': 'connected'|'reconnecting'|'disconnected'}
+WELCOME = "welcome"  # local pseudo-event: the server's answer to hello
 
 
 class Session:
@@ -37,9 +37,15 @@ class Session:
         self._handlers: dict[str, list[Callable[[Any], Any]]] = defaultdict(list)
         self._welcomed: asyncio.Future[dict[str, Any]] | None = None
         self._closing = False
-        self.sio = socketio.AsyncClient(serializer="msgpack", reconnection=reconnect,
-                                        reconnection_delay=0.5, reconnection_delay_max=4,
-                                        randomization_factor=0.3, logger=False, engineio_logger=False)
+        self.sio = socketio.AsyncClient(
+            serializer="msgpack",
+            reconnection=reconnect,
+            reconnection_delay=0.5,
+            reconnection_delay_max=4,
+            randomization_factor=0.3,
+            logger=False,
+            engineio_logger=False,
+        )
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("connect_error", self._on_connect_error)
@@ -69,7 +75,7 @@ class Session:
     async def _on_connect_error(self, data: Any = None) -> None:
         self._refusal = data if isinstance(data, dict) else None
         if self._refusal and self._refusal.get("code") == "unauthorized":
-            await self._set_state("disconnected")   # retrying with a dead token cannot help
+            await self._set_state("disconnected")  # retrying with a dead token cannot help
 
     async def _on_disconnect(self, reason: Any = None) -> None:
         await self._set_state("disconnected" if self._closing else "reconnecting")
@@ -79,8 +85,9 @@ class Session:
             ack = await self.call(events.HELLO, {"protocol": wire.PROTOCOL_VERSION})
         except (TimeoutError, WireError, socketio.exceptions.SocketIOError) as e:
             if self._welcomed and not self._welcomed.done():
-                self._welcomed.set_exception(e if isinstance(e, WireError)
-                                             else WireError("network", "The server did not answer."))
+                self._welcomed.set_exception(
+                    e if isinstance(e, WireError) else WireError("network", "The server did not answer.")
+                )
             return
         self.user = ack["user"]
         await self._set_state("connected")
@@ -92,8 +99,11 @@ class Session:
     async def login(self, name: str, password: str) -> dict[str, Any]:
         try:
             async with aiohttp.ClientSession() as http:
-                async with http.post(f"{self.base_url}/api/login", json={"name": name, "password": password},
-                                     timeout=aiohttp.ClientTimeout(total=self.call_timeout)) as resp:
+                async with http.post(
+                    f"{self.base_url}/api/login",
+                    json={"name": name, "password": password},
+                    timeout=aiohttp.ClientTimeout(total=self.call_timeout),
+                ) as resp:
                     body = await resp.json(content_type=None)
         except (TimeoutError, aiohttp.ClientError, ValueError) as e:
             raise WireError("network", "Cannot reach the server. Check the address and your connection.") from e
@@ -108,8 +118,9 @@ class Session:
         self._welcomed = asyncio.get_running_loop().create_future()
         self._refusal = None
         try:
-            await self.sio.connect(self.base_url, transports=["websocket"], auth={"token": self.token},
-                                   wait_timeout=self.call_timeout)
+            await self.sio.connect(
+                self.base_url, transports=["websocket"], auth={"token": self.token}, wait_timeout=self.call_timeout
+            )
         except socketio.exceptions.ConnectionError as e:
             detail = self._refusal
             if detail:

@@ -31,12 +31,20 @@ def _ease(t: float) -> float:
 
 
 # How a role-play avatar's name tag says who drives it (the `controller` event).
-DRIVER_WORDS = {"autonomous": "computer-run", "agent": "computer-run", "teleop": "peer specialist",
-                "paused": "waiting"}
+DRIVER_WORDS = {"autonomous": "computer-run", "agent": "computer-run", "teleop": "peer specialist", "paused": "waiting"}
+
 
 class Avatar:
-    def __init__(self, parent: NodePath, avatar_id: int, name: str, kind: str = "person", role: str = "",
-                 text_scale: float = 1.0, reduced_motion: bool = False):
+    def __init__(
+        self,
+        parent: NodePath,
+        avatar_id: int,
+        name: str,
+        kind: str = "person",
+        role: str = "",
+        text_scale: float = 1.0,
+        reduced_motion: bool = False,
+    ):
         self.id = avatar_id
         self.name = name
         self.kind = kind
@@ -51,8 +59,8 @@ class Avatar:
         self.reduced_motion = reduced_motion
         self.text_scale = text_scale
         self.moving = False
-        self.placed = False      # set once a pose arrived (the app shows it then)
-        self._rested = False     # limbs posed at rest already (skip re-posing idle avatars)
+        self.placed = False  # set once a pose arrived (the app shows it then)
+        self._rested = False  # limbs posed at rest already (skip re-posing idle avatars)
         self._walk_phase = 0.0
         self._time = (avatar_id * 0.37) % 4.0
         self._bubble: NodePath | None = None
@@ -109,8 +117,9 @@ class Avatar:
         self.head.setPos(0, 0, HEAD_R - 0.02)
         mesh = self.head.attachNewNode("mesh")
         mesh.attachNewNode(geom.sphere(HEAD_R, skin, rings=12, segments=20, scale=(1, 0.95, 1.08)))
-        mesh.attachNewNode(geom.sphere(HEAD_R * 1.07, hair, center=(0, -0.05, 0.07), scale=(1.0, 0.97, 0.9),
-                                       rings=6, segments=12))
+        mesh.attachNewNode(
+            geom.sphere(HEAD_R * 1.07, hair, center=(0, -0.05, 0.07), scale=(1.0, 0.97, 0.9), rings=6, segments=12)
+        )
         mesh.flattenStrong()
         cm = CardMaker("face")
         s = HEAD_R * 0.92
@@ -144,7 +153,7 @@ class Avatar:
     def _refresh_tag(self):
         label = self.name
         if self.role == "agent":
-            label += "  (program)"      # an autonomous driver's own presence in the room
+            label += "  (program)"  # an autonomous driver's own presence in the room
         if self.kind == "cast":
             # Say who drives a role-play avatar: people should never mistake a program for a person.
             who = DRIVER_WORDS.get(self.driver)
@@ -255,7 +264,7 @@ class Avatar:
             self.torso.setSz(1.0)
         at_rest = not self.moving and self.gesture == "none"
         if at_rest and self._rested:
-            self._update_bubble(dt)      # limbs already at rest: nothing else to pose this frame
+            self._update_bubble(dt)  # limbs already at rest: nothing else to pose this frame
             return
         self._rested = at_rest
         # walking: legs and arms swing gently while moving
@@ -267,9 +276,9 @@ class Avatar:
             swing = 0.0
         self.legs[0].setP(swing)
         self.legs[1].setP(-swing)
-        arm_l = (-swing * 0.6, 0.0, 6.0)   # (pitch, heading, roll)
+        arm_l = (-swing * 0.6, 0.0, 6.0)  # (pitch, heading, roll)
         arm_r = (swing * 0.6, 0.0, -6.0)
-        head = (0.0, 0.0)                  # (heading, pitch)
+        head = (0.0, 0.0)  # (heading, pitch)
         shrug = 0.0
         g = self.gesture
         if g != "none":
@@ -279,7 +288,7 @@ class Avatar:
             if t >= 1.0:
                 self.gesture, self.gesture_t = "none", 0.0
             else:
-                env = _ease(t / 0.2) * _ease((1 - t) / 0.2)   # ease in and out
+                env = _ease(t / 0.2) * _ease((1 - t) / 0.2)  # ease in and out
                 w = 2 * math.pi * self.gesture_t
                 if g == "wave":
                     arm_r = (0.0, 0.0, -(150 + 18 * amp * math.sin(w * 1.6)) * env)

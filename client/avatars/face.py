@@ -22,16 +22,16 @@ STEPS = 20  # intensity is quantised to 1/20 for the texture cache
 
 @dataclass(frozen=True)
 class FaceParams:
-    eye_open: float = 1.0       # vertical scale of the eyes
+    eye_open: float = 1.0  # vertical scale of the eyes
     eye_size: float = 1.0
-    brow_y: float = 0.0         # raise (+) / lower (-) both brows
-    brow_inner: float = 0.0     # inner ends up (+, worried/sad) or down (-, angry)
-    curve: float = 0.0          # mouth corners up (+) or down (-)
-    open: float = 0.0           # mouth opening height
-    width: float = 1.0          # mouth width scale
-    asym: float = 0.0           # one-sided lip raise (disgust)
+    brow_y: float = 0.0  # raise (+) / lower (-) both brows
+    brow_inner: float = 0.0  # inner ends up (+, worried/sad) or down (-, angry)
+    curve: float = 0.0  # mouth corners up (+) or down (-)
+    open: float = 0.0  # mouth opening height
+    width: float = 1.0  # mouth width scale
+    asym: float = 0.0  # one-sided lip raise (disgust)
     blush: float = 0.0
-    pupil: float = 1.0          # iris size scale
+    pupil: float = 1.0  # iris size scale
 
 
 EXPRESSION_PARAMS: dict[str, FaceParams] = {
@@ -40,8 +40,9 @@ EXPRESSION_PARAMS: dict[str, FaceParams] = {
     "sad": FaceParams(eye_open=0.72, brow_y=-0.02, brow_inner=0.20, curve=-0.24, width=0.85),
     "angry": FaceParams(eye_open=0.62, brow_y=-0.08, brow_inner=-0.22, curve=-0.10, width=0.78),
     "surprised": FaceParams(eye_open=1.45, eye_size=1.12, brow_y=0.20, open=0.26, width=0.55, pupil=0.8),
-    "afraid": FaceParams(eye_open=1.40, eye_size=1.05, brow_y=0.12, brow_inner=0.16, curve=-0.08,
-                         open=0.13, width=1.12, pupil=0.7),
+    "afraid": FaceParams(
+        eye_open=1.40, eye_size=1.05, brow_y=0.12, brow_inner=0.16, curve=-0.08, open=0.13, width=1.12, pupil=0.7
+    ),
     "disgusted": FaceParams(eye_open=0.70, brow_y=-0.05, brow_inner=-0.08, curve=-0.12, width=0.9, asym=0.16),
 }
 
@@ -51,8 +52,13 @@ def params_for(name: str, intensity: float) -> FaceParams:
     k = float(np.clip(intensity, 0.0, 1.0))
     base = EXPRESSION_PARAMS["neutral"]
     target = EXPRESSION_PARAMS.get(name, base)
-    return replace(base, **{f.name: getattr(base, f.name) + k * (getattr(target, f.name) - getattr(base, f.name))
-                            for f in fields(FaceParams)})
+    return replace(
+        base,
+        **{
+            f.name: getattr(base, f.name) + k * (getattr(target, f.name) - getattr(base, f.name))
+            for f in fields(FaceParams)
+        },
+    )
 
 
 # Pixel grid in face units: x, y in [-1, 1], y up; row 0 is the bottom row (Panda's RAM order).
@@ -82,7 +88,7 @@ def _segment(x0, y0, x1, y1):
 def _curve(cx, cy, half_w, bend, asym, samples=24):
     """Distance to a mouth line y = cy + bend*((x-cx)/hw)^2 - bend/3 + asym*max(0,(x-cx)/hw)."""
     xs = np.linspace(-1, 1, samples)
-    ys = cy + bend * xs ** 2 - bend / 3 + asym * np.maximum(0, xs) ** 1.5
+    ys = cy + bend * xs**2 - bend / 3 + asym * np.maximum(0, xs) ** 1.5
     pts = np.stack([cx + xs * half_w, ys], axis=1)
     d = np.full(_X.shape, np.inf)
     for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
@@ -126,8 +132,8 @@ def draw_face(p: FaceParams) -> np.ndarray:
     mx, my, hw = 0.0, -0.46, 0.30 * p.width
     if p.open > 0.015:
         xs = np.clip((_X - mx) / hw, -1, 1)
-        base = my + p.curve * xs ** 2 - p.curve / 3 + p.asym * np.maximum(0, xs) ** 1.5
-        bulge = np.sqrt(np.clip(1 - xs ** 2, 0, 1))
+        base = my + p.curve * xs**2 - p.curve / 3 + p.asym * np.maximum(0, xs) ** 1.5
+        bulge = np.sqrt(np.clip(1 - xs**2, 0, 1))
         upper = base + p.open * 0.30 * bulge
         lower = base - p.open * 0.70 * bulge
         mouth = np.maximum.reduce([_Y - upper, lower - _Y, np.abs(_X - mx) - hw])

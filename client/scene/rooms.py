@@ -19,8 +19,12 @@ def _c(r, g, b, a=1.0):
 
 
 def _walls(root: NodePath, color, height=3.2, half=ROOM_HALF, open_south=False):
-    for name, pos, h in (("north", (0, half, height / 2), 0), ("east", (half, 0, height / 2), 90),
-                         ("west", (-half, 0, height / 2), -90), ("south", (0, -half, height / 2), 180)):
+    for name, pos, h in (
+        ("north", (0, half, height / 2), 0),
+        ("east", (half, 0, height / 2), 90),
+        ("west", (-half, 0, height / 2), -90),
+        ("south", (0, -half, height / 2), 180),
+    ):
         if open_south and name == "south":
             continue
         w = root.attachNewNode(geom.quad(2 * half, height, color, name=f"wall-{name}"))
@@ -77,15 +81,17 @@ def _window(root, x, y, heading, w=2.2, h=1.4, z=1.7):
 
 
 def cafe(root: NodePath):
-    root.attachNewNode(geom.floor(2 * ROOM_HALF, 2 * ROOM_HALF, _c(0.74, 0.62, 0.5), tiles=14,
-                                  alt_color=_c(0.71, 0.59, 0.47)))
+    root.attachNewNode(
+        geom.floor(2 * ROOM_HALF, 2 * ROOM_HALF, _c(0.74, 0.62, 0.5), tiles=14, alt_color=_c(0.71, 0.59, 0.47))
+    )
     _walls(root, _c(0.93, 0.88, 0.8))
     # counter along the north wall
     root.attachNewNode(geom.box(4.5, 0.8, 1.05, _c(0.6, 0.46, 0.38), center=(-2.0, ROOM_HALF - 0.9, 0.525)))
     root.attachNewNode(geom.box(4.6, 0.9, 0.05, _c(0.88, 0.84, 0.78), center=(-2.0, ROOM_HALF - 0.9, 1.07)))
     for x in (-3.5, -2.5, -1.5):
-        root.attachNewNode(geom.cylinder(0.1, 0.22, _c(0.95, 0.93, 0.88), segments=10,
-                                         center=(x, ROOM_HALF - 0.9, 1.1)))
+        root.attachNewNode(
+            geom.cylinder(0.1, 0.22, _c(0.95, 0.93, 0.88), segments=10, center=(x, ROOM_HALF - 0.9, 1.1))
+        )
     for x, y in ((-3.2, -1.5), (3.0, -1.0), (3.2, 3.0), (-3.0, 2.2)):
         _table(root, x, y)
         _chair(root, x, y - 0.8, 0)
@@ -125,8 +131,9 @@ def office(root: NodePath):
 
 
 def park(root: NodePath):
-    root.attachNewNode(geom.floor(4 * ROOM_HALF, 4 * ROOM_HALF, _c(0.6, 0.74, 0.52), tiles=8,
-                                  alt_color=_c(0.58, 0.72, 0.5)))
+    root.attachNewNode(
+        geom.floor(4 * ROOM_HALF, 4 * ROOM_HALF, _c(0.6, 0.74, 0.52), tiles=8, alt_color=_c(0.58, 0.72, 0.5))
+    )
     path = root.attachNewNode(geom.box(2.2, 4 * ROOM_HALF, 0.02, _c(0.86, 0.8, 0.68), center=(0, 0, 0.01)))
     path.setH(20)
     pond = root.attachNewNode(geom.disc(2.4, _c(0.56, 0.74, 0.84), z=0.02))
@@ -160,7 +167,7 @@ def build_scene(name: str, parent: NodePath) -> NodePath:
     root = parent.attachNewNode(f"scene-{name}")
     geometry = root.attachNewNode("geometry")
     SCENE_BUILDERS.get(name, cafe)(geometry)
-    geometry.flattenStrong()      # static: a few large Geoms instead of hundreds of small ones
+    geometry.flattenStrong()  # static: a few large Geoms instead of hundreds of small ones
     amb = AmbientLight("ambient")
     amb.setColor((0.55, 0.55, 0.58, 1))
     sun = DirectionalLight("sun")

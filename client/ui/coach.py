@@ -50,10 +50,15 @@ class CoachConsole:
         self.rows = [label(self.root, "", (-1.7, 0.64 - i * s * 1.9), s * 0.85, wrap=32) for i in range(ROWS)]
         self.proposal_text = label(self.root, "", (-1.7, -0.66), s * 0.8, theme.colour("ui_warn"), wrap=34)
         self.input = TextField(self.root, "Your own words (Enter)", (-1.7, -0.82), 1.6, s * 0.85, max_len=500)
-        self.help = label(self.root, "1-9 say  Enter own words  Tab role  c claim  F5/F6 feedback  F7/F8 proposal",
-                          (-1.7, -0.91), s * 0.6, theme.colour("ui_muted"))
+        self.help = label(
+            self.root,
+            "1-9 say  Enter own words  Tab role  c claim  F5/F6 feedback  F7/F8 proposal",
+            (-1.7, -0.91),
+            s * 0.6,
+            theme.colour("ui_muted"),
+        )
         self.state: dict | None = None
-        self.controllers: dict[str, dict] = {}      # role -> controller event
+        self.controllers: dict[str, dict] = {}  # role -> controller event
         self.roles: list[str] = []
         self.selected: str | None = None
         self.proposal: dict | None = None
@@ -71,8 +76,11 @@ class CoachConsole:
         elif event == wc.CONTROLLER:
             self.controllers[data["role"]] = data
         elif event == wc.PROPOSAL:
-            self.proposal = data if data.get("status") == "open" else (
-                None if self.proposal and self.proposal["proposal"] == data["proposal"] else self.proposal)
+            self.proposal = (
+                data
+                if data.get("status") == "open"
+                else (None if self.proposal and self.proposal["proposal"] == data["proposal"] else self.proposal)
+            )
         elif event == wsc.SCENARIO_ENDED:
             self.state, self.proposal = None, None
         self.draw()
@@ -97,8 +105,12 @@ class CoachConsole:
     # --- drawing -----------------------------------------------------------------------------------------
     def draw(self) -> None:
         c = self.controllers.get(self.selected or "") or {}
-        who = {"autonomous": "autonomous driver", "teleop": f"driven by {c.get('by')}",
-               "agent": f"agent {c.get('by')}", "paused": "paused"}.get(c.get("driver"), "not in a scenario")
+        who = {
+            "autonomous": "autonomous driver",
+            "teleop": f"driven by {c.get('by')}",
+            "agent": f"agent {c.get('by')}",
+            "paused": "paused",
+        }.get(c.get("driver"), "not in a scenario")
         name = c.get("name") or self.selected or "-"
         self.status.setText(f"{name} ({who})   roles: {', '.join(self.roles) or '-'}")
         cues = self.palette()
@@ -150,7 +162,7 @@ class CoachConsole:
             self.proposal = None
             self.draw()
         elif key == "escape":
-            return False          # the app closes the console
+            return False  # the app closes the console
         elif len(key) == 1:
             self.on_char(key)
         else:
@@ -178,8 +190,9 @@ class CoachConsole:
         elif ch in GESTURE_CHARS and self.avatar() is not None:
             self.send(events.GESTURE, {"name": GESTURE_CHARS[ch], "avatar": self.avatar()})
 
-    def say(self, text: str, suggestion: str | None = None, expression: str | None = None,
-            gesture: str | None = None) -> None:
+    def say(
+        self, text: str, suggestion: str | None = None, expression: str | None = None, gesture: str | None = None
+    ) -> None:
         aid = self.avatar()
         if aid is None:
             return

@@ -11,8 +11,10 @@ from ..theme import TEXT_SIZES
 from .settings import CAMERA_DISTANCES, Settings
 from .widgets import TextField, label, panel
 
-RECORDED_DEFAULT = ("What is recorded here: the chat you send, your expressions and gestures, "
-                    "and exercise steps. Never recorded: sound, video, or anything before you press Enter.")
+RECORDED_DEFAULT = (
+    "What is recorded here: the chat you send, your expressions and gestures, "
+    "and exercise steps. Never recorded: sound, video, or anything before you press Enter."
+)
 
 HELP_LINES = (
     "Keys (no mouse needed)",
@@ -45,9 +47,8 @@ class ChatPanel:
         s = self.s
         h = (self.LINES + 1.6) * s * 1.25
         self.bg = panel(self.root, (0.03, 1.45, 0.03, h))
-        self.lines: list[tuple[str, str]] = list(lines or [])   # (text, kind)
-        self.rows = [label(self.root, "", (0.07, 0.1 + s * 1.3 + i * s * 1.2), s, wrap=None)
-                     for i in range(self.LINES)]
+        self.lines: list[tuple[str, str]] = list(lines or [])  # (text, kind)
+        self.rows = [label(self.root, "", (0.07, 0.1 + s * 1.3 + i * s * 1.2), s, wrap=None) for i in range(self.LINES)]
         self.input = TextField(self.root, "", (0.07, 0.07), 1.33, s * 0.9, max_len=500)
         self.input.caption.hide()
         self.hint = label(self.root, "Enter: chat   F1: help", (0.09, 0.065), s * 0.75, theme.colour("tag_text"))
@@ -60,13 +61,13 @@ class ChatPanel:
         self._draw()
 
     def _draw(self):
-        shown = self.lines[-self.LINES:]
+        shown = self.lines[-self.LINES :]
         for i, row in enumerate(self.rows):
             k = len(shown) - 1 - i
             if k >= 0:
                 text, kind = shown[k]
-                limit = max(30, int(70 * 0.05 / self.s))    # larger text: fewer letters fit the panel
-                row.setText(text if len(text) <= limit else text[:limit - 3] + "...")
+                limit = max(30, int(70 * 0.05 / self.s))  # larger text: fewer letters fit the panel
+                row.setText(text if len(text) <= limit else text[: limit - 3] + "...")
                 row.setFg(theme.colour("ui_muted") if kind != "chat" else theme.colour("ui_text"))
             else:
                 row.setText("")
@@ -120,7 +121,7 @@ class Notices:
     def __init__(self, base_np: NodePath, scale: float):
         self.root = base_np.attachNewNode("notices")
         self.s = 0.05 * scale
-        self.items: list[list] = []       # [text, seconds_left]
+        self.items: list[list] = []  # [text, seconds_left]
         self.connection = ""
         self._draw()
 
@@ -168,7 +169,7 @@ class Notices:
 class HelpOverlay:
     def __init__(self, parent: NodePath, scale: float):
         self.root = parent.attachNewNode("help")
-        s = 0.048 * min(scale, 1.25)      # the help must fit on screen at every text size
+        s = 0.048 * min(scale, 1.25)  # the help must fit on screen at every text size
         h = (len(HELP_LINES) + 1.6) * s * 1.05
         panel(self.root, (-1.3, 1.3, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
         self.text = label(self.root, HELP_TEXT, (-1.2, h / 2 - s * 1.5), s)
@@ -180,11 +181,17 @@ class HelpOverlay:
 class SettingsPanel:
     """Up/Down choose, Left/Right or Enter change, Esc closes."""
 
-    def __init__(self, parent: NodePath, settings: Settings, on_change: Callable[[Settings], None],
-                 on_leave: Callable[[], None] | None, on_quit: Callable[[], None],
-                 extra: list[tuple[str, Callable[[], None]]] | None = None):
+    def __init__(
+        self,
+        parent: NodePath,
+        settings: Settings,
+        on_change: Callable[[Settings], None],
+        on_leave: Callable[[], None] | None,
+        on_quit: Callable[[], None],
+        extra: list[tuple[str, Callable[[], None]]] | None = None,
+    ):
         self.settings = settings
-        self.extra = dict(extra or [])   # more rows that open something on Enter (e.g. safety panels)
+        self.extra = dict(extra or [])  # more rows that open something on Enter (e.g. safety panels)
         self.on_change = on_change
         self.on_leave = on_leave
         self.on_quit = on_quit
@@ -194,8 +201,11 @@ class SettingsPanel:
 
     def _items(self):
         s = self.settings
-        items = [("Text size", s.text_size), ("Reduced motion", "on" if s.reduced_motion else "off"),
-                 ("Camera distance", s.camera_distance)]
+        items = [
+            ("Text size", s.text_size),
+            ("Reduced motion", "on" if s.reduced_motion else "off"),
+            ("Camera distance", s.camera_distance),
+        ]
         items += [(name, "") for name in self.extra]
         if self.on_leave:
             items.append(("Leave this room", ""))
@@ -216,8 +226,14 @@ class SettingsPanel:
             label(self.root, name, (-0.8, y), sc)
             if value:
                 label(self.root, f"<  {value}  >", (0.8, y), sc, theme.colour("ui_accent"), align=TextNode.ARight)
-        label(self.root, "Up/Down: choose   Left/Right or Enter: change   Esc: close", (0, -h / 2 + sc * 0.9),
-              sc * 0.62, theme.colour("ui_muted"), align=TextNode.ACenter)
+        label(
+            self.root,
+            "Up/Down: choose   Left/Right or Enter: change   Esc: close",
+            (0, -h / 2 + sc * 0.9),
+            sc * 0.62,
+            theme.colour("ui_muted"),
+            align=TextNode.ACenter,
+        )
 
     def on_key(self, key: str) -> bool:
         items = self._items()

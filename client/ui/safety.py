@@ -37,7 +37,7 @@ log = logging.getLogger("peerspace.client.safety")
 PAUSE_KEYS = ("home", "pause")
 SELECT_KEYS = ("r", "shift-r")
 ALERT_KEYS = ("end",)
-NEARBY_M = 12.0               # people further away than this are not offered by R
+NEARBY_M = 12.0  # people further away than this are not offered by R
 
 REASON_WORDS = {
     "harassment": "They are bothering, bullying or harassing me",
@@ -46,14 +46,16 @@ REASON_WORDS = {
     "spam": "Spam or nonsense",
     "other": "Something else",
 }
-QUIET_COLOUR = (0.80, 0.87, 0.84, 1.0)       # soft sage, the whole screen
+QUIET_COLOUR = (0.80, 0.87, 0.84, 1.0)  # soft sage, the whole screen
 QUIET_TEXT = (0.20, 0.27, 0.28, 1.0)
 QUIET_DISC = (0.66, 0.78, 0.76, 1.0)
-CRISIS_COLOUR = (0.20, 0.31, 0.38, 0.97)     # calm deep blue-green, not red
-ALERT_COLOUR = (0.47, 0.40, 0.30, 0.95)      # warm and visible, never flashing
-HIGHLIGHT = (1.0, 0.86, 0.55, 1.0)           # tint of a chosen person's name tag
-QUIET_DEFAULT = ("You are in a quiet room now. Nobody can see or hear you here. Take all the time you need. "
-                 "Breathe in slowly for four counts, and out for six.")
+CRISIS_COLOUR = (0.20, 0.31, 0.38, 0.97)  # calm deep blue-green, not red
+ALERT_COLOUR = (0.47, 0.40, 0.30, 0.95)  # warm and visible, never flashing
+HIGHLIGHT = (1.0, 0.86, 0.55, 1.0)  # tint of a chosen person's name tag
+QUIET_DEFAULT = (
+    "You are in a quiet room now. Nobody can see or hear you here. Take all the time you need. "
+    "Breathe in slowly for four counts, and out for six."
+)
 
 
 def _wrap(width: float, s: float) -> float:
@@ -69,8 +71,21 @@ class Card:
     """A calm panel: title, body, a line of keys. Built top-down, then centred on `centre` (x, y)
     or hung from `top` (x, y) of its parent."""
 
-    def __init__(self, parent: NodePath, title: str, body: str, keys: str, scale: float, width: float,
-                 colour=None, centre=None, top=None, name: str = "card", text_colour=None, sort: int = 0):
+    def __init__(
+        self,
+        parent: NodePath,
+        title: str,
+        body: str,
+        keys: str,
+        scale: float,
+        width: float,
+        colour=None,
+        centre=None,
+        top=None,
+        name: str = "card",
+        text_colour=None,
+        sort: int = 0,
+    ):
         self.root = parent.attachNewNode(name, sort)
         s = 0.048 * scale
         self.s = s
@@ -78,13 +93,25 @@ class Card:
         fg = text_colour or theme.colour("ui_text")
         self.bg = panel(self.root, (0, width, -0.1, 0), colour or theme.colour("ui_panel", 0.96))
         y = -pad - s
-        self.title = label(self.root, title, (pad, y), s * 1.12, theme.colour("ui_accent")
-                           if text_colour is None else fg, wrap=_wrap(width - 2 * pad, s * 1.12))
+        self.title = label(
+            self.root,
+            title,
+            (pad, y),
+            s * 1.12,
+            theme.colour("ui_accent") if text_colour is None else fg,
+            wrap=_wrap(width - 2 * pad, s * 1.12),
+        )
         y -= max(1, _rows(self.title)) * s * 1.12 * 1.15 + s * 0.45
         self.body = label(self.root, body, (pad, y), s, fg, wrap=_wrap(width - 2 * pad, s))
         y -= max(1, _rows(self.body)) * s * 1.2 + (s * 0.3 if keys else 0.0)
-        self.keys = label(self.root, keys, (pad, y), s * 0.8, theme.colour("ui_muted") if text_colour is None
-                          else fg, wrap=_wrap(width - 2 * pad, s * 0.8))
+        self.keys = label(
+            self.root,
+            keys,
+            (pad, y),
+            s * 0.8,
+            theme.colour("ui_muted") if text_colour is None else fg,
+            wrap=_wrap(width - 2 * pad, s * 0.8),
+        )
         h = -(y - _rows(self.keys) * s * 0.8 * 1.2 - pad * 0.6 + (0.0 if keys else s * 0.6))
         self.bg["frameSize"] = (0, width, -h, 0)
         self.width, self.height = width, h
@@ -105,8 +132,18 @@ class ListPanel:
     """A centred, keyboard-driven list: Up/Down choose, Enter picks, Esc goes back. Optionally a text
     field (a report's note): letters type, Backspace deletes, Enter sends."""
 
-    def __init__(self, parent: NodePath, scale: float, title: str, items: list[str], hint: str,
-                 on_pick, on_back, field: str | None = None, body: str = ""):
+    def __init__(
+        self,
+        parent: NodePath,
+        scale: float,
+        title: str,
+        items: list[str],
+        hint: str,
+        on_pick,
+        on_back,
+        field: str | None = None,
+        body: str = "",
+    ):
         self.root = parent.attachNewNode("safety-list")
         self.items, self.on_pick, self.on_back = items, on_pick, on_back
         self.index = 0
@@ -126,15 +163,31 @@ class ListPanel:
             probe = label(self.root, self.body_text, (0, 0), sc * 0.85, wrap=_wrap(2 * w - 0.2, sc * 0.85))
             body_rows = _rows(probe)
             probe.destroy()
-        h = (sc * 5.0 + len(self.items) * sc * 1.8 + (body_rows * sc * 1.02 + sc * 0.8 if body_rows else 0)
-             + (sc * 3.2 if self._field_caption else 0))
+        h = (
+            sc * 5.0
+            + len(self.items) * sc * 1.8
+            + (body_rows * sc * 1.02 + sc * 0.8 if body_rows else 0)
+            + (sc * 3.2 if self._field_caption else 0)
+        )
         panel(self.root, (-w, w, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
-        self.title = label(self.root, self.title_text, (0, h / 2 - sc * 1.7), sc * 1.1, align=TextNode.ACenter,
-                           wrap=_wrap(2 * w - 0.2, sc * 1.1))
+        self.title = label(
+            self.root,
+            self.title_text,
+            (0, h / 2 - sc * 1.7),
+            sc * 1.1,
+            align=TextNode.ACenter,
+            wrap=_wrap(2 * w - 0.2, sc * 1.1),
+        )
         y = h / 2 - sc * 3.2
         if self.body_text:
-            label(self.root, self.body_text, (-w + 0.1, y), sc * 0.85, theme.colour("ui_muted"),
-                  wrap=_wrap(2 * w - 0.2, sc * 0.85))
+            label(
+                self.root,
+                self.body_text,
+                (-w + 0.1, y),
+                sc * 0.85,
+                theme.colour("ui_muted"),
+                wrap=_wrap(2 * w - 0.2, sc * 0.85),
+            )
             y -= body_rows * sc * 1.02 + sc * 0.8
         self.rows = []
         for i, text in enumerate(self.items):
@@ -144,11 +197,11 @@ class ListPanel:
             self.rows.append(label(self.root, text, (-w + 0.14, yy), sc))
         if self._field_caption:
             fy = y - len(self.items) * sc * 1.8 - sc * 0.9
-            self.field = TextField(self.root, self._field_caption, (-w + 0.12, fy), 2 * w - 0.26, sc * 0.9,
-                                   max_len=500, value=value)
+            self.field = TextField(
+                self.root, self._field_caption, (-w + 0.12, fy), 2 * w - 0.26, sc * 0.9, max_len=500, value=value
+            )
             self.field.focus(True)
-        label(self.root, self.hint, (0, -h / 2 + sc * 0.8), sc * 0.66, theme.colour("ui_muted"),
-              align=TextNode.ACenter)
+        label(self.root, self.hint, (0, -h / 2 + sc * 0.8), sc * 0.66, theme.colour("ui_muted"), align=TextNode.ACenter)
 
     @property
     def text(self) -> str:
@@ -167,7 +220,7 @@ class ListPanel:
             self.on_pick(self.index)
         elif key == "backspace" and self.field is not None:
             self.field.backspace()
-        return True            # a dialog keeps every key (letters never walk while it is open)
+        return True  # a dialog keeps every key (letters never walk while it is open)
 
     def on_char(self, ch: str):
         if self.field is not None:
@@ -218,12 +271,18 @@ class QuietRoom:
         self.circle.setPos(0, 0, 0.66)
         self.circle.setScale(0.16)
         self.title = label(self.root, "Quiet room", (0, 0.36), s * 1.3, QUIET_TEXT, align=TextNode.ACenter)
-        self.body = label(self.root, text or QUIET_DEFAULT, (0, 0.16), s, QUIET_TEXT, align=TextNode.ACenter,
-                          wrap=_wrap(1.9, s))
+        self.body = label(
+            self.root, text or QUIET_DEFAULT, (0, 0.16), s, QUIET_TEXT, align=TextNode.ACenter, wrap=_wrap(1.9, s)
+        )
         rows = _rows(self.body)
-        self.keys = label(self.root, "Home (or Pause): go back to the room when you are ready.\n"
-                                     "F1: help    Esc: settings",
-                          (0, 0.16 - rows * s * 1.2 - s * 0.8), s * 0.85, QUIET_TEXT, align=TextNode.ACenter)
+        self.keys = label(
+            self.root,
+            "Home (or Pause): go back to the room when you are ready.\nF1: help    Esc: settings",
+            (0, 0.16 - rows * s * 1.2 - s * 0.8),
+            s * 0.85,
+            QUIET_TEXT,
+            align=TextNode.ACenter,
+        )
         self.t = 0.0
 
     @property
@@ -234,7 +293,7 @@ class QuietRoom:
         if self.app.settings.reduced_motion:
             self.circle.setScale(0.16)
             return
-        self.t = (self.t + dt) % 10.0       # in for 4 s, out for 6 s, as the message says
+        self.t = (self.t + dt) % 10.0  # in for 4 s, out for 6 s, as the message says
         k = self.t / 4.0 if self.t < 4.0 else 1.0 - (self.t - 4.0) / 6.0
         self.circle.setScale(0.12 + 0.08 * (0.5 - 0.5 * math.cos(math.pi * k)))
 
@@ -257,9 +316,9 @@ class SafetyUI:
         self.crisis_card: Card | None = None
         self.alerts: list[dict] = []
         self.banner: Card | None = None
-        self.dialog = None                    # ListPanel or Card with a focus
+        self.dialog = None  # ListPanel or Card with a focus
         self._dialog_focus = None
-        self._under = None                    # the focus the dialog was opened over
+        self._under = None  # the focus the dialog was opened over
         for key in PAUSE_KEYS + SELECT_KEYS + ALERT_KEYS:
             app.accept(key, app.on_key, [key])
         app.taskMgr.add(self._update, "peerspace-safety", sort=-8)
@@ -271,7 +330,7 @@ class SafetyUI:
         if app.room is None or app.screen is not None:
             return False
         if self.monitoring_card is not None and self.dialog is None:
-            self._close_monitoring()           # the arrival note goes when you start; the key still acts
+            self._close_monitoring()  # the arrival note goes when you start; the key still acts
         if key in PAUSE_KEYS:
             self.toggle_pause()
             return True
@@ -296,8 +355,12 @@ class SafetyUI:
 
     # --- server events ------------------------------------------------------------------
     def register(self, session, safe) -> None:
-        for event, handler in ((ws.PAUSED, self.on_paused), (ws.MONITORING, self.on_monitoring),
-                               (ws.SAFETY_ALERT, self.on_alert), (events.MEMBER_UPDATED, self.on_member_updated)):
+        for event, handler in (
+            (ws.PAUSED, self.on_paused),
+            (ws.MONITORING, self.on_monitoring),
+            (ws.SAFETY_ALERT, self.on_alert),
+            (events.MEMBER_UPDATED, self.on_member_updated),
+        ):
             session.on(event, safe(event, handler))
 
     def on_room_state(self, d: dict) -> None:
@@ -322,18 +385,25 @@ class SafetyUI:
             self._set_recording(d["recording"])
         self._close_monitoring()
         if self.banner is not None:
-            return                               # a staff alert takes the corner
+            return  # a staff alert takes the corner
         s = self.app.settings.text_scale
         self.monitoring_card = Card(
-            self.app.a2dTopLeft, "What is monitored here", str(d.get("text") or ""),
+            self.app.a2dTopLeft,
+            "What is monitored here",
+            str(d.get("text") or ""),
             "This note closes when you press any key. Read it again: F10, What is monitored here.",
-            s, self._corner_width(), theme.colour("ui_notice", 0.95), top=(0.03, -0.03), name="monitoring")
+            s,
+            self._corner_width(),
+            theme.colour("ui_notice", 0.95),
+            top=(0.03, -0.03),
+            name="monitoring",
+        )
 
     def on_alert(self, d: dict) -> None:
         """Staff: a crisis or a report, shown at once as a calm banner until dismissed (no sound)."""
         self.alerts.append(dict(d))
         kind = "report" if d.get("kind") == "report" else "crisis"
-        log.info("safety alert shown: %s", kind)         # the kind only, never who said what
+        log.info("safety alert shown: %s", kind)  # the kind only, never who said what
         self.app.chat.add(self._alert_line(d), "notice")
         self._close_monitoring()
         self._draw_banner()
@@ -366,7 +436,7 @@ class SafetyUI:
         if session is None:
             return
         ack = await session.call(ws.PAUSE, {"on": on})
-        if bool(ack.get("paused")) != self.paused:       # the event normally came first; this is a fallback
+        if bool(ack.get("paused")) != self.paused:  # the event normally came first; this is a fallback
             self._set_paused(bool(ack.get("paused")), "")
 
     def _set_paused(self, on: bool, text: str) -> None:
@@ -385,11 +455,11 @@ class SafetyUI:
                 app.chat.close()
             app.release_movement()
             self.quiet = QuietRoom(app, text)
-            app.render.hide()            # nothing 3D to draw while you rest: easy on modest PCs
+            app.render.hide()  # nothing 3D to draw while you rest: easy on modest PCs
             for part in (app.chat, app.self_status):
                 part.root.hide()
             if isinstance(app.focus, _CrisisFocus):
-                app.focus.under = _QuietFocus()      # the support card stays on top
+                app.focus.under = _QuietFocus()  # the support card stays on top
             else:
                 app.focus = _QuietFocus()
         else:
@@ -455,10 +525,17 @@ class SafetyUI:
         ring.setLightOff()
         ring.setDepthWrite(False)
         self._ring = ring
-        self.hint = Card(self.app.a2dBottomCenter, f"Chosen: {av.name}",
-                         "Enter: report or block    R: next person    Esc: clear", "",
-                         self.app.settings.text_scale * 0.85, 1.3, theme.colour("ui_panel", 0.92),
-                         centre=(0.0, 0.62), name="chosen")
+        self.hint = Card(
+            self.app.a2dBottomCenter,
+            f"Chosen: {av.name}",
+            "Enter: report or block    R: next person    Esc: clear",
+            "",
+            self.app.settings.text_scale * 0.85,
+            1.3,
+            theme.colour("ui_panel", 0.92),
+            centre=(0.0, 0.62),
+            name="chosen",
+        )
 
     # --- the person menu ----------------------------------------------------------------
     def _member(self, aid):
@@ -479,15 +556,25 @@ class SafetyUI:
         staff_actions = {}
         if my_role in events.STAFF and m.get("kind", "person") == "person" and m.get("role") not in events.STAFF:
             # The server decides: it refuses anything this staff role may not do to this person.
-            staff_actions = {f"Mute {av.name} for 30 minutes": (ws.MUTE, {"avatar": aid, "minutes": 30}),
-                             f"Remove {av.name} from this room": (ws.KICK, {"avatar": aid}),
-                             f"Remove {av.name} and pause their account for a day":
-                                 (ws.KICK, {"avatar": aid, "ban_minutes": 24 * 60})}
+            staff_actions = {
+                f"Mute {av.name} for 30 minutes": (ws.MUTE, {"avatar": aid, "minutes": 30}),
+                f"Remove {av.name} from this room": (ws.KICK, {"avatar": aid}),
+                f"Remove {av.name} and pause their account for a day": (
+                    ws.KICK,
+                    {"avatar": aid, "ban_minutes": 24 * 60},
+                ),
+            }
             items += list(staff_actions)
         items.append("Close")
-        body = ("" if blockable else
-                ("Staff keep the room safe, so they cannot be blocked; you can report instead."
-                 if m.get("role") in events.STAFF else "This is a role-play avatar; you can report it."))
+        body = (
+            ""
+            if blockable
+            else (
+                "Staff keep the room safe, so they cannot be blocked; you can report instead."
+                if m.get("role") in events.STAFF
+                else "This is a role-play avatar; you can report it."
+            )
+        )
 
         def pick(i):
             choice = items[i]
@@ -499,29 +586,57 @@ class SafetyUI:
                 self.open_staff_action(choice, *staff_actions[choice])
             else:
                 self._close_dialog()
-        self._open_dialog(ListPanel(self.app.popups, self.app.settings.text_scale, av.name, items,
-                                    "Up/Down: choose   Enter: OK   Esc: close", pick, self._close_dialog, body=body))
+
+        self._open_dialog(
+            ListPanel(
+                self.app.popups,
+                self.app.settings.text_scale,
+                av.name,
+                items,
+                "Up/Down: choose   Enter: OK   Esc: close",
+                pick,
+                self._close_dialog,
+                body=body,
+            )
+        )
 
     def open_report(self, aid: int, name: str) -> None:
         reasons = list(ws.REPORT_REASONS)
 
         def pick(i):
             self.open_note(aid, name, reasons[i])
-        self._open_dialog(ListPanel(
-            self.app.popups, self.app.settings.text_scale, f"What is not OK about {name}?",
-            [REASON_WORDS.get(r, r) for r in reasons], "Up/Down: choose   Enter: next   Esc: back",
-            pick, self.open_person_menu,
-            body=f"Staff will be told at once. {name} is not told who reported."))
+
+        self._open_dialog(
+            ListPanel(
+                self.app.popups,
+                self.app.settings.text_scale,
+                f"What is not OK about {name}?",
+                [REASON_WORDS.get(r, r) for r in reasons],
+                "Up/Down: choose   Enter: next   Esc: back",
+                pick,
+                self.open_person_menu,
+                body=f"Staff will be told at once. {name} is not told who reported.",
+            )
+        )
 
     def open_note(self, aid: int, name: str, reason: str) -> None:
         def send(_i):
             note = self.dialog.field.value.strip() if self.dialog and self.dialog.field else ""
             self._close_dialog()
             self.app.spawn(self._report(aid, reason, note), "send the report")
-        self._open_dialog(ListPanel(
-            self.app.popups, self.app.settings.text_scale, "Anything you want to add? (you can leave this empty)",
-            [], "Type if you like    Enter: send the report   Esc: back", send,
-            lambda: self.open_report(aid, name), field="A short note for staff (optional)"))
+
+        self._open_dialog(
+            ListPanel(
+                self.app.popups,
+                self.app.settings.text_scale,
+                "Anything you want to add? (you can leave this empty)",
+                [],
+                "Type if you like    Enter: send the report   Esc: back",
+                send,
+                lambda: self.open_report(aid, name),
+                field="A short note for staff (optional)",
+            )
+        )
 
     async def _report(self, aid: int, reason: str, note: str) -> None:
         payload = {"avatar": aid, "reason": reason}
@@ -537,11 +652,22 @@ class SafetyUI:
                 self.app.spawn(self._block(aid), "block")
             else:
                 self.open_person_menu()
-        self._open_dialog(ListPanel(
-            self.app.popups, self.app.settings.text_scale, f"Block {name}?", [f"Yes, block {name}", "No, go back"],
-            "Up/Down: choose   Enter: OK   Esc: back", pick, self.open_person_menu,
-            body=(f"You and {name} will stop seeing and hearing each other, in every room, until you unblock "
-                  f"them (F10, People you blocked). {name} is not sent a message about it.")))
+
+        self._open_dialog(
+            ListPanel(
+                self.app.popups,
+                self.app.settings.text_scale,
+                f"Block {name}?",
+                [f"Yes, block {name}", "No, go back"],
+                "Up/Down: choose   Enter: OK   Esc: back",
+                pick,
+                self.open_person_menu,
+                body=(
+                    f"You and {name} will stop seeing and hearing each other, in every room, until you unblock "
+                    f"them (F10, People you blocked). {name} is not sent a message about it."
+                ),
+            )
+        )
 
     def open_staff_action(self, what: str, event: str, payload: dict) -> None:
         def pick(i):
@@ -550,10 +676,19 @@ class SafetyUI:
                 self.app.spawn(self._staff_action(what, event, payload), "do that")
             else:
                 self.open_person_menu()
-        self._open_dialog(ListPanel(
-            self.app.popups, self.app.settings.text_scale, f"{what}?", ["Yes", "No, go back"],
-            "Up/Down: choose   Enter: OK   Esc: back", pick, self.open_person_menu,
-            body="This is recorded in the moderation log."))
+
+        self._open_dialog(
+            ListPanel(
+                self.app.popups,
+                self.app.settings.text_scale,
+                f"{what}?",
+                ["Yes", "No, go back"],
+                "Up/Down: choose   Enter: OK   Esc: back",
+                pick,
+                self.open_person_menu,
+                body="This is recorded in the moderation log.",
+            )
+        )
 
     async def _staff_action(self, what: str, event: str, payload: dict) -> None:
         try:
@@ -568,17 +703,23 @@ class SafetyUI:
         ack = await self.app.session.call(ws.BLOCK, {"avatar": aid})
         name = (ack.get("blocked") or {}).get("name", "That person")
         self.select(None)
-        self.app.notice(f"You blocked {name}. You will not see or hear each other any more. "
-                        "To undo it: F10, People you blocked.", seconds=9)
+        self.app.notice(
+            f"You blocked {name}. You will not see or hear each other any more. To undo it: F10, People you blocked.",
+            seconds=9,
+        )
 
     # --- from settings: blocks and what is monitored ----------------------------------------
     def settings_items(self) -> list[tuple[str, object]]:
         if self.app.session is None:
             return []
+
         def after_settings(open_it):
             return lambda: (self.app.close_settings(), open_it())
-        return [("What is monitored here", after_settings(self.open_info)),
-                ("People you blocked", after_settings(self.open_blocks))]
+
+        return [
+            ("What is monitored here", after_settings(self.open_info)),
+            ("People you blocked", after_settings(self.open_blocks)),
+        ]
 
     def open_blocks(self) -> None:
         self.app.spawn(self._open_blocks(), "list the people you blocked")
@@ -594,10 +735,19 @@ class SafetyUI:
                 return
             self._close_dialog()
             self.app.spawn(self._unblock(people[i]), "unblock")
-        self._open_dialog(ListPanel(
-            self.app.popups, self.app.settings.text_scale, "People you blocked", items,
-            "Up/Down: choose   Enter: unblock   Esc: close", pick, self._close_dialog,
-            body="You and they do not see or hear each other. Unblocking lets you meet again."))
+
+        self._open_dialog(
+            ListPanel(
+                self.app.popups,
+                self.app.settings.text_scale,
+                "People you blocked",
+                items,
+                "Up/Down: choose   Enter: unblock   Esc: close",
+                pick,
+                self._close_dialog,
+                body="You and they do not see or hear each other. Unblocking lets you meet again.",
+            )
+        )
 
     async def _unblock(self, person: dict) -> None:
         await self.app.session.call(ws.UNBLOCK, {"user": int(person["user"])})
@@ -609,16 +759,29 @@ class SafetyUI:
     async def _open_info(self) -> None:
         d = await self.app.session.call(ws.SAFETY_INFO, {})
         self._set_recording(d.get("recording", self.app.recording))
-        rec = ("Your own lines are recorded (F12 stops this)." if d.get("recording")
-               else "Your own lines are not recorded (F12 allows it).")
+        rec = (
+            "Your own lines are recorded (F12 stops this)."
+            if d.get("recording")
+            else "Your own lines are not recorded (F12 allows it)."
+        )
         blocks = int(d.get("blocks") or 0)
-        you = ("Home: a quiet room, any time.  R: choose someone to report or block."
-               + (f"  You have blocked {blocks} {'person' if blocks == 1 else 'people'} (F10, People you blocked)."
-                  if blocks else ""))
+        you = "Home: a quiet room, any time.  R: choose someone to report or block." + (
+            f"  You have blocked {blocks} {'person' if blocks == 1 else 'people'} (F10, People you blocked)."
+            if blocks
+            else ""
+        )
         body = f"{d.get('monitoring', '')}\n\n{rec}\n{you}"
-        card = Card(self.app.popups, "What is monitored here", body, "Enter or Esc: close",
-                    min(self.app.settings.text_scale, 1.15), 2.3, theme.colour("ui_panel", 1.0), centre=(0, 0),
-                    name="safety-info")
+        card = Card(
+            self.app.popups,
+            "What is monitored here",
+            body,
+            "Enter or Esc: close",
+            min(self.app.settings.text_scale, 1.15),
+            2.3,
+            theme.colour("ui_panel", 1.0),
+            centre=(0, 0),
+            name="safety-info",
+        )
         self._open_dialog(card, _CardFocus(self._close_dialog))
 
     # --- crisis resources ----------------------------------------------------------------
@@ -626,12 +789,18 @@ class SafetyUI:
         if self.crisis_card is not None:
             self.crisis_card.destroy()
         app = self.app
-        layer = app.popups.attachNewNode("crisis", 10)      # above other panels, and above the quiet room
-        self.crisis_card = Card(layer, title, text,
-                                "Enter or Esc: close this card when you have read it.    "
-                                "Home: a quiet room while you wait.",
-                                min(app.settings.text_scale * 1.1, 1.4), 2.1, CRISIS_COLOUR, centre=(0, 0.05),
-                                name="crisis-card")
+        layer = app.popups.attachNewNode("crisis", 10)  # above other panels, and above the quiet room
+        self.crisis_card = Card(
+            layer,
+            title,
+            text,
+            "Enter or Esc: close this card when you have read it.    Home: a quiet room while you wait.",
+            min(app.settings.text_scale * 1.1, 1.4),
+            2.1,
+            CRISIS_COLOUR,
+            centre=(0, 0.05),
+            name="crisis-card",
+        )
         self._crisis_layer = layer
         if isinstance(app.focus, _CrisisFocus):
             return
@@ -661,7 +830,7 @@ class SafetyUI:
             reason = REASON_WORDS.get(d.get("reason"), str(d.get("reason") or "other")).lower()
             return f"Report from {d.get('from', 'someone')}{about} in {where}: {reason}."
         extra = " No staff are in that room." if d.get("escalated") else ""
-        words = str(d.get('category') or 'listed').replace('_', ' ')
+        words = str(d.get("category") or "listed").replace("_", " ")
         return f"{who} in {where} may need support now (crisis words: {words}).{extra}"
 
     def _draw_banner(self) -> None:
@@ -673,11 +842,18 @@ class SafetyUI:
         d = self.alerts[0]
         more = f"   ({len(self.alerts) - 1} more)" if len(self.alerts) > 1 else ""
         title = "Safety alert: a report" if d.get("kind") == "report" else "Safety alert: please check in"
-        self.banner = Card(self.app.a2dTopLeft, title, self._alert_line(d),
-                           f"End (or Esc): dismiss{more}. The dashboard keeps every alert.",
-                           self.app.settings.text_scale, self._corner_width(), ALERT_COLOUR, top=(0.03, -0.03),
-                           name="alert",
-                           text_colour=theme.colour("ui_text"))
+        self.banner = Card(
+            self.app.a2dTopLeft,
+            title,
+            self._alert_line(d),
+            f"End (or Esc): dismiss{more}. The dashboard keeps every alert.",
+            self.app.settings.text_scale,
+            self._corner_width(),
+            ALERT_COLOUR,
+            top=(0.03, -0.03),
+            name="alert",
+            text_colour=theme.colour("ui_text"),
+        )
 
     def dismiss_alert(self) -> None:
         if self.alerts:
@@ -695,7 +871,7 @@ class SafetyUI:
         self.dialog = dialog
         self._dialog_focus = focus or dialog
         if isinstance(app.focus, _CrisisFocus):
-            app.focus.under = self._dialog_focus      # the crisis card stays on top
+            app.focus.under = self._dialog_focus  # the crisis card stays on top
         else:
             app.focus = self._dialog_focus
 

@@ -27,12 +27,19 @@ from panda3d.core import NodePath
 from .. import theme
 from .widgets import TextField, label, panel
 
-PHASE_WORDS = {"rationale": "Why it matters", "skill_steps": "The steps", "modelling": "Watch an example",
-               "role_play": "Your turn", "repeat_role_play": "Try it again", "feedback": "Feedback",
-               "homework": "Practice this week", "emotion_recognition": "Reading faces",
-               "reflection": "Looking back"}
+PHASE_WORDS = {
+    "rationale": "Why it matters",
+    "skill_steps": "The steps",
+    "modelling": "Watch an example",
+    "role_play": "Your turn",
+    "repeat_role_play": "Try it again",
+    "feedback": "Feedback",
+    "homework": "Practice this week",
+    "emotion_recognition": "Reading faces",
+    "reflection": "Looking back",
+}
 SCORE_WORDS = {2: "done well", 1: "partly done", 0: "one to try next time"}
-MAX_LINES = 3          # cast lines (and your answers) kept on the panel
+MAX_LINES = 3  # cast lines (and your answers) kept on the panel
 DIGITS = tuple(str(i) for i in range(1, 10))
 
 
@@ -59,8 +66,11 @@ def participant_role(state: dict) -> str | None:
 
 def summary_lines(summary: dict, status: str, endings: dict[str, str]) -> list[str]:
     """A friendly summary in plain words: what happened, never a grade."""
-    out = ["You finished the practice. Well done for taking the time." if status == "finished" else
-           "You stopped the practice. That is fine - what you did still counts."]
+    out = [
+        "You finished the practice. Well done for taking the time."
+        if status == "finished"
+        else "You stopped the practice. That is fine - what you did still counts."
+    ]
     phases = summary.get("phases") or []
     if phases:
         out.append(f"You went through {len(phases)} part{'s' if len(phases) != 1 else ''} of the session.")
@@ -69,9 +79,12 @@ def summary_lines(summary: dict, status: str, endings: dict[str, str]) -> list[s
         out.append(f"How the role-play ended: {ends[0]}.")
     elif ends:
         out.append("How the role-plays ended: " + "; then ".join(ends) + ".")
-    played = [sc for sc in (summary.get("scores") or {}).values()
-              if isinstance(sc, dict) and any(float(p or 0) > 0 for p in sc.values())]
-    if played:                      # the last role-play that was played (a stopped one may have no answers yet)
+    played = [
+        sc
+        for sc in (summary.get("scores") or {}).values()
+        if isinstance(sc, dict) and any(float(p or 0) > 0 for p in sc.values())
+    ]
+    if played:  # the last role-play that was played (a stopped one may have no answers yet)
         last = played[-1]
         good = [words(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[2]]
         part = [words(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[1]]
@@ -84,8 +97,10 @@ def summary_lines(summary: dict, status: str, endings: dict[str, str]) -> list[s
             out.append("Next time you could practise: " + ", ".join(nxt) + ".")
     emo = summary.get("emotion") or {}
     if emo.get("total"):
-        out.append(f"You named {emo.get('correct', 0)} of {emo['total']} faces as they were meant. "
-                   "Faces are hard to read; practice helps.")
+        out.append(
+            f"You named {emo.get('correct', 0)} of {emo['total']} faces as they were meant. "
+            "Faces are hard to read; practice helps."
+        )
     if summary.get("homework"):
         out.append(f"Practice this week: {summary['homework']}")
     return out
@@ -100,8 +115,14 @@ class _Layout:
 
     def text(self, text: str, scale: float = 1.0, colour=None, indent: float = 0.0, gap: float = 0.35):
         s = self.s * scale
-        t = label(self.root, text, (self.left + indent, self.y - s * 0.95), s, colour,
-                  wrap=max(4.0, (self.width - indent) / s))
+        t = label(
+            self.root,
+            text,
+            (self.left + indent, self.y - s * 0.95),
+            s,
+            colour,
+            wrap=max(4.0, (self.width - indent) / s),
+        )
         rows = max(1, t.textNode.getNumRows())
         self.y -= rows * s * 1.2 + self.s * gap
         self.texts.append(t)
@@ -114,14 +135,20 @@ class _Layout:
 class ScenarioPicker:
     """The scenario list: Up/Down choose, Left/Right difficulty, Enter starts, Esc closes."""
 
-    def __init__(self, parent: NodePath, scale: float, scenarios: list[dict],
-                 on_start: Callable[[str, str], None], on_close: Callable[[], None]):
+    def __init__(
+        self,
+        parent: NodePath,
+        scale: float,
+        scenarios: list[dict],
+        on_start: Callable[[str, str], None],
+        on_close: Callable[[], None],
+    ):
         self.root = parent.attachNewNode("scenario-picker")
         self.scale = scale
         self.scenarios = [s for s in scenarios if isinstance(s, dict) and s.get("id")]
         self.on_start, self.on_close = on_start, on_close
         self.index = 0
-        self.level = 0            # index into the chosen scenario's difficulties
+        self.level = 0  # index into the chosen scenario's difficulties
         self.busy = False
         self._draw()
 
@@ -138,33 +165,41 @@ class ScenarioPicker:
         bg = panel(self.root, (-w, w, -0.9, top), theme.colour("ui_panel", 0.97))
         lay = _Layout(self.root, -w + 0.08, 2 * w - 0.16, top - 0.05, s)
         lay.text("Practise a situation", 1.2, theme.colour("ui_accent"))
-        lay.text("Choose what you would like to practise. You can stop at any time.", 0.75,
-                 theme.colour("ui_muted"))
+        lay.text("Choose what you would like to practise. You can stop at any time.", 0.75, theme.colour("ui_muted"))
         if not self.scenarios:
             lay.text("Looking for scenarios..." if self.busy else "No scenarios are available here yet.")
         for i, sc in enumerate(self.scenarios):
             chosen = i == self.index
             y0 = lay.y
-            t = lay.text(("> " if chosen else "   ") + str(sc.get("title") or sc["id"]), 0.95,
-                         theme.colour("ui_text") if chosen else theme.colour("ui_muted"), gap=0.15)
+            t = lay.text(
+                ("> " if chosen else "   ") + str(sc.get("title") or sc["id"]),
+                0.95,
+                theme.colour("ui_text") if chosen else theme.colour("ui_muted"),
+                gap=0.15,
+            )
             if chosen:
                 if sc.get("summary"):
                     lay.text(str(sc["summary"]), 0.72, theme.colour("ui_muted"), indent=0.09, gap=0.15)
                 levels = self.difficulties()
                 self.level = min(self.level, len(levels) - 1)
-                chips = "   ".join(("[ " if j == self.level else "  ") + d["id"] + (" ]" if j == self.level else "  ")
-                                   for j, d in enumerate(levels))
+                chips = "   ".join(
+                    ("[ " if j == self.level else "  ") + d["id"] + (" ]" if j == self.level else "  ")
+                    for j, d in enumerate(levels)
+                )
                 lay.text("Difficulty:  " + chips, 0.72, theme.colour("ui_accent"), indent=0.09, gap=0.1)
                 d = levels[self.level]
                 about = " - ".join(x for x in (d.get("label"), d.get("description")) if x)
                 if about:
                     lay.text(about, 0.65, theme.colour("ui_muted"), indent=0.09, gap=0.15)
                 panel(self.root, (-w + 0.04, w - 0.04, lay.y + s * 0.1, y0 + s * 0.1), theme.colour("ui_accent", 0.18))
-                t.reparentTo(self.root)    # drawn above the highlight
+                t.reparentTo(self.root)  # drawn above the highlight
             lay.space(0.25)
         lay.space(0.3)
-        lay.text("Up/Down: choose   Left/Right: easy, medium or hard   Enter: start   Esc: close", 0.72,
-                 theme.colour("ui_muted"))
+        lay.text(
+            "Up/Down: choose   Left/Right: easy, medium or hard   Enter: start   Esc: close",
+            0.72,
+            theme.colour("ui_muted"),
+        )
         bottom = lay.y - s * 0.3
         if bottom < -0.97 and k > 0.6:
             return self._draw(k * 0.88)
@@ -234,26 +269,35 @@ class AnswerFocus:
 class ScenarioPanel:
     """The running scenario, on the right side of the screen under the recording indicator."""
 
-    def __init__(self, parent: NodePath, scale: float, top: float, bottom: float,
-                 on_choose: Callable[[str], None], on_answer: Callable[[str], None],
-                 on_stop: Callable[[], None], on_close: Callable[[], None], reduced_motion: bool = False):
+    def __init__(
+        self,
+        parent: NodePath,
+        scale: float,
+        top: float,
+        bottom: float,
+        on_choose: Callable[[str], None],
+        on_answer: Callable[[str], None],
+        on_stop: Callable[[], None],
+        on_close: Callable[[], None],
+        reduced_motion: bool = False,
+    ):
         self.parent = parent
         self.root = parent.attachNewNode("scenario-panel")
         self.scale, self.top, self.bottom = scale, top, bottom
         self.on_choose, self.on_answer, self.on_stop, self.on_close = on_choose, on_answer, on_stop, on_close
         self.reduced_motion = reduced_motion
         self.state: dict | None = None
-        self.mine = True               # the run's participant is this person (others only watch)
-        self.mode = "run"              # run | confirm_stop | summary
-        self.lines: list[tuple[str, str, bool]] = []   # (name, text, mine)
+        self.mine = True  # the run's participant is this person (others only watch)
+        self.mode = "run"  # run | confirm_stop | summary
+        self.lines: list[tuple[str, str, bool]] = []  # (name, text, mine)
         self.endings: dict[str, str] = {}
         self.summary: list[str] = []
         self.ended_run = None
-        self.busy = False              # a choice was sent; waiting for the next state
+        self.busy = False  # a choice was sent; waiting for the next state
         self.typing = False
         self.field: TextField | None = None
         self.typed = ""
-        self.texts: list = []          # every OnscreenText on the panel (tests read them)
+        self.texts: list = []  # every OnscreenText on the panel (tests read them)
         self._phase_index = None
         self._fade = 1.0
         self._draw()
@@ -280,7 +324,7 @@ class ScenarioPanel:
     def set_state(self, state: dict, mine: bool):
         if self.mode == "summary":
             if state.get("run") == self.ended_run:
-                return          # the last state of a run that has ended: keep the summary
+                return  # the last state of a run that has ended: keep the summary
             self.mode = "run"
         self.state = state
         self.mine = mine
@@ -304,8 +348,9 @@ class ScenarioPanel:
         self.ended_run = payload.get("run")
         self.busy = False
         self.close_field()
-        self.summary = summary_lines(payload.get("summary") or {}, str(payload.get("status") or "finished"),
-                                     self.endings)
+        self.summary = summary_lines(
+            payload.get("summary") or {}, str(payload.get("status") or "finished"), self.endings
+        )
         self._draw()
 
     def not_sent(self):
@@ -347,7 +392,7 @@ class ScenarioPanel:
             i = int(key) - 1
             if i < len(opts) and not self.busy:
                 self.choose(opts[i]["id"])
-            return True        # while options are offered, numbers never wave or nod
+            return True  # while options are offered, numbers never wave or nod
         if key == "space" and len(opts) == 1 and not self.busy:
             self.choose(opts[0]["id"])
             return True
@@ -415,7 +460,7 @@ class ScenarioPanel:
             bottom = self._build(k)
             if bottom >= self.bottom or k <= 0.62:
                 break
-            k *= 0.9      # too tall for the screen at this text size: shrink a little, never overflow
+            k *= 0.9  # too tall for the screen at this text size: shrink a little, never overflow
         if not self.reduced_motion:
             self._fade = 0.0
             self.root.setAlphaScale(0.35)
@@ -446,8 +491,7 @@ class ScenarioPanel:
         elif not st:
             lay.text("Starting...", 1.0, muted)
         else:
-            lay.text(f"{title}  ({st.get('difficulty', '')})" if st.get("difficulty") else title, 1.1, accent,
-                     gap=0.2)
+            lay.text(f"{title}  ({st.get('difficulty', '')})" if st.get("difficulty") else title, 1.1, accent, gap=0.2)
             ph = st.get("phase") or {}
             count = int(ph.get("count") or len(st.get("phases") or []) or 1)
             index = int(ph.get("index") or 0)
@@ -460,7 +504,7 @@ class ScenarioPanel:
             self._dots(lay, index, count, left + 0.05, w - 0.1, s)
             if not self.mine:
                 lay.text("Someone here is practising. You are watching; their choices are theirs.", 0.85, muted)
-            for who, said, mine in self.lines[-(MAX_LINES if self.scale <= 1.1 else MAX_LINES - 1):]:
+            for who, said, mine in self.lines[-(MAX_LINES if self.scale <= 1.1 else MAX_LINES - 1) :]:
                 lay.text(f"{who}: {said}", 0.95, muted if mine else text, gap=0.25)
             end = st.get("ending")
             if isinstance(end, dict) and st.get("wait") == "ended":
@@ -487,15 +531,17 @@ class ScenarioPanel:
                     lay.text("F9: look closely at the face.", 0.8, muted, gap=0.2)
                 for h in st.get("hints") or []:
                     lay.text(f"Hint: {h}", 0.85, muted, gap=0.2)
-                note = {"no_match": "Those words did not match an answer here. Try other words, or pick a number.",
-                        "unclear_emotion": "Which one feeling do you mean? Pick a number, or name one feeling."
-                        }.get(st.get("note") or "")
+                note = {
+                    "no_match": "Those words did not match an answer here. Try other words, or pick a number.",
+                    "unclear_emotion": "Which one feeling do you mean? Pick a number, or name one feeling.",
+                }.get(st.get("note") or "")
                 if note:
                     lay.text(note, 0.85, theme.colour("ui_text"), gap=0.2)
                 if self.typing:
                     lay.space(0.9)
-                    self.field = TextField(self.root, "", (left + 0.07, lay.y), w - 0.16, s, max_len=500,
-                                           value=self.typed)
+                    self.field = TextField(
+                        self.root, "", (left + 0.07, lay.y), w - 0.16, s, max_len=500, value=self.typed
+                    )
                     self.field.caption.hide()
                     self.field.focus(True)
                     lay.space(1.6)
@@ -529,8 +575,13 @@ class ScenarioPanel:
         y = lay.y - s * 0.1
         for i in range(count):
             x = left + i * (size + gap)
-            colour = (theme.colour("ui_accent") if i < index else theme.colour("ui_text") if i == index
-                      else theme.colour("ui_muted", 0.35))
+            colour = (
+                theme.colour("ui_accent")
+                if i < index
+                else theme.colour("ui_text")
+                if i == index
+                else theme.colour("ui_muted", 0.35)
+            )
             panel(self.root, (x, x + size, y - size, y), colour)
         lay.y = y - size - s * 0.45
 

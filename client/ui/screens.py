@@ -13,22 +13,37 @@ from .widgets import TextField, label, panel
 class LoginScreen:
     """Name and password; Tab moves between fields, Enter signs in."""
 
-    def __init__(self, parent: NodePath, scale: float, on_submit: Callable[[str, str], None],
-                 name: str = "", server: str = ""):
+    def __init__(
+        self, parent: NodePath, scale: float, on_submit: Callable[[str, str], None], name: str = "", server: str = ""
+    ):
         self.root = parent.attachNewNode("login")
         self.on_submit = on_submit
         s = 0.06 * scale
         panel(self.root, (-0.9, 0.9, -0.62, 0.62))
         label(self.root, "Welcome to peerspace", (0, 0.45), s * 1.3, align=TextNode.ACenter)
-        label(self.root, "A calm place to practise, with people who have been there too.", (0, 0.36), s * 0.65,
-              theme.colour("ui_muted"), align=TextNode.ACenter)
-        self.fields = [TextField(self.root, "Your name (a nickname is fine)", (-0.7, 0.14), 1.4, s, value=name,
-                                 max_len=40),
-                       TextField(self.root, "Password", (-0.7, -0.12), 1.4, s, secret=True, max_len=200)]
-        self.status = label(self.root, "", (0, -0.32), s * 0.7, theme.colour("ui_accent"), align=TextNode.ACenter,
-                            wrap=28)
-        label(self.root, "Tab: next field    Enter: sign in    Esc: quit", (0, -0.52), s * 0.6,
-              theme.colour("ui_muted"), align=TextNode.ACenter)
+        label(
+            self.root,
+            "A calm place to practise, with people who have been there too.",
+            (0, 0.36),
+            s * 0.65,
+            theme.colour("ui_muted"),
+            align=TextNode.ACenter,
+        )
+        self.fields = [
+            TextField(self.root, "Your name (a nickname is fine)", (-0.7, 0.14), 1.4, s, value=name, max_len=40),
+            TextField(self.root, "Password", (-0.7, -0.12), 1.4, s, secret=True, max_len=200),
+        ]
+        self.status = label(
+            self.root, "", (0, -0.32), s * 0.7, theme.colour("ui_accent"), align=TextNode.ACenter, wrap=28
+        )
+        label(
+            self.root,
+            "Tab: next field    Enter: sign in    Esc: quit",
+            (0, -0.52),
+            s * 0.6,
+            theme.colour("ui_muted"),
+            align=TextNode.ACenter,
+        )
         if server:
             label(self.root, f"Server: {server}", (0, -0.44), s * 0.5, theme.colour("ui_muted"), align=TextNode.ACenter)
         self.index = 0 if not name else 1
@@ -78,10 +93,17 @@ class RoomListScreen:
         panel(self.root, (-1.0, 1.0, -0.75, 0.75))
         label(self.root, "Choose a room", (0, 0.6), s * 1.2, align=TextNode.ACenter)
         self.rows_root = self.root.attachNewNode("rows")
-        self.status = label(self.root, "Looking for rooms...", (0, -0.55), s * 0.7, theme.colour("ui_muted"),
-                            align=TextNode.ACenter)
-        label(self.root, "Up/Down: choose    Enter: join    R: refresh    Esc: settings", (0, -0.67), s * 0.6,
-              theme.colour("ui_muted"), align=TextNode.ACenter)
+        self.status = label(
+            self.root, "Looking for rooms...", (0, -0.55), s * 0.7, theme.colour("ui_muted"), align=TextNode.ACenter
+        )
+        label(
+            self.root,
+            "Up/Down: choose    Enter: join    R: refresh    Esc: settings",
+            (0, -0.67),
+            s * 0.6,
+            theme.colour("ui_muted"),
+            align=TextNode.ACenter,
+        )
         self.rooms: list[dict] = []
         self.index = 0
 
@@ -103,10 +125,15 @@ class RoomListScreen:
             cap = r.get("capacity")
             extra = f"{people}/{cap} here" if people is not None and cap else ""
             scene = str(r.get("scene", "")).replace("office", "office / interview").replace("park", "park bench")
-            label(self.rows_root, ("> " if sel else "  ") + str(r.get("name", r.get("id", "?"))), (-0.86, y),
-                  s * 0.9)
-            label(self.rows_root, f"{scene}   {extra}", (0.86, y), s * 0.7, theme.colour("ui_muted"),
-                  align=TextNode.ARight)
+            label(self.rows_root, ("> " if sel else "  ") + str(r.get("name", r.get("id", "?"))), (-0.86, y), s * 0.9)
+            label(
+                self.rows_root,
+                f"{scene}   {extra}",
+                (0.86, y),
+                s * 0.7,
+                theme.colour("ui_muted"),
+                align=TextNode.ARight,
+            )
 
     def on_key(self, key: str) -> bool:
         if key in ("arrow_down", "tab") and self.rooms:

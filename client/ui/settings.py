@@ -17,7 +17,7 @@ def default_path() -> Path:
 
 @dataclass
 class Settings:
-    text_size: str = "medium"        # one of theme.TEXT_SIZES
+    text_size: str = "medium"  # one of theme.TEXT_SIZES
     reduced_motion: bool = False
     camera_distance: str = "normal"  # near | normal | far
 
@@ -49,7 +49,7 @@ class Settings:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(json.dumps(asdict(self), indent=2))
         except OSError:
-            pass   # settings still apply for this session
+            pass  # settings still apply for this session
 
 
 CAMERA_DISTANCES = {"near": 3.0, "normal": 4.4, "far": 6.5}

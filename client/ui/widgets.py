@@ -18,25 +18,44 @@ def panel(parent: NodePath, frame, color=None) -> DirectFrame:
     return DirectFrame(parent=parent, frameColor=color or theme.colour("ui_panel"), frameSize=frame)
 
 
-def label(parent: NodePath, text: str, pos, scale: float, color=None, align=TextNode.ALeft,
-          wrap: float | None = None) -> OnscreenText:
-    return OnscreenText(parent=parent, text=text, pos=pos, scale=scale, fg=color or theme.colour("ui_text"),
-                        align=align, wordwrap=wrap, mayChange=True)
+def label(
+    parent: NodePath, text: str, pos, scale: float, color=None, align=TextNode.ALeft, wrap: float | None = None
+) -> OnscreenText:
+    return OnscreenText(
+        parent=parent,
+        text=text,
+        pos=pos,
+        scale=scale,
+        fg=color or theme.colour("ui_text"),
+        align=align,
+        wordwrap=wrap,
+        mayChange=True,
+    )
 
 
 class TextField:
     """A one-line text input. `secret` shows dots (passwords)."""
 
-    def __init__(self, parent: NodePath, caption: str, pos, width: float, scale: float, secret: bool = False,
-                 max_len: int = 200, value: str = ""):
+    def __init__(
+        self,
+        parent: NodePath,
+        caption: str,
+        pos,
+        width: float,
+        scale: float,
+        secret: bool = False,
+        max_len: int = 200,
+        value: str = "",
+    ):
         self.value = value
         self.secret = secret
         self.max_len = max_len
         self.focused = False
         x, y = pos
         self.caption = label(parent, caption, (x, y + 0.09 * scale / 0.06), scale * 0.8, theme.colour("ui_muted"))
-        self.box = panel(parent, (x - 0.02, x + width, y - 0.03 * scale / 0.06, y + 0.06 * scale / 0.06),
-                         (0.97, 0.96, 0.93, 0.95))
+        self.box = panel(
+            parent, (x - 0.02, x + width, y - 0.03 * scale / 0.06, y + 0.06 * scale / 0.06), (0.97, 0.96, 0.93, 0.95)
+        )
         self.text = label(parent, "", (x + 0.01, y), scale, theme.colour("tag_text"))
         self._refresh()
 

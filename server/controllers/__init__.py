@@ -20,8 +20,16 @@ from .base import Action, Controller, Observation
 from .host import ControllerHost, _Ticker, host_for, hosts
 from .scripted import ScriptedDriver
 
-__all__ = ["Action", "Controller", "Controllers", "Observation", "ControllerHost", "ScriptedDriver", "host_for",
-           "hosts"]
+__all__ = [
+    "Action",
+    "Controller",
+    "Controllers",
+    "Observation",
+    "ControllerHost",
+    "ScriptedDriver",
+    "host_for",
+    "hosts",
+]
 
 
 class Controllers(RoomFeature):
@@ -35,7 +43,7 @@ class Controllers(RoomFeature):
         await self.ticker(dt)
 
     async def said(self, ctx: Ctx, avatar: Avatar, line: dict[str, Any], event_id: int | None) -> None:
-        assert ctx.room is not None     # said runs for an in-room intent (say), so the gateway has set the room
+        assert ctx.room is not None  # said runs for an in-room intent (say), so the gateway has set the room
         host = room_state(ctx.room, ControllerHost)
         if host is not None and host.controllers:
             await host.heard(line)

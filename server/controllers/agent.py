@@ -34,27 +34,35 @@ from .scripted import ScriptedDriver
 
 log = logging.getLogger("peerspace.agent")
 
-OBSERVED = (wsc.SCENARIO_STATE, wc.CUE, events.SAID, wc.CONTROLLER, events.MEMBER_JOINED, events.MEMBER_LEFT,
-            events.MEMBER_UPDATED)
+OBSERVED = (
+    wsc.SCENARIO_STATE,
+    wc.CUE,
+    events.SAID,
+    wc.CONTROLLER,
+    events.MEMBER_JOINED,
+    events.MEMBER_LEFT,
+    events.MEMBER_UPDATED,
+)
 
 
 class RemoteAgent:
     """Drive one cast role of one room with `driver`, over the protocol."""
 
-    def __init__(self, url: str, name: str, password: str, room: str, role: str,
-                 driver: Controller | None = None):
+    def __init__(self, url: str, name: str, password: str, room: str, role: str, driver: Controller | None = None):
         self.url, self.name, self.password, self.room, self.role = url, name, password, room, role
         self.driver = driver or ScriptedDriver(role)
         self.session = Session(url)
         self.queue: asyncio.Queue[Observation] = asyncio.Queue()
-        self.sent: list[tuple[str, dict[str, Any]]] = []       # actions sent (for tests and logs; no content logged)
+        self.sent: list[tuple[str, dict[str, Any]]] = []  # actions sent (for tests and logs; no content logged)
         self.ready = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         for event in OBSERVED:
+
             def observed(data: Any, event: str = event) -> None:
                 self.queue.put_nowait(obs(event, data))
+
             self.session.on(event, observed)
         self.session.on(WELCOME, self._welcomed)
         await self.session.login(self.name, self.password)
@@ -95,8 +103,9 @@ class RemoteAgent:
         await self.session.close()
 
 
-async def run_agent(url: str, name: str, password: str, room: str, role: str = "coach",
-                    stop: asyncio.Event | None = None) -> None:
+async def run_agent(
+    url: str, name: str, password: str, room: str, role: str = "coach", stop: asyncio.Event | None = None
+) -> None:
     """Run until `stop` is set (or forever). The demo launcher can call this in its own event loop."""
     agent = RemoteAgent(url, name, password, room, role)
     await agent.start()
@@ -107,12 +116,15 @@ async def run_agent(url: str, name: str, password: str, room: str, role: str = "
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m server.controllers.agent",
-                                 description="Drive a scenario's cast role with the scripted autonomous driver.")
+    ap = argparse.ArgumentParser(
+        prog="python -m server.controllers.agent",
+        description="Drive a scenario's cast role with the scripted autonomous driver.",
+    )
     ap.add_argument("--server", default="http://127.0.0.1:8642")
     ap.add_argument("--name", required=True, help="an account with role 'agent'")
-    ap.add_argument("--password", default=os.environ.get("PEERSPACE_AGENT_PASSWORD"),
-                    help="or set PEERSPACE_AGENT_PASSWORD")
+    ap.add_argument(
+        "--password", default=os.environ.get("PEERSPACE_AGENT_PASSWORD"), help="or set PEERSPACE_AGENT_PASSWORD"
+    )
     ap.add_argument("--room", required=True)
     ap.add_argument("--role", default="coach", help="the scenario's cast role to drive (default: coach)")
     ap.add_argument("--ready-file", default=None, help="write 'ready' here once the role is held")

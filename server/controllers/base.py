@@ -33,7 +33,7 @@ from typing import Any
 from wire import controllers as wc
 from wire import events
 
-Observation = dict[str, Any]       # {"event": str, "data": Any}
+Observation = dict[str, Any]  # {"event": str, "data": Any}
 Action = tuple[str, dict[str, Any]]  # (intent name, payload)
 
 

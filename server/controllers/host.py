@@ -50,14 +50,22 @@ from .scripted import ScriptedDriver
 log = logging.getLogger("peerspace.controllers")
 
 # What an in-process driver may do: the intents of a cast avatar's body and voice, and coaching tags.
-ACTIONS = (events.SAY, events.EXPRESSION, events.GESTURE, events.LOOK, events.MOVE,
-           wsc.SCENARIO_FEEDBACK, wsc.SCENARIO_ADVANCE)
+ACTIONS = (
+    events.SAY,
+    events.EXPRESSION,
+    events.GESTURE,
+    events.LOOK,
+    events.MOVE,
+    wsc.SCENARIO_FEEDBACK,
+    wsc.SCENARIO_ADVANCE,
+)
 AUTONOMOUS_USER = {"id": None, "name": "autonomous", "role": events.AGENT}
 _proposal_ids = itertools.count(1)
 
 
-async def dispatch(world: World, room: Room, avatar: int, event: str, payload: dict[str, Any],
-                   user: dict[str, Any] | None = None) -> dict[str, Any] | None:
+async def dispatch(
+    world: World, room: Room, avatar: int, event: str, payload: dict[str, Any], user: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """Apply one action through the same handler, schema and role check a client's intent gets.
 
     The in-process driver acts as a server-side member whose avatar *is* the cast avatar, so
@@ -91,32 +99,38 @@ class Proposal:
         return next((p for e, p in self.actions if e == events.SAY), {})
 
     def public(self) -> dict[str, Any]:
-        return {"proposal": self.id, "avatar": self.avatar, "role": self.role, "text": self.say.get("text", ""),
-                "suggestion": self.say.get("suggestion"),
-                "expression": next((p["name"] for e, p in self.actions if e == events.EXPRESSION), None),
-                "gesture": next((p["name"] for e, p in self.actions if e == events.GESTURE), None),
-                "seconds": self.seconds, "status": self.status}
+        return {
+            "proposal": self.id,
+            "avatar": self.avatar,
+            "role": self.role,
+            "text": self.say.get("text", ""),
+            "suggestion": self.say.get("suggestion"),
+            "expression": next((p["name"] for e, p in self.actions if e == events.EXPRESSION), None),
+            "gesture": next((p["name"] for e, p in self.actions if e == events.GESTURE), None),
+            "seconds": self.seconds,
+            "status": self.status,
+        }
 
 
 @dataclass
 class Claim:
     user_id: int
-    failed_over: bool = False     # the holder dropped and someone else (or the pause) has the avatar
+    failed_over: bool = False  # the holder dropped and someone else (or the pause) has the avatar
 
 
 class ControllerHost:
     def __init__(self, world: World, room: Room):
         self.world, self.room = world, room
-        self.claims: dict[str, Claim] = {}              # cast role -> who claimed it
-        self.controllers: dict[str, Controller] = {}    # cast role -> its controller (while a run is attached)
-        self.avatars: dict[str, int] = {}               # cast role -> cast avatar id
+        self.claims: dict[str, Claim] = {}  # cast role -> who claimed it
+        self.controllers: dict[str, Controller] = {}  # cast role -> its controller (while a run is attached)
+        self.avatars: dict[str, int] = {}  # cast role -> cast avatar id
         self.names: dict[str, str] = {}
-        self.on_drop: dict[str, str] = {}               # cast role -> 'autonomous' | 'pause'
-        self.outstanding: dict[str, list[dict[str, Any]]] = {}    # cues sent to a remote controller, not said yet
-        self.supervision: dict[str, tuple[int, int]] = {}   # cast role -> (supervisor user id, seconds)
+        self.on_drop: dict[str, str] = {}  # cast role -> 'autonomous' | 'pause'
+        self.outstanding: dict[str, list[dict[str, Any]]] = {}  # cues sent to a remote controller, not said yet
+        self.supervision: dict[str, tuple[int, int]] = {}  # cast role -> (supervisor user id, seconds)
         self.proposals: dict[int, Proposal] = {}
         self.queue: dict[str, list[Proposal]] = {}
-        self.state: dict[str, Any] | None = None                  # the last staff scenario_state
+        self.state: dict[str, Any] | None = None  # the last staff scenario_state
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- a run's cast arrives and leaves ---------------------------------------------------------
@@ -156,12 +170,12 @@ class ControllerHost:
     async def observe_state(self, staff_view: dict[str, Any]) -> None:
         self.state = staff_view
         for role, ctl in list(self.controllers.items()):
-            if not ctl.remote:              # a remote driver gets the staff state from the run itself
+            if not ctl.remote:  # a remote driver gets the staff state from the run itself
                 await self._feed(role, ctl, obs(wsc.SCENARIO_STATE, staff_view))
 
     async def heard(self, line: dict[str, Any]) -> None:
         for role, ctl in list(self.controllers.items()):
-            if not ctl.remote:              # a remote driver hears the room as a member of it
+            if not ctl.remote:  # a remote driver hears the room as a member of it
                 await self._feed(role, ctl, obs(events.SAID, line))
 
     def cast_said(self, role: str, suggestion: str | None) -> None:
@@ -232,8 +246,13 @@ class ControllerHost:
         elif claim is not None:
             m = self.room.members.get(claim.user_id)
             by = m.user["name"] if m else None
-        return {"avatar": self.avatars.get(role), "role": role, "name": self.names.get(role, role),
-                "driver": driver, "by": by}
+        return {
+            "avatar": self.avatars.get(role),
+            "role": role,
+            "name": self.names.get(role, role),
+            "driver": driver,
+            "by": by,
+        }
 
     async def announce(self, role: str) -> None:
         await self.world.broadcast(self.room, wc.CONTROLLER, self.info(role))
@@ -256,8 +275,9 @@ class ControllerHost:
         if role is None:
             raise WireError(errors.INVALID, "Say which avatar (avatar) or which cast role (role).")
         if self.avatars and role not in self.avatars:
-            raise WireError(errors.NOT_FOUND, f"The scenario here has no cast role '{role[:64]}'. "
-                                              f"Roles: {', '.join(self.avatars)}.")
+            raise WireError(
+                errors.NOT_FOUND, f"The scenario here has no cast role '{role[:64]}'. Roles: {', '.join(self.avatars)}."
+            )
         return role
 
     async def claim(self, user: dict[str, Any], role: str) -> dict[str, Any]:
@@ -265,8 +285,10 @@ class ControllerHost:
         if claim is not None and claim.user_id != user["id"]:
             holder = self.room.members.get(claim.user_id)
             if holder is not None and not claim.failed_over:
-                raise WireError(errors.CONFLICT, f"{holder.user['name']} is driving {self.names.get(role, role)}. "
-                                                 "Ask them to release it first.")
+                raise WireError(
+                    errors.CONFLICT,
+                    f"{holder.user['name']} is driving {self.names.get(role, role)}. Ask them to release it first.",
+                )
         self.claims[role] = Claim(user["id"])
         self._cancel_proposals(role)
         aid = self.avatars.get(role)
@@ -335,7 +357,7 @@ class ControllerHost:
     async def check(self, now: float, delay: float) -> None:
         for role, claim in list(self.claims.items()):
             member = self.room.members.get(claim.user_id)
-            if member is None:                          # left the room (or the resume grace ran out)
+            if member is None:  # left the room (or the resume grace ran out)
                 self.claims.pop(role, None)
                 if role in self.avatars:
                     ctl = self.controllers.get(role)
@@ -352,13 +374,19 @@ class ControllerHost:
                     await self._to_autonomous(role, pause=pause)
                     await self.announce(role)
                     if pause:
-                        await self.world.broadcast(self.room, events.NOTICE, {
-                            "kind": "scene_paused",
-                            "text": f"{self.names.get(role, role)} will be right back. The scene waits for a moment."})
+                        await self.world.broadcast(
+                            self.room,
+                            events.NOTICE,
+                            {
+                                "kind": "scene_paused",
+                                "text": f"{self.names.get(role, role)} will be right back. "
+                                "The scene waits for a moment.",
+                            },
+                        )
                     log.info("failover in room %s: %s", self.room.id, "paused" if pause else "autonomous")
             elif member.sid is not None and claim.failed_over:
                 claim.failed_over = False
-                await self.claim(member.user, role)     # back: the avatar (and held cues) return to them
+                await self.claim(member.user, role)  # back: the avatar (and held cues) return to them
 
     # --- supervision --------------------------------------------------------------------------------------
     def supervise(self, user: dict[str, Any], role: str, seconds: int) -> dict[str, Any]:
@@ -386,19 +414,22 @@ class ControllerHost:
         if member is not None and member.sid:
             await self.world.send(member.sid, wc.PROPOSAL, p.public())
 
-    async def decide(self, user: dict[str, Any], proposal_id: int, approve: bool,
-                     text: str | None = None) -> dict[str, Any]:
+    async def decide(
+        self, user: dict[str, Any], proposal_id: int, approve: bool, text: str | None = None
+    ) -> dict[str, Any]:
         p = self.proposals.get(proposal_id)
         if p is None or p.status != "open" or self.queue.get(p.role, [None])[0] is not p:
             raise WireError(errors.NOT_FOUND, "That proposal is no longer open (it was sent, rejected or replaced).")
         if text and not has_visible(text):
-            raise WireError(errors.INVALID, "The edited line shows nothing (only spaces or invisible characters). "
-                                            "Type the line, or approve it without text to send it as proposed.")
+            raise WireError(
+                errors.INVALID,
+                "The edited line shows nothing (only spaces or invisible characters). "
+                "Type the line, or approve it without text to send it as proposed.",
+            )
         status = "rejected" if not approve else ("edited" if text and text.strip() != p.say.get("text") else "approved")
         if status == "edited":
-            assert text is not None     # "edited" means a text was given
-            p.actions = [(e, {**pl, "text": " ".join(text.split())} if e == events.SAY else pl)
-                         for e, pl in p.actions]
+            assert text is not None  # "edited" means a text was given
+            p.actions = [(e, {**pl, "text": " ".join(text.split())} if e == events.SAY else pl) for e, pl in p.actions]
         return await self._decide(p.id, status)
 
     async def _decide(self, proposal_id: int, status: str) -> dict[str, Any]:
@@ -435,8 +466,7 @@ class ControllerHost:
 
 def hosts(world: World) -> dict[str, ControllerHost]:
     """This world's controller hosts by room id; each lives on its room (`room.state[ControllerHost]`)."""
-    return {room.id: host for room in world.rooms.values()
-            if (host := room_state(room, ControllerHost)) is not None}
+    return {room.id: host for room in world.rooms.values() if (host := room_state(room, ControllerHost)) is not None}
 
 
 def host_for(world: World, room: Room) -> ControllerHost:

@@ -26,8 +26,11 @@ def _may_follow(ctx: Ctx) -> None:
     rooms = getattr(ctx.world, "scenarios", None)
     rr = rooms.active.get(_room(ctx).id) if rooms is not None else None
     if rr is not None and ctx.user["id"] not in rr.watchers:
-        raise WireError(errors.FORBIDDEN, "This practice belongs to someone else. Ask their peer specialist "
-                                          "or a facilitator if you should be following it.")
+        raise WireError(
+            errors.FORBIDDEN,
+            "This practice belongs to someone else. Ask their peer specialist "
+            "or a facilitator if you should be following it.",
+        )
 
 
 @intent(wc.CLAIM, roles=events.PUPPETEERS)
@@ -40,8 +43,7 @@ async def claim(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 @intent(wc.RELEASE, roles=events.PUPPETEERS)
 async def release(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     host = host_for(ctx.world, _room(ctx))
-    return await host.release(ctx.user, host.role_of(p.get("avatar"), p.get("role")),
-                              force=ctx.role in FORCE_RELEASE)
+    return await host.release(ctx.user, host.role_of(p.get("avatar"), p.get("role")), force=ctx.role in FORCE_RELEASE)
 
 
 @intent(wc.SUPERVISE, roles=events.STAFF)

@@ -64,8 +64,12 @@ class ScriptedDriver(Controller):
     def speak(self, cue: dict[str, Any]) -> list[Action]:
         out: list[Action] = []
         if cue.get("expression"):
-            out.append((events.EXPRESSION, self._me({"name": cue["expression"],
-                                                     "intensity": float(cue.get("intensity", 1.0))})))
+            out.append(
+                (
+                    events.EXPRESSION,
+                    self._me({"name": cue["expression"], "intensity": float(cue.get("intensity", 1.0))}),
+                )
+            )
         if cue.get("gesture") and cue["gesture"] != "none":
             out.append((events.GESTURE, self._me({"name": cue["gesture"]})))
         if cue.get("text"):
@@ -76,7 +80,7 @@ class ScriptedDriver(Controller):
     def heard(self, line: dict[str, Any]) -> list[Action]:
         st = self.state
         if not st or st.get("wait") != "choice" or line.get("scenario"):
-            return []              # not waiting for an answer, or a line the runner already took
+            return []  # not waiting for an answer, or a line the runner already took
         participant = next((r for r, c in (st.get("cast") or {}).items() if c.get("kind") == "participant"), None)
         if participant is None or line.get("avatar") != (st.get("avatars") or {}).get(participant):
             return []

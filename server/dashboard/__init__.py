@@ -39,13 +39,19 @@ def setup(app: web.Application) -> None:
     import aiohttp_jinja2
 
     from . import views
+
     env = aiohttp_jinja2.setup(
-        app, loader=jinja2.PackageLoader(__name__, "templates"), filters=views.FILTERS,
-        autoescape=True,                     # the whole point: a template never prints unescaped text
-        undefined=jinja2.StrictUndefined,    # a misspelt name fails loudly instead of rendering as ""
-        trim_blocks=True, lstrip_blocks=True, default_helpers=False,
-        auto_reload=False,                   # no stat() of the template files on the event loop per request
-        bytecode_cache=_COMPILED)
+        app,
+        loader=jinja2.PackageLoader(__name__, "templates"),
+        filters=views.FILTERS,
+        autoescape=True,  # the whole point: a template never prints unescaped text
+        undefined=jinja2.StrictUndefined,  # a misspelt name fails loudly instead of rendering as ""
+        trim_blocks=True,
+        lstrip_blocks=True,
+        default_helpers=False,
+        auto_reload=False,  # no stat() of the template files on the event loop per request
+        bytecode_cache=_COMPILED,
+    )
     # Load every template now, at assembly: no page's first request reads files and compiles on the loop.
     for name in env.list_templates(extensions=("html",)):
         env.get_template(name)

@@ -29,7 +29,7 @@ from .svg import line_plot
 
 log = logging.getLogger("peerspace.dashboard")
 
-LOGIN_COOKIE = "ps_login"     # a random nonce set with the login form: the login form's CSRF token is bound to it
+LOGIN_COOKIE = "ps_login"  # a random nonce set with the login form: the login form's CSRF token is bound to it
 
 
 class Denied(Exception):
@@ -41,19 +41,28 @@ def csrf_for(request: web.Request, cookie: str = COOKIE, value: str | None = Non
     """A form's CSRF token: an HMAC of a cookie that a cross-site page can neither read nor make the
     browser send (HttpOnly, SameSite=Strict). `value` stands in for a cookie set by this same response."""
     token = value if value is not None else request.cookies.get(cookie, "")
-    return hmac.new(request.app[TOKENS].secret, f"csrf:{cookie}:".encode() + token.encode(),
-                    hashlib.sha256).hexdigest()[:32]
+    return hmac.new(
+        request.app[TOKENS].secret, f"csrf:{cookie}:".encode() + token.encode(), hashlib.sha256
+    ).hexdigest()[:32]
 
 
-NAV = (("rooms", "/dashboard", "Rooms now"), ("sessions", "/dashboard/sessions", "Sessions"),
-       ("people", "/dashboard/people", "Participants"), ("safety", "/dashboard/safety", "Safety"))
-HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY",
-           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                      "img-src 'self' data:; form-action 'self'"}
+NAV = (
+    ("rooms", "/dashboard", "Rooms now"),
+    ("sessions", "/dashboard/sessions", "Sessions"),
+    ("people", "/dashboard/people", "Participants"),
+    ("safety", "/dashboard/safety", "Safety"),
+)
+HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; form-action 'self'",
+}
 
 
-def render(request: web.Request, template: str, user: dict[str, Any] | None, status: int = 200, on: str = "",
-           **context: Any) -> web.Response:
+def render(
+    request: web.Request, template: str, user: dict[str, Any] | None, status: int = 200, on: str = "", **context: Any
+) -> web.Response:
     """A page from templates/ (autoescaped: see setup()), with the layout's nav for a logged-in user."""
     context.update(user=user, on=on, nav=NAV, csrf=csrf_for(request) if user is not None else "")
     resp = aiohttp_jinja2.render_template(template, request, context, status=status)
@@ -87,6 +96,7 @@ def guarded(fn: Page) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         except WireError as e:
             status = {"not_found": 404, "forbidden": 403, "invalid": 400}.get(e.code, 400)
             return render(request, "error.html", user, status=status, message=e.message)
+
     return handler
 
 
@@ -106,20 +116,30 @@ FILTERS = {"when": when, "pct": pct, "clock": clock}
 
 
 def check_csrf(request: web.Request, form: Mapping[str, object], cookie: str = COOKIE) -> None:
-    if not request.cookies.get(cookie) or \
-            not hmac.compare_digest(str(form.get("csrf", "")).encode(), csrf_for(request, cookie).encode()):
+    if not request.cookies.get(cookie) or not hmac.compare_digest(
+        str(form.get("csrf", "")).encode(), csrf_for(request, cookie).encode()
+    ):
         raise WireError("forbidden", "This form has expired. Please go back, reload the page and try again.")
 
 
 # --- login / logout -----------------------------------------------------------------------------
-def login_response(request: web.Request, nxt: str, error: str = "", status: int = 200,
-                   retry_after: int | None = None) -> web.Response:
+def login_response(
+    request: web.Request, nxt: str, error: str = "", status: int = 200, retry_after: int | None = None
+) -> web.Response:
     """The login form, bound to a login nonce cookie (kept if the browser has one, else a new one)."""
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(18)
-    resp = render(request, "login.html", None, status=status, error=error, next=nxt,
-                  login_csrf=csrf_for(request, LOGIN_COOKIE, nonce))
-    resp.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="Strict", secure=request.secure,
-                    path="/dashboard/login")
+    resp = render(
+        request,
+        "login.html",
+        None,
+        status=status,
+        error=error,
+        next=nxt,
+        login_csrf=csrf_for(request, LOGIN_COOKIE, nonce),
+    )
+    resp.set_cookie(
+        LOGIN_COOKIE, nonce, httponly=True, samesite="Strict", secure=request.secure, path="/dashboard/login"
+    )
     if retry_after is not None:
         resp.headers["Retry-After"] = str(retry_after)
     return resp
@@ -135,22 +155,31 @@ async def login_post(request: web.Request) -> web.Response:
     nxt = str(form.get("next", "/dashboard"))
     nxt = nxt if nxt.startswith("/dashboard") and "//" not in nxt else "/dashboard"
     try:
-        check_csrf(request, form, LOGIN_COOKIE)     # a cross-site page cannot log a browser into its own account
-        user = await request.app[ACCOUNTS].login(str(form.get("name", "")), str(form.get("password", "")),
-                                                   client_address(request))
+        check_csrf(request, form, LOGIN_COOKIE)  # a cross-site page cannot log a browser into its own account
+        user = await request.app[ACCOUNTS].login(
+            str(form.get("name", "")), str(form.get("password", "")), client_address(request)
+        )
     except WireError as e:
         if not isinstance(e, Throttled):
             log.info("dashboard login refused: %s", e.code)
         status = {"forbidden": 403, "rate_limited": 429}.get(e.code, 401)
-        return login_response(request, nxt, e.message, status,
-                              retry_after=e.retry_after if isinstance(e, Throttled) else None)
+        return login_response(
+            request, nxt, e.message, status, retry_after=e.retry_after if isinstance(e, Throttled) else None
+        )
     if user["role"] not in access.DASHBOARD:
         log.info("dashboard login refused for role %s", user["role"])
         return login_response(request, nxt, "The dashboard is for staff accounts.", 403)
     resp = web.HTTPSeeOther(nxt)
     # Secure when served over TLS (behind a TLS-terminating proxy, request.secure is False: see docs/dashboard.md)
-    resp.set_cookie(COOKIE, request.app[TOKENS].issue(user), httponly=True, samesite="Strict", path="/",
-                    secure=request.secure, max_age=int(request.app[CFG].token_ttl))
+    resp.set_cookie(
+        COOKIE,
+        request.app[TOKENS].issue(user),
+        httponly=True,
+        samesite="Strict",
+        path="/",
+        secure=request.secure,
+        max_age=int(request.app[CFG].token_ttl),
+    )
     resp.del_cookie(LOGIN_COOKIE, path="/dashboard/login")
     log.info("dashboard login: user %s", user["id"])
     raise resp
@@ -167,7 +196,7 @@ async def logout(request: web.Request) -> web.Response:
         try:
             user = await user_from_request(request)
         except WireError:
-            user = None                  # already ended: just drop the cookie
+            user = None  # already ended: just drop the cookie
         if user is not None:
             await request.app[STORE].aio.revoke_sessions(user["id"], "logout")
             log.info("dashboard logout: user %s", user["id"])
@@ -193,16 +222,26 @@ async def rooms_now(request: web.Request, user: dict[str, Any]) -> web.Response:
         # those with an open alert about one of them
         scope = await store.aio.staff_scope(staff_id)
         groups = set(await store.aio.groups_of(staff_id))
-        shown = [room for room in shown if room.group_id in groups or room.id in open_by_room
-                 or any(uid in scope for uid in room.members)]
+        shown = [
+            room
+            for room in shown
+            if room.group_id in groups or room.id in open_by_room or any(uid in scope for uid in room.members)
+        ]
     rooms = []
     for room in shown:
         people = list(room.members.values())
-        rooms.append({"id": room.id, "name": room.name, "scene": room.scene, "people": len(people),
-                      "capacity": room.capacity,
-                      "staff": [m.user["name"] for m in people if m.user["role"] in events.STAFF],
-                      "paused": sum(1 for uid, rid in safety.paused.items() if rid == room.id),
-                      "open_alerts": open_by_room.get(room.id, 0)})
+        rooms.append(
+            {
+                "id": room.id,
+                "name": room.name,
+                "scene": room.scene,
+                "people": len(people),
+                "capacity": room.capacity,
+                "staff": [m.user["name"] for m in people if m.user["role"] in events.STAFF],
+                "paused": sum(1 for uid, rid in safety.paused.items() if rid == room.id),
+                "open_alerts": open_by_room.get(room.id, 0),
+            }
+        )
     return render(request, "rooms.html", user, on="rooms", rooms=rooms)
 
 
@@ -213,8 +252,7 @@ async def sessions(request: web.Request, user: dict[str, Any]) -> web.Response:
     rows = []
     for run in reversed(await access.visible_runs(store, user, limit=300)):
         f = fid.fidelity(await store.aio.run_events(run["id"]))
-        rows.append({**run, "who": users.get(run["participant_user_id"], "—"),
-                     "done": f["done"], "total": f["total"]})
+        rows.append({**run, "who": users.get(run["participant_user_id"], "—"), "done": f["done"], "total": f["total"]})
     return render(request, "sessions.html", user, on="sessions", runs=rows)
 
 
@@ -228,16 +266,26 @@ async def session_detail(request: web.Request, user: dict[str, Any]) -> web.Resp
     evs = await store.aio.run_events(run["id"])
     who = await store.aio.get_user(run["participant_user_id"]) if run["participant_user_id"] else None
     lines = [e for e in await store.aio.apply(transcript, store, run) if e["kind"] in TRANSCRIPT_KINDS]
-    return render(request, "session.html", user, on="sessions", run=run, who=who, s=fid.summary(run, evs),
-                  lines=lines, frames=await store.aio.pose_frame_count(run["id"]))
+    return render(
+        request,
+        "session.html",
+        user,
+        on="sessions",
+        run=run,
+        who=who,
+        s=fid.summary(run, evs),
+        lines=lines,
+        frames=await store.aio.pose_frame_count(run["id"]),
+    )
 
 
 @guarded
 async def people(request: web.Request, user: dict[str, Any]) -> web.Response:
     store = request.app[STORE]
     now = time.time()
-    rows = [{**u, "paused": (u["banned_until"] or 0) > now}
-            for u in await access.visible_people(store, user)]     # one indexed query, off the event loop
+    rows = [
+        {**u, "paused": (u["banned_until"] or 0) > now} for u in await access.visible_people(store, user)
+    ]  # one indexed query, off the event loop
     return render(request, "people.html", user, on="people", people=rows)
 
 
@@ -257,22 +305,46 @@ async def person(request: web.Request, user: dict[str, Any]) -> web.Response:
     runs = await access.visible_runs(store, user, participant_id=p["id"])
     sums = [fid.summary(r, await store.aio.run_events(r["id"])) for r in runs]
     labels = [f"#{s['run']}" for s in sums]
-    plots = [line_plot("Session fidelity", {"fidelity": [s["fidelity"]["score"] for s in sums]}, labels),
-             line_plot("Skill-step scores", {"mean score": [s["skills"]["percent"] for s in sums]}, labels),
-             line_plot("Emotion recognition", {"accuracy": [s["emotion"]["accuracy"] for s in sums]}, labels)]
+    plots = [
+        line_plot("Session fidelity", {"fidelity": [s["fidelity"]["score"] for s in sums]}, labels),
+        line_plot("Skill-step scores", {"mean score": [s["skills"]["percent"] for s in sums]}, labels),
+        line_plot("Emotion recognition", {"accuracy": [s["emotion"]["accuracy"] for s in sums]}, labels),
+    ]
     qs = request.app[RECORDS].questionnaires
     answers = await store.aio.apply(qs.of_user, p["id"])
     questionnaires = []
     for qid, d in qs.defs.items():
         mine = [a for a in answers if a["questionnaire"] == qid]
-        questionnaires.append({"title": d["title"], "lower_is_better": d["lower_is_better"], "scale": d["scale"],
-                               "pre": next((a["score"] for a in mine if a["phase"] == "pre"), None),
-                               "post": next((a["score"] for a in reversed(mine) if a["phase"] == "post"), None)})
+        questionnaires.append(
+            {
+                "title": d["title"],
+                "lower_is_better": d["lower_is_better"],
+                "scale": d["scale"],
+                "pre": next((a["score"] for a in mine if a["phase"] == "pre"), None),
+                "post": next((a["score"] for a in reversed(mine) if a["phase"] == "post"), None),
+            }
+        )
         if mine:
-            plots.append(line_plot(d["title"], {"score": [a["score"] for a in mine]},
-                                   [a["phase"] for a in mine], y_max=d["scale"]["max"], percent=False))
-    return render(request, "person.html", user, on="people", person=p, plots=plots, questionnaires=questionnaires,
-                  sessions=sums, admin=user["role"] == events.ADMIN)
+            plots.append(
+                line_plot(
+                    d["title"],
+                    {"score": [a["score"] for a in mine]},
+                    [a["phase"] for a in mine],
+                    y_max=d["scale"]["max"],
+                    percent=False,
+                )
+            )
+    return render(
+        request,
+        "person.html",
+        user,
+        on="people",
+        person=p,
+        plots=plots,
+        questionnaires=questionnaires,
+        sessions=sums,
+        admin=user["role"] == events.ADMIN,
+    )
 
 
 @guarded
@@ -282,9 +354,14 @@ async def person_export(request: web.Request, user: dict[str, Any]) -> web.Respo
     p = await _person_or_404(request, user)
     data = await request.app[STORE].aio.export_user(p["id"])
     log.info("admin %s exported the records of user %s", user["id"], p["id"])
-    return web.Response(text=json.dumps(data, default=str), content_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="peerspace-{p["id"]}.json"',
-                                 "Cache-Control": "no-store"})
+    return web.Response(
+        text=json.dumps(data, default=str),
+        content_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="peerspace-{p["id"]}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @guarded
@@ -321,12 +398,11 @@ async def alert_handled(request: web.Request, user: dict[str, Any]) -> web.Respo
 async def safety_page(request: web.Request, user: dict[str, Any]) -> web.Response:
     store = request.app[STORE]
     db: SafetyStore = request.app[SAFETY].db
-    staff_id = access.scope_of(user)            # alerts and reports about the people they look after
+    staff_id = access.scope_of(user)  # alerts and reports about the people they look after
     alert_rows = await store.aio.apply(db.alerts, None, 200, staff_id)
     report_rows = await store.aio.apply(db.reports, None, 200, staff_id)
     actions = await store.aio.apply(db.actions) if user["role"] in access.SEE_ALL else None
-    return render(request, "safety.html", user, on="safety", alerts=alert_rows, reports=report_rows,
-                  actions=actions)
+    return render(request, "safety.html", user, on="safety", alerts=alert_rows, reports=report_rows, actions=actions)
 
 
 def add_routes(app: web.Application) -> None:

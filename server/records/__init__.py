@@ -29,4 +29,5 @@ class Records(RoomFeature):
 
 def setup(app: web.Application) -> None:
     from . import http
+
     http.add_routes(app)

@@ -57,8 +57,9 @@ async def can_see_run(store: Storage, user: dict[str, Any], run: dict[str, Any])
     return await can_see_person(store, user, run["participant_user_id"])
 
 
-async def visible_runs(store: Storage, user: dict[str, Any], participant_id: int | None = None,
-                       limit: int | None = None) -> list[dict[str, Any]]:
+async def visible_runs(
+    store: Storage, user: dict[str, Any], participant_id: int | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
     """The runs this user may see, oldest first (one indexed query)."""
     runs: list[dict[str, Any]] = await store.aio.runs_in_scope(scope_of(user), participant_id, limit)
     return runs

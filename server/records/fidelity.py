@@ -31,7 +31,7 @@ MAX_POINTS = 2
 
 
 def fidelity(events: list[dict[str, Any]]) -> dict[str, Any]:
-    first: dict[str, tuple[int, str, float]] = {}     # step -> (position, source, ts)
+    first: dict[str, tuple[int, str, float]] = {}  # step -> (position, source, ts)
     seen_role_play = seen_repeat = False
 
     def mark(step: str, pos: int, source: str, ts: float) -> None:
@@ -59,12 +59,24 @@ def fidelity(events: list[dict[str, Any]]) -> dict[str, Any]:
     steps = []
     for step in SST_STEPS:
         hit = first.get(step)
-        steps.append({"step": step, "label": LABELS[step], "done": hit is not None,
-                      "source": hit[1] if hit else None, "ts": hit[2] if hit else None})
+        steps.append(
+            {
+                "step": step,
+                "label": LABELS[step],
+                "done": hit is not None,
+                "source": hit[1] if hit else None,
+                "ts": hit[2] if hit else None,
+            }
+        )
     done = [(SST_STEPS.index(s), first[s][0]) for s in SST_STEPS if s in first]
     positions = [p for _, p in sorted(done)]
-    return {"steps": steps, "done": len(done), "total": len(SST_STEPS),
-            "score": len(done) / len(SST_STEPS), "in_order": positions == sorted(positions)}
+    return {
+        "steps": steps,
+        "done": len(done),
+        "total": len(SST_STEPS),
+        "score": len(done) / len(SST_STEPS),
+        "in_order": positions == sorted(positions),
+    }
 
 
 def emotion_accuracy(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -77,8 +89,12 @@ def emotion_accuracy(events: list[dict[str, Any]]) -> dict[str, Any]:
         by[str(expected)][1] += 1
     correct = sum(v[0] for v in by.values())
     total = sum(v[1] for v in by.values())
-    return {"correct": correct, "total": total, "accuracy": (correct / total) if total else None,
-            "by_emotion": {k: {"correct": v[0], "total": v[1]} for k, v in sorted(by.items())}}
+    return {
+        "correct": correct,
+        "total": total,
+        "accuracy": (correct / total) if total else None,
+        "by_emotion": {k: {"correct": v[0], "total": v[1]} for k, v in sorted(by.items())},
+    }
 
 
 def skill_scores(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -91,12 +107,23 @@ def skill_scores(events: list[dict[str, Any]]) -> dict[str, Any]:
                 per.setdefault(str(d["step"]), []).append(float(pts))
     steps = {k: sum(v) / len(v) for k, v in per.items()}
     mean = sum(steps.values()) / len(steps) if steps else None
-    return {"steps": steps, "mean": mean, "max": MAX_POINTS,
-            "percent": (mean / MAX_POINTS) if mean is not None else None}
+    return {
+        "steps": steps,
+        "mean": mean,
+        "max": MAX_POINTS,
+        "percent": (mean / MAX_POINTS) if mean is not None else None,
+    }
 
 
 def summary(run: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"run": run["id"], "scenario": run.get("scenario_id"), "difficulty": run.get("difficulty"),
-            "started": run.get("started"), "status": run.get("status"),
-            "fidelity": fidelity(events), "emotion": emotion_accuracy(events), "skills": skill_scores(events),
-            "homework": any(e["kind"] == "homework" for e in events)}
+    return {
+        "run": run["id"],
+        "scenario": run.get("scenario_id"),
+        "difficulty": run.get("difficulty"),
+        "started": run.get("started"),
+        "status": run.get("status"),
+        "fidelity": fidelity(events),
+        "emotion": emotion_accuracy(events),
+        "skills": skill_scores(events),
+        "homework": any(e["kind"] == "homework" for e in events),
+    }

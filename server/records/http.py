@@ -22,9 +22,11 @@ log = logging.getLogger("peerspace.records")
 
 
 def _json(data: Any, **kw: Any) -> web.Response:
-    return web.Response(text=json.dumps(data, default=lambda b: base64.b64encode(b).decode()
-                                        if isinstance(b, bytes) else str(b)),
-                        content_type="application/json", **kw)
+    return web.Response(
+        text=json.dumps(data, default=lambda b: base64.b64encode(b).decode() if isinstance(b, bytes) else str(b)),
+        content_type="application/json",
+        **kw,
+    )
 
 
 async def my_export(request: web.Request) -> web.Response:
@@ -34,8 +36,13 @@ async def my_export(request: web.Request) -> web.Response:
         return error_response(e)
     data = await request.app[STORE].aio.export_user(user["id"])
     log.info("user %s exported their records", user["id"])
-    return _json(data, headers={"Content-Disposition": 'attachment; filename="peerspace-my-records.json"',
-                                "Cache-Control": "no-store"})
+    return _json(
+        data,
+        headers={
+            "Content-Disposition": 'attachment; filename="peerspace-my-records.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 async def my_delete(request: web.Request) -> web.Response:
@@ -43,8 +50,9 @@ async def my_delete(request: web.Request) -> web.Response:
         user = await user_from_request(request, cookie=False)
         body = await read_json(request)
         if body.get("confirm") != user["name"]:
-            raise WireError("invalid", "To delete your account and every record about you, "
-                                       "send {\"confirm\": \"<your name>\"}.")
+            raise WireError(
+                "invalid", 'To delete your account and every record about you, send {"confirm": "<your name>"}.'
+            )
     except WireError as e:
         return error_response(e)
     await request.app[WORLD].forget_user(user["id"])
@@ -57,7 +65,7 @@ async def my_consent(request: web.Request) -> web.Response:
         user = await user_from_request(request, cookie=False)
         body = await read_json(request)
         if not isinstance(body.get("recording"), bool):
-            raise WireError("invalid", "Send {\"recording\": true} or {\"recording\": false}.")
+            raise WireError("invalid", 'Send {"recording": true} or {"recording": false}.')
     except WireError as e:
         return error_response(e)
     await request.app[STORE].aio.set_consent(user["id"], body["recording"])
@@ -70,8 +78,9 @@ async def my_password(request: web.Request) -> web.Response:
     try:
         user = await user_from_request(request, cookie=False)
         body = await read_json(request)
-        fresh = await request.app[ACCOUNTS].change_password(user, body.get("old"), body.get("new"),
-                                                              client_address(request))
+        fresh = await request.app[ACCOUNTS].change_password(
+            user, body.get("old"), body.get("new"), client_address(request)
+        )
     except WireError as e:
         return error_response(e)
     return web.json_response({"ok": True, "token": request.app[TOKENS].issue(fresh)})

@@ -24,7 +24,7 @@ def _room(ctx: Ctx) -> Room:
 
 def _records(ctx: Ctx) -> Records:
     records = ctx.world.records
-    assert records is not None      # the app assembles the world with its records feature before any intent runs
+    assert records is not None  # the app assembles the world with its records feature before any intent runs
     return records
 
 
@@ -43,8 +43,9 @@ async def _active_run(ctx: Ctx, run_id: int | None) -> dict[str, Any]:
 @intent(ws.TAG_STEP, roles=events.STAFF)
 async def tag_step(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     run = await _active_run(ctx, p.get("run"))
-    eid = await ctx.world.record(_room(ctx), "tag", ctx.user["name"], {"step": p["step"]},
-                                 user_id=ctx.user["id"], run_id=run["id"])
+    eid = await ctx.world.record(
+        _room(ctx), "tag", ctx.user["name"], {"step": p["step"]}, user_id=ctx.user["id"], run_id=run["id"]
+    )
     return {"run": run["id"], "step": p["step"], "event": eid}
 
 
@@ -61,7 +62,8 @@ async def answer_questionnaire(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
         if run is None or run["participant_user_id"] != ctx.user["id"]:
             raise WireError(errors.NOT_FOUND, "That is not one of your sessions.")
     answered: dict[str, Any] = await ctx.world.store.aio.apply(
-        _records(ctx).questionnaires.answer, ctx.user["id"], p["questionnaire"], p["when"], p["answers"], run_id)
+        _records(ctx).questionnaires.answer, ctx.user["id"], p["questionnaire"], p["when"], p["answers"], run_id
+    )
     return answered
 
 

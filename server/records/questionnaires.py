@@ -46,18 +46,22 @@ def load_all(directory: Path) -> dict[str, dict[str, Any]]:
         lo, hi = scale.get("min"), scale.get("max")
         if not (isinstance(lo, int) and isinstance(hi, int) and lo < hi):
             raise QuestionnaireError(f"{where}: scale needs whole-number min < max")
-        if not items or not all(isinstance(i, dict) and isinstance(i.get("id"), str) and isinstance(i.get("text"), str)
-                                for i in items):
+        if not items or not all(
+            isinstance(i, dict) and isinstance(i.get("id"), str) and isinstance(i.get("text"), str) for i in items
+        ):
             raise QuestionnaireError(f"{where}: items must be a list of {{id, text}}")
         if data["id"] in out:
             raise QuestionnaireError(f"{where}: id '{data['id']}' is used twice")
         labels = {int(k): str(v) for k, v in (scale.get("labels") or {}).items()}
-        out[data["id"]] = {"id": data["id"], "title": str(data.get("title", data["id"])),
-                           "intro": " ".join(str(data.get("intro", "")).split()),
-                           "when": list(data.get("when") or ["pre", "post"]),
-                           "scale": {"min": scale["min"], "max": scale["max"], "labels": labels},
-                           "lower_is_better": bool(data.get("lower_is_better", False)),
-                           "items": [{"id": i["id"], "text": " ".join(i["text"].split())} for i in items]}
+        out[data["id"]] = {
+            "id": data["id"],
+            "title": str(data.get("title", data["id"])),
+            "intro": " ".join(str(data.get("intro", "")).split()),
+            "when": list(data.get("when") or ["pre", "post"]),
+            "scale": {"min": scale["min"], "max": scale["max"], "labels": labels},
+            "lower_is_better": bool(data.get("lower_is_better", False)),
+            "items": [{"id": i["id"], "text": " ".join(i["text"].split())} for i in items],
+        }
     return out
 
 
@@ -67,11 +71,14 @@ class Questionnaires:
         self.defs = load_all(directory) if directory.exists() else {}
 
     def public(self) -> list[dict[str, Any]]:
-        return [{**d, "scale": {**d["scale"], "labels": {str(k): v for k, v in d["scale"]["labels"].items()}}}
-                for d in self.defs.values()]
+        return [
+            {**d, "scale": {**d["scale"], "labels": {str(k): v for k, v in d["scale"]["labels"].items()}}}
+            for d in self.defs.values()
+        ]
 
-    def answer(self, user_id: int, qid: str, when: str, answers: dict[str, Any],
-               run_id: int | None = None) -> dict[str, Any]:
+    def answer(
+        self, user_id: int, qid: str, when: str, answers: dict[str, Any], run_id: int | None = None
+    ) -> dict[str, Any]:
         d = self.defs.get(qid)
         if d is None:
             raise WireError(errors.NOT_FOUND, f"There is no questionnaire '{qid[:64]}'. Ask for the list.")

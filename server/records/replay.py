@@ -32,18 +32,16 @@ REFRESH_S = 1.0
 Sample = tuple[int, int, float, bytes, str | None]
 
 
-
-
 class Recorder:
     def __init__(self, world: World):
         self.world = world
         self.store: Storage = world.store
         self.every = max(1, round(world.cfg.tick_hz / RATE_HZ))
         self._n = 0
-        self._runs: dict[str, dict[str, Any]] = {}       # room id -> active run
+        self._runs: dict[str, dict[str, Any]] = {}  # room id -> active run
         self._refreshed = 0.0
-        self._last: dict[int, bytes] = {}      # run id -> last stored blob
-        self._members: dict[int, str] = {}     # run id -> last stored members json
+        self._last: dict[int, bytes] = {}  # run id -> last stored blob
+        self._members: dict[int, str] = {}  # run id -> last stored members json
         self._reading: asyncio.Task[None] | None = None
         self._writing: asyncio.Task[None] | None = None
 
@@ -59,10 +57,10 @@ class Recorder:
         try:
             rows: list[dict[str, Any]] = await self.store.aio.active_runs()
         except RETRYABLE:
-            return          # keep the last list; the next refresh tries again
+            return  # keep the last list; the next refresh tries again
         runs: dict[str, dict[str, Any]] = {}
         for run in rows:
-            runs[run["room_id"]] = run        # newest run in a room wins
+            runs[run["room_id"]] = run  # newest run in a room wins
         self._runs = runs
 
     async def on_tick(self, dt: float) -> None:
@@ -71,7 +69,7 @@ class Recorder:
             return
         self._refresh()
         if self._writing is not None and not self._writing.done():
-            return          # the store is slow or locked: skip this sample rather than queue behind it
+            return  # the store is slow or locked: skip this sample rather than queue behind it
         batch: list[Sample] = []
         for room_id, run in self._runs.items():
             room = self.world.rooms.get(room_id)
@@ -96,8 +94,13 @@ class Recorder:
             return None
         ids = np.array(sorted(keep), np.int64)
         blob = codec.encode_poses(codec.quantise(ids, room.pos[ids], room.yaw[ids], room.flags[ids]))
-        members = json.dumps({str(a): {"name": room.avatars[a].name, "kind": room.avatars[a].kind,
-                                       "role": room.avatars[a].role} for a in ids.tolist()}, sort_keys=True)
+        members = json.dumps(
+            {
+                str(a): {"name": room.avatars[a].name, "kind": room.avatars[a].kind, "role": room.avatars[a].role}
+                for a in ids.tolist()
+            },
+            sort_keys=True,
+        )
         new_members = members != self._members.get(run_id)
         if blob == self._last.get(run_id) and not new_members:
             return None
@@ -128,6 +131,7 @@ def transcript(store: Storage, run: dict[str, Any]) -> list[dict[str, Any]]:
     session never shows another participant's words.
     """
     from .access import run_window
+
     lo, hi = run_window(run)
     return store.run_transcript(run["id"], run["room_id"], lo, min(hi, 1e18), run["participant_user_id"])
 
@@ -151,7 +155,16 @@ def read(store: Storage, run: dict[str, Any], after: float = 0.0, limit: int = 5
             if e["kind"] == "said" and after < e["ts"] <= hi:
                 lines.append({"t": e["ts"], "name": e["actor"], "text": e["data"].get("text", "")})
     total = store.pose_track_span(run["id"])
-    return {"run": run["id"], "scenario": run.get("scenario_id"), "room": run["room_id"],
-            "frames": frames, "members": members, "lines": lines,
-            "more": len(rows) == limit, "next": rows[-1]["t"] if rows else after,
-            "count": total["n"], "start": total["t0"], "end": total["t1"]}
+    return {
+        "run": run["id"],
+        "scenario": run.get("scenario_id"),
+        "room": run["room_id"],
+        "frames": frames,
+        "members": members,
+        "lines": lines,
+        "more": len(rows) == limit,
+        "next": rows[-1]["t"] if rows else after,
+        "count": total["n"],
+        "start": total["t0"],
+        "end": total["t1"],
+    }

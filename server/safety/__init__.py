@@ -22,4 +22,5 @@ __all__ = ["Safety"]
 def setup(app: web.Application) -> None:
     """The HTTP routes (server.app calls it once the world is assembled)."""
     from . import http
+
     http.add_routes(app)

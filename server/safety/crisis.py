@@ -46,18 +46,85 @@ _NON_WORD = re.compile(r"[^\w]+|_+")
 _DROPPED = frozenset({"Cf", "Mn", "Me"})
 
 # Cyrillic and Greek letters drawn like Latin ones (before case-folding, so each case maps to what it shows).
-CONFUSABLES = str.maketrans({
-    # Cyrillic
-    "А": "A", "а": "a", "В": "B", "в": "b", "Е": "E", "е": "e", "Ѕ": "S", "ѕ": "s", "І": "I", "і": "i",
-    "Ј": "J", "ј": "j", "К": "K", "к": "k", "М": "M", "м": "m", "Н": "H", "н": "h", "О": "O", "о": "o",
-    "Р": "P", "р": "p", "С": "C", "с": "c", "Т": "T", "т": "t", "У": "Y", "у": "y", "Х": "X", "х": "x",
-    "Һ": "H", "һ": "h", "Ԁ": "D", "ԁ": "d", "Ԛ": "Q", "ԛ": "q", "Ԝ": "W", "ԝ": "w", "Ӏ": "I", "ӏ": "l",
-    "Ү": "Y", "ү": "y", "Ь": "b", "ь": "b",
-    # Greek
-    "Α": "A", "α": "a", "Β": "B", "β": "b", "Ε": "E", "ε": "e", "Ζ": "Z", "Η": "H", "η": "n", "Ι": "I",
-    "ι": "i", "Κ": "K", "κ": "k", "Μ": "M", "Ν": "N", "ν": "v", "Ο": "O", "ο": "o", "Ρ": "P", "ρ": "p",
-    "Τ": "T", "τ": "t", "Υ": "Y", "υ": "u", "Χ": "X", "χ": "x", "ϲ": "c", "Ϲ": "C", "ϳ": "j",
-})
+CONFUSABLES = str.maketrans(
+    {
+        # Cyrillic
+        "А": "A",
+        "а": "a",
+        "В": "B",
+        "в": "b",
+        "Е": "E",
+        "е": "e",
+        "Ѕ": "S",
+        "ѕ": "s",
+        "І": "I",
+        "і": "i",
+        "Ј": "J",
+        "ј": "j",
+        "К": "K",
+        "к": "k",
+        "М": "M",
+        "м": "m",
+        "Н": "H",
+        "н": "h",
+        "О": "O",
+        "о": "o",
+        "Р": "P",
+        "р": "p",
+        "С": "C",
+        "с": "c",
+        "Т": "T",
+        "т": "t",
+        "У": "Y",
+        "у": "y",
+        "Х": "X",
+        "х": "x",
+        "Һ": "H",
+        "һ": "h",
+        "Ԁ": "D",
+        "ԁ": "d",
+        "Ԛ": "Q",
+        "ԛ": "q",
+        "Ԝ": "W",
+        "ԝ": "w",
+        "Ӏ": "I",
+        "ӏ": "l",
+        "Ү": "Y",
+        "ү": "y",
+        "Ь": "b",
+        "ь": "b",
+        # Greek
+        "Α": "A",
+        "α": "a",
+        "Β": "B",
+        "β": "b",
+        "Ε": "E",
+        "ε": "e",
+        "Ζ": "Z",
+        "Η": "H",
+        "η": "n",
+        "Ι": "I",
+        "ι": "i",
+        "Κ": "K",
+        "κ": "k",
+        "Μ": "M",
+        "Ν": "N",
+        "ν": "v",
+        "Ο": "O",
+        "ο": "o",
+        "Ρ": "P",
+        "ρ": "p",
+        "Τ": "T",
+        "τ": "t",
+        "Υ": "Y",
+        "υ": "u",
+        "Χ": "X",
+        "χ": "x",
+        "ϲ": "c",
+        "Ϲ": "C",
+        "ϳ": "j",
+    }
+)
 # Digits and symbols written for letters, inside a word that has letters. "1" is both "i" and "l":
 # it becomes ONE, which the phrase patterns accept in place of either.
 ONE = "\u0131"
@@ -80,7 +147,7 @@ def _unleet(m: re.Match[str]) -> str:
 
 def normalise(text: str) -> str:
     text = _APOSTROPHES.sub("", text)
-    if text.isascii():      # most lines: nothing to fold but case (ASCII has no format chars, marks or look-alikes)
+    if text.isascii():  # most lines: nothing to fold but case (ASCII has no format chars, marks or look-alikes)
         text = text.lower()
     else:
         # NFKD: compatibility forms folded and accents split off; look-alikes folded while case still tells
@@ -108,7 +175,7 @@ class CrisisList:
     resources_text: str
     categories: list[tuple[str, list[str]]]
     path: str = ""
-    texts: dict[str, str] | None = None     # other participant-facing text from the same file (safe_room, recording)
+    texts: dict[str, str] | None = None  # other participant-facing text from the same file (safe_room, recording)
 
     def __post_init__(self) -> None:
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
@@ -143,25 +210,42 @@ def load(path: str | Path) -> CrisisList:
     def need(cond: object, what: str) -> None:
         if not cond:
             raise PhraseFileError(f"{path}: {what}")
+
     need(isinstance(data, dict), "must be a map with monitoring_notice, resources and phrases")
-    need(isinstance(data.get("monitoring_notice"), str) and data["monitoring_notice"].strip(),
-         "monitoring_notice must be the text that tells participants what is monitored")
+    need(
+        isinstance(data.get("monitoring_notice"), str) and data["monitoring_notice"].strip(),
+        "monitoring_notice must be the text that tells participants what is monitored",
+    )
     res = data.get("resources")
-    need(isinstance(res, dict) and isinstance(res.get("text"), str) and res["text"].strip(),
-         "resources must be a map with title and text (shown to the participant)")
+    need(
+        isinstance(res, dict) and isinstance(res.get("text"), str) and res["text"].strip(),
+        "resources must be a map with title and text (shown to the participant)",
+    )
     phrases = data.get("phrases")
     need(isinstance(phrases, list) and phrases, "phrases must be a list of {id, words}")
     cats = []
     for i, entry in enumerate(phrases):
-        need(isinstance(entry, dict) and isinstance(entry.get("id"), str)
-             and isinstance(entry.get("words"), list) and all(isinstance(w, str) for w in entry["words"]),
-             f"phrases[{i}] must be {{id: a_word, words: [phrase, ...]}}")
+        need(
+            isinstance(entry, dict)
+            and isinstance(entry.get("id"), str)
+            and isinstance(entry.get("words"), list)
+            and all(isinstance(w, str) for w in entry["words"]),
+            f"phrases[{i}] must be {{id: a_word, words: [phrase, ...]}}",
+        )
         cats.append((entry["id"], [w for w in entry["words"] if w.strip()]))
     texts = {}
     for section in ("safe_room", "recording"):
         value = data.get(section) or {}
-        need(isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
-             f"{section} must be a map of short texts")
+        need(
+            isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
+            f"{section} must be a map of short texts",
+        )
         texts.update({f"{section}.{k}": " ".join(v.split()) for k, v in value.items()})
-    return CrisisList(data["monitoring_notice"].strip(), str(res.get("title") or "").strip(),
-                      res["text"].strip(), cats, str(path), texts)
+    return CrisisList(
+        data["monitoring_notice"].strip(),
+        str(res.get("title") or "").strip(),
+        res["text"].strip(),
+        cats,
+        str(path),
+        texts,
+    )

@@ -9,8 +9,13 @@ from ..appkeys import SAFETY
 
 async def info(request: web.Request) -> web.Response:
     c = request.app[SAFETY].crisis
-    return web.json_response({"ok": True, "monitoring": c.monitoring_notice,
-                              "resources": {"title": c.resources_title, "text": c.resources_text}})
+    return web.json_response(
+        {
+            "ok": True,
+            "monitoring": c.monitoring_notice,
+            "resources": {"title": c.resources_title, "text": c.resources_text},
+        }
+    )
 
 
 def add_routes(app: web.Application) -> None:

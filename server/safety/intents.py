@@ -22,14 +22,14 @@ from ..gateway import Ctx, intent
 from ..world import Avatar, Member, Room
 from .moderation import Safety
 
-REPORT_ACK_WAIT = 1.0   # how long the reporter's answer waits for the report's id before saying "told" without it
+REPORT_ACK_WAIT = 1.0  # how long the reporter's answer waits for the report's id before saying "told" without it
 
 log = logging.getLogger("peerspace.safety")
 
 
 def _safety(ctx: Ctx) -> Safety:
     safety = ctx.world.safety
-    assert safety is not None   # the app assembles the world with its safety feature before any intent runs
+    assert safety is not None  # the app assembles the world with its safety feature before any intent runs
     return safety
 
 
@@ -50,8 +50,10 @@ def _person(ctx: Ctx, aid: int) -> tuple[Avatar, Member]:
     room = _room(ctx)
     av = room.avatar(aid)
     if av.kind != "person" or av.user_id is None:
-        raise WireError(errors.INVALID, "That avatar is part of the exercise, not a person. "
-                                        "Use report if something about it is not OK.")
+        raise WireError(
+            errors.INVALID,
+            "That avatar is part of the exercise, not a person. Use report if something about it is not OK.",
+        )
     member = room.members.get(av.user_id)
     if member is None:
         raise WireError(errors.NOT_FOUND, "That person is no longer in the room.")
@@ -69,8 +71,9 @@ async def _resync(ctx: Ctx, member: Member) -> None:
     """Send a member a fresh, filtered room state (after a block/unblock changes who they can see)."""
     room = _room(ctx)
     if member.sid:
-        await ctx.world.send(member.sid, events.ROOM_STATE,
-                             room.full_state(member.avatar, await ctx.world.may_record(member.user["id"])))
+        await ctx.world.send(
+            member.sid, events.ROOM_STATE, room.full_state(member.avatar, await ctx.world.may_record(member.user["id"]))
+        )
 
 
 # --- block ---------------------------------------------------------------------------------
@@ -81,8 +84,11 @@ async def block(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     if target["id"] == ctx.user["id"]:
         raise WireError(errors.INVALID, "You cannot block yourself.")
     if target["role"] in events.STAFF:
-        raise WireError(errors.FORBIDDEN, "Staff cannot be blocked, because they keep the room safe. "
-                                          "If something is not OK, please use report; a facilitator will look at it.")
+        raise WireError(
+            errors.FORBIDDEN,
+            "Staff cannot be blocked, because they keep the room safe. "
+            "If something is not OK, please use report; a facilitator will look at it.",
+        )
     s = _safety(ctx)
     await s.off_loop(s.db.block, ctx.user["id"], target["id"])
     s.add_pair(ctx.user["id"], target["id"])
@@ -142,9 +148,12 @@ async def kick(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     if until is not None:
         await world.store.aio.set_banned_until(uid, until)
     s.log_action(_room(ctx).id, ctx.user["id"], uid, "ban" if until else "kick", until)
-    notice = {"kind": "removed", "banned_until": until,
-              "text": "Staff have asked you to leave this room." + (
-                  " Your account is paused for now; please contact the group's staff." if until else "")}
+    notice = {
+        "kind": "removed",
+        "banned_until": until,
+        "text": "Staff have asked you to leave this room."
+        + (" Your account is paused for now; please contact the group's staff." if until else ""),
+    }
     if until is None:
         for sid in world.sids_of(uid):
             await world.send(sid, events.NOTICE, notice)
@@ -167,18 +176,33 @@ async def report(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     targets = here or s.staff_online(exclude_user=reported)
     # People before records: staff hear of it first; then the report and its alert are written (retried in
     # the background while the store cannot write). The alert names no report id: the dashboard has it.
-    alert = {"kind": "report", "room": room.id, "room_name": room.name, "reason": p["reason"],
-             "avatar": aid, "name": name, "from": ctx.user["name"], "ts": time.time()}
+    alert = {
+        "kind": "report",
+        "room": room.id,
+        "room_name": room.name,
+        "reason": p["reason"],
+        "avatar": aid,
+        "name": name,
+        "from": ctx.user["name"],
+        "ts": time.time(),
+    }
     for sid in targets:
         await ctx.world.sio.emit(ws.SAFETY_ALERT, alert, to=sid)
-    saved = s.persist("report", s.db.add_report_with_alert, room.id, ctx.user["id"], reported, p["reason"], note,
-                      len(targets))
+    saved = s.persist(
+        "report", s.db.add_report_with_alert, room.id, ctx.user["id"], reported, p["reason"], note, len(targets)
+    )
     try:
         rid = await asyncio.wait_for(asyncio.shield(saved), REPORT_ACK_WAIT)
     except TimeoutError:
-        rid = None      # still being written; the person is told the truth: staff have been told
-    log.info("report %s: room %s, from user %s, reason %s, staff notified %d",
-             rid, room.id, ctx.user["id"], p["reason"], len(targets))
+        rid = None  # still being written; the person is told the truth: staff have been told
+    log.info(
+        "report %s: room %s, from user %s, reason %s, staff notified %d",
+        rid,
+        room.id,
+        ctx.user["id"],
+        p["reason"],
+        len(targets),
+    )
     return {"report": rid, "text": "Thank you for telling us. Staff have been told and will look at this."}
 
 
@@ -193,16 +217,20 @@ async def pause(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
         s.paused[uid] = room.id
         s.sync_outbound()
         room.inp[member.avatar] = 0
-        await world.sio.leave_room(ctx.conn.sid, room.id)        # out of the room's events: a quiet place
+        await world.sio.leave_room(ctx.conn.sid, room.id)  # out of the room's events: a quiet place
         await world.broadcast(room, events.MEMBER_UPDATED, {"avatar": member.avatar, "paused": True})
-        await world.send(ctx.conn.sid, ws.PAUSED, {"paused": True, "scene": s.text("safe_room.scene") or "park",
-                                                   "text": s.text("safe_room.text")})
+        await world.send(
+            ctx.conn.sid,
+            ws.PAUSED,
+            {"paused": True, "scene": s.text("safe_room.scene") or "park", "text": s.text("safe_room.text")},
+        )
     else:
         s.paused.pop(uid, None)
         s.sync_outbound()
         await world.sio.enter_room(ctx.conn.sid, room.id)
-        await world.broadcast(room, events.MEMBER_UPDATED, {"avatar": member.avatar, "paused": False},
-                              skip_sid=ctx.conn.sid)
+        await world.broadcast(
+            room, events.MEMBER_UPDATED, {"avatar": member.avatar, "paused": False}, skip_sid=ctx.conn.sid
+        )
         await world.send(ctx.conn.sid, ws.PAUSED, {"paused": False, "text": s.text("safe_room.back")})
         await world.send(ctx.conn.sid, events.ROOM_STATE, room.full_state(member.avatar, await world.may_record(uid)))
     return {"paused": p["on"]}
@@ -219,7 +247,10 @@ async def bubble(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 async def safety_info(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     s = _safety(ctx)
     recording = await ctx.world.may_record(ctx.user["id"])
-    return {"monitoring": s.crisis.monitoring_notice,
-            "resources": {"title": s.crisis.resources_title, "text": s.crisis.resources_text},
-            "recording": recording, "paused": ctx.user["id"] in s.paused,
-            "blocks": len(await s.off_loop(s.db.blocked_by, ctx.user["id"]))}
+    return {
+        "monitoring": s.crisis.monitoring_notice,
+        "resources": {"title": s.crisis.resources_title, "text": s.crisis.resources_text},
+        "recording": recording,
+        "paused": ctx.user["id"] in s.paused,
+        "blocks": len(await s.off_loop(s.db.blocked_by, ctx.user["id"])),
+    }

@@ -52,12 +52,12 @@ def phrase_file(cfg: Config) -> Path:
     return base / "safety" / "crisis_phrases.yaml"
 
 
-
 @dataclass
 class RoomSafety:
     """One room's moderation state, kept on the room (`room.state[RoomSafety]`)."""
-    mutes: dict[int, float] = field(default_factory=dict)     # user id -> muted until (monotonic)
-    bubbles: dict[int, float] = field(default_factory=dict)   # avatar id -> bubble radius in metres
+
+    mutes: dict[int, float] = field(default_factory=dict)  # user id -> muted until (monotonic)
+    bubbles: dict[int, float] = field(default_factory=dict)  # avatar id -> bubble radius in metres
 
 
 class Safety(RoomFeature):
@@ -65,14 +65,14 @@ class Safety(RoomFeature):
 
     def __init__(self, world: World):
         self.world = world
-        self.db: SafetyStore = world.store     # the store's safety records (SafetyRepository)
+        self.db: SafetyStore = world.store  # the store's safety records (SafetyRepository)
         self.crisis = crisis.load(phrase_file(world.cfg))
         log.info("crisis phrase list loaded: %d phrases", self.crisis.size)
-        self.pairs: set[frozenset[int]] = set()          # blocked pairs, both directions
-        self.involved: set[int] = set()             # users in at least one pair
+        self.pairs: set[frozenset[int]] = set()  # blocked pairs, both directions
+        self.involved: set[int] = set()  # users in at least one pair
         for a, b in self.db.all_blocks():
             self.add_pair(a, b)
-        self.paused: dict[int, str] = {}                 # user -> room id they stepped out of
+        self.paused: dict[int, str] = {}  # user -> room id they stepped out of
         self._tasks: set[asyncio.Task[Any]] = set()
         self.outbound = Outbound(self)
         self.sync_outbound()
@@ -121,12 +121,16 @@ class Safety(RoomFeature):
 
     # --- helpers ------------------------------------------------------------------------
     def staff_sids(self, room: Room, exclude_user: int | None = None) -> list[str]:
-        return [m.sid for m in room.members.values()
-                if m.sid and m.user["role"] in events.STAFF and m.user["id"] != exclude_user]
+        return [
+            m.sid
+            for m in room.members.values()
+            if m.sid and m.user["role"] in events.STAFF and m.user["id"] != exclude_user
+        ]
 
     def staff_online(self, exclude_user: int | None = None) -> list[str]:
-        return [c.sid for c in self.world.conns.values()
-                if c.user["role"] in events.STAFF and c.user["id"] != exclude_user]
+        return [
+            c.sid for c in self.world.conns.values() if c.user["role"] in events.STAFF and c.user["id"] != exclude_user
+        ]
 
     async def off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A SafetyStore call, on the store's thread (never on the event loop)."""
@@ -137,8 +141,9 @@ class Safety(RoomFeature):
         task: asyncio.Task[Any] = self.world.store.aio.persist(what, fn, *args)
         return task
 
-    def log_action(self, room_id: str | None, staff: int | None, target: int, action: str,
-                   until: float | None = None) -> None:
+    def log_action(
+        self, room_id: str | None, staff: int | None, target: int, action: str, until: float | None = None
+    ) -> None:
         """The moderation log, written after the action took effect (retried if the store cannot write)."""
         self.persist(f"moderation {action}", self.db.log_action, room_id, staff, target, action, until)
 
@@ -189,8 +194,10 @@ class Safety(RoomFeature):
         # speaking runs for an in-room intent (say), so the gateway has set the room
         assert ctx.room is not None
         if self.is_muted(ctx.room, av.user_id):
-            raise WireError(errors.FORBIDDEN, "Staff have paused your chat in this room for a while. "
-                                              "You can still move, gesture and use reactions.")
+            raise WireError(
+                errors.FORBIDDEN,
+                "Staff have paused your chat in this room for a while. You can still move, gesture and use reactions.",
+            )
 
     async def said(self, ctx: Ctx, av: Avatar, line: dict[str, Any], event_id: int | None) -> None:
         if av.kind != "person" or av.role != events.PARTICIPANT or av.user_id is None:
@@ -199,11 +206,18 @@ class Safety(RoomFeature):
         if category is None:
             return
         room = ctx.room
-        assert room is not None     # said runs for an in-room intent (say), so the gateway has set the room
+        assert room is not None  # said runs for an in-room intent (say), so the gateway has set the room
         member = room.members.get(av.user_id)
         here = self.staff_sids(room)
-        alert = {"kind": "crisis", "room": room.id, "room_name": room.name, "avatar": av.id, "name": av.name,
-                 "category": category, "ts": line["ts"]}
+        alert = {
+            "kind": "crisis",
+            "room": room.id,
+            "room_name": room.name,
+            "avatar": av.id,
+            "name": av.name,
+            "category": category,
+            "ts": line["ts"],
+        }
         # Staff in the room saw the line already; they get it again with the alert. Staff elsewhere
         # (when nobody is in the room) get who and where, not the words.
         targets = here or self.staff_online()
@@ -216,12 +230,28 @@ class Safety(RoomFeature):
             for sid in targets:
                 await self.world.sio.emit(ws.SAFETY_ALERT, {**alert, "escalated": True}, to=sid)
         if member is not None and member.sid:
-            await self.world.sio.emit(events.NOTICE, {"kind": "support", "title": self.crisis.resources_title,
-                                                      "text": self.crisis.resources_text}, to=member.sid)
-        log.warning("crisis alert: room %s, user %s, category %s, staff notified %d",
-                    room.id, av.user_id, category, len(targets))
-        self.persist(f"crisis alert in room {room.id}", self.db.add_alert, room.id, av.user_id, "crisis", category,
-                     event_id, len(targets))
+            await self.world.sio.emit(
+                events.NOTICE,
+                {"kind": "support", "title": self.crisis.resources_title, "text": self.crisis.resources_text},
+                to=member.sid,
+            )
+        log.warning(
+            "crisis alert: room %s, user %s, category %s, staff notified %d",
+            room.id,
+            av.user_id,
+            category,
+            len(targets),
+        )
+        self.persist(
+            f"crisis alert in room {room.id}",
+            self.db.add_alert,
+            room.id,
+            av.user_id,
+            "crisis",
+            category,
+            event_id,
+            len(targets),
+        )
 
     # --- membership hooks -----------------------------------------------------------------
     async def joined(self, room: Room, member: Member) -> None:
@@ -230,19 +260,27 @@ class Safety(RoomFeature):
         # Its own event, not a `notice`: the client shows it in its safety/recording panel, not as a toast.
         recording = await self.world.may_record(member.user["id"])
         member.consented = recording
-        await self.world.sio.emit(ws.MONITORING, {
-            "text": self.crisis.monitoring_notice, "recording": recording,
-            "recording_text": self.text("recording.when_on" if recording else "recording.when_off"),
-            "resources_title": self.crisis.resources_title}, to=member.sid)
+        await self.world.sio.emit(
+            ws.MONITORING,
+            {
+                "text": self.crisis.monitoring_notice,
+                "recording": recording,
+                "recording_text": self.text("recording.when_on" if recording else "recording.when_off"),
+                "resources_title": self.crisis.resources_title,
+            },
+            to=member.sid,
+        )
 
     async def resumed(self, room: Room, member: Member) -> None:
         """Someone who was taking a pause and whose link dropped comes back to the quiet room, not the room."""
         if self.paused.get(member.user["id"]) == room.id:
-            assert member.sid is not None   # the world calls resumed once the returning connection is attached
+            assert member.sid is not None  # the world calls resumed once the returning connection is attached
             await self.world.sio.leave_room(member.sid, room.id)
-            await self.world.send(member.sid, ws.PAUSED, {"paused": True,
-                                                          "scene": self.text("safe_room.scene") or "park",
-                                                          "text": self.text("safe_room.text")})
+            await self.world.send(
+                member.sid,
+                ws.PAUSED,
+                {"paused": True, "scene": self.text("safe_room.scene") or "park", "text": self.text("safe_room.text")},
+            )
 
     async def left(self, room: Room, member: Member) -> None:
         if self.paused.pop(member.user["id"], None) is not None:
@@ -272,21 +310,26 @@ class Outbound:
             return payload
         uid = conn.user["id"]
         s = self.safety
-        hide = {m.avatar for m in room.members.values()
-                if m.user["id"] != uid and s.blocked(uid, m.user["id"])} if uid in s.involved else set()
+        hide = (
+            {m.avatar for m in room.members.values() if m.user["id"] != uid and s.blocked(uid, m.user["id"])}
+            if uid in s.involved
+            else set()
+        )
         paused = {room.members[u].avatar for u, rid in s.paused.items() if rid == room.id and u in room.members}
         if not hide and not paused:
             return payload
-        members = [dict(m, paused=True) if m["avatar"] in paused else m
-                   for m in payload["members"] if m["avatar"] not in hide]
+        members = [
+            dict(m, paused=True) if m["avatar"] in paused else m for m in payload["members"] if m["avatar"] not in hide
+        ]
         poses = payload["poses"]
         if hide:
             rec = codec.decode_poses(poses)
             poses = codec.encode_poses(rec[~np.isin(rec["id"], list(hide))])
         return {**payload, "members": members, "poses": poses}
 
-    async def broadcast(self, room: Room, event: str, payload: dict[str, Any],
-                        skip_sid: str | Iterable[str] | None) -> bool:
+    async def broadcast(
+        self, room: Room, event: str, payload: dict[str, Any], skip_sid: str | Iterable[str] | None
+    ) -> bool:
         hidden = self.safety.hidden(room)
         if not hidden:
             return False

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..world import Member, Room, World
 
-FORCE = 255   # a flags value no live avatar has: forces a record into the next delta
+FORCE = 255  # a flags value no live avatar has: forces a record into the next delta
 
 
 class Interest:
@@ -113,8 +113,7 @@ class Interest:
             return []
         c = self.cells(room.pos[ids])
         id_cells = {int(i): (int(x), int(y)) for i, (x, y) in zip(ids, c)}
-        viewers = {id_cells[m.avatar] for m in room.members.values()
-                   if m.sid is not None and m.avatar in id_cells}
+        viewers = {id_cells[m.avatar] for m in room.members.values() if m.sid is not None and m.avatar in id_cells}
         out: list[tuple[str, bytes]] = []
         for cx, cy in viewers:
             mask = (np.abs(c[:, 0] - cx) <= 1) & (np.abs(c[:, 1] - cy) <= 1) & near

@@ -80,14 +80,14 @@ class Node:
         self.id = cfg.node_id or default_node_id()
         self.redis: Redis = redis_client(cfg.redis_url)
         self.lease_ms = int(cfg.owner_lease * 1000)
-        self.proxies: dict[str, Connection] = {}     # sid on another node -> proxy connection here
-        self._mixed_at: dict[str, float] = {}         # room id -> last time it had someone on another node
+        self.proxies: dict[str, Connection] = {}  # sid on another node -> proxy connection here
+        self._mixed_at: dict[str, float] = {}  # room id -> last time it had someone on another node
         world.sio.manager.local_only = self.delivers_locally
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._seq = 0
         self._tasks: list[asyncio.Task[None]] = []
         self.owned: set[str] = set()
-        self.feature = Membership(self)     # its part in the room lifecycle (server/app.py installs it)
+        self.feature = Membership(self)  # its part in the room lifecycle (server/app.py installs it)
 
     # --- keys ----------------------------------------------------------------------------------
     @staticmethod
@@ -127,7 +127,7 @@ class Node:
             for rid in list(self.owned):
                 await self.redis.eval(DELETE_IF, 1, self.owner_key(rid), self.id)
             await self.redis.delete(self.alive_key(self.id))
-            await self.pubsub.aclose()     # type: ignore[no-untyped-call]  # redis: PubSub.aclose is unannotated
+            await self.pubsub.aclose()  # type: ignore[no-untyped-call]  # redis: PubSub.aclose is unannotated
             await self.redis.aclose()
         except Exception:
             pass
@@ -164,7 +164,7 @@ class Node:
                 if cur == self.id:
                     self.owned.add(room_id)
                 return cur
-            await self.redis.eval(DELETE_IF, 1, key, cur)     # its node is gone: free the room
+            await self.redis.eval(DELETE_IF, 1, key, cur)  # its node is gone: free the room
         if await self.redis.set(key, self.id, nx=True, px=self.lease_ms):
             self.owned.add(room_id)
             return self.id
@@ -212,7 +212,7 @@ class Node:
         if event == events.JOIN:
             target = payload["room"]
             self._known_room(target)
-            self.world.room(target)                       # not_found, same as a single node
+            self.world.room(target)  # not_found, same as a single node
             owner = await self.owner(target)
             if remote and (remote != owner or conn.room_id != target):
                 await self._forward(remote, conn, events.LEAVE, {})
@@ -233,6 +233,7 @@ class Node:
             finally:
                 self._clear_remote(conn)
         from ..gateway import INTENTS
+
         spec = INTENTS.get(event)
         if spec is not None and spec.in_room:
             return await self._forward(remote, conn, event, payload)
@@ -263,8 +264,9 @@ class Node:
                     return hello
                 break
             try:
-                reply = await self._call(owner, {"op": "resume", "sid": conn.sid, "user": conn.user},
-                                         timeout=min(1.0, self.cfg.owner_lease))
+                reply = await self._call(
+                    owner, {"op": "resume", "sid": conn.sid, "user": conn.user}, timeout=min(1.0, self.cfg.owner_lease)
+                )
             except WireError:
                 # the owner is not answering: most likely it just died and its lease has not run out yet
                 if loop.time() > deadline:
@@ -301,14 +303,20 @@ class Node:
                 if room_id is None:
                     continue
                 await self.world.sio.leave_room(conn.sid, room_id)
-                for sub in [r for r in self.world.sio.manager.get_rooms(conn.sid, "/")
-                            if isinstance(r, str) and r.startswith(room_id + "#")]:
+                for sub in [
+                    r
+                    for r in self.world.sio.manager.get_rooms(conn.sid, "/")
+                    if isinstance(r, str) and r.startswith(room_id + "#")
+                ]:
                     await self.world.sio.leave_room(conn.sid, sub)
                 try:
                     if await self.route(conn, events.JOIN, {"room": room_id}) is LOCAL:
                         await self.world.join(conn, room_id)
-                    await self.world.send(conn.sid, events.NOTICE, {
-                        "kind": "moved", "text": "The room moved to another server; you are back in it."})
+                    await self.world.send(
+                        conn.sid,
+                        events.NOTICE,
+                        {"kind": "moved", "text": "The room moved to another server; you are back in it."},
+                    )
                 except Exception:
                     log.exception("could not re-home a connection into %s", room_id)
 
@@ -332,8 +340,9 @@ class Node:
     async def _forward(self, node: str, conn: Connection, event: str, payload: dict[str, Any]) -> dict[str, Any]:
         if self.metrics is not None:
             self.metrics.count("forwarded_total")
-        reply = await self._call(node, {"op": "intent", "sid": conn.sid, "user": conn.user,
-                                        "event": event, "payload": payload})
+        reply = await self._call(
+            node, {"op": "intent", "sid": conn.sid, "user": conn.user, "event": event, "payload": payload}
+        )
         if not reply.get("ok"):
             err = reply.get("error") or {}
             raise WireError(err.get("code", "error"), err.get("message", "The server refused that."))
@@ -366,8 +375,9 @@ class Node:
         sid = msg["sid"]
         conn = self.proxies.get(sid)
         if conn is None:
-            conn = self.proxies[sid] = Connection(sid, dict(msg["user"]), extra={"proxy": True,
-                                                                                 "node": msg.get("from")})
+            conn = self.proxies[sid] = Connection(
+                sid, dict(msg["user"]), extra={"proxy": True, "node": msg.get("from")}
+            )
         return conn
 
     async def _serve(self, msg: dict[str, Any]) -> None:

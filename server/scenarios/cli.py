@@ -59,11 +59,13 @@ def cmd_play(args: argparse.Namespace) -> int:
                 print(f"> {entry}")
             return entry
     else:
+
         def inputs() -> str | None:
             try:
                 return input("> ")
             except EOFError:
                 return None
+
     run = Player(scenario, difficulty, sys.stdout, name=args.name).play(inputs)
     return 0 if run.status == "finished" else 3
 
@@ -95,4 +97,3 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(["scenario", *(sys.argv[1:] if argv is None else argv)])
     code: int = args.func(args)
     return code
-

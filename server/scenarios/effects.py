@@ -7,6 +7,7 @@ from typing import Any
 
 # --- effects ------------------------------------------------------------------------------------
 
+
 @dataclass
 class Effect:
     @property
@@ -20,6 +21,7 @@ class Effect:
 @dataclass
 class Say(Effect):
     """The script wants `cast` to say this now (a cue; the controller speaks it)."""
+
     cast: str
     text: str
     expression: str = "neutral"
@@ -30,6 +32,7 @@ class Say(Effect):
 @dataclass
 class Show(Effect):
     """Set `cast`'s face (emotion-recognition exercise) without a line."""
+
     cast: str
     expression: str
     intensity: float = 1.0
@@ -42,6 +45,7 @@ class ParticipantSaid(Effect):
 
     `action` is true for option text in parentheses, e.g. "(You sit down.)": shown, not spoken.
     """
+
     cast: str
     text: str
     option: str | None = None
@@ -53,19 +57,19 @@ class ParticipantSaid(Effect):
 
 @dataclass
 class Scored(Effect):
-    what: str            # "step" or "emotion"
+    what: str  # "step" or "emotion"
     data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class StateChanged(Effect):
     """Broadcast the new state: participants get view('participant'), cast controllers view('staff')."""
+
     phase: str | None
     wait: str
 
 
 @dataclass
 class Finished(Effect):
-    status: str          # "finished" | "stopped"
+    status: str  # "finished" | "stopped"
     summary: dict[str, Any] = field(default_factory=dict)
-

@@ -82,7 +82,7 @@ class GatedRunStore:
 
     def __init__(self, world: World, participant_id: int | None) -> None:
         self.world, self.store, self.participant = world, world.store, participant_id
-        self.speaker: int | None = None      # who drove the cast line, or gave the feedback, being recorded
+        self.speaker: int | None = None  # who drove the cast line, or gave the feedback, being recorded
         self.last_id: int | None = None
         # writes collected from the runner, not yet in the store: ("state", run_id, state, status) or
         # ("event", room_id, run_id, kind, actor, data, user_id)
@@ -104,8 +104,9 @@ class GatedRunStore:
         run_events: list[dict[str, Any]] = self.store.run_events(run_id)
         return run_events
 
-    def append_event(self, room_id: str, run_id: int | None, kind: str, actor: str | None,
-                     data: dict[str, Any]) -> None:
+    def append_event(
+        self, room_id: str, run_id: int | None, kind: str, actor: str | None, data: dict[str, Any]
+    ) -> None:
         uid = None
         if kind in CONTENT_KINDS and self.participant is not None:
             uid = self.participant
@@ -116,10 +117,10 @@ class GatedRunStore:
 
     async def flush(self) -> None:
         if not self.backlog or (self._retry is not None and not self._retry.done()):
-            return      # nothing to write, or a retry is under way and takes these along, in order
+            return  # nothing to write, or a retry is under way and takes these along, in order
         try:
             await self.store.aio.write(self._write)
-        except RETRYABLE:   # the store cannot write now (a lock, a read-only disk): retried
+        except RETRYABLE:  # the store cannot write now (a lock, a read-only disk): retried
             self._retry = self.store.aio.persist("scenario run records", self._write, tried=True)
 
     def _write(self) -> int | None:
@@ -130,8 +131,7 @@ class GatedRunStore:
                 self.store.save_run_state(*op[1:])
             else:
                 _, room_id, run_id, kind, actor, data, uid = op
-                if kind in CONTENT_KINDS and uid is not None and not self.world.may_record_now(uid) \
-                        and "text" in data:
+                if kind in CONTENT_KINDS and uid is not None and not self.world.may_record_now(uid) and "text" in data:
                     data = {k: v for k, v in data.items() if k != "text"} | {"text_withheld": True}
                 self.last_id = self.store.append_event(room_id, run_id, kind, actor, data, user_id=uid)
             self.backlog.pop(0)
@@ -143,9 +143,9 @@ class RoomRun:
     room: Room
     run: ScenarioRun
     store: GatedRunStore
-    cast: dict[str, int] = field(default_factory=dict)     # cast role -> avatar id
+    cast: dict[str, int] = field(default_factory=dict)  # cast role -> avatar id
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    sent: dict[int, str] = field(default_factory=dict)     # user id -> sid last sent the state
+    sent: dict[int, str] = field(default_factory=dict)  # user id -> sid last sent the state
     # Who may follow this run (its state, its end): the participant, whoever was in the room when it
     # began, and those let in while it ran (ScenarioRooms.entering). Nobody else gets its content.
     watchers: set[int] = field(default_factory=set)
@@ -208,8 +208,11 @@ class ScenarioRooms(RoomFeature):
             await self.world.broadcast(room, events.MEMBER_JOINED, {"member": av.public()})
         self.active[room.id] = rr
         host = host_for(self.world, room)
-        host.attach(rr.cast, {r: sc.cast[r]["name"] for r in rr.cast},
-                    {r: sc.cast[r].get("on_operator_drop") or "autonomous" for r in rr.cast})
+        host.attach(
+            rr.cast,
+            {r: sc.cast[r]["name"] for r in rr.cast},
+            {r: sc.cast[r].get("on_operator_drop") or "autonomous" for r in rr.cast},
+        )
         for role in rr.cast:
             await host.announce(role)
         return rr
@@ -233,8 +236,11 @@ class ScenarioRooms(RoomFeature):
                 elif isinstance(e, Show):
                     aid = rr.cast.get(e.cast)
                     if aid is not None:
-                        await host.act_as(aid, events.EXPRESSION, {"name": e.expression, "avatar": aid,
-                                                                           "intensity": float(e.intensity)})
+                        await host.act_as(
+                            aid,
+                            events.EXPRESSION,
+                            {"name": e.expression, "avatar": aid, "intensity": float(e.intensity)},
+                        )
                         if e.gesture and e.gesture != "none":
                             await host.act_as(aid, events.GESTURE, {"name": e.gesture, "avatar": aid})
                 elif isinstance(e, ParticipantSaid):
@@ -247,13 +253,21 @@ class ScenarioRooms(RoomFeature):
                         if m.sid is not None and uid in rr.watchers:
                             await self.world.send(m.sid, wsc.SCENARIO_ENDED, ended)
                     await self.detach(rr)
-            except WireError as err:      # e.g. the participant is paused in the quiet room: their line waits
+            except WireError as err:  # e.g. the participant is paused in the quiet room: their line waits
                 log.info("scenario effect %s in room %s not carried out: %s", e.kind, rr.room.id, err.code)
 
     def _cue(self, rr: RoomRun, e: Say) -> dict[str, Any]:
-        cue: dict[str, Any] = {"avatar": rr.cast.get(e.cast), "role": e.cast, "id": e.suggestion, "text": e.text,
-                               "expression": e.expression, "gesture": e.gesture, "intensity": 1.0, "feedback": None,
-                               "primary": True}
+        cue: dict[str, Any] = {
+            "avatar": rr.cast.get(e.cast),
+            "role": e.cast,
+            "id": e.suggestion,
+            "text": e.text,
+            "expression": e.expression,
+            "gesture": e.gesture,
+            "intensity": 1.0,
+            "feedback": None,
+            "primary": True,
+        }
         line = rr.run.state.get("line")
         if line and line.get("suggestion") == e.suggestion and "intensity" in line:
             cue["intensity"] = float(line["intensity"])
@@ -269,8 +283,8 @@ class ScenarioRooms(RoomFeature):
             return
         conn = self.world.conns.get(member.sid) if member.sid else None
         from ..world import Connection
-        ctx = Ctx(self.world, conn or Connection(member.sid or "", member.user, room_id=rr.room.id),
-                  rr.room, member)
+
+        ctx = Ctx(self.world, conn or Connection(member.sid or "", member.user, room_id=rr.room.id), rr.room, member)
         meta: dict[str, Any] = {"scenario": "answer"}
         if e.option:
             meta["option"] = e.option
@@ -279,10 +293,9 @@ class ScenarioRooms(RoomFeature):
         await speak(ctx, member.avatar, e.text, **meta)
 
     # --- hooks -----------------------------------------------------------------------------------------
-    async def recording_said(self, ctx: Ctx, av: Avatar, text: str,
-                             meta: dict[str, Any]) -> tuple[int | None] | None:
+    async def recording_said(self, ctx: Ctx, av: Avatar, text: str, meta: dict[str, Any]) -> tuple[int | None] | None:
         """World hook: record a line said in a room with a run as part of that run (once)."""
-        assert ctx.room is not None     # a line is said in a room (world.intents.speak)
+        assert ctx.room is not None  # a line is said in a room (world.intents.speak)
         rr = self.active.get(ctx.room.id)
         if rr is None or rr.run.finished:
             return None
@@ -297,8 +310,7 @@ class ScenarioRooms(RoomFeature):
             return (rr.store.last_id,)
         if av.kind == "person" and av.user_id is not None and av.user_id == rr.participant:
             data = {"text": text, "avatar_role": av.role, **meta}
-            return (await self.world.record(rr.room, "said", av.name, data, user_id=av.user_id,
-                                            run_id=rr.run.run_id),)
+            return (await self.world.record(rr.room, "said", av.name, data, user_id=av.user_id, run_id=rr.run.run_id),)
         return None
 
     async def entering(self, room: Room, user: dict[str, Any]) -> None:
@@ -313,13 +325,17 @@ class ScenarioRooms(RoomFeature):
         if rr is None or rr.participant is None or user["id"] in rr.watchers:
             return
         if user["role"] in (events.FACILITATOR, events.ADMIN, events.AGENT) or (
-                user["role"] == events.PEER_SPECIALIST
-                and await self.world.store.aio.staff_sees_person(user["id"], rr.participant)):
+            user["role"] == events.PEER_SPECIALIST
+            and await self.world.store.aio.staff_sees_person(user["id"], rr.participant)
+        ):
             rr.watchers.add(user["id"])
             return
         if rr.participant in room.members:
-            raise WireError(errors.FORBIDDEN, f"Someone is practising in '{room.name}' just now, one to one. "
-                                              "Please try another room, or come back later.")
+            raise WireError(
+                errors.FORBIDDEN,
+                f"Someone is practising in '{room.name}' just now, one to one. "
+                "Please try another room, or come back later.",
+            )
 
     async def joined(self, room: Room, member: Member) -> None:
         if self.lazy and room.id not in self.active:
@@ -367,14 +383,16 @@ class ScenarioRooms(RoomFeature):
                 return
             if ev["kind"] in ("node", "show_face"):
                 break
-        await host_for(self.world, rr.room).cue(line["cast"], self._cue(rr, Say(**{
-            k: line.get(k) for k in ("cast", "text", "expression", "gesture", "suggestion")})))
+        await host_for(self.world, rr.room).cue(
+            line["cast"],
+            self._cue(rr, Say(**{k: line.get(k) for k in ("cast", "text", "expression", "gesture", "suggestion")})),
+        )
 
 
 # --- intents -------------------------------------------------------------------------------------------------
 def _rooms(ctx: Ctx) -> ScenarioRooms:
     rooms = ctx.world.scenarios
-    assert rooms is not None        # the app always assembles the scenarios feature (server/app.py)
+    assert rooms is not None  # the app always assembles the scenarios feature (server/app.py)
     return rooms
 
 
@@ -385,7 +403,7 @@ def _room(ctx: Ctx) -> Room:
 
 
 def _member(ctx: Ctx) -> Member:
-    assert ctx.member is not None   # set with ctx.room for in_room intents (gateway)
+    assert ctx.member is not None  # set with ctx.room for in_room intents (gateway)
     return ctx.member
 
 
@@ -394,8 +412,11 @@ def _active(ctx: Ctx) -> RoomRun:
     if rr is None:
         raise WireError(errors.CONFLICT, "No scenario is running in this room. Start one first.")
     if ctx.user["id"] not in rr.watchers:
-        raise WireError(errors.FORBIDDEN, "This practice belongs to someone else. Ask their peer specialist "
-                                          "or a facilitator if you should be following it.")
+        raise WireError(
+            errors.FORBIDDEN,
+            "This practice belongs to someone else. Ask their peer specialist "
+            "or a facilitator if you should be following it.",
+        )
     return rr
 
 
@@ -416,7 +437,7 @@ async def _step(ctx: Ctx, rr: RoomRun, method: str, *args: str) -> dict[str, Any
             effects = getattr(rr.run, method)(*args, actor=ctx.user["name"])
         finally:
             rr.store.speaker = None
-        await rr.store.flush()          # persisted (off the loop) before anything is carried out
+        await rr.store.flush()  # persisted (off the loop) before anything is carried out
         await _rooms(ctx).apply(rr, effects)
     return {"run": rr.run.run_id, "status": rr.run.status, "wait": rr.run.wait.value}
 
@@ -444,14 +465,23 @@ async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     else:
         found = [m for m in room.members.values() if m.user["role"] == events.PARTICIPANT]
         if len(found) != 1:
-            raise WireError(errors.CONFLICT, "Staff can start a scenario when exactly one participant is in the "
-                                             "room; otherwise the participant starts it themselves.")
+            raise WireError(
+                errors.CONFLICT,
+                "Staff can start a scenario when exactly one participant is in the "
+                "room; otherwise the participant starts it themselves.",
+            )
         participant = found[0]
     store = GatedRunStore(ctx.world, participant.user["id"])
     # The new run is nobody else's yet, so the whole construction (its insert included) runs on the store thread.
-    run: ScenarioRun = await ctx.world.store.aio.apply(ScenarioRun.create, store, room.id, scenario, p["difficulty"],
-                                                       participant_user_id=participant.user["id"],
-                                                       participant_name=participant.user["name"])
+    run: ScenarioRun = await ctx.world.store.aio.apply(
+        ScenarioRun.create,
+        store,
+        room.id,
+        scenario,
+        p["difficulty"],
+        participant_user_id=participant.user["id"],
+        participant_name=participant.user["name"],
+    )
     await store.flush()
     rr = await rooms.attach(room, run, store)
     log.info("user %s started run %s in room %s", ctx.user["id"], run.run_id, room.id)
@@ -482,8 +512,10 @@ async def scenario_feedback(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rr = _active(ctx)
     if ctx.role == events.AGENT and ctx.user["id"] is not None and not _drives_cast(ctx, rr):
         # Feedback counts towards the run's fidelity: an agent gives it only as the cast member it drives.
-        raise WireError(errors.FORBIDDEN, "Only the agent driving a cast member of this scenario can give feedback. "
-                                          "Claim the coach first.")
+        raise WireError(
+            errors.FORBIDDEN,
+            "Only the agent driving a cast member of this scenario can give feedback. Claim the coach first.",
+        )
     return await _step(ctx, rr, "feedback", p["kind"], p["text"])
 
 
@@ -503,13 +535,13 @@ async def scenario_stop(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 def load(world: World) -> ScenarioRooms:
     """The scenarios feature: every scenario file under cfg.scenarios_dir (a broken one is logged, skipped)."""
     base = Path(world.cfg.scenarios_dir)
-    if not base.is_absolute() and not base.exists():      # as safety/ and records/ find their data files
+    if not base.is_absolute() and not base.exists():  # as safety/ and records/ find their data files
         base = Path(__file__).resolve().parents[2] / base
     scenarios = {}
     for f in scenario_files([base]) if base.is_dir() else []:
         try:
             s = load_file(f)
-        except ScenarioError as e:      # one broken file does not take the others down
+        except ScenarioError as e:  # one broken file does not take the others down
             log.error("scenario file %s not loaded:\n%s", f, e)
             continue
         scenarios[s.id] = s

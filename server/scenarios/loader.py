@@ -29,6 +29,7 @@ class ScenarioError(Exception):
 
 # --- YAML -> checked data ---------------------------------------------------------------
 
+
 def _compose(text: str, ctx: Ctx) -> yaml.Node | None:
     try:
         docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
@@ -38,9 +39,12 @@ def _compose(text: str, ctx: Ctx) -> yaml.Node | None:
         what = exc.problem or "cannot read the file"
         if exc.context:
             what = f"{exc.context}, {what}"
-        ctx.error(line, f"YAML syntax: {what}",
-                  "YAML: 'key: value' lines, nested keys indented by two spaces, '- ' for list items",
-                  "put text that contains ': ' or starts with a quote in quotes: say: 'Well: hello.'")
+        ctx.error(
+            line,
+            f"YAML syntax: {what}",
+            "YAML: 'key: value' lines, nested keys indented by two spaces, '- ' for list items",
+            "put text that contains ': ' or starts with a quote in quotes: say: 'Well: hello.'",
+        )
         return None
     except yaml.YAMLError as exc:  # pragma: no cover - reader errors (bad bytes)
         ctx.error(1, f"YAML: {exc}")
@@ -50,8 +54,9 @@ def _compose(text: str, ctx: Ctx) -> yaml.Node | None:
         ctx.error(1, "the file is empty", "one scenario map", f"peerspace_scenario: {S.FORMAT_VERSION}")
         return None
     if len(docs) > 1:
-        ctx.error(docs[1].start_mark.line + 1, "more than one YAML document ('---') in one file",
-                  "one scenario per file")
+        ctx.error(
+            docs[1].start_mark.line + 1, "more than one YAML document ('---') in one file", "one scenario per file"
+        )
         return None
     return docs[0]
 
@@ -60,8 +65,11 @@ def _declared_difficulties(root: yaml.Node) -> tuple[str, ...]:
     if isinstance(root, yaml.MappingNode):
         for k, v in root.value:
             if isinstance(k, yaml.ScalarNode) and k.value == "difficulty" and isinstance(v, yaml.MappingNode):
-                found = tuple(d for d in S.DIFFICULTIES
-                              if any(isinstance(kk, yaml.ScalarNode) and kk.value == d for kk, _ in v.value))
+                found = tuple(
+                    d
+                    for d in S.DIFFICULTIES
+                    if any(isinstance(kk, yaml.ScalarNode) and kk.value == d for kk, _ in v.value)
+                )
                 if found:
                     return found
     return S.DIFFICULTIES
@@ -90,8 +98,9 @@ def load_file(path: str | Path) -> Scenario:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(str(path), 1, f"cannot read the file: {exc.__class__.__name__}",
-                                     "a UTF-8 text file")]) from None
+        raise ScenarioError(
+            [Problem(str(path), 1, f"cannot read the file: {exc.__class__.__name__}", "a UTF-8 text file")]
+        ) from None
     scenario, problems = parse(text, str(path))
     if scenario is None:
         raise ScenarioError([p for p in problems if p.severity == "error"])
@@ -116,8 +125,9 @@ def lint(paths: Sequence[str | Path]) -> list[Problem]:
     ids: dict[str, str] = {}
     files = scenario_files(paths)
     if not files:
-        problems.append(Problem(" ".join(map(str, paths)) or ".", 1, "no scenario files found",
-                                "files ending in .yaml or .yml"))
+        problems.append(
+            Problem(" ".join(map(str, paths)) or ".", 1, "no scenario files found", "files ending in .yaml or .yml")
+        )
     for f in files:
         if not f.exists():
             problems.append(Problem(str(f), 1, "no such file", "a path to a .yaml file or a directory"))
@@ -125,16 +135,20 @@ def lint(paths: Sequence[str | Path]) -> list[Problem]:
         try:
             text = f.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(f), 1, f"cannot read the file: {exc.__class__.__name__}",
-                                    "a UTF-8 text file"))
+            problems.append(Problem(str(f), 1, f"cannot read the file: {exc.__class__.__name__}", "a UTF-8 text file"))
             continue
         scenario, found = parse(text, str(f))
         problems.extend(found)
         if scenario is not None:
             if scenario.id in ids:
-                problems.append(Problem(str(f), scenario.line_of("id"),
-                                        f"scenario id '{scenario.id}' is also used by {ids[scenario.id]}",
-                                        "an id unique across all scenario files"))
+                problems.append(
+                    Problem(
+                        str(f),
+                        scenario.line_of("id"),
+                        f"scenario id '{scenario.id}' is also used by {ids[scenario.id]}",
+                        "an id unique across all scenario files",
+                    )
+                )
             ids.setdefault(scenario.id, str(f))
     return problems
 
@@ -166,8 +180,7 @@ class _Checker:
         # (phase index, node id) -> difficulties it is reached at
         self.reach: dict[tuple[str | int, str | int], set[str]] = {}
 
-    def err(self, path: YamlPath, message: str, allowed: str = "", example: str = "",
-            severity: str = "error") -> None:
+    def err(self, path: YamlPath, message: str, allowed: str = "", example: str = "", severity: str = "error") -> None:
         self.ctx.error(self.ctx.line_of(path), message, allowed, example, severity)
 
     def run(self) -> None:
@@ -195,28 +208,44 @@ class _Checker:
             return  # unreached endings would only be a consequence of the errors above
         for ending in self.s.data["endings"]:
             if ending not in reached:
-                self.err(("endings", ending), f"ending '{ending}' is never reached: no node has 'end: {ending}'",
-                         "endings used by a role_play node", f"end: {ending}")
+                self.err(
+                    ("endings", ending),
+                    f"ending '{ending}' is never reached: no node has 'end: {ending}'",
+                    "endings used by a role_play node",
+                    f"end: {ending}",
+                )
 
     # cast and speakers
     def check_cast(self) -> None:
         participants = self.s.cast_of_kind("participant")
         if len(participants) != 1:
-            self.err(("cast",), f"the cast needs exactly one member of kind participant (found {len(participants)})",
-                     "one 'kind: participant'", "you: {kind: participant, name: You}")
+            self.err(
+                ("cast",),
+                f"the cast needs exactly one member of kind participant (found {len(participants)})",
+                "one 'kind: participant'",
+                "you: {kind: participant, name: You}",
+            )
         if not self.s.cast_of_kind("coach"):
-            self.err(("cast",), "the cast needs a coach (kind: coach) to lead the session",
-                     "at least one 'kind: coach'", "coach: {kind: coach, name: Robin}")
+            self.err(
+                ("cast",),
+                "the cast needs a coach (kind: coach) to lead the session",
+                "at least one 'kind: coach'",
+                "coach: {kind: coach, name: Robin}",
+            )
 
     def check_role(self, role: str, path: YamlPath, what: str = "cast") -> None:
         cast = self.s.cast
         speakers = [r for r, c in cast.items() if c["kind"] != "participant"]
         if role not in cast:
-            self.err(path, f"unknown {what} '{role}'", ", ".join(speakers),
-                     f"{what}: {speakers[0] if speakers else 'coach'}")
+            self.err(
+                path, f"unknown {what} '{role}'", ", ".join(speakers), f"{what}: {speakers[0] if speakers else 'coach'}"
+            )
         elif cast[role]["kind"] == "participant":
-            self.err(path, f"'{role}' is the participant; scripts give lines only to the coach and partners",
-                     ", ".join(speakers))
+            self.err(
+                path,
+                f"'{role}' is the participant; scripts give lines only to the coach and partners",
+                ", ".join(speakers),
+            )
 
     def check_speaker(self, phase: dict[str, Any], path: YamlPath, key: str) -> None:
         if phase.get(key) is not None:
@@ -225,8 +254,11 @@ class _Checker:
     def check_only(self, entry: dict[str, Any], path: YamlPath) -> None:
         for d in entry.get("only") or []:
             if d not in self.diffs:
-                self.err(path + ("only",), f"difficulty '{d}' is not declared in this scenario's 'difficulty:'",
-                         ", ".join(self.diffs))
+                self.err(
+                    path + ("only",),
+                    f"difficulty '{d}' is not declared in this scenario's 'difficulty:'",
+                    ", ".join(self.diffs),
+                )
 
     def check_line(self, line: dict[str, Any], path: YamlPath) -> None:
         self.check_role(line["cast"], path + ("cast",))
@@ -237,15 +269,21 @@ class _Checker:
         for t in texts:
             for name in _PLACEHOLDER.findall(t or ""):
                 if name not in allowed:
-                    self.err(path, f"unknown placeholder '{{{name}}}'",
-                             ", ".join("{" + a + "}" for a in sorted(allowed)) or "none")
+                    self.err(
+                        path,
+                        f"unknown placeholder '{{{name}}}'",
+                        ", ".join("{" + a + "}" for a in sorted(allowed)) or "none",
+                    )
 
     def check_steps(self) -> None:
         seen = set()
         for i, step in enumerate(self.s.steps):
             if step["id"] in seen:
-                self.err(("skill", "steps", i, "id"), f"skill step id '{step['id']}' is used twice",
-                         "a different id for each step")
+                self.err(
+                    ("skill", "steps", i, "id"),
+                    f"skill step id '{step['id']}' is used twice",
+                    "a different id for each step",
+                )
             seen.add(step["id"])
 
     def assign_phase_ids(self) -> None:
@@ -254,13 +292,15 @@ class _Checker:
             if phase.get("id") is None:
                 n = sum(1 for p in self.s.phases[:i] if p["kind"] == phase["kind"]) + 1
                 phase["id"] = phase["kind"] if n == 1 else f"{phase['kind']}_{n}"
-                while phase["id"] in seen or any(p.get("id") == phase["id"] for p in self.s.phases[i + 1:]):
+                while phase["id"] in seen or any(p.get("id") == phase["id"] for p in self.s.phases[i + 1 :]):
                     n += 1
                     phase["id"] = f"{phase['kind']}_{n}"
             if phase["id"] in seen:
-                self.err(("phases", i, "id"),
-                         f"phase id '{phase['id']}' is used twice (also phase {seen[phase['id']] + 1})",
-                         "a different id for each phase")
+                self.err(
+                    ("phases", i, "id"),
+                    f"phase id '{phase['id']}' is used twice (also phase {seen[phase['id']] + 1})",
+                    "a different id for each phase",
+                )
             seen[phase["id"]] = i
 
     # role-play graphs
@@ -269,39 +309,60 @@ class _Checker:
         steps = {s["id"] for s in self.s.steps}
         endings = self.s.data["endings"]
         if phase["start"] not in nodes:
-            self.err(path + ("start",), f"start node '{phase['start']}' does not exist", ", ".join(nodes),
-                     f"start: {next(iter(nodes))}")
+            self.err(
+                path + ("start",),
+                f"start node '{phase['start']}' does not exist",
+                ", ".join(nodes),
+                f"start: {next(iter(nodes))}",
+            )
             return set()
         for nid, node in nodes.items():
             npath = path + ("nodes", nid)
             self.check_role(node["cast"], npath + ("cast",))
             options = node.get("options") or []
             if node.get("end") and options:
-                self.err(npath, f"node '{nid}' has both 'end' and 'options'",
-                         "either options (the conversation goes on) or end (it finishes here)")
+                self.err(
+                    npath,
+                    f"node '{nid}' has both 'end' and 'options'",
+                    "either options (the conversation goes on) or end (it finishes here)",
+                )
             if not node.get("end") and not options:
-                self.err(npath, f"node '{nid}' has no 'options' and no 'end'",
-                         "options (the conversation goes on) or end (it finishes here)", "end: warm")
+                self.err(
+                    npath,
+                    f"node '{nid}' has no 'options' and no 'end'",
+                    "options (the conversation goes on) or end (it finishes here)",
+                    "end: warm",
+                )
             if node.get("end") and node["end"] not in endings:
-                self.err(npath + ("end",), f"ending '{node['end']}' is not declared under 'endings:'",
-                         ", ".join(endings) or "(none declared yet)", f"endings: {{{node['end']}: {{title: ...}}}}")
+                self.err(
+                    npath + ("end",),
+                    f"ending '{node['end']}' is not declared under 'endings:'",
+                    ", ".join(endings) or "(none declared yet)",
+                    f"endings: {{{node['end']}: {{title: ...}}}}",
+                )
             ids = set()
             for j, opt in enumerate(options):
                 opath = npath + ("options", j)
                 if opt["id"] in ids:
-                    self.err(opath + ("id",), f"option id '{opt['id']}' is used twice in node '{nid}'",
-                             "a different id for each option of a node")
+                    self.err(
+                        opath + ("id",),
+                        f"option id '{opt['id']}' is used twice in node '{nid}'",
+                        "a different id for each option of a node",
+                    )
                 ids.add(opt["id"])
                 self.check_only(opt, opath)
                 targets = opt["next"].values() if isinstance(opt["next"], dict) else [opt["next"]]
                 for t in targets:
                     if t not in nodes:
-                        self.err(opath + ("next",), f"next node '{t}' does not exist in this role_play",
-                                 ", ".join(nodes), f"next: {next(iter(nodes))}")
+                        self.err(
+                            opath + ("next",),
+                            f"next node '{t}' does not exist in this role_play",
+                            ", ".join(nodes),
+                            f"next: {next(iter(nodes))}",
+                        )
                 for step in opt["score"]:
                     if step not in steps:
-                        self.err(opath + ("score", step), f"'{step}' is not a skill step id",
-                                 ", ".join(sorted(steps)))
+                        self.err(opath + ("score", step), f"'{step}' is not a skill step id", ", ".join(sorted(steps)))
         if any(p.severity == "error" for p in self.ctx.problems):
             return set()
         return self.check_graph(phase, path)
@@ -325,8 +386,11 @@ class _Checker:
             for nid in seen:
                 node = nodes[nid]
                 if not node.get("end") and not edges[nid]:
-                    self.err(path + ("nodes", nid), f"at difficulty {d} node '{nid}' offers no options",
-                             "at least one option without 'only:', or one whose 'only:' includes " + d)
+                    self.err(
+                        path + ("nodes", nid),
+                        f"at difficulty {d} node '{nid}' offers no options",
+                        "at least one option without 'only:', or one whose 'only:' includes " + d,
+                    )
             # every reachable node must be able to reach an ending
             can_end = {nid for nid in seen if nodes[nid].get("end")}
             changed = True
@@ -337,16 +401,22 @@ class _Checker:
                         can_end.add(nid)
                         changed = True
             for nid in sorted(seen - can_end):
-                self.err(path + ("nodes", nid), f"at difficulty {d} there is no way from node '{nid}' to an ending",
-                         "every path leads to a node with 'end:'")
+                self.err(
+                    path + ("nodes", nid),
+                    f"at difficulty {d} there is no way from node '{nid}' to an ending",
+                    "every path leads to a node with 'end:'",
+                )
             endings |= {nodes[n]["end"] for n in seen if nodes[n].get("end")}
             if not any(nodes[n].get("end") for n in seen):
                 self.err(path + ("start",), f"at difficulty {d} this role_play cannot finish", "a node with 'end:'")
             self.check_matchers(phase, path, d, seen)
         for nid in nodes:
             if nid not in reached_any:
-                self.err(path + ("nodes", nid), f"node '{nid}' cannot be reached from '{phase['start']}'",
-                         "a node that some option's 'next:' leads to")
+                self.err(
+                    path + ("nodes", nid),
+                    f"node '{nid}' cannot be reached from '{phase['start']}'",
+                    "a node that some option's 'next:' leads to",
+                )
         return endings
 
     def check_matchers(self, phase: dict[str, Any], path: YamlPath, d: str, seen: set[str]) -> None:
@@ -363,10 +433,12 @@ class _Checker:
                     m = matcher.match(phrase)
                     if m.option != opt["id"] and (nid, opt["id"], phrase) not in self.reported:
                         self.reported.add((nid, opt["id"], phrase))
-                        self.err(path + ("nodes", nid, "options", j, "examples"),
-                                 f"the phrase '{phrase[:50]}' of option '{opt['id']}' is matched to "
-                                 f"{'option ' + repr(m.option) if m.option else 'no option'} at difficulty {d}",
-                                 "example phrases that are closer to their own option than to the others")
+                        self.err(
+                            path + ("nodes", nid, "options", j, "examples"),
+                            f"the phrase '{phrase[:50]}' of option '{opt['id']}' is matched to "
+                            f"{'option ' + repr(m.option) if m.option else 'no option'} at difficulty {d}",
+                            "example phrases that are closer to their own option than to the others",
+                        )
 
     def check_varied(self) -> None:
         """A per-difficulty value must have a value for every difficulty it is used at."""
@@ -386,16 +458,22 @@ class _Checker:
                     break
             missing = [d for d in self.diffs if d in used and d not in keys]
             if missing:
-                self.ctx.error(line, f"{_where(path)} has no value for {', '.join(missing)}, where it is used",
-                               "a value for every difficulty it is used at, or a 'default:'",
-                               f"{missing[0]}: {example}")
+                self.ctx.error(
+                    line,
+                    f"{_where(path)} has no value for {', '.join(missing)}, where it is used",
+                    "a value for every difficulty it is used at, or a 'default:'",
+                    f"{missing[0]}: {example}",
+                )
 
     def check_repeat(self, phase: dict[str, Any], index: int, path: YamlPath) -> None:
         earlier = [p["id"] for p in self.s.phases[:index] if p["kind"] == "role_play"]
         if phase["repeat"] not in earlier:
-            self.err(path + ("repeat",), f"'{phase['repeat']}' is not an earlier role_play phase",
-                     ", ".join(earlier) or "(no role_play phase comes before this one)",
-                     f"repeat: {earlier[0] if earlier else 'practice'}")
+            self.err(
+                path + ("repeat",),
+                f"'{phase['repeat']}' is not an earlier role_play phase",
+                ", ".join(earlier) or "(no role_play phase comes before this one)",
+                f"repeat: {earlier[0] if earlier else 'practice'}",
+            )
 
     def check_emotions(self, phase: dict[str, Any], path: YamlPath) -> None:
 
@@ -410,8 +488,11 @@ class _Checker:
                 self.err(ipath + ("id",), f"item id '{item['id']}' is used twice", "a different id for each item")
             ids.add(item["id"])
             if item["expression"] not in phase["emotions"]:
-                self.err(ipath + ("expression",), f"'{item['expression']}' is not one of this phase's emotions",
-                         ", ".join(phase["emotions"]))
+                self.err(
+                    ipath + ("expression",),
+                    f"'{item['expression']}' is not one of this phase's emotions",
+                    ", ".join(phase["emotions"]),
+                )
             self.check_only(item, ipath)
         for d in self.diffs:
             if not self.s.items(phase, d):

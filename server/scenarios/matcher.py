@@ -27,9 +27,11 @@ def normalise(text: str) -> str:
 
 # English function words: with only a handful of example phrases per node the
 # IDF cannot learn that these carry little meaning, so they are down-weighted.
-STOPWORDS = frozenset("""a an the and or but if so of to in on at by for with from as is are was were be been
+STOPWORDS = frozenset(
+    """a an the and or but if so of to in on at by for with from as is are was were be been
 am i i'm im me my you you're your it it's its this that these those there here we us our they them their he she
-his her do does did have has had will would can could shall should just really very too also then than""".split())
+his her do does did have has had will would can could shall should just really very too also then than""".split()
+)
 _STOP_WEIGHT = 0.15
 
 
@@ -42,11 +44,11 @@ def _features(text: str) -> dict[str, float]:
         key = f"b:{a} {b}"
         feats[key] = feats.get(key, 0.0) + (_STOP_WEIGHT if a in STOPWORDS and b in STOPWORDS else 1.0)
     for w in words:
-        if w in STOPWORDS or len(w) < 3:   # very short words match by whole word only
+        if w in STOPWORDS or len(w) < 3:  # very short words match by whole word only
             continue
         padded = f" {w} "
         for i in range(len(padded) - 2):
-            key = "c:" + padded[i:i + 3]
+            key = "c:" + padded[i : i + 3]
             feats[key] = feats.get(key, 0.0) + _CHAR_WEIGHT
     return feats
 

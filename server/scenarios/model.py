@@ -49,11 +49,21 @@ class Scenario:
 
     def listing(self) -> dict[str, Any]:
         """What a client's scenario list shows."""
-        return {"id": self.id, "title": self.title, "topic": self.data["topic"], "summary": self.data["summary"],
-                "scene": self.data["scene"],
-                "difficulties": [{"id": d, "label": self.data["difficulty"][d]["label"],
-                                  "description": self.data["difficulty"][d].get("description") or ""}
-                                 for d in self.difficulties]}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "topic": self.data["topic"],
+            "summary": self.data["summary"],
+            "scene": self.data["scene"],
+            "difficulties": [
+                {
+                    "id": d,
+                    "label": self.data["difficulty"][d]["label"],
+                    "description": self.data["difficulty"][d].get("description") or "",
+                }
+                for d in self.difficulties
+            ],
+        }
 
     # --- cast ---------------------------------------------------------------------------
     @property
@@ -119,7 +129,8 @@ class Scenario:
         if key not in self._matchers:
             node = self.nodes(phase)[node_id]
             self._matchers[key] = IntentMatcher(
-                {o["id"]: [o["text"], *o["examples"]] for o in self.options(node, difficulty)})
+                {o["id"]: [o["text"], *o["examples"]] for o in self.options(node, difficulty)}
+            )
         return self._matchers[key]
 
     def endings_of(self, phase: dict[str, Any]) -> set[str]:
@@ -131,4 +142,3 @@ class Scenario:
                 return self.lines[path]
             path = path[:-1]
         return 1
-

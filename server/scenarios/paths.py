@@ -14,8 +14,9 @@ from .model import Scenario, pick
 from .phases import kind_of
 
 
-def role_play_paths(scenario: Scenario, phase: dict[str, Any], difficulty: str,
-                    limit: int = 10_000) -> list[tuple[list[str], str]]:
+def role_play_paths(
+    scenario: Scenario, phase: dict[str, Any], difficulty: str, limit: int = 10_000
+) -> list[tuple[list[str], str]]:
     nodes = scenario.nodes(phase)
     out: list[tuple[list[str], str]] = []
 
@@ -40,13 +41,18 @@ def role_play_paths(scenario: Scenario, phase: dict[str, Any], difficulty: str,
 def endings_by_difficulty(scenario: Scenario) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for d in scenario.difficulties:
-        found[d] = {end for p in scenario.phases if p["kind"] == "role_play"
-                    for _, end in role_play_paths(scenario, p, d)}
+        found[d] = {
+            end for p in scenario.phases if p["kind"] == "role_play" for _, end in role_play_paths(scenario, p, d)
+        }
     return found
 
 
-def full_run_inputs(scenario: Scenario, difficulty: str, role_play_choices: dict[str, list[str]] | None = None,
-                    emotion_answers: str = "right") -> list[tuple[str, str]]:
+def full_run_inputs(
+    scenario: Scenario,
+    difficulty: str,
+    role_play_choices: dict[str, list[str]] | None = None,
+    emotion_answers: str = "right",
+) -> list[tuple[str, str]]:
     """Inputs for a whole run. role_play_choices: phase id -> option ids (default: the first path).
 
     emotion_answers: 'right' names every face correctly, 'wrong' names another emotion.
@@ -54,6 +60,7 @@ def full_run_inputs(scenario: Scenario, difficulty: str, role_play_choices: dict
     role_play_choices = role_play_choices or {}
     inputs: list[tuple[str, str]] = []
     for phase in scenario.phases:
-        inputs.extend(kind_of(phase).inputs(scenario, phase, difficulty, role_play_choices.get(phase["id"]),
-                                            emotion_answers))
+        inputs.extend(
+            kind_of(phase).inputs(scenario, phase, difficulty, role_play_choices.get(phase["id"]), emotion_answers)
+        )
     return inputs

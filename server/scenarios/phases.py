@@ -94,18 +94,28 @@ class PhaseKind:
         return None
 
     # --- what the cast sees ----------------------------------------------------------------------------
-    def cue(self, run: ScenarioRun, phase: dict[str, Any],
-            roles: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    def cue(
+        self, run: ScenarioRun, phase: dict[str, Any], roles: dict[str, list[dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
         """Add this step's suggested lines to `roles`; return what the participant may answer (intents)."""
         for j, line in enumerate(phase.get("lines") or []):
             if applies(line, run.difficulty):
-                roles[line["cast"]].append(run.cue_entry(f"{phase['id']}/line/{j}", line["text"],
-                                                         line.get("expression"), line.get("gesture"), True))
+                roles[line["cast"]].append(
+                    run.cue_entry(
+                        f"{phase['id']}/line/{j}", line["text"], line.get("expression"), line.get("gesture"), True
+                    )
+                )
         return []
 
     # --- playing it through (paths.full_run_inputs) --------------------------------------------------------
-    def inputs(self, scenario: Scenario, phase: dict[str, Any], difficulty: str, choices: list[str] | None,
-               emotion_answers: str) -> list[tuple[str, str]]:
+    def inputs(
+        self,
+        scenario: Scenario,
+        phase: dict[str, Any],
+        difficulty: str,
+        choices: list[str] | None,
+        emotion_answers: str,
+    ) -> list[tuple[str, str]]:
         return [("choose", CONTINUE)]
 
 
@@ -124,6 +134,7 @@ def kind_of(phase: dict[str, Any]) -> PhaseKind:
 
 # --- the SST session protocol (Bellack et al.) -----------------------------------------------------------
 
+
 @register
 class Rationale(PhaseKind):
     name = "rationale"
@@ -137,8 +148,9 @@ class SkillSteps(PhaseKind):
         if not phase.get("lines"):
             coach = coach_of(run.scenario)
             for n, step in enumerate(run.scenario.steps, 1):
-                effects.append(Say(coach, f"{n}. {step['text']}", "neutral", "none",
-                                   f"{phase['id']}/step/{step['id']}"))
+                effects.append(
+                    Say(coach, f"{n}. {step['text']}", "neutral", "none", f"{phase['id']}/step/{step['id']}")
+                )
         super().enter(run, phase, effects)
 
 
@@ -181,7 +193,7 @@ class RolePlay(PhaseKind):
 
     def answer(self, run: ScenarioRun, text: str, actor: str | None, effects: list[Effect]) -> None:
         if run.wait is Wait.ENDED:
-            super().answer(run, text, actor, effects)   # refuses: nothing to answer after the ending
+            super().answer(run, text, actor, effects)  # refuses: nothing to answer after the ending
         st, phase, node = run.state, run.current, self.at_node(run)
         if not node["free_text"]:
             raise WireError(errors.INVALID, "Please pick one of the options.")
@@ -191,15 +203,21 @@ class RolePlay(PhaseKind):
             self.take_option(run, opt, text, "text", actor, effects, round(match.score, 3))
             return
         st["misses"] += 1
-        run.event("no_match", actor, {"phase": phase["id"], "node": st["node"], "text": text,
-                                      "score": round(match.score, 3)})
+        run.event(
+            "no_match", actor, {"phase": phase["id"], "node": st["node"], "text": text, "score": round(match.score, 3)}
+        )
         effects.append(ParticipantSaid(run.scenario.participant_role, text, None))
         no_match = node.get("no_match")
         if no_match:
-            effects.append(Say(node["cast"], run.required_text(no_match["say"]),
-                               run.pick(no_match.get("expression")) or run.pick(node["expression"]),
-                               run.pick(no_match.get("gesture")) or "none",
-                               f"{phase['id']}/{st['node']}/no_match"))
+            effects.append(
+                Say(
+                    node["cast"],
+                    run.required_text(no_match["say"]),
+                    run.pick(no_match.get("expression")) or run.pick(node["expression"]),
+                    run.pick(no_match.get("gesture")) or "none",
+                    f"{phase['id']}/{st['node']}/no_match",
+                )
+            )
         st["note"] = "no_match"
 
     def abandon(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
@@ -217,8 +235,13 @@ class RolePlay(PhaseKind):
         node = run.scenario.nodes(phase)[node_id]
         st["node"] = node_id
         st["misses"] = 0
-        say = Say(node["cast"], run.required_text(node["say"]), run.pick(node["expression"]) or "neutral",
-                  run.pick(node["gesture"]) or "none", f"{phase['id']}/{node_id}")
+        say = Say(
+            node["cast"],
+            run.required_text(node["say"]),
+            run.pick(node["expression"]) or "neutral",
+            run.pick(node["gesture"]) or "none",
+            f"{phase['id']}/{node_id}",
+        )
         st["line"] = asdict(say)
         run.event("node", None, {"phase": phase["id"], "node": node_id})
         effects.append(say)
@@ -226,22 +249,41 @@ class RolePlay(PhaseKind):
             run.set_wait(Wait.ENDED)
             st["last_ending"] = node["end"]
             st["endings"].append({"phase": phase["id"], "ending": node["end"]})
-            run.event("ending", None, {"phase": phase["id"], "ending": node["end"],
-                                       "scores": run.scores().get(phase["id"], {})})
+            run.event(
+                "ending",
+                None,
+                {"phase": phase["id"], "ending": node["end"], "scores": run.scores().get(phase["id"], {})},
+            )
 
-    def take_option(self, run: ScenarioRun, opt: dict[str, Any], said: str, via: str, actor: str | None,
-                    effects: list[Effect], match: float | None = None) -> None:
+    def take_option(
+        self,
+        run: ScenarioRun,
+        opt: dict[str, Any],
+        said: str,
+        via: str,
+        actor: str | None,
+        effects: list[Effect],
+        match: float | None = None,
+    ) -> None:
         phase = run.current
-        data: dict[str, Any] = {"phase": phase["id"], "node": run.state["node"], "option": opt["id"], "via": via,
-                                "text": said}
+        data: dict[str, Any] = {
+            "phase": phase["id"],
+            "node": run.state["node"],
+            "option": opt["id"],
+            "via": via,
+            "text": said,
+        }
         if match is not None:
             data["match"] = match
         run.event("choice", actor, data)
         effects.append(ParticipantSaid(run.scenario.participant_role, said, opt["id"]))
         ratings = run.state["ratings"].setdefault(phase["id"], {})
         for step, points in opt["score"].items():
-            run.event("score", None, {"phase": phase["id"], "step": step, "points": points,
-                                      "max": MAX_SCORE, "option": opt["id"]})
+            run.event(
+                "score",
+                None,
+                {"phase": phase["id"], "step": step, "points": points, "max": MAX_SCORE, "option": opt["id"]},
+            )
             ratings.setdefault(step, []).append(points)
             effects.append(Scored("step", {"phase": phase["id"], "step": step, "points": points}))
         self.enter_node(run, run.pick(opt["next"]), effects)
@@ -249,8 +291,10 @@ class RolePlay(PhaseKind):
     def options(self, run: ScenarioRun) -> list[dict[str, Any]]:
         if run.wait is Wait.ENDED:
             return super().options(run)
-        return [{"id": o["id"], "text": run.text(o["text"])}
-                for o in run.scenario.options(self.at_node(run), run.difficulty)]
+        return [
+            {"id": o["id"], "text": run.text(o["text"])}
+            for o in run.scenario.options(self.at_node(run), run.difficulty)
+        ]
 
     def prompt(self, run: ScenarioRun) -> str | None:
         return run.pick(self.at_node(run).get("prompt")) if run.wait is Wait.CHOICE else None
@@ -261,34 +305,51 @@ class RolePlay(PhaseKind):
     def hint_source(self, run: ScenarioRun) -> dict[str, Any] | None:
         return self.node(run) if run.wait is Wait.CHOICE else None
 
-    def cue(self, run: ScenarioRun, phase: dict[str, Any],
-            roles: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    def cue(
+        self, run: ScenarioRun, phase: dict[str, Any], roles: dict[str, list[dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
         """The node's line, its alternatives and no-match reply for the partner; its hint for the coach."""
         node, nid = self.at_node(run), run.state["node"]
         cast = node["cast"]
-        roles[cast].append(run.cue_entry(f"{phase['id']}/{nid}", node["say"], node["expression"],
-                                         node["gesture"], True))
+        roles[cast].append(
+            run.cue_entry(f"{phase['id']}/{nid}", node["say"], node["expression"], node["gesture"], True)
+        )
         for k, alt in enumerate(node.get("alternatives") or []):
-            roles[cast].append(run.cue_entry(f"{phase['id']}/{nid}/alt/{k}", alt, node["expression"],
-                                             node["gesture"], False))
+            roles[cast].append(
+                run.cue_entry(f"{phase['id']}/{nid}/alt/{k}", alt, node["expression"], node["gesture"], False)
+            )
         if node.get("no_match"):
             nm = node["no_match"]
-            roles[cast].append(run.cue_entry(f"{phase['id']}/{nid}/no_match", nm["say"],
-                                             nm.get("expression") or node["expression"],
-                                             nm.get("gesture") or "none", False))
+            roles[cast].append(
+                run.cue_entry(
+                    f"{phase['id']}/{nid}/no_match",
+                    nm["say"],
+                    nm.get("expression") or node["expression"],
+                    nm.get("gesture") or "none",
+                    False,
+                )
+            )
         coach = run.scenario.coach_role
         if node.get("hint") and coach:
             roles[coach].append(run.cue_entry(f"{phase['id']}/{nid}/hint", node["hint"], "neutral", "none", False))
         if run.wait is not Wait.CHOICE:
             return []
-        return [{"id": o["id"], "text": run.text(o["text"]), "examples": list(o["examples"]),
-                 "next": run.pick(o["next"])}
-                for o in run.scenario.options(node, run.difficulty)]
+        return [
+            {"id": o["id"], "text": run.text(o["text"]), "examples": list(o["examples"]), "next": run.pick(o["next"])}
+            for o in run.scenario.options(node, run.difficulty)
+        ]
 
-    def inputs(self, scenario: Scenario, phase: dict[str, Any], difficulty: str, choices: list[str] | None,
-               emotion_answers: str) -> list[tuple[str, str]]:
+    def inputs(
+        self,
+        scenario: Scenario,
+        phase: dict[str, Any],
+        difficulty: str,
+        choices: list[str] | None,
+        emotion_answers: str,
+    ) -> list[tuple[str, str]]:
         if choices is None:
             from .paths import role_play_paths  # paths plays whole runs with these kinds: imported late
+
             choices = role_play_paths(scenario, phase, difficulty, limit=1)[0][0]
         return [*(("choose", c) for c in choices), ("choose", CONTINUE)]
 
@@ -311,12 +372,14 @@ class Feedback(PhaseKind):
         for cue in self.cues(run, phase):
             effects.append(Say(cue["cast"], cue["text"], cue["expression"], cue["gesture"], cue["id"]))
 
-    def cue(self, run: ScenarioRun, phase: dict[str, Any],
-            roles: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    def cue(
+        self, run: ScenarioRun, phase: dict[str, Any], roles: dict[str, list[dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
         intents = super().cue(run, phase, roles)
         for c in self.cues(run, phase):
-            roles[c["cast"]].append({k: c[k] for k in ("id", "text", "expression", "gesture", "feedback")}
-                                    | {"primary": True})
+            roles[c["cast"]].append(
+                {k: c[k] for k in ("id", "text", "expression", "gesture", "feedback")} | {"primary": True}
+            )
         return intents
 
     @staticmethod
@@ -341,20 +404,48 @@ class Feedback(PhaseKind):
             found = scenario.step(step_id)
             assert found is not None, "scores are kept for the scenario's skill steps"
             return found
+
         best = next((step(s) for s, pts in ranked if pts > 0 and step(s).get("praise")), None)
         if best:
             text = fill(run.pick(phase.get("positive")) or "{praise}", praise=best["praise"])
-            cues.append({"id": f"{phase['id']}/positive", "cast": cast, "text": text, "expression": "happy",
-                         "gesture": "thumbs_up", "feedback": "positive", "step": best["id"]})
+            cues.append(
+                {
+                    "id": f"{phase['id']}/positive",
+                    "cast": cast,
+                    "text": text,
+                    "expression": "happy",
+                    "gesture": "thumbs_up",
+                    "feedback": "positive",
+                    "step": best["id"],
+                }
+            )
         worst = next((step(s) for s, pts in reversed(ranked) if pts < MAX_SCORE and step(s).get("tip")), None)
         stretch = run.text(phase.get("stretch"))
         if worst is None and stretch:
-            cues.append({"id": f"{phase['id']}/corrective", "cast": cast, "text": stretch, "expression": "happy",
-                         "gesture": "nod", "feedback": "corrective", "step": None})
+            cues.append(
+                {
+                    "id": f"{phase['id']}/corrective",
+                    "cast": cast,
+                    "text": stretch,
+                    "expression": "happy",
+                    "gesture": "nod",
+                    "feedback": "corrective",
+                    "step": None,
+                }
+            )
         if worst:
             text = fill(run.pick(phase.get("corrective")) or "{tip}", tip=worst["tip"])
-            cues.append({"id": f"{phase['id']}/corrective", "cast": cast, "text": text, "expression": "neutral",
-                         "gesture": "nod", "feedback": "corrective", "step": worst["id"]})
+            cues.append(
+                {
+                    "id": f"{phase['id']}/corrective",
+                    "cast": cast,
+                    "text": text,
+                    "expression": "neutral",
+                    "gesture": "nod",
+                    "feedback": "corrective",
+                    "step": worst["id"],
+                }
+            )
         return cues
 
 
@@ -369,6 +460,7 @@ class Homework(PhaseKind):
 
 
 # --- exercises ------------------------------------------------------------------------------------------------
+
 
 @register
 class EmotionRecognition(PhaseKind):
@@ -414,12 +506,21 @@ class EmotionRecognition(PhaseKind):
         suggestion = f"{phase['id']}/{item['id']}"
         effects.append(Show(phase["cast"], item["expression"], intensity, gesture))
         said = run.text(item.get("say"))
-        run.state["line"] = {"cast": phase["cast"], "text": said or "", "expression": item["expression"],
-                             "gesture": gesture, "intensity": intensity, "suggestion": suggestion}
+        run.state["line"] = {
+            "cast": phase["cast"],
+            "text": said or "",
+            "expression": item["expression"],
+            "gesture": gesture,
+            "intensity": intensity,
+            "suggestion": suggestion,
+        }
         if said:
             effects.append(Say(phase["cast"], said, item["expression"], gesture, suggestion))
-        run.event("show_face", None, {"phase": phase["id"], "item": item["id"],
-                                      "expression": item["expression"], "intensity": intensity})
+        run.event(
+            "show_face",
+            None,
+            {"phase": phase["id"], "item": item["id"], "expression": item["expression"], "intensity": intensity},
+        )
 
     def named(self, run: ScenarioRun, text: str) -> list[str]:
         """The emotions `text` names (by the emotion, its words, or the item's accepted words)."""
@@ -432,8 +533,9 @@ class EmotionRecognition(PhaseKind):
                 found.append(emotion)
         return found
 
-    def answer_emotion(self, run: ScenarioRun, emotion: str | None, text: str, actor: str | None,
-                       effects: list[Effect]) -> None:
+    def answer_emotion(
+        self, run: ScenarioRun, emotion: str | None, text: str, actor: str | None, effects: list[Effect]
+    ) -> None:
         st, phase, item = run.state, run.current, self.at_item(run)
         if emotion is None:
             found = self.named(run, text)
@@ -446,17 +548,31 @@ class EmotionRecognition(PhaseKind):
         correct = emotion == item["expression"]
         st["emotion"]["total"] += 1
         st["emotion"]["correct"] += int(correct)
-        record = {"phase": phase["id"], "item": item["id"], "expected": item["expression"], "given": emotion,
-                  "correct": correct, "intensity": float(run.pick(item["intensity"]))}
+        record = {
+            "phase": phase["id"],
+            "item": item["id"],
+            "expected": item["expression"],
+            "given": emotion,
+            "correct": correct,
+            "intensity": float(run.pick(item["intensity"])),
+        }
         st["emotion"]["answers"].append({k: record[k] for k in ("item", "expected", "given", "correct")})
         run.event("emotion_answer", actor, {**record, "text": text})
         effects.append(Scored("emotion", record))
         coach: str = phase.get("coach") or coach_of(run.scenario)
         lead = run.pick(phase.get("right") if correct else phase.get("wrong"))
-        said = " ".join(t for t in (fill(lead, answer=item["expression"], given=emotion),
-                                    run.pick(item["explain"])) if t)
-        effects.append(Say(coach, said, "happy" if correct else "neutral", "nod" if correct else "none",
-                           f"{phase['id']}/{item['id']}/explain"))
+        said = " ".join(
+            t for t in (fill(lead, answer=item["expression"], given=emotion), run.pick(item["explain"])) if t
+        )
+        effects.append(
+            Say(
+                coach,
+                said,
+                "happy" if correct else "neutral",
+                "nod" if correct else "none",
+                f"{phase['id']}/{item['id']}/explain",
+            )
+        )
         st["item"] += 1
         self.show_item(run, effects)
 
@@ -473,22 +589,35 @@ class EmotionRecognition(PhaseKind):
     def hint_source(self, run: ScenarioRun) -> dict[str, Any] | None:
         return self.item(run)
 
-    def cue(self, run: ScenarioRun, phase: dict[str, Any],
-            roles: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    def cue(
+        self, run: ScenarioRun, phase: dict[str, Any], roles: dict[str, list[dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
         item = self.item(run)
         if item is None:
             return super().cue(run, phase, roles)
         line = run.state["line"]
-        roles[phase["cast"]].append({**run.cue_entry(f"{phase['id']}/{item['id']}", item.get("say") or "",
-                                                     item["expression"], item["gesture"], True),
-                                     "intensity": line["intensity"] if line else 1.0})
+        roles[phase["cast"]].append(
+            {
+                **run.cue_entry(
+                    f"{phase['id']}/{item['id']}", item.get("say") or "", item["expression"], item["gesture"], True
+                ),
+                "intensity": line["intensity"] if line else 1.0,
+            }
+        )
         if item.get("hint") and run.scenario.coach_role:
             roles[run.scenario.coach_role].append(
-                run.cue_entry(f"{phase['id']}/{item['id']}/hint", item["hint"], "neutral", "none", False))
+                run.cue_entry(f"{phase['id']}/{item['id']}/hint", item["hint"], "neutral", "none", False)
+            )
         return [{"id": e, "text": e, "examples": list(n)} for e, n in phase["emotions"].items()]
 
-    def inputs(self, scenario: Scenario, phase: dict[str, Any], difficulty: str, choices: list[str] | None,
-               emotion_answers: str) -> list[tuple[str, str]]:
+    def inputs(
+        self,
+        scenario: Scenario,
+        phase: dict[str, Any],
+        difficulty: str,
+        choices: list[str] | None,
+        emotion_answers: str,
+    ) -> list[tuple[str, str]]:
         names = list(phase["emotions"])
         out = []
         for item in scenario.items(phase, difficulty):
@@ -532,6 +661,12 @@ class Reflection(PhaseKind):
     def free_text(self, run: ScenarioRun) -> bool:
         return True
 
-    def inputs(self, scenario: Scenario, phase: dict[str, Any], difficulty: str, choices: list[str] | None,
-               emotion_answers: str) -> list[tuple[str, str]]:
+    def inputs(
+        self,
+        scenario: Scenario,
+        phase: dict[str, Any],
+        difficulty: str,
+        choices: list[str] | None,
+        emotion_answers: str,
+    ) -> list[tuple[str, str]]:
         return [("answer", f"reflection {i}") for i in range(len(phase["prompts"]))]

@@ -40,8 +40,7 @@ class Player:
         if not text:
             print(file=self.out)
             return
-        print(textwrap.fill(text, self.width, initial_indent=indent, subsequent_indent=indent + "  "),
-              file=self.out)
+        print(textwrap.fill(text, self.width, initial_indent=indent, subsequent_indent=indent + "  "), file=self.out)
 
     def _name(self, role: str) -> str:
         return str(self.scenario.cast[role]["name"])
@@ -49,14 +48,21 @@ class Player:
     def show(self, effects: Iterable[Effect]) -> None:
         for e in effects:
             if isinstance(e, Say):
-                extras = ", ".join(x for x in (e.expression if e.expression != "neutral" else "",
-                                               e.gesture if e.gesture != "none" else "") if x)
+                extras = ", ".join(
+                    x
+                    for x in (
+                        e.expression if e.expression != "neutral" else "",
+                        e.gesture if e.gesture != "none" else "",
+                    )
+                    if x
+                )
                 self._print(f"{self._name(e.cast)}{f' [{extras}]' if extras else ''}: {e.text}")
                 # an autonomous driver speaks the cue verbatim and reports it
                 self.run.cast_said(e.cast, e.text, e.suggestion, actor="dry-run")
             elif isinstance(e, Show):
-                self._print(f"* {self._name(e.cast)}'s face shows an emotion "
-                            f"(intensity {e.intensity:.0%}) — [{e.expression}]")
+                self._print(
+                    f"* {self._name(e.cast)}'s face shows an emotion (intensity {e.intensity:.0%}) — [{e.expression}]"
+                )
             elif isinstance(e, ParticipantSaid):
                 self._print(f"You: {e.text}")
             elif isinstance(e, Scored) and e.what == "step":
@@ -91,8 +97,11 @@ class Player:
         self._print(f"== Run {'finished' if self.run.status == 'finished' else 'stopped'} ==")
         for phase, steps in s["scores"].items():
             total = sum(steps.values())
-            self._print(f"{phase}: " + ", ".join(f"{k} {v}/{s['max_score']}" for k, v in steps.items())
-                        + f"  (total {total}/{s['max_score'] * len(steps)})")
+            self._print(
+                f"{phase}: "
+                + ", ".join(f"{k} {v}/{s['max_score']}" for k, v in steps.items())
+                + f"  (total {total}/{s['max_score'] * len(steps)})"
+            )
         for e in s["endings"]:
             self._print(f"ending of {e['phase']}: {e['ending'] or 'skipped'}")
         if s["emotion"]["total"]:

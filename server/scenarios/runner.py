@@ -35,8 +35,19 @@ from .model import Scenario, applies, pick
 from .phases import PhaseKind, fill, kind_of
 from .schema import MAX_SCORE
 
-__all__ = ["Effect", "Finished", "MemoryRunStore", "ParticipantSaid", "RunStore", "Say", "ScenarioRun", "Scored",
-           "Show", "StateChanged", "STATE_VERSION"]
+__all__ = [
+    "Effect",
+    "Finished",
+    "MemoryRunStore",
+    "ParticipantSaid",
+    "RunStore",
+    "Say",
+    "ScenarioRun",
+    "Scored",
+    "Show",
+    "StateChanged",
+    "STATE_VERSION",
+]
 
 STATE_VERSION = 1
 
@@ -52,15 +63,15 @@ class CuePalette(TypedDict):
 class RunStore(Protocol):
     """The slice of server storage the runner uses (server.storage implements it)."""
 
-    def create_run(self, room_id: str, scenario_id: str, difficulty: str,
-                   participant_user_id: int | None) -> int: ...
+    def create_run(self, room_id: str, scenario_id: str, difficulty: str, participant_user_id: int | None) -> int: ...
 
     def save_run_state(self, run_id: int, state: dict[str, Any], status: str) -> None: ...
 
     def get_run(self, run_id: int) -> dict[str, Any] | None: ...
 
-    def append_event(self, room_id: str, run_id: int | None, kind: str, actor: str | None,
-                     data: dict[str, Any]) -> int | None: ...
+    def append_event(
+        self, room_id: str, run_id: int | None, kind: str, actor: str | None, data: dict[str, Any]
+    ) -> int | None: ...
 
     def run_events(self, run_id: int) -> list[dict[str, Any]]: ...
 
@@ -75,9 +86,15 @@ class MemoryRunStore:
 
     def create_run(self, room_id: str, scenario_id: str, difficulty: str, participant_user_id: int | None) -> int:
         run_id = next(self._ids)
-        self.runs[run_id] = {"run_id": run_id, "room_id": room_id, "scenario_id": scenario_id,
-                             "difficulty": difficulty, "participant_user_id": participant_user_id,
-                             "state": {}, "status": "active"}
+        self.runs[run_id] = {
+            "run_id": run_id,
+            "room_id": room_id,
+            "scenario_id": scenario_id,
+            "difficulty": difficulty,
+            "participant_user_id": participant_user_id,
+            "state": {},
+            "status": "active",
+        }
         return run_id
 
     def save_run_state(self, run_id: int, state: dict[str, Any], status: str) -> None:
@@ -91,10 +108,17 @@ class MemoryRunStore:
     def active_runs(self) -> list[dict[str, Any]]:
         return [copy.deepcopy(r) for r in self.runs.values() if r["status"] == "active"]
 
-    def append_event(self, room_id: str, run_id: int | None, kind: str, actor: str | None,
-                     data: dict[str, Any]) -> int:
-        self.events.append({"id": len(self.events) + 1, "room_id": room_id, "run_id": run_id, "kind": kind,
-                            "actor": actor, "data": copy.deepcopy(data)})
+    def append_event(self, room_id: str, run_id: int | None, kind: str, actor: str | None, data: dict[str, Any]) -> int:
+        self.events.append(
+            {
+                "id": len(self.events) + 1,
+                "room_id": room_id,
+                "run_id": run_id,
+                "kind": kind,
+                "actor": actor,
+                "data": copy.deepcopy(data),
+            }
+        )
         return len(self.events)
 
     def run_events(self, run_id: int) -> list[dict[str, Any]]:
@@ -103,9 +127,18 @@ class MemoryRunStore:
 
 # --- the run ----------------------------------------------------------------------------------------
 
+
 class ScenarioRun:
-    def __init__(self, run_id: int, store: RunStore, scenario: Scenario, difficulty: str, room_id: str,
-                 state: dict[str, Any] | None = None, participant_user_id: int | None = None):
+    def __init__(
+        self,
+        run_id: int,
+        store: RunStore,
+        scenario: Scenario,
+        difficulty: str,
+        room_id: str,
+        state: dict[str, Any] | None = None,
+        participant_user_id: int | None = None,
+    ):
         if difficulty not in scenario.difficulties:
             raise WireError(errors.INVALID, f"Difficulty must be one of: {', '.join(scenario.difficulties)}.")
         self.run_id = run_id
@@ -119,8 +152,15 @@ class ScenarioRun:
 
     # --- construction ---------------------------------------------------------------------
     @classmethod
-    def create(cls, store: RunStore, room_id: str, scenario: Scenario, difficulty: str,
-               participant_user_id: int | None = None, participant_name: str | None = None) -> ScenarioRun:
+    def create(
+        cls,
+        store: RunStore,
+        room_id: str,
+        scenario: Scenario,
+        difficulty: str,
+        participant_user_id: int | None = None,
+        participant_name: str | None = None,
+    ) -> ScenarioRun:
         """A new run; `participant_name` fills '{name}' in lines and options (default: the cast name)."""
         if difficulty not in scenario.difficulties:
             raise WireError(errors.INVALID, f"Difficulty must be one of: {', '.join(scenario.difficulties)}.")
@@ -139,19 +179,43 @@ class ScenarioRun:
         if row["scenario_id"] != scenario.id:
             raise WireError(errors.CONFLICT, "That run belongs to a different scenario.")
         state = copy.deepcopy(row.get("state") or {})
-        run = cls(run_id, store, scenario, row["difficulty"], row["room_id"], state or None,
-                  participant_user_id=row.get("participant_user_id"))
+        run = cls(
+            run_id,
+            store,
+            scenario,
+            row["difficulty"],
+            row["room_id"],
+            state or None,
+            participant_user_id=row.get("participant_user_id"),
+        )
         if state and state.get("scenario_hash") != scenario.content_hash:
             run._repair()
         return run
 
     def _fresh_state(self) -> dict[str, Any]:
-        return {"v": STATE_VERSION, "scenario": self.scenario.id, "scenario_hash": self.scenario.content_hash,
-                "status": "ready", "phase": -1, "wait": Wait.START.value, "node": None, "item": 0, "prompt": 0,
-                "misses": 0, "step": 0, "ratings": {}, "emotion": {"correct": 0, "total": 0, "answers": []},
-                "endings": [], "phases_done": [], "feedback": {"positive": 0, "corrective": 0},
-                "homework": None, "line": None, "note": None, "last_ending": None,
-                "name": self.scenario.cast[self.scenario.participant_role]["name"]}
+        return {
+            "v": STATE_VERSION,
+            "scenario": self.scenario.id,
+            "scenario_hash": self.scenario.content_hash,
+            "status": "ready",
+            "phase": -1,
+            "wait": Wait.START.value,
+            "node": None,
+            "item": 0,
+            "prompt": 0,
+            "misses": 0,
+            "step": 0,
+            "ratings": {},
+            "emotion": {"correct": 0, "total": 0, "answers": []},
+            "endings": [],
+            "phases_done": [],
+            "feedback": {"positive": 0, "corrective": 0},
+            "homework": None,
+            "line": None,
+            "note": None,
+            "last_ending": None,
+            "name": self.scenario.cast[self.scenario.participant_role]["name"],
+        }
 
     def _repair(self) -> None:
         """The scenario file changed since the run was saved: keep the phase if it still exists."""
@@ -188,7 +252,7 @@ class ScenarioRun:
         return Wait(self.state["wait"])
 
     def set_wait(self, wait: Wait) -> None:
-        self.state["wait"] = wait.value        # the plain string: stored state and the wire stay as they were
+        self.state["wait"] = wait.value  # the plain string: stored state and the wire stay as they were
 
     @property
     def current(self) -> dict[str, Any]:
@@ -248,8 +312,11 @@ class ScenarioRun:
         if self.state["status"] != "ready":
             raise WireError(errors.CONFLICT, "This scenario has already started.")
         self.state["status"] = "active"
-        self.event("started", actor, {"scenario": self.scenario.id, "difficulty": self.difficulty,
-                                       "scenario_hash": self.scenario.content_hash})
+        self.event(
+            "started",
+            actor,
+            {"scenario": self.scenario.id, "difficulty": self.difficulty, "scenario_hash": self.scenario.content_hash},
+        )
         effects: list[Effect] = []
         self._enter_phase(0, effects)
         return self._commit(effects)
@@ -271,28 +338,26 @@ class ScenarioRun:
         self.kind.answer(self, text, actor, effects)
         return self._commit(effects)
 
-    def cast_said(self, cast_role: str, text: str, suggestion_id: str | None = None,
-                  actor: str | None = None) -> list[Effect]:
+    def cast_said(
+        self, cast_role: str, text: str, suggestion_id: str | None = None, actor: str | None = None
+    ) -> list[Effect]:
         """A cast avatar spoke (a cue verbatim, or the teleoperator's own words): transcript it."""
         if cast_role not in self.scenario.cast or cast_role == self.scenario.participant_role:
             raise WireError(errors.INVALID, "Unknown cast role.")
         cue = self._cue_by_id(suggestion_id) if suggestion_id else None
         verbatim = bool(cue and normalise(cue["text"]) == normalise(text))
-        self.event("said", actor, {"cast": cast_role, "text": text, "suggestion": suggestion_id,
-                                    "verbatim": verbatim})
+        self.event("said", actor, {"cast": cast_role, "text": text, "suggestion": suggestion_id, "verbatim": verbatim})
         if cue and cue.get("feedback") and not self.finished:
             self._record_feedback(cue["feedback"], text, actor, via=suggestion_id)
         self._flush()
-        self.store.save_run_state(self.run_id, self.state,
-                                  "active" if not self.finished else self.state["status"])
+        self.store.save_run_state(self.run_id, self.state, "active" if not self.finished else self.state["status"])
         return []
 
     def advance(self, actor: str | None = None) -> list[Effect]:
         """Staff moves the session on to the next phase (skipping what is left of this one)."""
         self._require_active()
         phase = self.current
-        self.event("advance", actor, {"phase": phase["id"], "wait": self.state["wait"],
-                                       "node": self.state["node"]})
+        self.event("advance", actor, {"phase": phase["id"], "wait": self.state["wait"], "node": self.state["node"]})
         effects: list[Effect] = []
         kind_of(phase).abandon(self, phase)
         self.next_phase(effects)
@@ -317,9 +382,15 @@ class ScenarioRun:
 
     # --- phase machinery ---------------------------------------------------------------------------------
     def _say_line(self, line: dict[str, Any], suggestion: str, effects: list[Effect]) -> None:
-        effects.append(Say(line["cast"], self.required_text(line["text"]),
-                           self.pick(line.get("expression")) or "neutral", self.pick(line.get("gesture")) or "none",
-                           suggestion))
+        effects.append(
+            Say(
+                line["cast"],
+                self.required_text(line["text"]),
+                self.pick(line.get("expression")) or "neutral",
+                self.pick(line.get("gesture")) or "none",
+                suggestion,
+            )
+        )
 
     def _enter_phase(self, index: int, effects: list[Effect]) -> None:
         self.state.update(phase=index, node=None, item=0, prompt=0, misses=0, note=None, line=None)
@@ -347,8 +418,9 @@ class ScenarioRun:
     def _record_feedback(self, kind: str, text: str, actor: str | None, via: str | None = None) -> None:
         self.state["feedback"][kind] += 1
         phase = self.phase
-        self.event("feedback", actor, {"kind": kind, "text": text, "phase": phase["id"] if phase else None,
-                                        "suggestion": via})
+        self.event(
+            "feedback", actor, {"kind": kind, "text": text, "phase": phase["id"] if phase else None, "suggestion": via}
+        )
 
     # --- views for clients and controllers -----------------------------------------------------------
     def _hints(self) -> list[str]:
@@ -364,13 +436,26 @@ class ScenarioRun:
         st = self.state
         phase = self.phase
         phases = self.scenario.phases
-        kind = kind_of(phase) if phase and not self.finished else None    # nothing more offered once ended
+        kind = kind_of(phase) if phase and not self.finished else None  # nothing more offered once ended
         ending = self.scenario.data["endings"].get(st["last_ending"]) if self.wait is Wait.ENDED else None
         out: dict[str, Any] = {
-            "run": self.run_id, "scenario": self.scenario.id, "title": self.scenario.title,
-            "difficulty": self.difficulty, "status": st["status"], "wait": st["wait"],
-            "phase": ({"id": phase["id"], "kind": phase["kind"], "title": phase.get("title") or "",
-                       "index": st["phase"], "count": len(phases)} if phase else None),
+            "run": self.run_id,
+            "scenario": self.scenario.id,
+            "title": self.scenario.title,
+            "difficulty": self.difficulty,
+            "status": st["status"],
+            "wait": st["wait"],
+            "phase": (
+                {
+                    "id": phase["id"],
+                    "kind": phase["kind"],
+                    "title": phase.get("title") or "",
+                    "index": st["phase"],
+                    "count": len(phases),
+                }
+                if phase
+                else None
+            ),
             "phases": [{"id": p["id"], "kind": p["kind"], "title": p.get("title") or ""} for p in phases],
             "node": st["node"],
             "line": st["line"],
@@ -395,18 +480,29 @@ class ScenarioRun:
         A step's score is the mean of the ratings its chosen options gave it in that
         role-play (one decimal); a step never performed scores 0.
         """
-        return {pid: {step: round(sum(r) / len(r), 1) if r else 0 for step, r in steps.items()}
-                for pid, steps in self.state["ratings"].items()}
+        return {
+            pid: {step: round(sum(r) / len(r), 1) if r else 0 for step, r in steps.items()}
+            for pid, steps in self.state["ratings"].items()
+        }
 
     def summary(self) -> dict[str, Any]:
         st = self.state
         total = st["emotion"]["total"]
-        return {"scenario": self.scenario.id, "difficulty": self.difficulty,
-                "phases": list(st["phases_done"]), "scores": self.scores(), "max_score": MAX_SCORE,
-                "endings": list(st["endings"]),
-                "emotion": {"correct": st["emotion"]["correct"], "total": total,
-                            "accuracy": round(st["emotion"]["correct"] / total, 3) if total else None},
-                "feedback": dict(st["feedback"]), "homework": st["homework"]}
+        return {
+            "scenario": self.scenario.id,
+            "difficulty": self.difficulty,
+            "phases": list(st["phases_done"]),
+            "scores": self.scores(),
+            "max_score": MAX_SCORE,
+            "endings": list(st["endings"]),
+            "emotion": {
+                "correct": st["emotion"]["correct"],
+                "total": total,
+                "accuracy": round(st["emotion"]["correct"] / total, 3) if total else None,
+            },
+            "feedback": dict(st["feedback"]),
+            "homework": st["homework"],
+        }
 
     def cue(self) -> CuePalette:
         """For each cast role, what the script suggests now; a scripted driver says the first `primary` one.
@@ -415,8 +511,9 @@ class ScenarioRun:
          "intents": [{id, text, examples, next}]   # what the participant may answer (role-play)
          "expect": the participant's wait state}
         """
-        roles: dict[str, list[dict[str, Any]]] = {r: [] for r, c in self.scenario.cast.items()
-                                                  if c["kind"] != "participant"}
+        roles: dict[str, list[dict[str, Any]]] = {
+            r: [] for r, c in self.scenario.cast.items() if c["kind"] != "participant"
+        }
         phase = self.phase
         intents: list[dict[str, Any]] = []
         if phase is not None and not self.finished:
@@ -425,8 +522,13 @@ class ScenarioRun:
 
     def cue_entry(self, cid: str, text: Any, expression: Any, gesture: Any, primary: bool) -> dict[str, Any]:
         """One suggested line of the cue palette, in this run's difficulty."""
-        return {"id": cid, "text": self.text(text) or "", "expression": self.pick(expression) or "neutral",
-                "gesture": self.pick(gesture) or "none", "primary": primary}
+        return {
+            "id": cid,
+            "text": self.text(text) or "",
+            "expression": self.pick(expression) or "neutral",
+            "gesture": self.pick(gesture) or "none",
+            "primary": primary,
+        }
 
     def _cue_by_id(self, suggestion_id: str) -> dict[str, Any] | None:
         if self.finished or self.phase is None:

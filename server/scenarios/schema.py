@@ -27,15 +27,39 @@ DIFFICULTIES = ("easy", "medium", "hard")
 PARTNER_STYLES = ("friendly", "neutral", "impatient")
 HINT_POLICIES = ("shown", "after_miss", "off")
 CAST_KINDS = ("participant", "coach", "partner")
-TOPICS = ("starting_a_conversation", "job_interview", "asking_for_help",
-          "expressing_unpleasant_feeling", "refusing_a_request", "emotion_recognition", "other")
+TOPICS = (
+    "starting_a_conversation",
+    "job_interview",
+    "asking_for_help",
+    "expressing_unpleasant_feeling",
+    "refusing_a_request",
+    "emotion_recognition",
+    "other",
+)
 # The SST session protocol (Bellack et al.), plus two exercise kinds; what each does is in phases.py
 # (one PhaseKind class per kind), its fields are in PHASE below.
-PHASE_KINDS = ("rationale", "skill_steps", "modelling", "role_play", "feedback",
-               "repeat_role_play", "homework", "emotion_recognition", "reflection")
-SST_ORDER = ("rationale", "skill_steps", "modelling", "role_play", "feedback",
-             "repeat_role_play", "feedback", "homework")
-MAX_SCORE = 2          # skill-step ratings: 0 not done, 1 partly, 2 done well
+PHASE_KINDS = (
+    "rationale",
+    "skill_steps",
+    "modelling",
+    "role_play",
+    "feedback",
+    "repeat_role_play",
+    "homework",
+    "emotion_recognition",
+    "reflection",
+)
+SST_ORDER = (
+    "rationale",
+    "skill_steps",
+    "modelling",
+    "role_play",
+    "feedback",
+    "repeat_role_play",
+    "feedback",
+    "homework",
+)
+MAX_SCORE = 2  # skill-step ratings: 0 not done, 1 partly, 2 done well
 ID_RE = r"^[a-z][a-z0-9_]{0,47}$"
 ID_HINT = "lower-case letters, digits and _, starting with a letter"
 
@@ -45,6 +69,7 @@ YamlPath: TypeAlias = tuple[str | int, ...]
 
 # --- problems ---------------------------------------------------------------------
 
+
 @dataclass
 class Problem:
     file: str
@@ -52,7 +77,7 @@ class Problem:
     message: str
     allowed: str = ""
     example: str = ""
-    severity: str = "error"     # or "warning"
+    severity: str = "error"  # or "warning"
 
     def __str__(self) -> str:
         text = f"{self.file}:{self.line}: {'warning: ' if self.severity == 'warning' else ''}{self.message}"
@@ -75,8 +100,9 @@ class Ctx:
         self.difficulties = difficulties
         self._constructor = SafeConstructor()
 
-    def error(self, node_or_line: yaml.Node | int, message: str, allowed: str = "", example: str = "",
-              severity: str = "error") -> None:
+    def error(
+        self, node_or_line: yaml.Node | int, message: str, allowed: str = "", example: str = "", severity: str = "error"
+    ) -> None:
         line = node_or_line if isinstance(node_or_line, int) else node_or_line.start_mark.line + 1
         self.problems.append(Problem(self.file, line, message, allowed, example, severity))
 
@@ -116,6 +142,7 @@ def _suggest(word: object, choices: Iterable[object]) -> str:
 
 # --- types ------------------------------------------------------------------------------
 
+
 class T:
     description = ""
     example = ""
@@ -134,8 +161,16 @@ class T:
 
 
 class Str(T):
-    def __init__(self, description: str = "", example: str = "", *, max_len: int = 2000,
-                 pattern: str | None = None, pattern_hint: str = "", choices: tuple[str, ...] | None = None):
+    def __init__(
+        self,
+        description: str = "",
+        example: str = "",
+        *,
+        max_len: int = 2000,
+        pattern: str | None = None,
+        pattern_hint: str = "",
+        choices: tuple[str, ...] | None = None,
+    ):
         self.description, self.example = description, example
         self.max_len, self.pattern, self.pattern_hint, self.choices = max_len, pattern, pattern_hint, choices
 
@@ -152,8 +187,12 @@ class Str(T):
             return None
         value = str(node.value)  # the words as written (yes/no/12 stay text)
         if self.choices is not None and value not in self.choices:
-            ctx.error(node, f"{_where(path)}: '{value[:40]}' is not allowed{_suggest(value, self.choices)}",
-                      self.allowed(), self.example)
+            ctx.error(
+                node,
+                f"{_where(path)}: '{value[:40]}' is not allowed{_suggest(value, self.choices)}",
+                self.allowed(),
+                self.example,
+            )
             return None
         if self.pattern and not re.match(self.pattern, value):
             ctx.error(node, f"{_where(path)}: '{value[:40]}' is not a valid name", self.allowed(), self.example)
@@ -197,8 +236,7 @@ class Num(T):
         return value
 
     def json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "integer" if self.integer else "number", "minimum": self.lo,
-                               "maximum": self.hi}
+        out: dict[str, Any] = {"type": "integer" if self.integer else "number", "minimum": self.lo, "maximum": self.hi}
         if self.description:
             out["description"] = self.description
         return out
@@ -254,6 +292,7 @@ class List(T):
 @dataclass
 class F:
     """A field of an object."""
+
     type: T
     required: bool = False
     default: Any = None
@@ -273,8 +312,7 @@ def _mapping_items(node: yaml.MappingNode, ctx: Ctx, path: YamlPath) -> Iterator
             continue
         key = str(key_node.value)
         if key in seen:
-            ctx.error(key_node, f"{_where(path)}: '{key}' appears twice (first on line {seen[key]})",
-                      "each key once")
+            ctx.error(key_node, f"{_where(path)}: '{key}' appears twice (first on line {seen[key]})", "each key once")
             continue
         seen[key] = key_node.start_mark.line + 1
         yield key, key_node, value_node
@@ -298,8 +336,12 @@ class Obj(T):
                 continue
             spec = self.fields.get(key)
             if spec is None:
-                ctx.error(key_node, f"unknown key '{key}' in {self.name}{_suggest(key, self.fields)}",
-                          ", ".join(self.fields), self._field_example(key))
+                ctx.error(
+                    key_node,
+                    f"unknown key '{key}' in {self.name}{_suggest(key, self.fields)}",
+                    ", ".join(self.fields),
+                    self._field_example(key),
+                )
                 continue
             ctx.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = spec.type.check(value_node, ctx, path + (key,))
@@ -307,8 +349,12 @@ class Obj(T):
             if key in out or key in skip:
                 continue
             if spec.required:
-                ctx.error(node, f"{self.name} at {_where(path)} needs '{key}'", spec.type.allowed(),
-                          spec.example or (f"{key}: {spec.type.example}" if spec.type.example else ""))
+                ctx.error(
+                    node,
+                    f"{self.name} at {_where(path)} needs '{key}'",
+                    spec.type.allowed(),
+                    spec.example or (f"{key}: {spec.type.example}" if spec.type.example else ""),
+                )
             else:
                 out[key] = spec.default() if callable(spec.default) else spec.default
         return out
@@ -321,13 +367,18 @@ class Obj(T):
         return self.example
 
     def json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "object",
-               "properties": {k: {**f.type.json(), **({"default": f.default}
-                                                         if f.default is not None and not callable(f.default)
-                                                         else {})}
-                              for k, f in self.fields.items()},
-               "required": [k for k, f in self.fields.items() if f.required],
-               "additionalProperties": False}
+        out: dict[str, Any] = {
+            "type": "object",
+            "properties": {
+                k: {
+                    **f.type.json(),
+                    **({"default": f.default} if f.default is not None and not callable(f.default) else {}),
+                }
+                for k, f in self.fields.items()
+            },
+            "required": [k for k, f in self.fields.items() if f.required],
+            "additionalProperties": False,
+        }
         if self.description:
             out["description"] = self.description
         return out
@@ -355,13 +406,15 @@ class MapOf(T):
             out[key] = self.value.check(value_node, ctx, path + (key,))
         if len(out) < self.min_items:
             entries = "entry" if self.min_items == 1 else "entries"
-            ctx.error(node, f"{_where(path)} needs at least {self.min_items} {entries}",
-                      self.allowed(), self.example)
+            ctx.error(node, f"{_where(path)} needs at least {self.min_items} {entries}", self.allowed(), self.example)
         return out
 
     def json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "object", "additionalProperties": self.value.json(),
-                               "minProperties": self.min_items}
+        out: dict[str, Any] = {
+            "type": "object",
+            "additionalProperties": self.value.json(),
+            "minProperties": self.min_items,
+        }
         if self.key.choices:
             out["propertyNames"] = {"enum": list(self.key.choices)}
         elif self.key.pattern:
@@ -389,8 +442,12 @@ class Varied(T):
         keys = DIFFICULTIES + ("default",)
         for key, key_node, value_node in _mapping_items(node, ctx, path):
             if key not in keys:
-                ctx.error(key_node, f"{_where(path)}: '{key}' is not a difficulty{_suggest(key, keys)}",
-                          ", ".join(keys), "{easy: ..., medium: ..., hard: ...}")
+                ctx.error(
+                    key_node,
+                    f"{_where(path)}: '{key}' is not a difficulty{_suggest(key, keys)}",
+                    ", ".join(keys),
+                    "{easy: ..., medium: ..., hard: ...}",
+                )
                 continue
             ctx.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = self.inner.check(value_node, ctx, path + (key,))
@@ -401,10 +458,19 @@ class Varied(T):
 
     def json(self) -> dict[str, Any]:
         inner = self.inner.json()
-        return {"anyOf": [inner, {"type": "object", "properties": {d: inner for d in DIFFICULTIES + ("default",)},
-                                  "additionalProperties": False, "minProperties": 1}],
-                "description": (self.description + " " if self.description else "")
-                + "(one value, or one per difficulty: easy/medium/hard/default)"}
+        return {
+            "anyOf": [
+                inner,
+                {
+                    "type": "object",
+                    "properties": {d: inner for d in DIFFICULTIES + ("default",)},
+                    "additionalProperties": False,
+                    "minProperties": 1,
+                },
+            ],
+            "description": (self.description + " " if self.description else "")
+            + "(one value, or one per difficulty: easy/medium/hard/default)",
+        }
 
 
 class Tagged(T):
@@ -422,13 +488,21 @@ class Tagged(T):
             return None
         tag_node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == self.tag), None)
         if tag_node is None:
-            ctx.error(node, f"{self.name} at {_where(path)} needs '{self.tag}'", ", ".join(self.variants),
-                      f"{self.tag}: {next(iter(self.variants))}")
+            ctx.error(
+                node,
+                f"{self.name} at {_where(path)} needs '{self.tag}'",
+                ", ".join(self.variants),
+                f"{self.tag}: {next(iter(self.variants))}",
+            )
             return None
         kind = tag_node.value if isinstance(tag_node, yaml.ScalarNode) else None
         if kind not in self.variants:
-            ctx.error(tag_node, f"{_where(path)}: unknown {self.name} {self.tag} '{str(kind)[:40]}'"
-                      f"{_suggest(kind, self.variants)}", ", ".join(self.variants), f"{self.tag}: role_play")
+            ctx.error(
+                tag_node,
+                f"{_where(path)}: unknown {self.name} {self.tag} '{str(kind)[:40]}'{_suggest(kind, self.variants)}",
+                ", ".join(self.variants),
+                f"{self.tag}: role_play",
+            )
             return None
         out = self.variants[kind].check(node, ctx, path, skip=(self.tag,))
         if out is not None:
@@ -436,12 +510,20 @@ class Tagged(T):
         return out
 
     def json(self) -> dict[str, Any]:
-        return {"oneOf": [{**v.json(), "properties": {self.tag: {"const": k}, **v.json()["properties"]},
-                           "required": [self.tag] + v.json()["required"]}
-                          for k, v in self.variants.items()]}
+        return {
+            "oneOf": [
+                {
+                    **v.json(),
+                    "properties": {self.tag: {"const": k}, **v.json()["properties"]},
+                    "required": [self.tag] + v.json()["required"],
+                }
+                for k, v in self.variants.items()
+            ]
+        }
 
 
 # --- the scenario schema ---------------------------------------------------------------------
+
 
 def _id(description: str = "", example: str = "greet") -> Str:
     return Str(description, example, pattern=ID_RE, pattern_hint=ID_HINT)
@@ -453,62 +535,103 @@ def _text(description: str = "", example: str = "'Hello, nice to meet you.'", ma
 
 EXPRESSION = Str("facial expression", "happy", choices=events.EXPRESSIONS)
 GESTURE = Str("gesture", "nod", choices=events.GESTURES)
-ONLY = List(Str("difficulty", "hard", choices=DIFFICULTIES), "use this only at these difficulties", "[medium, hard]",
-            min_items=1)
+ONLY = List(
+    Str("difficulty", "hard", choices=DIFFICULTIES),
+    "use this only at these difficulties",
+    "[medium, hard]",
+    min_items=1,
+)
 
-LINE = Obj("line", {
-    "cast": F(_id("the cast role who says it", "coach"), True),
-    "text": F(Varied(_text("what is said")), True),
-    "expression": F(Varied(EXPRESSION), default="neutral"),
-    "gesture": F(Varied(GESTURE), default="none"),
-    "only": F(ONLY),
-}, "a line said by a cast avatar", "{cast: coach, text: 'Hello.'}")
+LINE = Obj(
+    "line",
+    {
+        "cast": F(_id("the cast role who says it", "coach"), True),
+        "text": F(Varied(_text("what is said")), True),
+        "expression": F(Varied(EXPRESSION), default="neutral"),
+        "gesture": F(Varied(GESTURE), default="none"),
+        "only": F(ONLY),
+    },
+    "a line said by a cast avatar",
+    "{cast: coach, text: 'Hello.'}",
+)
 
-OPTION = Obj("option", {
-    "id": F(_id("option name, unique in its node", "greet"), True),
-    "text": F(_text("what the participant says when they pick this option"), True),
-    "examples": F(List(_text("a phrase the participant might type", "'hi, I am Sam'", 200),
-                       "phrases matched against the participant's own words", "['hello', 'hi there']"),
-                  default=list),
-    "score": F(MapOf("scores", _id("skill step id", "greet"),
-                     Num(0, MAX_SCORE, "0 not done, 1 partly, 2 done well", "2", integer=True),
-                     "how well this option performs each skill step", "{greet: 2}"), default=dict,
-               example="score: {greet: 2}"),
-    "next": F(Varied(_id("the node this leads to", "small_talk")), True, example="next: small_talk"),
-    "only": F(ONLY),
-}, "a participant option", "{id: greet, text: 'Hi, I am Sam.', next: small_talk}")
+OPTION = Obj(
+    "option",
+    {
+        "id": F(_id("option name, unique in its node", "greet"), True),
+        "text": F(_text("what the participant says when they pick this option"), True),
+        "examples": F(
+            List(
+                _text("a phrase the participant might type", "'hi, I am Sam'", 200),
+                "phrases matched against the participant's own words",
+                "['hello', 'hi there']",
+            ),
+            default=list,
+        ),
+        "score": F(
+            MapOf(
+                "scores",
+                _id("skill step id", "greet"),
+                Num(0, MAX_SCORE, "0 not done, 1 partly, 2 done well", "2", integer=True),
+                "how well this option performs each skill step",
+                "{greet: 2}",
+            ),
+            default=dict,
+            example="score: {greet: 2}",
+        ),
+        "next": F(Varied(_id("the node this leads to", "small_talk")), True, example="next: small_talk"),
+        "only": F(ONLY),
+    },
+    "a participant option",
+    "{id: greet, text: 'Hi, I am Sam.', next: small_talk}",
+)
 
-NO_MATCH = Obj("no_match", {
-    "say": F(Varied(_text("what the partner says when the participant's words match no option")), True),
-    "expression": F(Varied(EXPRESSION)),
-    "gesture": F(Varied(GESTURE)),
-}, "the partner's reply to words that match no option", "{say: 'Sorry, what was that?'}")
+NO_MATCH = Obj(
+    "no_match",
+    {
+        "say": F(Varied(_text("what the partner says when the participant's words match no option")), True),
+        "expression": F(Varied(EXPRESSION)),
+        "gesture": F(Varied(GESTURE)),
+    },
+    "the partner's reply to words that match no option",
+    "{say: 'Sorry, what was that?'}",
+)
 
-NODE = Obj("node", {
-    "cast": F(_id("the cast role who speaks", "partner"), True),
-    "say": F(Varied(_text("the partner's line")), True),
-    "expression": F(Varied(EXPRESSION), default="neutral"),
-    "gesture": F(Varied(GESTURE), default="none"),
-    "alternatives": F(List(_text("another way to say the line, for the teleoperator's palette")), default=list),
-    "prompt": F(Varied(_text("the question shown to the participant", "'What do you say?'", 200))),
-    "hint": F(Varied(_text("a hint for the participant", "'Say your name.'", 300))),
-    "options": F(List(OPTION, "what the participant can say", "[{id: greet, text: 'Hi!', next: chat}]")),
-    "free_text": F(Bool("may the participant type their own words (matched to options)", "true"), default=True),
-    "no_match": F(NO_MATCH),
-    "end": F(_id("ends the role-play with this ending", "warm"), example="end: warm"),
-}, "a dialogue node", "{cast: partner, say: 'Hi.', options: [...]}")
+NODE = Obj(
+    "node",
+    {
+        "cast": F(_id("the cast role who speaks", "partner"), True),
+        "say": F(Varied(_text("the partner's line")), True),
+        "expression": F(Varied(EXPRESSION), default="neutral"),
+        "gesture": F(Varied(GESTURE), default="none"),
+        "alternatives": F(List(_text("another way to say the line, for the teleoperator's palette")), default=list),
+        "prompt": F(Varied(_text("the question shown to the participant", "'What do you say?'", 200))),
+        "hint": F(Varied(_text("a hint for the participant", "'Say your name.'", 300))),
+        "options": F(List(OPTION, "what the participant can say", "[{id: greet, text: 'Hi!', next: chat}]")),
+        "free_text": F(Bool("may the participant type their own words (matched to options)", "true"), default=True),
+        "no_match": F(NO_MATCH),
+        "end": F(_id("ends the role-play with this ending", "warm"), example="end: warm"),
+    },
+    "a dialogue node",
+    "{cast: partner, say: 'Hi.', options: [...]}",
+)
 
-EMOTION_ITEM = Obj("emotion item", {
-    "id": F(_id("item name", "face_1"), True),
-    "expression": F(EXPRESSION, True),
-    "intensity": F(Varied(Num(0.05, 1.0, "how strongly the face shows it", "0.6")), default=1.0),
-    "gesture": F(Varied(GESTURE), default="none"),
-    "say": F(Varied(_text("an optional line said with the face"))),
-    "accept": F(List(_text("another word accepted as the right answer", "glad", 60)), default=list),
-    "hint": F(Varied(_text("a hint", "'Look at the mouth.'", 300))),
-    "explain": F(Varied(_text("what gives the emotion away, said after the answer")), True),
-    "only": F(ONLY),
-}, "one face to recognise", "{id: face_1, expression: happy, explain: 'The mouth turns up.'}")
+EMOTION_ITEM = Obj(
+    "emotion item",
+    {
+        "id": F(_id("item name", "face_1"), True),
+        "expression": F(EXPRESSION, True),
+        "intensity": F(Varied(Num(0.05, 1.0, "how strongly the face shows it", "0.6")), default=1.0),
+        "gesture": F(Varied(GESTURE), default="none"),
+        "say": F(Varied(_text("an optional line said with the face"))),
+        "accept": F(List(_text("another word accepted as the right answer", "glad", 60)), default=list),
+        "hint": F(Varied(_text("a hint", "'Look at the mouth.'", 300))),
+        "explain": F(Varied(_text("what gives the emotion away, said after the answer")), True),
+        "only": F(ONLY),
+    },
+    "one face to recognise",
+    "{id: face_1, expression: happy, explain: 'The mouth turns up.'}",
+)
 
 _COMMON = {
     "id": F(_id("phase name, unique in the file", "practice")),
@@ -516,93 +639,208 @@ _COMMON = {
     "lines": F(List(LINE, "lines said on entering the phase"), default=list),
 }
 
-PHASE = Tagged("phase", {
-    "rationale": Obj("rationale phase", dict(_COMMON)),
-    "skill_steps": Obj("skill_steps phase", dict(_COMMON)),
-    "modelling": Obj("modelling phase", dict(_COMMON)),
-    "role_play": Obj("role_play phase", {
-        **_COMMON,
-        "start": F(_id("the first node", "hello"), True),
-        "nodes": F(MapOf("nodes", _id("node name", "hello"), NODE, min_items=1), True),
-    }),
-    "repeat_role_play": Obj("repeat_role_play phase", {
-        **_COMMON,
-        "repeat": F(_id("the role_play phase to run again", "practice"), True),
-    }),
-    "feedback": Obj("feedback phase", {
-        **_COMMON,
-        "cast": F(_id("who gives the feedback", "coach")),
-        "positive": F(Varied(_text("lead-in to praise; '{praise}' is replaced by the best step's praise",
-                                   "'Well done. {praise}'"))),
-        "corrective": F(Varied(_text("lead-in to one suggestion; '{tip}' is replaced by the weakest step's tip",
-                                     "'One thing to try: {tip}'"))),
-        "stretch": F(Varied(_text("the suggestion when every step was done well", "'Next time, try medium.'"))),
-    }),
-    "homework": Obj("homework phase", {
-        **_COMMON,
-        "assignment": F(Varied(_text("a real-world practice task")), True),
-    }),
-    "emotion_recognition": Obj("emotion_recognition phase", {
-        **_COMMON,
-        "cast": F(_id("whose face shows the emotions", "partner"), True),
-        "coach": F(_id("who explains the answers", "coach")),
-        "prompt": F(Varied(_text("the question", "'Which feeling does this face show?'", 200))),
-        "emotions": F(MapOf("emotions", Str("emotion", "happy", choices=events.EXPRESSIONS),
-                            List(_text("a word that names it", "glad", 60)),
-                            "emotions offered, each with words that name it", "{happy: [glad], sad: [down]}",
-                            min_items=2), True),
-        "right": F(Varied(_text("said after a right answer; '{answer}' is the emotion", "'Yes, {answer}.'"))),
-        "wrong": F(Varied(_text("said after a wrong answer; '{answer}', '{given}'",
-                                "'This one was {answer}.'"))),
-        "items": F(List(EMOTION_ITEM, min_items=1), True),
-    }),
-    "reflection": Obj("reflection phase", {
-        **_COMMON,
-        "prompts": F(List(Varied(_text("a reflection question", "'What went well?'", 300)), min_items=1), True),
-    }),
-}, example="kind: role_play")
+PHASE = Tagged(
+    "phase",
+    {
+        "rationale": Obj("rationale phase", dict(_COMMON)),
+        "skill_steps": Obj("skill_steps phase", dict(_COMMON)),
+        "modelling": Obj("modelling phase", dict(_COMMON)),
+        "role_play": Obj(
+            "role_play phase",
+            {
+                **_COMMON,
+                "start": F(_id("the first node", "hello"), True),
+                "nodes": F(MapOf("nodes", _id("node name", "hello"), NODE, min_items=1), True),
+            },
+        ),
+        "repeat_role_play": Obj(
+            "repeat_role_play phase",
+            {
+                **_COMMON,
+                "repeat": F(_id("the role_play phase to run again", "practice"), True),
+            },
+        ),
+        "feedback": Obj(
+            "feedback phase",
+            {
+                **_COMMON,
+                "cast": F(_id("who gives the feedback", "coach")),
+                "positive": F(
+                    Varied(
+                        _text(
+                            "lead-in to praise; '{praise}' is replaced by the best step's praise",
+                            "'Well done. {praise}'",
+                        )
+                    )
+                ),
+                "corrective": F(
+                    Varied(
+                        _text(
+                            "lead-in to one suggestion; '{tip}' is replaced by the weakest step's tip",
+                            "'One thing to try: {tip}'",
+                        )
+                    )
+                ),
+                "stretch": F(Varied(_text("the suggestion when every step was done well", "'Next time, try medium.'"))),
+            },
+        ),
+        "homework": Obj(
+            "homework phase",
+            {
+                **_COMMON,
+                "assignment": F(Varied(_text("a real-world practice task")), True),
+            },
+        ),
+        "emotion_recognition": Obj(
+            "emotion_recognition phase",
+            {
+                **_COMMON,
+                "cast": F(_id("whose face shows the emotions", "partner"), True),
+                "coach": F(_id("who explains the answers", "coach")),
+                "prompt": F(Varied(_text("the question", "'Which feeling does this face show?'", 200))),
+                "emotions": F(
+                    MapOf(
+                        "emotions",
+                        Str("emotion", "happy", choices=events.EXPRESSIONS),
+                        List(_text("a word that names it", "glad", 60)),
+                        "emotions offered, each with words that name it",
+                        "{happy: [glad], sad: [down]}",
+                        min_items=2,
+                    ),
+                    True,
+                ),
+                "right": F(Varied(_text("said after a right answer; '{answer}' is the emotion", "'Yes, {answer}.'"))),
+                "wrong": F(
+                    Varied(_text("said after a wrong answer; '{answer}', '{given}'", "'This one was {answer}.'"))
+                ),
+                "items": F(List(EMOTION_ITEM, min_items=1), True),
+            },
+        ),
+        "reflection": Obj(
+            "reflection phase",
+            {
+                **_COMMON,
+                "prompts": F(List(Varied(_text("a reflection question", "'What went well?'", 300)), min_items=1), True),
+            },
+        ),
+    },
+    example="kind: role_play",
+)
 
-SCENARIO = Obj("scenario", {
-    "peerspace_scenario": F(Num(FORMAT_VERSION, FORMAT_VERSION, "file format version", str(FORMAT_VERSION),
-                                integer=True), True, example=f"peerspace_scenario: {FORMAT_VERSION}"),
-    "id": F(_id("scenario id, unique across scenarios/", "starting_a_conversation"), True),
-    "title": F(_text("title", "'Starting a conversation'", 80), True),
-    "topic": F(Str("topic", "job_interview", choices=TOPICS), True),
-    "summary": F(_text("one or two sentences for the scenario list", "'Practise ...'"), True),
-    "scene": F(Str("scene", "cafe", choices=events.SCENES), default="cafe"),
-    "cast": F(MapOf("cast", _id("cast role", "partner"), Obj("cast member", {
-        "kind": F(Str("kind", "partner", choices=CAST_KINDS), True),
-        "name": F(_text("the avatar's display name", "Alex", 40), True),
-        "description": F(_text("who they are, for the peer specialist", "'A friendly neighbour.'")),
-        "on_operator_drop": F(Str("when a teleoperating peer specialist's link drops", "autonomous",
-                                  choices=("autonomous", "pause"))),
-    }, example="{kind: partner, name: Alex}"), min_items=2), True),
-    "difficulty": F(MapOf("difficulty", Str("difficulty", "easy", choices=DIFFICULTIES), Obj("difficulty level", {
-        "label": F(_text("label", "'Friendly partner'", 60), True),
-        "partner": F(Str("partner style", "friendly", choices=PARTNER_STYLES), True),
-        "hints": F(Str("when hints are shown", "after_miss", choices=HINT_POLICIES), default="after_miss"),
-        "description": F(_text("what to expect")),
-    }, example="{label: 'Friendly partner', partner: friendly}"), min_items=1), True),
-    "skill": F(Obj("skill", {
-        "name": F(_text("skill name", "'Starting a conversation'", 80), True),
-        "steps": F(List(Obj("skill step", {
-            "id": F(_id("step id", "greet"), True),
-            "text": F(_text("the step", "'Greet and say your name.'", 200), True),
-            "praise": F(_text("specific praise when the step went well", "'You greeted clearly.'")),
-            "tip": F(_text("a specific suggestion when it did not", "'Try saying your name too.'")),
-        }, example="{id: greet, text: 'Say hello.'}"), min_items=1, max_items=8), True),
-    }), True),
-    "endings": F(MapOf("endings", _id("ending id", "warm"), Obj("ending", {
-        "title": F(_text("title", "'A warm chat'", 80), True),
-        "text": F(_text("what happened, for the participant")),
-    }, example="{title: 'A warm chat'}")), default=dict),
-    "phases": F(List(PHASE, "the session, in order", min_items=1), True),
-}, "a peerspace scenario file")
+SCENARIO = Obj(
+    "scenario",
+    {
+        "peerspace_scenario": F(
+            Num(FORMAT_VERSION, FORMAT_VERSION, "file format version", str(FORMAT_VERSION), integer=True),
+            True,
+            example=f"peerspace_scenario: {FORMAT_VERSION}",
+        ),
+        "id": F(_id("scenario id, unique across scenarios/", "starting_a_conversation"), True),
+        "title": F(_text("title", "'Starting a conversation'", 80), True),
+        "topic": F(Str("topic", "job_interview", choices=TOPICS), True),
+        "summary": F(_text("one or two sentences for the scenario list", "'Practise ...'"), True),
+        "scene": F(Str("scene", "cafe", choices=events.SCENES), default="cafe"),
+        "cast": F(
+            MapOf(
+                "cast",
+                _id("cast role", "partner"),
+                Obj(
+                    "cast member",
+                    {
+                        "kind": F(Str("kind", "partner", choices=CAST_KINDS), True),
+                        "name": F(_text("the avatar's display name", "Alex", 40), True),
+                        "description": F(_text("who they are, for the peer specialist", "'A friendly neighbour.'")),
+                        "on_operator_drop": F(
+                            Str(
+                                "when a teleoperating peer specialist's link drops",
+                                "autonomous",
+                                choices=("autonomous", "pause"),
+                            )
+                        ),
+                    },
+                    example="{kind: partner, name: Alex}",
+                ),
+                min_items=2,
+            ),
+            True,
+        ),
+        "difficulty": F(
+            MapOf(
+                "difficulty",
+                Str("difficulty", "easy", choices=DIFFICULTIES),
+                Obj(
+                    "difficulty level",
+                    {
+                        "label": F(_text("label", "'Friendly partner'", 60), True),
+                        "partner": F(Str("partner style", "friendly", choices=PARTNER_STYLES), True),
+                        "hints": F(
+                            Str("when hints are shown", "after_miss", choices=HINT_POLICIES), default="after_miss"
+                        ),
+                        "description": F(_text("what to expect")),
+                    },
+                    example="{label: 'Friendly partner', partner: friendly}",
+                ),
+                min_items=1,
+            ),
+            True,
+        ),
+        "skill": F(
+            Obj(
+                "skill",
+                {
+                    "name": F(_text("skill name", "'Starting a conversation'", 80), True),
+                    "steps": F(
+                        List(
+                            Obj(
+                                "skill step",
+                                {
+                                    "id": F(_id("step id", "greet"), True),
+                                    "text": F(_text("the step", "'Greet and say your name.'", 200), True),
+                                    "praise": F(
+                                        _text("specific praise when the step went well", "'You greeted clearly.'")
+                                    ),
+                                    "tip": F(
+                                        _text("a specific suggestion when it did not", "'Try saying your name too.'")
+                                    ),
+                                },
+                                example="{id: greet, text: 'Say hello.'}",
+                            ),
+                            min_items=1,
+                            max_items=8,
+                        ),
+                        True,
+                    ),
+                },
+            ),
+            True,
+        ),
+        "endings": F(
+            MapOf(
+                "endings",
+                _id("ending id", "warm"),
+                Obj(
+                    "ending",
+                    {
+                        "title": F(_text("title", "'A warm chat'", 80), True),
+                        "text": F(_text("what happened, for the participant")),
+                    },
+                    example="{title: 'A warm chat'}",
+                ),
+            ),
+            default=dict,
+        ),
+        "phases": F(List(PHASE, "the session, in order", min_items=1), True),
+    },
+    "a peerspace scenario file",
+)
 
 
 def json_schema() -> dict[str, Any]:
 
     out = SCENARIO.json()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": "https://peerspace.invalid/schema/scenario-v1.json",
-            "title": "peerspace scenario", **out}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://peerspace.invalid/schema/scenario-v1.json",
+        "title": "peerspace scenario",
+        **out,
+    }

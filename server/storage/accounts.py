@@ -10,8 +10,10 @@ from .interfaces import Row
 
 class SQLiteAccounts(SQLiteConnection):
     def create_user(self, name: str, role: str, pw_hash: bytes, pw_salt: bytes) -> Row:
-        user_id = self._insert("INSERT INTO users(name, role, pw_hash, pw_salt, created) VALUES (?,?,?,?,?)",
-                               (name, role, pw_hash, pw_salt, time.time()))
+        user_id = self._insert(
+            "INSERT INTO users(name, role, pw_hash, pw_salt, created) VALUES (?,?,?,?,?)",
+            (name, role, pw_hash, pw_salt, time.time()),
+        )
         return self._single("SELECT * FROM users WHERE id=?", (user_id,))
 
     def get_user(self, user_id: int) -> Row | None:
@@ -43,8 +45,7 @@ class SQLiteAccounts(SQLiteConnection):
 
     def revocations_since(self, last_id: int) -> list[Row]:
         """Revocations after `last_id`, oldest first; `last_revocation()` is where a new server starts."""
-        return self._exec("SELECT id, user_id, reason FROM revocations WHERE id>? ORDER BY id",
-                          (last_id,)).fetchall()
+        return self._exec("SELECT id, user_id, reason FROM revocations WHERE id>? ORDER BY id", (last_id,)).fetchall()
 
     def last_revocation(self) -> int:
         last: int = self._single("SELECT COALESCE(MAX(id), 0) AS n FROM revocations")["n"]
@@ -52,9 +53,10 @@ class SQLiteAccounts(SQLiteConnection):
 
     def set_consent(self, user_id: int, recording: bool) -> None:
         """Durable consent to recording (transcripts, replays); World.record() reads it for every line."""
-        self._exec("UPDATE users SET consent_recording=?, consent_updated=? WHERE id=?",
-                   (int(bool(recording)), time.time(), user_id))
+        self._exec(
+            "UPDATE users SET consent_recording=?, consent_updated=? WHERE id=?",
+            (int(bool(recording)), time.time(), user_id),
+        )
 
     def list_users(self) -> list[Row]:
         return self._exec("SELECT id, name, role, created, banned_until FROM users ORDER BY id").fetchall()
-

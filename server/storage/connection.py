@@ -52,7 +52,7 @@ class SQLiteConnection:
         The server passes a short one (its calls run on the store thread and are retried); the CLI
         keeps the long default, so `peerspace delete` waits out a running server's brief writes."""
         self.path = str(path)
-        self.write_failures = 0         # failed write attempts: /metrics peerspace_store_write_failures_total
+        self.write_failures = 0  # failed write attempts: /metrics peerspace_store_write_failures_total
         # The last write failed (locked, read-only) and none has succeeded since: new writes then fail fast
         # instead of each holding the store thread for the busy timeout (OffLoop.write); retries clear it.
         self.write_fault = False
@@ -68,7 +68,7 @@ class SQLiteConnection:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA secure_delete=ON")      # deleted rows are overwritten, not just unlinked
+        self.db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not just unlinked
         self._lock = threading.RLock()  # CLI tools may share one store across threads
         self._migrate()
         self._private_files()
@@ -127,7 +127,7 @@ class SQLiteConnection:
                 raise
             if write:
                 self.write_fault = False
-            return cast(RowCursor, cur)     # the row factory is _row
+            return cast(RowCursor, cur)  # the row factory is _row
 
     def _single(self, sql: str, args: tuple[Any, ...] = ()) -> Row:
         """A query that always yields one row (an aggregate; a row just written under the store's one thread)."""
@@ -195,7 +195,7 @@ class SQLiteConnection:
         with self._lock:
             try:
                 self.db.execute(begin)
-                yield cast(RowConnection, self.db)      # the row factory is _row
+                yield cast(RowConnection, self.db)  # the row factory is _row
                 self.db.execute("COMMIT")
             except BaseException as e:
                 self._failed(e)
@@ -206,4 +206,4 @@ class SQLiteConnection:
         try:
             self.db.execute("ROLLBACK")
         except sqlite3.OperationalError:
-            pass        # BEGIN itself failed (locked, read-only): there is no transaction to end
+            pass  # BEGIN itself failed (locked, read-only): there is no transaction to end

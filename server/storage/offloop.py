@@ -20,7 +20,7 @@ log = logging.getLogger("peerspace.storage")
 # A write that fails for one of these may succeed later (a lock released, a disk remounted writable);
 # anything else (a constraint, e.g. the person was deleted meanwhile) will not, and is not retried.
 RETRYABLE = (sqlite3.OperationalError,)
-PERSIST_BACKOFF = (0.05, 5.0)       # first and longest wait between tries of a write that must not be lost
+PERSIST_BACKOFF = (0.05, 5.0)  # first and longest wait between tries of a write that must not be lost
 
 
 class OffLoop:
@@ -42,6 +42,7 @@ class OffLoop:
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
         setattr(self, name, call)
         return call
 
@@ -62,9 +63,15 @@ class OffLoop:
         """Writes waiting for the store to accept them again (a gauge on /metrics)."""
         return len(self._persisting)
 
-    def persist(self, what: str, fn: str | Callable[..., Any], *args: Any,
-                on_done: Callable[[Any], object] | None = None, tried: bool = False,
-                **kwargs: Any) -> asyncio.Task[Any]:
+    def persist(
+        self,
+        what: str,
+        fn: str | Callable[..., Any],
+        *args: Any,
+        on_done: Callable[[Any], object] | None = None,
+        tried: bool = False,
+        **kwargs: Any,
+    ) -> asyncio.Task[Any]:
         """Write that must not be lost: try now, and on a lock or read-only fault retry in the background
         with bounded backoff until it succeeds. `fn` is a store method name or a function run on the store
         thread. Returns the task (its result is fn's result); `on_done` gets that result. `tried`: the
@@ -75,8 +82,15 @@ class OffLoop:
         task.add_done_callback(self._persisting.discard)
         return task
 
-    async def _persist(self, what: str, fn: str | Callable[..., Any], args: tuple[Any, ...],
-                       kwargs: dict[str, Any], on_done: Callable[[Any], object] | None, tried: bool) -> Any:
+    async def _persist(
+        self,
+        what: str,
+        fn: str | Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        on_done: Callable[[Any], object] | None,
+        tried: bool,
+    ) -> Any:
         call: Callable[..., Any] = getattr(self._store, fn) if isinstance(fn, str) else fn
         delay, longest = PERSIST_BACKOFF
         tries = int(tried)
@@ -117,4 +131,3 @@ class OffLoop:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
-

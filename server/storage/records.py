@@ -17,47 +17,62 @@ log = logging.getLogger("peerspace.storage")
 
 class SQLiteRecords(SQLiteRuns):
     # --- questionnaires ---------------------------------------------------------------------
-    def add_questionnaire_answer(self, user_id: int, questionnaire: str, phase: str, run_id: int | None,
-                                 answers: dict[str, Any], score: float) -> int:
+    def add_questionnaire_answer(
+        self, user_id: int, questionnaire: str, phase: str, run_id: int | None, answers: dict[str, Any], score: float
+    ) -> int:
         return self._insert(
             "INSERT INTO questionnaire_answers(ts, user_id, questionnaire, phase, run_id, answers, score) "
-            "VALUES (?,?,?,?,?,?,?)", (time.time(), user_id, questionnaire, phase, run_id, json.dumps(answers), score))
+            "VALUES (?,?,?,?,?,?,?)",
+            (time.time(), user_id, questionnaire, phase, run_id, json.dumps(answers), score),
+        )
 
     def questionnaire_answers(self, user_id: int) -> list[Row]:
         """One person's answers, oldest first, each with its `answers` decoded."""
-        rows = self._exec("SELECT id, ts, questionnaire, phase, run_id, answers, score FROM questionnaire_answers "
-                          "WHERE user_id=? ORDER BY ts, id", (user_id,)).fetchall()
+        rows = self._exec(
+            "SELECT id, ts, questionnaire, phase, run_id, answers, score FROM questionnaire_answers "
+            "WHERE user_id=? ORDER BY ts, id",
+            (user_id,),
+        ).fetchall()
         for r in rows:
             r["answers"] = json.loads(r["answers"])
         return rows
 
     # --- replays: pose frames and the transcript of a session -----------------------------------
-    def run_transcript(self, run_id: int, room_id: str, start: float, end: float,
-                       participant_id: int | None) -> list[Row]:
+    def run_transcript(
+        self, run_id: int, room_id: str, start: float, end: float, participant_id: int | None
+    ) -> list[Row]:
         """The run's own events, plus room lines said between `start` and `end` by anyone who is not another
         participant (one person's session never shows another participant's words); in time order."""
-        rows = self._exec("SELECT e.* FROM events e LEFT JOIN users u ON u.id=e.user_id WHERE e.run_id=? OR "
-                          "(e.run_id IS NULL AND e.room_id=? AND e.ts BETWEEN ? AND ? AND "
-                          "(u.role IS NULL OR u.role!='participant' OR e.user_id IS ?)) ORDER BY e.ts, e.id",
-                          (run_id, room_id, start, end, participant_id)).fetchall()
+        rows = self._exec(
+            "SELECT e.* FROM events e LEFT JOIN users u ON u.id=e.user_id WHERE e.run_id=? OR "
+            "(e.run_id IS NULL AND e.room_id=? AND e.ts BETWEEN ? AND ? AND "
+            "(u.role IS NULL OR u.role!='participant' OR e.user_id IS ?)) ORDER BY e.ts, e.id",
+            (run_id, room_id, start, end, participant_id),
+        ).fetchall()
         for r in rows:
             r["data"] = json.loads(r["data"])
         return rows
 
     def pose_frames(self, run_id: int, after: float, limit: int) -> list[Row]:
         """Up to `limit` samples (t, poses, members or None) after time `after`, oldest first."""
-        return self._exec("SELECT t, poses, members FROM pose_tracks WHERE run_id=? AND t>? ORDER BY t LIMIT ?",
-                          (run_id, after, limit)).fetchall()
+        return self._exec(
+            "SELECT t, poses, members FROM pose_tracks WHERE run_id=? AND t>? ORDER BY t LIMIT ?",
+            (run_id, after, limit),
+        ).fetchall()
 
     def pose_members_at(self, run_id: int, t: float) -> Row | None:
         """The members table in force at time `t` (the last sample at or before it that carries one)."""
-        return self._exec("SELECT t, members FROM pose_tracks WHERE run_id=? AND t<=? AND members IS NOT NULL "
-                          "ORDER BY t DESC LIMIT 1", (run_id, t)).fetchone()
+        return self._exec(
+            "SELECT t, members FROM pose_tracks WHERE run_id=? AND t<=? AND members IS NOT NULL "
+            "ORDER BY t DESC LIMIT 1",
+            (run_id, t),
+        ).fetchone()
 
     def pose_track_span(self, run_id: int) -> Row:
         """How many samples a run's replay has (`n`) and its first and last times (`t0`, `t1`)."""
-        return self._single("SELECT COUNT(*) AS n, MIN(t) AS t0, MAX(t) AS t1 FROM pose_tracks WHERE run_id=?",
-                          (run_id,))
+        return self._single(
+            "SELECT COUNT(*) AS n, MIN(t) AS t0, MAX(t) AS t1 FROM pose_tracks WHERE run_id=?", (run_id,)
+        )
 
     # --- a person's records: export and delete ------------------------------------
     def export_user(self, user_id: int) -> Row | None:
@@ -67,8 +82,10 @@ class SQLiteRecords(SQLiteRuns):
         Every table with a user column appears here; `delete_user` removes the same rows.
         """
         q = self._exec
-        user = q("SELECT id, name, role, created, banned_until, consent_recording, consent_updated FROM users "
-                 "WHERE id=?", (user_id,)).fetchone()
+        user = q(
+            "SELECT id, name, role, created, banned_until, consent_recording, consent_updated FROM users WHERE id=?",
+            (user_id,),
+        ).fetchone()
         if user is None:
             return None
         runs = self.runs(user_id)
@@ -77,30 +94,51 @@ class SQLiteRecords(SQLiteRuns):
             events += [e for e in self.run_events(run["id"]) if e["user_id"] != user_id]
         events.sort(key=lambda e: e["id"])
         answers = self.questionnaire_answers(user_id)
-        replays = [{"run": run["id"], "pose_format": "wire.codec POSE_DTYPE, base64",
-                    "frames": [{"t": r["t"], "poses": base64.b64encode(bytes(r["poses"])).decode(),
-                                "members": r["members"]}
-                               for r in q("SELECT t, poses, members FROM pose_tracks WHERE run_id=? ORDER BY t",
-                                          (run["id"],)).fetchall()]}
-                   for run in runs]
+        replays = [
+            {
+                "run": run["id"],
+                "pose_format": "wire.codec POSE_DTYPE, base64",
+                "frames": [
+                    {"t": r["t"], "poses": base64.b64encode(bytes(r["poses"])).decode(), "members": r["members"]}
+                    for r in q(
+                        "SELECT t, poses, members FROM pose_tracks WHERE run_id=? ORDER BY t", (run["id"],)
+                    ).fetchall()
+                ],
+            }
+            for run in runs
+        ]
         consent = {"recording": bool(user.pop("consent_recording")), "updated": user.pop("consent_updated")}
         return {
-            "format": "peerspace-export/2", "exported": time.time(), "user": user, "consent": consent,
-            "runs": runs, "events": events,
+            "format": "peerspace-export/2",
+            "exported": time.time(),
+            "user": user,
+            "consent": consent,
+            "runs": runs,
+            "events": events,
             "rooms_created": q("SELECT * FROM rooms WHERE created_by=?", (user_id,)).fetchall(),
-            "questionnaires": answers, "replays": replays,
+            "questionnaires": answers,
+            "replays": replays,
             "blocks": q("SELECT blocked_id, created FROM blocks WHERE blocker_id=?", (user_id,)).fetchall(),
-            "groups": q("SELECT g.name AS name, 'member' AS role FROM group_members m JOIN groups g ON g.id=m.group_id "
-                        "WHERE m.user_id=? UNION ALL SELECT g.name, 'staff' FROM group_staff s JOIN groups g "
-                        "ON g.id=s.group_id WHERE s.staff_id=?", (user_id, user_id)).fetchall(),
-            "assignments": q("SELECT staff_id, participant_id, created FROM staff_assignments "
-                             "WHERE staff_id=? OR participant_id=?", (user_id, user_id)).fetchall(),
-            "reports_made": q("SELECT id, ts, room_id, reason, note, status FROM reports WHERE reporter_id=?",
-                              (user_id,)).fetchall(),
-            "safety_alerts": q("SELECT id, ts, room_id, kind, category, event_id, status FROM safety_alerts "
-                               "WHERE user_id=?", (user_id,)).fetchall(),
-            "moderation": q("SELECT ts, room_id, action, until FROM moderation WHERE target_id=?",
-                            (user_id,)).fetchall(),
+            "groups": q(
+                "SELECT g.name AS name, 'member' AS role FROM group_members m JOIN groups g ON g.id=m.group_id "
+                "WHERE m.user_id=? UNION ALL SELECT g.name, 'staff' FROM group_staff s JOIN groups g "
+                "ON g.id=s.group_id WHERE s.staff_id=?",
+                (user_id, user_id),
+            ).fetchall(),
+            "assignments": q(
+                "SELECT staff_id, participant_id, created FROM staff_assignments WHERE staff_id=? OR participant_id=?",
+                (user_id, user_id),
+            ).fetchall(),
+            "reports_made": q(
+                "SELECT id, ts, room_id, reason, note, status FROM reports WHERE reporter_id=?", (user_id,)
+            ).fetchall(),
+            "safety_alerts": q(
+                "SELECT id, ts, room_id, kind, category, event_id, status FROM safety_alerts WHERE user_id=?",
+                (user_id,),
+            ).fetchall(),
+            "moderation": q(
+                "SELECT ts, room_id, action, until FROM moderation WHERE target_id=?", (user_id,)
+            ).fetchall(),
         }
 
     def delete_user(self, user_id: int) -> bool:
@@ -108,17 +146,20 @@ class SQLiteRecords(SQLiteRuns):
         with self._lock:
             with self._transaction() as db:
                 db.execute("DELETE FROM events WHERE user_id=?", (user_id,))
-                db.execute("DELETE FROM events WHERE run_id IN (SELECT id FROM runs WHERE participant_user_id=?)",
-                           (user_id,))
+                db.execute(
+                    "DELETE FROM events WHERE run_id IN (SELECT id FROM runs WHERE participant_user_id=?)", (user_id,)
+                )
                 db.execute("DELETE FROM runs WHERE participant_user_id=?", (user_id,))
                 cur = db.execute("DELETE FROM users WHERE id=?", (user_id,))
-                db.execute("INSERT INTO revocations(ts, user_id, reason) VALUES (?,?,?)",
-                           (time.time(), user_id, "delete"))
+                db.execute(
+                    "INSERT INTO revocations(ts, user_id, reason) VALUES (?,?,?)", (time.time(), user_id, "delete")
+                )
             # Deleted means gone from disk: secure_delete zeroed the rows in the pages it wrote, but the WAL
             # still holds the pages as they were. Copy the WAL into the file and cut it to zero bytes now.
             busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone().values()
             if busy:
-                log.warning("checkpoint after deleting user %s was blocked by a reader; the WAL is cut at the "
-                            "next checkpoint", user_id)
+                log.warning(
+                    "checkpoint after deleting user %s was blocked by a reader; the WAL is cut at the next checkpoint",
+                    user_id,
+                )
         return cur.rowcount > 0
-

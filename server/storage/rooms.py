@@ -10,14 +10,18 @@ from .interfaces import Row
 
 # The participants a peer specialist looks after: their groups' members and those assigned to them
 # directly. Two positional parameters, both the staff member's id.
-SCOPE_SQL = ("SELECT gm.user_id FROM group_staff gs JOIN group_members gm ON gm.group_id=gs.group_id "
-             "WHERE gs.staff_id=? UNION SELECT participant_id FROM staff_assignments WHERE staff_id=?")
+SCOPE_SQL = (
+    "SELECT gm.user_id FROM group_staff gs JOIN group_members gm ON gm.group_id=gs.group_id "
+    "WHERE gs.staff_id=? UNION SELECT participant_id FROM staff_assignments WHERE staff_id=?"
+)
 
 
 class SQLiteRooms(SQLiteConnection):
     def save_room(self, room_id: str, name: str, scene: str, capacity: int, created_by: int | None) -> None:
-        self._exec("INSERT OR REPLACE INTO rooms(id, name, scene, capacity, created_by, created) VALUES (?,?,?,?,?,?)",
-                   (room_id, name, scene, capacity, created_by, time.time()))
+        self._exec(
+            "INSERT OR REPLACE INTO rooms(id, name, scene, capacity, created_by, created) VALUES (?,?,?,?,?,?)",
+            (room_id, name, scene, capacity, created_by, time.time()),
+        )
 
     def list_rooms(self) -> list[Row]:
         return self._exec("SELECT * FROM rooms ORDER BY created").fetchall()
@@ -34,13 +38,20 @@ class SQLiteRooms(SQLiteConnection):
             "SELECT r.access, r.group_id, "
             "EXISTS(SELECT 1 FROM group_members m WHERE m.group_id=r.group_id AND m.user_id=?) AS member, "
             "EXISTS(SELECT 1 FROM group_staff s WHERE s.group_id=r.group_id AND s.staff_id=?) AS staff "
-            "FROM rooms r WHERE r.id=?", (user_id, user_id, room_id)).fetchone()
+            "FROM rooms r WHERE r.id=?",
+            (user_id, user_id, room_id),
+        ).fetchone()
 
     def groups_of(self, user_id: int) -> list[int]:
         """Ids of the groups this person is in or looks after (their members rooms)."""
-        return [r["group_id"] for r in self._exec(
-            "SELECT group_id FROM group_members WHERE user_id=? UNION SELECT group_id FROM group_staff "
-            "WHERE staff_id=?", (user_id, user_id)).fetchall()]
+        return [
+            r["group_id"]
+            for r in self._exec(
+                "SELECT group_id FROM group_members WHERE user_id=? UNION SELECT group_id FROM group_staff "
+                "WHERE staff_id=?",
+                (user_id, user_id),
+            ).fetchall()
+        ]
 
     # --- groups and staff assignments -------------------------------------------------
     def add_group(self, name: str) -> Row:
@@ -60,19 +71,24 @@ class SQLiteRooms(SQLiteConnection):
         self._exec("INSERT OR IGNORE INTO group_members(group_id, user_id) VALUES (?,?)", (group_id, user_id))
 
     def remove_group_member(self, group_id: int, user_id: int) -> bool:
-        return self._exec("DELETE FROM group_members WHERE group_id=? AND user_id=?",
-                          (group_id, user_id)).rowcount > 0
+        return self._exec("DELETE FROM group_members WHERE group_id=? AND user_id=?", (group_id, user_id)).rowcount > 0
 
     def assign_group_staff(self, group_id: int, staff_id: int) -> None:
         self._exec("INSERT OR IGNORE INTO group_staff(group_id, staff_id) VALUES (?,?)", (group_id, staff_id))
 
     def assign_participant(self, staff_id: int, participant_id: int) -> None:
-        self._exec("INSERT OR IGNORE INTO staff_assignments(staff_id, participant_id, created) VALUES (?,?,?)",
-                   (staff_id, participant_id, time.time()))
+        self._exec(
+            "INSERT OR IGNORE INTO staff_assignments(staff_id, participant_id, created) VALUES (?,?,?)",
+            (staff_id, participant_id, time.time()),
+        )
 
     def unassign_participant(self, staff_id: int, participant_id: int) -> bool:
-        return self._exec("DELETE FROM staff_assignments WHERE staff_id=? AND participant_id=?",
-                          (staff_id, participant_id)).rowcount > 0
+        return (
+            self._exec(
+                "DELETE FROM staff_assignments WHERE staff_id=? AND participant_id=?", (staff_id, participant_id)
+            ).rowcount
+            > 0
+        )
 
     def staff_scope(self, staff_id: int) -> set[int]:
         """Ids of the participants this staff member looks after (SCOPE_SQL)."""
@@ -82,7 +98,8 @@ class SQLiteRooms(SQLiteConnection):
         yes: int = self._single(
             "SELECT EXISTS(SELECT 1 FROM staff_assignments WHERE staff_id=? AND participant_id=?) OR "
             "EXISTS(SELECT 1 FROM group_staff s JOIN group_members m ON m.group_id=s.group_id "
-            "WHERE s.staff_id=? AND m.user_id=?) AS yes", (staff_id, person_id, staff_id, person_id)
+            "WHERE s.staff_id=? AND m.user_id=?) AS yes",
+            (staff_id, person_id, staff_id, person_id),
         )["yes"]
         return yes == 1
 
@@ -91,12 +108,13 @@ class SQLiteRooms(SQLiteConnection):
 
         One indexed query (runs_participant, the scope's primary keys), not a loop over people x runs.
         """
-        sql = ("SELECT u.id, u.name, u.created, u.banned_until, "
-               "(SELECT COUNT(*) FROM runs r WHERE r.participant_user_id=u.id) AS sessions "
-               "FROM users u WHERE u.role='participant'")
+        sql = (
+            "SELECT u.id, u.name, u.created, u.banned_until, "
+            "(SELECT COUNT(*) FROM runs r WHERE r.participant_user_id=u.id) AS sessions "
+            "FROM users u WHERE u.role='participant'"
+        )
         args: tuple[Any, ...] = ()
         if staff_id is not None:
             sql += f" AND u.id IN ({SCOPE_SQL})"
             args = (staff_id, staff_id)
         return self._exec(sql + " ORDER BY u.id", args).fetchall()
-

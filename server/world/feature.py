@@ -41,8 +41,23 @@ if TYPE_CHECKING:
 F = TypeVar("F")
 
 # Every lifecycle method, in the order they are listed above; World.assemble looks these up.
-LIFECYCLE = ("created", "entering", "joined", "left", "dropped", "resumed", "speaking", "recording_said", "said",
-             "before_step", "after_step", "send_snapshot", "tick", "housekeeping", "disposed")
+LIFECYCLE = (
+    "created",
+    "entering",
+    "joined",
+    "left",
+    "dropped",
+    "resumed",
+    "speaking",
+    "recording_said",
+    "said",
+    "before_step",
+    "after_step",
+    "send_snapshot",
+    "tick",
+    "housekeeping",
+    "disposed",
+)
 
 
 class RoomFeature:
@@ -62,8 +77,9 @@ class RoomFeature:
 
     async def speaking(self, ctx: Ctx, avatar: Avatar, text: str) -> None: ...
 
-    async def recording_said(self, ctx: Ctx, avatar: Avatar, text: str,
-                             meta: dict[str, Any]) -> tuple[int | None] | None:
+    async def recording_said(
+        self, ctx: Ctx, avatar: Avatar, text: str, meta: dict[str, Any]
+    ) -> tuple[int | None] | None:
         return None
 
     async def said(self, ctx: Ctx, avatar: Avatar, line: dict[str, Any], event_id: int | None) -> None: ...

@@ -59,19 +59,24 @@ async def speak(ctx: Ctx, aid: int, text: str, **meta: Any) -> dict[str, Any]:
     av = room.avatar(aid)
     line = {"avatar": aid, "name": av.name, "text": text, "ts": time.time(), **meta}
     subject = av.user_id if av.kind == "person" else ctx.user["id"]
-    for speaking in ctx.world.calls["speaking"]:      # moderation: may refuse (muted, paused)
+    for speaking in ctx.world.calls["speaking"]:  # moderation: may refuse (muted, paused)
         await speaking(ctx, av, text)
     recorded = None
-    for recording in ctx.world.calls["recording_said"]:   # e.g. a scenario run records its own lines
+    for recording in ctx.world.calls["recording_said"]:  # e.g. a scenario run records its own lines
         recorded = await recording(ctx, av, text, meta)
         if recorded is not None:
             break
     # A line the store cannot take now comes back as None and is retried in the background: the line is
     # still said, and a crisis alert still goes out (people before records).
-    event_id = recorded[0] if recorded is not None else await ctx.world.record(
-        room, "said", av.name, {"text": text, "avatar_role": av.role, **meta}, user_id=subject)
+    event_id = (
+        recorded[0]
+        if recorded is not None
+        else await ctx.world.record(
+            room, "said", av.name, {"text": text, "avatar_role": av.role, **meta}, user_id=subject
+        )
+    )
     await ctx.world.broadcast(room, events.SAID, line)
-    for said in ctx.world.calls["said"]:          # e.g. crisis-language alerts
+    for said in ctx.world.calls["said"]:  # e.g. crisis-language alerts
         await said(ctx, av, line, event_id)
     return line
 
@@ -90,8 +95,9 @@ async def expression(ctx: Ctx, p: dict[str, Any]) -> None:
     room, _ = ctx.in_room()
     av = room.avatar(ctx.acting_avatar(p))
     av.expression, av.intensity = p["name"], float(p["intensity"])
-    await ctx.world.broadcast(room, events.MEMBER_UPDATED,
-                              {"avatar": av.id, "expression": av.expression, "intensity": av.intensity})
+    await ctx.world.broadcast(
+        room, events.MEMBER_UPDATED, {"avatar": av.id, "expression": av.expression, "intensity": av.intensity}
+    )
 
 
 @intent(events.GESTURE)
@@ -109,8 +115,15 @@ async def consent(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     ctx.user["consent_recording"] = int(p["recording"])
     _, member = ctx.in_room()
     member.consented = p["recording"]
-    await ctx.world.send(ctx.conn.sid, events.NOTICE, {
-        "kind": "recording", "recording": p["recording"],
-        "text": "Your lines in this room are now recorded for your sessions." if p["recording"]
-        else "Your lines are not recorded. You can change this at any time."})
+    await ctx.world.send(
+        ctx.conn.sid,
+        events.NOTICE,
+        {
+            "kind": "recording",
+            "recording": p["recording"],
+            "text": "Your lines in this room are now recorded for your sessions."
+            if p["recording"]
+            else "Your lines are not recorded. You can change this at any time.",
+        },
+    )
     return {"recording": member.consented}

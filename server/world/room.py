@@ -33,23 +33,31 @@ CAST_SLOTS = 4
 class Avatar:
     id: int
     name: str
-    kind: str                      # 'person' (someone's own) or 'cast' (coach, partner)
-    role: str                      # account role, or the cast role name (e.g. 'coach')
-    user_id: int | None = None     # the person whose own avatar this is
+    kind: str  # 'person' (someone's own) or 'cast' (coach, partner)
+    role: str  # account role, or the cast role name (e.g. 'coach')
+    user_id: int | None = None  # the person whose own avatar this is
     expression: str = "neutral"
     intensity: float = 1.0
     gesture: str = "none"
     away: bool = False
 
     def public(self) -> dict[str, Any]:
-        return {"avatar": self.id, "name": self.name, "kind": self.kind, "role": self.role,
-                "expression": self.expression, "intensity": self.intensity, "gesture": self.gesture,
-                "away": self.away}
+        return {
+            "avatar": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "role": self.role,
+            "expression": self.expression,
+            "intensity": self.intensity,
+            "gesture": self.gesture,
+            "away": self.away,
+        }
 
 
 @dataclass
 class Member:
     """A person in the room: their account, their connection (None while away) and their avatar."""
+
     user: dict[str, Any]
     sid: str | None
     avatar: int
@@ -59,21 +67,29 @@ class Member:
 
 
 class Room:
-    phase = 0      # its turn within the tick period (World._tick_loop)
+    phase = 0  # its turn within the tick period (World._tick_loop)
     # Views into the PoseSlab's arrays for this room's block of avatar slots, indexed by avatar id; set (and
     # re-set when the slab grows) by PoseSlab.attach.
-    pos: npt.NDArray[np.float32]        # (slots, 2) x, y
-    yaw: npt.NDArray[np.float32]        # degrees
-    inp: npt.NDArray[np.float32]        # (slots, 3) held input: forward, strafe, turn in [-1, 1]
+    pos: npt.NDArray[np.float32]  # (slots, 2) x, y
+    yaw: npt.NDArray[np.float32]  # degrees
+    inp: npt.NDArray[np.float32]  # (slots, 3) held input: forward, strafe, turn in [-1, 1]
     alive: npt.NDArray[np.bool_]
     flags: npt.NDArray[np.uint8]
-    sent: npt.NDArray[np.void]          # codec.POSE_DTYPE records: the last pose the room was sent
-    space: npt.NDArray[np.float32]      # personal-space radius per avatar
+    sent: npt.NDArray[np.void]  # codec.POSE_DTYPE records: the last pose the room was sent
+    space: npt.NDArray[np.float32]  # personal-space radius per avatar
     slab: PoseSlab
     block_index: int
 
-    def __init__(self, world: World, room_id: str, name: str, scene: str, capacity: int,
-                 access: str = "open", group_id: int | None = None):
+    def __init__(
+        self,
+        world: World,
+        room_id: str,
+        name: str,
+        scene: str,
+        capacity: int,
+        access: str = "open",
+        group_id: int | None = None,
+    ):
         self.world = world
         self.id, self.name, self.scene, self.capacity = room_id, name, scene, capacity
         # 'open' (anyone) or 'members' (the group's participants and staff, facilitators, admins);
@@ -84,8 +100,8 @@ class Room:
         # pos, yaw, inp, alive, flags, sent, space: views into a PoseSlab shared with rooms of similar size
         world.slab_for(capacity + CAST_SLOTS).attach(self)
         self.avatars: dict[int, Avatar] = {}
-        self.members: dict[int, Member] = {}           # by user id
-        self.drivers: dict[int, int] = {}              # cast avatar id -> user id puppeting it
+        self.members: dict[int, Member] = {}  # by user id
+        self.drivers: dict[int, int] = {}  # cast avatar id -> user id puppeting it
         self.tick_no = 0
         self.created = time.time()
         # Each feature's state for this room, keyed by the feature's state class (feature.room_state).
@@ -94,8 +110,14 @@ class Room:
     # --- public views ---------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         people = sum(1 for m in self.members.values())
-        return {"id": self.id, "name": self.name, "scene": self.scene, "capacity": self.capacity, "people": people,
-                "access": self.access}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "scene": self.scene,
+            "capacity": self.capacity,
+            "people": people,
+            "access": self.access,
+        }
 
     def full_state(self, you: int | None, recording: bool = False) -> dict[str, Any]:
         """Everything a client needs to draw the room; `recording`: whether `you`'s own lines are recorded
@@ -104,13 +126,17 @@ class Room:
         poses = codec.quantise(ids, self.pos[ids], self.yaw[ids], self.flags[ids])
         cfg = self.world.cfg
         me = self.avatars.get(you) if you is not None else None
-        return {"room": self.summary(), "you": you,
-                "members": [self.avatars[int(i)].public() for i in ids],
-                "poses": codec.encode_poses(poses), "t": self.tick_no,
-                # lets a client predict its own avatar with the server's own motion model
-                "motion": {"walk_speed": cfg.walk_speed, "turn_speed": cfg.turn_speed, "tick_hz": cfg.tick_hz},
-                # whether this person's own lines are being recorded (their consent, or their role)
-                "recording": bool(me and me.user_id is not None and recording)}
+        return {
+            "room": self.summary(),
+            "you": you,
+            "members": [self.avatars[int(i)].public() for i in ids],
+            "poses": codec.encode_poses(poses),
+            "t": self.tick_no,
+            # lets a client predict its own avatar with the server's own motion model
+            "motion": {"walk_speed": cfg.walk_speed, "turn_speed": cfg.turn_speed, "tick_hz": cfg.tick_hz},
+            # whether this person's own lines are being recorded (their consent, or their role)
+            "recording": bool(me and me.user_id is not None and recording),
+        }
 
     @property
     def people(self) -> int:
@@ -125,8 +151,15 @@ class Room:
         for name, arr in old.items():
             getattr(self, name)[: len(arr)] = arr
 
-    def spawn(self, name: str, kind: str, role: str, user_id: int | None = None,
-              at: tuple[float, float] | None = None, yaw: float = 0.0) -> Avatar:
+    def spawn(
+        self,
+        name: str,
+        kind: str,
+        role: str,
+        user_id: int | None = None,
+        at: tuple[float, float] | None = None,
+        yaw: float = 0.0,
+    ) -> Avatar:
         free = np.flatnonzero(~self.alive)
         if len(free) == 0:
             self._grow()
@@ -140,7 +173,7 @@ class Room:
         self.alive[aid] = True
         self.flags[aid] = codec.FLAG_CAST if kind == "cast" else 0
         self.space[aid] = self.personal_space
-        self.sent[aid] = (aid, 0, 0, 0, 255)           # forces a first delta
+        self.sent[aid] = (aid, 0, 0, 0, 255)  # forces a first delta
         av = Avatar(aid, name, kind, role, user_id)
         self.avatars[aid] = av
         return av

@@ -34,7 +34,7 @@ class PoseSlab:
         self.block = block
         self.speed, self.turn_speed, self.half = cfg.walk_speed, cfg.turn_speed, cfg.room_half_extent
         self.default_space = cfg.personal_space
-        self.rooms: list[Room | None] = []          # block index -> room (or None when free)
+        self.rooms: list[Room | None] = []  # block index -> room (or None when free)
         self._alloc(4)
 
     def _alloc(self, blocks: int) -> None:
@@ -42,11 +42,11 @@ class PoseSlab:
         old = {name: getattr(self, name, None) for name in FIELDS}
         self.pos = np.zeros((n, 2), np.float32)
         self.yaw = np.zeros(n, np.float32)
-        self.inp = np.zeros((n, 3), np.float32)          # forward, strafe, turn in [-1, 1]
+        self.inp = np.zeros((n, 3), np.float32)  # forward, strafe, turn in [-1, 1]
         self.alive = np.zeros(n, bool)
         self.flags = np.zeros(n, np.uint8)
-        self.sent = np.zeros(n, codec.POSE_DTYPE)        # the last pose the room was sent
-        self.space = np.full(n, self.default_space, np.float32)   # personal-space radius per avatar
+        self.sent = np.zeros(n, codec.POSE_DTYPE)  # the last pose the room was sent
+        self.space = np.full(n, self.default_space, np.float32)  # personal-space radius per avatar
         for name, arr in old.items():
             if arr is not None:
                 getattr(self, name)[: len(arr)] = arr
@@ -77,13 +77,13 @@ class PoseSlab:
 
     def detach(self, room: Room) -> None:
         b = room.block_index
-        self.alive[b * self.block:(b + 1) * self.block] = False
+        self.alive[b * self.block : (b + 1) * self.block] = False
         self.rooms[b] = None
 
     # --- the tick ------------------------------------------------------------------------
     def _room_at(self, b: int) -> Room:
         room = self.rooms[b]
-        assert room is not None, "a block with live avatars has a room"    # detach() clears its block's `alive`
+        assert room is not None, "a block with live avatars has a room"  # detach() clears its block's `alive`
         return room
 
     def step(self, dt: float, phase: int = 0, phases: int = 1) -> list[tuple[Room, bytes]]:
@@ -128,16 +128,17 @@ class PoseSlab:
         ends = np.concatenate((cuts, [changed.size])).tolist()
         return [(self._room_at(int(blocks[a])), out[a:z].tobytes()) for a, z in zip(starts, ends)]
 
-    def _crowded(self, idx: npt.NDArray[np.intp], old: npt.NDArray[np.float32],
-                 target: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
+    def _crowded(
+        self, idx: npt.NDArray[np.intp], old: npt.NDArray[np.float32], target: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.bool_]:
         """Movers whose step would bring them inside someone's personal space, closer than before."""
         B = self.block
         blocks = idx // B
-        near = self.pos.reshape(-1, B, 2)[blocks]                  # (movers, B, 2): everyone in their room
+        near = self.pos.reshape(-1, B, 2)[blocks]  # (movers, B, 2): everyone in their room
         d_new = ((target[:, None, :] - near) ** 2).sum(axis=2)
         d_old = ((old[:, None, :] - near) ** 2).sum(axis=2)
         radius = np.maximum(self.space[idx][:, None], self.space.reshape(-1, B)[blocks])
         bad = self.alive.reshape(-1, B)[blocks] & (d_new < radius * radius) & (d_new < d_old)
-        bad[np.arange(idx.size), idx % B] = False                  # not oneself
+        bad[np.arange(idx.size), idx % B] = False  # not oneself
         crowded: npt.NDArray[np.bool_] = bad.any(axis=1)
         return crowded

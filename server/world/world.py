@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("peerspace.world")
 
-REVOCATION_POLL_S = 0.5      # how soon a ban, delete or logout made elsewhere (the CLI, another node) cuts a session
+REVOCATION_POLL_S = 0.5  # how soon a ban, delete or logout made elsewhere (the CLI, another node) cuts a session
 # What a person whose session was ended elsewhere is told before their connection closes, by revocation reason.
 CUT_OFF_TEXT = {
     "delete": "This account has been deleted, so you have been signed out.",
@@ -46,8 +46,11 @@ CUT_OFF_TEXT = {
 }
 CUT_OFF_DEFAULT = "You have been signed out. Please log in again."
 
-DEFAULT_ROOMS = (("cafe", "The cafe", "cafe", 12), ("interview", "Interview room", "office", 6),
-                 ("park", "Park bench", "park", 12))
+DEFAULT_ROOMS = (
+    ("cafe", "The cafe", "cafe", 12),
+    ("interview", "Interview room", "office", 6),
+    ("park", "Park bench", "park", 12),
+)
 OPEN, MEMBERS = "open", "members"
 # Who may enter any members room: they look after every group.
 ENTER_ANY = (events.FACILITATOR, events.ADMIN)
@@ -56,13 +59,13 @@ ENTER_ANY = (events.FACILITATOR, events.ADMIN)
 @dataclass
 class Connection:
     sid: str
-    user: dict[str, Any]              # the account row (auth.public_user's fields and more)
+    user: dict[str, Any]  # the account row (auth.public_user's fields and more)
     room_id: str | None = None
     last_error_sent: float = 0.0
-    refused: int = 0                   # refusals since the last accepted message (paces `error` events)
-    unlogged: dict[str, int] = field(default_factory=dict)    # refusal code -> count not yet written to the log
-    log_since: float = 0.0             # when this socket's refusals were last logged
-    cut: bool = False                  # being cut off: further packets are dropped unread
+    refused: int = 0  # refusals since the last accepted message (paces `error` events)
+    unlogged: dict[str, int] = field(default_factory=dict)  # refusal code -> count not yet written to the log
+    log_since: float = 0.0  # when this socket's refusals were last logged
+    cut: bool = False  # being cut off: further packets are dropped unread
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,11 +73,11 @@ class World:
     def __init__(self, cfg: Config, store: Storage, sio: socketio.AsyncServer):
         self.cfg, self.store, self.sio = cfg, store, sio
         self.rooms: dict[str, Room] = {}
-        self._reserved: set[str] = set()              # room ids being saved by create_room_async
-        self.slabs: dict[int, PoseSlab] = {}          # block size -> pose arrays of those rooms
+        self._reserved: set[str] = set()  # room ids being saved by create_room_async
+        self.slabs: dict[int, PoseSlab] = {}  # block size -> pose arrays of those rooms
         self.conns: dict[str, Connection] = {}
-        self.room_of_user: dict[int, Room] = {}       # every person is in at most one room
-        self._grace: dict[int, asyncio.TimerHandle] = {}   # user id -> pending removal
+        self.room_of_user: dict[int, Room] = {}  # every person is in at most one room
+        self._grace: dict[int, asyncio.TimerHandle] = {}  # user id -> pending removal
         self._tick_task: asyncio.Task[None] | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self.tick_seconds_last = 0.0
@@ -96,16 +99,21 @@ class World:
             if rid not in self.rooms:
                 self.create_room(name, scene, cap, created_by=None, room_id=rid)
 
-    def assemble(self, features: Sequence[RoomFeature], *, safety: Safety | None = None,
-                 records: Records | None = None, scenarios: ScenarioRooms | None = None) -> None:
+    def assemble(
+        self,
+        features: Sequence[RoomFeature],
+        *,
+        safety: Safety | None = None,
+        records: Records | None = None,
+        scenarios: ScenarioRooms | None = None,
+    ) -> None:
         """Install the features (their lifecycle methods run in this order) and the services; once."""
         if self.features:
             raise RuntimeError("the world is assembled once")
         self.features = tuple(features)
-        self.calls = {name: tuple(getattr(f, name) for f in self.features if overrides(f, name))
-                      for name in LIFECYCLE}
+        self.calls = {name: tuple(getattr(f, name) for f in self.features if overrides(f, name)) for name in LIFECYCLE}
         self.safety, self.records, self.scenarios = safety, records, scenarios
-        for room in self.rooms.values():          # opened before assembly (stored and default rooms)
+        for room in self.rooms.values():  # opened before assembly (stored and default rooms)
             for created in self.calls["created"]:
                 created(room)
 
@@ -114,10 +122,11 @@ class World:
         self.outbound = outbound
 
     # --- rooms ---------------------------------------------------------------------------
-    def _open(self, room_id: str, name: str, scene: str, capacity: int, access: str = OPEN,
-              group_id: int | None = None) -> Room:
+    def _open(
+        self, room_id: str, name: str, scene: str, capacity: int, access: str = OPEN, group_id: int | None = None
+    ) -> Room:
         room = Room(self, room_id, name, scene, capacity, access, group_id)
-        room.phase = len(self.rooms) % max(1, self.cfg.tick_phases)    # rooms take turns round the tick
+        room.phase = len(self.rooms) % max(1, self.cfg.tick_phases)  # rooms take turns round the tick
         self.rooms[room_id] = room
         for created in self.calls["created"]:
             created(room)
@@ -125,8 +134,9 @@ class World:
 
     def open_row(self, row: dict[str, Any]) -> Room:
         """Open a stored room on this node (it may have been made elsewhere: the CLI, another node)."""
-        return self._open(row["id"], row["name"], row["scene"], row["capacity"], row.get("access") or OPEN,
-                          row.get("group_id"))
+        return self._open(
+            row["id"], row["name"], row["scene"], row["capacity"], row.get("access") or OPEN, row.get("group_id")
+        )
 
     def _new_room_id(self, name: str) -> str:
         base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "room"
@@ -135,8 +145,16 @@ class World:
             room_id, n = f"{base}-{n}", n + 1
         return room_id
 
-    def create_room(self, name: str, scene: str, capacity: int, created_by: int | None,
-                    room_id: str | None = None, access: str = OPEN, group_id: int | None = None) -> Room:
+    def create_room(
+        self,
+        name: str,
+        scene: str,
+        capacity: int,
+        created_by: int | None,
+        room_id: str | None = None,
+        access: str = OPEN,
+        group_id: int | None = None,
+    ) -> Room:
         """Synchronous: for startup (before the world serves) and tests; intents use `create_room_async`."""
         room_id = room_id or self._new_room_id(name)
         self.store.save_room(room_id, name, scene, capacity, created_by)
@@ -146,7 +164,7 @@ class World:
 
     async def create_room_async(self, name: str, scene: str, capacity: int, created_by: int | None) -> Room:
         room_id = self._new_room_id(name)
-        self._reserved.add(room_id)     # hold the id while the store thread saves the row
+        self._reserved.add(room_id)  # hold the id while the store thread saves the row
         try:
             await self.store.aio.save_room(room_id, name, scene, capacity, created_by)
         finally:
@@ -184,9 +202,10 @@ class World:
         if room.access != OPEN and user["role"] not in ENTER_ANY:
             ties = bool(entry and (entry["member"] if user["role"] == events.PARTICIPANT else entry["staff"]))
             if not ties:
-                raise WireError(errors.FORBIDDEN, f"'{room.name}' is for its group. "
-                                                  "Ask your peer specialist to add you.")
-        for entering in self.calls["entering"]:     # e.g. someone's 1:1 practice is running there
+                raise WireError(
+                    errors.FORBIDDEN, f"'{room.name}' is for its group. Ask your peer specialist to add you."
+                )
+        for entering in self.calls["entering"]:  # e.g. someone's 1:1 practice is running there
             await entering(room, user)
 
     # --- sending ---------------------------------------------------------------------------
@@ -203,8 +222,15 @@ class World:
             return
         await self.sio.emit(event, payload, room=room.id, skip_sid=skip_sid)
 
-    async def record(self, room: Room, kind: str, actor: str | None, data: dict[str, Any],
-                     user_id: int | None = None, run_id: int | None = None) -> int | None:
+    async def record(
+        self,
+        room: Room,
+        kind: str,
+        actor: str | None,
+        data: dict[str, Any],
+        user_id: int | None = None,
+        run_id: int | None = None,
+    ) -> int | None:
         """Persist a transcript line, if the person it is about agreed to recording; returns its event id.
 
         The one gate for recording. Consent is durable per user (users.consent_recording, set with the
@@ -217,12 +243,19 @@ class World:
         try:
             event_id: int | None = await self.store.aio.write(self.record_now, *args)
             return event_id
-        except RETRYABLE:   # the store cannot write now (a lock, a read-only disk): retried
+        except RETRYABLE:  # the store cannot write now (a lock, a read-only disk): retried
             self.store.aio.persist(f"{kind} line in room {room.id}", self.record_now, *args, tried=True)
             return None
 
-    def record_now(self, room_id: str, kind: str, actor: str | None, data: dict[str, Any],
-                   user_id: int | None = None, run_id: int | None = None) -> int | None:
+    def record_now(
+        self,
+        room_id: str,
+        kind: str,
+        actor: str | None,
+        data: dict[str, Any],
+        user_id: int | None = None,
+        run_id: int | None = None,
+    ) -> int | None:
         """`record` for code already on the store thread (consent is read at the moment of writing)."""
         if user_id is not None and not self.may_record_now(user_id):
             return None
@@ -245,18 +278,18 @@ class World:
         return (room, room.members[user_id]) if room is not None else (None, None)
 
     async def join(self, conn: Connection, room_id: str) -> Room:
-        if room_id not in self.rooms:             # made by `peerspace room add` since this server started
+        if room_id not in self.rooms:  # made by `peerspace room add` since this server started
             row = await self.store.aio.get_room(room_id)
             if row is not None and row["id"] not in self.rooms:
                 self.open_row(row)
         room = self.room(room_id)
         uid = conn.user["id"]
-        recording = await self.may_record(uid)      # read first: from the checks below to the room_state, no wait
+        recording = await self.may_record(uid)  # read first: from the checks below to the room_state, no wait
         old_room, old = self.member_of(uid)
         if old_room is room:
             return room
         await self.check_entry(conn.user, room)
-        old_room, old = self.member_of(uid)      # (the check awaited: look again)
+        old_room, old = self.member_of(uid)  # (the check awaited: look again)
         if old_room is room:
             return room
         if old_room is not None:
@@ -281,7 +314,7 @@ class World:
         if room is None or member is None:
             return
         conn.room_id = None
-        if conn.sid and conn.sid not in self.conns:     # a scale-out proxy: the socket lives on another node
+        if conn.sid and conn.sid not in self.conns:  # a scale-out proxy: the socket lives on another node
             await self.sio.leave_room(conn.sid, room.id)
         await self._unsubscribe(conn.user["id"])
         await self.remove(room, member)
@@ -306,8 +339,9 @@ class World:
         hang_up = getattr(self.sio, "hang_up", None)
         await (hang_up(sid) if hang_up is not None else self.sio.disconnect(sid))
 
-    async def cut_off(self, user_id: int, reason: str, disconnect: bool = False,
-                      notice: dict[str, Any] | None = None) -> int:
+    async def cut_off(
+        self, user_id: int, reason: str, disconnect: bool = False, notice: dict[str, Any] | None = None
+    ) -> int:
         """Remove a person now (kick, ban, delete, a revoked session): out of their room for everyone,
         every socket of theirs out of every Socket.IO room, and with `disconnect`, those sockets closed
         after `notice`. Returns how many sockets they had here."""
@@ -317,7 +351,7 @@ class World:
         await self._unsubscribe(user_id)
         room, member = self.member_of(user_id)
         if room is not None and member is not None:
-            if member.sid and member.sid not in self.conns:   # connected to another node (scale-out)
+            if member.sid and member.sid not in self.conns:  # connected to another node (scale-out)
                 await self.sio.leave_room(member.sid, room.id)
             await self.remove(room, member)
         if disconnect:
@@ -326,8 +360,9 @@ class World:
                     await self.send(sid, events.NOTICE, notice)
                 await self.hang_up(sid)
         if sids or room is not None:
-            log.info("user %s cut off (%s): %d connection(s)%s", user_id, reason, len(sids),
-                     " closed" if disconnect else "")
+            log.info(
+                "user %s cut off (%s): %d connection(s)%s", user_id, reason, len(sids), " closed" if disconnect else ""
+            )
         return len(sids)
 
     async def remove(self, room: Room, member: Member) -> None:
@@ -351,8 +386,9 @@ class World:
 
     async def forget_user(self, user_id: int) -> bool:
         """Delete a person: out of their room, their connections closed, every record about them deleted."""
-        await self.cut_off(user_id, "delete", disconnect=True,
-                           notice={"kind": "removed", "text": CUT_OFF_TEXT["delete"]})
+        await self.cut_off(
+            user_id, "delete", disconnect=True, notice={"kind": "removed", "text": CUT_OFF_TEXT["delete"]}
+        )
         deleted: bool = await self.store.aio.delete_user(user_id)
         return deleted
 
@@ -370,11 +406,13 @@ class World:
         await self.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "away": True})
         loop = asyncio.get_running_loop()
         self._grace[member.user["id"]] = loop.call_later(
-            self.cfg.resume_grace, lambda: loop.create_task(self._expire(room, member)))
+            self.cfg.resume_grace, lambda: loop.create_task(self._expire(room, member))
+        )
         for dropped in self.calls["dropped"]:
             await dropped(room, member)
-        log.info("user %s dropped from room %s; holding avatar %.0fs", member.user["id"], room.id,
-                 self.cfg.resume_grace)
+        log.info(
+            "user %s dropped from room %s; holding avatar %.0fs", member.user["id"], room.id, self.cfg.resume_grace
+        )
 
     async def _expire(self, room: Room, member: Member) -> None:
         if member.sid is None:
@@ -401,8 +439,7 @@ class World:
             old = self.conns.get(previous)
             if old is not None:
                 old.room_id = None
-                await self.send(previous, events.NOTICE, {"kind": "moved",
-                                                          "text": "You continued in another window."})
+                await self.send(previous, events.NOTICE, {"kind": "moved", "text": "You continued in another window."})
                 await self.sio.leave_room(previous, room.id)
         av = room.avatars[member.avatar]
         if av.away:
@@ -410,7 +447,7 @@ class World:
             room.flags[member.avatar] &= 0xFF ^ FLAG_AWAY
             await self.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "away": False}, skip_sid=conn.sid)
         await self.send(conn.sid, events.ROOM_STATE, room.full_state(member.avatar, recording))
-        for resumed in self.calls["resumed"]:   # e.g. someone who was taking a pause stays in the quiet room
+        for resumed in self.calls["resumed"]:  # e.g. someone who was taking a pause stays in the quiet room
             await resumed(room, member)
         log.info("user %s resumed in room %s", conn.user["id"], room.id)
         return room
@@ -430,7 +467,7 @@ class World:
                     pass
         for handle in self._grace.values():
             handle.cancel()
-        for room in self.rooms.values():          # the rooms end with this node: features drop their state
+        for room in self.rooms.values():  # the rooms end with this node: features drop their state
             for disposed in self.calls["disposed"]:
                 disposed(room)
 
@@ -443,8 +480,12 @@ class World:
             try:
                 for row in await self.store.aio.revocations_since(last):
                     last = row["id"]
-                    await self.cut_off(row["user_id"], row["reason"], disconnect=True, notice={
-                        "kind": "removed", "text": CUT_OFF_TEXT.get(row["reason"], CUT_OFF_DEFAULT)})
+                    await self.cut_off(
+                        row["user_id"],
+                        row["reason"],
+                        disconnect=True,
+                        notice={"kind": "removed", "text": CUT_OFF_TEXT.get(row["reason"], CUT_OFF_DEFAULT)},
+                    )
                 for housekeeping in self.calls["housekeeping"]:
                     await housekeeping()
             except Exception:  # a storage fault must not end the watch; logged without content
@@ -473,7 +514,7 @@ class World:
                 self.tick_seconds_last, spent = spent, 0.0
             nxt += period / phases
             delay = nxt - time.perf_counter()
-            if delay < -period:     # fell far behind (e.g. the machine stalled): don't burst to catch up
+            if delay < -period:  # fell far behind (e.g. the machine stalled): don't burst to catch up
                 nxt = time.perf_counter()
                 delay = 0
             await asyncio.sleep(max(0.0, delay))
@@ -494,7 +535,7 @@ class World:
                 before_step(room, dt)
         blobs: dict[Room, bytes] = {}
         for slab in self.slabs.values():
-            blobs.update(slab.step(dt, phase, phases))   # one vectorised pass over the slab's rooms in turn
+            blobs.update(slab.step(dt, phase, phases))  # one vectorised pass over the slab's rooms in turn
         for after_step in self.calls["after_step"]:
             for room in active:
                 after_step(room, dt)
