@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# ruff checks these; server/ and client/ join once the #12 restructuring has merged (docs/architecture.md, Habits).
+# every Python folder: ruff lints and checks the format of these (docs/architecture.md, Habits)
 RUFF_PATHS := wire server client tests bench tools
 
 .PHONY: demo test venv bench lint docs clean
@@ -29,6 +29,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(RUFF_PATHS)
+	$(BIN)/ruff format --check $(RUFF_PATHS)
 	$(BIN)/mypy
 	$(BIN)/peerspace scenario lint scenarios/
 
