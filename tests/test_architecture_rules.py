@@ -6,6 +6,7 @@ Each rule is its own test function; a rule names the file and line that breaks i
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -230,3 +231,17 @@ def test_the_private_call_rule_catches_what_the_old_code_did():
         "class A:\n    def _own(self):\n        self._x()\n        super()._y()\ndef g(a):\n    a._own()\n"
     )
     assert private_calls(fine) == []
+
+
+# --- docs/architecture.md's import graph is the one the code has ---------------------------------------------------
+
+
+def test_the_import_graph_in_the_docs_is_current():
+    spec = importlib.util.spec_from_file_location("import_graph", ROOT / "tools" / "import_graph.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    written = tool.DOC.read_text().split(tool.BEGIN, 1)[1].split(tool.END, 1)[0].strip()
+    assert written == tool.mermaid().strip(), (
+        "the import graph changed: run `make docs` and commit docs/architecture.md"
+    )
