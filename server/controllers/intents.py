@@ -24,7 +24,7 @@ def _room(ctx: Ctx) -> Room:
 def _may_follow(ctx: Ctx) -> None:
     """Only those who may follow the room's practice drive or supervise its cast (server/scenarios)."""
     rooms = getattr(ctx.world, "scenarios", None)
-    rr = rooms.active.get(_room(ctx).id) if rooms is not None else None
+    rr = rooms.run_in(_room(ctx)) if rooms is not None else None
     if rr is not None and ctx.user["id"] not in rr.watchers:
         raise WireError(
             errors.FORBIDDEN,

@@ -53,7 +53,7 @@ from ..appkeys import WORLD
 from ..controllers import host_for
 from ..gateway import Ctx, intent
 from ..storage import RETRYABLE
-from ..world import Avatar, Member, Room, RoomFeature, World
+from ..world import Avatar, Member, Room, RoomFeature, World, room_state
 from ..world.intents import speak
 from .loader import ScenarioError, load_file, scenario_files
 from .model import Scenario
@@ -159,9 +159,19 @@ class ScenarioRooms(RoomFeature):
     def __init__(self, world: World, scenarios: dict[str, Scenario]) -> None:
         self.world = world
         self.scenarios = scenarios
-        self.active: dict[str, RoomRun] = {}
         # Scaled out, a room lives on the node where people are: its run is resumed there, on the first join.
         self.lazy = bool(getattr(world.cfg, "redis_url", ""))
+
+    # --- the run in each room (room.state[RoomRun]) -------------------------------------------------
+    @staticmethod
+    def run_in(room: Room) -> RoomRun | None:
+        """The scenario running in this room, if any: per-room state, on the room."""
+        return room_state(room, RoomRun)
+
+    @property
+    def active(self) -> dict[str, RoomRun]:
+        """Room id -> its running scenario, for this node's rooms (a view built from the rooms)."""
+        return {room.id: rr for room in self.world.rooms.values() if (rr := self.run_in(room)) is not None}
 
     # --- views -------------------------------------------------------------------------------------
     def avatars(self, rr: RoomRun) -> dict[str, int]:
@@ -206,7 +216,7 @@ class ScenarioRooms(RoomFeature):
             if participant is not None:
                 room.face(av.id, participant.avatar)
             await self.world.broadcast(room, events.MEMBER_JOINED, {"member": av.public()})
-        self.active[room.id] = rr
+        room.state[RoomRun] = rr
         host = host_for(self.world, room)
         host.attach(
             rr.cast,
@@ -218,8 +228,8 @@ class ScenarioRooms(RoomFeature):
         return rr
 
     async def detach(self, rr: RoomRun) -> None:
-        if self.active.get(rr.room.id) is rr:
-            del self.active[rr.room.id]
+        if self.run_in(rr.room) is rr:
+            del rr.room.state[RoomRun]
         await host_for(self.world, rr.room).detach()
         for aid in rr.cast.values():
             if aid in rr.room.avatars:
@@ -296,7 +306,7 @@ class ScenarioRooms(RoomFeature):
     async def recording_said(self, ctx: Ctx, av: Avatar, text: str, meta: dict[str, Any]) -> tuple[int | None] | None:
         """World hook: record a line said in a room with a run as part of that run (once)."""
         assert ctx.room is not None  # a line is said in a room (world.intents.speak)
-        rr = self.active.get(ctx.room.id)
+        rr = self.run_in(ctx.room)
         if rr is None or rr.run.finished:
             return None
         if av.kind == "cast" and rr.cast.get(av.role) == av.id:
@@ -321,7 +331,7 @@ class ScenarioRooms(RoomFeature):
         whoever was there when it began. Once the participant has left, the room is open again by its own
         policy, but a newcomer who may not follow the run gets none of it (no state, no ending).
         """
-        rr = self.active.get(room.id)
+        rr = self.run_in(room)
         if rr is None or rr.participant is None or user["id"] in rr.watchers:
             return
         if user["role"] in (events.FACILITATOR, events.ADMIN, events.AGENT) or (
@@ -338,9 +348,9 @@ class ScenarioRooms(RoomFeature):
             )
 
     async def joined(self, room: Room, member: Member) -> None:
-        if self.lazy and room.id not in self.active:
+        if self.lazy and self.run_in(room) is None:
             await self.resume_all(room_id=room.id)
-        rr = self.active.get(room.id)
+        rr = self.run_in(room)
         if rr is not None and member.sid:
             await self.send_state(rr, only=member.user["id"])
 
@@ -359,7 +369,7 @@ class ScenarioRooms(RoomFeature):
                 continue
             room = self.world.rooms.get(row["room_id"])
             scenario = self.scenarios.get(row["scenario_id"])
-            if room is None or scenario is None or room.id in self.active:
+            if room is None or scenario is None or self.run_in(room) is not None:
                 log.warning("active run %s not resumed (room or scenario missing, or a newer run)", row["id"])
                 continue
             store = GatedRunStore(self.world, row.get("participant_user_id"))
@@ -408,7 +418,7 @@ def _member(ctx: Ctx) -> Member:
 
 
 def _active(ctx: Ctx) -> RoomRun:
-    rr = _rooms(ctx).active.get(_room(ctx).id)
+    rr = _rooms(ctx).run_in(_room(ctx))
     if rr is None:
         raise WireError(errors.CONFLICT, "No scenario is running in this room. Start one first.")
     if ctx.user["id"] not in rr.watchers:
@@ -430,7 +440,7 @@ def _participant_only(ctx: Ctx, rr: RoomRun) -> None:
 
 async def _step(ctx: Ctx, rr: RoomRun, method: str, *args: str) -> dict[str, Any]:
     async with rr.lock:
-        if _rooms(ctx).active.get(_room(ctx).id) is not rr:
+        if _rooms(ctx).run_in(_room(ctx)) is not rr:
             raise WireError(errors.CONFLICT, "This scenario has already ended.")
         rr.store.speaker = ctx.user.get("id")
         try:
@@ -452,8 +462,8 @@ async def scenario_list(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 @intent(wsc.SCENARIO_START, roles=(events.PARTICIPANT,) + events.STAFF)
 async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rooms, room = _rooms(ctx), _room(ctx)
-    if room.id in rooms.active:
-        rr = rooms.active[room.id]
+    rr = rooms.run_in(room)
+    if rr is not None:
         raise WireError(errors.CONFLICT, f"'{rr.run.scenario.title}' is already running here. Stop it first.")
     scenario = rooms.scenarios.get(p["scenario"])
     if scenario is None:
