@@ -380,20 +380,7 @@ class PeerspaceClient(ShowBase):
         asyncio.get_running_loop().set_exception_handler(
             lambda loop, ctx: log.debug("background error: %s", ctx.get("message"), exc_info=ctx.get("exception"))
         )
-        if o.preview:
-            from .preview import populate_preview
-
-            populate_preview(self, o.preview)
-        elif o.server and o.user and o.password is not None:
-            self.show_login("Signing in...")
-            self.screen.fields[1].set(o.password)
-            self.spawn(self.login_and_connect(o.user, o.password), "sign in")
-        else:
-            self.show_login()
-        if o.autoplay:
-            from .autoplay import autoplay
-
-            self.spawn(autoplay(self), "play the scenario")
+        begin(self)
         period = 1.0 / o.fps
         nxt = time.perf_counter()
         started = nxt
@@ -414,6 +401,26 @@ class PeerspaceClient(ShowBase):
 
     async def close_network(self) -> None:
         await self.net.close()
+
+
+def begin(app: PeerspaceClient) -> None:
+    """What the options ask for first: an offline preview, signing in straight away, or the login screen;
+    and --autoplay on top."""
+    o = app.opts
+    if o.preview:
+        from .preview import populate_preview
+
+        populate_preview(app, o.preview)
+    elif o.server and o.user and o.password is not None:
+        app.show_login("Signing in...")
+        app.screen.fields[1].set(o.password)
+        app.spawn(app.login_and_connect(o.user, o.password), "sign in")
+    else:
+        app.show_login()
+    if o.autoplay:
+        from .autoplay import autoplay
+
+        app.spawn(autoplay(app), "play the scenario")
 
 
 def screenshot_taken(app: PeerspaceClient, started: float) -> bool:
