@@ -5,7 +5,7 @@ It runs in the server process (server.controllers.host) and, unchanged, in a
 separate process that logs in as role `agent` (server.controllers.agent).
 
   cue for my role          -> expression (+ intensity), gesture (if any), then `say` the cue text with
-                              `suggestion` = the cue id. Feedback cues (`feedback: positive|corrective`)
+                              `suggestion` = the cue id. Feedback cues (`feedback: positive|corrective|stretch`)
                               are tagged by the runner from that suggestion id.
   the participant's own    -> while the run waits for a role-play answer, their chat line is matched to
   words in the chat           the options the script offers (TF-IDF + cosine, the engine's IntentMatcher):

@@ -2,7 +2,8 @@
 
 Inputs are rows of the `events` table for one run (server/scenarios/runner.py writes them):
   phase          {phase, kind, index}           a protocol phase was entered
-  feedback       {kind: positive|corrective}    the coach gave feedback
+  feedback       {kind: positive|corrective|stretch}  the coach gave feedback; `stretch` (a suggestion to go
+                                                further after a run with nothing to correct) is not corrective
   homework       {phase, ...}                   homework was set
   score          {step, points}                 a skill step was rated (0..2)
   emotion_answer {expected, given, correct}     an emotion-recognition answer
@@ -48,9 +49,9 @@ def fidelity(events: list[dict[str, Any]]) -> dict[str, Any]:
             seen_repeat |= pk == "repeat_role_play"
         elif kind == "feedback":
             fk = data.get("kind")
-            if seen_repeat:
+            if seen_repeat:  # any feedback on the second try, a stretch suggestion included
                 mark("more_feedback", pos, "feedback", e["ts"])
-            elif fk in ("positive", "corrective"):
+            elif fk in ("positive", "corrective"):  # so `stretch` is never corrective feedback
                 mark(f"{fk}_feedback", pos, "feedback", e["ts"])
         elif kind == "homework":
             mark("homework", pos, "event", e["ts"])

@@ -285,6 +285,7 @@ class RolePlay(PhaseKind):
                 {"phase": phase["id"], "step": step, "points": points, "max": MAX_SCORE, "option": opt["id"]},
             )
             ratings.setdefault(step, []).append(points)
+            run.state.setdefault("practised", {}).setdefault(phase["id"], []).append(step)  # for praise ties
             effects.append(Scored("step", {"phase": phase["id"], "step": step, "points": points}))
         self.enter_node(run, run.pick(opt["next"]), effects)
 
@@ -383,29 +384,45 @@ class Feedback(PhaseKind):
         return intents
 
     @staticmethod
-    def _last_role_play_scores(run: ScenarioRun) -> dict[str, float] | None:
+    def _last_role_play(run: ScenarioRun) -> str | None:
+        """The id of the role-play (or repeat) phase played last, whose scores the feedback is about."""
         scores = run.scores()
-        for pid in reversed(run.state["phases_done"]):
-            if pid in scores:
-                return scores[pid]
-        return None
+        return next((pid for pid in reversed(run.state["phases_done"]) if pid in scores), None)
+
+    @staticmethod
+    def praise_step(run: ScenarioRun, role_play: str) -> dict[str, Any] | None:
+        """The best-done step with a `praise`: the highest score above 0.
+
+        Ties go to the step practised most recently in that role-play (its last rating came latest):
+        what the participant just did is what they remember, and a perfect run is not always praised
+        for step 1. Steps never rated (a run saved before this was recorded) count as practised first.
+        """
+        scores, steps = run.scores()[role_play], run.scenario.steps
+        practised = run.state.get("practised", {}).get(role_play, [])
+        last = {step_id: i for i, step_id in enumerate(practised)}
+        candidates = [s for s in steps if s.get("praise") and scores.get(s["id"], 0) > 0]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda s: (scores[s["id"]], last.get(s["id"], -1)))
+
+    @staticmethod
+    def tip_step(run: ScenarioRun, role_play: str) -> dict[str, Any] | None:
+        """The step to work on, with a `tip`: the lowest score below full marks (a step never done scores 0).
+
+        Ties go to the first in skill order: someone who froze at step 1 hears about step 1, the step
+        everything after it depends on, not about the last step they never reached.
+        """
+        scores = run.scores()[role_play]
+        candidates = [s for s in run.scenario.steps if s.get("tip") and scores.get(s["id"], 0) < MAX_SCORE]
+        return min(candidates, key=lambda s: scores.get(s["id"], 0)) if candidates else None  # min keeps the first
 
     def cues(self, run: ScenarioRun, phase: dict[str, Any]) -> list[dict[str, Any]]:
-        scores = self._last_role_play_scores(run)
-        if scores is None:
+        role_play = self._last_role_play(run)
+        if role_play is None:
             return []
-        scenario = run.scenario
-        order = {s["id"]: i for i, s in enumerate(scenario.steps)}
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], order.get(kv[0], 0)))
-        cast = phase.get("cast") or scenario.coach_role
+        cast = phase.get("cast") or run.scenario.coach_role
         cues: list[dict[str, Any]] = []
-
-        def step(step_id: str) -> dict[str, Any]:
-            found = scenario.step(step_id)
-            assert found is not None, "scores are kept for the scenario's skill steps"
-            return found
-
-        best = next((step(s) for s, pts in ranked if pts > 0 and step(s).get("praise")), None)
+        best = self.praise_step(run, role_play)
         if best:
             text = fill(run.pick(phase.get("positive")) or "{praise}", praise=best["praise"])
             cues.append(
@@ -419,9 +436,11 @@ class Feedback(PhaseKind):
                     "step": best["id"],
                 }
             )
-        worst = next((step(s) for s, pts in reversed(ranked) if pts < MAX_SCORE and step(s).get("tip")), None)
+        worst = self.tip_step(run, role_play)
         stretch = run.text(phase.get("stretch"))
         if worst is None and stretch:
+            # a suggestion to go further after a run with nothing to correct: tagged `stretch`, so
+            # fidelity does not count it as corrective feedback (the suggestion id stays as it was)
             cues.append(
                 {
                     "id": f"{phase['id']}/corrective",
@@ -429,7 +448,7 @@ class Feedback(PhaseKind):
                     "text": stretch,
                     "expression": "happy",
                     "gesture": "nod",
-                    "feedback": "corrective",
+                    "feedback": "stretch",
                     "step": None,
                 }
             )

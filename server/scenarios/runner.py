@@ -416,7 +416,8 @@ class ScenarioRun:
         effects.append(Finished("finished", summary))
 
     def _record_feedback(self, kind: str, text: str, actor: str | None, via: str | None = None) -> None:
-        self.state["feedback"][kind] += 1
+        counts = self.state["feedback"]  # positive, corrective, and `stretch` once a stretch cue was said
+        counts[kind] = counts.get(kind, 0) + 1
         phase = self.phase
         self.event(
             "feedback", actor, {"kind": kind, "text": text, "phase": phase["id"] if phase else None, "suggestion": via}
