@@ -44,7 +44,7 @@ DIGITS = tuple(str(i) for i in range(1, 10))
 
 
 def words(ident: str) -> str:
-    """'say_need' -> 'Say need' (the participant view carries step ids, not their texts)."""
+    """'say_need' -> 'Say need': a fallback where the server sent an id without its text."""
     s = str(ident).replace("_", " ").strip()
     return s[:1].upper() + s[1:]
 
@@ -86,15 +86,20 @@ def summary_lines(summary: dict, status: str, endings: dict[str, str]) -> list[s
     ]
     if played:  # the last role-play that was played (a stopped one may have no answers yet)
         last = played[-1]
-        good = [words(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[2]]
-        part = [words(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[1]]
-        nxt = [words(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[0]]
+        texts = summary.get("steps") or {}  # step id -> the step's text, in skill order
+
+        def step(s: str) -> str:
+            return str(texts.get(s) or words(s)).rstrip(".")
+
+        good = [step(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[2]]
+        part = [step(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[1]]
+        nxt = [step(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[0]]
         if good:
-            out.append("Went well: " + ", ".join(good) + ".")
+            out.append("Went well: " + "; ".join(good) + ".")
         if part:
-            out.append("Partly there: " + ", ".join(part) + ".")
+            out.append("Partly there: " + "; ".join(part) + ".")
         if nxt:
-            out.append("Next time you could practise: " + ", ".join(nxt) + ".")
+            out.append("Next time you could practise: " + "; ".join(nxt) + ".")
     emo = summary.get("emotion") or {}
     if emo.get("total"):
         out.append(

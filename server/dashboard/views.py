@@ -259,6 +259,17 @@ async def sessions(request: web.Request, user: dict[str, Any]) -> web.Response:
 TRANSCRIPT_KINDS = ("said", "feedback", "phase", "tag", "homework")
 
 
+def skill_rows(request: web.Request, run: dict[str, Any], scores: dict[str, float]) -> list[dict[str, Any]]:
+    """The run's skill-step scores as the steps' texts, in skill order; a step the loaded scenario no longer
+    has keeps its id, after the others."""
+    rooms = request.app[WORLD].scenarios
+    scenario = rooms.scenarios.get(run["scenario_id"]) if rooms is not None else None
+    texts = scenario.step_texts() if scenario is not None else {}
+    order = {step_id: i for i, step_id in enumerate(texts)}
+    ids = sorted(scores, key=lambda step_id: (order.get(step_id, len(order)), step_id))
+    return [{"step": step_id, "text": texts.get(step_id, step_id), "score": scores[step_id]} for step_id in ids]
+
+
 @guarded
 async def session_detail(request: web.Request, user: dict[str, Any]) -> web.Response:
     store = request.app[STORE]
@@ -266,6 +277,7 @@ async def session_detail(request: web.Request, user: dict[str, Any]) -> web.Resp
     evs = await store.aio.run_events(run["id"])
     who = await store.aio.get_user(run["participant_user_id"]) if run["participant_user_id"] else None
     lines = [e for e in await store.aio.apply(transcript, store, run) if e["kind"] in TRANSCRIPT_KINDS]
+    summary = fid.summary(run, evs)
     return render(
         request,
         "session.html",
@@ -273,7 +285,8 @@ async def session_detail(request: web.Request, user: dict[str, Any]) -> web.Resp
         on="sessions",
         run=run,
         who=who,
-        s=fid.summary(run, evs),
+        s=summary,
+        skill_steps=skill_rows(request, run, summary["skills"]["steps"]),
         lines=lines,
         frames=await store.aio.pose_frame_count(run["id"]),
     )

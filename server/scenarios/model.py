@@ -92,6 +92,10 @@ class Scenario:
     def step(self, step_id: str) -> dict[str, Any] | None:
         return next((s for s in self.steps if s["id"] == step_id), None)
 
+    def step_texts(self) -> dict[str, str]:
+        """{step id: the step's text}, in skill order: what summaries show people instead of the ids."""
+        return {s["id"]: s["text"] for s in self.steps}
+
     # --- phases --------------------------------------------------------------------------
     @property
     def phases(self) -> list[dict[str, Any]]:

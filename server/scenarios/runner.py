@@ -494,6 +494,7 @@ class ScenarioRun:
             "difficulty": self.difficulty,
             "phases": list(st["phases_done"]),
             "scores": self.scores(),
+            "steps": self.scenario.step_texts(),
             "max_score": MAX_SCORE,
             "endings": list(st["endings"]),
             "emotion": {
