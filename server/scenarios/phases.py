@@ -413,8 +413,10 @@ class Feedback(PhaseKind):
         everything after it depends on, not about the last step they never reached.
         """
         scores = run.scores()[role_play]
-        candidates = [s for s in run.scenario.steps if s.get("tip") and scores.get(s["id"], 0) < MAX_SCORE]
-        return min(candidates, key=lambda s: scores.get(s["id"], 0)) if candidates else None  # min keeps the first
+        candidates = [  # a step added to the file after this role-play was played is not in its scores
+            s for s in run.scenario.steps if s.get("tip") and s["id"] in scores and scores[s["id"]] < MAX_SCORE
+        ]
+        return min(candidates, key=lambda s: scores[s["id"]]) if candidates else None  # min keeps the first
 
     def cues(self, run: ScenarioRun, phase: dict[str, Any]) -> list[dict[str, Any]]:
         role_play = self._last_role_play(run)
