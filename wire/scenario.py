@@ -24,10 +24,11 @@ Server -> client:
   scenarios          {scenarios: [{id, title, topic, summary, scene, difficulties: [{id, label, description}]}]}
   scenario_state     the runner's view: {run, scenario, title, difficulty, status, wait, phase, phases, node,
                      line, prompt, options: [{id, text}], free_text, hints, note, ending, homework, scores,
-                     emotion, cast}; staff and agents also get `cue`: {roles: {cast_role: [{id, text,
-                     expression, gesture, primary}]}, intents: [{id, text, examples}], expect}
-  scenario_ended     {run, status: finished|stopped, summary, closing?}   closing: the kind last line when a
-                     paused run ended
+                     emotion, cast, paused: {reason, acknowledged} | null}; staff and agents also get `cue`:
+                     {roles: {cast_role: [{id, text, expression, gesture, primary}]}, intents: [{id, text,
+                     examples}], expect}
+  scenario_ended     {run, status: finished|stopped, summary, closing?}
+                     closing: the kind last line, when a run paused by a crisis phrase ended
 """
 
 from __future__ import annotations
