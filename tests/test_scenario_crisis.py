@@ -137,8 +137,9 @@ async def test_a_crisis_answer_in_a_hard_role_play_stops_the_scene_unscored(serv
     st = await ana.wait_for(wsc.SCENARIO_STATE, since=mark)
     assert st["wait"] == "choice" and st["node"] == "desk" and st["paused"] is None
     assert {o["id"] for o in st["options"]} >= {"walk_away"}
-    kinds = [e["kind"] for e in server.store.run_events(run) if e["kind"] in ("paused", "resumed")]
-    assert kinds == ["paused", "resumed"]
+    evs = [e for e in server.store.run_events(run) if e["kind"] in ("paused", "pause_acknowledged", "resumed")]
+    assert [e["kind"] for e in evs] == ["paused", "pause_acknowledged", "resumed"]
+    assert evs[1]["actor"] == "dashboard" and evs[2]["actor"] == "Ana" and evs[2]["data"]["acknowledged"] == "dashboard"
 
 
 async def test_a_crisis_line_in_chat_pauses_and_staff_resume_or_hand_back(server):

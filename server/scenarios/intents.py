@@ -624,9 +624,10 @@ async def _participant_resumes(ctx: Ctx, rr: RoomRun) -> dict[str, Any]:
     pause = rr.run.paused
     if pause is None:
         raise WireError(errors.CONFLICT, "The practice is not paused.")
-    if not await _rooms(ctx).acknowledged(rr):
+    live = pause["acknowledged"] is not None
+    if not live and not await _rooms(ctx).acknowledged(rr):
         raise WireError(errors.CONFLICT, pause["texts"]["resume_waits"])
-    return await _step(ctx, rr, "carry_on")
+    return await _step(ctx, rr, "carry_on", *(() if live else ("dashboard",)))
 
 
 @intent(wsc.SCENARIO_RESUME, roles=(events.PARTICIPANT,) + events.STAFF)

@@ -461,9 +461,13 @@ class ScenarioRun:
             self.event("pause_acknowledged", actor, {"reason": pause["reason"]})
         return self._commit([])
 
-    def carry_on(self, actor: str | None = None) -> list[Effect]:
-        """Carry on where the scene stopped (the participant after staff acknowledged, or staff)."""
-        self._require_paused()
+    def carry_on(self, acknowledged_by: str | None = None, actor: str | None = None) -> list[Effect]:
+        """Carry on where the scene stopped (the participant after staff acknowledged, or staff).
+        `acknowledged_by`: how staff acknowledged it, when that was not recorded here (e.g. 'dashboard')."""
+        pause = self._require_paused()
+        if pause["acknowledged"] is None and acknowledged_by:
+            pause["acknowledged"] = acknowledged_by
+            self.event("pause_acknowledged", acknowledged_by, {"reason": pause["reason"]})
         self._lift_pause(actor, "resume")
         return self._commit([])
 
