@@ -12,6 +12,10 @@ Client -> server intents (validated with `wire.validate`):
   scenario_feedback  {kind: positive|corrective, text}    staff, or the agent driving a cast avatar: feedback,
                                                           tagged for fidelity
   scenario_stop      {}                                   staff, or the participant (always allowed)
+  scenario_resume    {acknowledge?: bool}                 a run paused by a crisis phrase (wait 'paused'): the
+                                                          participant carries on once staff acknowledged the
+                                                          alert; staff resume it at once, or with
+                                                          acknowledge: true leave the choice to the participant
 Cast avatars speak with the ordinary `say` event; its `suggestion` field names
 the cue (from `scenario_state.cue`) the line came from, or is left out for the
 teleoperator's own words.
@@ -20,9 +24,11 @@ Server -> client:
   scenarios          {scenarios: [{id, title, topic, summary, scene, difficulties: [{id, label, description}]}]}
   scenario_state     the runner's view: {run, scenario, title, difficulty, status, wait, phase, phases, node,
                      line, prompt, options: [{id, text}], free_text, hints, note, ending, homework, scores,
-                     emotion, cast}; staff and agents also get `cue`: {roles: {cast_role: [{id, text,
-                     expression, gesture, primary}]}, intents: [{id, text, examples}], expect}
-  scenario_ended     {run, status: finished|stopped, summary}
+                     emotion, cast, paused: {reason, acknowledged} | null}; staff and agents also get `cue`:
+                     {roles: {cast_role: [{id, text, expression, gesture, primary}]}, intents: [{id, text,
+                     examples}], expect}
+  scenario_ended     {run, status: finished|stopped, summary, closing?}
+                     closing: the kind last line, when a run paused by a crisis phrase ended
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ SCENARIO_ANSWER = "scenario_answer"
 SCENARIO_ADVANCE = "scenario_advance"
 SCENARIO_FEEDBACK = "scenario_feedback"
 SCENARIO_STOP = "scenario_stop"
+SCENARIO_RESUME = "scenario_resume"
 
 # --- server -> client ---------------------------------------------------------------
 SCENARIOS = "scenarios"
@@ -59,11 +66,14 @@ class Wait(StrEnum):
     EMOTION = "emotion"  # an emotion-recognition face: name the feeling
     REFLECTION = "reflection"  # a reflection prompt: type an answer, or 'skip'
     DONE = "done"  # finished or stopped
+    PAUSED = "paused"  # a crisis phrase stopped the scene: 'resume' (once staff acknowledged) or 'end'
 
 
 WAITS = tuple(w.value for w in Wait)
 CONTINUE = "continue"  # the option id that moves on from a scripted phase or an ending
 SKIP = "skip"  # the option id that skips a reflection prompt
+RESUME = "resume"  # while paused: the option id that carries on (as scenario_resume)
+END = "end"  # while paused: the option id that ends the practice kindly (as scenario_stop)
 
 define(SCENARIO_LIST)
 define(
@@ -74,3 +84,4 @@ define(SCENARIO_ANSWER, text=text(visible=True))
 define(SCENARIO_ADVANCE)
 define(SCENARIO_FEEDBACK, kind=Field(str, choices=FEEDBACK_KINDS), text=text(required=False, default="-"))
 define(SCENARIO_STOP)
+define(SCENARIO_RESUME, acknowledge=Field(bool, required=False, default=False))

@@ -455,6 +455,12 @@ class ControllerHost:
         self.proposals.pop(p.id, None)
         await self._tell(p)
 
+    def hush(self) -> None:
+        """The scene stopped (a crisis pause): lines the autonomous cast proposed to a supervisor are dropped,
+        never said late (a proposal not answered in time would otherwise be said as proposed)."""
+        for role in list(self.queue):
+            self._cancel_proposals(role)
+
     def _cancel_proposals(self, role: str) -> None:
         for p in self.queue.pop(role, []):
             p.status = "cancelled"

@@ -164,6 +164,21 @@ def _pattern(phrase: str) -> str:
     return "".join(classes.get(ch) or re.escape(ch) for ch in phrase)
 
 
+# What a practice scenario says and offers when a crisis phrase stops it (server/scenarios/intents.py):
+# the coach's check-in, what the participant is told while it waits, the two choices, the closing line.
+SCENE_PAUSE_TEXTS = (
+    "check_in",
+    "staff_told",
+    "no_staff",
+    "acknowledged",
+    "resume",
+    "end",
+    "waiting",
+    "resume_waits",
+    "closing",
+)
+
+
 class PhraseFileError(ValueError):
     pass
 
@@ -175,7 +190,8 @@ class CrisisList:
     resources_text: str
     categories: list[tuple[str, list[str]]]
     path: str = ""
-    texts: dict[str, str] | None = None  # other participant-facing text from the same file (safe_room, recording)
+    texts: dict[str, str] | None = None  # other participant-facing text from the same file (safe_room, recording,
+    # scene_pause), as "section.key"
 
     def __post_init__(self) -> None:
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
@@ -241,6 +257,11 @@ def load(path: str | Path) -> CrisisList:
             f"{section} must be a map of short texts",
         )
         texts.update({f"{section}.{k}": " ".join(v.split()) for k, v in value.items()})
+    pause = data.get("scene_pause")
+    missing = [k for k in SCENE_PAUSE_TEXTS if not (isinstance(pause, dict) and str(pause.get(k) or "").strip())]
+    need(not missing, f"scene_pause must be a map with the texts {', '.join(SCENE_PAUSE_TEXTS)} (missing: {missing})")
+    assert isinstance(pause, dict)
+    texts.update({f"scene_pause.{k}": " ".join(str(pause[k]).split()) for k in SCENE_PAUSE_TEXTS})
     return CrisisList(
         data["monitoring_notice"].strip(),
         str(res.get("title") or "").strip(),

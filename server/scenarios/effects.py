@@ -40,6 +40,13 @@ class Show(Effect):
 
 
 @dataclass
+class Face(Effect):
+    """Turn `cast` to face the participant (the coach, when a crisis phrase stops the scene)."""
+
+    cast: str
+
+
+@dataclass
 class ParticipantSaid(Effect):
     """The participant's chosen option (or own words): their avatar says it.
 
@@ -73,3 +80,4 @@ class StateChanged(Effect):
 class Finished(Effect):
     status: str  # "finished" | "stopped"
     summary: dict[str, Any] = field(default_factory=dict)
+    closing: str | None = None  # the kind last line, when a run paused by a crisis phrase ends

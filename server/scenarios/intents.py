@@ -1,4 +1,4 @@
-"""Scenarios in rooms: the seven scenario intents, one active run per room, its cast avatars.
+"""Scenarios in rooms: the eight scenario intents, one active run per room, its cast avatars.
 
 Who may do what
   scenario_list      anyone, in a room or not
@@ -11,6 +11,7 @@ Who may do what
   scenario_feedback  staff; an agent only while it drives one of the run's cast avatars (its claim); the
                      built-in autonomous coach tags its feedback too
   scenario_stop      staff, or the run's participant (always allowed to stop)
+  scenario_resume    a run paused by a crisis phrase: staff at once; the participant once staff acknowledged
   (all but list and start: only those who may follow the run, RoomRun.watchers)
 
 A run is a 1:1 practice: while its participant is in the room, nobody else walks in on it except those who
@@ -32,6 +33,13 @@ Lines said in the room while a run is active are recorded with the run: cast lin
 What the participant said is stored only with their recording consent; without it, their answers are
 stored without the words (choice ids, scores and emotion answers still count, `text_withheld: true`).
 
+A crisis phrase (server/safety/crisis.py, the staff alert's matcher) in the participant's typed answer or
+chat line stops the scene before the answer is matched or scored: the run waits in `paused` (persisted),
+the cast step out of their roles (faces neutral, the coach turns to the participant and says the check-in
+from the safety data file), nothing is offered but 'resume' and 'end'. It carries on when the participant
+chooses to after staff acknowledged the alert (live, or 'handled' on the dashboard), or when staff resume
+or advance it; 'end' (or scenario_stop) closes it with the data file's kind closing line.
+
 At startup every active run is resumed into its room with its cast re-spawned (scaled out over Redis,
 on the node that owns the room, when the first person joins it there).
 """
@@ -41,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,9 +61,11 @@ from wire.errors import WireError
 from ..appkeys import WORLD
 from ..controllers import host_for
 from ..gateway import Ctx, intent
+from ..safety.crisis import SCENE_PAUSE_TEXTS
 from ..storage import RETRYABLE
 from ..world import Avatar, Member, Room, RoomFeature, World, room_state
 from ..world.intents import speak
+from .effects import Face
 from .loader import ScenarioError, load_file, scenario_files
 from .model import Scenario
 from .runner import Effect, Finished, ParticipantSaid, Say, ScenarioRun, Show, StateChanged
@@ -149,6 +160,9 @@ class RoomRun:
     # Who may follow this run (its state, its end): the participant, whoever was in the room when it
     # began, and those let in while it ran (ScenarioRooms.entering). Nobody else gets its content.
     watchers: set[int] = field(default_factory=set)
+    # a crisis pause made while the participant's line was being recorded: the cast's stepping out and the
+    # coach's check-in, carried out once that line has been said (ScenarioRooms.said)
+    after_line: list[Effect] = field(default_factory=list)
 
     @property
     def participant(self) -> int | None:
@@ -253,12 +267,19 @@ class ScenarioRooms(RoomFeature):
                         )
                         if e.gesture and e.gesture != "none":
                             await host.act_as(aid, events.GESTURE, {"name": e.gesture, "avatar": aid})
+                elif isinstance(e, Face):
+                    aid = rr.cast.get(e.cast)
+                    member = rr.room.members.get(rr.participant) if rr.participant is not None else None
+                    if aid is not None and member is not None:
+                        await host.act_as(aid, events.LOOK, {"at": member.avatar, "avatar": aid})
                 elif isinstance(e, ParticipantSaid):
                     await self._participant_says(rr, e)
                 elif isinstance(e, StateChanged):
                     await self.send_state(rr)
                 elif isinstance(e, Finished):
                     ended = {"run": rr.run.run_id, "status": e.status, "summary": e.summary}
+                    if e.closing:
+                        ended["closing"] = e.closing
                     for uid, m in list(rr.room.members.items()):
                         if m.sid is not None and uid in rr.watchers:
                             await self.world.send(m.sid, wsc.SCENARIO_ENDED, ended)
@@ -319,9 +340,67 @@ class ScenarioRooms(RoomFeature):
             host_for(self.world, rr.room).cast_said(av.role, meta.get("suggestion"))
             return (rr.store.last_id,)
         if av.kind == "person" and av.user_id is not None and av.user_id == rr.participant:
+            # A typed line (not an answer the runner already took) with a crisis phrase stops the scene before
+            # anything else hears it; the cast step out once the line is said (`said`).
+            if not meta.get("scenario") and rr.run.paused is None and self.crisis(text):
+                async with rr.lock:
+                    if self.run_in(ctx.room) is rr and rr.run.status == "active" and rr.run.paused is None:
+                        rr.after_line = await self.crisis_pause(rr, av.name)
             data = {"text": text, "avatar_role": av.role, **meta}
             return (await self.world.record(rr.room, "said", av.name, data, user_id=av.user_id, run_id=rr.run.run_id),)
         return None
+
+    async def said(self, ctx: Ctx, av: Avatar, line: dict[str, Any], event_id: int | None) -> None:
+        """World hook, after the line was said (and crisis alerts went out): a pause's cast effects."""
+        rr = self.run_in(ctx.room) if ctx.room is not None else None
+        if rr is None or not rr.after_line or av.user_id != rr.participant or line.get("scenario"):
+            return
+        effects, rr.after_line = rr.after_line, []
+        async with rr.lock:
+            if self.run_in(rr.room) is rr:
+                await self.apply(rr, effects)
+
+    # --- a crisis stops the scene ----------------------------------------------------------------------
+    def crisis(self, text: str) -> bool:
+        """The same crisis-phrase matcher as the staff alert (server/safety/crisis.py)."""
+        safety = self.world.safety
+        return safety is not None and safety.crisis.match(text) is not None
+
+    def pause_texts(self) -> dict[str, str]:
+        safety = self.world.safety
+        assert safety is not None  # crisis() found a phrase, so the safety feature is there
+        return {k: safety.text(f"scene_pause.{k}") for k in SCENE_PAUSE_TEXTS}
+
+    async def crisis_pause(self, rr: RoomRun, actor: str | None) -> list[Effect]:
+        """Under rr.lock: pause the run (persisted) and tell who follows it; returns the cast's stepping out
+        and the coach's check-in, to carry out after the participant's line is said."""
+        safety = self.world.safety
+        assert safety is not None
+        texts = self.pause_texts()
+        # honest about who was told: the same people Safety.said alerts (staff here, else staff online)
+        told = bool(safety.staff_sids(rr.room) or safety.staff_online())
+        effects = rr.run.pause("crisis", texts, texts["staff_told" if told else "no_staff"], time.time(), actor)
+        await rr.store.flush()
+        host_for(self.world, rr.room).hush()
+        await self.apply(rr, [e for e in effects if isinstance(e, StateChanged)])
+        log.warning("run %s in room %s paused: crisis phrase, staff told: %s", rr.run.run_id, rr.room.id, told)
+        return [e for e in effects if not isinstance(e, StateChanged)]
+
+    async def acknowledged(self, rr: RoomRun) -> bool:
+        """Has a staff member acknowledged the alert that paused this run (live, or 'handled' on the dashboard)?"""
+        pause = rr.run.paused
+        if pause is None or pause["acknowledged"] is not None:
+            return pause is not None
+        safety = self.world.safety
+        assert safety is not None
+        rows = await self.world.store.aio.apply(safety.db.alerts, [rr.room.id], 50)
+        # the alert(s) raised for the participant since the scene stopped (a second of slack for clocks)
+        mine = [
+            a
+            for a in rows
+            if a["user_id"] == rr.participant and a["kind"] == "crisis" and a["ts"] >= pause["since"] - 1.0
+        ]
+        return bool(mine) and all(a["status"] == "handled" for a in mine)
 
     async def entering(self, room: Room, user: dict[str, Any]) -> None:
         """World `enter` gate: nobody walks in on someone else's 1:1 practice.
@@ -391,7 +470,7 @@ class ScenarioRooms(RoomFeature):
         for ev in reversed(await self.world.store.aio.run_events(rr.run.run_id)):
             if ev["kind"] == "said" and ev["data"].get("suggestion") == line["suggestion"]:
                 return
-            if ev["kind"] in ("node", "show_face"):
+            if ev["kind"] in ("node", "show_face", "paused"):
                 break
         await host_for(self.world, rr.room).cue(
             line["cast"],
@@ -501,6 +580,11 @@ async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 @intent(wsc.SCENARIO_CHOOSE, roles=(events.PARTICIPANT,))
 async def scenario_choose(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rr = _active(ctx)
+    if rr.run.paused is not None and ctx.user["id"] == rr.participant:
+        if p["option"] == wsc.RESUME:  # the pause's two choices, as the panel offers them
+            return await _participant_resumes(ctx, rr)
+        if p["option"] == wsc.END:
+            return await _step(ctx, rr, "stop")
     _participant_only(ctx, rr)
     return await _step(ctx, rr, "choose", p["option"])
 
@@ -508,8 +592,54 @@ async def scenario_choose(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 @intent(wsc.SCENARIO_ANSWER, roles=(events.PARTICIPANT,))
 async def scenario_answer(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rr = _active(ctx)
+    if ctx.user["id"] == rr.participant and _rooms(ctx).crisis(p["text"]):
+        return await _crisis_answer(ctx, rr, p["text"])
     _participant_only(ctx, rr)
     return await _step(ctx, rr, "answer", p["text"])
+
+
+async def _crisis_answer(ctx: Ctx, rr: RoomRun, text: str) -> dict[str, Any]:
+    """An answer with a crisis phrase is never matched or scored: the scene stops first, then the line is
+    said in the room as the participant's (staff get the alert, the participant the support card), then the
+    cast step out of their roles and the coach checks in."""
+    rooms = _rooms(ctx)
+    later: list[Effect] = []
+    async with rr.lock:
+        if rooms.run_in(_room(ctx)) is not rr:
+            raise WireError(errors.CONFLICT, "This scenario has already ended.")
+        if rr.run.status == "active" and rr.run.paused is None:
+            later = await rooms.crisis_pause(rr, ctx.user["name"])
+    try:
+        await speak(ctx, _member(ctx).avatar, text, scenario="answer")
+    except WireError as err:  # e.g. muted: the scene has stopped all the same
+        log.info("crisis answer in room %s not said: %s", rr.room.id, err.code)
+    if later:
+        async with rr.lock:
+            if rooms.run_in(_room(ctx)) is rr:
+                await rooms.apply(rr, later)
+    return {"run": rr.run.run_id, "status": rr.run.status, "wait": rr.run.wait.value}
+
+
+async def _participant_resumes(ctx: Ctx, rr: RoomRun) -> dict[str, Any]:
+    pause = rr.run.paused
+    if pause is None:
+        raise WireError(errors.CONFLICT, "The practice is not paused.")
+    live = pause["acknowledged"] is not None
+    if not live and not await _rooms(ctx).acknowledged(rr):
+        raise WireError(errors.CONFLICT, pause["texts"]["resume_waits"])
+    return await _step(ctx, rr, "carry_on", *(() if live else ("dashboard",)))
+
+
+@intent(wsc.SCENARIO_RESUME, roles=(events.PARTICIPANT,) + events.STAFF)
+async def scenario_resume(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    """A run paused by a crisis phrase carries on: staff at once (or, with `acknowledge`, they leave the
+    choice to the participant); the participant once staff acknowledged the alert."""
+    rr = _active(ctx)
+    if ctx.role in events.STAFF:
+        return await _step(ctx, rr, "acknowledge" if p["acknowledge"] else "carry_on")
+    if ctx.user["id"] != rr.participant:
+        raise WireError(errors.FORBIDDEN, "Only staff or the person practising can carry on this scenario.")
+    return await _participant_resumes(ctx, rr)
 
 
 @intent(wsc.SCENARIO_ADVANCE, roles=events.STAFF)

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import copy
 import itertools
+from dataclasses import asdict
 from typing import Any, Protocol, TypedDict
 
 from wire import errors
 from wire.errors import WireError
-from wire.scenario import FEEDBACK_KINDS, Wait
+from wire.scenario import END, FEEDBACK_KINDS, RESUME, Wait
 
-from .effects import Effect, Finished, ParticipantSaid, Say, Scored, Show, StateChanged
+from .effects import Effect, Face, Finished, ParticipantSaid, Say, Scored, Show, StateChanged
 from .matcher import normalise
 from .model import Scenario, applies, pick
 from .phases import PhaseKind, fill, kind_of
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 STATE_VERSION = 1
+CHECK_IN = "pause/check_in"  # the cue id of the coach's check-in when a crisis phrase stops the scene
+CLOSING = "pause/closing"  # the cue id of the coach's kind last line when a paused run ends
 
 
 class CuePalette(TypedDict):
@@ -323,6 +326,7 @@ class ScenarioRun:
 
     def choose(self, option_id: str, actor: str | None = None) -> list[Effect]:
         self._require_active()
+        self._refuse_while_paused()
         effects: list[Effect] = []
         self.state["note"] = None
         self.kind.choose(self, option_id, actor, effects)
@@ -333,6 +337,7 @@ class ScenarioRun:
         text = (text or "").strip()
         if not text:
             raise WireError(errors.INVALID, "Type a few words first.")
+        self._refuse_while_paused()
         effects: list[Effect] = []
         self.state["note"] = None
         self.kind.answer(self, text, actor, effects)
@@ -357,6 +362,8 @@ class ScenarioRun:
         """Staff moves the session on to the next phase (skipping what is left of this one)."""
         self._require_active()
         phase = self.current
+        if self.paused is not None:
+            self._lift_pause(actor, "advance")
         self.event("advance", actor, {"phase": phase["id"], "wait": self.state["wait"], "node": self.state["node"]})
         effects: list[Effect] = []
         kind_of(phase).abandon(self, phase)
@@ -374,11 +381,114 @@ class ScenarioRun:
     def stop(self, actor: str | None = None) -> list[Effect]:
         if self.finished:
             raise WireError(errors.CONFLICT, "This scenario has already ended.")
+        pause = self.paused
+        effects: list[Effect] = []
+        closing = None
+        if pause is not None:  # ended after a crisis pause: the coach closes it kindly
+            closing = pause["texts"]["closing"]
+            coach = self.scenario.coach_role
+            if coach:
+                effects.append(Say(coach, closing, "neutral", "none", CLOSING))
         self.state["status"] = "stopped"
         self.set_wait(Wait.DONE)
         summary = self.summary()
-        self.event("stopped", actor, {"phase": self.phase["id"] if self.phase else None, "summary": summary})
-        return self._commit([Finished("stopped", summary)])
+        data: dict[str, Any] = {"phase": self.phase["id"] if self.phase else None, "summary": summary}
+        if pause is not None:
+            data["after_pause"] = pause["reason"]
+        self.event("stopped", actor, data)
+        effects.append(Finished("stopped", summary, closing))
+        return self._commit(effects)
+
+    # --- a crisis pause --------------------------------------------------------------------------------
+    @property
+    def paused(self) -> dict[str, Any] | None:
+        """While the scene is stopped (wait 'paused'): why, since when, what it waits on, its texts."""
+        pause: dict[str, Any] | None = self.state.get("paused")
+        return pause if pause and self.wait is Wait.PAUSED else None
+
+    def pause(
+        self, reason: str, texts: dict[str, str], tells: str, now: float, actor: str | None = None
+    ) -> list[Effect]:
+        """Stop the scene at once (a crisis phrase): the cast step out of their roles (faces neutral, the
+        coach turns to the participant and says the check-in); nothing is offered, matched or scored until
+        `carry_on` (or staff `advance`); `stop` ends it kindly.
+
+        `texts`: the scene_pause texts of the safety data file (check_in, acknowledged, resume, end, waiting,
+        resume_waits, closing); `tells`: what the participant is told while it waits (who was told)."""
+        self._require_active()
+        if self.paused is not None:
+            raise WireError(errors.CONFLICT, texts["waiting"])
+        st = self.state
+        st["paused"] = {
+            "reason": reason,
+            "since": now,
+            "wait": st["wait"],
+            "line": st["line"],
+            "note": st["note"],
+            "acknowledged": None,
+            "tells": tells,
+            "texts": dict(texts),
+        }
+        self.set_wait(Wait.PAUSED)
+        st["note"] = None
+        phase = self.phase
+        self.event(
+            "paused",
+            actor,
+            {
+                "reason": reason,
+                "phase": phase["id"] if phase else None,
+                "node": st["node"],
+                "wait": st["paused"]["wait"],
+            },
+        )
+        effects: list[Effect] = [
+            Show(role, "neutral") for role, c in self.scenario.cast.items() if c["kind"] != "participant"
+        ]
+        coach = self.scenario.coach_role
+        if coach:
+            effects.append(Face(coach))
+            say = Say(coach, texts["check_in"], "neutral", "none", CHECK_IN)
+            st["line"] = asdict(say)
+            effects.append(say)
+        return self._commit(effects)
+
+    def acknowledge(self, actor: str | None = None) -> list[Effect]:
+        """Staff have checked in with the participant: from now on the participant may carry on."""
+        pause = self._require_paused()
+        if pause["acknowledged"] is None:
+            pause["acknowledged"] = actor or "staff"
+            self.event("pause_acknowledged", actor, {"reason": pause["reason"]})
+        return self._commit([])
+
+    def carry_on(self, acknowledged_by: str | None = None, actor: str | None = None) -> list[Effect]:
+        """Carry on where the scene stopped (the participant after staff acknowledged, or staff).
+        `acknowledged_by`: how staff acknowledged it, when that was not recorded here (e.g. 'dashboard')."""
+        pause = self._require_paused()
+        if pause["acknowledged"] is None and acknowledged_by:
+            pause["acknowledged"] = acknowledged_by
+            self.event("pause_acknowledged", acknowledged_by, {"reason": pause["reason"]})
+        self._lift_pause(actor, "resume")
+        return self._commit([])
+
+    def _require_paused(self) -> dict[str, Any]:
+        self._require_active()
+        pause = self.paused
+        if pause is None:
+            raise WireError(errors.CONFLICT, "The practice is not paused.")
+        return pause
+
+    def _refuse_while_paused(self) -> None:
+        pause = self.paused
+        if pause is not None:
+            raise WireError(errors.CONFLICT, pause["texts"]["waiting"])
+
+    def _lift_pause(self, actor: str | None, via: str) -> None:
+        st = self.state
+        pause = st.pop("paused")
+        self.set_wait(Wait(pause["wait"]))
+        st["line"], st["note"] = pause["line"], pause["note"]
+        self.event("resumed", actor, {"reason": pause["reason"], "via": via, "acknowledged": pause["acknowledged"]})
 
     # --- phase machinery ---------------------------------------------------------------------------------
     def _say_line(self, line: dict[str, Any], suggestion: str, effects: list[Effect]) -> None:
@@ -437,7 +547,9 @@ class ScenarioRun:
         st = self.state
         phase = self.phase
         phases = self.scenario.phases
-        kind = kind_of(phase) if phase and not self.finished else None  # nothing more offered once ended
+        pause = self.paused
+        # nothing more offered once ended, nor while a crisis pause holds the scene
+        kind = kind_of(phase) if phase and not self.finished and pause is None else None
         ending = self.scenario.data["endings"].get(st["last_ending"]) if self.wait is Wait.ENDED else None
         out: dict[str, Any] = {
             "run": self.run_id,
@@ -460,8 +572,8 @@ class ScenarioRun:
             "phases": [{"id": p["id"], "kind": p["kind"], "title": p.get("title") or ""} for p in phases],
             "node": st["node"],
             "line": st["line"],
-            "prompt": kind.prompt(self) if kind else None,
-            "options": kind.options(self) if kind else [],
+            "prompt": kind.prompt(self) if kind else self._pause_prompt(),
+            "options": kind.options(self) if kind else self._pause_options(),
             "free_text": bool(kind and kind.free_text(self)),
             "hints": self._hints() if kind else [],
             "note": st["note"],
@@ -470,10 +582,24 @@ class ScenarioRun:
             "scores": self.scores(),
             "emotion": {"correct": st["emotion"]["correct"], "total": st["emotion"]["total"]},
             "cast": {r: {"kind": c["kind"], "name": c["name"]} for r, c in self.scenario.cast.items()},
+            "paused": {"reason": pause["reason"], "acknowledged": pause["acknowledged"] is not None} if pause else None,
         }
         if audience == "staff":
             out["cue"] = self.cue()
         return out
+
+    def _pause_prompt(self) -> str | None:
+        pause = self.paused
+        if pause is None:
+            return None
+        return str(pause["texts"]["acknowledged"] if pause["acknowledged"] is not None else pause["tells"])
+
+    def _pause_options(self) -> list[dict[str, Any]]:
+        """While paused, the only two choices: carry on, or end here."""
+        pause = self.paused
+        if pause is None:
+            return []
+        return [{"id": RESUME, "text": pause["texts"]["resume"]}, {"id": END, "text": pause["texts"]["end"]}]
 
     def scores(self) -> dict[str, dict[str, float]]:
         """Skill-step scores per role-play phase: {phase: {step: points}}, 0..MAX_SCORE.
@@ -518,7 +644,12 @@ class ScenarioRun:
         }
         phase = self.phase
         intents: list[dict[str, Any]] = []
-        if phase is not None and not self.finished:
+        pause = self.paused
+        if pause is not None:  # the cast are out of their roles: only the coach's check-in
+            coach = self.scenario.coach_role
+            if coach:
+                roles[coach].append(self.cue_entry(CHECK_IN, pause["texts"]["check_in"], "neutral", "none", True))
+        elif phase is not None and not self.finished:
             intents = kind_of(phase).cue(self, phase, roles)
         return {"roles": roles, "intents": intents, "expect": self.state["wait"]}
 
