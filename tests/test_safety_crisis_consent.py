@@ -40,7 +40,7 @@ async def test_crisis_line_alerts_staff_at_once_and_supports_the_participant(ser
     assert alert["category"] == "end_life" and alert["text"] == secret
     support = await ana.wait_for(events.NOTICE, lambda d: d.get("kind") == "support")
     c = load(PHRASES)
-    assert support["text"] == c.resources_text and support["title"] == c.resources_title
+    assert support["text"] == f"{c.texts['told.staff']} {c.resources_text}" and support["title"] == c.resources_title
     await asyncio.sleep(0.2)
     assert not [e for e, _ in ben.inbox if e == ws.SAFETY_ALERT]  # other participants are not told
     assert not [e for e, _ in elsewhere.inbox if e == ws.SAFETY_ALERT]  # staff in the room handled it
@@ -61,6 +61,17 @@ async def test_crisis_without_staff_in_the_room_escalates_without_the_words(serv
     row = (await eventually(server.app[SAFETY].db.alerts))[0]  # people first: the row is written just after
     line = [e for e in server.store.room_events("cafe") if e["kind"] == "said"][-1]
     assert row["event_id"] == line["id"]  # linked to the recorded line, not copied
+
+
+async def test_with_no_staff_online_the_card_says_so_and_promises_no_one(server):
+    ana = await server.bot("Ana", room="cafe")
+    await ana.say("there is no reason to live")
+    support = await ana.wait_for(events.NOTICE, lambda d: d.get("kind") == "support")
+    c = load(PHRASES)
+    assert support["text"] == f"{c.texts['told.nobody']} {c.resources_text}"
+    assert "has been told" not in support["text"] and "No one from the team is online" in support["text"]
+    row = (await eventually(server.app[SAFETY].db.alerts))[0]  # the alert waits for the team
+    assert row["kind"] == "crisis" and row["notified"] == 0
 
 
 async def test_participants_are_told_what_is_monitored(server):

@@ -77,7 +77,8 @@ async def test_a_crisis_answer_in_a_hard_role_play_stops_the_scene_unscored(serv
     alert = await sam.wait_for(ws.SAFETY_ALERT)
     assert alert["kind"] == "crisis" and alert["avatar"] == ana.avatar and alert["text"] == CRISIS
     support = await ana.wait_for(events.NOTICE, lambda d: d.get("kind") == "support", since=mark)
-    assert support["text"] == load(PHRASES).resources_text
+    phrases = load(PHRASES)
+    assert support["text"] == f"{phrases.texts['told.staff']} {phrases.resources_text}"  # Sam is online
     # the run is paused: nothing offered but carrying on or ending, and the participant is told who knows
     st = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["wait"] == "paused", since=mark)
     assert st["paused"] == {"reason": "crisis", "acknowledged": False}

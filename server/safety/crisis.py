@@ -166,6 +166,9 @@ def _pattern(phrase: str) -> str:
 
 # What a practice scenario says and offers when a crisis phrase stops it (server/scenarios/intents.py):
 # the coach's check-in, what the participant is told while it waits, the two choices, the closing line.
+# What the support card says first: who was actually told (staff were online and got the alert), or that no
+# one is online and the alert waits for them. Never a promise of someone who is not there.
+TOLD_TEXTS = ("staff", "nobody")
 SCENE_PAUSE_TEXTS = (
     "check_in",
     "staff_told",
@@ -257,11 +260,12 @@ def load(path: str | Path) -> CrisisList:
             f"{section} must be a map of short texts",
         )
         texts.update({f"{section}.{k}": " ".join(v.split()) for k, v in value.items()})
-    pause = data.get("scene_pause")
-    missing = [k for k in SCENE_PAUSE_TEXTS if not (isinstance(pause, dict) and str(pause.get(k) or "").strip())]
-    need(not missing, f"scene_pause must be a map with the texts {', '.join(SCENE_PAUSE_TEXTS)} (missing: {missing})")
-    assert isinstance(pause, dict)
-    texts.update({f"scene_pause.{k}": " ".join(str(pause[k]).split()) for k in SCENE_PAUSE_TEXTS})
+    for section, keys in (("scene_pause", SCENE_PAUSE_TEXTS), ("told", TOLD_TEXTS)):
+        value = data.get(section)
+        missing = [k for k in keys if not (isinstance(value, dict) and str(value.get(k) or "").strip())]
+        need(not missing, f"{section} must be a map with the texts {', '.join(keys)} (missing: {missing})")
+        assert isinstance(value, dict)
+        texts.update({f"{section}.{k}": " ".join(str(value[k]).split()) for k in keys})
     return CrisisList(
         data["monitoring_notice"].strip(),
         str(res.get("title") or "").strip(),

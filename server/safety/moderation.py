@@ -85,6 +85,10 @@ class Safety(RoomFeature):
     def text(self, key: str) -> str:
         return (self.crisis.texts or {}).get(key, "")
 
+    def support_text(self, staff_told: bool) -> str:
+        """The support card: what actually happened (who was told, or that no one is online), then the resources."""
+        return f"{self.text('told.staff' if staff_told else 'told.nobody')} {self.crisis.resources_text}"
+
     # --- blocks -------------------------------------------------------------------------
     def add_pair(self, a: int, b: int) -> None:
         self.pairs.add(frozenset((a, b)))
@@ -232,7 +236,7 @@ class Safety(RoomFeature):
         if member is not None and member.sid:
             await self.world.sio.emit(
                 events.NOTICE,
-                {"kind": "support", "title": self.crisis.resources_title, "text": self.crisis.resources_text},
+                {"kind": "support", "title": self.crisis.resources_title, "text": self.support_text(bool(targets))},
                 to=member.sid,
             )
         log.warning(
