@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
@@ -28,6 +28,7 @@ from wire import errors, events
 from wire.errors import WireError
 
 from .auth import public_user
+from .background import Background
 from .transport import LeanSocket
 from .world import Connection, Member, Room, RoomFeature, World
 
@@ -46,7 +47,7 @@ RESERVED_EVENTS = (
     | frozenset(socketio.base_client.BaseClient.reserved_events)
     | {"disconnecting", "*"}
 )
-_tasks: set[asyncio.Task[None]] = set()  # fire-and-forget closes, kept referenced until done
+_background = Background()  # fire-and-forget closes
 # What a router (`Gateway.router`, e.g. server/scale/node.py) returns from `route()` for "handle it here";
 # anything else is the reply of the node that handled it.
 LOCAL = object()
@@ -61,12 +62,6 @@ class Router(Protocol):
     async def resume(self, conn: Connection, hello: dict[str, Any]) -> dict[str, Any]: ...
 
     async def dropped(self, conn: Connection) -> None: ...
-
-
-def _later(coro: Coroutine[Any, Any, None]) -> None:
-    task = asyncio.get_running_loop().create_task(coro)
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
 
 
 def client_address(environ: dict[str, Any]) -> str:
@@ -180,7 +175,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
         assert gateway is not None  # only sessions counted for a gateway (see _handle_eio_connect) get one
         self._stop_auth_timer(eio_sid)
         self._auth_timers[eio_sid] = asyncio.get_running_loop().call_later(
-            gateway.cfg.auth_timeout, lambda: _later(self._auth_deadline(eio_sid))
+            gateway.cfg.auth_timeout, lambda: _background.spawn(self._auth_deadline(eio_sid))
         )
 
     def _stop_auth_timer(self, eio_sid: str) -> None:
@@ -262,7 +257,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
         if self.manager.sid_from_eio_sid(eio_sid, "/") is None:
             # refused (connect_error sent) and not connected otherwise: nothing will be accepted on this
             # session, so end it
-            _later(self._end_session(eio_sid))
+            _background.spawn(self._end_session(eio_sid))
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: object) -> None:
         name = data[0] if isinstance(data, list) and data else None
@@ -497,7 +492,7 @@ class Gateway(RoomFeature):
                 self.cfg.flood_window,
             )
             await self.world.send(sid, events.ERROR, err.as_payload())
-            _later(self.world.hang_up(sid))
+            _background.spawn(self.world.hang_up(sid))
 
     def _log_refusals(self, conn: Connection, now: float) -> None:
         """One line for everything refused on this socket since its last line: counts by code."""

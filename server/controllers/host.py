@@ -31,7 +31,6 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +41,7 @@ from wire import scenario as wsc
 from wire.errors import WireError
 from wire.text import has_visible
 
+from ..background import Background
 from ..gateway import INTENTS, Ctx
 from ..world import Connection, Member, Room, World, room_state
 from .base import Action, Controller, Held, Observation, Relay, obs
@@ -131,7 +131,7 @@ class ControllerHost:
         self.proposals: dict[int, Proposal] = {}
         self.queue: dict[str, list[Proposal]] = {}
         self.state: dict[str, Any] | None = None  # the last staff scenario_state
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = Background()
 
     # --- a run's cast arrives and leaves ---------------------------------------------------------
     def attach(self, cast: dict[str, int], names: dict[str, str], on_drop: dict[str, str]) -> None:
@@ -216,7 +216,7 @@ class ControllerHost:
         for event, payload in actions:
             if event.startswith("scenario_"):
                 # scenario intents take the run's lock; never from inside the effects that hold it
-                self._spawn(self.act_as(aid, event, payload))
+                self._background.spawn(self.act_as(aid, event, payload))
             else:
                 await self.act_as(aid, event, payload)
 
@@ -229,11 +229,6 @@ class ControllerHost:
             await dispatch(self.world, self.room, aid, event, payload)
         except WireError as e:
             log.info("autonomous %s in room %s refused: %s", event, self.room.id, e.code)
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # --- who drives ---------------------------------------------------------------------------------
     def info(self, role: str) -> dict[str, Any]:
@@ -406,7 +401,7 @@ class ControllerHost:
 
     async def _open(self, p: Proposal) -> None:
         loop = asyncio.get_running_loop()
-        p.timer = loop.call_later(p.seconds, lambda: self._spawn(self._decide(p.id, "timed_out")))
+        p.timer = loop.call_later(p.seconds, lambda: self._background.spawn(self._decide(p.id, "timed_out")))
         await self._tell(p)
 
     async def _tell(self, p: Proposal) -> None:
@@ -467,7 +462,7 @@ class ControllerHost:
             if p.timer is not None:
                 p.timer.cancel()
             self.proposals.pop(p.id, None)
-            self._spawn(self._tell(p))
+            self._background.spawn(self._tell(p))
 
 
 def hosts(world: World) -> dict[str, ControllerHost]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,7 +73,6 @@ class Safety(RoomFeature):
         for a, b in self.db.all_blocks():
             self.add_pair(a, b)
         self.paused: dict[int, str] = {}  # user -> room id they stepped out of
-        self._tasks: set[asyncio.Task[Any]] = set()
         self.outbound = Outbound(self)
         self.sync_outbound()
 
@@ -150,11 +149,6 @@ class Safety(RoomFeature):
     ) -> None:
         """The moderation log, written after the action took effect (retried if the store cannot write)."""
         self.persist(f"moderation {action}", self.db.log_action, room_id, staff, target, action, until)
-
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     @staticmethod
     def of(room: Room) -> RoomSafety:

@@ -36,6 +36,7 @@ import msgpack
 from wire import events
 from wire.errors import WireError
 
+from ..background import Background
 from ..gateway import LOCAL
 from ..transport import RedisFanoutManager, redis_client
 from ..world import Connection, Member, Room, RoomFeature
@@ -86,6 +87,7 @@ class Node:
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._seq = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._background = Background()  # requests from other nodes being served
         self.owned: set[str] = set()
         self.feature = Membership(self)  # its part in the room lifecycle (server/app.py installs it)
 
@@ -364,7 +366,7 @@ class Node:
                         if fut is not None and not fut.done():
                             fut.set_result(msg.get("body") or {})
                     else:
-                        asyncio.get_running_loop().create_task(self._serve(msg))
+                        self._background.spawn(self._serve(msg))
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -22,6 +22,7 @@ from wire import errors, events
 from wire.codec import FLAG_AWAY
 from wire.errors import WireError
 
+from ..background import Background
 from ..storage import RETRYABLE
 from .feature import LIFECYCLE, RoomFeature, overrides
 from .room import Member, Room
@@ -78,6 +79,7 @@ class World:
         self.conns: dict[str, Connection] = {}
         self.room_of_user: dict[int, Room] = {}  # every person is in at most one room
         self._grace: dict[int, asyncio.TimerHandle] = {}  # user id -> pending removal
+        self._background = Background()  # grace expiries in progress
         self._tick_task: asyncio.Task[None] | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self.tick_seconds_last = 0.0
@@ -406,7 +408,7 @@ class World:
         await self.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "away": True})
         loop = asyncio.get_running_loop()
         self._grace[member.user["id"]] = loop.call_later(
-            self.cfg.resume_grace, lambda: loop.create_task(self._expire(room, member))
+            self.cfg.resume_grace, lambda: self._background.spawn(self._expire(room, member))
         )
         for dropped in self.calls["dropped"]:
             await dropped(room, member)
