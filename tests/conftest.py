@@ -107,15 +107,21 @@ async def eventually(read, ok=bool, timeout: float = 2.0):
     return value
 
 
+def form_csrf(html: str) -> str:
+    """The CSRF token a dashboard form carries ("" when there is none)."""
+    m = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    return m.group(1) if m else ""
+
+
 async def dashboard_login(url: str, name: str, password: str = PASSWORD):
     """An aiohttp session logged in through the dashboard's own form (it carries a CSRF token).
     Returns the session (with its cookie) and the form's answer status (303 when it worked)."""
     http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
     async with http.get(url + "/dashboard/login") as r:
-        m = re.search(r'name="csrf" value="([0-9a-f]+)"', await r.text())
+        csrf = form_csrf(await r.text())
     async with http.post(
         url + "/dashboard/login",
-        data={"name": name, "password": password, "csrf": m.group(1) if m else ""},
+        data={"name": name, "password": password, "csrf": csrf},
         allow_redirects=False,
     ) as r:
         status = r.status

@@ -10,21 +10,15 @@ Small one: a non-ASCII bearer signature and a deeply nested JSON login body gave
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 import subprocess
 
 import aiohttp
 from aiohttp import web
 
-from conftest import PASSWORD, dashboard_login
+from conftest import PASSWORD, dashboard_login, form_csrf
 
 EVIL = "http://evil.example"
-
-
-def form_csrf(html: str) -> str:
-    m = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    return m.group(1) if m else ""
 
 
 async def dashboard_session(url: str, name: str) -> aiohttp.ClientSession:

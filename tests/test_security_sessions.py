@@ -8,7 +8,6 @@ Hole 3: login had no throttle and an unknown name answered 40x faster than a kno
 from __future__ import annotations
 
 import asyncio
-import re
 import statistics
 import subprocess
 import sys
@@ -17,15 +16,10 @@ import time
 import aiohttp
 import pytest
 
-from conftest import PASSWORD, ROOT
+from conftest import PASSWORD, ROOT, dashboard_login, form_csrf
 from wire import safety as ws
 from wire.errors import WireError
 from wire.session import Session
-
-
-def form_csrf(html: str) -> str:
-    m = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    return m.group(1) if m else ""
 
 
 async def api_login(http, url, name, password=PASSWORD):
@@ -106,16 +100,9 @@ async def test_logout_ends_the_token_at_once(server):
 
 async def test_dashboard_logout_ends_the_cookie_at_once(server):
     server.add_user("Fay", "facilitator")
-    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    http, status = await dashboard_login(server.url, "Fay")
     async with http:
-        async with http.get(server.url + "/dashboard/login") as r:
-            csrf = form_csrf(await r.text())
-        async with http.post(
-            server.url + "/dashboard/login",
-            allow_redirects=False,
-            data={"name": "Fay", "password": PASSWORD, "csrf": csrf},
-        ) as r:
-            assert r.status == 303
+        assert status == 303
         cookie = next(c.value for c in http.cookie_jar if c.key == "ps_token")
         async with http.get(server.url + "/dashboard") as r:
             page = await r.text()
