@@ -6,6 +6,17 @@ bigrams and character trigrams (the trigrams tolerate typos such as
 "helo"); the option whose best document is most similar (cosine) wins if
 the similarity clears a threshold, otherwise nothing matches and the
 partner asks again. numpy only.
+
+Confidence: similarity alone is not enough to act on. An answer close to two options ("sorry, I can't,
+maybe next week" near both a refusal and an offer) is unsure however high its best score, so the
+confidence combines the best similarity with its margin over the runner-up:
+
+    confidence = best * (1 - MARGIN_WEIGHT * (1 - min(1, margin / FULL_MARGIN)))
+
+A margin of FULL_MARGIN or more keeps the similarity; no margin halves it. A run scores an answer on its
+own only at `confidence >= AUTO_BAND` and with no risk signal (answer_risk.py); below, a person decides
+(docs/scenarios.md, "Confidence and review"). The constants are calibrated on the labelled corpus
+tests/data/answers.csv by bench/matcher.py (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -17,6 +28,12 @@ import numpy as np
 
 _WORD = re.compile(r"[a-z0-9']+")
 DEFAULT_THRESHOLD = 0.4
+# calibrated on tests/data/answers.csv (bench/matcher.py): auto-scoring precision >= 0.95 there
+AUTO_BAND = 0.55
+FULL_MARGIN = 0.25
+MARGIN_WEIGHT = 0.5
+# below this similarity nothing is near: the partner asks again, as before (no options worth offering)
+NEAR = 0.2
 # Short "no"/"yes" answers carry everything in one word, so keep them matchable.
 _CHAR_WEIGHT = 0.5
 
@@ -53,12 +70,34 @@ def _features(text: str) -> dict[str, float]:
     return feats
 
 
+def confidence(best: float, runner_up: float) -> float:
+    """How sure a match is: the best similarity, discounted when the runner-up is close (0..1)."""
+    margin = min(1.0, max(0.0, best - runner_up) / FULL_MARGIN)
+    return max(0.0, best * (1.0 - MARGIN_WEIGHT * (1.0 - margin)))
+
+
 @dataclass(frozen=True)
 class Match:
+    """`option`: the best option if its similarity clears the matcher's threshold (the old rule), else None.
+    `nearest`: the best option whatever its score; `candidates`: the two nearest (option, confidence)."""
+
     option: str | None
     score: float
     runner_up: str | None = None
     runner_up_score: float = 0.0
+    confidence: float = 0.0
+    nearest: str | None = None
+    candidates: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def sure(self) -> bool:
+        """Confident enough to score on its own (risk signals are checked apart: answer_risk.py)."""
+        return self.nearest is not None and self.confidence >= AUTO_BAND
+
+    @property
+    def near(self) -> bool:
+        """Something is near enough to offer (below, the answer is about something else)."""
+        return self.nearest is not None and self.score >= NEAR
 
 
 class IntentMatcher:
@@ -120,6 +159,8 @@ class IntentMatcher:
             return Match(None, 0.0)
         top, score = ranked[0]
         second = ranked[1] if len(ranked) > 1 else (None, 0.0)
+        sure = confidence(score, second[1])
+        candidates = tuple((o, round(confidence(s, score if o != top else second[1]), 3)) for o, s in ranked[:2])
         if score < self.threshold:
-            return Match(None, score, top, score)
-        return Match(top, score, second[0], second[1])
+            return Match(None, score, top, score, sure, top, candidates)
+        return Match(top, score, second[0], second[1], sure, top, candidates)
