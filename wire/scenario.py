@@ -12,6 +12,9 @@ Client -> server intents (validated with `wire.validate`):
   scenario_feedback  {kind: positive|corrective, text}    staff, or the agent driving a cast avatar: feedback,
                                                           tagged for fidelity
   scenario_stop      {}                                   staff, or the participant (always allowed)
+  scenario_review    {option}                             staff in the room: decide a typed answer held for review
+                                                          (wait 'review'): an option id of the node, or
+                                                          'unscorable' (not scored; the partner asks again)
   scenario_resume    {acknowledge?: bool}                 a run paused by a crisis phrase (wait 'paused'): the
                                                           participant carries on once staff acknowledged the
                                                           alert; staff resume it at once, or with
@@ -26,7 +29,9 @@ Server -> client:
                      line, prompt, options: [{id, text}], free_text, hints, note, ending, homework, scores,
                      emotion, cast, paused: {reason, acknowledged} | null}; staff and agents also get `cue`:
                      {roles: {cast_role: [{id, text, expression, gesture, primary}]}, intents: [{id, text,
-                     examples}], expect}
+                     examples}], expect}, and while a typed answer waits for them (wait 'review') `review`:
+                     {text, candidates: [{id, text, confidence}], signals: [negation|sarcasm|dismissive|
+                     abuse|crisis], score, confidence}
   scenario_ended     {run, status: finished|stopped, summary, closing?}
                      closing: the kind last line, when a run paused by a crisis phrase ended
 """
@@ -46,6 +51,7 @@ SCENARIO_ADVANCE = "scenario_advance"
 SCENARIO_FEEDBACK = "scenario_feedback"
 SCENARIO_STOP = "scenario_stop"
 SCENARIO_RESUME = "scenario_resume"
+SCENARIO_REVIEW = "scenario_review"
 
 # --- server -> client ---------------------------------------------------------------
 SCENARIOS = "scenarios"
@@ -67,6 +73,8 @@ class Wait(StrEnum):
     REFLECTION = "reflection"  # a reflection prompt: type an answer, or 'skip'
     DONE = "done"  # finished or stopped
     PAUSED = "paused"  # a crisis phrase stopped the scene: 'resume' (once staff acknowledged) or 'end'
+    REVIEW = "review"  # a typed answer the matcher is unsure of: the specialist in the room decides
+    CONFIRM = "confirm"  # a typed answer the matcher is unsure of, nobody to decide: "Did you mean ...?"
 
 
 WAITS = tuple(w.value for w in Wait)
@@ -74,6 +82,8 @@ CONTINUE = "continue"  # the option id that moves on from a scripted phase or an
 SKIP = "skip"  # the option id that skips a reflection prompt
 RESUME = "resume"  # while paused: the option id that carries on (as scenario_resume)
 END = "end"  # while paused: the option id that ends the practice kindly (as scenario_stop)
+AGAIN = "again"  # while confirming: "No, let me say it again"
+UNSCORABLE = "unscorable"  # scenario_review: the answer is not scored
 
 define(SCENARIO_LIST)
 define(
@@ -85,3 +95,4 @@ define(SCENARIO_ADVANCE)
 define(SCENARIO_FEEDBACK, kind=Field(str, choices=FEEDBACK_KINDS), text=text(required=False, default="-"))
 define(SCENARIO_STOP)
 define(SCENARIO_RESUME, acknowledge=Field(bool, required=False, default=False))
+define(SCENARIO_REVIEW, option=text(MAX_ID))

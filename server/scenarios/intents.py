@@ -12,6 +12,7 @@ Who may do what
                      built-in autonomous coach tags its feedback too
   scenario_stop      staff, or the run's participant (always allowed to stop)
   scenario_resume    a run paused by a crisis phrase: staff at once; the participant once staff acknowledged
+  scenario_review    staff in the room: decide a typed answer held for review (wait 'review')
   (all but list and start: only those who may follow the run, RoomRun.watchers)
 
 A run is a 1:1 practice: while its participant is in the room, nobody else walks in on it except those who
@@ -40,6 +41,12 @@ from the safety data file), nothing is offered but 'resume' and 'end'. It carrie
 chooses to after staff acknowledged the alert (live, or 'handled' on the dashboard), or when staff resume
 or advance it; 'end' (or scenario_stop) closes it with the data file's kind closing line.
 
+A typed answer is scored on its own only when the matcher is sure and the words show no risk signal
+(answer_risk.py). Otherwise, with a specialist in the room (staff who follow the run, connected) the run
+waits in `review`: staff get `review` in their view and decide with scenario_review; when the last of
+them leaves, the participant is asked instead. With nobody, the participant gets "Did you mean ...?"
+(wait `confirm`). The lists and texts: `<scenarios_dir>/matching/answer_risk.yaml`.
+
 At startup every active run is resumed into its room with its cast re-spawned (scaled out over Redis,
 on the node that owns the room, when the first person joins it there).
 """
@@ -65,6 +72,7 @@ from ..safety.crisis import SCENE_PAUSE_TEXTS
 from ..storage import RETRYABLE
 from ..world import Avatar, Member, Room, RoomFeature, World, room_state
 from ..world.intents import speak
+from . import answer_risk
 from .effects import Face
 from .loader import ScenarioError, load_file, scenario_files
 from .model import Scenario
@@ -76,7 +84,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("peerspace.scenarios")
 
 CONTROLLER_VIEW = events.STAFF + (events.AGENT,)
-CONTENT_KINDS = frozenset({"choice", "no_match", "reflection", "emotion_answer", "emotion_unclear"})
+CONTENT_KINDS = frozenset(
+    {"choice", "no_match", "reflection", "emotion_answer", "emotion_unclear", "answer_held", "answer_unscored"}
+)
 
 
 class GatedRunStore:
@@ -170,9 +180,12 @@ class RoomRun:
 
 
 class ScenarioRooms(RoomFeature):
-    def __init__(self, world: World, scenarios: dict[str, Scenario]) -> None:
+    def __init__(
+        self, world: World, scenarios: dict[str, Scenario], risk: answer_risk.AnswerRisk | None = None
+    ) -> None:
         self.world = world
         self.scenarios = scenarios
+        self.risk = risk or answer_risk.shipped()
         # Scaled out, a room lives on the node where people are: its run is resumed there, on the first join.
         self.lazy = bool(getattr(world.cfg, "redis_url", ""))
 
@@ -219,6 +232,7 @@ class ScenarioRooms(RoomFeature):
     # --- a run in a room ---------------------------------------------------------------------------
     async def attach(self, room: Room, run: ScenarioRun, store: GatedRunStore) -> RoomRun:
         rr = RoomRun(room, run, store)
+        run.risk, run.crisis = self.risk, self.crisis  # a crisis answer is never scored, whatever path it takes
         rr.watchers = set(room.members) | ({run.participant_user_id} if run.participant_user_id else set())
         sc = run.scenario
         participant = room.members.get(run.participant_user_id) if run.participant_user_id is not None else None
@@ -359,6 +373,34 @@ class ScenarioRooms(RoomFeature):
         async with rr.lock:
             if self.run_in(rr.room) is rr:
                 await self.apply(rr, effects)
+
+    # --- unsure answers go to a person -------------------------------------------------------------------
+    @staticmethod
+    def reviewers(rr: RoomRun, leaving: int | None = None) -> list[int]:
+        """Staff in the room who follow this run and are connected: they can decide a held answer."""
+        return [
+            uid
+            for uid, m in rr.room.members.items()
+            if uid != leaving and m.sid is not None and uid in rr.watchers and m.user["role"] in events.STAFF
+        ]
+
+    async def left(self, room: Room, member: Member) -> None:
+        await self._reviewer_gone(room, member)
+
+    async def dropped(self, room: Room, member: Member) -> None:
+        await self._reviewer_gone(room, member)
+
+    async def _reviewer_gone(self, room: Room, member: Member) -> None:
+        """The last specialist left while an answer waited for them: the participant is asked instead."""
+        rr = self.run_in(room)
+        if rr is None or rr.run.wait is not wsc.Wait.REVIEW or member.user["role"] not in events.STAFF:
+            return
+        async with rr.lock:
+            if self.run_in(room) is not rr or self.reviewers(rr, leaving=member.user["id"]):
+                return
+            effects = rr.run.review_to_participant()
+            await rr.store.flush()
+            await self.apply(rr, effects)
 
     # --- a crisis stops the scene ----------------------------------------------------------------------
     def crisis(self, text: str) -> bool:
@@ -517,13 +559,13 @@ def _participant_only(ctx: Ctx, rr: RoomRun) -> None:
         raise WireError(errors.CONFLICT, f"{', '.join(paused)} will be right back; the scene waits for a moment.")
 
 
-async def _step(ctx: Ctx, rr: RoomRun, method: str, *args: str) -> dict[str, Any]:
+async def _step(ctx: Ctx, rr: RoomRun, method: str, *args: str, **kwargs: Any) -> dict[str, Any]:
     async with rr.lock:
         if _rooms(ctx).run_in(_room(ctx)) is not rr:
             raise WireError(errors.CONFLICT, "This scenario has already ended.")
         rr.store.speaker = ctx.user.get("id")
         try:
-            effects = getattr(rr.run, method)(*args, actor=ctx.user["name"])
+            effects = getattr(rr.run, method)(*args, actor=ctx.user["name"], **kwargs)
         finally:
             rr.store.speaker = None
         await rr.store.flush()  # persisted (off the loop) before anything is carried out
@@ -595,7 +637,15 @@ async def scenario_answer(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     if ctx.user["id"] == rr.participant and _rooms(ctx).crisis(p["text"]):
         return await _crisis_answer(ctx, rr, p["text"])
     _participant_only(ctx, rr)
-    return await _step(ctx, rr, "answer", p["text"])
+    reviewer = bool(ScenarioRooms.reviewers(rr))
+    return await _step(ctx, rr, "answer", p["text"], reviewer=reviewer)
+
+
+@intent(wsc.SCENARIO_REVIEW, roles=events.STAFF)
+async def scenario_review(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    """Staff decide a typed answer the matcher was unsure of: an option id, or 'unscorable'."""
+    rr = _active(ctx)
+    return await _step(ctx, rr, "review", p["option"], str(ctx.user["id"]))
 
 
 async def _crisis_answer(ctx: Ctx, rr: RoomRun, text: str) -> dict[str, Any]:
@@ -685,7 +735,12 @@ def load(world: World) -> ScenarioRooms:
             log.error("scenario file %s not loaded:\n%s", f, e)
             continue
         scenarios[s.id] = s
-    return ScenarioRooms(world, scenarios)
+    try:  # the deployment's lists, else the project's own (as safety/ finds its data file)
+        risk = answer_risk.load(answer_risk.find(base))
+    except answer_risk.RiskFileError as e:
+        log.error("answer risk lists not loaded, the project's own are used:\n%s", e)
+        risk = answer_risk.shipped()
+    return ScenarioRooms(world, scenarios, risk)
 
 
 def setup(app: web.Application) -> None:

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from wire import errors
 from wire.errors import WireError
-from wire.scenario import CONTINUE, SKIP, Wait
+from wire.scenario import AGAIN, CONTINUE, SKIP, UNSCORABLE, Wait
 
+from . import answer_risk
 from .effects import Effect, ParticipantSaid, Say, Scored, Show
-from .matcher import normalise
+from .matcher import confidence, normalise
 from .model import Scenario, applies
 from .schema import MAX_SCORE
 
@@ -65,6 +66,12 @@ class PhaseKind:
 
     def answer(self, run: ScenarioRun, text: str, actor: str | None, effects: list[Effect]) -> None:
         raise WireError(errors.CONFLICT, "There is no question to answer right now; choose 'continue'.")
+
+    def review(
+        self, run: ScenarioRun, option_id: str, decided_by: str, actor: str | None, effects: list[Effect]
+    ) -> None:
+        """Staff decide a typed answer held for review (only role-plays hold answers)."""
+        raise WireError(errors.CONFLICT, "No answer is waiting for review.")
 
     def abandon(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
         """Staff advanced past what is left of this phase."""
@@ -185,6 +192,11 @@ class RolePlay(PhaseKind):
         if run.wait is Wait.ENDED:
             self.move_on(run, option_id, actor, effects)
             return
+        if run.wait is Wait.REVIEW:
+            raise WireError(errors.CONFLICT, run.risk.text("review_wait"))
+        if run.wait is Wait.CONFIRM:
+            self.confirm(run, option_id, actor, effects)
+            return
         options = {o["id"]: o for o in run.scenario.options(self.at_node(run), run.difficulty)}
         if option_id not in options:
             raise WireError(errors.INVALID, "That option is not offered now. Allowed: " + ", ".join(options) + ".")
@@ -192,21 +204,153 @@ class RolePlay(PhaseKind):
         self.take_option(run, opt, run.required_text(opt["text"]), "choice", actor, effects)
 
     def answer(self, run: ScenarioRun, text: str, actor: str | None, effects: list[Effect]) -> None:
+        """The participant's own words: scored on their own only when the matcher is sure and the words show
+        no risk signal (answer_risk.route); otherwise the specialist in the room decides (wait 'review'), or
+        the participant is asked "Did you mean ...?" (wait 'confirm'). A rude or sarcastic answer is never
+        scored: the partner answers the tone and asks again. A crisis answer is never scored (the room has
+        already stopped the scene: intents._crisis_answer)."""
         if run.wait is Wait.ENDED:
             super().answer(run, text, actor, effects)  # refuses: nothing to answer after the ending
+        if run.wait is Wait.REVIEW:
+            raise WireError(errors.CONFLICT, run.risk.text("review_wait"))
+        if run.wait is Wait.CONFIRM:  # not one of those: they say it again in their own words
+            self.drop_held(run)
         st, phase, node = run.state, run.current, self.at_node(run)
         if not node["free_text"]:
             raise WireError(errors.INVALID, "Please pick one of the options.")
-        match = run.scenario.matcher(phase, st["node"], run.difficulty).match(text)
-        if match.option is not None:
-            opt = next(o for o in node["options"] if o["id"] == match.option)
-            self.take_option(run, opt, text, "text", actor, effects, round(match.score, 3))
+        options = {o["id"]: o for o in run.scenario.options(node, run.difficulty)}
+        matcher = run.scenario.matcher(phase, st["node"], run.difficulty)
+        match = matcher.match(text)
+        nearest = options.get(match.nearest or "")
+        signals = run.risk.signals(text, [nearest["text"], *nearest["examples"]] if nearest else [], run.crisis)
+        route = answer_risk.route(match, signals)
+        judged = {"score": round(match.score, 3), "confidence": round(match.confidence, 3), "signals": signals}
+        where = {"phase": phase["id"], "node": st["node"]}
+        if route == "auto" and nearest is not None:
+            self.take_option(run, nearest, text, "text", actor, effects, judged | {"decided": "auto"})
             return
-        st["misses"] += 1
-        run.event(
-            "no_match", actor, {"phase": phase["id"], "node": st["node"], "text": text, "score": round(match.score, 3)}
-        )
         effects.append(ParticipantSaid(run.scenario.participant_role, text, None))
+        if route == "crisis":  # never scored; the scene is stopped by the room, not here
+            run.event("answer_unscored", actor, where | {"text": text, "reason": "crisis"} | judged)
+            return
+        if route == "rude":
+            st["misses"] += 1
+            run.event("answer_unscored", actor, where | {"text": text, "reason": "rude", "decided": "auto"} | judged)
+            say = Say(
+                node["cast"],
+                run.risk.text("rude_reply"),
+                "neutral",
+                "none",
+                f"{phase['id']}/{st['node']}/rude",
+            )
+            effects.append(say)
+            st["note"] = "rude"
+            return
+        if route == "far":
+            self.no_match(run, node, text, actor, effects, judged)
+            return
+        # unsure: a person decides. The specialist sees up to three nearest options; the participant two.
+        scores = matcher.scores(text)
+        ranked = sorted(options, key=lambda oid: -scores.get(oid, 0.0))[:3]
+        st["held"] = {
+            "text": text,
+            "candidates": [
+                {
+                    "id": oid,
+                    "text": run.text(options[oid]["text"]) or "",
+                    "confidence": round(
+                        match.confidence if oid == match.nearest else confidence(scores.get(oid, 0.0), match.score), 3
+                    ),
+                }
+                for oid in ranked
+            ],
+            **judged,
+        }
+        run.set_wait(Wait.REVIEW if run.reviewer else Wait.CONFIRM)
+        held = {k: v for k, v in st["held"].items() if k != "text"}
+        run.event("answer_held", actor, where | {"text": text, "to": run.wait.value} | held)
+
+    def confirm(self, run: ScenarioRun, option_id: str, actor: str | None, effects: list[Effect]) -> None:
+        """'Did you mean ...?': one of the two nearest options takes the answer as that option; AGAIN asks again."""
+        held = run.state["held"]
+        offered = [c["id"] for c in held["candidates"][:2]]
+        if option_id == AGAIN:
+            self.drop_held(run)
+            run.state["misses"] += 1
+            run.event(
+                "answer_unscored",
+                actor,
+                {
+                    "phase": run.current["id"],
+                    "node": run.state["node"],
+                    "reason": "say_again",
+                    "decided": "participant",
+                },
+            )
+            return
+        if option_id not in offered:
+            raise WireError(errors.INVALID, "Choose one of: " + ", ".join([*offered, AGAIN]) + ".")
+        self.decide(run, option_id, "confirmed", "participant", actor, effects)
+
+    def review(
+        self, run: ScenarioRun, option_id: str, decided_by: str, actor: str | None, effects: list[Effect]
+    ) -> None:
+        """Staff decide a held answer: any option of the node, or UNSCORABLE (not scored, asked again)."""
+        if run.wait is not Wait.REVIEW:
+            raise WireError(errors.CONFLICT, "No answer is waiting for review.")
+        node = self.at_node(run)
+        if option_id == UNSCORABLE:
+            held = self.drop_held(run)
+            run.event(
+                "answer_unscored",
+                actor,
+                {
+                    "phase": run.current["id"],
+                    "node": run.state["node"],
+                    "text": held["text"],
+                    "reason": "unscorable",
+                    "decided": decided_by,
+                },
+            )
+            self.ask_again(run, node, effects)
+            return
+        options = [o["id"] for o in run.scenario.options(node, run.difficulty)]
+        if option_id not in options:
+            raise WireError(errors.INVALID, "Choose one of: " + ", ".join([*options, UNSCORABLE]) + ".")
+        self.decide(run, option_id, "review", decided_by, actor, effects)
+
+    def decide(
+        self, run: ScenarioRun, option_id: str, via: str, decided_by: str, actor: str | None, effects: list[Effect]
+    ) -> None:
+        held = self.drop_held(run)
+        opt = next(o for o in run.scenario.options(self.at_node(run), run.difficulty) if o["id"] == option_id)
+        judged = {k: held[k] for k in ("score", "confidence", "signals")} | {"decided": decided_by}
+        self.take_option(run, opt, held["text"], via, actor, effects, judged, said_now=False)
+
+    @staticmethod
+    def drop_held(run: ScenarioRun) -> dict[str, Any]:
+        """Back to the node's choice: the held answer (if any) is decided or dropped."""
+        run.set_wait(Wait.CHOICE)
+        held: dict[str, Any] = run.state.pop("held", None) or {}
+        return held
+
+    def no_match(
+        self,
+        run: ScenarioRun,
+        node: dict[str, Any],
+        text: str,
+        actor: str | None,
+        effects: list[Effect],
+        judged: dict[str, Any],
+    ) -> None:
+        """Nothing near: the partner asks again (the node's no_match reply), as it always did."""
+        st = run.state
+        st["misses"] += 1
+        run.event("no_match", actor, {"phase": run.current["id"], "node": st["node"], "text": text} | judged)
+        self.ask_again(run, node, effects)
+
+    def ask_again(self, run: ScenarioRun, node: dict[str, Any], effects: list[Effect]) -> None:
+        st, phase = run.state, run.current
         no_match = node.get("no_match")
         if no_match:
             effects.append(
@@ -221,11 +365,17 @@ class RolePlay(PhaseKind):
         st["note"] = "no_match"
 
     def abandon(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
-        if run.wait is Wait.CHOICE:
+        if run.wait in (Wait.CHOICE, Wait.REVIEW, Wait.CONFIRM):
             run.state["endings"].append({"phase": phase["id"], "ending": None})
+        run.state.pop("held", None)
 
     def repair(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
         st = run.state
+        if run.wait in (Wait.REVIEW, Wait.CONFIRM):
+            node = run.scenario.nodes(phase).get(st["node"])
+            offered = {o["id"] for o in run.scenario.options(node, run.difficulty)} if node else set()
+            if not {c["id"] for c in st.get("held", {}).get("candidates", [])} <= offered:
+                self.drop_held(run)  # the options it was held for changed: it is asked again
         if run.wait is Wait.CHOICE and st["node"] not in run.scenario.nodes(phase):
             st["node"] = run.scenario.start(phase)
             st["misses"] = 0
@@ -263,8 +413,12 @@ class RolePlay(PhaseKind):
         via: str,
         actor: str | None,
         effects: list[Effect],
-        match: float | None = None,
+        judged: dict[str, Any] | None = None,
+        said_now: bool = True,
     ) -> None:
+        """Score `opt`. `judged`: for typed words, the match (score, confidence, signals) and who decided
+        (auto, participant, or the staff member's user id); `said_now`: false when the words were said
+        in the room already (an answer held for review or "Did you mean ...?")."""
         phase = run.current
         data: dict[str, Any] = {
             "phase": phase["id"],
@@ -273,10 +427,12 @@ class RolePlay(PhaseKind):
             "via": via,
             "text": said,
         }
-        if match is not None:
-            data["match"] = match
+        if judged is not None:
+            data["match"] = judged["score"]
+            data |= {k: v for k, v in judged.items() if k != "score"}
         run.event("choice", actor, data)
-        effects.append(ParticipantSaid(run.scenario.participant_role, said, opt["id"]))
+        if said_now:
+            effects.append(ParticipantSaid(run.scenario.participant_role, said, opt["id"]))
         ratings = run.state["ratings"].setdefault(phase["id"], {})
         for step, points in opt["score"].items():
             run.event(
@@ -292,16 +448,25 @@ class RolePlay(PhaseKind):
     def options(self, run: ScenarioRun) -> list[dict[str, Any]]:
         if run.wait is Wait.ENDED:
             return super().options(run)
+        if run.wait is Wait.REVIEW:
+            return []
+        if run.wait is Wait.CONFIRM:
+            nearest = [{"id": c["id"], "text": c["text"]} for c in run.state["held"]["candidates"][:2]]
+            return [*nearest, {"id": AGAIN, "text": run.risk.text("say_again")}]
         return [
             {"id": o["id"], "text": run.text(o["text"])}
             for o in run.scenario.options(self.at_node(run), run.difficulty)
         ]
 
     def prompt(self, run: ScenarioRun) -> str | None:
+        if run.wait is Wait.REVIEW:
+            return run.risk.text("review_wait")
+        if run.wait is Wait.CONFIRM:
+            return run.risk.text("did_you_mean")
         return run.pick(self.at_node(run).get("prompt")) if run.wait is Wait.CHOICE else None
 
     def free_text(self, run: ScenarioRun) -> bool:
-        return run.wait is Wait.CHOICE and bool(self.at_node(run)["free_text"])
+        return run.wait in (Wait.CHOICE, Wait.CONFIRM) and bool(self.at_node(run)["free_text"])
 
     def hint_source(self, run: ScenarioRun) -> dict[str, Any] | None:
         return self.node(run) if run.wait is Wait.CHOICE else None

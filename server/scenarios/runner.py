@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, Protocol, TypedDict
 
@@ -30,6 +31,7 @@ from wire import errors
 from wire.errors import WireError
 from wire.scenario import END, FEEDBACK_KINDS, RESUME, Wait
 
+from . import answer_risk
 from .effects import Effect, Face, Finished, ParticipantSaid, Say, Scored, Show, StateChanged
 from .matcher import normalise
 from .model import Scenario, applies, pick
@@ -152,6 +154,12 @@ class ScenarioRun:
         self.participant_user_id = participant_user_id
         self.state: dict[str, Any] = state or self._fresh_state()
         self._pending: list[tuple[str, str | None, dict[str, Any]]] = []
+        # typed answers: the risk lists (the room sets the deployment's file), the safety list's crisis
+        # matcher (set by the room; never scored), and whether a specialist in the room can review an
+        # answer the matcher is unsure of (set for each answer by the room)
+        self.risk: answer_risk.AnswerRisk = answer_risk.shipped()
+        self.crisis: Callable[[str], bool] | None = None
+        self.reviewer = False
 
     # --- construction ---------------------------------------------------------------------
     @classmethod
@@ -332,7 +340,9 @@ class ScenarioRun:
         self.kind.choose(self, option_id, actor, effects)
         return self._commit(effects)
 
-    def answer(self, text: str, actor: str | None = None) -> list[Effect]:
+    def answer(self, text: str, actor: str | None = None, reviewer: bool = False) -> list[Effect]:
+        """The participant's own words. `reviewer`: a specialist in the room can decide an answer the matcher
+        is unsure of (wait 'review'); without one the participant is asked "Did you mean ...?" ('confirm')."""
         self._require_active()
         text = (text or "").strip()
         if not text:
@@ -340,8 +350,31 @@ class ScenarioRun:
         self._refuse_while_paused()
         effects: list[Effect] = []
         self.state["note"] = None
-        self.kind.answer(self, text, actor, effects)
+        self.reviewer = reviewer
+        try:
+            self.kind.answer(self, text, actor, effects)
+        finally:
+            self.reviewer = False
         return self._commit(effects)
+
+    def review(self, option_id: str, decided_by: str, actor: str | None = None) -> list[Effect]:
+        """Staff decide a typed answer held for review: an option id, or 'unscorable'. `decided_by`: who
+        (the staff member's user id), stored with the choice."""
+        self._require_active()
+        self._refuse_while_paused()
+        effects: list[Effect] = []
+        self.state["note"] = None
+        self.kind.review(self, option_id, decided_by, actor, effects)
+        return self._commit(effects)
+
+    def review_to_participant(self, actor: str | None = None) -> list[Effect]:
+        """No specialist is left to review the held answer: the participant is asked "Did you mean ...?"."""
+        if self.finished or self.wait is not Wait.REVIEW:
+            return []
+        self.set_wait(Wait.CONFIRM)
+        phase = self.current
+        self.event("answer_held", actor, {"phase": phase["id"], "node": self.state["node"], "to": Wait.CONFIRM.value})
+        return self._commit([])
 
     def cast_said(
         self, cast_role: str, text: str, suggestion_id: str | None = None, actor: str | None = None
@@ -586,6 +619,9 @@ class ScenarioRun:
         }
         if audience == "staff":
             out["cue"] = self.cue()
+            held = st.get("held")
+            if held and self.wait is Wait.REVIEW:
+                out["review"] = copy.deepcopy(held)
         return out
 
     def _pause_prompt(self) -> str | None:
