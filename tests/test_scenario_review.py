@@ -88,9 +88,11 @@ async def test_a_specialist_in_the_room_reviews_an_unsure_answer_with_one_decisi
     mark = len(ana.inbox)
     await sam.call(wsc.SCENARIO_REVIEW, {"option": wsc.UNSCORABLE})
     st = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["wait"] == "choice", since=mark)
-    assert st["node"] == "attention" and st["note"] == "no_match" and "say_need" not in {
-        k for k, v in st["scores"]["practice"].items() if v
-    }
+    assert (
+        st["node"] == "attention"
+        and st["note"] == "no_match"
+        and "say_need" not in {k for k, v in st["scores"]["practice"].items() if v}
+    )
     unscored = typed(server.store, run, "answer_unscored")[-1]
     assert unscored["reason"] == "unscorable" and unscored["decided"] == str(sam_id)
     err = await refused(sam, wsc.SCENARIO_REVIEW, {"option": "specific"})

@@ -12,6 +12,7 @@ autonomous driver under supervision. Keys while the console has the focus:
   w o x r t     gesture: wave nod shake-head shrug thumbs-up
   F5 / F6   tag positive / corrective feedback (scenario_feedback)
   F7 / F8   approve / reject the open proposal    v  supervise the selected avatar (10 s) or stop
+  1-3 / U   while a typed answer waits for review: take it as that option / not scorable (review.py)
   Esc       close the console
 
 Everything it does is an ordinary intent passed to `send(event, payload)`;
@@ -30,6 +31,7 @@ from wire import events
 from wire import scenario as wsc
 
 from .. import theme
+from .review import ReviewCard
 from .widgets import TextField, label, panel
 
 EXPRESSION_CHARS = {"n": "neutral", "h": "happy", "s": "sad", "a": "angry", "u": "surprised", "f": "afraid"}
@@ -64,6 +66,7 @@ class CoachConsole:
         self.proposal: dict | None = None
         self.supervising: set[str] = set()
         self.typing = False
+        self.review = ReviewCard(self.root, send, scale)
         self.draw()
 
     # --- what the server tells us ---------------------------------------------------------------
@@ -73,6 +76,7 @@ class CoachConsole:
             self.roles = list(data["cue"]["roles"])
             if self.selected not in self.roles:
                 self.selected = self.roles[0] if self.roles else None
+            self.review.show(data.get("review"))
         elif event == wc.CONTROLLER:
             self.controllers[data["role"]] = data
         elif event == wc.PROPOSAL:
@@ -83,6 +87,7 @@ class CoachConsole:
             )
         elif event == wsc.SCENARIO_ENDED:
             self.state, self.proposal = None, None
+            self.review.show(None)
         self.draw()
 
     def palette(self) -> list[dict]:
@@ -126,6 +131,7 @@ class CoachConsole:
         self.proposal_text.setText(f"Proposed ({p['seconds']} s): {p['text']}   F7 approve  F8 reject" if p else "")
 
     def destroy(self) -> None:
+        self.review.destroy()
         self.root.removeNode()
 
     # --- keys ----------------------------------------------------------------------------------------------
@@ -172,6 +178,8 @@ class CoachConsole:
     def on_char(self, ch: str) -> None:
         if self.typing:
             self.input.type_char(ch)
+            return
+        if self.review.on_char(ch):
             return
         if ch.isdigit() and ch != "0":
             cues = self.palette()
