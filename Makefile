@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/tick.py
+	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/client_frames.py
 	$(BIN)/python bench/run_all.py
 

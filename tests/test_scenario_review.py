@@ -7,8 +7,11 @@ scored: the partner answers the tone. Every typed answer's match, confidence, si
 stored with the run.
 """
 
+import re
+
 import pytest
 
+from conftest import dashboard_login
 from scenario_play import settled
 from server.scenarios import answer_risk
 from test_scenario_crisis import last_state, refused, to_the_role_play
@@ -98,6 +101,20 @@ async def test_a_specialist_in_the_room_reviews_an_unsure_answer_with_one_decisi
     err = await refused(sam, wsc.SCENARIO_REVIEW, {"option": "specific"})
     assert err.code == "conflict"  # nothing is waiting now
 
+    # the session's transcript on the dashboard says how each typed answer was judged, and by whom
+    server.add_user("Fay", "facilitator")
+    http, status = await dashboard_login(server.url, "Fay")
+    assert status == 303
+    async with http:
+        async with http.get(server.url + f"/dashboard/sessions/{run}") as r:
+            assert r.status == 200
+            html = await r.text()
+    rows = re.findall(r"<td class='answer'><em>(.*?)</em>", html)
+    assert rows[0] == f"held for review (confidence {held[-1]['confidence']:.2f})"
+    assert rows[1] == f"scored as excuse_me (confidence {choice['confidence']:.2f}; decided: {sam_id})"
+    assert rows[2].startswith("held for review (confidence ") and rows[2].endswith("; noticed: negation)")
+    assert rows[3].startswith("not scored: unscorable (") and rows[3].endswith(f"; decided: {sam_id})")
+
 
 async def test_with_nobody_to_review_the_participant_is_asked_did_you_mean(server):
     ana = await server.bot("Ana", room="cafe")
@@ -116,12 +133,14 @@ async def test_with_nobody_to_review_the_participant_is_asked_did_you_mean(serve
     await ana.call(wsc.SCENARIO_CHOOSE, {"option": wsc.AGAIN})
     st = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["wait"] == "choice", since=mark)
     assert st["node"] == "desk" and not typed(server.store, run, "choice")
-    assert typed(server.store, run, "answer_unscored")[-1] == {
+    unscored = typed(server.store, run, "answer_unscored")[-1]
+    assert {k: unscored[k] for k in ("phase", "node", "reason", "decided")} == {
         "phase": "practice",
         "node": "desk",
         "reason": "say_again",
         "decided": "participant",
     }
+    assert unscored["confidence"] < 0.55 and unscored["signals"] == []
 
     # asked again, then one of the two nearest is taken as that option, decided by the participant
     st = await answer(server, ana, UNSURE, "confirm")

@@ -257,6 +257,12 @@ async def sessions(request: web.Request, user: dict[str, Any]) -> web.Response:
 
 
 TRANSCRIPT_KINDS = ("said", "feedback", "phase", "tag", "homework")
+# how each typed answer was judged: matched, held for a person, or not scored (a picked option has no row)
+ANSWER_KINDS = ("choice", "no_match", "answer_held", "answer_unscored")
+
+
+def transcript_row(e: dict[str, Any]) -> bool:
+    return e["kind"] in TRANSCRIPT_KINDS or (e["kind"] in ANSWER_KINDS and "confidence" in e["data"])
 
 
 def skill_rows(request: web.Request, run: dict[str, Any], scores: dict[str, float]) -> list[dict[str, Any]]:
@@ -276,7 +282,7 @@ async def session_detail(request: web.Request, user: dict[str, Any]) -> web.Resp
     run = await access.run_or_404(store, user, int(request.match_info["run"]))
     evs = await store.aio.run_events(run["id"])
     who = await store.aio.get_user(run["participant_user_id"]) if run["participant_user_id"] else None
-    lines = [e for e in await store.aio.apply(transcript, store, run) if e["kind"] in TRANSCRIPT_KINDS]
+    lines = [e for e in await store.aio.apply(transcript, store, run) if transcript_row(e)]
     summary = fid.summary(run, evs)
     return render(
         request,

@@ -275,18 +275,11 @@ class RolePlay(PhaseKind):
         held = run.state["held"]
         offered = [c["id"] for c in held["candidates"][:2]]
         if option_id == AGAIN:
-            self.drop_held(run)
+            dropped = self.drop_held(run)
             run.state["misses"] += 1
-            run.event(
-                "answer_unscored",
-                actor,
-                {
-                    "phase": run.current["id"],
-                    "node": run.state["node"],
-                    "reason": "say_again",
-                    "decided": "participant",
-                },
-            )
+            where = {"phase": run.current["id"], "node": run.state["node"]}
+            judged = {k: dropped[k] for k in ("score", "confidence", "signals")}
+            run.event("answer_unscored", actor, where | {"reason": "say_again", "decided": "participant"} | judged)
             return
         if option_id not in offered:
             raise WireError(errors.INVALID, "Choose one of: " + ", ".join([*offered, AGAIN]) + ".")
@@ -301,17 +294,9 @@ class RolePlay(PhaseKind):
         node = self.at_node(run)
         if option_id == UNSCORABLE:
             held = self.drop_held(run)
-            run.event(
-                "answer_unscored",
-                actor,
-                {
-                    "phase": run.current["id"],
-                    "node": run.state["node"],
-                    "text": held["text"],
-                    "reason": "unscorable",
-                    "decided": decided_by,
-                },
-            )
+            where = {"phase": run.current["id"], "node": run.state["node"], "text": held["text"]}
+            judged = {k: held[k] for k in ("score", "confidence", "signals")}
+            run.event("answer_unscored", actor, where | {"reason": "unscorable", "decided": decided_by} | judged)
             self.ask_again(run, node, effects)
             return
         options = [o["id"] for o in run.scenario.options(node, run.difficulty)]

@@ -372,8 +372,9 @@ class ScenarioRun:
         if self.finished or self.wait is not Wait.REVIEW:
             return []
         self.set_wait(Wait.CONFIRM)
-        phase = self.current
-        self.event("answer_held", actor, {"phase": phase["id"], "node": self.state["node"], "to": Wait.CONFIRM.value})
+        held = {k: v for k, v in self.state["held"].items() if k != "text"}
+        where = {"phase": self.current["id"], "node": self.state["node"], "to": Wait.CONFIRM.value}
+        self.event("answer_held", actor, where | held)
         return self._commit([])
 
     def cast_said(
