@@ -62,7 +62,18 @@ def test_the_literal_check_finds_what_the_runner_used_to_do():
 def test_every_schema_phase_kind_has_one_class_and_waits_are_the_wire_values():
     assert set(KINDS) == set(PHASE.variants) == set(PHASE_KINDS)
     assert all(isinstance(k, PhaseKind) and k.name == name for name, k in KINDS.items())
-    assert WAITS == ("start", "continue", "choice", "ended", "emotion", "reflection", "done", "paused", "review", "confirm")
+    assert WAITS == (
+        "start",
+        "continue",
+        "choice",
+        "ended",
+        "emotion",
+        "reflection",
+        "done",
+        "paused",
+        "review",
+        "confirm",
+    )
     assert all(Wait(w) == w for w in WAITS)
 
 
