@@ -206,3 +206,49 @@ async def test_when_the_last_specialist_leaves_a_held_answer_goes_to_the_partici
     assert st["prompt"] == TEXTS["did_you_mean"] and st["options"][-1]["id"] == wsc.AGAIN
     assert [h["to"] for h in typed(server.store, run, "answer_held")] == ["review", "confirm"]
     assert server.store.get_run(run)["state"]["wait"] == "confirm"
+
+
+async def test_a_review_left_open_by_a_crash_goes_to_the_participant_who_comes_back_alone(server_process):
+    from client.bot import Bot
+    from conftest import PASSWORD
+
+    proc = server_process().start()
+    for name, role in (("Ana", "participant"), ("Fay", "facilitator")):
+        assert proc.cli("user", "add", name, "--password", PASSWORD, "--role", role).returncode == 0
+    bots = []
+    try:
+        for name in ("Ana", "Fay"):
+            bot = Bot(proc.url)
+            await bot.login(name, PASSWORD)
+            await bot.connect()
+            await bot.join("cafe")
+            bots.append(bot)
+        ana = bots[0]
+        run = await to_the_role_play(None, ana)
+        await answer(None, ana, UNSURE, "review")
+        proc.kill()  # SIGKILL while the answer waits for Fay: no leaving hook runs
+        for bot in bots:
+            await bot.close()
+        proc.start()  # same port, same data dir: the run resumes, still waiting in review
+        ana = Bot(proc.url)
+        bots = [ana]
+        await ana.login("Ana", PASSWORD)
+        await ana.connect()
+        await ana.join("cafe")  # back alone: nobody to review, so she is asked
+        st = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["wait"] == "confirm")
+        assert st["options"][0]["id"] == "excuse_me" and st["options"][-1]["id"] == wsc.AGAIN
+        await ana.call(wsc.SCENARIO_CHOOSE, {"option": "excuse_me"})
+    finally:
+        for bot in bots:
+            await bot.close()
+    proc.kill()
+    from server.storage import open_storage
+
+    store = open_storage(str(proc.data_dir / "peerspace.db"))
+    try:
+        assert [h["to"] for h in typed(store, run, "answer_held")] == ["review", "confirm"]
+        choice = typed(store, run, "choice")[-1]
+        assert choice["via"] == "confirmed" and choice["decided"] == "participant" and choice["option"] == "excuse_me"
+        assert choice["text_withheld"] and "text" not in choice  # Ana did not agree to recording: no words kept
+    finally:
+        store.close()

@@ -395,8 +395,12 @@ class ScenarioRooms(RoomFeature):
         rr = self.run_in(room)
         if rr is None or rr.run.wait is not wsc.Wait.REVIEW or member.user["role"] not in events.STAFF:
             return
+        if not self.reviewers(rr, leaving=member.user["id"]):
+            await self._hand_to_participant(rr, leaving=member.user["id"])
+
+    async def _hand_to_participant(self, rr: RoomRun, leaving: int | None = None) -> None:
         async with rr.lock:
-            if self.run_in(room) is not rr or self.reviewers(rr, leaving=member.user["id"]):
+            if self.run_in(rr.room) is not rr or self.reviewers(rr, leaving=leaving):
                 return
             effects = rr.run.review_to_participant()
             await rr.store.flush()
@@ -473,6 +477,8 @@ class ScenarioRooms(RoomFeature):
             await self.resume_all(room_id=room.id)
         rr = self.run_in(room)
         if rr is not None and member.sid:
+            if rr.run.wait is wsc.Wait.REVIEW and not self.reviewers(rr):  # e.g. back after a restart, alone
+                await self._hand_to_participant(rr)
             await self.send_state(rr, only=member.user["id"])
 
     async def tick(self, dt: float) -> None:
