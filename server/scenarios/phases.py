@@ -251,7 +251,7 @@ class RolePlay(PhaseKind):
             return
         # unsure: a person decides. The specialist sees up to three nearest options; the participant two.
         scores = matcher.scores(text)
-        ranked = sorted(options, key=lambda oid: -scores.get(oid, 0.0))[:3]
+        ranked = sorted(options, key=lambda oid: (oid != match.nearest, -scores.get(oid, 0.0)))[:3]
         st["held"] = {
             "text": text,
             "candidates": [
