@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -169,7 +170,10 @@ def no_personal_data(raw: bytes) -> None:
 
 
 # --- the whole flow --------------------------------------------------------------------------------------------
-async def test_an_unacknowledged_crisis_escalates_by_webhook_and_email_until_it_is_handled(make_server, hook, sink):
+async def test_an_unacknowledged_crisis_escalates_by_webhook_and_email_until_it_is_handled(
+    make_server, hook, sink, caplog
+):
+    caplog.set_level(logging.DEBUG)
     server = await make_server(**escalating(hook.url, sink))
     alert = await crisis_alert(server)
     link = f"{PUBLIC}/dashboard/safety#alert-{alert['id']}"
@@ -231,6 +235,10 @@ async def test_an_unacknowledged_crisis_escalates_by_webhook_and_email_until_it_
         assert await metric(server, "escalations_failed", "webhook") == 0
     finally:
         await http.close()
+    # the escalation records go with the alert when the person's records are deleted
+    assert await server.store.aio.delete_user(alert["user_id"])
+    assert server.store.escalation_attempts(alert["id"]) == [] and server.store.escalation_status([alert["id"]]) == {}
+    assert not any(SECRET in r.getMessage() for r in caplog.records)
 
 
 async def test_an_alert_acknowledged_in_time_and_a_report_never_escalate(make_server, hook):
