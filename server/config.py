@@ -59,6 +59,7 @@ class Config:
     escalation_smtp_host: str = ""
     escalation_smtp_port: int = 587
     escalation_smtp_security: str = "starttls"  # starttls | ssl | none (none: a local relay only)
+    escalation_smtp_cafile: str = ""  # trust this CA (PEM) for the SMTP server too, e.g. a service's own CA
     escalation_smtp_user: str = ""  # log in when set
     escalation_smtp_password: str = ""
     escalation_email_from: str = ""

@@ -11,10 +11,12 @@ import asyncio
 import json
 import logging
 import re
+import ssl
 import time
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -31,6 +33,7 @@ from server.safety.escalation import channels
 SECRET = "I want to end my life tonight"  # the participant's words: never in an escalation
 NAME = "Ana"  # the participant's name: never in an escalation either
 PUBLIC = "https://peer.example.org"
+TLS = Path(__file__).resolve().parent / "data" / "tls"
 
 
 # --- the receivers -------------------------------------------------------------------------------------------
@@ -75,9 +78,12 @@ class Hook:
 class Sink:
     """An SMTP sink (aiosmtpd on its own thread and loop) that keeps every message it is given."""
 
-    def __init__(self, users: dict[str, str] | None = None):
+    def __init__(self, users: dict[str, str] | None = None, tls: str = ""):
+        """`tls`: "starttls" (offered and required before anything is sent) or "ssl" (implicit TLS), with the
+        test certificate for 127.0.0.1 (tests/data/tls, made with openssl; valid to 2126)."""
         self.messages: list[tuple[list[str], Message, bytes]] = []
         self.logins: list[str] = []
+        self.tls_used: list[bool] = []
         self.port = free_port()
         kwargs: dict[str, Any] = {}
         if users is not None:
@@ -90,11 +96,18 @@ class Sink:
                     self.logins.append(auth_data.login.decode())
                 return AuthResult(success=ok)
 
-            kwargs = {"authenticator": authenticate, "auth_require_tls": False, "auth_required": True}
+            # aiosmtpd counts only STARTTLS as TLS for AUTH; implicit TLS ("ssl") is encrypted from the start
+            kwargs = {"authenticator": authenticate, "auth_require_tls": tls == "starttls", "auth_required": True}
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(TLS / "localhost.pem", TLS / "localhost.key")
+            kwargs.update({"tls_context": context, "require_starttls": True} if tls == "starttls" else {})
+            kwargs.update({"ssl_context": context} if tls == "ssl" else {})
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's handler hook
         content = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
+        self.tls_used.append(server.transport.get_extra_info("ssl_object") is not None)
         self.messages.append((list(envelope.rcpt_tos), message_from_bytes(content), content))
         return "250 OK"
 
@@ -322,6 +335,59 @@ async def test_email_logs_in_when_a_user_is_set(make_server):
         assert sink.logins == ["peerspace"] and f"#{alert['id']}" in mails[0][1]["Subject"]
     finally:
         await sink.stop()
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+async def test_email_over_tls_checks_the_certificate_and_logs_in_only_encrypted(make_server, security):
+    sink = await Sink(users={"peerspace": "s3cret"}, tls=security).start()
+    try:
+        server = await make_server(
+            **escalating(
+                sink=sink,
+                escalation_every=60,
+                escalation_attempts=1,
+                escalation_smtp_security=security,
+                escalation_smtp_cafile=str(TLS / "localhost.pem"),  # the test certificate's own CA
+                escalation_smtp_user="peerspace",
+                escalation_smtp_password="s3cret",
+            )
+        )
+        alert = await crisis_alert(server)
+        mails = await until(lambda: sink.messages, bool)
+        assert sink.tls_used == [True] and sink.logins == ["peerspace"] and f"#{alert['id']}" in mails[0][1]["Subject"]
+    finally:
+        await sink.stop()
+
+
+async def test_email_refuses_a_certificate_it_cannot_trust(make_server):
+    sink = await Sink(tls="starttls").start()  # the same server, but its CA is not given to the server
+    try:
+        server = await make_server(
+            **escalating(sink=sink, escalation_every=60, escalation_attempts=2, escalation_smtp_security="starttls")
+        )
+        alert = await crisis_alert(server)
+        attempts = await until(lambda: server.store.escalation_attempts(alert["id"]), lambda r: len(r) >= 2)
+        assert [(r["ok"], r["error"]) for r in attempts] == [(0, "SSLCertVerificationError")] * 2
+        assert sink.messages == []
+    finally:
+        await sink.stop()
+
+
+async def test_help_requests_escalate_and_two_servers_on_one_database_send_each_round_once(make_server, hook):
+    settings = escalating(hook.url, escalation_every=0.5)
+    first = await make_server(**settings)
+    second = await make_server(**settings)  # a second node on the same database file
+    assert first.cfg.database == second.cfg.database
+    ana = first.add_user(NAME)
+    help_request = await first.store.aio.add_alert("cafe", ana["id"], "help_request", None, None, 0)
+    got = await until(lambda: hook.got, lambda g: len(g) >= 3)
+    assert [g["escalation"] for g in got[:3]] == [1, 2, 3]  # each round once, from whichever node claimed it
+    assert {(g["alert"], g["kind"], g["severity"]) for g in got} == {(help_request, "help_request", "normal")}
+    await first.store.aio.set_alert_status(help_request, "handled")
+    rounds = len({a["round"] for a in first.store.escalation_attempts(help_request)})
+    await until(lambda: hook.got, lambda g: len(g) >= rounds)
+    await asyncio.sleep(2 * 0.5)
+    assert len(hook.got) == rounds and sorted(g["escalation"] for g in hook.got) == list(range(1, rounds + 1))
 
 
 def test_incomplete_email_settings_are_refused_at_start():

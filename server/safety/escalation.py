@@ -156,19 +156,17 @@ class Email:
             "This message is sent again until someone acknowledges the alert on the dashboard.\n"
         )
         security, timeout = cfg.escalation_smtp_security, cfg.escalation_timeout
+        tls = ssl.create_default_context()  # the certificate and host name are checked
+        if cfg.escalation_smtp_cafile:
+            tls.load_verify_locations(cafile=cfg.escalation_smtp_cafile)
         smtp: smtplib.SMTP
         if security == "ssl":
-            smtp = smtplib.SMTP_SSL(
-                cfg.escalation_smtp_host,
-                cfg.escalation_smtp_port,
-                timeout=timeout,
-                context=ssl.create_default_context(),
-            )
+            smtp = smtplib.SMTP_SSL(cfg.escalation_smtp_host, cfg.escalation_smtp_port, timeout=timeout, context=tls)
         else:
             smtp = smtplib.SMTP(cfg.escalation_smtp_host, cfg.escalation_smtp_port, timeout=timeout)
         with smtp:
             if security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=tls)
             if cfg.escalation_smtp_user:
                 smtp.login(cfg.escalation_smtp_user, cfg.escalation_smtp_password)
             smtp.send_message(mail, to_addrs=self.recipients)
