@@ -28,7 +28,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import dashboard_login, eventually, form_csrf, free_port
 from server.appkeys import SAFETY
 from server.config import Config
-from server.safety.escalation import channels
+from server.safety.escalation import MAX_RUNNING, channels
+from server.storage import open_storage
 
 SECRET = "I want to end my life tonight"  # the participant's words: never in an escalation
 NAME = "Ana"  # the participant's name: never in an escalation either
@@ -48,10 +49,15 @@ class Hook:
     answered: list[int] = field(default_factory=list)
     url: str = ""
     runner: web.AppRunner | None = None
+    gate: asyncio.Event | None = None  # while set up and not yet set, every request waits here before it is answered
 
     async def start(self, port: int = 0) -> Hook:
         async def receive(request: web.Request) -> web.Response:
             body = await request.read()
+            if self.gate is not None:
+                self.raw.append(body)
+                await self.gate.wait()
+                self.raw.remove(body)
             status = self.statuses[min(len(self.answered), len(self.statuses) - 1)]
             self.answered.append(status)
             self.raw.append(body)
@@ -388,6 +394,24 @@ async def test_help_requests_escalate_and_two_servers_on_one_database_send_each_
     await until(lambda: hook.got, lambda g: len(g) >= rounds)
     await asyncio.sleep(2 * 0.5)
     assert len(hook.got) == rounds and sorted(g["escalation"] for g in hook.got) == list(range(1, rounds + 1))
+
+
+async def test_a_backlog_of_open_alerts_goes_out_a_few_at_a_time_newest_first(make_server, tmp_path):
+    store = open_storage(str(tmp_path / "peerspace.db"))  # twenty alerts left open from before escalation was on
+    backlog = [store.add_alert("cafe", None, "crisis", "end_life", None, 0) for _ in range(20)]
+    store.close()
+    hook = await Hook(gate=asyncio.Event()).start()
+    try:
+        await make_server(**escalating(hook.url, escalation_after=0.3, escalation_every=60))
+        waiting = await until(lambda: hook.raw, lambda r: len(r) >= MAX_RUNNING)
+        await asyncio.sleep(0.3)
+        assert len(waiting) == MAX_RUNNING  # no more in flight at once
+        assert sorted(json.loads(b)["alert"] for b in waiting) == backlog[-MAX_RUNNING:]  # the newest first
+        hook.gate.set()
+        got = await until(lambda: hook.got, lambda g: len(g) >= len(backlog))
+        assert sorted(g["alert"] for g in got) == backlog and {g["escalation"] for g in got} == {1}
+    finally:
+        await hook.stop()
 
 
 def test_incomplete_email_settings_are_refused_at_start():

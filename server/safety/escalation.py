@@ -41,6 +41,10 @@ log = logging.getLogger("peerspace.escalation")
 SEVERITY = {"crisis": "high"}
 SMTP_SECURITY = ("starttls", "ssl", "none")
 POLL_MAX = 5.0  # seconds between looks for due alerts, at most (shorter when the configured delays are short)
+POLL_MIN = 0.05
+# Rounds in flight at once on one node: a backlog of old open alerts (say, after an upgrade) goes out a few at a
+# time instead of as one burst to a pager; the newest alerts go first.
+MAX_RUNNING = 16
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,7 @@ class Escalation:
         self.kinds = [k.strip() for k in cfg.escalation_kinds.split(",") if k.strip()]
         self.first_after, self.every = max(0.0, cfg.escalation_after), max(0.1, cfg.escalation_every)
         self.attempts, self.backoff = max(1, cfg.escalation_attempts), max(0.0, cfg.escalation_retry_backoff)
-        self.poll_every = min(POLL_MAX, self.first_after / 4, self.every / 4)
+        self.poll_every = max(POLL_MIN, min(POLL_MAX, self.first_after / 4, self.every / 4))
         self.base_url = (cfg.public_url or f"http://{cfg.host}:{cfg.port}").rstrip("/")
         self._task: asyncio.Task[None] | None = None
         self._running: dict[int, asyncio.Task[None]] = {}  # alert id -> its round being delivered
@@ -232,6 +236,8 @@ class Escalation:
         due = await store.aio.alerts_to_escalate(self.kinds, self.first_after, self.every, time.time())
         for row in due:
             alert_id = row["id"]
+            if len(self._running) >= MAX_RUNNING:
+                break  # the rest on a later look, once some of these are done
             if alert_id in self._running:
                 continue
             round_no = row["rounds"] + 1

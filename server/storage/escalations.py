@@ -16,8 +16,9 @@ from .interfaces import Row
 class SQLiteEscalations(SQLiteConnection):
     def alerts_to_escalate(self, kinds: list[str], first_after: float, every: float, now: float) -> list[Row]:
         """Open alerts of these kinds whose next round is due: the first `first_after` seconds after the
-        alert, each further one `every` seconds after the last round. Oldest first; `rounds` counts the
-        rounds claimed so far, `room_name` is the room's name (the id where the room is gone)."""
+        alert, each further one `every` seconds after the last round. Newest first (a fresh crisis goes
+        ahead of a backlog); `rounds` counts the rounds claimed so far, `room_name` is the room's name (the
+        id where the room is gone)."""
         if not kinds:
             return []
         return self._exec(
@@ -26,7 +27,7 @@ class SQLiteEscalations(SQLiteConnection):
             "(SELECT MAX(e.ts) FROM alert_escalation_rounds e WHERE e.alert_id=s.id) AS last_round "
             "FROM safety_alerts s LEFT JOIN rooms r ON r.id=s.room_id "
             f"WHERE s.status='open' AND s.kind IN ({','.join('?' * len(kinds))}) AND s.ts <= ? "
-            "AND (last_round IS NULL OR last_round <= ?) ORDER BY s.id",
+            "AND (last_round IS NULL OR last_round <= ?) ORDER BY s.id DESC",
             (*kinds, now - first_after, now - every),
         ).fetchall()
 
