@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 
+from ..storage import RETRYABLE
+
 if TYPE_CHECKING:
     from ..config import Config
     from ..world import World
@@ -189,6 +191,11 @@ def channels(cfg: Config) -> list[Channel]:
     return out
 
 
+def _drop_result(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: the store has logged it already
+
+
 class Escalation:
     """Looks for due alerts every few seconds (its own task, started with the world) and escalates each
     in a task of its own."""
@@ -248,13 +255,18 @@ class Escalation:
     async def _escalate(self, row: dict[str, Any], round_no: int) -> None:
         try:
             await self._send_round(row, round_no)
+        except Exception:  # logged with ids only; the next round comes on schedule
+            log.exception("escalation of alert %s, round %d, failed", row["id"], round_no)
         finally:
             self._running.pop(row["id"], None)
 
     async def _send_round(self, row: dict[str, Any], round_no: int) -> None:
         store = self.world.store
         alert_id, kind = row["id"], row["kind"]
-        severity = await store.aio.alert_severity(alert_id) or SEVERITY.get(kind, "normal")
+        try:
+            severity = await store.aio.alert_severity(alert_id) or SEVERITY.get(kind, "normal")
+        except RETRYABLE:  # a store that cannot answer now does not hold the escalation back
+            severity = SEVERITY.get(kind, "normal")
         msg = Escalated(
             alert=alert_id,
             kind=kind,
@@ -268,13 +280,12 @@ class Escalation:
         await asyncio.gather(*(self._deliver(channel, msg) for channel in self.channels))
 
     async def _deliver(self, channel: Channel, msg: Escalated) -> None:
-        store = self.world.store
         wait = self.backoff
         for attempt in range(1, self.attempts + 1):
             if attempt > 1:
                 await asyncio.sleep(wait)
                 wait *= 2
-                if not await store.aio.alert_is_open(msg.alert):
+                if not await self._still_open(msg.alert):
                     return  # a person acknowledged it while we waited
             try:
                 await channel.send(msg)
@@ -296,9 +307,17 @@ class Escalation:
             return
         log.error("escalation of alert %s by %s gave up after %d tries", msg.alert, channel.name, self.attempts)
 
+    async def _still_open(self, alert_id: int) -> bool:
+        """Is the alert still unacknowledged? While the store cannot say, it is taken to be (people first)."""
+        try:
+            return bool(await self.world.store.aio.alert_is_open(alert_id))
+        except RETRYABLE:
+            return True
+
     def _record(self, msg: Escalated, channel: str, ok: bool, error: str | None) -> None:
-        """The attempt's record, written on the store thread (retried while the store cannot write)."""
-        self.world.store.aio.persist(
+        """The attempt's record, written on the store thread (retried while the store cannot write; a refusal,
+        e.g. the alert deleted with its person meanwhile, is logged by the store and dropped here)."""
+        task = self.world.store.aio.persist(
             f"escalation attempt for alert {msg.alert}",
             "add_escalation_attempt",
             msg.alert,
@@ -308,6 +327,7 @@ class Escalation:
             ok,
             error,
         )
+        task.add_done_callback(_drop_result)
 
     async def stop(self) -> None:
         """At shutdown: rounds in progress end (the next start picks up the schedule); channels close."""
