@@ -26,6 +26,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from conftest import dashboard_login, eventually, form_csrf, free_port
+from server import cli
 from server.appkeys import SAFETY
 from server.config import Config
 from server.safety.escalation import MAX_RUNNING, channels
@@ -412,6 +413,21 @@ async def test_a_backlog_of_open_alerts_goes_out_a_few_at_a_time_newest_first(ma
         assert sorted(g["alert"] for g in got) == backlog and {g["escalation"] for g in got} == {1}
     finally:
         await hook.stop()
+
+
+async def test_the_escalation_test_command_proves_each_channel_works(monkeypatch, capsys, sink):
+    failing = await Hook(statuses=[200, 500]).start()
+    try:
+        for name, value in escalating(failing.url, sink).items():
+            monkeypatch.setenv("PEERSPACE_" + name.upper(), str(value))
+        assert await asyncio.to_thread(cli.main, ["escalation", "test"]) == 0
+        assert capsys.readouterr().out.splitlines() == ["webhook: sent", "email: sent"]
+        assert failing.got[0]["test"] is True and failing.got[0]["link"] == f"{PUBLIC}/dashboard/safety"
+        assert sink.messages[0][1]["Subject"] == "peerspace: escalation test"
+        assert await asyncio.to_thread(cli.main, ["escalation", "test"]) == 1  # the webhook answers 500 now
+        assert capsys.readouterr().out.splitlines() == ["webhook: failed (HTTP 500)", "email: sent"]
+    finally:
+        await failing.stop()
 
 
 def test_incomplete_email_settings_are_refused_at_start():

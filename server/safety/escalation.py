@@ -60,8 +60,11 @@ class Escalated:
     age_s: float
     escalation: int
     link: str
+    test: bool = False  # `peerspace escalation test`: proves a channel works; about no alert
 
     def summary(self) -> str:
+        if self.test:
+            return f"peerspace escalation test: this channel works. Real escalations link to the alert: {self.link}"
         minutes = max(1, round(self.age_s / 60))
         return (
             f"Unacknowledged {self.kind.replace('_', ' ')} alert #{self.alert} ({self.severity}) in {self.room}, "
@@ -79,6 +82,7 @@ class Escalated:
             "escalation": self.escalation,
             "link": self.link,
             "text": self.summary(),
+            **({"test": True} if self.test else {}),
         }
 
 
@@ -153,7 +157,11 @@ class Email:
     def _send(self, msg: Escalated) -> None:  # on an SMTP thread
         cfg = self.cfg
         mail = EmailMessage()
-        mail["Subject"] = f"peerspace: unacknowledged {msg.kind.replace('_', ' ')} alert #{msg.alert}"
+        mail["Subject"] = (
+            "peerspace: escalation test"
+            if msg.test
+            else f"peerspace: unacknowledged {msg.kind.replace('_', ' ')} alert #{msg.alert}"
+        )
         mail["From"] = cfg.escalation_email_from
         mail["To"] = ", ".join(self.recipients)
         mail.set_content(
@@ -191,6 +199,26 @@ def channels(cfg: Config) -> list[Channel]:
     return out
 
 
+def base_url(cfg: Config) -> str:
+    """Where staff open the dashboard: the base of every link an escalation carries."""
+    return (cfg.public_url or f"http://{cfg.host}:{cfg.port}").rstrip("/")
+
+
+async def send_test(cfg: Config) -> dict[str, str | None]:
+    """One test message on every configured channel, no retries: channel -> None (sent) or the short error."""
+    msg = Escalated(0, "test", "test", "-", 0.0, 0, f"{base_url(cfg)}/dashboard/safety", test=True)
+    results: dict[str, str | None] = {}
+    for channel in channels(cfg):
+        try:
+            await channel.send(msg)
+            results[channel.name] = None
+        except Exception as e:
+            results[channel.name] = describe(e)
+        finally:
+            await channel.close()
+    return results
+
+
 def _drop_result(task: asyncio.Task[Any]) -> None:
     if not task.cancelled():
         task.exception()  # retrieved: the store has logged it already
@@ -208,7 +236,7 @@ class Escalation:
         self.first_after, self.every = max(0.0, cfg.escalation_after), max(0.1, cfg.escalation_every)
         self.attempts, self.backoff = max(1, cfg.escalation_attempts), max(0.0, cfg.escalation_retry_backoff)
         self.poll_every = max(POLL_MIN, min(POLL_MAX, self.first_after / 4, self.every / 4))
-        self.base_url = (cfg.public_url or f"http://{cfg.host}:{cfg.port}").rstrip("/")
+        self.base_url = base_url(cfg)
         self._task: asyncio.Task[None] | None = None
         self._running: dict[int, asyncio.Task[None]] = {}  # alert id -> its round being delivered
         if self.channels:
