@@ -344,6 +344,7 @@ async def test_email_logs_in_when_a_user_is_set(make_server):
         await sink.stop()
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # implicit TLS: aiosmtpd cannot tell
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
 async def test_email_over_tls_checks_the_certificate_and_logs_in_only_encrypted(make_server, security):
     sink = await Sink(users={"peerspace": "s3cret"}, tls=security).start()
