@@ -22,6 +22,7 @@ from .metrics import Metrics
 from .metrics import add_route as add_metrics_route
 from .records import Records
 from .safety import Safety
+from .safety.escalation import Escalation
 from .scenarios.intents import load as load_scenarios
 from .storage import SERVER_BUSY_TIMEOUT, open_storage
 from .transport import FanoutManager
@@ -115,6 +116,7 @@ def build_app(cfg: Config) -> web.Application:
     app[CFG], app[STORE], app[TOKENS], app[ACCOUNTS], app[SIO] = cfg, store, tokens, accounts, sio
     app[WORLD], app[GATEWAY], app[METRICS], app[NODE] = world, gateway, metrics, node
     app[SAFETY], app[RECORDS] = safety, records
+    escalation = Escalation(world, metrics.count)  # unacknowledged alerts, on a task of its own
     http_api.add_routes(app)
     for mod in FEATURES:
         setup = getattr(importlib.import_module(mod), "setup", None)
@@ -126,9 +128,11 @@ def build_app(cfg: Config) -> web.Application:
         if node is not None:
             await node.start()
         world.start()
+        escalation.start()
 
     async def on_cleanup(app: web.Application) -> None:
         await world.stop()
+        await escalation.stop()
         if node is not None:
             await node.stop()
         await store.aio.drain(2.0)  # alerts and lines still waiting for a locked store get a last chance

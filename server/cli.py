@@ -232,6 +232,27 @@ def cmd_room_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_escalation_test(args: argparse.Namespace) -> int:
+    """One test message on every escalation channel the settings configure, so a service learns that its
+    webhook or SMTP settings work before a crisis depends on them (docs/safety.md)."""
+    import asyncio
+
+    from .safety.escalation import send_test
+
+    try:
+        results = asyncio.run(send_test(_config(args)))
+    except ValueError as e:  # incomplete settings, e.g. an SMTP host without recipients
+        raise SystemExit(f"peerspace: {e}") from None
+    if not results:
+        raise SystemExit(
+            "peerspace: no escalation channel is configured. "
+            "Set PEERSPACE_ESCALATION_WEBHOOK_URL or PEERSPACE_ESCALATION_SMTP_HOST (see docs/safety.md)."
+        )
+    for name, error in results.items():
+        print(f"{name}: sent" if error is None else f"{name}: failed ({error})")
+    return 0 if all(error is None for error in results.values()) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peerspace", description="peerspace server and tools")
     parser.add_argument("--data-dir", default=None, help="where the database and secret live (default: var/)")
@@ -314,6 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_room_add)
     p = room.add_parser("list", help="list rooms and their access")
     p.set_defaults(func=cmd_room_list)
+
+    escalation = sub.add_parser("escalation", help="escalation of alerts nobody acknowledges").add_subparsers(
+        dest="escalation_command", required=True
+    )
+    p = escalation.add_parser("test", help="send one test message on every configured channel; exit 1 if one fails")
+    p.set_defaults(func=cmd_escalation_test)
 
     for mod in SUBCOMMAND_MODULES:
         try:

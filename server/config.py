@@ -45,6 +45,25 @@ class Config:
     interest_min: int = 32  # interest management in rooms with at least this many avatars (0: off)
     interest_cell: float = 4.0  # metres per interest cell; the 3x3 cells around you are "near"
     interest_far_every: int = 4  # far avatars are sent every Nth tick
+    # Escalation of alerts nobody acknowledges (server/safety/escalation.py; docs/safety.md, Escalation).
+    # Off until a channel is set: a webhook URL and/or an SMTP host with recipients.
+    public_url: str = ""  # where staff open the dashboard (links in escalations); default http://host:port
+    escalation_after: float = 300.0  # seconds an alert may stay unacknowledged before the first escalation
+    escalation_every: float = 600.0  # seconds between further escalations while it stays unacknowledged
+    escalation_kinds: str = "crisis,help_request"  # alert kinds that escalate, comma-separated
+    escalation_attempts: int = 4  # tries per channel and round (a failed try waits, then tries again)
+    escalation_retry_backoff: float = 2.0  # seconds before the second try; doubles for each further one
+    escalation_timeout: float = 10.0  # seconds for one webhook POST, and for each step of an SMTP session
+    escalation_webhook_url: str = ""  # JSON POST here (a team chat's or pager's incoming webhook)
+    escalation_webhook_token: str = ""  # sent as `Authorization: Bearer ...` when set
+    escalation_smtp_host: str = ""
+    escalation_smtp_port: int = 587
+    escalation_smtp_security: str = "starttls"  # starttls | ssl | none (none: a local relay only)
+    escalation_smtp_cafile: str = ""  # trust this CA (PEM) for the SMTP server too, e.g. a service's own CA
+    escalation_smtp_user: str = ""  # log in when set
+    escalation_smtp_password: str = ""
+    escalation_email_from: str = ""
+    escalation_email_to: str = ""  # recipients, comma-separated
     log_level: str = "INFO"
     extra: dict[str, Any] = field(default_factory=dict)
 

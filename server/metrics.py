@@ -39,6 +39,11 @@ COUNTERS = {
     "forwarded_total": ("Intents forwarded to the room's owner node", None),
     "slow_clients_cut_total": ("Connections cut because the client stopped reading (over 1 MiB unsent)", None),
     "flooders_cut_total": ("Connections cut for sending past their limits (cfg.flood_limit refusals)", None),
+    "escalations_sent_total": ("Escalations of unacknowledged alerts delivered, by channel", "channel"),
+    "escalations_failed_total": (
+        "Escalation delivery attempts that failed (each may be retried), by channel",
+        "channel",
+    ),
 }
 TICK_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25)
 

@@ -419,9 +419,19 @@ async def safety_page(request: web.Request, user: dict[str, Any]) -> web.Respons
     db: SafetyStore = request.app[SAFETY].db
     staff_id = access.scope_of(user)  # alerts and reports about the people they look after
     alert_rows = await store.aio.apply(db.alerts, None, 200, staff_id)
+    escalations = await store.aio.escalation_status([a["id"] for a in alert_rows])
     report_rows = await store.aio.apply(db.reports, None, 200, staff_id)
     actions = await store.aio.apply(db.actions) if user["role"] in access.SEE_ALL else None
-    return render(request, "safety.html", user, on="safety", alerts=alert_rows, reports=report_rows, actions=actions)
+    return render(
+        request,
+        "safety.html",
+        user,
+        on="safety",
+        alerts=alert_rows,
+        escalations=escalations,
+        reports=report_rows,
+        actions=actions,
+    )
 
 
 def add_routes(app: web.Application) -> None:

@@ -109,6 +109,21 @@ class SafetyRepository(Protocol):
     def actions(self, limit: int = 200) -> list[Row]: ...
 
 
+class EscalationsRepository(Protocol):
+    """Escalation of alerts nobody acknowledges (server/safety/escalation.py): due alerts, rounds claimed
+    once, delivery attempts (channel, ok, a short error without content)."""
+
+    def alerts_to_escalate(self, kinds: list[str], first_after: float, every: float, now: float) -> list[Row]: ...
+    def alert_severity(self, alert_id: int) -> str | None: ...
+    def claim_escalation_round(self, alert_id: int, round_no: int, ts: float) -> bool: ...
+    def alert_is_open(self, alert_id: int) -> bool: ...
+    def add_escalation_attempt(
+        self, alert_id: int, round_no: int, channel: str, ts: float, ok: bool, error: str | None
+    ) -> int: ...
+    def escalation_attempts(self, alert_id: int) -> list[Row]: ...
+    def escalation_status(self, alert_ids: list[int]) -> dict[int, Row]: ...
+
+
 class RecordsRepository(Protocol):
     """A person's records as a whole (the one export, the one delete), questionnaire answers,
     and replay reads (pose frames, a session's transcript)."""
@@ -127,7 +142,15 @@ class RecordsRepository(Protocol):
     def delete_user(self, user_id: int) -> bool: ...
 
 
-class Storage(AccountsRepository, RoomsRepository, RunsRepository, SafetyRepository, RecordsRepository, Protocol):
+class Storage(
+    AccountsRepository,
+    RoomsRepository,
+    RunsRepository,
+    SafetyRepository,
+    EscalationsRepository,
+    RecordsRepository,
+    Protocol,
+):
     """A whole store: every aggregate, plus what the server needs to run on it."""
 
     path: str

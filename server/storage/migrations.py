@@ -181,4 +181,29 @@ MIGRATIONS: list[str] = [
         ts REAL NOT NULL
     );
     """,
+    # 6: reserved for the acknowledged/handled columns of safety_alerts (#14, its own branch); the merge puts
+    # that migration here. Empty until then, so the escalation tables below keep their number.
+    "",
+    # 7: escalation of alerts nobody acknowledges (server/safety/escalation.py). A round is claimed once
+    # (primary key), so two nodes or a restart never send the same round twice; every delivery attempt is
+    # kept with its channel and a short error (a status or error class, never a message's content).
+    """
+    CREATE TABLE alert_escalation_rounds (
+        alert_id INTEGER NOT NULL REFERENCES safety_alerts(id) ON DELETE CASCADE,
+        round INTEGER NOT NULL,
+        ts REAL NOT NULL,
+        PRIMARY KEY (alert_id, round)
+    );
+    CREATE TABLE alert_escalations (
+        id INTEGER PRIMARY KEY,
+        alert_id INTEGER NOT NULL REFERENCES safety_alerts(id) ON DELETE CASCADE,
+        round INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        ts REAL NOT NULL,
+        ok INTEGER NOT NULL,
+        error TEXT
+    );
+    CREATE INDEX alert_escalations_alert ON alert_escalations(alert_id, channel, id);
+    CREATE INDEX safety_alerts_status ON safety_alerts(status, kind);
+    """,
 ]

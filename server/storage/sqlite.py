@@ -12,7 +12,8 @@ The files are the records of vulnerable people: they are created 0600, deleted r
 overwritten (`secure_delete`), and a person's delete is checkpointed out of the WAL at once.
 
 Where the SQL is: accounts.py (users, sessions), rooms.py (rooms, groups, staff scope), runs.py (runs,
-events, pose tracks), safety.py (blocks, reports, alerts, moderation), records.py (questionnaires,
+events, pose tracks), safety.py (blocks, reports, alerts, moderation),
+escalations.py (escalation rounds and delivery attempts), records.py (questionnaires,
 export and delete, replay reads); connection.py, migrations.py and offloop.py are the plumbing.
 The interfaces they implement are in interfaces.py.
 """
@@ -20,6 +21,7 @@ The interfaces they implement are in interfaces.py.
 from __future__ import annotations
 
 from .accounts import SQLiteAccounts
+from .escalations import SQLiteEscalations
 from .migrations import MIGRATIONS
 from .offloop import PERSIST_BACKOFF, RETRYABLE, OffLoop
 from .records import SQLiteRecords
@@ -27,7 +29,7 @@ from .rooms import SCOPE_SQL, SQLiteRooms
 from .safety import SQLiteSafety
 
 
-class SQLiteStorage(SQLiteAccounts, SQLiteRooms, SQLiteRecords, SQLiteSafety):
+class SQLiteStorage(SQLiteAccounts, SQLiteRooms, SQLiteRecords, SQLiteSafety, SQLiteEscalations):
     """Every aggregate on one connection (interfaces.Storage). SQLiteRecords brings SQLiteRuns."""
 
 
