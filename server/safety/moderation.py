@@ -1,4 +1,4 @@
-"""Moderation enforced on the server: block, mute, kick + ban, report, pause, bubble, crisis alerts.
+"""Moderation enforced on the server: block, mute, kick + ban, report, pause, bubble, crisis alerts, who is on duty.
 
 State that must survive a restart lives in SQLite (blocks, bans, reports,
 alerts, the moderation log, consent). State that only matters while a room
@@ -10,6 +10,11 @@ connection passes through it, so a blocked person's avatar (join, updates,
 poses) and lines are never delivered to the other, whichever feature sent
 them. Rooms without a blocked pair take the normal one-emit path untouched.
 
+On duty: staff are told of alerts only while they are on duty (`duty {on}` from the client, or the dashboard
+toggle); being logged in is not enough. Duty is kept in the store (`staff_duty`), so it survives a restart,
+and it ends when they go off duty, log out, or have had no connection for the resume grace
+(`cfg.resume_grace`). Participants are told who is on duty (`duty_status`) when they join and when it changes.
+
 Logs carry user ids, room ids, event names and categories; never what
 anyone said, never a report's note.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,7 +37,7 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from ..world import RoomFeature, room_state
-from . import crisis
+from . import care, crisis
 from .store import SafetyStore
 
 if TYPE_CHECKING:
@@ -52,12 +58,44 @@ def phrase_file(cfg: Config) -> Path:
     return base / "safety" / "crisis_phrases.yaml"
 
 
+def care_file(cfg: Config) -> Path:
+    """The service's care data file (hours of cover, out-of-hours resources, duty texts), beside the phrases."""
+    return phrase_file(cfg).with_name("care.yaml")
+
+
+# How urgent an alert is, for the dashboard: a crisis is always high; a report by its reason.
+REPORT_SEVERITY = {"unsafe": "high", "harassment": "medium", "upsetting": "medium", "spam": "low", "other": "low"}
+
+
+def severity(kind: str, category: str | None) -> str:
+    return "high" if kind == "crisis" else REPORT_SEVERITY.get(category or "", "low")
+
+
+def live_key() -> str:
+    """The key a live alert carries, so staff can acknowledge it before (or without knowing) its row id."""
+    return secrets.token_urlsafe(12)
+
+
 @dataclass
 class RoomSafety:
     """One room's moderation state, kept on the room (`room.state[RoomSafety]`)."""
 
     mutes: dict[int, float] = field(default_factory=dict)  # user id -> muted until (monotonic)
     bubbles: dict[int, float] = field(default_factory=dict)  # avatar id -> bubble radius in metres
+
+
+@dataclass
+class OnDuty:
+    """A staff member on duty."""
+
+    user_id: int
+    name: str
+    role: str
+    since: float  # Unix seconds
+    away_since: float | None = None  # monotonic: when they last had no connection here (None: connected)
+    # False while someone who went on duty on the dashboard has not opened the app since: their duty holds (it
+    # ends at logout or off), but alerts reach them, and participants are told of them, only once connected
+    connected_once: bool = True
 
 
 class Safety(RoomFeature):
@@ -68,6 +106,17 @@ class Safety(RoomFeature):
         self.db: SafetyStore = world.store  # the store's safety records (SafetyRepository)
         self.crisis = crisis.load(phrase_file(world.cfg))
         log.info("crisis phrase list loaded: %d phrases", self.crisis.size)
+        self.care = care.load(care_file(world.cfg))
+        # Who is on duty, read once at start (a small table); after a restart they have the resume grace to
+        # come back before their duty ends.
+        now = time.monotonic()
+        self.duty: dict[int, OnDuty] = {
+            r["user_id"]: OnDuty(r["user_id"], r["name"], r["role"], r["since"], away_since=now)
+            for r in self.db.on_duty()
+            if r["role"] in events.STAFF
+        }
+        self._duty_told: list[dict[str, str]] | None = None  # the on-duty list participants were last sent
+        self.pending_alerts: dict[str, asyncio.Task[Any]] = {}  # live key -> the write of its row, while pending
         self.pairs: set[frozenset[int]] = set()  # blocked pairs, both directions
         self.involved: set[int] = set()  # users in at least one pair
         for a, b in self.db.all_blocks():
@@ -85,8 +134,12 @@ class Safety(RoomFeature):
         return (self.crisis.texts or {}).get(key, "")
 
     def support_text(self, staff_told: bool) -> str:
-        """The support card: what actually happened (who was told, or that no one is online), then the resources."""
-        return f"{self.text('told.staff' if staff_told else 'told.nobody')} {self.crisis.resources_text}"
+        """The support card: what actually happened (who was told, or that no one is on duty and the alert waits),
+        then the resources: the phrase file's while someone was told, else the care file's out-of-hours ones
+        (helplines, the emergency number, the hours of cover)."""
+        if staff_told:
+            return f"{self.text('told.staff')} {self.crisis.resources_text}"
+        return f"{self.text('told.nobody')} {self.care.resources_text()}"
 
     # --- blocks -------------------------------------------------------------------------
     def add_pair(self, a: int, b: int) -> None:
@@ -124,16 +177,91 @@ class Safety(RoomFeature):
 
     # --- helpers ------------------------------------------------------------------------
     def staff_sids(self, room: Room, exclude_user: int | None = None) -> list[str]:
+        """The connections of staff in this room who are on duty (staff who can help now)."""
         return [
             m.sid
             for m in room.members.values()
-            if m.sid and m.user["role"] in events.STAFF and m.user["id"] != exclude_user
+            if m.sid and m.user["role"] in events.STAFF and m.user["id"] in self.duty and m.user["id"] != exclude_user
         ]
 
     def staff_online(self, exclude_user: int | None = None) -> list[str]:
+        """The connections of every staff member on duty (staff who can help now)."""
         return [
-            c.sid for c in self.world.conns.values() if c.user["role"] in events.STAFF and c.user["id"] != exclude_user
+            c.sid
+            for c in self.world.conns.values()
+            if c.user["role"] in events.STAFF and c.user["id"] in self.duty and c.user["id"] != exclude_user
         ]
+
+    def names_of(self, sids: Iterable[str]) -> list[str]:
+        """The names behind these connections, each once, in order."""
+        names: list[str] = []
+        for sid in sids:
+            conn = self.world.conns.get(sid)
+            if conn is not None and conn.user["name"] not in names:
+                names.append(conn.user["name"])
+        return names
+
+    # --- on duty ----------------------------------------------------------------------------
+    def on_duty_now(self) -> list[dict[str, str]]:
+        """Who is on duty and connected now, as participants see them (name, role), longest on duty first."""
+        return [
+            {"name": d.name, "role": d.role}
+            for d in sorted(self.duty.values(), key=lambda d: d.since)
+            if self.world.sids_of(d.user_id)
+        ]
+
+    def duty_status(self) -> dict[str, Any]:
+        people = self.on_duty_now()
+        return {"on_duty": people, "text": self.care.duty_text(people), "in_hours": self.care.in_hours(time.time())}
+
+    async def set_duty(self, user: dict[str, Any], on: bool, reason: str) -> bool:
+        """Put a staff member on or off duty: at once here, then saved (retried while the store cannot write).
+        Returns whether anything changed."""
+        uid = user["id"]
+        if on == (uid in self.duty):
+            return False
+        if on:
+            connected = bool(self.world.sids_of(uid))
+            self.duty[uid] = OnDuty(uid, user["name"], user["role"], time.time(), connected_once=connected)
+        else:
+            del self.duty[uid]
+        self.persist(f"duty {'on' if on else 'off'}", self.db.set_on_duty, uid, on)
+        log.info("user %s %s duty (%s)", uid, "on" if on else "off", reason)
+        await self.announce_duty()
+        return True
+
+    async def announce_duty(self) -> None:
+        """Tell everyone connected who is on duty, if that changed since they were last told."""
+        status = self.duty_status()
+        if status["on_duty"] == self._duty_told:
+            return
+        self._duty_told = status["on_duty"]
+        for sid in list(self.world.conns):
+            await self.world.send(sid, ws.DUTY_STATUS, status)
+
+    async def housekeeping(self) -> None:
+        """Duty ends once a staff member has had no connection here for the resume grace; participants hear of
+        who is on duty when someone comes or goes."""
+        now = time.monotonic()
+        for d in list(self.duty.values()):
+            if self.world.sids_of(d.user_id):
+                d.away_since, d.connected_once = None, True
+            elif not d.connected_once:
+                continue  # on duty from the dashboard, not in the app yet
+            elif d.away_since is None:
+                d.away_since = now
+            elif now - d.away_since > self.world.cfg.resume_grace:
+                await self.set_duty({"id": d.user_id}, False, "no connection for the resume grace")
+        await self.announce_duty()
+
+    # --- acknowledging and handling alerts ----------------------------------------------------
+    async def alert_seen(self, alert: dict[str, Any]) -> None:
+        """Tell the person an alert is about, kindly, that someone from the team has seen it."""
+        if alert["user_id"] is None:
+            return
+        text = self.care.seen["crisis" if alert["kind"] == "crisis" else "report"]
+        for sid in self.world.sids_of(alert["user_id"]):
+            await self.world.send(sid, ws.ALERT_SEEN, {"text": text, "kind": alert["kind"]})
 
     async def off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A SafetyStore call, on the store's thread (never on the event loop)."""
@@ -207,8 +335,11 @@ class Safety(RoomFeature):
         assert room is not None  # said runs for an in-room intent (say), so the gateway has set the room
         member = room.members.get(av.user_id)
         here = self.staff_sids(room)
+        key = live_key()
         alert = {
             "kind": "crisis",
+            "key": key,
+            "severity": "high",
             "room": room.id,
             "room_name": room.name,
             "avatar": av.id,
@@ -240,16 +371,27 @@ class Safety(RoomFeature):
             category,
             len(targets),
         )
-        self.persist(
-            f"crisis alert in room {room.id}",
-            self.db.add_alert,
-            room.id,
-            av.user_id,
-            "crisis",
-            category,
-            event_id,
-            len(targets),
+        self.remember(
+            key,
+            self.persist(
+                f"crisis alert in room {room.id}",
+                self.db.add_alert,
+                room.id,
+                av.user_id,
+                "crisis",
+                category,
+                event_id,
+                len(targets),
+                self.names_of(targets),
+                "high",
+                key,
+            ),
         )
+
+    def remember(self, key: str, task: asyncio.Task[Any]) -> None:
+        """Keep a live alert's pending write by its key (alert_ack waits for it), until it is written."""
+        self.pending_alerts[key] = task
+        task.add_done_callback(lambda _: self.pending_alerts.pop(key, None))
 
     # --- membership hooks -----------------------------------------------------------------
     async def joined(self, room: Room, member: Member) -> None:
@@ -268,6 +410,7 @@ class Safety(RoomFeature):
             },
             to=member.sid,
         )
+        await self.world.send(member.sid, ws.DUTY_STATUS, self.duty_status())
 
     async def resumed(self, room: Room, member: Member) -> None:
         """Someone who was taking a pause and whose link dropped comes back to the quiet room, not the room."""
