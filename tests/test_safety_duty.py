@@ -355,3 +355,28 @@ async def test_a_live_acknowledgement_lets_the_participant_carry_on_a_paused_pra
     assert ack["wait"] == "choice"
     evs = [e for e in server.store.run_events(run) if e["kind"] in ("pause_acknowledged", "resumed")]
     assert [(e["kind"], e["actor"]) for e in evs] == [("pause_acknowledged", "alert_ack"), ("resumed", "Ana")]
+
+
+async def test_going_on_duty_brings_the_alerts_that_waited_crisis_first(server):
+    ana = await server.bot("Ana", room="cafe")
+    ben = await server.bot("Ben", room="cafe")
+    await ben.call(ws.REPORT, {"avatar": ana.avatar, "reason": "spam"})
+    await ana.say(CRISIS)
+    await ben.call(ws.REPORT, {"avatar": ana.avatar, "reason": "upsetting"})
+    await eventually(lambda: alerts(server), lambda r: len(r) == 3)
+    fay = await server.bot("Fay", role="facilitator", on_duty=False)
+    on = await fay.call(ws.DUTY, {"on": True})
+    waiting = on["waiting"]
+    assert [(w["kind"], w["category"]) for w in waiting] == [
+        ("crisis", "no_way_out"),
+        ("report", "upsetting"),
+        ("report", "spam"),
+    ]
+    assert all(w["told"] == 0 and "text" not in w for w in waiting)  # no one was told; nobody's words
+    with pytest.raises(Exception) as refused:
+        await fay.call(ws.ALERT_ACK, {})
+    assert getattr(refused.value, "code", None) == "invalid"
+    assert (await fay.call(ws.ALERT_ACK, {"id": waiting[0]["alert"]}))["first"] is True
+    assert (await ana.wait_for(ws.ALERT_SEEN))["kind"] == "crisis"
+    again = await fay.call(ws.DUTY, {"on": True})
+    assert [w["category"] for w in again["waiting"]] == ["upsetting", "spam"]  # acknowledged: no longer waiting

@@ -81,4 +81,5 @@ define(
     limit=Field(int, required=False, lo=1, hi=2000, default=500),
 )
 define(DUTY, on=Field(bool))
-define(ALERT_ACK, alert=text(64))
+# `alert`: the key a live safety_alert carried; `id`: an alert's row id (duty's `waiting` list, the dashboard)
+define(ALERT_ACK, alert=text(MAX_ID, required=False), id=Field(int, required=False, lo=1, hi=2**62))

@@ -25,6 +25,7 @@ from .moderation import Safety, live_key, severity
 
 REPORT_ACK_WAIT = 1.0  # how long the reporter's answer waits for the report's id before saying "told" without it
 ALERT_ACK_WAIT = 2.0  # how long an acknowledgement waits for a live alert's row to be written
+WAITING_LIMIT = 50  # how many waiting alerts going on duty brings (the dashboard lists them all)
 
 log = logging.getLogger("peerspace.safety")
 
@@ -278,7 +279,28 @@ async def duty(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     """Go on or off duty: only staff on duty are sent alerts and named to participants as here."""
     s = _safety(ctx)
     await s.set_duty(ctx.user, p["on"], "duty intent")
-    return {"on": p["on"], **s.duty_status()}
+    waiting: list[dict[str, Any]] = []
+    if p["on"]:
+        # the alerts that waited for the team (the card told the person so): unacknowledged ones this staff member
+        # may see, in queue order (unhandled crisis first), without anyone's words
+        scope = None if ctx.role in (events.FACILITATOR, events.ADMIN) else ctx.user["id"]
+        rows = await s.off_loop(s.db.alerts, None, WAITING_LIMIT, scope)
+        waiting = [_waiting(r) for r in rows if r["status"] == "open" and r["acknowledged_at"] is None]
+    return {"on": p["on"], **s.duty_status(), "waiting": waiting}
+
+
+def _waiting(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "alert": row["id"],
+        "key": row["live_key"],
+        "kind": row["kind"],
+        "severity": row["severity"],
+        "room": row["room_id"],
+        "name": row["name"],
+        "category": row["category"],
+        "ts": row["ts"],
+        "told": row["notified"],
+    }
 
 
 @intent(ws.ALERT_ACK, roles=events.STAFF, in_room=False)
@@ -286,13 +308,15 @@ async def alert_ack(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     """I have seen this alert (the `key` its live `safety_alert` carried): who and when go on the record, and the
     person it is about is told, kindly, that someone has seen it (the first time only)."""
     s = _safety(ctx)
-    pending = s.pending_alerts.get(p["alert"])
+    if ("alert" in p) == ("id" in p):
+        raise WireError(errors.INVALID, "Say which alert: its key (from the live alert) or its id.")
+    pending = s.pending_alerts.get(p["alert"]) if "alert" in p else None
     if pending is not None:
         try:
             await asyncio.wait_for(asyncio.shield(pending), ALERT_ACK_WAIT)
         except TimeoutError:
             raise WireError(errors.CONFLICT, "This alert is still being saved. Please try again in a moment.") from None
-    row = await s.off_loop(s.db.alert_by_key, p["alert"])
+    row = await (s.off_loop(s.db.alert_by_key, p["alert"]) if "alert" in p else s.off_loop(s.db.alert, p["id"]))
     if row is None or not await _may_see(ctx, row):
         raise WireError(errors.NOT_FOUND, "There is no such alert you can see.")
     first = await s.off_loop(s.db.acknowledge_alert, row["id"], ctx.user["id"])
