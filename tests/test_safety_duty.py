@@ -380,3 +380,32 @@ async def test_going_on_duty_brings_the_alerts_that_waited_crisis_first(server):
     assert (await ana.wait_for(ws.ALERT_SEEN))["kind"] == "crisis"
     again = await fay.call(ws.DUTY, {"on": True})
     assert [w["category"] for w in again["waiting"]] == ["upsetting", "spam"]  # acknowledged: no longer waiting
+
+
+async def test_duty_covers_the_people_a_peer_specialist_looks_after(server):
+    server.look_after("Sam", "Ana")
+    server.look_after("Sue", "Zed")
+    await server.bot("Sam", role="peer_specialist")
+    sue = await server.bot("Sue", role="peer_specialist")
+    ana = await server.bot("Ana", room="cafe")
+    zed = await server.bot("Zed", room="cafe")
+    bob = await server.bot("Bob", room="cafe")  # no one looks after Bob
+    assert (await ana.wait_for(ws.DUTY_STATUS))["text"] == "Sam, peer specialist, is here today."
+    assert (await zed.wait_for(ws.DUTY_STATUS))["text"] == "Sue, peer specialist, is here today."
+    both = await bob.wait_for(ws.DUTY_STATUS)
+    assert [p["name"] for p in both["on_duty"]] == ["Sam", "Sue"]  # the safety net: whoever is on duty
+    sam = server.bots[0]
+    await ana.say(CRISIS)
+    assert (await sam.wait_for(ws.SAFETY_ALERT))["name"] == "Ana"
+    row = (await eventually(lambda: alerts(server)))[0]
+    assert row["told"] == ["Sam"]  # Ana's own peer specialist, not Sue
+    assert not [e for e, _ in sue.inbox if e == ws.SAFETY_ALERT]
+    await bob.say(CRISIS)
+    assert (await sue.wait_for(ws.SAFETY_ALERT))["name"] == "Bob"  # no one covers Bob: everyone on duty
+    rows = await eventually(lambda: alerts(server), lambda r: len(r) == 2)
+    assert sorted(max(rows, key=lambda r: r["id"])["told"]) == ["Sam", "Sue"]
+    # once Sam goes off duty, Ana is told plainly who is left for her
+    mark = len(ana.inbox)
+    await sam.call(ws.DUTY, {"on": False})
+    status = await ana.wait_for(ws.DUTY_STATUS, since=mark)
+    assert status["text"] == "Sue, peer specialist, is here today."

@@ -96,6 +96,12 @@ class OnDuty:
     # False while someone who went on duty on the dashboard has not opened the app since: their duty holds (it
     # ends at logout or off), but alerts reach them, and participants are told of them, only once connected
     connected_once: bool = True
+    # the participants they cover (a peer specialist's groups and direct assignments, read when they go on duty);
+    # None: everyone (facilitators, admins, and a peer specialist with no assignments, as in a small service)
+    scope: frozenset[int] | None = None
+
+    def covers(self, user_id: int) -> bool:
+        return self.scope is None or user_id in self.scope
 
 
 class Safety(RoomFeature):
@@ -111,11 +117,19 @@ class Safety(RoomFeature):
         # come back before their duty ends.
         now = time.monotonic()
         self.duty: dict[int, OnDuty] = {
-            r["user_id"]: OnDuty(r["user_id"], r["name"], r["role"], r["since"], away_since=now)
+            r["user_id"]: OnDuty(
+                r["user_id"],
+                r["name"],
+                r["role"],
+                r["since"],
+                away_since=now,
+                scope=self._scope(r["role"], world.store.staff_scope(r["user_id"])),
+            )
             for r in self.db.on_duty()
             if r["role"] in events.STAFF
         }
-        self._duty_told: list[dict[str, str]] | None = None  # the on-duty list participants were last sent
+        self._duty_told: dict[str, list[dict[str, str]]] = {}  # sid -> the on-duty list that connection was last sent
+        self._reachable_told: tuple[int, ...] | None = None  # who was on duty and connected at the last announce
         self.pending_alerts: dict[str, asyncio.Task[Any]] = {}  # live key -> the write of its row, while pending
         self.pairs: set[frozenset[int]] = set()  # blocked pairs, both directions
         self.involved: set[int] = set()  # users in at least one pair
@@ -184,13 +198,18 @@ class Safety(RoomFeature):
             if m.sid and m.user["role"] in events.STAFF and m.user["id"] in self.duty and m.user["id"] != exclude_user
         ]
 
-    def staff_online(self, exclude_user: int | None = None) -> list[str]:
-        """The connections of every staff member on duty (staff who can help now)."""
-        return [
+    def staff_online(self, exclude_user: int | None = None, about: int | None = None) -> list[str]:
+        """The connections of staff on duty (staff who can help now); with `about` (a participant's user id), those
+        who cover that person if any of them is connected, else every staff member on duty (the safety net)."""
+        sids = [
             c.sid
             for c in self.world.conns.values()
             if c.user["role"] in events.STAFF and c.user["id"] in self.duty and c.user["id"] != exclude_user
         ]
+        if about is None:
+            return sids
+        covering = [sid for sid in sids if self.duty[self.world.conns[sid].user["id"]].covers(about)]
+        return covering or sids
 
     def names_of(self, sids: Iterable[str]) -> list[str]:
         """The names behind these connections, each once, in order."""
@@ -202,17 +221,35 @@ class Safety(RoomFeature):
         return names
 
     # --- on duty ----------------------------------------------------------------------------
-    def on_duty_now(self) -> list[dict[str, str]]:
-        """Who is on duty and connected now, as participants see them (name, role), longest on duty first."""
-        return [
-            {"name": d.name, "role": d.role}
-            for d in sorted(self.duty.values(), key=lambda d: d.since)
-            if self.world.sids_of(d.user_id)
-        ]
+    @staticmethod
+    def _scope(role: str, participants: set[int]) -> frozenset[int] | None:
+        """Whom a staff member on duty covers: a peer specialist the participants they look after (everyone when
+        they look after no one), facilitators and admins everyone."""
+        return frozenset(participants) if role == events.PEER_SPECIALIST and participants else None
 
-    def duty_status(self) -> dict[str, Any]:
-        people = self.on_duty_now()
+    def _reachable(self) -> list[OnDuty]:
+        """Staff on duty with a connection here now, longest on duty first (one pass over the connections)."""
+        connected = {c.user["id"] for c in self.world.conns.values()}
+        return [d for d in sorted(self.duty.values(), key=lambda d: d.since) if d.user_id in connected]
+
+    def on_duty_now(self, for_user: int | None = None, reachable: list[OnDuty] | None = None) -> list[dict[str, str]]:
+        """Who is on duty and connected now, as participants see them (name, role), longest on duty first. For a
+        participant (`for_user`): those who cover them, or, if none of those is connected, everyone on duty, the
+        same people a crisis alert of theirs would reach."""
+        here = self._reachable() if reachable is None else reachable
+        if for_user is not None:
+            here = [d for d in here if d.covers(for_user)] or here
+        return [{"name": d.name, "role": d.role} for d in here]
+
+    def duty_status(self, for_user: int | None = None, reachable: list[OnDuty] | None = None) -> dict[str, Any]:
+        people = self.on_duty_now(for_user, reachable)
         return {"on_duty": people, "text": self.care.duty_text(people), "in_hours": self.care.in_hours(time.time())}
+
+    def _status_for(self, sid: str, reachable: list[OnDuty] | None = None) -> dict[str, Any] | None:
+        conn = self.world.conns.get(sid)
+        if conn is None:
+            return None
+        return self.duty_status(conn.user["id"] if conn.user["role"] == events.PARTICIPANT else None, reachable)
 
     async def set_duty(self, user: dict[str, Any], on: bool, reason: str) -> bool:
         """Put a staff member on or off duty: at once here, then saved (retried while the store cannot write).
@@ -222,7 +259,8 @@ class Safety(RoomFeature):
             return False
         if on:
             connected = bool(self.world.sids_of(uid))
-            self.duty[uid] = OnDuty(uid, user["name"], user["role"], time.time(), connected_once=connected)
+            scope = self._scope(user["role"], await self.world.store.aio.staff_scope(uid))
+            self.duty[uid] = OnDuty(uid, user["name"], user["role"], time.time(), connected_once=connected, scope=scope)
         else:
             del self.duty[uid]
         self.persist(f"duty {'on' if on else 'off'}", self.db.set_on_duty, uid, on)
@@ -231,20 +269,33 @@ class Safety(RoomFeature):
         return True
 
     async def announce_duty(self) -> None:
-        """Tell everyone connected who is on duty, if that changed since they were last told."""
-        status = self.duty_status()
-        if status["on_duty"] == self._duty_told:
-            return
-        self._duty_told = status["on_duty"]
-        for sid in list(self.world.conns):
+        """Tell each connection in a room who is on duty for them, if that changed since it was last told."""
+        told, self._duty_told = self._duty_told, {}
+        reachable = self._reachable()
+        connected = {c.user["id"] for c in self.world.conns.values()}
+        self._reachable_told = tuple(d.user_id for d in self.duty.values() if d.user_id in connected)
+        for sid, conn in list(self.world.conns.items()):
+            if sid not in told and conn.room_id is None:
+                continue  # told on joining a room (Safety.joined)
+            uid = conn.user["id"] if conn.user["role"] == events.PARTICIPANT else None
+            people = self.on_duty_now(uid, reachable)
+            self._duty_told[sid] = people
+            if told.get(sid) != people:
+                await self.world.send(sid, ws.DUTY_STATUS, self.duty_status(uid, reachable))
+
+    async def send_duty_status(self, sid: str) -> None:
+        status = self._status_for(sid)
+        if status is not None:
+            self._duty_told[sid] = status["on_duty"]
             await self.world.send(sid, ws.DUTY_STATUS, status)
 
     async def housekeeping(self) -> None:
         """Duty ends once a staff member has had no connection here for the resume grace; participants hear of
         who is on duty when someone comes or goes."""
         now = time.monotonic()
+        connected = {c.user["id"] for c in self.world.conns.values()}
         for d in list(self.duty.values()):
-            if self.world.sids_of(d.user_id):
+            if d.user_id in connected:
                 d.away_since, d.connected_once = None, True
             elif not d.connected_once:
                 continue  # on duty from the dashboard, not in the app yet
@@ -252,7 +303,11 @@ class Safety(RoomFeature):
                 d.away_since = now
             elif now - d.away_since > self.world.cfg.resume_grace:
                 await self.set_duty({"id": d.user_id}, False, "no connection for the resume grace")
-        await self.announce_duty()
+        reachable = tuple(d.user_id for d in self.duty.values() if d.user_id in connected)
+        if reachable != self._reachable_told:  # someone on duty came or went (set_duty announces its own changes)
+            await self.announce_duty()
+        elif len(self._duty_told) > 2 * len(self.world.conns) + 64:  # forget connections that are gone
+            self._duty_told = {sid: v for sid, v in self._duty_told.items() if sid in self.world.conns}
 
     # --- acknowledging and handling alerts ----------------------------------------------------
     async def alert_seen(self, alert: dict[str, Any]) -> None:
@@ -349,7 +404,7 @@ class Safety(RoomFeature):
         }
         # Staff in the room saw the line already; they get it again with the alert. Staff elsewhere
         # (when nobody is in the room) get who and where, not the words.
-        targets = here or self.staff_online()
+        targets = here or self.staff_online(about=av.user_id)
         # People before records: staff and the person are told first; the alert row is written after, on the
         # store thread, and retried in the background while the store cannot write (a locked or read-only
         # database never silences an alert). So the live alert carries no row id; the dashboard lists rows.
@@ -410,7 +465,7 @@ class Safety(RoomFeature):
             },
             to=member.sid,
         )
-        await self.world.send(member.sid, ws.DUTY_STATUS, self.duty_status())
+        await self.send_duty_status(member.sid)
 
     async def resumed(self, room: Room, member: Member) -> None:
         """Someone who was taking a pause and whose link dropped comes back to the quiet room, not the room."""
