@@ -407,7 +407,8 @@ class Safety(RoomFeature):
         targets = here or self.staff_online(about=av.user_id)
         # People before records: staff and the person are told first; the alert row is written after, on the
         # store thread, and retried in the background while the store cannot write (a locked or read-only
-        # database never silences an alert). So the live alert carries no row id; the dashboard lists rows.
+        # database never silences an alert). So the live alert carries no row id but a key that the row will
+        # carry too (alert_ack finds the row by it); the dashboard lists rows.
         for sid in here:
             await self.world.sio.emit(ws.SAFETY_ALERT, {**alert, "text": line["text"]}, to=sid)
         if not here:
