@@ -205,21 +205,48 @@ async def test_handling_on_the_dashboard_tells_the_person_when_no_one_had_seen_i
     await ana.say(CRISIS)
     row = (await eventually(lambda: alerts(server)))[0]
     http, _ = await _staff_session(server, "Fay")
+    url = f"{server.url}/dashboard/alerts/{row['id']}"
     try:
-        async with http.get(f"{server.url}/dashboard/alerts/{row['id']}") as r:
+        async with http.get(url) as r:
             csrf = form_csrf(await r.text())
-        async with http.post(
-            f"{server.url}/dashboard/alerts/{row['id']}/ack", data={"csrf": csrf}, allow_redirects=False
-        ) as r:
-            assert r.status == 303
-        seen = await ana.wait_for(ws.ALERT_SEEN)
-        assert seen["text"] == CARE.seen["crisis"]
-        assert server.app[SAFETY].db.alert(row["id"])["acknowledged_name"] == "Fay"
-        async with http.post(
-            f"{server.url}/dashboard/alerts/{row['id']}/handled", data={"csrf": "forged"}, allow_redirects=False
-        ) as r:
+        async with http.post(url + "/handled", data={"csrf": "forged", "action": "talked"}) as r:
             assert r.status == 403  # no CSRF token, no change
         assert server.app[SAFETY].db.alert(row["id"])["status"] == "open"
+        form = {"csrf": csrf, "action": "emergency", "note": "Ambulance called"}
+        async with http.post(url + "/handled", data=form, allow_redirects=False) as r:
+            assert r.status == 303 and r.headers["Location"] == "/dashboard/safety"
+        seen = await ana.wait_for(ws.ALERT_SEEN)
+        assert seen["text"] == CARE.seen["crisis"]
+        done = server.app[SAFETY].db.alert(row["id"])
+        # handling also acknowledges an alert no one had acknowledged; no follow-up box ticked: no follow-up
+        assert done["status"] == "handled" and done["acknowledged_name"] == done["handled_name"] == "Fay"
+        assert done["actions"] == ["emergency"] and done["follow_up"] == 0
+        history = server.app[SAFETY].db.alert_history(row["id"])
+        assert [(h["user_name"], h["action"], h["details"]) for h in history] == [
+            ("Fay", "handled", {"actions": ["emergency"], "note": "Ambulance called", "follow_up": False})
+        ]
+    finally:
+        await http.close()
+
+
+async def test_i_have_seen_it_on_the_dashboard_acknowledges_and_tells_the_person(server):
+    ana = await server.bot("Ana", room="cafe")
+    await ana.say(CRISIS)
+    row = (await eventually(lambda: alerts(server)))[0]
+    http, _ = await _staff_session(server, "Fay")
+    url = f"{server.url}/dashboard/alerts/{row['id']}"
+    try:
+        async with http.get(url) as r:
+            page = await r.text()
+            assert "I have seen it" in page and "Nothing recorded yet." in page
+        async with http.post(url + "/ack", data={"csrf": form_csrf(page)}, allow_redirects=False) as r:
+            assert r.status == 303
+        assert (await ana.wait_for(ws.ALERT_SEEN))["text"] == CARE.seen["crisis"]
+        acked = server.app[SAFETY].db.alert(row["id"])
+        assert acked["acknowledged_name"] == "Fay" and acked["status"] == "open"
+        async with http.get(url) as r:
+            page = await r.text()
+            assert "I have seen it" not in page and "acknowledged" in page[page.index("<table id='history'>") :]
     finally:
         await http.close()
 
