@@ -274,14 +274,22 @@ class Safety(RoomFeature):
         reachable = self._reachable()
         connected = {c.user["id"] for c in self.world.conns.values()}
         self._reachable_told = tuple(d.user_id for d in self.duty.values() if d.user_id in connected)
+        statuses: dict[tuple[int, ...], dict[str, Any]] = {}  # one status per distinct set of people (most share)
+        by_id = {d.user_id: d for d in reachable}  # as of now: the sends below may let duty change meanwhile
         for sid, conn in list(self.world.conns.items()):
             if sid not in told and conn.room_id is None:
                 continue  # told on joining a room (Safety.joined)
-            uid = conn.user["id"] if conn.user["role"] == events.PARTICIPANT else None
-            people = self.on_duty_now(uid, reachable)
-            self._duty_told[sid] = people
-            if told.get(sid) != people:
-                await self.world.send(sid, ws.DUTY_STATUS, self.duty_status(uid, reachable))
+            if conn.user["role"] == events.PARTICIPANT:
+                uid = conn.user["id"]
+                ids = tuple(d.user_id for d in reachable if d.covers(uid)) or tuple(d.user_id for d in reachable)
+            else:
+                ids = tuple(d.user_id for d in reachable)
+            status = statuses.get(ids)
+            if status is None:
+                status = statuses[ids] = self.duty_status(None, [by_id[i] for i in ids])
+            self._duty_told[sid] = status["on_duty"]
+            if told.get(sid) != status["on_duty"]:
+                await self.world.send(sid, ws.DUTY_STATUS, status)
 
     async def send_duty_status(self, sid: str) -> None:
         status = self._status_for(sid)
