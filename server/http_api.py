@@ -101,6 +101,9 @@ async def logout(request: web.Request) -> web.Response:
     except WireError as e:
         return error_response(e)
     await request.app[STORE].aio.revoke_sessions(user["id"], "logout")
+    safety = request.app[WORLD].safety
+    if safety is not None:
+        await safety.set_duty(user, False, "logout")  # duty ends with the session
     log.info("user %s logged out", user["id"])
     return web.json_response({"ok": True})
 

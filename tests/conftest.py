@@ -24,6 +24,7 @@ from server.app import start
 from server.appkeys import STORE, WORLD
 from server.auth import Accounts
 from server.config import Config
+from wire.events import STAFF
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse"
@@ -156,12 +157,18 @@ class RunningServer:
         """`staff` is assigned to `participant` (peer specialists see, and walk in on, only those they look after)."""
         self.store.assign_participant(self.add_user(staff, role)["id"], self.add_user(participant)["id"])
 
-    async def bot(self, name: str, role: str = "participant", room: str | None = None, **kw) -> Bot:
+    async def bot(
+        self, name: str, role: str = "participant", room: str | None = None, on_duty: bool = True, **kw
+    ) -> Bot:
+        """A connected bot; a staff member goes on duty first (alerts reach only staff on duty), unless
+        `on_duty=False` (logged in, off duty)."""
         self.add_user(name, role)
         bot = Bot(self.url, **kw)
         await bot.login(name, PASSWORD)
         await bot.connect()
         self.bots.append(bot)
+        if on_duty and role in STAFF:
+            await bot.call("duty", {"on": True})
         if room:
             await bot.join(room)
         return bot

@@ -218,6 +218,7 @@ async def test_crisis_words_bring_a_calm_resources_card_that_stays(app, server):
 
 async def test_staff_see_a_safety_alert_banner_at_once_and_dismiss_it(app, server):
     await enter(app, server, name="Sam", role="peer_specialist")
+    await app.session.call("duty", {"on": True})  # alerts reach staff on duty, not everyone logged in
     ana = await server.bot("Ana", room="cafe")
     ben = await server.bot("Ben", room="cafe")
     await pump(app, lambda: ana.avatar in app.avatars)

@@ -7,11 +7,13 @@ import aiohttp
 
 from conftest import eventually
 from server.appkeys import SAFETY
+from server.safety import care
 from server.safety.crisis import CrisisList, load, normalise
 from wire import events
 from wire import safety as ws
 
 PHRASES = "scenarios/safety/crisis_phrases.yaml"
+CARE = "scenarios/safety/care.yaml"
 
 
 def test_matching_is_normalised_and_whole_word():
@@ -68,8 +70,10 @@ async def test_with_no_staff_online_the_card_says_so_and_promises_no_one(server)
     await ana.say("there is no reason to live")
     support = await ana.wait_for(events.NOTICE, lambda d: d.get("kind") == "support")
     c = load(PHRASES)
-    assert support["text"] == f"{c.texts['told.nobody']} {c.resources_text}"
+    # with no one on duty, the card carries the service's out-of-hours resources (care.yaml), not the usual ones
+    assert support["text"] == f"{c.texts['told.nobody']} {care.load(CARE).resources_text()}"
     assert "has been told" not in support["text"] and "No one from the team is online" in support["text"]
+    assert "116 123" in support["text"] and "call 999" in support["text"]
     row = (await eventually(server.app[SAFETY].db.alerts))[0]  # the alert waits for the team
     assert row["kind"] == "crisis" and row["notified"] == 0
 

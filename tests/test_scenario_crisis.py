@@ -160,6 +160,10 @@ async def test_a_crisis_line_in_chat_pauses_and_staff_resume_or_hand_back(server
     st = await ana.wait_for(wsc.SCENARIO_STATE, since=mark)
     assert st["paused"]["acknowledged"] is True and st["prompt"] == TEXTS["acknowledged"]
     assert (await ana.call(wsc.SCENARIO_RESUME, {}))["wait"] == "choice"
+    # the live acknowledgement is on the alert's record too (so escalation stops), and Ana is told it was seen
+    alert = next(a for a in server.store.alerts(["cafe"]) if a["kind"] == "crisis")
+    assert alert["acknowledged_name"] == "Fay" and alert["acknowledged_at"] is not None
+    await ana.wait_for(ws.ALERT_SEEN)
     # a second crisis: this time the staff member resumes the scene themselves
     await ana.say("I want to die")
     await ana.wait_until(lambda: last_state(ana)["wait"] == "paused")

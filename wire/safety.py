@@ -24,11 +24,15 @@ TAG_STEP = "tag_step"  # staff: tag that an SST protocol step happened in this s
 QUESTIONNAIRES = "questionnaires"  # the self-report questionnaires
 ANSWER_QUESTIONNAIRE = "answer_questionnaire"
 REPLAY = "replay"  # staff: fetch a recorded session's pose track and lines
+DUTY = "duty"  # staff: go on or off duty (being logged in is not enough to be told of alerts)
+ALERT_ACK = "alert_ack"  # staff: I have seen this alert (the key a live safety_alert carries)
 
 # --- server -> client ------------------------------------------------------------
 SAFETY_ALERT = "safety_alert"  # to staff: crisis language or a report, at once
 PAUSED = "paused"  # to the paused person: you are in the calm room (or back)
 MONITORING = "monitoring"  # on joining a room: what is monitored, and whether you are recorded (a bool)
+DUTY_STATUS = "duty_status"  # to participants: who from the team is on duty now, in words (on join, on change)
+ALERT_SEEN = "alert_seen"  # to the person an alert is about: someone from the team has seen it
 
 REPORT_REASONS = ("harassment", "unsafe", "upsetting", "spam", "other")
 SST_STEPS = (
@@ -76,3 +80,6 @@ define(
     after=Field((int, float), required=False, lo=0, hi=1e12),
     limit=Field(int, required=False, lo=1, hi=2000, default=500),
 )
+define(DUTY, on=Field(bool))
+# `alert`: the key a live safety_alert carried; `id`: an alert's row id (duty's `waiting` list, the dashboard)
+define(ALERT_ACK, alert=text(MAX_ID, required=False), id=Field(int, required=False, lo=1, hi=2**62))

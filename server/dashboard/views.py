@@ -199,6 +199,7 @@ async def logout(request: web.Request) -> web.Response:
             user = None  # already ended: just drop the cookie
         if user is not None:
             await request.app[STORE].aio.revoke_sessions(user["id"], "logout")
+            await request.app[SAFETY].set_duty(user, False, "logout")  # duty ends with the session
             log.info("dashboard logout: user %s", user["id"])
     resp = web.HTTPSeeOther("/dashboard/login")
     resp.del_cookie(COOKIE, path="/")
@@ -397,31 +398,90 @@ async def person_delete(request: web.Request, user: dict[str, Any]) -> web.Respo
     return render(request, "deleted.html", user, on="people")
 
 
-@guarded
-async def alert_handled(request: web.Request, user: dict[str, Any]) -> web.Response:
-    """A staff member has followed up an alert: it stops counting as open (kept, never deleted)."""
-    form = await request.post()
-    check_csrf(request, form)
+MAX_NOTE = 2000  # a handling note: a few sentences, not a case file
+
+
+async def _alert_or_404(request: web.Request, user: dict[str, Any]) -> dict[str, Any]:
+    """The alert in the URL, if this staff member may see it (who it is about: access.can_see_person)."""
     db: SafetyStore = request.app[SAFETY].db
     store = request.app[STORE]
-    alert_id = int(request.match_info["alert"])
-    alert = await store.aio.apply(db.alert, alert_id)
+    alert: dict[str, Any] | None = await store.aio.apply(db.alert, int(request.match_info["alert"]))
     if alert is None or not await access.can_see_person(store, user, alert["user_id"]):
         raise WireError("not_found", "There is no such alert you can see.")
-    await store.aio.apply(db.set_alert_status, alert_id, "handled")
-    log.info("staff %s marked alert %s handled", user["id"], alert_id)
+    return alert
+
+
+@guarded
+async def alert_handled(request: web.Request, user: dict[str, Any]) -> web.Response:
+    """A staff member has followed up an alert: what was done (ticked from the care file's list), a note, whether
+    follow-up is needed. It stops counting as open (kept, never deleted); the history keeps who and when; the
+    person it is about is told, kindly, that someone has seen it (if no one had acknowledged it before)."""
+    form = await request.post()
+    check_csrf(request, form)
+    safety = request.app[SAFETY]
+    alert = await _alert_or_404(request, user)
+    known = safety.care.actions
+    actions = [a for a in dict.fromkeys(str(v) for v in form.getall("action", [])) if a in known]
+    note = " ".join(str(form.get("note", "")).split())[:MAX_NOTE] or None
+    follow_up = str(form.get("follow_up", "")) in ("1", "on", "yes")
+    first = await request.app[STORE].aio.apply(
+        safety.db.handle_alert, alert["id"], user["id"], actions, note, follow_up
+    )
+    if first:
+        await safety.alert_seen(alert)
+    log.info("staff %s marked alert %s handled (%d actions)", user["id"], alert["id"], len(actions))
+    raise web.HTTPSeeOther("/dashboard/safety")
+
+
+@guarded
+async def alert_ack(request: web.Request, user: dict[str, Any]) -> web.Response:
+    """A staff member has seen an alert (not yet handled it): who and when, and the person is told someone has."""
+    form = await request.post()
+    check_csrf(request, form)
+    safety = request.app[SAFETY]
+    alert = await _alert_or_404(request, user)
+    if await request.app[STORE].aio.apply(safety.db.acknowledge_alert, alert["id"], user["id"]):
+        await safety.alert_seen(alert)
+    log.info("staff %s acknowledged alert %s", user["id"], alert["id"])
+    raise web.HTTPSeeOther(f"/dashboard/alerts/{alert['id']}")
+
+
+@guarded
+async def alert_page(request: web.Request, user: dict[str, Any]) -> web.Response:
+    """One alert: what it is, who was told, who acknowledged and handled it, its history, the handling form."""
+    safety = request.app[SAFETY]
+    alert = await _alert_or_404(request, user)
+    history = await request.app[STORE].aio.apply(safety.db.alert_history, alert["id"])
+    return render(request, "alert.html", user, on="safety", a=alert, history=history, actions=safety.care.actions)
+
+
+@guarded
+async def duty_post(request: web.Request, user: dict[str, Any]) -> web.Response:
+    """Go on or off duty from the dashboard (the same duty as the app's `duty` intent)."""
+    form = await request.post()
+    check_csrf(request, form)
+    await request.app[SAFETY].set_duty(user, str(form.get("on", "")) == "1", "dashboard")
     raise web.HTTPSeeOther("/dashboard/safety")
 
 
 @guarded
 async def safety_page(request: web.Request, user: dict[str, Any]) -> web.Response:
     store = request.app[STORE]
-    db: SafetyStore = request.app[SAFETY].db
+    safety = request.app[SAFETY]
+    db: SafetyStore = safety.db
     staff_id = access.scope_of(user)  # alerts and reports about the people they look after
-    alert_rows = await store.aio.apply(db.alerts, None, 200, staff_id)
+    alert_rows = await store.aio.apply(db.alerts, None, 200, staff_id)  # unhandled crisis first
     escalations = await store.aio.escalation_status([a["id"] for a in alert_rows])
     report_rows = await store.aio.apply(db.reports, None, 200, staff_id)
     actions = await store.aio.apply(db.actions) if user["role"] in access.SEE_ALL else None
+    mine = safety.duty.get(user["id"])
+    duty = {
+        "on": mine is not None,
+        "since": mine.since if mine else None,
+        "in_app": bool(request.app[WORLD].sids_of(user["id"])),
+        "team": sorted(({"name": d.name, "role": d.role} for d in safety.duty.values()), key=lambda d: d["name"]),
+        "status": safety.duty_status()["text"],
+    }
     return render(
         request,
         "safety.html",
@@ -431,6 +491,8 @@ async def safety_page(request: web.Request, user: dict[str, Any]) -> web.Respons
         escalations=escalations,
         reports=report_rows,
         actions=actions,
+        duty=duty,
+        action_texts=safety.care.actions,
     )
 
 
@@ -447,4 +509,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get(r"/dashboard/people/{person:\d+}/export", person_export)
     r.add_post(r"/dashboard/people/{person:\d+}/delete", person_delete)
     r.add_get("/dashboard/safety", safety_page)
+    r.add_get(r"/dashboard/alerts/{alert:\d+}", alert_page)
     r.add_post(r"/dashboard/alerts/{alert:\d+}/handled", alert_handled)
+    r.add_post(r"/dashboard/alerts/{alert:\d+}/ack", alert_ack)
+    r.add_post("/dashboard/duty", duty_post)

@@ -1,10 +1,11 @@
-"""Safety intents: block, unblock, mute, kick (+ durable ban), report, pause, bubble, safety_info.
+"""Safety intents: block, unblock, mute, kick (+ durable ban), report, pause, bubble, safety_info, duty, alert_ack.
 
 Role rules (enforced here and by the gateway's `roles=`):
   * anyone may block another *person* who is not staff, report anything, pause, use a bubble;
     staff cannot be blocked (they must be able to see everyone to keep the room safe) -- report them instead;
   * staff (peer specialist, facilitator, admin) may mute and kick participants and agents in their room;
-    only an admin may mute or kick staff, and nobody acts on an admin or on themselves.
+    only an admin may mute or kick staff, and nobody acts on an admin or on themselves;
+  * staff go on and off duty (`duty`) and acknowledge alerts they were sent (`alert_ack`), from anywhere.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from wire.errors import WireError
 
 from ..gateway import Ctx, intent
 from ..world import Avatar, Member, Room
-from .moderation import Safety
+from .moderation import Safety, live_key, severity
 
 REPORT_ACK_WAIT = 1.0  # how long the reporter's answer waits for the report's id before saying "told" without it
+ALERT_ACK_WAIT = 2.0  # how long an acknowledgement waits for a live alert's row to be written
+WAITING_LIMIT = 50  # how many waiting alerts going on duty brings (the dashboard lists them all)
 
 log = logging.getLogger("peerspace.safety")
 
@@ -176,8 +179,11 @@ async def report(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     targets = here or s.staff_online(exclude_user=reported)
     # People before records: staff hear of it first; then the report and its alert are written (retried in
     # the background while the store cannot write). The alert names no report id: the dashboard has it.
+    key = live_key()
     alert = {
         "kind": "report",
+        "key": key,
+        "severity": severity("report", p["reason"]),
         "room": room.id,
         "room_name": room.name,
         "reason": p["reason"],
@@ -189,8 +195,19 @@ async def report(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     for sid in targets:
         await ctx.world.sio.emit(ws.SAFETY_ALERT, alert, to=sid)
     saved = s.persist(
-        "report", s.db.add_report_with_alert, room.id, ctx.user["id"], reported, p["reason"], note, len(targets)
+        "report",
+        s.db.add_report_with_alert,
+        room.id,
+        ctx.user["id"],
+        reported,
+        p["reason"],
+        note,
+        len(targets),
+        s.names_of(targets),
+        alert["severity"],
+        key,
     )
+    s.remember(key, saved)
     try:
         rid = await asyncio.wait_for(asyncio.shield(saved), REPORT_ACK_WAIT)
     except TimeoutError:
@@ -254,3 +271,65 @@ async def safety_info(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
         "paused": ctx.user["id"] in s.paused,
         "blocks": len(await s.off_loop(s.db.blocked_by, ctx.user["id"])),
     }
+
+
+# --- on duty, and acknowledging alerts (staff) ----------------------------------------------------
+@intent(ws.DUTY, roles=events.STAFF, in_room=False)
+async def duty(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    """Go on or off duty: only staff on duty are sent alerts and named to participants as here."""
+    s = _safety(ctx)
+    await s.set_duty(ctx.user, p["on"], "duty intent")
+    waiting: list[dict[str, Any]] = []
+    if p["on"]:
+        # the alerts that waited for the team (the card told the person so): unacknowledged ones this staff member
+        # may see, in queue order (unhandled crisis first), without anyone's words
+        scope = None if ctx.role in (events.FACILITATOR, events.ADMIN) else ctx.user["id"]
+        rows = await s.off_loop(s.db.alerts, None, WAITING_LIMIT, scope)
+        waiting = [_waiting(r) for r in rows if r["status"] == "open" and r["acknowledged_at"] is None]
+    return {"on": p["on"], **s.duty_status(), "waiting": waiting}
+
+
+def _waiting(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "alert": row["id"],
+        "key": row["live_key"],
+        "kind": row["kind"],
+        "severity": row["severity"],
+        "room": row["room_id"],
+        "name": row["name"],
+        "category": row["category"],
+        "ts": row["ts"],
+        "told": row["notified"],
+    }
+
+
+@intent(ws.ALERT_ACK, roles=events.STAFF, in_room=False)
+async def alert_ack(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    """I have seen this alert (the `key` its live `safety_alert` carried): who and when go on the record, and the
+    person it is about is told, kindly, that someone has seen it (the first time only)."""
+    s = _safety(ctx)
+    if ("alert" in p) == ("id" in p):
+        raise WireError(errors.INVALID, "Say which alert: its key (from the live alert) or its id.")
+    pending = s.pending_alerts.get(p["alert"]) if "alert" in p else None
+    if pending is not None:
+        try:
+            await asyncio.wait_for(asyncio.shield(pending), ALERT_ACK_WAIT)
+        except TimeoutError:
+            raise WireError(errors.CONFLICT, "This alert is still being saved. Please try again in a moment.") from None
+    row = await (s.off_loop(s.db.alert_by_key, p["alert"]) if "alert" in p else s.off_loop(s.db.alert, p["id"]))
+    if row is None or not await _may_see(ctx, row):
+        raise WireError(errors.NOT_FOUND, "There is no such alert you can see.")
+    first = await s.off_loop(s.db.acknowledge_alert, row["id"], ctx.user["id"])
+    if first:
+        await s.alert_seen(row)
+    log.info("staff %s acknowledged alert %s", ctx.user["id"], row["id"])
+    return {"alert": row["id"], "acknowledged": True, "first": first}
+
+
+async def _may_see(ctx: Ctx, row: dict[str, Any]) -> bool:
+    """Facilitators and admins see every alert; a peer specialist those about people they look after, and those
+    they were sent live (they were told of it, so they may say they saw it)."""
+    if ctx.role != events.PEER_SPECIALIST or ctx.user["name"] in (row.get("told") or []):
+        return True
+    seen: bool = await ctx.world.store.aio.staff_sees_person(ctx.user["id"], row["user_id"])
+    return seen

@@ -432,11 +432,12 @@ class ScenarioRooms(RoomFeature):
         log.warning("run %s in room %s paused: crisis phrase, staff told: %s", rr.run.run_id, rr.room.id, told)
         return [e for e in effects if not isinstance(e, StateChanged)]
 
-    async def acknowledged(self, rr: RoomRun) -> bool:
-        """Has a staff member acknowledged the alert that paused this run (live, or 'handled' on the dashboard)?"""
+    async def acknowledged(self, rr: RoomRun) -> str | None:
+        """Has a staff member acknowledged the alert that paused this run? How: 'live' (scenario_resume), 'dashboard'
+        (marked handled there), 'alert_ack' (acknowledged from the staff banner or the dashboard); None if not."""
         pause = rr.run.paused
         if pause is None or pause["acknowledged"] is not None:
-            return pause is not None
+            return "live" if pause is not None else None
         safety = self.world.safety
         assert safety is not None
         rows = await self.world.store.aio.apply(safety.db.alerts, [rr.room.id], 50)
@@ -446,7 +447,22 @@ class ScenarioRooms(RoomFeature):
             for a in rows
             if a["user_id"] == rr.participant and a["kind"] == "crisis" and a["ts"] >= pause["since"] - 1.0
         ]
-        return bool(mine) and all(a["status"] == "handled" for a in mine)
+        if mine and all(a["status"] == "handled" for a in mine):
+            return "dashboard"
+        if mine and all(a["status"] == "handled" or a.get("acknowledged_at") for a in mine):
+            return "alert_ack"
+        return None
+
+    async def acknowledge_alerts(self, rr: RoomRun, since: float, staff_id: int) -> None:
+        """Staff acknowledged a paused scene live: the crisis alerts that paused it are acknowledged on the record
+        too (who, when), so escalation stops and the person is told someone has seen it, as with alert_ack."""
+        safety = self.world.safety
+        assert safety is not None
+        rows = await self.world.store.aio.apply(safety.db.alerts, [rr.room.id], 50)
+        for a in rows:
+            if a["user_id"] == rr.participant and a["kind"] == "crisis" and a["ts"] >= since - 1.0:
+                if await self.world.store.aio.apply(safety.db.acknowledge_alert, a["id"], staff_id):
+                    await safety.alert_seen(a)
 
     async def entering(self, room: Room, user: dict[str, Any]) -> None:
         """World `enter` gate: nobody walks in on someone else's 1:1 practice.
@@ -681,9 +697,10 @@ async def _participant_resumes(ctx: Ctx, rr: RoomRun) -> dict[str, Any]:
     if pause is None:
         raise WireError(errors.CONFLICT, "The practice is not paused.")
     live = pause["acknowledged"] is not None
-    if not live and not await _rooms(ctx).acknowledged(rr):
+    how = None if live else await _rooms(ctx).acknowledged(rr)
+    if not live and how is None:
         raise WireError(errors.CONFLICT, pause["texts"]["resume_waits"])
-    return await _step(ctx, rr, "carry_on", *(() if live else ("dashboard",)))
+    return await _step(ctx, rr, "carry_on", *(() if live else (how,)))
 
 
 @intent(wsc.SCENARIO_RESUME, roles=(events.PARTICIPANT,) + events.STAFF)
@@ -692,7 +709,11 @@ async def scenario_resume(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     choice to the participant); the participant once staff acknowledged the alert."""
     rr = _active(ctx)
     if ctx.role in events.STAFF:
-        return await _step(ctx, rr, "acknowledge" if p["acknowledge"] else "carry_on")
+        paused = rr.run.paused
+        result = await _step(ctx, rr, "acknowledge" if p["acknowledge"] else "carry_on")
+        if paused is not None:
+            await _rooms(ctx).acknowledge_alerts(rr, paused["since"], ctx.user["id"])
+        return result
     if ctx.user["id"] != rr.participant:
         raise WireError(errors.FORBIDDEN, "Only staff or the person practising can carry on this scenario.")
     return await _participant_resumes(ctx, rr)

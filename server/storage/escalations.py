@@ -1,6 +1,7 @@
 """Escalation of alerts nobody acknowledges: which are due, claimed rounds, and every delivery attempt.
 
-An alert counts as acknowledged as soon as its status is no longer 'open' ('acknowledged' or 'handled').
+An alert counts as acknowledged as soon as a person acknowledged it (`acknowledged_at`: the app's alert_ack,
+the dashboard's "I have seen it") or its status is no longer 'open' (handled).
 Rows reference safety_alerts(id) ON DELETE CASCADE, so a person's delete removes them with the alert.
 They hold no content: ids, a channel name, times and a short error (a status code or error class).
 """
@@ -26,18 +27,16 @@ class SQLiteEscalations(SQLiteConnection):
             "(SELECT COUNT(*) FROM alert_escalation_rounds e WHERE e.alert_id=s.id) AS rounds, "
             "(SELECT MAX(e.ts) FROM alert_escalation_rounds e WHERE e.alert_id=s.id) AS last_round "
             "FROM safety_alerts s LEFT JOIN rooms r ON r.id=s.room_id "
-            f"WHERE s.status='open' AND s.kind IN ({','.join('?' * len(kinds))}) AND s.ts <= ? "
+            "WHERE s.status='open' AND s.acknowledged_at IS NULL "
+            f"AND s.kind IN ({','.join('?' * len(kinds))}) AND s.ts <= ? "
             "AND (last_round IS NULL OR last_round <= ?) ORDER BY s.id DESC",
             (*kinds, now - first_after, now - every),
         ).fetchall()
 
     def alert_severity(self, alert_id: int) -> str | None:
-        """The alert's severity where the store keeps one (a later migration adds the column), else None."""
-        row = self._exec("SELECT * FROM safety_alerts WHERE id=?", (alert_id,)).fetchone()
-        if row is None:
-            return None
-        severity = row.get("severity")
-        return str(severity) if severity else None
+        """The alert's severity (None for an alert written before severities were kept)."""
+        row = self._exec("SELECT severity FROM safety_alerts WHERE id=?", (alert_id,)).fetchone()
+        return str(row["severity"]) if row is not None and row["severity"] else None
 
     def claim_escalation_round(self, alert_id: int, round_no: int, ts: float) -> bool:
         """Take round `round_no` of an alert that is still open; False if it was taken (another node, an
@@ -45,15 +44,15 @@ class SQLiteEscalations(SQLiteConnection):
         return (
             self._exec(
                 "INSERT OR IGNORE INTO alert_escalation_rounds(alert_id, round, ts) SELECT ?, ?, ? "
-                "WHERE EXISTS (SELECT 1 FROM safety_alerts WHERE id=? AND status='open')",
+                "WHERE EXISTS (SELECT 1 FROM safety_alerts WHERE id=? AND status='open' AND acknowledged_at IS NULL)",
                 (alert_id, round_no, ts, alert_id),
             ).rowcount
             == 1
         )
 
     def alert_is_open(self, alert_id: int) -> bool:
-        row = self._exec("SELECT status FROM safety_alerts WHERE id=?", (alert_id,)).fetchone()
-        return row is not None and row["status"] == "open"
+        row = self._exec("SELECT status, acknowledged_at FROM safety_alerts WHERE id=?", (alert_id,)).fetchone()
+        return row is not None and row["status"] == "open" and row["acknowledged_at"] is None
 
     def add_escalation_attempt(
         self, alert_id: int, round_no: int, channel: str, ts: float, ok: bool, error: str | None

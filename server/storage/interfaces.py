@@ -84,7 +84,8 @@ class RunsRepository(Protocol):
 
 
 class SafetyRepository(Protocol):
-    """Blocks, reports, alerts and the moderation log (newest first where listed)."""
+    """Blocks, reports, alerts (unhandled crisis first, then newest first) with their audit trail, who is on
+    duty, and the moderation log (newest first where listed)."""
 
     def block(self, blocker: int, blocked: int) -> None: ...
     def unblock(self, blocker: int, blocked: int) -> bool: ...
@@ -94,15 +95,41 @@ class SafetyRepository(Protocol):
         self, room_id: str | None, reporter: int, reported: int | None, reason: str, note: str | None
     ) -> int: ...
     def add_report_with_alert(
-        self, room_id: str | None, reporter: int, reported: int | None, reason: str, note: str | None, notified: int
+        self,
+        room_id: str | None,
+        reporter: int,
+        reported: int | None,
+        reason: str,
+        note: str | None,
+        notified: int,
+        told: list[str] | None = None,
+        severity: str | None = None,
+        live_key: str | None = None,
     ) -> int: ...
     def reports(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[Row]: ...
     def add_alert(
-        self, room_id: str, user_id: int | None, kind: str, category: str | None, event_id: int | None, notified: int
+        self,
+        room_id: str,
+        user_id: int | None,
+        kind: str,
+        category: str | None,
+        event_id: int | None,
+        notified: int,
+        told: list[str] | None = None,
+        severity: str | None = None,
+        live_key: str | None = None,
     ) -> int: ...
     def alerts(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[Row]: ...
     def alert(self, alert_id: int) -> Row | None: ...
+    def alert_by_key(self, live_key: str) -> Row | None: ...
     def set_alert_status(self, alert_id: int, status: str) -> None: ...
+    def acknowledge_alert(self, alert_id: int, user_id: int) -> bool: ...
+    def handle_alert(
+        self, alert_id: int, user_id: int, actions: list[str], note: str | None, follow_up: bool
+    ) -> bool: ...
+    def alert_history(self, alert_id: int) -> list[Row]: ...
+    def set_on_duty(self, user_id: int, on: bool) -> None: ...
+    def on_duty(self) -> list[Row]: ...
     def log_action(
         self, room_id: str | None, staff: int | None, target: int, action: str, until: float | None = None
     ) -> int: ...

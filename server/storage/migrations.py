@@ -181,9 +181,36 @@ MIGRATIONS: list[str] = [
         ts REAL NOT NULL
     );
     """,
-    # 6: reserved for the acknowledged/handled columns of safety_alerts (#14, its own branch); the merge puts
-    # that migration here. Empty until then, so the escalation tables below keep their number.
-    "",
+    # 6 (care protocol): an alert's severity, who was told, who acknowledged and handled it (with what was
+    # done, a note and whether follow-up is needed), its live key (the id a live `safety_alert` carries before
+    # the row exists); `alert_history`, the audit trail of each alert; `staff_duty`, who is on duty.
+    """
+    ALTER TABLE safety_alerts ADD COLUMN severity TEXT;
+    ALTER TABLE safety_alerts ADD COLUMN told TEXT;
+    ALTER TABLE safety_alerts ADD COLUMN live_key TEXT;
+    ALTER TABLE safety_alerts ADD COLUMN acknowledged_by INTEGER REFERENCES users(id) ON DELETE SET NULL;
+    ALTER TABLE safety_alerts ADD COLUMN acknowledged_at REAL;
+    ALTER TABLE safety_alerts ADD COLUMN handled_by INTEGER REFERENCES users(id) ON DELETE SET NULL;
+    ALTER TABLE safety_alerts ADD COLUMN handled_at REAL;
+    ALTER TABLE safety_alerts ADD COLUMN actions TEXT;
+    ALTER TABLE safety_alerts ADD COLUMN note TEXT;
+    ALTER TABLE safety_alerts ADD COLUMN follow_up INTEGER;
+    CREATE INDEX safety_alerts_live_key ON safety_alerts(live_key);
+    CREATE INDEX safety_alerts_queue ON safety_alerts(status, kind, id);
+    CREATE TABLE alert_history (
+        id INTEGER PRIMARY KEY,
+        alert_id INTEGER NOT NULL REFERENCES safety_alerts(id) ON DELETE CASCADE,
+        ts REAL NOT NULL,
+        user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        action TEXT NOT NULL,
+        details TEXT
+    );
+    CREATE INDEX alert_history_alert ON alert_history(alert_id, id);
+    CREATE TABLE staff_duty (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        since REAL NOT NULL
+    );
+    """,
     # 7: escalation of alerts nobody acknowledges (server/safety/escalation.py). A round is claimed once
     # (primary key), so two nodes or a restart never send the same round twice; every delivery attempt is
     # kept with its channel and a short error (a status or error class, never a message's content).

@@ -6,6 +6,7 @@ other party), so deleting a person deletes their safety records too.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -45,7 +46,16 @@ class SQLiteSafety(SQLiteConnection):
         )
 
     def add_report_with_alert(
-        self, room_id: str | None, reporter: int, reported: int | None, reason: str, note: str | None, notified: int
+        self,
+        room_id: str | None,
+        reporter: int,
+        reported: int | None,
+        reason: str,
+        note: str | None,
+        notified: int,
+        told: list[str] | None = None,
+        severity: str | None = None,
+        live_key: str | None = None,
     ) -> int:
         """The report and its alert row, in one transaction (a retry never writes one twice)."""
         with self._transaction("BEGIN IMMEDIATE") as db:
@@ -54,9 +64,9 @@ class SQLiteSafety(SQLiteConnection):
                 (time.time(), room_id, reporter, reported, reason, note),
             ).lastrowid
             db.execute(
-                "INSERT INTO safety_alerts(ts, room_id, user_id, kind, category, event_id, notified) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (time.time(), room_id, reporter, "report", reason, None, notified),
+                "INSERT INTO safety_alerts(ts, room_id, user_id, kind, category, event_id, notified, told, severity, "
+                "live_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (time.time(), room_id, reporter, "report", reason, None, notified, _names(told), severity, live_key),
             )
         assert rid is not None  # an INSERT always sets it
         return rid
@@ -78,17 +88,32 @@ class SQLiteSafety(SQLiteConnection):
 
     # --- alerts (crisis language, reports) -------------------------------------------------
     def add_alert(
-        self, room_id: str, user_id: int | None, kind: str, category: str | None, event_id: int | None, notified: int
+        self,
+        room_id: str,
+        user_id: int | None,
+        kind: str,
+        category: str | None,
+        event_id: int | None,
+        notified: int,
+        told: list[str] | None = None,
+        severity: str | None = None,
+        live_key: str | None = None,
     ) -> int:
+        """`told`: the names of the staff who got it live; `live_key`: the key the live alert carried."""
         return self._insert(
-            "INSERT INTO safety_alerts(ts, room_id, user_id, kind, category, event_id, notified) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (time.time(), room_id, user_id, kind, category, event_id, notified),
+            "INSERT INTO safety_alerts(ts, room_id, user_id, kind, category, event_id, notified, told, severity, "
+            "live_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (time.time(), room_id, user_id, kind, category, event_id, notified, _names(told), severity, live_key),
         )
 
     def alerts(self, room_ids: list[str] | None = None, limit: int = 200, staff: int | None = None) -> list[Row]:
-        """Newest first; `staff`: only alerts about the participants that staff member looks after."""
-        sql = "SELECT s.*, u.name AS name FROM safety_alerts s LEFT JOIN users u ON u.id=s.user_id WHERE 1=1"
+        """The queue: unhandled crisis alerts first, then the others, newest first within each;
+        `staff`: only alerts about the participants that staff member looks after."""
+        sql = (
+            "SELECT s.*, u.name AS name, ack.name AS acknowledged_name, h.name AS handled_name "
+            "FROM safety_alerts s LEFT JOIN users u ON u.id=s.user_id "
+            "LEFT JOIN users ack ON ack.id=s.acknowledged_by LEFT JOIN users h ON h.id=s.handled_by WHERE 1=1"
+        )
         args: tuple[Any, ...] = ()
         if room_ids is not None:
             sql += f" AND s.room_id IN ({','.join('?' * len(room_ids))})"
@@ -96,13 +121,84 @@ class SQLiteSafety(SQLiteConnection):
         if staff is not None:
             sql += f" AND s.user_id IN ({SCOPE_SQL})"
             args += (staff, staff)
-        return self._exec(sql + " ORDER BY s.id DESC LIMIT ?", args + (limit,)).fetchall()
+        order = " ORDER BY (s.kind='crisis' AND s.status='open') DESC, s.id DESC LIMIT ?"
+        return [_alert_row(r) for r in self._exec(sql + order, args + (limit,)).fetchall()]
 
     def alert(self, alert_id: int) -> Row | None:
-        return self._exec("SELECT * FROM safety_alerts WHERE id=?", (alert_id,)).fetchone()
+        row = self._exec(
+            "SELECT s.*, u.name AS name, ack.name AS acknowledged_name, h.name AS handled_name "
+            "FROM safety_alerts s LEFT JOIN users u ON u.id=s.user_id "
+            "LEFT JOIN users ack ON ack.id=s.acknowledged_by LEFT JOIN users h ON h.id=s.handled_by WHERE s.id=?",
+            (alert_id,),
+        ).fetchone()
+        return _alert_row(row) if row is not None else None
+
+    def alert_by_key(self, live_key: str) -> Row | None:
+        """The row of a live alert, by the key it carried (None while it is not written yet)."""
+        row = self._exec("SELECT id FROM safety_alerts WHERE live_key=?", (live_key,)).fetchone()
+        return self.alert(row["id"]) if row is not None else None
 
     def set_alert_status(self, alert_id: int, status: str) -> None:
         self._exec("UPDATE safety_alerts SET status=? WHERE id=?", (status, alert_id))
+
+    def acknowledge_alert(self, alert_id: int, user_id: int) -> bool:
+        """A staff member has seen the alert: who and when (the first acknowledgement stays), and a history row.
+        True if this was the first time anyone acknowledged or handled it."""
+        with self._transaction("BEGIN IMMEDIATE") as db:
+            first = db.execute(
+                "UPDATE safety_alerts SET acknowledged_by=?, acknowledged_at=? WHERE id=? AND acknowledged_at IS NULL",
+                (user_id, time.time(), alert_id),
+            ).rowcount
+            db.execute(
+                "INSERT INTO alert_history(alert_id, ts, user_id, action, details) VALUES (?,?,?,?,?)",
+                (alert_id, time.time(), user_id, "acknowledged", None),
+            )
+        return first > 0
+
+    def handle_alert(self, alert_id: int, user_id: int, actions: list[str], note: str | None, follow_up: bool) -> bool:
+        """A staff member has followed the alert up: what was done, a note, whether follow-up is needed; the alert
+        stops counting as open (kept, never deleted), with a history row. Handling also acknowledges it if no one
+        had. True if this was the first time anyone acknowledged or handled it."""
+        now = time.time()
+        details = json.dumps({"actions": actions, "note": note, "follow_up": follow_up})
+        with self._transaction("BEGIN IMMEDIATE") as db:
+            first = db.execute(
+                "UPDATE safety_alerts SET acknowledged_by=?, acknowledged_at=? WHERE id=? AND acknowledged_at IS NULL",
+                (user_id, now, alert_id),
+            ).rowcount
+            db.execute(
+                "UPDATE safety_alerts SET status='handled', handled_by=?, handled_at=?, actions=?, note=?, "
+                "follow_up=? WHERE id=?",
+                (user_id, now, json.dumps(actions), note, int(follow_up), alert_id),
+            )
+            db.execute(
+                "INSERT INTO alert_history(alert_id, ts, user_id, action, details) VALUES (?,?,?,?,?)",
+                (alert_id, now, user_id, "handled", details),
+            )
+        return first > 0
+
+    def alert_history(self, alert_id: int) -> list[Row]:
+        """The audit trail of one alert, oldest first (details decoded)."""
+        rows = self._exec(
+            "SELECT h.*, u.name AS user_name FROM alert_history h LEFT JOIN users u ON u.id=h.user_id "
+            "WHERE h.alert_id=? ORDER BY h.id",
+            (alert_id,),
+        ).fetchall()
+        return [{**r, "details": json.loads(r["details"]) if r["details"] else None} for r in rows]
+
+    # --- who is on duty (server/safety/moderation.py keeps the live view) ------------------
+    def set_on_duty(self, user_id: int, on: bool) -> None:
+        if on:
+            self._exec("INSERT OR IGNORE INTO staff_duty(user_id, since) VALUES (?,?)", (user_id, time.time()))
+        else:
+            self._exec("DELETE FROM staff_duty WHERE user_id=?", (user_id,))
+
+    def on_duty(self) -> list[Row]:
+        """Who is on duty: user id, name, role and since when, oldest first."""
+        return self._exec(
+            "SELECT d.user_id, d.since, u.name, u.role FROM staff_duty d JOIN users u ON u.id=d.user_id "
+            "ORDER BY d.since"
+        ).fetchall()
 
     # --- moderation log (who did what to whom, when; never why in words) ------------------
     def log_action(
@@ -120,3 +216,16 @@ class SQLiteSafety(SQLiteConnection):
             "ORDER BY m.id DESC LIMIT ?",
             (limit,),
         ).fetchall()
+
+
+def _names(told: list[str] | None) -> str | None:
+    return json.dumps(told) if told is not None else None
+
+
+def _alert_row(row: Row) -> Row:
+    """An alert row with its JSON columns decoded (`told`: names, `actions`: ids)."""
+    return {
+        **row,
+        "told": json.loads(row["told"]) if row.get("told") else [],
+        "actions": json.loads(row["actions"]) if row.get("actions") else [],
+    }
