@@ -116,5 +116,5 @@ async def test_the_server_assembles_its_features_in_the_documented_order(server)
         server.world.features[5],
         server.world.scenarios,
     ]
-    assert [type(m.__self__) for m in server.world.calls["left"]] == [InterestFeature, Safety]
-    assert server.world.calls["dropped"] == ()
+    assert [type(m.__self__) for m in server.world.calls["left"]] == [InterestFeature, Safety, ScenarioRooms]
+    assert [type(m.__self__) for m in server.world.calls["dropped"]] == [ScenarioRooms]
