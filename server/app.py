@@ -21,7 +21,7 @@ from .gateway import Gateway, GuardedServer
 from .metrics import Metrics
 from .metrics import add_route as add_metrics_route
 from .records import Records
-from .safety import Safety
+from .safety import Helpline, Safety
 from .scenarios.intents import load as load_scenarios
 from .storage import SERVER_BUSY_TIMEOUT, open_storage
 from .transport import FanoutManager
@@ -110,7 +110,7 @@ def build_app(cfg: Config) -> web.Application:
         features.append(interest(world))
     if node is not None:
         features.append(node.feature)
-    features += [metrics, gateway, safety, records, controllers, scenarios]
+    features += [metrics, gateway, safety, Helpline(world, safety), records, controllers, scenarios]
     world.assemble(features, safety=safety, records=records, scenarios=scenarios)
     app[CFG], app[STORE], app[TOKENS], app[ACCOUNTS], app[SIO] = cfg, store, tokens, accounts, sio
     app[WORLD], app[GATEWAY], app[METRICS], app[NODE] = world, gateway, metrics, node

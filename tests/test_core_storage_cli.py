@@ -94,6 +94,7 @@ def test_sqlite_store_implements_every_repository_interface():
         interfaces.RoomsRepository,
         interfaces.RunsRepository,
         interfaces.SafetyRepository,
+        interfaces.HelplineRepository,
         interfaces.RecordsRepository,
     ]
     named = set()

@@ -5,6 +5,7 @@ All SQL in the server lives in this package (tests/test_architecture_rules.py ke
 
 from .interfaces import (
     AccountsRepository,
+    HelplineRepository,
     RecordsRepository,
     RoomsRepository,
     Row,
@@ -31,6 +32,7 @@ __all__ = [
     "RETRYABLE",
     "SERVER_BUSY_TIMEOUT",
     "AccountsRepository",
+    "HelplineRepository",
     "RecordsRepository",
     "RoomsRepository",
     "Row",

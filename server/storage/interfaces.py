@@ -109,6 +109,14 @@ class SafetyRepository(Protocol):
     def actions(self, limit: int = 200) -> list[Row]: ...
 
 
+class HelplineRepository(Protocol):
+    """The private help line: conversations (by their wire key) and their lines; a person's, with lines."""
+
+    def save_help_channel(self, channel: dict[str, Any]) -> None: ...
+    def add_help_line(self, channel: dict[str, Any], user_id: int, ts: float, text: str) -> int: ...
+    def help_channels(self, user_id: int) -> list[Row]: ...
+
+
 class RecordsRepository(Protocol):
     """A person's records as a whole (the one export, the one delete), questionnaire answers,
     and replay reads (pose frames, a session's transcript)."""
@@ -127,7 +135,15 @@ class RecordsRepository(Protocol):
     def delete_user(self, user_id: int) -> bool: ...
 
 
-class Storage(AccountsRepository, RoomsRepository, RunsRepository, SafetyRepository, RecordsRepository, Protocol):
+class Storage(
+    AccountsRepository,
+    RoomsRepository,
+    RunsRepository,
+    SafetyRepository,
+    HelplineRepository,
+    RecordsRepository,
+    Protocol,
+):
     """A whole store: every aggregate, plus what the server needs to run on it."""
 
     path: str

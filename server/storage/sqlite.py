@@ -12,8 +12,9 @@ The files are the records of vulnerable people: they are created 0600, deleted r
 overwritten (`secure_delete`), and a person's delete is checkpointed out of the WAL at once.
 
 Where the SQL is: accounts.py (users, sessions), rooms.py (rooms, groups, staff scope), runs.py (runs,
-events, pose tracks), safety.py (blocks, reports, alerts, moderation), records.py (questionnaires,
-export and delete, replay reads); connection.py, migrations.py and offloop.py are the plumbing.
+events, pose tracks), safety.py (blocks, reports, alerts, moderation), helpline.py (the private help
+line), records.py (questionnaires, export and delete, replay reads); connection.py, migrations.py and
+offloop.py are the plumbing.
 The interfaces they implement are in interfaces.py.
 """
 
@@ -28,7 +29,8 @@ from .safety import SQLiteSafety
 
 
 class SQLiteStorage(SQLiteAccounts, SQLiteRooms, SQLiteRecords, SQLiteSafety):
-    """Every aggregate on one connection (interfaces.Storage). SQLiteRecords brings SQLiteRuns."""
+    """Every aggregate on one connection (interfaces.Storage). SQLiteRecords brings SQLiteRuns and SQLiteHelpline
+    (a person's export includes their help-line conversations)."""
 
 
 __all__ = ["MIGRATIONS", "PERSIST_BACKOFF", "RETRYABLE", "SCOPE_SQL", "OffLoop", "SQLiteStorage"]
