@@ -11,6 +11,8 @@ Keys (also in docs/client.md and the F1 help):
   Enter            with someone chosen: a small menu to report them or block them
   Esc              clear the choice; staff: dismiss the safety alert shown (End does too)
   F10 (settings)   "What is monitored here" and "People you blocked" (unblock there)
+  H                "I'd like to talk to someone": the private help line (client/ui/helpline.py); staff: answer
+  O                staff: go on or off duty
 
 The app's input stack asks `on_key` first for every key (client/input.py, SafetyMode), `register` for the server's
 events, `on_room_state`,
@@ -29,7 +31,9 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from .. import theme
+from ..catalog import tr
 from ..geom import disc
+from .helpline import Helpline
 from .widgets import TextField, label, panel
 
 log = logging.getLogger("peerspace.client.safety")
@@ -52,6 +56,8 @@ QUIET_DISC = (0.66, 0.78, 0.76, 1.0)
 CRISIS_COLOUR = (0.20, 0.31, 0.38, 0.97)  # calm deep blue-green, not red
 ALERT_COLOUR = (0.47, 0.40, 0.30, 0.95)  # warm and visible, never flashing
 HIGHLIGHT = (1.0, 0.86, 0.55, 1.0)  # tint of a chosen person's name tag
+# The staff banner's queue: a crisis first, then someone asking to talk, then reports (oldest first within each).
+ALERT_ORDER = {"crisis": 0, "help_request": 1, "report": 2}
 QUIET_DEFAULT = (
     "You are in a quiet room now. Nobody can see or hear you here. Take all the time you need. "
     "Breathe in slowly for four counts, and out for six."
@@ -316,6 +322,11 @@ class SafetyUI:
         self.crisis_card: Card | None = None
         self.alerts: list[dict] = []
         self.banner: Card | None = None
+        # The staff banner is drawn above every other part of the client (coach console, panels, cards):
+        # the GUI bin drawn last, whatever the scene-graph order of the layers below.
+        self.top = app.a2dTopLeft.attachNewNode("safety-top")
+        self.top.setBin("gui-popup", 100)
+        self.helpline = Helpline(app, self)  # the private help line and the duty line
         self.dialog = None  # ListPanel or Card with a focus
         self._dialog_focus = None
         self._under = None  # the focus the dialog was opened over
@@ -336,6 +347,8 @@ class SafetyUI:
             return True
         if key in ALERT_KEYS:
             self.dismiss_alert()
+            return True
+        if self.helpline.on_key(key, free=app.focus is None or isinstance(app.focus, _QuietFocus)):
             return True
         if app.focus is not None or self.paused:
             return False
@@ -362,6 +375,7 @@ class SafetyUI:
             (events.MEMBER_UPDATED, self.on_member_updated),
         ):
             session.on(event, safe(event, handler))
+        self.helpline.register(session, safe)
 
     def on_room_state(self, d: dict) -> None:
         if "recording" in d:
@@ -401,8 +415,11 @@ class SafetyUI:
 
     def on_alert(self, d: dict) -> None:
         """Staff: a crisis or a report, shown at once as a calm banner until dismissed (no sound)."""
-        self.alerts.append(dict(d))
-        kind = "report" if d.get("kind") == "report" else "crisis"
+        # a crisis goes ahead of anything that is not a crisis (it is shown at once); otherwise oldest first
+        rank = ALERT_ORDER.get(str(d.get("kind")), 0)
+        at = next((i for i, a in enumerate(self.alerts) if ALERT_ORDER.get(str(a.get("kind")), 0) > rank), None)
+        self.alerts.insert(len(self.alerts) if at is None else at, dict(d))
+        kind = d.get("kind") if d.get("kind") in ALERT_ORDER else "crisis"
         log.info("safety alert shown: %s", kind)  # the kind only, never who said what
         self.app.chat.add(self._alert_line(d), "notice")
         self._close_monitoring()
@@ -821,10 +838,20 @@ class SafetyUI:
             self.app.focus = under
 
     # --- staff alerts ----------------------------------------------------------------------
+    def drop_alerts(self, which) -> None:
+        """Take the alerts `which(alert)` picks out of the queue (a help request someone else answered)."""
+        keep = [a for a in self.alerts if not which(a)]
+        if len(keep) != len(self.alerts):
+            self.alerts[:] = keep
+            self._draw_banner()
+
     @staticmethod
     def _alert_line(d: dict) -> str:
         where = d.get("room_name") or d.get("room") or "a room"
         who = d.get("name") or "someone"
+        if d.get("kind") == "help_request":
+            place = d.get("room_name") or d.get("room")
+            return tr("help.requested", name=who, where=tr("help.where", room=place) if place else "")
         if d.get("kind") == "report":
             about = f" about {who}" if d.get("name") else ""
             reason = REASON_WORDS.get(d.get("reason"), str(d.get("reason") or "other")).lower()
@@ -841,9 +868,11 @@ class SafetyUI:
             return
         d = self.alerts[0]
         more = f"   ({len(self.alerts) - 1} more)" if len(self.alerts) > 1 else ""
-        title = "Safety alert: a report" if d.get("kind") == "report" else "Safety alert: please check in"
+        title = {"report": "Safety alert: a report", "help_request": tr("banner.help_title")}.get(
+            str(d.get("kind")), "Safety alert: please check in"
+        )
         self.banner = Card(
-            self.app.a2dTopLeft,
+            self.top,
             title,
             self._alert_line(d),
             f"End (or Esc): dismiss{more}. The dashboard keeps every alert.",
@@ -894,6 +923,7 @@ class SafetyUI:
 
     # --- per frame and reset -----------------------------------------------------------------
     def _update(self, task):
+        self.helpline.update()
         if self.quiet is not None:
             self.quiet.update(min(ClockObject.getGlobalClock().getDt(), 0.1))
         if self.selected is not None and self.selected not in self.app.avatars:
@@ -904,6 +934,7 @@ class SafetyUI:
         """Out of the room (leave, reset): nothing of this stays on screen."""
         self.select(None)
         self._close_dialog()
+        self.helpline.clear()
         self.close_crisis()
         self._close_monitoring()
         self.alerts.clear()
