@@ -33,7 +33,7 @@ CATALOG: dict[str, dict[str, str]] = {
         # staff side
         "help.staff_title": "Talking with {name}",
         "help.requested": "{name} would like to talk to someone{where}. H: answer now.",
-        "help.requested_title": "Someone asks to talk",
+        "help.answer": "Answer (H)",
         "help.where": " (in {room})",
         "help.taken": "{by} is talking with them now.",
         "help.waiting": "{name} is waiting for someone to join.",

@@ -142,10 +142,12 @@ async def test_staff_answer_a_request_from_the_banner_with_h(app, server):
     await ana.call(wh.HELP_SAY, {"channel": asked["channel"], "text": "hello, is anyone there"})
     await pump(app, lambda: app.safety.banner is not None)
     assert "Ana would like to talk to someone" in app.safety.banner.text
-    messenger.send("h")
     help_ui = app.safety.helpline
+    assert help_ui.answer_button is not None  # a mouse can answer too (the banner's button); here: H
+    messenger.send("h")
     await pump(app, lambda: help_ui.window is not None)
     window = help_ui.window
+    assert help_ui.answer_button is None
     assert "Talking with Ana" in window.text and "Ana: hello, is anyone there" in window.text
     assert app.safety.banner is None  # answered: it left the queue
     await ana.wait_for(wh.HELP_STATUS, lambda d: d["state"] == "joined")

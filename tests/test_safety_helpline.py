@@ -105,8 +105,8 @@ async def test_staff_on_duty_talk_privately_both_ways_and_the_room_hears_nothing
         "I am here. What happened?",
         "Work was too much",
     ]
-    # the request is also on the alert list, as told to one staff member
-    alert = (await eventually(server.app[SAFETY].db.alerts))[0]
+    # the request is also on the alert list, as told to one staff member, and handled once Sam joined
+    alert = (await eventually(lambda: [a for a in server.store.alerts() if a["status"] == "handled"]))[0]
     assert alert["kind"] == "help_request" and alert["notified"] == 1 and alert["user_id"] == ana.user["id"]
     # no line in any log
     assert not any("hard day" in r.getMessage() or "Work was" in r.getMessage() for r in caplog.records)
@@ -167,6 +167,17 @@ async def test_with_nobody_on_duty_the_participant_is_told_and_the_request_waits
     joined = await sam.call(wh.HELP_ACCEPT, {"channel": asked["channel"]})
     assert [x["text"] for x in joined["lines"]] == ["anyone?"]
     await ana.wait_for(wh.HELP_STATUS, lambda d: d["state"] == "joined")
+
+
+async def test_from_the_quiet_room(server):
+    ana = await server.bot("Ana", room="cafe")
+    sam = await server.bot("Sam", role="peer_specialist")
+    await on_duty(sam)
+    await ana.call(ws.PAUSE, {"on": True})
+    key = await start_talking(server, ana, sam)
+    await ana.call(wh.HELP_SAY, {"channel": key, "text": "resting here"})
+    await sam.wait_for(wh.HELP_LINE, lambda d: d["text"] == "resting here")
+    assert helpline(server).channels[key].room_id == "cafe"
 
 
 async def test_one_staff_member_takes_a_request_and_the_others_are_told(server):

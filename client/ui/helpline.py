@@ -198,6 +198,7 @@ class Helpline:
         self.team: NodePath | None = None  # the bottom-right corner: duty line and the button
         self.team_button: DirectButton | None = None
         self.duty_label = None
+        self.answer_button: DirectButton | None = None  # on the staff banner while it shows a help request
         self.asking = False
         self._status_text = ""  # what the server said on asking, shown again once the consent is read
 
@@ -287,6 +288,19 @@ class Helpline:
         text = str(d.get("text") or tr("seen.default"))
         self.app.notice(text, seconds=12)
         self.app.chat.add(text, "notice")
+
+    # --- the staff banner: a help request gets an "Answer" button (H does the same) ------------------
+    def banner_shown(self, card, alert: dict) -> None:
+        if alert.get("kind") == "help_request":
+            pos = (card.width - 0.3, -card.height - 0.07)
+            self.answer_button = button(
+                card.root, tr("help.answer"), pos, 0.045 * self.app.settings.text_scale, self.open
+            )
+
+    def banner_gone(self) -> None:
+        if self.answer_button is not None:
+            self.answer_button.destroy()
+            self.answer_button = None
 
     # --- the corner: who is on duty, and the button ----------------------------------------------
     def draw_team(self) -> None:

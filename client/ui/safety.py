@@ -862,6 +862,7 @@ class SafetyUI:
 
     def _draw_banner(self) -> None:
         if self.banner is not None:
+            self.helpline.banner_gone()
             self.banner.destroy()
             self.banner = None
         if not self.alerts:
@@ -883,6 +884,7 @@ class SafetyUI:
             name="alert",
             text_colour=theme.colour("ui_text"),
         )
+        self.helpline.banner_shown(self.banner, d)
 
     def dismiss_alert(self) -> None:
         if self.alerts:

@@ -21,6 +21,7 @@ Logs carry user ids and channel keys, never a line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -94,6 +95,7 @@ class Channel:
     closed: float | None = None
     offered: set[int] = field(default_factory=set)  # staff user ids told of the request
     lines: list[dict[str, Any]] = field(default_factory=list)  # the latest lines, for whoever joins or comes back
+    alert: asyncio.Task[Any] | None = None  # the request's alert row being written (its result is the row id)
 
     def row(self) -> dict[str, Any]:
         return {
@@ -170,8 +172,20 @@ class Helpline(RoomFeature):
         """The out-of-hours resources from the safety data (the support card's resources when there are none)."""
         return self.safety.text("out_of_hours.text") or self.safety.crisis.resources_text
 
-    def persist(self, what: str, fn: Any, *args: Any) -> None:
-        self.safety.persist(what, fn, *args)
+    def persist(self, what: str, fn: Any, *args: Any) -> asyncio.Task[Any]:
+        return self.safety.persist(what, fn, *args)
+
+    def answered(self, ch: Channel) -> None:
+        """Someone joined: the request's alert is handled (it stops waiting, and is not escalated)."""
+
+        def mark(task: asyncio.Task[Any]) -> None:
+            if not task.cancelled() and task.exception() is None:
+                self.persist(
+                    f"help request {ch.key} answered", self.safety.db.set_alert_status, task.result(), "handled"
+                )
+
+        if ch.alert is not None:
+            ch.alert.add_done_callback(mark)  # at once if the row is written, else once it is
 
     # --- the intents' work -------------------------------------------------------------------
     def get(self, key: str, user: dict[str, Any]) -> Channel:
@@ -202,7 +216,7 @@ class Helpline(RoomFeature):
         # Then the records: the conversation, and the request as an alert that waits for the team if nobody
         # on duty answers (the dashboard's list; escalation reads it too).
         self.persist(f"help channel {ch.key}", self.world.store.save_help_channel, ch.row())
-        self.persist(
+        ch.alert = self.persist(
             f"help request alert {ch.key}",
             self.safety.db.add_alert,
             ch.room_id or NO_ROOM,
@@ -256,6 +270,7 @@ class Helpline(RoomFeature):
             others = [u for u in ch.offered if u != user["id"]]
             await self.tell(others, wh.HELP_STATUS, {"channel": ch.key, "state": "taken", "by": user["name"]})
             log.info("help channel %s: staff %s joined", ch.key, user["id"])
+            self.answered(ch)
             self.persist(f"help channel {ch.key}", self.world.store.save_help_channel, ch.row())
         return {
             "channel": ch.key,
