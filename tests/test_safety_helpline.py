@@ -228,3 +228,29 @@ async def test_the_conversation_is_in_the_export_and_goes_with_the_delete(server
     assert q("SELECT COUNT(*) AS n FROM help_channels").fetchone()["n"] == 0
     assert q("SELECT COUNT(*) AS n FROM help_lines").fetchone()["n"] == 0
     assert q("SELECT COUNT(*) AS n FROM safety_alerts WHERE kind='help_request'").fetchone()["n"] == 0
+
+
+async def test_when_the_staff_member_who_joined_is_gone_the_request_waits_again(make_server):
+    server = await make_server(resume_grace=0.2)
+    ana = await server.bot("Ana")
+    sam = await server.bot("Sam", role="peer_specialist")
+    fay = await server.bot("Fay", role="facilitator")  # on duty too, but Sam looks after Ana: Sam is told
+    for staff in (sam, fay):
+        await on_duty(staff)
+    server.look_after("Sam", "Ana")
+    key = await start_talking(server, ana, sam)
+    assert not [e for e, _ in fay.inbox if e == wh.HELP_REQUESTED]
+    await sam.close()  # Sam's link is gone and does not come back
+    waiting = await ana.wait_for(wh.HELP_STATUS, lambda d: d["state"] == "waiting")
+    assert waiting["channel"] == key and waiting["text"].startswith("Sam had to leave the conversation")
+    assert waiting["staff_told"] == 1 and "on duty has been told" in waiting["text"]
+    told = await fay.wait_for(wh.HELP_REQUESTED)
+    assert told["channel"] == key
+    await fay.call(wh.HELP_ACCEPT, {"channel": key})
+    await ana.wait_for(wh.HELP_STATUS, lambda d: d["state"] == "joined" and d["staff"]["name"] == "Fay")
+    # the request waited again as an alert of its own, handled once Fay joined
+    rows = await eventually(
+        lambda: [a for a in server.store.alerts() if a["kind"] == "help_request" and a["status"] == "handled"],
+        lambda r: len(r) == 2,
+    )
+    assert len(rows) == 2

@@ -257,8 +257,10 @@ class Helpline:
             self.safety.drop_alerts(lambda a: a.get("kind") == "help_request" and a.get("channel") == d.get("channel"))
         if d.get("channel") != self.channel or self.window is None:
             return
-        if state == "joined":
-            self.window.set_status(str(d.get("text") or ""))
+        if state in ("joined", "waiting"):  # waiting: the team member who joined had to leave
+            self._status_text = str(d.get("text") or "")
+            if not self.window.consenting:
+                self.window.set_status(self._status_text)
         elif state == "closed":
             self.channel = None
             self._close_window()

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("peerspace.safety.helpline")
 
-TEXTS = ("consent", "staff_told", "nobody", "joined", "closed")
+TEXTS = ("consent", "staff_told", "nobody", "joined", "closed", "staff_left")
 KEEP_LINES = 200  # lines an open conversation keeps in memory for whoever joins it (all are written to the store)
 # The alerts table names a room; a request made between rooms is filed under this name.
 NO_ROOM = "helpline"
@@ -96,6 +96,7 @@ class Channel:
     offered: set[int] = field(default_factory=set)  # staff user ids told of the request
     lines: list[dict[str, Any]] = field(default_factory=list)  # the latest lines, for whoever joins or comes back
     alert: asyncio.Task[Any] | None = None  # the request's alert row being written (its result is the row id)
+    staff_away: float | None = None  # since when (monotonic) the staff member who joined has had no connection
 
     def row(self) -> dict[str, Any]:
         return {
@@ -216,18 +217,22 @@ class Helpline(RoomFeature):
         # Then the records: the conversation, and the request as an alert that waits for the team if nobody
         # on duty answers (the dashboard's list; escalation reads it too).
         self.persist(f"help channel {ch.key}", self.world.store.save_help_channel, ch.row())
+        self.waits(ch, len(staff))
+        self._on_duty = frozenset(self.on_duty())
+        return self.state_for_participant(ch)
+
+    def waits(self, ch: Channel, told: int) -> None:
+        """The request as an alert row, open until someone joins (`answered`)."""
         ch.alert = self.persist(
             f"help request alert {ch.key}",
             self.safety.db.add_alert,
             ch.room_id or NO_ROOM,
-            uid,
+            ch.participant["id"],
             "help_request",
             None,
             None,
-            len(staff),
+            told,
         )
-        self._on_duty = frozenset(self.on_duty())
-        return self.state_for_participant(ch)
 
     def state_for_participant(self, ch: Channel, again: bool = False) -> dict[str, Any]:
         if ch.staff is not None:
@@ -360,6 +365,7 @@ class Helpline(RoomFeature):
 
     # --- staff coming on duty see requests still waiting -------------------------------------------
     async def housekeeping(self) -> None:
+        await self.staff_gone()
         waiting = [c for c in self.channels.values() if c.staff is None]
         if not waiting:
             return
@@ -374,6 +380,33 @@ class Helpline(RoomFeature):
             if staff:
                 await self.offer(ch, staff)
                 log.info("help request %s: staff told %d on coming on duty", ch.key, len(staff))
+
+    async def staff_gone(self) -> None:
+        """A staff member who joined has had no connection for the resume grace: the person is not left
+        talking to no one. They are told so, and the request waits again, offered to whoever is on duty."""
+        now = time.monotonic()
+        for ch in list(self.channels.values()):
+            if ch.staff is None:
+                continue
+            if self.world.sids_of(ch.staff["id"]):
+                ch.staff_away = None
+                continue
+            if ch.staff_away is None:
+                ch.staff_away = now
+            if now - ch.staff_away < self.world.cfg.resume_grace:
+                continue
+            gone = ch.staff
+            ch.staff, ch.staff_away, ch.offered = None, None, set()
+            staff = await self.choose(ch.participant["id"])
+            await self.offer(ch, staff)
+            now_what = self.texts["staff_told"] if staff else f"{self.texts['nobody']} {self.resources()}"
+            text = f"{self.texts['staff_left'].format(name=gone['name'])} {now_what}"
+            status = {"channel": ch.key, "state": "waiting", "staff_told": len(staff), "text": text}
+            await self.tell([ch.participant["id"]], wh.HELP_STATUS, status)
+            log.info(
+                "help channel %s: staff %s gone, request waits again (staff told %d)", ch.key, gone["id"], len(staff)
+            )
+            self.waits(ch, len(staff))
 
 
 def _helpline(ctx: Ctx) -> Helpline:
