@@ -74,12 +74,12 @@ class HelpWindow:
     """One conversation: title, what is happening, the latest lines, the field, keys and buttons.
     In consent mode the field waits until the person has said they understand."""
 
-    W, H = 1.5, 1.62
+    W, H = 1.5, 1.25  # centred above the chat, clear of the corners (recording, duty line, the button)
 
     def __init__(self, ui: Helpline, title: str, scale: float, consent: str = ""):
         self.ui = ui
         self.root = ui.app.popups.attachNewNode("help-window", 20)
-        self.root.setPos(-0.2, 0, 0.85)
+        self.root.setPos(-self.W / 2, 0, 0.8)
         self.s = s = 0.046 * min(scale, 1.3)
         self.lines: list[tuple[str, str]] = []
         self.consent = consent
@@ -87,7 +87,7 @@ class HelpWindow:
         self.title = label(self.root, title, (0.05, -0.07), s * 1.15, theme.colour("ui_accent"))
         self.status = label(self.root, "", (0.05, -0.07 - s * 1.5), s * 0.85, wrap=(self.W - 0.1) / (s * 0.85))
         self.rows = [label(self.root, "", (0.05, 0.0), s * 0.9, wrap=None) for _ in range(SCROLLBACK)]
-        self.field = TextField(self.root, tr("help.field"), (0.05, -self.H + 0.27), self.W - 0.12, s * 0.9, max_len=500)
+        self.field = TextField(self.root, tr("help.field"), (0.05, -self.H + 0.2), self.W - 0.42, s * 0.9, max_len=500)
         self.keys = label(
             self.root, "", (0.05, -self.H + 0.05), s * 0.68, theme.colour("ui_muted"), wrap=(self.W - 0.1) / (s * 0.68)
         )
@@ -135,7 +135,7 @@ class HelpWindow:
         self.field.text.show()
         self.field.focus(True)
         shown = self.lines[-SCROLLBACK:]
-        room = (y - (-self.H + 0.42)) / (s * 1.2)  # rows that fit between the status and the field
+        room = (y - (-self.H + 0.36)) / (s * 1.2)  # rows that fit between the status and the field
         shown = shown[-max(1, int(room)) :]
         for i, r in enumerate(self.rows):
             if i < len(shown):
@@ -145,8 +145,9 @@ class HelpWindow:
             else:
                 r.setText("")
         self.keys.setText(tr("help.keys"))
-        by = -self.H + 0.2
-        self.buttons["send"] = button(self.root, tr("help.send"), (self.W - 0.25, by + 0.33), s * 0.75, self.ui.send)
+        self.buttons["send"] = button(
+            self.root, tr("help.send"), (self.W - 0.18, -self.H + 0.21), s * 0.8, self.ui.send
+        )
         self.buttons["hide"] = button(self.root, tr("help.hide"), (self.W - 0.2, -0.07), s * 0.75, self.ui.hide)
         self.buttons["end"] = button(self.root, tr("help.end"), (self.W - 0.55, -0.07), s * 0.75, self.ui.end)
 
