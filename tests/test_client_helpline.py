@@ -161,6 +161,7 @@ async def test_staff_answer_a_request_from_the_banner_with_h(app, server):
 
 async def test_the_staff_banner_is_drawn_above_the_coach_console(app, server):
     await enter(app, server, name="Sam", role="peer_specialist")
+    await on_duty(app.session)
     ana = await server.bot("Ana", room="cafe")
     messenger.send("k")  # the coach console, over the left of the screen
     await pump(app, lambda: app.coach is not None and not app.coach.root.isHidden())
@@ -180,6 +181,7 @@ async def test_the_staff_banner_is_drawn_above_the_coach_console(app, server):
 
 async def test_a_crisis_banner_goes_ahead_of_an_older_report(app, server):
     await enter(app, server, name="Sam", role="peer_specialist")
+    await on_duty(app.session)
     ana = await server.bot("Ana", room="cafe")
     ben = await server.bot("Ben", room="cafe")
     await pump(app, lambda: ana.avatar in app.avatars)
