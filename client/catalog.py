@@ -43,7 +43,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "duty.now_on": "You are on duty: participants see that you are here, and help requests come to you.",
         "duty.now_off": "You are off duty now.",
         "duty.line_nobody": "No one from the team is online right now.",
-        "duty.line_some": "{names} {verb} here today.",
+        "duty.line_some": "{names}, {verb} here today.",
         "duty.person": "{name}, {role}",
         "duty.is": "is",
         "duty.are": "are",

@@ -204,7 +204,7 @@ async def test_the_duty_line_and_someone_has_seen_it(app, server):
     )
     help_ui = app.safety.helpline
     await pump(app, lambda: help_ui.duty_label is not None)
-    assert help_ui.duty_label.getText() == "Sam, peer specialist is here today."
+    assert help_ui.duty_label.getText() == "Sam, peer specialist, is here today."
     await server.world.sio.emit(DUTY_STATUS, {"on_duty": [], "text": ""}, to=sid)
     await pump(app, lambda: help_ui.duty_label.getText() == tr("duty.line_nobody"))
     told = "Sam has seen your message and will check in with you."
