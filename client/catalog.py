@@ -18,7 +18,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "help.title": "Talking with the team",
         "help.asking": "Asking the team...",
         "help.consent_title": "Before you write",
-        "help.consent_keys": "Enter: I understand, let me write    Esc: not now",
+        "help.consent_keys": "Enter: I understand, let me write    Esc: not now    Delete: withdraw the request",
         "help.agree": "I understand",
         "help.not_now": "Not now",
         "help.keys": "Enter: send    Esc: hide (H brings it back)    Delete: end the conversation",

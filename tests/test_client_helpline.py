@@ -16,6 +16,7 @@ from client.ui.helpline import ALERT_SEEN, DUTY, DUTY_STATUS, click
 from client.ui.safety import ALERT_COLOUR
 from client_room import app  # noqa: F401  (the fixture)
 from client_room import enter as enter_room
+from server.safety import Helpline
 from wire import errors
 from wire import helpline as wh
 from wire import safety as ws
@@ -124,6 +125,14 @@ async def test_the_button_works_from_the_quiet_room(app, server):
     assert close_to(img[rows, cols], (0.18, 0.26, 0.30), 0.06) > 0.3
     messenger.send("escape")  # hide: back to the quiet room's keys
     assert type(app.focus).__name__ == "_QuietFocus"
+    messenger.send("h")
+    assert app.focus is window
+    messenger.send("delete")  # changed my mind: the request is withdrawn
+    await pump(app, lambda: help_ui.window is None)
+    assert (
+        not next(f for f in server.world.features if isinstance(f, Helpline)).channels
+        and type(app.focus).__name__ == "_QuietFocus"
+    )
 
 
 def pixels_of_window(app, window):

@@ -160,7 +160,7 @@ class HelpWindow:
             self.ui.hide()
         elif key == "enter":
             self.ui.agree() if self.consenting else self.ui.send()
-        elif key == END_KEY and not self.consenting:
+        elif key == END_KEY:  # also before the consent: the person changed their mind, the request is withdrawn
             self.ui.end()
         elif key == "backspace" and not self.consenting:
             self.field.backspace()
