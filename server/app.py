@@ -104,7 +104,7 @@ def build_app(cfg: Config) -> web.Application:
     # sends and node bookkeeping first (a person who left stops getting cell snapshots, and their node
     # record is cleared, before any feature reacts), then the always-on core (metrics, the gateway's
     # housekeeping), then safety before everything that reacts to people (a refused or paused line never
-    # reaches records, drivers or a scenario), then records, controllers and scenarios.
+    # reaches records, drivers or a scenario) and its help line, then records, controllers and scenarios.
     features: list[RoomFeature] = []
     if interest is not None:
         features.append(interest(world))
