@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from wire import events
 
+from .ui.helpline import DUTY_KEY, END_KEY, HELP_KEY
 from .ui.scenario import DIGITS, AnswerFocus
 from .ui.screens import LoginScreen
 
@@ -66,6 +67,9 @@ UI_KEYS = (
 )
 COACH_KEY = "k"  # peer specialists and facilitators: open the coach console
 COACH_ROLES = (events.PEER_SPECIALIST, events.FACILITATOR, events.ADMIN)
+# H: "I'd like to talk to someone" (staff: answer a help request); O: staff go on or off duty; Delete: end the
+# help conversation (in its window). SafetyMode takes them (client/ui/helpline.py).
+HELPLINE_KEYS = (HELP_KEY, DUTY_KEY, END_KEY)
 ALL_KEYS = (
     set(UI_KEYS)
     | set(MOVE_KEYS)
@@ -75,6 +79,7 @@ ALL_KEYS = (
     | set(SCENARIO_KEYS)
     | set(SHIFT_GESTURE_KEYS)
     | {COACH_KEY}
+    | set(HELPLINE_KEYS)
 )
 
 
@@ -99,7 +104,8 @@ class Mode:
 
 
 class SafetyMode(Mode):
-    """Home/Pause (quiet room), R (report or block someone), End (dismiss an alert): above everything."""
+    """Home/Pause (quiet room), R (report or block someone), End (dismiss an alert), H (talk to someone),
+    O (staff: duty): above everything."""
 
     priority = 100
 

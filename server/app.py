@@ -21,7 +21,7 @@ from .gateway import Gateway, GuardedServer
 from .metrics import Metrics
 from .metrics import add_route as add_metrics_route
 from .records import Records
-from .safety import Safety
+from .safety import Helpline, Safety
 from .safety.escalation import Escalation
 from .scenarios.intents import load as load_scenarios
 from .storage import SERVER_BUSY_TIMEOUT, open_storage
@@ -105,13 +105,13 @@ def build_app(cfg: Config) -> web.Application:
     # sends and node bookkeeping first (a person who left stops getting cell snapshots, and their node
     # record is cleared, before any feature reacts), then the always-on core (metrics, the gateway's
     # housekeeping), then safety before everything that reacts to people (a refused or paused line never
-    # reaches records, drivers or a scenario), then records, controllers and scenarios.
+    # reaches records, drivers or a scenario) and its help line, then records, controllers and scenarios.
     features: list[RoomFeature] = []
     if interest is not None:
         features.append(interest(world))
     if node is not None:
         features.append(node.feature)
-    features += [metrics, gateway, safety, records, controllers, scenarios]
+    features += [metrics, gateway, safety, Helpline(world, safety), records, controllers, scenarios]
     world.assemble(features, safety=safety, records=records, scenarios=scenarios)
     app[CFG], app[STORE], app[TOKENS], app[ACCOUNTS], app[SIO] = cfg, store, tokens, accounts, sio
     app[WORLD], app[GATEWAY], app[METRICS], app[NODE] = world, gateway, metrics, node

@@ -218,7 +218,7 @@ async def test_crisis_words_bring_a_calm_resources_card_that_stays(app, server):
 
 async def test_staff_see_a_safety_alert_banner_at_once_and_dismiss_it(app, server):
     await enter(app, server, name="Sam", role="peer_specialist")
-    await app.session.call("duty", {"on": True})  # alerts reach staff on duty, not everyone logged in
+    await app.session.call(ws.DUTY, {"on": True})  # alerts reach staff on duty, not everyone logged in
     ana = await server.bot("Ana", room="cafe")
     ben = await server.bot("Ben", room="cafe")
     await pump(app, lambda: ana.avatar in app.avatars)
@@ -244,6 +244,23 @@ async def test_staff_see_a_safety_alert_banner_at_once_and_dismiss_it(app, serve
     assert app.safety.banner is None and app.settings_panel is None
     cleared = frame(app)
     assert np.abs(cleared[: h // 3, : w // 3] - plain[: h // 3, : w // 3]).mean() < 0.02
+
+
+async def test_staff_say_they_have_seen_an_alert_from_the_banner_and_the_person_is_told(app, server):
+    await enter(app, server, name="Sam", role="peer_specialist")
+    await app.session.call(ws.DUTY, {"on": True})
+    ana = await server.bot("Ana", room="cafe")
+    await pump(app, lambda: ana.avatar in app.avatars)
+    messenger.send("f2")  # a key (neutral face) closes the arrival note
+    await ana.say("I want to die")
+    await pump(app, lambda: app.safety.banner is not None)
+    assert "Insert: I have seen it" in app.safety.banner.text
+    messenger.send("insert")
+    assert app.safety.banner is None  # acknowledged, so it goes
+    seen = await ana.wait_for(ws.ALERT_SEEN)
+    assert seen["kind"] == "crisis" and seen["text"]
+    alert = next(a for a in server.store.alerts(["cafe"]) if a["kind"] == "crisis")
+    assert alert["acknowledged_name"] == "Sam" and alert["status"] == "open"  # seen, not yet handled
 
 
 async def test_staff_mute_and_remove_someone_from_the_person_menu(app, server):

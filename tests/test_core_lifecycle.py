@@ -9,7 +9,7 @@ from server.controllers import Controllers
 from server.gateway import Gateway
 from server.metrics import Metrics
 from server.records import Records
-from server.safety import Safety
+from server.safety import Helpline, Safety
 from server.scale.interest import InterestFeature
 from server.scenarios.intents import ScenarioRooms
 from server.storage import open_storage
@@ -109,11 +109,11 @@ async def test_features_are_called_in_assembly_order_through_a_room_s_whole_life
 
 async def test_the_server_assembles_its_features_in_the_documented_order(server):
     order = [type(f) for f in server.world.features]
-    assert order == [InterestFeature, Metrics, Gateway, Safety, Records, Controllers, ScenarioRooms]
+    assert order == [InterestFeature, Metrics, Gateway, Safety, Helpline, Records, Controllers, ScenarioRooms]
     # each step calls only the features that implement it, in that order
     assert [m.__self__ for m in server.world.calls["joined"]] == [
         server.world.safety,
-        server.world.features[5],
+        server.world.features[6],
         server.world.scenarios,
     ]
     assert [type(m.__self__) for m in server.world.calls["left"]] == [InterestFeature, Safety, ScenarioRooms]

@@ -95,6 +95,7 @@ def test_sqlite_store_implements_every_repository_interface():
         interfaces.RunsRepository,
         interfaces.SafetyRepository,
         interfaces.EscalationsRepository,
+        interfaces.HelplineRepository,
         interfaces.RecordsRepository,
     ]
     named = set()

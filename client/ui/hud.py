@@ -27,6 +27,7 @@ HELP_LINES = (
     "1 wave  2 nod  3 shake head  4 point  5 shrug  6 thumbs up",
     "F9: look closely at the face in front of you",
     "Home (or Pause): a quiet room to rest in; again to go back",
+    "H: talk privately to someone from the team (staff: O on/off duty)",
     "R: choose someone nearby, Enter: report or block, Esc: clear",
     "P: practise a situation; then 1-9 answer, Esc stops",
     "F12: allow or stop recording of your lines",

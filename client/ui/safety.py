@@ -10,7 +10,10 @@ Keys (also in docs/client.md and the F1 help):
   R / Shift+R      choose the next / previous person nearby (their name tag and a ring light up)
   Enter            with someone chosen: a small menu to report them or block them
   Esc              clear the choice; staff: dismiss the safety alert shown (End does too)
+  Insert           staff: "I have seen it" on the alert shown (alert_ack: on its record, the person is told)
   F10 (settings)   "What is monitored here" and "People you blocked" (unblock there)
+  H                "I'd like to talk to someone": the private help line (client/ui/helpline.py); staff: answer
+  O                staff: go on or off duty
 
 The app's input stack asks `on_key` first for every key (client/input.py, SafetyMode), `register` for the server's
 events, `on_room_state`,
@@ -29,7 +32,9 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from .. import theme
+from ..catalog import tr
 from ..geom import disc
+from .helpline import Helpline
 from .widgets import TextField, label, panel
 
 log = logging.getLogger("peerspace.client.safety")
@@ -37,6 +42,7 @@ log = logging.getLogger("peerspace.client.safety")
 PAUSE_KEYS = ("home", "pause")
 SELECT_KEYS = ("r", "shift-r")
 ALERT_KEYS = ("end",)
+ACK_KEYS = ("insert",)  # staff: "I have seen it" on the alert shown (alert_ack), then it goes
 NEARBY_M = 12.0  # people further away than this are not offered by R
 
 REASON_WORDS = {
@@ -52,6 +58,8 @@ QUIET_DISC = (0.66, 0.78, 0.76, 1.0)
 CRISIS_COLOUR = (0.20, 0.31, 0.38, 0.97)  # calm deep blue-green, not red
 ALERT_COLOUR = (0.47, 0.40, 0.30, 0.95)  # warm and visible, never flashing
 HIGHLIGHT = (1.0, 0.86, 0.55, 1.0)  # tint of a chosen person's name tag
+# The staff banner's queue: a crisis first, then someone asking to talk, then reports (oldest first within each).
+ALERT_ORDER = {"crisis": 0, "help_request": 1, "report": 2}
 QUIET_DEFAULT = (
     "You are in a quiet room now. Nobody can see or hear you here. Take all the time you need. "
     "Breathe in slowly for four counts, and out for six."
@@ -316,10 +324,15 @@ class SafetyUI:
         self.crisis_card: Card | None = None
         self.alerts: list[dict] = []
         self.banner: Card | None = None
+        # The staff banner is drawn above every other part of the client (coach console, panels, cards):
+        # the GUI bin drawn last, whatever the scene-graph order of the layers below.
+        self.top = app.a2dTopLeft.attachNewNode("safety-top")
+        self.top.setBin("gui-popup", 100)
+        self.helpline = Helpline(app, self)  # the private help line and the duty line
         self.dialog = None  # ListPanel or Card with a focus
         self._dialog_focus = None
         self._under = None  # the focus the dialog was opened over
-        for key in PAUSE_KEYS + SELECT_KEYS + ALERT_KEYS:
+        for key in PAUSE_KEYS + SELECT_KEYS + ALERT_KEYS + ACK_KEYS:
             app.accept(key, app.on_key, [key])
         app.taskMgr.add(self._update, "peerspace-safety", sort=-8)
 
@@ -336,6 +349,11 @@ class SafetyUI:
             return True
         if key in ALERT_KEYS:
             self.dismiss_alert()
+            return True
+        if key in ACK_KEYS and self.alerts and self.alerts[0].get("key"):
+            self.acknowledge_alert()
+            return True
+        if self.helpline.on_key(key, free=app.focus is None or isinstance(app.focus, _QuietFocus)):
             return True
         if app.focus is not None or self.paused:
             return False
@@ -362,6 +380,7 @@ class SafetyUI:
             (events.MEMBER_UPDATED, self.on_member_updated),
         ):
             session.on(event, safe(event, handler))
+        self.helpline.register(session, safe)
 
     def on_room_state(self, d: dict) -> None:
         if "recording" in d:
@@ -401,8 +420,11 @@ class SafetyUI:
 
     def on_alert(self, d: dict) -> None:
         """Staff: a crisis or a report, shown at once as a calm banner until dismissed (no sound)."""
-        self.alerts.append(dict(d))
-        kind = "report" if d.get("kind") == "report" else "crisis"
+        # a crisis goes ahead of anything that is not a crisis (it is shown at once); otherwise oldest first
+        rank = ALERT_ORDER.get(str(d.get("kind")), 0)
+        at = next((i for i, a in enumerate(self.alerts) if ALERT_ORDER.get(str(a.get("kind")), 0) > rank), None)
+        self.alerts.insert(len(self.alerts) if at is None else at, dict(d))
+        kind = d.get("kind") if d.get("kind") in ALERT_ORDER else "crisis"
         log.info("safety alert shown: %s", kind)  # the kind only, never who said what
         self.app.chat.add(self._alert_line(d), "notice")
         self._close_monitoring()
@@ -821,10 +843,20 @@ class SafetyUI:
             self.app.focus = under
 
     # --- staff alerts ----------------------------------------------------------------------
+    def drop_alerts(self, which) -> None:
+        """Take the alerts `which(alert)` picks out of the queue (a help request someone else answered)."""
+        keep = [a for a in self.alerts if not which(a)]
+        if len(keep) != len(self.alerts):
+            self.alerts[:] = keep
+            self._draw_banner()
+
     @staticmethod
     def _alert_line(d: dict) -> str:
         where = d.get("room_name") or d.get("room") or "a room"
         who = d.get("name") or "someone"
+        if d.get("kind") == "help_request":
+            place = d.get("room_name") or d.get("room")
+            return tr("help.requested", name=who, where=tr("help.where", room=place) if place else "")
         if d.get("kind") == "report":
             about = f" about {who}" if d.get("name") else ""
             reason = REASON_WORDS.get(d.get("reason"), str(d.get("reason") or "other")).lower()
@@ -835,18 +867,22 @@ class SafetyUI:
 
     def _draw_banner(self) -> None:
         if self.banner is not None:
+            self.helpline.banner_gone()
             self.banner.destroy()
             self.banner = None
         if not self.alerts:
             return
         d = self.alerts[0]
         more = f"   ({len(self.alerts) - 1} more)" if len(self.alerts) > 1 else ""
-        title = "Safety alert: a report" if d.get("kind") == "report" else "Safety alert: please check in"
+        title = {"report": "Safety alert: a report", "help_request": tr("banner.help_title")}.get(
+            str(d.get("kind")), "Safety alert: please check in"
+        )
         self.banner = Card(
-            self.app.a2dTopLeft,
+            self.top,
             title,
             self._alert_line(d),
-            f"End (or Esc): dismiss{more}. The dashboard keeps every alert.",
+            ("Insert: I have seen it. " if d.get("key") else "")
+            + f"End (or Esc): dismiss{more}. The dashboard keeps every alert.",
             self.app.settings.text_scale,
             self._corner_width(),
             ALERT_COLOUR,
@@ -854,6 +890,23 @@ class SafetyUI:
             name="alert",
             text_colour=theme.colour("ui_text"),
         )
+        self.helpline.banner_shown(self.banner, d)
+
+    def acknowledge_alert(self) -> None:
+        """Staff: I have seen the alert shown. On the record (who, when), the person is told someone has seen it,
+        escalation stops; then the banner goes to the next alert."""
+        d = self.alerts[0]
+
+        async def ack() -> None:
+            try:
+                await self.app.session.call(ws.ALERT_ACK, {"alert": d["key"]})
+            except WireError as e:
+                self.app.chat.add(e.message, "notice")
+                return
+            self.app.chat.add("You acknowledged the alert; the person is told someone has seen it.", "notice")
+
+        self.app.spawn(ack(), "acknowledge an alert")
+        self.dismiss_alert()
 
     def dismiss_alert(self) -> None:
         if self.alerts:
@@ -894,6 +947,7 @@ class SafetyUI:
 
     # --- per frame and reset -----------------------------------------------------------------
     def _update(self, task):
+        self.helpline.update()
         if self.quiet is not None:
             self.quiet.update(min(ClockObject.getGlobalClock().getDt(), 0.1))
         if self.selected is not None and self.selected not in self.app.avatars:
@@ -904,6 +958,7 @@ class SafetyUI:
         """Out of the room (leave, reset): nothing of this stays on screen."""
         self.select(None)
         self._close_dialog()
+        self.helpline.clear()
         self.close_crisis()
         self._close_monitoring()
         self.alerts.clear()

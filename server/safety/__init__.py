@@ -6,7 +6,8 @@ safety feature of the room lifecycle: it switches the `Outbound` filter
 detects crisis language after, holds paused avatars still before each room
 step, and sends the monitoring and recording notices on join; bubbles are per-avatar personal-space radii
 (Room.space) that the step itself enforces. Importing the package registers
-the intents. See docs/safety.md.
+the intents. `Helpline(world, safety)` is the private help line (helpline.py).
+See docs/safety.md.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import intents  # noqa: F401  (registers the intents)
+from .helpline import Helpline  # (registers the help line's intents)
 from .moderation import Safety
 
-__all__ = ["Safety"]
+__all__ = ["Helpline", "Safety"]
 
 
 def setup(app: web.Application) -> None:

@@ -6,6 +6,7 @@ All SQL in the server lives in this package (tests/test_architecture_rules.py ke
 from .interfaces import (
     AccountsRepository,
     EscalationsRepository,
+    HelplineRepository,
     RecordsRepository,
     RoomsRepository,
     Row,
@@ -33,6 +34,7 @@ __all__ = [
     "SERVER_BUSY_TIMEOUT",
     "AccountsRepository",
     "EscalationsRepository",
+    "HelplineRepository",
     "RecordsRepository",
     "RoomsRepository",
     "Row",

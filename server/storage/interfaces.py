@@ -151,6 +151,14 @@ class EscalationsRepository(Protocol):
     def escalation_status(self, alert_ids: list[int]) -> dict[int, Row]: ...
 
 
+class HelplineRepository(Protocol):
+    """The private help line: conversations (by their wire key) and their lines; a person's, with lines."""
+
+    def save_help_channel(self, channel: dict[str, Any]) -> None: ...
+    def add_help_line(self, channel: dict[str, Any], user_id: int, ts: float, text: str) -> int: ...
+    def help_channels(self, user_id: int) -> list[Row]: ...
+
+
 class RecordsRepository(Protocol):
     """A person's records as a whole (the one export, the one delete), questionnaire answers,
     and replay reads (pose frames, a session's transcript)."""
@@ -175,6 +183,7 @@ class Storage(
     RunsRepository,
     SafetyRepository,
     EscalationsRepository,
+    HelplineRepository,
     RecordsRepository,
     Protocol,
 ):

@@ -233,4 +233,30 @@ MIGRATIONS: list[str] = [
     CREATE INDEX alert_escalations_alert ON alert_escalations(alert_id, channel, id);
     CREATE INDEX safety_alerts_status ON safety_alerts(status, kind);
     """,
+    # 8: the private help line. A
+    # conversation belongs to the participant who asked (their export, their delete); a staff member's
+    # deleted account leaves their lines in it without a name.
+    """
+    CREATE TABLE help_channels (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        participant_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        staff_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        room_id TEXT,
+        opened REAL NOT NULL,
+        agreed REAL,
+        closed REAL
+    );
+    CREATE INDEX help_channels_participant ON help_channels(participant_id);
+    CREATE INDEX help_channels_staff ON help_channels(staff_id);
+    CREATE TABLE help_lines (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel_id INTEGER NOT NULL REFERENCES help_channels(id) ON DELETE CASCADE,
+        ts REAL NOT NULL,
+        user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX help_lines_channel ON help_lines(channel_id, ts);
+    CREATE INDEX help_lines_user ON help_lines(user_id);
+    """,
 ]

@@ -9,13 +9,14 @@ import logging
 import time
 from typing import Any
 
+from .helpline import SQLiteHelpline
 from .interfaces import Row
 from .runs import SQLiteRuns
 
 log = logging.getLogger("peerspace.storage")
 
 
-class SQLiteRecords(SQLiteRuns):
+class SQLiteRecords(SQLiteRuns, SQLiteHelpline):
     # --- questionnaires ---------------------------------------------------------------------
     def add_questionnaire_answer(
         self, user_id: int, questionnaire: str, phase: str, run_id: int | None, answers: dict[str, Any], score: float
@@ -139,6 +140,8 @@ class SQLiteRecords(SQLiteRuns):
             "moderation": q(
                 "SELECT ts, room_id, action, until FROM moderation WHERE target_id=?", (user_id,)
             ).fetchall(),
+            # the private help line's conversations they asked for help in or answered, with every line
+            "help_channels": self.help_channels(user_id),
         }
 
     def delete_user(self, user_id: int) -> bool:

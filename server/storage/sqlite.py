@@ -13,8 +13,8 @@ overwritten (`secure_delete`), and a person's delete is checkpointed out of the 
 
 Where the SQL is: accounts.py (users, sessions), rooms.py (rooms, groups, staff scope), runs.py (runs,
 events, pose tracks), safety.py (blocks, reports, alerts, moderation),
-escalations.py (escalation rounds and delivery attempts), records.py (questionnaires,
-export and delete, replay reads); connection.py, migrations.py and offloop.py are the plumbing.
+escalations.py (escalation rounds and delivery attempts), helpline.py (the private help line), records.py
+(questionnaires, export and delete, replay reads); connection.py, migrations.py and offloop.py are the plumbing.
 The interfaces they implement are in interfaces.py.
 """
 
@@ -30,7 +30,8 @@ from .safety import SQLiteSafety
 
 
 class SQLiteStorage(SQLiteAccounts, SQLiteRooms, SQLiteRecords, SQLiteSafety, SQLiteEscalations):
-    """Every aggregate on one connection (interfaces.Storage). SQLiteRecords brings SQLiteRuns."""
+    """Every aggregate on one connection (interfaces.Storage). SQLiteRecords brings SQLiteRuns and SQLiteHelpline
+    (a person's export includes their help-line conversations)."""
 
 
 __all__ = ["MIGRATIONS", "PERSIST_BACKOFF", "RETRYABLE", "SCOPE_SQL", "OffLoop", "SQLiteStorage"]
