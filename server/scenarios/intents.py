@@ -220,6 +220,7 @@ class ScenarioRooms(RoomFeature):
     async def attach(self, room: Room, run: ScenarioRun, store: GatedRunStore) -> RoomRun:
         rr = RoomRun(room, run, store)
         rr.watchers = set(room.members) | ({run.participant_user_id} if run.participant_user_id else set())
+        rr.watchers |= host_for(self.world, room).holders()  # a claim kept across a restart: its holder follows
         sc = run.scenario
         participant = room.members.get(run.participant_user_id) if run.participant_user_id is not None else None
         for role, c in sc.cast.items():
