@@ -41,6 +41,7 @@ FEATURES = (
     "server.dashboard",
     "server.controllers",
     "server.scenarios.intents",
+    "server.scenarios.console",
 )
 
 

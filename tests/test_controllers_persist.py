@@ -1,7 +1,7 @@
 """Claims, supervision and driver labels survive a re-login and a server restart; an agent's claim is a program's."""
 
 from client.bot import Bot
-from conftest import PASSWORD, RunningServer
+from conftest import PASSWORD, RunningServer, eventually
 from scenario_play import settled, teleoperate
 from server.controllers import host_for
 from wire import controllers as wc
@@ -26,7 +26,9 @@ async def test_a_claimed_role_comes_back_claimed_after_a_server_restart(tmp_path
         await settled(srv)
         partner = next(a for a, m in ana.members.items() if m.get("role") == "alex")
         await fay.call(wc.SUPERVISE, {"avatar": partner, "seconds": 7})
-        kept = {r["role"]: r for r in srv.store.cast_controls("cafe")}
+        kept = await eventually(
+            lambda: {r["role"]: r for r in srv.store.cast_controls("cafe")}, lambda k: len(k) == 2
+        )  # written just after the acks (people before records)
         assert kept["coach"]["claimed_by"] == sam.user["id"]
         partner_role = srv.world.rooms["cafe"].avatars[partner].role
         assert kept[partner_role]["supervisor"] == fay.user["id"] and kept[partner_role]["supervise_seconds"] == 7

@@ -12,18 +12,14 @@ See docs/controllers.md.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..appkeys import WORLD
 from ..gateway import Ctx
 from ..world import Avatar, Member, Room, RoomFeature, World, room_state
 from . import intents  # noqa: F401  (registers the intents)
 from .base import Action, Controller, Observation
 from .host import ControllerHost, _Ticker, host_for, hosts
 from .scripted import ScriptedDriver
-
-if TYPE_CHECKING:
-    from aiohttp import web
 
 log = logging.getLogger("peerspace.controllers")
 
@@ -36,6 +32,7 @@ __all__ = [
     "ScriptedDriver",
     "host_for",
     "hosts",
+    "restore_claims",
 ]
 
 
@@ -73,29 +70,18 @@ class Controllers(RoomFeature):
         if member.user.get("id") in host.holders():
             await host.tell_claims(member)
 
-    async def restore(self) -> None:
-        """At startup: the claims and supervision kept from before a restart, back on their rooms' hosts."""
-        rows = await self.world.store.aio.cast_controls()
-        grace = float(getattr(self.world.cfg, "resume_grace", 30.0))
-        by_room: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
-            by_room.setdefault(row["room_id"], []).append(row)
-        for room_id, kept in by_room.items():
-            room = self.world.rooms.get(room_id)
-            if room is not None:
-                host_for(self.world, room).restore(kept, grace)
-        if rows:
-            log.info("restored cast claims and supervision in %d rooms", len(by_room))
 
-
-def setup(app: web.Application) -> None:
-    """Bring back claims and supervision at startup, before the scenario runs are resumed into their rooms
-    (server.scenarios.intents.setup comes after this one, so its runs attach with the claims in place)."""
-    world = app[WORLD]
-    feature = next((f for f in world.features if isinstance(f, Controllers)), None)
-    if feature is not None and not getattr(world.cfg, "redis_url", ""):
-
-        async def restore(app: web.Application) -> None:
-            await feature.restore()
-
-        app.on_startup.append(restore)
+async def restore_claims(world: World, room_id: str | None = None) -> None:
+    """At startup (scaled out: a room's first join), before the room's run is resumed: the claims and
+    supervision kept from before a restart, back on the rooms' hosts (each host takes them once)."""
+    rows = await world.store.aio.cast_controls(room_id)
+    grace = float(getattr(world.cfg, "resume_grace", 30.0))
+    by_room: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_room.setdefault(row["room_id"], []).append(row)
+    for rid, kept in by_room.items():
+        room = world.rooms.get(rid)
+        if room is not None:
+            host_for(world, room).restore(kept, grace)
+    if rows:
+        log.info("restored cast claims and supervision in %d rooms", len(by_room))

@@ -43,7 +43,6 @@ from wire.text import has_visible
 
 from ..background import Background
 from ..gateway import INTENTS, Ctx
-from ..storage import RETRYABLE
 from ..world import Connection, Member, Room, World, room_state
 from .base import Action, Controller, Held, Observation, Relay, obs
 from .scripted import ScriptedDriver
@@ -142,6 +141,7 @@ class ControllerHost:
         self.proposals: dict[int, Proposal] = {}
         self.queue: dict[str, list[Proposal]] = {}
         self.state: dict[str, Any] | None = None  # the last staff scenario_state
+        self.restored = False  # claims kept in the store were read back (restore)
         self._background = Background()
 
     # --- a run's cast arrives and leaves ---------------------------------------------------------
@@ -284,17 +284,17 @@ class ControllerHost:
         return {c.user_id for c in self.claims.values()}
 
     # --- kept across restarts (the store's cast_controls) ------------------------------------------
-    async def _keep(self, fn: str, *args: Any) -> None:
-        """Write who holds or supervises a role before the ack goes out; a store that cannot write now
-        gets it in the background (the claim itself works at once: people before records)."""
-        store = self.world.store
-        try:
-            await store.aio.write(getattr(store, fn), self.room.id, *args)
-        except RETRYABLE:
-            store.aio.persist(f"cast control in room {self.room.id}", fn, self.room.id, *args, tried=True)
+    def _keep(self, fn: str, *args: Any) -> None:
+        """Write who holds or supervises a role, on the store thread, in the order they changed (retried while
+        the store cannot write): the claim itself works at once (people before records)."""
+        self.world.store.aio.persist(f"cast control in room {self.room.id}", fn, self.room.id, *args)
 
     def restore(self, rows: list[dict[str, Any]], grace: float) -> None:
-        """Claims and supervision kept from before a restart: each holder has `grace` seconds to come back."""
+        """Claims and supervision kept from before a restart: each holder has `grace` seconds to come back.
+        Once per host (a room's first resume), so live claims are never overwritten."""
+        if self.restored:
+            return
+        self.restored = True
         until = time.monotonic() + grace
         for row in rows:
             if row["claimed_by"] is not None and row["claimed_role"] is not None:
@@ -338,7 +338,7 @@ class ControllerHost:
                     f"{holder.user['name']} is driving {self.names.get(role, role)}. Ask them to release it first.",
                 )
         if claim is None or claim.user_id != user["id"]:
-            await self._keep("set_cast_claim", role, user["id"])
+            self._keep("set_cast_claim", role, user["id"])
         self.claims[role] = Claim(user["id"], driver=driver_label(user), name=user["name"])
         self._cancel_proposals(role)
         aid = self.avatars.get(role)
@@ -367,7 +367,7 @@ class ControllerHost:
             raise WireError(errors.FORBIDDEN, "Only the person driving this avatar (or a facilitator) can release it.")
         await self._to_autonomous(role)
         self.claims.pop(role, None)
-        await self._keep("set_cast_claim", role, None)
+        self._keep("set_cast_claim", role, None)
         await self.announce(role)
         log.info("cast role released in room %s", self.room.id)
         return self.info(role)
@@ -412,7 +412,7 @@ class ControllerHost:
                 if claim.restored_until is not None and now < claim.restored_until:
                     continue  # after a restart: the holder has a while to come back
                 self.claims.pop(role, None)
-                await self._keep("set_cast_claim", role, None)
+                self._keep("set_cast_claim", role, None)
                 if role in self.avatars:
                     ctl = self.controllers.get(role)
                     if ctl is None or not ctl.autonomous:
@@ -447,10 +447,10 @@ class ControllerHost:
     async def supervise(self, user: dict[str, Any], role: str, seconds: int) -> dict[str, Any]:
         if seconds <= 0:
             self.supervision.pop(role, None)
-            await self._keep("set_cast_supervision", role, None, None)
+            self._keep("set_cast_supervision", role, None, None)
         else:
             self.supervision[role] = (user["id"], int(seconds))
-            await self._keep("set_cast_supervision", role, user["id"], int(seconds))
+            self._keep("set_cast_supervision", role, user["id"], int(seconds))
         return {"avatar": self.avatars.get(role), "role": role, "seconds": seconds}
 
     async def _propose(self, role: str, actions: list[Action], sup: tuple[int, int]) -> None:

@@ -59,7 +59,7 @@ from wire import scenario as wsc
 from wire.errors import WireError
 
 from ..appkeys import WORLD
-from ..controllers import host_for
+from ..controllers import host_for, restore_claims
 from ..gateway import Ctx, intent
 from ..safety.crisis import SCENE_PAUSE_TEXTS
 from ..storage import RETRYABLE
@@ -443,6 +443,7 @@ class ScenarioRooms(RoomFeature):
 
     # --- startup -------------------------------------------------------------------------------------------
     async def resume_all(self, app: web.Application | None = None, room_id: str | None = None) -> None:
+        await restore_claims(self.world, room_id)  # first: the runs attach with their claims in place
         runs = sorted(await self.world.store.aio.active_runs(), key=lambda r: -r["id"])
         for row in runs:
             if room_id is not None and row["room_id"] != room_id:
