@@ -66,6 +66,7 @@ UI_KEYS = (
 )
 COACH_KEY = "k"  # peer specialists and facilitators: open the coach console
 COACH_ROLES = (events.PEER_SPECIALIST, events.FACILITATOR, events.ADMIN)
+COACH_SCROLL_KEYS = ("page_up", "page_down")  # the coach console's transcript
 ALL_KEYS = (
     set(UI_KEYS)
     | set(MOVE_KEYS)
@@ -75,6 +76,7 @@ ALL_KEYS = (
     | set(SCENARIO_KEYS)
     | set(SHIFT_GESTURE_KEYS)
     | {COACH_KEY}
+    | set(COACH_SCROLL_KEYS)
 )
 
 

@@ -1,0 +1,77 @@
+"""The translation catalog: every string a person reads in the client, by key, per language.
+
+    t("coach.paused")                    -> "Paused."
+    t("coach.due", seconds=12)           -> "Line due in 12 s"
+
+A key missing from the chosen language falls back to English; a key missing from English is a bug and
+shows as the key itself (never a crash in front of a person). Add a language as another map with the
+same keys; `set_language` picks it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EN: dict[str, str] = {
+    # the coach console (client/ui/coach.py)
+    "coach.title": "Coach console",
+    "coach.driver.autonomous": "autonomous driver",
+    "coach.driver.teleop": "driven by {by}",
+    "coach.driver.agent": "agent {by}",
+    "coach.driver.paused": "paused",
+    "coach.driver.none": "not in a scenario",
+    "coach.status": "{name} ({who})   roles: {roles}",
+    "coach.own_words": "Your own words (Enter)",
+    "coach.help": "1-9 say  Enter own words  Tab role  c claim  p pause/resume  m next  b repeat  "
+    "F5/F6 feedback  F7/F8 proposal  PgUp/PgDn transcript",
+    "coach.proposal": "Proposed ({seconds} s): {text}   F7 approve  F8 reject",
+    "coach.sees": "Participant sees:",
+    "coach.sees.nothing": "Participant sees: nothing to answer just now",
+    "coach.options": "Options: {options}",
+    "coach.hint": "Hint: {hint}",
+    "coach.typing": "Typing: {text}",
+    "coach.typing.none": "Typing: -",
+    "coach.palette": "Lines for {name}:",
+    "coach.transcript": "Transcript ({first}-{last} of {total})",
+    "coach.transcript.empty": "Transcript: nothing said yet",
+    "coach.withheld": "(not recorded)",
+    "coach.due": "Line due in {seconds} s",
+    "coach.overdue": "Line overdue: the scenario's rule for a late line applies",
+    "coach.sending": "Sending...",
+    "coach.ack.scenario_pause": "Paused.",
+    "coach.ack.scenario_resume": "Resumed.",
+    "coach.ack.scenario_advance": "Moved on to the next beat.",
+    "coach.ack.scenario_repeat": "Repeating the beat.",
+    "coach.ack.feedback.positive": "Positive feedback tagged.",
+    "coach.ack.feedback.corrective": "Corrective feedback tagged.",
+    "coach.ack.claim": "You drive {name} now.",
+    "coach.ack.release": "{name} is back with the autonomous driver.",
+    "coach.refused": "Not done: {message}",
+    "coach.button.pause": "Pause (p)",
+    "coach.button.resume": "Resume (p)",
+    "coach.button.advance": "Next (m)",
+    "coach.button.repeat": "Repeat (b)",
+    "coach.button.positive": "Good (F5)",
+    "coach.button.corrective": "Fix (F6)",
+    "coach.button.claim": "Claim (c)",
+    "coach.button.release": "Release (c)",
+    "coach.button.role": "Role (Tab)",
+    "coach.button.approve": "Approve (F7)",
+    "coach.button.reject": "Reject (F8)",
+    "coach.button.earlier": "Earlier (PgUp)",
+    "coach.button.later": "Later (PgDn)",
+}
+
+CATALOGS: dict[str, dict[str, str]] = {"en": EN}
+_language = "en"
+
+
+def set_language(code: str) -> None:
+    global _language
+    _language = code if code in CATALOGS else "en"
+
+
+def t(key: str, **values: Any) -> str:
+    """The string for `key` in the chosen language, with `values` filled in."""
+    text = CATALOGS.get(_language, EN).get(key) or EN.get(key) or key
+    return text.format(**values) if values else text
