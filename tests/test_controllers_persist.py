@@ -1,11 +1,14 @@
 """Claims, supervision and driver labels survive a re-login and a server restart; an agent's claim is a program's."""
 
+import pytest
+
 from client.bot import Bot
-from conftest import PASSWORD, RunningServer, eventually
+from conftest import PASSWORD, ROOT, RunningServer, eventually
 from scenario_play import settled, teleoperate
 from server.controllers import host_for
 from wire import controllers as wc
 from wire import scenario as wsc
+from wire.errors import WireError
 
 
 def _driver(bot, role, since=0):
@@ -86,3 +89,45 @@ async def test_an_agents_claim_before_a_run_is_labelled_as_a_program(server):
     sam = await server.bot("Sam", role="peer_specialist", room="cafe")
     ack = await sam.call(wc.CLAIM, {"role": "alex"})
     assert ack["driver"] == wc.TELEOP
+
+
+async def test_after_a_restart_the_scene_waits_for_the_holder_when_the_scenario_says_pause(tmp_path):
+    scen = tmp_path / "scen"
+    scen.mkdir()
+    text = (ROOT / "tests" / "scenario_fixtures" / "minimal.yaml").read_text()
+    text = text.replace(
+        "coach: {kind: coach, name: Robin}", "coach: {kind: coach, name: Robin, on_operator_drop: pause}"
+    )
+    assert "pause" in text
+    (scen / "minimal.yaml").write_text(text)
+    for sub in ("safety", "questionnaires"):
+        (scen / sub).symlink_to(ROOT / "scenarios" / sub)
+    srv = await RunningServer(tmp_path, scenarios_dir=str(scen)).start()
+    try:
+        sam = await srv.bot("Sam", role="peer_specialist", room="cafe")
+        ana = await srv.bot("Ana", room="cafe")
+        await sam.call(wc.CLAIM, {"role": "coach"})
+        await ana.call(wsc.SCENARIO_START, {"scenario": "minimal"})
+        cue = await sam.wait_for(wc.CUE)  # the rationale line waits for Sam; the server stops before he says it
+        await eventually(lambda: srv.store.cast_controls("cafe"))
+    finally:
+        await srv.stop()
+
+    srv = await RunningServer(tmp_path, scenarios_dir=str(scen)).start()
+    try:
+        ana = await srv.bot("Ana", room="cafe")
+        tag = await ana.wait_for(wc.CONTROLLER, lambda d: d["role"] == "coach")
+        assert tag["driver"] == wc.PAUSED  # the scene waits for Sam, nothing is said for him
+        with pytest.raises(WireError) as waits:
+            await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
+        assert waits.value.code == "conflict"
+        assert not any(line["text"] == cue["text"] for line in ana.said)
+        sam = await srv.bot("Sam", role="peer_specialist")
+        mark = len(ana.inbox)
+        await sam.join("cafe")
+        await ana.wait_until(lambda: (_driver(ana, "coach", mark) or {}).get("driver") == wc.TELEOP)
+        assert _driver(ana, "coach", mark)["by"] == "Sam"
+        await sam.wait_for(wc.CLAIMS)
+        await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})  # the scene goes on with him
+    finally:
+        await srv.stop()

@@ -408,6 +408,8 @@ class ControllerHost:
     async def check(self, now: float, delay: float) -> None:
         for role, claim in list(self.claims.items()):
             member = self.room.members.get(claim.user_id)
+            if member is not None:
+                claim.restored_until = None  # back in the room: from now on their claim lasts as any other
             if member is None:  # left the room (or the resume grace ran out)
                 if claim.restored_until is not None and now < claim.restored_until:
                     continue  # after a restart: the holder has a while to come back

@@ -3,6 +3,8 @@
 scenario_draft       the run's participant, while the run offers free text: what they have typed so far.
                      Relayed at once, as `scenario_typing`, to the staff who follow the run (RoomRun.watchers)
                      and to nobody else; never stored, never logged (it is not yet something they said).
+                     A draft that comes when no free text is offered (the run moved on) is dropped quietly
+                     (ack `relayed: false`), as is one within DRAFT_MIN_INTERVAL of the last.
 scenario_transcript  staff who follow the run: its said lines, read from the store off the event loop, so a
                      console that (re)joins mid-run shows what was said before it came.
 """
@@ -48,7 +50,8 @@ async def scenario_draft(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     if ctx.user["id"] != rr.participant:
         raise WireError(errors.FORBIDDEN, "Only the person practising in this scenario types its answers.")
     if not offers_free_text(rr.run):
-        raise WireError(errors.CONFLICT, "The practice does not take your own words just now.")
+        # the run moved on between a keystroke and its draft: nothing to show, and nothing the person did wrong
+        return {"relayed": False}
     now = time.monotonic()
     clock = room_state(rr.room, DraftClock, DraftClock)
     if now - clock.last < DRAFT_MIN_INTERVAL:
