@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -330,3 +331,32 @@ async def test_the_console_follows_a_real_run_its_transcript_feedback_and_the_pa
     finally:
         await asyncio.gather(*pending)
         console.destroy()
+
+
+def test_the_participants_client_sends_its_draft_at_most_twice_a_second(app, monkeypatch):
+    sent = []
+    monkeypatch.setattr(app, "send", lambda e, p: sent.append((e, p)))
+    panel = SimpleNamespace(state={"status": "active", "free_text": True}, mine=True, mode="run", typing=True, typed="")
+    monkeypatch.setattr(app.scenarios, "panel", panel)
+    coaching = app.coaching
+    coaching.draft_sent, coaching.draft_at = "", 0.0
+    words = "I was wondering if you would like some company today"
+    for i in range(21):  # a second of typing, a character every 50 ms
+        panel.typed = words[: i + 1]
+        coaching.update(100.0 + i * 0.05)
+    assert [p["text"] for _, p in sent] == [words[:1], words[:11], words[:21]]
+    assert all(e == wsc.SCENARIO_DRAFT for e, _ in sent)
+    sent.clear()
+    panel.typing = False  # sent or cancelled: the console's "Typing" line is cleared
+    coaching.update(103.0)
+    coaching.update(104.0)
+    assert sent == [(wsc.SCENARIO_DRAFT, {"text": ""})]
+    sent.clear()
+    panel.state, panel.typing = {"status": "active", "free_text": False}, True  # nothing to type into
+    coaching.update(105.0)
+    assert sent == []
+    panel.state = {"status": "active", "free_text": True}
+    panel.mine = False  # someone else's practice: this client never sends their words
+    panel.typing, panel.typed = True, "mine"
+    coaching.update(106.0)
+    assert sent == []
