@@ -37,3 +37,25 @@ async def test_a_line_with_a_face_is_checked_like_the_face_alone(server):
         await ana.say("hello", expression="smug")
     assert bad.value.code == "invalid" and "expression" in bad.value.message
     assert not ana.said
+
+
+def test_the_remote_agent_sends_a_line_with_its_face_and_gesture_as_one_say():
+    from server.controllers.agent import one_intent_per_line
+
+    line = [
+        ("expression", {"name": "happy", "intensity": 0.5, "avatar": 3}),
+        ("gesture", {"name": "wave", "avatar": 3}),
+        ("say", {"text": "Hello.", "suggestion": "r/line/0", "avatar": 3}),
+    ]
+    one = {"text": "Hello.", "suggestion": "r/line/0", "avatar": 3, "expression": "happy", "intensity": 0.5}
+    assert one_intent_per_line(line) == [("say", {**one, "gesture": "wave"})]
+    # only the plain case: a face for another avatar, two faces, or a face with no line go out as they came
+    other = [("expression", {"name": "sad", "avatar": 4}), line[2]]
+    assert one_intent_per_line(other) == other
+    twice = [line[0], ("expression", {"name": "sad", "avatar": 3}), line[2]]
+    assert one_intent_per_line(twice) == twice
+    assert one_intent_per_line(line[:2]) == line[:2]
+    assert one_intent_per_line([line[1], ("look", {"yaw": 0, "avatar": 3})]) == [
+        line[1],
+        ("look", {"yaw": 0, "avatar": 3}),
+    ]
