@@ -47,6 +47,7 @@ EN: dict[str, str] = {
     "coach.ack.claim": "You drive {name} now.",
     "coach.ack.release": "{name} is back with the autonomous driver.",
     "coach.refused": "Not done: {message}",
+    "coach.still_driving": "You still drive {names}.",
     "coach.button.pause": "Pause (p)",
     "coach.button.resume": "Resume (p)",
     "coach.button.advance": "Next (m)",

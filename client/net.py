@@ -184,6 +184,7 @@ class NetSession:
             (wc.CONTROLLER, app.coaching.on_controller),
             (wc.PROPOSAL, app.coaching.on_proposal),
             (wc.CUE, app.coaching.on_cue),
+            (wc.CLAIMS, app.coaching.on_claims),
             (wsc.SCENARIO_TYPING, app.coaching.on_typing),
         ):
             s.on(event, self.safe(event, handler))

@@ -10,7 +10,7 @@ from wire import scenario as wsc
 from wire.errors import WireError
 
 from .input import COACH_ROLES, ChatFocus, HelpFocus
-from .ui.coach import CoachConsole
+from .ui.coach import CoachConsole, still_driving
 from .ui.scenario import AnswerFocus, ScenarioPanel, ScenarioPicker, participant_role
 
 if TYPE_CHECKING:
@@ -226,6 +226,12 @@ class Coaching:
 
     def on_typing(self, d: dict) -> None:
         self.forward(wsc.SCENARIO_TYPING, d)
+
+    def on_claims(self, d: dict) -> None:
+        """Back after a new login or a restart: the cast roles this person still drives."""
+        if d.get("claims"):
+            self.app.notice(still_driving(d))
+        self.forward(wc.CLAIMS, d)
 
     def on_cue(self, d: dict) -> None:
         self.forward(wc.CUE, d)

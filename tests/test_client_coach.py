@@ -279,6 +279,8 @@ def test_pace_and_feedback_keys_and_buttons_show_the_servers_answer(app):
         assert sent[-1] == ("claim", {"role": "coach"})
         console.click("words")
         assert console.typing
+        console.on_event(wc.CLAIMS, {"claims": [{"role": "coach", "name": "Robin", "driver": "teleop", "by": "Sam"}]})
+        assert console.reply.getText() == "You still drive Robin."
     finally:
         console.destroy()
 

@@ -63,6 +63,11 @@ def _one_row(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
+def still_driving(data: dict) -> str:
+    """What a returning holder is told (the `claims` event): the cast roles they still drive."""
+    return t("coach.still_driving", names=", ".join(str(c.get("name") or c.get("role")) for c in data["claims"]))
+
+
 class CoachConsole:
     def __init__(
         self,
@@ -195,6 +200,11 @@ class CoachConsole:
                 self.deadline, self.cue_id = float(data["deadline"]), data.get("id")
         elif event == events.SAID:
             self.heard(data)
+        elif event == wc.CLAIMS:
+            for c in data.get("claims") or []:
+                self.controllers.setdefault(c["role"], c)
+            if data.get("claims"):
+                self.show_reply(still_driving(data))
         self.draw()
 
     def _state(self, data: dict) -> None:
@@ -341,10 +351,12 @@ class CoachConsole:
     def tick(self) -> None:
         """The countdown for the current cue (called every frame while the console is open)."""
         if self.deadline is None or self.state is None:
-            self.countdown.setText("")
-            return
-        left = self.deadline - self.clock()
-        self.countdown.setText(t("coach.due", seconds=int(left + 0.999)) if left > 0 else t("coach.overdue"))
+            text = ""
+        else:
+            left = self.deadline - self.clock()
+            text = t("coach.due", seconds=int(left + 0.999)) if left > 0 else t("coach.overdue")
+        if text != self.countdown.getText():  # once a second, not every frame
+            self.countdown.setText(text)
 
     def show_reply(self, text: str) -> None:
         self.reply.setText(text)
