@@ -86,6 +86,11 @@ async def test_an_agents_claim_before_a_run_is_labelled_as_a_program(server):
     bot = await server.bot("coach-bot", role="agent", room="cafe")
     ack = await bot.call(wc.CLAIM, {"role": "coach"})
     assert ack["driver"] == wc.AGENT_DRIVEN and ack["by"] == "coach-bot"
+    # its link drops and it resumes: it is told which claims it still holds
+    mark = len(bot.inbox)
+    bot.drop_link()
+    told = await bot.wait_for(wc.CLAIMS, since=mark, timeout=10)
+    assert told["claims"] == [{k: v for k, v in ack.items() if k != "ok"}]
     sam = await server.bot("Sam", role="peer_specialist", room="cafe")
     ack = await sam.call(wc.CLAIM, {"role": "alex"})
     assert ack["driver"] == wc.TELEOP
