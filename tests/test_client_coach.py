@@ -253,7 +253,7 @@ def test_pace_and_feedback_keys_and_buttons_show_the_servers_answer(app):
         console.click("pause")  # the same by mouse; this time the server pauses
         asked[-1][2](True, {"ok": True})
         assert console.reply.getText() == "Paused." and console.paused
-        assert console.buttons["pause"]["text"] == "Resume (p)"
+        assert console.buttons["pause"]["text"] == "Resume (P)"
         console.on_char("p")
         assert asked[-1][:2] == (wsc.SCENARIO_RESUME, {})
         asked[-1][2](True, {"ok": True})
@@ -277,6 +277,12 @@ def test_pace_and_feedback_keys_and_buttons_show_the_servers_answer(app):
         assert sent[-1] == ("say", {"text": "Hello, I'm Robin.", "avatar": 5, "suggestion": "r/line/0"})
         console.click("claim")
         assert sent[-1] == ("claim", {"role": "coach"})
+        console.click("face_sad")
+        assert sent[-1] == ("expression", {"name": "sad", "avatar": 5})
+        console.click("gesture_nod")
+        assert sent[-1] == ("gesture", {"name": "nod", "avatar": 5})
+        console.click("supervise")
+        assert sent[-1] == ("supervise", {"avatar": 5, "seconds": 10})
         console.click("words")
         assert console.typing
         console.on_event(wc.CLAIMS, {"claims": [{"role": "coach", "name": "Robin", "driver": "teleop", "by": "Sam"}]})

@@ -93,16 +93,16 @@ class CoachConsole:
         self.sees = label(self.root, "", (-1.7, 0.66), s * 0.7)
         self.draft_text = label(self.root, "", (-1.7, 0.48), s * 0.7, theme.colour("ui_muted"))
         self.palette_title = label(self.root, "", (-1.7, 0.41), s * 0.7, theme.colour("ui_muted"))
-        step = s * 1.3
+        step = s * 1.2
         self.rows = [label(self.root, "", (-1.7, 0.35 - i * step), s * 0.7) for i in range(ROWS)]
         top = 0.35 - ROWS * step
         self.transcript_title = label(self.root, "", (-1.7, top), s * 0.7, theme.colour("ui_muted"))
         self.transcript_rows = [
-            label(self.root, "", (-1.7, top - (i + 1) * s * 0.95), s * 0.6) for i in range(TRANSCRIPT_ROWS)
+            label(self.root, "", (-1.7, top - (i + 1) * s * 0.9), s * 0.6) for i in range(TRANSCRIPT_ROWS)
         ]
-        self.proposal_text = label(self.root, "", (-1.7, -0.66), s * 0.8, theme.colour("ui_warn"), wrap=34)
-        self.input = TextField(self.root, t("coach.own_words"), (-1.7, -0.82), 1.6, s * 0.85, max_len=500)
-        self.help = label(self.root, t("coach.help"), (-1.7, -0.91), s * 0.5, theme.colour("ui_muted"), wrap=64)
+        self.proposal_text = label(self.root, "", (-1.7, -0.735), s * 0.7, theme.colour("ui_warn"), wrap=40)
+        self.input = TextField(self.root, t("coach.own_words"), (-1.7, -0.855), 1.6, s * 0.7, max_len=500)
+        self.help = label(self.root, t("coach.help"), (-1.7, -0.925), s * 0.5, theme.colour("ui_muted"), wrap=64)
         self.state: dict | None = None
         self.controllers: dict[str, dict] = {}  # role -> controller event
         self.roles: list[str] = []
@@ -137,11 +137,20 @@ class CoachConsole:
             ("earlier", t("coach.button.earlier"), lambda: self.on_key("page_up")),
             ("later", t("coach.button.later"), lambda: self.on_key("page_down")),
         ]
+        actions += [
+            (f"face_{name}", t(f"coach.button.face.{name}", letter=ch.upper()), lambda ch=ch: self.on_char(ch))
+            for ch, name in EXPRESSION_CHARS.items()
+        ]
+        actions += [
+            (f"gesture_{name}", t(f"coach.button.gesture.{name}", letter=ch.upper()), lambda ch=ch: self.on_char(ch))
+            for ch, name in GESTURE_CHARS.items()
+        ]
+        actions.append(("supervise", t("coach.button.supervise"), lambda: self.on_char("v")))
         per_row = 6
         width = 1.66 / per_row
         for i, (name, text, fn) in enumerate(actions):
             x = -1.72 + (i % per_row) * width + width / 2
-            y = -0.52 - (i // per_row) * s * 1.25
+            y = -0.48 - (i // per_row) * s * 1.2
             self.buttons[name] = DirectButton(
                 parent=self.root,
                 text=text,
@@ -167,8 +176,8 @@ class CoachConsole:
         self.buttons["words"] = DirectButton(
             parent=self.root,
             frameColor=(0, 0, 0, 0),
-            frameSize=(-0.02, 1.6, -0.03 * self.s * 0.85 / 0.06, 0.06 * self.s * 0.85 / 0.06),
-            pos=(-1.7, 0, -0.82),
+            frameSize=(-0.02, 1.6, -0.03 * self.s * 0.7 / 0.06, 0.06 * self.s * 0.7 / 0.06),
+            pos=(-1.7, 0, -0.855),
             relief=DGG.FLAT,
             command=lambda: None if self.typing else self.on_key("enter"),
         )
