@@ -291,6 +291,8 @@ class Coaching:
                 call=self._call,
             )
             self.console.root.hide()
+        elif self.console is not None:
+            self.console.resync()  # the room afresh (a resume, a rejoin): lines said meanwhile are read back
 
     def open(self) -> None:
         self.app.release_movement()

@@ -237,6 +237,10 @@ class CoachConsole:
             self.transcript, self.scroll = [], 0
             self.load_transcript()
 
+    def resync(self) -> None:
+        """The room was sent afresh: the next state reads the transcript back from the server again."""
+        self.run = None
+
     def heard(self, line: dict) -> None:
         """A line said in the room: the run's own go into the transcript; the current cue's line ends its countdown."""
         if self.state is None:
