@@ -357,6 +357,7 @@ class PeerspaceClient(ShowBase):
         self.notices.update(dt)
         if self.scenarios.panel is not None:
             self.scenarios.panel.update(dt)
+        self.coaching.update(time.monotonic())
         self.model.frame_count += 1
         if self.in_room:
             self.model.frames_in_room += 1

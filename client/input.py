@@ -70,6 +70,7 @@ COACH_ROLES = (events.PEER_SPECIALIST, events.FACILITATOR, events.ADMIN)
 # H: "I'd like to talk to someone" (staff: answer a help request); O: staff go on or off duty; Delete: end the
 # help conversation (in its window). SafetyMode takes them (client/ui/helpline.py).
 HELPLINE_KEYS = (HELP_KEY, DUTY_KEY, END_KEY)
+COACH_SCROLL_KEYS = ("page_up", "page_down")  # the coach console's transcript
 ALL_KEYS = (
     set(UI_KEYS)
     | set(MOVE_KEYS)
@@ -80,6 +81,7 @@ ALL_KEYS = (
     | set(SHIFT_GESTURE_KEYS)
     | {COACH_KEY}
     | set(HELPLINE_KEYS)
+    | set(COACH_SCROLL_KEYS)
 )
 
 

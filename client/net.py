@@ -183,6 +183,9 @@ class NetSession:
             (wsc.SCENARIO_ENDED, app.scenarios.on_ended),
             (wc.CONTROLLER, app.coaching.on_controller),
             (wc.PROPOSAL, app.coaching.on_proposal),
+            (wc.CUE, app.coaching.on_cue),
+            (wc.CLAIMS, app.coaching.on_claims),
+            (wsc.SCENARIO_TYPING, app.coaching.on_typing),
         ):
             s.on(event, self.safe(event, handler))
         app.safety.register(s, self.safe)

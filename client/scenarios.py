@@ -10,11 +10,13 @@ from wire import scenario as wsc
 from wire.errors import WireError
 
 from .input import COACH_ROLES, ChatFocus, HelpFocus
-from .ui.coach import CoachConsole
+from .ui.coach import CoachConsole, still_driving
 from .ui.scenario import AnswerFocus, ScenarioPanel, ScenarioPicker, participant_role
 
 if TYPE_CHECKING:
     from .app import PeerspaceClient
+
+DRAFT_EVERY = 0.5  # seconds between two drafts of the participant's typing (at most 2 a second)
 
 
 class ScenarioFlow:
@@ -173,7 +175,8 @@ class ScenarioFlow:
             app.hud.chat.add("The practice here has ended.", "notice")
 
     def on_said(self, d: dict, name: str, text: str, av) -> None:
-        """Cast lines and answers also go into the panel's transcript."""
+        """Cast lines and answers also go into the panel's transcript (and the coach console's)."""
+        self.app.coaching.on_said(d)
         panel = self.panel
         if panel is not None and panel.mode != "summary":
             cast = set(((panel.state or {}).get("avatars") or {}).values())
@@ -208,15 +211,63 @@ class CoachFocus:
 
 
 class Coaching:
-    """Staff: the teleoperation console (K), kept while in a room, and who drives each cast avatar."""
+    """Staff: the teleoperation console (K), kept while in a room, and who drives each cast avatar.
+    A participant: what they type into the practice's answer field goes to the staff who follow it."""
 
     def __init__(self, app: PeerspaceClient):
         self.app = app
         self.console: CoachConsole | None = None
+        self.draft_sent = ""  # the last draft sent, and when (time.monotonic)
+        self.draft_at = 0.0
 
     def forward(self, event: str, data: dict) -> None:
         if self.console is not None:
             self.console.on_event(event, data)
+
+    def on_typing(self, d: dict) -> None:
+        self.forward(wsc.SCENARIO_TYPING, d)
+
+    def on_claims(self, d: dict) -> None:
+        """Back after a new login or a restart: the cast roles this person still drives."""
+        if d.get("claims"):
+            self.app.notice(still_driving(d))
+        self.forward(wc.CLAIMS, d)
+
+    def on_cue(self, d: dict) -> None:
+        self.forward(wc.CUE, d)
+
+    def on_said(self, d: dict) -> None:
+        self.forward(events.SAID, d)
+
+    def update(self, now: float) -> None:
+        """Every frame: the console's countdown; a participant's draft, at most DRAFT_EVERY apart."""
+        console = self.console
+        if console is not None and not console.root.isHidden():
+            console.tick()
+        panel = self.app.scenarios.panel
+        st = panel.state if panel is not None and panel.mine and panel.mode == "run" else None
+        if not st or st.get("status") != "active" or not st.get("free_text"):
+            self.draft_sent = ""
+            return
+        draft = panel.typed if panel.typing else ""
+        if draft != self.draft_sent and now - self.draft_at >= DRAFT_EVERY:
+            self.draft_sent, self.draft_at = draft, now
+            self.app.send(wsc.SCENARIO_DRAFT, {"text": draft})
+
+    def _call(self, event: str, payload: dict, done) -> None:
+        """An intent whose ack (or refusal) the console shows."""
+        session = self.app.session
+
+        async def go() -> None:
+            try:
+                ack = await session.call(event, payload)
+            except WireError as e:
+                done(False, {"code": e.code, "message": e.message})
+                return
+            done(True, ack if isinstance(ack, dict) else {})
+
+        if session is not None and getattr(session, "connected", False):
+            self.app.spawn(go(), "send that")
 
     def on_proposal(self, d: dict) -> None:
         self.forward(wc.PROPOSAL, d)
@@ -233,9 +284,15 @@ class Coaching:
         user = getattr(app.session, "user", None) or {}
         if self.console is None and user.get("role") in COACH_ROLES:
             self.console = CoachConsole(
-                app.popups, lambda e, p: app.send(e, p), me=user.get("name", ""), scale=app.settings.text_scale
+                app.popups,
+                lambda e, p: app.send(e, p),
+                me=user.get("name", ""),
+                scale=app.settings.text_scale,
+                call=self._call,
             )
             self.console.root.hide()
+        elif self.console is not None:
+            self.console.resync()  # the room afresh (a resume, a rejoin): lines said meanwhile are read back
 
     def open(self) -> None:
         self.app.release_movement()

@@ -42,6 +42,7 @@ FEATURES = (
     "server.dashboard",
     "server.controllers",
     "server.scenarios.intents",
+    "server.scenarios.console",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from client_room import enter
 from wire import controllers as wc
 from wire import events
 from wire import scenario as wsc
+from wire.errors import WireError
 
 STATE = {
     "run": 1,
@@ -171,3 +173,198 @@ async def test_name_tags_say_whether_a_program_or_a_peer_specialist_drives_a_rol
     bot = await server.bot("Helper", role="agent", room="cafe")
     await pump(app, lambda: bot.avatar in app.avatars)
     assert app.avatars[bot.avatar]._tag_text.getText() == "Helper  (program)"
+
+
+FOLLOWED = {
+    **STATE,
+    "wait": "choice",
+    "node": "hello",
+    "prompt": "Alex is sitting alone. What do you say?",
+    "options": [{"id": "greet", "text": "Hi, is this seat free?"}, {"id": "weather", "text": "Nice weather."}],
+    "hints": ["Start with a greeting."],
+    "free_text": True,
+}
+
+
+def test_the_console_shows_what_the_participant_sees_the_transcript_and_the_cue_countdown(app):
+    empty = frame(app)
+    sent, asked = [], []
+    now = [1000.0]
+    console = CoachConsole(
+        app.aspect2d,
+        lambda e, p: sent.append((e, p)),
+        me="Sam",
+        call=lambda e, p, done: asked.append((e, p, done)),
+        clock=lambda: now[0],
+    )
+    try:
+        console.on_event(wsc.SCENARIO_STATE, FOLLOWED)
+        # on meeting a run the console asks for its transcript; the store's lines come first
+        assert [(e, p) for e, p, _ in asked] == [(wsc.SCENARIO_TRANSCRIPT, {})]
+        console.on_event(events.SAID, {"avatar": 5, "name": "Robin", "text": "Said while the store was read."})
+        asked.pop()[2](True, {"run": 1, "lines": [{"name": "Robin", "text": f"Line {i}."} for i in range(7)]})
+        assert console.transcript[-1] == ("Robin", "Said while the store was read.") and len(console.transcript) == 8
+        console.on_event(events.SAID, {"avatar": 1, "name": "Ana", "text": "Hello there."})
+        console.on_event(events.SAID, {"avatar": 77, "name": "Bo", "text": "Not part of the run."})
+        console.on_event(wsc.SCENARIO_TYPING, {"run": 1, "text": "I was wondering if"})
+        console.on_event(wc.CUE, {"role": "coach", "id": "r/line/0", "text": "Hello", "deadline": 1012.2})
+        img = frame(app)
+        sees = console.sees.getText()
+        assert "Alex is sitting alone" in sees and "Hi, is this seat free? | Nice weather." in sees
+        assert "Start with a greeting." in sees
+        assert console.draft_text.getText() == "Typing: I was wondering if"
+        rows = [r.getText() for r in console.transcript_rows]
+        assert rows[-1] == "Ana: Hello there." and not any("Bo:" in r for r in rows)
+        assert console.countdown.getText() == "Line due in 13 s"
+        # drawn: the console's side of the screen changed, the right side (the people on stage) did not
+        h, w = img.shape[:2]
+        assert (np.abs(img[:, : w // 2] - empty[:, : w // 2]).sum(axis=2) > 0.1).mean() > 0.3
+        assert (np.abs(img[:, w // 2 + 8 :] - empty[:, w // 2 + 8 :]).sum(axis=2) > 0.1).mean() < 0.01
+        # the transcript scrolls back by key and by mouse
+        console.on_key("page_up")
+        assert console.transcript_rows[-1].getText() != "Ana: Hello there."
+        console.click("later")
+        assert console.transcript_rows[-1].getText() == "Ana: Hello there."
+        now[0] = 1020.0
+        console.tick()
+        assert "overdue" in console.countdown.getText()
+        console.on_event(events.SAID, {"avatar": 5, "name": "Robin", "text": "Hello", "suggestion": "r/line/0"})
+        assert console.countdown.getText() == ""
+        # a new question: the old draft is gone
+        console.on_event(wsc.SCENARIO_STATE, {**FOLLOWED, "node": "next"})
+        assert console.draft_text.getText() == "Typing: -"
+    finally:
+        console.destroy()
+
+
+def test_pace_and_feedback_keys_and_buttons_show_the_servers_answer(app):
+    sent, asked = [], []
+    console = CoachConsole(
+        app.aspect2d, lambda e, p: sent.append((e, p)), me="Sam", call=lambda e, p, done: asked.append((e, p, done))
+    )
+    try:
+        console.on_event(wsc.SCENARIO_STATE, FOLLOWED)
+        asked.clear()
+        console.on_char("p")
+        assert asked[-1][:2] == ("scenario_pause", {})
+        assert console.reply.getText() == "Sending..."
+        asked[-1][2](False, {"code": "unknown_event", "message": "Unknown event 'scenario_pause'."})
+        assert console.reply.getText() == "Not done: Unknown event 'scenario_pause'."
+        console.click("pause")  # the same by mouse; this time the server pauses
+        asked[-1][2](True, {"ok": True})
+        assert console.reply.getText() == "Paused." and console.paused
+        assert console.buttons["pause"]["text"] == "Resume (P)"
+        console.on_char("p")
+        assert asked[-1][:2] == (wsc.SCENARIO_RESUME, {})
+        asked[-1][2](True, {"ok": True})
+        assert console.reply.getText() == "Resumed." and not console.paused
+        for key, event in (("m", wsc.SCENARIO_ADVANCE), ("b", "scenario_repeat")):
+            console.on_char(key)
+            assert asked[-1][:2] == (event, {})
+        for name, event in (("advance", wsc.SCENARIO_ADVANCE), ("repeat", "scenario_repeat")):
+            console.click(name)
+            assert asked[-1][:2] == (event, {})
+        console.on_key("f5")
+        assert asked[-1][:2] == (wsc.SCENARIO_FEEDBACK, {"kind": "positive"})
+        asked[-1][2](True, {"run": 1})
+        assert console.reply.getText() == "Positive feedback tagged."
+        console.click("corrective")
+        assert asked[-1][:2] == (wsc.SCENARIO_FEEDBACK, {"kind": "corrective"})
+        asked[-1][2](True, {"run": 1})
+        assert console.reply.getText() == "Corrective feedback tagged."
+        # palette lines and claiming by mouse, as by key
+        console.click("row1")
+        assert sent[-1] == ("say", {"text": "Hello, I'm Robin.", "avatar": 5, "suggestion": "r/line/0"})
+        console.click("claim")
+        assert sent[-1] == ("claim", {"role": "coach"})
+        console.click("face_sad")
+        assert sent[-1] == ("expression", {"name": "sad", "avatar": 5})
+        console.click("gesture_nod")
+        assert sent[-1] == ("gesture", {"name": "nod", "avatar": 5})
+        console.click("supervise")
+        assert sent[-1] == ("supervise", {"avatar": 5, "seconds": 10})
+        console.click("words")
+        assert console.typing
+        console.on_event(wc.CLAIMS, {"claims": [{"role": "coach", "name": "Robin", "driver": "teleop", "by": "Sam"}]})
+        assert console.reply.getText() == "You still drive Robin."
+    finally:
+        console.destroy()
+
+
+async def test_the_console_follows_a_real_run_its_transcript_feedback_and_the_participants_typing(server, app):
+    server.look_after("Sam", "Bea")
+    sam = await server.bot("Sam", role="peer_specialist", room="park")
+    await enter(app, server, "Bea", room="park")
+    loop = asyncio.get_running_loop()
+    pending = []
+
+    def call(e, p, done):
+        async def go():
+            try:
+                done(True, await sam.call(e, p))
+            except WireError as err:
+                done(False, {"code": err.code, "message": err.message})
+
+        pending.append(loop.create_task(go()))
+
+    await app.session.call(wsc.SCENARIO_START, {"scenario": "emotion_recognition"})
+    await sam.wait_until(lambda: len(sam.said) >= 1)  # said before the console came
+    console = CoachConsole(app.aspect2d, lambda e, p: None, me="Sam", call=call)
+    try:
+        for ev in (wsc.SCENARIO_STATE, wsc.SCENARIO_TYPING, events.SAID, wc.CONTROLLER):
+            sam.on(ev, lambda d, ev=ev: console.on_event(ev, d))
+        st = next(d for e, d in reversed(sam.inbox) if e == wsc.SCENARIO_STATE)
+        console.on_event(wsc.SCENARIO_STATE, st)
+        await pump(app, lambda: len(console.transcript) >= 1)
+        assert console.transcript[0][1] == sam.said[0]["text"]
+        console.on_key("f5")
+        await pump(app, lambda: console.reply.getText() == "Positive feedback tagged.")
+        console.on_char("p")  # the server's own answer is shown, whatever it is
+        await asyncio.gather(*pending)
+        assert console.reply.getText() not in ("", "Sending...")
+        # the participant types in their own client: the console sees it (throttled), the store never does
+        panel = app.scenario_panel
+        while panel.state["wait"] == "continue":
+            messenger.send("space")
+            await pump(app, lambda: panel.state["wait"] in ("emotion",) or not panel.waiting_for_me, timeout=8)
+            await pump(app, lambda: panel.waiting_for_me, timeout=8)
+        assert panel.state["free_text"]
+        messenger.send("enter")
+        for ch in "maybe sad":
+            messenger.send("keystroke", [ch])
+        await pump(app, lambda: console.draft == "maybe sad", timeout=5)
+        assert "Typing: maybe sad" in console.draft_text.getText()
+        run_id = panel.state["run"]
+        assert not any("maybe sad" in str(e["data"]) for e in server.store.run_events(run_id))
+    finally:
+        await asyncio.gather(*pending)
+        console.destroy()
+
+
+def test_the_participants_client_sends_its_draft_at_most_twice_a_second(app, monkeypatch):
+    sent = []
+    monkeypatch.setattr(app, "send", lambda e, p: sent.append((e, p)))
+    panel = SimpleNamespace(state={"status": "active", "free_text": True}, mine=True, mode="run", typing=True, typed="")
+    monkeypatch.setattr(app.scenarios, "panel", panel)
+    coaching = app.coaching
+    coaching.draft_sent, coaching.draft_at = "", 0.0
+    words = "I was wondering if you would like some company today"
+    for i in range(21):  # a second of typing, a character every 50 ms
+        panel.typed = words[: i + 1]
+        coaching.update(100.0 + i * 0.05)
+    assert [p["text"] for _, p in sent] == [words[:1], words[:11], words[:21]]
+    assert all(e == wsc.SCENARIO_DRAFT for e, _ in sent)
+    sent.clear()
+    panel.typing = False  # sent or cancelled: the console's "Typing" line is cleared
+    coaching.update(103.0)
+    coaching.update(104.0)
+    assert sent == [(wsc.SCENARIO_DRAFT, {"text": ""})]
+    sent.clear()
+    panel.state, panel.typing = {"status": "active", "free_text": False}, True  # nothing to type into
+    coaching.update(105.0)
+    assert sent == []
+    panel.state = {"status": "active", "free_text": True}
+    panel.mine = False  # someone else's practice: this client never sends their words
+    panel.typing, panel.typed = True, "mine"
+    coaching.update(106.0)
+    assert sent == []

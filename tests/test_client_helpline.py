@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from direct.showbase.MessengerGlobal import messenger
 
-from client.catalog import tr
+from client.i18n import t
 from client.testing import frame, pump
 from client.ui.helpline import click
 from client.ui.safety import ALERT_COLOUR
@@ -213,7 +213,7 @@ async def test_the_duty_line_and_someone_has_seen_it(app, server):
     )
     await pump(app, lambda: help_ui.duty_label.getText() == "Sam, peer specialist, is here today.")
     await server.world.sio.emit(ws.DUTY_STATUS, {"on_duty": [], "text": ""}, to=sid)
-    await pump(app, lambda: help_ui.duty_label.getText() == tr("duty.line_nobody"))
+    await pump(app, lambda: help_ui.duty_label.getText() == t("duty.line_nobody"))
     told = "Sam has seen your message and will check in with you."
     await server.world.sio.emit(ws.ALERT_SEEN, {"text": told}, to=sid)
     await pump(app, lambda: told in app.notices.texts)
@@ -222,7 +222,7 @@ async def test_the_duty_line_and_someone_has_seen_it(app, server):
 async def test_staff_go_on_and_off_duty_with_o(app, server):
     await enter(app, server, name="Sam", role="peer_specialist")
     help_ui = app.safety.helpline
-    assert help_ui.team_button["text"] == tr("duty.off_button")
+    assert help_ui.team_button["text"] == t("duty.off_button")
     sent = []
 
     async def call(event, payload=None):  # the duty intent is the server's (H1); here its answer is stood in
@@ -234,7 +234,7 @@ async def test_staff_go_on_and_off_duty_with_o(app, server):
     try:
         messenger.send("o")
         await pump(app, lambda: help_ui.on_duty)
-        assert sent == [(ws.DUTY, {"on": True})] and help_ui.team_button["text"] == tr("duty.on_button")
+        assert sent == [(ws.DUTY, {"on": True})] and help_ui.team_button["text"] == t("duty.on_button")
         click(help_ui.team_button)
         await pump(app, lambda: not help_ui.on_duty)
         assert sent[-1] == (ws.DUTY, {"on": False})

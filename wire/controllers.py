@@ -18,7 +18,14 @@ Client -> server intents (validated with `wire.validate`):
 
 Server -> client:
   controller {avatar, role, name, driver, by}    who drives a cast avatar now; driver is one of DRIVERS,
-                                                  `by` the person's or agent's name (null when autonomous)
+                                                  `by` the person's or agent's name (null when autonomous).
+                                                  A claim held before a run starts says `teleop` for a person,
+                                                  `agent` for a program.
+  claims     {claims: [controller payloads]}      to a holder coming back (a resume, a new login, a rejoin
+                                                  after a server restart): the cast roles they still hold.
+                                                  Claims and supervision are kept in the store, so they
+                                                  survive a restart; a holder who is not back within
+                                                  `resume_grace` seconds loses theirs.
   cue        {avatar, role, id, text, expression, gesture, intensity, feedback, primary}
                                                   to the teleoperator/agent driving `role`: the script
                                                   wants this said now (send it with `say {text, suggestion:
@@ -40,6 +47,7 @@ REJECT = "reject"
 
 # --- server -> client ---------------------------------------------------------------
 CONTROLLER = "controller"
+CLAIMS = "claims"
 CUE = "cue"
 PROPOSAL = "proposal"
 

@@ -150,7 +150,16 @@ define(
     avatar=avatar_ref(),
 )
 define(events.LOOK, yaw=number(-360, 360, required=False), at=avatar_ref(), avatar=avatar_ref())
-define(events.SAY, text=text(visible=True), suggestion=text(MAX_ID, required=False), avatar=avatar_ref())
+# A line may carry the face and gesture it is said with: one intent against the rate budget, not three.
+define(
+    events.SAY,
+    text=text(visible=True),
+    suggestion=text(MAX_ID, required=False),
+    avatar=avatar_ref(),
+    expression=Field(str, choices=events.EXPRESSIONS, required=False),
+    intensity=number(0, 1, required=False),
+    gesture=Field(str, choices=events.GESTURES, required=False),
+)
 define(
     events.EXPRESSION,
     name=Field(str, choices=events.EXPRESSIONS),

@@ -96,3 +96,19 @@ define(SCENARIO_FEEDBACK, kind=Field(str, choices=FEEDBACK_KINDS), text=text(req
 define(SCENARIO_STOP)
 define(SCENARIO_RESUME, acknowledge=Field(bool, required=False, default=False))
 define(SCENARIO_REVIEW, option=text(MAX_ID))
+
+# --- the coach console (client/ui/coach.py) ------------------------------------------------------------
+#   scenario_draft       {text}   the run's participant, while free text is offered: what they have typed so
+#                                 far (throttled by the client, at most 2 a second); relayed at once to the staff
+#                                 who follow the run as `scenario_typing`, never stored, never logged
+#   scenario_transcript  {}       staff who follow the run: ack {run, lines: [{name, role, text, ts}]}, the run's
+#                                 said lines from the store, oldest first (the last MAX_TRANSCRIPT)
+#   scenario_typing      {run, text}   server -> staff following the run: the participant's draft
+SCENARIO_DRAFT = "scenario_draft"
+SCENARIO_TRANSCRIPT = "scenario_transcript"
+SCENARIO_TYPING = "scenario_typing"
+MAX_TRANSCRIPT = 300
+
+# a draft may be empty (the participant cleared the field); it is what the answer field takes
+define(SCENARIO_DRAFT, text=text())
+define(SCENARIO_TRANSCRIPT)

@@ -10,7 +10,7 @@ Staff: O (or the button) goes on or off duty (`duty`); a help request comes as a
 alert queue; H answers the first one waiting and opens the same window on their side.
 
 The server decides everything (server/safety/helpline.py); this module asks and shows. Nothing anyone
-writes is logged. Every text the client itself shows comes from the catalog (client/catalog.py).
+writes is logged. Every text the client itself shows comes from the catalog (client/i18n.py).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from .. import theme
-from ..catalog import tr
+from ..i18n import t
 from .widgets import TextField, label, panel
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class HelpWindow:
         self.title = label(self.root, title, (0.05, -0.07), s * 1.15, theme.colour("ui_accent"))
         self.status = label(self.root, "", (0.05, -0.07 - s * 1.5), s * 0.85, wrap=(self.W - 0.1) / (s * 0.85))
         self.rows = [label(self.root, "", (0.05, 0.0), s * 0.9, wrap=None) for _ in range(SCROLLBACK)]
-        self.field = TextField(self.root, tr("help.field"), (0.05, -self.H + 0.2), self.W - 0.42, s * 0.9, max_len=500)
+        self.field = TextField(self.root, t("help.field"), (0.05, -self.H + 0.2), self.W - 0.42, s * 0.9, max_len=500)
         self.keys = label(
             self.root, "", (0.05, -self.H + 0.05), s * 0.68, theme.colour("ui_muted"), wrap=(self.W - 0.1) / (s * 0.68)
         )
@@ -123,10 +123,10 @@ class HelpWindow:
             self.field.caption.hide()
             self.field.box.hide()
             self.field.text.hide()
-            self.keys.setText(tr("help.consent_keys"))
+            self.keys.setText(t("help.consent_keys"))
             by = -0.07 - s * 1.5 - rows * s * 1.05 - 0.12
-            self.buttons["agree"] = button(self.root, tr("help.agree"), (0.35, by), s * 0.9, self.ui.agree)
-            self.buttons["not_now"] = button(self.root, tr("help.not_now"), (0.9, by), s * 0.9, self.ui.hide)
+            self.buttons["agree"] = button(self.root, t("help.agree"), (0.35, by), s * 0.9, self.ui.agree)
+            self.buttons["not_now"] = button(self.root, t("help.not_now"), (0.9, by), s * 0.9, self.ui.hide)
             return
         self.field.caption.show()
         self.field.box.show()
@@ -142,12 +142,12 @@ class HelpWindow:
                 r.setPos(0.05, y - s * 1.2 * (i + 1))
             else:
                 r.setText("")
-        self.keys.setText(tr("help.keys"))
+        self.keys.setText(t("help.keys"))
         self.buttons["send"] = button(
-            self.root, tr("help.send"), (self.W - 0.18, -self.H + 0.21), s * 0.8, self.ui.send
+            self.root, t("help.send"), (self.W - 0.18, -self.H + 0.21), s * 0.8, self.ui.send
         )
-        self.buttons["hide"] = button(self.root, tr("help.hide"), (self.W - 0.2, -0.07), s * 0.75, self.ui.hide)
-        self.buttons["end"] = button(self.root, tr("help.end"), (self.W - 0.55, -0.07), s * 0.75, self.ui.end)
+        self.buttons["hide"] = button(self.root, t("help.hide"), (self.W - 0.2, -0.07), s * 0.75, self.ui.hide)
+        self.buttons["end"] = button(self.root, t("help.end"), (self.W - 0.55, -0.07), s * 0.75, self.ui.end)
 
     def agreed(self) -> None:
         self.consent = ""
@@ -245,10 +245,10 @@ class Helpline:
     def on_line(self, d: dict) -> None:
         if d.get("channel") != self.channel or self.window is None:
             return
-        who = tr("help.you") if d.get("from") == self.me else str(d.get("from") or "")
+        who = t("help.you") if d.get("from") == self.me else str(d.get("from") or "")
         self.window.add_line(who, str(d.get("text") or ""))
-        if self.window.hidden and who != tr("help.you"):
-            self.app.notice(tr("help.open_again"), seconds=9)
+        if self.window.hidden and who != t("help.you"):
+            self.app.notice(t("help.open_again"), seconds=9)
 
     def on_status(self, d: dict) -> None:
         state = d.get("state")
@@ -263,7 +263,7 @@ class Helpline:
         elif state == "closed":
             self.channel = None
             self._close_window()
-            self.app.notice(str(d.get("text") or tr("help.ended")), seconds=9)
+            self.app.notice(str(d.get("text") or t("help.ended")), seconds=9)
 
     def on_requested(self, d: dict) -> None:
         """Staff: someone asks to talk. It joins the safety alert queue (after crises, before reports)."""
@@ -273,20 +273,20 @@ class Helpline:
         text = str(d.get("text") or "")
         if not text:
             people = [
-                tr("duty.person", name=p.get("name", ""), role=tr(f"role.{p.get('role')}"))
+                t("duty.person", name=p.get("name", ""), role=t(f"role.{p.get('role')}"))
                 for p in d.get("on_duty") or []
                 if p.get("role") in events.STAFF
             ]
             text = (
-                tr("duty.line_some", names="; ".join(people), verb=tr("duty.is" if len(people) == 1 else "duty.are"))
+                t("duty.line_some", names="; ".join(people), verb=t("duty.is" if len(people) == 1 else "duty.are"))
                 if people
-                else tr("duty.line_nobody")
+                else t("duty.line_nobody")
             )
         self.duty_text = text
         self.draw_team()
 
     def on_alert_seen(self, d: dict) -> None:
-        text = str(d.get("text") or tr("seen.default"))
+        text = str(d.get("text") or t("seen.default"))
         self.app.notice(text, seconds=12)
         self.app.chat.add(text, "notice")
 
@@ -295,7 +295,7 @@ class Helpline:
         if alert.get("kind") == "help_request":
             pos = (card.width - 0.3, -card.height - 0.07)
             self.answer_button = button(
-                card.root, tr("help.answer"), pos, 0.045 * self.app.settings.text_scale, self.open
+                card.root, t("help.answer"), pos, 0.045 * self.app.settings.text_scale, self.open
             )
 
     def banner_gone(self) -> None:
@@ -314,10 +314,10 @@ class Helpline:
         self.team = self.app.a2dBottomRight.attachNewNode("team", 5)
         y = 0.03 + 0.045 * self.app.settings.text_scale * 2.2 + 0.06  # above the own-expression line
         if self.staff:
-            text = tr("duty.on_button" if self.on_duty else "duty.off_button")
+            text = t("duty.on_button" if self.on_duty else "duty.off_button")
             self.team_button = button(self.team, text, (-0.45, y + s * 0.6), s * 0.95, self.toggle_duty)
         elif self.role == events.PARTICIPANT:
-            self.team_button = button(self.team, tr("help.button"), (-0.45, y + s * 0.6), s * 0.95, self.open)
+            self.team_button = button(self.team, t("help.button"), (-0.45, y + s * 0.6), s * 0.95, self.open)
         if self.duty_text and not self.staff:
             self.duty_label = label(
                 self.team, self.duty_text, (-0.05, y + s * 2.6), s * 0.9, theme.colour("ui_text"), TextNode.ARight, 20
@@ -342,13 +342,13 @@ class Helpline:
         try:
             ack = await self.app.session.call(wh.HELP_REQUEST, {})
         except WireError as e:
-            self.app.notice(e.message or tr("help.failed"), seconds=9)
+            self.app.notice(e.message or t("help.failed"), seconds=9)
             return
         finally:
             self.asking = False
         self.channel = str(ack["channel"])
         consent = "" if ack.get("agreed") else str(ack.get("consent") or "")
-        self.window = HelpWindow(self, tr("help.title"), self.app.settings.text_scale, consent)
+        self.window = HelpWindow(self, t("help.title"), self.app.settings.text_scale, consent)
         self.window.set_status(str(ack.get("text") or ""))
         self._status_text = str(ack.get("text") or "")
         for line in ack.get("lines") or []:
@@ -407,7 +407,7 @@ class Helpline:
         self.safety.drop_alerts(lambda a: a.get("kind") == "help_request" and a.get("channel") == channel)
         self.channel = channel
         name = str(ack.get("name") or request.get("name") or "")
-        self.window = HelpWindow(self, tr("help.staff_title", name=name), self.app.settings.text_scale)
+        self.window = HelpWindow(self, t("help.staff_title", name=name), self.app.settings.text_scale)
         self._status_text = ""
         for line in ack.get("lines") or []:
             self.on_line(line)
@@ -424,7 +424,7 @@ class Helpline:
             self.app.notice(e.message, seconds=9)
             return
         self.on_duty = bool(ack.get("on", ack.get("on_duty", on)))
-        self.app.notice(tr("duty.now_on" if self.on_duty else "duty.now_off"), seconds=7)
+        self.app.notice(t("duty.now_on" if self.on_duty else "duty.now_off"), seconds=7)
         self.draw_team()
 
     # --- the window and the focus -----------------------------------------------------------------
@@ -451,7 +451,7 @@ class Helpline:
             return
         w.hide()
         self._restore_focus()
-        self.app.notice(tr("help.open_again"), seconds=7)
+        self.app.notice(t("help.open_again"), seconds=7)
 
     def _restore_focus(self) -> None:
         app, w = self.app, self.window

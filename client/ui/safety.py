@@ -32,8 +32,8 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from .. import theme
-from ..catalog import tr
 from ..geom import disc
+from ..i18n import t
 from .helpline import Helpline
 from .widgets import TextField, label, panel
 
@@ -856,7 +856,7 @@ class SafetyUI:
         who = d.get("name") or "someone"
         if d.get("kind") == "help_request":
             place = d.get("room_name") or d.get("room")
-            return tr("help.requested", name=who, where=tr("help.where", room=place) if place else "")
+            return t("help.requested", name=who, where=t("help.where", room=place) if place else "")
         if d.get("kind") == "report":
             about = f" about {who}" if d.get("name") else ""
             reason = REASON_WORDS.get(d.get("reason"), str(d.get("reason") or "other")).lower()
@@ -874,7 +874,7 @@ class SafetyUI:
             return
         d = self.alerts[0]
         more = f"   ({len(self.alerts) - 1} more)" if len(self.alerts) > 1 else ""
-        title = {"report": "Safety alert: a report", "help_request": tr("banner.help_title")}.get(
+        title = {"report": "Safety alert: a report", "help_request": t("banner.help_title")}.get(
             str(d.get("kind")), "Safety alert: please check in"
         )
         self.banner = Card(

@@ -45,6 +45,40 @@ OBSERVED = (
 )
 
 
+def one_intent_per_line(actions: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """Fold a line's face and gesture into its `say` (one intent against the rate budget instead of three).
+
+    Only the plain case is folded: at most one expression and one gesture for the same avatar, right before
+    the line; anything else goes out as it came, in order."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    pending: list[tuple[str, dict[str, Any]]] = []
+    for event, payload in actions:
+        if event in (events.EXPRESSION, events.GESTURE):
+            pending.append((event, payload))
+            continue
+        kinds = [e for e, _ in pending]
+        if (
+            event == events.SAY
+            and pending
+            and len(set(kinds)) == len(kinds)
+            and all(p.get("avatar") == payload.get("avatar") for _, p in pending)
+        ):
+            line = dict(payload)
+            for e, p in pending:
+                if e == events.EXPRESSION:
+                    line["expression"] = p["name"]
+                    if "intensity" in p:
+                        line["intensity"] = p["intensity"]
+                else:
+                    line["gesture"] = p["name"]
+            out.append((events.SAY, line))
+        else:
+            out += pending
+            out.append((event, payload))
+        pending = []
+    return out + pending
+
+
 class RemoteAgent:
     """Drive one cast role of one room with `driver`, over the protocol."""
 
@@ -88,7 +122,7 @@ class RemoteAgent:
     async def _work(self) -> None:
         while True:
             observation = await self.queue.get()
-            for event, payload in self.driver.observe(observation):
+            for event, payload in one_intent_per_line(self.driver.observe(observation)):
                 try:
                     await self.session.call(event, payload)
                     self.sent.append((event, payload))

@@ -116,6 +116,16 @@ class Proposal:
 class Claim:
     user_id: int
     failed_over: bool = False  # the holder dropped and someone else (or the pause) has the avatar
+    driver: str = wc.TELEOP  # the label others see for the holder: teleop (a person) or agent (a program)
+    name: str | None = None  # the holder's display name, for `by` while no run is attached
+    # kept from before a restart: the holder has until then (time.monotonic) to come back, meanwhile the
+    # scenario's on_operator_drop rule holds
+    restored_until: float | None = None
+
+
+def driver_label(user: dict[str, Any]) -> str:
+    """How a claim's holder is labelled: a program (role agent) or a person teleoperating."""
+    return wc.AGENT_DRIVEN if user.get("role") == events.AGENT else wc.TELEOP
 
 
 class ControllerHost:
@@ -131,6 +141,7 @@ class ControllerHost:
         self.proposals: dict[int, Proposal] = {}
         self.queue: dict[str, list[Proposal]] = {}
         self.state: dict[str, Any] | None = None  # the last staff scenario_state
+        self.restored = False  # claims kept in the store were read back (restore)
         self._background = Background()
 
     # --- a run's cast arrives and leaves ---------------------------------------------------------
@@ -145,6 +156,10 @@ class ControllerHost:
                 claim.failed_over = False
                 self.room.drivers[aid] = claim.user_id
                 self.controllers[role] = Relay(role, aid, member.user)
+            elif claim is not None and claim.restored_until is not None and self.on_drop.get(role) == "pause":
+                # back after a restart, the holder not yet: the scene waits for them as on a dropped link
+                claim.failed_over = True
+                self.controllers[role] = Held(role, aid)
             else:
                 self.controllers[role] = ScriptedDriver(role, aid)
                 if claim is not None:
@@ -234,13 +249,13 @@ class ControllerHost:
     def info(self, role: str) -> dict[str, Any]:
         ctl = self.controllers.get(role)
         claim = self.claims.get(role)
-        driver = ctl.driver if ctl is not None else (wc.AUTONOMOUS if claim is None else wc.TELEOP)
+        driver = ctl.driver if ctl is not None else (wc.AUTONOMOUS if claim is None else claim.driver)
         by = None
         if ctl is not None:
             by = ctl.by
         elif claim is not None:
             m = self.room.members.get(claim.user_id)
-            by = m.user["name"] if m else None
+            by = m.user["name"] if m else claim.name
         return {
             "avatar": self.avatars.get(role),
             "role": role,
@@ -255,6 +270,44 @@ class ControllerHost:
     async def send_all(self, sid: str) -> None:
         for role in self.avatars:
             await self.world.send(sid, wc.CONTROLLER, self.info(role))
+
+    def held_by(self, user_id: int) -> list[dict[str, Any]]:
+        """The cast roles this person or agent holds a claim on, as `controller` payloads (the `claims` event)."""
+        return [self.info(role) for role, c in self.claims.items() if c.user_id == user_id]
+
+    async def tell_claims(self, member: Member) -> None:
+        """A returning holder (a resume, a new login, a rejoin after a restart) is told which claims they hold."""
+        if member.sid is not None and member.user.get("id") is not None:
+            await self.world.send(member.sid, wc.CLAIMS, {"claims": self.held_by(member.user["id"])})
+
+    def holders(self) -> set[int]:
+        return {c.user_id for c in self.claims.values()}
+
+    # --- kept across restarts (the store's cast_controls) ------------------------------------------
+    def _keep(self, fn: str, *args: Any) -> None:
+        """Write who holds or supervises a role, on the store thread, in the order they changed (retried while
+        the store cannot write): the claim itself works at once (people before records)."""
+        self.world.store.aio.persist(f"cast control in room {self.room.id}", fn, self.room.id, *args)
+
+    def restore(self, rows: list[dict[str, Any]], grace: float) -> None:
+        """Claims and supervision kept from before a restart: each holder has `grace` seconds to come back.
+        Once per host (a room's first resume), so live claims are never overwritten."""
+        if self.restored:
+            return
+        self.restored = True
+        until = time.monotonic() + grace
+        for row in rows:
+            if row["claimed_by"] is not None and row["claimed_role"] is not None:
+                holder = {"id": row["claimed_by"], "role": row["claimed_role"]}
+                self.claims[row["role"]] = Claim(
+                    row["claimed_by"],
+                    failed_over=True,
+                    driver=driver_label(holder),
+                    name=row["claimed_name"],
+                    restored_until=until,
+                )
+            if row["supervisor"] is not None and row["supervise_seconds"]:
+                self.supervision[row["role"]] = (row["supervisor"], int(row["supervise_seconds"]))
 
     def paused(self) -> list[str]:
         return [self.names.get(r, r) for r, c in self.controllers.items() if c.paused]
@@ -284,7 +337,9 @@ class ControllerHost:
                     errors.CONFLICT,
                     f"{holder.user['name']} is driving {self.names.get(role, role)}. Ask them to release it first.",
                 )
-        self.claims[role] = Claim(user["id"])
+        if claim is None or claim.user_id != user["id"]:
+            self._keep("set_cast_claim", role, user["id"])
+        self.claims[role] = Claim(user["id"], driver=driver_label(user), name=user["name"])
         self._cancel_proposals(role)
         aid = self.avatars.get(role)
         if aid is not None:
@@ -312,6 +367,7 @@ class ControllerHost:
             raise WireError(errors.FORBIDDEN, "Only the person driving this avatar (or a facilitator) can release it.")
         await self._to_autonomous(role)
         self.claims.pop(role, None)
+        self._keep("set_cast_claim", role, None)
         await self.announce(role)
         log.info("cast role released in room %s", self.room.id)
         return self.info(role)
@@ -352,8 +408,13 @@ class ControllerHost:
     async def check(self, now: float, delay: float) -> None:
         for role, claim in list(self.claims.items()):
             member = self.room.members.get(claim.user_id)
+            if member is not None:
+                claim.restored_until = None  # back in the room: from now on their claim lasts as any other
             if member is None:  # left the room (or the resume grace ran out)
+                if claim.restored_until is not None and now < claim.restored_until:
+                    continue  # after a restart: the holder has a while to come back
                 self.claims.pop(role, None)
+                self._keep("set_cast_claim", role, None)
                 if role in self.avatars:
                     ctl = self.controllers.get(role)
                     if ctl is None or not ctl.autonomous:
@@ -381,14 +442,17 @@ class ControllerHost:
                     log.info("failover in room %s: %s", self.room.id, "paused" if pause else "autonomous")
             elif member.sid is not None and claim.failed_over:
                 claim.failed_over = False
+                claim.restored_until = None
                 await self.claim(member.user, role)  # back: the avatar (and held cues) return to them
 
     # --- supervision --------------------------------------------------------------------------------------
-    def supervise(self, user: dict[str, Any], role: str, seconds: int) -> dict[str, Any]:
+    async def supervise(self, user: dict[str, Any], role: str, seconds: int) -> dict[str, Any]:
         if seconds <= 0:
             self.supervision.pop(role, None)
+            self._keep("set_cast_supervision", role, None, None)
         else:
             self.supervision[role] = (user["id"], int(seconds))
+            self._keep("set_cast_supervision", role, user["id"], int(seconds))
         return {"avatar": self.avatars.get(role), "role": role, "seconds": seconds}
 
     async def _propose(self, role: str, actions: list[Action], sup: tuple[int, int]) -> None:

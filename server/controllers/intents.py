@@ -50,7 +50,7 @@ async def release(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 async def supervise(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     _may_follow(ctx)
     host = host_for(ctx.world, _room(ctx))
-    return host.supervise(ctx.user, host.role_of(p["avatar"], None), p["seconds"])
+    return await host.supervise(ctx.user, host.role_of(p["avatar"], None), p["seconds"])
 
 
 @intent(wc.APPROVE, roles=events.STAFF)

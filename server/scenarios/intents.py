@@ -66,7 +66,7 @@ from wire import scenario as wsc
 from wire.errors import WireError
 
 from ..appkeys import WORLD
-from ..controllers import host_for
+from ..controllers import host_for, restore_claims
 from ..gateway import Ctx, intent
 from ..safety.crisis import SCENE_PAUSE_TEXTS
 from ..storage import RETRYABLE
@@ -234,6 +234,7 @@ class ScenarioRooms(RoomFeature):
         rr = RoomRun(room, run, store)
         run.risk, run.crisis = self.risk, self.crisis  # a crisis answer is never scored, whatever path it takes
         rr.watchers = set(room.members) | ({run.participant_user_id} if run.participant_user_id else set())
+        rr.watchers |= host_for(self.world, room).holders()  # a claim kept across a restart: its holder follows
         sc = run.scenario
         participant = room.members.get(run.participant_user_id) if run.participant_user_id is not None else None
         for role, c in sc.cast.items():
@@ -506,6 +507,7 @@ class ScenarioRooms(RoomFeature):
 
     # --- startup -------------------------------------------------------------------------------------------
     async def resume_all(self, app: web.Application | None = None, room_id: str | None = None) -> None:
+        await restore_claims(self.world, room_id)  # first: the runs attach with their claims in place
         runs = sorted(await self.world.store.aio.active_runs(), key=lambda r: -r["id"])
         for row in runs:
             if room_id is not None and row["room_id"] != room_id:

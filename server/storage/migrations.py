@@ -259,4 +259,19 @@ MIGRATIONS: list[str] = [
     CREATE INDEX help_lines_channel ON help_lines(channel_id, ts);
     CREATE INDEX help_lines_user ON help_lines(user_id);
     """,
+    # 9: who drives or supervises each cast role of a room (server/controllers/host.py), so claims and
+    # supervision survive a server restart. One row per room and role; a column is NULL when nobody holds it.
+    """
+    CREATE TABLE cast_controls (
+        room_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        claimed_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        supervisor INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        supervise_seconds INTEGER,
+        updated REAL NOT NULL,
+        PRIMARY KEY (room_id, role)
+    );
+    CREATE INDEX cast_controls_claimed ON cast_controls(claimed_by);
+    CREATE INDEX cast_controls_supervisor ON cast_controls(supervisor);
+    """,
 ]

@@ -118,3 +118,41 @@ class SQLiteRooms(SQLiteConnection):
             sql += f" AND u.id IN ({SCOPE_SQL})"
             args = (staff_id, staff_id)
         return self._exec(sql + " ORDER BY u.id", args).fetchall()
+
+    # --- who drives or supervises a room's cast roles (server/controllers/host.py) ----------------------
+    def set_cast_claim(self, room_id: str, role: str, user_id: int | None) -> None:
+        """`user_id` holds (None: nobody holds) the claim on this cast role of this room."""
+        self._set_cast_control(room_id, role, "claimed_by=?", (user_id,))
+
+    def set_cast_supervision(self, room_id: str, role: str, user_id: int | None, seconds: int | None) -> None:
+        """`user_id` supervises (None: nobody supervises) the autonomous driver of this cast role."""
+        self._set_cast_control(room_id, role, "supervisor=?, supervise_seconds=?", (user_id, seconds))
+
+    def _set_cast_control(self, room_id: str, role: str, assign: str, args: tuple[Any, ...]) -> None:
+        with self._lock:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO cast_controls(room_id, role, updated) VALUES (?,?,?)",
+                    (room_id, role, time.time()),
+                )
+                db.execute(
+                    f"UPDATE cast_controls SET {assign}, updated=? WHERE room_id=? AND role=?",
+                    (*args, time.time(), room_id, role),
+                )
+                db.execute(
+                    "DELETE FROM cast_controls WHERE room_id=? AND role=? "
+                    "AND claimed_by IS NULL AND supervisor IS NULL",
+                    (room_id, role),
+                )
+
+    def cast_controls(self, room_id: str | None = None) -> list[Row]:
+        """Claims and supervision kept for cast roles (all rooms, or one), with the holder's name and role."""
+        sql = (
+            "SELECT c.room_id, c.role, c.claimed_by, u.name AS claimed_name, u.role AS claimed_role, "
+            "c.supervisor, c.supervise_seconds FROM cast_controls c LEFT JOIN users u ON u.id=c.claimed_by"
+        )
+        args: tuple[Any, ...] = ()
+        if room_id is not None:
+            sql += " WHERE c.room_id=?"
+            args = (room_id,)
+        return self._exec(sql + " ORDER BY c.room_id, c.role", args).fetchall()

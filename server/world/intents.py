@@ -83,29 +83,44 @@ async def speak(ctx: Ctx, aid: int, text: str, **meta: Any) -> dict[str, Any]:
 
 @intent(events.SAY)
 async def say(ctx: Ctx, p: dict[str, Any]) -> None:
+    """A line, optionally with the face and gesture it is said with (as `expression` and `gesture` would set
+    them, just before the line): a program acting at a human pace spends one intent per line, not three."""
     text = " ".join(p["text"].split())
     if not text:
         return None
+    aid = ctx.acting_avatar(p)
+    if "expression" in p:
+        await show_expression(ctx, aid, p["expression"], float(p.get("intensity", 1.0)))
+    if "gesture" in p and p["gesture"] != "none":
+        await show_gesture(ctx, aid, p["gesture"])
     meta = {"suggestion": p["suggestion"]} if "suggestion" in p else {}
-    await speak(ctx, ctx.acting_avatar(p), text, **meta)
+    await speak(ctx, aid, text, **meta)
 
 
-@intent(events.EXPRESSION)
-async def expression(ctx: Ctx, p: dict[str, Any]) -> None:
+async def show_expression(ctx: Ctx, aid: int, name: str, intensity: float) -> None:
     room, _ = ctx.in_room()
-    av = room.avatar(ctx.acting_avatar(p))
-    av.expression, av.intensity = p["name"], float(p["intensity"])
+    av = room.avatar(aid)
+    av.expression, av.intensity = name, intensity
     await ctx.world.broadcast(
         room, events.MEMBER_UPDATED, {"avatar": av.id, "expression": av.expression, "intensity": av.intensity}
     )
 
 
+async def show_gesture(ctx: Ctx, aid: int, name: str) -> None:
+    room, _ = ctx.in_room()
+    av = room.avatar(aid)
+    av.gesture = name
+    await ctx.world.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "gesture": av.gesture})
+
+
+@intent(events.EXPRESSION)
+async def expression(ctx: Ctx, p: dict[str, Any]) -> None:
+    await show_expression(ctx, ctx.acting_avatar(p), p["name"], float(p["intensity"]))
+
+
 @intent(events.GESTURE)
 async def gesture(ctx: Ctx, p: dict[str, Any]) -> None:
-    room, _ = ctx.in_room()
-    av = room.avatar(ctx.acting_avatar(p))
-    av.gesture = p["name"]
-    await ctx.world.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "gesture": av.gesture})
+    await show_gesture(ctx, ctx.acting_avatar(p), p["name"])
 
 
 @intent(events.CONSENT)
