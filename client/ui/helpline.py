@@ -143,9 +143,7 @@ class HelpWindow:
             else:
                 r.setText("")
         self.keys.setText(t("help.keys"))
-        self.buttons["send"] = button(
-            self.root, t("help.send"), (self.W - 0.18, -self.H + 0.21), s * 0.8, self.ui.send
-        )
+        self.buttons["send"] = button(self.root, t("help.send"), (self.W - 0.18, -self.H + 0.21), s * 0.8, self.ui.send)
         self.buttons["hide"] = button(self.root, t("help.hide"), (self.W - 0.2, -0.07), s * 0.75, self.ui.hide)
         self.buttons["end"] = button(self.root, t("help.end"), (self.W - 0.55, -0.07), s * 0.75, self.ui.end)
 
