@@ -13,6 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 EN: dict[str, str] = {
+    # the review card on the coach console (client/ui/review.py)
+    "review.title": "Your decision: the participant typed",
+    "review.signals": "Noticed: {signals}",
+    "review.none_noticed": "Nothing noticed; the match was unsure.",
+    "review.candidate": "{n}  {text}  ({confidence:.0%})",
+    "review.unscorable": "U  Not scorable: ask again",
+    "review.keys": "1-3 take it as that option   U not scorable",
+    "review.negation": "a 'not' the option does not have",
+    "review.sarcasm": "sarcasm",
+    "review.dismissive": "dismissive",
+    "review.abuse": "abusive words",
+    "review.crisis": "a crisis phrase",
     # the coach console (client/ui/coach.py)
     "coach.title": "Coach console",
     "coach.driver.autonomous": "autonomous driver",

@@ -21,23 +21,10 @@ from panda3d.core import NodePath, TextNode
 from wire import scenario as wsc
 
 from .. import theme
+from ..i18n import t
 from .widgets import label, panel
 
 MAX_CANDIDATES = 3
-# What the card says, in one place for the translation catalog.
-TEXTS = {
-    "title": "Your decision: the participant typed",
-    "signals": "Noticed: {signals}",
-    "none_noticed": "Nothing noticed; the match was unsure.",
-    "candidate": "{n}  {text}  ({confidence:.0%})",
-    "unscorable": "U  Not scorable: ask again",
-    "keys": "1-3 take it as that option   U not scorable",
-    "negation": "a 'not' the option does not have",
-    "sarcasm": "sarcasm",
-    "dismissive": "dismissive",
-    "abuse": "abusive words",
-    "crisis": "a crisis phrase",
-}
 
 
 class ReviewCard:
@@ -48,11 +35,11 @@ class ReviewCard:
         s = self.s = 0.05 * scale
         self.root = parent.attachNewNode("review-card")
         self.bg = panel(self.root, (-1.72, -0.08, -0.62, 0.08), theme.colour("ui_panel"))
-        self.title = label(self.root, TEXTS["title"], (-1.68, 0.0), s * 0.8, theme.colour("ui_accent"))
+        self.title = label(self.root, t("review.title"), (-1.68, 0.0), s * 0.8, theme.colour("ui_accent"))
         self.text = label(self.root, "", (-1.68, -0.08), s * 0.8, wrap=32)
         self.signals = label(self.root, "", (-1.68, -0.2), s * 0.65, theme.colour("ui_warn"), wrap=40)
         self.buttons = [self._button(-0.3 - i * s * 1.6) for i in range(MAX_CANDIDATES + 1)]
-        self.keys = label(self.root, TEXTS["keys"], (-1.68, -0.6), s * 0.55, theme.colour("ui_muted"))
+        self.keys = label(self.root, t("review.keys"), (-1.68, -0.6), s * 0.55, theme.colour("ui_muted"))
         self.show(None)
 
     def _button(self, y: float) -> DirectButton:
@@ -79,17 +66,17 @@ class ReviewCard:
             return
         self.root.show()
         self.text.setText(f"\u201c{review['text']}\u201d")
-        signals = [TEXTS.get(s, s) for s in review.get("signals") or []]
-        self.signals.setText(TEXTS["signals"].format(signals=", ".join(signals)) if signals else TEXTS["none_noticed"])
+        signals = [t(f"review.{s}") for s in review.get("signals") or []]
+        self.signals.setText(t("review.signals", signals=", ".join(signals)) if signals else t("review.none_noticed"))
         candidates = self.candidates
         for i, button in enumerate(self.buttons):
             if i < len(candidates):
                 c = candidates[i]
-                button["text"] = TEXTS["candidate"].format(n=i + 1, text=c["text"], confidence=c["confidence"])
+                button["text"] = t("review.candidate", n=i + 1, text=c["text"], confidence=c["confidence"])
                 button["extraArgs"] = [c["id"]]
                 button.show()
             elif i == len(candidates):
-                button["text"] = TEXTS["unscorable"]
+                button["text"] = t("review.unscorable")
                 button["extraArgs"] = [wsc.UNSCORABLE]
                 button.show()
             else:
