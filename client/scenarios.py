@@ -11,10 +11,15 @@ from wire.errors import WireError
 
 from .input import COACH_ROLES, ChatFocus, HelpFocus
 from .ui.coach import CoachConsole
+from .ui.layout import COACH_BOX, coach_scale, layout
 from .ui.scenario import AnswerFocus, ScenarioPanel, ScenarioPicker, participant_role
 
 if TYPE_CHECKING:
     from .app import PeerspaceClient
+
+
+# phases in which the partner stays in the shot whoever speaks
+STAGED_WITH_PARTNER = ("role_play", "repeat_role_play", "modelling")
 
 
 class ScenarioFlow:
@@ -77,7 +82,9 @@ class ScenarioFlow:
         s = app.settings.text_scale
         lo, _hi = app.hud.recorded.root.getTightBounds(app.a2dTopRight) or (None, None)
         top = (lo.z if lo is not None else -0.3) - 0.03
-        bottom = -2.0 + 0.03 + 0.045 * s * 2.2 + 0.05
+        region = layout(app.getAspectRatio(), s, scenario=True).scenario
+        assert region is not None
+        bottom = region.bottom - 1.0  # a2dTopRight is at y = 1: above the portrait of your face
         spawn = app.spawn
         panel = ScenarioPanel(
             app.a2dTopRight,
@@ -89,6 +96,7 @@ class ScenarioFlow:
             lambda: spawn(self._call(wsc.SCENARIO_STOP, {}), "stop the scenario"),
             self.close_panel,
             reduced_motion=app.settings.reduced_motion,
+            width=region.width,
         )
         if old is not None:
             for name in (
@@ -119,6 +127,33 @@ class ScenarioFlow:
             return None
         aid = (st.get("avatars") or {}).get((st.get("line") or {}).get("cast"))
         return aid if aid in app.avatars and aid != app.model.my_id else None
+
+    def stage_people(self) -> tuple[list[int], bool]:
+        """Who the camera frames in your own practice: the one speaking and, in a role-play, the partner;
+        in an emotion item only the face to read (then True)."""
+        panel, app = self.panel, self.app
+        st = panel.state if panel is not None and panel.mine and panel.mode != "summary" else None
+        if not st:
+            return [], False
+        face = self.face()
+        if face is not None:
+            return ([face], True) if app.avatars[face].placed else ([], False)
+        avatars = st.get("avatars") or {}
+        cast = {
+            r: c for r, c in (st.get("cast") or {}).items() if isinstance(c, dict) and c.get("kind") != "participant"
+        }
+        roles = [st.get("speaking") or (st.get("line") or {}).get("cast")]
+        if (st.get("phase") or {}).get("kind") in STAGED_WITH_PARTNER:
+            roles += [r for r, c in cast.items() if c.get("kind") == "partner"]
+        if not any(roles):
+            roles = list(cast)
+        people: list[int] = []
+        for role in roles:
+            aid = avatars.get(role) if role in cast else None
+            av = app.avatars.get(aid) if aid is not None else None
+            if av is not None and av.placed and aid != app.model.my_id and aid not in people:
+                people.append(aid)
+        return people, False
 
     def close_panel(self) -> None:
         if self.panel is not None:
@@ -239,8 +274,18 @@ class Coaching:
 
     def open(self) -> None:
         self.app.release_movement()
+        self.place()
         self.console.root.show()
         self.app.focus = CoachFocus(self)
+
+    def place(self) -> None:
+        """The console's region (client/ui/layout.py): at the left edge, shrunk to fit a narrow window."""
+        ratio = self.app.getAspectRatio()
+        k = coach_scale(ratio)
+        region = layout(ratio, self.app.settings.text_scale, coach=True).coach
+        assert region is not None
+        self.console.root.setScale(k)
+        self.console.root.setX(region.left - COACH_BOX[0] * k)
 
     def close(self) -> None:
         if self.console is not None:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from panda3d.core import NodePath
 
 from .. import theme
+from .layout import scenario_width
 from .widgets import TextField, label, panel
 
 PHASE_WORDS = {
@@ -285,8 +286,10 @@ class ScenarioPanel:
         on_stop: Callable[[], None],
         on_close: Callable[[], None],
         reduced_motion: bool = False,
+        width: float | None = None,
     ):
         self.parent = parent
+        self.width = width if width is not None else scenario_width(scale, 1.6)
         self.root = parent.attachNewNode("scenario-panel")
         self.scale, self.top, self.bottom = scale, top, bottom
         self.on_choose, self.on_answer, self.on_stop, self.on_close = on_choose, on_answer, on_stop, on_close
@@ -480,7 +483,7 @@ class ScenarioPanel:
         self.texts = []
         self.field = None
         s = 0.05 * self.scale * k
-        w = min(1.5, 1.12 + 0.4 * max(0.0, self.scale - 1.0))
+        w = self.width
         left, right = -w - 0.03, -0.03
         bg = panel(self.root, (left, right, self.top - 0.2, self.top), theme.colour("ui_panel", 0.9))
         lay = _Layout(self.root, left + 0.05, w - 0.1, self.top - 0.03, s)
