@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wire import controllers as wc
-from wire import events
+from wire import errors, events
 from wire import scenario as wsc
 from wire.errors import WireError
 
@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from .app import PeerspaceClient
 
 
+# the participant's reading pace for a running practice: {pace}; its schema comes with the server side of pacing
+SCENARIO_PACE = getattr(wsc, "SCENARIO_PACE", "scenario_pace")
+PACE_CHANGED = "The practice now goes at a {pace} pace."
+# intents an older server may not know: its refusal is not shown (the choice still applies next time)
+OPTIONAL_INTENTS = (SCENARIO_PACE,)
+
 # phases in which the partner stays in the shot whoever speaks
 STAGED_WITH_PARTNER = ("role_play", "repeat_role_play", "modelling")
 
@@ -29,6 +35,7 @@ class ScenarioFlow:
         self.app = app
         self.panel: ScenarioPanel | None = None
         self.picker: ScenarioPicker | None = None
+        self.pace: str | None = None  # the reading pace the running practice was last told
 
     def open_picker(self) -> None:
         """P (or F11): the list of practice scenarios; Enter starts one in this room."""
@@ -60,9 +67,29 @@ class ScenarioFlow:
         if self.panel is None or self.panel.mode == "summary":
             self.close_panel()
             self.make_panel()
+        self.pace = self.app.settings.pace
         self.app.spawn(
-            self._call(wsc.SCENARIO_START, {"scenario": scenario, "difficulty": difficulty}), "start the scenario"
+            self._call(wsc.SCENARIO_START, {"scenario": scenario, "difficulty": difficulty, "pace": self.pace}),
+            "start the scenario",
         )
+
+    def set_pace(self, pace: str) -> None:
+        """The reading pace changed in the settings: tell your own running practice (scenario_pace)."""
+        panel = self.panel
+        if pace == self.pace or panel is None or not panel.mine or panel.mode != "run" or panel.state is None:
+            return
+        self.pace = pace
+        self.app.spawn(self._pace(pace), "change the reading pace")
+
+    async def _pace(self, pace: str) -> None:
+        try:
+            await self.app.session.call(SCENARIO_PACE, {"pace": pace})
+        except WireError as e:
+            if e.code != errors.UNKNOWN_EVENT:
+                self.app.notice(e.message)
+            # a server without reading paces: the choice still goes with the next practice you start
+            return
+        self.app.notice(PACE_CHANGED.format(pace=pace), seconds=4)
 
     async def _call(self, event: str, payload: dict) -> None:
         try:
@@ -110,6 +137,8 @@ class ScenarioFlow:
                 "typing",
                 "typed",
                 "_phase_index",
+                "scroll",
+                "_new_lines",
             ):
                 setattr(panel, name, getattr(old, name))
             old.destroy()

@@ -49,6 +49,16 @@ class HudView:
         self.self_status.set(model.my_expression, model.my_intensity)
         self.show_room(app.in_room)
 
+    def pointer_over_chat(self) -> bool:
+        """Is the mouse pointer over the chat panel? (No pointer offscreen or outside the window.)"""
+        app = self.app
+        watcher = getattr(app, "mouseWatcherNode", None)
+        if watcher is None or not watcher.hasMouse() or self.chat is None:
+            return False
+        lay = layout(app.getAspectRatio(), app.settings.text_scale)
+        m = watcher.getMouse()
+        return lay.chat.contains(m.x * lay.ratio, m.y)
+
     def show_room(self, show: bool) -> None:
         for part in (self.chat, self.recorded, self.self_status):
             part.root.show() if show else part.root.hide()

@@ -6,8 +6,11 @@ from collections.abc import Callable
 
 from panda3d.core import NodePath, TextNode
 
+from wire.scenario import PACES
+
 from .. import theme
 from ..theme import TEXT_SIZES
+from .layout import CHAT_ROWS, CHAT_WIDTH, chat_height
 from .settings import CAMERA_DISTANCES, Settings
 from .widgets import TextField, label, panel
 
@@ -34,43 +37,75 @@ HELP_LINES = (
     "F1 or Esc: close this help",
 )
 HELP_TEXT = "\n".join(HELP_LINES)
+READING_PACE = "Reading pace"  # of a practice scenario's lines: slower, usual, faster
+CHAT_HINT = "Enter: chat   F1: help"
+CHAT_EARLIER = "   Page Up: earlier lines"
+CHAT_SCROLLED = "Reading back: {newer} newer rows below.   Page Down: newer"
 
 
 class ChatPanel:
-    """The last few lines of chat at the bottom left, and the message being typed."""
+    """The chat at the bottom left: long lines wrap onto more rows, and earlier rows stay readable by
+    scrolling back (Page Up / Page Down, or the mouse wheel over the panel); the message being typed."""
 
-    LINES = 6
+    LINES = CHAT_ROWS  # rows shown at once
+    KEEP = 200  # lines kept for scrolling back
 
     def __init__(self, base_np: NodePath, scale: float, lines: list | None = None):
         self.root = base_np.attachNewNode("chat")
         self.s = 0.05 * scale
         s = self.s
-        h = (self.LINES + 1.6) * s * 1.25
-        self.bg = panel(self.root, (0.03, 1.45, 0.03, h))
+        self.width = CHAT_WIDTH
+        h = chat_height(scale)
+        self.bg = panel(self.root, (0.03, 0.03 + self.width, 0.03, h))
         self.lines: list[tuple[str, str]] = list(lines or [])  # (text, kind)
         self.rows = [label(self.root, "", (0.07, 0.1 + s * 1.3 + i * s * 1.2), s, wrap=None) for i in range(self.LINES)]
-        self.input = TextField(self.root, "", (0.07, 0.07), 1.33, s * 0.9, max_len=500)
+        self.input = TextField(self.root, "", (0.07, 0.07), self.width - 0.12, s * 0.9, max_len=500)
         self.input.caption.hide()
-        self.hint = label(self.root, "Enter: chat   F1: help", (0.09, 0.065), s * 0.75, theme.colour("tag_text"))
+        self.hint = label(self.root, CHAT_HINT, (0.09, 0.065), s * 0.75, theme.colour("tag_text"))
         self.typing = False
+        self.scroll = 0  # rows scrolled back from the newest
+        self._measure = TextNode("chat-measure")
+        self._measure.setWordwrap((self.width - 0.1) / s)
         self._draw()
 
     def add(self, text: str, kind: str = "chat"):
+        if self.scroll:
+            self.scroll += len(self._wrap(text))  # reading back: what you read stays where it is
         self.lines.append((text, kind))
-        self.lines = self.lines[-50:]
+        self.lines = self.lines[-self.KEEP :]
+        self._draw()
+
+    def _wrap(self, text: str) -> list[str]:
+        self._measure.setText(text)
+        return self._measure.getWordwrappedText().split("\n") or [""]
+
+    def wrapped(self) -> list[tuple[str, str]]:
+        """Every kept line as the rows it takes on the panel, oldest first."""
+        return [(row, kind) for text, kind in self.lines for row in self._wrap(text)]
+
+    def scroll_by(self, rows: int) -> None:
+        """Page Up (+) / Page Down (-): read earlier rows, or come back to the newest."""
+        top = max(0, len(self.wrapped()) - self.LINES)
+        self.scroll = max(0, min(top, self.scroll + rows))
         self._draw()
 
     def _draw(self):
-        shown = self.lines[-self.LINES :]
+        rows = self.wrapped()
+        self.scroll = max(0, min(self.scroll, len(rows) - self.LINES)) if len(rows) > self.LINES else 0
+        end = len(rows) - self.scroll
+        shown = rows[max(0, end - self.LINES) : end]
         for i, row in enumerate(self.rows):
             k = len(shown) - 1 - i
             if k >= 0:
                 text, kind = shown[k]
-                limit = max(30, int(70 * 0.05 / self.s))  # larger text: fewer letters fit the panel
-                row.setText(text if len(text) <= limit else text[: limit - 3] + "...")
+                row.setText(text)
                 row.setFg(theme.colour("ui_muted") if kind != "chat" else theme.colour("ui_text"))
             else:
                 row.setText("")
+        if self.scroll:
+            self.hint.setText(CHAT_SCROLLED.format(newer=self.scroll))
+        else:
+            self.hint.setText(CHAT_HINT + (CHAT_EARLIER if end > self.LINES else ""))
 
     def open(self):
         self.typing = True
@@ -205,6 +240,7 @@ class SettingsPanel:
             ("Text size", s.text_size),
             ("Reduced motion", "on" if s.reduced_motion else "off"),
             ("Camera distance", s.camera_distance),
+            (READING_PACE, s.pace),
         ]
         items += [(name, "") for name in self.extra]
         if self.on_leave:
@@ -253,6 +289,8 @@ class SettingsPanel:
             elif name == "Camera distance":
                 d = list(CAMERA_DISTANCES)
                 s.camera_distance = d[(d.index(s.camera_distance) + step) % len(d)]
+            elif name == READING_PACE:
+                s.pace = PACES[(PACES.index(s.pace) + step) % len(PACES)]
             elif name == "Leave this room" and key == "enter":
                 self.on_leave()
                 return True

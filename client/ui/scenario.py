@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from panda3d.core import NodePath
+from panda3d.core import NodePath, TextNode
 
 from .. import theme
 from .layout import scenario_width
@@ -40,7 +40,11 @@ PHASE_WORDS = {
     "reflection": "Looking back",
 }
 SCORE_WORDS = {2: "done well", 1: "partly done", 0: "one to try next time"}
-MAX_LINES = 3  # cast lines (and your answers) kept on the panel
+MAX_LINES = 60  # cast lines (and your answers) of the phase kept on the panel, for scrolling back
+SCROLL_KEYS = ("page_up", "page_down", "wheel_up", "wheel_down")
+EARLIER = "Page Up: {n} earlier line{s}"
+NEWER = "Page Down: {n} newer line{s}"
+SPEAKING = "{name} is speaking..."
 DIGITS = tuple(str(i) for i in range(1, 10))
 
 
@@ -297,7 +301,12 @@ class ScenarioPanel:
         self.state: dict | None = None
         self.mine = True  # the run's participant is this person (others only watch)
         self.mode = "run"  # run | confirm_stop | summary
-        self.lines: list[tuple[str, str, bool]] = []  # (name, text, mine)
+        self.lines: list[tuple[str, str, bool]] = []  # (name, text, mine): the phase's lines
+        self.scroll = 0  # lines scrolled back from the newest
+        self._new_lines = 0  # lines said since the last state
+        self._visible: list[tuple[str, str, bool]] = []  # the lines that fit the panel now
+        self._earlier = 0  # lines above those shown
+        self._measure = TextNode("scenario-measure")
         self.endings: dict[str, str] = {}
         self.summary: list[str] = []
         self.ended_run = None
@@ -340,7 +349,12 @@ class ScenarioPanel:
         ph = state.get("phase") or {}
         if ph.get("index") != self._phase_index:
             self._phase_index = ph.get("index")
-            self.lines = self.lines[-1:] if self.lines and not self.lines[-1][2] else []
+            # the lines said since the last state came with this new part (the server says a part's
+            # first lines before its state); otherwise keep the line you answer, if the cast said it
+            fresh = self.lines[len(self.lines) - self._new_lines :] if self._new_lines else []
+            self.lines = fresh or (self.lines[-1:] if self.lines and not self.lines[-1][2] else [])
+            self.scroll = 0
+        self._new_lines = 0
         end = state.get("ending")
         if isinstance(end, dict) and end.get("id"):
             self.endings[end["id"]] = str(end.get("title") or words(end["id"]))
@@ -349,7 +363,17 @@ class ScenarioPanel:
     def add_line(self, name: str, text: str, mine: bool = False):
         self.lines.append((name, text, mine))
         self.lines = self.lines[-MAX_LINES:]
+        self._new_lines = min(len(self.lines), self._new_lines + 1)
+        if self.scroll:
+            self.scroll += 1  # reading back: what you read stays where it is
         self._draw()
+
+    def scroll_by(self, lines: int) -> None:
+        """Page Up / the wheel (+): read the phase's earlier lines; Page Down (-): come back."""
+        scroll = max(0, min(len(self.lines) - 1, self.scroll + lines))
+        if scroll != self.scroll:
+            self.scroll = scroll
+            self._draw()
 
     def ended(self, payload: dict):
         self.mode = "summary"
@@ -369,6 +393,9 @@ class ScenarioPanel:
     # --- keys -------------------------------------------------------------------------------------
     def on_key(self, key: str) -> bool:
         """Keys while the panel is shown and nothing else has the focus. True when used."""
+        if key in SCROLL_KEYS:
+            self.scroll_by({"page_up": 3, "wheel_up": 1, "page_down": -3, "wheel_down": -1}[key])
+            return True
         if self.mode == "summary":
             if key in ("enter", "escape", "space"):
                 self.on_close()
@@ -431,6 +458,8 @@ class ScenarioPanel:
         return text
 
     def field_key(self, key: str) -> bool:
+        if key in SCROLL_KEYS:
+            return self.on_key(key)
         if key == "enter":
             text = self.close_field().strip()
             if text:
@@ -465,6 +494,9 @@ class ScenarioPanel:
     def _draw(self):
         k = 1.0
         while True:
+            self._visible, self._earlier = [], 0
+            room = self._build(k) - self.bottom  # the height left for the phase's lines
+            self._fit(room, 0.05 * self.scale * k)
             bottom = self._build(k)
             if bottom >= self.bottom or k <= 0.62:
                 break
@@ -472,6 +504,23 @@ class ScenarioPanel:
         if not self.reduced_motion:
             self._fade = 0.0
             self.root.setAlphaScale(0.35)
+
+    def _fit(self, room: float, s: float) -> None:
+        """Which of the phase's lines fit in `room`: the newest, or up to where you scrolled back; at least one."""
+        end = len(self.lines) - self.scroll
+        note = s * 0.75 * 1.2 + s * 0.1  # an "earlier lines" / "newer lines" row
+        room -= note if self.scroll else 0.0
+        self._measure.setWordwrap(max(4.0, (self.width - 0.1) / (s * 0.95)))
+        shown: list[tuple[str, str, bool]] = []
+        for i in range(end - 1, -1, -1):
+            who, said, mine = self.lines[i]
+            self._measure.setText(f"{who}: {said}")
+            h = max(1, self._measure.getNumRows()) * s * 0.95 * 1.2 + s * 0.25
+            if shown and room - h < (note if i > 0 else 0.0):
+                break
+            room -= h
+            shown.insert(0, self.lines[i])
+        self._visible, self._earlier = shown, max(0, end - len(shown))
 
     def update(self, dt: float):
         if self._fade < 1.0:
@@ -512,8 +561,14 @@ class ScenarioPanel:
             self._dots(lay, index, count, left + 0.05, w - 0.1, s)
             if not self.mine:
                 lay.text("Someone here is practising. You are watching; their choices are theirs.", 0.85, muted)
-            for who, said, mine in self.lines[-(MAX_LINES if self.scale <= 1.1 else MAX_LINES - 1) :]:
+            if self._earlier:
+                n = self._earlier
+                lay.text(EARLIER.format(n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
+            for who, said, mine in self._visible:
                 lay.text(f"{who}: {said}", 0.95, muted if mine else text, gap=0.25)
+            if self.scroll and self._visible:
+                n = self.scroll
+                lay.text(NEWER.format(n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
             end = st.get("ending")
             if isinstance(end, dict) and st.get("wait") == "ended":
                 lay.text(f"How it ended: {end.get('title') or words(end.get('id', ''))}", 0.95, accent, gap=0.1)
@@ -532,6 +587,10 @@ class ScenarioPanel:
                 if prompt:
                     lay.text(str(prompt), 1.0, accent)
                 opts = self.options
+                speaking = st.get("speaking")
+                if speaking and not opts:
+                    who = ((st.get("cast") or {}).get(speaking) or {}).get("name") or words(speaking)
+                    lay.text(SPEAKING.format(name=who), 0.95, muted, gap=0.2)
                 for i, o in enumerate(opts, 1):
                     lay.text(f"{i}", 1.0, accent, gap=-1.2)
                     lay.text(str(o.get("text") or o["id"]), 1.0, text, indent=s * 1.3, gap=0.2)
