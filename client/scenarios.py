@@ -309,12 +309,12 @@ class Coaching:
 
     def place(self) -> None:
         """The console's region (client/ui/layout.py): at the left edge, shrunk to fit a narrow window."""
-        ratio = self.app.getAspectRatio()
-        k = coach_scale(ratio)
-        region = layout(ratio, self.app.settings.text_scale, coach=True).coach
+        ratio, text_scale = self.app.getAspectRatio(), self.app.settings.text_scale
+        k = coach_scale(ratio, text_scale)
+        region = layout(ratio, text_scale, coach=True).coach
         assert region is not None
         self.console.root.setScale(k)
-        self.console.root.setX(region.left - COACH_BOX[0] * k)
+        self.console.root.setPos(region.left - COACH_BOX[0] * k, 0, region.top - COACH_BOX[3] * k)
 
     def close(self) -> None:
         if self.console is not None:

@@ -89,8 +89,9 @@ async def test_the_panel_keeps_the_phase_lines_and_scrolls_back(app, server):
     await pump(app, lambda: app.scenario_panel is not None and app.scenario_panel.waiting_for_me, timeout=8)
     panel = app.scenario_panel
     while panel.state["phase"]["kind"] != "modelling":
-        messenger.send("enter")
-        await pump(app, lambda: not panel.busy and panel.waiting_for_me, timeout=8)
+        index = panel.state["phase"]["index"]
+        messenger.send("enter")  # continue, then wait for the next part (never press twice in one part)
+        await pump(app, lambda: not panel.busy and panel.state["phase"]["index"] != index, timeout=8)
     # "Watch an example": five lines, all kept (the panel used to keep the last three)
     first, last = "Sure, go ahead. I'm Alex.", "Did you notice?"
     await pump(app, lambda: any(last in t for _, t, _ in panel.lines), timeout=8)

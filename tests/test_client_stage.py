@@ -34,8 +34,13 @@ async def start(app, scenario: str, want: str):
     panel = app.scenario_panel
     while panel.state["wait"] != want:
         assert panel.state["wait"] == "continue", panel.state["wait"]
-        messenger.send("enter")
-        await pump(app, lambda: not panel.busy and panel.state["wait"] in ("continue", want), timeout=8)
+        index = panel.state["phase"]["index"]
+        messenger.send("enter")  # continue, then wait for the next part (never press twice in one part)
+        await pump(
+            app,
+            lambda: not panel.busy and (panel.state["phase"]["index"] != index or panel.state["wait"] == want),
+            timeout=8,
+        )
     return panel
 
 
@@ -164,3 +169,46 @@ async def test_an_emotion_item_shows_the_face_clear_of_panels_and_of_your_own_av
             assert drawn_at(app, kim, box) > 0.08, f"the face is not drawn at {box}"
             # your own avatar is nowhere in front of it: leaving it out changes nothing there
             assert drawn_at(app, app.my_id, box, hide=me.root) < 0.002
+
+
+def test_layout_regions_never_overlap_and_leave_a_stage_at_every_size():
+    from client.ui.layout import layout
+
+    for w, h in SIZES + ((800, 600), (2560, 1080)):
+        for scale in TEXT_SIZES.values():
+            for scenario in (False, True):
+                for coach in (False, True):
+                    lay = layout(w / h, scale, scenario, coach)
+                    where = f"{w}x{h} text {scale} scenario={scenario} coach={coach}"
+                    panels = lay.panels()
+                    for name, rect in panels.items():
+                        assert -lay.ratio <= rect.left < rect.right <= lay.ratio, f"{where}: {name} off screen"
+                        assert -1 <= rect.bottom < rect.top <= 1, f"{where}: {name} off screen"
+                        assert not rect.overlaps(lay.stage), f"{where}: {name} covers the stage"
+                        for other, r2 in panels.items():
+                            if other < name:
+                                assert not rect.overlaps(r2), f"{where}: {name} and {other} overlap"
+                    # the participant's own view (no coach console) keeps a good part of the screen
+                    if not coach:
+                        assert lay.stage.width > 2 * lay.ratio * 0.4 and lay.stage.height > 2 * 0.5, where
+                    assert lay.stage.width > 0.3, where
+
+
+def test_the_coach_console_stays_inside_a_narrow_window():
+    from client.testing import FakeSession, sample_room, shared_app
+
+    app = shared_app()
+    resize(app, 960, 600)
+    app.session = FakeSession()
+    app.session.user = {"role": "peer_specialist", "name": "Pat"}
+    sample_room(app, {0: (0.0, -2.0, 0.0), 1: (0.0, 1.0, 180.0)})
+    app.coaching.ensure()
+    messenger.send("k")
+    assert app.coach is not None and not app.coach.root.isHidden()
+    lo, hi = app.coach.root.getTightBounds(app.aspect2d)
+    ratio = app.getAspectRatio()
+    assert -ratio <= lo.x and hi.x <= ratio and -1 <= lo.z and hi.z <= 1, (lo, hi, ratio)
+    region = app.camera_view.layout().coach
+    assert region is not None and region.left - 0.01 <= lo.x and hi.x <= region.right + 0.01
+    messenger.send("escape")
+    app.coaching.clear()

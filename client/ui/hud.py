@@ -32,6 +32,7 @@ HELP_LINES = (
     "Home (or Pause): a quiet room to rest in; again to go back",
     "R: choose someone nearby, Enter: report or block, Esc: clear",
     "P: practise a situation; then 1-9 answer, Esc stops",
+    "Page Up/Down or the mouse wheel: read earlier lines",
     "F12: allow or stop recording of your lines",
     "F10 or Esc: settings, what is monitored, people you blocked, quit",
     "F1 or Esc: close this help",

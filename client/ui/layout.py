@@ -86,10 +86,11 @@ def portrait_size(text_scale: float) -> float:
     return 0.36
 
 
-def coach_scale(ratio: float) -> float:
-    """How much the coach console is shrunk so that it fits its share of a narrow screen."""
-    width = COACH_BOX[1] - COACH_BOX[0]
-    return min(1.0, (2 * ratio * MAX_SIDE_SHARE) / width)
+def coach_scale(ratio: float, text_scale: float) -> float:
+    """How much the coach console is shrunk so that it fits its share of the width, above the chat."""
+    width, height = COACH_BOX[1] - COACH_BOX[0], COACH_BOX[3] - COACH_BOX[2]
+    room = 1 - MARGIN - (-1 + chat_height(text_scale) + GAP)
+    return min(1.0, (2 * ratio * MAX_SIDE_SHARE) / width, room / height)
 
 
 @dataclass(frozen=True)
@@ -130,9 +131,9 @@ def layout(ratio: float, text_scale: float, scenario: bool = False, coach: bool 
     console = None
     left = left_edge
     if coach:
-        k = coach_scale(ratio)
+        k = coach_scale(ratio, text_scale)
         width, height = (COACH_BOX[1] - COACH_BOX[0]) * k, (COACH_BOX[3] - COACH_BOX[2]) * k
-        console = Rect(left_edge + GAP, left_edge + GAP + width, -height / 2, height / 2)
+        console = Rect(left_edge + GAP, left_edge + GAP + width, 1 - MARGIN - height, 1 - MARGIN)
         left = console.right + GAP
     stage = Rect(left, right, chat.top + GAP, 1.0)
     return Layout(ratio, text_scale, chat, self_status, portrait, panel, console, stage)
