@@ -179,6 +179,7 @@ class CameraView:
         self.portrait = Portrait(app.win, app.render)
         self._portrait_frame = app.aspect2d.attachNewNode("portrait-frame")
         self._portrait_rect: Rect | None = None
+        self._ratio: float | None = None
 
     def layout(self) -> Layout:
         """The screen regions as they are now: this window's shape, the text size, the open panels."""
@@ -189,6 +190,9 @@ class CameraView:
     def update(self, dt: float) -> None:
         app = self.app
         lay = self.layout()
+        if self._ratio is not None and abs(lay.ratio - self._ratio) > 1e-3:
+            self._reshape()  # the window changed shape: the side panels take their new share of it
+        self._ratio = lay.ratio
         stage = lay.stage.ndc(lay.ratio)
         lens = app.camLens
         if lay.scenario is not None or lay.coach is not None:
@@ -212,6 +216,13 @@ class CameraView:
         if abs(want[0] - now[0]) + abs(want[1] - now[1]) > 1e-5:
             lens.setFilmOffset(now[0] + (want[0] - now[0]) * k, now[1] + (want[1] - now[1]) * k)
         self._show_portrait(lay)
+
+    def _reshape(self) -> None:
+        app = self.app
+        if app.scenarios.panel is not None:
+            app.scenarios.make_panel(app.scenarios.panel)
+        if app.coach is not None and not app.coach.root.isHidden():
+            app.coaching.place()
 
     def _stage_shot(self, stage: Rect, film_offset) -> Shot | None:
         """In your own practice scenario, standing still: the shot that frames the people on stage."""

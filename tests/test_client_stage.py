@@ -11,6 +11,7 @@ never covers it. The portrait shows your own face.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from direct.showbase.MessengerGlobal import messenger
 from panda3d.core import Point3, Vec3
 
@@ -129,6 +130,8 @@ async def test_the_partner_is_framed_clear_of_every_panel_at_each_window_size_an
     assert partner in people and not face
     for w, h in SIZES:
         resize(app, w, h)
+        settle(app, 1)  # a new window shape: the panel takes its share of the new width at once
+        assert app.scenario_panel.width == pytest.approx(app.camera_view.layout().scenario.width)
         for size in TEXT_SIZES:
             app.apply_settings(Settings(text_size=size, reduced_motion=True))  # no glide: the shot at once
             settle(app)
