@@ -67,22 +67,33 @@ class ChatPanel:
         self.scroll = 0  # rows scrolled back from the newest
         self._measure = TextNode("chat-measure")
         self._measure.setWordwrap((self.width - 0.1) / s)
+        self._rows: list[list[tuple[str, str]]] = []  # per kept line: its wrapped rows
         self._draw()
 
     def add(self, text: str, kind: str = "chat"):
+        self._sync()
+        new = [(row, kind) for row in self._wrap(text)]
         if self.scroll:
-            self.scroll += len(self._wrap(text))  # reading back: what you read stays where it is
+            self.scroll += len(new)  # reading back: what you read stays where it is
         self.lines.append((text, kind))
-        self.lines = self.lines[-self.KEEP :]
+        self._rows.append(new)
+        if len(self.lines) > self.KEEP:
+            self.lines, self._rows = self.lines[-self.KEEP :], self._rows[-self.KEEP :]
         self._draw()
 
     def _wrap(self, text: str) -> list[str]:
         self._measure.setText(text)
         return self._measure.getWordwrappedText().split("\n") or [""]
 
+    def _sync(self) -> None:
+        """Wrap each kept line once; again only if the lines were replaced from outside."""
+        if len(self._rows) != len(self.lines):
+            self._rows = [[(row, kind) for row in self._wrap(text)] for text, kind in self.lines]
+
     def wrapped(self) -> list[tuple[str, str]]:
         """Every kept line as the rows it takes on the panel, oldest first."""
-        return [(row, kind) for text, kind in self.lines for row in self._wrap(text)]
+        self._sync()
+        return [row for rows in self._rows for row in rows]
 
     def scroll_by(self, rows: int) -> None:
         """Page Up (+) / Page Down (-): read earlier rows, or come back to the newest."""
