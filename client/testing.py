@@ -49,6 +49,8 @@ def reset(app: PeerspaceClient) -> None:
     app.hud.build()
     app.quit_requested = False
     resize(app, *app.opts.size)
+    app.camLens.setFilmOffset(0, 0)  # the view's centre back in the middle (a scenario panel moves it)
+    app.camera_view.staged = False
     clock = ClockObject.getGlobalClock()
     clock.setMode(ClockObject.MNormal)
 
