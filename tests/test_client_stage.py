@@ -125,9 +125,10 @@ async def test_the_partner_is_framed_clear_of_every_panel_at_each_window_size_an
     st = panel.state
     partner_role = next(r for r, c in st["cast"].items() if c["kind"] == "partner")
     partner = st["avatars"][partner_role]
-    await pump(app, lambda: st["line"]["text"] in panel.text)  # the partner has said the line you answer
+    speaker = st["avatars"][st["line"]["cast"]]  # the coach sets the scene: the line you answer
+    await pump(app, lambda: st["line"]["text"] in panel.text)
     people, face = app.scenarios.stage_people()
-    assert partner in people and not face
+    assert partner in people and speaker in people and not face
     for w, h in SIZES:
         resize(app, w, h)
         settle(app, 1)  # a new window shape: the panel takes its share of the new width at once
@@ -135,11 +136,11 @@ async def test_the_partner_is_framed_clear_of_every_panel_at_each_window_size_an
         for size in TEXT_SIZES:
             app.apply_settings(Settings(text_size=size, reduced_motion=True))  # no glide: the shot at once
             settle(app)
-            for aid in people:
-                box = assert_on_stage(app, aid, app.avatars[aid].name)
-            box = assert_on_stage(app, partner, "the partner")
-            assert drawn_at(app, partner, box) > 0.08, f"the partner's head is not drawn at {box} ({w}x{h}, {size})"
             assert app.camera_view.staged
+            for aid in people:  # the speaking coach too: never half off screen
+                who = "the partner" if aid == partner else app.avatars[aid].name
+                box = assert_on_stage(app, aid, who)
+                assert drawn_at(app, aid, box) > 0.08, f"{who}'s head is not drawn at {box} ({w}x{h}, {size})"
     # the portrait shows your own face: the picture changes when your avatar goes, and with your feeling
     me = app.avatars[app.my_id]
     lay = app.camera_view.layout()
