@@ -236,6 +236,11 @@ class CameraView:
         self._hide_tag(people[0] if face else None)
         render = app.render
         heads = [app.avatars[aid].head.getPos(render) for aid in people]
+        # the name tags too (the name comes first): their half width in metres, 0 when hidden
+        tags = [
+            0.0 if av.tag.isHidden() else av.tag.node().getWidth() * av.tag.getSz(render) / 2
+            for av in (app.avatars[aid] for aid in people)
+        ]
         lens = app.camLens
         now = lens.getFilmOffset()
         lens.setFilmOffset(*film_offset)  # solve with the offset the view is heading for
@@ -249,6 +254,7 @@ class CameraView:
                 heads,
                 stage,
                 face,
+                tags,
             )
         finally:
             lens.setFilmOffset(now)

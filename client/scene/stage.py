@@ -32,6 +32,7 @@ PORTRAIT_MASK = BitMask32.bit(1)
 SHOULDER = 0.7  # metres to the side of your head the camera looks past
 BACK_RANGE = (1.1, 16.0)  # how far behind you the camera may go to fit everyone on stage
 FIT_MARGIN = 0.1  # of the stage's size, kept clear around every head
+TAG_FIT_MAX = 1.2  # metres of a name tag's half width kept in the shot: very large text must not shrink faces
 FACE_DISTANCE = 2.3  # an emotion item: the camera this far in front of the face it shows (F9 goes closer)
 
 
@@ -52,12 +53,12 @@ def _inside(lens, probe: NodePath, render: NodePath, points, area: Rect) -> bool
     return True
 
 
-def _head_points(head: Point3, side: Vec3):
-    """The extremes of a head (with its hair and a little air) and the middle of its name tag, as seen
-    from the camera's side."""
+def _head_points(head: Point3, side: Vec3, tag_half: float):
+    """The extremes of a head (with its hair and a little air) and the ends of its name tag (half as
+    wide as `tag_half`, in metres), as seen from the camera's side."""
     r = HEAD_R * 1.25
-    tag = Vec3(0, 0, TAG_Z - HEAD_Z)
-    return (head + tag, head - Vec3(0, 0, r), head + side * r, head - side * r)
+    tag = head + Vec3(0, 0, TAG_Z - HEAD_Z)
+    return (tag + side * tag_half, tag - side * tag_half, head - Vec3(0, 0, r), head + side * r, head - side * r)
 
 
 def _blocks(me: Point3, cam: Point3, target: Point3) -> bool:
@@ -76,9 +77,11 @@ def solve(
     heads: list[Point3],
     stage: Rect,
     face: bool = False,
+    tags: list[float] | None = None,
 ) -> Shot:
     """The camera pose that frames `heads` (render space) inside `stage` (NDC), seen from beside `me`
-    (your head). `face`: an emotion item, a close and clear look at the one face in `heads`."""
+    (your head), with their name tags (`tags`: each one's half width in metres). `face`: an emotion
+    item, a close and clear look at the one face in `heads`."""
     centre = Point3(0, 0, 0)
     for h in heads:
         centre += h
@@ -100,7 +103,8 @@ def solve(
         stage.bottom + stage.height * FIT_MARGIN,
         stage.top - stage.height * FIT_MARGIN,
     )
-    points = [p for h in heads for p in _head_points(h, side)]
+    halves = [min(TAG_FIT_MAX, t) for t in tags] if tags else [0.0] * len(heads)
+    points = [p for h, half in zip(heads, halves) for p in _head_points(h, side, half)]
 
     def pose(back: float) -> Point3:
         return Point3(me.x - d.x * back + side.x * SHOULDER, me.y - d.y * back + side.y * SHOULDER, 1.75 + 0.1 * back)

@@ -68,7 +68,10 @@ def text_size(text_scale: float) -> float:
 
 
 def chat_height(text_scale: float) -> float:
-    return (CHAT_ROWS + 1.6) * text_size(text_scale) * 1.25
+    """The chat panel: its message line, then CHAT_ROWS rows of text (client/ui/hud.py ChatPanel places
+    row i at 0.1 + s * (1.3 + 1.2 i)), and a little air above the top row."""
+    s = text_size(text_scale)
+    return 0.1 + s * (1.3 + 1.2 * (CHAT_ROWS - 1) + 1.0)
 
 
 def self_status_height(text_scale: float) -> float:
