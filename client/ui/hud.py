@@ -10,7 +10,15 @@ from wire.scenario import PACES
 
 from .. import theme
 from ..theme import TEXT_SIZES
-from .layout import CHAT_ROWS, CHAT_WIDTH, chat_height
+from .layout import (
+    CHAT_ROWS,
+    CHAT_WIDTH,
+    MARGIN,
+    RECORDED_WIDTH,
+    SELF_STATUS_WIDTH,
+    chat_height,
+    self_status_height,
+)
 from .settings import CAMERA_DISTANCES, Settings
 from .widgets import TextField, label, panel
 
@@ -148,11 +156,12 @@ class RecordedIndicator:
     def _build(self):
         self.root.getChildren().detach()
         s = self.s
-        bg = panel(self.root, (-0.78, -0.03, -0.1, -0.03), theme.colour("ui_notice"))
+        left = -(MARGIN + RECORDED_WIDTH)  # its place in the right column (client/ui/layout.py)
+        bg = panel(self.root, (left, -MARGIN, -0.1, -MARGIN), theme.colour("ui_notice"))
         label(self.root, "Recording in this room", (-0.74, -0.03 - s * 1.3), s * 1.05, theme.colour("ui_accent"))
         self.body = label(self.root, self.text, (-0.74, -0.03 - s * 2.5), s * 0.9, wrap=0.68 / (s * 0.9))
         rows = max(1, self.body.textNode.getNumRows())
-        bg["frameSize"] = (-0.78, -0.03, -0.03 - s * 2.3 - rows * s * 1.05, -0.03)
+        bg["frameSize"] = (left, -MARGIN, -MARGIN - s * 2.3 - rows * s * 1.05, -MARGIN)
 
     def set(self, text: str):
         self.text = text
@@ -333,7 +342,7 @@ class SelfStatus:
     def __init__(self, base_np: NodePath, scale: float):
         self.root = base_np.attachNewNode("self-status")
         s = 0.045 * scale
-        panel(self.root, (-0.9, -0.03, 0.03, 0.03 + s * 2.2))
+        panel(self.root, (-(MARGIN + SELF_STATUS_WIDTH), -MARGIN, MARGIN, MARGIN + self_status_height(scale)))
         self.text = label(self.root, "", (-0.06, 0.03 + s * 0.75), s, align=TextNode.ARight)
 
     def set(self, expression: str, intensity: float):
