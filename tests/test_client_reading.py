@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from direct.showbase.MessengerGlobal import messenger
+from panda3d.core import Point2
 
 from client.testing import FakeSession, pump, resize, sample_room, shared_app
 from client.ui.settings import Settings
@@ -156,3 +157,49 @@ async def test_the_reading_pace_goes_with_the_practice_and_a_change_is_sent(app,
     shown = " ".join(app.notices.texts) + " ".join(t for t, _ in app.chat.lines)
     assert "Unknown event" not in shown and "scenario_pace" not in shown
     assert app.scenario_panel is not None and app.scenario_panel.mode == "run"
+
+
+class Pointer:
+    """A mouse watcher's answer for a pointer at (x, y) in the window (-1..1 both ways)."""
+
+    def __init__(self, x: float, y: float):
+        self.at = Point2(x, y)
+
+    def hasMouse(self) -> bool:  # noqa: N802  (Panda3D's name)
+        return True
+
+    def getMouse(self) -> Point2:  # noqa: N802
+        return self.at
+
+
+def test_the_wheel_scrolls_what_the_pointer_is_over():
+    app = shared_app()
+    app.session = FakeSession()
+    sample_room(app, {0: (0.0, -2.0, 0.0), 5: (0.0, 1.0, 180.0)})
+    for i in range(12):
+        app.on_said({"avatar": 5, "name": "Kim", "text": f"chat line {i}"})
+    state = {
+        "run": 1,
+        "title": "Practice",
+        "wait": "continue",
+        "phase": {"index": 0, "count": 2, "kind": "rationale", "title": "Why"},
+        "cast": {"coach": {"kind": "coach", "name": "Kim"}},
+        "avatars": {"coach": 5},
+        "options": [{"id": "continue", "text": "Continue"}],
+    }
+    app.scenarios.on_state(state)
+    for i in range(8):
+        app.scenario_panel.add_line("Kim", f"panel line {i}")
+    saved = app.mouseWatcherNode
+    try:
+        app.mouseWatcherNode = Pointer(-0.8, -0.9)  # bottom left: over the chat
+        messenger.send("wheel_up")
+        assert app.chat.scroll == 1 and app.scenario_panel.scroll == 0
+        app.mouseWatcherNode = Pointer(0.7, 0.3)  # right: over the scenario panel
+        messenger.send("wheel_up")
+        assert app.chat.scroll == 1 and app.scenario_panel.scroll == 1
+        messenger.send("page_up")  # the keys read back the panel while it is open
+        assert app.scenario_panel.scroll == 4 and app.chat.scroll == 1
+    finally:
+        app.mouseWatcherNode = saved
+        app.scenarios.close_panel()
