@@ -116,23 +116,31 @@ def summary_lines(summary: dict, status: str, endings: dict[str, str]) -> list[s
     return out
 
 
-class _Layout:
-    """Places text blocks top-down inside a panel and measures them."""
+_MEASURE = TextNode("scenario-measure")  # wraps text to count its rows, drawing nothing
 
-    def __init__(self, root: NodePath, left: float, width: float, top: float, s: float):
-        self.root, self.left, self.width, self.y, self.s = root, left, width, top, s
+
+def text_rows(text: str, wrap: float) -> int:
+    """How many rows `text` takes when wrapped at `wrap` (as a label with that wordwrap draws it)."""
+    _MEASURE.setWordwrap(wrap)
+    _MEASURE.setText(text)
+    return max(1, _MEASURE.getNumRows())
+
+
+class _Layout:
+    """Places text blocks top-down inside a panel and measures them. `dry`: measure only, make no nodes
+    (finding what fits is done dry; only the final layout is drawn)."""
+
+    def __init__(self, root: NodePath, left: float, width: float, top: float, s: float, dry: bool = False):
+        self.root, self.left, self.width, self.y, self.s, self.dry = root, left, width, top, s, dry
         self.texts: list = []
 
     def text(self, text: str, scale: float = 1.0, colour=None, indent: float = 0.0, gap: float = 0.35):
         s = self.s * scale
-        t = label(
-            self.root,
-            text,
-            (self.left + indent, self.y - s * 0.95),
-            s,
-            colour,
-            wrap=max(4.0, (self.width - indent) / s),
-        )
+        wrap = max(4.0, (self.width - indent) / s)
+        if self.dry:
+            self.y -= text_rows(text, wrap) * s * 1.2 + self.s * gap
+            return None
+        t = label(self.root, text, (self.left + indent, self.y - s * 0.95), s, colour, wrap=wrap)
         rows = max(1, t.textNode.getNumRows())
         self.y -= rows * s * 1.2 + self.s * gap
         self.texts.append(t)
@@ -306,7 +314,6 @@ class ScenarioPanel:
         self._new_lines = 0  # lines said since the last state
         self._visible: list[tuple[str, str, bool]] = []  # the lines that fit the panel now
         self._earlier = 0  # lines above those shown
-        self._measure = TextNode("scenario-measure")
         self.endings: dict[str, str] = {}
         self.summary: list[str] = []
         self.ended_run = None
@@ -493,14 +500,15 @@ class ScenarioPanel:
 
     def _draw(self):
         k = 1.0
-        while True:
+        while True:  # measured dry: only the layout that fits is drawn
             self._visible, self._earlier = [], 0
-            room = self._build(k) - self.bottom  # the height left for the phase's lines
+            room = self._build(k, dry=True) - self.bottom  # the height left for the phase's lines
             self._fit(room, 0.05 * self.scale * k)
-            bottom = self._build(k)
+            bottom = self._build(k, dry=True)
             if bottom >= self.bottom or k <= 0.62:
                 break
             k *= 0.9  # too tall for the screen at this text size: shrink a little, never overflow
+        self._build(k)
         if not self.reduced_motion:
             self._fade = 0.0
             self.root.setAlphaScale(0.35)
@@ -510,12 +518,11 @@ class ScenarioPanel:
         end = len(self.lines) - self.scroll
         note = s * 0.75 * 1.2 + s * 0.1  # an "earlier lines" / "newer lines" row
         room -= note if self.scroll else 0.0
-        self._measure.setWordwrap(max(4.0, (self.width - 0.1) / (s * 0.95)))
+        wrap = max(4.0, (self.width - 0.1) / (s * 0.95))
         shown: list[tuple[str, str, bool]] = []
         for i in range(end - 1, -1, -1):
             who, said, mine = self.lines[i]
-            self._measure.setText(f"{who}: {said}")
-            h = max(1, self._measure.getNumRows()) * s * 0.95 * 1.2 + s * 0.25
+            h = text_rows(f"{who}: {said}", wrap) * s * 0.95 * 1.2 + s * 0.25
             if shown and room - h < (note if i > 0 else 0.0):
                 break
             room -= h
@@ -527,15 +534,17 @@ class ScenarioPanel:
             self._fade = min(1.0, self._fade + dt / 0.25)
             self.root.setAlphaScale(0.35 + 0.65 * self._fade)
 
-    def _build(self, k: float) -> float:
-        self.root.getChildren().detach()
-        self.texts = []
-        self.field = None
+    def _build(self, k: float, dry: bool = False) -> float:
+        """Lay the panel out at text scale `k`; returns its bottom. `dry`: only measure, draw nothing."""
+        if not dry:
+            self.root.getChildren().detach()
+            self.texts = []
+            self.field = None
         s = 0.05 * self.scale * k
         w = self.width
         left, right = -w - 0.03, -0.03
-        bg = panel(self.root, (left, right, self.top - 0.2, self.top), theme.colour("ui_panel", 0.9))
-        lay = _Layout(self.root, left + 0.05, w - 0.1, self.top - 0.03, s)
+        bg = None if dry else panel(self.root, (left, right, self.top - 0.2, self.top), theme.colour("ui_panel", 0.9))
+        lay = _Layout(self.root, left + 0.05, w - 0.1, self.top - 0.03, s, dry)
         muted, accent, text = theme.colour("ui_muted"), theme.colour("ui_accent"), theme.colour("ui_text")
         st = self.state or {}
         title = str(st.get("title") or "Practice")
@@ -606,19 +615,21 @@ class ScenarioPanel:
                     lay.text(note, 0.85, theme.colour("ui_text"), gap=0.2)
                 if self.typing:
                     lay.space(0.9)
-                    self.field = TextField(
-                        self.root, "", (left + 0.07, lay.y), w - 0.16, s, max_len=500, value=self.typed
-                    )
-                    self.field.caption.hide()
-                    self.field.focus(True)
+                    if not dry:
+                        self.field = TextField(
+                            self.root, "", (left + 0.07, lay.y), w - 0.16, s, max_len=500, value=self.typed
+                        )
+                        self.field.caption.hide()
+                        self.field.focus(True)
                     lay.space(1.6)
                 if self.busy:
                     lay.text("...", 1.0, muted)
                 else:
                     lay.text(self._keys_line(), 0.75, muted)
         bottom = lay.y - s * 0.2
-        bg["frameSize"] = (left, right, bottom, self.top)
-        self.texts = lay.texts
+        if bg is not None:
+            bg["frameSize"] = (left, right, bottom, self.top)
+            self.texts = lay.texts
         return bottom
 
     def _keys_line(self) -> str:
@@ -649,7 +660,8 @@ class ScenarioPanel:
                 if i == index
                 else theme.colour("ui_muted", 0.35)
             )
-            panel(self.root, (x, x + size, y - size, y), colour)
+            if not lay.dry:
+                panel(self.root, (x, x + size, y - size, y), colour)
         lay.y = y - size - s * 0.45
 
     def destroy(self):
