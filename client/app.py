@@ -243,6 +243,7 @@ class PeerspaceClient(ShowBase):
             self.settings_panel.root.reparentTo(self.popups)
         if self.scenarios.panel is not None:
             self.scenarios.make_panel(self.scenarios.panel)
+        self.scenarios.set_pace(settings.pace)
 
     def open_chat(self) -> None:
         self.release_movement()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from wire import events
 
 from .ui.helpline import DUTY_KEY, END_KEY, HELP_KEY
-from .ui.scenario import DIGITS, AnswerFocus
+from .ui.scenario import DIGITS, SCROLL_KEYS, AnswerFocus
 from .ui.screens import LoginScreen
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ COACH_ROLES = (events.PEER_SPECIALIST, events.FACILITATOR, events.ADMIN)
 # H: "I'd like to talk to someone" (staff: answer a help request); O: staff go on or off duty; Delete: end the
 # help conversation (in its window). SafetyMode takes them (client/ui/helpline.py).
 HELPLINE_KEYS = (HELP_KEY, DUTY_KEY, END_KEY)
-COACH_SCROLL_KEYS = ("page_up", "page_down")  # the coach console's transcript
+COACH_SCROLL_KEYS = ("page_up", "page_down")  # the coach console's transcript (CoachMode comes before ScrollMode)
 ALL_KEYS = (
     set(UI_KEYS)
     | set(MOVE_KEYS)
@@ -82,6 +82,7 @@ ALL_KEYS = (
     | {COACH_KEY}
     | set(HELPLINE_KEYS)
     | set(COACH_SCROLL_KEYS)
+    | set(SCROLL_KEYS)
 )
 
 
@@ -135,6 +136,28 @@ class CoachMode(Mode):
             self.app.coaching.open()
             return True
         return False
+
+
+class ScrollMode(Mode):
+    """Page Up / Page Down and the mouse wheel read back: the scenario panel's lines while it is open
+    (the chat's while you type a message), the wheel whichever of the two the pointer is over."""
+
+    priority = 75
+
+    def on_key(self, key: str) -> bool:
+        app = self.app
+        if key not in SCROLL_KEYS or not app.in_room or not (app.focus is None or isinstance(app.focus, ChatFocus)):
+            return False
+        panel = app.scenarios.panel
+        if key.startswith("wheel"):
+            over_chat = app.hud.pointer_over_chat()
+            use_panel = panel is not None and not over_chat
+        else:
+            use_panel = panel is not None and not isinstance(app.focus, ChatFocus)
+        if use_panel:
+            return panel.on_key(key)
+        app.chat.scroll_by({"page_up": 5, "wheel_up": 1, "page_down": -5, "wheel_down": -1}[key])
+        return True
 
 
 class ScenarioMode(Mode):
@@ -239,6 +262,7 @@ def default_stack(app: PeerspaceClient) -> InputStack:
             SafetyMode(app),
             TextEntryMode(app),
             CoachMode(app),
+            ScrollMode(app),
             ScenarioMode(app),
             MovementMode(app),
             MenuMode(app),
@@ -268,6 +292,8 @@ class ChatFocus:
         if key == "backspace":
             chat.input.backspace()
             return True
+        if key in SCROLL_KEYS:
+            return False  # ScrollMode scrolls the chat back while you type
         # typed letters, digits, '-' and '=' belong to the message; F-keys (help, feelings) still work
         return not _is_fkey(key)
 

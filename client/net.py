@@ -15,10 +15,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wire import controllers as wc
-from wire import events
+from wire import errors, events
 from wire import scenario as wsc
 from wire.errors import WireError
 
+from .scenarios import OPTIONAL_INTENTS
 from .ui.screens import LoginScreen, RoomListScreen
 
 if TYPE_CHECKING:
@@ -302,4 +303,6 @@ class NetSession:
         self.app.notice(str(d.get("text", "")))
 
     def on_error(self, d: dict) -> None:
+        if d.get("event") in OPTIONAL_INTENTS and d.get("code") == errors.UNKNOWN_EVENT:
+            return  # a server without that feature yet: nothing is wrong that a person could act on
         self.app.notice(str(d.get("message") or "The server could not do that."))

@@ -5,18 +5,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wire import controllers as wc
-from wire import events
+from wire import errors, events
 from wire import scenario as wsc
 from wire.errors import WireError
 
 from .input import COACH_ROLES, ChatFocus, HelpFocus
 from .ui.coach import CoachConsole, still_driving
+from .ui.layout import COACH_BOX, coach_scale, layout
 from .ui.scenario import AnswerFocus, ScenarioPanel, ScenarioPicker, participant_role
 
 if TYPE_CHECKING:
     from .app import PeerspaceClient
 
 DRAFT_EVERY = 0.5  # seconds between two drafts of the participant's typing (at most 2 a second)
+
+
+# the participant's reading pace for a running practice: {pace}; its schema comes with the server side of pacing
+SCENARIO_PACE = getattr(wsc, "SCENARIO_PACE", "scenario_pace")
+PACE_CHANGED = "The practice now goes at a {pace} pace."
+# intents an older server may not know: its refusal is not shown (the choice still applies next time)
+OPTIONAL_INTENTS = (SCENARIO_PACE,)
+
+# phases in which the partner stays in the shot whoever speaks
+STAGED_WITH_PARTNER = ("role_play", "repeat_role_play", "modelling")
 
 
 class ScenarioFlow:
@@ -26,6 +37,7 @@ class ScenarioFlow:
         self.app = app
         self.panel: ScenarioPanel | None = None
         self.picker: ScenarioPicker | None = None
+        self.pace: str | None = None  # the reading pace the running practice was last told
 
     def open_picker(self) -> None:
         """P (or F11): the list of practice scenarios; Enter starts one in this room."""
@@ -57,9 +69,29 @@ class ScenarioFlow:
         if self.panel is None or self.panel.mode == "summary":
             self.close_panel()
             self.make_panel()
+        self.pace = self.app.settings.pace
         self.app.spawn(
-            self._call(wsc.SCENARIO_START, {"scenario": scenario, "difficulty": difficulty}), "start the scenario"
+            self._call(wsc.SCENARIO_START, {"scenario": scenario, "difficulty": difficulty, "pace": self.pace}),
+            "start the scenario",
         )
+
+    def set_pace(self, pace: str) -> None:
+        """The reading pace changed in the settings: tell your own running practice (scenario_pace)."""
+        panel = self.panel
+        if pace == self.pace or panel is None or not panel.mine or panel.mode != "run" or panel.state is None:
+            return
+        self.pace = pace
+        self.app.spawn(self._pace(pace), "change the reading pace")
+
+    async def _pace(self, pace: str) -> None:
+        try:
+            await self.app.session.call(SCENARIO_PACE, {"pace": pace})
+        except WireError as e:
+            if e.code != errors.UNKNOWN_EVENT:
+                self.app.notice(e.message)
+            # a server without reading paces: the choice still goes with the next practice you start
+            return
+        self.app.notice(PACE_CHANGED.format(pace=pace), seconds=4)
 
     async def _call(self, event: str, payload: dict) -> None:
         try:
@@ -79,7 +111,9 @@ class ScenarioFlow:
         s = app.settings.text_scale
         lo, _hi = app.hud.recorded.root.getTightBounds(app.a2dTopRight) or (None, None)
         top = (lo.z if lo is not None else -0.3) - 0.03
-        bottom = -2.0 + 0.03 + 0.045 * s * 2.2 + 0.05
+        region = layout(app.getAspectRatio(), s, scenario=True).scenario
+        assert region is not None
+        bottom = region.bottom - 1.0  # a2dTopRight is at y = 1: above the portrait of your face
         spawn = app.spawn
         panel = ScenarioPanel(
             app.a2dTopRight,
@@ -91,6 +125,7 @@ class ScenarioFlow:
             lambda: spawn(self._call(wsc.SCENARIO_STOP, {}), "stop the scenario"),
             self.close_panel,
             reduced_motion=app.settings.reduced_motion,
+            width=region.width,
         )
         if old is not None:
             for name in (
@@ -104,6 +139,8 @@ class ScenarioFlow:
                 "typing",
                 "typed",
                 "_phase_index",
+                "scroll",
+                "_new_lines",
             ):
                 setattr(panel, name, getattr(old, name))
             old.destroy()
@@ -121,6 +158,33 @@ class ScenarioFlow:
             return None
         aid = (st.get("avatars") or {}).get((st.get("line") or {}).get("cast"))
         return aid if aid in app.avatars and aid != app.model.my_id else None
+
+    def stage_people(self) -> tuple[list[int], bool]:
+        """Who the camera frames in your own practice: the one speaking and, in a role-play, the partner;
+        in an emotion item only the face to read (then True)."""
+        panel, app = self.panel, self.app
+        st = panel.state if panel is not None and panel.mine and panel.mode != "summary" else None
+        if not st:
+            return [], False
+        face = self.face()
+        if face is not None:
+            return ([face], True) if app.avatars[face].placed else ([], False)
+        avatars = st.get("avatars") or {}
+        cast = {
+            r: c for r, c in (st.get("cast") or {}).items() if isinstance(c, dict) and c.get("kind") != "participant"
+        }
+        roles = [st.get("speaking") or (st.get("line") or {}).get("cast")]
+        if (st.get("phase") or {}).get("kind") in STAGED_WITH_PARTNER:
+            roles += [r for r, c in cast.items() if c.get("kind") == "partner"]
+        if not any(roles):
+            roles = list(cast)
+        people: list[int] = []
+        for role in roles:
+            aid = avatars.get(role) if role in cast else None
+            av = app.avatars.get(aid) if aid is not None else None
+            if av is not None and av.placed and aid != app.model.my_id and aid not in people:
+                people.append(aid)
+        return people, False
 
     def close_panel(self) -> None:
         if self.panel is not None:
@@ -296,8 +360,18 @@ class Coaching:
 
     def open(self) -> None:
         self.app.release_movement()
+        self.place()
         self.console.root.show()
         self.app.focus = CoachFocus(self)
+
+    def place(self) -> None:
+        """The console's region (client/ui/layout.py): at the left edge, shrunk to fit a narrow window."""
+        ratio, text_scale = self.app.getAspectRatio(), self.app.settings.text_scale
+        k = coach_scale(ratio, text_scale)
+        region = layout(ratio, text_scale, coach=True).coach
+        assert region is not None
+        self.console.root.setScale(k)
+        self.console.root.setPos(region.left - COACH_BOX[0] * k, 0, region.top - COACH_BOX[3] * k)
 
     def close(self) -> None:
         if self.console is not None:

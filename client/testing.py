@@ -48,8 +48,19 @@ def reset(app: PeerspaceClient) -> None:
     app.notices.items = []
     app.hud.build()
     app.quit_requested = False
+    resize(app, *app.opts.size)
+    app.camLens.setFilmOffset(0, 0)  # the view's centre back in the middle (a scenario panel moves it)
+    app.camera_view.staged = False
     clock = ClockObject.getGlobalClock()
     clock.setMode(ClockObject.MNormal)
+
+
+def resize(app: PeerspaceClient, width: int, height: int) -> None:
+    """Give the offscreen window another size (and the lens and 2D layer its shape), as a person's
+    window resize would."""
+    if (app.win.getXSize(), app.win.getYSize()) != (width, height):
+        app.win.setSize(width, height)
+        app.adjustWindowAspectRatio(width / height)
 
 
 def frame(app: PeerspaceClient) -> np.ndarray:

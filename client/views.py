@@ -6,12 +6,17 @@ import time
 from typing import TYPE_CHECKING
 
 import numpy as np
+from panda3d.core import NodePath, Point3, Vec3
 
 from wire import codec
 
+from . import theme
 from .avatars import Avatar
+from .scene.stage import MAIN_MASK, Portrait, Shot, film_offset_for, solve
 from .ui.hud import ChatPanel, Notices, RecordedIndicator, SelfStatus
+from .ui.layout import Layout, Rect, layout
 from .ui.settings import CAMERA_DISTANCES
+from .ui.widgets import panel
 
 if TYPE_CHECKING:
     from .app import PeerspaceClient
@@ -43,6 +48,16 @@ class HudView:
         self.self_status = SelfStatus(app.a2dBottomRight, s)
         self.self_status.set(model.my_expression, model.my_intensity)
         self.show_room(app.in_room)
+
+    def pointer_over_chat(self) -> bool:
+        """Is the mouse pointer over the chat panel? (No pointer offscreen or outside the window.)"""
+        app = self.app
+        watcher = getattr(app, "mouseWatcherNode", None)
+        if watcher is None or not watcher.hasMouse() or self.chat is None:
+            return False
+        lay = layout(app.getAspectRatio(), app.settings.text_scale)
+        m = watcher.getMouse()
+        return lay.chat.contains(m.x * lay.ratio, m.y)
 
     def show_room(self, show: bool) -> None:
         for part in (self.chat, self.recorded, self.self_status):
@@ -148,35 +163,146 @@ class AvatarsView:
 
 
 class CameraView:
-    """Behind your own avatar, or close on a face (F9); the view's centre moves left of the scenario panel."""
+    """Behind your own avatar, or close on a face (F9); in a practice scenario, an over-the-shoulder shot of
+    the people on stage, framed inside the region the panels leave free (client/ui/layout.py); and the
+    small portrait of your own face."""
 
     def __init__(self, app: PeerspaceClient):
         self.app = app
         self.ready = False
-        self._closeup_tag: int | None = None  # the avatar whose name tag the close-up hides
+        self.staged = False  # the last frame was a stage shot
+        self._closeup_tag: int | None = None  # the avatar whose name tag a close look hides
+        self._hidden_me: Avatar | None = None  # your avatar, left out of the main view (it would cover a face)
+        self._look = Point3(0, 0, 1.0)
+        self._probe = NodePath("stage-probe")  # trial camera poses, never drawn
+        app.cam.node().setCameraMask(MAIN_MASK)
+        self.portrait = Portrait(app.win, app.render)
+        self._portrait_frame = app.aspect2d.attachNewNode("portrait-frame")
+        self._portrait_rect: Rect | None = None
+        self._ratio: float | None = None
+
+    def layout(self) -> Layout:
+        """The screen regions as they are now: this window's shape, the text size, the open panels."""
+        app = self.app
+        coach = app.coach is not None and not app.coach.root.isHidden()
+        return layout(app.getAspectRatio(), app.settings.text_scale, app.scenarios.panel is not None, coach)
 
     def update(self, dt: float) -> None:
-        self._follow(dt)
         app = self.app
-        want = 0.3 if (app.scenarios.panel is not None and app.model.closeup is None) else 0.0
+        lay = self.layout()
+        if self._ratio is not None and abs(lay.ratio - self._ratio) > 1e-3:
+            self._reshape()  # the window changed shape: the side panels take their new share of it
+        self._ratio = lay.ratio
+        stage = lay.stage.ndc(lay.ratio)
         lens = app.camLens
-        now_x = lens.getFilmOffset()[0] / max(1e-6, lens.getFilmSize()[0] / 2)
+        if lay.scenario is not None or lay.coach is not None:
+            want = film_offset_for(lens, (stage.left + stage.right) / 2, (stage.bottom + stage.top) / 2)
+        else:
+            want = (0.0, 0.0)
+        shot = self._stage_shot(stage, want)
+        if shot is None:
+            self.staged = False
+            self._hide_me(None)
+            self._follow(dt)
+        else:
+            k = 1.0 if (app.settings.reduced_motion or not self.staged) else 1.0 - pow(0.5, dt * 3.0)
+            self.staged = self.ready = True
+            app.camera.setPos(app.camera.getPos() + (shot.pos - app.camera.getPos()) * k)
+            self._look = self._look + (shot.look - self._look) * k
+            app.camera.lookAt(self._look)
+            self._hide_me(app.avatars.get(app.model.my_id) if shot.hide_me else None)
+        now = lens.getFilmOffset()
         k = 1.0 if app.settings.reduced_motion else 1.0 - pow(0.5, dt * 5.0)
-        if abs(want - now_x) > 1e-4:
-            lens.setFilmOffset((now_x + (want - now_x) * k) * lens.getFilmSize()[0] / 2, 0)
+        if abs(want[0] - now[0]) + abs(want[1] - now[1]) > 1e-5:
+            lens.setFilmOffset(now[0] + (want[0] - now[0]) * k, now[1] + (want[1] - now[1]) * k)
+        self._show_portrait(lay)
+
+    def _reshape(self) -> None:
+        app = self.app
+        if app.scenarios.panel is not None:
+            app.scenarios.make_panel(app.scenarios.panel)
+        if app.coach is not None and not app.coach.root.isHidden():
+            app.coaching.place()
+
+    def _stage_shot(self, stage: Rect, film_offset) -> Shot | None:
+        """In your own practice scenario, standing still: the shot that frames the people on stage."""
+        app, model = self.app, self.app.model
+        me = app.avatars.get(model.my_id)
+        if me is None or not me.placed or model.closeup is not None or model.held or not app.in_room:
+            return None
+        people, face = app.scenarios.stage_people()
+        if not people:
+            return None
+        self._hide_tag(people[0] if face else None)
+        render = app.render
+        heads = [app.avatars[aid].head.getPos(render) for aid in people]
+        # the name tags too (the name comes first): their half width in metres, 0 when hidden
+        tags = [
+            0.0 if av.tag.isHidden() else av.tag.node().getWidth() * av.tag.getSz(render) / 2
+            for av in (app.avatars[aid] for aid in people)
+        ]
+        lens = app.camLens
+        now = lens.getFilmOffset()
+        lens.setFilmOffset(*film_offset)  # solve with the offset the view is heading for
+        try:
+            return solve(
+                render,
+                self._probe,
+                lens,
+                me.head.getPos(render),
+                render.getRelativeVector(me.root, Vec3(0, 1, 0)),
+                heads,
+                stage,
+                face,
+                tags,
+            )
+        finally:
+            lens.setFilmOffset(now)
+
+    def _hide_tag(self, aid: int | None) -> None:
+        """A close look at a face shows the face, not its name tag (which would fill the view)."""
+        avatars, hidden = self.app.avatars, self._closeup_tag
+        if hidden != aid:
+            if hidden in avatars and hidden != self.app.model.my_id:
+                avatars[hidden].show_tag(True)
+            if aid is not None:
+                avatars[aid].show_tag(False)
+            self._closeup_tag = aid
+
+    def _hide_me(self, av: Avatar | None) -> None:
+        if av is self._hidden_me:
+            return
+        if self._hidden_me is not None and not self._hidden_me.root.isEmpty():
+            self._hidden_me.root.show(MAIN_MASK)
+        if av is not None:
+            av.root.hide(MAIN_MASK)
+        self._hidden_me = av
+
+    def _show_portrait(self, lay: Layout) -> None:
+        """Your own face, bottom right above "Your face: ...", while you are in the room."""
+        app = self.app
+        me = app.avatars.get(app.model.my_id)
+        visible = me is not None and me.placed and app.in_room and not app.render.isHidden()
+        self.portrait.show(me.root if visible and me is not None else None, lay.portrait.fractions(lay.ratio))
+        if visible and lay.portrait != self._portrait_rect:
+            self._portrait_rect = lay.portrait
+            self._portrait_frame.getChildren().detach()
+            r, b = lay.portrait, 0.008
+            for frame in (
+                (r.left - b, r.right + b, r.top, r.top + b),
+                (r.left - b, r.right + b, r.bottom - b, r.bottom),
+                (r.left - b, r.left, r.bottom, r.top),
+                (r.right, r.right + b, r.bottom, r.top),
+            ):
+                panel(self._portrait_frame, frame, theme.colour("ui_panel", 0.95))
+        self._portrait_frame.show() if visible else self._portrait_frame.hide()
 
     def _follow(self, dt: float) -> None:
         app, model = self.app, self.app.model
         avatars, camera, render = app.avatars, app.camera, app.render
         if model.closeup is not None and model.closeup not in avatars:
             model.closeup = None
-        hidden = self._closeup_tag
-        if hidden != model.closeup:  # a close-up shows the face, not its name tag
-            if hidden in avatars and hidden != model.my_id:
-                avatars[hidden].show_tag(True)
-            if model.closeup is not None:
-                avatars[model.closeup].show_tag(False)
-            self._closeup_tag = model.closeup
+        self._hide_tag(model.closeup)
         me = avatars.get(model.my_id)
         if model.closeup is not None and me is not None:
             av = avatars[model.closeup]

@@ -2,7 +2,8 @@
 
 Client -> server intents (validated with `wire.validate`):
   scenario_list      {}                                   -> ack / `scenarios` with the list
-  scenario_start     {scenario, difficulty}               staff, or the participant in their own room
+  scenario_start     {scenario, difficulty, pace?}        staff, or the participant in their own room; pace:
+                                                          the participant's reading pace (PACES)
   scenario_choose    {option}                             the participant: an option id ('continue', 'skip',
                                                           an emotion name in emotion exercises)
   scenario_answer    {text}                               the participant's own words (matched to options),
@@ -59,6 +60,7 @@ SCENARIO_STATE = "scenario_state"
 SCENARIO_ENDED = "scenario_ended"
 
 DIFFICULTIES = ("easy", "medium", "hard")
+PACES = ("slower", "usual", "faster")  # the participant's reading pace (client settings)
 FEEDBACK_KINDS = ("positive", "corrective")
 
 
@@ -87,7 +89,10 @@ UNSCORABLE = "unscorable"  # scenario_review: the answer is not scored
 
 define(SCENARIO_LIST)
 define(
-    SCENARIO_START, scenario=text(MAX_ID), difficulty=Field(str, choices=DIFFICULTIES, required=False, default="easy")
+    SCENARIO_START,
+    scenario=text(MAX_ID),
+    difficulty=Field(str, choices=DIFFICULTIES, required=False, default="easy"),
+    pace=Field(str, choices=PACES, required=False),
 )
 define(SCENARIO_CHOOSE, option=text(MAX_ID))
 define(SCENARIO_ANSWER, text=text(visible=True))

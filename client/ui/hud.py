@@ -6,8 +6,19 @@ from collections.abc import Callable
 
 from panda3d.core import NodePath, TextNode
 
+from wire.scenario import PACES
+
 from .. import theme
 from ..theme import TEXT_SIZES
+from .layout import (
+    CHAT_ROWS,
+    CHAT_WIDTH,
+    MARGIN,
+    RECORDED_WIDTH,
+    SELF_STATUS_WIDTH,
+    chat_height,
+    self_status_height,
+)
 from .settings import CAMERA_DISTANCES, Settings
 from .widgets import TextField, label, panel
 
@@ -30,48 +41,92 @@ HELP_LINES = (
     "H: talk privately to someone from the team (staff: O on/off duty)",
     "R: choose someone nearby, Enter: report or block, Esc: clear",
     "P: practise a situation; then 1-9 answer, Esc stops",
+    "Page Up/Down or the mouse wheel: read earlier lines",
     "F12: allow or stop recording of your lines",
     "F10 or Esc: settings, what is monitored, people you blocked, quit",
     "F1 or Esc: close this help",
 )
 HELP_TEXT = "\n".join(HELP_LINES)
+READING_PACE = "Reading pace"  # of a practice scenario's lines: slower, usual, faster
+CHAT_HINT = "Enter: chat   F1: help"
+CHAT_EARLIER = "   Page Up: earlier lines"
+CHAT_SCROLLED = "Reading back: {newer} newer rows below.   Page Down: newer"
 
 
 class ChatPanel:
-    """The last few lines of chat at the bottom left, and the message being typed."""
+    """The chat at the bottom left: long lines wrap onto more rows, and earlier rows stay readable by
+    scrolling back (Page Up / Page Down, or the mouse wheel over the panel); the message being typed."""
 
-    LINES = 6
+    LINES = CHAT_ROWS  # rows shown at once
+    KEEP = 200  # lines kept for scrolling back
 
     def __init__(self, base_np: NodePath, scale: float, lines: list | None = None):
         self.root = base_np.attachNewNode("chat")
         self.s = 0.05 * scale
         s = self.s
-        h = (self.LINES + 1.6) * s * 1.25
-        self.bg = panel(self.root, (0.03, 1.45, 0.03, h))
+        self.width = CHAT_WIDTH
+        h = chat_height(scale)
+        self.bg = panel(self.root, (0.03, 0.03 + self.width, 0.03, h))
         self.lines: list[tuple[str, str]] = list(lines or [])  # (text, kind)
         self.rows = [label(self.root, "", (0.07, 0.1 + s * 1.3 + i * s * 1.2), s, wrap=None) for i in range(self.LINES)]
-        self.input = TextField(self.root, "", (0.07, 0.07), 1.33, s * 0.9, max_len=500)
+        self.input = TextField(self.root, "", (0.07, 0.07), self.width - 0.12, s * 0.9, max_len=500)
         self.input.caption.hide()
-        self.hint = label(self.root, "Enter: chat   F1: help", (0.09, 0.065), s * 0.75, theme.colour("tag_text"))
+        self.hint = label(self.root, CHAT_HINT, (0.09, 0.065), s * 0.75, theme.colour("tag_text"))
         self.typing = False
+        self.scroll = 0  # rows scrolled back from the newest
+        self._measure = TextNode("chat-measure")
+        self._measure.setWordwrap((self.width - 0.1) / s)
+        self._rows: list[list[tuple[str, str]]] = []  # per kept line: its wrapped rows
         self._draw()
 
     def add(self, text: str, kind: str = "chat"):
+        self._sync()
+        new = [(row, kind) for row in self._wrap(text)]
+        if self.scroll:
+            self.scroll += len(new)  # reading back: what you read stays where it is
         self.lines.append((text, kind))
-        self.lines = self.lines[-50:]
+        self._rows.append(new)
+        if len(self.lines) > self.KEEP:
+            self.lines, self._rows = self.lines[-self.KEEP :], self._rows[-self.KEEP :]
+        self._draw()
+
+    def _wrap(self, text: str) -> list[str]:
+        self._measure.setText(text)
+        return self._measure.getWordwrappedText().split("\n") or [""]
+
+    def _sync(self) -> None:
+        """Wrap each kept line once; again only if the lines were replaced from outside."""
+        if len(self._rows) != len(self.lines):
+            self._rows = [[(row, kind) for row in self._wrap(text)] for text, kind in self.lines]
+
+    def wrapped(self) -> list[tuple[str, str]]:
+        """Every kept line as the rows it takes on the panel, oldest first."""
+        self._sync()
+        return [row for rows in self._rows for row in rows]
+
+    def scroll_by(self, rows: int) -> None:
+        """Page Up (+) / Page Down (-): read earlier rows, or come back to the newest."""
+        top = max(0, len(self.wrapped()) - self.LINES)
+        self.scroll = max(0, min(top, self.scroll + rows))
         self._draw()
 
     def _draw(self):
-        shown = self.lines[-self.LINES :]
+        rows = self.wrapped()
+        self.scroll = max(0, min(self.scroll, len(rows) - self.LINES)) if len(rows) > self.LINES else 0
+        end = len(rows) - self.scroll
+        shown = rows[max(0, end - self.LINES) : end]
         for i, row in enumerate(self.rows):
             k = len(shown) - 1 - i
             if k >= 0:
                 text, kind = shown[k]
-                limit = max(30, int(70 * 0.05 / self.s))  # larger text: fewer letters fit the panel
-                row.setText(text if len(text) <= limit else text[: limit - 3] + "...")
+                row.setText(text)
                 row.setFg(theme.colour("ui_muted") if kind != "chat" else theme.colour("ui_text"))
             else:
                 row.setText("")
+        if self.scroll:
+            self.hint.setText(CHAT_SCROLLED.format(newer=self.scroll))
+        else:
+            self.hint.setText(CHAT_HINT + (CHAT_EARLIER if end > self.LINES else ""))
 
     def open(self):
         self.typing = True
@@ -102,11 +157,12 @@ class RecordedIndicator:
     def _build(self):
         self.root.getChildren().detach()
         s = self.s
-        bg = panel(self.root, (-0.78, -0.03, -0.1, -0.03), theme.colour("ui_notice"))
+        left = -(MARGIN + RECORDED_WIDTH)  # its place in the right column (client/ui/layout.py)
+        bg = panel(self.root, (left, -MARGIN, -0.1, -MARGIN), theme.colour("ui_notice"))
         label(self.root, "Recording in this room", (-0.74, -0.03 - s * 1.3), s * 1.05, theme.colour("ui_accent"))
         self.body = label(self.root, self.text, (-0.74, -0.03 - s * 2.5), s * 0.9, wrap=0.68 / (s * 0.9))
         rows = max(1, self.body.textNode.getNumRows())
-        bg["frameSize"] = (-0.78, -0.03, -0.03 - s * 2.3 - rows * s * 1.05, -0.03)
+        bg["frameSize"] = (left, -MARGIN, -MARGIN - s * 2.3 - rows * s * 1.05, -MARGIN)
 
     def set(self, text: str):
         self.text = text
@@ -206,6 +262,7 @@ class SettingsPanel:
             ("Text size", s.text_size),
             ("Reduced motion", "on" if s.reduced_motion else "off"),
             ("Camera distance", s.camera_distance),
+            (READING_PACE, s.pace),
         ]
         items += [(name, "") for name in self.extra]
         if self.on_leave:
@@ -254,6 +311,8 @@ class SettingsPanel:
             elif name == "Camera distance":
                 d = list(CAMERA_DISTANCES)
                 s.camera_distance = d[(d.index(s.camera_distance) + step) % len(d)]
+            elif name == READING_PACE:
+                s.pace = PACES[(PACES.index(s.pace) + step) % len(PACES)]
             elif name == "Leave this room" and key == "enter":
                 self.on_leave()
                 return True
@@ -284,7 +343,7 @@ class SelfStatus:
     def __init__(self, base_np: NodePath, scale: float):
         self.root = base_np.attachNewNode("self-status")
         s = 0.045 * scale
-        panel(self.root, (-0.9, -0.03, 0.03, 0.03 + s * 2.2))
+        panel(self.root, (-(MARGIN + SELF_STATUS_WIDTH), -MARGIN, MARGIN, MARGIN + self_status_height(scale)))
         self.text = label(self.root, "", (-0.06, 0.03 + s * 0.75), s, align=TextNode.ARight)
 
     def set(self, expression: str, intensity: float):

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from panda3d.core import NodePath
+from panda3d.core import NodePath, TextNode
 
 from .. import theme
+from .layout import scenario_width
 from .widgets import TextField, label, panel
 
 PHASE_WORDS = {
@@ -39,7 +40,11 @@ PHASE_WORDS = {
     "reflection": "Looking back",
 }
 SCORE_WORDS = {2: "done well", 1: "partly done", 0: "one to try next time"}
-MAX_LINES = 3  # cast lines (and your answers) kept on the panel
+MAX_LINES = 60  # cast lines (and your answers) of the phase kept on the panel, for scrolling back
+SCROLL_KEYS = ("page_up", "page_down", "wheel_up", "wheel_down")
+EARLIER = "Page Up: {n} earlier line{s}"
+NEWER = "Page Down: {n} newer line{s}"
+SPEAKING = "{name} is speaking..."
 DIGITS = tuple(str(i) for i in range(1, 10))
 
 
@@ -111,23 +116,31 @@ def summary_lines(summary: dict, status: str, endings: dict[str, str]) -> list[s
     return out
 
 
-class _Layout:
-    """Places text blocks top-down inside a panel and measures them."""
+_MEASURE = TextNode("scenario-measure")  # wraps text to count its rows, drawing nothing
 
-    def __init__(self, root: NodePath, left: float, width: float, top: float, s: float):
-        self.root, self.left, self.width, self.y, self.s = root, left, width, top, s
+
+def text_rows(text: str, wrap: float) -> int:
+    """How many rows `text` takes when wrapped at `wrap` (as a label with that wordwrap draws it)."""
+    _MEASURE.setWordwrap(wrap)
+    _MEASURE.setText(text)
+    return max(1, _MEASURE.getNumRows())
+
+
+class _Layout:
+    """Places text blocks top-down inside a panel and measures them. `dry`: measure only, make no nodes
+    (finding what fits is done dry; only the final layout is drawn)."""
+
+    def __init__(self, root: NodePath, left: float, width: float, top: float, s: float, dry: bool = False):
+        self.root, self.left, self.width, self.y, self.s, self.dry = root, left, width, top, s, dry
         self.texts: list = []
 
     def text(self, text: str, scale: float = 1.0, colour=None, indent: float = 0.0, gap: float = 0.35):
         s = self.s * scale
-        t = label(
-            self.root,
-            text,
-            (self.left + indent, self.y - s * 0.95),
-            s,
-            colour,
-            wrap=max(4.0, (self.width - indent) / s),
-        )
+        wrap = max(4.0, (self.width - indent) / s)
+        if self.dry:
+            self.y -= text_rows(text, wrap) * s * 1.2 + self.s * gap
+            return None
+        t = label(self.root, text, (self.left + indent, self.y - s * 0.95), s, colour, wrap=wrap)
         rows = max(1, t.textNode.getNumRows())
         self.y -= rows * s * 1.2 + self.s * gap
         self.texts.append(t)
@@ -285,8 +298,10 @@ class ScenarioPanel:
         on_stop: Callable[[], None],
         on_close: Callable[[], None],
         reduced_motion: bool = False,
+        width: float | None = None,
     ):
         self.parent = parent
+        self.width = width if width is not None else scenario_width(scale, 1.6)
         self.root = parent.attachNewNode("scenario-panel")
         self.scale, self.top, self.bottom = scale, top, bottom
         self.on_choose, self.on_answer, self.on_stop, self.on_close = on_choose, on_answer, on_stop, on_close
@@ -294,7 +309,11 @@ class ScenarioPanel:
         self.state: dict | None = None
         self.mine = True  # the run's participant is this person (others only watch)
         self.mode = "run"  # run | confirm_stop | summary
-        self.lines: list[tuple[str, str, bool]] = []  # (name, text, mine)
+        self.lines: list[tuple[str, str, bool]] = []  # (name, text, mine): the phase's lines
+        self.scroll = 0  # lines scrolled back from the newest
+        self._new_lines = 0  # lines said since the last state
+        self._visible: list[tuple[str, str, bool]] = []  # the lines that fit the panel now
+        self._earlier = 0  # lines above those shown
         self.endings: dict[str, str] = {}
         self.summary: list[str] = []
         self.ended_run = None
@@ -337,7 +356,12 @@ class ScenarioPanel:
         ph = state.get("phase") or {}
         if ph.get("index") != self._phase_index:
             self._phase_index = ph.get("index")
-            self.lines = self.lines[-1:] if self.lines and not self.lines[-1][2] else []
+            # the lines said since the last state came with this new part (the server says a part's
+            # first lines before its state); otherwise keep the line you answer, if the cast said it
+            fresh = self.lines[len(self.lines) - self._new_lines :] if self._new_lines else []
+            self.lines = fresh or (self.lines[-1:] if self.lines and not self.lines[-1][2] else [])
+            self.scroll = 0
+        self._new_lines = 0
         end = state.get("ending")
         if isinstance(end, dict) and end.get("id"):
             self.endings[end["id"]] = str(end.get("title") or words(end["id"]))
@@ -346,7 +370,17 @@ class ScenarioPanel:
     def add_line(self, name: str, text: str, mine: bool = False):
         self.lines.append((name, text, mine))
         self.lines = self.lines[-MAX_LINES:]
+        self._new_lines = min(len(self.lines), self._new_lines + 1)
+        if self.scroll:
+            self.scroll += 1  # reading back: what you read stays where it is
         self._draw()
+
+    def scroll_by(self, lines: int) -> None:
+        """Page Up / the wheel (+): read the phase's earlier lines; Page Down (-): come back."""
+        scroll = max(0, min(len(self.lines) - 1, self.scroll + lines))
+        if scroll != self.scroll:
+            self.scroll = scroll
+            self._draw()
 
     def ended(self, payload: dict):
         self.mode = "summary"
@@ -366,6 +400,9 @@ class ScenarioPanel:
     # --- keys -------------------------------------------------------------------------------------
     def on_key(self, key: str) -> bool:
         """Keys while the panel is shown and nothing else has the focus. True when used."""
+        if key in SCROLL_KEYS:
+            self.scroll_by({"page_up": 3, "wheel_up": 1, "page_down": -3, "wheel_down": -1}[key])
+            return True
         if self.mode == "summary":
             if key in ("enter", "escape", "space"):
                 self.on_close()
@@ -428,6 +465,8 @@ class ScenarioPanel:
         return text
 
     def field_key(self, key: str) -> bool:
+        if key in SCROLL_KEYS:
+            return self.on_key(key)
         if key == "enter":
             text = self.close_field().strip()
             if text:
@@ -461,29 +500,51 @@ class ScenarioPanel:
 
     def _draw(self):
         k = 1.0
-        while True:
-            bottom = self._build(k)
+        while True:  # measured dry: only the layout that fits is drawn
+            self._visible, self._earlier = [], 0
+            room = self._build(k, dry=True) - self.bottom  # the height left for the phase's lines
+            self._fit(room, 0.05 * self.scale * k)
+            bottom = self._build(k, dry=True)
             if bottom >= self.bottom or k <= 0.62:
                 break
             k *= 0.9  # too tall for the screen at this text size: shrink a little, never overflow
+        self._build(k)
         if not self.reduced_motion:
             self._fade = 0.0
             self.root.setAlphaScale(0.35)
+
+    def _fit(self, room: float, s: float) -> None:
+        """Which of the phase's lines fit in `room`: the newest, or up to where you scrolled back; at least one."""
+        end = len(self.lines) - self.scroll
+        note = s * 0.75 * 1.2 + s * 0.1  # an "earlier lines" / "newer lines" row
+        room -= note if self.scroll else 0.0
+        wrap = max(4.0, (self.width - 0.1) / (s * 0.95))
+        shown: list[tuple[str, str, bool]] = []
+        for i in range(end - 1, -1, -1):
+            who, said, mine = self.lines[i]
+            h = text_rows(f"{who}: {said}", wrap) * s * 0.95 * 1.2 + s * 0.25
+            if shown and room - h < (note if i > 0 else 0.0):
+                break
+            room -= h
+            shown.insert(0, self.lines[i])
+        self._visible, self._earlier = shown, max(0, end - len(shown))
 
     def update(self, dt: float):
         if self._fade < 1.0:
             self._fade = min(1.0, self._fade + dt / 0.25)
             self.root.setAlphaScale(0.35 + 0.65 * self._fade)
 
-    def _build(self, k: float) -> float:
-        self.root.getChildren().detach()
-        self.texts = []
-        self.field = None
+    def _build(self, k: float, dry: bool = False) -> float:
+        """Lay the panel out at text scale `k`; returns its bottom. `dry`: only measure, draw nothing."""
+        if not dry:
+            self.root.getChildren().detach()
+            self.texts = []
+            self.field = None
         s = 0.05 * self.scale * k
-        w = min(1.5, 1.12 + 0.4 * max(0.0, self.scale - 1.0))
+        w = self.width
         left, right = -w - 0.03, -0.03
-        bg = panel(self.root, (left, right, self.top - 0.2, self.top), theme.colour("ui_panel", 0.9))
-        lay = _Layout(self.root, left + 0.05, w - 0.1, self.top - 0.03, s)
+        bg = None if dry else panel(self.root, (left, right, self.top - 0.2, self.top), theme.colour("ui_panel", 0.9))
+        lay = _Layout(self.root, left + 0.05, w - 0.1, self.top - 0.03, s, dry)
         muted, accent, text = theme.colour("ui_muted"), theme.colour("ui_accent"), theme.colour("ui_text")
         st = self.state or {}
         title = str(st.get("title") or "Practice")
@@ -509,8 +570,14 @@ class ScenarioPanel:
             self._dots(lay, index, count, left + 0.05, w - 0.1, s)
             if not self.mine:
                 lay.text("Someone here is practising. You are watching; their choices are theirs.", 0.85, muted)
-            for who, said, mine in self.lines[-(MAX_LINES if self.scale <= 1.1 else MAX_LINES - 1) :]:
+            if self._earlier:
+                n = self._earlier
+                lay.text(EARLIER.format(n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
+            for who, said, mine in self._visible:
                 lay.text(f"{who}: {said}", 0.95, muted if mine else text, gap=0.25)
+            if self.scroll and self._visible:
+                n = self.scroll
+                lay.text(NEWER.format(n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
             end = st.get("ending")
             if isinstance(end, dict) and st.get("wait") == "ended":
                 lay.text(f"How it ended: {end.get('title') or words(end.get('id', ''))}", 0.95, accent, gap=0.1)
@@ -529,6 +596,10 @@ class ScenarioPanel:
                 if prompt:
                     lay.text(str(prompt), 1.0, accent)
                 opts = self.options
+                speaking = st.get("speaking")
+                if speaking and not opts:
+                    who = ((st.get("cast") or {}).get(speaking) or {}).get("name") or words(speaking)
+                    lay.text(SPEAKING.format(name=who), 0.95, muted, gap=0.2)
                 for i, o in enumerate(opts, 1):
                     lay.text(f"{i}", 1.0, accent, gap=-1.2)
                     lay.text(str(o.get("text") or o["id"]), 1.0, text, indent=s * 1.3, gap=0.2)
@@ -544,19 +615,21 @@ class ScenarioPanel:
                     lay.text(note, 0.85, theme.colour("ui_text"), gap=0.2)
                 if self.typing:
                     lay.space(0.9)
-                    self.field = TextField(
-                        self.root, "", (left + 0.07, lay.y), w - 0.16, s, max_len=500, value=self.typed
-                    )
-                    self.field.caption.hide()
-                    self.field.focus(True)
+                    if not dry:
+                        self.field = TextField(
+                            self.root, "", (left + 0.07, lay.y), w - 0.16, s, max_len=500, value=self.typed
+                        )
+                        self.field.caption.hide()
+                        self.field.focus(True)
                     lay.space(1.6)
                 if self.busy:
                     lay.text("...", 1.0, muted)
                 else:
                     lay.text(self._keys_line(), 0.75, muted)
         bottom = lay.y - s * 0.2
-        bg["frameSize"] = (left, right, bottom, self.top)
-        self.texts = lay.texts
+        if bg is not None:
+            bg["frameSize"] = (left, right, bottom, self.top)
+            self.texts = lay.texts
         return bottom
 
     def _keys_line(self) -> str:
@@ -587,7 +660,8 @@ class ScenarioPanel:
                 if i == index
                 else theme.colour("ui_muted", 0.35)
             )
-            panel(self.root, (x, x + size, y - size, y), colour)
+            if not lay.dry:
+                panel(self.root, (x, x + size, y - size, y), colour)
         lay.y = y - size - s * 0.45
 
     def destroy(self):

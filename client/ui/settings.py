@@ -1,4 +1,4 @@
-"""Participant settings (text size, reduced motion, camera distance), kept in a small JSON file."""
+"""Participant settings (text size, reduced motion, camera distance, reading pace), kept in a small JSON file."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from wire.scenario import PACES
 
 from ..theme import TEXT_SIZES
 
@@ -20,6 +22,7 @@ class Settings:
     text_size: str = "medium"  # one of theme.TEXT_SIZES
     reduced_motion: bool = False
     camera_distance: str = "normal"  # near | normal | far
+    pace: str = "usual"  # how fast a practice scenario's lines come: one of wire.scenario.PACES
 
     @property
     def text_scale(self) -> float:
@@ -40,6 +43,8 @@ class Settings:
             s.reduced_motion = data["reduced_motion"]
         if data.get("camera_distance") in CAMERA_DISTANCES:
             s.camera_distance = data["camera_distance"]
+        if data.get("pace") in PACES:
+            s.pace = data["pace"]
         return s
 
     def save(self, path: Path | None) -> None:
