@@ -2,7 +2,7 @@
 
 Client -> server intents (validated with `wire.validate`):
   scenario_list      {}                                   -> ack / `scenarios` with the list
-  scenario_start     {scenario, difficulty}               staff, or the participant in their own room
+  scenario_start     {scenario, difficulty, pace?}        staff, or the participant in their own room
   scenario_choose    {option}                             the participant: an option id ('continue', 'skip',
                                                           an emotion name in emotion exercises)
   scenario_answer    {text}                               the participant's own words (matched to options),
@@ -15,7 +15,13 @@ Client -> server intents (validated with `wire.validate`):
   scenario_resume    {acknowledge?: bool}                 a run paused by a crisis phrase (wait 'paused'): the
                                                           participant carries on once staff acknowledged the
                                                           alert; staff resume it at once, or with
-                                                          acknowledge: true leave the choice to the participant
+                                                          acknowledge: true leave the choice to the participant;
+                                                          staff: also lifts a staff pause (scenario_pause)
+  scenario_pause     {}                                   staff: hold the scene (no more lines are cued, the
+                                                          participant sees `held`) until scenario_resume
+  scenario_repeat    {}                                   staff: say the current beat's (or node's) lines again
+  scenario_pace      {pace: slower|usual|faster}          the participant: their reading pace (also a
+                                                          `pace` field of scenario_start)
 Cast avatars speak with the ordinary `say` event; its `suggestion` field names
 the cue (from `scenario_state.cue`) the line came from, or is left out for the
 teleoperator's own words.
@@ -46,6 +52,9 @@ SCENARIO_ADVANCE = "scenario_advance"
 SCENARIO_FEEDBACK = "scenario_feedback"
 SCENARIO_STOP = "scenario_stop"
 SCENARIO_RESUME = "scenario_resume"
+SCENARIO_PAUSE = "scenario_pause"
+SCENARIO_REPEAT = "scenario_repeat"
+SCENARIO_PACE = "scenario_pace"
 
 # --- server -> client ---------------------------------------------------------------
 SCENARIOS = "scenarios"
@@ -74,10 +83,14 @@ CONTINUE = "continue"  # the option id that moves on from a scripted phase or an
 SKIP = "skip"  # the option id that skips a reflection prompt
 RESUME = "resume"  # while paused: the option id that carries on (as scenario_resume)
 END = "end"  # while paused: the option id that ends the practice kindly (as scenario_stop)
+PACES = ("slower", "usual", "faster")  # the participant's reading pace (scenario_start, scenario_pace)
 
 define(SCENARIO_LIST)
 define(
-    SCENARIO_START, scenario=text(MAX_ID), difficulty=Field(str, choices=DIFFICULTIES, required=False, default="easy")
+    SCENARIO_START,
+    scenario=text(MAX_ID),
+    difficulty=Field(str, choices=DIFFICULTIES, required=False, default="easy"),
+    pace=Field(str, choices=PACES, required=False, default="usual"),
 )
 define(SCENARIO_CHOOSE, option=text(MAX_ID))
 define(SCENARIO_ANSWER, text=text(visible=True))
@@ -85,3 +98,6 @@ define(SCENARIO_ADVANCE)
 define(SCENARIO_FEEDBACK, kind=Field(str, choices=FEEDBACK_KINDS), text=text(required=False, default="-"))
 define(SCENARIO_STOP)
 define(SCENARIO_RESUME, acknowledge=Field(bool, required=False, default=False))
+define(SCENARIO_PAUSE)
+define(SCENARIO_REPEAT)
+define(SCENARIO_PACE, pace=Field(str, choices=PACES))

@@ -31,6 +31,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +132,8 @@ class ControllerHost:
         self.proposals: dict[int, Proposal] = {}
         self.queue: dict[str, list[Proposal]] = {}
         self.state: dict[str, Any] | None = None  # the last staff scenario_state
+        # told when a cued line will not be said (a supervisor rejected it): the run's owed lines move on
+        self.on_skip: Callable[[str, str | None], Awaitable[None]] | None = None
         self._background = Background()
 
     # --- a run's cast arrives and leaves ---------------------------------------------------------
@@ -163,9 +166,31 @@ class ControllerHost:
         ctl = self.controllers.get(role)
         if ctl is None:
             return
-        if ctl.remote:
-            self.outstanding.setdefault(role, []).append(cue)
+        if ctl.remote:  # one entry per line: a line cued again (resumed, repeated) replaces the earlier cue
+            waiting = [c for c in self.outstanding.get(role, []) if c.get("id") != cue.get("id")]
+            self.outstanding[role] = waiting + [cue]
         await self._feed(role, ctl, obs(wc.CUE, cue))
+
+    def autonomous(self, role: str) -> bool:
+        """Does the built-in driver speak for `role` now (it follows the reading pace)?"""
+        ctl = self.controllers.get(role)
+        return ctl is not None and ctl.autonomous
+
+    def remote(self, role: str) -> bool:
+        """Does a person or an agent drive `role` now (its cues have a deadline)?"""
+        ctl = self.controllers.get(role)
+        return ctl is not None and ctl.remote
+
+    async def stand_in(self, role: str, cue: dict[str, Any]) -> None:
+        """A cue's deadline passed (on_operator_drop: autonomous): the built-in driver says that line, once;
+        whoever holds the role keeps it for the next lines."""
+        self.outstanding[role] = [c for c in self.outstanding.get(role, []) if c.get("id") != cue.get("id")]
+        await self.apply(role, ScriptedDriver(role, self.avatars.get(role)).speak(cue))
+
+    def withdraw(self, keep: set[str]) -> None:
+        """Cues no longer owed (the run moved on): not waited for any more."""
+        for role, waiting in self.outstanding.items():
+            self.outstanding[role] = [c for c in waiting if c.get("id") in keep]
 
     async def observe_state(self, staff_view: dict[str, Any]) -> None:
         self.state = staff_view
@@ -436,6 +461,8 @@ class ControllerHost:
         await self._close(p, status)
         if status in ("approved", "edited", "timed_out"):
             await self.apply(p.role, p.actions)
+        elif status == "rejected" and self.on_skip is not None:
+            await self.on_skip(p.role, p.say.get("suggestion"))
         queue = self.queue.get(p.role, [])
         if queue and queue[0] is p:
             queue.pop(0)

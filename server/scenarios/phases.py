@@ -40,6 +40,19 @@ def fill(template: str | None, **values: object) -> str | None:
     return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
+def beats(phase: dict[str, Any], difficulty: str, split: bool = True) -> list[list[tuple[int, dict[str, Any]]]]:
+    """A phase's opening lines (index, line) at `difficulty`, in beats: a beat ends after a line marked
+    `beat_end: true` (`split`: the phase waits for 'continue', so the participant moves on between beats).
+    Always at least one beat, which may be empty."""
+    out: list[list[tuple[int, dict[str, Any]]]] = [[]]
+    lines = [(j, line) for j, line in enumerate(phase.get("lines") or []) if applies(line, difficulty)]
+    for k, (j, line) in enumerate(lines):
+        out[-1].append((j, line))
+        if split and line.get("beat_end") and k < len(lines) - 1:
+            out.append([])
+    return out
+
+
 def coach_of(scenario: Scenario) -> str:
     """The scenario's coach role (the loader refuses a scenario without one)."""
     coach = scenario.coach_role
@@ -61,6 +74,8 @@ class PhaseKind:
         run.set_wait(self.wait)
 
     def choose(self, run: ScenarioRun, option_id: str, actor: str | None, effects: list[Effect]) -> None:
+        if option_id == CONTINUE and run.next_beat(actor, effects):
+            return  # the phase's next beat: its lines, then 'continue' again
         self.move_on(run, option_id, actor, effects)
 
     def answer(self, run: ScenarioRun, text: str, actor: str | None, effects: list[Effect]) -> None:
@@ -116,7 +131,7 @@ class PhaseKind:
         choices: list[str] | None,
         emotion_answers: str,
     ) -> list[tuple[str, str]]:
-        return [("choose", CONTINUE)]
+        return [("choose", CONTINUE)] * len(beats(phase, difficulty))
 
 
 KINDS: dict[str, PhaseKind] = {}

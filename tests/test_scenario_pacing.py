@@ -1,0 +1,252 @@
+"""The script never runs ahead of whoever drives a role: owed lines, one at a time, at a reading pace, each
+with a deadline (docs/scenarios.md "Pacing"); staff pause, resume and repeat; the pace recorded with the run."""
+
+import asyncio
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import PASSWORD, ROOT
+from scenario_play import inputs, play, settled
+from wire import controllers as wc
+from wire import events
+from wire import scenario as wsc
+from wire.errors import WireError
+
+AGENT = ROOT / "examples" / "minimal_agent.py"
+
+
+def teleoperate_slowly(bot, delay: float = 0.15) -> None:
+    """A peer specialist who takes a moment before each cued line, then says it as the palette has it."""
+
+    async def later(cue):
+        await asyncio.sleep(delay)
+        await bot.call(events.SAY, {"text": cue["text"], "suggestion": cue["id"], "avatar": cue["avatar"]})
+
+    bot.on(wc.CUE, lambda cue: asyncio.get_running_loop().create_task(later(cue)))
+
+
+def check_order(participant, partner: str) -> dict:
+    """What the participant saw, in order: every option set offered came after the partner's line it answers,
+    nothing was offered while a line was owed, and modelling's lines came in the script's order."""
+    stream = participant.inbox
+    partner_avatar = None
+    said_at: dict[str, int] = {}
+    offered = 0
+    modelling: list[int] = []
+    for i, (event, data) in enumerate(stream):
+        if event == wsc.SCENARIO_STATE:
+            partner_avatar = data["avatars"].get(partner, partner_avatar)
+            if data["speaking"] is not None:
+                assert data["options"] == [] and not data["free_text"], data
+            line = data["line"]
+            if data["options"] and data["wait"] == "choice" and line:
+                assert line["suggestion"] in said_at, f"options for {line['suggestion']} before its line"
+                offered += 1
+        elif event == events.SAID and data.get("suggestion"):
+            said_at.setdefault(data["suggestion"], i)
+            m = re.fullmatch(r"modelling/line/(\d+)", data["suggestion"])
+            if m:
+                modelling.append(int(m.group(1)))
+    assert offered >= 3
+    assert modelling == sorted(modelling) and len(modelling) == 5, modelling
+    return said_at
+
+
+async def test_a_peer_specialist_partner_is_waited_for_in_every_phase(server):
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    ana = await server.bot("Ana", room="cafe")
+    await sam.call(wc.CLAIM, {"role": "alex"})
+    teleoperate_slowly(sam)
+    run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
+    await play(server, ana, inputs())
+    await ana.wait_for(wsc.SCENARIO_ENDED)
+    check_order(ana, "alex")
+    alex = [e for e in server.store.run_events(run_id) if e["kind"] == "said" and e["data"].get("cast") == "alex"]
+    assert alex and {e["user_id"] for e in alex} == {sam.user["id"]}
+
+
+async def test_choosing_while_a_line_is_owed_is_refused_and_the_staff_view_has_the_deadline(make_server):
+    srv = await make_server(cue_seconds=30.0)
+    sam = await srv.bot("Sam", role="peer_specialist", room="cafe")
+    ana = await srv.bot("Ana", room="cafe")
+    await sam.call(wc.CLAIM, {"role": "coach"})
+    t0 = time.time()
+    await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"})
+    cue = await sam.wait_for(wc.CUE)
+    assert cue["id"].endswith("/line/0") and t0 + 29 <= cue["deadline"] <= time.time() + 31
+    staff = await sam.wait_for(wsc.SCENARIO_STATE, lambda s: s["cue"]["deadline"] is not None)
+    assert staff["deadline"] == cue["deadline"] and staff["owed"][0]["suggestion"] == cue["id"]
+    seen = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["speaking"] == "coach")
+    assert seen["options"] == [] and "cue" not in seen and "owed" not in seen
+    with pytest.raises(WireError) as e:
+        await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
+    assert e.value.code == "conflict" and "Robin" in e.value.message
+    # one line at a time: the next coach line is cued only once this one was said
+    await asyncio.sleep(0.1)
+    assert len([d for ev, d in sam.inbox if ev == wc.CUE]) == 1
+    mark = len(ana.inbox)
+    await sam.say(cue["text"], suggestion=cue["id"], avatar=cue["avatar"])
+    second = await sam.wait_for(wc.CUE, lambda c: c["id"] != cue["id"])
+    assert second["id"].endswith("/line/1")
+    await sam.say("In my own words: small talk is a skill.", avatar=second["avatar"])  # own words count too
+    ready = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"], since=mark)
+    assert ready["speaking"] is None and [o["id"] for o in ready["options"]] == ["continue"]
+
+
+async def test_a_third_party_agent_process_holds_the_partner(server, tmp_path):
+    server.add_user("partner-bot", role="agent")
+    ready = tmp_path / "agent-ready"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(AGENT),
+            "--server",
+            server.url,
+            "--name",
+            "partner-bot",
+            "--password",
+            PASSWORD,
+            "--room",
+            "cafe",
+            "--role",
+            "alex",
+            "--delay",
+            "0.1",
+            "--ready-file",
+            str(ready),
+        ],
+        cwd=tmp_path,  # no project imports: it does not run from the repository
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(300):
+            if ready.exists() or proc.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert ready.exists(), proc.stdout.read().decode() if proc.poll() is not None else "agent not ready"
+        ana = await server.bot("Ana", room="cafe")
+        run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
+        await play(server, ana, inputs())
+        await ana.wait_for(wsc.SCENARIO_ENDED)
+        check_order(ana, "alex")
+        drivers = {d["role"]: (d["driver"], d["by"]) for e, d in ana.inbox if e == wc.CONTROLLER}
+        assert drivers["alex"] == ("agent", "partner-bot")
+        alex = [e for e in server.store.run_events(run_id) if e["kind"] == "said" and e["data"].get("cast") == "alex"]
+        assert alex and all(e["data"]["verbatim"] for e in alex)
+    finally:
+        proc.terminate()
+        try:
+            out = proc.communicate(timeout=10)[0].decode()
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out = ""
+    assert "agent claimed 'alex'" in out
+
+
+async def test_a_frozen_agent_hits_the_deadline_and_the_autonomous_driver_says_the_line(make_server):
+    srv = await make_server(cue_seconds=1.0)
+    frozen = await srv.bot("hung-bot", role="agent", room="cafe")
+    await frozen.call(wc.CLAIM, {"role": "coach"})  # claims, stays connected, never says anything
+    ana = await srv.bot("Ana", room="cafe")
+    t0 = time.monotonic()
+    run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
+    cue = await frozen.wait_for(wc.CUE)
+    await ana.wait_until(lambda: any(l.get("suggestion") == cue["id"] for l in ana.said), timeout=4)
+    took = time.monotonic() - t0
+    assert 0.9 <= took <= 3.0, took  # the deadline (1 s) plus generous slack, never the 23 s of the issue
+    lines = [e for e in srv.store.run_events(run_id) if e["kind"] == "said" and e["data"].get("cast") == "coach"]
+    assert lines[0]["user_id"] is None and lines[0]["data"]["verbatim"]  # said by the autonomous driver
+    # the agent keeps its claim: the next line is cued to it again, with a new deadline
+    nxt = await frozen.wait_for(wc.CUE, lambda c: c["id"] != cue["id"])
+    assert nxt["deadline"] > cue["deadline"]
+    await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"], timeout=5)
+
+
+async def test_a_frozen_agent_with_on_operator_drop_pause_holds_the_scene(make_server, tmp_path):
+    scen = tmp_path / "scen"
+    scen.mkdir()
+    text = (ROOT / "tests" / "scenario_fixtures" / "minimal.yaml").read_text()
+    text = text.replace(
+        "coach: {kind: coach, name: Robin}",
+        "coach: {kind: coach, name: Robin, on_operator_drop: pause, cue_seconds: 1}",
+    )
+    (scen / "minimal.yaml").write_text(text)
+    for sub in ("safety", "questionnaires"):
+        (scen / sub).symlink_to(ROOT / "scenarios" / sub)
+    srv = await make_server(scenarios_dir=str(scen))
+    frozen = await srv.bot("hung-bot", role="agent", room="cafe")
+    await frozen.call(wc.CLAIM, {"role": "coach"})
+    ana = await srv.bot("Ana", room="cafe")
+    await ana.call(wsc.SCENARIO_START, {"scenario": "minimal"})
+    cue = await frozen.wait_for(wc.CUE)
+    assert cue["deadline"] - time.time() <= 1.1  # the scenario's cue_seconds
+    note = await ana.wait_for(events.NOTICE, lambda n: n.get("kind") == "scene_paused", timeout=4)
+    assert "Robin" in note["text"]
+    assert not any(l.get("suggestion") == cue["id"] for l in ana.said)  # the scene waits for them
+    last = [d for e, d in ana.inbox if e == wsc.SCENARIO_STATE][-1]
+    assert last["speaking"] == "coach" and last["options"] == []
+    await frozen.say(cue["text"], suggestion=cue["id"], avatar=cue["avatar"])  # back at last
+    await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"])
+
+
+async def test_the_autonomous_cast_keeps_a_reading_pace(make_server, tmp_path):
+    scen = tmp_path / "scen"
+    scen.mkdir()
+    text = (ROOT / "tests" / "scenario_fixtures" / "minimal.yaml").read_text()
+    text = text.replace(
+        "      - {cast: coach, text: Greeting people helps.}",
+        "      - {cast: coach, text: Greeting people helps.}\n"
+        "      - {cast: pat, text: It does.}\n"
+        "      - {cast: coach, text: Let us try.}",
+    )
+    text = text.replace("phases:\n", "pace: {wpm: 600, min_seconds: 0.3, max_seconds: 0.4}\nphases:\n", 1)
+    (scen / "minimal.yaml").write_text(text)
+    for sub in ("safety", "questionnaires"):
+        (scen / sub).symlink_to(ROOT / "scenarios" / sub)
+    srv = await make_server(scenarios_dir=str(scen), pace_scale=1.0)
+    ana = await srv.bot("Ana", room="cafe")
+    run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "minimal", "pace": "slower"}))["run"]
+    await ana.wait_until(lambda: len(ana.said) == 3, timeout=5)
+    gaps = [b["ts"] - a["ts"] for a, b in zip(ana.said, ana.said[1:])]
+    # 3 words at 600 wpm is 0.3 s, within min..max; 'slower' is 1.5 times that: 0.45 s before each next line
+    assert all(0.4 <= g <= 2.0 for g in gaps), gaps
+    state = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"])
+    assert state["pace"] == {"wpm": 600, "min": 0.3, "max": 0.4, "choice": "slower"}
+    await ana.call(wsc.SCENARIO_PACE, {"pace": "faster"})
+    await ana.call(wsc.SCENARIO_STOP)
+    ended = await ana.wait_for(wsc.SCENARIO_ENDED)
+    assert ended["summary"]["pace"]["choice"] == "faster"
+    events_ = srv.store.run_events(run_id)
+    assert events_[0]["data"]["pace"]["choice"] == "slower"
+    assert [e["data"]["choice"] for e in events_ if e["kind"] == "pace"] == ["faster"]
+
+
+async def test_staff_pause_resume_and_repeat(server):
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    ana = await server.bot("Ana", room="cafe")
+    run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
+    await settled(server)
+    await sam.call(wsc.SCENARIO_PAUSE)
+    held = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["held"])
+    assert held["options"] == []
+    with pytest.raises(WireError) as e:
+        await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
+    assert e.value.code == "conflict"
+    with pytest.raises(WireError) as e:
+        await ana.call(wsc.SCENARIO_PAUSE)
+    assert e.value.code == "forbidden"
+    await sam.call(wsc.SCENARIO_RESUME)
+    await ana.wait_for(wsc.SCENARIO_STATE, lambda s: not s["held"] and s["options"])
+    mark = len(ana.said)
+    await sam.call(wsc.SCENARIO_REPEAT)
+    await settled(server)
+    again = [l["suggestion"] for l in ana.said[mark:]]
+    assert again == ["rationale/line/0", "rationale/line/1"], again
+    kinds = [e["kind"] for e in server.store.run_events(run_id)]
+    assert {"held", "unheld", "repeat"} <= set(kinds)
+    await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
