@@ -250,3 +250,67 @@ async def test_staff_pause_resume_and_repeat(server):
     kinds = [e["kind"] for e in server.store.run_events(run_id)]
     assert {"held", "unheld", "repeat"} <= set(kinds)
     await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
+
+
+async def test_owed_lines_survive_a_restart(tmp_path):
+    from conftest import RunningServer
+
+    srv = await RunningServer(tmp_path, cue_seconds=60.0).start()
+    try:
+        sam = await srv.bot("Sam", role="peer_specialist", room="cafe")
+        ana = await srv.bot("Ana", room="cafe")
+        await sam.call(wc.CLAIM, {"role": "coach"})
+        run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
+        await sam.wait_for(wc.CUE)  # Sam never says it: the server stops with both rationale lines owed
+        owed = [o["suggestion"] for o in srv.store.get_run(run_id)["state"]["owed"]]
+        assert owed == ["rationale/line/0", "rationale/line/1"]
+    finally:
+        await srv.stop()
+    srv = await RunningServer(tmp_path).start()
+    try:
+        ana = await srv.bot("Ana", room="cafe")
+        await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"] and s["phase"]["id"] == "rationale")
+        lines = [
+            e["data"]["suggestion"]
+            for e in srv.store.run_events(run_id)
+            if e["kind"] == "said" and e["data"].get("cast")
+        ]
+        assert lines == ["rationale/line/0", "rationale/line/1"]  # each once, in order, after the restart
+        assert srv.store.get_run(run_id)["state"]["owed"] == []
+    finally:
+        await srv.stop()
+
+
+def test_beats_wait_for_continue_between_them(tmp_path):
+    from server.scenarios import MemoryRunStore, ScenarioRun, load_file
+    from server.scenarios.effects import Say
+    from server.scenarios.paths import full_run_inputs
+
+    text = (ROOT / "tests" / "scenario_fixtures" / "minimal.yaml").read_text()
+    text = text.replace(
+        "      - {cast: coach, text: Greeting people helps.}",
+        "      - {cast: coach, text: Greeting people helps., beat_end: true}\n"
+        "      - {cast: pat, text: It does.}\n"
+        "      - {cast: coach, text: Let us try.}",
+    )
+    path = tmp_path / "minimal.yaml"
+    path.write_text(text)
+    scenario = load_file(path)
+    run = ScenarioRun.create(MemoryRunStore(), "cafe", scenario, "easy")
+    said = [e.text for e in run.start() if isinstance(e, Say)]
+    assert said == ["Greeting people helps."] and run.view()["beat"] == {"index": 0, "count": 2}
+    said = [e.text for e in run.choose("continue") if isinstance(e, Say)]
+    assert said == ["It does.", "Let us try."] and run.phase["kind"] == "rationale"
+    assert run.view()["beat"] == {"index": 1, "count": 2}
+    run.choose("continue")
+    assert run.phase["kind"] == "role_play"
+    # a whole run plays through with one 'continue' per beat; a paced run repeats the last beat on request
+    assert full_run_inputs(scenario, "easy")[:2] == [("choose", "continue")] * 2
+    paced = ScenarioRun.create(MemoryRunStore(), "cafe", scenario, "easy")
+    paced.paced = True
+    paced.start()
+    assert [o["text"] for o in paced.owed] == ["Greeting people helps."]
+    paced.cast_said("coach", "Greeting people helps.", "rationale/line/0")
+    assert paced.owed == [] and paced.view()["options"]
+    paced.repeat("Sam")
+    assert [o["text"] for o in paced.owed] == ["Greeting people helps."] and paced.view()["speaking"] == "coach"
