@@ -11,6 +11,7 @@ import pytest
 
 from conftest import PASSWORD, ROOT
 from scenario_play import inputs, play, settled
+from server.scenarios import load_file
 from wire import controllers as wc
 from wire import events
 from wire import scenario as wsc
@@ -314,3 +315,42 @@ def test_beats_wait_for_continue_between_them(tmp_path):
     assert paced.owed == [] and paced.view()["options"]
     paced.repeat("Sam")
     assert [o["text"] for o in paced.owed] == ["Greeting people helps."] and paced.view()["speaking"] == "coach"
+
+
+async def test_emotion_items_and_no_match_replies_wait_for_a_peer_specialist(server):
+    """Every phase: a face's line and the coach's explanation (emotion items), a no-match reply."""
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    ana = await server.bot("Ana", room="cafe")
+    await sam.call(wc.CLAIM, {"role": "coach"})
+    teleoperate_slowly(sam, 0.1)
+    await ana.call(wsc.SCENARIO_START, {"scenario": "emotion_recognition"})
+    steps = inputs(load_file(ROOT / "scenarios" / "emotion_recognition.yaml"))
+    await play(server, ana, steps)
+    await ana.wait_for(wsc.SCENARIO_ENDED)
+    said: set[str] = set()
+    explained = 0
+    for event, data in ana.inbox:
+        if event == events.SAID and data.get("suggestion"):
+            said.add(data["suggestion"])
+            explained += data["suggestion"].endswith("/explain")
+        elif event == wsc.SCENARIO_STATE and data["options"] and data["wait"] == "emotion":
+            # the coach's explanation of the last face, said before the next face is offered to answer
+            assert explained == data["emotion"]["total"], (explained, data["emotion"])
+    assert explained >= 2
+    # a no-match reply in a role-play: the partner's "sorry?" comes before the options again
+    ana2 = await server.bot("Bob", room="park")
+    await sam.join("park")
+    await sam.call(wc.CLAIM, {"role": "coach"})  # the first node's partner in this scenario is the coach
+    await ana2.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"})
+    for method, arg in inputs()[:3]:
+        await play(server, ana2, [(method, arg)], room="park")
+    mark = len(ana2.inbox)
+    await ana2.call(wsc.SCENARIO_ANSWER, {"text": "purple elephants dance on the moon"})
+    ready = await ana2.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"], since=mark)
+    replies = [
+        i
+        for i, (e, d) in enumerate(ana2.inbox[mark:])
+        if e == events.SAID and "no_match" in (d.get("suggestion") or "")
+    ]
+    offered = next(i for i, (e, d) in enumerate(ana2.inbox[mark:]) if e == wsc.SCENARIO_STATE and d["options"])
+    assert replies and replies[0] < offered and ready["note"] == "no_match"

@@ -371,6 +371,7 @@ class ControllerHost:
         ids = {c["id"] for cs in (st.get("cue") or {}).get("roles", {}).values() for c in cs}
         if st.get("line"):
             ids.add(st["line"].get("suggestion"))
+        ids |= {o.get("suggestion") for o in st.get("owed") or []}  # owed lines (an explanation, a repeat)
         return [c for c in cues if c["id"] in ids]
 
     # --- failover (called every tick) ---------------------------------------------------------------------
