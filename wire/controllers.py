@@ -19,10 +19,12 @@ Client -> server intents (validated with `wire.validate`):
 Server -> client:
   controller {avatar, role, name, driver, by}    who drives a cast avatar now; driver is one of DRIVERS,
                                                   `by` the person's or agent's name (null when autonomous)
-  cue        {avatar, role, id, text, expression, gesture, intensity, feedback, primary}
+  cue        {avatar, role, id, text, expression, gesture, intensity, feedback, primary, deadline}
                                                   to the teleoperator/agent driving `role`: the script
                                                   wants this said now (send it with `say {text, suggestion:
-                                                  id, avatar}`, or your own words without `suggestion`)
+                                                  id, avatar}`, or your own words without `suggestion`);
+                                                  one at a time: the next comes once this one was said.
+                                                  deadline: epoch seconds; past it, on_operator_drop applies
   proposal   {proposal, avatar, role, text, suggestion, expression, gesture, seconds, status}
                                                   to the supervisor; status is one of PROPOSAL_STATUS
 """

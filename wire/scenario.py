@@ -30,9 +30,12 @@ Server -> client:
   scenarios          {scenarios: [{id, title, topic, summary, scene, difficulties: [{id, label, description}]}]}
   scenario_state     the runner's view: {run, scenario, title, difficulty, status, wait, phase, phases, node,
                      line, prompt, options: [{id, text}], free_text, hints, note, ending, homework, scores,
-                     emotion, cast, paused: {reason, acknowledged} | null}; staff and agents also get `cue`:
-                     {roles: {cast_role: [{id, text, expression, gesture, primary}]}, intents: [{id, text,
-                     examples}], expect}
+                     emotion, cast, paused: {reason, acknowledged} | null, speaking: cast role | null (a
+                     line is owed: nothing is offered until it was said), deadline: epoch s | null, held
+                     (staff paused), pace: {wpm, min, max, choice}, beat: {index, count} | null}; staff and
+                     agents also get `cue`: {roles: {cast_role: [{id, text, expression, gesture, primary}]},
+                     intents: [{id, text, examples}], expect, deadline} and `owed`: [{n, effect, cast, text,
+                     suggestion}]
   scenario_ended     {run, status: finished|stopped, summary, closing?}
                      closing: the kind last line, when a run paused by a crisis phrase ended
 """
