@@ -225,6 +225,8 @@ async def test_the_autonomous_cast_keeps_a_reading_pace(make_server, tmp_path):
     events_ = srv.store.run_events(run_id)
     assert events_[0]["data"]["pace"]["choice"] == "slower"
     assert [e["data"]["choice"] for e in events_ if e["kind"] == "pace"] == ["faster"]
+    export = srv.store.export_user(ana.user["id"])  # the person's own export has the pace used
+    assert [e["data"]["choice"] for e in export["events"] if e["kind"] == "pace"] == ["faster"]
 
 
 async def test_staff_pause_resume_and_repeat(server):
@@ -354,3 +356,20 @@ async def test_emotion_items_and_no_match_replies_wait_for_a_peer_specialist(ser
     ]
     offered = next(i for i, (e, d) in enumerate(ana2.inbox[mark:]) if e == wsc.SCENARIO_STATE and d["options"])
     assert replies and replies[0] < offered and ready["note"] == "no_match"
+
+
+async def test_a_claim_while_a_line_is_proposed_to_a_supervisor_hands_the_line_over(server):
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    ana = await server.bot("Ana", room="cafe")
+    await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"})
+    await settled(server)
+    coach = next(a for a, m in ana.members.items() if m.get("role") == "coach")
+    await sam.call(wc.SUPERVISE, {"avatar": coach, "seconds": 60})
+    await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
+    proposal = await sam.wait_for(wc.PROPOSAL, lambda p: p["status"] == "open")
+    await sam.call(wc.CLAIM, {"role": "coach"})  # the proposal is cancelled: the line comes to Sam as a cue
+    cue = await sam.wait_for(wc.CUE)
+    assert cue["id"] == proposal["suggestion"]
+    await sam.say(cue["text"], suggestion=cue["id"], avatar=cue["avatar"])
+    nxt = await sam.wait_for(wc.CUE, lambda c: c["id"] != cue["id"])
+    assert nxt["id"].startswith("skill_steps/")

@@ -94,6 +94,7 @@ class Proposal:
     seconds: int
     status: str = "open"
     timer: asyncio.TimerHandle | None = None
+    cue: dict[str, Any] | None = None  # the cue it answers: handed to whoever claims the role meanwhile
 
     @property
     def say(self) -> dict[str, Any]:
@@ -221,7 +222,8 @@ class ControllerHost:
         sup = self.supervision.get(role)
         supervisor = self.room.members.get(sup[0]) if sup else None
         if sup and supervisor is not None and supervisor.sid and any(e == events.SAY for e, _ in actions):
-            await self._propose(role, actions, sup)
+            cue = observation["data"] if observation["event"] == wc.CUE else None
+            await self._propose(role, actions, sup, cue)
         else:
             await self.apply(role, actions)
 
@@ -310,11 +312,12 @@ class ControllerHost:
                     f"{holder.user['name']} is driving {self.names.get(role, role)}. Ask them to release it first.",
                 )
         self.claims[role] = Claim(user["id"])
+        proposed = [p.cue for p in self.queue.get(role, []) if p.cue is not None]  # cued lines not yet said
         self._cancel_proposals(role)
         aid = self.avatars.get(role)
         if aid is not None:
             held = self.controllers.get(role)
-            waiting = held.held_cues() if held is not None else []
+            waiting = (held.held_cues() if held is not None else []) + proposed
             waiting = self._current(waiting + self.outstanding.get(role, []))
             self.outstanding[role] = []
             self.room.drivers[aid] = user["id"]
@@ -417,8 +420,10 @@ class ControllerHost:
             self.supervision[role] = (user["id"], int(seconds))
         return {"avatar": self.avatars.get(role), "role": role, "seconds": seconds}
 
-    async def _propose(self, role: str, actions: list[Action], sup: tuple[int, int]) -> None:
-        p = Proposal(next(_proposal_ids), role, self.avatars[role], actions, sup[0], sup[1])
+    async def _propose(
+        self, role: str, actions: list[Action], sup: tuple[int, int], cue: dict[str, Any] | None = None
+    ) -> None:
+        p = Proposal(next(_proposal_ids), role, self.avatars[role], actions, sup[0], sup[1], cue=cue)
         self.proposals[p.id] = p
         queue = self.queue.setdefault(role, [])
         queue.append(p)
