@@ -61,6 +61,7 @@ import asyncio
 import copy
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,7 @@ from wire import scenario as wsc
 from wire.errors import WireError
 
 from ..appkeys import WORLD
+from ..background import Background
 from ..controllers import host_for
 from ..controllers.scripted import reading_seconds
 from ..gateway import Ctx, intent
@@ -197,6 +199,7 @@ class ScenarioRooms(RoomFeature):
         self.scenarios = scenarios
         # Scaled out, a room lives on the node where people are: its run is resumed there, on the first join.
         self.lazy = bool(getattr(world.cfg, "redis_url", ""))
+        self._background = Background()  # a run's timers: reading pace, cue deadlines
 
     # --- the run in each room (room.state[RoomRun]) -------------------------------------------------
     @staticmethod
@@ -318,11 +321,18 @@ class ScenarioRooms(RoomFeature):
         await self.deliver(rr)
 
     # --- owed lines: one at a time, at a reading pace, each with a deadline ----------------------------------
-    def _later(self, rr: RoomRun, seconds: float, then: Any) -> None:
-        """Run the coroutine function `then()` after `seconds` (dropped with the run: detach cancels it)."""
-        background = host_for(self.world, rr.room)._background
-        rr.timers = [t for t in rr.timers if not t.cancelled() and t.when() > asyncio.get_running_loop().time()]
-        rr.timers.append(asyncio.get_running_loop().call_later(seconds, lambda: background.spawn(then())))
+    def _later(self, rr: RoomRun, seconds: float, then: Callable[[], Awaitable[None]]) -> None:
+        """Run `then()` after `seconds` (dropped with the run: detach cancels it)."""
+        loop = asyncio.get_running_loop()
+
+        async def guarded() -> None:
+            try:
+                await then()
+            except Exception:  # a timer's failure is logged; the run carries on with its next step
+                log.exception("scenario timer failed in room %s", rr.room.id)
+
+        rr.timers = [t for t in rr.timers if not t.cancelled() and t.when() > loop.time()]
+        rr.timers.append(loop.call_later(seconds, lambda: self._background.spawn(guarded())))
 
     def _live(self, rr: RoomRun) -> bool:
         """Lines may be delivered now: the run is on, not stopped by a crisis, not held by staff."""
