@@ -98,38 +98,40 @@ async def test_choosing_while_a_line_is_owed_is_refused_and_the_staff_view_has_t
     assert ready["speaking"] is None and [o["id"] for o in ready["options"]] == ["continue"]
 
 
-async def test_a_third_party_agent_process_holds_the_partner(server, tmp_path):
-    server.add_user("partner-bot", role="agent")
-    ready = tmp_path / "agent-ready"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(AGENT),
-            "--server",
-            server.url,
-            "--name",
-            "partner-bot",
-            "--password",
-            PASSWORD,
-            "--room",
-            "cafe",
-            "--role",
-            "alex",
-            "--delay",
-            "0.1",
-            "--ready-file",
-            str(ready),
-        ],
-        cwd=tmp_path,  # no project imports: it does not run from the repository
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+class AgentProcess:
+    """examples/minimal_agent.py as its own process, run outside the repository (no project imports)."""
+
+    def __init__(self, srv, tmp_path, name: str, role: str, *flags: str):
+        srv.add_user(name, role="agent")
+        self.ready = tmp_path / f"{name}-ready"
+        self.proc = subprocess.Popen(
+            [sys.executable, str(AGENT), "--server", srv.url, "--name", name, "--password", PASSWORD]
+            + ["--room", "cafe", "--role", role, "--ready-file", str(self.ready), *flags],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+
+    async def started(self) -> None:
         for _ in range(300):
-            if ready.exists() or proc.poll() is not None:
+            if self.ready.exists() or self.proc.poll() is not None:
                 break
             await asyncio.sleep(0.05)
-        assert ready.exists(), proc.stdout.read().decode() if proc.poll() is not None else "agent not ready"
+        assert self.ready.exists(), self.proc.stdout.read().decode() if self.proc.poll() is not None else "not ready"
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            return self.proc.communicate(timeout=10)[0].decode()
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return ""
+
+
+async def test_a_third_party_agent_process_holds_the_partner(server, tmp_path):
+    agent = AgentProcess(server, tmp_path, "partner-bot", "alex", "--delay", "0.1")
+    try:
+        await agent.started()
         ana = await server.bot("Ana", room="cafe")
         run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
         await play(server, ana, inputs())
@@ -140,32 +142,38 @@ async def test_a_third_party_agent_process_holds_the_partner(server, tmp_path):
         alex = [e for e in server.store.run_events(run_id) if e["kind"] == "said" and e["data"].get("cast") == "alex"]
         assert alex and all(e["data"]["verbatim"] for e in alex)
     finally:
-        proc.terminate()
-        try:
-            out = proc.communicate(timeout=10)[0].decode()
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out = ""
+        out = agent.stop()
     assert "agent claimed 'alex'" in out
 
 
-async def test_a_frozen_agent_hits_the_deadline_and_the_autonomous_driver_says_the_line(make_server):
+async def test_a_frozen_agent_hits_the_deadline_and_the_autonomous_driver_says_the_line(make_server, tmp_path):
     srv = await make_server(cue_seconds=1.0)
-    frozen = await srv.bot("hung-bot", role="agent", room="cafe")
-    await frozen.call(wc.CLAIM, {"role": "coach"})  # claims, stays connected, never says anything
-    ana = await srv.bot("Ana", room="cafe")
-    t0 = time.monotonic()
-    run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
-    cue = await frozen.wait_for(wc.CUE)
-    await ana.wait_until(lambda: any(l.get("suggestion") == cue["id"] for l in ana.said), timeout=4)
-    took = time.monotonic() - t0
-    assert 0.9 <= took <= 3.0, took  # the deadline (1 s) plus generous slack, never the 23 s of the issue
-    lines = [e for e in srv.store.run_events(run_id) if e["kind"] == "said" and e["data"].get("cast") == "coach"]
-    assert lines[0]["user_id"] is None and lines[0]["data"]["verbatim"]  # said by the autonomous driver
-    # the agent keeps its claim: the next line is cued to it again, with a new deadline
-    nxt = await frozen.wait_for(wc.CUE, lambda c: c["id"] != cue["id"])
-    assert nxt["deadline"] > cue["deadline"]
-    await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"], timeout=5)
+    agent = AgentProcess(srv, tmp_path, "hung-bot", "alex", "--frozen")  # claims, stays connected, says nothing
+    try:
+        await agent.started()
+        staff = await srv.bot("Sam", role="peer_specialist", room="cafe")  # sees the cues' deadlines
+        ana = await srv.bot("Ana", room="cafe")
+        run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
+        await play(srv, ana, inputs()[:1])  # past the rationale: skill steps, the coach's (built-in) lines
+        await settled(srv)
+        t0 = time.monotonic()
+        await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})  # modelling: coach, alex, coach, alex, coach
+        owed = await staff.wait_for(wsc.SCENARIO_STATE, lambda s: s["speaking"] == "alex" and s["deadline"])
+        assert owed["owed"][0]["suggestion"] == "modelling/line/1" and owed["deadline"] <= time.time() + 1.1
+        await ana.wait_until(lambda: any(l.get("suggestion") == "modelling/line/1" for l in ana.said), timeout=4)
+        took = time.monotonic() - t0
+        assert 0.9 <= took <= 3.0, took  # the deadline (1 s) plus generous slack, never the 23 s of the issue
+        said = [e for e in srv.store.run_events(run_id) if e["kind"] == "said" and e["data"].get("cast") == "alex"]
+        assert said[0]["user_id"] is None and said[0]["data"]["verbatim"]  # the built-in driver said it
+        # the agent keeps its claim: its next line is cued to it again and, unsaid, said for it in time
+        await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"] and s["phase"]["kind"] == "modelling", timeout=6)
+        assert [l["suggestion"] for l in ana.said if (l.get("suggestion") or "").startswith("modelling/")] == [
+            f"modelling/line/{i}" for i in range(5)
+        ]
+        drivers = [d for e, d in ana.inbox if e == wc.CONTROLLER and d["role"] == "alex"]
+        assert drivers[-1]["driver"] == "agent"
+    finally:
+        agent.stop()
 
 
 async def test_a_frozen_agent_with_on_operator_drop_pause_holds_the_scene(make_server, tmp_path):
