@@ -381,3 +381,30 @@ async def test_a_claim_while_a_line_is_proposed_to_a_supervisor_hands_the_line_o
     await sam.say(cue["text"], suggestion=cue["id"], avatar=cue["avatar"])
     nxt = await sam.wait_for(wc.CUE, lambda c: c["id"] != cue["id"])
     assert nxt["id"].startswith("skill_steps/")
+
+
+async def test_a_crisis_line_is_never_held_back_behind_an_owed_line(server):
+    from test_scenario_crisis import CRISIS
+
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    ana = await server.bot("Ana", room="cafe")
+    await sam.call(wc.CLAIM, {"role": "coach"})  # Sam holds the coach and is slow to say the first line
+    await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"})
+    cue = await sam.wait_for(wc.CUE)
+    await ana.say(CRISIS)  # in the chat, while the coach's line is owed
+    paused = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["wait"] == "paused")
+    assert [o["id"] for o in paused["options"]] == [wsc.RESUME, wsc.END] and paused["speaking"] is None
+    check_in = await sam.wait_for(wc.CUE, lambda c: c["id"] == "pause/check_in")  # at once, not queued
+    await sam.say(check_in["text"], suggestion=check_in["id"], avatar=check_in["avatar"])
+    await ana.wait_until(lambda: any(l.get("suggestion") == "pause/check_in" for l in ana.said))
+    assert not any(l.get("suggestion") == cue["id"] for l in ana.said)
+    # staff resume: the owed line is cued again, and the options come after it
+    mark = len(sam.inbox)
+    await sam.call(wsc.SCENARIO_RESUME)
+    again = await sam.wait_for(wc.CUE, lambda c: c["id"] == cue["id"], since=mark)
+    back = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["wait"] == "continue")
+    assert back["speaking"] == "coach" and back["options"] == []
+    await sam.say(again["text"], suggestion=again["id"], avatar=again["avatar"])
+    nxt = await sam.wait_for(wc.CUE, lambda c: c["id"] not in (cue["id"], "pause/check_in"))
+    await sam.say(nxt["text"], suggestion=nxt["id"], avatar=nxt["avatar"])
+    await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"] and s["wait"] == "continue")

@@ -390,19 +390,19 @@ class ScenarioRooms(RoomFeature):
             seconds = float(getattr(self.world.cfg, "cue_seconds", 0.0)) or float(
                 rr.run.scenario.cast[head["cast"]].get("cue_seconds") or DEFAULT_CUE_SECONDS
             )
-            rr.deadline = cue["deadline"] = round(time.time() + seconds, 3)
-            self._later(rr, seconds, lambda: self._overdue(rr, n))
+            deadline = rr.deadline = cue["deadline"] = round(time.time() + seconds, 3)
+            self._later(rr, seconds, lambda: self._overdue(rr, n, deadline))
         else:
             rr.deadline = None
         await host.cue(head["cast"], cue)
         if rr.cued == n and rr.deadline is not None:
             await self.send_state(rr)  # staff see the countdown; the participant sees who is speaking
 
-    async def _overdue(self, rr: RoomRun, n: int) -> None:
+    async def _overdue(self, rr: RoomRun, n: int, deadline: float) -> None:
         """A cued line's deadline passed unsaid: the cast member's on_operator_drop rule applies."""
         owed = rr.run.owed
-        if not self._live(rr) or rr.cued != n or not owed or owed[0]["n"] != n:
-            return
+        if not self._live(rr) or rr.cued != n or rr.deadline != deadline or not owed or owed[0]["n"] != n:
+            return  # said, moved on, or cued again since (a later deadline)
         head, host = owed[0], host_for(self.world, rr.room)
         role = head["cast"]
         if not host.remote(role):
