@@ -483,13 +483,10 @@ class ScenarioRun:
         again = [o for o in self.state.get("beat_lines") or [] if o["effect"] == "say"]
         if not again:
             raise WireError(errors.CONFLICT, "There is no line to repeat just now.")
-        st = self.state
-        st["owed"] = []
-        for item in again:
-            st["owed_n"] += 1
-            st["owed"].append({**item, "n": st["owed_n"]})
+        self.state["owed"] = []  # what was still owed of them comes again, in order, with the rest
         self.event("repeat", actor, {"phase": self.current["id"], "lines": [o["suggestion"] for o in again]})
-        return self._commit([], queue=False)
+        keys = ("cast", "text", "expression", "gesture", "suggestion")
+        return self._commit([Say(**{k: o[k] for k in keys}) for o in again])
 
     def advance(self, actor: str | None = None) -> list[Effect]:
         """Staff moves the session on to the next phase (skipping what is left of this one)."""
