@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, ROOT
+from conftest import PASSWORD, ROOT, dashboard_login
 from scenario_play import inputs, play, settled
 from server.scenarios import load_file
 from wire import controllers as wc
@@ -234,6 +234,14 @@ async def test_the_autonomous_cast_keeps_a_reading_pace(make_server, tmp_path):
     assert events_[0]["data"]["pace"]["choice"] == "slower"
     assert [e["data"]["choice"] for e in events_ if e["kind"] == "pace"] == ["faster"]
     export = srv.store.export_user(ana.user["id"])  # the person's own export has the pace used
+    from server.records import fidelity
+
+    used = fidelity.summary(srv.store.get_run(run_id), events_)["pace"]  # the dashboard's session page
+    assert used == {"wpm": 600, "min": 0.3, "max": 0.4, "choice": "faster", "changes": 1}
+    srv.add_user("Fay", "facilitator")
+    http, _ = await dashboard_login(srv.url, "Fay")
+    async with http, http.get(f"{srv.url}/dashboard/sessions/{run_id}") as r:
+        assert "reading pace faster (600 words a minute, changed once)" in await r.text()
     assert [e["data"]["choice"] for e in export["events"] if e["kind"] == "pace"] == ["faster"]
 
 
