@@ -162,7 +162,8 @@ async def test_a_frozen_agent_hits_the_deadline_and_the_autonomous_driver_says_t
         assert owed["owed"][0]["suggestion"] == "modelling/line/1" and owed["deadline"] <= time.time() + 1.1
         await ana.wait_until(lambda: any(l.get("suggestion") == "modelling/line/1" for l in ana.said), timeout=4)
         took = time.monotonic() - t0
-        assert 0.9 <= took <= 3.0, took  # the deadline (1 s) plus generous slack, never the 23 s of the issue
+        print(f"frozen agent: the built-in driver said the line {took:.2f} s after it was cued (deadline 1 s)")
+        assert 0.9 <= took <= 5.0, took  # the deadline (1 s) plus generous slack, never the 23 s of the issue
         said = [e for e in srv.store.run_events(run_id) if e["kind"] == "said" and e["data"].get("cast") == "alex"]
         assert said[0]["user_id"] is None and said[0]["data"]["verbatim"]  # the built-in driver said it
         # the agent keeps its claim: its next line is cued to it again and, unsaid, said for it in time
@@ -222,6 +223,7 @@ async def test_the_autonomous_cast_keeps_a_reading_pace(make_server, tmp_path):
     run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "minimal", "pace": "slower"}))["run"]
     await ana.wait_until(lambda: len(ana.said) == 3, timeout=5)
     gaps = [b["ts"] - a["ts"] for a, b in zip(ana.said, ana.said[1:])]
+    print("reading pace: seconds between lines", [round(g, 2) for g in gaps], "(expected 0.45 each)")
     # 3 words at 600 wpm is 0.3 s, within min..max; 'slower' is 1.5 times that: 0.45 s before each next line
     assert all(0.4 <= g <= 2.0 for g in gaps), gaps
     state = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"])
