@@ -349,6 +349,7 @@ class ScenarioRooms(RoomFeature):
         owed = run.owed
         if owed and owed[0]["n"] in (rr.cued, rr.scheduled):
             return  # the line is with its driver (or waits for its pace)
+        rr.scheduled = None  # a pace wait for a line no longer owed first: its timer finds nothing to cue
         if rr.cued is not None:  # the run moved on past the line cued (advance, repeat): not waited for
             rr.cued = rr.deadline = None
             host.withdraw({o["suggestion"] for o in owed if o["effect"] == "say"})
