@@ -418,3 +418,21 @@ async def test_a_crisis_line_is_never_held_back_behind_an_owed_line(server):
     nxt = await sam.wait_for(wc.CUE, lambda c: c["id"] not in (cue["id"], "pause/check_in"))
     await sam.say(nxt["text"], suggestion=nxt["id"], avatar=nxt["avatar"])
     await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"] and s["wait"] == "continue")
+
+
+async def test_advance_drops_what_is_owed_and_the_next_phase_is_cued(server):
+    from server.controllers import hosts
+
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    ana = await server.bot("Ana", room="cafe")
+    await sam.call(wc.CLAIM, {"role": "coach"})
+    run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
+    first = await sam.wait_for(wc.CUE)  # Sam does not say it: staff move on instead
+    await sam.call(wsc.SCENARIO_ADVANCE)
+    nxt = await sam.wait_for(wc.CUE, lambda c: c["id"] != first["id"])
+    assert nxt["id"] == "skill_steps/line/0"
+    assert [c["id"] for c in hosts(server.world)["cafe"].outstanding["coach"]] == [nxt["id"]]  # not waited for
+    assert server.store.get_run(run_id)["state"]["owed"][0]["suggestion"] == nxt["id"]
+    await sam.say(nxt["text"], suggestion=nxt["id"], avatar=nxt["avatar"])
+    third = await sam.wait_for(wc.CUE, lambda c: c["id"] not in (first["id"], nxt["id"]))
+    assert third["id"] == "skill_steps/line/1"
