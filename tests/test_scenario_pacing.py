@@ -266,6 +266,7 @@ async def test_staff_pause_resume_and_repeat(server):
     mark = len(ana.said)
     await sam.call(wsc.SCENARIO_REPEAT)
     await settled(server)
+    await ana.wait_until(lambda: len(ana.said) - mark >= 2)
     again = [l["suggestion"] for l in ana.said[mark:]]
     assert again == ["rationale/line/0", "rationale/line/1"], again
     kinds = [e["kind"] for e in server.store.run_events(run_id)]
@@ -364,6 +365,7 @@ async def test_emotion_items_and_no_match_replies_wait_for_a_peer_specialist(ser
     await ana2.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"})
     for method, arg in inputs()[:3]:
         await play(server, ana2, [(method, arg)], room="park")
+    await ana2.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"] and s["node"] == "moment")
     mark = len(ana2.inbox)
     await ana2.call(wsc.SCENARIO_ANSWER, {"text": "purple elephants dance on the moon"})
     ready = await ana2.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"], since=mark)
