@@ -39,6 +39,8 @@ class Config:
     personal_space: float = 0.6  # metres between avatars' centres
     scenarios_dir: str = "scenarios"
     failover_delay: float = 1.0  # seconds before a dropped teleoperator's cast avatar is taken over
+    pace_scale: float = 1.0  # times the scenario's reading pace (the autonomous cast's wait before a line); 0: none
+    cue_seconds: float = 0.0  # seconds a person or agent has to say a cued line; 0: the scenario's (default 30)
     redis_url: str = ""  # set to scale out across processes
     node_id: str = ""  # this process's name among nodes; default: host:port:pid
     owner_lease: float = 3.0  # seconds a room's owner record lives without a heartbeat

@@ -134,6 +134,7 @@ class RunningServer:
 
     def __init__(self, data_dir: Path, **overrides):
         overrides.setdefault("max_per_address", LOOPBACK_MAX_PER_ADDRESS)
+        overrides.setdefault("pace_scale", 0.0)  # the autonomous cast speaks without a reading pause (fast suite)
         self.cfg = Config.from_env(
             host="127.0.0.1", port=0, data_dir=str(data_dir), database=str(data_dir / "peerspace.db"), **overrides
         )
@@ -212,6 +213,7 @@ class ServerProcess:
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "PEERSPACE_MAX_PER_ADDRESS": str(LOOPBACK_MAX_PER_ADDRESS),
+            "PEERSPACE_PACE_SCALE": "0",
             **(extra_env or {}),
         }
         self.proc: subprocess.Popen | None = None

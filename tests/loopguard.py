@@ -12,7 +12,8 @@ Who stalled is read from the sampled stack's project frames (files of this repos
   server/ or wire/: that stall FAILS the test. Test code that calls server functions synchronously
   (`server.add_user` hashing a password, `world.create_room`, fixtures starting and stopping the
   server) starts in tests/, and the Panda3D client rendering in-process starts in client/: those are
-  WARNINGS, because they are the harness, not the server a person talks to.
+  WARNINGS, because they are the harness, not the server a person talks to. A stack with any client/
+  frame is the client's, even where the client session's dispatch (wire/session.py) is outermost.
 Stalls while the loop is not running (between fixture setup and the test) are not stalls.
 
 PEERSPACE_LOOP_STALL_MS sets the threshold (default 100); PEERSPACE_LOOP_GUARD=0 turns it off.
@@ -69,7 +70,10 @@ def sample_stack(frames: list[tuple[str, int, str]]) -> Sample | None:
             chain.append((rel, f"{rel}:{line} in {func}"))
     if not chain:
         return None
-    return Sample(origin=chain[-1][0].split("/", 1)[0], chain=tuple(c for _, c in chain))
+    # The server never calls client code: a stack with a client/ frame is the in-process client's work, even
+    # when its outermost frame is the client session's dispatch in wire/session.py.
+    client = any(rel.startswith("client/") for rel, _ in chain)
+    return Sample(origin="client" if client else chain[-1][0].split("/", 1)[0], chain=tuple(c for _, c in chain))
 
 
 def thread_frames(dump: str, thread_id: int) -> list[tuple[str, int, str]] | None:

@@ -16,11 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CONVERSATION = load_file(ROOT / "scenarios" / "starting_a_conversation.yaml")
 
 
+def _owed(srv, room: str) -> list:
+    rr = srv.world.scenarios.active.get(room) if srv.world.scenarios is not None else None
+    return rr.run.owed if rr is not None and not (rr.run.paused or rr.run.held) else []
+
+
 async def settled(srv, room: str = "cafe", timeout: float = 5.0) -> None:
-    """Wait until every cue sent to a teleoperator or agent has been said."""
+    """Wait until every cue sent to a teleoperator or agent has been said, and the run owes no line."""
     host = hosts(srv.world).get(room) if srv is not None else None
     deadline = asyncio.get_running_loop().time() + timeout
-    while host is not None and any(host.outstanding.values()):
+    while host is not None and (any(host.outstanding.values()) or _owed(srv, room)):
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"cues not said: {host.outstanding}")
         await asyncio.sleep(0.02)

@@ -40,6 +40,7 @@ async def wait_state(app, cond, timeout=8.0):
             app.scenario_panel is not None
             and app.scenario_panel.state is not None
             and not app.scenario_panel.busy
+            and not app.scenario_panel.state.get("speaking")  # a cast line is still owed: nothing to answer yet
             and cond(app.scenario_panel.state)
         ),
         timeout=timeout,

@@ -133,6 +133,10 @@ async def test_after_a_restart_the_scene_waits_for_the_holder_when_the_scenario_
         await ana.wait_until(lambda: (_driver(ana, "coach", mark) or {}).get("driver") == wc.TELEOP)
         assert _driver(ana, "coach", mark)["by"] == "Sam"
         await sam.wait_for(wc.CLAIMS)
-        await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})  # the scene goes on with him
+        # the line still owed from before the restart is his to say, and the scene goes on once he has
+        again = await sam.wait_for(wc.CUE, lambda c: c["id"] == cue["id"])
+        await sam.say(again["text"], avatar=again["avatar"], suggestion=again["id"])
+        await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"] and not s.get("speaking"))
+        await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
     finally:
         await srv.stop()

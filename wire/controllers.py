@@ -26,10 +26,12 @@ Server -> client:
                                                   Claims and supervision are kept in the store, so they
                                                   survive a restart; a holder who is not back within
                                                   `resume_grace` seconds loses theirs.
-  cue        {avatar, role, id, text, expression, gesture, intensity, feedback, primary}
+  cue        {avatar, role, id, text, expression, gesture, intensity, feedback, primary, deadline}
                                                   to the teleoperator/agent driving `role`: the script
                                                   wants this said now (send it with `say {text, suggestion:
-                                                  id, avatar}`, or your own words without `suggestion`)
+                                                  id, avatar}`, or your own words without `suggestion`);
+                                                  one at a time: the next comes once this one was said.
+                                                  deadline: epoch seconds; past it, on_operator_drop applies
   proposal   {proposal, avatar, role, text, suggestion, expression, gesture, seconds, status}
                                                   to the supervisor; status is one of PROPOSAL_STATUS
 """

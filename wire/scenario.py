@@ -19,7 +19,13 @@ Client -> server intents (validated with `wire.validate`):
   scenario_resume    {acknowledge?: bool}                 a run paused by a crisis phrase (wait 'paused'): the
                                                           participant carries on once staff acknowledged the
                                                           alert; staff resume it at once, or with
-                                                          acknowledge: true leave the choice to the participant
+                                                          acknowledge: true leave the choice to the participant;
+                                                          staff: also lifts a staff pause (scenario_pause)
+  scenario_pause     {}                                   staff: hold the scene (no more lines are cued, the
+                                                          participant sees `held`) until scenario_resume
+  scenario_repeat    {}                                   staff: say the current beat's (or node's) lines again
+  scenario_pace      {pace: slower|usual|faster}          the participant: their reading pace (also a
+                                                          `pace` field of scenario_start)
 Cast avatars speak with the ordinary `say` event; its `suggestion` field names
 the cue (from `scenario_state.cue`) the line came from, or is left out for the
 teleoperator's own words.
@@ -28,11 +34,15 @@ Server -> client:
   scenarios          {scenarios: [{id, title, topic, summary, scene, difficulties: [{id, label, description}]}]}
   scenario_state     the runner's view: {run, scenario, title, difficulty, status, wait, phase, phases, node,
                      line, prompt, options: [{id, text}], free_text, hints, note, ending, homework, scores,
-                     emotion, cast, paused: {reason, acknowledged} | null}; staff and agents also get `cue`:
-                     {roles: {cast_role: [{id, text, expression, gesture, primary}]}, intents: [{id, text,
-                     examples}], expect}, and while a typed answer waits for them (wait 'review') `review`:
+                     emotion, cast, paused: {reason, acknowledged} | null, speaking: cast role | null (a
+                     line is owed: nothing is offered until it was said), deadline: epoch s | null, held
+                     (staff paused), pace: {wpm, min, max, choice}, beat: {index, count} | null}; staff and
+                     agents also get `cue`: {roles: {cast_role: [{id, text, expression, gesture, primary}]},
+                     intents: [{id, text, examples}], expect, deadline} and `owed`: [{n, effect, cast, text,
+                     suggestion}]
+                     While a typed answer waits for staff (wait 'review'), the staff view also has `review`:
                      {text, candidates: [{id, text, confidence}], signals: [negation|sarcasm|dismissive|
-                     abuse|crisis], score, confidence}
+                     abuse|crisis], score, confidence}.
   scenario_ended     {run, status: finished|stopped, summary, closing?}
                      closing: the kind last line, when a run paused by a crisis phrase ended
 """
@@ -53,6 +63,9 @@ SCENARIO_FEEDBACK = "scenario_feedback"
 SCENARIO_STOP = "scenario_stop"
 SCENARIO_RESUME = "scenario_resume"
 SCENARIO_REVIEW = "scenario_review"
+SCENARIO_PAUSE = "scenario_pause"
+SCENARIO_REPEAT = "scenario_repeat"
+SCENARIO_PACE = "scenario_pace"
 
 # --- server -> client ---------------------------------------------------------------
 SCENARIOS = "scenarios"
@@ -60,7 +73,6 @@ SCENARIO_STATE = "scenario_state"
 SCENARIO_ENDED = "scenario_ended"
 
 DIFFICULTIES = ("easy", "medium", "hard")
-PACES = ("slower", "usual", "faster")  # the participant's reading pace (client settings)
 FEEDBACK_KINDS = ("positive", "corrective")
 
 
@@ -86,13 +98,14 @@ RESUME = "resume"  # while paused: the option id that carries on (as scenario_re
 END = "end"  # while paused: the option id that ends the practice kindly (as scenario_stop)
 AGAIN = "again"  # while confirming: "No, let me say it again"
 UNSCORABLE = "unscorable"  # scenario_review: the answer is not scored
+PACES = ("slower", "usual", "faster")  # the participant's reading pace (scenario_start, scenario_pace)
 
 define(SCENARIO_LIST)
 define(
     SCENARIO_START,
     scenario=text(MAX_ID),
     difficulty=Field(str, choices=DIFFICULTIES, required=False, default="easy"),
-    pace=Field(str, choices=PACES, required=False),
+    pace=Field(str, choices=PACES, required=False, default="usual"),
 )
 define(SCENARIO_CHOOSE, option=text(MAX_ID))
 define(SCENARIO_ANSWER, text=text(visible=True))
@@ -117,3 +130,7 @@ MAX_TRANSCRIPT = 300
 # a draft may be empty (the participant cleared the field); it is what the answer field takes
 define(SCENARIO_DRAFT, text=text())
 define(SCENARIO_TRANSCRIPT)
+
+define(SCENARIO_PAUSE)
+define(SCENARIO_REPEAT)
+define(SCENARIO_PACE, pace=Field(str, choices=PACES))

@@ -31,6 +31,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,7 @@ class Proposal:
     seconds: int
     status: str = "open"
     timer: asyncio.TimerHandle | None = None
+    cue: dict[str, Any] | None = None  # the cue it answers: handed to whoever claims the role meanwhile
 
     @property
     def say(self) -> dict[str, Any]:
@@ -142,6 +144,8 @@ class ControllerHost:
         self.queue: dict[str, list[Proposal]] = {}
         self.state: dict[str, Any] | None = None  # the last staff scenario_state
         self.restored = False  # claims kept in the store were read back (restore)
+        # told when a cued line will not be said (a supervisor rejected it): the run's owed lines move on
+        self.on_skip: Callable[[str, str | None], Awaitable[None]] | None = None
         self._background = Background()
 
     # --- a run's cast arrives and leaves ---------------------------------------------------------
@@ -178,9 +182,31 @@ class ControllerHost:
         ctl = self.controllers.get(role)
         if ctl is None:
             return
-        if ctl.remote:
-            self.outstanding.setdefault(role, []).append(cue)
+        if ctl.remote:  # one entry per line: a line cued again (resumed, repeated) replaces the earlier cue
+            waiting = [c for c in self.outstanding.get(role, []) if c.get("id") != cue.get("id")]
+            self.outstanding[role] = waiting + [cue]
         await self._feed(role, ctl, obs(wc.CUE, cue))
+
+    def autonomous(self, role: str) -> bool:
+        """Does the built-in driver speak for `role` now (it follows the reading pace)?"""
+        ctl = self.controllers.get(role)
+        return ctl is not None and ctl.autonomous
+
+    def remote(self, role: str) -> bool:
+        """Does a person or an agent drive `role` now (its cues have a deadline)?"""
+        ctl = self.controllers.get(role)
+        return ctl is not None and ctl.remote
+
+    async def stand_in(self, role: str, cue: dict[str, Any]) -> None:
+        """A cue's deadline passed (on_operator_drop: autonomous): the built-in driver says that line, once;
+        whoever holds the role keeps it for the next lines."""
+        self.outstanding[role] = [c for c in self.outstanding.get(role, []) if c.get("id") != cue.get("id")]
+        await self.apply(role, ScriptedDriver(role, self.avatars.get(role)).speak(cue))
+
+    def withdraw(self, keep: set[str]) -> None:
+        """Cues no longer owed (the run moved on): not waited for any more."""
+        for role, waiting in self.outstanding.items():
+            self.outstanding[role] = [c for c in waiting if c.get("id") in keep]
 
     async def observe_state(self, staff_view: dict[str, Any]) -> None:
         self.state = staff_view
@@ -211,7 +237,8 @@ class ControllerHost:
         sup = self.supervision.get(role)
         supervisor = self.room.members.get(sup[0]) if sup else None
         if sup and supervisor is not None and supervisor.sid and any(e == events.SAY for e, _ in actions):
-            await self._propose(role, actions, sup)
+            cue = observation["data"] if observation["event"] == wc.CUE else None
+            await self._propose(role, actions, sup, cue)
         else:
             await self.apply(role, actions)
 
@@ -340,11 +367,12 @@ class ControllerHost:
         if claim is None or claim.user_id != user["id"]:
             self._keep("set_cast_claim", role, user["id"])
         self.claims[role] = Claim(user["id"], driver=driver_label(user), name=user["name"])
+        proposed = [p.cue for p in self.queue.get(role, []) if p.cue is not None]  # cued lines not yet said
         self._cancel_proposals(role)
         aid = self.avatars.get(role)
         if aid is not None:
             held = self.controllers.get(role)
-            waiting = held.held_cues() if held is not None else []
+            waiting = (held.held_cues() if held is not None else []) + proposed
             waiting = self._current(waiting + self.outstanding.get(role, []))
             self.outstanding[role] = []
             self.room.drivers[aid] = user["id"]
@@ -402,6 +430,7 @@ class ControllerHost:
         ids = {c["id"] for cs in (st.get("cue") or {}).get("roles", {}).values() for c in cs}
         if st.get("line"):
             ids.add(st["line"].get("suggestion"))
+        ids |= {o.get("suggestion") for o in st.get("owed") or []}  # owed lines (an explanation, a repeat)
         return [c for c in cues if c["id"] in ids]
 
     # --- failover (called every tick) ---------------------------------------------------------------------
@@ -455,8 +484,10 @@ class ControllerHost:
             self._keep("set_cast_supervision", role, user["id"], int(seconds))
         return {"avatar": self.avatars.get(role), "role": role, "seconds": seconds}
 
-    async def _propose(self, role: str, actions: list[Action], sup: tuple[int, int]) -> None:
-        p = Proposal(next(_proposal_ids), role, self.avatars[role], actions, sup[0], sup[1])
+    async def _propose(
+        self, role: str, actions: list[Action], sup: tuple[int, int], cue: dict[str, Any] | None = None
+    ) -> None:
+        p = Proposal(next(_proposal_ids), role, self.avatars[role], actions, sup[0], sup[1], cue=cue)
         self.proposals[p.id] = p
         queue = self.queue.setdefault(role, [])
         queue.append(p)
@@ -500,6 +531,8 @@ class ControllerHost:
         await self._close(p, status)
         if status in ("approved", "edited", "timed_out"):
             await self.apply(p.role, p.actions)
+        elif status == "rejected" and self.on_skip is not None:
+            await self.on_skip(p.role, p.say.get("suggestion"))
         queue = self.queue.get(p.role, [])
         if queue and queue[0] is p:
             queue.pop(0)

@@ -4,6 +4,9 @@ Pure and deterministic: the same observations always give the same actions.
 It runs in the server process (server.controllers.host) and, unchanged, in a
 separate process that logs in as role `agent` (server.controllers.agent).
 
+  reading pace             the room waits `reading_seconds(previous line)` before it cues this driver's next
+                           line of the same delivery (server.scenarios.intents, ScenarioRooms.deliver), so a
+                           line said right after another one can be read first
   cue for my role          -> expression (+ intensity), gesture (if any), then `say` the cue text with
                               `suggestion` = the cue id. Feedback cues (`feedback: positive|corrective|stretch`)
                               are tagged by the runner from that suggestion id.
@@ -23,6 +26,20 @@ from wire import scenario as wsc
 
 from ..scenarios.matcher import IntentMatcher
 from .base import Action, Controller, Observation
+
+# the participant's reading pace (scenario_start / scenario_pace `pace`): times the scenario's seconds per line
+PACE_FACTORS = {"slower": 1.5, "usual": 1.0, "faster": 0.67}
+
+
+def reading_seconds(text: str, pace: dict[str, Any], scale: float = 1.0) -> float:
+    """How long the autonomous cast waits before its next line, so `text` (the line before) can be read:
+    its words at the scenario's words per minute, kept between the scenario's min and max seconds, times the
+    participant's choice (slower, usual, faster) and `scale` (cfg.pace_scale; 0 in the test suite)."""
+    if scale <= 0:
+        return 0.0
+    seconds = len(text.split()) * 60.0 / max(float(pace.get("wpm") or 160), 1.0)
+    seconds = min(max(seconds, float(pace.get("min") or 0.0)), float(pace.get("max") or seconds))
+    return seconds * PACE_FACTORS.get(str(pace.get("choice") or "usual"), 1.0) * scale
 
 
 class ScriptedDriver(Controller):

@@ -116,6 +116,19 @@ def skill_scores(events: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def pace_used(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The reading pace the run was played at: the last one set ({wpm, min, max, choice}), with how many times
+    the participant changed it (`changes`); None for a run recorded before paces were."""
+    paces = [
+        e["data"]["pace"] if e["kind"] == "started" else e["data"]
+        for e in events
+        if (e["kind"] == "started" and isinstance(e["data"].get("pace"), dict)) or e["kind"] == "pace"
+    ]
+    if not paces:
+        return None
+    return {**paces[-1], "changes": len(paces) - 1}
+
+
 def summary(run: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "run": run["id"],
@@ -127,4 +140,5 @@ def summary(run: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]
         "emotion": emotion_accuracy(events),
         "skills": skill_scores(events),
         "homework": any(e["kind"] == "homework" for e in events),
+        "pace": pace_used(events),
     }

@@ -27,6 +27,9 @@ class Say(Effect):
     expression: str = "neutral"
     gesture: str = "none"
     suggestion: str | None = None
+    # set by a paced run (ScenarioRun.paced): the number of this line in the run's owed lines; the room
+    # delivers it from there, one line at a time, instead of at once
+    owed: int | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Show(Effect):
     expression: str
     intensity: float = 1.0
     gesture: str = "none"
+    owed: int | None = field(default=None, compare=False, repr=False)  # as Say.owed: a face after a line waits
 
 
 @dataclass

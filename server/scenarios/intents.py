@@ -11,7 +11,11 @@ Who may do what
   scenario_feedback  staff; an agent only while it drives one of the run's cast avatars (its claim); the
                      built-in autonomous coach tags its feedback too
   scenario_stop      staff, or the run's participant (always allowed to stop)
-  scenario_resume    a run paused by a crisis phrase: staff at once; the participant once staff acknowledged
+  scenario_resume    a run paused by a crisis phrase: staff at once; the participant once staff acknowledged;
+                     staff also lift their own pause
+  scenario_pause     staff: hold the scene (nothing more is cued or offered until scenario_resume)
+  scenario_repeat    staff: the current beat's (or node's) lines again
+  scenario_pace      the run's participant: their reading pace (slower, usual, faster)
   scenario_review    staff in the room: decide a typed answer held for review (wait 'review')
   (all but list and start: only those who may follow the run, RoomRun.watchers)
 
@@ -23,7 +27,14 @@ named by the cast name); they leave when the run ends. Each cast avatar is drive
 (server.controllers): the built-in autonomous driver unless a peer specialist or an agent claimed the role.
 
 Effects: the runner has persisted every event and its state before it returns effects; only then are they
-carried out here: Say -> a cue to the role's controller (the autonomous driver says it at once; a
+carried out here. A room's run is paced: a step's lines (and the faces among them) are owed lines in the
+run's state, delivered one at a time (`deliver`): only the first is cued to its role's controller; the next
+follows once it was said (`cast_said`: the cue's suggestion, an alternative, or the driver's own words), after
+the reading pace when the built-in driver says it (cfg.pace_scale times the scenario's `pace:`), or when its
+deadline passed (a person or agent has `cue_seconds`; then the cast member's on_operator_drop rule applies).
+While lines are owed the participant is offered nothing (`speaking`: the cast role) and their choices are
+refused; the state with their options is sent after the last owed line was said. Say -> (a crisis check-in,
+or an unpaced run's line) a cue to the role's controller (the autonomous driver says it at once; a
 teleoperator gets a `cue`); Show -> the cast avatar's face; ParticipantSaid -> the participant's avatar
 says their line (`said` with `scenario: 'answer'`, and `action: true` for an action in parentheses);
 StateChanged -> `scenario_state` (participant view to non-staff, staff view with `cue` to staff and
@@ -57,6 +68,7 @@ import asyncio
 import copy
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,7 +78,9 @@ from wire import scenario as wsc
 from wire.errors import WireError
 
 from ..appkeys import WORLD
+from ..background import Background
 from ..controllers import host_for, restore_claims
+from ..controllers.scripted import reading_seconds
 from ..gateway import Ctx, intent
 from ..safety.crisis import SCENE_PAUSE_TEXTS
 from ..storage import RETRYABLE
@@ -77,6 +91,7 @@ from .effects import Face
 from .loader import ScenarioError, load_file, scenario_files
 from .model import Scenario
 from .runner import Effect, Finished, ParticipantSaid, Say, ScenarioRun, Show, StateChanged
+from .schema import DEFAULT_CUE_SECONDS
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -173,6 +188,15 @@ class RoomRun:
     # a crisis pause made while the participant's line was being recorded: the cast's stepping out and the
     # coach's check-in, carried out once that line has been said (ScenarioRooms.said)
     after_line: list[Effect] = field(default_factory=list)
+    # Owed lines (ScenarioRooms.deliver): the number of the owed line cued now and not yet said, or waiting
+    # for its reading pace (`scheduled`); when a person or agent has it, its deadline (epoch seconds)
+    cued: int | None = None
+    scheduled: int | None = None
+    deadline: float | None = None
+    spoke: bool = False  # lines were delivered since the participant's options were last sent
+    # cast avatar id -> the owed line its line just recorded was (recording_said), until it is said (said)
+    just_said: dict[int, int] = field(default_factory=dict)
+    timers: list[asyncio.TimerHandle] = field(default_factory=list)
 
     @property
     def participant(self) -> int | None:
@@ -188,6 +212,7 @@ class ScenarioRooms(RoomFeature):
         self.risk = risk or answer_risk.shipped()
         # Scaled out, a room lives on the node where people are: its run is resumed there, on the first join.
         self.lazy = bool(getattr(world.cfg, "redis_url", ""))
+        self._background = Background()  # a run's timers: reading pace, cue deadlines
 
     # --- the run in each room (room.state[RoomRun]) -------------------------------------------------
     @staticmethod
@@ -211,6 +236,10 @@ class ScenarioRooms(RoomFeature):
     def view(self, rr: RoomRun, staff: bool) -> dict[str, Any]:
         v = rr.run.view("staff" if staff else "participant")
         v["avatars"] = self.avatars(rr)
+        # when the line the participant waits for is with a person or an agent: by when it is due
+        v["deadline"] = rr.deadline if rr.cued is not None else None
+        if staff:
+            v["cue"]["deadline"] = v["deadline"]
         return v
 
     async def send_state(self, rr: RoomRun, only: int | None = None) -> None:
@@ -231,6 +260,7 @@ class ScenarioRooms(RoomFeature):
 
     # --- a run in a room ---------------------------------------------------------------------------
     async def attach(self, room: Room, run: ScenarioRun, store: GatedRunStore) -> RoomRun:
+        run.paced = True  # its lines are owed and delivered one by one (deliver)
         rr = RoomRun(room, run, store)
         run.risk, run.crisis = self.risk, self.crisis  # a crisis answer is never scored, whatever path it takes
         rr.watchers = set(room.members) | ({run.participant_user_id} if run.participant_user_id else set())
@@ -252,6 +282,11 @@ class ScenarioRooms(RoomFeature):
             {r: sc.cast[r]["name"] for r in rr.cast},
             {r: sc.cast[r].get("on_operator_drop") or "autonomous" for r in rr.cast},
         )
+
+        async def skipped(role: str, suggestion: str | None) -> None:
+            await self.skip_line(rr, role, suggestion)
+
+        host.on_skip = skipped
         for role in rr.cast:
             await host.announce(role)
         return rr
@@ -259,6 +294,9 @@ class ScenarioRooms(RoomFeature):
     async def detach(self, rr: RoomRun) -> None:
         if self.run_in(rr.room) is rr:
             del rr.room.state[RoomRun]
+        for timer in rr.timers:
+            timer.cancel()
+        rr.timers.clear()
         await host_for(self.world, rr.room).detach()
         for aid in rr.cast.values():
             if aid in rr.room.avatars:
@@ -270,18 +308,12 @@ class ScenarioRooms(RoomFeature):
         host = host_for(self.world, rr.room)
         for e in effects:
             try:
+                if isinstance(e, (Say, Show)) and e.owed is not None:
+                    continue  # an owed line (or a face after one): delivered in order, below
                 if isinstance(e, Say):
                     await host.cue(e.cast, self._cue(rr, e))
                 elif isinstance(e, Show):
-                    aid = rr.cast.get(e.cast)
-                    if aid is not None:
-                        await host.act_as(
-                            aid,
-                            events.EXPRESSION,
-                            {"name": e.expression, "avatar": aid, "intensity": float(e.intensity)},
-                        )
-                        if e.gesture and e.gesture != "none":
-                            await host.act_as(aid, events.GESTURE, {"name": e.gesture, "avatar": aid})
+                    await self._show(rr, e)
                 elif isinstance(e, Face):
                     aid = rr.cast.get(e.cast)
                     member = rr.room.members.get(rr.participant) if rr.participant is not None else None
@@ -301,6 +333,139 @@ class ScenarioRooms(RoomFeature):
                     await self.detach(rr)
             except WireError as err:  # e.g. the participant is paused in the quiet room: their line waits
                 log.info("scenario effect %s in room %s not carried out: %s", e.kind, rr.room.id, err.code)
+        await self.deliver(rr)
+
+    # --- owed lines: one at a time, at a reading pace, each with a deadline ----------------------------------
+    def _later(self, rr: RoomRun, seconds: float, then: Callable[[], Awaitable[None]]) -> None:
+        """Run `then()` after `seconds` (dropped with the run: detach cancels it)."""
+        loop = asyncio.get_running_loop()
+
+        async def guarded() -> None:
+            try:
+                await then()
+            except Exception:  # a timer's failure is logged; the run carries on with its next step
+                log.exception("scenario timer failed in room %s", rr.room.id)
+
+        rr.timers = [t for t in rr.timers if not t.cancelled() and t.when() > loop.time()]
+        rr.timers.append(loop.call_later(seconds, lambda: self._background.spawn(guarded())))
+
+    def _live(self, rr: RoomRun) -> bool:
+        """Lines may be delivered now: the run is on, not stopped by a crisis, not held by staff."""
+        run = rr.run
+        return self.run_in(rr.room) is rr and not run.finished and run.paused is None and not run.held
+
+    async def deliver(self, rr: RoomRun, after: str | None = None) -> None:
+        """Cue the first owed line to its role's controller, unless it is cued already; faces before it are
+        shown. `after`: the line just said; the built-in driver waits while it is read (reading pace).
+        Once nothing is owed, the participant gets the state with their options."""
+        if not self._live(rr):
+            return
+        run, host = rr.run, host_for(self.world, rr.room)
+        owed = run.owed
+        if owed and owed[0]["n"] in (rr.cued, rr.scheduled):
+            return  # the line is with its driver (or waits for its pace)
+        rr.scheduled = None  # a pace wait for a line no longer owed first: its timer finds nothing to cue
+        if rr.cued is not None:  # the run moved on past the line cued (advance, repeat): not waited for
+            rr.cued = rr.deadline = None
+            host.withdraw({o["suggestion"] for o in owed if o["effect"] == "say"})
+        while owed and owed[0]["effect"] == "show":
+            item = owed[0]
+            run.delivered(item["n"])
+            await rr.store.flush()
+            await self._show(rr, Show(item["cast"], item["expression"], float(item["intensity"]), item["gesture"]))
+            if not self._live(rr) or run.owed is not owed:
+                return
+        if not owed:
+            if rr.spoke:
+                rr.spoke = False
+                await self.send_state(rr)
+            return
+        head = owed[0]
+        rr.spoke = True
+        delay = 0.0
+        if after and host.autonomous(head["cast"]):
+            pace = run.state.get("pace") or {}
+            delay = reading_seconds(after, pace, float(getattr(self.world.cfg, "pace_scale", 1.0)))
+        if delay > 0:
+            rr.scheduled = head["n"]
+            self._later(rr, delay, lambda: self._cue_owed(rr, head["n"]))
+            return
+        await self._cue_owed(rr, head["n"])
+
+    async def _cue_owed(self, rr: RoomRun, n: int) -> None:
+        if rr.scheduled == n:
+            rr.scheduled = None
+        owed = rr.run.owed
+        if not self._live(rr) or not owed or owed[0]["n"] != n or rr.cued == n:
+            return
+        head = owed[0]
+        host = host_for(self.world, rr.room)
+        rr.cued = n
+        cue = self._cue(rr, Say(**{k: head[k] for k in ("cast", "text", "expression", "gesture", "suggestion")}))
+        if host.remote(head["cast"]):
+            seconds = float(getattr(self.world.cfg, "cue_seconds", 0.0)) or float(
+                rr.run.scenario.cast[head["cast"]].get("cue_seconds") or DEFAULT_CUE_SECONDS
+            )
+            deadline = rr.deadline = cue["deadline"] = round(time.time() + seconds, 3)
+            self._later(rr, seconds, lambda: self._overdue(rr, n, deadline))
+        else:
+            rr.deadline = None
+        await host.cue(head["cast"], cue)
+        if rr.cued == n and rr.deadline is not None:
+            await self.send_state(rr)  # staff see the countdown; the participant sees who is speaking
+
+    async def _overdue(self, rr: RoomRun, n: int, deadline: float) -> None:
+        """A cued line's deadline passed unsaid: the cast member's on_operator_drop rule applies."""
+        owed = rr.run.owed
+        if not self._live(rr) or rr.cued != n or rr.deadline != deadline or not owed or owed[0]["n"] != n:
+            return  # said, moved on, or cued again since (a later deadline)
+        head, host = owed[0], host_for(self.world, rr.room)
+        role = head["cast"]
+        if not host.remote(role):
+            return  # failover has already handed the line on
+        rule = rr.run.scenario.cast[role].get("on_operator_drop") or "autonomous"
+        log.info("cue deadline passed in room %s for run %s: %s", rr.room.id, rr.run.run_id, rule)
+        if rule == "pause":  # the scene waits for them, as when their link drops
+            rr.deadline = None
+            name = rr.run.scenario.cast[role]["name"]
+            await self.world.broadcast(
+                rr.room,
+                events.NOTICE,
+                {"kind": "scene_paused", "text": f"{name} will be right back. The scene waits for a moment."},
+            )
+            await self.send_state(rr)
+            return
+        cue = self._cue(rr, Say(**{k: head[k] for k in ("cast", "text", "expression", "gesture", "suggestion")}))
+        await host.stand_in(role, cue)
+
+    async def line_said(self, rr: RoomRun, n: int, text: str) -> None:
+        """Owed line `n` was said: unless another line is cued meanwhile (the run moved on), the next one
+        follows (a line said before its cue, e.g. from the palette while it waited for its pace, counts)."""
+        if rr.cued != n and not (rr.cued is None and rr.scheduled in (n, None)):
+            return  # another line is cued now: the run moved on while this one was being said
+        rr.cued = rr.deadline = rr.scheduled = None
+        await self.deliver(rr, after=text)
+
+    async def skip_line(self, rr: RoomRun, role: str, suggestion: str | None) -> None:
+        """The cued line will not be said (a supervisor rejected it): the next one follows."""
+        owed = rr.run.owed
+        if not owed or owed[0]["effect"] != "say" or owed[0]["cast"] != role or owed[0]["suggestion"] != suggestion:
+            return
+        if rr.run.delivered(owed[0]["n"], skipped="rejected"):
+            await rr.store.flush()
+            rr.cued = rr.deadline = None
+            await self.deliver(rr)
+
+    async def _show(self, rr: RoomRun, e: Show) -> None:
+        aid = rr.cast.get(e.cast)
+        if aid is None:
+            return
+        host = host_for(self.world, rr.room)
+        await host.act_as(
+            aid, events.EXPRESSION, {"name": e.expression, "avatar": aid, "intensity": float(e.intensity)}
+        )
+        if e.gesture and e.gesture != "none":
+            await host.act_as(aid, events.GESTURE, {"name": e.gesture, "avatar": aid})
 
     def _cue(self, rr: RoomRun, e: Say) -> dict[str, Any]:
         cue: dict[str, Any] = {
@@ -347,10 +512,13 @@ class ScenarioRooms(RoomFeature):
             return None
         if av.kind == "cast" and rr.cast.get(av.role) == av.id:
             rr.store.speaker, rr.store.last_id = ctx.user.get("id"), None
+            head = rr.run.owed[0]["n"] if rr.run.owed else None
             try:
                 rr.run.cast_said(av.role, text, meta.get("suggestion"), actor=av.name)
             finally:
                 rr.store.speaker = None
+            if head is not None and (not rr.run.owed or rr.run.owed[0]["n"] != head):
+                rr.just_said[av.id] = head  # the owed line: the next follows once this one is out (said)
             await rr.store.flush()
             host_for(self.world, rr.room).cast_said(av.role, meta.get("suggestion"))
             return (rr.store.last_id,)
@@ -368,6 +536,11 @@ class ScenarioRooms(RoomFeature):
     async def said(self, ctx: Ctx, av: Avatar, line: dict[str, Any], event_id: int | None) -> None:
         """World hook, after the line was said (and crisis alerts went out): a pause's cast effects."""
         rr = self.run_in(ctx.room) if ctx.room is not None else None
+        if rr is not None and av.kind == "cast" and rr.cast.get(av.role) == av.id:
+            n = rr.just_said.pop(av.id, None)
+            if n is not None:
+                await self.line_said(rr, n, str(line.get("text") or ""))
+            return
         if rr is None or not rr.after_line or av.user_id != rr.participant or line.get("scenario"):
             return
         effects, rr.after_line = rr.after_line, []
@@ -525,7 +698,11 @@ class ScenarioRooms(RoomFeature):
                 continue
             await store.flush()
             rr = await self.attach(room, run, store)
-            await self._say_unsaid_line(rr)
+            if run.owed:
+                rr.spoke = True
+                await self.deliver(rr)  # the lines owed when the server stopped, from the first unsaid one
+            else:
+                await self._say_unsaid_line(rr)
             log.info("resumed run %s in room %s", run.run_id, room.id)
 
     async def _say_unsaid_line(self, rr: RoomRun) -> None:
@@ -583,10 +760,14 @@ def _participant_only(ctx: Ctx, rr: RoomRun) -> None:
         raise WireError(errors.CONFLICT, f"{', '.join(paused)} will be right back; the scene waits for a moment.")
 
 
-async def _step(ctx: Ctx, rr: RoomRun, method: str, *args: str, **kwargs: Any) -> dict[str, Any]:
+async def _step(ctx: Ctx, rr: RoomRun, method: str, *args: str, recue: bool = False, **kwargs: Any) -> dict[str, Any]:
+    """One runner step under the run's lock: persisted, then carried out. `recue`: the scene carries on after
+    a pause, so the owed line is cued again (a line proposed or held meanwhile was dropped)."""
     async with rr.lock:
         if _rooms(ctx).run_in(_room(ctx)) is not rr:
             raise WireError(errors.CONFLICT, "This scenario has already ended.")
+        if recue:
+            rr.cued = rr.scheduled = None
         rr.store.speaker = ctx.user.get("id")
         try:
             effects = getattr(rr.run, method)(*args, actor=ctx.user["name"], **kwargs)
@@ -640,7 +821,7 @@ async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     await store.flush()
     rr = await rooms.attach(room, run, store)
     log.info("user %s started run %s in room %s", ctx.user["id"], run.run_id, room.id)
-    return await _step(ctx, rr, "start")
+    return await _step(ctx, rr, "start", p["pace"])
 
 
 @intent(wsc.SCENARIO_CHOOSE, roles=(events.PARTICIPANT,))
@@ -702,7 +883,7 @@ async def _participant_resumes(ctx: Ctx, rr: RoomRun) -> dict[str, Any]:
     how = None if live else await _rooms(ctx).acknowledged(rr)
     if not live and how is None:
         raise WireError(errors.CONFLICT, pause["texts"]["resume_waits"])
-    return await _step(ctx, rr, "carry_on", *(() if live else (how,)))
+    return await _step(ctx, rr, "carry_on", *(() if live else (how,)), recue=True)
 
 
 @intent(wsc.SCENARIO_RESUME, roles=(events.PARTICIPANT,) + events.STAFF)
@@ -711,14 +892,41 @@ async def scenario_resume(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     choice to the participant); the participant once staff acknowledged the alert."""
     rr = _active(ctx)
     if ctx.role in events.STAFF:
+        if rr.run.held:  # a staff pause (scenario_pause) is lifted too
+            ack = await _step(ctx, rr, "unhold", recue=rr.run.paused is None)
+            if rr.run.paused is None:
+                return ack
         paused = rr.run.paused
-        result = await _step(ctx, rr, "acknowledge" if p["acknowledge"] else "carry_on")
+        result = await _step(ctx, rr, "acknowledge" if p["acknowledge"] else "carry_on", recue=not p["acknowledge"])
         if paused is not None:
             await _rooms(ctx).acknowledge_alerts(rr, paused["since"], ctx.user["id"])
         return result
     if ctx.user["id"] != rr.participant:
         raise WireError(errors.FORBIDDEN, "Only staff or the person practising can carry on this scenario.")
     return await _participant_resumes(ctx, rr)
+
+
+@intent(wsc.SCENARIO_PAUSE, roles=events.STAFF)
+async def scenario_pause(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    """Staff hold the scene: no further line is cued, the participant is offered nothing (`held`) until
+    scenario_resume."""
+    return await _step(ctx, _active(ctx), "hold")
+
+
+@intent(wsc.SCENARIO_REPEAT, roles=events.STAFF)
+async def scenario_repeat(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    """Staff: the current beat's (or node's) lines are said again, in order, before the participant goes on."""
+    return await _step(ctx, _active(ctx), "repeat")
+
+
+@intent(wsc.SCENARIO_PACE, roles=(events.PARTICIPANT,))
+async def scenario_pace(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    """The participant's reading pace (slower, usual, faster), recorded with the run."""
+    rr = _active(ctx)
+    if ctx.user["id"] != rr.participant:
+        raise WireError(errors.FORBIDDEN, "Only the person practising sets the pace of their practice.")
+    ack = await _step(ctx, rr, "set_pace", p["pace"])
+    return {**ack, "pace": p["pace"]}
 
 
 @intent(wsc.SCENARIO_ADVANCE, roles=events.STAFF)

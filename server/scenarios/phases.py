@@ -41,6 +41,19 @@ def fill(template: str | None, **values: object) -> str | None:
     return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
+def beats(phase: dict[str, Any], difficulty: str, split: bool = True) -> list[list[tuple[int, dict[str, Any]]]]:
+    """A phase's opening lines (index, line) at `difficulty`, in beats: a beat ends after a line marked
+    `beat_end: true` (`split`: the phase waits for 'continue', so the participant moves on between beats).
+    Always at least one beat, which may be empty."""
+    out: list[list[tuple[int, dict[str, Any]]]] = [[]]
+    lines = [(j, line) for j, line in enumerate(phase.get("lines") or []) if applies(line, difficulty)]
+    for k, (j, line) in enumerate(lines):
+        out[-1].append((j, line))
+        if split and line.get("beat_end") and k < len(lines) - 1:
+            out.append([])
+    return out
+
+
 def coach_of(scenario: Scenario) -> str:
     """The scenario's coach role (the loader refuses a scenario without one)."""
     coach = scenario.coach_role
@@ -62,6 +75,8 @@ class PhaseKind:
         run.set_wait(self.wait)
 
     def choose(self, run: ScenarioRun, option_id: str, actor: str | None, effects: list[Effect]) -> None:
+        if option_id == CONTINUE and run.next_beat(actor, effects):
+            return  # the phase's next beat: its lines, then 'continue' again
         self.move_on(run, option_id, actor, effects)
 
     def answer(self, run: ScenarioRun, text: str, actor: str | None, effects: list[Effect]) -> None:
@@ -123,7 +138,7 @@ class PhaseKind:
         choices: list[str] | None,
         emotion_answers: str,
     ) -> list[tuple[str, str]]:
-        return [("choose", CONTINUE)]
+        return [("choose", CONTINUE)] * len(beats(phase, difficulty))
 
 
 KINDS: dict[str, PhaseKind] = {}
@@ -252,7 +267,7 @@ class RolePlay(PhaseKind):
         # unsure: a person decides. The specialist sees up to three nearest options; the participant two.
         scores = matcher.scores(text)
         ranked = sorted(options, key=lambda oid: (oid != match.nearest, -scores.get(oid, 0.0)))[:3]
-        st["held"] = {
+        st["held_answer"] = {
             "text": text,
             "candidates": [
                 {
@@ -267,12 +282,12 @@ class RolePlay(PhaseKind):
             **judged,
         }
         run.set_wait(Wait.REVIEW if run.reviewer else Wait.CONFIRM)
-        held = {k: v for k, v in st["held"].items() if k != "text"}
+        held = {k: v for k, v in st["held_answer"].items() if k != "text"}
         run.event("answer_held", actor, where | {"text": text, "to": run.wait.value} | held)
 
     def confirm(self, run: ScenarioRun, option_id: str, actor: str | None, effects: list[Effect]) -> None:
         """'Did you mean ...?': one of the two nearest options takes the answer as that option; AGAIN asks again."""
-        held = run.state["held"]
+        held = run.state["held_answer"]
         offered = [c["id"] for c in held["candidates"][:2]]
         if option_id == AGAIN:
             dropped = self.drop_held(run)
@@ -316,7 +331,7 @@ class RolePlay(PhaseKind):
     def drop_held(run: ScenarioRun) -> dict[str, Any]:
         """Back to the node's choice: the held answer (if any) is decided or dropped."""
         run.set_wait(Wait.CHOICE)
-        held: dict[str, Any] = run.state.pop("held", None) or {}
+        held: dict[str, Any] = run.state.pop("held_answer", None) or {}
         return held
 
     def no_match(
@@ -352,14 +367,14 @@ class RolePlay(PhaseKind):
     def abandon(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
         if run.wait in (Wait.CHOICE, Wait.REVIEW, Wait.CONFIRM):
             run.state["endings"].append({"phase": phase["id"], "ending": None})
-        run.state.pop("held", None)
+        run.state.pop("held_answer", None)
 
     def repair(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
         st = run.state
         if run.wait in (Wait.REVIEW, Wait.CONFIRM):
             node = run.scenario.nodes(phase).get(st["node"])
             offered = {o["id"] for o in run.scenario.options(node, run.difficulty)} if node else set()
-            if not {c["id"] for c in st.get("held", {}).get("candidates", [])} <= offered:
+            if not {c["id"] for c in st.get("held_answer", {}).get("candidates", [])} <= offered:
                 self.drop_held(run)  # the options it was held for changed: it is asked again
         if run.wait is Wait.CHOICE and st["node"] not in run.scenario.nodes(phase):
             st["node"] = run.scenario.start(phase)
@@ -436,7 +451,7 @@ class RolePlay(PhaseKind):
         if run.wait is Wait.REVIEW:
             return []
         if run.wait is Wait.CONFIRM:
-            nearest = [{"id": c["id"], "text": c["text"]} for c in run.state["held"]["candidates"][:2]]
+            nearest = [{"id": c["id"], "text": c["text"]} for c in run.state["held_answer"]["candidates"][:2]]
             return [*nearest, {"id": AGAIN, "text": run.risk.text("say_again")}]
         return [
             {"id": o["id"], "text": run.text(o["text"])}

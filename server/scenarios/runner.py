@@ -29,14 +29,14 @@ from typing import Any, Protocol, TypedDict
 
 from wire import errors
 from wire.errors import WireError
-from wire.scenario import END, FEEDBACK_KINDS, RESUME, Wait
+from wire.scenario import END, FEEDBACK_KINDS, PACES, RESUME, Wait
 
 from . import answer_risk
 from .effects import Effect, Face, Finished, ParticipantSaid, Say, Scored, Show, StateChanged
 from .matcher import normalise
 from .model import Scenario, applies, pick
-from .phases import PhaseKind, fill, kind_of
-from .schema import MAX_SCORE
+from .phases import PhaseKind, beats, fill, kind_of
+from .schema import DEFAULT_PACE, MAX_SCORE
 
 __all__ = [
     "Effect",
@@ -55,6 +55,7 @@ __all__ = [
 STATE_VERSION = 1
 CHECK_IN = "pause/check_in"  # the cue id of the coach's check-in when a crisis phrase stops the scene
 CLOSING = "pause/closing"  # the cue id of the coach's kind last line when a paused run ends
+URGENT = (CHECK_IN, CLOSING)  # lines said at once, never queued behind owed lines (a crisis stops the scene)
 
 
 class CuePalette(TypedDict):
@@ -160,6 +161,10 @@ class ScenarioRun:
         self.risk: answer_risk.AnswerRisk = answer_risk.shipped()
         self.crisis: Callable[[str], bool] | None = None
         self.reviewer = False
+        # A paced run (a room's, ScenarioRooms) keeps each step's lines as owed lines in its state: the room
+        # cues them one at a time and offers the participant nothing until the last was said. Unpaced (a dry
+        # run, the fidelity bench, the runner's own tests), lines count as said the moment they are returned.
+        self.paced = False
 
     # --- construction ---------------------------------------------------------------------
     @classmethod
@@ -199,6 +204,9 @@ class ScenarioRun:
             state or None,
             participant_user_id=row.get("participant_user_id"),
         )
+        for key, value in run._fresh_state().items():  # a state saved before these keys existed
+            if key in ("owed", "owed_n", "beat_lines", "beat", "held", "pace"):
+                run.state.setdefault(key, value)
         if state and state.get("scenario_hash") != scenario.content_hash:
             run._repair()
         return run
@@ -226,7 +234,17 @@ class ScenarioRun:
             "note": None,
             "last_ending": None,
             "name": self.scenario.cast[self.scenario.participant_role]["name"],
+            "owed": [],  # the lines (and faces) still to be delivered, in order (paced runs)
+            "owed_n": 0,  # numbers owed lines: a cue is matched to its line by this number
+            "beat_lines": [],  # the lines of the last beat or node, for scenario_repeat
+            "beat": 0,  # the beat of the phase being delivered (lines up to a `beat_end: true`)
+            "held": None,  # a staff pause (scenario_pause): who held the scene
+            "pace": self._pace("usual"),
         }
+
+    def _pace(self, choice: str) -> dict[str, Any]:
+        pace = dict(DEFAULT_PACE) | dict(self.scenario.data.get("pace") or {})
+        return {"wpm": pace["wpm"], "min": pace["min_seconds"], "max": pace["max_seconds"], "choice": choice}
 
     def _repair(self) -> None:
         """The scenario file changed since the run was saved: keep the phase if it still exists."""
@@ -302,8 +320,24 @@ class ScenarioRun:
             self.store.append_event(self.room_id, self.run_id, kind, actor, data)
         self._pending.clear()
 
-    def _commit(self, effects: list[Effect]) -> list[Effect]:
-        """Write the step's events and state; only then hand the effects back."""
+    def _commit(self, effects: list[Effect], queue: bool = True) -> list[Effect]:
+        """Write the step's events and state; only then hand the effects back.
+
+        In a paced run the step's lines (and the faces among them) become owed lines, in order (`queue`
+        False: a crisis pause's lines, said at once); a run that ends owes nothing."""
+        st = self.state
+        if any(isinstance(e, Finished) for e in effects):
+            st["owed"] = []
+        elif self.paced and queue:
+            batch = []
+            for e in effects:
+                if isinstance(e, (Say, Show)) and not (isinstance(e, Say) and e.suggestion in URGENT):
+                    st["owed_n"] += 1
+                    e.owed = st["owed_n"]
+                    batch.append({"effect": e.kind, **{k: v for k, v in asdict(e).items() if k != "owed"}, "n": e.owed})
+            if batch:
+                st["owed"].extend(batch)
+                st["beat_lines"] = [dict(b) for b in batch]
         self.state["step"] += 1
         self._flush()
         db_status = "active" if self.state["status"] in ("ready", "active") else self.state["status"]
@@ -319,14 +353,24 @@ class ScenarioRun:
             raise WireError(errors.CONFLICT, "This scenario has already ended.")
 
     # --- inputs -----------------------------------------------------------------------------------------
-    def start(self, actor: str | None = None) -> list[Effect]:
+    def start(self, pace: str | None = None, actor: str | None = None) -> list[Effect]:
+        """Start the run; `pace`: the participant's reading pace (slower, usual, faster; default usual)."""
         if self.state["status"] != "ready":
             raise WireError(errors.CONFLICT, "This scenario has already started.")
+        if pace is not None:
+            if pace not in PACES:
+                raise WireError(errors.INVALID, f"Pace must be one of: {', '.join(PACES)}.")
+            self.state["pace"] = self._pace(pace)
         self.state["status"] = "active"
         self.event(
             "started",
             actor,
-            {"scenario": self.scenario.id, "difficulty": self.difficulty, "scenario_hash": self.scenario.content_hash},
+            {
+                "scenario": self.scenario.id,
+                "difficulty": self.difficulty,
+                "scenario_hash": self.scenario.content_hash,
+                "pace": dict(self.state["pace"]),
+            },
         )
         effects: list[Effect] = []
         self._enter_phase(0, effects)
@@ -335,6 +379,7 @@ class ScenarioRun:
     def choose(self, option_id: str, actor: str | None = None) -> list[Effect]:
         self._require_active()
         self._refuse_while_paused()
+        self._refuse_while_owed()
         effects: list[Effect] = []
         self.state["note"] = None
         self.kind.choose(self, option_id, actor, effects)
@@ -348,6 +393,7 @@ class ScenarioRun:
         if not text:
             raise WireError(errors.INVALID, "Type a few words first.")
         self._refuse_while_paused()
+        self._refuse_while_owed()
         effects: list[Effect] = []
         self.state["note"] = None
         self.reviewer = reviewer
@@ -372,7 +418,7 @@ class ScenarioRun:
         if self.finished or self.wait is not Wait.REVIEW:
             return []
         self.set_wait(Wait.CONFIRM)
-        held = {k: v for k, v in self.state["held"].items() if k != "text"}
+        held = {k: v for k, v in self.state["held_answer"].items() if k != "text"}
         where = {"phase": self.current["id"], "node": self.state["node"], "to": Wait.CONFIRM.value}
         self.event("answer_held", actor, where | held)
         return self._commit([])
@@ -388,9 +434,93 @@ class ScenarioRun:
         self.event("said", actor, {"cast": cast_role, "text": text, "suggestion": suggestion_id, "verbatim": verbatim})
         if cue and cue.get("feedback") and not self.finished:
             self._record_feedback(cue["feedback"], text, actor, via=suggestion_id)
+        owed = self.owed
+        if owed and owed[0]["effect"] == "say" and owed[0]["cast"] == cast_role:
+            head = owed[0]["suggestion"]
+            if suggestion_id is None or suggestion_id == head or suggestion_id.startswith(f"{head}/alt/"):
+                owed.pop(0)  # the owed line was said (the script's words, an alternative, or the driver's own)
         self._flush()
         self.store.save_run_state(self.run_id, self.state, "active" if not self.finished else self.state["status"])
         return []
+
+    # --- owed lines (paced runs) -------------------------------------------------------------------------
+    @property
+    def owed(self) -> list[dict[str, Any]]:
+        """The lines (and faces) of the last steps not yet delivered, in order: {effect: say|show, n, ...}."""
+        owed: list[dict[str, Any]] = self.state.setdefault("owed", [])
+        return owed
+
+    @property
+    def speaking(self) -> str | None:
+        """The cast role whose line is owed first (the participant is offered nothing meanwhile)."""
+        return next((o["cast"] for o in self.owed if o["effect"] == "say"), None)
+
+    def delivered(self, n: int, actor: str | None = None, skipped: str | None = None) -> bool:
+        """Owed line or face `n` is done without a `cast_said`: a face was shown, or a line was dropped
+        (`skipped`: why, e.g. a supervisor rejected it). False if it was no longer owed first."""
+        owed = self.owed
+        if not owed or owed[0]["n"] != n:
+            return False
+        item = owed.pop(0)
+        if skipped:
+            self.event(
+                "line_skipped", actor, {"cast": item.get("cast"), "suggestion": item.get("suggestion"), "why": skipped}
+            )
+        self._flush()
+        self.store.save_run_state(self.run_id, self.state, "active" if not self.finished else self.state["status"])
+        return True
+
+    def _refuse_while_owed(self) -> None:
+        if self.state.get("held"):
+            raise WireError(errors.CONFLICT, "The practice is paused for a moment; it carries on shortly.")
+        speaking = self.speaking
+        if speaking is not None:
+            name = self.scenario.cast[speaking]["name"]
+            raise WireError(errors.CONFLICT, f"{name} is still speaking; your options come once they have finished.")
+
+    def set_pace(self, choice: str, actor: str | None = None) -> list[Effect]:
+        """The participant's reading pace (slower, usual, faster): recorded with the run."""
+        if choice not in PACES:
+            raise WireError(errors.INVALID, f"Pace must be one of: {', '.join(PACES)}.")
+        if self.finished:
+            raise WireError(errors.CONFLICT, "This scenario has already ended.")
+        self.state["pace"] = self._pace(choice)
+        self.event("pace", actor, dict(self.state["pace"]))
+        return self._commit([])
+
+    def hold(self, actor: str | None = None) -> list[Effect]:
+        """Staff pause the scene (scenario_pause): no further line is cued and the participant is offered
+        nothing until `unhold` (scenario_resume)."""
+        self._require_active()
+        if self.state.get("held"):
+            raise WireError(errors.CONFLICT, "The practice is already paused. Resume it to carry on.")
+        self.state["held"] = {"by": actor or "staff"}
+        self.event("held", actor, {"phase": self.phase["id"] if self.phase else None})
+        return self._commit([])
+
+    @property
+    def held(self) -> bool:
+        return bool(self.state.get("held"))
+
+    def unhold(self, actor: str | None = None) -> list[Effect]:
+        self._require_active()
+        if not self.state.get("held"):
+            raise WireError(errors.CONFLICT, "The practice is not paused.")
+        self.state["held"] = None
+        self.event("unheld", actor, {"phase": self.phase["id"] if self.phase else None})
+        return self._commit([])
+
+    def repeat(self, actor: str | None = None) -> list[Effect]:
+        """Staff: say the current beat's (or node's, or face's) lines again, in order."""
+        self._require_active()
+        self._refuse_while_paused()
+        again = [o for o in self.state.get("beat_lines") or [] if o["effect"] == "say"]
+        if not again:
+            raise WireError(errors.CONFLICT, "There is no line to repeat just now.")
+        self.state["owed"] = []  # what was still owed of them comes again, in order, with the rest
+        self.event("repeat", actor, {"phase": self.current["id"], "lines": [o["suggestion"] for o in again]})
+        keys = ("cast", "text", "expression", "gesture", "suggestion")
+        return self._commit([Say(**{k: o[k] for k in keys}) for o in again])
 
     def advance(self, actor: str | None = None) -> list[Effect]:
         """Staff moves the session on to the next phase (skipping what is left of this one)."""
@@ -399,6 +529,7 @@ class ScenarioRun:
         if self.paused is not None:
             self._lift_pause(actor, "advance")
         self.event("advance", actor, {"phase": phase["id"], "wait": self.state["wait"], "node": self.state["node"]})
+        self.state["owed"] = []  # what is left of this phase is skipped, its lines too
         effects: list[Effect] = []
         kind_of(phase).abandon(self, phase)
         self.next_phase(effects)
@@ -485,7 +616,7 @@ class ScenarioRun:
             say = Say(coach, texts["check_in"], "neutral", "none", CHECK_IN)
             st["line"] = asdict(say)
             effects.append(say)
-        return self._commit(effects)
+        return self._commit(effects, queue=False)
 
     def acknowledge(self, actor: str | None = None) -> list[Effect]:
         """Staff have checked in with the participant: from now on the participant may carry on."""
@@ -537,13 +668,28 @@ class ScenarioRun:
         )
 
     def _enter_phase(self, index: int, effects: list[Effect]) -> None:
-        self.state.update(phase=index, node=None, item=0, prompt=0, misses=0, note=None, line=None)
+        self.state.update(phase=index, node=None, item=0, prompt=0, misses=0, note=None, line=None, beat=0)
         phase = self.current
         self.event("phase", None, {"phase": phase["id"], "kind": phase["kind"], "index": index})
-        for j, line in enumerate(phase.get("lines") or []):
-            if applies(line, self.difficulty):
-                self._say_line(line, f"{phase['id']}/line/{j}", effects)
+        for j, line in self.beats(phase)[0]:
+            self._say_line(line, f"{phase['id']}/line/{j}", effects)
         kind_of(phase).enter(self, phase, effects)
+
+    def beats(self, phase: dict[str, Any]) -> list[list[tuple[int, dict[str, Any]]]]:
+        """The phase's opening lines in beats (see phases.beats): one beat unless lines mark `beat_end`."""
+        return beats(phase, self.difficulty, kind_of(phase).wait is Wait.CONTINUE)
+
+    def next_beat(self, actor: str | None, effects: list[Effect]) -> bool:
+        """'continue' in a phase with beats left: the next beat's lines (False when none is left)."""
+        phase = self.current
+        parts = self.beats(phase)
+        if self.state.get("beat", 0) + 1 >= len(parts):
+            return False
+        self.state["beat"] = self.state.get("beat", 0) + 1
+        self.event("beat", actor, {"phase": phase["id"], "beat": self.state["beat"]})
+        for j, line in parts[self.state["beat"]]:
+            self._say_line(line, f"{phase['id']}/line/{j}", effects)
+        return True
 
     def next_phase(self, effects: list[Effect]) -> None:
         """The next phase, or the end of the run after the last one."""
@@ -584,6 +730,11 @@ class ScenarioRun:
         pause = self.paused
         # nothing more offered once ended, nor while a crisis pause holds the scene
         kind = kind_of(phase) if phase and not self.finished and pause is None else None
+        # nor while a cast line it answers is still owed, nor while staff hold the scene (paced runs)
+        speaking = self.speaking if pause is None else None
+        waiting = pause is None and (speaking is not None or bool(st.get("held")))
+        offered = None if waiting else kind
+        parts = self.beats(phase) if phase and kind is not None else []
         ending = self.scenario.data["endings"].get(st["last_ending"]) if self.wait is Wait.ENDED else None
         out: dict[str, Any] = {
             "run": self.run_id,
@@ -607,9 +758,13 @@ class ScenarioRun:
             "node": st["node"],
             "line": st["line"],
             "prompt": kind.prompt(self) if kind else self._pause_prompt(),
-            "options": kind.options(self) if kind else self._pause_options(),
-            "free_text": bool(kind and kind.free_text(self)),
-            "hints": self._hints() if kind else [],
+            "options": [] if waiting else kind.options(self) if kind else self._pause_options(),
+            "free_text": bool(offered and offered.free_text(self)),
+            "hints": self._hints() if offered else [],
+            "speaking": speaking,  # a cast role whose line the participant waits for (options come after it)
+            "held": bool(st.get("held")) and pause is None,  # staff paused the scene (scenario_pause)
+            "pace": dict(st.get("pace") or self._pace("usual")),
+            "beat": {"index": st.get("beat", 0), "count": len(parts)} if len(parts) > 1 else None,
             "note": st["note"],
             "ending": {"id": st["last_ending"], **ending} if ending else None,
             "homework": st["homework"],
@@ -620,7 +775,10 @@ class ScenarioRun:
         }
         if audience == "staff":
             out["cue"] = self.cue()
-            held = st.get("held")
+            out["owed"] = [
+                {k: o.get(k) for k in ("n", "effect", "cast", "text", "suggestion")} for o in st.get("owed") or []
+            ]
+            held = st.get("held_answer")
             if held and self.wait is Wait.REVIEW:
                 out["review"] = copy.deepcopy(held)
         return out
@@ -667,6 +825,7 @@ class ScenarioRun:
             },
             "feedback": dict(st["feedback"]),
             "homework": st["homework"],
+            "pace": dict(st.get("pace") or self._pace("usual")),
         }
 
     def cue(self) -> CuePalette:
@@ -712,6 +871,10 @@ class ScenarioRun:
         for j, pl in enumerate(phase.get("lines") or []):
             if f"{phase['id']}/line/{j}" == suggestion_id and applies(pl, self.difficulty):
                 return {"id": suggestion_id, "text": self.text(pl["text"]) or ""}
+        # lines owed (e.g. an explanation, a repeated beat)
+        for o in self.owed:
+            if o["effect"] == "say" and o["suggestion"] == suggestion_id:
+                return {"id": suggestion_id, "text": o["text"]}
         # cues already spoken this step (e.g. the node line just said, an explanation)
         line = self.state.get("line")
         if line and line.get("suggestion") == suggestion_id:

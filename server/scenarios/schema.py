@@ -60,6 +60,9 @@ SST_ORDER = (
     "homework",
 )
 MAX_SCORE = 2  # skill-step ratings: 0 not done, 1 partly, 2 done well
+# the reading pace of a scenario without a `pace:` block (the autonomous cast waits this long before a line)
+DEFAULT_PACE = {"wpm": 160, "min_seconds": 1.5, "max_seconds": 8.0}
+DEFAULT_CUE_SECONDS = 30.0  # how long a person or agent driving a cast role has to say a cued line
 ID_RE = r"^[a-z][a-z0-9_]{0,47}$"
 ID_HINT = "lower-case letters, digits and _, starting with a letter"
 
@@ -550,6 +553,14 @@ LINE = Obj(
         "expression": F(Varied(EXPRESSION), default="neutral"),
         "gesture": F(Varied(GESTURE), default="none"),
         "only": F(ONLY),
+        "beat_end": F(
+            Bool(
+                "the beat ends after this line: the participant chooses 'continue' before the next lines "
+                "(rationale, skill_steps, modelling and other phases that wait for 'continue')",
+                "true",
+            ),
+            default=False,
+        ),
     },
     "a line said by a cast avatar",
     "{cast: coach, text: 'Hello.'}",
@@ -757,6 +768,15 @@ SCENARIO = Obj(
                                 choices=("autonomous", "pause"),
                             )
                         ),
+                        "cue_seconds": F(
+                            Num(
+                                1,
+                                600,
+                                "seconds a peer specialist or agent driving this role has to say a cued line "
+                                f"(default {DEFAULT_CUE_SECONDS:g}); after that on_operator_drop applies",
+                                "30",
+                            )
+                        ),
                     },
                     example="{kind: partner, name: Alex}",
                 ),
@@ -828,6 +848,23 @@ SCENARIO = Obj(
                 ),
             ),
             default=dict,
+        ),
+        "pace": F(
+            Obj(
+                "pace",
+                {
+                    "wpm": F(Num(40, 600, "reading speed in words per minute", "160"), default=DEFAULT_PACE["wpm"]),
+                    "min_seconds": F(
+                        Num(0, 30, "the shortest wait before the next line", "1.5"), default=DEFAULT_PACE["min_seconds"]
+                    ),
+                    "max_seconds": F(
+                        Num(0, 60, "the longest wait before the next line", "8"), default=DEFAULT_PACE["max_seconds"]
+                    ),
+                },
+                "how long the autonomous cast waits before a line, so the line before it can be read",
+                "{wpm: 160, min_seconds: 1.5, max_seconds: 8}",
+            ),
+            default=lambda: dict(DEFAULT_PACE),
         ),
         "phases": F(List(PHASE, "the session, in order", min_items=1), True),
     },
