@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -19,6 +20,8 @@ import yaml
 from . import schema as S
 from .model import Scenario, applies, pick
 from .schema import Ctx, Problem, YamlPath, _where
+
+log = logging.getLogger("peerspace.scenarios")
 
 
 class ScenarioError(Exception):
@@ -238,6 +241,30 @@ def load_dir(directory: str | Path) -> dict[str, Scenario]:
         s = load_file(f)
         out[s.id] = s
     return out
+
+
+def load_folders(folders: Sequence[Path]) -> dict[str, Scenario]:
+    """The scenarios of several folders by id, in order: a later folder's scenario replaces an earlier one's with the
+    same id. A broken file is logged with its problems and skipped (the others still load); what was loaded is
+    logged by id and file name (never the content)."""
+    scenarios: dict[str, Scenario] = {}
+    for folder in folders:
+        loaded = []
+        for f in scenario_files([folder]) if folder.is_dir() else []:
+            try:
+                s = load_file(f)
+            except ScenarioError as e:
+                log.error("scenario file %s not loaded:\n%s", f, e)
+                continue
+            if s.id in scenarios:
+                log.info("scenario %s from %s replaces the one from %s", s.id, f, scenarios[s.id].file)
+            scenarios[s.id] = s
+            loaded.append(f"{s.id} ({f.name})")
+        if not folder.is_dir():
+            log.warning("scenario folder %s does not exist", folder)
+        log.info("scenarios loaded from %s: %d: %s", folder, len(loaded), ", ".join(loaded) or "none")
+    log.info("scenarios offered: %d", len(scenarios))
+    return scenarios
 
 
 # --- cross-reference checks -----------------------------------------------------------------
