@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server.scenarios import lint
+from server.scenarios import json_schema, lint
+from server.scenarios.loader import load_folders
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "scenario_fixtures" / "minimal.yaml").read_text()
@@ -193,9 +194,10 @@ def test_lint_names_the_files_it_checked(tmp_path):
     good.write_text(MINIMAL)
     out = cli("lint", str(tmp_path))
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == f"ok (0 warning(s)) in 1 file(s): {good}"
+    shipped_catalog = ROOT / "scenarios" / "catalog" / "topics.yaml"
+    assert out.stdout.strip() == f"ok (0 warning(s)) in 2 file(s): {shipped_catalog}, {good}"
     out = cli("lint", "scenarios/")
-    assert out.returncode == 0 and "scenarios/job_interview.yaml" in out.stdout and "in 6 file(s)" in out.stdout
+    assert out.returncode == 0 and "scenarios/job_interview.yaml" in out.stdout and "in 7 file(s)" in out.stdout
 
 
 def test_play_all_paths_lists_each_ending_and_each_dead_end(tmp_path):
@@ -223,3 +225,37 @@ def test_play_all_paths_lists_each_ending_and_each_dead_end(tmp_path):
     assert "  greet > ask -> DEAD END: option 'ask' leads to node 'bye_nice', which does not exist" in out.stdout
     assert "  greet > leave -> ending 'short' (Short)" in out.stdout
     assert "next node 'bye_nice' does not exist" in out.stderr
+
+
+def test_topics_and_scenes_come_from_the_catalog_files_beside_the_scenarios(tmp_path):
+    # a topic and a scene the project ships in scenarios/catalog/topics.yaml
+    f = broken(tmp_path, "topic: other\n", "topic: phone_calls\nscene: reception\n")
+    assert messages(f) == []
+    (scenario,) = load_folders([tmp_path]).values()
+    assert scenario.listing()["scene"] == "office"  # clients are given the world scene it looks like
+    # a service's own, in its folder's catalog/topics.yaml
+    f = broken(tmp_path, "topic: other\n", "topic: receiving_feedback\nscene: surgery\n")
+    found = messages(f)
+    assert found[0].startswith(f"{f}:4: topic: 'receiving_feedback' is not allowed; allowed: one of "), found
+    assert found[0].endswith("or add a new one to catalog/topics.yaml beside the scenario files"), found
+    assert found[1].startswith(f"{f}:5: scene: 'surgery' is not allowed; allowed: one of cafe, office, park, reception")
+    (tmp_path / "catalog").mkdir()
+    catalog = tmp_path / "catalog" / "topics.yaml"
+    catalog.write_text(
+        "topics: {receiving_feedback: Receiving feedback}\n"
+        "scenes:\n  surgery: {title: A GP surgery, looks_like: offce}\n"
+    )
+    found = messages(f)
+    assert found[0].startswith(f"{catalog}:3: scene 'surgery' > looks_like: 'offce' is not allowed"), found
+    assert len(found) == 2 and found[1].startswith(f"{f}:5: scene: 'surgery' is not allowed"), found
+    catalog.write_text(catalog.read_text().replace("offce", "office"))
+    assert messages(f) == []
+    out = cli("lint", str(f))
+    assert out.returncode == 0 and str(catalog) in out.stdout, out
+
+
+def test_the_json_schema_documents_the_catalog():
+    props = json_schema()["properties"]
+    assert "phone_calls" not in props["topic"].get("enum", [])  # not a closed list any more
+    assert "catalog/topics.yaml" in props["topic"]["description"]
+    assert "catalog/topics.yaml" in props["scene"]["description"]

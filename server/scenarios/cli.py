@@ -11,12 +11,12 @@ import json
 import sys
 from collections import Counter
 
-from .loader import ScenarioError, lint, load_file, parse, scenario_files
+from .loader import ScenarioError, lint_report, load_file, parse
 from .schema import json_schema
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    problems = lint(args.paths)
+    problems, files = lint_report(args.paths)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
         print(p, file=sys.stderr if p.severity == "error" else sys.stdout)
@@ -24,7 +24,6 @@ def cmd_lint(args: argparse.Namespace) -> int:
         print(f"{len(errors)} error(s)", file=sys.stderr)
         return 1
     if not args.quiet:
-        files = scenario_files(args.paths)
         warnings = sum(1 for p in problems if p.severity == "warning")
         print(f"ok ({warnings} warning(s)) in {len(files)} file(s): {', '.join(map(str, files))}")
     return 0

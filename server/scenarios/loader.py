@@ -12,11 +12,15 @@ import logging
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from wire import events
+
+from ..config import SHIPPED_SCENARIOS
 from . import schema as S
 from .model import Scenario, applies, pick
 from .schema import Ctx, Problem, YamlPath, _where
@@ -135,6 +139,54 @@ def _compose(text: str, ctx: Ctx) -> yaml.Node | None:
     return docs[0]
 
 
+@dataclass
+class Catalog:
+    """The topics and scenes scenarios may name: the project's own, plus those of the catalog files read."""
+
+    names: dict[str, list[str]] = field(
+        default_factory=lambda: {"topics": list(S.TOPICS), "scenes": list(events.SCENES)}
+    )
+    looks_like: dict[str, str] = field(default_factory=lambda: {s: s for s in events.SCENES})
+    files: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def vocabulary(self) -> dict[str, tuple[str, ...]]:
+        return {k: tuple(v) for k, v in self.names.items()}
+
+
+def read_catalog(folder: Path | None = None) -> Catalog:
+    """The catalog for scenario files in `folder`: the shipped catalog/topics.yaml, then the folder's own (each adds
+    names; a broken entry is a problem and adds nothing)."""
+    catalog = Catalog()
+    candidates = [SHIPPED_SCENARIOS / S.CATALOG_FILE] + ([Path(folder) / S.CATALOG_FILE] if folder else [])
+    seen: set[Path] = set()
+    for f in candidates:
+        if not f.is_file() or f.resolve() in seen:
+            continue
+        seen.add(f.resolve())
+        catalog.files.append(f)
+        ctx = Ctx(str(f))
+        try:
+            root = _compose(f.read_text(encoding="utf-8"), ctx)
+        except (OSError, UnicodeDecodeError) as exc:
+            ctx.error(1, f"cannot read the file: {exc.__class__.__name__}", "a UTF-8 text file")
+            root = None
+        data = S.CATALOG.check(root, ctx, ()) if root is not None else None
+        for scene, value in ((data or {}).get("scenes") or {}).items():
+            if scene in events.SCENES:
+                ctx.error(
+                    ctx.line_of(("scenes", scene)), f"'{scene}' is one of the world's scenes already", "a new name"
+                )
+            elif value is not None and value.get("looks_like") is not None and value.get("title") is not None:
+                catalog.names["scenes"].append(scene)
+                catalog.looks_like[scene] = value["looks_like"]
+        for topic, title in ((data or {}).get("topics") or {}).items():
+            if title is not None and topic not in catalog.names["topics"]:
+                catalog.names["topics"].append(topic)
+        catalog.problems += ctx.problems
+    return catalog
+
+
 def _declared_difficulties(root: yaml.Node) -> tuple[str, ...]:
     if isinstance(root, yaml.MappingNode):
         for k, v in root.value:
@@ -149,12 +201,17 @@ def _declared_difficulties(root: yaml.Node) -> tuple[str, ...]:
     return S.DIFFICULTIES
 
 
-def parse(text: str, file: str = "<scenario>", draft: bool = False) -> tuple[Scenario | None, list[Problem]]:
+def parse(
+    text: str, file: str = "<scenario>", draft: bool = False, catalog: Catalog | None = None
+) -> tuple[Scenario | None, list[Problem]]:
     """Check text; return (scenario or None, problems). Warnings alone still give a scenario.
 
     draft: also give the scenario when only the cross-reference checks found errors (a `next:` to a missing
-    node, a node without an ending...), for tools that show where a draft goes wrong (`play --all-paths`)."""
+    node, a node without an ending...), for tools that show where a draft goes wrong (`play --all-paths`).
+    catalog: the topics and scenes it may name (default: the project's, and the shipped catalog file's)."""
+    catalog = catalog or read_catalog()
     ctx = Ctx(file)
+    ctx.vocabulary = catalog.vocabulary()
     root = _compose(text, ctx)
     if root is None:
         return None, ctx.problems
@@ -164,21 +221,23 @@ def parse(text: str, file: str = "<scenario>", draft: bool = False) -> tuple[Sce
     if data is None or any(p.severity == "error" for p in ctx.problems):
         return None, ctx.problems
     scenario = Scenario(data, file, ctx.lines)
+    scenario.looks_like = catalog.looks_like.get(scenario.data["scene"], scenario.data["scene"])
     _Checker(scenario, ctx).run()
     if any(p.severity == "error" for p in ctx.problems) and not draft:
         return None, ctx.problems
     return scenario, ctx.problems
 
 
-def load_file(path: str | Path) -> Scenario:
+def load_file(path: str | Path, catalog: Catalog | None = None) -> Scenario:
     path = Path(path)
+    catalog = catalog or read_catalog(path.parent)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(
             [Problem(str(path), 1, f"cannot read the file: {exc.__class__.__name__}", "a UTF-8 text file")]
         ) from None
-    scenario, problems = parse(text, str(path))
+    scenario, problems = parse(text, str(path), catalog=catalog)
     if scenario is None:
         raise ScenarioError([p for p in problems if p.severity == "error"])
     return scenario
@@ -198,9 +257,16 @@ def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def lint(paths: Sequence[str | Path]) -> list[Problem]:
     """Every problem in the given files/directories, including duplicate scenario ids."""
+    return lint_report(paths)[0]
+
+
+def lint_report(paths: Sequence[str | Path]) -> tuple[list[Problem], list[Path]]:
+    """(every problem, every file checked): the scenario files and the catalog files they name topics from."""
     problems: list[Problem] = []
     ids: dict[str, str] = {}
     files = scenario_files(paths)
+    catalogs: dict[Path, Catalog] = {}
+    checked: list[Path] = []
     if not files:
         problems.append(
             Problem(" ".join(map(str, paths)) or ".", 1, "no scenario files found", "files ending in .yaml or .yml")
@@ -214,7 +280,14 @@ def lint(paths: Sequence[str | Path]) -> list[Problem]:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(str(f), 1, f"cannot read the file: {exc.__class__.__name__}", "a UTF-8 text file"))
             continue
-        scenario, found = parse(text, str(f))
+        if f.parent not in catalogs:
+            catalogs[f.parent] = catalog = read_catalog(f.parent)
+            for c in catalog.files:
+                if c not in checked:
+                    checked.append(c)
+            problems.extend(p for p in catalog.problems if p not in problems)
+        checked.append(f)
+        scenario, found = parse(text, str(f), catalog=catalogs[f.parent])
         problems.extend(found)
         if scenario is not None:
             if scenario.id in ids:
@@ -227,7 +300,7 @@ def lint(paths: Sequence[str | Path]) -> list[Problem]:
                     )
                 )
             ids.setdefault(scenario.id, str(f))
-    return problems
+    return problems, checked
 
 
 def load_dir(directory: str | Path) -> dict[str, Scenario]:
@@ -250,9 +323,12 @@ def load_folders(folders: Sequence[Path]) -> dict[str, Scenario]:
     scenarios: dict[str, Scenario] = {}
     for folder in folders:
         loaded = []
+        catalog = read_catalog(folder)
+        for p in catalog.problems:
+            log.error("topics and scenes: %s", p)
         for f in scenario_files([folder]) if folder.is_dir() else []:
             try:
-                s = load_file(f)
+                s = load_file(f, catalog)
             except ScenarioError as e:
                 log.error("scenario file %s not loaded:\n%s", f, e)
                 continue

@@ -59,6 +59,7 @@ SST_ORDER = (
     "feedback",
     "homework",
 )
+CATALOG_FILE = "catalog/topics.yaml"  # beside the scenario files: the service's own topics and scenes
 MAX_SCORE = 2  # skill-step ratings: 0 not done, 1 partly, 2 done well
 ID_RE = r"^[a-z][a-z0-9_]{0,47}$"
 ID_HINT = "lower-case letters, digits and _, starting with a letter"
@@ -98,6 +99,8 @@ class Ctx:
         # (path, the difficulty keys written there, line, example) of every per-difficulty map
         self.varied: list[tuple[YamlPath, set[str], int, str]] = []
         self.difficulties = difficulties
+        # names a service can add to (catalog/topics.yaml): "topics", "scenes" -> every allowed name
+        self.vocabulary: dict[str, tuple[str, ...]] = {}
         self._constructor = SafeConstructor()
         # the maps being checked, outermost first: an unknown key may belong to the one around it
         self.stack: list[tuple[T, YamlPath]] = []
@@ -144,6 +147,8 @@ _ENTRY = {
     "endings": "ending",
     "emotions": "emotion",
     "score": "score",
+    "topics": "topic",
+    "scenes": "scene",
 }
 
 
@@ -289,6 +294,28 @@ class Str(T):
         if self.description:
             out["description"] = self.description
         return out
+
+
+class Named(Str):
+    """A name from a list the service can extend: the project's own names plus those in catalog/topics.yaml."""
+
+    def __init__(self, kind: str, builtin: tuple[str, ...], description: str, example: str):
+        super().__init__(description, example, choices=builtin)
+        self.kind = kind
+
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath) -> str | None:
+        names = ctx.vocabulary.get(self.kind, self.choices)
+        example = f"{self.example}, or add a new one to {CATALOG_FILE} beside the scenario files"
+        return Str(self.description, example, choices=names).check(node, ctx, path)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "type": "string",
+            "pattern": ID_RE,
+            "examples": list(self.choices or ()),
+            "description": f"{self.description}: one of {', '.join(self.choices or ())}, "
+            f"or one of the {self.kind} a service adds in {CATALOG_FILE}",
+        }
 
 
 class Num(T):
@@ -860,9 +887,9 @@ SCENARIO = Obj(
         ),
         "id": F(_id("scenario id, unique across scenarios/", "starting_a_conversation"), True),
         "title": F(_text("title", "'Starting a conversation'", 80), True),
-        "topic": F(Str("topic", "job_interview", choices=TOPICS), True),
+        "topic": F(Named("topics", TOPICS, "topic", "job_interview"), True),
         "summary": F(_text("one or two sentences for the scenario list", "'Practise ...'"), True),
-        "scene": F(Str("scene", "cafe", choices=events.SCENES), default="cafe"),
+        "scene": F(Named("scenes", events.SCENES, "scene", "cafe"), default="cafe"),
         "cast": F(
             MapOf(
                 "cast",
@@ -955,6 +982,37 @@ SCENARIO = Obj(
         "phases": F(List(PHASE, "the session, in order", min_items=1), True),
     },
     "a peerspace scenario file",
+)
+
+
+# The service's topics and scenes (CATALOG_FILE), added to the project's own: a scene is drawn as one of the
+# world's scenes (looks_like), as the clients know only those.
+CATALOG = Obj(
+    "topics file",
+    {
+        "topics": F(
+            MapOf("topics", _id("topic id", "phone_calls"), _text("the topic's title", "'Phone calls'", 80)),
+            default=dict,
+            example="topics: {phone_calls: 'Phone calls'}",
+        ),
+        "scenes": F(
+            MapOf(
+                "scenes",
+                _id("scene id", "gp_reception"),
+                Obj(
+                    "scene",
+                    {
+                        "title": F(_text("the scene's title", "'A GP reception'", 80), True),
+                        "looks_like": F(Str("the world scene it is played in", "office", choices=events.SCENES), True),
+                    },
+                    example="{title: 'A GP reception', looks_like: office}",
+                ),
+            ),
+            default=dict,
+            example="scenes: {gp_reception: {title: 'A GP reception', looks_like: office}}",
+        ),
+    },
+    "a service's own topics and scenes, added to the project's",
 )
 
 
