@@ -259,3 +259,17 @@ def test_the_json_schema_documents_the_catalog():
     assert "phone_calls" not in props["topic"].get("enum", [])  # not a closed list any more
     assert "catalog/topics.yaml" in props["topic"]["description"]
     assert "catalog/topics.yaml" in props["scene"]["description"]
+
+
+def test_the_dry_run_prints_phase_titles_and_the_homework_assignment(tmp_path):
+    f = broken(tmp_path, "  - id: practice\n", "  - id: practice\n    title: Your turn\n")
+    script = tmp_path / "inputs.txt"
+    script.write_text("1\n1\n1\n:next\n:next\n1\n1\n1\n1\n:next\n")
+    out = cli("play", str(f), "--script", str(script))
+    lines = [line for line in out.stdout.splitlines() if line.strip()]
+    at = lines.index("-- Phase 1 of 6: Rationale --")
+    assert lines[at + 1] == "Robin: Greeting people helps."  # the title comes before the phase's first line
+    at = lines.index("-- Phase 2 of 6: Your turn --")
+    assert lines[at + 1] == "Pat: Hi there!"
+    at = lines.index("-- Phase 5 of 6: Homework --")
+    assert lines[at + 1 : at + 3] == ["Your homework: Say hello to a neighbour.", "  1) Continue"]
