@@ -63,3 +63,14 @@ async def test_serve_with_a_folder_of_ones_own_offers_both_and_logs_what_it_load
     assert f"questionnaires: none in {own}, the shipped" in log
     # no scenario content in the log
     assert "Greeting people helps" not in log and "Hi there" not in log
+
+
+def test_a_broken_data_file_of_ones_own_stops_serve_with_its_name_not_a_traceback(server_process, tmp_path):
+    own = own_folder(tmp_path)
+    (own / "safety").mkdir()
+    (own / "safety" / "crisis_phrases.yaml").write_text("phrases: 3\n")
+    srv = server_process(PEERSPACE_SCENARIOS_DIR=str(own))
+    out = srv.cli("serve", "--port", "0")
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert f"peerspace: not started: {own / 'safety' / 'crisis_phrases.yaml'}: " in out.stderr, out.stderr

@@ -273,3 +273,12 @@ def test_the_dry_run_prints_phase_titles_and_the_homework_assignment(tmp_path):
     assert lines[at + 1] == "Pat: Hi there!"
     at = lines.index("-- Phase 5 of 6: Homework --")
     assert lines[at + 1 : at + 3] == ["Your homework: Say hello to a neighbour.", "  1) Continue"]
+
+
+def test_a_colon_in_text_and_a_line_under_a_value_are_named(tmp_path):
+    f = broken(tmp_path, "        hint: Say hello and your name.", "        hint: Say this: hello.")
+    (m,) = messages(f)
+    assert m.startswith(f"{f}:32: text that contains ': ' must be quoted"), m
+    f = broken(tmp_path, "        hint: Say hello and your name.", "        hint: Say hello.\n          prompt: Now?")
+    (m,) = messages(f)
+    assert m.startswith(f"{f}:33: this line is indented one level deeper than its siblings"), m

@@ -68,9 +68,8 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, str, str
             f"{_indent(above)} spaces before '{here.strip()[:30]}', as on line {above_no}",
         )
     if "mapping values are not allowed" in problem:
-        if _indent(here) > _indent(above) and above.rstrip().endswith(
-            tuple("abcdefghijklmnopqrstuvwxyz0123456789.!?'\"")
-        ):
+        _, colon, value = above.partition(": ")
+        if _indent(here) > _indent(above) and colon and value.strip():  # the line above is a key with its value
             return (
                 line,
                 "this line is indented one level deeper than its siblings (the line above already has its value)",
