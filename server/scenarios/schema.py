@@ -473,13 +473,16 @@ class Obj(T):
             f"unknown key '{key}' in {self.name} at {_where(path)}: "
             f"this line is indented one level deeper than its siblings (line it up with {sibling})"
         )
-        if isinstance(outer, Obj) and key in outer.fields and len(path) == len(outer_path) + 1:
+        block = not node.flow_style  # indentation means nothing inside {...}
+        if block and isinstance(outer, Obj) and key in outer.fields and len(path) == len(outer_path) + 1:
             ctx.misplaced.add((outer_path, key))
             ctx.error(key_node, deeper, f"keys of the {outer.name} all at one indentation", outer._field_example(key))
             return
         if (
-            isinstance(outer, MapOf)
+            block
+            and isinstance(outer, MapOf)
             and isinstance(value_node, yaml.MappingNode)
+            and not value_node.flow_style
             and len(path) == len(outer_path) + 1
             and outer.key.pattern
             and re.match(outer.key.pattern, key)
