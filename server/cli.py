@@ -49,10 +49,20 @@ def _find(store: Storage, name: str) -> Row:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import serve
+    from .records.questionnaires import QuestionnaireError
+    from .safety.care import CareFileError
+    from .safety.crisis import PhraseFileError
+    from .safety.helpline import HelplineFileError
 
     cfg = _config(args)
     logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(cfg, ready_file=args.ready_file)
+    try:
+        serve(cfg, ready_file=args.ready_file)
+    except (PhraseFileError, CareFileError, HelplineFileError, QuestionnaireError) as exc:
+        # a data file the service wrote is wrong: say which and how, not a traceback
+        print(f"peerspace: not started: {exc}", file=sys.stderr)
+        print("(see docs/scenarios.md, 'Scenario folders', and docs/safety.md)", file=sys.stderr)
+        return 2
     return 0
 
 

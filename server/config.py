@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("peerspace.config")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_SCENARIOS = ROOT / "scenarios"  # the scenarios, safety/, questionnaires/ and matching/ files of the project
 
 
 @dataclass
@@ -37,7 +44,8 @@ class Config:
     turn_speed: float = 120.0  # deg/s
     room_half_extent: float = 12.0  # rooms are squares of +- this many metres
     personal_space: float = 0.6  # metres between avatars' centres
-    scenarios_dir: str = "scenarios"
+    scenarios_dir: str = "scenarios"  # a service's own folder, layered over the shipped one (scenario_folders)
+    scenarios_mode: str = "add"  # add: the shipped scenarios and scenarios_dir's; replace: scenarios_dir's only
     failover_delay: float = 1.0  # seconds before a dropped teleoperator's cast avatar is taken over
     pace_scale: float = 1.0  # times the scenario's reading pace (the autonomous cast's wait before a line); 0: none
     cue_seconds: float = 0.0  # seconds a person or agent has to say a cued line; 0: the scenario's (default 30)
@@ -82,3 +90,40 @@ class Config:
         if not cfg.database:
             cfg.database = os.path.join(cfg.data_dir, "peerspace.db")
         return cfg
+
+
+# --- scenario folders: the shipped one, and a service's own layered over it ----------------------------------------
+
+
+def own_scenarios_dir(cfg: Config) -> Path:
+    """cfg.scenarios_dir as a folder; a relative name that is not here is looked up in the project."""
+    base = Path(cfg.scenarios_dir)
+    if not base.is_absolute() and not base.exists():
+        base = ROOT / base
+    return base
+
+
+def scenario_folders(cfg: Config) -> list[Path]:
+    """Where scenario files are read, in order: a later folder's scenario replaces an earlier one's with its id.
+
+    The shipped folder first, then the service's own (scenarios_mode 'add', the default); only the service's own
+    with scenarios_mode 'replace'. With the default scenarios_dir the two are the same folder, read once."""
+    own = own_scenarios_dir(cfg)
+    if own.resolve() == SHIPPED_SCENARIOS.resolve():
+        return [SHIPPED_SCENARIOS]
+    if cfg.scenarios_mode == "replace":
+        return [own]
+    if cfg.scenarios_mode != "add":
+        log.warning("scenarios_mode %r is not 'add' or 'replace': the shipped scenarios are added", cfg.scenarios_mode)
+    return [SHIPPED_SCENARIOS, own]
+
+
+def scenario_data(cfg: Config, relative: str) -> Path:
+    """A data file or folder beside the scenarios (safety/care.yaml, questionnaires, ...): the service's own where it
+    has one, else the shipped one, whatever scenarios_mode says (a service never runs without its safety files)."""
+    own = own_scenarios_dir(cfg) / relative
+    shipped = SHIPPED_SCENARIOS / relative
+    if own.exists() or own.resolve() == shipped.resolve():
+        return own
+    log.info("%s: none in %s, the shipped %s is used", relative, own_scenarios_dir(cfg), shipped)
+    return shipped

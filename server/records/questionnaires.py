@@ -16,11 +16,11 @@ import yaml
 from wire import errors
 from wire.errors import WireError
 
+from ..config import scenario_data
+
 if TYPE_CHECKING:
     from ..config import Config
     from ..storage.interfaces import Storage
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class QuestionnaireError(ValueError):
@@ -28,10 +28,8 @@ class QuestionnaireError(ValueError):
 
 
 def questionnaire_dir(cfg: Config) -> Path:
-    base = Path(cfg.scenarios_dir)
-    if not base.is_absolute() and not base.exists():
-        base = ROOT / base
-    return base / "questionnaires"
+    """`<scenarios_dir>/questionnaires/`, else the shipped questionnaires."""
+    return scenario_data(cfg, "questionnaires")
 
 
 def load_all(directory: Path) -> dict[str, dict[str, Any]]:

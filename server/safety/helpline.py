@@ -36,9 +36,10 @@ from wire import helpline as wh
 from wire import safety as ws
 from wire.errors import WireError
 
+from ..config import scenario_data
 from ..gateway import Ctx, intent
 from ..world import RoomFeature
-from .moderation import live_key, phrase_file
+from .moderation import live_key
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -64,8 +65,8 @@ class HelplineFileError(ValueError):
 
 
 def text_file(cfg: Config) -> Path:
-    """scenarios/safety/helpline.yaml, beside the crisis phrases."""
-    return phrase_file(cfg).with_name("helpline.yaml")
+    """`<scenarios_dir>/safety/helpline.yaml`, else the shipped one (as the crisis phrases)."""
+    return scenario_data(cfg, "safety/helpline.yaml")
 
 
 def load_texts(path: Path) -> dict[str, str]:

@@ -36,6 +36,7 @@ from wire import codec, errors, events
 from wire import safety as ws
 from wire.errors import WireError
 
+from ..config import scenario_data
 from ..world import RoomFeature, room_state
 from . import care, crisis
 from .store import SafetyStore
@@ -47,20 +48,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("peerspace.safety")
 
-ROOT = Path(__file__).resolve().parents[2]
 _AVATAR_EVENTS = (events.SAID, events.MEMBER_UPDATED, events.MEMBER_LEFT)
 
 
 def phrase_file(cfg: Config) -> Path:
-    base = Path(cfg.scenarios_dir)
-    if not base.is_absolute() and not base.exists():
-        base = ROOT / base
-    return base / "safety" / "crisis_phrases.yaml"
+    """The service's crisis phrases: `<scenarios_dir>/safety/crisis_phrases.yaml`, else the shipped file."""
+    return scenario_data(cfg, "safety/crisis_phrases.yaml")
 
 
 def care_file(cfg: Config) -> Path:
-    """The service's care data file (hours of cover, out-of-hours resources, duty texts), beside the phrases."""
-    return phrase_file(cfg).with_name("care.yaml")
+    """The service's care data file (hours of cover, out-of-hours resources, duty texts), else the shipped one."""
+    return scenario_data(cfg, "safety/care.yaml")
 
 
 # How urgent an alert is, for the dashboard: a crisis is always high; a report by its reason.

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 
-from .loader import ScenarioError, lint, load_file
+from .loader import ScenarioError, lint_report, load_file, parse
 from .schema import json_schema
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    problems = lint(args.paths)
+    problems, files = lint_report(args.paths)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
         print(p, file=sys.stderr if p.severity == "error" else sys.stdout)
@@ -23,7 +24,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
         print(f"{len(errors)} error(s)", file=sys.stderr)
         return 1
     if not args.quiet:
-        print(f"ok ({sum(1 for p in problems if p.severity == 'warning')} warning(s))")
+        warnings = sum(1 for p in problems if p.severity == "warning")
+        print(f"ok ({warnings} warning(s)) in {len(files)} file(s): {', '.join(map(str, files))}")
     return 0
 
 
@@ -37,9 +39,53 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_all_paths(args: argparse.Namespace) -> int:
+    """Every way through each role-play, at each difficulty: the ending each path reaches, and any dead end."""
+    from .paths import walk
+
+    try:
+        text = open(args.file, encoding="utf-8").read()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{args.file}:1: cannot read the file: {exc.__class__.__name__}", file=sys.stderr)
+        return 1
+    scenario, problems = parse(text, args.file, draft=True)
+    errors = [p for p in problems if p.severity == "error"]
+    for p in errors:
+        print(p, file=sys.stderr)
+    if scenario is None:
+        print(f"{len(errors)} error(s): fix these before the paths can be listed", file=sys.stderr)
+        return 1
+    difficulties = [args.difficulty] if args.difficulty else scenario.difficulties
+    dead_ends = 0
+    for number, phase in enumerate(scenario.phases, 1):
+        if phase["kind"] != "role_play":
+            continue
+        for d in difficulties:
+            paths = walk(scenario, phase, d)
+            title = f" '{phase['title']}'" if phase.get("title") else ""
+            print(f"phase {number} ({phase['id']}){title} at {d}: {len(paths)} path(s)")
+            for path in paths:
+                chosen = " > ".join(path.choices) or "(start)"
+                if path.ending is not None:
+                    ending = scenario.data["endings"].get(path.ending) or {}
+                    print(f"  {chosen} -> ending '{path.ending}'" + (f" ({ending['title']})" if ending else ""))
+                else:
+                    dead_ends += 1
+                    print(f"  {chosen} -> DEAD END: {path.dead_end}")
+            reached = Counter(p.ending for p in paths if p.ending is not None)
+            print("  endings reached: " + (", ".join(f"{e} ({n} path(s))" for e, n in reached.items()) or "none"))
+    if dead_ends or errors:
+        print(f"{dead_ends} dead end(s), {len(errors)} error(s)", file=sys.stderr)
+        return 1
+    print("every path reaches an ending")
+    return 0
+
+
 def cmd_play(args: argparse.Namespace) -> int:
     from .player import Player, script_lines
 
+    if args.all_paths:
+        return cmd_all_paths(args)
     try:
         scenario = load_file(args.file)
     except ScenarioError as exc:
@@ -86,6 +132,11 @@ def add_subcommands(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     pp.add_argument("-d", "--difficulty", choices=("easy", "medium", "hard"))
     pp.add_argument("-s", "--script", help="read inputs from this file ('-' for stdin), one per line")
     pp.add_argument("-n", "--name", default="Sam", help="the participant's name in '{name}' (default Sam)")
+    pp.add_argument(
+        "--all-paths",
+        action="store_true",
+        help="list every way through each role-play (at each difficulty, or -d) with its ending, and any dead end",
+    )
     pp.set_defaults(func=cmd_play)
     return p
 

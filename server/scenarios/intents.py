@@ -70,7 +70,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wire import errors, events
@@ -79,6 +78,7 @@ from wire.errors import WireError
 
 from ..appkeys import WORLD
 from ..background import Background
+from ..config import scenario_data, scenario_folders
 from ..controllers import host_for, restore_claims
 from ..controllers.scripted import reading_seconds
 from ..gateway import Ctx, intent
@@ -88,7 +88,7 @@ from ..world import Avatar, Member, Room, RoomFeature, World, room_state
 from ..world.intents import speak
 from . import answer_risk
 from .effects import Face
-from .loader import ScenarioError, load_file, scenario_files
+from .loader import load_folders
 from .model import Scenario
 from .runner import Effect, Finished, ParticipantSaid, Say, ScenarioRun, Show, StateChanged
 from .schema import DEFAULT_CUE_SECONDS
@@ -960,20 +960,11 @@ async def scenario_stop(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def load(world: World) -> ScenarioRooms:
-    """The scenarios feature: every scenario file under cfg.scenarios_dir (a broken one is logged, skipped)."""
-    base = Path(world.cfg.scenarios_dir)
-    if not base.is_absolute() and not base.exists():  # as safety/ and records/ find their data files
-        base = Path(__file__).resolve().parents[2] / base
-    scenarios = {}
-    for f in scenario_files([base]) if base.is_dir() else []:
-        try:
-            s = load_file(f)
-        except ScenarioError as e:  # one broken file does not take the others down
-            log.error("scenario file %s not loaded:\n%s", f, e)
-            continue
-        scenarios[s.id] = s
+    """The scenarios feature: the scenario files of the shipped folder and the service's own (config.scenario_folders;
+    a broken file is logged, skipped)."""
+    scenarios = load_folders(scenario_folders(world.cfg))
     try:  # the deployment's lists, else the project's own (as safety/ finds its data file)
-        risk = answer_risk.load(answer_risk.find(base))
+        risk = answer_risk.load(scenario_data(world.cfg, str(answer_risk.DATA_FILE)))
     except answer_risk.RiskFileError as e:
         log.error("answer risk lists not loaded, the project's own are used:\n%s", e)
         risk = answer_risk.shipped()

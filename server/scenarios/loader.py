@@ -8,17 +8,24 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from wire import events
+
+from ..config import SHIPPED_SCENARIOS
 from . import schema as S
 from .model import Scenario, applies, pick
 from .schema import Ctx, Problem, YamlPath, _where
+
+log = logging.getLogger("peerspace.scenarios")
 
 
 class ScenarioError(Exception):
@@ -30,21 +37,91 @@ class ScenarioError(Exception):
 # --- YAML -> checked data ---------------------------------------------------------------
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _syntax_problem(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, str, str, str]:
+    """(line, message, allowed, example) for a YAML syntax error, in plain words with its likely cause.
+
+    The parser names what it expected ('<block end>', 'simple key'); a person needs to know which line is off
+    and how: a tab, a line indented too far or not far enough, text that needed quotes."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 1
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    above_no = next(
+        (n for n in range(line - 1, 0, -1) if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")), 0
+    )
+    above = lines[above_no - 1] if above_no else ""
+    problem = exc.problem or ""
+    context = exc.context or ""
+    layout = "'key: value' lines; the keys of one map line up, nested keys two spaces further in"
+    if "\t" in problem or "\t" in here[: _indent(here) + 1]:
+        return line, "use spaces, not tabs, to indent (this line has a tab)", layout, "two spaces per level"
+    if "expected <block end>" in problem or "expected <block end>" in context:
+        depth = "one level deeper than its siblings" if _indent(here) > _indent(above) else "less than its siblings"
+        return (
+            line,
+            f"this line is indented {depth} (it has {_indent(here)} spaces, line {above_no} has {_indent(above)})",
+            layout,
+            f"{_indent(above)} spaces before '{here.strip()[:30]}', as on line {above_no}",
+        )
+    if "mapping values are not allowed" in problem:
+        _, colon, value = above.partition(": ")
+        if _indent(here) > _indent(above) and colon and value.strip():  # the line above is a key with its value
+            return (
+                line,
+                "this line is indented one level deeper than its siblings (the line above already has its value)",
+                layout,
+                "line it up with the key above",
+            )
+        return line, "text that contains ': ' must be quoted", "quoted text", "say: 'Well: hello.'"
+    if "could not find expected ':'" in problem or "could not find expected ':'" in context:
+        return (
+            line,
+            "a 'key: value' line is missing its ':' (or a text runs on to the next line)",
+            layout,
+            "say: Hello.",
+        )
+    if "did not find expected key" in problem:
+        return (
+            line,
+            "this line does not line up with the keys around it (or a quoted text is not closed)",
+            layout,
+            "line it up with its siblings, and close every quote you open",
+        )
+    said = f"{context} {problem}"
+    if "expected ',' or '}'" in said or "expected ',' or ']'" in said:
+        closing = "}" if "'}'" in said else "]"
+        opened = f"on line {exc.context_mark.line + 1} " if exc.context_mark else ""
+        return (
+            line,
+            f"the '{'{' if closing == '}' else '['}' opened {opened}is not closed with '{closing}' "
+            "or a text inside it needs quotes (one with a comma, ': ', '{' or a quote in it)",
+            "{key: value, key: value} or [item, item] on one line",
+            "you: {kind: participant, name: You}",
+        )
+    if "found unexpected end of stream" in problem or "unexpected end of stream" in context:
+        return line, "a quote is opened but never closed", "text between matching quotes", "say: 'Hello.'"
+    if "found undefined alias" in problem:
+        return line, "'*' starts a YAML reference here: put text that starts with '*' in quotes", "", "say: '*waves*'"
+    if "found character" in problem and "cannot start any token" in problem:
+        return line, f"text cannot start with {problem.split()[2]}: put it in quotes", "quoted text", "say: '@home'"
+    what = f"{context}, {problem}" if context else problem or "cannot read the file"
+    return (
+        line,
+        f"YAML syntax: {what}",
+        layout,
+        "put text that contains ': ' or starts with a quote in quotes: say: 'Well: hello.'",
+    )
+
+
 def _compose(text: str, ctx: Ctx) -> yaml.Node | None:
     try:
         docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        what = exc.problem or "cannot read the file"
-        if exc.context:
-            what = f"{exc.context}, {what}"
-        ctx.error(
-            line,
-            f"YAML syntax: {what}",
-            "YAML: 'key: value' lines, nested keys indented by two spaces, '- ' for list items",
-            "put text that contains ': ' or starts with a quote in quotes: say: 'Well: hello.'",
-        )
+        ctx.error(*_syntax_problem(text, exc))
         return None
     except yaml.YAMLError as exc:  # pragma: no cover - reader errors (bad bytes)
         ctx.error(1, f"YAML: {exc}")
@@ -61,6 +138,54 @@ def _compose(text: str, ctx: Ctx) -> yaml.Node | None:
     return docs[0]
 
 
+@dataclass
+class Catalog:
+    """The topics and scenes scenarios may name: the project's own, plus those of the catalog files read."""
+
+    names: dict[str, list[str]] = field(
+        default_factory=lambda: {"topics": list(S.TOPICS), "scenes": list(events.SCENES)}
+    )
+    looks_like: dict[str, str] = field(default_factory=lambda: {s: s for s in events.SCENES})
+    files: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def vocabulary(self) -> dict[str, tuple[str, ...]]:
+        return {k: tuple(v) for k, v in self.names.items()}
+
+
+def read_catalog(folder: Path | None = None) -> Catalog:
+    """The catalog for scenario files in `folder`: the shipped catalog/topics.yaml, then the folder's own (each adds
+    names; a broken entry is a problem and adds nothing)."""
+    catalog = Catalog()
+    candidates = [SHIPPED_SCENARIOS / S.CATALOG_FILE] + ([Path(folder) / S.CATALOG_FILE] if folder else [])
+    seen: set[Path] = set()
+    for f in candidates:
+        if not f.is_file() or f.resolve() in seen:
+            continue
+        seen.add(f.resolve())
+        catalog.files.append(f)
+        ctx = Ctx(str(f))
+        try:
+            root = _compose(f.read_text(encoding="utf-8"), ctx)
+        except (OSError, UnicodeDecodeError) as exc:
+            ctx.error(1, f"cannot read the file: {exc.__class__.__name__}", "a UTF-8 text file")
+            root = None
+        data = S.CATALOG.check(root, ctx, ()) if root is not None else None
+        for scene, value in ((data or {}).get("scenes") or {}).items():
+            if scene in events.SCENES:
+                ctx.error(
+                    ctx.line_of(("scenes", scene)), f"'{scene}' is one of the world's scenes already", "a new name"
+                )
+            elif value is not None and value.get("looks_like") is not None and value.get("title") is not None:
+                catalog.names["scenes"].append(scene)
+                catalog.looks_like[scene] = value["looks_like"]
+        for topic, title in ((data or {}).get("topics") or {}).items():
+            if title is not None and topic not in catalog.names["topics"]:
+                catalog.names["topics"].append(topic)
+        catalog.problems += ctx.problems
+    return catalog
+
+
 def _declared_difficulties(root: yaml.Node) -> tuple[str, ...]:
     if isinstance(root, yaml.MappingNode):
         for k, v in root.value:
@@ -75,9 +200,17 @@ def _declared_difficulties(root: yaml.Node) -> tuple[str, ...]:
     return S.DIFFICULTIES
 
 
-def parse(text: str, file: str = "<scenario>") -> tuple[Scenario | None, list[Problem]]:
-    """Check text; return (scenario or None, problems). Warnings alone still give a scenario."""
+def parse(
+    text: str, file: str = "<scenario>", draft: bool = False, catalog: Catalog | None = None
+) -> tuple[Scenario | None, list[Problem]]:
+    """Check text; return (scenario or None, problems). Warnings alone still give a scenario.
+
+    draft: also give the scenario when only the cross-reference checks found errors (a `next:` to a missing
+    node, a node without an ending...), for tools that show where a draft goes wrong (`play --all-paths`).
+    catalog: the topics and scenes it may name (default: the project's, and the shipped catalog file's)."""
+    catalog = catalog or read_catalog()
     ctx = Ctx(file)
+    ctx.vocabulary = catalog.vocabulary()
     root = _compose(text, ctx)
     if root is None:
         return None, ctx.problems
@@ -87,21 +220,23 @@ def parse(text: str, file: str = "<scenario>") -> tuple[Scenario | None, list[Pr
     if data is None or any(p.severity == "error" for p in ctx.problems):
         return None, ctx.problems
     scenario = Scenario(data, file, ctx.lines)
+    scenario.looks_like = catalog.looks_like.get(scenario.data["scene"], scenario.data["scene"])
     _Checker(scenario, ctx).run()
-    if any(p.severity == "error" for p in ctx.problems):
+    if any(p.severity == "error" for p in ctx.problems) and not draft:
         return None, ctx.problems
     return scenario, ctx.problems
 
 
-def load_file(path: str | Path) -> Scenario:
+def load_file(path: str | Path, catalog: Catalog | None = None) -> Scenario:
     path = Path(path)
+    catalog = catalog or read_catalog(path.parent)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(
             [Problem(str(path), 1, f"cannot read the file: {exc.__class__.__name__}", "a UTF-8 text file")]
         ) from None
-    scenario, problems = parse(text, str(path))
+    scenario, problems = parse(text, str(path), catalog=catalog)
     if scenario is None:
         raise ScenarioError([p for p in problems if p.severity == "error"])
     return scenario
@@ -121,9 +256,16 @@ def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def lint(paths: Sequence[str | Path]) -> list[Problem]:
     """Every problem in the given files/directories, including duplicate scenario ids."""
+    return lint_report(paths)[0]
+
+
+def lint_report(paths: Sequence[str | Path]) -> tuple[list[Problem], list[Path]]:
+    """(every problem, every file checked): the scenario files and the catalog files they name topics from."""
     problems: list[Problem] = []
     ids: dict[str, str] = {}
     files = scenario_files(paths)
+    catalogs: dict[Path, Catalog] = {}
+    checked: list[Path] = []
     if not files:
         problems.append(
             Problem(" ".join(map(str, paths)) or ".", 1, "no scenario files found", "files ending in .yaml or .yml")
@@ -137,7 +279,14 @@ def lint(paths: Sequence[str | Path]) -> list[Problem]:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(str(f), 1, f"cannot read the file: {exc.__class__.__name__}", "a UTF-8 text file"))
             continue
-        scenario, found = parse(text, str(f))
+        if f.parent not in catalogs:
+            catalogs[f.parent] = catalog = read_catalog(f.parent)
+            for c in catalog.files:
+                if c not in checked:
+                    checked.append(c)
+            problems.extend(p for p in catalog.problems if p not in problems)
+        checked.append(f)
+        scenario, found = parse(text, str(f), catalog=catalogs[f.parent])
         problems.extend(found)
         if scenario is not None:
             if scenario.id in ids:
@@ -150,7 +299,7 @@ def lint(paths: Sequence[str | Path]) -> list[Problem]:
                     )
                 )
             ids.setdefault(scenario.id, str(f))
-    return problems
+    return problems, checked
 
 
 def load_dir(directory: str | Path) -> dict[str, Scenario]:
@@ -166,9 +315,56 @@ def load_dir(directory: str | Path) -> dict[str, Scenario]:
     return out
 
 
+def load_folders(folders: Sequence[Path]) -> dict[str, Scenario]:
+    """The scenarios of several folders by id, in order: a later folder's scenario replaces an earlier one's with the
+    same id. A broken file is logged with its problems and skipped (the others still load); what was loaded is
+    logged by id and file name (never the content)."""
+    scenarios: dict[str, Scenario] = {}
+    for folder in folders:
+        loaded = []
+        catalog = read_catalog(folder)
+        for p in catalog.problems:
+            log.error("topics and scenes: %s", p)
+        for f in scenario_files([folder]) if folder.is_dir() else []:
+            try:
+                s = load_file(f, catalog)
+            except ScenarioError as e:
+                log.error("scenario file %s not loaded:\n%s", f, e)
+                continue
+            if s.id in scenarios:
+                log.info("scenario %s from %s replaces the one from %s", s.id, f, scenarios[s.id].file)
+            scenarios[s.id] = s
+            loaded.append(f"{s.id} ({f.name})")
+        if not folder.is_dir():
+            log.warning("scenario folder %s does not exist", folder)
+        log.info("scenarios loaded from %s: %d: %s", folder, len(loaded), ", ".join(loaded) or "none")
+    log.info("scenarios offered: %d", len(scenarios))
+    return scenarios
+
+
 # --- cross-reference checks -----------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
+# What the server fills in (phases.py `fill`, runner.text): the participant's name in what the cast says and in
+# the options; the feedback and emotion lead-ins get their own. Every other text is shown as written.
+_FILLED = {
+    "positive": {"praise"},
+    "corrective": {"tip"},
+    "right": {"answer"},
+    "wrong": {"answer", "given"},
+    "text": {"name"},  # a line's and an option's text
+    "say": {"name"},  # a node's, a no_match's and an emotion item's
+    "stretch": {"name"},
+    "alternatives": {"name"},
+}
+
+
+def placeholders_allowed(path: YamlPath) -> set[str]:
+    """The placeholders filled in at `path` of a scenario's data (empty: the text is shown as written)."""
+    if not path or path[0] != "phases":
+        return set()  # titles, summary, skill steps, endings
+    field = next((k for k in reversed(path) if isinstance(k, str) and k not in S.DIFFICULTIES + ("default",)), "")
+    return set(_FILLED.get(field, set()))
 
 
 class _Checker:
@@ -201,8 +397,7 @@ class _Checker:
                 self.check_emotions(phase, path)
             elif kind == "feedback":
                 self.check_speaker(phase, path, "cast")
-                for key, allowed in (("positive", {"praise"}), ("corrective", {"tip"})):
-                    self.check_placeholders(phase.get(key), path + (key,), allowed)
+        self.check_placeholders(self.s.data, ())
         self.check_varied()
         if any(p.severity == "error" for p in self.ctx.problems):
             return  # unreached endings would only be a consequence of the errors above
@@ -264,16 +459,27 @@ class _Checker:
         self.check_role(line["cast"], path + ("cast",))
         self.check_only(line, path)
 
-    def check_placeholders(self, value: str | dict[str, str] | None, path: YamlPath, allowed: set[str]) -> None:
-        texts = value.values() if isinstance(value, dict) else [value]
-        for t in texts:
-            for name in _PLACEHOLDER.findall(t or ""):
-                if name not in allowed:
-                    self.err(
-                        path,
-                        f"unknown placeholder '{{{name}}}'",
-                        ", ".join("{" + a + "}" for a in sorted(allowed)) or "none",
-                    )
+    def check_placeholders(self, value: Any, path: YamlPath) -> None:
+        """Every text, wherever it is: a '{word}' the server does not fill in would reach participants as written."""
+        if isinstance(value, dict):
+            for k, v in value.items():
+                self.check_placeholders(v, path + (k,))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                self.check_placeholders(v, path + (i,))
+        elif isinstance(value, str) and "{" in value:
+            allowed = placeholders_allowed(path)
+            for name in _PLACEHOLDER.findall(value):
+                if name in allowed:
+                    continue
+                shown = ", ".join("{" + a + "}" for a in sorted(allowed))
+                self.err(
+                    path,
+                    f"unknown placeholder '{{{name}}}' in {_where(path)}"
+                    + ("" if allowed else ": this text is shown as written, no placeholder is filled in here"),
+                    shown or "none here",
+                    f"'{{{sorted(allowed)[0]}}}'" if allowed else "the words themselves",
+                )
 
     def check_steps(self) -> None:
         seen = set()
@@ -479,8 +685,6 @@ class _Checker:
 
         self.check_speaker(phase, path, "cast")
         self.check_speaker(phase, path, "coach")
-        for key, allowed in (("right", {"answer"}), ("wrong", {"answer", "given"})):
-            self.check_placeholders(phase.get(key), path + (key,), allowed)
         ids = set()
         for j, item in enumerate(phase["items"]):
             ipath = path + ("items", j)

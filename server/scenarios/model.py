@@ -29,6 +29,8 @@ class Scenario:
         self.file = file
         self.lines = lines or {}
         self._matchers: dict[tuple[str, str, str], IntentMatcher] = {}  # (phase id, node id, difficulty)
+        # the world scene the run is played in: the scene itself, or what a service's own scene looks like
+        self.looks_like: str = str(data.get("scene") or "cafe")
 
     # --- identity -----------------------------------------------------------------
     @property
@@ -54,7 +56,7 @@ class Scenario:
             "title": self.title,
             "topic": self.data["topic"],
             "summary": self.data["summary"],
-            "scene": self.data["scene"],
+            "scene": self.looks_like,  # clients know the world's scenes only
             "difficulties": [
                 {
                     "id": d,

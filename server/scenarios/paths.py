@@ -2,40 +2,86 @@
 
 `role_play_paths(scenario, phase, difficulty)` lists every simple path (no node
 visited twice) from a role-play's start to one of its endings, as the option
-ids chosen. `full_run_inputs(...)` turns one path into the complete list of
+ids chosen. `walk(...)` lists the same paths and also every dead end (a node that
+offers nothing at that difficulty, an option to a node that does not exist, a
+node from which no ending can be reached); `peerspace scenario play --all-paths`
+prints them. `full_run_inputs(...)` turns one path into the complete list of
 `(method, argument)` inputs that plays a whole run, phase by phase.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .model import Scenario, pick
 from .phases import kind_of
 
 
-def role_play_paths(
-    scenario: Scenario, phase: dict[str, Any], difficulty: str, limit: int = 10_000
-) -> list[tuple[list[str], str]]:
+@dataclass
+class Path:
+    """One way through a role-play: the option ids chosen, and the ending reached or why it is stuck."""
+
+    choices: list[str]
+    ending: str | None = None
+    dead_end: str = ""  # why this path cannot go on (empty when it reaches an ending)
+
+
+def walk(scenario: Scenario, phase: dict[str, Any], difficulty: str, limit: int = 10_000) -> list[Path]:
+    """Every simple path from the start to an ending, and every dead end, at one difficulty.
+
+    Works on a scenario whose cross-references the linter refused too (a `next:` to a missing node is a dead
+    end here), so that a facilitator sees where a path stops."""
     nodes = scenario.nodes(phase)
-    out: list[tuple[list[str], str]] = []
+    out: list[Path] = []
 
-    def walk(nid: str, seen: set[str], chosen: list[str]) -> None:
+    def targets(nid: str) -> list[tuple[str, str]]:
+        return [(o["id"], pick(o["next"], difficulty)) for o in scenario.options(nodes[nid], difficulty)]
 
+    # nodes from which some ending can be reached (a path that loops back from one of them is not stuck)
+    can_end = {nid for nid, n in nodes.items() if n.get("end")}
+    changed = True
+    while changed:
+        changed = False
+        for nid in nodes.keys() - can_end:
+            if any(t in can_end for _, t in targets(nid)):
+                can_end.add(nid)
+                changed = True
+
+    def go(nid: str, seen: set[str], chosen: list[str]) -> None:
         if len(out) >= limit:
             return
         node = nodes[nid]
         if node.get("end"):
-            out.append((list(chosen), node["end"]))
+            out.append(Path(list(chosen), node["end"]))
             return
-        for opt in scenario.options(node, difficulty):
-            target = pick(opt["next"], difficulty)
-            if target not in seen:
-                walk(target, seen | {target}, chosen + [opt["id"]])
+        options = targets(nid)
+        if not options:
+            out.append(Path(list(chosen), dead_end=f"node '{nid}' offers no options at {difficulty}"))
+            return
+        if nid not in can_end:
+            out.append(Path(list(chosen), dead_end=f"no ending can be reached from node '{nid}'"))
+            return
+        for oid, target in options:
+            if target not in nodes:
+                out.append(
+                    Path(chosen + [oid], dead_end=f"option '{oid}' leads to node '{target}', which does not exist")
+                )
+            elif target not in seen:
+                go(target, seen | {target}, chosen + [oid])
 
     start = scenario.start(phase)
-    walk(start, {start}, [])
+    if start not in nodes:
+        return [Path([], dead_end=f"the start node '{start}' does not exist")]
+    go(start, {start}, [])
     return out
+
+
+def role_play_paths(
+    scenario: Scenario, phase: dict[str, Any], difficulty: str, limit: int = 10_000
+) -> list[tuple[list[str], str]]:
+    """Every simple path (no node visited twice) from the start to an ending: (option ids, ending)."""
+    return [(p.choices, p.ending) for p in walk(scenario, phase, difficulty, limit) if p.ending is not None]
 
 
 def endings_by_difficulty(scenario: Scenario) -> dict[str, set[str]]:

@@ -35,6 +35,7 @@ class Player:
         self.run = ScenarioRun.create(self.store, "dry-run", scenario, difficulty, participant_name=name)
         self.out = out
         self.width = width
+        self.shown_phase: int | None = None  # the index of the phase whose title was printed last
 
     def _print(self, text: str = "", indent: str = "") -> None:
         if not text:
@@ -45,8 +46,20 @@ class Player:
     def _name(self, role: str) -> str:
         return str(self.scenario.cast[role]["name"])
 
+    def phase_title(self, index: int) -> None:
+        """'-- Phase 2 of 6: Your turn --' once, as the phase begins (before its first line)."""
+        if index == self.shown_phase:
+            return
+        self.shown_phase = index
+        phase = self.scenario.phases[index]
+        title = phase.get("title") or phase["kind"].replace("_", " ").capitalize()
+        self._print(f"-- Phase {index + 1} of {len(self.scenario.phases)}: {title} --")
+
     def show(self, effects: Iterable[Effect]) -> None:
+        phases = {p["id"]: i for i, p in enumerate(self.scenario.phases)}
         for e in effects:
+            if isinstance(e, Say) and e.suggestion and e.suggestion.split("/", 1)[0] in phases:
+                self.phase_title(phases[e.suggestion.split("/", 1)[0]])
             if isinstance(e, Say):
                 extras = ", ".join(
                     x
@@ -77,6 +90,11 @@ class Player:
         if self.run.finished:
             return
         self._print()
+        phase = v["phase"]
+        if phase:
+            self.phase_title(phase["index"])
+        if phase and phase["kind"] == "homework" and v["homework"]:
+            self._print(f"Your homework: {v['homework']}")
         if v["ending"]:
             self._print(f"== {v['ending']['title']} ==")
             if v["ending"].get("text"):

@@ -59,6 +59,7 @@ SST_ORDER = (
     "feedback",
     "homework",
 )
+CATALOG_FILE = "catalog/topics.yaml"  # beside the scenario files: the service's own topics and scenes
 MAX_SCORE = 2  # skill-step ratings: 0 not done, 1 partly, 2 done well
 # the reading pace of a scenario without a `pace:` block (the autonomous cast waits this long before a line)
 DEFAULT_PACE = {"wpm": 160, "min_seconds": 1.5, "max_seconds": 8.0}
@@ -101,13 +102,21 @@ class Ctx:
         # (path, the difficulty keys written there, line, example) of every per-difficulty map
         self.varied: list[tuple[YamlPath, set[str], int, str]] = []
         self.difficulties = difficulties
+        # names a service can add to (catalog/topics.yaml): "topics", "scenes" -> every allowed name
+        self.vocabulary: dict[str, tuple[str, ...]] = {}
         self._constructor = SafeConstructor()
+        # the maps being checked, outermost first: an unknown key may belong to the one around it
+        self.stack: list[tuple[T, YamlPath]] = []
+        # (path of a map, key) found one level too deep: the map's own "needs 'key'" would repeat that problem
+        self.misplaced: set[tuple[YamlPath, str]] = set()
 
     def error(
         self, node_or_line: yaml.Node | int, message: str, allowed: str = "", example: str = "", severity: str = "error"
     ) -> None:
         line = node_or_line if isinstance(node_or_line, int) else node_or_line.start_mark.line + 1
-        self.problems.append(Problem(self.file, line, message, allowed, example, severity))
+        problem = Problem(self.file, line, message, allowed, example, severity)
+        if problem not in self.problems:  # a follow-on error that repeats one already found is left out
+            self.problems.append(problem)
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         try:
@@ -124,8 +133,46 @@ class Ctx:
         return self.lines.get((), default)
 
 
+# How a person names one entry of a list or a map, for messages: ("phases", 3) reads "phase 4".
+_ENTRY = {
+    "phases": "phase",
+    "lines": "line",
+    "options": "option",
+    "examples": "example",
+    "items": "item",
+    "steps": "step",
+    "prompts": "prompt",
+    "alternatives": "alternative",
+    "accept": "word",
+    "only": "difficulty",
+    "nodes": "node",
+    "cast": "cast member",
+    "endings": "ending",
+    "emotions": "emotion",
+    "score": "score",
+    "topics": "topic",
+    "scenes": "scene",
+}
+
+
 def _where(path: YamlPath) -> str:
-    return ".".join(str(p) for p in path) if path else "the top level"
+    """A path as a person reads it, counting from 1: ("phases", 3, "nodes", "hi") reads "phase 4 > node 'hi'"."""
+    if not path:
+        return "the top level"
+    parts: list[str] = []
+    for i, key in enumerate(path):
+        parent = path[i - 1] if i else None
+        entry = _ENTRY.get(parent) if isinstance(parent, str) else None
+        if isinstance(key, int):
+            if entry:
+                parts[-1:] = [f"{entry} {key + 1}"]
+            else:
+                parts.append(f"entry {key + 1}")
+        elif entry:
+            parts[-1:] = [f"{entry} '{key}'"]
+        else:
+            parts.append(str(key))
+    return " > ".join(parts)
 
 
 def _kind_of(node: yaml.Node) -> str:
@@ -141,6 +188,36 @@ def _kind_of(node: yaml.Node) -> str:
 def _suggest(word: object, choices: Iterable[object]) -> str:
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _is_empty(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and node.value in ("", "~", "null")
+
+
+def _flow_comma(node: yaml.MappingNode, key: str, key_node: yaml.Node, value_node: yaml.Node) -> str | None:
+    """The example fix when `key` is the end of a text cut by an unquoted comma in a `{...}` map, else None.
+
+    In `{name: Pat, description: A receptionist, busy today}` YAML reads 'busy today' as a key of its own."""
+    if not node.flow_style or not _is_empty(value_node):
+        return None
+    before = None
+    for k, v in node.value:
+        if k is key_node:
+            break
+        before = (k, v)
+    if before is None or not isinstance(before[1], yaml.ScalarNode) or _is_empty(before[1]):
+        return None
+    text = f"{before[1].value}, {key}".replace("'", "''")
+    return f"{before[0].value}: '{text}'"
+
+
+def _comma_message(key: str, where: str, example: str) -> tuple[str, str, str]:
+    return (
+        f"text with a comma inside {{…}} must be quoted: '{key[:40]}' in {where} is the end of the text before it, "
+        "cut off by its comma",
+        "text in quotes when it contains a comma, e.g. '...' or \"...\"",
+        example,
+    )
 
 
 # --- types ------------------------------------------------------------------------------
@@ -220,6 +297,28 @@ class Str(T):
         if self.description:
             out["description"] = self.description
         return out
+
+
+class Named(Str):
+    """A name from a list the service can extend: the project's own names plus those in catalog/topics.yaml."""
+
+    def __init__(self, kind: str, builtin: tuple[str, ...], description: str, example: str):
+        super().__init__(description, example, choices=builtin)
+        self.kind = kind
+
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath) -> str | None:
+        names = ctx.vocabulary.get(self.kind, self.choices)
+        example = f"{self.example}, or add a new one to {CATALOG_FILE} beside the scenario files"
+        return Str(self.description, example, choices=names).check(node, ctx, path)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "type": "string",
+            "pattern": ID_RE,
+            "examples": list(self.choices or ()),
+            "description": f"{self.description}: one of {', '.join(self.choices or ())}, "
+            f"or one of the {self.kind} a service adds in {CATALOG_FILE}",
+        }
 
 
 class Num(T):
@@ -334,23 +433,24 @@ class Obj(T):
             self._wrong(node, ctx, path, f"{_where(path)} must be {self.name} (a map), not {_kind_of(node)}")
             return None
         out: dict[str, Any] = {}
+        meant: set[str] = set()  # required keys an unknown key was probably meant as (a typo)
+        ctx.stack.append((self, path))
         for key, key_node, value_node in _mapping_items(node, ctx, path):
             if key in skip:
                 continue
             spec = self.fields.get(key)
             if spec is None:
-                ctx.error(
-                    key_node,
-                    f"unknown key '{key}' in {self.name}{_suggest(key, self.fields)}",
-                    ", ".join(self.fields),
-                    self._field_example(key),
-                )
+                self._unknown(node, key, key_node, value_node, ctx, path)
+                meant.update(difflib.get_close_matches(key, list(self.fields), n=1, cutoff=0.6))
                 continue
             ctx.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = spec.type.check(value_node, ctx, path + (key,))
+        ctx.stack.pop()
         for key, spec in self.fields.items():
             if key in out or key in skip:
                 continue
+            if spec.required and (key in meant or (path, key) in ctx.misplaced):
+                continue  # already reported as the unknown key it was written as
             if spec.required:
                 ctx.error(
                     node,
@@ -361,6 +461,49 @@ class Obj(T):
             else:
                 out[key] = spec.default() if callable(spec.default) else spec.default
         return out
+
+    def _unknown(
+        self, node: yaml.MappingNode, key: str, key_node: yaml.Node, value_node: yaml.Node, ctx: Ctx, path: YamlPath
+    ) -> None:
+        """Report an unknown key with its likely cause: a cut-off text, a line indented too deep, or a typo."""
+        fix = _flow_comma(node, key, key_node, value_node)
+        if fix is not None:
+            ctx.error(key_node, *_comma_message(key, f"this {self.name}", fix))
+            return
+        outer, outer_path = ctx.stack[-2] if len(ctx.stack) >= 2 else (None, ())
+        sibling = f"'{path[-1]}'" if path and isinstance(path[-1], str) else "the keys above it"
+        deeper = (
+            f"unknown key '{key}' in {self.name} at {_where(path)}: "
+            f"this line is indented one level deeper than its siblings (line it up with {sibling})"
+        )
+        block = not node.flow_style  # indentation means nothing inside {...}
+        if block and isinstance(outer, Obj) and key in outer.fields and len(path) == len(outer_path) + 1:
+            ctx.misplaced.add((outer_path, key))
+            ctx.error(key_node, deeper, f"keys of the {outer.name} all at one indentation", outer._field_example(key))
+            return
+        if (
+            block
+            and isinstance(outer, MapOf)
+            and isinstance(value_node, yaml.MappingNode)
+            and not value_node.flow_style
+            and len(path) == len(outer_path) + 1
+            and outer.key.pattern
+            and re.match(outer.key.pattern, key)
+            and not _suggest(key, self.fields)
+        ):
+            entry = _ENTRY.get(str(outer_path[-1]), "entry") if outer_path else "entry"
+            ctx.error(
+                key_node,
+                deeper.replace("this line", f"if '{key}' is meant as another {entry}, this line"),
+                f"every {entry} of {_where(outer_path[:-1])} at one indentation",
+            )
+            return
+        ctx.error(
+            key_node,
+            f"unknown key '{key}' in {self.name}{_suggest(key, self.fields)}",
+            ", ".join(self.fields),
+            self._field_example(key),
+        )
 
     def _field_example(self, key: str) -> str:
         close = difflib.get_close_matches(key, list(self.fields), n=1, cutoff=0.6)
@@ -402,11 +545,17 @@ class MapOf(T):
             self._wrong(node, ctx, path, f"{_where(path)} must be {self.name} (a map), not {_kind_of(node)}")
             return None
         out: dict[str, Any] = {}
+        ctx.stack.append((self, path))
         for key, key_node, value_node in _mapping_items(node, ctx, path):
+            fix = _flow_comma(node, key, key_node, value_node)
+            if fix is not None:
+                ctx.error(key_node, *_comma_message(key, _where(path), fix))
+                continue
             if self.key.check(key_node, ctx, path + (key,)) is None:
                 continue
             ctx.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = self.value.check(value_node, ctx, path + (key,))
+        ctx.stack.pop()
         if len(out) < self.min_items:
             entries = "entry" if self.min_items == 1 else "entries"
             ctx.error(node, f"{_where(path)} needs at least {self.min_items} {entries}", self.allowed(), self.example)
@@ -444,6 +593,10 @@ class Varied(T):
         out: dict[str, Any] = {}
         keys = DIFFICULTIES + ("default",)
         for key, key_node, value_node in _mapping_items(node, ctx, path):
+            fix = _flow_comma(node, key, key_node, value_node) if key not in keys else None
+            if fix is not None:
+                ctx.error(key_node, *_comma_message(key, _where(path), fix))
+                continue
             if key not in keys:
                 ctx.error(
                     key_node,
@@ -748,9 +901,9 @@ SCENARIO = Obj(
         ),
         "id": F(_id("scenario id, unique across scenarios/", "starting_a_conversation"), True),
         "title": F(_text("title", "'Starting a conversation'", 80), True),
-        "topic": F(Str("topic", "job_interview", choices=TOPICS), True),
+        "topic": F(Named("topics", TOPICS, "topic", "job_interview"), True),
         "summary": F(_text("one or two sentences for the scenario list", "'Practise ...'"), True),
-        "scene": F(Str("scene", "cafe", choices=events.SCENES), default="cafe"),
+        "scene": F(Named("scenes", events.SCENES, "scene", "cafe"), default="cafe"),
         "cast": F(
             MapOf(
                 "cast",
@@ -869,6 +1022,37 @@ SCENARIO = Obj(
         "phases": F(List(PHASE, "the session, in order", min_items=1), True),
     },
     "a peerspace scenario file",
+)
+
+
+# The service's topics and scenes (CATALOG_FILE), added to the project's own: a scene is drawn as one of the
+# world's scenes (looks_like), as the clients know only those.
+CATALOG = Obj(
+    "topics file",
+    {
+        "topics": F(
+            MapOf("topics", _id("topic id", "phone_calls"), _text("the topic's title", "'Phone calls'", 80)),
+            default=dict,
+            example="topics: {phone_calls: 'Phone calls'}",
+        ),
+        "scenes": F(
+            MapOf(
+                "scenes",
+                _id("scene id", "gp_reception"),
+                Obj(
+                    "scene",
+                    {
+                        "title": F(_text("the scene's title", "'A GP reception'", 80), True),
+                        "looks_like": F(Str("the world scene it is played in", "office", choices=events.SCENES), True),
+                    },
+                    example="{title: 'A GP reception', looks_like: office}",
+                ),
+            ),
+            default=dict,
+            example="scenes: {gp_reception: {title: 'A GP reception', looks_like: office}}",
+        ),
+    },
+    "a service's own topics and scenes, added to the project's",
 )
 
 
