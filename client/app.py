@@ -30,7 +30,7 @@ from panda3d.core import ClockObject, Filename, GraphicsPipeSelection, PNMImage,
 from wire import events
 from wire import scenario as wsc
 
-from . import theme
+from . import fonts, theme
 from .input import ALL_KEYS, MOVE_KEYS, ChatFocus, HelpFocus, SettingsFocus, default_stack
 from .interp import SnapshotBuffer
 from .model import ClientModel, model_field
@@ -138,6 +138,7 @@ class PeerspaceClient(ShowBase):
         super().__init__(windowType="none")
         self.pipe_name = open_window(self, offscreen)
         self.disableMouse()
+        fonts.FONTS.install(self.loader)  # before any text is made: every TextNode and widget uses it
         if self.buttonThrowers:
             self.buttonThrowers[0].node().setKeystrokeEvent("keystroke")
         self.settings = Settings.load(opts.settings_path)

@@ -13,7 +13,7 @@ import math
 
 from panda3d.core import CardMaker, NodePath, TextNode, TransparencyAttrib
 
-from .. import geom, theme
+from .. import fonts, geom, theme
 from .face import face_texture
 
 HEAD_Z = 1.58
@@ -162,6 +162,7 @@ class Avatar:
             label += "  (away)"
         if self.paused:
             label += "  (taking a pause)"
+        fonts.apply(self._tag_text, label)
         self._tag_text.setText(label)
         card = theme.colour("tag_cast" if self.kind == "cast" else "tag_person")
         if self.away:
@@ -217,6 +218,7 @@ class Avatar:
         if self._bubble is not None:
             self._bubble.removeNode()
         tn = TextNode(f"bubble-{self.id}")
+        fonts.apply(tn, text)
         tn.setText(text if len(text) <= 160 else text[:157] + "...")
         tn.setWordwrap(12)
         tn.setAlign(TextNode.ACenter)
