@@ -281,6 +281,8 @@ class NetSession:
             av.set_paused(bool(d["paused"]))
         if "name" in d:
             av.set_name(d["name"])
+        if "appearance" in d:  # someone chose how they look
+            av.set_appearance(d["appearance"])
 
     def on_said(self, d: dict) -> None:
         av = self.app.avatars.get(d.get("avatar"))

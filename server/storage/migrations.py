@@ -259,4 +259,9 @@ MIGRATIONS: list[str] = [
     CREATE INDEX help_lines_channel ON help_lines(channel_id, ts);
     CREATE INDEX help_lines_user ON help_lines(user_id);
     """,
+    # 9: a person's own avatar (#15): their chosen appearance as JSON (wire/appearance.py), NULL until chosen.
+    # On the users row, so it goes with the account's delete and is read with the user at login.
+    """
+    ALTER TABLE users ADD COLUMN appearance TEXT;
+    """,
 ]
