@@ -82,7 +82,7 @@ class NetSession:
         try:
             await session.login(name, password)
             self.session = session
-            await session.connect()
+            welcome = await session.connect()
         except WireError as e:
             text = (
                 e.message
@@ -107,11 +107,14 @@ class NetSession:
             await self._drop(session)
             return False
         self.model.connection_state = "connected"
+        app.my_appearance = welcome.get("appearance") if isinstance(welcome, dict) else None
         if self.model.room is None:
             if app.opts.room:
                 await self.join(app.opts.room)
             else:
                 app.show_rooms()
+        if app.my_appearance is None and app.asks_appearance():
+            app.open_appearance(first_time=True)  # a first login: how should others see you?
         return True
 
     async def _drop(self, session) -> None:
