@@ -29,10 +29,8 @@ from panda3d.core import ClockObject, Filename, GraphicsPipeSelection, PNMImage,
 
 from wire import events
 from wire import scenario as wsc
-from wire.appearance import APPEARANCE
 
 from . import fonts, theme
-from .catalog import tr
 from .input import ALL_KEYS, MOVE_KEYS, ChatFocus, HelpFocus, SettingsFocus, default_stack
 from .interp import SnapshotBuffer
 from .model import ClientModel, model_field
@@ -41,7 +39,7 @@ from .predict import LocalPredictor
 from .scenarios import Coaching, ScenarioFlow
 from .scene import build_scene
 from .screen_fsm import Screens
-from .ui.appearance import AppearanceChooser
+from .ui.appearance import AppearanceFlow
 from .ui.hud import HelpOverlay, SettingsPanel
 from .ui.safety import SafetyUI
 from .ui.settings import Settings, default_path
@@ -161,8 +159,7 @@ class PeerspaceClient(ShowBase):
         self._saved_focus = None  # the focus under help, settings or the scenario picker
         self.help = None
         self.settings_panel = None
-        self.appearance_chooser: AppearanceChooser | None = None
-        self.my_appearance: dict | None = None  # the account's chosen look (the server's welcome says it)
+        self.looks = AppearanceFlow(self)  # your own avatar: the look you chose, and its chooser
         self.hud, self.avatar_views, self.camera_view = HudView(self), AvatarsView(self), CameraView(self)
         self.scenarios, self.coaching = ScenarioFlow(self), Coaching(self)
         self.screens = Screens(self)
@@ -275,7 +272,7 @@ class PeerspaceClient(ShowBase):
                 self.apply_settings,
                 self.leave_room if self.in_room else None,
                 self.quit,
-                extra=[*self.safety.settings_items(), *self._appearance_items()],
+                extra=[*self.safety.settings_items(), *self.looks.settings_items()],
             )
             self.push_focus(SettingsFocus(self, self.settings_panel))
 
@@ -284,41 +281,6 @@ class PeerspaceClient(ShowBase):
             self.settings_panel.destroy()
             self.settings_panel = None
             self.focus = self._saved_focus
-
-    # --- your own avatar (client/ui/appearance.py) ---------------------------------------------
-    def _appearance_items(self) -> list[tuple[str, Any]]:
-        return [] if self.session is None else [(tr("look.settings"), lambda: self.open_appearance())]
-
-    def asks_appearance(self) -> bool:
-        """Offer the chooser by itself (first login) only to a person at the keys, not to a scripted run."""
-        o = self.opts
-        return o.ask_appearance and not (o.screenshot or o.autoplay or o.preview)
-
-    def open_appearance(self, first_time: bool = False) -> None:
-        self.close_settings()
-        if self.appearance_chooser is None:
-            self.appearance_chooser = AppearanceChooser(
-                self.popups, self, self.my_appearance, self.save_appearance, self.close_appearance, first_time
-            )
-            self.push_focus(self.appearance_chooser)
-
-    def close_appearance(self) -> None:
-        if self.appearance_chooser is not None:
-            self.appearance_chooser.destroy()
-            self.appearance_chooser = None
-            self.focus = self._saved_focus
-
-    def save_appearance(self, look: dict) -> None:
-        self.spawn(self._send_appearance(look), "save how you look")
-
-    async def _send_appearance(self, look: dict) -> None:
-        if self.session is None:
-            self.notice("Not connected: your look could not be saved. Please try again when connected.")
-            return
-        ack = await self.session.call(APPEARANCE, look)
-        self.my_appearance = ack.get("appearance", look)
-        self.close_appearance()
-        self.notice(tr("look.saved"))
 
     def show_login(self, status: str = "") -> None:
         self.screens.request("Login", status)

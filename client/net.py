@@ -107,14 +107,13 @@ class NetSession:
             await self._drop(session)
             return False
         self.model.connection_state = "connected"
-        app.my_appearance = welcome.get("appearance") if isinstance(welcome, dict) else None
+        app.looks.mine = welcome.get("appearance") if isinstance(welcome, dict) else None
         if self.model.room is None:
             if app.opts.room:
                 await self.join(app.opts.room)
             else:
                 app.show_rooms()
-        if app.my_appearance is None and app.asks_appearance():
-            app.open_appearance(first_time=True)  # a first login: how should others see you?
+        app.looks.offer_first()  # a first login (no look chosen yet): how should others see you?
         return True
 
     async def _drop(self, session) -> None:

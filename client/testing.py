@@ -35,8 +35,8 @@ def reset(app: PeerspaceClient) -> None:
     app.net.tasks.clear()
     app.close_help()
     app.close_settings()
-    app.close_appearance()
-    app.my_appearance = None
+    app.looks.close()
+    app.looks.mine = None
     if app.screen is not None:
         app.set_screen(None)
     app.clear_room()

@@ -39,14 +39,14 @@ def offline():
     app = shared_app()
     app.session = FakeSession()
     yield app
-    app.close_appearance()
+    app.looks.close()
     app.session = None
 
 
 def test_the_chooser_by_keyboard_saves_what_was_chosen_and_esc_goes_back(offline):
     app = offline
-    app.open_appearance(first_time=True)
-    chooser = app.appearance_chooser
+    app.looks.open(first_time=True)
+    chooser = app.looks.chooser
     assert chooser is not None and app.focus is chooser
     start = dict(chooser.look)
     keys("arrow_right")  # skin: the next tone
@@ -64,24 +64,24 @@ def test_the_chooser_by_keyboard_saves_what_was_chosen_and_esc_goes_back(offline
 async def test_enter_sends_the_look_and_closes_esc_sends_nothing(offline):
     app = offline
     before = app.focus
-    app.open_appearance()
+    app.looks.open()
     keys(*row_keys("bottom", 1))
-    chosen = dict(app.appearance_chooser.look)
+    chosen = dict(app.looks.chooser.look)
     keys("enter")
-    await pump(app, lambda: app.appearance_chooser is None)
+    await pump(app, lambda: app.looks.chooser is None)
     assert app.session.sent == [(APPEARANCE, chosen)]
     assert app.focus is before, "the focus goes back to what had it"
     # Esc: back, nothing sent
-    app.open_appearance()
+    app.looks.open()
     keys("arrow_right", "escape")
     await pump(app, frames=2)
-    assert app.appearance_chooser is None and app.session.sent == [(APPEARANCE, chosen)]
+    assert app.looks.chooser is None and app.session.sent == [(APPEARANCE, chosen)]
 
 
 async def test_the_chooser_by_mouse(offline):
     app = offline
-    app.open_appearance()
-    chooser = app.appearance_chooser
+    app.looks.open()
+    chooser = app.looks.chooser
     body = list(choices()["body"])
     start = chooser.look["body"]
     click(chooser.buttons["body>"])
@@ -92,17 +92,17 @@ async def test_the_chooser_by_mouse(offline):
     click(chooser.buttons["skin>"])
     chosen = dict(chooser.look)
     click(chooser.buttons["save"])
-    await pump(app, lambda: app.appearance_chooser is None)
+    await pump(app, lambda: app.looks.chooser is None)
     assert app.session.sent[-1] == (APPEARANCE, chosen)
-    app.open_appearance()
-    click(app.appearance_chooser.buttons["back"])
-    assert app.appearance_chooser is None
+    app.looks.open()
+    click(app.looks.chooser.buttons["back"])
+    assert app.looks.chooser is None
 
 
 def test_the_preview_shows_the_chosen_colours_and_each_expression_on_the_face(offline):
     app = offline
-    app.open_appearance()
-    chooser = app.appearance_chooser
+    app.looks.open()
+    chooser = app.looks.chooser
     portrait = chooser.portrait
     assert portrait.ok
     before = portrait.colours()
@@ -138,7 +138,7 @@ async def test_a_look_chosen_in_one_client_is_seen_identically_by_a_second_clien
     app.opts.ask_appearance = True
     try:
         await enter(app, server, "Ana")  # a first login: the chooser offers itself
-        chooser = app.appearance_chooser
+        chooser = app.looks.chooser
         assert chooser is not None and chooser.first_time and app.focus is chooser
         # a skin and a top unlike the look Ana's avatar id gives her (client/avatars/avatar.py)
         skin, top = ((app.my_id * 7 + 3) % 6 + 3) % 8, (app.my_id % 8 + 3) % 8
@@ -147,7 +147,7 @@ async def test_a_look_chosen_in_one_client_is_seen_identically_by_a_second_clien
         keys("arrow_down", "arrow_down", "arrow_right")  # body
         chosen = dict(chooser.look)
         keys("enter")
-        await pump(app, lambda: app.appearance_chooser is None and app.my_appearance == chosen, timeout=10)
+        await pump(app, lambda: app.looks.chooser is None and app.looks.mine == chosen, timeout=10)
         me = app.avatars[app.my_id]
         await pump(app, lambda: me.appearance == chosen)
         assert server.store.get_user(app.session.user["id"])["appearance"] is not None
@@ -192,3 +192,14 @@ async def test_a_look_chosen_in_one_client_is_seen_identically_by_a_second_clien
     finally:
         app.opts.ask_appearance = False
         await app.close_network()
+
+
+def test_settings_opens_the_chooser_by_keyboard(offline):
+    app = offline
+    keys("f10")
+    names = [name for name, _ in app.settings_panel._items()]
+    assert "Your avatar" in names
+    keys(*(["arrow_down"] * names.index("Your avatar")), "enter")
+    assert app.settings_panel is None and app.looks.chooser is not None and app.focus is app.looks.chooser
+    keys("escape")
+    assert app.looks.chooser is None and app.focus is None

@@ -29,7 +29,7 @@ from panda3d.core import (
 )
 
 from wire import events
-from wire.appearance import FIELDS, choices
+from wire.appearance import APPEARANCE, FIELDS, choices
 
 from .. import theme
 from ..avatars.avatar import HEAD_R, HEAD_Z, Avatar
@@ -335,3 +335,52 @@ class AppearanceChooser:
         self.buttons = {}
         self.portrait.destroy()
         self.root.removeNode()
+
+
+class AppearanceFlow:
+    """The app's part for your own avatar: the look the account chose, and the chooser over whatever is shown."""
+
+    def __init__(self, app: PeerspaceClient):
+        self.app = app
+        self.mine: dict[str, Any] | None = None  # the server's welcome says it; None: not chosen yet
+        self.chooser: AppearanceChooser | None = None
+        self._under: Any = None  # the focus under the chooser
+
+    def settings_items(self) -> list[tuple[str, Callable[[], None]]]:
+        return [] if self.app.session is None else [(tr("look.settings"), self.open)]
+
+    def asked(self) -> bool:
+        """Offered by itself (first login) only to a person at the keys, not to a scripted run."""
+        o = self.app.opts
+        return bool(o.ask_appearance and not (o.screenshot or o.autoplay or o.preview))
+
+    def offer_first(self) -> None:
+        if self.mine is None and self.asked():
+            self.open(first_time=True)
+
+    def open(self, first_time: bool = False) -> None:
+        app = self.app
+        app.close_settings()
+        if self.chooser is None:
+            self._under = app.focus
+            self.chooser = AppearanceChooser(app.popups, app, self.mine, self.save, self.close, first_time)
+            app.push_focus(self.chooser)
+
+    def close(self) -> None:
+        if self.chooser is not None:
+            self.chooser.destroy()
+            self.chooser = None
+            self.app.focus = self._under
+
+    def save(self, look: dict[str, Any]) -> None:
+        self.app.spawn(self._send(look), "save how you look")
+
+    async def _send(self, look: dict[str, Any]) -> None:
+        app = self.app
+        if app.session is None:
+            app.notice("Not connected: your look could not be saved. Please try again when connected.")
+            return
+        ack = await app.session.call(APPEARANCE, look)
+        self.mine = ack.get("appearance", look)
+        self.close()
+        app.notice(tr("look.saved"))
