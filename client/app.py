@@ -83,6 +83,7 @@ def configure_panda(offscreen: bool, size: tuple[int, int], software: bool = Fal
         "notify-level-display error",
         "default-model-extension .egg",
         "print-pipe-types false",
+        "text-use-harfbuzz true",  # shaping: Arabic letters join, Hebrew and Arabic run right to left
     ]
     if software:
         lines += ["load-display p3tinydisplay", "aux-display"]

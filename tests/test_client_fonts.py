@@ -96,3 +96,29 @@ def test_without_a_cjk_font_the_fallback_picks_none_and_says_so(app, caplog, tmp
     assert alone.for_text(CJK) == alone.default
     assert any("no CJK font" in r.getMessage() for r in caplog.records)
     assert fonts.has_cjk(CJK) and not any(fonts.has_cjk(s) for s in SAMPLES.values())
+
+
+def test_hebrew_runs_right_to_left_and_arabic_letters_join(app):
+    from panda3d.core import TextNode
+
+    # "אב" drawn right to left is "בא" drawn left to right
+    rtl = drawn(app, "אב")
+    t = label(app.aspect2d, "בא", (0, -0.05), 0.3, color=(0.1, 0.1, 0.1, 1))
+    t.textNode.setDirection(TextNode.D_ltr)
+    img = frame(app)
+    t.destroy()
+    h, w = img.shape[:2]
+    ltr = img[h // 2 - 70 : h // 2 + 70, w // 2 - 70 : w // 2 + 70]
+    assert np.abs(rtl - ltr).mean() < 0.002
+    assert np.abs(rtl - drawn(app, "בא")).mean() > 0.002, "the two orders differ on screen"
+    # joined Arabic letters take their narrower connected forms
+    word = "مرحبا"
+    node = TextNode("measure")
+    fonts.apply(node, word)
+    node.setText(word)
+    joined = node.getWidth()
+    alone = 0.0
+    for ch in word:
+        node.setText(ch)
+        alone += node.getWidth()
+    assert joined < alone * 0.9, (joined, alone)
