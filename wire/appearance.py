@@ -30,8 +30,23 @@ SOURCES = {
 FIELDS = tuple(SOURCES)
 
 
+# Where the palette file is not there (wire/ installed on its own, e.g. for a remote agent), one choice of
+# each, so importing the contract never fails; a server runs from the project, palette included.
+_MINIMAL: dict[str, Any] = {
+    "skin": [[0.96, 0.84, 0.72]],
+    "hair": [[0.30, 0.22, 0.16]],
+    "shirt": [[0.55, 0.70, 0.80]],
+    "trousers": [[0.30, 0.34, 0.42]],
+    "hair_styles": ["short"],
+    "body_shapes": {"average": 1.0},
+}
+
+
 def load_palette(path: Path = PALETTE_PATH) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text())
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return dict(_MINIMAL)
     return data
 
 
