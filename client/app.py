@@ -30,7 +30,7 @@ from panda3d.core import ClockObject, Filename, GraphicsPipeSelection, PNMImage,
 from wire import events
 from wire import scenario as wsc
 
-from . import theme
+from . import fonts, theme
 from .input import ALL_KEYS, MOVE_KEYS, ChatFocus, HelpFocus, SettingsFocus, default_stack
 from .interp import SnapshotBuffer
 from .model import ClientModel, model_field
@@ -39,6 +39,7 @@ from .predict import LocalPredictor
 from .scenarios import Coaching, ScenarioFlow
 from .scene import build_scene
 from .screen_fsm import Screens
+from .ui.appearance import AppearanceFlow
 from .ui.hud import HelpOverlay, SettingsPanel
 from .ui.safety import SafetyUI
 from .ui.settings import Settings, default_path
@@ -69,6 +70,7 @@ class Options:
     shots: str | None = None  # autoplay: save a picture of each phase into this folder
     autoplay_phases: int | None = None  # autoplay: stop the scenario after this many phases
     autoplay_delay: float = 1.2  # autoplay: seconds to let each step be seen before answering
+    ask_appearance: bool = True  # offer the avatar chooser at first login (an account with no appearance yet)
 
 
 def configure_panda(offscreen: bool, size: tuple[int, int], software: bool = False) -> None:
@@ -81,6 +83,7 @@ def configure_panda(offscreen: bool, size: tuple[int, int], software: bool = Fal
         "notify-level-display error",
         "default-model-extension .egg",
         "print-pipe-types false",
+        "text-use-harfbuzz true",  # shaping: Arabic letters join, Hebrew and Arabic run right to left
     ]
     if software:
         lines += ["load-display p3tinydisplay", "aux-display"]
@@ -138,6 +141,7 @@ class PeerspaceClient(ShowBase):
         super().__init__(windowType="none")
         self.pipe_name = open_window(self, offscreen)
         self.disableMouse()
+        fonts.FONTS.install(self.loader)  # before any text is made: every TextNode and widget uses it
         if self.buttonThrowers:
             self.buttonThrowers[0].node().setKeystrokeEvent("keystroke")
         self.settings = Settings.load(opts.settings_path)
@@ -156,6 +160,7 @@ class PeerspaceClient(ShowBase):
         self._saved_focus = None  # the focus under help, settings or the scenario picker
         self.help = None
         self.settings_panel = None
+        self.looks = AppearanceFlow(self)  # your own avatar: the look you chose, and its chooser
         self.hud, self.avatar_views, self.camera_view = HudView(self), AvatarsView(self), CameraView(self)
         self.scenarios, self.coaching = ScenarioFlow(self), Coaching(self)
         self.screens = Screens(self)
@@ -269,7 +274,7 @@ class PeerspaceClient(ShowBase):
                 self.apply_settings,
                 self.leave_room if self.in_room else None,
                 self.quit,
-                extra=self.safety.settings_items(),
+                extra=[*self.safety.settings_items(), *self.looks.settings_items()],
             )
             self.push_focus(SettingsFocus(self, self.settings_panel))
 

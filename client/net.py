@@ -83,7 +83,7 @@ class NetSession:
         try:
             await session.login(name, password)
             self.session = session
-            await session.connect()
+            welcome = await session.connect()
         except WireError as e:
             text = (
                 e.message
@@ -108,11 +108,13 @@ class NetSession:
             await self._drop(session)
             return False
         self.model.connection_state = "connected"
+        app.looks.mine = welcome.get("appearance") if isinstance(welcome, dict) else None
         if self.model.room is None:
             if app.opts.room:
                 await self.join(app.opts.room)
             else:
                 app.show_rooms()
+        app.looks.offer_first()  # a first login (no look chosen yet): how should others see you?
         return True
 
     async def _drop(self, session) -> None:
@@ -285,6 +287,8 @@ class NetSession:
             av.set_paused(bool(d["paused"]))
         if "name" in d:
             av.set_name(d["name"])
+        if "appearance" in d:  # someone chose how they look
+            av.set_appearance(d["appearance"])
 
     def on_said(self, d: dict) -> None:
         av = self.app.avatars.get(d.get("avatar"))

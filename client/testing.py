@@ -20,6 +20,8 @@ _APP: PeerspaceClient | None = None
 def shared_app(size=(640, 400), **opts) -> PeerspaceClient:
     global _APP
     if _APP is None:
+        # the first-login avatar chooser is offered only where a test asks for it (opts.ask_appearance)
+        opts.setdefault("ask_appearance", False)
         _APP = PeerspaceClient(Options(offscreen=True, size=size, settings_path=None, server=None, **opts))
     reset(_APP)
     return _APP
@@ -33,6 +35,8 @@ def reset(app: PeerspaceClient) -> None:
     app.net.tasks.clear()
     app.close_help()
     app.close_settings()
+    app.looks.close()
+    app.looks.mine = None
     if app.screen is not None:
         app.set_screen(None)
     app.clear_room()

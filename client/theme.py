@@ -28,6 +28,8 @@ _DEFAULT = {
     "shirt": [[0.55, 0.7, 0.8]],
     "trousers": [[0.3, 0.34, 0.42]],
     "hair": [[0.3, 0.22, 0.16]],
+    "hair_styles": ["short"],
+    "body_shapes": {"average": 1.0},
 }
 
 
@@ -53,10 +55,17 @@ def colour(name: str, alpha: float | None = None) -> tuple:
     return c
 
 
-def pick(name: str, index: int) -> tuple:
-    """A stable choice from a list colour (e.g. shirt colour by avatar id)."""
-    options = PALETTE[name]
+def pick(name: str, index: int, among: int | None = None) -> tuple:
+    """A stable choice from a list colour (e.g. shirt colour by avatar id), from its first `among` entries."""
+    options = PALETTE[name][:among]
     c = options[index % len(options)]
+    return tuple(c) + (1.0,)
+
+
+def option(name: str, index: int) -> tuple:
+    """The chosen entry of a list colour (a person's own appearance); the first one if out of range."""
+    options = PALETTE[name]
+    c = options[index] if 0 <= index < len(options) else options[0]
     return tuple(c) + (1.0,)
 
 

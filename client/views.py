@@ -95,11 +95,13 @@ class AvatarsView:
                 m.get("role", ""),
                 text_scale=app.settings.text_scale,
                 reduced_motion=app.settings.reduced_motion,
+                appearance=m.get("appearance"),
             )
             av.root.hide()  # shown once it has a pose
             self.avatars[aid] = av
         else:
             av.set_name(m.get("name", av.name))
+            av.set_appearance(m.get("appearance"))
         av.show_tag(aid != model.my_id)  # your own name tag would only block your view
         av.set_expression(m.get("expression", "neutral"), float(m.get("intensity", 1.0)))
         if m.get("away") is not None:

@@ -37,6 +37,7 @@ log = logging.getLogger("peerspace")
 # work define `setup(app)`, called once the world is assembled.
 FEATURES = (
     "server.world.intents",
+    "server.world.appearance",
     "server.safety",
     "server.records",
     "server.dashboard",

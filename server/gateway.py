@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 import socketio
 
 import wire
+from wire import appearance as wire_appearance
 from wire import errors, events
 from wire.errors import WireError
 
@@ -440,6 +441,7 @@ class Gateway(RoomFeature):
         room = await self.world.resume(conn)
         return {
             "user": public_user(conn.user),
+            "appearance": wire_appearance.decode(conn.user.get("appearance")),  # None: not chosen yet
             "protocol": wire.PROTOCOL_VERSION,
             "resumed": room is not None,
             "room": room.id if room else None,

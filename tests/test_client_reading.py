@@ -90,6 +90,7 @@ async def test_the_panel_keeps_the_phase_lines_and_scrolls_back(app, server):
     await pump(app, lambda: app.scenario_panel is not None and app.scenario_panel.waiting_for_me, timeout=8)
     panel = app.scenario_panel
     while panel.state["phase"]["kind"] != "modelling":
+        await pump(app, lambda: panel.waiting_for_me, timeout=8)  # the cast's lines first, then 'continue'
         index = panel.state["phase"]["index"]
         messenger.send("enter")  # continue, then wait for the next part (never press twice in one part)
         await pump(app, lambda: not panel.busy and panel.state["phase"]["index"] != index, timeout=8)

@@ -42,6 +42,7 @@ async def start(app, scenario: str, want: str):
             lambda: not panel.busy and (panel.state["phase"]["index"] != index or panel.state["wait"] == want),
             timeout=8,
         )
+        await pump(app, lambda: panel.waiting_for_me, timeout=8)  # the cast's lines are said first
     return panel
 
 

@@ -8,6 +8,7 @@ bot on loopback check what arrived.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -19,6 +20,8 @@ import pytest
 
 from conftest import PASSWORD
 from wire import events
+
+LOOK = {"skin": 2, "hair": "long", "hair_colour": 1, "top": 4, "bottom": 0, "body": "average"}
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = all(shutil.which(t) for t in ("Xvfb", "xdotool"))
@@ -47,7 +50,9 @@ async def test_real_keys_in_a_real_window_chat_and_walk(server, tmp_path):
     )
     client = None
     try:
-        server.add_user("Wren")
+        wren_account = server.add_user("Wren")
+        # Wren chose a look before: no first-login avatar chooser over the room (test_client_appearance.py)
+        server.store.set_appearance(wren_account["id"], json.dumps(LOOK))
         pike = await server.bot("Pike", room="park")
         log = open(tmp_path / "client.log", "w")
         client = subprocess.Popen(

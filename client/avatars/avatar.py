@@ -13,12 +13,14 @@ import math
 
 from panda3d.core import CardMaker, NodePath, TextNode, TransparencyAttrib
 
-from .. import geom, theme
+from .. import fonts, geom, theme
 from .face import face_texture
 
 HEAD_Z = 1.58
 HEAD_R = 0.24
 TAG_Z = 2.02
+# An avatar without a chosen appearance picks its skin and hair colour by id from this many first entries.
+ID_SKINS, ID_HAIRS = 6, 5
 
 # How long each gesture plays (seconds).
 GESTURE_SECONDS = {"wave": 2.0, "nod": 1.4, "shake_head": 1.6, "point": 2.2, "shrug": 1.4, "thumbs_up": 2.0}
@@ -34,6 +36,28 @@ def _ease(t: float) -> float:
 DRIVER_WORDS = {"autonomous": "computer-run", "agent": "computer-run", "teleop": "peer specialist", "paused": "waiting"}
 
 
+def _hair(mesh: NodePath, style: str, colour) -> None:
+    """The hair on the head's mesh, in one of the palette's hair_styles."""
+    if style == "cropped":
+        mesh.attachNewNode(
+            geom.sphere(HEAD_R * 1.03, colour, center=(0, -0.04, 0.09), scale=(1.0, 0.97, 0.8), rings=6, segments=12)
+        )
+        return
+    cap = 1.13 if style == "curly" else 1.07
+    mesh.attachNewNode(
+        geom.sphere(HEAD_R * cap, colour, center=(0, -0.05, 0.07), scale=(1.0, 0.97, 0.9), rings=6, segments=12)
+    )
+    if style == "long":  # falls behind the head to the shoulders
+        mesh.attachNewNode(geom.box(HEAD_R * 1.9, 0.1, 0.38, colour, center=(0, -HEAD_R * 0.75, -0.12)))
+    elif style == "bun":
+        mesh.attachNewNode(geom.sphere(0.085, colour, center=(0, -HEAD_R * 0.9, HEAD_R * 0.75), rings=5, segments=8))
+    elif style == "curly":  # a few soft curls around the crown
+        for k in range(6):
+            a = math.pi * (0.15 + 0.14 * k)
+            c = (math.cos(a) * HEAD_R * 1.05, -0.06 - math.sin(a) * HEAD_R * 0.5, HEAD_R * 0.35)
+            mesh.attachNewNode(geom.sphere(0.075, colour, center=c, rings=4, segments=6))
+
+
 class Avatar:
     def __init__(
         self,
@@ -44,8 +68,10 @@ class Avatar:
         role: str = "",
         text_scale: float = 1.0,
         reduced_motion: bool = False,
+        appearance: dict | None = None,
     ):
         self.id = avatar_id
+        self.appearance = dict(appearance) if appearance is not None else None
         self.name = name
         self.kind = kind
         self.role = role
@@ -73,13 +99,43 @@ class Avatar:
         self._make_tag()
 
     # --- construction -----------------------------------------------------------
+    def _colours(self) -> tuple[tuple, tuple, tuple, tuple, float, str]:
+        """skin, top, bottom, hair colour, body width and hair style: the person's chosen look where they
+        chose one (wire/appearance.py), else a stable look from the avatar id."""
+        look, i = self.appearance, self.id
+        if look is not None:
+            return (
+                theme.option("skin", look["skin"]),
+                theme.option("shirt", look["top"]),
+                theme.option("trousers", look["bottom"]),
+                theme.option("hair", look["hair_colour"]),
+                float(theme.PALETTE["body_shapes"].get(look["body"], 1.0)),
+                look["hair"],
+            )
+        return (
+            # the lists grew for people's own choices; an id keeps the look it had before (the first entries)
+            theme.pick("skin", i * 7 + 3, among=ID_SKINS),
+            theme.pick("shirt", i),
+            theme.pick("trousers", i * 3 + 1),
+            theme.pick("hair", i * 5 + 2, among=ID_HAIRS),
+            1.0,
+            "short",
+        )
+
+    def set_appearance(self, look: dict | None) -> None:
+        """Rebuild the body in a new look (name tag, bubble, pose and expression stay)."""
+        if look == self.appearance:
+            return
+        self.appearance = dict(look) if look is not None else None
+        self.body.removeNode()
+        self._build()
+        self.set_expression(self.expression, self.intensity)
+        self._rested = False
+
     def _build(self):
-        i = self.id
-        skin = theme.pick("skin", i * 7 + 3)
-        shirt = theme.pick("shirt", i)
-        legs_c = theme.pick("trousers", i * 3 + 1)
-        hair = theme.pick("hair", i * 5 + 2)
-        r = self.root
+        skin, shirt, legs_c, hair, width, hair_style = self._colours()
+        # everything but the name tag and bubble, so a new look can replace it
+        r = self.body = self.root.attachNewNode("body")
         # a soft shadow disc keeps avatars grounded
         shadow = r.attachNewNode(geom.disc(0.42, (0.2, 0.22, 0.25, 0.22), segments=16, z=0.01))
         shadow.setTransparency(TransparencyAttrib.MAlpha)
@@ -90,8 +146,9 @@ class Avatar:
         self.legs = []
         for sx in (-1, 1):
             hip = r.attachNewNode("hip")
-            hip.setPos(sx * 0.12, 0, 0.86)
+            hip.setPos(sx * 0.12 * width, 0, 0.86)
             mesh = hip.attachNewNode("mesh")
+            mesh.setSx(width)
             mesh.attachNewNode(geom.box(0.16, 0.18, 0.84, legs_c, center=(0, 0, -0.42)))
             mesh.attachNewNode(geom.box(0.18, 0.28, 0.08, (0.3, 0.28, 0.28, 1), center=(0, 0.04, -0.83)))
             mesh.flattenStrong()
@@ -99,13 +156,14 @@ class Avatar:
         self.torso = r.attachNewNode("torso")
         self.torso.setPos(0, 0, 0.84)
         mesh = self.torso.attachNewNode("mesh")
+        mesh.setSx(width)
         mesh.attachNewNode(geom.cylinder(0.25, 0.56, shirt, segments=10, top_radius=0.22))
         mesh.attachNewNode(geom.sphere(0.22, shirt, rings=5, segments=10, center=(0, 0, 0.56), scale=(1, 0.85, 0.4)))
         mesh.flattenStrong()
         self.arms = []
         for sx in (-1, 1):
             sh = self.torso.attachNewNode("shoulder")
-            sh.setPos(sx * 0.31, 0, 0.52)
+            sh.setPos(sx * (0.31 + 0.25 * (width - 1)), 0, 0.52)
             mesh = sh.attachNewNode("mesh")
             mesh.attachNewNode(geom.cylinder(0.065, 0.58, shirt, segments=6, center=(0, 0, -0.58)))
             mesh.attachNewNode(geom.sphere(0.07, skin, rings=4, segments=6, center=(0, 0, -0.62)))
@@ -117,9 +175,7 @@ class Avatar:
         self.head.setPos(0, 0, HEAD_R - 0.02)
         mesh = self.head.attachNewNode("mesh")
         mesh.attachNewNode(geom.sphere(HEAD_R, skin, rings=12, segments=20, scale=(1, 0.95, 1.08)))
-        mesh.attachNewNode(
-            geom.sphere(HEAD_R * 1.07, hair, center=(0, -0.05, 0.07), scale=(1.0, 0.97, 0.9), rings=6, segments=12)
-        )
+        _hair(mesh, hair_style, hair)
         mesh.flattenStrong()
         cm = CardMaker("face")
         s = HEAD_R * 0.92
@@ -162,6 +218,7 @@ class Avatar:
             label += "  (away)"
         if self.paused:
             label += "  (taking a pause)"
+        fonts.apply(self._tag_text, label)
         self._tag_text.setText(label)
         card = theme.colour("tag_cast" if self.kind == "cast" else "tag_person")
         if self.away:
@@ -217,6 +274,7 @@ class Avatar:
         if self._bubble is not None:
             self._bubble.removeNode()
         tn = TextNode(f"bubble-{self.id}")
+        fonts.apply(tn, text)
         tn.setText(text if len(text) <= 160 else text[:157] + "...")
         tn.setWordwrap(12)
         tn.setAlign(TextNode.ACenter)

@@ -11,7 +11,17 @@ from direct.gui.DirectGui import DirectFrame
 from direct.gui.OnscreenText import OnscreenText
 from panda3d.core import NodePath, TextNode
 
-from .. import theme
+from .. import fonts, theme
+
+
+class Label(OnscreenText):
+    """OnscreenText that picks its font for the text it shows (the CJK fallback where needed)."""
+
+    def setText(self, text):  # noqa: N802 (Panda's name)
+        fonts.apply(self.textNode, text)
+        super().setText(text)
+
+    text = property(OnscreenText.getText, setText)
 
 
 def panel(parent: NodePath, frame, color=None) -> DirectFrame:
@@ -21,7 +31,7 @@ def panel(parent: NodePath, frame, color=None) -> DirectFrame:
 def label(
     parent: NodePath, text: str, pos, scale: float, color=None, align=TextNode.ALeft, wrap: float | None = None
 ) -> OnscreenText:
-    return OnscreenText(
+    return Label(
         parent=parent,
         text=text,
         pos=pos,

@@ -58,5 +58,9 @@ class SQLiteAccounts(SQLiteConnection):
             (int(bool(recording)), time.time(), user_id),
         )
 
+    def set_appearance(self, user_id: int, appearance: str) -> None:
+        """Their own avatar's look, as JSON (wire/appearance.py); read back on the user row (`appearance`)."""
+        self._exec("UPDATE users SET appearance=? WHERE id=?", (appearance, user_id))
+
     def list_users(self) -> list[Row]:
         return self._exec("SELECT id, name, role, created, banned_until FROM users ORDER BY id").fetchall()

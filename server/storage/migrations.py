@@ -274,4 +274,9 @@ MIGRATIONS: list[str] = [
     CREATE INDEX cast_controls_claimed ON cast_controls(claimed_by);
     CREATE INDEX cast_controls_supervisor ON cast_controls(supervisor);
     """,
+    # 10: a person's own avatar (#15): their chosen appearance as JSON (wire/appearance.py), NULL until chosen.
+    # On the users row, so it goes with the account's delete and is read with the user at login.
+    """
+    ALTER TABLE users ADD COLUMN appearance TEXT;
+    """,
 ]

@@ -84,7 +84,8 @@ class SQLiteRecords(SQLiteRuns, SQLiteHelpline):
         """
         q = self._exec
         user = q(
-            "SELECT id, name, role, created, banned_until, consent_recording, consent_updated FROM users WHERE id=?",
+            "SELECT id, name, role, created, banned_until, consent_recording, consent_updated, appearance "
+            "FROM users WHERE id=?",
             (user_id,),
         ).fetchone()
         if user is None:
@@ -109,11 +110,13 @@ class SQLiteRecords(SQLiteRuns, SQLiteHelpline):
             for run in runs
         ]
         consent = {"recording": bool(user.pop("consent_recording")), "updated": user.pop("consent_updated")}
+        appearance = user.pop("appearance")
         return {
             "format": "peerspace-export/2",
             "exported": time.time(),
             "user": user,
             "consent": consent,
+            "appearance": json.loads(appearance) if appearance else None,  # their avatar's look, as chosen
             "runs": runs,
             "events": events,
             "rooms_created": q("SELECT * FROM rooms WHERE created_by=?", (user_id,)).fetchall(),

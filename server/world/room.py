@@ -40,9 +40,10 @@ class Avatar:
     intensity: float = 1.0
     gesture: str = "none"
     away: bool = False
+    appearance: dict[str, Any] | None = None  # the person's chosen look (wire/appearance.py); None: from the id
 
     def public(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "avatar": self.id,
             "name": self.name,
             "kind": self.kind,
@@ -52,6 +53,9 @@ class Avatar:
             "gesture": self.gesture,
             "away": self.away,
         }
+        if self.appearance is not None:
+            out["appearance"] = self.appearance
+        return out
 
 
 @dataclass

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from wire import appearance as wire_appearance
 from wire import errors, events
 from wire.codec import FLAG_AWAY
 from wire.errors import WireError
@@ -299,6 +300,7 @@ class World:
         if room.people >= room.capacity:
             raise WireError(errors.ROOM_FULL, f"'{room.name}' is full ({room.capacity} people). Try another room.")
         av = room.spawn(conn.user["name"], "person", conn.user["role"], user_id=uid)
+        av.appearance = wire_appearance.decode(conn.user.get("appearance"))
         member = Member(conn.user, conn.sid, av.id)
         room.members[uid] = member
         self.room_of_user[uid] = room
