@@ -206,11 +206,10 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # python-sock
         encoded = self.server.packet_class(
             socketio.packet.EVENT, namespace=namespace, data=[event] + ([] if data is None else [data])
         ).encode()
-        pkts = [
-            engineio.packet.Packet(engineio.packet.MESSAGE, p)
-            for p in (encoded if isinstance(encoded, list) else [encoded])
-        ]
-        frame = ws_frame(pkts[0].encode()) if len(pkts) == 1 else None
+        parts = encoded if isinstance(encoded, list) else [encoded]
+        frame = (
+            ws_frame(engineio.packet.Packet(engineio.packet.MESSAGE, parts[0]).encode()) if len(parts) == 1 else None
+        )
         sockets = self.server.eio.sockets
         for sid, eio_sid in list(self.get_participants(namespace, room)):
             if sid in skip:
@@ -218,8 +217,10 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # python-sock
             sock = sockets.get(eio_sid)
             if frame is not None and isinstance(sock, LeanSocket) and sock.write_frame(frame):
                 continue
-            for p in pkts:
-                await self.server._send_eio_packet(eio_sid, p)
+            # a packet of its own per recipient: engine.io caches a packet's first encoding, and a polling
+            # client needs the base64 text form ('b' + base64) where a websocket takes the bytes
+            for p in parts:
+                await self.server._send_eio_packet(eio_sid, engineio.packet.Packet(engineio.packet.MESSAGE, p))
 
 
 class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):  # type: ignore[misc]  # untyped base

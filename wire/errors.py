@@ -28,4 +28,5 @@ NOT_FOUND = "not_found"
 ROOM_FULL = "room_full"
 UNAUTHORIZED = "unauthorized"
 CONFLICT = "conflict"
+PROTOCOL = "protocol"  # the client speaks another protocol version, or Socket.IO without the msgpack parser
 TOO_MANY_CONNECTIONS = "too_many_connections"  # this address holds as many connections as the server allows
