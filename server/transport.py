@@ -68,6 +68,8 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyp
     _on_cut: Callable[[], None] | None = None  # called when a client that stopped reading is cut off
     connected: bool  # engine.io's own flags (its base is untyped)
     upgraded: bool
+    upgrading: bool
+    closing: bool
 
     @classmethod
     def adopt(cls, sock: AsyncSocket, on_cut: Callable[[], None] | None = None) -> None:
@@ -113,10 +115,15 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyp
         # engine.io only writes a CLOSE packet and waits for the client to hang up; a client that never does
         # would hold the websocket until the receive timeout. The packet is written: end the TCP stream too.
         t = self._transport
+        long_poll = not self.closed and not self.closing and not self.upgraded and not self.upgrading
         await super().close(wait=wait, abort=abort, reason=reason)
         if t is not None and not t.is_closing():
             self._transport = None
             t.close()
+        if long_poll:
+            # a GET long-poll in flight would otherwise wait for packets until its poll timeout (20 s), and a
+            # client that hangs up waits for that GET: let it end now (engine.io answers it with what is queued)
+            self.queue.put_nowait(None)
 
     async def _websocket_handler(self, ws: Any) -> None:  # ws: engine.io's aiohttp WebSocket wrapper
         if self.connected:  # a polling -> websocket upgrade: engine.io's own path

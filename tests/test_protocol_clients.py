@@ -41,17 +41,19 @@ class RawClient:
 
 
 async def test_a_refused_token_gets_a_connect_error_map_with_its_code(server):
-    client = RawClient(serializer="msgpack")
-    try:
-        await client.sio.connect(server.url, transports=["websocket"], auth={"token": "forged"}, wait_timeout=5)
-        raise AssertionError("a forged token was accepted")
-    except socketio.exceptions.ConnectionError:
-        pass
-    [refusal] = client.refusals
-    # python-socketio hands over the map; socket.io-client (JavaScript) reads `message` and `data` of it
-    assert isinstance(refusal, dict)
-    assert refusal["code"] == "unauthorized" and refusal["message"]
-    assert refusal["data"] == {"code": "unauthorized", "message": refusal["message"]}
+    for transport in ("websocket", "polling"):
+        client = RawClient(serializer="msgpack")
+        try:
+            await client.sio.connect(server.url, transports=[transport], auth={"token": "forged"}, wait_timeout=5)
+            raise AssertionError("a forged token was accepted")
+        except socketio.exceptions.ConnectionError:
+            pass
+        [refusal] = client.refusals
+        # python-socketio hands over the map; socket.io-client (JavaScript) reads `message` and `data` of it
+        assert isinstance(refusal, dict)
+        assert refusal["code"] == "unauthorized" and refusal["message"]
+        assert refusal["data"] == {"code": "unauthorized", "message": refusal["message"]}
+        await client.sio.disconnect()
 
 
 async def test_an_oversized_message_is_acked_with_the_error_and_the_event_named(server):
