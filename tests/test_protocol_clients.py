@@ -4,12 +4,19 @@ msgpack parser."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from pathlib import Path
+
 import socketio
 
 from client.bot import Bot
 from conftest import PASSWORD, eventually
 from server.appkeys import SIO
 from wire import codec, events
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def login(server, name: str) -> str:
@@ -119,3 +126,31 @@ async def test_a_client_with_the_json_parser_is_told_in_json_and_let_go(server):
         await client.sio.disconnect()
     # the server does not keep their sessions
     assert not await eventually(lambda: dict(server.app[SIO].eio.sockets), ok=lambda s: not s, timeout=3)
+
+
+async def run_bot_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "client.bot",
+        *args,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
+
+
+async def test_the_bot_from_the_command_line_prints_its_usage_and_joins_walks_and_says(server):
+    code, out = await run_bot_cli("--help")
+    assert code == 0 and out.startswith("usage: python -m client.bot") and "--room" in out
+    ana = await server.bot("Ana", room="cafe")
+    server.add_user("Cli-bot")
+    args = ("--server", server.url, "--user", "Cli-bot", "--walk", "0.3", "--say", "hello from the shell")
+    code, out = await run_bot_cli(*args, env={"PEERSPACE_PASSWORD": PASSWORD})
+    assert code == 0, out
+    assert "joined The cafe as avatar" in out and "walked to" in out and "said: hello from the shell" in out
+    await ana.wait_until(lambda: any(s["text"] == "hello from the shell" and s["name"] == "Cli-bot" for s in ana.said))
