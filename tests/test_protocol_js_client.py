@@ -79,3 +79,12 @@ async def test_the_js_example_reads_a_refused_tokens_code(server, js_client):
     code, out = await run_node(js_client, "--server", server.url, env={"PEERSPACE_TOKEN": "forged"})
     assert code == 3, out
     assert out.startswith("refused: unauthorized: "), out
+
+
+@pytest.mark.parametrize("transport", ["upgrade", "polling"])
+async def test_the_js_example_with_the_json_parser_is_told_why(server, js_client, transport):
+    server.add_user("Joan")
+    args = ["--server", server.url, "--user", "Joan", "--json", *(["--polling"] if transport == "polling" else [])]
+    code, out = await run_node(js_client, *args, env={"PEERSPACE_PASSWORD": PASSWORD})
+    assert code == 3, out
+    assert out.startswith("refused: protocol: ") and "socket.io-msgpack-parser" in out, out

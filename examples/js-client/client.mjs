@@ -5,7 +5,8 @@
 //   PEERSPACE_PASSWORD=... node client.mjs --server http://127.0.0.1:8642 --user Ana --room cafe [--polling]
 //
 // --polling keeps to HTTP long-polling (as some networks allow nothing else). With PEERSPACE_TOKEN set it skips
-// the login and uses that token; a refused one ends with exit code 3 and the refusal's code printed.
+// the login and uses that token; a refused one ends with exit code 3 and the refusal's code printed. --json
+// connects with socket.io-client's default JSON parser, to see how the server refuses that (code `protocol`).
 // Exit codes: 0 done, 1 a step failed, 2 timed out, 3 the connection was refused.
 import { io } from "socket.io-client";
 import msgpackParser from "socket.io-msgpack-parser";
@@ -13,13 +14,14 @@ import msgpackParser from "socket.io-msgpack-parser";
 const STEP_TIMEOUT_MS = 5000;
 
 function options(argv) {
-  const opts = { server: "http://127.0.0.1:8642", room: "cafe", polling: false, say: "Hello from JavaScript" };
+  const opts = { server: "http://127.0.0.1:8642", room: "cafe", polling: false, json: false, say: "Hello from JavaScript" };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--polling") opts.polling = true;
+    else if (arg === "--json") opts.json = true;
     else if (["--server", "--user", "--room", "--say"].includes(arg)) opts[arg.slice(2)] = argv[++i];
     else if (arg === "--help") {
-      console.log("usage: PEERSPACE_PASSWORD=... node client.mjs --server URL --user NAME [--room ID] [--say TEXT] [--polling]");
+      console.log("usage: PEERSPACE_PASSWORD=... node client.mjs --server URL --user NAME [--room ID] [--say TEXT] [--polling] [--json]");
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -81,10 +83,10 @@ async function must(socket, event, payload) {
   return ack;
 }
 
-function connect(server, token, polling) {
+function connect(server, token, polling, json) {
   const socket = io(server, {
     auth: { token },
-    parser: msgpackParser,
+    ...(json ? {} : { parser: msgpackParser }),
     transports: polling ? ["polling"] : ["polling", "websocket"],
     reconnection: false,
   });
@@ -105,7 +107,7 @@ async function main() {
   const token = process.env.PEERSPACE_TOKEN || (await login(opts.server, opts.user, process.env.PEERSPACE_PASSWORD));
   let socket;
   try {
-    socket = await connect(opts.server, token, opts.polling);
+    socket = await connect(opts.server, token, opts.polling, opts.json);
   } catch (err) {
     console.log(`refused: ${err.code}: ${err.message}`);
     return 3;
