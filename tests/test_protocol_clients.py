@@ -154,3 +154,18 @@ async def test_the_bot_from_the_command_line_prints_its_usage_and_joins_walks_an
     assert code == 0, out
     assert "joined The cafe as avatar" in out and "walked to" in out and "said: hello from the shell" in out
     await ana.wait_until(lambda: any(s["text"] == "hello from the shell" and s["name"] == "Cli-bot" for s in ana.said))
+
+
+async def test_every_refusal_is_acked_while_error_events_are_throttled_as_documented(server):
+    ana = await server.bot("Ana", room="cafe")
+    acks = await asyncio.gather(*(ana.sio.call(events.EXPRESSION, {"name": "smug"}, timeout=5) for _ in range(10)))
+    assert [a["ok"] for a in acks] == [False] * 10 and {a["error"]["code"] for a in acks} == {"invalid"}
+    errs = await eventually(lambda: list(ana.errors), ok=lambda e: len(e) >= 5)
+    # docs/protocol.md: the first 5 refusals in a row each get an error event, then at most one per 0.2 s
+    assert 5 <= len(errs) <= 10 and all(e["event"] == events.EXPRESSION for e in errs)
+    # an intent that succeeds starts the count again: the next refusal gets its error event at once
+    assert (await ana.say("fine now"))["ok"]
+    before = len(ana.errors)
+    assert not (await ana.sio.call(events.GESTURE, {"name": "dab"}, timeout=5))["ok"]
+    after = await eventually(lambda: ana.errors[before:])
+    assert [e["event"] for e in after] == [events.GESTURE]
