@@ -36,6 +36,7 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python tools/import_graph.py --write
+	$(BIN)/python tools/protocol_tables.py --write
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

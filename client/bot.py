@@ -1,17 +1,23 @@
 """A headless peerspace client: used by tests, the demo and the load generator.
 
 It keeps what a person's client would know (members, poses, lines said)
-and can wait for a condition on the event stream.
+and can wait for a condition on the event stream. From the command line it
+signs in, joins a room, walks, says lines and leaves (`python -m client.bot --help`).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import getpass
+import os
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 from wire import codec, events
+from wire.errors import WireError
 from wire.session import Session
 
 
@@ -109,3 +115,53 @@ async def connect_bot(base_url: str, name: str, password: str, **kw) -> Bot:
     await bot.login(name, password)
     await bot.connect()
     return bot
+
+
+async def run(args: argparse.Namespace, password: str) -> int:
+    bot = Bot(args.server, reconnect=False)
+    try:
+        await bot.login(args.user, password)
+        await bot.connect()
+        joined = await bot.join(args.room)
+        print(f"joined {joined['room']['name']} as avatar {joined['you']}", flush=True)
+        if args.walk > 0:
+            await bot.move(1.0)
+            await asyncio.sleep(args.walk)
+            await bot.move(0.0)
+            await bot.wait_until(lambda: bot.avatar in bot.poses, timeout=5)
+            x, y, _ = bot.poses[bot.avatar]
+            print(f"walked to {x:.2f}, {y:.2f}", flush=True)
+        for line in args.say:
+            await bot.say(line)
+            print(f"said: {line}", flush=True)
+        await bot.call(events.LEAVE)
+        return 0
+    except (WireError, TimeoutError) as e:
+        print(f"{getattr(e, 'code', 'timeout')}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        await bot.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m client.bot",
+        description="A headless peerspace client: signs in, joins a room, walks, says lines and leaves "
+        "(to try a server, or to be a second person in a room).",
+    )
+    ap.add_argument("--server", default="http://127.0.0.1:8642", help="the server's address")
+    ap.add_argument("--user", required=True, help="account name")
+    ap.add_argument(
+        "--password",
+        help="the account's password (else $PEERSPACE_PASSWORD, else asked); --password=-x if it starts with '-'",
+    )
+    ap.add_argument("--room", default="cafe", help="the room to join (cafe)")
+    ap.add_argument("--walk", type=float, default=1.0, help="seconds to walk forward (0: stand still)")
+    ap.add_argument("--say", action="append", default=[], help="a line to say (repeat for more)")
+    args = ap.parse_args(argv)
+    password = args.password or os.environ.get("PEERSPACE_PASSWORD") or getpass.getpass(f"Password for {args.user}: ")
+    return asyncio.run(run(args, password))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -82,7 +82,8 @@ class Demo:
         have = {line.split()[-1] for line in listing.stdout.splitlines() if line.strip()}
         for role, who in (("participant", acc["participant"]), ("agent", acc["agent"])):
             if who["name"] not in have:
-                made = self.server_cli("user", "add", who["name"], "--role", role, "--password", who["password"])
+                # `--password=VALUE`: a random password may start with '-', which argparse would read as an option
+                made = self.server_cli("user", "add", who["name"], "--role", role, f"--password={who['password']}")
                 if made.returncode != 0:
                     raise RuntimeError(f"could not add the demo account {who['name']}: {made.stderr.strip()}")
                 print(f"demo: added the {role} account '{who['name']}'", flush=True)
@@ -197,8 +198,7 @@ def main(argv=None) -> int:
             url,
             "--user",
             who["name"],
-            "--password",
-            who["password"],
+            f"--password={who['password']}",  # one argument, even when the password starts with '-'
             "--room",
             args.room,
             "--size",

@@ -14,6 +14,7 @@ Feature modules register their intents with `@intent(...)`.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections import Counter
@@ -21,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+import msgpack
 import socketio
 
 import wire
@@ -52,6 +54,7 @@ _background = Background()  # fire-and-forget closes
 # What a router (`Gateway.router`, e.g. server/scale/node.py) returns from `route()` for "handle it here";
 # anything else is the reply of the node that handled it.
 LOCAL = object()
+REFUSAL_FETCH_WAIT = 2.0  # seconds a refused long-polling client has to fetch its connect_error
 
 
 class Router(Protocol):
@@ -72,12 +75,37 @@ def client_address(environ: dict[str, Any]) -> str:
 
 
 class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]  # python-socketio is untyped
-    """A refused connect whose connect_error carries our payload as is ({code, message}); python-socketio's
-    own exception would turn a dict into the string of it."""
+    """A refused connect whose connect_error carries our payload ({code, message}) as a map; python-socketio's
+    own exception would turn a dict into the string of it.
+
+    The map is also under `data`: socket.io-client (JavaScript) makes connect_error an Error with
+    `message` from the packet and `data` from its `data` field, so there the code is `err.data.code`;
+    python-socketio hands the whole map to the handler (`data["code"]`)."""
 
     def __init__(self, payload: dict[str, Any]):
         super().__init__()
-        self.error_args = payload
+        self.error_args = {**payload, "data": dict(payload)}
+
+
+def connect_error_text(err: WireError) -> str:
+    """A Socket.IO CONNECT_ERROR packet in the default (JSON, text) encoding, for a client without the msgpack
+    parser: it cannot read anything else the server sends, but this it can."""
+    payload = err.as_payload()
+    return str(socketio.packet.CONNECT_ERROR) + json.dumps({**payload, "data": payload})
+
+
+def peek_event(data: bytes) -> tuple[str | None, int | None]:
+    """The event name and ack id of an encoded msgpack Socket.IO packet ((None, None) if it has none), so that
+    a message refused before decoding (too large) is still answered to the event and ack it was."""
+    try:
+        pkt = msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except Exception:
+        return None, None
+    if not isinstance(pkt, dict):
+        return None, None
+    body, ack_id = pkt.get("data"), pkt.get("id")
+    name = body[0] if isinstance(body, list) and body and isinstance(body[0], str) and len(body[0]) <= 64 else None
+    return name, ack_id if isinstance(ack_id, int) and not isinstance(ack_id, bool) else None
 
 
 @dataclass
@@ -248,6 +276,18 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
             await sock.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
             self.eio.sockets.pop(eio_sid, None)
 
+    async def _end_session_when_fetched(self, eio_sid: str) -> None:
+        """End a session once its client has what was queued for it (the connect_error), at most
+        REFUSAL_FETCH_WAIT seconds: a long-polling client fetches it with its next GET, which a session
+        closed at once would answer with "session not found" instead. A websocket has nothing queued."""
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None and not sock.upgraded:
+            try:
+                await asyncio.wait_for(sock.queue.join(), REFUSAL_FETCH_WAIT)
+            except TimeoutError:
+                pass
+        await self._end_session(eio_sid)
+
     async def _handle_connect(self, eio_sid: str, namespace: str | None, data: object) -> None:
         if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is not None:
             # a second CONNECT on a connected socket would run on_connect again (a fresh bucket, a second room)
@@ -258,7 +298,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
         if self.manager.sid_from_eio_sid(eio_sid, "/") is None:
             # refused (connect_error sent) and not connected otherwise: nothing will be accepted on this
             # session, so end it
-            _background.spawn(self._end_session(eio_sid))
+            _background.spawn(self._end_session_when_fetched(eio_sid))
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: object) -> None:
         name = data[0] if isinstance(data, list) and data else None
@@ -287,13 +327,35 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
             conn = self.gateway.world.conns.get(self.manager.sid_from_eio_sid(eio_sid, "/"))
             if conn is not None and conn.cut:  # being cut off for flooding: not even decoded
                 return
+        if isinstance(data, str) and self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            # msgpack Socket.IO packets are binary; text here is a client with the default JSON parser, which
+            # would read none of our msgpack answers and wait for ever: refuse its connect in its own encoding
+            await self.eio.send(
+                eio_sid,
+                connect_error_text(
+                    WireError(
+                        errors.PROTOCOL,
+                        "This server speaks Socket.IO with the msgpack parser only. Connect with "
+                        "socket.io-msgpack-parser (JavaScript) or serializer='msgpack' (python-socketio).",
+                    )
+                ),
+            )
+            self._stop_auth_timer(eio_sid)
+            _background.spawn(self._end_session_when_fetched(eio_sid))
+            return
         if isinstance(data, (bytes, str)) and len(data) > self.app_payload_limit:
-            await self._refuse_packet(
+            event, ack_id = peek_event(data) if isinstance(data, bytes) else (None, None)
+            ack = await self._refuse_packet(
                 eio_sid,
                 WireError(
                     errors.TOO_LARGE, f"That message is {len(data)} bytes; the limit is {self.app_payload_limit}."
                 ),
+                event,
             )
+            if ack is not None and ack_id is not None:  # so that a client's call (emitWithAck) is answered
+                await self._send_packet(
+                    eio_sid, self.packet_class(socketio.packet.ACK, namespace="/", id=ack_id, data=[ack])
+                )
             return
         try:
             await super()._handle_eio_message(eio_sid, data)
@@ -307,12 +369,14 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
                 ),
             )
 
-    async def _refuse_packet(self, eio_sid: str, err: WireError) -> None:
+    async def _refuse_packet(self, eio_sid: str, err: WireError, event: str | None = None) -> dict[str, Any] | None:
+        """Refuse a message of a connected client; the ack to send if it asked for one (None if not connected)."""
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
         gateway = self.gateway
         conn = gateway.world.conns.get(sid) if (sid and gateway) else None
         if gateway is not None and conn is not None:
-            await gateway.refuse(conn, None, err)
+            return await gateway.refuse(conn, event, err)
+        return None
 
 
 class Gateway(RoomFeature):

@@ -68,6 +68,8 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyp
     _on_cut: Callable[[], None] | None = None  # called when a client that stopped reading is cut off
     connected: bool  # engine.io's own flags (its base is untyped)
     upgraded: bool
+    upgrading: bool
+    closing: bool
 
     @classmethod
     def adopt(cls, sock: AsyncSocket, on_cut: Callable[[], None] | None = None) -> None:
@@ -113,10 +115,15 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyp
         # engine.io only writes a CLOSE packet and waits for the client to hang up; a client that never does
         # would hold the websocket until the receive timeout. The packet is written: end the TCP stream too.
         t = self._transport
+        long_poll = not self.closed and not self.closing and not self.upgraded and not self.upgrading
         await super().close(wait=wait, abort=abort, reason=reason)
         if t is not None and not t.is_closing():
             self._transport = None
             t.close()
+        if long_poll:
+            # a GET long-poll in flight would otherwise wait for packets until its poll timeout (20 s), and a
+            # client that hangs up waits for that GET: let it end now (engine.io answers it with what is queued)
+            self.queue.put_nowait(None)
 
     async def _websocket_handler(self, ws: Any) -> None:  # ws: engine.io's aiohttp WebSocket wrapper
         if self.connected:  # a polling -> websocket upgrade: engine.io's own path
@@ -206,11 +213,10 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # python-sock
         encoded = self.server.packet_class(
             socketio.packet.EVENT, namespace=namespace, data=[event] + ([] if data is None else [data])
         ).encode()
-        pkts = [
-            engineio.packet.Packet(engineio.packet.MESSAGE, p)
-            for p in (encoded if isinstance(encoded, list) else [encoded])
-        ]
-        frame = ws_frame(pkts[0].encode()) if len(pkts) == 1 else None
+        parts = encoded if isinstance(encoded, list) else [encoded]
+        frame = (
+            ws_frame(engineio.packet.Packet(engineio.packet.MESSAGE, parts[0]).encode()) if len(parts) == 1 else None
+        )
         sockets = self.server.eio.sockets
         for sid, eio_sid in list(self.get_participants(namespace, room)):
             if sid in skip:
@@ -218,8 +224,10 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # python-sock
             sock = sockets.get(eio_sid)
             if frame is not None and isinstance(sock, LeanSocket) and sock.write_frame(frame):
                 continue
-            for p in pkts:
-                await self.server._send_eio_packet(eio_sid, p)
+            # a packet of its own per recipient: engine.io caches a packet's first encoding, and a polling
+            # client needs the base64 text form ('b' + base64) where a websocket takes the bytes
+            for p in parts:
+                await self.server._send_eio_packet(eio_sid, engineio.packet.Packet(engineio.packet.MESSAGE, p))
 
 
 class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):  # type: ignore[misc]  # untyped base

@@ -3,6 +3,8 @@ processes, the client plays a scenario offscreen by itself, saves pictures, and 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -62,3 +64,25 @@ def test_headless_demo_plays_a_scenario_saves_pictures_and_stops_everything(tmp_
     for who in json.loads(accounts).values():
         assert who["password"] not in done.stdout + done.stderr
     assert (tmp_path / "demo" / "peerspace.db").exists()
+
+
+async def test_demo_accounts_work_when_a_password_starts_with_a_dash(make_server, tmp_path):
+    """A random password starting with '-' (about 1 run in 30) was read as an option by the server's CLI."""
+    from client.bot import Bot
+    from client.demo import Demo
+
+    (tmp_path / "demo-accounts.json").write_text(
+        json.dumps(
+            {
+                "participant": {"name": "River", "password": "-Xq3v-secret"},
+                "agent": {"name": "coach-bot", "password": "--looks-like-an-option"},
+            }
+        )
+    )
+    demo = Demo(tmp_path, tmp_path / "out")
+    acc = await asyncio.to_thread(demo.accounts)  # the server's CLI, as `make demo` runs it
+    assert acc["participant"]["password"] == "-Xq3v-secret"
+    srv = await make_server()  # the same database (tmp_path/peerspace.db)
+    for who in acc.values():
+        bot = Bot(srv.url)
+        assert (await bot.login(who["name"], who["password"]))["name"] == who["name"]

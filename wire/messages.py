@@ -9,6 +9,7 @@ modules (`wire.scenario`, `wire.safety`, ...) add their events with `define`.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,12 +56,15 @@ class Field:
 
 
 SCHEMAS: dict[str, dict[str, Field]] = {}
+# event -> the wire module that defined it: docs/protocol-events.md (tools/protocol_tables.py) groups by it
+DEFINED_IN: dict[str, str] = {}
 
 
 def define(event: str, **fields: Field) -> None:
     if event in SCHEMAS:
         raise ValueError(f"event {event!r} defined twice")
     SCHEMAS[event] = fields
+    DEFINED_IN[event] = sys._getframe(1).f_globals.get("__name__", __name__)
 
 
 def text(max_len: int = MAX_TEXT, required: bool = True, **kw: Any) -> Field:
