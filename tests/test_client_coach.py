@@ -319,9 +319,12 @@ async def test_the_console_follows_a_real_run_its_transcript_feedback_and_the_pa
         assert console.transcript[0][1] == sam.said[0]["text"]
         console.on_key("f5")
         await pump(app, lambda: console.reply.getText() == "Positive feedback tagged.")
-        console.on_char("p")  # the server's own answer is shown, whatever it is
+        console.on_char("p")  # P pauses the scene, and P again resumes it: the server's answers are shown
         await asyncio.gather(*pending)
-        assert console.reply.getText() not in ("", "Sending...")
+        assert console.reply.getText() == "Paused."
+        console.on_char("p")
+        await asyncio.gather(*pending)
+        assert console.reply.getText() == "Resumed."
         # the participant types in their own client: the console sees it (throttled), the store never does
         panel = app.scenario_panel
         while panel.state["wait"] == "continue":
