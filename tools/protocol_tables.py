@@ -16,10 +16,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import server.app  # noqa: E402,F401  # loads every feature, so every intent is registered with its roles
+import importlib  # noqa: E402
+
+import server.app  # noqa: E402
 from server.gateway import INTENTS  # noqa: E402
 from wire import events  # noqa: E402
 from wire.messages import DEFINED_IN, SCHEMAS, Field  # noqa: E402
+
+# Every feature module registers its intents (with their roles) on import, as build_app does: the tables must not
+# depend on which of them a process happened to import before.
+for _feature in server.app.FEATURES:
+    importlib.import_module(_feature)
 
 DOC = ROOT / "docs" / "protocol-events.md"
 ERRORS = ROOT / "wire" / "errors.py"
