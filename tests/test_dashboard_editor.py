@@ -70,12 +70,18 @@ async def test_a_broken_line_is_shown_at_that_line_and_a_good_save_is_kept(serve
         lines[n] = "summary: 'Phoning the GP, a busy morning: be clear.'"
         html = await save(http, server, "phone_gp", "\n".join(lines))
         assert "No errors" in html and "Publish version" in html
+        # what a person typed is shown as text, never as markup
+        lines[n + 1 : n + 1] = ["# <script>alert(1)</script>"]
+        html = await save(http, server, "phone_gp", "\n".join(lines))
+        assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        del lines[n + 1]
+        await save(http, server, "phone_gp", "\n".join(lines))
         versions = server.store.scenario_versions("phone_gp")
-        assert [v["problems"] for v in versions] == [0, 1, 0]  # newest first: every save kept
+        assert [v["problems"] for v in versions] == [0, 0, 0, 1, 0]  # newest first: every save kept
         assert {v["saved_by"] for v in versions} == {server.store.find_user("Fay")["id"]}
         # the history lists them; the diff shows what changed between two versions
         _, hist = await page(http, server.url + "/dashboard/scenarios/phone_gp/history")
-        assert hist.count("by Fay") == 3
+        assert hist.count("by Fay") == 5
         first, last = versions[-1]["id"], versions[0]["id"]
         _, diff = await page(http, server.url + f"/dashboard/scenarios/phone_gp/diff?a={first}&b={last}")
         assert '<pre class="del">-summary: One or two sentences' in diff
@@ -151,19 +157,35 @@ async def test_publish_reaches_rooms_without_restart_and_a_run_in_progress_keeps
         await http.close()
 
 
-async def test_published_versions_are_offered_after_a_restart(make_server):
+async def publish_latest(http, srv, sid):
+    url = f"{srv.url}/dashboard/scenarios/{sid}"
+    version = srv.store.scenario_versions(sid)[0]["id"]
+    status, _, _ = await post(http, url + "/publish", {"version": str(version)}, url)
+    assert status == 303
+    return version
+
+
+async def test_after_a_restart_the_published_version_is_offered_and_a_run_in_progress_keeps_its_own(make_server):
     srv = await make_server()
     http = await editor(srv)
     try:
-        await new_scenario(http, srv, "kept_one")
-        url = srv.url + "/dashboard/scenarios/kept_one"
-        version = srv.store.scenario_versions("kept_one")[0]["id"]
-        await post(http, url + "/publish", {"version": str(version)}, url)
+        text = textarea(await new_scenario(http, srv, "kept_one"))
+        await publish_latest(http, srv, "kept_one")
+        ana = await srv.bot("Ana", room="cafe")
+        await ana.call(wsc.SCENARIO_START, {"scenario": "kept_one", "difficulty": "easy"})
+        await ana.wait_for(wsc.SCENARIO_STATE)
+        await save(http, srv, "kept_one", text.replace("title: A new scenario", "title: The second version"))
+        second = await publish_latest(http, srv, "kept_one")
     finally:
         await http.close()
     await srv.stop()
     again = await make_server()
-    assert again.world.scenarios.scenarios["kept_one"].file == f"dashboard:kept_one@v{version}"
+    rooms = again.world.scenarios
+    assert rooms.scenarios["kept_one"].file == f"dashboard:kept_one@v{second}"
+    assert rooms.scenarios["kept_one"].title == "The second version"
+    rr = rooms.run_in(again.world.rooms["cafe"])  # Ana's run, resumed on the version it started with
+    assert rr is not None and rr.run.scenario.title == "A new scenario"
+    assert "resumed_changed" not in [e["kind"] for e in again.store.run_events(rr.run.run_id)]
 
 
 async def test_flow_picture_marks_endings_and_an_unreachable_node(server):

@@ -213,6 +213,8 @@ class ScenarioRooms(RoomFeature):
         # Scaled out, a room lives on the node where people are: its run is resumed there, on the first join.
         self.lazy = bool(getattr(world.cfg, "redis_url", ""))
         self._background = Background()  # a run's timers: reading pace, cue deadlines
+        # versions replaced by a publish, by content hash: a run that started on one resumes on it
+        self.replaced: dict[str, Scenario] = {}
 
     # --- the run in each room (room.state[RoomRun]) -------------------------------------------------
     @staticmethod
@@ -683,6 +685,8 @@ class ScenarioRooms(RoomFeature):
         """Offer this version of a scenario to rooms from now on, with no restart. A run already in progress
         keeps the Scenario it started with (RoomRun.run.scenario is its own object), so it plays on unchanged."""
         old = self.scenarios.get(scenario.id)
+        if old is not None:
+            self.replaced[old.content_hash] = old
         self.scenarios[scenario.id] = scenario
         log.info(
             "scenario %s published (%s, was %s)", scenario.id, scenario.content_hash, old.content_hash if old else "new"
@@ -708,8 +712,29 @@ class ScenarioRooms(RoomFeature):
                     "\n".join(str(p) for p in problems if p.severity == "error"),
                 )
                 continue
+            if scenario.id in self.scenarios:
+                self.replaced[self.scenarios[scenario.id].content_hash] = self.scenarios[scenario.id]
             self.scenarios[scenario.id] = scenario
             log.info("scenario %s: published version %s offered", scenario.id, row["id"])
+
+    async def started_version(self, row: dict[str, Any], scenario: Scenario) -> Scenario:
+        """The version of its scenario a run started with, where it is still known (one replaced by a publish,
+        or a published version in the database); else the one offered now (the run is then repaired onto it)."""
+        started = (row.get("state") or {}).get("scenario_hash")
+        if not started or started == scenario.content_hash:
+            return scenario
+        if started in self.replaced:
+            return self.replaced[started]
+        kept = await self.world.store.aio.scenario_version_by_hash(row["scenario_id"], started)
+        if kept is None:
+            return scenario
+        catalog = await asyncio.to_thread(read_catalog, own_scenarios_dir(self.world.cfg))
+        file = f"dashboard:{row['scenario_id']}@v{kept['id']}"
+        found, _ = await asyncio.to_thread(parse, kept["text"], file, False, catalog)
+        if found is None or found.content_hash != started:
+            return scenario
+        self.replaced[started] = found
+        return found
 
     # --- startup -------------------------------------------------------------------------------------------
     async def resume_all(self, app: web.Application | None = None, room_id: str | None = None) -> None:
@@ -723,6 +748,7 @@ class ScenarioRooms(RoomFeature):
             if room is None or scenario is None or self.run_in(room) is not None:
                 log.warning("active run %s not resumed (room or scenario missing, or a newer run)", row["id"])
                 continue
+            scenario = await self.started_version(row, scenario)  # a run in progress keeps its version
             store = GatedRunStore(self.world, row.get("participant_user_id"))
             try:
                 run: ScenarioRun = await self.world.store.aio.apply(ScenarioRun.resume, row["id"], store, scenario)

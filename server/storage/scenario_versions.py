@@ -76,3 +76,12 @@ class SQLiteScenarioVersions(SQLiteConnection):
             "(SELECT MAX(id) FROM scenario_versions WHERE published IS NOT NULL GROUP BY scenario_id) "
             "ORDER BY v.scenario_id"
         ).fetchall()
+
+    def scenario_version_by_hash(self, scenario_id: str, content_hash: str) -> Row | None:
+        """The newest published version of a scenario with this content hash (the version a run started with)."""
+        row: Row | None = self._exec(
+            f"SELECT {_COLUMNS}, v.text FROM scenario_versions v WHERE v.scenario_id=? AND v.content_hash=? "
+            "AND v.published IS NOT NULL ORDER BY v.id DESC LIMIT 1",
+            (scenario_id, content_hash),
+        ).fetchone()
+        return row
