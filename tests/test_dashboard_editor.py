@@ -296,3 +296,32 @@ async def test_export_and_import_round_trip(server):
         assert len(server.store.scenario_versions("trip_one")) == 2
     finally:
         await http.close()
+
+
+async def test_live_check_lints_without_saving_and_only_the_editor_page_may_run_the_apps_script(server):
+    http = await editor(server)
+    try:
+        text = textarea(await new_scenario(http, server, "live_one"))
+        url = server.url + "/dashboard/scenarios/live_one"
+        async with http.get(url) as r:
+            csp = r.headers["Content-Security-Policy"]
+            html = await r.text()
+        assert "script-src 'self'" in csp and "connect-src 'self'" in csp and "default-src 'none'" in csp
+        assert '<script src="/dashboard/editor.js" defer></script>' in html and "<script>" not in html
+        async with http.get(server.url + "/dashboard/scenarios") as r:
+            assert "script-src" not in r.headers["Content-Security-Policy"]  # every other page: no script at all
+        async with http.get(server.url + "/dashboard/editor.js") as r:
+            assert r.status == 200 and r.content_type == "text/javascript" and "textContent" in await r.text()
+        broken = text.replace("\n  pat: {kind: partner", "\n\tpat: {kind: partner")
+        line = (
+            broken.split("\n").index("\tpat: {kind: partner, name: Pat}       # the other person in the role-play") + 1
+        )
+        async with http.post(url + "/check", data={"text": broken, "csrf": form_csrf(html)}) as r:
+            problems = (await r.json())["problems"]
+        assert [(p["line"], p["severity"]) for p in problems] == [(line, "error")]
+        assert "tabs" in problems[0]["message"]
+        assert len(server.store.scenario_versions("live_one")) == 1  # a check saves nothing
+        async with http.post(url + "/check", data={"text": broken}) as r:
+            assert r.status == 403  # without the form's CSRF token
+    finally:
+        await http.close()

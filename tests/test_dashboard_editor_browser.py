@@ -5,6 +5,7 @@ it, publishes it, and a participant's client starts it in a room with no restart
 The screenshots (tmp dir, and $PEERSPACE_SCREENSHOTS if set) are the pictures of docs/scenarios.md's
 walk-through."""
 
+import asyncio
 import json
 
 import numpy as np
@@ -32,11 +33,22 @@ async def test_a_facilitator_writes_checks_tries_and_publishes_a_scenario(server
     )
     assert "No errors" in await browser.js("document.getElementById('problems').innerText")
 
-    # an unquoted ': ' in the summary: the error is shown under that line
+    # an unquoted ': ' in the summary: the live check lists it while typing, and after saving the error is
+    # shown under that line
     text = await browser.js("document.querySelector('textarea[name=text]').value")
     lines = text.split("\n")
     n = next(i for i, line in enumerate(lines) if line.startswith("summary:")) + 1
     broken = text.replace(lines[n - 1], "summary: Phoning the GP on a busy morning: ask for what you need.")
+    await browser.js(
+        f"const t = document.querySelector('textarea[name=text]'); t.value = {json.dumps(broken)};"
+        "t.dispatchEvent(new Event('input'))"
+    )
+    for _ in range(100):
+        live = await browser.js("document.getElementById('live').innerText")
+        if "problem" in live:
+            break
+        await asyncio.sleep(0.05)
+    assert f"line {n}: text that contains ': ' must be quoted" in live
     await browser.submit(
         f"document.querySelector('textarea[name=text]').value={json.dumps(broken)};"
         "document.querySelector('#save button').click()"

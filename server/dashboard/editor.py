@@ -67,6 +67,7 @@ class DryRun:
 @dataclass
 class EditorState:
     catalog: Catalog | None = None
+    script: bytes | None = None
     dry_runs: OrderedDict[str, DryRun] = field(default_factory=OrderedDict)
 
 
@@ -238,7 +239,7 @@ async def scenario_edit(request: web.Request, user: dict[str, Any]) -> web.Respo
     text, row = await current_text(request, sid)
     scenario, problems = await check(request, text, sid)
     offered = _rooms(request).scenarios.get(sid)
-    return render(
+    resp = render(
         request,
         "scenario_edit.html",
         user,
@@ -252,6 +253,42 @@ async def scenario_edit(request: web.Request, user: dict[str, Any]) -> web.Respo
         listing=numbered(text, problems),
         offered=offered is not None and (row is None or offered.content_hash == row["content_hash"]),
         difficulties=scenario.difficulties if scenario else [],
+    )
+    resp.headers["Content-Security-Policy"] = EDITOR_CSP
+    return resp
+
+
+# The editor page alone runs one script, the app's own (editor.js); it may talk only to this server.
+EDITOR_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "script-src 'self'; connect-src 'self'"
+)
+SCRIPT = Path(__file__).parent / "templates" / "editor.js"
+
+
+async def editor_script(request: web.Request) -> web.Response:
+    """The editor's live-check script (no user data in it; the same for everyone)."""
+    state = request.app[EDITOR]
+    if state.script is None:
+        state.script = await asyncio.to_thread(SCRIPT.read_bytes)
+    return web.Response(
+        body=state.script,
+        content_type="text/javascript",
+        charset="utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@editor_page
+async def scenario_check(request: web.Request, user: dict[str, Any]) -> web.Response:
+    """Lint a text without saving it (the editor's live check): {problems: [{line, message, ...}]}."""
+    sid = _sid(request)
+    form = await request.post()
+    check_csrf(request, form)
+    _, problems = await check(request, _form_text(form), sid)
+    keys = ("line", "message", "allowed", "example", "severity")
+    return web.json_response(
+        {"problems": [{k: getattr(p, k) for k in keys} for p in problems]}, headers={"Cache-Control": "no-store"}
     )
 
 
@@ -564,11 +601,13 @@ def add_routes(app: web.Application) -> None:
     app[EDITOR] = EditorState()
     r = app.router
     r.add_get("/dashboard/scenarios", scenario_list)
+    r.add_get("/dashboard/editor.js", editor_script)
     r.add_post("/dashboard/scenarios/new", scenario_new)
     r.add_post("/dashboard/scenarios/import", scenario_import)
     sid = r"/dashboard/scenarios/{sid:[a-z][a-z0-9_]{0,47}}"
     r.add_get(sid, scenario_edit)
     r.add_post(sid, scenario_save)
+    r.add_post(sid + "/check", scenario_check)
     r.add_post(sid + "/publish", scenario_publish)
     r.add_get(sid + "/form", scenario_form)
     r.add_post(sid + "/form", scenario_form_save)
