@@ -255,6 +255,8 @@ async def test_the_form_writes_back_into_the_yaml_and_keeps_the_notes(server):
         _, html = await page(http, url + "/form")
         assert 'name="f.title" value="A new scenario"' in html
         assert 'name="f.cast.pat.name" value="Pat"' in html
+        assert 'name="f.phases.1.nodes.hello.say" value="Hi there!"' in html
+        assert 'name="f.endings.good.title"' not in html  # the form is for the common texts
         status, _, _ = await post(
             http,
             url + "/form",

@@ -40,14 +40,15 @@ from ..scenarios.intents import ScenarioRooms
 from ..scenarios.loader import Catalog, parse, read_catalog
 from ..scenarios.model import Scenario
 from ..scenarios.player import Player
-from ..scenarios.schema import ID_RE, Problem
+from ..scenarios.schema import DIFFICULTIES, ID_RE, Problem
 from .flow import flows
 from .views import Page, check_csrf, guarded, render
 
 log = logging.getLogger("peerspace.dashboard.editor")
 
 EDITORS = (events.FACILITATOR, events.ADMIN)
-MAX_TEXT = 200_000  # characters: the longest shipped scenario is about a tenth of this
+# characters: five times the longest shipped scenario, and its form post stays under the server's body limit
+MAX_TEXT = 100_000
 MAX_DRY_RUNS = 50  # dry runs kept in memory for the whole server (the oldest is dropped)
 TEMPLATE = Path(__file__).parent / "data" / "new_scenario.yaml"
 _ID = re.compile(ID_RE)
@@ -358,22 +359,35 @@ def _scalars(node: yaml.Node | None, path: Path_ = ()) -> list[tuple[Path_, yaml
     return out
 
 
+def _field(path: Path_) -> tuple[str, str] | None:
+    """(the field's key, its difficulty or '') when the form offers the text at `path`, else None."""
+    key, by = path[-1], ""
+    if key in (*DIFFICULTIES, "default") and len(path) > 1:  # a text that varies by difficulty
+        key, by = path[-2], str(path[-1])
+    if not isinstance(key, str) or key not in FORM_FIELDS:
+        return None
+    if key in ("title", "summary") and len(path) > 1 and path[0] != "phases":
+        return None  # an ending's title stays in the YAML: the form shows the scenario's own
+    return key, by
+
+
 def form_fields(text: str) -> list[dict[str, Any]]:
     """The texts the form offers: title, summary, cast names, skill steps, lines, what nodes say, options,
-    hints, feedback and homework; each with its path, its value and the line it is on."""
+    hints, feedback and homework (each difficulty's, where they differ); each with its path, its value and
+    the line it is on."""
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     fields = []
     for path, node in _scalars(root):
-        key = path[-1]
-        if key not in FORM_FIELDS or node.tag != "tag:yaml.org,2002:str":
+        found = _field(path)
+        if found is None or node.tag != "tag:yaml.org,2002:str":
             continue
-        if key in ("title", "summary") and len(path) > 1 and path[0] != "phases":
-            continue  # an ending's title stays in the YAML: the form shows the scenario's own
-        where = " › ".join(str(p + 1) if isinstance(p, int) else p for p in path[:-1])
+        key, by = found
+        where = " › ".join(str(p + 1) if isinstance(p, int) else p for p in path[: -2 if by else -1])
+        label = f"{where} › {FORM_FIELDS[key]}" if where else FORM_FIELDS[key]
         fields.append(
             {
                 "name": "f." + ".".join(map(str, path)),
-                "label": f"{where} › {FORM_FIELDS[key]}" if where else FORM_FIELDS[key],
+                "label": f"{label} ({by})" if by else label,
                 "value": node.value,
                 "line": node.start_mark.line + 1,
                 "long": key in ("summary", "assignment") or len(node.value) > 60,
@@ -390,7 +404,7 @@ def write_back(text: str, values: Mapping[str, str]) -> str:
     for path, node in _scalars(root):
         name = "f." + ".".join(map(str, path))
         new = values.get(name)
-        if new is None or path[-1] not in FORM_FIELDS or " ".join(new.split()) == " ".join(node.value.split()):
+        if new is None or _field(path) is None or " ".join(new.split()) == " ".join(node.value.split()):
             continue
         quoted = json.dumps(" ".join(new.split()), ensure_ascii=False)
         edits.append((node.start_mark.index, node.end_mark.index, quoted))
