@@ -66,6 +66,7 @@ async def test_a_broken_line_is_shown_at_that_line_and_a_good_save_is_kept(serve
         assert "1 error(s)" in html
         row = re.search(rf'<tr id="L{n + 1}" class="bad">.*?</tr>', html, re.S)
         assert row and "must be quoted" in row.group(0), html[-3000:]
+        assert f'<a href="#L{n + 1}">line {n + 1}</a>: text that contains' in html  # listed at the top, linked
         assert 'class="problem error" data-line' in html and "Publish" not in html  # no publishing with errors
         lines[n] = "summary: 'Phoning the GP, a busy morning: be clear.'"
         html = await save(http, server, "phone_gp", "\n".join(lines))
@@ -78,6 +79,11 @@ async def test_a_broken_line_is_shown_at_that_line_and_a_good_save_is_kept(serve
         await save(http, server, "phone_gp", "\n".join(lines))
         versions = server.store.scenario_versions("phone_gp")
         assert [v["problems"] for v in versions] == [0, 0, 0, 1, 0]  # newest first: every save kept
+        # a version with errors is refused by the server too, not only hidden by the page
+        url = server.url + "/dashboard/scenarios/phone_gp"
+        status, _, refused = await post(http, url + "/publish", {"version": str(versions[3]["id"])}, url)
+        assert status == 400 and "1 error(s): fix them" in refused
+        assert "phone_gp" not in server.world.scenarios.scenarios
         assert {v["saved_by"] for v in versions} == {server.store.find_user("Fay")["id"]}
         # the history lists them; the diff shows what changed between two versions
         _, hist = await page(http, server.url + "/dashboard/scenarios/phone_gp/history")
