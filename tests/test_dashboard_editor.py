@@ -214,6 +214,12 @@ async def test_flow_picture_marks_endings_and_an_unreachable_node(server):
         assert '<g class="node unreachable" data-node="lost">' in svg
         assert 'data-option="greet" data-from="hello" data-to="bye_good"' in svg
         assert 'data-option="mumble" data-from="hello" data-to="bye"' in svg
+        # a draft whose option leads nowhere is still drawn: the missing node is marked
+        await save(http, server, "flow_one", text.replace("next: bye\n", "next: nowhere\n", 1))
+        _, html = await page(http, server.url + "/dashboard/scenarios/flow_one/flow")
+        assert '<g class="node missing" data-node="nowhere">' in html and "missing node" in html
+        assert 'data-option="mumble" data-from="hello" data-to="nowhere"' in html
+        assert '<g class="node unreachable" data-node="bye">' in html  # nothing leads to it any more
     finally:
         await http.close()
 
@@ -333,3 +339,33 @@ async def test_live_check_lints_without_saving_and_only_the_editor_page_may_run_
             assert r.status == 403  # without the form's CSRF token
     finally:
         await http.close()
+
+
+def test_flow_layout_options_lead_right_and_loops_are_marked():
+    """Every option that does not go back leads to a column further right; a loop (back to a node on the way
+    here) is drawn as such; options to the same next node share one arrow. Over every shipped scenario."""
+    from pathlib import Path
+
+    from server.dashboard.flow import flows
+    from server.scenarios import load_file
+    from server.scenarios.loader import parse
+
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    drawn = 0
+    for f in sorted(root.glob("*.yaml")):
+        for flow in flows(load_file(f)):
+            boxes = {b.id: b for b in flow.boxes}
+            pairs = [(a.source, a.target) for a in flow.arrows]
+            assert len(pairs) == len(set(pairs)), f.name
+            for a in flow.arrows:
+                assert a.back or boxes[a.target].x > boxes[a.source].x, (f.name, a)
+                assert 0 < float(a.label_y) < flow.height and 0 < float(a.label_x) < flow.width
+            drawn += len(flow.boxes)
+    assert drawn > 20
+    template = (Path(__file__).resolve().parent.parent / "server/dashboard/data/new_scenario.yaml").read_text()
+    looped = template.replace("__ID__", "looped").replace("next: bye\n", "next: hello\n", 1)
+    scenario, problems = parse(looped, draft=True)
+    (flow,) = flows(scenario)
+    (back,) = [a for a in flow.arrows if a.back]
+    assert (back.option, back.source, back.target) == ("mumble", "hello", "hello")
+    assert next(b for b in flow.boxes if b.id == "bye").kind == "unreachable"
