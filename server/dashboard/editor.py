@@ -95,7 +95,7 @@ def _rooms(request: web.Request) -> ScenarioRooms:
 
 def _sid(request: web.Request) -> str:
     sid = request.match_info["sid"]
-    if not _ID.match(sid):
+    if not _ID.fullmatch(sid):
         raise WireError("not_found", "There is no such scenario.")
     return sid
 
@@ -133,9 +133,16 @@ async def current_text(request: web.Request, sid: str) -> tuple[str, dict[str, A
     if row is not None:
         return str(row["text"]), row
     loaded = _rooms(request).scenarios.get(sid)
-    if loaded is None or not Path(loaded.file).is_file():
+    text = await asyncio.to_thread(_read_file, loaded.file) if loaded is not None else None
+    if text is None:
         raise WireError("not_found", "There is no such scenario.")
-    return await asyncio.to_thread(Path(loaded.file).read_text, encoding="utf-8"), None
+    return text, None
+
+
+def _read_file(path: str) -> str | None:
+    """A loaded scenario's file text (None for one that came from the editor, or a file gone since)."""
+    file = Path(path)
+    return file.read_text(encoding="utf-8") if file.is_file() else None
 
 
 def _form_text(form: Mapping[str, Any], name: str = "text") -> str:
@@ -188,7 +195,7 @@ async def scenario_new(request: web.Request, user: dict[str, Any]) -> web.Respon
     form = await request.post()
     check_csrf(request, form)
     sid = str(form.get("id", "")).strip()
-    if not _ID.match(sid):
+    if not _ID.fullmatch(sid):
         raise WireError("invalid", "A scenario id is lower-case letters, digits and '_', starting with a letter.")
     if sid in _rooms(request).scenarios or await request.app[STORE].aio.latest_scenario_version(sid) is not None:
         raise WireError("invalid", f"There is a scenario '{sid}' already: choose another id.")
@@ -196,7 +203,7 @@ async def scenario_new(request: web.Request, user: dict[str, Any]) -> web.Respon
     if source == "template":
         text = (await asyncio.to_thread(TEMPLATE.read_text, encoding="utf-8")).replace("__ID__", sid)
     else:
-        if not _ID.match(source):
+        if not _ID.fullmatch(source):
             raise WireError("not_found", "There is no such scenario to copy.")
         text = _ID_LINE.sub(f"id: {sid}", (await current_text(request, source))[0], count=1)
     await save_version(request, user, sid, text)
@@ -218,7 +225,7 @@ async def scenario_import(request: web.Request, user: dict[str, Any]) -> web.Res
         raise WireError("invalid", "Choose a scenario file (.yaml) to import.")
     m = _ID_LINE.search(text)
     sid = m.group(1).strip("'\"") if m else ""
-    if not _ID.match(sid):
+    if not _ID.fullmatch(sid):
         raise WireError("invalid", "The file has no 'id: ...' line at the start of a line, so it cannot be imported.")
     await save_version(request, user, sid, text)
     raise web.HTTPSeeOther(f"/dashboard/scenarios/{sid}")
@@ -577,9 +584,8 @@ async def _version_text(request: web.Request, sid: str, which: str) -> tuple[str
     """(label, text) of a version id, or of the file the scenario was loaded from ('file')."""
     if which == "file":
         loaded = _rooms(request).scenarios.get(sid)
-        if loaded is not None and Path(loaded.file).is_file():
-            return "file", await asyncio.to_thread(Path(loaded.file).read_text, encoding="utf-8")
-        return "file", ""
+        text = await asyncio.to_thread(_read_file, loaded.file) if loaded is not None else None
+        return "file", text or ""
     row = await request.app[STORE].aio.scenario_version(int(which)) if which.isdigit() else None
     if row is None or row["scenario_id"] != sid:
         raise WireError("not_found", "There is no such version of this scenario.")
