@@ -220,6 +220,10 @@ async def test_flow_picture_marks_endings_and_an_unreachable_node(server):
         assert '<g class="node missing" data-node="nowhere">' in html and "missing node" in html
         assert 'data-option="mumble" data-from="hello" data-to="nowhere"' in html
         assert '<g class="node unreachable" data-node="bye">' in html  # nothing leads to it any more
+        # an ending's title is text in the picture, never markup
+        await save(http, server, "flow_one", text.replace("good: {title: Good}", 'good: {title: "<script>x"}'))
+        _, html = await page(http, server.url + "/dashboard/scenarios/flow_one/flow")
+        assert "ends: &lt;script&gt;x" in html and "<script>x" not in html
     finally:
         await http.close()
 
@@ -246,6 +250,10 @@ async def test_dry_run_plays_each_step_and_shows_the_matcher(server):
             offered = re.search(r'name="option" value="([^"]+)"', html)
             html = await step(option=offered.group(1)) if offered else await step(coach="next")
         assert "Hi there!" in html and 'name="text"' in html
+        html = await step(text="purple elephants on the moon")  # near no option
+        assert 'class="route">far</strong>' in html and "Sorry?" in html
+        html = await step(text="shut up you idiot")  # abuse: never scored, the partner answers the tone
+        assert 'class="route">rude</strong>' in html and "abuse" in html
         html = await step(text="hello my name is Fay")
         assert re.search(r'class="route">auto</strong>, confidence \d+%', html), html[-2000:]
         assert "Nice to meet you. Bye!" in html
