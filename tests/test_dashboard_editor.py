@@ -159,6 +159,15 @@ async def test_publish_reaches_rooms_without_restart_and_a_run_in_progress_keeps
         assert state["title"] == "Starting a conversation, again"
         _, hist = await page(http, url + "/history")
         assert f"dashboard:greeting_copy@v{version2}" in hist
+        # a shipped scenario changed and published: its changes from the file it was loaded from
+        conv = server.url + "/dashboard/scenarios/starting_a_conversation"
+        text = textarea((await page(http, conv))[1])
+        await save(http, server, "starting_a_conversation", text.replace("title: ", "title: Renewed ", 1))
+        await publish_latest(http, server, "starting_a_conversation")
+        _, diff = await page(
+            http, conv + "/diff?a=file&b=" + str(server.store.scenario_versions("starting_a_conversation")[0]["id"])
+        )
+        assert diff.count('<pre class="add">') == 1 and diff.count('<pre class="del">') == 1
     finally:
         await http.close()
 

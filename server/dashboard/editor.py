@@ -582,9 +582,11 @@ async def scenario_history(request: web.Request, user: dict[str, Any]) -> web.Re
 
 async def _version_text(request: web.Request, sid: str, which: str) -> tuple[str, str]:
     """(label, text) of a version id, or of the file the scenario was loaded from ('file')."""
-    if which == "file":
-        loaded = _rooms(request).scenarios.get(sid)
-        text = await asyncio.to_thread(_read_file, loaded.file) if loaded is not None else None
+    if which == "file":  # the file it was loaded from, also after a published version replaced it
+        rooms = _rooms(request)
+        files = [s.file for s in (rooms.scenarios.get(sid), *rooms.replaced.values()) if s and s.id == sid]
+        found = next((f for f in files if not f.startswith("dashboard:")), None)
+        text = await asyncio.to_thread(_read_file, found) if found else None
         return "file", text or ""
     row = await request.app[STORE].aio.scenario_version(int(which)) if which.isdigit() else None
     if row is None or row["scenario_id"] != sid:
@@ -598,8 +600,11 @@ async def scenario_diff(request: web.Request, user: dict[str, Any]) -> web.Respo
     a_label, a = await _version_text(request, sid, request.query.get("a", "file"))
     b_label, b = await _version_text(request, sid, request.query.get("b", ""))
     lines = []
-    for line in difflib.unified_diff(a.split("\n"), b.split("\n"), a_label, b_label, lineterm="", n=3):
-        kind = "hunk" if line.startswith("@@") else "add" if line[:1] == "+" else "del" if line[:1] == "-" else ""
+    for i, line in enumerate(difflib.unified_diff(a.split("\n"), b.split("\n"), a_label, b_label, lineterm="", n=3)):
+        if i < 2:  # the '--- a' and '+++ b' header lines
+            kind = "hunk"
+        else:
+            kind = "hunk" if line.startswith("@@") else "add" if line[:1] == "+" else "del" if line[:1] == "-" else ""
         lines.append({"kind": kind, "text": line})
     return render(request, "scenario_diff.html", user, on="scenarios", sid=sid, a=a_label, b=b_label, lines=lines)
 
