@@ -38,7 +38,7 @@ _COMPILED = _CompiledTemplates()
 def setup(app: web.Application) -> None:
     import aiohttp_jinja2
 
-    from . import views
+    from . import editor, views
 
     env = aiohttp_jinja2.setup(
         app,
@@ -56,3 +56,4 @@ def setup(app: web.Application) -> None:
     for name in env.list_templates(extensions=("html",)):
         env.get_template(name)
     views.add_routes(app)
+    editor.add_routes(app)  # the scenario editor (facilitators and admins)

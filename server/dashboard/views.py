@@ -52,6 +52,7 @@ NAV = (
     ("people", "/dashboard/people", "Participants"),
     ("safety", "/dashboard/safety", "Safety"),
 )
+EDITOR_NAV = (("scenarios", "/dashboard/scenarios", "Scenarios"),)  # facilitators and admins (editor.py)
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -64,7 +65,8 @@ def render(
     request: web.Request, template: str, user: dict[str, Any] | None, status: int = 200, on: str = "", **context: Any
 ) -> web.Response:
     """A page from templates/ (autoescaped: see setup()), with the layout's nav for a logged-in user."""
-    context.update(user=user, on=on, nav=NAV, csrf=csrf_for(request) if user is not None else "")
+    nav = NAV + (EDITOR_NAV if user is not None and user["role"] in access.SEE_ALL else ())
+    context.update(user=user, on=on, nav=nav, csrf=csrf_for(request) if user is not None else "")
     resp = aiohttp_jinja2.render_template(template, request, context, status=status)
     resp.headers.update(HEADERS)
     return resp

@@ -78,7 +78,7 @@ from wire.errors import WireError
 
 from ..appkeys import WORLD
 from ..background import Background
-from ..config import scenario_data, scenario_folders
+from ..config import own_scenarios_dir, scenario_data, scenario_folders
 from ..controllers import host_for, restore_claims
 from ..controllers.scripted import reading_seconds
 from ..gateway import Ctx, intent
@@ -88,7 +88,7 @@ from ..world import Avatar, Member, Room, RoomFeature, World, room_state
 from ..world.intents import speak
 from . import answer_risk
 from .effects import Face
-from .loader import load_folders
+from .loader import load_folders, parse, read_catalog
 from .model import Scenario
 from .runner import Effect, Finished, ParticipantSaid, Say, ScenarioRun, Show, StateChanged
 from .schema import DEFAULT_CUE_SECONDS
@@ -213,6 +213,8 @@ class ScenarioRooms(RoomFeature):
         # Scaled out, a room lives on the node where people are: its run is resumed there, on the first join.
         self.lazy = bool(getattr(world.cfg, "redis_url", ""))
         self._background = Background()  # a run's timers: reading pace, cue deadlines
+        # versions replaced by a publish, by content hash: a run that started on one resumes on it
+        self.replaced: dict[str, Scenario] = {}
 
     # --- the run in each room (room.state[RoomRun]) -------------------------------------------------
     @staticmethod
@@ -678,6 +680,62 @@ class ScenarioRooms(RoomFeature):
                 if m.sid is not None and rr.sent.get(uid) != m.sid and uid in rr.watchers:
                     await self.send_state(rr, only=uid)
 
+    # --- publishing (the dashboard editor: docs/scenarios.md "Editing and publishing") -------------------------
+    def publish(self, scenario: Scenario) -> None:
+        """Offer this version of a scenario to rooms from now on, with no restart. A run already in progress
+        keeps the Scenario it started with (RoomRun.run.scenario is its own object), so it plays on unchanged."""
+        old = self.scenarios.get(scenario.id)
+        if old is not None:
+            self.replaced[old.content_hash] = old
+        self.scenarios[scenario.id] = scenario
+        log.info(
+            "scenario %s published (%s, was %s)", scenario.id, scenario.content_hash, old.content_hash if old else "new"
+        )
+
+    async def load_published(self, app: web.Application | None = None) -> None:
+        """At startup, before the runs are resumed: the newest published editor version of each scenario id
+        replaces the file of that id (the database is their source of truth). One that no longer passes the
+        checks (a catalog changed) is logged and the file's version stays."""
+        store = self.world.store
+        rows = await store.aio.published_scenarios()
+        if not rows:
+            return
+        catalog = await asyncio.to_thread(read_catalog, own_scenarios_dir(self.world.cfg))
+        for row in rows:
+            file = f"dashboard:{row['scenario_id']}@v{row['id']}"
+            scenario, problems = await asyncio.to_thread(parse, row["text"], file, False, catalog)
+            if scenario is None or scenario.id != row["scenario_id"]:
+                log.error(
+                    "published scenario %s version %s not loaded:\n%s",
+                    row["scenario_id"],
+                    row["id"],
+                    "\n".join(str(p) for p in problems if p.severity == "error"),
+                )
+                continue
+            if scenario.id in self.scenarios:
+                self.replaced[self.scenarios[scenario.id].content_hash] = self.scenarios[scenario.id]
+            self.scenarios[scenario.id] = scenario
+            log.info("scenario %s: published version %s offered", scenario.id, row["id"])
+
+    async def started_version(self, row: dict[str, Any], scenario: Scenario) -> Scenario:
+        """The version of its scenario a run started with, where it is still known (one replaced by a publish,
+        or a published version in the database); else the one offered now (the run is then repaired onto it)."""
+        started = (row.get("state") or {}).get("scenario_hash")
+        if not started or started == scenario.content_hash:
+            return scenario
+        if started in self.replaced:
+            return self.replaced[started]
+        kept = await self.world.store.aio.scenario_version_by_hash(row["scenario_id"], started)
+        if kept is None:
+            return scenario
+        catalog = await asyncio.to_thread(read_catalog, own_scenarios_dir(self.world.cfg))
+        file = f"dashboard:{row['scenario_id']}@v{kept['id']}"
+        found, _ = await asyncio.to_thread(parse, kept["text"], file, False, catalog)
+        if found is None or found.content_hash != started:
+            return scenario
+        self.replaced[started] = found
+        return found
+
     # --- startup -------------------------------------------------------------------------------------------
     async def resume_all(self, app: web.Application | None = None, room_id: str | None = None) -> None:
         await restore_claims(self.world, room_id)  # first: the runs attach with their claims in place
@@ -690,6 +748,7 @@ class ScenarioRooms(RoomFeature):
             if room is None or scenario is None or self.run_in(room) is not None:
                 log.warning("active run %s not resumed (room or scenario missing, or a newer run)", row["id"])
                 continue
+            scenario = await self.started_version(row, scenario)  # a run in progress keeps its version
             store = GatedRunStore(self.world, row.get("participant_user_id"))
             try:
                 run: ScenarioRun = await self.world.store.aio.apply(ScenarioRun.resume, row["id"], store, scenario)
@@ -974,5 +1033,7 @@ def load(world: World) -> ScenarioRooms:
 def setup(app: web.Application) -> None:
     """Resume the runs left open by the last stop, at startup (scaled out: on each room's first join)."""
     rooms = app[WORLD].scenarios
+    if rooms is not None:
+        app.on_startup.append(rooms.load_published)  # first: a resumed run finds the published version
     if rooms is not None and not rooms.lazy:
         app.on_startup.append(rooms.resume_all)

@@ -182,6 +182,21 @@ class RecordsRepository(Protocol):
     def delete_user(self, user_id: int) -> bool: ...
 
 
+class ScenarioVersionsRepository(Protocol):
+    """Scenario versions saved in the dashboard editor (who, when, lint errors) and which are published."""
+
+    def save_scenario_version(
+        self, scenario_id: str, text: str, user_id: int | None, ts: float, problems: int, content_hash: str | None
+    ) -> int: ...
+    def scenario_versions(self, scenario_id: str) -> list[Row]: ...
+    def scenario_version(self, version_id: int) -> Row | None: ...
+    def latest_scenario_version(self, scenario_id: str) -> Row | None: ...
+    def edited_scenarios(self) -> list[Row]: ...
+    def publish_scenario_version(self, version_id: int, user_id: int | None, ts: float) -> bool: ...
+    def published_scenarios(self) -> list[Row]: ...
+    def scenario_version_by_hash(self, scenario_id: str, content_hash: str) -> Row | None: ...
+
+
 class Storage(
     AccountsRepository,
     RoomsRepository,
@@ -190,6 +205,7 @@ class Storage(
     EscalationsRepository,
     HelplineRepository,
     RecordsRepository,
+    ScenarioVersionsRepository,
     Protocol,
 ):
     """A whole store: every aggregate, plus what the server needs to run on it."""

@@ -279,4 +279,23 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE users ADD COLUMN appearance TEXT;
     """,
+    # 11: scenario versions saved in the dashboard editor (server/dashboard/editor.py): every save is kept
+    # with who saved it and when; `published` marks the versions offered to rooms (the newest published one
+    # of a scenario id is the one played). The text is the YAML file as saved; `problems` counts its lint errors.
+    """
+    CREATE TABLE scenario_versions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        scenario_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        saved_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        saved REAL NOT NULL,
+        problems INTEGER NOT NULL DEFAULT 0,
+        content_hash TEXT,
+        published REAL,
+        published_by INTEGER REFERENCES users(id) ON DELETE SET NULL
+    );
+    CREATE INDEX scenario_versions_scenario ON scenario_versions(scenario_id, id);
+    CREATE INDEX scenario_versions_saved_by ON scenario_versions(saved_by);
+    CREATE INDEX scenario_versions_published_by ON scenario_versions(published_by);
+    """,
 ]

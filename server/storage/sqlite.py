@@ -14,7 +14,9 @@ overwritten (`secure_delete`), and a person's delete is checkpointed out of the 
 Where the SQL is: accounts.py (users, sessions), rooms.py (rooms, groups, staff scope), runs.py (runs,
 events, pose tracks), safety.py (blocks, reports, alerts, moderation),
 escalations.py (escalation rounds and delivery attempts), helpline.py (the private help line), records.py
-(questionnaires, export and delete, replay reads); connection.py, migrations.py and offloop.py are the plumbing.
+(questionnaires, export and delete, replay reads),
+scenario_versions.py (the dashboard editor's saved versions); connection.py, migrations.py and offloop.py are
+the plumbing.
 The interfaces they implement are in interfaces.py.
 """
 
@@ -27,9 +29,12 @@ from .offloop import PERSIST_BACKOFF, RETRYABLE, OffLoop
 from .records import SQLiteRecords
 from .rooms import SCOPE_SQL, SQLiteRooms
 from .safety import SQLiteSafety
+from .scenario_versions import SQLiteScenarioVersions
 
 
-class SQLiteStorage(SQLiteAccounts, SQLiteRooms, SQLiteRecords, SQLiteSafety, SQLiteEscalations):
+class SQLiteStorage(
+    SQLiteAccounts, SQLiteRooms, SQLiteRecords, SQLiteSafety, SQLiteEscalations, SQLiteScenarioVersions
+):
     """Every aggregate on one connection (interfaces.Storage). SQLiteRecords brings SQLiteRuns and SQLiteHelpline
     (a person's export includes their help-line conversations)."""
 
