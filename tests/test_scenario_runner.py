@@ -18,7 +18,7 @@ from server.scenarios import (
     StateChanged,
     load_file,
 )
-from server.scenarios.paths import full_run_inputs
+from server.scenarios.paths import full_run_inputs, inputs_until
 from server.storage.sqlite import SQLiteStorage
 from wire.errors import WireError
 
@@ -130,8 +130,8 @@ def test_feedback_cues_follow_scores_and_tags_are_recorded():
 def test_cue_lists_suggestions_and_participant_intents_for_controllers():
     run, _ = new_run(CONVERSATION, "medium")
     run.start()
-    for _ in range(3):
-        run.choose("continue")
+    for method, arg in inputs_until(CONVERSATION, "medium", "practice"):  # one 'continue' per beat
+        getattr(run, method)(arg)
     run.choose("wait")
     cue = run.cue()
     primary = [c for c in cue["roles"]["alex"] if c["primary"]]
@@ -161,8 +161,8 @@ def test_emotion_answers_are_scored_from_names_and_synonyms():
     run, store = new_run(EMOTIONS, "hard")
     effects = []
     run.start()
-    for _ in range(3):
-        effects = run.choose("continue")
+    for method, arg in inputs_until(EMOTIONS, "hard", "faces"):  # one 'continue' per beat
+        effects = getattr(run, method)(arg)
     show = [e for e in effects if isinstance(e, Show)]
     assert show and show[0].expression == "happy" and show[0].intensity == 0.35
     run.answer("she looks pleased")  # synonym of happy: right
