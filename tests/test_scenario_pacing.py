@@ -453,3 +453,28 @@ async def test_advance_drops_what_is_owed_and_the_next_phase_is_cued(server):
     await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})  # the skill steps' next beat
     third = await sam.wait_for(wc.CUE, lambda c: c["id"] not in (first["id"], nxt["id"]))
     assert third["id"] == "skill_steps/line/1"
+
+
+async def test_generated_skill_steps_come_one_at_a_time_each_after_continue(server):
+    """A skill_steps phase without lines: the coach says one step per beat, and the participant chooses
+    'continue' for the next (the state's `beat` says where they are)."""
+    steps = load_file(ROOT / "scenarios" / "asking_for_help.yaml").steps
+    assert len(steps) >= 2
+    ana = await server.bot("Ana", room="cafe")
+    run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "asking_for_help"}))["run"]
+    await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"] and s["phase"]["kind"] == "rationale")
+    for n, step in enumerate(steps, 1):
+        said, mark = len(ana.said), len(ana.inbox)
+        await ana.call(wsc.SCENARIO_CHOOSE, {"option": wsc.CONTINUE})
+        st = await ana.wait_for(
+            wsc.SCENARIO_STATE, lambda s: s["options"] and s["phase"]["kind"] == "skill_steps", since=mark
+        )
+        assert st["beat"] == {"index": n - 1, "count": len(steps)} and st["wait"] == "continue"
+        lines = [(l["suggestion"], l["text"]) for l in ana.said[said:] if l.get("suggestion")]
+        assert lines == [(f"skill_steps/step/{step['id']}", f"{n}. {step['text']}")]  # this step, on its own
+    mark = len(ana.inbox)
+    await ana.call(wsc.SCENARIO_CHOOSE, {"option": wsc.CONTINUE})  # after the last step: the next phase
+    st = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["phase"]["kind"] == "modelling", since=mark)
+    assert st["beat"]["index"] == 0
+    beats = [e["data"] for e in server.store.run_events(run_id) if e["kind"] == "beat"]
+    assert [b["beat"] for b in beats if b["phase"] == "skill_steps"] == list(range(1, len(steps)))

@@ -182,7 +182,7 @@ class SkillSteps(PhaseKind):
         if phase.get("lines"):
             return super().beats(scenario, phase, difficulty)
         coach = coach_of(scenario)
-        steps = [
+        steps: list[Beat] = [
             [(f"{phase['id']}/step/{step['id']}", {"cast": coach, "text": f"{n}. {step['text']}"})]
             for n, step in enumerate(scenario.steps, 1)
         ]
