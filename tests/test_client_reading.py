@@ -163,6 +163,7 @@ async def test_the_reading_pace_goes_with_the_practice_and_a_change_is_sent(app,
     # a server that does not know reading paces yet refuses the intent: nothing alarming is shown
     shown = " ".join(app.notices.texts) + " ".join(t for t, _ in app.chat.lines)
     assert "Unknown event" not in shown and "scenario_pace" not in shown
+    assert "The practice now goes at a faster pace." in shown  # this server knows paces: the change is confirmed
     assert app.scenario_panel is not None and app.scenario_panel.mode == "run"
 
 
