@@ -129,13 +129,12 @@ class PhaseKind:
     def cue(
         self, run: ScenarioRun, phase: dict[str, Any], roles: dict[str, list[dict[str, Any]]]
     ) -> list[dict[str, Any]]:
-        """Add this step's suggested lines to `roles`; return what the participant may answer (intents)."""
-        for j, line in enumerate(phase.get("lines") or []):
-            if applies(line, run.difficulty):
+        """Add this step's suggested lines to `roles`; return what the participant may answer (intents).
+        Every beat's lines, generated skill steps included, so whoever drives the coach sees them all."""
+        for part in self.beats(run.scenario, phase, run.difficulty):
+            for suggestion, line in part:
                 roles[line["cast"]].append(
-                    run.cue_entry(
-                        f"{phase['id']}/line/{j}", line["text"], line.get("expression"), line.get("gesture"), True
-                    )
+                    run.cue_entry(suggestion, line["text"], line.get("expression"), line.get("gesture"), True)
                 )
         return []
 

@@ -257,6 +257,8 @@ class ScenarioRun:
             st["phase"] = len(phases) - 1
         phase = phases[st["phase"]]
         kind_of(phase).repair(self, phase)
+        # fewer beats in the phase now: the run is at its last one ('continue' moves on)
+        st["beat"] = min(st.get("beat", 0), len(self.beats(phase)) - 1)
         self.event("resumed_changed", None, {"phase": phase["id"]})
         self.store.save_run_state(self.run_id, self.state, "active")
         self._flush()
