@@ -143,6 +143,17 @@ EN: dict[str, str] = {
     "seen.default": "Someone from the team has seen your message and is looking after it.",
     # the staff banner
     "banner.help_title": "Safety alert: someone asks to talk",
+    # the scenario panel (client/ui/scenario.py): its scrollback and who is speaking
+    "scenario.earlier": "Page Up: {n} earlier line{s}",
+    "scenario.newer": "Page Down: {n} newer line{s}",
+    "scenario.speaking": "{name} is speaking...",
+    # the chat and settings (client/ui/hud.py)
+    "hud.reading_pace": "Reading pace",  # of a practice scenario's lines: slower, usual, faster
+    "hud.chat_hint": "Enter: chat   F1: help",
+    "hud.chat_earlier": "   Page Up: earlier lines",
+    "hud.chat_scrolled": "Reading back: {newer} newer rows below.   Page Down: newer",
+    # the practice scenario (client/scenarios.py)
+    "scenario.pace_changed": "The practice now goes at a {pace} pace.",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN}

@@ -9,6 +9,7 @@ from wire import errors, events
 from wire import scenario as wsc
 from wire.errors import WireError
 
+from .i18n import t
 from .input import COACH_ROLES, ChatFocus, HelpFocus
 from .ui.coach import CoachConsole, still_driving
 from .ui.layout import COACH_BOX, coach_scale, layout
@@ -22,7 +23,6 @@ DRAFT_EVERY = 0.5  # seconds between two drafts of the participant's typing (at 
 
 # the participant's reading pace for a running practice: {pace}; its schema comes with the server side of pacing
 SCENARIO_PACE = getattr(wsc, "SCENARIO_PACE", "scenario_pace")
-PACE_CHANGED = "The practice now goes at a {pace} pace."
 # intents an older server may not know: its refusal is not shown (the choice still applies next time)
 OPTIONAL_INTENTS = (SCENARIO_PACE,)
 
@@ -91,7 +91,7 @@ class ScenarioFlow:
                 self.app.notice(e.message)
             # a server without reading paces: the choice still goes with the next practice you start
             return
-        self.app.notice(PACE_CHANGED.format(pace=pace), seconds=4)
+        self.app.notice(t("scenario.pace_changed", pace=pace), seconds=4)
 
     async def _call(self, event: str, payload: dict) -> None:
         try:

@@ -322,9 +322,10 @@ async def test_the_console_follows_a_real_run_its_transcript_feedback_and_the_pa
         console.on_char("p")  # P pauses the scene, and P again resumes it: the server's answers are shown
         await asyncio.gather(*pending)
         assert console.reply.getText() == "Paused."
+        await sam.wait_for(wsc.SCENARIO_STATE, lambda s: s["held"])  # the held state reaches the console too
         console.on_char("p")
+        await pump(app, lambda: console.reply.getText() == "Resumed.", timeout=5)
         await asyncio.gather(*pending)
-        assert console.reply.getText() == "Resumed."
         # the participant types in their own client: the console sees it (throttled), the store never does
         panel = app.scenario_panel
         while panel.state["wait"] == "continue":

@@ -89,12 +89,18 @@ async def test_the_panel_keeps_the_phase_lines_and_scrolls_back(app, server):
     messenger.send("enter")
     await pump(app, lambda: app.scenario_panel is not None and app.scenario_panel.waiting_for_me, timeout=8)
     panel = app.scenario_panel
-    while panel.state["phase"]["kind"] != "modelling":
-        await pump(app, lambda: panel.waiting_for_me, timeout=8)  # the cast's lines first, then 'continue'
-        index = panel.state["phase"]["index"]
-        messenger.send("enter")  # continue, then wait for the next part (never press twice in one part)
-        await pump(app, lambda: not panel.busy and panel.state["phase"]["index"] != index, timeout=8)
-    # "Watch an example": five lines, all kept (the panel used to keep the last three)
+
+    def part():
+        beat = panel.state.get("beat") or {"index": 0, "count": 1}
+        return panel.state["phase"]["index"], beat["index"], beat["count"]
+
+    while not (panel.state["phase"]["kind"] == "modelling" and part()[1] == part()[2] - 1):
+        before = part()
+        messenger.send("enter")  # continue, then wait for the next part or beat (never press twice in one)
+        await pump(app, lambda: not panel.busy and part() != before, timeout=8)
+        # its lines are said before it offers anything: Enter before then would open the chat
+        await pump(app, lambda: panel.waiting_for_me, timeout=8)
+    # "Watch an example": five lines in beats, all kept (the panel used to keep the last three)
     first, last = "Sure, go ahead. I'm Alex.", "Did you notice?"
     await pump(app, lambda: any(last in t for _, t, _ in panel.lines), timeout=8)
     said = [t for _, t, _ in panel.lines]
@@ -157,6 +163,7 @@ async def test_the_reading_pace_goes_with_the_practice_and_a_change_is_sent(app,
     # a server that does not know reading paces yet refuses the intent: nothing alarming is shown
     shown = " ".join(app.notices.texts) + " ".join(t for t, _ in app.chat.lines)
     assert "Unknown event" not in shown and "scenario_pace" not in shown
+    assert "The practice now goes at a faster pace." in shown  # this server knows paces: the change is confirmed
     assert app.scenario_panel is not None and app.scenario_panel.mode == "run"
 
 

@@ -35,14 +35,19 @@ async def start(app, scenario: str, want: str):
     panel = app.scenario_panel
     while panel.state["wait"] != want:
         assert panel.state["wait"] == "continue", panel.state["wait"]
-        index = panel.state["phase"]["index"]
-        messenger.send("enter")  # continue, then wait for the next part (never press twice in one part)
+        part = (panel.state["phase"]["index"], (panel.state.get("beat") or {}).get("index"))
+        messenger.send("enter")  # continue, then wait for the next part or beat (never press twice in one)
         await pump(
             app,
-            lambda: not panel.busy and (panel.state["phase"]["index"] != index or panel.state["wait"] == want),
+            lambda: (
+                not panel.busy
+                and ((panel.state["phase"]["index"], (panel.state.get("beat") or {}).get("index")) != part)
+                or panel.state["wait"] == want
+            ),
             timeout=8,
         )
-        await pump(app, lambda: panel.waiting_for_me, timeout=8)  # the cast's lines are said first
+        # its lines are said before it offers anything: Enter before then would open the chat
+        await pump(app, lambda: panel.waiting_for_me, timeout=8)
     return panel
 
 

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from conftest import PASSWORD, ROOT
-from scenario_play import inputs, play
+from scenario_play import inputs, play, settled
 from server.controllers import ScriptedDriver
 from server.controllers.base import obs
 from wire import controllers as wc
@@ -83,15 +83,20 @@ async def test_supervised_autonomy_approve_edit_reject_and_time_out(server):
         return [d for e, d in sam.inbox if e == wc.PROPOSAL and d["status"] == status]
 
     mark = len(ana.said)
-    await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})  # skill steps: three coach lines
+    # skill steps: three coach lines, one beat each; each line is proposed to Sam when its beat comes
+    await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
     await sam.wait_until(lambda: len(proposals()) == 1)
     first = proposals()[0]
     assert first["role"] == "coach" and first["suggestion"].startswith("skill_steps/") and first["seconds"] == 1
     assert not any(l["avatar"] == coach for l in ana.said[mark:])  # nothing said before a decision
     got = await sam.call(wc.APPROVE, {"proposal": first["proposal"], "text": "First: choose a good moment."})
     assert got["status"] == "edited"
+    await settled(server)
+    await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
     await sam.wait_until(lambda: len(proposals()) == 2)
     await sam.call(wc.REJECT, {"proposal": proposals()[1]["proposal"]})
+    await settled(server)
+    await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
     await sam.wait_until(lambda: len(proposals()) == 3)  # the third: left to time out
     await sam.wait_until(lambda: proposals("timed_out"), timeout=3)
     await ana.wait_until(lambda: len([l for l in ana.said[mark:] if l["avatar"] == coach]) == 2)

@@ -3,12 +3,13 @@ export/delete."""
 
 import asyncio
 import base64
+import re
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from conftest import PASSWORD
+from conftest import PASSWORD, dashboard_login
 from server.records import fidelity as fid
 from server.records import replay
 from server.scenarios import ScenarioRun, load_file
@@ -192,3 +193,49 @@ async def test_export_and_delete_everything_a_person_has(server):
     ):
         assert q(sql, (uid,)).fetchone()["n"] == 0, sql
     assert q("SELECT COUNT(*) AS n FROM events WHERE run_id=?", (run.run_id,)).fetchone()["n"] == 0
+
+
+async def test_export_has_how_staff_handled_the_alerts_about_a_person_and_delete_removes_them(server):
+    """A person's export: each alert about them with who acknowledged and handled it, what was done, the note,
+    follow-up, and its audit trail (alert_history); deleting the person removes the alerts and their trail."""
+    server.look_after("Sam", "Ana")
+    ana = await server.bot("Ana", room="cafe")
+    await ana.say("i want to die")
+    await ana.wait_until(lambda: server.world.safety.db.alerts(None), timeout=5)
+    alert = server.world.safety.db.alerts(None)[0]
+    action = next(iter(server.world.safety.care.actions))
+    sam, status = await dashboard_login(server.url, "Sam")
+    assert status == 303
+    async with sam:
+        async with sam.get(server.url + "/dashboard/safety") as r:
+            csrf = re.search(r"""name=["']csrf["'] value=["']([0-9a-f]+)""", await r.text()).group(1)
+        base = f"{server.url}/dashboard/alerts/{alert['id']}"
+        async with sam.post(base + "/ack", data={"csrf": csrf}, allow_redirects=False) as r:
+            assert r.status == 303
+        form = {"csrf": csrf, "action": action, "note": "Called her, she is safe tonight.", "follow_up": "1"}
+        async with sam.post(base + "/handled", data=form, allow_redirects=False) as r:
+            assert r.status == 303
+    sam_id = server.store.find_user("Sam")["id"]
+    async with aiohttp.ClientSession() as http:
+        auth = {"Authorization": f"Bearer {await login(http, server.url, 'Ana')}"}
+        async with http.get(server.url + "/api/me/export", headers=auth) as r:
+            data = await r.json()
+        (got,) = [a for a in data["safety_alerts"] if a["id"] == alert["id"]]
+        assert got["kind"] == "crisis" and got["status"] == "handled"
+        assert (got["acknowledged_by"], got["acknowledged_name"]) == (sam_id, "Sam") and got["acknowledged_at"]
+        assert (got["handled_by"], got["handled_name"]) == (sam_id, "Sam") and got["handled_at"]
+        assert got["actions"] == [action] and got["note"] == "Called her, she is safe tonight."
+        assert got["follow_up"] is True
+        trail = [(h["action"], h["user_id"], h["user_name"]) for h in got["history"]]
+        assert trail == [("acknowledged", sam_id, "Sam"), ("handled", sam_id, "Sam")]
+        assert got["history"][1]["details"] == {
+            "actions": [action],
+            "note": "Called her, she is safe tonight.",
+            "follow_up": True,
+        }
+        async with http.post(server.url + "/api/me/delete", json={"confirm": "Ana"}, headers=auth) as r:
+            assert r.status == 200
+    q = server.store._exec
+    assert q("SELECT COUNT(*) AS n FROM safety_alerts WHERE id=?", (alert["id"],)).fetchone()["n"] == 0
+    assert q("SELECT COUNT(*) AS n FROM alert_history WHERE alert_id=?", (alert["id"],)).fetchone()["n"] == 0
+    assert server.store.find_user("Sam") is not None  # the staff member who handled it stays

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from server.scenarios import MemoryRunStore, ScenarioRun, lint, load_dir
-from server.scenarios.paths import endings_by_difficulty, full_run_inputs, role_play_paths
+from server.scenarios.paths import endings_by_difficulty, full_run_inputs, inputs_until, role_play_paths
 from server.scenarios.schema import DIFFICULTIES, SST_ORDER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,10 @@ def test_cli_lint_play_and_schema(tmp_path):
     ok = subprocess.run([py, "-m", "server.scenarios", "lint", "scenarios"], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     script = tmp_path / "inputs.txt"
-    script.write_text("# a comment\n1\n1\n1\n1\nhello, is this seat taken?\n:stop\n")
+    continues = "1\n" * len(
+        inputs_until(SHIPPED["starting_a_conversation"], "medium", "practice")
+    )  # one per beat up to the role-play
+    script.write_text(f"# a comment\n{continues}1\nhello, is this seat taken?\n:stop\n")
     play = subprocess.run(
         [
             py,
@@ -139,5 +142,40 @@ def test_cli_lint_play_and_schema(tmp_path):
     )
     assert "Alex" in play.stdout and "Run stopped" in play.stdout
     assert "You: hello, is this seat taken?" in play.stdout
+    # the dry run shows the beats: the written skill steps, one beat per line, each after Continue
+    lines = play.stdout.splitlines()
+    first, second = (
+        lines.index("(beat 1 of 3; Continue for the next)"),
+        lines.index("(beat 2 of 3; Continue for the next)"),
+    )
+    assert any(line.startswith("Robin: Here are the steps. One:") for line in lines[:first])
+    assert any(line.startswith("Robin: Two:") for line in lines[first:second])
     schema = subprocess.run([py, "-m", "server.scenarios", "schema"], cwd=ROOT, capture_output=True, text=True)
     assert schema.returncode == 0 and '"peerspace_scenario"' in schema.stdout
+
+
+def test_the_dry_run_gives_generated_skill_steps_one_beat_each(tmp_path):
+    """A skill_steps phase without lines: the coach says the scenario's steps, one per 'continue'."""
+    scenario = SHIPPED["asking_for_help"]
+    steps = scenario.steps
+    script = tmp_path / "inputs.txt"
+    script.write_text("1\n" * (1 + len(steps)) + ":stop\n")  # past the rationale, then each step
+    play = subprocess.run(
+        [sys.executable, "-m", "server.scenarios", "play", "scenarios/asking_for_help.yaml", "-s", str(script)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert play.returncode == 3, play.stderr  # stopped
+    lines = play.stdout.splitlines()
+    lines = lines[: next(i for i, line in enumerate(lines) if line.startswith("-- Phase 3 of"))]  # up to modelling
+    marks = [i for i, line in enumerate(lines) if line.startswith("(beat ")]
+    assert [lines[i] for i in marks] == [
+        f"(beat {n} of {len(steps)}{'; Continue for the next' if n < len(steps) else ''})"
+        for n in range(1, len(steps) + 1)
+    ]
+    said = [line for line in lines if line.startswith(("Robin: ", "> "))]
+    # each step is said on its own, after the 'continue' that asked for it
+    for n, step in enumerate(steps, 1):
+        at = said.index(f"Robin: {n}. {step['text']}")
+        assert said[at - 1] == "> 1" and (n == len(steps) or said[at + 1] == "> 1")

@@ -12,6 +12,7 @@ import pytest
 from conftest import PASSWORD, ROOT, dashboard_login
 from scenario_play import inputs, play, settled
 from server.scenarios import load_file
+from server.scenarios.paths import inputs_until
 from wire import controllers as wc
 from wire import events
 from wire import scenario as wsc
@@ -154,10 +155,12 @@ async def test_a_frozen_agent_hits_the_deadline_and_the_autonomous_driver_says_t
         staff = await srv.bot("Sam", role="peer_specialist", room="cafe")  # sees the cues' deadlines
         ana = await srv.bot("Ana", room="cafe")
         run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
-        await play(srv, ana, inputs()[:1])  # past the rationale: skill steps, the coach's (built-in) lines
+        conversation = load_file(ROOT / "scenarios" / "starting_a_conversation.yaml")
+        # past the rationale and the skill steps (the coach's built-in lines), up to the 'continue' into modelling
+        await play(srv, ana, inputs_until(conversation, "easy", "modelling")[:-1])
         await settled(srv)
         t0 = time.monotonic()
-        await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})  # modelling: coach, alex, coach, alex, coach
+        await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})  # modelling's first beat: coach, alex
         owed = await staff.wait_for(wsc.SCENARIO_STATE, lambda s: s["speaking"] == "alex" and s["deadline"])
         assert owed["owed"][0]["suggestion"] == "modelling/line/1" and owed["deadline"] <= time.time() + 1.1
         await ana.wait_until(lambda: any(l.get("suggestion") == "modelling/line/1" for l in ana.said), timeout=4)
@@ -166,10 +169,16 @@ async def test_a_frozen_agent_hits_the_deadline_and_the_autonomous_driver_says_t
         assert 0.9 <= took <= 5.0, took  # the deadline (1 s) plus generous slack, never the 23 s of the issue
         said = [e for e in srv.store.run_events(run_id) if e["kind"] == "said" and e["data"].get("cast") == "alex"]
         assert said[0]["user_id"] is None and said[0]["data"]["verbatim"]  # the built-in driver said it
-        # the agent keeps its claim: its next line is cued to it again and, unsaid, said for it in time
+        # the agent keeps its claim: its next line (the next beat: coach, alex) is cued to it again and, unsaid,
+        # said for it in time
         await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"] and s["phase"]["kind"] == "modelling", timeout=6)
+        mark = len(ana.inbox)
+        await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})
+        await ana.wait_for(
+            wsc.SCENARIO_STATE, lambda s: s["options"] and s["beat"] == {"index": 1, "count": 3}, since=mark, timeout=6
+        )
         assert [l["suggestion"] for l in ana.said if (l.get("suggestion") or "").startswith("modelling/")] == [
-            f"modelling/line/{i}" for i in range(5)
+            f"modelling/line/{i}" for i in range(4)
         ]
         drivers = [d for e, d in ana.inbox if e == wc.CONTROLLER and d["role"] == "alex"]
         assert drivers[-1]["driver"] == "agent"
@@ -363,7 +372,8 @@ async def test_emotion_items_and_no_match_replies_wait_for_a_peer_specialist(ser
     await sam.join("park")
     await sam.call(wc.CLAIM, {"role": "coach"})  # the first node's partner in this scenario is the coach
     await ana2.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"})
-    for method, arg in inputs()[:3]:
+    conversation = load_file(ROOT / "scenarios" / "starting_a_conversation.yaml")
+    for method, arg in inputs_until(conversation, "easy", "practice"):
         await play(server, ana2, [(method, arg)], room="park")
     await ana2.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"] and s["node"] == "moment")
     # an answer nothing is near (a near but unsure one would go to Sam for review: test_scenario_review)
@@ -392,6 +402,8 @@ async def test_a_claim_while_a_line_is_proposed_to_a_supervisor_hands_the_line_o
     cue = await sam.wait_for(wc.CUE)
     assert cue["id"] == proposal["suggestion"]
     await sam.say(cue["text"], suggestion=cue["id"], avatar=cue["avatar"])
+    await settled(server)
+    await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})  # the skill steps' next beat
     nxt = await sam.wait_for(wc.CUE, lambda c: c["id"] != cue["id"])
     assert nxt["id"].startswith("skill_steps/")
 
@@ -437,5 +449,32 @@ async def test_advance_drops_what_is_owed_and_the_next_phase_is_cued(server):
     assert [c["id"] for c in hosts(server.world)["cafe"].outstanding["coach"]] == [nxt["id"]]  # not waited for
     assert server.store.get_run(run_id)["state"]["owed"][0]["suggestion"] == nxt["id"]
     await sam.say(nxt["text"], suggestion=nxt["id"], avatar=nxt["avatar"])
+    await settled(server)
+    await ana.call(wsc.SCENARIO_CHOOSE, {"option": "continue"})  # the skill steps' next beat
     third = await sam.wait_for(wc.CUE, lambda c: c["id"] not in (first["id"], nxt["id"]))
     assert third["id"] == "skill_steps/line/1"
+
+
+async def test_generated_skill_steps_come_one_at_a_time_each_after_continue(server):
+    """A skill_steps phase without lines: the coach says one step per beat, and the participant chooses
+    'continue' for the next (the state's `beat` says where they are)."""
+    steps = load_file(ROOT / "scenarios" / "asking_for_help.yaml").steps
+    assert len(steps) >= 2
+    ana = await server.bot("Ana", room="cafe")
+    run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "asking_for_help"}))["run"]
+    await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["options"] and s["phase"]["kind"] == "rationale")
+    for n, step in enumerate(steps, 1):
+        said, mark = len(ana.said), len(ana.inbox)
+        await ana.call(wsc.SCENARIO_CHOOSE, {"option": wsc.CONTINUE})
+        st = await ana.wait_for(
+            wsc.SCENARIO_STATE, lambda s: s["options"] and s["phase"]["kind"] == "skill_steps", since=mark
+        )
+        assert st["beat"] == {"index": n - 1, "count": len(steps)} and st["wait"] == "continue"
+        lines = [(l["suggestion"], l["text"]) for l in ana.said[said:] if l.get("suggestion")]
+        assert lines == [(f"skill_steps/step/{step['id']}", f"{n}. {step['text']}")]  # this step, on its own
+    mark = len(ana.inbox)
+    await ana.call(wsc.SCENARIO_CHOOSE, {"option": wsc.CONTINUE})  # after the last step: the next phase
+    st = await ana.wait_for(wsc.SCENARIO_STATE, lambda s: s["phase"]["kind"] == "modelling", since=mark)
+    assert st["beat"]["index"] == 0
+    beats = [e["data"] for e in server.store.run_events(run_id) if e["kind"] == "beat"]
+    assert [b["beat"] for b in beats if b["phase"] == "skill_steps"] == list(range(1, len(steps)))

@@ -4,7 +4,8 @@ import asyncio
 
 import pytest
 
-from scenario_play import cast_lines, inputs, kinds, play, teleoperate
+from scenario_play import CONVERSATION, cast_lines, inputs, kinds, play, teleoperate
+from server.scenarios.paths import inputs_until
 from wire import controllers as wc
 from wire import events
 from wire import scenario as wsc
@@ -141,7 +142,8 @@ async def test_a_run_survives_a_server_restart(server_process, tmp_path):
         await ana.call(events.CONSENT, {"recording": True})
         run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
         steps = inputs()
-        for method, arg in steps[:5]:
+        half = len(inputs_until(CONVERSATION, "easy", "practice")) + 2  # one 'continue' per beat, two choices
+        for method, arg in steps[:half]:
             await ana.call(
                 wsc.SCENARIO_CHOOSE if method == "choose" else wsc.SCENARIO_ANSWER,
                 {"option": arg} if method == "choose" else {"text": arg},
@@ -162,7 +164,7 @@ async def test_a_run_survives_a_server_restart(server_process, tmp_path):
         after = await ana.wait_for(wsc.SCENARIO_STATE, since=mark)
         assert after["run"] == run_id and after["node"] == before["node"] and after["phase"] == before["phase"]
         await ana.wait_until(lambda: sum(m["kind"] == "cast" for m in ana.members.values()) == 2)
-        await play(None, ana, steps, start=5)
+        await play(None, ana, steps, start=half)
         ended = await ana.wait_for(wsc.SCENARIO_ENDED, timeout=10)
         assert ended["status"] == "finished"
     finally:

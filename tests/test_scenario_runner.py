@@ -18,7 +18,7 @@ from server.scenarios import (
     StateChanged,
     load_file,
 )
-from server.scenarios.paths import full_run_inputs
+from server.scenarios.paths import full_run_inputs, inputs_until
 from server.storage.sqlite import SQLiteStorage
 from wire.errors import WireError
 
@@ -130,8 +130,8 @@ def test_feedback_cues_follow_scores_and_tags_are_recorded():
 def test_cue_lists_suggestions_and_participant_intents_for_controllers():
     run, _ = new_run(CONVERSATION, "medium")
     run.start()
-    for _ in range(3):
-        run.choose("continue")
+    for method, arg in inputs_until(CONVERSATION, "medium", "practice"):  # one 'continue' per beat
+        getattr(run, method)(arg)
     run.choose("wait")
     cue = run.cue()
     primary = [c for c in cue["roles"]["alex"] if c["primary"]]
@@ -161,8 +161,8 @@ def test_emotion_answers_are_scored_from_names_and_synonyms():
     run, store = new_run(EMOTIONS, "hard")
     effects = []
     run.start()
-    for _ in range(3):
-        effects = run.choose("continue")
+    for method, arg in inputs_until(EMOTIONS, "hard", "faces"):  # one 'continue' per beat
+        effects = getattr(run, method)(arg)
     show = [e for e in effects if isinstance(e, Show)]
     assert show and show[0].expression == "happy" and show[0].intensity == 0.35
     run.answer("she looks pleased")  # synonym of happy: right
@@ -248,3 +248,28 @@ def test_unknown_difficulty_and_bad_inputs_are_wire_errors():
         run.feedback("praise", "x")
     with pytest.raises(WireError):
         run.cast_said("you", "hello")
+
+
+def test_generated_skill_steps_are_in_the_coach_palette_and_a_resumed_run_keeps_its_beat_in_range():
+    scenario = load_file(ROOT / "scenarios" / "asking_for_help.yaml")
+    difficulty = scenario.difficulties[0]
+    run, store = new_run(scenario, difficulty)
+    run.start()
+    run.choose("continue")  # the skill steps: the first step is said, the others follow one per 'continue'
+    assert run.view()["beat"] == {"index": 0, "count": len(scenario.steps)}
+    palette = [c["id"] for c in run.cue()["roles"]["coach"]]
+    assert palette == [f"skill_steps/step/{s['id']}" for s in scenario.steps]  # whoever drives the coach sees all
+    for method, arg in inputs_until(scenario, difficulty, "modelling")[1:]:
+        getattr(run, method)(arg)
+    run.choose("continue")
+    run.choose("continue")
+    assert run.view()["phase"]["kind"] == "modelling" and run.view()["beat"] == {"index": 2, "count": 3}
+    # the file changes while the run is at the last beat: one beat fewer. The run is at the (new) last one.
+    changed = load_file(ROOT / "scenarios" / "asking_for_help.yaml")
+    marked = [line for line in changed.phase("modelling")["lines"] if line.get("beat_end")]
+    del marked[-1]["beat_end"]
+    changed.__dict__.pop("content_hash", None)
+    resumed = ScenarioRun.resume(run.run_id, store, changed)
+    assert resumed.view()["beat"] == {"index": 1, "count": 2}
+    resumed.choose("continue")
+    assert resumed.view()["phase"]["kind"] == "role_play"

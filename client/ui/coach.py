@@ -236,7 +236,8 @@ class CoachConsole:
         line = data.get("line") or {}
         if line.get("deadline") is not None:
             self.deadline, self.cue_id = float(line["deadline"]), line.get("suggestion")
-        self.paused = bool(data.get("paused")) or data.get("wait") == "paused"
+        # a crisis pause or a staff hold (scenario_pause): either way 'p' resumes
+        self.paused = bool(data.get("paused")) or data.get("wait") == "paused" or bool(data.get("held"))
         if data.get("run") != self.run:
             self.run = data.get("run")
             self.transcript, self.scroll = [], 0

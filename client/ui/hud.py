@@ -9,6 +9,7 @@ from panda3d.core import NodePath, TextNode
 from wire.scenario import PACES
 
 from .. import theme
+from ..i18n import t
 from ..theme import TEXT_SIZES
 from .layout import (
     CHAT_ROWS,
@@ -47,10 +48,6 @@ HELP_LINES = (
     "F1 or Esc: close this help",
 )
 HELP_TEXT = "\n".join(HELP_LINES)
-READING_PACE = "Reading pace"  # of a practice scenario's lines: slower, usual, faster
-CHAT_HINT = "Enter: chat   F1: help"
-CHAT_EARLIER = "   Page Up: earlier lines"
-CHAT_SCROLLED = "Reading back: {newer} newer rows below.   Page Down: newer"
 
 
 class ChatPanel:
@@ -71,7 +68,7 @@ class ChatPanel:
         self.rows = [label(self.root, "", (0.07, 0.1 + s * 1.3 + i * s * 1.2), s, wrap=None) for i in range(self.LINES)]
         self.input = TextField(self.root, "", (0.07, 0.07), self.width - 0.12, s * 0.9, max_len=500)
         self.input.caption.hide()
-        self.hint = label(self.root, CHAT_HINT, (0.09, 0.065), s * 0.75, theme.colour("tag_text"))
+        self.hint = label(self.root, t("hud.chat_hint"), (0.09, 0.065), s * 0.75, theme.colour("tag_text"))
         self.typing = False
         self.scroll = 0  # rows scrolled back from the newest
         self._measure = TextNode("chat-measure")
@@ -124,9 +121,9 @@ class ChatPanel:
             else:
                 row.setText("")
         if self.scroll:
-            self.hint.setText(CHAT_SCROLLED.format(newer=self.scroll))
+            self.hint.setText(t("hud.chat_scrolled", newer=self.scroll))
         else:
-            self.hint.setText(CHAT_HINT + (CHAT_EARLIER if end > self.LINES else ""))
+            self.hint.setText(t("hud.chat_hint") + (t("hud.chat_earlier") if end > self.LINES else ""))
 
     def open(self):
         self.typing = True
@@ -262,7 +259,7 @@ class SettingsPanel:
             ("Text size", s.text_size),
             ("Reduced motion", "on" if s.reduced_motion else "off"),
             ("Camera distance", s.camera_distance),
-            (READING_PACE, s.pace),
+            (t("hud.reading_pace"), s.pace),
         ]
         items += [(name, "") for name in self.extra]
         if self.on_leave:
@@ -311,7 +308,7 @@ class SettingsPanel:
             elif name == "Camera distance":
                 d = list(CAMERA_DISTANCES)
                 s.camera_distance = d[(d.index(s.camera_distance) + step) % len(d)]
-            elif name == READING_PACE:
+            elif name == t("hud.reading_pace"):
                 s.pace = PACES[(PACES.index(s.pace) + step) % len(PACES)]
             elif name == "Leave this room" and key == "enter":
                 self.on_leave()

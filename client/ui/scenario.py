@@ -25,6 +25,7 @@ from collections.abc import Callable
 from panda3d.core import NodePath, TextNode
 
 from .. import theme
+from ..i18n import t
 from .layout import scenario_width
 from .widgets import TextField, label, panel
 
@@ -42,9 +43,6 @@ PHASE_WORDS = {
 SCORE_WORDS = {2: "done well", 1: "partly done", 0: "one to try next time"}
 MAX_LINES = 60  # cast lines (and your answers) of the phase kept on the panel, for scrolling back
 SCROLL_KEYS = ("page_up", "page_down", "wheel_up", "wheel_down")
-EARLIER = "Page Up: {n} earlier line{s}"
-NEWER = "Page Down: {n} newer line{s}"
-SPEAKING = "{name} is speaking..."
 DIGITS = tuple(str(i) for i in range(1, 10))
 
 
@@ -572,12 +570,12 @@ class ScenarioPanel:
                 lay.text("Someone here is practising. You are watching; their choices are theirs.", 0.85, muted)
             if self._earlier:
                 n = self._earlier
-                lay.text(EARLIER.format(n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
+                lay.text(t("scenario.earlier", n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
             for who, said, mine in self._visible:
                 lay.text(f"{who}: {said}", 0.95, muted if mine else text, gap=0.25)
             if self.scroll and self._visible:
                 n = self.scroll
-                lay.text(NEWER.format(n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
+                lay.text(t("scenario.newer", n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
             end = st.get("ending")
             if isinstance(end, dict) and st.get("wait") == "ended":
                 lay.text(f"How it ended: {end.get('title') or words(end.get('id', ''))}", 0.95, accent, gap=0.1)
@@ -599,7 +597,7 @@ class ScenarioPanel:
                 speaking = st.get("speaking")
                 if speaking and not opts:
                     who = ((st.get("cast") or {}).get(speaking) or {}).get("name") or words(speaking)
-                    lay.text(SPEAKING.format(name=who), 0.95, muted, gap=0.2)
+                    lay.text(t("scenario.speaking", name=who), 0.95, muted, gap=0.2)
                 for i, o in enumerate(opts, 1):
                     lay.text(f"{i}", 1.0, accent, gap=-1.2)
                     lay.text(str(o.get("text") or o["id"]), 1.0, text, indent=s * 1.3, gap=0.2)

@@ -110,3 +110,23 @@ def full_run_inputs(
             kind_of(phase).inputs(scenario, phase, difficulty, role_play_choices.get(phase["id"]), emotion_answers)
         )
     return inputs
+
+
+def inputs_until(
+    scenario: Scenario,
+    difficulty: str,
+    phase_id: str,
+    role_play_choices: dict[str, list[str]] | None = None,
+    emotion_answers: str = "right",
+) -> list[tuple[str, str]]:
+    """The inputs of a whole run (full_run_inputs) that reach the phase `phase_id`: every phase before it,
+    one 'continue' per beat. For tests and checks that start at a later phase without counting beats by hand."""
+    role_play_choices = role_play_choices or {}
+    inputs: list[tuple[str, str]] = []
+    for phase in scenario.phases:
+        if phase["id"] == phase_id:
+            return inputs
+        inputs.extend(
+            kind_of(phase).inputs(scenario, phase, difficulty, role_play_choices.get(phase["id"]), emotion_answers)
+        )
+    raise KeyError(f"no phase '{phase_id}' in scenario '{scenario.id}'")

@@ -54,6 +54,10 @@ def beats(phase: dict[str, Any], difficulty: str, split: bool = True) -> list[li
     return out
 
 
+#: one beat of a phase's opening lines: (suggestion id, line), in order
+Beat = list[tuple[str, dict[str, Any]]]
+
+
 def coach_of(scenario: Scenario) -> str:
     """The scenario's coach role (the loader refuses a scenario without one)."""
     coach = scenario.coach_role
@@ -68,6 +72,12 @@ class PhaseKind:
     name: ClassVar[str]
     #: what the run waits for on entering a phase of this kind
     wait: ClassVar[Wait] = Wait.CONTINUE
+
+    def beats(self, scenario: Scenario, phase: dict[str, Any], difficulty: str) -> list[Beat]:
+        """The phase's opening lines in beats, each line with its suggestion id: the participant chooses
+        'continue' between beats in a phase that waits for it. At least one beat, which may be empty."""
+        split = self.wait is Wait.CONTINUE
+        return [[(f"{phase['id']}/line/{j}", line) for j, line in part] for part in beats(phase, difficulty, split)]
 
     # --- inputs ----------------------------------------------------------------------------------
     def enter(self, run: ScenarioRun, phase: dict[str, Any], effects: list[Effect]) -> None:
@@ -119,13 +129,12 @@ class PhaseKind:
     def cue(
         self, run: ScenarioRun, phase: dict[str, Any], roles: dict[str, list[dict[str, Any]]]
     ) -> list[dict[str, Any]]:
-        """Add this step's suggested lines to `roles`; return what the participant may answer (intents)."""
-        for j, line in enumerate(phase.get("lines") or []):
-            if applies(line, run.difficulty):
+        """Add this step's suggested lines to `roles`; return what the participant may answer (intents).
+        Every beat's lines, generated skill steps included, so whoever drives the coach sees them all."""
+        for part in self.beats(run.scenario, phase, run.difficulty):
+            for suggestion, line in part:
                 roles[line["cast"]].append(
-                    run.cue_entry(
-                        f"{phase['id']}/line/{j}", line["text"], line.get("expression"), line.get("gesture"), True
-                    )
+                    run.cue_entry(suggestion, line["text"], line.get("expression"), line.get("gesture"), True)
                 )
         return []
 
@@ -138,7 +147,7 @@ class PhaseKind:
         choices: list[str] | None,
         emotion_answers: str,
     ) -> list[tuple[str, str]]:
-        return [("choose", CONTINUE)] * len(beats(phase, difficulty))
+        return [("choose", CONTINUE)] * len(self.beats(scenario, phase, difficulty))
 
 
 KINDS: dict[str, PhaseKind] = {}
@@ -166,14 +175,17 @@ class Rationale(PhaseKind):
 class SkillSteps(PhaseKind):
     name = "skill_steps"
 
-    def enter(self, run: ScenarioRun, phase: dict[str, Any], effects: list[Effect]) -> None:
-        if not phase.get("lines"):
-            coach = coach_of(run.scenario)
-            for n, step in enumerate(run.scenario.steps, 1):
-                effects.append(
-                    Say(coach, f"{n}. {step['text']}", "neutral", "none", f"{phase['id']}/step/{step['id']}")
-                )
-        super().enter(run, phase, effects)
+    def beats(self, scenario: Scenario, phase: dict[str, Any], difficulty: str) -> list[Beat]:
+        """Without `lines`, the coach says the scenario's steps, one beat per step: the participant reads
+        each step and chooses 'continue' for the next."""
+        if phase.get("lines"):
+            return super().beats(scenario, phase, difficulty)
+        coach = coach_of(scenario)
+        steps: list[Beat] = [
+            [(f"{phase['id']}/step/{step['id']}", {"cast": coach, "text": f"{n}. {step['text']}"})]
+            for n, step in enumerate(scenario.steps, 1)
+        ]
+        return steps or [[]]
 
 
 @register

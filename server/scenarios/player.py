@@ -103,6 +103,10 @@ class Player:
             self._print("(That didn't match an option — try again or pick a number.)")
         elif v["note"] == "unclear_emotion":
             self._print("(Name one emotion, or pick a number.)")
+        beat = v["beat"]
+        if beat:  # the phase goes on in beats: say where the participant is
+            more = "; Continue for the next" if beat["index"] + 1 < beat["count"] else ""
+            self._print(f"(beat {beat['index'] + 1} of {beat['count']}{more})")
         if v["prompt"]:
             self._print(v["prompt"])
         for hint in v["hints"]:

@@ -35,7 +35,7 @@ from . import answer_risk
 from .effects import Effect, Face, Finished, ParticipantSaid, Say, Scored, Show, StateChanged
 from .matcher import normalise
 from .model import Scenario, applies, pick
-from .phases import PhaseKind, beats, fill, kind_of
+from .phases import Beat, PhaseKind, fill, kind_of
 from .schema import DEFAULT_PACE, MAX_SCORE
 
 __all__ = [
@@ -257,6 +257,8 @@ class ScenarioRun:
             st["phase"] = len(phases) - 1
         phase = phases[st["phase"]]
         kind_of(phase).repair(self, phase)
+        # fewer beats in the phase now: the run is at its last one ('continue' moves on)
+        st["beat"] = min(st.get("beat", 0), len(self.beats(phase)) - 1)
         self.event("resumed_changed", None, {"phase": phase["id"]})
         self.store.save_run_state(self.run_id, self.state, "active")
         self._flush()
@@ -671,13 +673,14 @@ class ScenarioRun:
         self.state.update(phase=index, node=None, item=0, prompt=0, misses=0, note=None, line=None, beat=0)
         phase = self.current
         self.event("phase", None, {"phase": phase["id"], "kind": phase["kind"], "index": index})
-        for j, line in self.beats(phase)[0]:
-            self._say_line(line, f"{phase['id']}/line/{j}", effects)
+        for suggestion, line in self.beats(phase)[0]:
+            self._say_line(line, suggestion, effects)
         kind_of(phase).enter(self, phase, effects)
 
-    def beats(self, phase: dict[str, Any]) -> list[list[tuple[int, dict[str, Any]]]]:
-        """The phase's opening lines in beats (see phases.beats): one beat unless lines mark `beat_end`."""
-        return beats(phase, self.difficulty, kind_of(phase).wait is Wait.CONTINUE)
+    def beats(self, phase: dict[str, Any]) -> list[Beat]:
+        """The phase's opening lines in beats (PhaseKind.beats): one beat unless lines mark `beat_end`;
+        generated skill steps are one beat per step."""
+        return kind_of(phase).beats(self.scenario, phase, self.difficulty)
 
     def next_beat(self, actor: str | None, effects: list[Effect]) -> bool:
         """'continue' in a phase with beats left: the next beat's lines (False when none is left)."""
@@ -687,8 +690,8 @@ class ScenarioRun:
             return False
         self.state["beat"] = self.state.get("beat", 0) + 1
         self.event("beat", actor, {"phase": phase["id"], "beat": self.state["beat"]})
-        for j, line in parts[self.state["beat"]]:
-            self._say_line(line, f"{phase['id']}/line/{j}", effects)
+        for suggestion, line in parts[self.state["beat"]]:
+            self._say_line(line, suggestion, effects)
         return True
 
     def next_phase(self, effects: list[Effect]) -> None:

@@ -136,16 +136,46 @@ class SQLiteRecords(SQLiteRuns, SQLiteHelpline):
             "reports_made": q(
                 "SELECT id, ts, room_id, reason, note, status FROM reports WHERE reporter_id=?", (user_id,)
             ).fetchall(),
-            "safety_alerts": q(
-                "SELECT id, ts, room_id, kind, category, event_id, status FROM safety_alerts WHERE user_id=?",
-                (user_id,),
-            ).fetchall(),
+            # with how staff followed each up (who, when, what was done, the note) and its audit trail
+            "safety_alerts": self._alerts_about(user_id),
             "moderation": q(
                 "SELECT ts, room_id, action, until FROM moderation WHERE target_id=?", (user_id,)
             ).fetchall(),
             # the private help line's conversations they asked for help in or answered, with every line
             "help_channels": self.help_channels(user_id),
         }
+
+    def _alerts_about(self, user_id: int) -> list[Row]:
+        """The alerts about a person for their export: how staff acknowledged and handled each, and each
+        alert's history rows (acknowledged, handled: by whom, when, what). Deleting the person removes them
+        (safety_alerts.user_id and alert_history.alert_id cascade)."""
+        alerts = self._exec(
+            "SELECT s.id, s.ts, s.room_id, s.kind, s.category, s.event_id, s.status, s.severity, s.told, "
+            "s.acknowledged_by, ack.name AS acknowledged_name, s.acknowledged_at, "
+            "s.handled_by, h.name AS handled_name, s.handled_at, s.actions, s.note, s.follow_up "
+            "FROM safety_alerts s LEFT JOIN users ack ON ack.id=s.acknowledged_by "
+            "LEFT JOIN users h ON h.id=s.handled_by WHERE s.user_id=? ORDER BY s.id",
+            (user_id,),
+        ).fetchall()
+        history: dict[int, list[Row]] = {a["id"]: [] for a in alerts}
+        for r in self._exec(
+            "SELECT h.alert_id, h.ts, h.user_id, u.name AS user_name, h.action, h.details FROM alert_history h "
+            "JOIN safety_alerts s ON s.id=h.alert_id LEFT JOIN users u ON u.id=h.user_id "
+            "WHERE s.user_id=? ORDER BY h.id",
+            (user_id,),
+        ).fetchall():
+            details = json.loads(r.pop("details")) if r["details"] else None
+            history[r.pop("alert_id")].append({**r, "details": details})
+        return [
+            {
+                **a,
+                "told": json.loads(a["told"]) if a["told"] else [],
+                "actions": json.loads(a["actions"]) if a["actions"] else [],
+                "follow_up": None if a["follow_up"] is None else bool(a["follow_up"]),
+                "history": history[a["id"]],
+            }
+            for a in alerts
+        ]
 
     def delete_user(self, user_id: int) -> bool:
         """Remove the account and every record about the person (their runs and their lines)."""
