@@ -1,0 +1,777 @@
+"""A participant's own records, in the client: questionnaires, "My practice", "My data" and own replays.
+
+`MyRecords(app)` opens the screens (full screens through the screen FSM, `app.set_screen`) and talks to
+the server: the questionnaires over /api/me/questionnaires and the `answer_questionnaire` intent, the
+rest over the person's own /api/me/* endpoints with the session's token, and the recording choice with
+the `consent` intent (as F12 in a room). Every screen is driven by keys and by mouse (each action is a
+button; `click(name)` does what a click does), and Esc always goes back one screen.
+
+Scores are shown as the dashboard shows them (the mean of the answers, on the questionnaire's scale) and
+said in plain words; sessions are told without marks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from direct.gui import DirectGuiGlobals as DGG
+from direct.gui.DirectGui import DirectButton
+from panda3d.core import ClockObject, NodePath, TextNode
+
+from wire import safety as ws
+
+from .. import theme
+from ..i18n import t
+from .widgets import label, panel
+
+if TYPE_CHECKING:
+    from ..app import PeerspaceClient
+
+DIGIT_KEYS = tuple(str(i) for i in range(0, 10))
+
+
+def download_dir() -> Path:
+    """Where an export is saved: $PEERSPACE_DOWNLOADS, else ~/Downloads when it exists, else the user's
+    data folder (~/.local/share/peerspace, or $XDG_DATA_HOME/peerspace)."""
+    if os.environ.get("PEERSPACE_DOWNLOADS"):
+        return Path(os.environ["PEERSPACE_DOWNLOADS"])
+    downloads = Path.home() / "Downloads"
+    if downloads.is_dir():
+        return downloads
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "peerspace"
+
+
+def when_text(ts: float | None) -> str:
+    return time.strftime("%d %b %Y, %H:%M", time.localtime(ts)) if ts else ""
+
+
+def score_text(q: dict[str, Any], score: float) -> str:
+    """A questionnaire score in plain words, on the questionnaire's own scale."""
+    scale = q["scale"]
+    labels = scale.get("labels") or {}
+    lo, hi = scale["min"], scale["max"]
+    return t(
+        "records.q.score",
+        score=score,
+        lo=lo,
+        lo_label=labels.get(str(lo), labels.get(lo, "")),
+        hi=hi,
+        hi_label=labels.get(str(hi), labels.get(hi, "")),
+    )
+
+
+def change_text(q: dict[str, Any]) -> str:
+    """Before and after, in plain words: which way is better on this questionnaire, and which way it went."""
+    pre, post = q.get("pre"), q.get("post")
+    better = t("records.q.lower_better" if q.get("lower_is_better") else "records.q.higher_better")
+    if pre is None and post is None:
+        return t("records.q.not_yet")
+    if pre is None or post is None:
+        return t("records.q.one", when=t(f"records.when.{'pre' if pre is not None else 'post'}"), score=pre or post)
+    moved = post - pre if not q.get("lower_is_better") else pre - post
+    way = "better" if moved > 0.05 else ("worse" if moved < -0.05 else "same")
+    return t("records.q.both", pre=pre, post=post) + " " + t(f"records.q.{way}") + " " + better
+
+
+def session_lines(s: dict[str, Any]) -> list[str]:
+    """One past session in plain words: what, when, how far, what went well."""
+    parts = s.get("parts")
+    if s["status"] == "finished":
+        far = t("records.practice.finished")
+    elif s["status"] == "active":
+        far = t("records.practice.going")
+    elif parts:
+        far = t("records.practice.stopped", done=s["parts_done"], parts=parts)
+    else:
+        far = t("records.practice.stopped_early")
+    lines = [t("records.practice.session", title=s["title"], date=when_text(s["started"]), far=far)]
+    well = list(s.get("went_well") or [])
+    if s.get("positive_feedback"):
+        well.append(t("records.practice.coach_noticed", n=s["positive_feedback"]))
+    feelings = s.get("feelings_recognised") or {}
+    if feelings.get("correct"):
+        well.append(t("records.practice.feelings", n=feelings["correct"], total=feelings["total"]))
+    lines.append(t("records.practice.went_well", what="; ".join(well)) if well else t("records.practice.tried"))
+    return lines
+
+
+class RecordsScreen:
+    """A full screen with a title, a body of lines and buttons. Esc (or the Back button) goes back."""
+
+    def __init__(self, parent: NodePath, scale: float, title: str, on_back: Callable[[], None]):
+        self.root = parent.attachNewNode("records")
+        self.s = 0.05 * scale
+        self.on_back = on_back
+        self.buttons: dict[str, DirectButton] = {}
+        panel(self.root, (-1.3, 1.3, -0.92, 0.92))
+        label(self.root, title, (0, 0.8), self.s * 1.25, align=TextNode.ACenter)
+        self.body = self.root.attachNewNode("body")
+        self.status = label(self.root, "", (0, -0.74), self.s * 0.7, theme.colour("ui_accent"), TextNode.ACenter, 40)
+        self.keys = label(self.root, "", (0, -0.85), self.s * 0.6, theme.colour("ui_muted"), TextNode.ACenter)
+
+    def button(self, name: str, text: str, pos: tuple[float, float], width: float, fn: Callable[[], Any]) -> None:
+        s = self.s
+        self.buttons[name] = DirectButton(
+            parent=self.body,
+            text=text,
+            text_scale=s * 0.75,
+            text_fg=theme.colour("ui_text"),
+            frameColor=theme.colour("ui_notice"),
+            frameSize=(-width / 2, width / 2, -s * 0.45, s * 0.95),
+            pos=(pos[0], 0, pos[1]),
+            relief=DGG.FLAT,
+            command=fn,
+        )
+
+    def click(self, name: str) -> None:
+        """What a mouse click on the named button does (tests, and the window's own clicks)."""
+        self.buttons[name].commandFunc(None)
+
+    def clear(self) -> None:
+        for b in self.buttons.values():
+            b.destroy()
+        self.buttons.clear()
+        self.body.getChildren().detach()
+
+    def text(self) -> str:
+        """Every text shown on this screen, one per line (tests read what a person reads)."""
+        shown = [n.node().getText() for n in self.root.findAllMatches("**/+TextNode") if not n.isHidden()]
+        shown += [str(b["text"]) for b in self.buttons.values() if b["text"]]
+        return "\n".join(shown).strip()
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def on_key(self, key: str) -> bool:
+        if key == "escape":
+            self.on_back()
+        return True  # a screen keeps every key: nothing walks or opens behind it
+
+    def on_char(self, ch: str) -> None:
+        pass
+
+    def destroy(self) -> None:
+        self.clear()
+        self.root.removeNode()
+
+
+class MenuScreen(RecordsScreen):
+    """My records: questionnaires, My practice, My data. Up/Down and Enter, digits, or a click."""
+
+    def __init__(self, parent: NodePath, scale: float, items: list[tuple[str, str, Callable[[], Any]]], on_back):
+        super().__init__(parent, scale, t("records.menu.title"), on_back)
+        self.items = items
+        self.index = 0
+        self.keys.setText(t("records.menu.keys"))
+        self._draw()
+
+    def _draw(self) -> None:
+        self.clear()
+        for i, (name, text, fn) in enumerate(self.items):
+            mark = "> " if i == self.index else "  "
+            self.button(name, f"{mark}{i + 1}  {text}", (0, 0.45 - i * 0.2), 1.6, fn)
+        self.button("back", t("records.back"), (0, 0.45 - len(self.items) * 0.2 - 0.05), 0.8, self.on_back)
+
+    def on_key(self, key: str) -> bool:
+        if key in ("arrow_down", "tab", "arrow_up"):
+            self.index = (self.index + (-1 if key == "arrow_up" else 1)) % len(self.items)
+            self._draw()
+        elif key == "enter":
+            self.items[self.index][2]()
+        elif key in DIGIT_KEYS and 1 <= int(key) <= len(self.items):
+            self.items[int(key) - 1][2]()
+        else:
+            return super().on_key(key)
+        return True
+
+
+class QuestionnaireListScreen(RecordsScreen):
+    """The questionnaires, each with the person's scores in plain words and whether one is due."""
+
+    def __init__(self, parent: NodePath, scale: float, qs: list[dict[str, Any]], on_open, on_back):
+        super().__init__(parent, scale, t("records.q.title"), on_back)
+        self.qs, self.on_open, self.index = qs, on_open, 0
+        self.keys.setText(t("records.q.list_keys"))
+        self._draw()
+
+    def _draw(self) -> None:
+        self.clear()
+        s = self.s
+        if not self.qs:
+            label(self.body, t("records.q.none"), (0, 0.5), s, align=TextNode.ACenter)
+        for i, q in enumerate(self.qs[:4]):
+            y = 0.6 - i * 0.34
+            due = f"  ({t('records.q.due.' + q['due'])})" if q.get("due") else ""
+            self.button(
+                f"q{i + 1}",
+                f"{'> ' if i == self.index else '  '}{i + 1}  {q['title']}{due}",
+                (0, y),
+                2.4,
+                lambda i=i: self.on_open(self.qs[i]),
+            )
+            label(self.body, change_text(q), (-1.15, y - 0.1), s * 0.65, theme.colour("ui_muted"), wrap=44)
+
+    def on_key(self, key: str) -> bool:
+        if key in ("arrow_down", "tab", "arrow_up") and self.qs:
+            self.index = (self.index + (-1 if key == "arrow_up" else 1)) % min(4, len(self.qs))
+            self._draw()
+        elif key == "enter" and self.qs:
+            self.on_open(self.qs[self.index])
+        elif key in DIGIT_KEYS and 1 <= int(key) <= min(4, len(self.qs)):
+            self.on_open(self.qs[int(key) - 1])
+        else:
+            return super().on_key(key)
+        return True
+
+
+class QuestionnaireScreen(RecordsScreen):
+    """One questionnaire, one question at a time. A digit (or a click) answers and moves on; Left/Right choose,
+    Enter takes the choice; Up goes back a question, Down skips one; at the end Enter sends. Esc: back."""
+
+    def __init__(self, parent: NodePath, scale: float, q: dict[str, Any], when: str, on_send, on_back):
+        super().__init__(parent, scale, q["title"], on_back)
+        self.q, self.when, self.on_send = q, when, on_send
+        self.lo, self.hi = q["scale"]["min"], q["scale"]["max"]
+        self.index = 0
+        self.answers: dict[str, int] = {}
+        self.choice = (self.lo + self.hi) // 2
+        self.sent = False
+        self.keys.setText(t("records.q.keys", lo=self.lo, hi=self.hi))
+        self._draw()
+
+    @property
+    def at_end(self) -> bool:
+        return self.index >= len(self.q["items"])
+
+    def _draw(self) -> None:
+        self.clear()
+        s, q = self.s, self.q
+        label(
+            self.body,
+            t(f"records.when.{self.when}.long"),
+            (0, 0.68),
+            s * 0.7,
+            theme.colour("ui_muted"),
+            TextNode.ACenter,
+        )
+        if self.at_end:
+            n = len(self.answers)
+            label(
+                self.body,
+                t("records.q.ready", n=n, total=len(q["items"])),
+                (0, 0.35),
+                s,
+                align=TextNode.ACenter,
+                wrap=40,
+            )
+            self.button("send", t("records.q.send"), (-0.45, 0.0), 0.8, self.send)
+            self.button("previous", t("records.q.previous"), (0.45, 0.0), 0.8, self.previous)
+            return
+        if self.index == 0 and q.get("intro"):
+            label(self.body, q["intro"], (0, 0.56), s * 0.75, align=TextNode.ACenter, wrap=44)
+        item = q["items"][self.index]
+        label(
+            self.body,
+            t("records.q.of", n=self.index + 1, total=len(q["items"])),
+            (0, 0.36),
+            s * 0.7,
+            theme.colour("ui_muted"),
+            TextNode.ACenter,
+        )
+        label(self.body, item["text"], (0, 0.22), s * 1.05, align=TextNode.ACenter, wrap=34)
+        labels = q["scale"].get("labels") or {}
+        values = list(range(self.lo, self.hi + 1))
+        width = min(0.48, 2.4 / len(values))
+        given = self.answers.get(item["id"])
+        for k, v in enumerate(values):
+            x = -((len(values) - 1) * width) / 2 + k * width
+            mark = "*" if given == v else (">" if self.choice == v else " ")
+            self.button(f"value{v}", f"{mark}{v}", (x, -0.12), width - 0.03, lambda v=v: self.answer(v))
+            label(
+                self.body,
+                str(labels.get(str(v), labels.get(v, ""))),
+                (x, -0.28),
+                s * 0.55,
+                theme.colour("ui_muted"),
+                TextNode.ACenter,
+                wrap=7,
+            )
+        self.button("previous", t("records.q.previous"), (-0.45, -0.5), 0.8, self.previous)
+        self.button("skip", t("records.q.skip"), (0.45, -0.5), 0.8, self.skip)
+
+    def answer(self, value: int) -> None:
+        if self.at_end or not self.lo <= value <= self.hi:
+            return
+        self.answers[self.q["items"][self.index]["id"]] = value
+        self.choice = value
+        self.skip()
+
+    def skip(self) -> None:
+        self.index = min(self.index + 1, len(self.q["items"]))
+        if not self.at_end:
+            self.choice = self.answers.get(self.q["items"][self.index]["id"], self.choice)
+        self._draw()
+
+    def previous(self) -> None:
+        self.index = max(0, self.index - 1)
+        self._draw()
+
+    def send(self) -> None:
+        if not self.answers:
+            self.set_status(t("records.q.answer_one"))
+            return
+        if not self.sent:
+            self.sent = True
+            self.set_status(t("records.sending"))
+            self.on_send(self, dict(self.answers))
+
+    def on_key(self, key: str) -> bool:
+        if key in DIGIT_KEYS:
+            self.answer(int(key))
+        elif key in ("arrow_left", "arrow_right") and not self.at_end:
+            self.choice = max(self.lo, min(self.hi, self.choice + (1 if key == "arrow_right" else -1)))
+            self._draw()
+        elif key == "enter":
+            self.send() if self.at_end else self.answer(self.choice)
+        elif key == "arrow_up":
+            self.previous()
+        elif key in ("arrow_down", "tab"):
+            self.skip()
+        else:
+            return super().on_key(key)
+        return True
+
+    def show_result(self, q: dict[str, Any], score: float) -> None:
+        """After sending: the score as the dashboard shows it, in plain words."""
+        self.clear()
+        s = self.s
+        label(self.body, t("records.q.thanks"), (0, 0.5), s * 1.1, align=TextNode.ACenter)
+        label(self.body, score_text(q, score), (0, 0.3), s * 0.8, align=TextNode.ACenter, wrap=42)
+        label(self.body, change_text(q), (0, 0.05), s * 0.8, align=TextNode.ACenter, wrap=42)
+        self.button("done", t("records.back"), (0, -0.4), 0.8, self.on_back)
+        self.set_status("")
+        self.index = len(self.q["items"]) + 1
+
+
+class PracticeScreen(RecordsScreen):
+    """My practice: progress, homework set, past sessions in plain words. Up/Down choose a session, Enter (or
+    a click on Watch) opens its replay where one was recorded."""
+
+    ROWS = 3
+
+    def __init__(self, parent: NodePath, scale: float, data: dict[str, Any], on_replay, on_back):
+        super().__init__(parent, scale, t("records.practice.title"), on_back)
+        self.data, self.on_replay, self.index = data, on_replay, 0
+        self.sessions: list[dict[str, Any]] = data.get("sessions") or []
+        self.keys.setText(t("records.practice.keys"))
+        self._draw()
+
+    def _draw(self) -> None:
+        self.clear()
+        s, p = self.s, self.data.get("progress") or {}
+        if p.get("sessions"):
+            progress = t("records.practice.progress", n=p["sessions"], finished=p["finished"], kinds=p["scenarios"])
+            if p.get("skills_went_well"):
+                progress += " " + t("records.practice.skills", n=p["skills_went_well"])
+        else:
+            progress = t("records.practice.none")
+        label(self.body, progress, (0, 0.66), s * 0.75, align=TextNode.ACenter, wrap=46)
+        homework = self.data.get("homework") or []
+        y = 0.5
+        label(self.body, t("records.practice.homework"), (-1.2, y), s * 0.8, theme.colour("ui_accent"))
+        for h in homework[:2]:
+            y -= 0.09
+            done = {True: t("records.practice.hw_done"), False: t("records.practice.hw_open")}.get(h.get("done"), "")
+            text = t("records.practice.hw", text=h["text"], scenario=h["scenario"], date=when_text(h["set"]))
+            label(self.body, f"{text} {done}".strip(), (-1.15, y), s * 0.62, wrap=58)
+        if not homework:
+            y -= 0.09
+            label(self.body, t("records.practice.hw_none"), (-1.15, y), s * 0.62, theme.colour("ui_muted"))
+        y -= 0.14
+        label(self.body, t("records.practice.sessions"), (-1.2, y), s * 0.8, theme.colour("ui_accent"))
+        first = max(0, min(self.index - self.ROWS + 1, len(self.sessions) - self.ROWS))
+        for i, sess in enumerate(self.sessions[first : first + self.ROWS], start=first):
+            y -= 0.1
+            lines = session_lines(sess)
+            mark = "> " if i == self.index else "  "
+            label(self.body, mark + lines[0], (-1.2, y), s * 0.66, wrap=52)
+            label(self.body, lines[1], (-1.1, y - 0.07), s * 0.56, theme.colour("ui_muted"), wrap=60)
+            if sess.get("replay"):
+                self.button(
+                    f"watch{sess['run']}",
+                    t("records.practice.watch"),
+                    (1.08, y + 0.01),
+                    0.34,
+                    lambda sess=sess: self.on_replay(sess),
+                )
+            y -= 0.1
+
+    def on_key(self, key: str) -> bool:
+        if key in ("arrow_down", "arrow_up") and self.sessions:
+            self.index = (self.index + (-1 if key == "arrow_up" else 1)) % len(self.sessions)
+            self._draw()
+        elif key == "enter" and self.sessions:
+            sess = self.sessions[self.index]
+            if sess.get("replay"):
+                self.on_replay(sess)
+            else:
+                self.set_status(t("records.practice.no_replay"))
+        else:
+            return super().on_key(key)
+        return True
+
+
+class MyDataScreen(RecordsScreen):
+    """My data: what is monitored and recorded and why, the recording choice, export, delete."""
+
+    def __init__(self, parent: NodePath, scale: float, data: dict[str, Any], actions: dict[str, Callable], on_back):
+        super().__init__(parent, scale, t("records.data.title"), on_back)
+        self.data, self.actions = data, actions
+        self.delete_armed = False
+        self.keys.setText(t("records.data.keys"))
+        self._draw()
+
+    def _draw(self) -> None:
+        self.clear()
+        s, d = self.s, self.data
+        k = d.get("kept") or {}
+        label(self.body, d.get("monitoring", ""), (0, 0.66), s * 0.62, align=TextNode.ACenter, wrap=62)
+        kept = t(
+            "records.data.kept",
+            sessions=k.get("sessions", 0),
+            lines=k.get("lines", 0),
+            answers=k.get("questionnaires", 0),
+            replays=k.get("replays", 0),
+        )
+        label(self.body, kept, (0, 0.34), s * 0.62, align=TextNode.ACenter, wrap=62)
+        label(self.body, t("records.data.why"), (0, 0.18), s * 0.58, theme.colour("ui_muted"), TextNode.ACenter, 66)
+        on = bool(d.get("recording"))
+        state = t("records.data.recording_on" if on else "records.data.recording_off")
+        explain = (d.get("recording_text") or {}).get("on" if on else "off", "")
+        label(self.body, f"{state} {explain}".strip(), (0, 0.0), s * 0.62, align=TextNode.ACenter, wrap=62)
+        self.button(
+            "consent",
+            t("records.data.turn_off" if on else "records.data.turn_on"),
+            (-0.85, -0.25),
+            0.76,
+            self.actions["consent"],
+        )
+        self.button("export", t("records.data.export"), (0, -0.25), 0.76, self.actions["export"])
+        delete = t("records.data.delete_again" if self.delete_armed else "records.data.delete")
+        self.button("delete", delete, (0.85, -0.25), 0.76, self.delete)
+        if self.delete_armed:
+            label(
+                self.body,
+                t("records.data.delete_warning", name=d.get("name", "")),
+                (0, -0.45),
+                s * 0.66,
+                theme.colour("ui_accent"),
+                TextNode.ACenter,
+                60,
+            )
+        self.button("back", t("records.back"), (0, -0.62), 0.6, self.on_back)
+
+    def delete(self) -> None:
+        """The first press says exactly what goes; only a second press of the same button deletes."""
+        if not self.delete_armed:
+            self.delete_armed = True
+            self._draw()
+            return
+        self.delete_armed = False
+        self.actions["delete"]()
+
+    def set_data(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self._draw()
+
+    def on_key(self, key: str) -> bool:
+        if key == "escape" and self.delete_armed:
+            self.delete_armed = False  # Esc takes back a half-made delete before it leaves the screen
+            self._draw()
+            return True
+        return super().on_key(key)
+
+    def on_char(self, ch: str) -> None:
+        action = {"c": self.actions["consent"], "e": self.actions["export"], "d": self.delete}.get(ch.lower())
+        if action is not None:
+            action()
+
+
+class ReplayScreen:
+    """One's own recorded session played back in the 3D view (the live room hidden meanwhile). Space pauses,
+    Left/Right step 5 s, Esc goes back."""
+
+    def __init__(self, app: PeerspaceClient, track, scene: str, title: str, on_back: Callable[[], None]):
+        from ..replay import ReplayView
+
+        self.app, self.track, self.on_back = app, track, on_back
+        self.hidden = [np for np in (app.scene_np, *(a.root for a in app.avatars.values())) if np is not None]
+        for np in self.hidden:
+            np.hide()
+        self.view = ReplayView(app.render, track, scene=scene, text_scale=app.settings.text_scale)
+        self.camera = app.camera.getMat()
+        self.root = app.aspect2d.attachNewNode("replay-screen")
+        s = 0.05 * app.settings.text_scale
+        label(self.root, title, (0, 0.88), s, align=TextNode.ACenter)
+        label(self.root, t("records.replay.keys"), (0, -0.9), s * 0.65, theme.colour("ui_muted"), TextNode.ACenter)
+        self.playing = True
+        self.t = track.start
+        self.view.seek(self.t)
+        app.taskMgr.add(self._step, "peerspace-own-replay", sort=0)
+
+    def _step(self, task):
+        dt = min(ClockObject.getGlobalClock().getDt(), 0.1)
+        if self.playing:
+            self.t = min(self.track.end, self.t + dt)
+            self.view.seek(self.t)
+        self.view.update(dt)
+        # a fixed wide shot of where the people stood
+        poses = list(self.track.poses_at(self.t).values()) or [(0.0, 0.0, 0.0)]
+        cx = sum(p[0] for p in poses) / len(poses)
+        cy = sum(p[1] for p in poses) / len(poses)
+        self.app.camera.setPos(cx, cy - 7.0, 3.0)
+        self.app.camera.lookAt(cx, cy, 1.0)
+        return task.cont
+
+    def on_key(self, key: str) -> bool:
+        if key == "escape":
+            self.on_back()
+        elif key in ("arrow_left", "arrow_right"):
+            step = 5.0 if key == "arrow_right" else -5.0
+            self.t = max(self.track.start, min(self.track.end, self.t + step))
+            self.view.seek(self.t)
+        return True
+
+    def on_char(self, ch: str) -> None:
+        if ch == " ":
+            self.playing = not self.playing
+
+    def destroy(self) -> None:
+        self.app.taskMgr.remove("peerspace-own-replay")
+        self.view.destroy()
+        self.root.removeNode()
+        self.app.camera.setMat(self.camera)
+        for np in self.hidden:
+            if not np.isEmpty():
+                np.show()
+
+
+class MyRecords:
+    """Opens the records screens and does what they ask, against the server the client signed in to."""
+
+    def __init__(self, app: PeerspaceClient):
+        self.app = app
+        self.offered: set[tuple[int | None, str]] = set()  # (run, when) a questionnaire was offered for
+        self.run: int | None = None  # the run a questionnaire answer belongs to (the one just started/ended)
+        self.due: list[dict[str, Any]] = []  # questionnaires offered and not yet answered
+        self.last_export: Path | None = None
+
+    def settings_items(self) -> list[tuple[str, Callable[[], None]]]:
+        """The settings panel's row that opens My records (signed in only)."""
+        if self.app.session is None:
+            return []
+        return [(t("records.menu.title"), lambda: (self.app.close_settings(), self.open()))]
+
+    # --- HTTP with the session's own token ----------------------------------------------------------
+    async def _get(self, path: str) -> Any:
+        import aiohttp
+
+        s = self.app.session
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {s.token}"}) as http:
+            async with http.get(f"{s.base_url}{path}", timeout=aiohttp.ClientTimeout(total=15)) as r:
+                if path.endswith("/export"):
+                    if r.status != 200:
+                        raise RuntimeError(f"export answered {r.status}")
+                    return await r.read()
+                body = await r.json(content_type=None)
+        if not body.get("ok", True) and "error" in body:
+            from wire.errors import WireError
+
+            raise WireError(body["error"].get("code", "error"), body["error"].get("message", ""))
+        return body
+
+    async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        import aiohttp
+
+        s = self.app.session
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {s.token}"}) as http:
+            async with http.post(f"{s.base_url}{path}", json=payload, timeout=aiohttp.ClientTimeout(total=15)) as r:
+                body: dict[str, Any] = await r.json(content_type=None)
+        return body
+
+    # --- screens ----------------------------------------------------------------------------------
+    @property
+    def scale(self) -> float:
+        return float(self.app.settings.text_scale)
+
+    def _show(self, screen) -> None:
+        self.app.release_movement()
+        self.app.set_screen(screen)
+
+    def back_out(self) -> None:
+        """Leave the records: back to the room if the person is in one, else to the room list."""
+        app = self.app
+        if app.model.room is not None:
+            app.set_screen(None)
+            app.focus = None
+        else:
+            app.show_rooms()
+
+    def open(self) -> None:
+        if self.app.session is None:
+            self.app.notice(t("records.offline"))
+            return
+        items = [
+            ("due", t("records.menu.due", title=q["title"]), lambda q=q: self.open_form(q, q["due"], self.open))
+            for q in self.due[:1]
+        ]
+        items += [
+            ("questionnaires", t("records.menu.questionnaires"), self.open_questionnaires),
+            ("practice", t("records.menu.practice"), self.open_practice),
+            ("data", t("records.menu.data"), self.open_data),
+        ]
+        self._show(MenuScreen(self.app.aspect2d, self.scale, items, self.back_out))
+
+    def open_questionnaires(self) -> None:
+        self.app.spawn(self._open_questionnaires(), "show the questionnaires")
+
+    async def _questionnaires(self) -> list[dict[str, Any]]:
+        body = await self._get("/api/me/questionnaires")
+        qs: list[dict[str, Any]] = body["questionnaires"]
+        return qs
+
+    async def _open_questionnaires(self) -> None:
+        qs = await self._questionnaires()
+        self._show(QuestionnaireListScreen(self.app.aspect2d, self.scale, qs, self.open_form, self.open))
+
+    def open_form(self, q: dict[str, Any], when: str | None = None, back: Callable[[], None] | None = None) -> None:
+        when = when or q.get("due") or ("post" if "post" in q["when"] and q.get("pre") is not None else q["when"][0])
+        screen = QuestionnaireScreen(
+            self.app.aspect2d, self.scale, q, when, self._send_answers, back or self.open_questionnaires
+        )
+        self._show(screen)
+
+    def _send_answers(self, screen: QuestionnaireScreen, answers: dict[str, int]) -> None:
+        self.app.spawn(self._send(screen, answers), "send your answers")
+
+    async def _send(self, screen: QuestionnaireScreen, answers: dict[str, int]) -> None:
+        payload: dict[str, Any] = {"questionnaire": screen.q["id"], "when": screen.when, "answers": answers}
+        if self.run is not None:
+            payload["run"] = self.run
+        try:
+            ack = await self.app.session.call(ws.ANSWER_QUESTIONNAIRE, payload)
+        except Exception:
+            screen.sent = False
+            raise
+        qs = await self._questionnaires()
+        self.due = [q for q in qs if q["id"] in {d["id"] for d in self.due} and q.get("due")]
+        mine = next((q for q in qs if q["id"] == screen.q["id"]), screen.q)
+        if self.app.screen is screen:
+            screen.show_result(mine, float(ack["score"]))
+
+    def open_practice(self) -> None:
+        self.app.spawn(self._open_practice(), "show your practice")
+
+    async def _open_practice(self) -> None:
+        data = await self._get("/api/me/practice")
+        self._show(PracticeScreen(self.app.aspect2d, self.scale, data, self.open_replay, self.open))
+
+    def open_replay(self, sess: dict[str, Any]) -> None:
+        self.app.spawn(self._open_replay(sess), "open the replay")
+
+    async def _open_replay(self, sess: dict[str, Any]) -> None:
+        from ..replay import ReplayTrack
+
+        pages, after = [], 0.0
+        while True:
+            body = await self._get(f"/api/me/runs/{sess['run']}/replay?after={after!r}&limit=500")
+            pages.append(body)
+            if not body["more"]:
+                break
+            after = body["next"]
+        track = ReplayTrack(pages)
+        if not track.frames:
+            self.app.notice(t("records.practice.no_replay"))
+            return
+        scene = str((self.app.model.room or {}).get("scene") or "cafe")
+        title = t("records.replay.title", title=sess["title"], date=when_text(sess["started"]))
+        self._show(ReplayScreen(self.app, track, scene, title, self.open_practice))
+
+    def open_data(self) -> None:
+        self.app.spawn(self._open_data(), "show your data")
+
+    async def _open_data(self) -> None:
+        data = await self._get("/api/me/data")
+        actions = {"consent": self.toggle_consent, "export": self.export, "delete": self.delete}
+        self._show(MyDataScreen(self.app.aspect2d, self.scale, data, actions, self.open))
+
+    def _data_screen(self) -> MyDataScreen | None:
+        screen = self.app.screen
+        return screen if isinstance(screen, MyDataScreen) else None
+
+    def toggle_consent(self) -> None:
+        self.app.spawn(self._toggle_consent(), "change recording")
+
+    async def _toggle_consent(self) -> None:
+        screen = self._data_screen()
+        want = not (screen.data.get("recording") if screen else self.app.model.recording)
+        ack = await self.app.session.call("consent", {"recording": want})
+        self.app.set_recording(ack.get("recording"))
+        if screen is not None:
+            screen.set_data(await self._get("/api/me/data"))
+            screen.set_status(t("records.data.recording_now_on" if ack.get("recording") else "records.data.now_off"))
+
+    def export(self) -> None:
+        self.app.spawn(self._export(), "export your records")
+
+    async def _export(self) -> Path:
+        screen = self._data_screen()
+        if screen is not None:
+            screen.set_status(t("records.data.exporting"))
+        body: bytes = await self._get("/api/me/export")
+        folder = download_dir()
+        path = folder / time.strftime("peerspace-my-records-%Y%m%d-%H%M%S.json")
+
+        def write() -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+
+        await asyncio.to_thread(write)
+        if screen is not None:
+            screen.set_status(t("records.data.exported", path=str(path)))
+        self.last_export = path
+        return path
+
+    def delete(self) -> None:
+        self.app.spawn(self._delete(), "delete your account")
+
+    async def _delete(self) -> None:
+        name = (self.app.session.user or {}).get("name", "")
+        body = await self._post("/api/me/delete", {"confirm": name})
+        if not body.get("ok"):
+            screen = self._data_screen()
+            if screen is not None:
+                screen.set_status(str((body.get("error") or {}).get("message", t("records.data.delete_failed"))))
+            return
+        self.app.clear_room()
+        await self.app.net._drop(self.app.session)
+        self.app.show_login(t("records.data.deleted"))
+
+    # --- offered, never forced: when a run starts or ends and a questionnaire is due ------------------
+    def offer(self, run: int | None, when: str) -> None:
+        if self.app.session is None or (run, when) in self.offered:
+            return
+        self.offered.add((run, when))
+        self.app.spawn(self._offer(run, when), "look for a questionnaire")
+
+    async def _offer(self, run: int | None, when: str) -> None:
+        due = [q for q in await self._questionnaires() if q.get("due") == when]
+        if due:
+            self.run = run
+            self.due = due
+            self.app.notice(t(f"records.offer.{when}", title=due[0]["title"]), 12.0)

@@ -1,0 +1,197 @@
+"""A participant's own records in the client (client/ui/records.py), against the real server: questionnaires
+round-trip to the store with the score shown in plain words, My data exports to a file and deletes the
+account, My practice tells a finished session in plain words and opens its replay."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import aiohttp
+from direct.showbase.MessengerGlobal import messenger
+
+from client.input import ALL_KEYS
+from client.testing import pump
+from client.ui.records import (
+    MenuScreen,
+    MyDataScreen,
+    PracticeScreen,
+    QuestionnaireListScreen,
+    QuestionnaireScreen,
+    ReplayScreen,
+)
+from client_room import app, enter  # noqa: F401  (the fixture)
+from conftest import PASSWORD
+from server.appkeys import SAFETY
+from server.scenarios import ScenarioRun, load_file
+from wire import events
+
+ROOT = Path(__file__).resolve().parent.parent
+CONVERSATION = load_file(ROOT / "scenarios" / "starting_a_conversation.yaml")
+
+
+def keys(app, *names):
+    for k in names:
+        app.on_key(k)
+
+
+def typed(app, ch):
+    """A letter key as a window delivers it: the key event (where the client maps that key), then the character."""
+    if ch in ALL_KEYS:
+        app.on_key(ch)
+    messenger.send("keystroke", [ch])
+
+
+async def open_records(app):
+    app.records.open()
+    await pump(app, lambda: isinstance(app.screen, MenuScreen))
+
+
+async def test_questionnaire_round_trip_with_the_score_in_plain_words(app, server):
+    await enter(app, server)
+    uid = server.store.find_user("Ana")["id"]
+    await open_records(app)
+    assert "Questionnaires" in app.screen.text()
+    keys(app, "1")  # the questionnaires
+    await pump(app, lambda: isinstance(app.screen, QuestionnaireListScreen))
+    listing = app.screen
+    assert "Confidence in everyday conversations" in listing.text()
+    assert "ready to answer before you practise" in listing.text()  # nothing answered yet: `pre` is due
+    listing.click("q1")  # by mouse
+    await pump(app, lambda: isinstance(app.screen, QuestionnaireScreen))
+    form = app.screen
+    assert form.when == "pre" and "I can start a conversation with someone." in form.text()
+    keys(app, "4")  # a digit answers and moves on
+    assert "I can ask someone for help" in form.text()
+    form.click("value5")  # a click answers too
+    keys(app, "arrow_down")  # skip the third
+    keys(app, "arrow_left", "enter")  # the choice moves from the last answer (5) to 4; Enter takes it
+    assert form.at_end and "You answered 3 of 4" in form.text()
+    keys(app, "enter")
+    await pump(app, lambda: "Thank you" in form.text(), timeout=10)
+    rows = server.store.questionnaire_answers(uid)
+    assert [(r["questionnaire"], r["phase"], r["answers"]) for r in rows] == [
+        ("confidence", "pre", {"start_talk": 4, "ask_help": 5, "feelings": 4})
+    ]
+    shown = form.text()
+    assert "Your answers average 4.3, on a scale from 1 (Not at all) to 5 (Very much)." in shown
+    assert "You answered it before practising: an average of 4.3." in shown
+    keys(app, "escape")  # Esc: back to the list, which now says `post` is due
+    await pump(app, lambda: isinstance(app.screen, QuestionnaireListScreen))
+    assert "ready to answer after practising" in app.screen.text()
+    keys(app, "escape")
+    await pump(app, lambda: isinstance(app.screen, MenuScreen))
+    keys(app, "escape")  # out of the records: back to the room
+    await pump(app, lambda: app.screen is None and app.in_room)
+
+
+async def test_my_data_exports_to_a_file_and_delete_removes_the_account(app, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("PEERSPACE_DOWNLOADS", str(tmp_path / "downloads"))
+    await enter(app, server, name="Bea")
+    uid = server.store.find_user("Bea")["id"]
+    await app.session.call("answer_questionnaire", {"questionnaire": "hope", "when": "pre", "answers": {"future": 3}})
+    await app.session.call(events.SAY, {"text": "hello there"})
+    await open_records(app)
+    keys(app, "3")
+    await pump(app, lambda: isinstance(app.screen, MyDataScreen))
+    screen = app.screen
+    text = screen.text()
+    assert server.app[SAFETY].crisis.monitoring_notice in text  # the server's own notice: what is monitored
+    assert "Recording is off." in text and "1 questionnaire answers" in text
+    # recording on and off, with the existing consent intent
+    screen.click("consent")
+    await pump(app, lambda: "Recording is on now." in screen.text())
+    assert server.store.get_user(uid)["consent_recording"]
+    typed(app, "c")
+    await pump(app, lambda: "Recording is off now." in screen.text())
+    assert not server.store.get_user(uid)["consent_recording"]
+    # export: a file in the download folder with the person's records; its path is shown
+    screen.click("export")
+    await pump(app, lambda: "Saved:" in screen.text(), timeout=10)
+    saved = list((tmp_path / "downloads").glob("peerspace-my-records-*.json"))
+    assert len(saved) == 1 and str(saved[0]) in screen.text()
+    doc = json.loads(saved[0].read_text())
+    assert doc["user"]["name"] == "Bea" and doc["questionnaires"][0]["answers"] == {"future": 3}
+    # delete: the first press names what goes; Esc takes it back; two presses delete
+    typed(app, "d")
+    assert "deletes the account Bea" in screen.text() and server.store.get_user(uid) is not None
+    keys(app, "escape")
+    assert "deletes the account" not in screen.text() and app.screen is screen
+    screen.click("delete")
+    screen.click("delete")
+    await pump(app, lambda: app.screen is not screen and app.model.room is None, timeout=10)
+    assert server.store.get_user(uid) is None
+    assert server.store.questionnaire_answers(uid) == []
+    assert "every record about you are deleted" in app.screen.status.getText()
+
+
+async def test_my_practice_tells_a_finished_session_and_opens_its_replay(app, server):
+    await enter(app, server, name="Cai")
+    uid = server.store.find_user("Cai")["id"]
+    await app.session.call(events.CONSENT, {"recording": True})
+    run = ScenarioRun.create(server.store, "cafe", CONVERSATION, "easy", participant_user_id=uid)
+    room = server.world.rooms["cafe"]
+    room.spawn("Coach", "cast", "coach", at=(0.0, 2.0), yaw=180.0)
+    await app.session.emit(events.MOVE, {"forward": 1.0, "strafe": 0.0, "turn": 0.0})
+    await asyncio.sleep(0.8)
+    await app.session.emit(events.MOVE, {"forward": 0.0, "strafe": 0.0, "turn": 0.0})
+    await pump(app, lambda: server.store.pose_frame_count(run.run_id) >= 2, timeout=10)
+    state = server.store.get_run(run.run_id)["state"]
+    state["phases_done"] = [p["id"] for p in CONVERSATION.phases]
+    state["feedback"] = {"positive": 2, "corrective": 0}
+    state["homework"] = "Say hello to one new person this week."
+    server.store.save_run_state(run.run_id, state, "finished")
+    # someone else's run: not theirs to replay
+    other = ScenarioRun.create(server.store, "cafe", CONVERSATION, "easy", participant_user_id=None)
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {app.session.token}"}) as http:
+        async with http.get(f"{server.url}/api/me/runs/{other.run_id}/replay") as r:
+            assert r.status == 404
+    await open_records(app)
+    keys(app, "2")
+    await pump(app, lambda: isinstance(app.screen, PracticeScreen), timeout=10)
+    shown = app.screen.text()
+    assert f"{CONVERSATION.title}, " in shown and "you went all the way through" in shown
+    assert "the coach noticed 2 good things" in shown
+    assert "Say hello to one new person this week." in shown
+    assert "You have practised 1 times and finished 1" in shown
+    assert "%" not in shown  # progress without marks
+    keys(app, "enter")  # its replay
+    await pump(app, lambda: isinstance(app.screen, ReplayScreen), timeout=10)
+    replay = app.screen
+    assert {m["name"] for m in replay.track.members_at(replay.track.end).values()} >= {"Cai", "Coach"}
+    await pump(app, frames=5)
+    assert replay.view.avatars and app.scene_np.isHidden()
+    keys(app, "escape")
+    await pump(app, lambda: isinstance(app.screen, PracticeScreen), timeout=10)
+    assert not app.scene_np.isHidden() and replay.view.root.isEmpty()
+
+
+async def test_a_questionnaire_is_offered_when_a_run_ends_never_forced(app, server):
+    await enter(app, server, name="Dee")
+    uid = server.store.find_user("Dee")["id"]
+    server.store.add_questionnaire_answer(uid, "confidence", "pre", None, {"start_talk": 2}, 2.0)
+    app.records.offer(7, "post")
+    await pump(app, lambda: app.records.due, timeout=10)
+    assert app.screen is None and app.in_room  # offered as a notice; the room stays
+    assert any("questionnaire" in n for n in app.notices.texts)
+    await open_records(app)
+    assert "Answer now: Confidence in everyday conversations" in app.screen.text()
+    keys(app, "1")
+    await pump(app, lambda: isinstance(app.screen, QuestionnaireScreen))
+    assert app.screen.when == "post"
+    keys(app, "escape")
+    await pump(app, lambda: isinstance(app.screen, MenuScreen))
+
+
+async def test_own_records_http_need_a_token(server):
+    async with aiohttp.ClientSession() as http:
+        for path in ("/api/me/practice", "/api/me/questionnaires", "/api/me/data", "/api/me/runs/1/replay"):
+            async with http.get(server.url + path) as r:
+                assert r.status == 401, path
+        server.add_user("Eve")
+        async with http.post(server.url + "/api/login", json={"name": "Eve", "password": PASSWORD}) as r:
+            token = (await r.json())["token"]
+        async with http.get(server.url + "/api/me/data", headers={"Authorization": f"Bearer {token}"}) as r:
+            body = await r.json()
+    assert body["name"] == "Eve" and body["recording"] is False and body["kept"]["sessions"] == 0
