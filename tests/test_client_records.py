@@ -167,21 +167,37 @@ async def test_my_practice_tells_a_finished_session_and_opens_its_replay(app, se
     assert not app.scene_np.isHidden() and replay.view.root.isEmpty()
 
 
-async def test_a_questionnaire_is_offered_when_a_run_ends_never_forced(app, server):
+async def test_questionnaires_are_offered_when_a_practice_starts_and_ends_never_forced(app, server):
     await enter(app, server, name="Dee")
     uid = server.store.find_user("Dee")["id"]
-    server.store.add_questionnaire_answer(uid, "confidence", "pre", None, {"start_talk": 2}, 2.0)
-    app.records.offer(7, "post")
-    await pump(app, lambda: app.records.due, timeout=10)
-    assert app.screen is None and app.in_room  # offered as a notice; the room stays
-    assert any("questionnaire" in n for n in app.notices.texts)
+    messenger.send("p")  # a practice, started as a person would
+    await pump(app, lambda: app.picker is not None and app.picker.scenarios)
+    while app.picker.scenarios[app.picker.index]["id"] != "starting_a_conversation":
+        messenger.send("arrow_down")
+    messenger.send("enter")
+    await pump(app, lambda: app.scenario_panel is not None and app.scenario_panel.state is not None)
+    run_id = app.scenario_panel.state["run"]
+    await pump(app, lambda: any("Before you start" in n for n in app.notices.texts), timeout=10)
+    assert app.screen is None and app.in_room and app.scenario_panel is not None  # offered; the practice goes on
     await open_records(app)
     assert "Answer now: Confidence in everyday conversations" in app.screen.text()
     keys(app, "1")
     await pump(app, lambda: isinstance(app.screen, QuestionnaireScreen))
-    assert app.screen.when == "post"
-    keys(app, "escape")
+    form = app.screen
+    assert form.when == "pre"
+    keys(app, "3", "enter", "enter", "enter", "enter")  # one answer, the rest skipped by Enter on the middle
+    await pump(app, lambda: "Thank you" in form.text(), timeout=10)
+    row = server.store.questionnaire_answers(uid)[0]
+    assert (row["phase"], row["run_id"]) == ("pre", run_id)
+    keys(app, "escape")  # back to the menu: the one answered is gone from it, the next one due is offered
     await pump(app, lambda: isinstance(app.screen, MenuScreen))
+    assert "Answer now: Confidence" not in app.screen.text() and "Answer now: Hope" in app.screen.text()
+    keys(app, "escape")
+    await pump(app, lambda: app.screen is None and app.in_room)
+    messenger.send("escape")  # stop the practice: Esc asks, Enter stops
+    messenger.send("enter")
+    await pump(app, lambda: any("Well done" in n for n in app.notices.texts), timeout=10)
+    assert app.records.due and app.records.due[0]["due"] == "post" and app.screen is None
 
 
 async def test_own_records_http_need_a_token(server):

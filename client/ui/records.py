@@ -13,6 +13,7 @@ said in plain words; sessions are told without marks.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from .widgets import label, panel
 if TYPE_CHECKING:
     from ..app import PeerspaceClient
 
+log = logging.getLogger("peerspace.client")
 DIGIT_KEYS = tuple(str(i) for i in range(0, 10))
 
 
@@ -669,7 +671,8 @@ class MyRecords:
             screen.sent = False
             raise
         qs = await self._questionnaires()
-        self.due = [q for q in qs if q["id"] in {d["id"] for d in self.due} and q.get("due")]
+        # what was offered stays on the menu until it is answered (a `pre` answered makes `post` due: not now)
+        self.due = [q for q in qs if any(d["id"] == q["id"] and d["due"] == q.get("due") for d in self.due)]
         mine = next((q for q in qs if q["id"] == screen.q["id"]), screen.q)
         if self.app.screen is screen:
             screen.show_result(mine, float(ack["score"]))
@@ -764,13 +767,18 @@ class MyRecords:
 
     # --- offered, never forced: when a run starts or ends and a questionnaire is due ------------------
     def offer(self, run: int | None, when: str) -> None:
-        if self.app.session is None or (run, when) in self.offered:
+        if getattr(self.app.session, "token", None) is None or (run, when) in self.offered:
             return
         self.offered.add((run, when))
         self.app.spawn(self._offer(run, when), "look for a questionnaire")
 
     async def _offer(self, run: int | None, when: str) -> None:
-        due = [q for q in await self._questionnaires() if q.get("due") == when]
+        try:
+            qs = await self._questionnaires()
+        except Exception:  # an offer nobody asked for: when it cannot be made, say nothing
+            log.debug("could not look for a due questionnaire", exc_info=True)
+            return
+        due = [q for q in qs if q.get("due") == when]
         if due:
             self.run = run
             self.due = due
