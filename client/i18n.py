@@ -134,6 +134,7 @@ EN: dict[str, str] = {
     "records.menu.data": "My data: what is kept about you, and your choices",
     "records.menu.due": "Answer now: {title}",
     "records.back": "Back (Esc)",
+    "records.done_keys": "Enter or Esc: back",
     "records.offline": "Sign in first to see your records.",
     "records.sending": "Sending...",
     "records.when.pre": "before practising",

@@ -77,6 +77,8 @@ async def test_questionnaire_round_trip_with_the_score_in_plain_words(app, serve
     shown = form.text()
     assert "Your answers average 4.3, on a scale from 1 (Not at all) to 5 (Very much)." in shown
     assert "You answered it before practising: an average of 4.3." in shown
+    keys(app, "arrow_up", "3")  # sent is sent: the result stays
+    assert form.text() == shown
     keys(app, "escape")  # Esc: back to the list, which now says `post` is due
     await pump(app, lambda: isinstance(app.screen, QuestionnaireListScreen))
     assert "ready to answer after practising" in app.screen.text()

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from ..app import PeerspaceClient
 
 log = logging.getLogger("peerspace.client")
+WIDTH = 2.4  # the width text may take on a records screen (the panel is 2.6 wide)
+BOTTOM = -0.6  # lines stop here: below are the status line and the key hints
 DIGIT_KEYS = tuple(str(i) for i in range(0, 10))
 
 
@@ -107,23 +109,59 @@ class RecordsScreen:
 
     def __init__(self, parent: NodePath, scale: float, title: str, on_back: Callable[[], None]):
         self.root = parent.attachNewNode("records")
-        self.s = 0.05 * scale
+        self.s = 0.055 * scale
         self.on_back = on_back
         self.buttons: dict[str, DirectButton] = {}
         panel(self.root, (-1.3, 1.3, -0.92, 0.92))
         label(self.root, title, (0, 0.8), self.s * 1.25, align=TextNode.ACenter)
         self.body = self.root.attachNewNode("body")
-        self.status = label(self.root, "", (0, -0.74), self.s * 0.7, theme.colour("ui_accent"), TextNode.ACenter, 40)
-        self.keys = label(self.root, "", (0, -0.85), self.s * 0.6, theme.colour("ui_muted"), TextNode.ACenter)
+        self.status = label(
+            self.root, "", (0, -0.72), self.s * 0.7, theme.colour("ui_accent"), TextNode.ACenter, WIDTH / (self.s * 0.7)
+        )
+        self.keys = label(
+            self.root,
+            "",
+            (0, -0.85),
+            self.s * 0.65,
+            theme.colour("ui_muted"),
+            TextNode.ACenter,
+            WIDTH / (self.s * 0.65),
+        )
 
-    def button(self, name: str, text: str, pos: tuple[float, float], width: float, fn: Callable[[], Any]) -> None:
+    def para(
+        self,
+        text: str,
+        y: float,
+        size: float = 0.75,
+        colour=None,
+        left: float | None = None,
+        width: float = WIDTH,
+        centre: float = 0.0,
+    ) -> float:
+        """A paragraph whose first line sits at `y`, wrapped to `width` (centred, or from `left`); returns the y
+        below it, so paragraphs flow down the screen at every text size."""
+        scale = self.s * size
+        x, align = (centre, TextNode.ACenter) if left is None else (left, TextNode.ALeft)
+        text_np = label(self.body, text, (x, y), scale, colour, align, wrap=width / scale)
+        rows = max(1, text_np.textNode.getNumRows()) if text else 1
+        return y - rows * scale * 1.2 - scale * 0.4
+
+    def button(
+        self,
+        name: str,
+        text: str,
+        pos: tuple[float, float],
+        width: float,
+        fn: Callable[[], Any],
+        selected: bool = False,
+    ) -> None:
         s = self.s
         self.buttons[name] = DirectButton(
             parent=self.body,
             text=text,
             text_scale=s * 0.75,
             text_fg=theme.colour("ui_text"),
-            frameColor=theme.colour("ui_notice"),
+            frameColor=theme.colour("ui_accent", 0.55) if selected else theme.colour("ui_notice"),
             frameSize=(-width / 2, width / 2, -s * 0.45, s * 0.95),
             pos=(pos[0], 0, pos[1]),
             relief=DGG.FLAT,
@@ -175,9 +213,8 @@ class MenuScreen(RecordsScreen):
     def _draw(self) -> None:
         self.clear()
         for i, (name, text, fn) in enumerate(self.items):
-            mark = "> " if i == self.index else "  "
-            self.button(name, f"{mark}{i + 1}  {text}", (0, 0.45 - i * 0.2), 1.6, fn)
-        self.button("back", t("records.back"), (0, 0.45 - len(self.items) * 0.2 - 0.05), 0.8, self.on_back)
+            self.button(name, f"{i + 1}  {text}", (0, 0.5 - i * 0.2), 2.0, fn, selected=i == self.index)
+        self.button("back", t("records.back"), (0, 0.5 - len(self.items) * 0.2 - 0.05), 0.8, self.on_back)
 
     def on_key(self, key: str) -> bool:
         if key in ("arrow_down", "tab", "arrow_up"):
@@ -204,19 +241,20 @@ class QuestionnaireListScreen(RecordsScreen):
     def _draw(self) -> None:
         self.clear()
         s = self.s
+        y = 0.62
         if not self.qs:
-            label(self.body, t("records.q.none"), (0, 0.5), s, align=TextNode.ACenter)
+            self.para(t("records.q.none"), 0.5, 1.0)
         for i, q in enumerate(self.qs[:4]):
-            y = 0.6 - i * 0.34
             due = f"  ({t('records.q.due.' + q['due'])})" if q.get("due") else ""
             self.button(
                 f"q{i + 1}",
-                f"{'> ' if i == self.index else '  '}{i + 1}  {q['title']}{due}",
+                f"{i + 1}  {q['title']}{due}",
                 (0, y),
-                2.4,
+                WIDTH,
                 lambda i=i: self.on_open(self.qs[i]),
+                selected=i == self.index,
             )
-            label(self.body, change_text(q), (-1.15, y - 0.1), s * 0.65, theme.colour("ui_muted"), wrap=44)
+            y = self.para(change_text(q), y - s * 1.3, 0.65, theme.colour("ui_muted")) - 0.04
 
     def on_key(self, key: str) -> bool:
         if key in ("arrow_down", "tab", "arrow_up") and self.qs:
@@ -243,6 +281,7 @@ class QuestionnaireScreen(RecordsScreen):
         self.answers: dict[str, int] = {}
         self.choice = (self.lo + self.hi) // 2
         self.sent = False
+        self.done = False
         self.keys.setText(t("records.q.keys", lo=self.lo, hi=self.hi))
         self._draw()
 
@@ -253,58 +292,33 @@ class QuestionnaireScreen(RecordsScreen):
     def _draw(self) -> None:
         self.clear()
         s, q = self.s, self.q
-        label(
-            self.body,
-            t(f"records.when.{self.when}.long"),
-            (0, 0.68),
-            s * 0.7,
-            theme.colour("ui_muted"),
-            TextNode.ACenter,
-        )
+        y = self.para(t(f"records.when.{self.when}.long"), 0.66, 0.7, theme.colour("ui_muted"))
         if self.at_end:
-            n = len(self.answers)
-            label(
-                self.body,
-                t("records.q.ready", n=n, total=len(q["items"])),
-                (0, 0.35),
-                s,
-                align=TextNode.ACenter,
-                wrap=40,
-            )
-            self.button("send", t("records.q.send"), (-0.45, 0.0), 0.8, self.send)
-            self.button("previous", t("records.q.previous"), (0.45, 0.0), 0.8, self.previous)
+            y = self.para(t("records.q.ready", n=len(self.answers), total=len(q["items"])), y - 0.1, 1.0)
+            self.button("send", t("records.q.send"), (-0.45, y - 0.1), 0.8, self.send, selected=True)
+            self.button("previous", t("records.q.previous"), (0.45, y - 0.1), 0.8, self.previous)
             return
         if self.index == 0 and q.get("intro"):
-            label(self.body, q["intro"], (0, 0.56), s * 0.75, align=TextNode.ACenter, wrap=44)
-        item = q["items"][self.index]
-        label(
-            self.body,
-            t("records.q.of", n=self.index + 1, total=len(q["items"])),
-            (0, 0.36),
-            s * 0.7,
-            theme.colour("ui_muted"),
-            TextNode.ACenter,
+            y = self.para(q["intro"], y, 0.75)
+        y = self.para(
+            t("records.q.of", n=self.index + 1, total=len(q["items"])), y - 0.04, 0.7, theme.colour("ui_muted")
         )
-        label(self.body, item["text"], (0, 0.22), s * 1.05, align=TextNode.ACenter, wrap=34)
+        y = self.para(q["items"][self.index]["text"], y, 1.05)
+        item = q["items"][self.index]
         labels = q["scale"].get("labels") or {}
         values = list(range(self.lo, self.hi + 1))
-        width = min(0.48, 2.4 / len(values))
+        width = min(0.48, WIDTH / len(values))
         given = self.answers.get(item["id"])
+        y -= s * 0.6
         for k, v in enumerate(values):
             x = -((len(values) - 1) * width) / 2 + k * width
-            mark = "*" if given == v else (">" if self.choice == v else " ")
-            self.button(f"value{v}", f"{mark}{v}", (x, -0.12), width - 0.03, lambda v=v: self.answer(v))
-            label(
-                self.body,
-                str(labels.get(str(v), labels.get(v, ""))),
-                (x, -0.28),
-                s * 0.55,
-                theme.colour("ui_muted"),
-                TextNode.ACenter,
-                wrap=7,
-            )
-        self.button("previous", t("records.q.previous"), (-0.45, -0.5), 0.8, self.previous)
-        self.button("skip", t("records.q.skip"), (0.45, -0.5), 0.8, self.skip)
+            mark = "* " if given == v else ""
+            self.button(f"value{v}", f"{mark}{v}", (x, y), width - 0.03, lambda v=v: self.answer(v), self.choice == v)
+            caption = str(labels.get(str(v), labels.get(v, "")))
+            self.para(caption, y - s * 1.1, 0.6, theme.colour("ui_muted"), width=width - 0.04, centre=x)
+        y -= s * 3.4
+        self.button("previous", t("records.q.previous"), (-0.45, y), 0.8, self.previous)
+        self.button("skip", t("records.q.skip"), (0.45, y), 0.8, self.skip)
 
     def answer(self, value: int) -> None:
         if self.at_end or not self.lo <= value <= self.hi:
@@ -333,7 +347,10 @@ class QuestionnaireScreen(RecordsScreen):
             self.on_send(self, dict(self.answers))
 
     def on_key(self, key: str) -> bool:
-        if key in DIGIT_KEYS:
+        if self.done:  # the result is shown: Enter or Esc go back, nothing else changes it
+            if key in ("enter", "escape"):
+                self.on_back()
+        elif key in DIGIT_KEYS:
             self.answer(int(key))
         elif key in ("arrow_left", "arrow_right") and not self.at_end:
             self.choice = max(self.lo, min(self.hi, self.choice + (1 if key == "arrow_right" else -1)))
@@ -351,13 +368,13 @@ class QuestionnaireScreen(RecordsScreen):
     def show_result(self, q: dict[str, Any], score: float) -> None:
         """After sending: the score as the dashboard shows it, in plain words."""
         self.clear()
-        s = self.s
-        label(self.body, t("records.q.thanks"), (0, 0.5), s * 1.1, align=TextNode.ACenter)
-        label(self.body, score_text(q, score), (0, 0.3), s * 0.8, align=TextNode.ACenter, wrap=42)
-        label(self.body, change_text(q), (0, 0.05), s * 0.8, align=TextNode.ACenter, wrap=42)
-        self.button("done", t("records.back"), (0, -0.4), 0.8, self.on_back)
+        y = self.para(t("records.q.thanks"), 0.5, 1.1)
+        y = self.para(score_text(q, score), y - 0.05, 0.85)
+        y = self.para(change_text(q), y, 0.85)
+        self.button("done", t("records.back"), (0, y - 0.1), 0.8, self.on_back, selected=True)
         self.set_status("")
-        self.index = len(self.q["items"]) + 1
+        self.keys.setText(t("records.done_keys"))
+        self.done = True
 
 
 class PracticeScreen(RecordsScreen):
@@ -375,43 +392,36 @@ class PracticeScreen(RecordsScreen):
 
     def _draw(self) -> None:
         self.clear()
-        s, p = self.s, self.data.get("progress") or {}
+        p = self.data.get("progress") or {}
         if p.get("sessions"):
             progress = t("records.practice.progress", n=p["sessions"], finished=p["finished"], kinds=p["scenarios"])
             if p.get("skills_went_well"):
                 progress += " " + t("records.practice.skills", n=p["skills_went_well"])
         else:
             progress = t("records.practice.none")
-        label(self.body, progress, (0, 0.66), s * 0.75, align=TextNode.ACenter, wrap=46)
+        y = self.para(progress, 0.66, 0.75)
         homework = self.data.get("homework") or []
-        y = 0.5
-        label(self.body, t("records.practice.homework"), (-1.2, y), s * 0.8, theme.colour("ui_accent"))
+        y = self.para(t("records.practice.homework"), y - 0.02, 0.8, theme.colour("ui_accent"), left=-1.2)
         for h in homework[:2]:
-            y -= 0.09
             done = {True: t("records.practice.hw_done"), False: t("records.practice.hw_open")}.get(h.get("done"), "")
             text = t("records.practice.hw", text=h["text"], scenario=h["scenario"], date=when_text(h["set"]))
-            label(self.body, f"{text} {done}".strip(), (-1.15, y), s * 0.62, wrap=58)
+            y = self.para(f"{text} {done}".strip(), y, 0.65, left=-1.15, width=WIDTH - 0.05)
         if not homework:
-            y -= 0.09
-            label(self.body, t("records.practice.hw_none"), (-1.15, y), s * 0.62, theme.colour("ui_muted"))
-        y -= 0.14
-        label(self.body, t("records.practice.sessions"), (-1.2, y), s * 0.8, theme.colour("ui_accent"))
-        first = max(0, min(self.index - self.ROWS + 1, len(self.sessions) - self.ROWS))
-        for i, sess in enumerate(self.sessions[first : first + self.ROWS], start=first):
-            y -= 0.1
+            y = self.para(t("records.practice.hw_none"), y, 0.65, theme.colour("ui_muted"), left=-1.15)
+        y = self.para(t("records.practice.sessions"), y - 0.02, 0.8, theme.colour("ui_accent"), left=-1.2)
+        # from the one before the chosen session, as many as fit above the key hints
+        for i in range(max(0, self.index - 1), len(self.sessions)):
+            if y < BOTTOM:
+                break
+            sess = self.sessions[i]
             lines = session_lines(sess)
-            mark = "> " if i == self.index else "  "
-            label(self.body, mark + lines[0], (-1.2, y), s * 0.66, wrap=52)
-            label(self.body, lines[1], (-1.1, y - 0.07), s * 0.56, theme.colour("ui_muted"), wrap=60)
+            colour = theme.colour("ui_accent") if i == self.index else None
+            top = y
+            y = self.para(("> " if i == self.index else "") + lines[0], y, 0.68, colour, left=-1.2, width=1.95)
+            y = self.para(lines[1], y, 0.6, theme.colour("ui_muted"), left=-1.1, width=1.85)
             if sess.get("replay"):
-                self.button(
-                    f"watch{sess['run']}",
-                    t("records.practice.watch"),
-                    (1.08, y + 0.01),
-                    0.34,
-                    lambda sess=sess: self.on_replay(sess),
-                )
-            y -= 0.1
+                watch = lambda sess=sess: self.on_replay(sess)  # noqa: E731
+                self.button(f"watch{sess['run']}", t("records.practice.watch"), (1.02, top), 0.4, watch)
 
     def on_key(self, key: str) -> bool:
         if key in ("arrow_down", "arrow_up") and self.sessions:
@@ -440,9 +450,9 @@ class MyDataScreen(RecordsScreen):
 
     def _draw(self) -> None:
         self.clear()
-        s, d = self.s, self.data
+        d = self.data
         k = d.get("kept") or {}
-        label(self.body, d.get("monitoring", ""), (0, 0.66), s * 0.62, align=TextNode.ACenter, wrap=62)
+        y = self.para(d.get("monitoring", ""), 0.68, 0.6)
         kept = t(
             "records.data.kept",
             sessions=k.get("sessions", 0),
@@ -450,33 +460,21 @@ class MyDataScreen(RecordsScreen):
             answers=k.get("questionnaires", 0),
             replays=k.get("replays", 0),
         )
-        label(self.body, kept, (0, 0.34), s * 0.62, align=TextNode.ACenter, wrap=62)
-        label(self.body, t("records.data.why"), (0, 0.18), s * 0.58, theme.colour("ui_muted"), TextNode.ACenter, 66)
+        y = self.para(kept, y, 0.62)
+        y = self.para(t("records.data.why"), y, 0.58, theme.colour("ui_muted"))
         on = bool(d.get("recording"))
         state = t("records.data.recording_on" if on else "records.data.recording_off")
         explain = (d.get("recording_text") or {}).get("on" if on else "off", "")
-        label(self.body, f"{state} {explain}".strip(), (0, 0.0), s * 0.62, align=TextNode.ACenter, wrap=62)
-        self.button(
-            "consent",
-            t("records.data.turn_off" if on else "records.data.turn_on"),
-            (-0.85, -0.25),
-            0.76,
-            self.actions["consent"],
-        )
-        self.button("export", t("records.data.export"), (0, -0.25), 0.76, self.actions["export"])
+        y = self.para(f"{state} {explain}".strip(), y, 0.62) - self.s * 0.5
+        consent = t("records.data.turn_off" if on else "records.data.turn_on")
+        self.button("consent", consent, (-0.82, y), 0.76, self.actions["consent"])
+        self.button("export", t("records.data.export"), (0, y), 0.76, self.actions["export"])
         delete = t("records.data.delete_again" if self.delete_armed else "records.data.delete")
-        self.button("delete", delete, (0.85, -0.25), 0.76, self.delete)
+        self.button("delete", delete, (0.82, y), 0.76, self.delete, selected=self.delete_armed)
+        y -= self.s * 1.6
         if self.delete_armed:
-            label(
-                self.body,
-                t("records.data.delete_warning", name=d.get("name", "")),
-                (0, -0.45),
-                s * 0.66,
-                theme.colour("ui_accent"),
-                TextNode.ACenter,
-                60,
-            )
-        self.button("back", t("records.back"), (0, -0.62), 0.6, self.on_back)
+            y = self.para(t("records.data.delete_warning", name=d.get("name", "")), y, 0.66, theme.colour("ui_accent"))
+        self.button("back", t("records.back"), (0, y - self.s * 0.3), 0.6, self.on_back)
 
     def delete(self) -> None:
         """The first press says exactly what goes; only a second press of the same button deletes."""
