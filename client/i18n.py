@@ -128,6 +128,7 @@ EN: dict[str, str] = {
     "banner.help_title": "Safety alert: someone asks to talk",
     # My records: questionnaires, My practice, My data, own replays (client/ui/records.py)
     "records.menu.title": "My records",
+    "records.entry": "My records (M)",
     "records.menu.keys": "Up/Down or 1-3: choose    Enter: open    Esc: back",
     "records.menu.questionnaires": "Questionnaires: how you feel about everyday situations",
     "records.menu.practice": "My practice: your sessions and homework",

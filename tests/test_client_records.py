@@ -21,6 +21,7 @@ from client.ui.records import (
     QuestionnaireScreen,
     ReplayScreen,
 )
+from client.ui.screens import RoomListScreen
 from client_room import app, enter  # noqa: F401  (the fixture)
 from conftest import PASSWORD
 from server.appkeys import SAFETY
@@ -200,6 +201,17 @@ async def test_questionnaires_are_offered_when_a_practice_starts_and_ends_never_
     messenger.send("enter")
     await pump(app, lambda: any("Well done" in n for n in app.notices.texts), timeout=10)
     assert app.records.due and app.records.due[0]["due"] == "post" and app.screen is None
+
+
+async def test_my_records_open_from_the_room_list_and_esc_goes_back_there(app, server):
+    server.add_user("Fin")
+    app.opts.server, app.opts.room, app.opts.user = server.url, None, "Fin"
+    assert await app.login_and_connect("Fin", PASSWORD)
+    await pump(app, lambda: isinstance(app.screen, RoomListScreen))
+    typed(app, "m")
+    await pump(app, lambda: isinstance(app.screen, MenuScreen))
+    keys(app, "escape")
+    await pump(app, lambda: isinstance(app.screen, RoomListScreen))
 
 
 async def test_own_records_http_need_a_token(server):

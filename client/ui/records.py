@@ -622,6 +622,28 @@ class MyRecords:
         else:
             app.show_rooms()
 
+    def add_entry(self, rooms_screen) -> None:
+        """The way in from the room list: a "My records" button, and M (a screen without a text field, so a
+        letter is a command there)."""
+        s = 0.05 * self.scale
+        DirectButton(
+            parent=rooms_screen.root,
+            text=t("records.entry"),
+            text_scale=s * 0.8,
+            text_fg=theme.colour("ui_text"),
+            frameColor=theme.colour("ui_notice"),
+            frameSize=(-0.26, 0.26, -s * 0.45, s * 0.95),
+            pos=(0.7, 0, 0.6),
+            relief=DGG.FLAT,
+            command=self.open,
+        )
+        typed = rooms_screen.on_char
+
+        def on_char(ch: str) -> None:
+            self.open() if ch in ("m", "M") else typed(ch)
+
+        rooms_screen.on_char = on_char
+
     def open(self) -> None:
         if self.app.session is None:
             self.app.notice(t("records.offline"))
