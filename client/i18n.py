@@ -206,6 +206,7 @@ EN: dict[str, str] = {
     "records.data.turn_off": "Turn recording off (C)",
     "records.data.recording_now_on": "Recording is on now.",
     "records.data.now_off": "Recording is off now.",
+    "records.data.not_changed": "Your recording choice could not be changed just now. Please try again.",
     "records.data.export": "Export to a file (E)",
     "records.data.exporting": "Saving your records...",
     "records.data.exported": "Saved: {path}",

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import aiohttp
+import pytest
 from direct.showbase.MessengerGlobal import messenger
 
 from client.input import ALL_KEYS
@@ -26,6 +28,7 @@ from client_room import app, enter  # noqa: F401  (the fixture)
 from conftest import PASSWORD
 from server.appkeys import SAFETY
 from server.scenarios import ScenarioRun, load_file
+from test_client_window import TOOLS, free_display, xdo
 from wire import events
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,3 +228,71 @@ async def test_own_records_http_need_a_token(server):
         async with http.get(server.url + "/api/me/data", headers={"Authorization": f"Bearer {token}"}) as r:
             body = await r.json()
     assert body["name"] == "Eve" and body["recording"] is False and body["kept"]["sessions"] == 0
+
+
+@pytest.mark.skipif(not TOOLS and not os.environ.get("CI"), reason="needs Xvfb and xdotool")
+async def test_my_data_in_a_real_window_by_real_keys_and_a_mouse_click(server, tmp_path):
+    """Through X (Xvfb, xdotool): M on the room list, a click on "My data", C turns recording on, E exports."""
+    import subprocess
+    import sys
+    import time
+
+    display = free_display()
+    downloads = tmp_path / "downloads"
+    env = {**os.environ, "DISPLAY": display, "PYTHONUNBUFFERED": "1", "PEERSPACE_DOWNLOADS": str(downloads)}
+    xvfb = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1024x700x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = None
+    uid = server.add_user("Gus")["id"]
+    try:
+        log = open(tmp_path / "client.log", "w")
+        client = subprocess.Popen(
+            [sys.executable, "-m", "client", "--server", server.url, "--user", "Gus", "--password", PASSWORD]
+            + ["--size", "800x500", "--settings", str(tmp_path / "settings.json")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 30
+        found: list[str] = []
+        while not found and time.time() < deadline:
+            found = xdo(env, "search", "--name", "peerspace").split()
+            await asyncio.sleep(0.2)
+        assert found, "the client opened no window"
+        window = found[0]
+        xdo(env, "windowfocus", "--sync", window)
+        deadline = time.time() + 30
+        while not any(c.user["id"] == uid for c in server.world.conns.values()) and time.time() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # signed in and connected; the room list is up
+        xdo(env, "key", "m")
+        await asyncio.sleep(1.0)
+        # the menu's third row, "My data", is centred at y = 0.1 of the 2D layer: (1 - 0.1) / 2 of the height
+        xdo(env, "mousemove", "--window", window, "400", str(int((1 - 0.1) / 2 * 500)))
+        xdo(env, "click", "1")
+        await asyncio.sleep(1.5)
+        xdo(env, "key", "c")
+        deadline = time.time() + 10
+        while not server.store.get_user(uid)["consent_recording"] and time.time() < deadline:
+            await asyncio.sleep(0.2)
+        assert server.store.get_user(uid)["consent_recording"]
+        xdo(env, "key", "e")
+        deadline = time.time() + 10
+        while not list(downloads.glob("*.json")) and time.time() < deadline:
+            await asyncio.sleep(0.2)
+        saved = list(downloads.glob("peerspace-my-records-*.json"))
+        assert len(saved) == 1 and json.loads(saved[0].read_text())["user"]["name"] == "Gus"
+    finally:
+        if client is not None:
+            client.terminate()
+            try:
+                client.wait(10)
+            except subprocess.TimeoutExpired:
+                client.kill()
+        xvfb.terminate()
+        xvfb.wait(10)
+    assert "Traceback" not in (tmp_path / "client.log").read_text()

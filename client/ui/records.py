@@ -25,6 +25,7 @@ from direct.gui.DirectGui import DirectButton
 from panda3d.core import ClockObject, NodePath, TextNode
 
 from wire import safety as ws
+from wire.errors import WireError
 
 from .. import theme
 from ..i18n import t
@@ -590,8 +591,6 @@ class MyRecords:
                     return await r.read()
                 body = await r.json(content_type=None)
         if not body.get("ok", True) and "error" in body:
-            from wire.errors import WireError
-
             raise WireError(body["error"].get("code", "error"), body["error"].get("message", ""))
         return body
 
@@ -743,7 +742,13 @@ class MyRecords:
     async def _toggle_consent(self) -> None:
         screen = self._data_screen()
         want = not (screen.data.get("recording") if screen else self.app.model.recording)
-        ack = await self.app.session.call("consent", {"recording": want})
+        if self.app.model.room is not None:
+            # in a room the intent (F12's) also tells the room's recorder and shows the recording notice
+            ack = await self.app.session.call("consent", {"recording": want})
+        else:
+            ack = await self._post("/api/me/consent", {"recording": want})
+            if not ack.get("ok"):
+                raise WireError("error", str((ack.get("error") or {}).get("message", t("records.data.not_changed"))))
         self.app.set_recording(ack.get("recording"))
         if screen is not None:
             screen.set_data(await self._get("/api/me/data"))
