@@ -147,6 +147,8 @@ async def test_my_practice_tells_a_finished_session_and_opens_its_replay(app, se
     state["phases_done"] = [p["id"] for p in CONVERSATION.phases]
     state["feedback"] = {"positive": 2, "corrective": 0}
     state["homework"] = "Say hello to one new person this week."
+    # greeting done well in the role-play and again; a question only partly: only the greeting went well
+    state["ratings"] = {"role_play": {"greet": [2, 1], "ask_question": [1]}, "repeat": {"greet": [2]}}
     server.store.save_run_state(run.run_id, state, "finished")
     # someone else's run: not theirs to replay
     other = ScenarioRun.create(server.store, "cafe", CONVERSATION, "easy", participant_user_id=None)
@@ -158,7 +160,8 @@ async def test_my_practice_tells_a_finished_session_and_opens_its_replay(app, se
     await pump(app, lambda: isinstance(app.screen, PracticeScreen), timeout=10)
     shown = app.screen.text()
     assert f"{CONVERSATION.title}, " in shown and "you went all the way through" in shown
-    assert "the coach noticed 2 good things" in shown
+    assert "What went well: Greet them and say who you are; the coach noticed 2 good things" in shown
+    assert "Make small talk" not in shown
     assert "Say hello to one new person this week." in shown
     assert "You have practised 1 times and finished 1" in shown
     assert "%" not in shown  # progress without marks

@@ -29,7 +29,7 @@ def _went_well(state: dict[str, Any], step_texts: dict[str, str]) -> list[str]:
                 good.add(step)
     order = list(step_texts)
     ranked = sorted(good, key=lambda s: (order.index(s) if s in order else len(order), s))
-    return [step_texts.get(s, s.replace("_", " ")) for s in ranked]
+    return [step_texts.get(s, s.replace("_", " ")).rstrip(".") for s in ranked]  # joined into one sentence
 
 
 def session(store: Storage, run: dict[str, Any], scenarios: ScenarioRooms | None) -> dict[str, Any]:
