@@ -131,7 +131,7 @@ async def my_data(request: web.Request) -> web.Response:
         return error_response(e)
     store, safety = request.app[STORE], request.app[SAFETY]
     account = await store.aio.get_user(user["id"])
-    kept = await store.aio.apply(mine.kept, store, user["id"])
+    kept = await store.aio.record_counts(user["id"])
     return web.json_response(
         {
             "ok": True,

@@ -88,15 +88,3 @@ def questionnaires(qs: Questionnaires, user_id: int) -> list[dict[str, Any]]:
             due = None
         out.append({**d, "pre": pre, "post": post, "due": due, "answered": len(mine)})
     return out
-
-
-def kept(store: Storage, user_id: int) -> dict[str, int]:
-    """How many records of each kind are kept about this person (for "My data")."""
-    doc = store.export_user(user_id) or {}
-    return {
-        "sessions": len(doc.get("runs", [])),
-        "lines": sum(1 for e in doc.get("events", []) if e.get("kind") == "said" and e.get("user_id") == user_id),
-        "questionnaires": len(doc.get("questionnaires", [])),
-        "replays": sum(1 for r in doc.get("replays", []) if r["frames"]),
-        "reports": len(doc.get("reports_made", [])),
-    }
