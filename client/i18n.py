@@ -174,6 +174,7 @@ EN: dict[str, str] = {
     "records.practice.none": "You have not practised yet. Your sessions will show here.",
     "records.practice.progress": "You have practised {n} times and finished {finished}, in {kinds} different "
     "situations.",
+    "records.practice.progress_one": "You have practised once so far. Every session counts.",
     "records.practice.skills": "Skills that went well at least once: {n}.",
     "records.practice.homework": "Homework",
     "records.practice.hw": "{text} (set in {scenario}, {date})",

@@ -395,7 +395,8 @@ class PracticeScreen(RecordsScreen):
         self.clear()
         p = self.data.get("progress") or {}
         if p.get("sessions"):
-            progress = t("records.practice.progress", n=p["sessions"], finished=p["finished"], kinds=p["scenarios"])
+            key = "records.practice.progress" if p["sessions"] > 1 else "records.practice.progress_one"
+            progress = t(key, n=p["sessions"], finished=p["finished"], kinds=p["scenarios"])
             if p.get("skills_went_well"):
                 progress += " " + t("records.practice.skills", n=p["skills_went_well"])
         else:
@@ -720,7 +721,7 @@ class MyRecords:
         if not track.frames:
             self.app.notice(t("records.practice.no_replay"))
             return
-        scene = str((self.app.model.room or {}).get("scene") or "cafe")
+        scene = str(sess.get("scene") or (self.app.model.room or {}).get("scene") or "cafe")
         title = t("records.replay.title", title=sess["title"], date=when_text(sess["started"]))
         self._show(ReplayScreen(self.app, track, scene, title, self.open_practice))
 

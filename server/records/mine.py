@@ -37,6 +37,7 @@ def session(store: Storage, run: dict[str, Any], scenarios: ScenarioRooms | None
     scenario = scenarios.scenarios.get(run["scenario_id"]) if scenarios is not None else None
     texts = scenario.step_texts() if scenario is not None else {}
     emotion = state.get("emotion") or {}
+    room = store.get_room(run["room_id"])
     return {
         "run": run["id"],
         "scenario": run["scenario_id"],
@@ -50,6 +51,7 @@ def session(store: Storage, run: dict[str, Any], scenarios: ScenarioRooms | None
         "feelings_recognised": {"correct": int(emotion.get("correct", 0)), "total": int(emotion.get("total", 0))},
         "homework": state.get("homework"),
         "replay": store.pose_frame_count(run["id"]) > 0,
+        "scene": room["scene"] if room is not None else None,  # where the replay is drawn
     }
 
 
