@@ -454,7 +454,7 @@ class MyDataScreen(RecordsScreen):
         self.clear()
         d = self.data
         k = d.get("kept") or {}
-        y = self.para(d.get("monitoring", ""), 0.68, 0.6)
+        y = self.para(d.get("monitoring", ""), 0.68, 0.72)
         kept = t(
             "records.data.kept",
             sessions=k.get("sessions", 0),
@@ -462,21 +462,28 @@ class MyDataScreen(RecordsScreen):
             answers=k.get("questionnaires", 0),
             replays=k.get("replays", 0),
         )
-        y = self.para(kept, y, 0.62)
-        y = self.para(t("records.data.why"), y, 0.58, theme.colour("ui_muted"))
+        y = self.para(kept, y, 0.72)
+        y = self.para(t("records.data.why"), y, 0.66, theme.colour("ui_muted"))
         on = bool(d.get("recording"))
         state = t("records.data.recording_on" if on else "records.data.recording_off")
         explain = (d.get("recording_text") or {}).get("on" if on else "off", "")
-        y = self.para(f"{state} {explain}".strip(), y, 0.62) - self.s * 0.5
+        y = self.para(f"{state} {explain}".strip(), y, 0.72) - self.s * 0.5
         consent = t("records.data.turn_off" if on else "records.data.turn_on")
-        self.button("consent", consent, (-0.82, y), 0.76, self.actions["consent"])
-        self.button("export", t("records.data.export"), (0, y), 0.76, self.actions["export"])
+        self.button("consent", consent, (-0.82, y), 0.76, lambda: self.act("consent"))
+        self.button("export", t("records.data.export"), (0, y), 0.76, lambda: self.act("export"))
         delete = t("records.data.delete_again" if self.delete_armed else "records.data.delete")
         self.button("delete", delete, (0.82, y), 0.76, self.delete, selected=self.delete_armed)
         y -= self.s * 1.6
         if self.delete_armed:
-            y = self.para(t("records.data.delete_warning", name=d.get("name", "")), y, 0.66, theme.colour("ui_accent"))
+            y = self.para(t("records.data.delete_warning", name=d.get("name", "")), y, 0.72, theme.colour("ui_accent"))
         self.button("back", t("records.back"), (0, y - self.s * 0.3), 0.6, self.on_back)
+
+    def act(self, name: str) -> None:
+        """Recording or export: any other action takes back a half-made delete first."""
+        if self.delete_armed:
+            self.delete_armed = False
+            self._draw()
+        self.actions[name]()
 
     def delete(self) -> None:
         """The first press says exactly what goes; only a second press of the same button deletes."""
@@ -499,7 +506,7 @@ class MyDataScreen(RecordsScreen):
         return super().on_key(key)
 
     def on_char(self, ch: str) -> None:
-        action = {"c": self.actions["consent"], "e": self.actions["export"], "d": self.delete}.get(ch.lower())
+        action = {"c": lambda: self.act("consent"), "e": lambda: self.act("export"), "d": self.delete}.get(ch.lower())
         if action is not None:
             action()
 
