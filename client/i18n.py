@@ -193,6 +193,7 @@ EN: dict[str, str] = {
     "records.practice.feelings": "you recognised {n} of {total} feelings",
     "records.practice.watch": "Watch",
     "records.practice.no_replay": "There is no replay of this session (it is only kept while you agree to recording).",
+    "records.replay.pause_play": "Pause / play (Space)",
     "records.replay.title": "Replay: {title}, {date}",
     "records.replay.keys": "Space: pause or play    Left/Right: 5 seconds back or on    Esc: back",
     "records.data.title": "My data",

@@ -172,6 +172,8 @@ async def test_my_practice_tells_a_finished_session_and_opens_its_replay(app, se
     assert {m["name"] for m in replay.track.members_at(replay.track.end).values()} >= {"Cai", "Coach"}
     await pump(app, frames=5)
     assert replay.view.avatars and app.scene_np.isHidden()
+    replay.click("play")  # the mouse pauses it, as Space does
+    assert not replay.playing
     keys(app, "escape")
     await pump(app, lambda: isinstance(app.screen, PracticeScreen), timeout=15)
     assert not app.scene_np.isHidden() and replay.view.root.isEmpty()

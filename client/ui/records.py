@@ -426,8 +426,9 @@ class PracticeScreen(RecordsScreen):
                 self.button(f"watch{sess['run']}", t("records.practice.watch"), (1.02, top), 0.4, watch)
 
     def on_key(self, key: str) -> bool:
-        if key in ("arrow_down", "arrow_up") and self.sessions:
-            self.index = (self.index + (-1 if key == "arrow_up" else 1)) % len(self.sessions)
+        step = {"arrow_down": 1, "arrow_up": -1, "wheel_down": 1, "wheel_up": -1, "page_down": 3, "page_up": -3}
+        if key in step and self.sessions:
+            self.index = max(0, min(len(self.sessions) - 1, self.index + step[key]))
             self._draw()
         elif key == "enter" and self.sessions:
             sess = self.sessions[self.index]
@@ -528,6 +529,22 @@ class ReplayScreen:
         s = 0.05 * app.settings.text_scale
         label(self.root, title, (0, 0.88), s, align=TextNode.ACenter)
         label(self.root, t("records.replay.keys"), (0, -0.9), s * 0.65, theme.colour("ui_muted"), TextNode.ACenter)
+        self.buttons: dict[str, DirectButton] = {}
+        for name, text, x, fn in (
+            ("play", t("records.replay.pause_play"), -0.35, lambda: self.on_char(" ")),
+            ("back", t("records.back"), 0.35, self.on_back),
+        ):
+            self.buttons[name] = DirectButton(
+                parent=self.root,
+                text=text,
+                text_scale=s * 0.75,
+                text_fg=theme.colour("ui_text"),
+                frameColor=theme.colour("ui_notice"),
+                frameSize=(-0.3, 0.3, -s * 0.45, s * 0.95),
+                pos=(x, 0, -0.78),
+                relief=DGG.FLAT,
+                command=fn,
+            )
         self.playing = True
         self.t = track.start
         self.view.seek(self.t)
@@ -559,6 +576,9 @@ class ReplayScreen:
     def on_char(self, ch: str) -> None:
         if ch == " ":
             self.playing = not self.playing
+
+    def click(self, name: str) -> None:
+        self.buttons[name].commandFunc(None)
 
     def destroy(self) -> None:
         self.app.taskMgr.remove("peerspace-own-replay")

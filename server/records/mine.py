@@ -77,7 +77,8 @@ def practice(store: Storage, user_id: int, scenarios: ScenarioRooms | None) -> d
 
 def questionnaires(qs: Questionnaires, user_id: int) -> list[dict[str, Any]]:
     """Each questionnaire with this person's scores as the dashboard shows them (the first `pre`, the latest
-    `post`), and which answer is due: `pre` until one is given, then `post` after each new `pre`."""
+    `post`), and which answer is due: `pre` until one is given, then `post` after each new `pre` (one asked only
+    before, or only after, a practice is due each time)."""
     answers = qs.of_user(user_id)
     out = []
     for d in qs.public():
@@ -85,8 +86,9 @@ def questionnaires(qs: Questionnaires, user_id: int) -> list[dict[str, Any]]:
         pre = next((a["score"] for a in mine if a["phase"] == "pre"), None)
         post = next((a["score"] for a in reversed(mine) if a["phase"] == "post"), None)
         last = mine[-1]["phase"] if mine else None
-        due = "pre" if pre is None else ("post" if last == "pre" else None)
-        if due is not None and due not in d["when"]:
-            due = None
+        if d["when"] == ["post"] or d["when"] == ["pre"]:
+            due = d["when"][0]  # asked at one time only: offered each time that comes
+        else:
+            due = "pre" if pre is None else ("post" if last == "pre" else None)
         out.append({**d, "pre": pre, "post": post, "due": due, "answered": len(mine)})
     return out
