@@ -90,6 +90,11 @@ async def test_questionnaire_round_trip_with_the_score_in_plain_words(app, serve
     await pump(app, lambda: isinstance(app.screen, MenuScreen), timeout=15)
     keys(app, "escape")  # out of the records: back to the room
     await pump(app, lambda: app.screen is None and app.in_room, timeout=15)
+    # gone back before a screen loaded: it does not pop up later
+    await open_records(app)
+    keys(app, "2", "escape")
+    await pump(app, frames=100)
+    assert app.screen is None and app.in_room
 
 
 async def test_my_data_exports_to_a_file_and_delete_removes_the_account(app, server, tmp_path, monkeypatch):

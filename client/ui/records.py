@@ -687,15 +687,17 @@ class MyRecords:
         self._show(MenuScreen(self.app.aspect2d, self.scale, items, self.back_out))
 
     def open_questionnaires(self) -> None:
-        self.app.spawn(self._open_questionnaires(), "show the questionnaires")
+        self.app.spawn(self._open_questionnaires(self.app.screen), "show the questionnaires")
 
     async def _questionnaires(self) -> list[dict[str, Any]]:
         body = await self._get("/api/me/questionnaires")
         qs: list[dict[str, Any]] = body["questionnaires"]
         return qs
 
-    async def _open_questionnaires(self) -> None:
+    async def _open_questionnaires(self, origin) -> None:
         qs = await self._questionnaires()
+        if self.app.screen is not origin:
+            return  # the person went elsewhere while it loaded
         self._show(QuestionnaireListScreen(self.app.aspect2d, self.scale, qs, self.open_form, self.open))
 
     def open_form(self, q: dict[str, Any], when: str | None = None, back: Callable[[], None] | None = None) -> None:
@@ -725,16 +727,19 @@ class MyRecords:
             screen.show_result(mine, float(ack["score"]))
 
     def open_practice(self) -> None:
-        self.app.spawn(self._open_practice(), "show your practice")
+        self.app.spawn(self._open_practice(self.app.screen), "show your practice")
 
-    async def _open_practice(self) -> None:
+    async def _open_practice(self, origin) -> None:
         data = await self._get("/api/me/practice")
+        if self.app.screen is not origin:
+            return  # the person went elsewhere while it loaded
         self._show(PracticeScreen(self.app.aspect2d, self.scale, data, self.open_replay, self.open))
 
     def open_replay(self, sess: dict[str, Any]) -> None:
-        self.app.spawn(self._open_replay(sess), "open the replay")
+        self.app.spawn(self._open_replay(sess, self.app.screen), "open the replay")
 
-    async def _open_replay(self, sess: dict[str, Any]) -> None:
+    async def _open_replay(self, sess: dict[str, Any], origin) -> None:
+        """`origin`: the screen that asked; if the person has gone elsewhere by the time it loads, nothing opens."""
         from ..replay import ReplayTrack
 
         pages, after = [], 0.0
@@ -745,6 +750,8 @@ class MyRecords:
                 break
             after = body["next"]
         track = ReplayTrack(pages)
+        if self.app.screen is not origin:
+            return  # the person went elsewhere while it loaded
         if not track.frames:
             self.app.notice(t("records.practice.no_replay"))
             return
@@ -753,10 +760,12 @@ class MyRecords:
         self._show(ReplayScreen(self.app, track, scene, title, self.open_practice))
 
     def open_data(self) -> None:
-        self.app.spawn(self._open_data(), "show your data")
+        self.app.spawn(self._open_data(self.app.screen), "show your data")
 
-    async def _open_data(self) -> None:
+    async def _open_data(self, origin) -> None:
         data = await self._get("/api/me/data")
+        if self.app.screen is not origin:
+            return  # the person went elsewhere while it loaded
         actions = {"consent": self.toggle_consent, "export": self.export, "delete": self.delete}
         self._show(MyDataScreen(self.app.aspect2d, self.scale, data, actions, self.open))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from wire import errors
 from wire.errors import WireError
 
 from ..appkeys import ACCOUNTS, RECORDS, SAFETY, STORE, TOKENS, WORLD
@@ -151,7 +152,7 @@ async def my_replay(request: web.Request) -> web.Response:
         user = await user_from_request(request)
         run = await request.app[STORE].aio.get_run(int(request.match_info["run"]))
         if run is None or run["participant_user_id"] != user["id"]:
-            raise WireError("not_found", "There is no such session of yours.")
+            raise WireError(errors.NOT_FOUND, "There is no such session of yours.")
         after = float(request.query.get("after", 0))
         limit = max(1, min(2000, int(request.query.get("limit", 500))))
     except WireError as e:
