@@ -41,6 +41,7 @@ from .scene import build_scene
 from .screen_fsm import Screens
 from .ui.appearance import AppearanceFlow
 from .ui.hud import HelpOverlay, SettingsPanel
+from .ui.records import MyRecords
 from .ui.safety import SafetyUI
 from .ui.settings import Settings, default_path
 from .views import AvatarsView, CameraView, HudView
@@ -164,6 +165,7 @@ class PeerspaceClient(ShowBase):
         self.hud, self.avatar_views, self.camera_view = HudView(self), AvatarsView(self), CameraView(self)
         self.scenarios, self.coaching = ScenarioFlow(self), Coaching(self)
         self.screens = Screens(self)
+        self.records = MyRecords(self)  # questionnaires, My practice, My data, own replays
         self.setBackgroundColor(*theme.colour("sky"))
         self.camLens.setFov(62)
         self.camLens.setNearFar(0.1, 200)
@@ -274,7 +276,7 @@ class PeerspaceClient(ShowBase):
                 self.apply_settings,
                 self.leave_room if self.in_room else None,
                 self.quit,
-                extra=[*self.safety.settings_items(), *self.looks.settings_items()],
+                extra=[*self.safety.settings_items(), *self.looks.settings_items(), *self.records.settings_items()],
             )
             self.push_focus(SettingsFocus(self, self.settings_panel))
 

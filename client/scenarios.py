@@ -201,6 +201,8 @@ class ScenarioFlow:
         panel = self.panel or self.make_panel()
         before = panel._phase_index
         panel.set_state(d, mine)
+        if mine and d.get("run") is not None:
+            app.records.offer(d["run"], "pre")  # offered once per run, never forced (client/ui/records.py)
         if mine and panel.mode == "run" and panel._phase_index != before:
             self._face_speaker(d)
 
@@ -232,6 +234,7 @@ class ScenarioFlow:
             return
         if panel.mine:
             panel.ended(d)
+            app.records.offer(d.get("run"), "post")
             if isinstance(app.focus, AnswerFocus):
                 app.focus = None
         else:

@@ -48,6 +48,7 @@ class Screens(FSM):
         app = self.app
         refresh = lambda: app.spawn(app.net.refresh_rooms(), "list the rooms")  # noqa: E731
         self._show(RoomListScreen(app.aspect2d, app.settings.text_scale, app.choose_room, refresh))
+        app.records.add_entry(self.screen)  # the way to the person's own records (client/ui/records.py)
         refresh()
 
     def enterScreen(self, screen) -> None:

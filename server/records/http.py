@@ -12,11 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
+from wire import errors
 from wire.errors import WireError
 
-from ..appkeys import ACCOUNTS, STORE, TOKENS, WORLD
+from ..appkeys import ACCOUNTS, RECORDS, SAFETY, STORE, TOKENS, WORLD
 from ..http_api import client_address, error_response, read_json, user_from_request
-from . import access, replay
+from . import access, mine, replay
 
 log = logging.getLogger("peerspace.records")
 
@@ -101,9 +102,74 @@ async def run_replay(request: web.Request) -> web.Response:
     return _json(await store.aio.apply(replay.read, store, run, after, limit), headers={"Cache-Control": "no-store"})
 
 
+async def my_practice(request: web.Request) -> web.Response:
+    """My practice: past sessions in plain words, the homework set in them, progress without marks."""
+    try:
+        user = await user_from_request(request)
+    except WireError as e:
+        return error_response(e)
+    store = request.app[STORE]
+    body = await store.aio.apply(mine.practice, store, user["id"], request.app[WORLD].scenarios)
+    return web.json_response({"ok": True, **body}, headers={"Cache-Control": "no-store"})
+
+
+async def my_questionnaires(request: web.Request) -> web.Response:
+    """The questionnaires with this person's own scores (as the dashboard shows them) and which one is due."""
+    try:
+        user = await user_from_request(request)
+    except WireError as e:
+        return error_response(e)
+    qs = await request.app[STORE].aio.apply(mine.questionnaires, request.app[RECORDS].questionnaires, user["id"])
+    return web.json_response({"ok": True, "questionnaires": qs}, headers={"Cache-Control": "no-store"})
+
+
+async def my_data(request: web.Request) -> web.Response:
+    """My data: what is monitored and recorded (the server's own notice and recording texts), the person's
+    recording choice, and how many records of each kind are kept about them."""
+    try:
+        user = await user_from_request(request)
+    except WireError as e:
+        return error_response(e)
+    store, safety = request.app[STORE], request.app[SAFETY]
+    account = await store.aio.get_user(user["id"])
+    kept = await store.aio.record_counts(user["id"])
+    return web.json_response(
+        {
+            "ok": True,
+            "name": user["name"],
+            "monitoring": safety.crisis.monitoring_notice,
+            "recording": bool(account and account.get("consent_recording")),
+            "recording_text": {"on": safety.text("recording.when_on"), "off": safety.text("recording.when_off")},
+            "kept": kept,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def my_replay(request: web.Request) -> web.Response:
+    """A replay of one of the person's own sessions (recorded only while they agreed to recording)."""
+    try:
+        user = await user_from_request(request)
+        run = await request.app[STORE].aio.get_run(int(request.match_info["run"]))
+        if run is None or run["participant_user_id"] != user["id"]:
+            raise WireError(errors.NOT_FOUND, "There is no such session of yours.")
+        after = float(request.query.get("after", 0))
+        limit = max(1, min(2000, int(request.query.get("limit", 500))))
+    except WireError as e:
+        return error_response(e)
+    except ValueError:
+        return error_response(WireError("invalid", "after and limit must be numbers."))
+    store = request.app[STORE]
+    return _json(await store.aio.apply(replay.read, store, run, after, limit), headers={"Cache-Control": "no-store"})
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/me/export", my_export)
     app.router.add_post("/api/me/delete", my_delete)
     app.router.add_post("/api/me/consent", my_consent)
     app.router.add_post("/api/me/password", my_password)
+    app.router.add_get("/api/me/practice", my_practice)
+    app.router.add_get("/api/me/questionnaires", my_questionnaires)
+    app.router.add_get("/api/me/data", my_data)
+    app.router.add_get(r"/api/me/runs/{run:\d+}/replay", my_replay)
     app.router.add_get(r"/api/runs/{run:\d+}/replay", run_replay)

@@ -177,6 +177,25 @@ class SQLiteRecords(SQLiteRuns, SQLiteHelpline):
             for a in alerts
         ]
 
+    def record_counts(self, user_id: int) -> dict[str, int]:
+        """How many records of each kind are kept about one person (their "My data" screen): their sessions, the
+        lines they said that were kept, their questionnaire answers, the sessions with a replay, reports made."""
+
+        def count(sql: str) -> int:
+            n: int = self._single(sql, (user_id,))["n"]
+            return n
+
+        return {
+            "sessions": count("SELECT COUNT(*) AS n FROM runs WHERE participant_user_id=?"),
+            "lines": count("SELECT COUNT(*) AS n FROM events WHERE user_id=? AND kind='said'"),
+            "questionnaires": count("SELECT COUNT(*) AS n FROM questionnaire_answers WHERE user_id=?"),
+            "replays": count(
+                "SELECT COUNT(*) AS n FROM runs r WHERE r.participant_user_id=? "
+                "AND EXISTS (SELECT 1 FROM pose_tracks p WHERE p.run_id=r.id)"
+            ),
+            "reports": count("SELECT COUNT(*) AS n FROM reports WHERE reporter_id=?"),
+        }
+
     def delete_user(self, user_id: int) -> bool:
         """Remove the account and every record about the person (their runs and their lines)."""
         with self._lock:
