@@ -14,13 +14,15 @@ overwritten (`secure_delete`), and a person's delete is checkpointed out of the 
 Where the SQL is: accounts.py (users, sessions), rooms.py (rooms, groups, staff scope), runs.py (runs,
 events, pose tracks), safety.py (blocks, reports, alerts, moderation),
 escalations.py (escalation rounds and delivery attempts), helpline.py (the private help line), records.py
-(questionnaires, export and delete, replay reads); connection.py, migrations.py and offloop.py are the plumbing.
+(questionnaires, export and delete, replay reads), courses.py (course runs, schedules, course records);
+connection.py, migrations.py and offloop.py are the plumbing.
 The interfaces they implement are in interfaces.py.
 """
 
 from __future__ import annotations
 
 from .accounts import SQLiteAccounts
+from .courses import SQLiteCourses
 from .escalations import SQLiteEscalations
 from .migrations import MIGRATIONS
 from .offloop import PERSIST_BACKOFF, RETRYABLE, OffLoop
@@ -29,7 +31,7 @@ from .rooms import SCOPE_SQL, SQLiteRooms
 from .safety import SQLiteSafety
 
 
-class SQLiteStorage(SQLiteAccounts, SQLiteRooms, SQLiteRecords, SQLiteSafety, SQLiteEscalations):
+class SQLiteStorage(SQLiteAccounts, SQLiteRooms, SQLiteRecords, SQLiteSafety, SQLiteEscalations, SQLiteCourses):
     """Every aggregate on one connection (interfaces.Storage). SQLiteRecords brings SQLiteRuns and SQLiteHelpline
     (a person's export includes their help-line conversations)."""
 
