@@ -43,6 +43,7 @@ FEATURES = (
     "server.controllers",
     "server.scenarios.intents",
     "server.scenarios.console",
+    "server.courses",
 )
 
 

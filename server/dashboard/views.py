@@ -51,6 +51,8 @@ NAV = (
     ("sessions", "/dashboard/sessions", "Sessions"),
     ("people", "/dashboard/people", "Participants"),
     ("safety", "/dashboard/safety", "Safety"),
+    ("courses", "/dashboard/courses", "Courses"),
+    ("supervision", "/dashboard/supervision", "Supervision"),
 )
 HEADERS = {
     "Cache-Control": "no-store",
@@ -323,12 +325,22 @@ async def person(request: web.Request, user: dict[str, Any]) -> web.Response:
     store = request.app[STORE]
     p = await _person_or_404(request, user)
     runs = await access.visible_runs(store, user, participant_id=p["id"])
-    sums = [fid.summary(r, await store.aio.run_events(r["id"])) for r in runs]
+    run_events = [await store.aio.run_events(r["id"]) for r in runs]
+    sums = [fid.summary(r, evs) for r, evs in zip(runs, run_events, strict=True)]
     labels = [f"#{s['run']}" for s in sums]
+    # Progress only: the participant's scores, own ratings, homework and questionnaires. How a session was
+    # delivered (fidelity) is the supervision page's, never plotted as if it were the participant's progress.
     plots = [
-        line_plot("Session fidelity", {"fidelity": [s["fidelity"]["score"] for s in sums]}, labels),
-        line_plot("Skill-step scores", {"mean score": [s["skills"]["percent"] for s in sums]}, labels),
+        line_plot(
+            "Skill-step scores and self-ratings",
+            {
+                "mean score": [s["skills"]["percent"] for s in sums],
+                "self-rating": [fid.self_rating(evs) for evs in run_events],
+            },
+            labels,
+        ),
         line_plot("Emotion recognition", {"accuracy": [s["emotion"]["accuracy"] for s in sums]}, labels),
+        line_plot("Homework done", {"homework": [fid.homework_done(evs) for evs in run_events]}, labels),
     ]
     qs = request.app[RECORDS].questionnaires
     answers = await store.aio.apply(qs.of_user, p["id"])

@@ -32,10 +32,12 @@ class SQLiteCourses(SQLiteConnection):
                         (group_id, n, starts, minutes),
                     )
 
-    def course_run(self, group_id: int) -> Row | None:
-        """A group's course run with its group name, members, staff and sessions (oldest first), or None."""
+    def group_detail(self, group_id: int) -> Row | None:
+        """A group with its members, staff, course run (course_id and timezone None when it runs none) and dated
+        sessions, oldest first; None when there is no such group."""
         row = self._exec(
-            "SELECT c.*, g.name AS group_name FROM course_runs c JOIN groups g ON g.id=c.group_id WHERE c.group_id=?",
+            "SELECT g.id AS group_id, g.name AS group_name, c.course_id, c.timezone FROM groups g "
+            "LEFT JOIN course_runs c ON c.group_id=g.id WHERE g.id=?",
             (group_id,),
         ).fetchone()
         if row is None:
@@ -54,14 +56,33 @@ class SQLiteCourses(SQLiteConnection):
         ).fetchall()
         return row
 
-    def course_runs(self) -> list[Row]:
-        """Every group with its course run (course_id None where it has none)."""
-        return self._exec(
+    def course_run(self, group_id: int) -> Row | None:
+        """A group's course run (group_detail), or None when the group runs no course."""
+        row = self.group_detail(group_id)
+        return row if row is not None and row["course_id"] is not None else None
+
+    def remove_group_staff(self, group_id: int, staff_id: int) -> bool:
+        return self._exec("DELETE FROM group_staff WHERE group_id=? AND staff_id=?", (group_id, staff_id)).rowcount > 0
+
+    def course_runs(self, staff_id: int | None = None) -> list[Row]:
+        """Every group (or those `staff_id` is staff of) with its course run (course_id None where it has none) and
+        its dated sessions."""
+        sql = (
             "SELECT g.id AS group_id, g.name AS group_name, c.course_id, c.timezone, "
-            "(SELECT COUNT(*) FROM group_members m WHERE m.group_id=g.id) AS members, "
-            "(SELECT COUNT(*) FROM course_sessions s WHERE s.group_id=g.id) AS sessions "
-            "FROM groups g LEFT JOIN course_runs c ON c.group_id=g.id ORDER BY g.name"
-        ).fetchall()
+            "(SELECT COUNT(*) FROM group_members m WHERE m.group_id=g.id) AS members "
+            "FROM groups g LEFT JOIN course_runs c ON c.group_id=g.id"
+        )
+        args: tuple[Any, ...] = ()
+        if staff_id is not None:
+            sql += " WHERE g.id IN (SELECT group_id FROM group_staff WHERE staff_id=?)"
+            args = (staff_id,)
+        rows = self._exec(sql + " ORDER BY g.name", args).fetchall()
+        for r in rows:
+            r["sessions"] = self._exec(
+                "SELECT number, starts, minutes FROM course_sessions WHERE group_id=? ORDER BY number",
+                (r["group_id"],),
+            ).fetchall()
+        return rows
 
     def course_group_of(self, user_id: int) -> int | None:
         """The group whose course this participant follows (their first group that runs a course)."""
