@@ -97,6 +97,7 @@ def test_sqlite_store_implements_every_repository_interface():
         interfaces.EscalationsRepository,
         interfaces.HelplineRepository,
         interfaces.RecordsRepository,
+        interfaces.CoursesRepository,
     ]
     named = set()
     for repo in repos:
