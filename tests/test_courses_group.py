@@ -10,6 +10,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import pytest
 
 from conftest import dashboard_login, form_csrf
 from ical_parse import parse as parse_ical
@@ -21,6 +22,7 @@ from wire import controllers as wc
 from wire import courses as wcourse
 from wire import events
 from wire import scenario as wsc
+from wire.errors import WireError
 
 TZ = "Europe/London"
 HARD_PATH = ["go_now", "apologise_wait", "sit_silently", "stay_silent", "leave"]
@@ -225,3 +227,34 @@ async def test_a_group_of_three_and_a_peer_specialist_through_a_course_session(s
     assert utc(sessions[0]["DTSTART"]) == starts[1].replace(second=0, microsecond=0).astimezone(dt.UTC)
     assert sessions[0]["SUMMARY"].endswith("session 2, Starting a conversation")
     assert "Last session's homework" in sessions[0]["DESCRIPTION"]
+
+
+async def test_without_recording_consent_the_homework_words_are_not_kept_and_a_group_holds_eight(server):
+    dee = await server.bot("Dee", room="cafe")  # no recording consent
+    await review_homework(server, dee, "cafe", "partly", "I tried once at the shop.")
+    [review] = server.store.course_events([dee.user["id"]], ("homework_review",))
+    assert review["data"]["status"] == "partly" and review["data"]["text_withheld"] is True
+    assert "text" not in review["data"]
+    # only the run's participant rates a role-play
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    server.look_after("Sam", "Dee")
+    run_id = (await dee.call(wsc.SCENARIO_START, {"scenario": CONVERSATION.id}))["run"]
+    with pytest.raises(WireError) as refused:
+        await sam.call(wsc.SCENARIO_RATE, {"rating": 5})
+    assert refused.value.code == "forbidden"
+    await dee.call(wsc.SCENARIO_STOP)
+    assert not server.store.course_events([dee.user["id"]], ("self_rating",)) and run_id
+    # a group holds at most eight participants
+    server.add_user("Fay", "facilitator")
+    group = server.store.add_group("Full group")
+    for n in range(8):
+        server.store.add_group_member(group["id"], server.add_user(f"Member {n}")["id"])
+    server.add_user("Ninth")
+    fay, _ = await dashboard_login(server.url, "Fay")
+    async with fay:
+        url = f"{server.url}/dashboard/courses/{group['id']}/people"
+        r = await post_form(fay, url, {"name": "Ninth", "action": "add_participant"})
+        assert r.status == 400
+        async with fay.get(f"{server.url}/dashboard/courses/{group['id']}") as page:
+            assert "Participants (8 of at most 8)" in await page.text()
+    assert len(server.store.group_detail(group["id"])["members"]) == 8
