@@ -196,6 +196,11 @@ async def test_a_group_of_three_and_a_peer_specialist_through_a_course_session(s
             person = await r.text()
         assert "Skill-step scores and self-ratings" in person and "Homework done" in person
         assert "Session fidelity" not in person  # progress plots never show fidelity
+        async with sam_http.get(server.url + f"/dashboard/sessions/{sam_run}") as r:
+            session_page = await r.text()
+        steps = delivered[sam_run]["delivered"]
+        assert steps >= 8 and f"Delivery: {steps} of {steps} steps by a person" in session_page
+        assert f"{len(said)} from the palette as written, 0 in their own words" in session_page
         async with sam_http.get(server.url + "/dashboard/supervision") as r:
             supervision = await r.text()
         assert r.status == 200 and f"id='staff-{sam_user['id']}'" in supervision

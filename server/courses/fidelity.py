@@ -74,9 +74,8 @@ def delivery(events: list[dict[str, Any]], role_of: Callable[[int], str | None])
     }
 
 
-def per_specialist(store: Any, staff_id: int | None, limit: int = 300) -> list[dict[str, Any]]:
-    """On the store thread: the delivery of the newest `limit` runs (all, or those of one staff member's
-    participants), each with who delivered it; for the supervision page."""
+def _roles(store: Any) -> Callable[[int], str | None]:
+    """A user's role, read once per user (on the store thread)."""
     roles: dict[int, str | None] = {}
 
     def role_of(uid: int) -> str | None:
@@ -85,6 +84,18 @@ def per_specialist(store: Any, staff_id: int | None, limit: int = 300) -> list[d
             roles[uid] = user["role"] if user else None
         return roles[uid]
 
+    return role_of
+
+
+def run_delivery(store: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """On the store thread: how one run was delivered (a session's page)."""
+    return delivery(events, _roles(store))
+
+
+def per_specialist(store: Any, staff_id: int | None, limit: int = 300) -> list[dict[str, Any]]:
+    """On the store thread: the delivery of the newest `limit` runs (all, or those of one staff member's
+    participants), each with who delivered it; for the supervision page."""
+    role_of = _roles(store)
     out = []
     for run in store.runs_in_scope(staff_id, None, limit):
         d = delivery(store.run_events(run["id"]), role_of)

@@ -20,6 +20,7 @@ from wire.errors import WireError
 
 from ..appkeys import ACCOUNTS, CFG, RECORDS, SAFETY, STORE, TOKENS, WORLD
 from ..auth import Throttled
+from ..courses.fidelity import run_delivery
 from ..http_api import COOKIE, client_address, user_from_request
 from ..records import access
 from ..records import fidelity as fid
@@ -295,6 +296,7 @@ async def session_detail(request: web.Request, user: dict[str, Any]) -> web.Resp
         run=run,
         who=who,
         s=summary,
+        delivery=await store.aio.apply(run_delivery, store, evs),
         skill_steps=skill_rows(request, run, summary["skills"]["steps"]),
         lines=lines,
         frames=await store.aio.pose_frame_count(run["id"]),
