@@ -50,15 +50,17 @@ def _groups(store: Storage, book: CourseBook, staff_id: int | None, now: dt.date
     out = []
     for g in store.course_runs(staff_id):
         course = book.courses.get(g["course_id"] or "")
-        where = schedule.position(g["sessions"], g["timezone"], now) if course and g["sessions"] else None
-        upcoming = None
-        if where and where["next"] is not None and where["next"] <= len(course.sessions if course else []):
-            dated = next(s for s in g["sessions"] if s["number"] == where["next"])
-            upcoming = {
-                "number": where["next"],
-                "title": course.sessions[where["next"] - 1]["title"] if course else "",
-                "starts": _local(dated["starts"]),
-            }
+        where = upcoming = None
+        if course is not None and g["sessions"]:
+            where = schedule.position(g["sessions"], g["timezone"], now)
+            number = where["next"]
+            if number is not None and number <= len(course.sessions):
+                dated = next(s for s in g["sessions"] if s["number"] == number)
+                upcoming = {
+                    "number": number,
+                    "title": course.sessions[number - 1]["title"],
+                    "starts": _local(dated["starts"]),
+                }
         out.append({**g, "course": course, "position": where, "upcoming": upcoming})
     return out
 
