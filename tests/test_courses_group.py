@@ -161,6 +161,16 @@ async def test_a_group_of_three_and_a_peer_specialist_through_a_course_session(s
     # Ana overrules the suggestion (medium) and practises at easy again, with Sam in both cast roles
     sam_run = await practise(server, bots["Ana"], "cafe", good, rating=9, difficulty="easy")
     assert store.get_run(sam_run)["difficulty"] == "easy"
+    # both saw the suggestion it overruled, in the run's state
+    assert store.get_run(sam_run)["state"]["suggested"]["difficulty"] == "medium"
+    seen = [d for e, d in sam.inbox if e == wsc.SCENARIO_STATE and d.get("run") == sam_run and "cue" in d]
+    assert seen and seen[0]["suggested"] == {
+        "difficulty": "medium",
+        "from": "easy",
+        "reason": seen[0]["suggested"]["reason"],
+    }
+    mine = [d for e, d in bots["Ana"].inbox if e == wsc.SCENARIO_STATE and d.get("run") == sam_run]
+    assert mine[0]["suggested"]["difficulty"] == "medium"
     said = [e for e in store.run_events(sam_run) if e["kind"] == "said" and "cast" in e["data"]]
     assert said and {e["user_id"] for e in said} == {sam_user["id"]}
     delivered = {r["run"]: r for r in delivery.per_specialist(store, None)}

@@ -39,7 +39,11 @@ Server -> client:
                      line, prompt, options: [{id, text}], free_text, hints, note, ending, homework, scores,
                      emotion, cast, paused: {reason, acknowledged} | null, speaking: cast role | null (a
                      line is owed: nothing is offered until it was said), deadline: epoch s | null, held
-                     (staff paused), pace: {wpm, min, max, choice}, beat: {index, count} | null}; staff and
+                     (staff paused), pace: {wpm, min, max, choice}, beat: {index, count} | null,
+                     self_rating: {phase, value: 0-10 | null} | null (at a role-play's ending: rate it with
+                     scenario_rate), homework_review: {homework, status} | null (wait 'homework'),
+                     suggested: {difficulty, from, reason} | null (a course's progression rule for this
+                     participant and scenario when the run started; the run's difficulty may overrule it)}; staff and
                      agents also get `cue`: {roles: {cast_role: [{id, text, expression, gesture, primary}]},
                      intents: [{id, text, examples}], expect, deadline} and `owed`: [{n, effect, cast, text,
                      suggestion}]

@@ -7,7 +7,9 @@ dashboard's course pages; importing the package registers the `my_course` intent
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from typing import Any
 
 from aiohttp import web
 
@@ -25,6 +27,16 @@ def setup(app: web.Application) -> None:
 
     world = app[WORLD]
     scenarios = dict(world.scenarios.scenarios) if world.scenarios is not None else {}
-    attach(world, CourseBook(load_courses(course_folders(app[CFG]), scenarios), scenarios))
+    book = CourseBook(load_courses(course_folders(app[CFG]), scenarios), scenarios)
+    attach(world, book)
+    if world.scenarios is not None:
+
+        async def suggest(user_id: int, scenario_id: str) -> dict[str, Any] | None:
+            found: dict[str, Any] | None = await world.store.aio.apply(
+                book.suggestion, world.store, user_id, scenario_id, dt.datetime.now(dt.UTC)
+            )
+            return found
+
+        world.scenarios.suggest = suggest
     http.add_routes(app)
     dashboard.add_routes(app)

@@ -80,6 +80,28 @@ class CourseBook:
             "scenarios": scenarios,
         }
 
+    def suggestion(self, store: Storage, user_id: int, scenario_id: str, now: dt.datetime) -> dict[str, Any] | None:
+        """The progression rule's difficulty for this participant's next role-play of `scenario_id`, starting from
+        the level of the next session that lists it (else the first that does); None outside a course or for a
+        scenario the course does not name or that has no role-play."""
+        group_id = store.course_group_of(user_id)
+        run = store.course_run(group_id) if group_id is not None else None
+        course = self.courses.get(run["course_id"]) if run else None
+        scenario = self.scenarios.get(scenario_id)
+        if run is None or course is None or scenario is None or not any(kind_of(p).self_rated for p in scenario.phases):
+            return None
+        upcoming = schedule.position(run["sessions"], run["timezone"], now)["next"] if run["sessions"] else None
+        listing = [n for n, s in enumerate(course.sessions, 1) if scenario_id in s["scenarios"]]
+        if not listing:
+            return None
+        number = next((n for n in listing if upcoming is not None and n >= upcoming), listing[0])
+        plays = [
+            p
+            for p in progress.role_plays(store.course_events([user_id], progress.PROGRESS_KINDS))
+            if p["scenario"] == scenario_id
+        ]
+        return progress.suggest(plays, course.sessions[number - 1]["difficulty"], course.progression)
+
     def calendar(self, store: Storage, user_id: int, now: dt.datetime) -> str | None:
         """The participant's group's sessions still to come, as an iCalendar file (None: not in a course)."""
         group_id = store.course_group_of(user_id)

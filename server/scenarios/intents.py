@@ -224,6 +224,9 @@ class ScenarioRooms(RoomFeature):
         # Scaled out, a room lives on the node where people are: its run is resumed there, on the first join.
         self.lazy = bool(getattr(world.cfg, "redis_url", ""))
         self._background = Background()  # a run's timers: reading pace, cue deadlines
+        # The course's suggested difficulty for a participant's next role-play of a scenario (participant id,
+        # scenario id) -> {difficulty, from, reason} or None; set by server/courses (its setup), else None.
+        self.suggest: Callable[[int, str], Awaitable[dict[str, Any] | None]] | None = None
 
     # --- the run in each room (room.state[RoomRun]) -------------------------------------------------
     @staticmethod
@@ -835,6 +838,9 @@ async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     if any(phase["kind"] == "homework_review" for phase in scenario.phases):
         # the homework this session reviews: the one last set for this participant (server/courses/)
         run.state["last_homework"] = await ctx.world.store.aio.last_homework(participant.user["id"])
+    if rooms.suggest is not None:
+        # the course's suggestion, shown beside the difficulty chosen (which may overrule it)
+        run.state["suggested"] = await rooms.suggest(participant.user["id"], scenario.id)
     rr = await rooms.attach(room, run, store)
     log.info("user %s started run %s in room %s", ctx.user["id"], run.run_id, room.id)
     return await _step(ctx, rr, "start", p["pace"])

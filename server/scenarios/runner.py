@@ -785,6 +785,7 @@ class ScenarioRun:
             "ending": {"id": st["last_ending"], **ending} if ending else None,
             "homework": st["homework"],
             "homework_review": self._homework_review_view(),
+            "suggested": self.state.get("suggested"),  # a course's suggested difficulty (server/courses), or None
             "self_rating": self._self_rating_view(),
             "scores": self.scores(),
             "emotion": {"correct": st["emotion"]["correct"], "total": st["emotion"]["total"]},
