@@ -33,6 +33,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(RUFF_PATHS)
 	$(BIN)/mypy
 	$(BIN)/peerspace scenario lint scenarios/
+	$(BIN)/python -m server.scenarios lint scenarios/courses/openings/
+	$(BIN)/python -m server.courses lint scenarios/courses/
 
 docs: $(STAMP)
 	$(BIN)/python tools/import_graph.py --write

@@ -44,6 +44,7 @@ FEATURES = (
     "server.controllers",
     "server.scenarios.intents",
     "server.scenarios.console",
+    "server.courses",
 )
 
 

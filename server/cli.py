@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .storage import Row, SQLiteStorage, Storage
 
 # Feature modules that add their own subcommands with `add_subcommands(subparsers)`.
-SUBCOMMAND_MODULES = ("server.scenarios.cli",)
+SUBCOMMAND_MODULES = ("server.scenarios.cli", "server.courses.cli")
 FOREVER = 253402300799.0  # 9999-12-31: a ban without an end, until `peerspace unban`
 
 

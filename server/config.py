@@ -127,3 +127,19 @@ def scenario_data(cfg: Config, relative: str) -> Path:
         return own
     log.info("%s: none in %s, the shipped %s is used", relative, own_scenarios_dir(cfg), shipped)
     return shipped
+
+
+# --- courses: course files and the scenarios that open a course session, beside each scenario folder -------------
+COURSES = "courses"  # <scenario folder>/courses/*.yaml: course files (server/courses/)
+OPENINGS = "courses/openings"  # <scenario folder>/courses/openings/*.yaml: scenarios that open a course session
+
+
+def course_folders(cfg: Config) -> list[Path]:
+    """Where course files are read: `courses/` in each scenario folder, layered the same way."""
+    return [folder / COURSES for folder in scenario_folders(cfg)]
+
+
+def playable_folders(cfg: Config) -> list[Path]:
+    """Where the scenarios a room can run are read: each scenario folder, then its course openings (the homework
+    review that opens a course session: a scenario, but not a whole skills session like the others)."""
+    return [f for folder in scenario_folders(cfg) for f in (folder, folder / OPENINGS)]

@@ -98,6 +98,7 @@ def test_sqlite_store_implements_every_repository_interface():
         interfaces.HelplineRepository,
         interfaces.RecordsRepository,
         interfaces.ScenarioVersionsRepository,
+        interfaces.CoursesRepository,
     ]
     named = set()
     for repo in repos:

@@ -73,6 +73,7 @@ def test_every_schema_phase_kind_has_one_class_and_waits_are_the_wire_values():
         "paused",
         "review",
         "confirm",
+        "homework",
     )
     assert all(Wait(w) == w for w in WAITS)
 

@@ -26,6 +26,9 @@ Client -> server intents (validated with `wire.validate`):
   scenario_repeat    {}                                   staff: say the current beat's (or node's) lines again
   scenario_pace      {pace: slower|usual|faster}          the participant: their reading pace (also a
                                                           `pace` field of scenario_start)
+  scenario_rate      {rating: 0-10}                       the participant, after a role-play's ending (wait
+                                                          'ended'): how it went for them (self-rating);
+                                                          rating again replaces it
 Cast avatars speak with the ordinary `say` event; its `suggestion` field names
 the cue (from `scenario_state.cue`) the line came from, or is left out for the
 teleoperator's own words.
@@ -36,7 +39,11 @@ Server -> client:
                      line, prompt, options: [{id, text}], free_text, hints, note, ending, homework, scores,
                      emotion, cast, paused: {reason, acknowledged} | null, speaking: cast role | null (a
                      line is owed: nothing is offered until it was said), deadline: epoch s | null, held
-                     (staff paused), pace: {wpm, min, max, choice}, beat: {index, count} | null}; staff and
+                     (staff paused), pace: {wpm, min, max, choice}, beat: {index, count} | null,
+                     self_rating: {phase, value: 0-10 | null} | null (at a role-play's ending: rate it with
+                     scenario_rate), homework_review: {homework, status} | null (wait 'homework'),
+                     suggested: {difficulty, from, reason} | null (a course's progression rule for this
+                     participant and scenario when the run started; the run's difficulty may overrule it)}; staff and
                      agents also get `cue`: {roles: {cast_role: [{id, text, expression, gesture, primary}]},
                      intents: [{id, text, examples}], expect, deadline} and `owed`: [{n, effect, cast, text,
                      suggestion}]
@@ -66,6 +73,7 @@ SCENARIO_REVIEW = "scenario_review"
 SCENARIO_PAUSE = "scenario_pause"
 SCENARIO_REPEAT = "scenario_repeat"
 SCENARIO_PACE = "scenario_pace"
+SCENARIO_RATE = "scenario_rate"
 
 # --- server -> client ---------------------------------------------------------------
 SCENARIOS = "scenarios"
@@ -89,6 +97,7 @@ class Wait(StrEnum):
     PAUSED = "paused"  # a crisis phrase stopped the scene: 'resume' (once staff acknowledged) or 'end'
     REVIEW = "review"  # a typed answer the matcher is unsure of: the specialist in the room decides
     CONFIRM = "confirm"  # a typed answer the matcher is unsure of, nobody to decide: "Did you mean ...?"
+    HOMEWORK = "homework"  # a homework review: done / partly / not_yet, then what happened in own words or 'skip'
 
 
 WAITS = tuple(w.value for w in Wait)
@@ -98,6 +107,8 @@ RESUME = "resume"  # while paused: the option id that carries on (as scenario_re
 END = "end"  # while paused: the option id that ends the practice kindly (as scenario_stop)
 AGAIN = "again"  # while confirming: "No, let me say it again"
 UNSCORABLE = "unscorable"  # scenario_review: the answer is not scored
+HOMEWORK_STATUSES = ("done", "partly", "not_yet")  # homework review answers (option ids)
+SELF_RATING_MAX = 10  # scenario_rate: 0 (it went badly) .. 10 (it went very well)
 PACES = ("slower", "usual", "faster")  # the participant's reading pace (scenario_start, scenario_pace)
 
 define(SCENARIO_LIST)
@@ -134,3 +145,4 @@ define(SCENARIO_TRANSCRIPT)
 define(SCENARIO_PAUSE)
 define(SCENARIO_REPEAT)
 define(SCENARIO_PACE, pace=Field(str, choices=PACES))
+define(SCENARIO_RATE, rating=Field(int, lo=0, hi=SELF_RATING_MAX))

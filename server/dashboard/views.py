@@ -20,6 +20,7 @@ from wire.errors import WireError
 
 from ..appkeys import ACCOUNTS, CFG, RECORDS, SAFETY, STORE, TOKENS, WORLD
 from ..auth import Throttled
+from ..courses.fidelity import run_delivery
 from ..http_api import COOKIE, client_address, user_from_request
 from ..records import access
 from ..records import fidelity as fid
@@ -51,6 +52,8 @@ NAV = (
     ("sessions", "/dashboard/sessions", "Sessions"),
     ("people", "/dashboard/people", "Participants"),
     ("safety", "/dashboard/safety", "Safety"),
+    ("courses", "/dashboard/courses", "Courses"),
+    ("supervision", "/dashboard/supervision", "Supervision"),
 )
 EDITOR_NAV = (("scenarios", "/dashboard/scenarios", "Scenarios"),)  # facilitators and admins (editor.py)
 HEADERS = {
@@ -295,6 +298,7 @@ async def session_detail(request: web.Request, user: dict[str, Any]) -> web.Resp
         run=run,
         who=who,
         s=summary,
+        delivery=await store.aio.apply(run_delivery, store, evs),
         skill_steps=skill_rows(request, run, summary["skills"]["steps"]),
         lines=lines,
         frames=await store.aio.pose_frame_count(run["id"]),
@@ -325,12 +329,22 @@ async def person(request: web.Request, user: dict[str, Any]) -> web.Response:
     store = request.app[STORE]
     p = await _person_or_404(request, user)
     runs = await access.visible_runs(store, user, participant_id=p["id"])
-    sums = [fid.summary(r, await store.aio.run_events(r["id"])) for r in runs]
+    run_events = [await store.aio.run_events(r["id"]) for r in runs]
+    sums = [fid.summary(r, evs) for r, evs in zip(runs, run_events, strict=True)]
     labels = [f"#{s['run']}" for s in sums]
+    # Progress only: the participant's scores, own ratings, homework and questionnaires. How a session was
+    # delivered (fidelity) is the supervision page's, never plotted as if it were the participant's progress.
     plots = [
-        line_plot("Session fidelity", {"fidelity": [s["fidelity"]["score"] for s in sums]}, labels),
-        line_plot("Skill-step scores", {"mean score": [s["skills"]["percent"] for s in sums]}, labels),
+        line_plot(
+            "Skill-step scores and self-ratings",
+            {
+                "mean score": [s["skills"]["percent"] for s in sums],
+                "self-rating": [fid.self_rating(evs) for evs in run_events],
+            },
+            labels,
+        ),
         line_plot("Emotion recognition", {"accuracy": [s["emotion"]["accuracy"] for s in sums]}, labels),
+        line_plot("Homework done", {"homework": [fid.homework_done(evs) for evs in run_events]}, labels),
     ]
     qs = request.app[RECORDS].questionnaires
     answers = await store.aio.apply(qs.of_user, p["id"])

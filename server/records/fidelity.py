@@ -8,6 +8,7 @@ Inputs are rows of the `events` table for one run (server/scenarios/runner.py wr
   score          {step, points}                 a skill step was rated (0..2)
   emotion_answer {expected, given, correct}     an emotion-recognition answer
   tag            {step}                         a peer specialist tagged a protocol step by hand
+  homework_review {status, ...}                 last session's homework was reviewed (a course session's opening)
 Nothing here reads what anyone said.
 """
 
@@ -27,6 +28,7 @@ LABELS = {
     "repeat_role_play": "Role-play again",
     "more_feedback": "More feedback",
     "homework": "Homework set",
+    "homework_reviewed": "Homework reviewed",
 }
 MAX_POINTS = 2
 
@@ -57,8 +59,17 @@ def fidelity(events: list[dict[str, Any]]) -> dict[str, Any]:
             mark("homework", pos, "event", e["ts"])
         elif kind == "tag" and data.get("step") in SST_STEPS:
             mark(data["step"], pos, "tag", e["ts"])
+    # "Homework reviewed" is on the checklist of a run that opens a course session (a homework_review phase);
+    # a single practice session has no homework to review, so its checklist is the nine SST steps.
+    checklist: tuple[str, ...] = SST_STEPS
+    for pos, e in enumerate(events):
+        data = e.get("data") or {}
+        if e["kind"] == "phase" and data.get("kind") == "homework_review":
+            checklist = ("homework_reviewed", *SST_STEPS)
+        elif e["kind"] == "homework_review":
+            mark("homework_reviewed", pos, "event", e["ts"])
     steps = []
-    for step in SST_STEPS:
+    for step in checklist:
         hit = first.get(step)
         steps.append(
             {
@@ -69,13 +80,13 @@ def fidelity(events: list[dict[str, Any]]) -> dict[str, Any]:
                 "ts": hit[2] if hit else None,
             }
         )
-    done = [(SST_STEPS.index(s), first[s][0]) for s in SST_STEPS if s in first]
+    done = [(checklist.index(s), first[s][0]) for s in checklist if s in first]
     positions = [p for _, p in sorted(done)]
     return {
         "steps": steps,
         "done": len(done),
-        "total": len(SST_STEPS),
-        "score": len(done) / len(SST_STEPS),
+        "total": len(checklist),
+        "score": len(done) / len(checklist),
         "in_order": positions == sorted(positions),
     }
 
@@ -142,3 +153,21 @@ def summary(run: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]
         "homework": any(e["kind"] == "homework" for e in events),
         "pace": pace_used(events),
     }
+
+
+HOMEWORK_SHARE = {"done": 1.0, "partly": 0.5, "not_yet": 0.0}
+
+
+def self_rating(events: list[dict[str, Any]]) -> float | None:
+    """The participant's own ratings of the run's role-plays (0-10; the last per phase), as a share of 10."""
+    last: dict[str, float] = {}
+    for e in events:
+        if e["kind"] == "self_rating" and isinstance(e["data"].get("rating"), int):
+            last[str(e["data"].get("phase"))] = e["data"]["rating"] / 10
+    return round(sum(last.values()) / len(last), 3) if last else None
+
+
+def homework_done(events: list[dict[str, Any]]) -> float | None:
+    """Last session's homework as reviewed in this run: 1 done, 0.5 partly, 0 not yet; None when not reviewed."""
+    answers = [HOMEWORK_SHARE.get(e["data"].get("status"), 0.0) for e in events if e["kind"] == "homework_review"]
+    return answers[-1] if answers else None

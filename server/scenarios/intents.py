@@ -17,6 +17,7 @@ Who may do what
   scenario_repeat    staff: the current beat's (or node's) lines again
   scenario_pace      the run's participant: their reading pace (slower, usual, faster)
   scenario_review    staff in the room: decide a typed answer held for review (wait 'review')
+  scenario_rate      the run's participant: their own 0-10 rating of the role-play that just ended
   (all but list and start: only those who may follow the run, RoomRun.watchers)
 
 A run is a 1:1 practice: while its participant is in the room, nobody else walks in on it except those who
@@ -78,7 +79,7 @@ from wire.errors import WireError
 
 from ..appkeys import WORLD
 from ..background import Background
-from ..config import own_scenarios_dir, scenario_data, scenario_folders
+from ..config import own_scenarios_dir, playable_folders, scenario_data
 from ..controllers import host_for, restore_claims
 from ..controllers.scripted import reading_seconds
 from ..gateway import Ctx, intent
@@ -100,7 +101,17 @@ log = logging.getLogger("peerspace.scenarios")
 
 CONTROLLER_VIEW = events.STAFF + (events.AGENT,)
 CONTENT_KINDS = frozenset(
-    {"choice", "no_match", "reflection", "emotion_answer", "emotion_unclear", "answer_held", "answer_unscored"}
+    {
+        "choice",
+        "no_match",
+        "reflection",
+        "emotion_answer",
+        "emotion_unclear",
+        "answer_held",
+        "answer_unscored",
+        "homework_review",
+        "self_rating",
+    }
 )
 
 
@@ -215,6 +226,9 @@ class ScenarioRooms(RoomFeature):
         self._background = Background()  # a run's timers: reading pace, cue deadlines
         # versions replaced by a publish, by content hash: a run that started on one resumes on it
         self.replaced: dict[str, Scenario] = {}
+        # The course's suggested difficulty for a participant's next role-play of a scenario (participant id,
+        # scenario id) -> {difficulty, from, reason} or None; set by server/courses (its setup), else None.
+        self.suggest: Callable[[int, str], Awaitable[dict[str, Any] | None]] | None = None
 
     # --- the run in each room (room.state[RoomRun]) -------------------------------------------------
     @staticmethod
@@ -819,7 +833,9 @@ def _participant_only(ctx: Ctx, rr: RoomRun) -> None:
         raise WireError(errors.CONFLICT, f"{', '.join(paused)} will be right back; the scene waits for a moment.")
 
 
-async def _step(ctx: Ctx, rr: RoomRun, method: str, *args: str, recue: bool = False, **kwargs: Any) -> dict[str, Any]:
+async def _step(
+    ctx: Ctx, rr: RoomRun, method: str, *args: str | int, recue: bool = False, **kwargs: Any
+) -> dict[str, Any]:
     """One runner step under the run's lock: persisted, then carried out. `recue`: the scene carries on after
     a pause, so the owed line is cued again (a line proposed or held meanwhile was dropped)."""
     async with rr.lock:
@@ -878,6 +894,12 @@ async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
         participant_name=participant.user["name"],
     )
     await store.flush()
+    if any(phase["kind"] == "homework_review" for phase in scenario.phases):
+        # the homework this session reviews: the one last set for this participant (server/courses/)
+        run.state["last_homework"] = await ctx.world.store.aio.last_homework(participant.user["id"])
+    if rooms.suggest is not None:
+        # the course's suggestion, shown beside the difficulty chosen (which may overrule it)
+        run.state["suggested"] = await rooms.suggest(participant.user["id"], scenario.id)
     rr = await rooms.attach(room, run, store)
     log.info("user %s started run %s in room %s", ctx.user["id"], run.run_id, room.id)
     return await _step(ctx, rr, "start", p["pace"])
@@ -988,6 +1010,15 @@ async def scenario_pace(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     return {**ack, "pace": p["pace"]}
 
 
+@intent(wsc.SCENARIO_RATE, roles=(events.PARTICIPANT,))
+async def scenario_rate(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
+    """The participant's own 0-10 rating of the role-play that just ended (a `self_rating` event)."""
+    rr = _active(ctx)
+    if ctx.user["id"] != rr.participant:
+        raise WireError(errors.FORBIDDEN, "Only the person practising rates how their role-play went.")
+    return await _step(ctx, rr, "rate", p["rating"])
+
+
 @intent(wsc.SCENARIO_ADVANCE, roles=events.STAFF)
 async def scenario_advance(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     return await _step(ctx, _active(ctx), "advance")
@@ -1019,9 +1050,9 @@ async def scenario_stop(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def load(world: World) -> ScenarioRooms:
-    """The scenarios feature: the scenario files of the shipped folder and the service's own (config.scenario_folders;
+    """The scenarios feature: the scenario files of the shipped folder and the service's own (config.playable_folders;
     a broken file is logged, skipped)."""
-    scenarios = load_folders(scenario_folders(world.cfg))
+    scenarios = load_folders(playable_folders(world.cfg))
     try:  # the deployment's lists, else the project's own (as safety/ finds its data file)
         risk = answer_risk.load(scenario_data(world.cfg, str(answer_risk.DATA_FILE)))
     except answer_risk.RiskFileError as e:

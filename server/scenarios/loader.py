@@ -356,6 +356,9 @@ _FILLED = {
     "say": {"name"},  # a node's, a no_match's and an emotion item's
     "stretch": {"name"},
     "alternatives": {"name"},
+    "ask": {"homework", "name"},  # a homework_review's question
+    "no_homework": {"name"},
+    "words": {"name"},
 }
 
 

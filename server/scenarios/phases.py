@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from wire import errors
 from wire.errors import WireError
-from wire.scenario import AGAIN, CONTINUE, SKIP, UNSCORABLE, Wait
+from wire.scenario import AGAIN, CONTINUE, HOMEWORK_STATUSES, SKIP, UNSCORABLE, Wait
 
 from . import answer_risk
 from .effects import Effect, ParticipantSaid, Say, Scored, Show
@@ -72,6 +72,8 @@ class PhaseKind:
     name: ClassVar[str]
     #: what the run waits for on entering a phase of this kind
     wait: ClassVar[Wait] = Wait.CONTINUE
+    #: the participant rates how it went (0-10) once it reached its ending (runner.rate)
+    self_rated: ClassVar[bool] = False
 
     def beats(self, scenario: Scenario, phase: dict[str, Any], difficulty: str) -> list[Beat]:
         """The phase's opening lines in beats, each line with its suggestion id: the participant chooses
@@ -199,6 +201,7 @@ class RolePlay(PhaseKind):
 
     name = "role_play"
     wait = Wait.CHOICE
+    self_rated = True
 
     def node(self, run: ScenarioRun) -> dict[str, Any] | None:
         nid = run.state["node"]
@@ -655,6 +658,91 @@ class Homework(PhaseKind):
         super().enter(run, phase, effects)
         run.state["homework"] = run.pick(phase["assignment"])
         run.event("homework", None, {"phase": phase["id"], "text": run.state["homework"]})
+
+
+HOMEWORK_LABELS = {"done": "Done", "partly": "Partly", "not_yet": "Not yet"}
+DEFAULT_ASK = "Last time your homework was: {homework} Did you do it?"
+DEFAULT_NO_HOMEWORK = "Did you get to practise the skill since last time?"
+DEFAULT_WORDS = "What happened? Tell us in a few words, or skip."
+
+
+@register
+class HomeworkReview(PhaseKind):
+    """Opens a course session (Bellack's group meeting, step 1): did the participant do last session's homework
+    (done / partly / not yet), then what happened in their own words, or 'skip'. The homework is the one last set
+    for this participant (`run.state['last_homework']`, looked up when the run starts); the answer is stored as a
+    `homework_review` event, which progress and fidelity count."""
+
+    name = "homework_review"
+    wait = Wait.HOMEWORK
+
+    def enter(self, run: ScenarioRun, phase: dict[str, Any], effects: list[Effect]) -> None:
+        super().enter(run, phase, effects)
+        run.state["homework_answer"] = {"status": None}
+
+    def choose(self, run: ScenarioRun, option_id: str, actor: str | None, effects: list[Effect]) -> None:
+        review = run.state["homework_answer"]
+        if review["status"] is None:
+            if option_id not in HOMEWORK_STATUSES:
+                raise WireError(errors.INVALID, "Choose one of: " + ", ".join(HOMEWORK_STATUSES) + ".")
+            review["status"] = option_id
+            return
+        if option_id != SKIP:
+            raise WireError(errors.INVALID, "Type what happened, or choose 'skip'.")
+        self.reviewed(run, None, actor, effects)
+
+    def answer(self, run: ScenarioRun, text: str, actor: str | None, effects: list[Effect]) -> None:
+        if run.state["homework_answer"]["status"] is None:
+            raise WireError(errors.CONFLICT, "First choose done, partly or not yet; then say what happened.")
+        self.reviewed(run, text, actor, effects)
+
+    @staticmethod
+    def reviewed(run: ScenarioRun, text: str | None, actor: str | None, effects: list[Effect]) -> None:
+        last = run.state.get("last_homework") or {}
+        data: dict[str, Any] = {
+            "phase": run.current["id"],
+            "status": run.state["homework_answer"]["status"],
+            "homework_run": last.get("run"),
+            "homework": last.get("text"),
+        }
+        if text is not None:
+            data["text"] = text
+        run.event("homework_review", actor, data)
+        run.state["homework_answer"] = None
+        run.next_phase(effects)
+
+    def abandon(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
+        run.state["homework_answer"] = None
+
+    def repair(self, run: ScenarioRun, phase: dict[str, Any]) -> None:
+        run.state.setdefault("homework_answer", {"status": None})
+
+    def options(self, run: ScenarioRun) -> list[dict[str, Any]]:
+        if (run.state.get("homework_answer") or {}).get("status") is None:
+            return [{"id": s, "text": HOMEWORK_LABELS[s]} for s in HOMEWORK_STATUSES]
+        return [{"id": SKIP, "text": "Skip"}]
+
+    def prompt(self, run: ScenarioRun) -> str | None:
+        phase = run.current
+        if (run.state.get("homework_answer") or {}).get("status") is not None:
+            return run.text(phase.get("words")) or DEFAULT_WORDS
+        homework = (run.state.get("last_homework") or {}).get("text")
+        if not homework:
+            return run.text(phase.get("no_homework")) or DEFAULT_NO_HOMEWORK
+        return fill(run.pick(phase.get("ask")) or DEFAULT_ASK, homework=homework, name=run.state.get("name") or "")
+
+    def free_text(self, run: ScenarioRun) -> bool:
+        return (run.state.get("homework_answer") or {}).get("status") is not None
+
+    def inputs(
+        self,
+        scenario: Scenario,
+        phase: dict[str, Any],
+        difficulty: str,
+        choices: list[str] | None,
+        emotion_answers: str,
+    ) -> list[tuple[str, str]]:
+        return [("choose", "done"), ("choose", SKIP)]
 
 
 # --- exercises ------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypedDict
 
 from wire import errors
 from wire.errors import WireError
-from wire.scenario import END, FEEDBACK_KINDS, PACES, RESUME, Wait
+from wire.scenario import END, FEEDBACK_KINDS, PACES, RESUME, SELF_RATING_MAX, Wait
 
 from . import answer_risk
 from .effects import Effect, Face, Finished, ParticipantSaid, Say, Scored, Show, StateChanged
@@ -205,7 +205,7 @@ class ScenarioRun:
             participant_user_id=row.get("participant_user_id"),
         )
         for key, value in run._fresh_state().items():  # a state saved before these keys existed
-            if key in ("owed", "owed_n", "beat_lines", "beat", "held", "pace"):
+            if key in ("owed", "owed_n", "beat_lines", "beat", "held", "pace", "homework_answer", "self_ratings"):
                 run.state.setdefault(key, value)
         if state and state.get("scenario_hash") != scenario.content_hash:
             run._repair()
@@ -230,6 +230,8 @@ class ScenarioRun:
             "phases_done": [],
             "feedback": {"positive": 0, "corrective": 0},
             "homework": None,
+            "homework_answer": None,  # a homework_review phase's answer so far: {status}
+            "self_ratings": {},  # role-play phase id -> the participant's own 0-10 rating of how it went
             "line": None,
             "note": None,
             "last_ending": None,
@@ -488,6 +490,20 @@ class ScenarioRun:
             raise WireError(errors.CONFLICT, "This scenario has already ended.")
         self.state["pace"] = self._pace(choice)
         self.event("pace", actor, dict(self.state["pace"]))
+        return self._commit([])
+
+    def rate(self, rating: int, actor: str | None = None) -> list[Effect]:
+        """The participant's own rating (0-10) of the role-play that just reached its ending (wait 'ended');
+        rating again replaces it. Stored as a `self_rating` event, plotted beside the skill-step scores."""
+        self._require_active()
+        phase = self.phase
+        if self.wait is not Wait.ENDED or phase is None or not kind_of(phase).self_rated:
+            raise WireError(errors.CONFLICT, "You can rate a role-play once it has ended.")
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 0 <= rating <= SELF_RATING_MAX:
+            raise WireError(errors.INVALID, f"Rate it with a whole number from 0 to {SELF_RATING_MAX}.")
+        self.state.setdefault("self_ratings", {})[phase["id"]] = rating
+        points = self.scores().get(phase["id"], {})
+        self.event("self_rating", actor, {"phase": phase["id"], "rating": rating, "scores": points})
         return self._commit([])
 
     def hold(self, actor: str | None = None) -> list[Effect]:
@@ -771,6 +787,9 @@ class ScenarioRun:
             "note": st["note"],
             "ending": {"id": st["last_ending"], **ending} if ending else None,
             "homework": st["homework"],
+            "homework_review": self._homework_review_view(),
+            "suggested": self.state.get("suggested"),  # a course's suggested difficulty (server/courses), or None
+            "self_rating": self._self_rating_view(),
             "scores": self.scores(),
             "emotion": {"correct": st["emotion"]["correct"], "total": st["emotion"]["total"]},
             "cast": {r: {"kind": c["kind"], "name": c["name"]} for r, c in self.scenario.cast.items()},
@@ -785,6 +804,18 @@ class ScenarioRun:
             if held and self.wait is Wait.REVIEW:
                 out["review"] = copy.deepcopy(held)
         return out
+
+    def _self_rating_view(self) -> dict[str, Any] | None:
+        phase = self.phase
+        if self.wait is not Wait.ENDED or phase is None or not kind_of(phase).self_rated:
+            return None
+        return {"phase": phase["id"], "value": (self.state.get("self_ratings") or {}).get(phase["id"])}
+
+    def _homework_review_view(self) -> dict[str, Any] | None:
+        if self.wait is not Wait.HOMEWORK:
+            return None
+        last = self.state.get("last_homework") or {}
+        return {"homework": last.get("text"), "status": (self.state.get("homework_answer") or {}).get("status")}
 
     def _pause_prompt(self) -> str | None:
         pause = self.paused

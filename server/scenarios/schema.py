@@ -48,6 +48,7 @@ PHASE_KINDS = (
     "homework",
     "emotion_recognition",
     "reflection",
+    "homework_review",
 )
 SST_ORDER = (
     "rationale",
@@ -152,6 +153,8 @@ _ENTRY = {
     "score": "score",
     "topics": "topic",
     "scenes": "scene",
+    "sessions": "session",
+    "scenarios": "scenario",
 }
 
 
@@ -878,6 +881,39 @@ PHASE = Tagged(
                     Varied(_text("said after a wrong answer; '{answer}', '{given}'", "'This one was {answer}.'"))
                 ),
                 "items": F(List(EMOTION_ITEM, min_items=1), True),
+            },
+        ),
+        "homework_review": Obj(
+            "homework_review phase",
+            {
+                **_COMMON,
+                "ask": F(
+                    Varied(
+                        _text(
+                            "the question about last session's homework; '{homework}' is replaced by it",
+                            "'Last time your homework was: {homework} Did you do it?'",
+                            300,
+                        )
+                    )
+                ),
+                "no_homework": F(
+                    Varied(
+                        _text(
+                            "the question when no homework was set last time",
+                            "'Did you practise anything since last time?'",
+                            300,
+                        )
+                    )
+                ),
+                "words": F(
+                    Varied(
+                        _text(
+                            "asked after the answer: what happened, in the participant's own words (or skip)",
+                            "'What happened? Tell me in a few words.'",
+                            300,
+                        )
+                    )
+                ),
             },
         ),
         "reflection": Obj(

@@ -298,4 +298,33 @@ MIGRATIONS: list[str] = [
     CREATE INDEX scenario_versions_saved_by ON scenario_versions(saved_by);
     CREATE INDEX scenario_versions_published_by ON scenario_versions(published_by);
     """,
+    # 12 (courses, server/courses/): a group's course run, its dated sessions (local time in the run's time zone),
+    # and peer-specific fidelity ratings of a peer specialist's delivery (kept apart from participant progress).
+    """
+    CREATE TABLE course_runs (
+        group_id INTEGER PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
+        course_id TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        set_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        updated REAL NOT NULL
+    );
+    CREATE TABLE course_sessions (
+        group_id INTEGER NOT NULL REFERENCES course_runs(group_id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        starts TEXT NOT NULL,
+        minutes INTEGER NOT NULL,
+        PRIMARY KEY (group_id, number)
+    );
+    CREATE TABLE peer_fidelity (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        staff_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        rated_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        ts REAL NOT NULL,
+        items TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE INDEX peer_fidelity_staff ON peer_fidelity(staff_id, ts);
+    CREATE INDEX events_kind ON events(kind);
+    """,
 ]

@@ -14,7 +14,7 @@ overwritten (`secure_delete`), and a person's delete is checkpointed out of the 
 Where the SQL is: accounts.py (users, sessions), rooms.py (rooms, groups, staff scope), runs.py (runs,
 events, pose tracks), safety.py (blocks, reports, alerts, moderation),
 escalations.py (escalation rounds and delivery attempts), helpline.py (the private help line), records.py
-(questionnaires, export and delete, replay reads),
+(questionnaires, export and delete, replay reads), courses.py (course runs, schedules, course records),
 scenario_versions.py (the dashboard editor's saved versions); connection.py, migrations.py and offloop.py are
 the plumbing.
 The interfaces they implement are in interfaces.py.
@@ -23,6 +23,7 @@ The interfaces they implement are in interfaces.py.
 from __future__ import annotations
 
 from .accounts import SQLiteAccounts
+from .courses import SQLiteCourses
 from .escalations import SQLiteEscalations
 from .migrations import MIGRATIONS
 from .offloop import PERSIST_BACKOFF, RETRYABLE, OffLoop
@@ -33,7 +34,7 @@ from .scenario_versions import SQLiteScenarioVersions
 
 
 class SQLiteStorage(
-    SQLiteAccounts, SQLiteRooms, SQLiteRecords, SQLiteSafety, SQLiteEscalations, SQLiteScenarioVersions
+    SQLiteAccounts, SQLiteRooms, SQLiteRecords, SQLiteSafety, SQLiteEscalations, SQLiteScenarioVersions, SQLiteCourses
 ):
     """Every aggregate on one connection (interfaces.Storage). SQLiteRecords brings SQLiteRuns and SQLiteHelpline
     (a person's export includes their help-line conversations)."""
