@@ -42,6 +42,10 @@ EN: dict[str, str] = {
     "look.saved": "Saved. This is how everyone sees you now.",
     "look.settings": "Your avatar",
     "look.preview_only": "Only you see this face here.",
+    # rating a role-play just ended (client/ui/scenario.py)
+    "scenario.rate.ask": "How did that go for you? 0 is very hard, 10 went well.",
+    "scenario.rate.ends": "Only you and your team see it; it is not a mark.",
+    "scenario.rate.keys": "Left/Right: choose   Enter: save your rating   Esc: skip",
     # the coach console (client/ui/coach.py)
     "coach.title": "Coach console",
     "coach.driver.autonomous": "autonomous driver",

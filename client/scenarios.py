@@ -126,6 +126,7 @@ class ScenarioFlow:
             self.close_panel,
             reduced_motion=app.settings.reduced_motion,
             width=region.width,
+            on_rate=lambda r: spawn(self._call(wsc.SCENARIO_RATE, {"rating": r}), "rate the role-play"),
         )
         if old is not None:
             for name in (
@@ -141,6 +142,8 @@ class ScenarioFlow:
                 "_phase_index",
                 "scroll",
                 "_new_lines",
+                "rating",
+                "rating_skipped",
             ):
                 setattr(panel, name, getattr(old, name))
             old.destroy()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,9 @@ from direct.showbase.MessengerGlobal import messenger
 
 from client.testing import frame, pump
 from client_room import app, enter  # noqa: F401  (the fixture)
+from server.scenarios.loader import load_file
+from server.scenarios.paths import full_run_inputs
+from wire import scenario as wsc
 
 
 async def start(app, scenario: str):
@@ -199,3 +203,27 @@ async def test_prediction_moves_your_avatar_at_once_and_settles_where_the_server
     # room_state said how you move and whether your lines are recorded; the indicator uses it
     assert app.predictor.walk == pytest.approx(server.world.cfg.walk_speed)
     assert app.recording is False and "NOT recorded" in app.recorded.text
+
+
+async def test_after_a_role_play_the_participant_rates_it_by_keys_and_the_rating_is_stored(app, server):
+    scenario = load_file(Path(__file__).resolve().parent.parent / "scenarios" / "starting_a_conversation.yaml")
+    await enter(app, server)
+    panel = await start(app, "starting_a_conversation")
+    for method, arg in full_run_inputs(scenario, "easy"):
+        await wait_state(app, lambda s: bool(s.get("options")))
+        if panel.rating_due:
+            break
+        assert method == "choose", method
+        await app.session.call(wsc.SCENARIO_CHOOSE, {"option": arg})
+    assert panel.rating_due, "the first role-play ended without asking for a rating"
+    assert "How did that go for you?" in panel.text and "[5]" in panel.text
+    assert "Enter: save your rating" in panel.text
+    for _ in range(3):
+        messenger.send("arrow_right")
+    messenger.send("arrow_left")
+    assert "[7]" in panel.text
+    messenger.send("enter")
+    await wait_state(app, lambda s: (s.get("self_rating") or {}).get("value") == 7)
+    assert not panel.rating_due and "Enter or Space: continue" in panel.text
+    (rated,) = events_of(server, panel.state["run"], "self_rating")
+    assert rated["data"]["rating"] == 7

@@ -24,6 +24,8 @@ from collections.abc import Callable
 
 from panda3d.core import NodePath, TextNode
 
+from wire.scenario import SELF_RATING_MAX
+
 from .. import theme
 from ..i18n import t
 from .layout import scenario_width
@@ -282,6 +284,11 @@ class AnswerFocus:
         self.panel.field_char(ch)
 
 
+RATING_MAX = SELF_RATING_MAX
+RATING_START = 5
+RATING_KEYS = ("arrow_left", "arrow_right", "enter", "escape")
+
+
 class ScenarioPanel:
     """The running scenario, on the right side of the screen under the recording indicator."""
 
@@ -297,12 +304,16 @@ class ScenarioPanel:
         on_close: Callable[[], None],
         reduced_motion: bool = False,
         width: float | None = None,
+        on_rate: Callable[[int], None] | None = None,
     ):
         self.parent = parent
         self.width = width if width is not None else scenario_width(scale, 1.6)
         self.root = parent.attachNewNode("scenario-panel")
         self.scale, self.top, self.bottom = scale, top, bottom
         self.on_choose, self.on_answer, self.on_stop, self.on_close = on_choose, on_answer, on_stop, on_close
+        self.on_rate = on_rate
+        self.rating = RATING_START  # the participant's own 0-10 rating of the role-play just ended, being chosen
+        self.rating_skipped: str | None = None  # the role-play whose rating they chose to skip
         self.reduced_motion = reduced_motion
         self.state: dict | None = None
         self.mine = True  # the run's participant is this person (others only watch)
@@ -342,6 +353,20 @@ class ScenarioPanel:
     @property
     def waiting_for_me(self) -> bool:
         return bool(self.options) and not self.busy
+
+    @property
+    def rating_due(self) -> bool:
+        """A role-play has just ended and the participant has not rated it yet (nor chosen to skip it)."""
+        st = self.state or {}
+        due = st.get("self_rating")
+        return bool(
+            self.on_rate is not None
+            and self.mine
+            and self.mode == "run"
+            and due
+            and due.get("value") is None
+            and due.get("phase") != self.rating_skipped
+        )
 
     def set_state(self, state: dict, mine: bool):
         if self.mode == "summary":
@@ -417,6 +442,8 @@ class ScenarioPanel:
                 return key in DIGITS or key == "space"
             self._draw()
             return True
+        if self.rating_due and key in RATING_KEYS and not self.typing:
+            return self.rate_key(key)
         if key == "escape":
             if self.mine and self.state is not None:
                 self.mode = "confirm_stop"
@@ -446,6 +473,18 @@ class ScenarioPanel:
                 self.open_field()
                 return True
         return False
+
+    def rate_key(self, key: str) -> bool:
+        """Left/Right choose 0-10, Enter saves the rating, Esc skips it (the run goes on either way)."""
+        if key in ("arrow_left", "arrow_right"):
+            self.rating = max(0, min(RATING_MAX, self.rating + (1 if key == "arrow_right" else -1)))
+        elif key == "enter" and not self.busy and self.on_rate is not None:
+            self.busy = True
+            self.on_rate(self.rating)
+        elif key == "escape":
+            self.rating_skipped = (self.state or {}).get("self_rating", {}).get("phase")
+        self._draw()
+        return True
 
     def choose(self, option_id: str):
         self.busy = True
@@ -581,6 +620,11 @@ class ScenarioPanel:
                 lay.text(f"How it ended: {end.get('title') or words(end.get('id', ''))}", 0.95, accent, gap=0.1)
                 if end.get("text"):
                     lay.text(str(end["text"]), 0.85, text)
+            if self.rating_due:
+                lay.text(t("scenario.rate.ask"), 0.95, accent, gap=0.1)
+                scale = "  ".join(f"[{n}]" if n == self.rating else str(n) for n in range(RATING_MAX + 1))
+                lay.text(scale, 0.95, text, gap=0.1)
+                lay.text(t("scenario.rate.ends"), 0.75, muted, gap=0.2)
             if st.get("homework") and ph.get("kind") == "homework":
                 lay.text("Practice this week:", 0.95, accent, gap=0.1)
                 lay.text(str(st["homework"]), 0.9, text)
@@ -633,6 +677,8 @@ class ScenarioPanel:
     def _keys_line(self) -> str:
         if self.typing:
             return "Type your answer.  Enter: send   Esc: back to the options"
+        if self.rating_due:
+            return t("scenario.rate.keys")
         parts = []
         n = len(self.options)
         if self.wait in ("continue", "ended"):
