@@ -24,6 +24,11 @@ $(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	$(BIN)/python tools/lock.py check
 	touch $(STAMP)
 
+# uv comes from the lock (the dev extra), so `make lock` runs where the check above has just failed
+$(BIN)/uv:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --require-hashes -r $(DEV_LOCK)
+
 venv: $(STAMP)
 
 demo: $(STAMP)
@@ -49,12 +54,12 @@ docs: $(STAMP)
 	$(BIN)/python tools/protocol_tables.py --write
 
 # after a change to pyproject's dependencies: re-resolve, keeping every pin that still fits
-lock: $(STAMP)
+lock: $(BIN)/uv
 	$(COMPILE) --all-extras -o $(DEV_LOCK)
 	$(COMPILE) --extra scale --extra metrics -c $(DEV_LOCK) -o $(LOCK)
 
 # the newest releases pyproject's bounds allow; prints what changed (then run `make test` and commit the lock)
-upgrade: $(STAMP)
+upgrade: $(BIN)/uv
 	cp $(DEV_LOCK) $(VENV)/lock-before.txt
 	$(COMPILE) --all-extras --upgrade -o $(DEV_LOCK)
 	$(COMPILE) --extra scale --extra metrics -c $(DEV_LOCK) -o $(LOCK)
