@@ -10,6 +10,8 @@ RUFF_PATHS := wire server client tests bench tools
 # every platform and Python >= 3.11; the venv installs the dev lock (a superset of the server's, same versions)
 LOCK := requirements.txt
 DEV_LOCK := requirements-dev.txt
+# the extras a server deployment installs (requirements.txt); tools/lock.py LOCKS says the same
+SERVER_EXTRAS := scale metrics
 COMPILE = $(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock"
 
@@ -56,13 +58,13 @@ docs: $(STAMP)
 # after a change to pyproject's dependencies: re-resolve, keeping every pin that still fits
 lock: $(BIN)/uv
 	$(COMPILE) --all-extras -o $(DEV_LOCK)
-	$(COMPILE) --extra scale --extra metrics -c $(DEV_LOCK) -o $(LOCK)
+	$(COMPILE) $(addprefix --extra ,$(SERVER_EXTRAS)) -c $(DEV_LOCK) -o $(LOCK)
 
 # the newest releases pyproject's bounds allow; prints what changed (then run `make test` and commit the lock)
 upgrade: $(BIN)/uv
 	cp $(DEV_LOCK) $(VENV)/lock-before.txt
 	$(COMPILE) --all-extras --upgrade -o $(DEV_LOCK)
-	$(COMPILE) --extra scale --extra metrics -c $(DEV_LOCK) -o $(LOCK)
+	$(COMPILE) $(addprefix --extra ,$(SERVER_EXTRAS)) -c $(DEV_LOCK) -o $(LOCK)
 	@echo "changed in $(DEV_LOCK) ($(LOCK) takes the same versions):"
 	@$(BIN)/python tools/lock.py diff $(VENV)/lock-before.txt $(DEV_LOCK)
 

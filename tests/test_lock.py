@@ -22,6 +22,11 @@ def test_the_committed_lock_serves_pyproject():
         assert lock.problems(PYPROJECT, name, (ROOT / name).read_text()) == []
 
 
+def test_the_makefile_locks_the_extras_the_check_expects():
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("SERVER_EXTRAS"))
+    assert tuple(line.split(":=")[1].split()) == lock.LOCKS["requirements.txt"]
+
+
 def test_every_pin_carries_hashes():
     for name in lock.LOCKS:
         # a pin line ends with a continuation; the next line is its first hash (pip --require-hashes needs one)

@@ -19,7 +19,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
-# which extras each lock file holds; keep in step with the Makefile's `lock` target
+# which extras each lock file holds; the Makefile's SERVER_EXTRAS says the same (tests/test_lock.py checks)
 LOCKS = {
     "requirements.txt": ("scale", "metrics"),  # a server: what `pip install peerspace[scale,metrics]` needs
     "requirements-dev.txt": None,  # None: every extra (client, tests, lint)
