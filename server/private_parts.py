@@ -1,7 +1,7 @@
-"""Every internal name of python-engineio, python-socketio and aiohttp that the server reaches, in one place.
+"""Every internal name of python-engineio, python-socketio and aiohttp (and PyYAML) the code reaches, in one place.
 
 server/transport.py writes websocket frames itself and swaps an engine.io socket's class at run time,
-server/gateway.py overrides python-socketio's packet handlers, server/app.py hooks aiohttp's connection
+server/gateway.py (GuardedServer) overrides python-socketio's packet handlers, server/app.py hooks aiohttp's connection
 bookkeeping, and the world and scale-out code read the Socket.IO manager's rooms. None of these names is a
 documented API: a minor release may rename, remove or re-sign any of them, and the code would then fail at
 run time, or worse, an override would silently stop being called. pyproject pins those three distributions
@@ -38,7 +38,9 @@ _MANAGER = "socketio.async_manager:AsyncManager"
 _REDIS_MANAGER = "socketio.async_redis_manager:AsyncRedisManager"
 _LEAN = "server/transport.py LeanSocket"
 _FANOUT = "server/transport.py FanoutManager"
-_GATEWAY = "server/gateway.py GatewayServer"
+_GATEWAY = "server/gateway.py GuardedServer"
+_BOT = "client/bot.py Bot.drop_link"
+_YAML = "server/scenarios/schema.py (merge keys, values)"
 
 PRIVATE_PARTS: tuple[PrivatePart, ...] = (
     # engine.io's socket, which LeanSocket becomes (LeanSocket.adopt swaps the class of a fresh instance)
@@ -113,4 +115,13 @@ PRIVATE_PARTS: tuple[PrivatePart, ...] = (
         "server/app.py cap_connections_per_address",
         ("self", "handler", "exc"),
     ),
+    # the test bots' flaky link (client/bot.py Bot.drop_link): the TCP transport under python-socketio's client
+    PrivatePart(_EIO, "engineio.async_client:AsyncClient", "ws", "attribute", _BOT),
+    PrivatePart(_AIOHTTP, "aiohttp.client_ws:ClientWebSocketResponse", "_conn", "attribute", _BOT),
+    PrivatePart(_AIOHTTP, "aiohttp.connector:Connection", "transport", "attribute", _BOT),
+    # PyYAML's constructor, used on its own to build values from the scenario loader's nodes
+    PrivatePart(
+        "PyYAML", "yaml.constructor:SafeConstructor", "construct_object", "callable", _YAML, ("self", "node", "deep")
+    ),
+    PrivatePart("PyYAML", "yaml.constructor:SafeConstructor", "flatten_mapping", "callable", _YAML, ("self", "node")),
 )
