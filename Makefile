@@ -18,11 +18,13 @@ COMPILE = $(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3
 .PHONY: demo test venv bench lint docs lock upgrade clean
 
 # the venv: exactly the locked packages (pip checks every hash), then the project itself without dependencies;
-# tools/lock.py check fails here when pyproject asks for something the lock lacks (then: make lock)
+# tools/lock.py check fails here when pyproject asks for something the lock lacks (then: make lock). The build
+# backend (setuptools) comes from the lock too (--no-build-isolation), and pip stays the one the Python came with
+# (hash checking and editable installs need pip >= 21.3): nothing is downloaded that the lock does not pin
 $(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --require-hashes -r $(DEV_LOCK)
-	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	$(BIN)/python tools/lock.py check
 	touch $(STAMP)
 
