@@ -6,13 +6,32 @@ STAMP := $(VENV)/.installed
 # every Python folder: ruff lints and checks the format of these (docs/architecture.md, Habits)
 RUFF_PATHS := wire server client tests bench tools
 
-.PHONY: demo test venv bench lint docs clean
+# the lock (docs/architecture.md, Habits: dependencies): every package pinned with its hashes, resolved by uv for
+# every platform and Python >= 3.11; the venv installs the dev lock (a superset of the server's, same versions)
+LOCK := requirements.txt
+DEV_LOCK := requirements-dev.txt
+# the extras a server deployment installs (requirements.txt); tools/lock.py LOCKS says the same
+SERVER_EXTRAS := scale metrics
+COMPILE = $(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock"
 
-$(STAMP): pyproject.toml
+.PHONY: demo test venv bench lint docs lock upgrade clean
+
+# the venv: exactly the locked packages (pip checks every hash), then the project itself without dependencies;
+# tools/lock.py check fails here when pyproject asks for something the lock lacks (then: make lock). The build
+# backend (setuptools) comes from the lock too (--no-build-isolation), and pip stays the one the Python came with
+# (hash checking and editable installs need pip >= 21.3): nothing is downloaded that the lock does not pin
+$(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[client,scale,metrics,test,dev]'
+	$(BIN)/pip install -q --require-hashes -r $(DEV_LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/python tools/lock.py check
 	touch $(STAMP)
+
+# uv comes from the lock (the dev extra), so `make lock` runs where the check above has just failed
+$(BIN)/uv:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --require-hashes -r $(DEV_LOCK)
 
 venv: $(STAMP)
 
@@ -39,6 +58,19 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python tools/import_graph.py --write
 	$(BIN)/python tools/protocol_tables.py --write
+
+# after a change to pyproject's dependencies: re-resolve, keeping every pin that still fits
+lock: $(BIN)/uv
+	$(COMPILE) --all-extras -o $(DEV_LOCK)
+	$(COMPILE) $(addprefix --extra ,$(SERVER_EXTRAS)) -c $(DEV_LOCK) -o $(LOCK)
+
+# the newest releases pyproject's bounds allow; prints what changed (then run `make test` and commit the lock)
+upgrade: $(BIN)/uv
+	cp $(DEV_LOCK) $(VENV)/lock-before.txt
+	$(COMPILE) --all-extras --upgrade -o $(DEV_LOCK)
+	$(COMPILE) $(addprefix --extra ,$(SERVER_EXTRAS)) -c $(DEV_LOCK) -o $(LOCK)
+	@echo "changed in $(DEV_LOCK) ($(LOCK) takes the same versions):"
+	@$(BIN)/python tools/lock.py diff $(VENV)/lock-before.txt $(DEV_LOCK)
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache
