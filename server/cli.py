@@ -37,7 +37,8 @@ def _config(args: argparse.Namespace) -> Config:
 def _store(args: argparse.Namespace) -> SQLiteStorage:
     from .storage import open_storage
 
-    return open_storage(_config(args).database)
+    cfg = _config(args)
+    return open_storage(cfg.database_url or cfg.database)
 
 
 def _find(store: Storage, name: str) -> Row:

@@ -5,6 +5,7 @@ overwritten (`secure_delete`), and a person's delete is checkpointed out of the 
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -19,6 +20,8 @@ from .migrations import MIGRATIONS
 from .offloop import OffLoop
 
 T = TypeVar("T")
+
+log = logging.getLogger("peerspace.storage")
 
 
 def _row(cur: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
@@ -183,6 +186,16 @@ class SQLiteConnection:
             except sqlite3.DatabaseError:
                 self.write_failures += 1
                 return "error"
+
+    def _after_delete(self, user_id: int) -> None:
+        """Deleted means gone from disk: secure_delete zeroed the rows in the pages it wrote, but the WAL still holds
+        the pages as they were. Copy the WAL into the file and cut it to zero bytes now."""
+        busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone().values()
+        if busy:
+            log.warning(
+                "checkpoint after deleting user %s was blocked by a reader; the WAL is cut at the next checkpoint",
+                user_id,
+            )
 
     def close(self) -> None:
         self.aio.close()
