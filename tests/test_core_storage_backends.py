@@ -242,3 +242,93 @@ def test_health_probe_writes(store):
     assert store.probe_write() == "ok"
     assert store.probe_write() == "ok"
     assert store.write_fault is False
+
+
+def _fill(store):
+    """Some of every kind of record (the copy test checks each table is non-empty)."""
+    ana, ben, sam = _people(store)
+    store.save_room("cafe", "Café", "cafe", 8, sam)
+    group = store.add_group("Tuesday")
+    store.add_group_member(group["id"], ana)
+    store.assign_group_staff(group["id"], sam)
+    store.assign_participant(sam, ben)
+    store.block(ana, ben)
+    run = store.create_run("cafe", "greeting", "easy", ana)
+    event = store.append_event("cafe", run, "said", "Ana", {"text": "hi"}, ana)
+    store.add_pose_sample(run, 0.5, b"\x00\xff", '["Ana"]')
+    store.add_questionnaire_answer(ana, "wellbeing", "before", run, {"q1": 3}, 3.0)
+    store.revoke_sessions(ben, "logout")
+    store.add_report_with_alert("cafe", ana, ben, "harassment", "note", 1, told=["Sam"])
+    alert = store.add_alert("cafe", ana, "crisis", "self_harm", event, 1, live_key="k")
+    store.handle_alert(alert, sam, ["called"], None, False)
+    store.claim_escalation_round(alert - 1, 1, time.time())
+    store.add_escalation_attempt(alert - 1, 1, "webhook", time.time(), True, None)
+    store.log_action("cafe", sam, ben, "mute")
+    store.set_on_duty(sam, True)
+    store.add_help_line({"key": "h1", "participant_id": ana, "opened": 1.0, "staff_id": sam}, ana, 2.0, "help")
+    store.set_cast_claim("cafe", "friend", sam)
+    store.save_scenario_version("greeting", "id: greeting\n", sam, 1.0, 0, "abc")
+    store.probe_write()
+    return ana
+
+
+def _cli(*args, env=None):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_db_copy_moves_every_table_with_counts_and_content(tmp_path, postgres):
+    from server.storage.copy import COPY_ORDER, _batches, table_counts
+
+    path = tmp_path / "old.db"
+    old = open_storage(str(path))
+    ana = _fill(old)
+    counts = table_counts(old)
+    assert all(counts[t] > 0 for t in COPY_ORDER), counts  # the fixture really has every kind of record
+    old.close()
+
+    url = postgres.database()
+    out = _cli("db", "copy", "--from", f"sqlite:{path}", "--to", url)
+    assert out.returncode == 0, out.stderr
+    assert f"copied {sum(counts.values())} rows" in out.stdout
+
+    old, new = open_storage(str(path)), open_storage(url)
+    assert table_counts(new) == counts
+    for table in COPY_ORDER:
+        if table != "store_probe":
+            assert [r for b in _batches(new, table) for r in b] == [r for b in _batches(old, table) for r in b], table
+    assert new.export_user(ana)["events"] == old.export_user(ana)["events"]
+    # ids continue after the copied ones, and the copy is a working store
+    assert new.create_user("Dee", "participant", b"h", b"s")["id"] == old.list_users()[-1]["id"] + 1
+    assert new.delete_user(ana)
+    old.close()
+    new.close()
+
+    again = _cli("db", "copy", "--from", f"sqlite:{path}", "--to", url)  # into a store that has records: refused
+    assert again.returncode == 1 and "already has records" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_db_migrate_upgrades_an_old_file_and_a_postgres_database(tmp_path, postgres):
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    for sql in MIGRATIONS[:5]:
+        db.executescript(sql)
+    db.execute("PRAGMA user_version=5")
+    db.close()
+    out = _cli("--db", str(path), "db", "migrate")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"database at schema version {len(MIGRATIONS)} (was 5)"
+    url = postgres.database()
+    out = _cli("db", "migrate", env={"PEERSPACE_DATABASE_URL": url})
+    assert out.stdout.strip() == f"database at schema version {len(MIGRATIONS)} (was 0)", out.stderr
+    out = _cli("db", "migrate", env={"PEERSPACE_DATABASE_URL": url})
+    assert out.stdout.strip() == f"database at schema version {len(MIGRATIONS)} (up to date)", out.stderr

@@ -6,7 +6,8 @@ import sqlite3
 from wire import events
 
 
-async def test_consented_chat_is_recorded_and_exportable_then_deleted(server):
+async def test_consented_chat_is_recorded_and_exportable_then_deleted(make_server, database_url):
+    server = await make_server(database_url=database_url)  # a SQLite file, then PostgreSQL
     ana = await server.bot("Ana", room="cafe")
     ben = await server.bot("Ben", room="cafe")
     await ana.say("not recorded: no consent yet")

@@ -89,6 +89,7 @@ class SQLiteConnection:
     # --- plumbing -----------------------------------------------------------
     def _migrate(self) -> None:
         have = self.db.execute("PRAGMA user_version").fetchone()["user_version"]
+        self.migrated_from: int = have  # the version found at open (`peerspace db migrate` reports it)
         if have >= len(MIGRATIONS):
             return
         # A migration may rebuild a table that others reference: foreign keys are off while it runs
@@ -196,6 +197,18 @@ class SQLiteConnection:
                 "checkpoint after deleting user %s was blocked by a reader; the WAL is cut at the next checkpoint",
                 user_id,
             )
+
+    def table_names(self) -> list[str]:
+        """The tables of this database (`peerspace db copy` checks it knows them all)."""
+        return [
+            r["name"]
+            for r in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            ).fetchall()
+        ]
+
+    def _after_copy(self, db: RowConnection, tables: tuple[str, ...]) -> None:
+        """After `peerspace db copy` wrote rows with their ids: nothing to do (AUTOINCREMENT follows the ids)."""
 
     def close(self) -> None:
         self.aio.close()

@@ -155,6 +155,7 @@ class PostgresConnection:
             self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = self.db.execute("SELECT MAX(version) AS v FROM schema_version").fetchone()
             have = int(row["v"]) if row and row["v"] is not None else 0
+            self.migrated_from = have  # the version found at open (`peerspace db migrate` reports it)
             for version, sql in enumerate(rendered, start=1):
                 if version > have:
                     for stmt in filter(str.strip, sql.split(";")):
@@ -245,6 +246,23 @@ class PostgresConnection:
 
     def _after_delete(self, user_id: int) -> None:
         """SQLite cuts its WAL here; PostgreSQL's deleted row versions go at the next (auto)vacuum."""
+
+    def table_names(self) -> list[str]:
+        """The tables of this database, less the migrations' own `schema_version`."""
+        rows = self._exec(
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname=current_schema() AND tablename!='schema_version' "
+            "ORDER BY tablename"
+        ).fetchall()
+        return [r["name"] for r in rows]
+
+    def _after_copy(self, db: RowConnection, tables: tuple[str, ...]) -> None:
+        """`peerspace db copy` wrote rows with their ids: each identity continues after the highest one copied."""
+        for table in tables:
+            if table in _ID_TABLES:
+                db.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) "
+                    f"FROM {table}"
+                )
 
     def close(self) -> None:
         self.aio.close()
