@@ -1,7 +1,7 @@
 """The storage interfaces, one per aggregate: what the server asks of a store, not how it is kept.
 
-`SQLiteStorage` (sqlite.py) implements all of them; a PostgreSQL backend would implement the same
-Protocols in its own modules. Rows come back as plain dicts keyed by column name; JSON columns
+`SQLiteStorage` (sqlite.py) implements all of them; `PostgresStorage` (postgres.py) runs the same repository
+code on a PostgreSQL connection. Rows come back as plain dicts keyed by column name; JSON columns
 (`data`, `state`, `answers`) are decoded; times are Unix seconds (float). Methods are synchronous:
 async code calls them through `store.aio` (offloop.py), off the event loop.
 """
@@ -214,6 +214,7 @@ class Storage(
     aio: OffLoop  # the same methods, awaited off the event loop
     write_failures: int  # failed write attempts (/metrics)
     write_fault: bool  # the last write failed and none has succeeded since
+    migrated_from: int  # the schema version found when the store was opened (`peerspace db migrate`)
 
     @property
     def schema_version(self) -> int: ...
@@ -221,5 +222,7 @@ class Storage(
     def without_waiting(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
 
     def probe_write(self) -> str: ...
+
+    def table_names(self) -> list[str]: ...
 
     def close(self) -> None: ...
