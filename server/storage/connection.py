@@ -10,7 +10,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
@@ -206,6 +206,30 @@ class SQLiteConnection:
                 "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
             ).fetchall()
         ]
+
+    # --- whole tables, for `peerspace db copy` (copy.py; table and column names come from its own list) -----------
+    def count_rows(self, table: str) -> int:
+        n: int = self._single(f"SELECT COUNT(*) AS n FROM {table}")["n"]
+        return n
+
+    def table_rows(self, table: str, order: str, limit: int, offset: int) -> list[Row]:
+        return self._exec(f"SELECT * FROM {table} ORDER BY {order} LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+
+    def load_tables(self, tables: Iterable[tuple[str, Iterable[list[Row]]]]) -> dict[str, int]:
+        """Insert every batch of rows, ids included, in one transaction: all of them or none. Rows copied per table."""
+        counts: dict[str, int] = {}
+        with self._transaction() as db:
+            db.execute("DELETE FROM store_probe")  # the health probe's own row, rewritten by this store's server
+            for table, batches in tables:
+                counts[table] = 0
+                for rows in batches:
+                    columns = list(rows[0])
+                    sql = f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+                    for row in rows:
+                        db.execute(sql, tuple(row[c] for c in columns))
+                    counts[table] += len(rows)
+            self._after_copy(db, tuple(counts))
+        return counts
 
     def _after_copy(self, db: RowConnection, tables: tuple[str, ...]) -> None:
         """After `peerspace db copy` wrote rows with their ids: nothing to do (AUTOINCREMENT follows the ids)."""

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from .interfaces import Row
-from .sqlite import SQLiteStorage
+from .interfaces import Row, Storage
 
 # Every table, parents before the tables that reference them. A migration that adds a table must add it here:
 # `copy_database` refuses a source with a table this list does not name (a copy never leaves records behind).
@@ -46,43 +45,27 @@ class CopyError(Exception):
 
 
 def copy_database(
-    source: SQLiteStorage, target: SQLiteStorage, progress: Callable[[str, int], None] | None = None
+    source: Storage, target: Storage, progress: Callable[[str, int], None] | None = None
 ) -> dict[str, int]:
     """Copy every row of every table from `source` to `target` (both open, so both migrated to this version) in one
     transaction on the target: it has all of them or none. Returns the rows copied per table."""
     unknown = set(source.table_names()) - set(COPY_ORDER)
     if unknown:
         raise CopyError(f"the source has tables this version cannot copy: {', '.join(sorted(unknown))}")
-    filled = [t for t in COPY_ORDER if t != "store_probe" and _count(target, t)]
+    filled = [t for t in COPY_ORDER if t != "store_probe" and target.count_rows(t)]
     if filled:
         raise CopyError(f"the target already has records (in {', '.join(filled)}); copy into an empty database")
-    counts: dict[str, int] = {}
-    with target._transaction() as db:
-        for table in COPY_ORDER:
-            if table == "store_probe":
-                db.execute("DELETE FROM store_probe")  # the health probe's row, rewritten by the target's server
-            n = 0
-            for rows in _batches(source, table):
-                columns = list(rows[0])
-                sql = f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-                for row in rows:
-                    db.execute(sql, tuple(row[c] for c in columns))
-                n += len(rows)
-            counts[table] = n
-            if progress is not None:
-                progress(table, n)
-        target._after_copy(db, COPY_ORDER)
+    tables = [t for t in COPY_ORDER if t != "store_probe"]
+    counts = target.load_tables((t, _batches(source, t)) for t in tables)
+    if progress is not None:
+        for table in tables:
+            progress(table, counts[table])
     return counts
 
 
-def table_counts(store: SQLiteStorage) -> dict[str, int]:
-    """Rows per table (`peerspace db copy` prints both sides; the tests compare them)."""
-    return {t: _count(store, t) for t in COPY_ORDER}
-
-
-def _count(store: SQLiteStorage, table: str) -> int:
-    n: int = store._single(f"SELECT COUNT(*) AS n FROM {table}")["n"]
-    return n
+def table_counts(store: Storage) -> dict[str, int]:
+    """Rows per table, the health probe's aside (`peerspace db copy` tests compare both sides)."""
+    return {t: store.count_rows(t) for t in COPY_ORDER if t != "store_probe"}
 
 
 # the primary key of the tables without an integer id: pages in a stable order
@@ -97,11 +80,10 @@ _KEY = {
 }
 
 
-def _batches(store: SQLiteStorage, table: str) -> Iterator[list[Row]]:
-    order = _KEY.get(table, "id")
+def _batches(store: Storage, table: str) -> Iterator[list[Row]]:
     offset = 0
     while True:
-        rows = store._exec(f"SELECT * FROM {table} ORDER BY {order} LIMIT ? OFFSET ?", (BATCH, offset)).fetchall()
+        rows = store.table_rows(table, _KEY.get(table, "id"), BATCH, offset)
         if not rows:
             return
         yield rows

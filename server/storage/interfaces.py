@@ -8,7 +8,7 @@ async code calls them through `store.aio` (offloop.py), off the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from .offloop import OffLoop
@@ -224,5 +224,12 @@ class Storage(
     def probe_write(self) -> str: ...
 
     def table_names(self) -> list[str]: ...
+
+    # whole tables, for `peerspace db copy` (copy.py)
+    def count_rows(self, table: str) -> int: ...
+
+    def table_rows(self, table: str, order: str, limit: int, offset: int) -> list[Row]: ...
+
+    def load_tables(self, tables: Iterable[tuple[str, Iterable[list[Row]]]]) -> dict[str, int]: ...
 
     def close(self) -> None: ...
