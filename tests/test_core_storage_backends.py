@@ -362,3 +362,12 @@ def test_postgres_lock_wait_and_lost_connection_are_retryable_faults(postgres):
     finally:
         other.close()
         store.close()
+
+
+def test_postgres_store_path_never_holds_the_password(postgres):
+    url = postgres.database().replace("postgres@", "postgres:s3cret-pw@")
+    store = open_storage(url)
+    try:
+        assert "s3cret-pw" not in store.path and store.path.startswith("postgresql://postgres:***@")
+    finally:
+        store.close()

@@ -14,6 +14,7 @@ not know the backend.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import threading
@@ -32,6 +33,10 @@ from .offloop import OffLoop
 from .sqlite import SQLiteStorage
 
 T = TypeVar("T")
+
+# seconds to reach the database server: a node starting, or the store thread reconnecting after a drop, waits
+# this long at most before the call fails (and OffLoop.persist retries a write that must not be lost)
+_CONNECT_TIMEOUT = 5
 
 # Tables whose rows have an integer `id` (an identity column): an INSERT into them returns it (`lastrowid`).
 _ID_TABLES = frozenset(
@@ -52,6 +57,7 @@ _SPECIAL: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)  # the repositories' statements are a few hundred distinct strings
 def _rewrite(sql: str) -> str:
     """The mechanical part of the translation (kept apart so tests can show every statement translates)."""
     sql = _SPECIAL.get(sql, sql)
@@ -81,25 +87,19 @@ def _rewrite(sql: str) -> str:
 class _Cursor:
     """A psycopg cursor as the repositories see it (RowCursor): `lastrowid` is the RETURNING id of an INSERT."""
 
-    def __init__(self, cur: psycopg.Cursor[Row], returning: bool):
-        self._cur = cur
-        self.rowcount = cur.rowcount
+    def __init__(self, cur: psycopg.Cursor[Row] | None, returning: bool):
+        self._cur = cur if cur is not None and cur.description and not returning else None
+        self.rowcount = cur.rowcount if cur is not None else -1
         self.lastrowid: int | None = None
-        self._first: list[Row] | None = None
-        if returning:
-            row = cur.fetchone()
+        if returning and cur is not None:
+            row = cur.fetchone()  # the id is the INSERT's only result: nothing is left to fetch
             self.lastrowid = None if row is None else int(row["id"])
-            self._first = []
 
     def fetchone(self) -> Row | None:
-        if self._first is not None:
-            return None
-        return self._cur.fetchone() if self._cur.description else None
+        return self._cur.fetchone() if self._cur is not None else None
 
     def fetchall(self) -> list[Row]:
-        if self._first is not None:
-            return []
-        return self._cur.fetchall() if self._cur.description else []
+        return self._cur.fetchall() if self._cur is not None else []
 
 
 class _Conn:
@@ -127,7 +127,8 @@ class PostgresConnection:
     the same plumbing names as SQLiteConnection, so the repositories run on it unchanged."""
 
     def __init__(self, url: str, busy_timeout: float = 5.0):
-        self.path = url  # what the store was opened from (logs, the CLI); never printed with a password
+        self._url = url
+        self.path = re.sub(r"://([^:@/]*):[^@/]*@", r"://\1:***@", url)  # for logs: the URL without its password
         self.write_failures = 0
         self.write_fault = False
         self._busy_ms = int(busy_timeout * 1000)
@@ -139,7 +140,7 @@ class PostgresConnection:
 
     def _connect(self) -> psycopg.Connection[Row]:
         try:
-            conn = psycopg.connect(self.path, autocommit=True, row_factory=dict_row, connect_timeout=10)
+            conn = psycopg.connect(self._url, autocommit=True, row_factory=dict_row, connect_timeout=_CONNECT_TIMEOUT)
         except psycopg.Error as e:
             raise _as_sqlite_error(e) from e
         # a statement that waits for another node's row lock fails like SQLite's busy timeout
@@ -171,8 +172,8 @@ class PostgresConnection:
 
     def _statement(self, sql: str, args: tuple[Any, ...]) -> RowCursor:
         text = _rewrite(sql)
-        if text == "BEGIN":  # _transaction's own
-            return _Cursor(self.db.cursor(), False)
+        if text == "BEGIN":  # a repository's BEGIN inside _transaction, which has begun already
+            return _Cursor(None, False)
         cur = self.db.cursor()
         try:
             cur.execute(text.encode(), args)  # always parsed: `%%` turns back into `%`
@@ -183,9 +184,9 @@ class PostgresConnection:
     def _exec(self, sql: str, args: tuple[Any, ...] = ()) -> RowCursor:
         write = not sql.lstrip().upper().startswith("SELECT")
         with self._lock:
-            if self.db.broken or self.db.closed:
-                self.db = self._connect()  # the server restarted or the network dropped: try a fresh connection
             try:
+                if self.db.broken or self.db.closed:
+                    self.db = self._connect()  # the server restarted or the network dropped: a fresh connection
                 cur = self._statement(sql, args)
             except sqlite3.OperationalError:
                 if write:
