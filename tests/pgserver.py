@@ -18,13 +18,18 @@ from pathlib import Path
 
 
 def _bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=_version, reverse=True)  # the newest
     path = found[0] if found else shutil.which(name)
     if not path:
         raise RuntimeError(
             f"PostgreSQL's {name} is not installed: install Debian's postgresql package (apt-get install postgresql)"
         )
     return path
+
+
+def _version(path: str) -> int:
+    major = Path(path).parents[1].name
+    return int(major) if major.isdigit() else 0
 
 
 def _free_port() -> int:
