@@ -25,11 +25,16 @@ FOREVER = 253402300799.0  # 9999-12-31: a ban without an end, until `peerspace u
 
 
 def _config(args: argparse.Namespace) -> Config:
+    db: str | None = args.db
+    url = None
+    if db is not None:  # --db names the database, over PEERSPACE_DATABASE_URL: a file, or a postgresql:// URL
+        db, url = (None, db) if db.startswith(("postgresql://", "postgres://")) else (db, "")
     return Config.from_env(
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         data_dir=args.data_dir,
-        database=args.db,
+        database=db,
+        database_url=url,
         redis_url=getattr(args, "redis_url", None),
         node_id=getattr(args, "node_id", None),
     )
@@ -299,7 +304,11 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peerspace", description="peerspace server and tools")
     parser.add_argument("--data-dir", default=None, help="where the database and secret live (default: var/)")
-    parser.add_argument("--db", default=None, help="database file (default: <data-dir>/peerspace.db)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="database file, or a postgresql:// URL (default: PEERSPACE_DATABASE_URL, else <data-dir>/peerspace.db)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the server")

@@ -43,6 +43,7 @@ class PostgresServer:
     """One throwaway cluster; `database()` makes a fresh, empty database and returns its URL."""
 
     def __init__(self) -> None:
+        initdb, self._pg_ctl = _bin("initdb"), _bin("pg_ctl")  # before anything is made: a missing one fails first
         self.dir = Path(tempfile.mkdtemp(prefix="peerspace-pg-"))
         self.data = self.dir / "data"
         self.port = _free_port()
@@ -51,9 +52,9 @@ class PostgresServer:
         if os.geteuid() == 0:  # initdb refuses root: the cluster belongs to the postgres user
             os.chown(self.dir, _uid("postgres"), -1)
             self._as = ["runuser", "-u", "postgres", "--"]
-        self._run(_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+        self._run(initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-        self._run(_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-o", opts, "-w", "start")
+        self._run(self._pg_ctl, "-D", str(self.data), "-l", str(self.dir / "log"), "-o", opts, "-w", "start")
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}"
 
     def _run(self, *cmd: str) -> None:
@@ -73,7 +74,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         subprocess.run(
-            [*self._as, _bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+            [*self._as, self._pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"],
             capture_output=True,
             timeout=60,
         )

@@ -371,3 +371,33 @@ def test_postgres_store_path_never_holds_the_password(postgres):
         assert "s3cret-pw" not in store.path and store.path.startswith("postgresql://postgres:***@")
     finally:
         store.close()
+
+
+def test_db_option_names_the_database_over_the_environment(tmp_path, postgres):
+    url = postgres.database()
+    path = tmp_path / "own.db"
+    out = _cli("--db", str(path), "db", "migrate", env={"PEERSPACE_DATABASE_URL": url})
+    assert out.returncode == 0 and path.exists(), out.stderr  # the file named, not the URL in the environment
+    out = _cli("--db", url, "db", "migrate")
+    assert out.stdout.strip() == f"database at schema version {len(MIGRATIONS)} (was 0)", out.stderr
+
+
+def test_without_postgresql_installed_the_tests_fail_and_say_what_to_install(monkeypatch):
+    import pgserver
+
+    monkeypatch.setattr(pgserver.glob, "glob", lambda pattern: [])
+    monkeypatch.setattr(pgserver.shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="install Debian's postgresql package"):
+        pgserver.PostgresServer()
+
+
+def test_an_insert_or_replace_without_a_postgres_form_is_refused_not_guessed():
+    from server.storage.postgres import _rewrite
+
+    assert (
+        _rewrite("INSERT OR IGNORE INTO blocks(a) VALUES (?)")
+        == "INSERT INTO blocks(a) VALUES (%s) ON CONFLICT DO NOTHING"
+    )
+    assert _rewrite("INSERT INTO users(name) VALUES (?)").endswith("VALUES (%s) RETURNING id")
+    with pytest.raises(ValueError, match="_SPECIAL"):
+        _rewrite("INSERT OR REPLACE INTO groups(name) VALUES (?)")
