@@ -77,7 +77,7 @@ def build_app(cfg: Config) -> web.Application:
 
     for mod in FEATURES:
         importlib.import_module(mod)
-    store = open_storage(cfg.database, busy_timeout=SERVER_BUSY_TIMEOUT)
+    store = open_storage(cfg.database_url or cfg.database, busy_timeout=SERVER_BUSY_TIMEOUT)
     tokens = Tokens(load_secret(cfg), cfg.token_ttl)
     accounts = Accounts(store)
     scale, interest = optional_parts(cfg)

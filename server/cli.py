@@ -7,6 +7,7 @@ import getpass
 import importlib
 import json
 import logging
+import sqlite3
 import sys
 from typing import TYPE_CHECKING
 
@@ -24,11 +25,16 @@ FOREVER = 253402300799.0  # 9999-12-31: a ban without an end, until `peerspace u
 
 
 def _config(args: argparse.Namespace) -> Config:
+    db: str | None = args.db
+    url = None
+    if db is not None:  # --db names the database, over PEERSPACE_DATABASE_URL: a file, or a postgresql:// URL
+        db, url = (None, db) if db.startswith(("postgresql://", "postgres://")) else (db, "")
     return Config.from_env(
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         data_dir=args.data_dir,
-        database=args.db,
+        database=db,
+        database_url=url,
         redis_url=getattr(args, "redis_url", None),
         node_id=getattr(args, "node_id", None),
     )
@@ -37,7 +43,8 @@ def _config(args: argparse.Namespace) -> Config:
 def _store(args: argparse.Namespace) -> SQLiteStorage:
     from .storage import open_storage
 
-    return open_storage(_config(args).database)
+    cfg = _config(args)
+    return open_storage(cfg.database_url or cfg.database)
 
 
 def _find(store: Storage, name: str) -> Row:
@@ -263,10 +270,45 @@ def cmd_escalation_test(args: argparse.Namespace) -> int:
     return 0 if all(error is None for error in results.values()) else 1
 
 
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    store = _store(args)  # opening a store applies the migrations it lacks, in order
+    try:
+        before, now = store.migrated_from, store.schema_version
+    finally:
+        store.close()
+    print(f"database at schema version {now}" + (f" (was {before})" if before != now else " (up to date)"))
+    return 0
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from .storage import open_storage
+    from .storage.copy import CopyError, copy_database
+
+    stores = []
+    try:
+        for url in (args.source, args.target):
+            stores.append(open_storage(url))
+        source, target = stores
+        counts = copy_database(source, target, lambda table, n: print(f"{table}: {n}"))
+    except CopyError as e:
+        raise SystemExit(f"peerspace: {e}") from None
+    except sqlite3.Error as e:  # a server that refuses the connection, a file that is not a database
+        raise SystemExit(f"peerspace: cannot copy: {e}") from None
+    finally:
+        for store in stores:
+            store.close()
+    print(f"copied {sum(counts.values())} rows in {len(counts)} tables")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peerspace", description="peerspace server and tools")
     parser.add_argument("--data-dir", default=None, help="where the database and secret live (default: var/)")
-    parser.add_argument("--db", default=None, help="database file (default: <data-dir>/peerspace.db)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="database file, or a postgresql:// URL (default: PEERSPACE_DATABASE_URL, else <data-dir>/peerspace.db)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the server")
@@ -351,6 +393,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = escalation.add_parser("test", help="send one test message on every configured channel; exit 1 if one fails")
     p.set_defaults(func=cmd_escalation_test)
+
+    db = sub.add_parser("db", help="the database: migrate, copy to PostgreSQL").add_subparsers(
+        dest="db_command", required=True
+    )
+    p = db.add_parser("migrate", help="bring the database (--db or PEERSPACE_DATABASE_URL) to this version's schema")
+    p.set_defaults(func=cmd_db_migrate)
+    p = db.add_parser("copy", help="copy every record into an empty database (stop the servers first)")
+    p.add_argument("--from", dest="source", required=True, help="sqlite:PATH, a file path, or postgresql://...")
+    p.add_argument("--to", dest="target", required=True, help="postgresql://... (or sqlite:PATH)")
+    p.set_defaults(func=cmd_db_copy)
 
     for mod in SUBCOMMAND_MODULES:
         try:

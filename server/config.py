@@ -20,6 +20,7 @@ class Config:
     port: int = 8642
     data_dir: str = "var"
     database: str = ""  # default: <data_dir>/peerspace.db
+    database_url: str = ""  # postgresql://user:pass@host/db: PostgreSQL (more than one machine) instead of `database`
     secret: str = ""  # token signing key; default: generated once into <data_dir>/secret
     token_ttl: float = 12 * 3600.0
     login_free_per_name: int = 5  # failed log-ins for one account name before backoff starts

@@ -175,6 +175,28 @@ class RunningServer:
         return bot
 
 
+# --- PostgreSQL (tests/pgserver.py): one real server for the session, a fresh database per test -----------------
+@pytest.fixture(scope="session")
+def postgres():
+    """A running PostgreSQL cluster; a failure to start fails the tests that need it (never a skip)."""
+    from pgserver import PostgresServer
+
+    pg = PostgresServer()
+    yield pg
+    pg.stop()
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """Each storage test runs twice: on a SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "peerspace.db")
+    return request.getfixturevalue("postgres").database()
+
+
 @pytest.fixture
 async def server(tmp_path):
     srv = await RunningServer(tmp_path).start()

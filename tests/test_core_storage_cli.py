@@ -3,10 +3,13 @@
 import json
 import sqlite3
 
+import pytest
+
 from wire import events
 
 
-async def test_consented_chat_is_recorded_and_exportable_then_deleted(server):
+async def test_consented_chat_is_recorded_and_exportable_then_deleted(make_server, database_url):
+    server = await make_server(database_url=database_url)  # a SQLite file, then PostgreSQL
     ana = await server.bot("Ana", room="cafe")
     ben = await server.bot("Ben", room="cafe")
     await ana.say("not recorded: no consent yet")
@@ -47,8 +50,8 @@ def test_database_file_is_wal_and_migrated(tmp_path):
     assert again.schema_version == version
 
 
-def test_cli_user_add_export_delete(server_process):
-    srv = server_process()
+def test_cli_user_add_export_delete(server_process, database_url):
+    srv = server_process(PEERSPACE_DATABASE_URL=database_url)
     out = srv.cli("user", "add", "Robin", "--role", "participant", "--password", "a long pass")
     assert out.returncode == 0, out.stderr
     assert "added participant 'Robin'" in out.stdout
@@ -67,10 +70,10 @@ def test_cli_user_add_export_delete(server_process):
     assert "Robin" not in srv.cli("user", "list").stdout
 
 
-async def test_served_process_accepts_logins(server_process):
+async def test_served_process_accepts_logins(server_process, database_url):
     from client.bot import Bot
 
-    srv = server_process()
+    srv = server_process(PEERSPACE_DATABASE_URL=database_url)
     assert srv.cli("user", "add", "Robin", "--password", "a long pass").returncode == 0
     srv.start()
     bot = Bot(srv.url)
@@ -82,12 +85,17 @@ async def test_served_process_accepts_logins(server_process):
     await bot.close()
 
 
-def test_sqlite_store_implements_every_repository_interface():
-    """Each aggregate's Protocol is what a second backend (PostgreSQL) must provide: the SQLite store offers
-    every method of each with the same signature, and no public method that no interface names."""
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_each_store_implements_every_repository_interface(backend):
+    """Each aggregate's Protocol is what a backend must provide: the store offers every method of each with the
+    same signature, and no public method that no interface names."""
     import inspect
 
-    from server.storage import SQLiteStorage, interfaces
+    from server.storage import interfaces
+    from server.storage.postgres import PostgresStorage
+    from server.storage.sqlite import SQLiteStorage
+
+    store_class = SQLiteStorage if backend == "sqlite" else PostgresStorage
 
     repos = [
         interfaces.AccountsRepository,
@@ -105,12 +113,12 @@ def test_sqlite_store_implements_every_repository_interface():
         methods = {n for n, f in vars(repo).items() if callable(f) and not n.startswith("_")}
         assert methods, repo
         for name in methods:
-            assert hasattr(SQLiteStorage, name), f"{repo.__name__}.{name} missing"
-            assert inspect.signature(getattr(SQLiteStorage, name)) == inspect.signature(getattr(repo, name)), (
-                f"{repo.__name__}.{name}: the SQLite signature differs from the interface"
+            assert hasattr(store_class, name), f"{repo.__name__}.{name} missing"
+            assert inspect.signature(getattr(store_class, name)) == inspect.signature(getattr(repo, name)), (
+                f"{repo.__name__}.{name}: the signature differs from the interface"
             )
         assert not named & methods, f"{repo.__name__} repeats a method of another aggregate"
         named |= methods
     plumbing = {n for n in vars(interfaces.Storage) if not n.startswith("_")}
-    public = {n for n in dir(SQLiteStorage) if not n.startswith("_")}
+    public = {n for n in dir(store_class) if not n.startswith("_")}
     assert public - named - plumbing == set(), "store methods that no interface names"

@@ -14,8 +14,8 @@ async def _bot(url: str, name: str) -> Bot:
     return bot
 
 
-async def test_kill_and_restart_loses_no_transcript_line(server_process):
-    proc = server_process(PEERSPACE_LOG_LEVEL="WARNING")
+async def test_kill_and_restart_loses_no_transcript_line(server_process, database_url):
+    proc = server_process(PEERSPACE_LOG_LEVEL="WARNING", PEERSPACE_DATABASE_URL=database_url)  # SQLite, PostgreSQL
     for name, role in (("Ana", "participant"), ("Fay", "facilitator")):
         assert proc.cli("user", "add", name, "--password", PASSWORD, "--role", role).returncode == 0
     proc.start()
@@ -48,7 +48,7 @@ async def test_kill_and_restart_loses_no_transcript_line(server_process):
     proc.stop()
     from server.storage import open_storage
 
-    store = open_storage(str(proc.data_dir / "peerspace.db"))
+    store = open_storage(database_url)
     try:
         texts = [e["data"]["text"] for e in store.room_events(made) if e["kind"] == "said"]
     finally:

@@ -383,11 +383,13 @@ async def test_email_refuses_a_certificate_it_cannot_trust(make_server):
         await sink.stop()
 
 
-async def test_help_requests_escalate_and_two_servers_on_one_database_send_each_round_once(make_server, hook):
-    settings = escalating(hook.url, escalation_every=0.5)
+async def test_help_requests_escalate_and_two_servers_on_one_database_send_each_round_once(
+    make_server, hook, database_url
+):
+    settings = escalating(hook.url, escalation_every=0.5, database_url=database_url)  # a SQLite file, PostgreSQL
     first = await make_server(**settings)
-    second = await make_server(**settings)  # a second node on the same database file
-    assert first.cfg.database == second.cfg.database
+    second = await make_server(**settings)  # a second node on the same database
+    assert (first.cfg.database_url, first.cfg.database) == (second.cfg.database_url, second.cfg.database)
     ana = first.add_user(NAME)
     help_request = await first.store.aio.add_alert("cafe", ana["id"], "help_request", None, None, 0)
     got = await until(lambda: hook.got, lambda g: len(g) >= 3)

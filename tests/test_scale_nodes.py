@@ -1,4 +1,5 @@
 """Scale-out over a real redis-server: two nodes on loopback share rooms; a node dies, its people move on.
+Each test runs with the nodes sharing one SQLite file and sharing one PostgreSQL database (`database_url`).
 
 Each test starts its own redis-server on a free loopback port (nothing global) and stops it.
 """
@@ -67,9 +68,11 @@ def redis_url(tmp_path):
         proc.kill()
 
 
-async def test_a_room_whose_people_are_all_on_its_node_does_not_go_through_redis(make_server, redis_url, monkeypatch):
-    node_a = await make_server(redis_url=redis_url, node_id="A")
-    node_b = await make_server(redis_url=redis_url, node_id="B")
+async def test_a_room_whose_people_are_all_on_its_node_does_not_go_through_redis(
+    make_server, redis_url, database_url, monkeypatch
+):
+    node_a = await make_server(redis_url=redis_url, database_url=database_url, node_id="A")
+    node_b = await make_server(redis_url=redis_url, database_url=database_url, node_id="B")
     manager = node_a.app[SIO].manager
     published = []
     publish = manager._publish
@@ -100,9 +103,9 @@ async def test_a_room_whose_people_are_all_on_its_node_does_not_go_through_redis
     assert "emit" not in published
 
 
-async def test_people_on_different_nodes_share_a_room(make_server, redis_url):
-    node_a = await make_server(redis_url=redis_url, node_id="A")
-    node_b = await make_server(redis_url=redis_url, node_id="B")
+async def test_people_on_different_nodes_share_a_room(make_server, redis_url, database_url):
+    node_a = await make_server(redis_url=redis_url, database_url=database_url, node_id="A")
+    node_b = await make_server(redis_url=redis_url, database_url=database_url, node_id="B")
     ana = await node_a.bot("Ana", room="cafe")  # A claims the cafe
     ben = await node_b.bot("Ben")
     await ben.join("cafe")  # B forwards the join to A
@@ -138,9 +141,9 @@ async def test_people_on_different_nodes_share_a_room(make_server, redis_url):
     assert set(node_a.world.rooms["cafe"].members) == {ana.user["id"]}
 
 
-async def test_drop_on_a_forwarding_node_resumes_the_same_avatar(make_server, redis_url):
-    node_a = await make_server(redis_url=redis_url, node_id="A", resume_grace=10.0)
-    node_b = await make_server(redis_url=redis_url, node_id="B", resume_grace=10.0)
+async def test_drop_on_a_forwarding_node_resumes_the_same_avatar(make_server, redis_url, database_url):
+    node_a = await make_server(redis_url=redis_url, database_url=database_url, node_id="A", resume_grace=10.0)
+    node_b = await make_server(redis_url=redis_url, database_url=database_url, node_id="B", resume_grace=10.0)
     ana = await node_a.bot("Ana", room="cafe")
     ben = await node_b.bot("Ben")
     await ben.join("cafe")
@@ -155,8 +158,13 @@ async def test_drop_on_a_forwarding_node_resumes_the_same_avatar(make_server, re
     assert line["avatar"] == avatar
 
 
-async def test_killing_a_node_moves_its_people_to_another(server_process, redis_url):
-    env = {"PEERSPACE_REDIS_URL": redis_url, "PEERSPACE_OWNER_LEASE": "1.0", "PEERSPACE_LOG_LEVEL": "WARNING"}
+async def test_killing_a_node_moves_its_people_to_another(server_process, redis_url, database_url):
+    env = {
+        "PEERSPACE_REDIS_URL": redis_url,
+        "PEERSPACE_DATABASE_URL": database_url,
+        "PEERSPACE_OWNER_LEASE": "1.0",
+        "PEERSPACE_LOG_LEVEL": "WARNING",
+    }
     node_a = server_process(**env, PEERSPACE_NODE_ID="A")
     for name in ("Ana", "Ben"):
         assert node_a.cli("user", "add", name, "--password", PASSWORD).returncode == 0

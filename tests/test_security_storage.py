@@ -224,3 +224,30 @@ async def test_the_loop_stall_guard_fails_a_server_handler_that_blocks_and_names
     assert "server/world/intents.py" in failures[0].where and "in look" in failures[0].where, failures[0]
     assert len(notes) == 1 and notes[0].origin == "tests"  # the test's own sleep: a warning, not a failure
     assert "test_security_storage.py" in notes[0].where
+
+
+async def test_a_report_reaches_staff_while_postgres_tables_are_locked_and_is_stored_after(make_server, postgres):
+    """The same on PostgreSQL: another connection holds the tables' write lock; the write waits at most the
+    server's lock_timeout on the store thread, fails as RETRYABLE, and store.aio.persist writes it later."""
+    import psycopg
+
+    server = await make_server(database_url=postgres.database())
+    ana = await server.bot("Ana", room="cafe")
+    ben = await server.bot("Ben", room="cafe")
+    sam = await server.bot("Sam", role="peer_specialist", room="cafe")
+    locker = psycopg.connect(server.cfg.database_url, autocommit=True)
+    locker.execute("BEGIN")
+    locker.execute("LOCK TABLE reports, safety_alerts IN EXCLUSIVE MODE")  # writes wait, reads go on
+    try:
+        start = time.monotonic()
+        res = await ana.call(ws.REPORT, {"avatar": ben.avatar, "reason": "harassment", "note": "kept following me"})
+        alert = await sam.wait_for(ws.SAFETY_ALERT, timeout=3)
+        assert alert["kind"] == "report" and time.monotonic() - start < 2.0
+        assert res["report"] is None and "Staff have been told" in res["text"]
+        assert server.store.write_fault
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    await _eventually(lambda: _alerts(server, "report"))
+    reports = server.app[SAFETY].db.reports()
+    assert len(reports) == 1 and reports[0]["note"] == "kept following me"

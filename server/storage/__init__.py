@@ -23,9 +23,13 @@ SERVER_BUSY_TIMEOUT = 0.2
 
 
 def open_storage(url: str, busy_timeout: float = 5.0) -> SQLiteStorage:
-    """`sqlite:///path/to/file.db` or a plain path. A `postgresql://` URL would select a backend that
-    implements `Storage` the same way (none ships yet)."""
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
+    """`sqlite:///path/to/file.db`, `sqlite:path` or a plain path: SQLite; `postgresql://...` (or `postgres://`):
+    PostgreSQL (postgres.py), the same repositories on a psycopg connection."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStorage  # psycopg is imported only by a service that uses it
+
+        return PostgresStorage(url, busy_timeout=busy_timeout)
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url.removeprefix("sqlite:")
     return SQLiteStorage(path, busy_timeout=busy_timeout)
 
 

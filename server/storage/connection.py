@@ -5,11 +5,12 @@ overwritten (`secure_delete`), and a person's delete is checkpointed out of the 
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
@@ -19,6 +20,8 @@ from .migrations import MIGRATIONS
 from .offloop import OffLoop
 
 T = TypeVar("T")
+
+log = logging.getLogger("peerspace.storage")
 
 
 def _row(cur: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
@@ -86,6 +89,7 @@ class SQLiteConnection:
     # --- plumbing -----------------------------------------------------------
     def _migrate(self) -> None:
         have = self.db.execute("PRAGMA user_version").fetchone()["user_version"]
+        self.migrated_from: int = have  # the version found at open (`peerspace db migrate` reports it)
         if have >= len(MIGRATIONS):
             return
         # A migration may rebuild a table that others reference: foreign keys are off while it runs
@@ -183,6 +187,52 @@ class SQLiteConnection:
             except sqlite3.DatabaseError:
                 self.write_failures += 1
                 return "error"
+
+    def _after_delete(self, user_id: int) -> None:
+        """Deleted means gone from disk: secure_delete zeroed the rows in the pages it wrote, but the WAL still holds
+        the pages as they were. Copy the WAL into the file and cut it to zero bytes now."""
+        busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone().values()
+        if busy:
+            log.warning(
+                "checkpoint after deleting user %s was blocked by a reader; the WAL is cut at the next checkpoint",
+                user_id,
+            )
+
+    def table_names(self) -> list[str]:
+        """The tables of this database (`peerspace db copy` checks it knows them all)."""
+        return [
+            r["name"]
+            for r in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            ).fetchall()
+        ]
+
+    # --- whole tables, for `peerspace db copy` (copy.py; table and column names come from its own list) -----------
+    def count_rows(self, table: str) -> int:
+        n: int = self._single(f"SELECT COUNT(*) AS n FROM {table}")["n"]
+        return n
+
+    def table_rows(self, table: str, order: str, limit: int, offset: int) -> list[Row]:
+        return self._exec(f"SELECT * FROM {table} ORDER BY {order} LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+
+    def load_tables(self, tables: Iterable[tuple[str, Iterable[list[Row]]]]) -> dict[str, int]:
+        """Insert every batch of rows, ids included, in one transaction: all of them or none. Rows copied per table."""
+        counts: dict[str, int] = {}
+        with self._transaction() as db:
+            db.execute("DELETE FROM store_probe")  # the health probe's own row, rewritten by this store's server
+            for table, batches in tables:
+                counts[table] = 0
+                for rows in batches:
+                    columns = list(rows[0])
+                    sql = f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+                    for row in rows:
+                        db.execute(sql, tuple(row[c] for c in columns))
+                    counts[table] += len(rows)
+            self._after_copy(db, tuple(counts))
+        return counts
+
+    def _after_copy(self, db: RowConnection, tables: tuple[str, ...]) -> None:
+        """After `peerspace db copy` wrote rows with their ids: nothing to do (AUTOINCREMENT follows the ids)."""
 
     def close(self) -> None:
         self.aio.close()

@@ -23,13 +23,14 @@ class SQLiteEscalations(SQLiteConnection):
         if not kinds:
             return []
         return self._exec(
-            "SELECT s.id, s.ts, s.kind, s.room_id, COALESCE(r.name, s.room_id) AS room_name, "
+            # the outer SELECT lets the WHERE use `last_round` (PostgreSQL has no select-list names in WHERE)
+            "SELECT * FROM (SELECT s.id, s.ts, s.kind, s.room_id, COALESCE(r.name, s.room_id) AS room_name, "
             "(SELECT COUNT(*) FROM alert_escalation_rounds e WHERE e.alert_id=s.id) AS rounds, "
             "(SELECT MAX(e.ts) FROM alert_escalation_rounds e WHERE e.alert_id=s.id) AS last_round "
             "FROM safety_alerts s LEFT JOIN rooms r ON r.id=s.room_id "
             "WHERE s.status='open' AND s.acknowledged_at IS NULL "
-            f"AND s.kind IN ({','.join('?' * len(kinds))}) AND s.ts <= ? "
-            "AND (last_round IS NULL OR last_round <= ?) ORDER BY s.id DESC",
+            f"AND s.kind IN ({','.join('?' * len(kinds))}) AND s.ts <= ?) AS due "
+            "WHERE (last_round IS NULL OR last_round <= ?) ORDER BY id DESC",
             (*kinds, now - first_after, now - every),
         ).fetchall()
 

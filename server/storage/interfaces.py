@@ -1,14 +1,14 @@
 """The storage interfaces, one per aggregate: what the server asks of a store, not how it is kept.
 
-`SQLiteStorage` (sqlite.py) implements all of them; a PostgreSQL backend would implement the same
-Protocols in its own modules. Rows come back as plain dicts keyed by column name; JSON columns
+`SQLiteStorage` (sqlite.py) implements all of them; `PostgresStorage` (postgres.py) runs the same repository
+code on a PostgreSQL connection. Rows come back as plain dicts keyed by column name; JSON columns
 (`data`, `state`, `answers`) are decoded; times are Unix seconds (float). Methods are synchronous:
 async code calls them through `store.aio` (offloop.py), off the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from .offloop import OffLoop
@@ -236,6 +236,7 @@ class Storage(
     aio: OffLoop  # the same methods, awaited off the event loop
     write_failures: int  # failed write attempts (/metrics)
     write_fault: bool  # the last write failed and none has succeeded since
+    migrated_from: int  # the schema version found when the store was opened (`peerspace db migrate`)
 
     @property
     def schema_version(self) -> int: ...
@@ -243,5 +244,14 @@ class Storage(
     def without_waiting(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
 
     def probe_write(self) -> str: ...
+
+    def table_names(self) -> list[str]: ...
+
+    # whole tables, for `peerspace db copy` (copy.py)
+    def count_rows(self, table: str) -> int: ...
+
+    def table_rows(self, table: str, order: str, limit: int, offset: int) -> list[Row]: ...
+
+    def load_tables(self, tables: Iterable[tuple[str, Iterable[list[Row]]]]) -> dict[str, int]: ...
 
     def close(self) -> None: ...

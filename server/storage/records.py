@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import time
 from typing import Any
 
 from .helpline import SQLiteHelpline
 from .interfaces import Row
 from .runs import SQLiteRuns
-
-log = logging.getLogger("peerspace.storage")
 
 
 class SQLiteRecords(SQLiteRuns, SQLiteHelpline):
@@ -209,12 +206,5 @@ class SQLiteRecords(SQLiteRuns, SQLiteHelpline):
                 db.execute(
                     "INSERT INTO revocations(ts, user_id, reason) VALUES (?,?,?)", (time.time(), user_id, "delete")
                 )
-            # Deleted means gone from disk: secure_delete zeroed the rows in the pages it wrote, but the WAL
-            # still holds the pages as they were. Copy the WAL into the file and cut it to zero bytes now.
-            busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone().values()
-            if busy:
-                log.warning(
-                    "checkpoint after deleting user %s was blocked by a reader; the WAL is cut at the next checkpoint",
-                    user_id,
-                )
+            self._after_delete(user_id)
         return cur.rowcount > 0

@@ -90,7 +90,7 @@ class SQLiteRuns(SQLiteConnection):
             sql += " AND participant_user_id=?"
             args += (participant_id,)
         if limit is not None:  # the newest `limit`, still returned oldest first
-            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?)"
+            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) AS newest"
             args += (limit,)
         return [self._run(r) for r in self._exec(sql + " ORDER BY id", args).fetchall()]
 
