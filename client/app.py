@@ -31,10 +31,21 @@ from wire import events
 from wire import scenario as wsc
 
 from . import theme
-from .input import ALL_KEYS, MOVE_KEYS, ChatFocus, HelpFocus, SettingsFocus, default_stack
+from .input import (
+    ALL_KEYS,
+    MOVE_KEYS,
+    ChatFocus,
+    HelpFocus,
+    SettingsFocus,
+    default_stack,
+    mode_name,
+    sync_answer_focus,
+    type_char,
+)
 from .interp import SnapshotBuffer
 from .model import ClientModel, model_field
 from .net import NetSession
+from .pointer import Pointer
 from .predict import LocalPredictor
 from .scenarios import Coaching, ScenarioFlow
 from .scene import build_scene
@@ -141,6 +152,7 @@ class PeerspaceClient(ShowBase):
         if self.buttonThrowers:
             self.buttonThrowers[0].node().setKeystrokeEvent("keystroke")
         self.settings = Settings.load(opts.settings_path)
+        theme.set_contrast(self.settings.contrast)
         if opts.text_size:
             self.settings.text_size = opts.text_size
         if opts.reduced_motion is not None:
@@ -170,7 +182,8 @@ class PeerspaceClient(ShowBase):
             self.accept(key, self.on_key, [key])
         for key in MOVE_KEYS:
             self.accept(f"{key}-up", self._key_up, [key])
-        self.accept("keystroke", self._char)
+        self.accept("keystroke", type_char, [self])
+        self.pointer = Pointer(self)  # clicks on the view: choose a person, walk to a point
         self.safety = SafetyUI(self)  # quiet room, report/block, monitoring, crisis card, staff alerts
         # the server's events, also callable directly (previews, tests)
         self.on_room_state, self.on_snap, self.on_said = self.net.on_room_state, self.net.on_snap, self.net.on_said
@@ -201,18 +214,16 @@ class PeerspaceClient(ShowBase):
         if self.model.held.pop(key, None) is not None:
             self.send_axes()
 
-    def _char(self, ch: str) -> None:
-        if self.focus is not None and hasattr(self.focus, "on_char"):
-            self.focus.on_char(ch)
-
     def release_movement(self) -> None:
         """Stop walking (a panel or field takes the keys)."""
-        if self.model.held:
+        self.pointer.walk.stop()
+        if self.model.held or any(self.model.axes):
             self.model.held.clear()
             self.send_axes()
 
     def send_axes(self) -> None:
-        axes = self.model.held_axes()
+        """Send the input axes when they change: the held keys', else the click-to-walk steering's."""
+        axes = self.model.held_axes() if self.model.held else self.pointer.walk.axes
         if axes != self.model.axes:
             self.model.axes = axes
             self.send(events.MOVE, {"forward": axes[0], "strafe": axes[1], "turn": axes[2]})
@@ -235,7 +246,10 @@ class PeerspaceClient(ShowBase):
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
         settings.save(self.opts.settings_path)
+        theme.set_contrast(settings.contrast)
         self.hud.build()
+        if self.screen is not None and hasattr(self.screen, "restyle"):
+            self.screen.restyle(settings.text_scale)
         for av in self.avatars.values():
             av.reduced_motion = settings.reduced_motion
             av.set_text_scale(settings.text_scale)
@@ -355,9 +369,12 @@ class PeerspaceClient(ShowBase):
         dt = min(ClockObject.getGlobalClock().getDt(), 0.1)
         self.avatar_views.update(dt)
         self.camera_view.update(dt)
-        self.notices.update(dt)
+        self.notices.update(dt, held=self.safety.crisis_card is not None)
         if self.scenarios.panel is not None:
             self.scenarios.panel.update(dt)
+        sync_answer_focus(self)
+        self.pointer.walk.update(self)
+        self.hud.show_mode(mode_name(self))
         self.coaching.update(time.monotonic())
         self.model.frame_count += 1
         if self.in_room:

@@ -9,7 +9,8 @@ from panda3d.core import NodePath, TextNode
 from wire.scenario import PACES
 
 from .. import theme
-from ..theme import TEXT_SIZES
+from ..i18n import t
+from ..theme import CONTRASTS, TEXT_SIZES
 from .layout import (
     CHAT_ROWS,
     CHAT_WIDTH,
@@ -28,7 +29,7 @@ RECORDED_DEFAULT = (
 )
 
 HELP_LINES = (
-    "Keys (no mouse needed)",
+    "Keys (no mouse needed; a mouse works too)",
     "Arrows or W/S: walk forward or back",
     "A/D or Left/Right: turn      Q/E: step sideways",
     "Enter: type a message; Enter sends, Esc cancels",
@@ -43,8 +44,9 @@ HELP_LINES = (
     "P: practise a situation; then 1-9 answer, Esc stops",
     "Page Up/Down or the mouse wheel: read earlier lines",
     "F12: allow or stop recording of your lines",
-    "F10 or Esc: settings, what is monitored, people you blocked, quit",
-    "F1 or Esc: close this help",
+    "Mouse: click a person to choose them, the floor to walk there, an option to answer",
+    "F10: settings, what is monitored, people you blocked, quit (Ctrl+Q)",
+    "Esc: back (closes what is open)    F1 or Esc: close this help",
 )
 HELP_TEXT = "\n".join(HELP_LINES)
 READING_PACE = "Reading pace"  # of a practice scenario's lines: slower, usual, faster
@@ -145,6 +147,36 @@ class ChatPanel:
         self.root.removeNode()
 
 
+class ModeIndicator:
+    """A small line above the chat: what the keys do now (typing an answer, chat, walking)."""
+
+    def __init__(self, base_np: NodePath, scale: float):
+        s = 0.04 * scale
+        self.root = base_np.attachNewNode("mode")
+        self.mode = ""
+        y = chat_height(scale) + 0.02
+        self.bg = panel(self.root, (0.03, 0.03, y, y), theme.colour("ui_panel", 0.85))
+        self.text = label(self.root, "", (0.06, y + s * 0.45), s, theme.colour("ui_accent"))
+        self.y, self.s = y, s
+        self.root.hide()
+
+    def set(self, mode: str) -> None:
+        if mode == self.mode:
+            return
+        self.mode = mode
+        if not mode:
+            self.root.hide()
+            return
+        self.text.setText(t(f"mode.{mode}"))
+        lo, hi = self.text.getTightBounds(self.root) or (None, None)
+        right = (hi.x if hi is not None else 0.5) + 0.03
+        self.bg["frameSize"] = (0.03, right, self.y, self.y + self.s * 1.5)
+        self.root.show()
+
+    def destroy(self):
+        self.root.removeNode()
+
+
 class RecordedIndicator:
     """Always visible, top right: what this room records. Calm colours, never flashes."""
 
@@ -173,18 +205,25 @@ class RecordedIndicator:
 
 
 class Notices:
-    """Calm messages at the top centre; the connection line stays while it matters."""
+    """Calm messages at the top centre, one at a time: the connection line while it matters, else the
+    oldest waiting notice for its seconds, then the next. While a safety card is up none is shown and
+    their time stands still (`update(dt, held=True)`): nothing is ever drawn over the crisis card."""
+
+    KEEP = 6  # notices waiting at most; an older one gives way (they are in the chat's history too)
 
     def __init__(self, base_np: NodePath, scale: float):
         self.root = base_np.attachNewNode("notices")
         self.s = 0.05 * scale
-        self.items: list[list] = []  # [text, seconds_left]
+        self.items: list[list] = []  # [text, seconds_left]: the first is shown, the others wait
         self.connection = ""
+        self.held = False
         self._draw()
 
     def show(self, text: str, seconds: float = 7.0):
+        if any(it[0] == text for it in self.items):
+            return  # the same words again (a reconnect repeats itself): once is enough
         self.items.append([text, seconds])
-        self.items = self.items[-3:]
+        self.items = self.items[-self.KEEP :]
         self._draw()
 
     def set_connection(self, text: str):
@@ -193,30 +232,39 @@ class Notices:
 
     @property
     def texts(self) -> list[str]:
+        """The connection line and every notice, shown or waiting."""
         return ([self.connection] if self.connection else []) + [t for t, _ in self.items]
+
+    @property
+    def shown(self) -> str:
+        """The one line on screen now ('' when none, or while a safety card is up)."""
+        if self.held:
+            return ""
+        return self.connection or (self.items[0][0] if self.items else "")
 
     def _draw(self):
         self.root.getChildren().detach()
+        text = self.shown
+        if not text:
+            return
         s = self.s
         y = -0.06
-        for i, text in enumerate(self.texts):
-            warn = i == 0 and bool(self.connection)
-            bg = panel(self.root, (-0.62, 0.62, y, y), theme.colour("ui_warn" if warn else "ui_notice"))
-            t = label(self.root, text, (0, y - s * 1.05), s, align=TextNode.ACenter, wrap=1.16 / s)
-            rows = max(1, t.textNode.getNumRows())
-            h = s * 1.2 * rows + s * 0.55
-            bg["frameSize"] = (-0.62, 0.62, y - h, y)
-            y -= h + 0.02
+        warn = bool(self.connection)
+        bg = panel(self.root, (-0.62, 0.62, y, y), theme.colour("ui_warn" if warn else "ui_notice"))
+        t = label(self.root, text, (0, y - s * 1.05), s, align=TextNode.ACenter, wrap=1.16 / s)
+        rows = max(1, t.textNode.getNumRows())
+        h = s * 1.2 * rows + s * 0.55
+        bg["frameSize"] = (-0.62, 0.62, y - h, y)
 
-    def update(self, dt: float):
-        if not self.items:
-            return
-        changed = False
-        for it in self.items:
-            it[1] -= dt
-            changed |= it[1] <= 0
-        if changed:
-            self.items = [it for it in self.items if it[1] > 0]
+    def update(self, dt: float, held: bool = False):
+        if held != self.held:
+            self.held = held
+            self._draw()
+        if held or self.connection or not self.items:
+            return  # waiting notices keep their time until they can be read
+        self.items[0][1] -= dt
+        if self.items[0][1] <= 0:
+            self.items.pop(0)
             self._draw()
 
     def destroy(self):
@@ -261,6 +309,7 @@ class SettingsPanel:
         items = [
             ("Text size", s.text_size),
             ("Reduced motion", "on" if s.reduced_motion else "off"),
+            ("Contrast", s.contrast),
             ("Camera distance", s.camera_distance),
             (READING_PACE, s.pace),
         ]
@@ -308,6 +357,8 @@ class SettingsPanel:
                 s.text_size = sizes[(sizes.index(s.text_size) + step) % len(sizes)]
             elif name == "Reduced motion":
                 s.reduced_motion = not s.reduced_motion
+            elif name == "Contrast":
+                s.contrast = CONTRASTS[(CONTRASTS.index(s.contrast) + step) % len(CONTRASTS)]
             elif name == "Camera distance":
                 d = list(CAMERA_DISTANCES)
                 s.camera_distance = d[(d.index(s.camera_distance) + step) % len(d)]
