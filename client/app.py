@@ -80,6 +80,7 @@ class Options:
     shots: str | None = None  # autoplay: save a picture of each phase into this folder
     autoplay_phases: int | None = None  # autoplay: stop the scenario after this many phases
     autoplay_delay: float = 1.2  # autoplay: seconds to let each step be seen before answering
+    state_file: str | None = None  # write what the client shows here, for automation (client/statefile.py)
 
 
 def configure_panda(offscreen: bool, size: tuple[int, int], software: bool = False) -> None:
@@ -426,6 +427,10 @@ def begin(app: PeerspaceClient) -> None:
     """What the options ask for first: an offline preview, signing in straight away, or the login screen;
     and --autoplay on top."""
     o = app.opts
+    if o.state_file:
+        from .statefile import watch
+
+        watch(app, o.state_file)
     if o.preview:
         from .preview import populate_preview
 
@@ -494,6 +499,7 @@ def parse_args(argv=None) -> Options:
     p.add_argument(
         "--autoplay-delay", type=float, default=1.2, help="with --autoplay: seconds each step stays on screen (1.2)"
     )
+    p.add_argument("--state-file", metavar="PATH", help="write what is on screen to PATH (JSON), for automation")
     a = p.parse_args(argv)
     try:
         w, h = (int(v) for v in a.size.lower().split("x"))
@@ -520,6 +526,7 @@ def parse_args(argv=None) -> Options:
         shots=a.shots,
         autoplay_phases=a.autoplay_phases,
         autoplay_delay=a.autoplay_delay,
+        state_file=a.state_file,
     )
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from panda3d.core import Point2, Point3
 
 from .predict import HALF_EXTENT
+from .ui.layout import layout
 
 if TYPE_CHECKING:
     from .app import PeerspaceClient
@@ -124,14 +125,17 @@ class Pointer:
     def _over_panel(self, mx: float, my: float) -> bool:
         """Over the chat or the scenario panel: a click there is not a click on the floor."""
         app = self.app
-        x = mx * app.getAspectRatio()
-        for root in (app.chat.root if app.chat else None, app.scenarios.panel.root if app.scenarios.panel else None):
-            if root is None or root.isHidden():
-                continue
-            bounds = root.getTightBounds(app.aspect2d)
-            if bounds and bounds[0].x <= x <= bounds[1].x and bounds[0].z <= my <= bounds[1].z:
-                return True
-        return False
+        lay = layout(app.getAspectRatio(), app.settings.text_scale)
+        x = mx * lay.ratio
+        if lay.chat.contains(x, my):
+            return True
+        panel = app.scenarios.panel
+        bounds = panel.root.getTightBounds(app.aspect2d) if panel is not None else None  # its text spans it
+        return (
+            bool(bounds)
+            and bounds[0].x - 0.05 <= x <= bounds[1].x + 0.05
+            and bounds[0].z - 0.05 <= my <= bounds[1].z + 0.05
+        )
 
     def ray(self, mx: float, my: float) -> tuple[Point3, Point3] | None:
         """The line from the camera through the pointer, in the room's coordinates: (a point, a direction)."""

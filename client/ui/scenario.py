@@ -168,6 +168,7 @@ class ScenarioPicker:
         self.index = 0
         self.level = 0  # index into the chosen scenario's difficulties
         self.busy = False
+        self._buttons: list = []  # a click area per scenario row
         self._draw()
 
     def difficulties(self) -> list[dict]:
@@ -176,6 +177,9 @@ class ScenarioPicker:
         return self.scenarios[self.index].get("difficulties") or [{"id": "easy", "label": "", "description": ""}]
 
     def _draw(self, k: float = 1.0):
+        for b in self._buttons:
+            b.destroy()
+        self._buttons = []
         self.root.getChildren().detach()
         s = 0.05 * self.scale * k
         w = 1.25
@@ -211,6 +215,8 @@ class ScenarioPicker:
                     lay.text(about, 0.65, theme.colour("ui_muted"), indent=0.09, gap=0.15)
                 panel(self.root, (-w + 0.04, w - 0.04, lay.y + s * 0.1, y0 + s * 0.1), theme.colour("ui_accent", 0.18))
                 t.reparentTo(self.root)  # drawn above the highlight
+            area = (-w + 0.04, w - 0.04, lay.y + s * 0.1, y0 + s * 0.1)
+            self._buttons.append(click_area(self.root, area, self.click, i, name=f"picker:{sc['id']}"))
             lay.space(0.25)
         lay.space(0.3)
         lay.text(
@@ -222,6 +228,14 @@ class ScenarioPicker:
         if bottom < -0.97 and k > 0.6:
             return self._draw(k * 0.88)
         bg["frameSize"] = (-w, w, bottom, top)
+
+    def click(self, index: int) -> None:
+        """A click chooses a scenario; a click on the chosen one starts it (as Enter does)."""
+        if index == self.index and index < len(self.scenarios):
+            self.on_start(self.scenarios[index]["id"], self.difficulties()[self.level]["id"])
+        elif index < len(self.scenarios):
+            self.index, self.level = index, 0
+            self._draw()
 
     def set_scenarios(self, scenarios: list[dict]):
         self.scenarios = [s for s in scenarios if isinstance(s, dict) and s.get("id")]
@@ -265,6 +279,8 @@ class ScenarioPicker:
         pass
 
     def destroy(self):
+        for b in self._buttons:
+            b.destroy()
         self.root.removeNode()
 
 
@@ -638,7 +654,13 @@ class ScenarioPanel:
                     if not dry and not self.busy:
                         # the whole row is a button: a click chooses it, as its number key does
                         self._buttons.append(
-                            click_area(self.root, (left + 0.02, right - 0.02, lay.y + s * 0.1, y0), self.click, o["id"])
+                            click_area(
+                                self.root,
+                                (left + 0.02, right - 0.02, lay.y + s * 0.1, y0),
+                                self.click,
+                                o["id"],
+                                name=f"option:{o['id']}",
+                            )
                         )
                 if st.get("wait") == "emotion":
                     lay.text("F9: look closely at the face.", 0.8, muted, gap=0.2)

@@ -74,7 +74,9 @@ class LoginScreen:
                 self.root, caption, (-0.8, y), 1.6, s, secret=secret, max_len=max_len, value=self.values[i]
             )
             self.fields.append(field)
-            self._widgets.append(click_area(self.root, (-0.82, 0.8, y - s * 0.6, y + s * 1.2), self.focus_row, i))
+            self._widgets.append(
+                click_area(self.root, (-0.82, 0.8, y - s * 0.6, y + s * 1.2), self.focus_row, i, name=f"login:field{i}")
+            )
         y -= s * 1.3
         self.rows = []
         for i, key in enumerate(LOGIN_SETTINGS):
@@ -87,7 +89,11 @@ class LoginScreen:
                     panel(self.root, (-0.84, 0.84, y - s * 0.45, y + s * 1.0), (0, 0, 0, 0)),
                 )
             )
-            self._widgets.append(click_area(self.root, (-0.84, 0.84, y - s * 0.45, y + s * 1.0), self.click_row, row))
+            self._widgets.append(
+                click_area(
+                    self.root, (-0.84, 0.84, y - s * 0.45, y + s * 1.0), self.click_row, row, name=f"login:{key}"
+                )
+            )
         y -= s * 1.7
         self.status = label(
             self.root,
@@ -99,8 +105,8 @@ class LoginScreen:
             wrap=1.9 / (s * 0.8),
         )
         y -= s * 2.0
-        self._widgets.append(button(self.root, t("login.sign_in"), (-0.35, y), s, self.submit))
-        self._widgets.append(button(self.root, t("login.quit"), (0.35, y), s, self.quit))
+        self._widgets.append(button(self.root, t("login.sign_in"), (-0.35, y), s, self.submit, name="login:sign_in"))
+        self._widgets.append(button(self.root, t("login.quit"), (0.35, y), s, self.quit, name="login:quit"))
         y -= s * 1.6
         label(self.root, t("login.keys"), (0, y), s * 0.75, muted, align=TextNode.ACenter, wrap=2.1 / (s * 0.75))
         if self.server:
@@ -228,8 +234,8 @@ class RoomListScreen:
             self.root, self.status_text, (0, -0.5), s * 0.75, theme.colour("ui_muted"), align=TextNode.ACenter
         )
         self._buttons = [
-            button(self.root, t("rooms.join"), (-0.35, -0.5 - s * 2.0), s, self.join),
-            button(self.root, t("rooms.refresh"), (0.35, -0.5 - s * 2.0), s, self.refresh),
+            button(self.root, t("rooms.join"), (-0.35, -0.5 - s * 2.0), s, self.join, name="rooms:join"),
+            button(self.root, t("rooms.refresh"), (0.35, -0.5 - s * 2.0), s, self.refresh, name="rooms:refresh"),
         ]
         label(
             self.root,
@@ -281,7 +287,11 @@ class RoomListScreen:
                 theme.colour("ui_muted"),
                 align=TextNode.ARight,
             )
-            self._rows.append(click_area(self.rows_root, (-0.98, 0.98, y - s * 0.6, y + s * 1.2), self.click, i))
+            self._rows.append(
+                click_area(
+                    self.rows_root, (-0.98, 0.98, y - s * 0.6, y + s * 1.2), self.click, i, name=f"room:{r.get('id')}"
+                )
+            )
 
     def click(self, index: int) -> None:
         """A click chooses a room; a click on the chosen one joins it."""
@@ -341,8 +351,8 @@ class QuitDialog:
             self.root, t("quit.body"), (0, h / 2 - s * 3.0), s * 0.8, theme.colour("ui_muted"), align=TextNode.ACenter
         )
         self.buttons = [
-            button(self.root, t("quit.yes"), (-0.32, -h / 2 + s * 2.6), s, on_yes),
-            button(self.root, t("quit.no"), (0.32, -h / 2 + s * 2.6), s, on_no),
+            button(self.root, t("quit.yes"), (-0.32, -h / 2 + s * 2.6), s, on_yes, name="quit:yes"),
+            button(self.root, t("quit.no"), (0.32, -h / 2 + s * 2.6), s, on_no, name="quit:no"),
         ]
         label(
             self.root, t("quit.keys"), (0, -h / 2 + s * 0.8), s * 0.65, theme.colour("ui_muted"), align=TextNode.ACenter

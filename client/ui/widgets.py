@@ -22,10 +22,10 @@ def panel(parent: NodePath, frame, color=None) -> DirectFrame:
     return DirectFrame(parent=parent, frameColor=color or theme.colour("ui_panel"), frameSize=frame)
 
 
-def click_area(parent: NodePath, frame, command: Callable[..., Any], *args: Any) -> DirectButton:
+def click_area(parent: NodePath, frame, command: Callable[..., Any], *args: Any, name: str = "") -> DirectButton:
     """An invisible button over something already drawn (an option row, a list entry): a click there
     runs `command(*args)`, as its key does. It shows a soft highlight under the pointer; the click does
-    not reach the 3D view (no walking)."""
+    not reach the 3D view (no walking). `name` tags it for automation (client/statefile.py)."""
     button = DirectButton(
         parent=parent,
         frameSize=frame,
@@ -42,12 +42,16 @@ def click_area(parent: NodePath, frame, command: Callable[..., Any], *args: Any)
         rolloverSound=None,
         clickSound=None,
     )
+    if name:
+        button.setTag("click", name)
     return button
 
 
-def button(parent: NodePath, text: str, pos, scale: float, command: Callable[..., Any], *args: Any) -> DirectButton:
+def button(
+    parent: NodePath, text: str, pos, scale: float, command: Callable[..., Any], *args: Any, name: str = ""
+) -> DirectButton:
     """A visible button with a word on it (Quit, Sign in, Join, Settings)."""
-    return DirectButton(
+    made = DirectButton(
         parent=parent,
         text=text,
         pos=(pos[0], 0, pos[1]),
@@ -66,6 +70,9 @@ def button(parent: NodePath, text: str, pos, scale: float, command: Callable[...
         rolloverSound=None,
         clickSound=None,
     )
+    if name:
+        made.setTag("click", name)
+    return made
 
 
 def label(
