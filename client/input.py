@@ -206,6 +206,7 @@ class MovementMode(Mode):
             return False
         app = self.app
         app.closeup = None
+        app.pointer.walk.stop()  # the keys take over from a click-to-walk at once
         app.held[key] = MOVE_KEYS[key]
         app.send_axes()
         return True
