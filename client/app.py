@@ -283,7 +283,7 @@ class PeerspaceClient(ShowBase):
                 self.settings,
                 self.apply_settings,
                 self.leave_room if self.in_room else None,
-                self.quit,
+                self.screens.ask_quit,
                 extra=self.safety.settings_items(),
             )
             self.push_focus(SettingsFocus(self, self.settings_panel))

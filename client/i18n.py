@@ -130,6 +130,8 @@ EN: dict[str, str] = {
     "mode.answer": "Typing an answer",
     "mode.chat": "Chat: typing a message",
     "mode.walk": "Walking: arrows, or click the floor",
+    "hud.help": "Help (F1)",
+    "hud.settings": "Settings (F10)",
     # the login screen (client/ui/screens.py)
     "login.welcome": "Welcome to peerspace",
     "login.tagline": "A calm place to practise, with people who have been there too.",

@@ -13,7 +13,7 @@ from wire import codec
 from . import theme
 from .avatars import Avatar
 from .scene.stage import MAIN_MASK, Portrait, Shot, film_offset_for, solve
-from .ui.hud import ChatPanel, ModeIndicator, Notices, RecordedIndicator, SelfStatus
+from .ui.hud import ChatPanel, HudButtons, ModeIndicator, Notices, RecordedIndicator, SelfStatus
 from .ui.layout import Layout, Rect, layout
 from .ui.settings import CAMERA_DISTANCES
 from .ui.widgets import panel
@@ -32,11 +32,12 @@ class HudView:
         self.recorded: RecordedIndicator | None = None
         self.self_status: SelfStatus | None = None
         self.mode: ModeIndicator | None = None
+        self.buttons: HudButtons | None = None
 
     def build(self) -> None:
         app, model = self.app, self.app.model
         s = app.settings.text_scale
-        for part in (self.chat, self.notices, self.recorded, self.self_status, self.mode):
+        for part in (self.chat, self.notices, self.recorded, self.self_status, self.mode, self.buttons):
             if part is not None:
                 part.destroy()
         lines = self.chat.lines if self.chat else []
@@ -49,6 +50,7 @@ class HudView:
         self.self_status = SelfStatus(app.a2dBottomRight, s)
         self.self_status.set(model.my_expression, model.my_intensity)
         self.mode = ModeIndicator(app.a2dBottomLeft, s)
+        self.buttons = HudButtons(app.a2dBottomLeft, s, app.open_help, app.open_settings)
         self.show_room(app.in_room)
 
     def pointer_over_chat(self) -> bool:
@@ -62,7 +64,7 @@ class HudView:
         return lay.chat.contains(m.x * lay.ratio, m.y)
 
     def show_room(self, show: bool) -> None:
-        for part in (self.chat, self.recorded, self.self_status):
+        for part in (self.chat, self.recorded, self.self_status, self.buttons):
             part.root.show() if show else part.root.hide()
 
     def show_mode(self, mode: str) -> None:

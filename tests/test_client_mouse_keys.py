@@ -263,3 +263,34 @@ def test_notices_come_one_at_a_time_and_wait_under_the_crisis_card(app):
     assert n.shown == "Second."
     n.set_connection("The connection dropped. Reconnecting...")
     assert n.shown.startswith("The connection dropped")  # the connection line first, still one at a time
+
+
+def test_help_settings_and_safety_dialogs_work_by_click(app):
+    sample_room(app, {0: (0.0, 0.0, 0.0), 5: (0.0, 1.5, 180.0)})
+    app.step(3)
+
+    def click(widget) -> None:
+        widget["command"](*widget["extraArgs"])  # what a click on it runs
+
+    click(app.hud.buttons.help)
+    assert app.help is not None
+    messenger.send("escape")
+    click(app.hud.buttons.settings)
+    panel = app.settings_panel
+    assert panel is not None
+    rows = {c.getTag("click"): c for c in panel._clicks}
+    click(rows["settings:Contrast"])  # a click on a row changes it
+    assert app.settings.contrast == "high"
+    click({c.getTag("click"): c for c in app.settings_panel._clicks}["settings:Quit peerspace"])
+    assert app.screens.quit_dialog is not None and not app.quit_requested  # asks first
+    messenger.send("escape")
+    assert app.screens.quit_dialog is None and app.settings_panel is not None
+    messenger.send("escape")
+    # the person menu (R, Enter) is a list whose rows are clickable
+    press("r")
+    messenger.send("enter")
+    dialog = app.safety.dialog
+    assert dialog is not None and dialog._clicks
+    close = dialog.items.index(next(i for i in dialog.items if "lose" in i))
+    click(dialog._clicks[close])
+    assert app.safety.dialog is None

@@ -21,7 +21,7 @@ from .layout import (
     self_status_height,
 )
 from .settings import CAMERA_DISTANCES, Settings
-from .widgets import TextField, label, panel
+from .widgets import TextField, button, click_area, label, panel
 
 RECORDED_DEFAULT = (
     "What is recorded here: the chat you send, your expressions and gestures, "
@@ -177,6 +177,23 @@ class ModeIndicator:
         self.root.removeNode()
 
 
+class HudButtons:
+    """Help and Settings as buttons, above the mode line (F1 and F10 do the same)."""
+
+    def __init__(self, base_np: NodePath, scale: float, on_help: Callable[[], None], on_settings: Callable[[], None]):
+        self.root = base_np.attachNewNode("hud-buttons")
+        s = 0.042 * scale
+        y = chat_height(scale) + 0.02 + 0.04 * scale * 1.5 + 0.03 + s * 0.5
+        self.help = button(self.root, t("hud.help"), (0.03 + s * 3.2, y), s, on_help, name="hud:help")
+        right = self.help.getBounds()[1] * s + 0.03 + s * 3.2
+        self.settings = button(self.root, t("hud.settings"), (right + s * 4.6, y), s, on_settings, name="hud:settings")
+
+    def destroy(self):
+        self.help.destroy()
+        self.settings.destroy()
+        self.root.removeNode()
+
+
 class RecordedIndicator:
     """Always visible, top right: what this room records. Calm colours, never flashes."""
 
@@ -302,6 +319,7 @@ class SettingsPanel:
         self.on_quit = on_quit
         self.index = 0
         self.root = parent.attachNewNode("settings")
+        self._clicks: list = []  # a click area per row (a click changes it, as Enter does) and Close
         self._draw()
 
     def _items(self):
@@ -320,6 +338,9 @@ class SettingsPanel:
         return items
 
     def _draw(self):
+        for c in self._clicks:
+            c.destroy()
+        self._clicks = []
         self.root.getChildren().detach()
         sc = 0.055 * self.settings.text_scale
         items = self._items()
@@ -333,6 +354,8 @@ class SettingsPanel:
             label(self.root, name, (-0.8, y), sc)
             if value:
                 label(self.root, f"<  {value}  >", (0.8, y), sc, theme.colour("ui_accent"), align=TextNode.ARight)
+            area = (-0.85, 0.85, y - sc * 0.6, y + sc * 1.1)
+            self._clicks.append(click_area(self.root, area, self.click, i, name=f"settings:{name}"))
         label(
             self.root,
             "Up/Down: choose   Left/Right or Enter: change   Esc: close",
@@ -341,6 +364,11 @@ class SettingsPanel:
             theme.colour("ui_muted"),
             align=TextNode.ACenter,
         )
+
+    def click(self, index: int) -> None:
+        """A click on a row: choose it and change it (or open it), as Enter does."""
+        self.index = index
+        self.on_key("enter")
 
     def on_key(self, key: str) -> bool:
         items = self._items()
@@ -385,6 +413,8 @@ class SettingsPanel:
         pass
 
     def destroy(self):
+        for c in self._clicks:
+            c.destroy()
         self.root.removeNode()
 
 
