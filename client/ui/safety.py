@@ -299,7 +299,7 @@ class QuietRoom:
         rows = _rows(self.body)
         self.keys = label(
             self.root,
-            "Home (or Pause): go back to the room when you are ready.\nF1: help    Esc: settings",
+            "Home (or Pause): go back to the room when you are ready.\nF1: help    F10: settings",
             (0, 0.16 - rows * s * 1.2 - s * 0.8),
             s * 0.85,
             QUIET_TEXT,
