@@ -128,10 +128,10 @@ EN: dict[str, str] = {
     "banner.help_title": "Safety alert: someone asks to talk",
     # what the keys do now, shown above the chat (client/app.py mode_name)
     "mode.answer": "Typing an answer",
-    "mode.chat": "Chat: typing a message",
-    "mode.walk": "Walking: arrows, or click the floor",
-    "hud.help": "Help (F1)",
-    "hud.settings": "Settings (F10)",
+    "mode.chat": "Chat",
+    "mode.walk": "Walking",
+    "hud.help": "Help",
+    "hud.settings": "Settings",
     # the login screen (client/ui/screens.py)
     "login.welcome": "Welcome to peerspace",
     "login.tagline": "A calm place to practise, with people who have been there too.",

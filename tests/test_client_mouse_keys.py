@@ -111,7 +111,7 @@ def test_a_sentence_typed_in_the_room_without_enter_becomes_a_chat_message(app):
     app.step(1)
     assert app.chat.typing and app.chat.input.value == "I read every word here"
     assert app.safety.selected is None and app.safety.dialog is None and not app.held
-    assert app.hud.mode.mode == "chat" and "Chat" in app.hud.mode.text.getText()
+    assert app.hud.mode.mode == "chat" and app.hud.mode.text.getText() == "Chat"
     messenger.send("enter")
     del app.say
     assert said == ["I read every word here"] and app.focus is None
@@ -294,3 +294,40 @@ def test_help_settings_and_safety_dialogs_work_by_click(app):
     close = dialog.items.index(next(i for i in dialog.items if "lose" in i))
     click(dialog._clicks[close])
     assert app.safety.dialog is None
+
+
+@pytest.mark.parametrize("size", [(960, 600), (1280, 720), (1920, 1080)])
+def test_the_mode_line_and_buttons_stay_in_the_chat_column_clear_of_the_stage(app, size):
+    from panda3d.core import Point3
+
+    from client.testing import resize
+    from client.theme import TEXT_SIZES
+    from client.ui.layout import layout
+    from client.ui.settings import Settings as S
+
+    resize(app, *size)
+    try:
+        sample_room(app, {0: (0.0, 0.0, 0.0)})
+        for text_size in TEXT_SIZES:
+            app.apply_settings(S(text_size=text_size))
+            app.hud.mode.set("")
+            app.hud.mode.set("answer")  # the longest line
+            lay = layout(app.getAspectRatio(), app.settings.text_scale)
+            boxes = []
+            lo, hi = app.hud.mode.root.getTightBounds(app.aspect2d)
+            boxes.append(("mode line", lo.x, hi.x, lo.z, hi.z))
+            for b in (app.hud.buttons.help, app.hud.buttons.settings):
+                f = b.node().getFrame()
+                a = app.aspect2d.getRelativePoint(b, Point3(f[0], 0, f[2]))
+                c = app.aspect2d.getRelativePoint(b, Point3(f[1], 0, f[3]))
+                boxes.append((b.getTag("click"), a.x, c.x, a.z, c.z))
+            for name, left, right, bottom, top in boxes:
+                where = f"{name} at {size} text {text_size}"
+                eps = 1e-4  # the scene graph keeps 32-bit floats
+                assert lay.chat.left - eps <= left and right <= lay.chat.right + eps, where
+                assert lay.chat.bottom - eps <= bottom and top <= lay.chat.top + eps, where
+                assert lay.chat.top < lay.stage.bottom, where
+            mode_right, help_left, help_right, settings_left = boxes[0][2], boxes[1][1], boxes[1][2], boxes[2][1]
+            assert mode_right < help_left < help_right < settings_left, "one row: mode, Help, Settings, apart"
+    finally:
+        resize(app, 960, 600)

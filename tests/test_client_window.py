@@ -189,13 +189,16 @@ async def test_mouse_typing_and_esc_on_every_screen_in_a_real_window(make_server
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        # the state file is written once frames run in the open window (a busy machine may take a while)
+        win = Window(env, "", tmp_path / "state.json")
+        await win.until(lambda s: s["screen"] == "LoginScreen", timeout=60)
         deadline = time.time() + 20
         found: list[str] = []
         while not found and time.time() < deadline:
             found = xdo(env, "search", "--name", "peerspace").split()
             await asyncio.sleep(0.2)
         assert found, "the client opened no window"
-        win = Window(env, found[0], tmp_path / "state.json")
+        win.window = found[0]
         xdo(env, "windowfocus", "--sync", win.window)
         # the login screen: Esc neither quits nor opens settings
         st = await win.until(lambda s: s["screen"] == "LoginScreen", timeout=20)

@@ -14,7 +14,11 @@ from ..theme import CONTRASTS, TEXT_SIZES
 from .layout import (
     CHAT_ROWS,
     CHAT_WIDTH,
+    GAP,
+    HUD_BUTTON_TEXT,
+    HUD_ROW,
     MARGIN,
+    MODE_TEXT,
     RECORDED_WIDTH,
     SELF_STATUS_WIDTH,
     chat_height,
@@ -148,16 +152,17 @@ class ChatPanel:
 
 
 class ModeIndicator:
-    """A small line above the chat: what the keys do now (typing an answer, chat, walking)."""
+    """A small line above the chat, at its left: what the keys do now (typing an answer, chat, walking)."""
 
     def __init__(self, base_np: NodePath, scale: float):
-        s = 0.04 * scale
+        s = MODE_TEXT * scale
         self.root = base_np.attachNewNode("mode")
         self.mode = ""
         y = chat_height(scale) + 0.02
-        self.bg = panel(self.root, (0.03, 0.03, y, y), theme.colour("ui_panel", 0.85))
-        self.text = label(self.root, "", (0.06, y + s * 0.45), s, theme.colour("ui_accent"))
-        self.y, self.s = y, s
+        h = HUD_BUTTON_TEXT * scale * HUD_ROW  # as tall as the buttons beside it
+        self.bg = panel(self.root, (MARGIN, MARGIN, y, y + h), theme.colour("ui_panel", 0.85))
+        self.text = label(self.root, "", (MARGIN + 0.03, y + (h - s) / 2 + s * 0.2), s, theme.colour("ui_accent"))
+        self.y, self.h = y, h
         self.root.hide()
 
     def set(self, mode: str) -> None:
@@ -170,7 +175,7 @@ class ModeIndicator:
         self.text.setText(t(f"mode.{mode}"))
         lo, hi = self.text.getTightBounds(self.root) or (None, None)
         right = (hi.x if hi is not None else 0.5) + 0.03
-        self.bg["frameSize"] = (0.03, right, self.y, self.y + self.s * 1.5)
+        self.bg["frameSize"] = (MARGIN, right, self.y, self.y + self.h)
         self.root.show()
 
     def destroy(self):
@@ -178,15 +183,18 @@ class ModeIndicator:
 
 
 class HudButtons:
-    """Help and Settings as buttons, above the mode line (F1 and F10 do the same)."""
+    """Help and Settings as buttons, above the chat at its right (F1 and F10 do the same)."""
 
     def __init__(self, base_np: NodePath, scale: float, on_help: Callable[[], None], on_settings: Callable[[], None]):
         self.root = base_np.attachNewNode("hud-buttons")
-        s = 0.042 * scale
-        y = chat_height(scale) + 0.02 + 0.04 * scale * 1.5 + 0.03 + s * 0.5
-        self.help = button(self.root, t("hud.help"), (0.03 + s * 3.2, y), s, on_help, name="hud:help")
-        right = self.help.getBounds()[1] * s + 0.03 + s * 3.2
-        self.settings = button(self.root, t("hud.settings"), (right + s * 4.6, y), s, on_settings, name="hud:settings")
+        s = HUD_BUTTON_TEXT * scale
+        y = chat_height(scale) + 0.02 + s * 0.96  # the text's baseline: the frame reaches 0.96 s below it
+        right = MARGIN + CHAT_WIDTH
+        self.settings = button(self.root, t("hud.settings"), (0, y), s, on_settings, name="hud:settings")
+        self.settings.setX(right - self.settings.getBounds()[1] * s)
+        left = self.settings.getX() + self.settings.getBounds()[0] * s - GAP
+        self.help = button(self.root, t("hud.help"), (0, y), s, on_help, name="hud:help")
+        self.help.setX(left - self.help.getBounds()[1] * s)
 
     def destroy(self):
         self.help.destroy()
