@@ -132,6 +132,7 @@ EN: dict[str, str] = {
     "mode.walk": "Walking",
     "hud.help": "Help",
     "hud.settings": "Settings",
+    "hud.close": "Close",
     # the login screen (client/ui/screens.py)
     "login.welcome": "Welcome to peerspace",
     "login.tagline": "A calm place to practise, with people who have been there too.",

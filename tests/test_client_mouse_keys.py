@@ -274,7 +274,8 @@ def test_help_settings_and_safety_dialogs_work_by_click(app):
 
     click(app.hud.buttons.help)
     assert app.help is not None
-    messenger.send("escape")
+    click(app.help.close)  # Close: the same as Esc
+    assert app.help is None and app.focus is None
     click(app.hud.buttons.settings)
     panel = app.settings_panel
     assert panel is not None
@@ -285,7 +286,8 @@ def test_help_settings_and_safety_dialogs_work_by_click(app):
     assert app.screens.quit_dialog is not None and not app.quit_requested  # asks first
     messenger.send("escape")
     assert app.screens.quit_dialog is None and app.settings_panel is not None
-    messenger.send("escape")
+    click({c.getTag("click"): c for c in app.settings_panel._clicks}["settings:close"])
+    assert app.settings_panel is None and app.focus is None
     # the person menu (R, Enter) is a list whose rows are clickable
     press("r")
     messenger.send("enter")

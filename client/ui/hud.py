@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from direct.showbase.MessengerGlobal import messenger
 from panda3d.core import NodePath, TextNode
 
 from wire.scenario import PACES
@@ -296,6 +297,13 @@ class Notices:
         self.root.removeNode()
 
 
+def close_button(parent: NodePath, corner, s: float, what: str):
+    """A Close button in a panel's top-right `corner`: the same as Esc (back), so it goes through the keys."""
+    b = button(parent, t("hud.close"), (0, corner[1] - s * 1.6), s, messenger.send, "escape", name=f"{what}:close")
+    b.setX(corner[0] - s * 0.6 - b.getBounds()[1] * s)
+    return b
+
+
 class HelpOverlay:
     def __init__(self, parent: NodePath, scale: float):
         self.root = parent.attachNewNode("help")
@@ -303,8 +311,10 @@ class HelpOverlay:
         h = (len(HELP_LINES) + 1.6) * s * 1.05
         panel(self.root, (-1.3, 1.3, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
         self.text = label(self.root, HELP_TEXT, (-1.2, h / 2 - s * 1.5), s)
+        self.close = close_button(self.root, (1.3, h / 2), s, "help")
 
     def destroy(self):
+        self.close.destroy()
         self.root.removeNode()
 
 
@@ -355,6 +365,7 @@ class SettingsPanel:
         h = sc * 5.2 + len(items) * sc * 1.9
         panel(self.root, (-0.95, 0.95, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
         label(self.root, "Settings", (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
+        self._clicks.append(close_button(self.root, (0.95, h / 2), sc * 0.9, "settings"))
         for i, (name, value) in enumerate(items):
             y = h / 2 - sc * 3.8 - i * sc * 1.9
             if i == self.index:
