@@ -31,10 +31,21 @@ from wire import events
 from wire import scenario as wsc
 
 from . import fonts, theme
-from .input import ALL_KEYS, MOVE_KEYS, ChatFocus, HelpFocus, SettingsFocus, default_stack
+from .input import (
+    ALL_KEYS,
+    MOVE_KEYS,
+    ChatFocus,
+    HelpFocus,
+    SettingsFocus,
+    default_stack,
+    mode_name,
+    sync_answer_focus,
+    type_char,
+)
 from .interp import SnapshotBuffer
 from .model import ClientModel, model_field
 from .net import NetSession
+from .pointer import Pointer
 from .predict import LocalPredictor
 from .scenarios import Coaching, ScenarioFlow
 from .scene import build_scene
@@ -72,6 +83,7 @@ class Options:
     autoplay_phases: int | None = None  # autoplay: stop the scenario after this many phases
     autoplay_delay: float = 1.2  # autoplay: seconds to let each step be seen before answering
     ask_appearance: bool = True  # offer the avatar chooser at first login (an account with no appearance yet)
+    state_file: str | None = None  # write what the client shows here, for automation (client/statefile.py)
 
 
 def configure_panda(offscreen: bool, size: tuple[int, int], software: bool = False) -> None:
@@ -114,6 +126,23 @@ def open_window(base, offscreen: bool) -> str:
     return base.pipe.getType().getName()
 
 
+def no_display(opts: Options) -> bool:
+    """Render offscreen: asked for, or a Linux machine with no display to open a window on."""
+    return opts.offscreen or (
+        sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def settings_for(opts: Options) -> Settings:
+    """The person's saved settings, with what the command line sets for this run."""
+    settings = Settings.load(opts.settings_path)
+    if opts.text_size:
+        settings.text_size = opts.text_size
+    if opts.reduced_motion is not None:
+        settings.reduced_motion = opts.reduced_motion
+    return settings
+
+
 class PeerspaceClient(ShowBase):
     """The assembly: a ShowBase with one key map (the input stack) and one per-frame task."""
 
@@ -134,10 +163,7 @@ class PeerspaceClient(ShowBase):
 
     def __init__(self, opts: Options, session_factory: Callable[[str], Any] | None = None):
         self.opts = opts
-        offscreen = opts.offscreen or (
-            sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
-        )
-        self.offscreen = offscreen
+        self.offscreen = offscreen = no_display(opts)
         configure_panda(offscreen, opts.size, opts.software)
         super().__init__(windowType="none")
         self.pipe_name = open_window(self, offscreen)
@@ -145,11 +171,8 @@ class PeerspaceClient(ShowBase):
         fonts.FONTS.install(self.loader)  # before any text is made: every TextNode and widget uses it
         if self.buttonThrowers:
             self.buttonThrowers[0].node().setKeystrokeEvent("keystroke")
-        self.settings = Settings.load(opts.settings_path)
-        if opts.text_size:
-            self.settings.text_size = opts.text_size
-        if opts.reduced_motion is not None:
-            self.settings.reduced_motion = opts.reduced_motion
+        self.settings = settings_for(opts)
+        theme.set_contrast(self.settings.contrast)
         self.exit_code = 0
         self.model = ClientModel()
         self.net = NetSession(self, session_factory)
@@ -177,7 +200,8 @@ class PeerspaceClient(ShowBase):
             self.accept(key, self.on_key, [key])
         for key in MOVE_KEYS:
             self.accept(f"{key}-up", self._key_up, [key])
-        self.accept("keystroke", self._char)
+        self.accept("keystroke", type_char, [self])
+        self.pointer = Pointer(self)  # clicks on the view: choose a person, walk to a point
         self.safety = SafetyUI(self)  # quiet room, report/block, monitoring, crisis card, staff alerts
         # the server's events, also callable directly (previews, tests)
         self.on_room_state, self.on_snap, self.on_said = self.net.on_room_state, self.net.on_snap, self.net.on_said
@@ -208,18 +232,16 @@ class PeerspaceClient(ShowBase):
         if self.model.held.pop(key, None) is not None:
             self.send_axes()
 
-    def _char(self, ch: str) -> None:
-        if self.focus is not None and hasattr(self.focus, "on_char"):
-            self.focus.on_char(ch)
-
     def release_movement(self) -> None:
         """Stop walking (a panel or field takes the keys)."""
-        if self.model.held:
+        self.pointer.walk.stop()
+        if self.model.held or any(self.model.axes):
             self.model.held.clear()
             self.send_axes()
 
     def send_axes(self) -> None:
-        axes = self.model.held_axes()
+        """Send the input axes when they change: the held keys', else the click-to-walk steering's."""
+        axes = self.model.held_axes() if self.model.held else self.pointer.walk.axes
         if axes != self.model.axes:
             self.model.axes = axes
             self.send(events.MOVE, {"forward": axes[0], "strafe": axes[1], "turn": axes[2]})
@@ -242,7 +264,10 @@ class PeerspaceClient(ShowBase):
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
         settings.save(self.opts.settings_path)
+        theme.set_contrast(settings.contrast)
         self.hud.build()
+        if self.screen is not None and hasattr(self.screen, "restyle"):
+            self.screen.restyle(settings.text_scale)
         for av in self.avatars.values():
             av.reduced_motion = settings.reduced_motion
             av.set_text_scale(settings.text_scale)
@@ -275,7 +300,7 @@ class PeerspaceClient(ShowBase):
                 self.settings,
                 self.apply_settings,
                 self.leave_room if self.in_room else None,
-                self.quit,
+                self.screens.ask_quit,
                 extra=[*self.safety.settings_items(), *self.looks.settings_items(), *self.records.settings_items()],
             )
             self.push_focus(SettingsFocus(self, self.settings_panel))
@@ -362,9 +387,12 @@ class PeerspaceClient(ShowBase):
         dt = min(ClockObject.getGlobalClock().getDt(), 0.1)
         self.avatar_views.update(dt)
         self.camera_view.update(dt)
-        self.notices.update(dt)
+        self.notices.update(dt, held=self.safety.crisis_card is not None)
         if self.scenarios.panel is not None:
             self.scenarios.panel.update(dt)
+        sync_answer_focus(self)
+        self.pointer.walk.update(self)
+        self.hud.show_mode(mode_name(self))
         self.coaching.update(time.monotonic())
         self.model.frame_count += 1
         if self.in_room:
@@ -416,6 +444,10 @@ def begin(app: PeerspaceClient) -> None:
     """What the options ask for first: an offline preview, signing in straight away, or the login screen;
     and --autoplay on top."""
     o = app.opts
+    if o.state_file:
+        from .statefile import watch
+
+        watch(app, o.state_file)
     if o.preview:
         from .preview import populate_preview
 
@@ -484,6 +516,7 @@ def parse_args(argv=None) -> Options:
     p.add_argument(
         "--autoplay-delay", type=float, default=1.2, help="with --autoplay: seconds each step stays on screen (1.2)"
     )
+    p.add_argument("--state-file", metavar="PATH", help="write what is on screen to PATH (JSON), for automation")
     a = p.parse_args(argv)
     try:
         w, h = (int(v) for v in a.size.lower().split("x"))
@@ -510,6 +543,7 @@ def parse_args(argv=None) -> Options:
         shots=a.shots,
         autoplay_phases=a.autoplay_phases,
         autoplay_delay=a.autoplay_delay,
+        state_file=a.state_file,
     )
 
 

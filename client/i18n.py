@@ -250,6 +250,41 @@ EN: dict[str, str] = {
     "line, questionnaire answer and replay. It cannot be undone. Press the button again to delete, Esc to keep it.",
     "records.data.delete_failed": "Your account could not be deleted just now. Please try again.",
     "records.data.deleted": "Your account and every record about you are deleted.",
+    # what the keys do now, shown above the chat (client/app.py mode_name)
+    "mode.answer": "Typing an answer",
+    "mode.chat": "Chat",
+    "mode.walk": "Walking",
+    "hud.help": "Help",
+    "hud.settings": "Settings",
+    "hud.close": "Close",
+    # the login screen (client/ui/screens.py)
+    "login.welcome": "Welcome to peerspace",
+    "login.tagline": "A calm place to practise, with people who have been there too.",
+    "login.name": "Your name (a nickname is fine)",
+    "login.password": "Password",
+    "login.need_name": "Please type a name first.",
+    "login.keys": "Tab: next    Left/Right: change    Enter: sign in    Ctrl+Q: quit",
+    "login.server": "Server: {server}",
+    "login.sign_in": "Sign in",
+    "login.quit": "Quit",
+    "login.text_size": "Text size",
+    "login.contrast": "Contrast",
+    "login.reduced_motion": "Reduced motion",
+    "login.on": "on",
+    "login.off": "off",
+    # the room list
+    "rooms.title": "Choose a room",
+    "rooms.looking": "Looking for rooms...",
+    "rooms.none": "No rooms are open right now. Press R to look again.",
+    "rooms.keys": "Up/Down or click: choose    Enter: join    R: refresh    F10: settings",
+    "rooms.refresh": "Refresh",
+    "rooms.join": "Join",
+    # quitting asks first
+    "quit.title": "Quit peerspace?",
+    "quit.body": "You can come back at any time.",
+    "quit.yes": "Yes, quit",
+    "quit.no": "No, stay",
+    "quit.keys": "Enter: quit    Esc: stay",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN}

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from wire import events
 
 from .ui.helpline import DUTY_KEY, END_KEY, HELP_KEY
+from .ui.safety import SELECT_KEYS
 from .ui.scenario import DIGITS, SCROLL_KEYS, AnswerFocus
-from .ui.screens import LoginScreen
 
 if TYPE_CHECKING:
     from .app import PeerspaceClient
@@ -51,6 +51,7 @@ MOVE_KEYS = {
     "q": (1, -1),
     "e": (1, 1),
 }
+QUIT_KEY = "control-q"  # asks first, on every screen
 UI_KEYS = (
     "tab",
     "enter",
@@ -64,6 +65,7 @@ UI_KEYS = (
     "f9",
     "f10",
     "f12",
+    QUIT_KEY,
 )
 COACH_KEY = "k"  # peer specialists and facilitators: open the coach console
 COACH_ROLES = (events.PEER_SPECIALIST, events.FACILITATOR, events.ADMIN)
@@ -88,6 +90,23 @@ ALL_KEYS = (
 
 def _is_fkey(key: str) -> bool:
     return key.startswith("f") and key[1:].isdigit()
+
+
+def _command_chars() -> frozenset[str]:
+    """The typed characters whose key is also a command in the room (walk, choose a person, help...)."""
+    keys = ALL_KEYS | set(SELECT_KEYS)
+    plain = {k for k in keys if len(k) == 1}
+    shifted = {k[-1].upper() for k in keys if k.startswith("shift-") and len(k) == 7}
+    return frozenset(plain | shifted)
+
+
+COMMAND_CHARS = _command_chars()
+
+
+def starts_a_message(ch: str) -> bool:
+    """A letter that is no command, typed with nothing open in the room: the start of a chat message
+    (so a sentence typed without Enter goes into the chat instead of acting on its letters)."""
+    return len(ch) == 1 and ch.isalpha() and ch not in COMMAND_CHARS
 
 
 class Mode:
@@ -187,13 +206,15 @@ class MovementMode(Mode):
             return False
         app = self.app
         app.closeup = None
+        app.pointer.walk.stop()  # the keys take over from a click-to-walk at once
         app.held[key] = MOVE_KEYS[key]
         app.send_axes()
         return True
 
 
 class MenuMode(Mode):
-    """F1 help, F10 or Esc settings (Esc on the login screen quits): anywhere."""
+    """F1 help, F10 settings, Ctrl+Q quit (asking first): anywhere. Esc is only ever "back": what it
+    closes took it before this; with nothing open it does nothing (never settings, never quit)."""
 
     priority = 50
 
@@ -201,10 +222,12 @@ class MenuMode(Mode):
         app = self.app
         if key == "f1":
             app.open_help()
-        elif key == "escape" and isinstance(app.screen, LoginScreen):
-            app.quit()
-        elif key in ("f10", "escape"):
+        elif key == "f10":
             app.open_settings()
+        elif key == QUIT_KEY:
+            app.screens.ask_quit()
+        elif key == "escape":
+            return True  # nothing open: nothing to go back from
         else:
             return False
         return True
@@ -294,8 +317,8 @@ class ChatFocus:
             return True
         if key in SCROLL_KEYS:
             return False  # ScrollMode scrolls the chat back while you type
-        # typed letters, digits, '-' and '=' belong to the message; F-keys (help, feelings) still work
-        return not _is_fkey(key)
+        # typed letters, digits, '-' and '=' belong to the message; F-keys (help, feelings) and Ctrl+Q still work
+        return not (_is_fkey(key) or key == QUIT_KEY)
 
     def on_char(self, ch: str) -> None:
         self.app.chat.input.type_char(ch)
@@ -329,3 +352,34 @@ class SettingsFocus:
 
     def on_char(self, ch: str) -> None:
         pass
+
+
+def type_char(app: PeerspaceClient, ch: str) -> None:
+    """A typed character goes to whatever has the focus; with nothing open in the room, a letter that is no
+    command starts a chat message (a sentence typed straight away is a message, never a row of commands)."""
+    if app.focus is None and app.in_room and not app.safety.paused and starts_a_message(ch):
+        app.open_chat()
+    if app.focus is not None and hasattr(app.focus, "on_char"):
+        app.focus.on_char(ch)
+
+
+def mode_name(app: PeerspaceClient) -> str:
+    """What the keys do now, as the HUD shows it: typing an answer, chat, walking ('' elsewhere)."""
+    if not app.in_room:
+        return ""
+    if isinstance(app.focus, AnswerFocus):
+        return "answer"
+    if isinstance(app.focus, ChatFocus):
+        return "chat"
+    return "walk" if app.focus is None and not app.safety.paused else ""
+
+
+def sync_answer_focus(app: PeerspaceClient) -> None:
+    """Each frame: the scenario's answer field has the keys whenever it is open and nothing else has them;
+    once the answer is sent (or an option chosen, or the panel closed) the keys act in the room again."""
+    panel = app.scenarios.panel
+    if panel is not None and panel.typing and app.focus is None and app.in_room:
+        app.release_movement()
+        app.focus = AnswerFocus(app, panel)
+    elif isinstance(app.focus, AnswerFocus) and (panel is None or not (panel.typing or panel.mode == "confirm_stop")):
+        app.focus = None

@@ -50,7 +50,7 @@ class ClientModel:
     def connection_text(self) -> str:
         return {
             "reconnecting": "The connection dropped. Reconnecting by itself... your place is kept for a while.",
-            "offline": "You are offline. peerspace keeps trying to reconnect; Esc opens settings to quit.",
+            "offline": "You are offline. peerspace keeps trying to reconnect; F10 opens settings (and Quit).",
         }.get(self.connection_state, "")
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from direct.fsm.FSM import FSM
 
-from .ui.screens import LoginScreen, RoomListScreen
+from .ui.screens import LoginScreen, QuitDialog, RoomListScreen
 
 if TYPE_CHECKING:
     from .app import PeerspaceClient
@@ -22,6 +22,8 @@ class Screens(FSM):
         FSM.__init__(self, "peerspace-screens")
         self.app = app
         self.screen = None
+        self.quit_dialog: QuitDialog | None = None
+        self._under_quit = None
 
     def _show(self, screen) -> None:
         if self.screen is not None:
@@ -39,6 +41,9 @@ class Screens(FSM):
                 app.sign_in,
                 name=app.opts.user or "",
                 server=app.opts.server or "",
+                settings=app.settings,
+                on_settings=app.apply_settings,
+                on_quit=self.ask_quit,
             )
         )
         if status:
@@ -57,3 +62,19 @@ class Screens(FSM):
     def enterRoom(self) -> None:
         if self.screen is not None:
             self._show(None)
+
+    def ask_quit(self) -> None:
+        """Ctrl+Q or a Quit button, on any screen: ask first (Enter or Yes quits; Esc or No stays)."""
+        app = self.app
+        if self.quit_dialog is None:
+            app.release_movement()
+            self._under_quit = app.focus  # what had the keys gets them back if the person stays
+            self.quit_dialog = QuitDialog(app.popups, app.settings.text_scale, app.quit, self.close_quit)
+            app.focus = self.quit_dialog
+
+    def close_quit(self) -> None:
+        if self.quit_dialog is not None:
+            self.quit_dialog.destroy()
+            self.quit_dialog = None
+            self.app.focus = self._under_quit
+            self._under_quit = None

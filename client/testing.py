@@ -12,6 +12,7 @@ import asyncio
 import numpy as np
 from panda3d.core import ClockObject, Point2, Point3
 
+from . import theme
 from .app import Options, PeerspaceClient
 
 _APP: PeerspaceClient | None = None
@@ -37,6 +38,8 @@ def reset(app: PeerspaceClient) -> None:
     app.close_settings()
     app.looks.close()
     app.looks.mine = None
+    app.screens.close_quit()
+    app.pointer.walk.stop()
     if app.screen is not None:
         app.set_screen(None)
     app.clear_room()
@@ -47,6 +50,7 @@ def reset(app: PeerspaceClient) -> None:
     app.connection_state = "disconnected"
     app.my_expression, app.my_intensity = "neutral", 0.75
     app.settings = Settings()
+    theme.set_contrast(app.settings.contrast)
     app.opts.settings_path = None
     app.chat.lines = []
     app.notices.items = []

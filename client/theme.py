@@ -71,3 +71,21 @@ def option(name: str, index: int) -> tuple:
 
 # UI text scale per setting name; 'medium' is the default.
 TEXT_SIZES = {"small": 0.85, "medium": 1.0, "large": 1.25, "extra large": 1.5}
+
+
+# Contrast, a setting (client/ui/settings.py): "high" makes panels opaque and dark and text brighter.
+CONTRASTS = ("usual", "high")
+_HIGH_CONTRAST = {
+    "ui_panel": [0.03, 0.03, 0.05, 0.98],
+    "ui_text": [1.0, 1.0, 1.0, 1.0],
+    "ui_muted": [0.9, 0.92, 0.92, 1.0],
+    "ui_accent": [0.55, 1.0, 0.88, 1.0],
+    "ui_notice": [0.05, 0.08, 0.2, 0.98],
+    "ui_warn": [0.45, 0.22, 0.05, 0.98],
+}
+_USUAL = {k: PALETTE[k] for k in _HIGH_CONTRAST}
+
+
+def set_contrast(name: str) -> None:
+    """Switch the UI colours; panels drawn afterwards use them (the app rebuilds its HUD)."""
+    PALETTE.update(_HIGH_CONTRAST if name == "high" else _USUAL)

@@ -13,7 +13,7 @@ from wire import codec
 from . import theme
 from .avatars import Avatar
 from .scene.stage import MAIN_MASK, Portrait, Shot, film_offset_for, solve
-from .ui.hud import ChatPanel, Notices, RecordedIndicator, SelfStatus
+from .ui.hud import ChatPanel, HudButtons, ModeIndicator, Notices, RecordedIndicator, SelfStatus
 from .ui.layout import Layout, Rect, layout
 from .ui.settings import CAMERA_DISTANCES
 from .ui.widgets import panel
@@ -31,11 +31,13 @@ class HudView:
         self.notices: Notices | None = None
         self.recorded: RecordedIndicator | None = None
         self.self_status: SelfStatus | None = None
+        self.mode: ModeIndicator | None = None
+        self.buttons: HudButtons | None = None
 
     def build(self) -> None:
         app, model = self.app, self.app.model
         s = app.settings.text_scale
-        for part in (self.chat, self.notices, self.recorded, self.self_status):
+        for part in (self.chat, self.notices, self.recorded, self.self_status, self.mode, self.buttons):
             if part is not None:
                 part.destroy()
         lines = self.chat.lines if self.chat else []
@@ -47,6 +49,8 @@ class HudView:
         self.recorded = RecordedIndicator(app.a2dTopRight, s, model.recorded_text())
         self.self_status = SelfStatus(app.a2dBottomRight, s)
         self.self_status.set(model.my_expression, model.my_intensity)
+        self.mode = ModeIndicator(app.a2dBottomLeft, s)
+        self.buttons = HudButtons(app.a2dBottomLeft, s, app.open_help, app.open_settings)
         self.show_room(app.in_room)
 
     def pointer_over_chat(self) -> bool:
@@ -60,8 +64,12 @@ class HudView:
         return lay.chat.contains(m.x * lay.ratio, m.y)
 
     def show_room(self, show: bool) -> None:
-        for part in (self.chat, self.recorded, self.self_status):
+        for part in (self.chat, self.recorded, self.self_status, self.buttons):
             part.root.show() if show else part.root.hide()
+
+    def show_mode(self, mode: str) -> None:
+        if self.mode is not None:
+            self.mode.set(mode)
 
     def notice(self, text: str, seconds: float = 7.0) -> None:
         self.notices.show(text, seconds)

@@ -304,8 +304,8 @@ def test_screenshot_command_line_writes_a_real_image(tmp_path, renderer):
     assert (img.getXSize(), img.getYSize()) == (480, 300)
     px = np.array([[img.getXel(x, y) for x in range(0, 480, 8)] for y in range(0, 300, 8)])
     assert px.std() > 0.05  # not one flat colour
-    sky = px[1, px.shape[1] // 3]
-    assert sky[2] > sky[0]  # a calm blue-ish sky over the park
+    top = px[:3]  # the top rows: mostly sky, whatever notices or name tags sit there
+    assert (top[..., 2] > top[..., 0]).mean() > 0.5  # a calm blue-ish sky over the park
 
 
 def test_f9_shows_the_face_in_front_of_you_close_up(app):

@@ -90,10 +90,11 @@ async def test_real_keys_in_a_real_window_chat_and_walk(server, tmp_path):
         window = found[0]
         xdo(env, "windowfocus", "--sync", window)
         await asyncio.sleep(1.0)  # the client settles; the monitoring note is up
-        xdo(env, "key", "Escape")  # any key closes the note (Esc opens settings...)
+        xdo(env, "key", "Escape")  # any key closes the note
         await asyncio.sleep(0.3)
-        xdo(env, "key", "Escape")  # ...and Esc again closes them
+        xdo(env, "key", "Escape")  # nothing open: Esc goes back from nothing (never settings, never quits)
         await asyncio.sleep(0.3)
+        assert client.poll() is None
         xdo(env, "key", "Return")  # open the chat line
         xdo(env, "type", "--delay", "40", "hello w")  # typed letters, 'w' included, never walk
         xdo(env, "key", "Return")
@@ -118,4 +119,195 @@ async def test_real_keys_in_a_real_window_chat_and_walk(server, tmp_path):
         xvfb.terminate()
         xvfb.wait(10)
     # a client handler that raised is logged at WARNING with its traceback (client/net.py)
+    assert "Traceback" not in (tmp_path / "client.log").read_text()
+
+
+# --- the mouse, typing without a mode switch and Esc on every screen (#15), in one client process ------------
+
+MINIMAL = ROOT / "tests" / "scenario_fixtures" / "minimal.yaml"
+
+
+class Window:
+    """The real client in a real X window: xdotool for keys and clicks, its --state-file for what it shows."""
+
+    def __init__(self, env: dict, window: str, state_file: Path):
+        self.env, self.window, self.state_file = env, window, state_file
+
+    def state(self) -> dict:
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    async def until(self, ok, timeout: float = 10.0) -> dict:
+        deadline = time.monotonic() + timeout
+        st = self.state()
+        while not (st and ok(st)):
+            assert time.monotonic() < deadline, f"not reached in time; the client shows {st}"
+            await asyncio.sleep(0.1)
+            st = self.state()
+        return st
+
+    async def settle(self) -> dict:
+        """Wait for a fresh state file (written after the last event was handled)."""
+        await asyncio.sleep(0.4)
+        return self.state()
+
+    def key(self, *keys: str) -> None:
+        xdo(self.env, "key", "--window", self.window, *keys)
+
+    def type(self, text: str) -> None:
+        xdo(self.env, "type", "--delay", "40", text)
+
+    async def click(self, target: str, timeout: float = 10.0) -> None:
+        st = await self.until(lambda s: target in s.get("targets", {}), timeout)
+        x, y = st["targets"][target]
+        xdo(self.env, "mousemove", "--window", self.window, str(x), str(y))
+        await asyncio.sleep(0.15)  # the pointer is over it before the button goes down
+        xdo(self.env, "click", "1")
+
+
+async def test_mouse_typing_and_esc_on_every_screen_in_a_real_window(make_server, tmp_path):
+    own = tmp_path / "own-scenarios"
+    own.mkdir()
+    shutil.copy(MINIMAL, own / "minimal.yaml")
+    server = await make_server(scenarios_dir=str(own))
+    display = free_display()
+    env = {**os.environ, "DISPLAY": display, "PYTHONUNBUFFERED": "1"}
+    xvfb = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1024x700x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = None
+    settings = tmp_path / "settings.json"
+    try:
+        server.add_user("Wren")
+        pike = await server.bot("Pike", room="park")
+        log = open(tmp_path / "client.log", "w")
+        client = subprocess.Popen(
+            [sys.executable, "-m", "client", "--server", server.url, "--size", "960x600"]
+            + ["--settings", str(settings), "--state-file", str(tmp_path / "state.json")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        # the state file is written once frames run in the open window (a busy machine may take a while)
+        win = Window(env, "", tmp_path / "state.json")
+        await win.until(lambda s: s["screen"] == "LoginScreen", timeout=60)
+        deadline = time.time() + 20
+        found: list[str] = []
+        while not found and time.time() < deadline:
+            found = xdo(env, "search", "--name", "peerspace").split()
+            await asyncio.sleep(0.2)
+        assert found, "the client opened no window"
+        win.window = found[0]
+        xdo(env, "windowfocus", "--sync", win.window)
+        # the login screen: Esc neither quits nor opens settings
+        st = await win.until(lambda s: s["screen"] == "LoginScreen", timeout=20)
+        assert st["settings"]["text_size"] == "large"  # a first start: larger text
+        win.key("Escape")
+        st = await win.settle()
+        assert client.poll() is None and st["screen"] == "LoginScreen" and not st["settings_open"]
+        # text size and contrast chosen on the login screen, by mouse, and remembered in the settings file
+        await win.click("login:text_size")
+        await win.until(lambda s: s["settings"]["text_size"] == "extra large")
+        await win.click("login:contrast")
+        await win.until(lambda s: s["settings"]["contrast"] == "high")
+        assert json.loads(settings.read_text())["text_size"] == "extra large"
+        win.key("Left")  # the keyboard changes the chosen row too
+        await win.until(lambda s: s["settings"]["contrast"] == "usual")
+        # sign in: click the fields, type, click Sign in
+        await win.click("login:field0")
+        win.type("Wren")
+        await win.click("login:field1")
+        win.type(PASSWORD)
+        await win.click("login:sign_in")
+        # the room list: Esc does nothing; a click on the room joins it
+        await win.until(lambda s: s["screen"] == "RoomListScreen" and "room:park" in s["targets"], timeout=15)
+        win.key("Escape")
+        st = await win.settle()
+        assert st["screen"] == "RoomListScreen" and not st["settings_open"] and client.poll() is None
+        for _ in range(3):  # the first click chooses the room, a click on the chosen room joins it
+            await win.click("room:park")
+            await asyncio.sleep(0.5)
+            if win.state().get("in_room"):
+                break
+        st = await win.until(lambda s: s["in_room"], timeout=15)
+        assert st["mode"] == "walk"
+        wren = next(a for a, m in pike.members.items() if m["name"] == "Wren")
+        await pike.wait_until(lambda: wren in pike.poses, timeout=10)
+        # in the room: Esc closes the arrival note, then goes back from nothing
+        win.key("Escape")
+        win.key("Escape")
+        st = await win.settle()
+        assert not st["monitoring_card"] and not st["settings_open"] and not st["quit_dialog"] and st["in_room"]
+        # a sentence typed straight away (no Enter first) is a chat message: no letter acts as a command
+        win.type("I am ready to start")
+        st = await win.settle()
+        assert st["chat_typing"] and st["mode"] == "chat" and st["selected"] is None
+        win.key("Return")
+        line = await pike.wait_for(events.SAID, lambda d: d["name"] == "Wren", timeout=10)
+        assert line["text"] == "I am ready to start"
+        # a click on a person chooses them (as R does); Esc clears the choice. Turn (Left held) until Pike is in view.
+        for _ in range(24):
+            if "person:Pike" in (await win.settle())["targets"]:
+                break
+            xdo(env, "keydown", "Left")
+            await asyncio.sleep(0.25)
+            xdo(env, "keyup", "Left")
+        await win.click("person:Pike")
+        await win.until(lambda s: s["selected"] == "Pike")
+        win.key("Escape")
+        await win.until(lambda s: s["selected"] is None)
+        # a click on the floor walks there (the server moves the avatar)
+        x0, y0, _ = pike.poses[wren]
+        await win.click("floor:ahead")
+        await pike.wait_until(lambda: abs(pike.poses[wren][0] - x0) + abs(pike.poses[wren][1] - y0) > 1.5, timeout=10)
+        await asyncio.sleep(2.5)
+        x1, y1, _ = pike.poses[wren]
+        await asyncio.sleep(0.5)
+        assert pike.poses[wren][:2] == pytest.approx((x1, y1), abs=0.05)  # arrived: stands still
+        # practice: P, click the scenario (choose, then start), click Continue
+        win.key("p")
+        for _ in range(3):
+            await win.click("picker:minimal")
+            await asyncio.sleep(0.5)
+            if win.state().get("panel"):
+                break
+        await win.click("option:continue", timeout=15)
+        # own words where a text answer is possible: typed at once, no key first; Enter sends
+        st = await win.until(lambda s: (s["panel"] or {}).get("wait") == "choice" and s["panel"]["typing"], timeout=15)
+        assert st["mode"] == "answer"
+        win.type("hello my name is Wren")
+        await win.until(lambda s: s["panel"]["typed"] == "hello my name is Wren")
+        assert win.state()["selected"] is None and not win.state()["chat_typing"]
+        win.key("Return")
+        await win.until(lambda s: "ask" in (s["panel"] or {}).get("options", []), timeout=15)
+        await win.click("option:ask")  # choose an option by mouse
+        await win.until(lambda s: (s["panel"] or {}).get("wait") in ("ended", None) or s["panel"]["mode"] == "summary")
+        run = server.store.runs()[-1]
+        choices = [e["data"] for e in server.store.run_events(run["id"]) if e["kind"] == "choice"]
+        # the typed words were matched to "greet"; "ask" was clicked
+        assert [(c["option"], c["via"]) for c in choices] == [("greet", "text"), ("ask", "choice")]
+        # Ctrl+Q asks first: Esc stays, Enter quits
+        win.key("ctrl+q")
+        await win.until(lambda s: s["quit_dialog"])
+        win.key("Escape")
+        await win.until(lambda s: not s["quit_dialog"])
+        assert client.poll() is None
+        win.key("ctrl+q")
+        await win.until(lambda s: s["quit_dialog"])
+        win.key("Return")
+        assert client.wait(15) == 0
+    finally:
+        if client is not None and client.poll() is None:
+            client.terminate()
+            try:
+                client.wait(10)
+            except subprocess.TimeoutExpired:
+                client.kill()
+        xvfb.terminate()
+        xvfb.wait(10)
     assert "Traceback" not in (tmp_path / "client.log").read_text()

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from direct.showbase.MessengerGlobal import messenger
 from panda3d.core import NodePath, TextNode
 
 from wire.scenario import PACES
 
 from .. import theme
 from ..i18n import t
-from ..theme import TEXT_SIZES
+from ..theme import CONTRASTS, TEXT_SIZES
 from .layout import (
     CHAT_ROWS,
     CHAT_WIDTH,
+    GAP,
+    HUD_BUTTON_TEXT,
+    HUD_ROW,
     MARGIN,
+    MODE_TEXT,
     RECORDED_WIDTH,
     SELF_STATUS_WIDTH,
     chat_height,
     self_status_height,
 )
 from .settings import CAMERA_DISTANCES, Settings
-from .widgets import TextField, label, panel
+from .widgets import TextField, button, click_area, label, panel
 
 RECORDED_DEFAULT = (
     "What is recorded here: the chat you send, your expressions and gestures, "
@@ -29,7 +34,7 @@ RECORDED_DEFAULT = (
 )
 
 HELP_LINES = (
-    "Keys (no mouse needed)",
+    "Keys (no mouse needed; a mouse works too)",
     "Arrows or W/S: walk forward or back",
     "A/D or Left/Right: turn      Q/E: step sideways",
     "Enter: type a message; Enter sends, Esc cancels",
@@ -44,8 +49,9 @@ HELP_LINES = (
     "P: practise a situation; then 1-9 answer, Esc stops",
     "Page Up/Down or the mouse wheel: read earlier lines",
     "F12: allow or stop recording of your lines",
-    "F10 or Esc: settings, what is monitored, people you blocked, quit",
-    "F1 or Esc: close this help",
+    "Mouse: click a person to choose them, the floor to walk there, an option to answer",
+    "F10: settings, what is monitored, people you blocked, quit (Ctrl+Q)",
+    "Esc: back (closes what is open)    F1 or Esc: close this help",
 )
 HELP_TEXT = "\n".join(HELP_LINES)
 
@@ -142,6 +148,57 @@ class ChatPanel:
         self.root.removeNode()
 
 
+class ModeIndicator:
+    """A small line above the chat, at its left: what the keys do now (typing an answer, chat, walking)."""
+
+    def __init__(self, base_np: NodePath, scale: float):
+        s = MODE_TEXT * scale
+        self.root = base_np.attachNewNode("mode")
+        self.mode = ""
+        y = chat_height(scale) + 0.02
+        h = HUD_BUTTON_TEXT * scale * HUD_ROW  # as tall as the buttons beside it
+        self.bg = panel(self.root, (MARGIN, MARGIN, y, y + h), theme.colour("ui_panel", 0.85))
+        self.text = label(self.root, "", (MARGIN + 0.03, y + (h - s) / 2 + s * 0.2), s, theme.colour("ui_accent"))
+        self.y, self.h = y, h
+        self.root.hide()
+
+    def set(self, mode: str) -> None:
+        if mode == self.mode:
+            return
+        self.mode = mode
+        if not mode:
+            self.root.hide()
+            return
+        self.text.setText(t(f"mode.{mode}"))
+        lo, hi = self.text.getTightBounds(self.root) or (None, None)
+        right = (hi.x if hi is not None else 0.5) + 0.03
+        self.bg["frameSize"] = (MARGIN, right, self.y, self.y + self.h)
+        self.root.show()
+
+    def destroy(self):
+        self.root.removeNode()
+
+
+class HudButtons:
+    """Help and Settings as buttons, above the chat at its right (F1 and F10 do the same)."""
+
+    def __init__(self, base_np: NodePath, scale: float, on_help: Callable[[], None], on_settings: Callable[[], None]):
+        self.root = base_np.attachNewNode("hud-buttons")
+        s = HUD_BUTTON_TEXT * scale
+        y = chat_height(scale) + 0.02 + s * 0.96  # the text's baseline: the frame reaches 0.96 s below it
+        right = MARGIN + CHAT_WIDTH
+        self.settings = button(self.root, t("hud.settings"), (0, y), s, on_settings, name="hud:settings")
+        self.settings.setX(right - self.settings.getBounds()[1] * s)
+        left = self.settings.getX() + self.settings.getBounds()[0] * s - GAP
+        self.help = button(self.root, t("hud.help"), (0, y), s, on_help, name="hud:help")
+        self.help.setX(left - self.help.getBounds()[1] * s)
+
+    def destroy(self):
+        self.help.destroy()
+        self.settings.destroy()
+        self.root.removeNode()
+
+
 class RecordedIndicator:
     """Always visible, top right: what this room records. Calm colours, never flashes."""
 
@@ -170,18 +227,25 @@ class RecordedIndicator:
 
 
 class Notices:
-    """Calm messages at the top centre; the connection line stays while it matters."""
+    """Calm messages at the top centre, one at a time: the connection line while it matters, else the
+    oldest waiting notice for its seconds, then the next. While a safety card is up none is shown and
+    their time stands still (`update(dt, held=True)`): nothing is ever drawn over the crisis card."""
+
+    KEEP = 6  # notices waiting at most; an older one gives way (they are in the chat's history too)
 
     def __init__(self, base_np: NodePath, scale: float):
         self.root = base_np.attachNewNode("notices")
         self.s = 0.05 * scale
-        self.items: list[list] = []  # [text, seconds_left]
+        self.items: list[list] = []  # [text, seconds_left]: the first is shown, the others wait
         self.connection = ""
+        self.held = False
         self._draw()
 
     def show(self, text: str, seconds: float = 7.0):
+        if any(it[0] == text for it in self.items):
+            return  # the same words again (a reconnect repeats itself): once is enough
         self.items.append([text, seconds])
-        self.items = self.items[-3:]
+        self.items = self.items[-self.KEEP :]
         self._draw()
 
     def set_connection(self, text: str):
@@ -190,34 +254,50 @@ class Notices:
 
     @property
     def texts(self) -> list[str]:
+        """The connection line and every notice, shown or waiting."""
         return ([self.connection] if self.connection else []) + [t for t, _ in self.items]
+
+    @property
+    def shown(self) -> str:
+        """The one line on screen now ('' when none, or while a safety card is up)."""
+        if self.held:
+            return ""
+        return self.connection or (self.items[0][0] if self.items else "")
 
     def _draw(self):
         self.root.getChildren().detach()
+        text = self.shown
+        if not text:
+            return
         s = self.s
         y = -0.06
-        for i, text in enumerate(self.texts):
-            warn = i == 0 and bool(self.connection)
-            bg = panel(self.root, (-0.62, 0.62, y, y), theme.colour("ui_warn" if warn else "ui_notice"))
-            t = label(self.root, text, (0, y - s * 1.05), s, align=TextNode.ACenter, wrap=1.16 / s)
-            rows = max(1, t.textNode.getNumRows())
-            h = s * 1.2 * rows + s * 0.55
-            bg["frameSize"] = (-0.62, 0.62, y - h, y)
-            y -= h + 0.02
+        warn = bool(self.connection)
+        bg = panel(self.root, (-0.62, 0.62, y, y), theme.colour("ui_warn" if warn else "ui_notice"))
+        t = label(self.root, text, (0, y - s * 1.05), s, align=TextNode.ACenter, wrap=1.16 / s)
+        rows = max(1, t.textNode.getNumRows())
+        h = s * 1.2 * rows + s * 0.55
+        bg["frameSize"] = (-0.62, 0.62, y - h, y)
 
-    def update(self, dt: float):
-        if not self.items:
-            return
-        changed = False
-        for it in self.items:
-            it[1] -= dt
-            changed |= it[1] <= 0
-        if changed:
-            self.items = [it for it in self.items if it[1] > 0]
+    def update(self, dt: float, held: bool = False):
+        if held != self.held:
+            self.held = held
+            self._draw()
+        if held or self.connection or not self.items:
+            return  # waiting notices keep their time until they can be read
+        self.items[0][1] -= dt
+        if self.items[0][1] <= 0:
+            self.items.pop(0)
             self._draw()
 
     def destroy(self):
         self.root.removeNode()
+
+
+def close_button(parent: NodePath, corner, s: float, what: str):
+    """A Close button in a panel's top-right `corner`: the same as Esc (back), so it goes through the keys."""
+    b = button(parent, t("hud.close"), (0, corner[1] - s * 1.6), s, messenger.send, "escape", name=f"{what}:close")
+    b.setX(corner[0] - s * 0.6 - b.getBounds()[1] * s)
+    return b
 
 
 class HelpOverlay:
@@ -227,8 +307,10 @@ class HelpOverlay:
         h = (len(HELP_LINES) + 1.6) * s * 1.05
         panel(self.root, (-1.3, 1.3, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
         self.text = label(self.root, HELP_TEXT, (-1.2, h / 2 - s * 1.5), s)
+        self.close = close_button(self.root, (1.3, h / 2), s, "help")
 
     def destroy(self):
+        self.close.destroy()
         self.root.removeNode()
 
 
@@ -251,6 +333,7 @@ class SettingsPanel:
         self.on_quit = on_quit
         self.index = 0
         self.root = parent.attachNewNode("settings")
+        self._clicks: list = []  # a click area per row (a click changes it, as Enter does) and Close
         self._draw()
 
     def _items(self):
@@ -258,6 +341,7 @@ class SettingsPanel:
         items = [
             ("Text size", s.text_size),
             ("Reduced motion", "on" if s.reduced_motion else "off"),
+            ("Contrast", s.contrast),
             ("Camera distance", s.camera_distance),
             (t("hud.reading_pace"), s.pace),
         ]
@@ -268,12 +352,16 @@ class SettingsPanel:
         return items
 
     def _draw(self):
+        for c in self._clicks:
+            c.destroy()
+        self._clicks = []
         self.root.getChildren().detach()
         sc = 0.055 * self.settings.text_scale
         items = self._items()
         h = sc * 5.2 + len(items) * sc * 1.9
         panel(self.root, (-0.95, 0.95, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
         label(self.root, "Settings", (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
+        self._clicks.append(close_button(self.root, (0.95, h / 2), sc * 0.9, "settings"))
         for i, (name, value) in enumerate(items):
             y = h / 2 - sc * 3.8 - i * sc * 1.9
             if i == self.index:
@@ -281,6 +369,8 @@ class SettingsPanel:
             label(self.root, name, (-0.8, y), sc)
             if value:
                 label(self.root, f"<  {value}  >", (0.8, y), sc, theme.colour("ui_accent"), align=TextNode.ARight)
+            area = (-0.85, 0.85, y - sc * 0.6, y + sc * 1.1)
+            self._clicks.append(click_area(self.root, area, self.click, i, name=f"settings:{name}"))
         label(
             self.root,
             "Up/Down: choose   Left/Right or Enter: change   Esc: close",
@@ -289,6 +379,11 @@ class SettingsPanel:
             theme.colour("ui_muted"),
             align=TextNode.ACenter,
         )
+
+    def click(self, index: int) -> None:
+        """A click on a row: choose it and change it (or open it), as Enter does."""
+        self.index = index
+        self.on_key("enter")
 
     def on_key(self, key: str) -> bool:
         items = self._items()
@@ -305,6 +400,8 @@ class SettingsPanel:
                 s.text_size = sizes[(sizes.index(s.text_size) + step) % len(sizes)]
             elif name == "Reduced motion":
                 s.reduced_motion = not s.reduced_motion
+            elif name == "Contrast":
+                s.contrast = CONTRASTS[(CONTRASTS.index(s.contrast) + step) % len(CONTRASTS)]
             elif name == "Camera distance":
                 d = list(CAMERA_DISTANCES)
                 s.camera_distance = d[(d.index(s.camera_distance) + step) % len(d)]
@@ -331,6 +428,8 @@ class SettingsPanel:
         pass
 
     def destroy(self):
+        for c in self._clicks:
+            c.destroy()
         self.root.removeNode()
 
 

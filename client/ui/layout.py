@@ -74,6 +74,18 @@ def chat_height(text_scale: float) -> float:
     return 0.1 + s * (1.3 + 1.2 * (CHAT_ROWS - 1) + 1.0)
 
 
+# above the chat, in one row: the mode line (left) and the Help / Settings buttons (right)
+# (client/ui/hud.py ModeIndicator, HudButtons)
+MODE_TEXT = 0.04  # the mode line's text height at text scale 1
+HUD_BUTTON_TEXT = 0.042  # the buttons' text height at text scale 1
+HUD_ROW = 2.35  # the row's height in button text heights (a button's frame with its padding)
+
+
+def hud_row_height(text_scale: float) -> float:
+    """The row above the chat, with the gaps below and above it."""
+    return 0.02 + HUD_BUTTON_TEXT * text_scale * HUD_ROW + GAP
+
+
 def self_status_height(text_scale: float) -> float:
     return 0.045 * text_scale * 2.2
 
@@ -92,7 +104,7 @@ def portrait_size(text_scale: float) -> float:
 def coach_scale(ratio: float, text_scale: float) -> float:
     """How much the coach console is shrunk so that it fits its share of the width, above the chat."""
     width, height = COACH_BOX[1] - COACH_BOX[0], COACH_BOX[3] - COACH_BOX[2]
-    room = 1 - MARGIN - (-1 + chat_height(text_scale) + GAP)
+    room = 1 - MARGIN - (-1 + chat_height(text_scale) + hud_row_height(text_scale) + GAP)
     return min(1.0, (2 * ratio * MAX_SIDE_SHARE) / width, room / height)
 
 
@@ -119,7 +131,9 @@ class Layout:
 def layout(ratio: float, text_scale: float, scenario: bool = False, coach: bool = False) -> Layout:
     """The regions for a window of this aspect ratio (width / height) and text size."""
     left_edge, right_edge = -ratio, ratio
-    chat = Rect(left_edge + MARGIN, left_edge + MARGIN + CHAT_WIDTH, -1 + MARGIN, -1 + chat_height(text_scale))
+    # the chat's column includes the mode line and buttons above it: the stage leaves them free
+    chat_top = -1 + chat_height(text_scale) + hud_row_height(text_scale)
+    chat = Rect(left_edge + MARGIN, left_edge + MARGIN + CHAT_WIDTH, -1 + MARGIN, chat_top)
     status_top = -1 + MARGIN + self_status_height(text_scale)
     self_status = Rect(right_edge - MARGIN - SELF_STATUS_WIDTH, right_edge - MARGIN, -1 + MARGIN, status_top)
     side = portrait_size(text_scale)

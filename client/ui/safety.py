@@ -35,7 +35,7 @@ from .. import theme
 from ..geom import disc
 from ..i18n import t
 from .helpline import Helpline
-from .widgets import TextField, label, panel
+from .widgets import TextField, click_area, label, panel
 
 log = logging.getLogger("peerspace.client.safety")
 
@@ -159,10 +159,12 @@ class ListPanel:
         self.title_text, self.hint, self.body_text = title, hint, body
         self.field: TextField | None = None
         self._field_caption = field
+        self._clicks: list = []  # a click area per item: a click picks it, as Enter does
         self._draw()
 
     def _draw(self):
         value = self.field.value if self.field is not None else ""
+        self._drop_clicks()
         self.root.getChildren().detach()
         sc = 0.05 * self.scale
         w = 1.05
@@ -203,6 +205,8 @@ class ListPanel:
             if i == self.index and not self._field_caption:
                 panel(self.root, (-w + 0.08, w - 0.08, yy - sc * 0.55, yy + sc * 1.05), theme.colour("ui_accent", 0.35))
             self.rows.append(label(self.root, text, (-w + 0.14, yy), sc))
+            area = (-w + 0.08, w - 0.08, yy - sc * 0.55, yy + sc * 1.05)
+            self._clicks.append(click_area(self.root, area, self.click, i, name=f"dialog:{i}"))
         if self._field_caption:
             fy = y - len(self.items) * sc * 1.8 - sc * 0.9
             self.field = TextField(
@@ -214,6 +218,15 @@ class ListPanel:
     @property
     def text(self) -> str:
         return "\n".join([self.title.getText()] + [r.getText() for r in self.rows])
+
+    def click(self, index: int) -> None:
+        self.index = index
+        self.on_pick(index)
+
+    def _drop_clicks(self) -> None:
+        for c in self._clicks:
+            c.destroy()
+        self._clicks = []
 
     def on_key(self, key: str) -> bool:
         if key == "escape":
@@ -235,6 +248,7 @@ class ListPanel:
             self.field.type_char(ch)
 
     def destroy(self):
+        self._drop_clicks()
         self.root.removeNode()
 
 
@@ -285,7 +299,7 @@ class QuietRoom:
         rows = _rows(self.body)
         self.keys = label(
             self.root,
-            "Home (or Pause): go back to the room when you are ready.\nF1: help    Esc: settings",
+            "Home (or Pause): go back to the room when you are ready.\nF1: help    F10: settings",
             (0, 0.16 - rows * s * 1.2 - s * 0.8),
             s * 0.85,
             QUIET_TEXT,

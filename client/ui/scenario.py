@@ -29,7 +29,7 @@ from wire.scenario import SELF_RATING_MAX
 from .. import theme
 from ..i18n import t
 from .layout import scenario_width
-from .widgets import TextField, label, panel
+from .widgets import TextField, click_area, label, panel
 
 PHASE_WORDS = {
     "rationale": "Why it matters",
@@ -168,6 +168,7 @@ class ScenarioPicker:
         self.index = 0
         self.level = 0  # index into the chosen scenario's difficulties
         self.busy = False
+        self._buttons: list = []  # a click area per scenario row
         self._draw()
 
     def difficulties(self) -> list[dict]:
@@ -176,6 +177,9 @@ class ScenarioPicker:
         return self.scenarios[self.index].get("difficulties") or [{"id": "easy", "label": "", "description": ""}]
 
     def _draw(self, k: float = 1.0):
+        for b in self._buttons:
+            b.destroy()
+        self._buttons = []
         self.root.getChildren().detach()
         s = 0.05 * self.scale * k
         w = 1.25
@@ -211,6 +215,8 @@ class ScenarioPicker:
                     lay.text(about, 0.65, theme.colour("ui_muted"), indent=0.09, gap=0.15)
                 panel(self.root, (-w + 0.04, w - 0.04, lay.y + s * 0.1, y0 + s * 0.1), theme.colour("ui_accent", 0.18))
                 t.reparentTo(self.root)  # drawn above the highlight
+            area = (-w + 0.04, w - 0.04, lay.y + s * 0.1, y0 + s * 0.1)
+            self._buttons.append(click_area(self.root, area, self.click, i, name=f"picker:{sc['id']}"))
             lay.space(0.25)
         lay.space(0.3)
         lay.text(
@@ -222,6 +228,14 @@ class ScenarioPicker:
         if bottom < -0.97 and k > 0.6:
             return self._draw(k * 0.88)
         bg["frameSize"] = (-w, w, bottom, top)
+
+    def click(self, index: int) -> None:
+        """A click chooses a scenario; a click on the chosen one starts it (as Enter does)."""
+        if index == self.index and index < len(self.scenarios):
+            self.on_start(self.scenarios[index]["id"], self.difficulties()[self.level]["id"])
+        elif index < len(self.scenarios):
+            self.index, self.level = index, 0
+            self._draw()
 
     def set_scenarios(self, scenarios: list[dict]):
         self.scenarios = [s for s in scenarios if isinstance(s, dict) and s.get("id")]
@@ -265,6 +279,8 @@ class ScenarioPicker:
         pass
 
     def destroy(self):
+        for b in self._buttons:
+            b.destroy()
         self.root.removeNode()
 
 
@@ -275,8 +291,12 @@ class AnswerFocus:
         self.app, self.panel = app, panel
 
     def on_key(self, key: str) -> bool:
-        used = self.panel.field_key(key)
-        if not self.panel.typing and self.app.focus is self:
+        panel = self.panel
+        if panel.mode != "run" or not panel.typing:
+            used = panel.on_key(key)  # the stop question or the summary: the panel's own keys
+        else:
+            used = panel.field_key(key)
+        if not panel.typing and self.app.focus is self:
             self.app.focus = None
         return used
 
@@ -333,6 +353,7 @@ class ScenarioPanel:
         self.texts: list = []  # every OnscreenText on the panel (tests read them)
         self._phase_index = None
         self._fade = 1.0
+        self._buttons: list = []  # click areas over the options (rebuilt with the panel)
         self._draw()
 
     # --- model ---------------------------------------------------------------------------------
@@ -376,6 +397,11 @@ class ScenarioPanel:
         self.state = state
         self.mine = mine
         self.busy = False
+        # where own words are accepted the field is open at once: typing needs no key first
+        if self.free_text and not self.typing:
+            self.open_field()
+        elif not self.free_text and self.typing:
+            self.close_field()
         ph = state.get("phase") or {}
         if ph.get("index") != self._phase_index:
             self._phase_index = ph.get("index")
@@ -486,8 +512,19 @@ class ScenarioPanel:
         self._draw()
         return True
 
+    def click(self, option_id: str):
+        """A click on an option row (the same as its number key)."""
+        if not self.busy and self.mode == "run" and any(o["id"] == option_id for o in self.options):
+            self.choose(option_id)
+
+    def _drop_buttons(self):
+        for b in self._buttons:
+            b.destroy()
+        self._buttons = []
+
     def choose(self, option_id: str):
         self.busy = True
+        self.close_field()
         self._draw()
         self.on_choose(option_id)
 
@@ -504,26 +541,35 @@ class ScenarioPanel:
     def field_key(self, key: str) -> bool:
         if key in SCROLL_KEYS:
             return self.on_key(key)
+        if not self.typed.strip() and (key in DIGITS or key in ("space", "enter", "escape")):
+            # an empty field: the number keys still choose, Enter continues, Esc asks to stop
+            return self.on_key(key) or key != "escape"
         if key == "enter":
+            if self.busy:
+                return True
             text = self.close_field().strip()
-            if text:
-                self.busy = True
-                self.on_answer(text[:500])
+            self.busy = True
+            self.on_answer(text[:500])
             self._draw()
             return True
-        if key == "escape":
-            self.close_field()
-            self._draw()
+        if key == "escape":  # back: clear what was typed, keep the field
+            self.typed = ""
+            if self.field:
+                self.field.set("")
             return True
         if key == "backspace":
             self.typed = self.typed[:-1]
             if self.field:
                 self.field.set(self.typed)
             return True
-        # letters, digits, '-' and '=' belong to the answer; F-keys (help, feelings) still work
-        return not (key.startswith("f") and key[1:].isdigit())
+        # letters, digits, '-' and '=' belong to the answer; F-keys (help, feelings) and Ctrl+Q still work
+        return not ((key.startswith("f") and key[1:].isdigit()) or key.startswith("control-"))
 
     def field_char(self, ch: str):
+        if not self.typing or self.busy:
+            return  # a digit that just chose an option comes here too, as a typed character
+        if not self.typed and ch.isspace():
+            return
         if len(ch) == 1 and ch.isprintable() and len(self.typed) < 500:
             self.typed += ch
             if self.field:
@@ -574,6 +620,7 @@ class ScenarioPanel:
     def _build(self, k: float, dry: bool = False) -> float:
         """Lay the panel out at text scale `k`; returns its bottom. `dry`: only measure, draw nothing."""
         if not dry:
+            self._drop_buttons()
             self.root.getChildren().detach()
             self.texts = []
             self.field = None
@@ -643,8 +690,20 @@ class ScenarioPanel:
                     who = ((st.get("cast") or {}).get(speaking) or {}).get("name") or words(speaking)
                     lay.text(t("scenario.speaking", name=who), 0.95, muted, gap=0.2)
                 for i, o in enumerate(opts, 1):
+                    y0 = lay.y
                     lay.text(f"{i}", 1.0, accent, gap=-1.2)
                     lay.text(str(o.get("text") or o["id"]), 1.0, text, indent=s * 1.3, gap=0.2)
+                    if not dry and not self.busy:
+                        # the whole row is a button: a click chooses it, as its number key does
+                        self._buttons.append(
+                            click_area(
+                                self.root,
+                                (left + 0.02, right - 0.02, lay.y + s * 0.1, y0),
+                                self.click,
+                                o["id"],
+                                name=f"option:{o['id']}",
+                            )
+                        )
                 if st.get("wait") == "emotion":
                     lay.text("F9: look closely at the face.", 0.8, muted, gap=0.2)
                 for h in st.get("hints") or []:
@@ -675,12 +734,13 @@ class ScenarioPanel:
         return bottom
 
     def _keys_line(self) -> str:
-        if self.typing:
-            return "Type your answer.  Enter: send   Esc: back to the options"
         if self.rating_due:
             return t("scenario.rate.keys")
-        parts = []
         n = len(self.options)
+        if self.typing:
+            pick = "" if not n else "  (or 1 to choose)" if n == 1 else f"  (or 1-{n} to choose)"
+            return f"Type your answer{pick}.  Enter: send   Esc: clear / stop"
+        parts = []
         if self.wait in ("continue", "ended"):
             parts.append("Enter or Space: continue")
         elif n:
@@ -709,4 +769,5 @@ class ScenarioPanel:
         lay.y = y - size - s * 0.45
 
     def destroy(self):
+        self._drop_buttons()
         self.root.removeNode()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from wire.scenario import PACES
 
-from ..theme import TEXT_SIZES
+from ..theme import CONTRASTS, TEXT_SIZES
 
 
 def default_path() -> Path:
@@ -23,6 +23,7 @@ class Settings:
     reduced_motion: bool = False
     camera_distance: str = "normal"  # near | normal | far
     pace: str = "usual"  # how fast a practice scenario's lines come: one of wire.scenario.PACES
+    contrast: str = "usual"  # one of theme.CONTRASTS
 
     @property
     def text_scale(self) -> float:
@@ -36,6 +37,7 @@ class Settings:
         try:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError):
+            s.text_size = FIRST_TEXT_SIZE  # a first start: larger text until the person chooses
             return s
         if data.get("text_size") in TEXT_SIZES:
             s.text_size = data["text_size"]
@@ -45,6 +47,8 @@ class Settings:
             s.camera_distance = data["camera_distance"]
         if data.get("pace") in PACES:
             s.pace = data["pace"]
+        if data.get("contrast") in CONTRASTS:
+            s.contrast = data["contrast"]
         return s
 
     def save(self, path: Path | None) -> None:
@@ -57,4 +61,5 @@ class Settings:
             pass  # settings still apply for this session
 
 
+FIRST_TEXT_SIZE = "large"  # before a settings file exists (the login screen lets a person change it)
 CAMERA_DISTANCES = {"near": 3.0, "normal": 4.4, "far": 6.5}

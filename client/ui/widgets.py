@@ -7,7 +7,11 @@ code runs in a window, offscreen and in tests (`messenger.send('keystroke', ['a'
 
 from __future__ import annotations
 
-from direct.gui.DirectGui import DirectFrame
+from collections.abc import Callable
+from typing import Any
+
+from direct.gui import DirectGuiGlobals as DGG
+from direct.gui.DirectGui import DirectButton, DirectFrame
 from direct.gui.OnscreenText import OnscreenText
 from panda3d.core import NodePath, TextNode
 
@@ -26,6 +30,59 @@ class Label(OnscreenText):
 
 def panel(parent: NodePath, frame, color=None) -> DirectFrame:
     return DirectFrame(parent=parent, frameColor=color or theme.colour("ui_panel"), frameSize=frame)
+
+
+def click_area(parent: NodePath, frame, command: Callable[..., Any], *args: Any, name: str = "") -> DirectButton:
+    """An invisible button over something already drawn (an option row, a list entry): a click there
+    runs `command(*args)`, as its key does. It shows a soft highlight under the pointer; the click does
+    not reach the 3D view (no walking). `name` tags it for automation (client/statefile.py)."""
+    button = DirectButton(
+        parent=parent,
+        frameSize=frame,
+        frameColor=(
+            (0, 0, 0, 0),  # ready
+            theme.colour("ui_accent", 0.3),  # pressed
+            theme.colour("ui_accent", 0.16),  # under the pointer
+            (0, 0, 0, 0),  # disabled
+        ),
+        relief=DGG.FLAT,
+        command=command,
+        extraArgs=list(args),
+        pressEffect=0,
+        rolloverSound=None,
+        clickSound=None,
+    )
+    if name:
+        button.setTag("click", name)
+    return button
+
+
+def button(
+    parent: NodePath, text: str, pos, scale: float, command: Callable[..., Any], *args: Any, name: str = ""
+) -> DirectButton:
+    """A visible button with a word on it (Quit, Sign in, Join, Settings)."""
+    made = DirectButton(
+        parent=parent,
+        text=text,
+        pos=(pos[0], 0, pos[1]),
+        scale=scale,
+        pad=(0.5, 0.3),
+        frameColor=(
+            theme.colour("ui_accent", 0.55),
+            theme.colour("ui_accent", 0.9),
+            theme.colour("ui_accent", 0.8),
+            theme.colour("ui_muted", 0.3),
+        ),
+        text_fg=theme.colour("ui_text"),
+        relief=DGG.FLAT,
+        command=command,
+        extraArgs=list(args),
+        rolloverSound=None,
+        clickSound=None,
+    )
+    if name:
+        made.setTag("click", name)
+    return made
 
 
 def label(
