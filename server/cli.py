@@ -31,6 +31,8 @@ def _config(args: argparse.Namespace) -> Config:
         database=args.db,
         redis_url=getattr(args, "redis_url", None),
         node_id=getattr(args, "node_id", None),
+        tls_cert=getattr(args, "tls_cert", None),
+        tls_key=getattr(args, "tls_key", None),
     )
 
 
@@ -48,7 +50,7 @@ def _find(store: Storage, name: str) -> Row:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .app import serve
+    from .app import TLSSettingsError, serve
     from .records.questionnaires import QuestionnaireError
     from .safety.care import CareFileError
     from .safety.crisis import PhraseFileError
@@ -62,6 +64,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # a data file the service wrote is wrong: say which and how, not a traceback
         print(f"peerspace: not started: {exc}", file=sys.stderr)
         print("(see docs/scenarios.md, 'Scenario folders', and docs/safety.md)", file=sys.stderr)
+        return 2
+    except TLSSettingsError as exc:
+        print(f"peerspace: not started: {exc} (see docs/deploy.md, 'TLS')", file=sys.stderr)
         return 2
     return 0
 
@@ -275,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ready-file", default=None, help="write the bound port here once listening")
     p.add_argument("--redis-url", default=None, help="scale out: nodes sharing this Redis share rooms")
     p.add_argument("--node-id", default=None, help="this node's name among nodes (default: host-pid-random)")
+    p.add_argument("--tls-cert", default=None, help="serve https/wss with this PEM certificate chain (and --tls-key)")
+    p.add_argument("--tls-key", default=None, help="the PEM private key of --tls-cert")
     p.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
