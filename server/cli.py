@@ -268,6 +268,19 @@ def cmd_escalation_test(args: argparse.Namespace) -> int:
     return 0 if all(error is None for error in results.values()) else 1
 
 
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    """A consistent copy of the live database, safe while the server runs (server/backup.py, docs/deploy.md)."""
+    from .backup import BackupError, backup_sqlite
+
+    try:
+        done = backup_sqlite(_config(args).database, args.path, overwrite=args.overwrite)
+    except BackupError as e:
+        print(f"peerspace: no backup made: {e}", file=sys.stderr)
+        return 2
+    print(f"backed up to {done.path}: {done.size} bytes, schema version {done.schema_version}, {done.users} accounts")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peerspace", description="peerspace server and tools")
     parser.add_argument("--data-dir", default=None, help="where the database and secret live (default: var/)")
@@ -358,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = escalation.add_parser("test", help="send one test message on every configured channel; exit 1 if one fails")
     p.set_defaults(func=cmd_escalation_test)
+
+    db = sub.add_parser("db", help="the database: backups").add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("backup", help="copy the live SQLite database to PATH (safe while the server runs)")
+    p.add_argument("path", help="the backup file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace PATH if it exists")
+    p.set_defaults(func=cmd_db_backup)
 
     for mod in SUBCOMMAND_MODULES:
         try:
