@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(RUFF_PATHS)
 	$(BIN)/mypy
 	$(BIN)/peerspace scenario lint scenarios/
+	$(BIN)/python tools/lint_dockerfile.py Dockerfile
 
 docs: $(STAMP)
 	$(BIN)/python tools/import_graph.py --write
