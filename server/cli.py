@@ -277,7 +277,10 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     except BackupError as e:
         print(f"peerspace: no backup made: {e}", file=sys.stderr)
         return 2
-    print(f"backed up to {done.path}: {done.size} bytes, schema version {done.schema_version}, {done.users} accounts")
+    print(
+        f"backed up to {done.path}: {done.size} bytes, schema version {done.schema_version}, "
+        f"{done.users} account{'' if done.users == 1 else 's'}"
+    )
     return 0
 
 
