@@ -269,8 +269,8 @@ def cmd_escalation_test(args: argparse.Namespace) -> int:
 
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
-    """A consistent copy of the live database, safe while the server runs (server/backup.py, docs/deploy.md)."""
-    from .backup import BackupError, backup_sqlite
+    """A consistent copy of the live database, safe while the server runs (server/storage/backup.py)."""
+    from .storage.backup import BackupError, backup_sqlite
 
     try:
         done = backup_sqlite(_config(args).database, args.path, overwrite=args.overwrite)
