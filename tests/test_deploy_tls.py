@@ -158,3 +158,14 @@ async def test_desktop_client_logs_in_and_joins_over_tls_with_ca_file(tls_server
             or any(ev == events.MEMBER_LEFT for ev, _ in ben.inbox)
         )
     )
+
+
+def test_escalation_links_default_to_https_when_the_server_serves_tls():
+    from server.config import Config
+    from server.safety.escalation import base_url
+
+    assert base_url(Config(host="10.0.0.5", port=8642)) == "http://10.0.0.5:8642"
+    assert base_url(Config(host="10.0.0.5", port=8642, tls_cert="c.pem", tls_key="k.pem")) == "https://10.0.0.5:8642"
+    assert base_url(Config(public_url="https://peerspace.example.org/", tls_cert="c.pem")) == (
+        "https://peerspace.example.org"
+    )
