@@ -54,6 +54,7 @@ lint: $(STAMP)
 	$(BIN)/peerspace scenario lint scenarios/
 	$(BIN)/python -m server.scenarios lint scenarios/courses/openings/
 	$(BIN)/python -m server.courses lint scenarios/courses/
+	$(BIN)/python tools/lint_dockerfile.py Dockerfile
 
 docs: $(STAMP)
 	$(BIN)/python tools/import_graph.py --write

@@ -82,6 +82,7 @@ class Options:
     shots: str | None = None  # autoplay: save a picture of each phase into this folder
     autoplay_phases: int | None = None  # autoplay: stop the scenario after this many phases
     autoplay_delay: float = 1.2  # autoplay: seconds to let each step be seen before answering
+    ca_file: str | None = None  # trust this CA (PEM) for an https server, e.g. a service's own CA
     ask_appearance: bool = True  # offer the avatar chooser at first login (an account with no appearance yet)
     state_file: str | None = None  # write what the client shows here, for automation (client/statefile.py)
 
@@ -485,6 +486,11 @@ def parse_args(argv=None) -> Options:
         default=os.environ.get("PEERSPACE_SERVER", "http://127.0.0.1:8642"),
         help="server address, e.g. http://127.0.0.1:8642",
     )
+    p.add_argument(
+        "--ca-file",
+        default=os.environ.get("PEERSPACE_CA_FILE") or None,
+        help="for an https server with its own certificate authority: trust this CA (PEM file)",
+    )
     p.add_argument("--user", help="sign in as this name (otherwise the login screen asks)")
     p.add_argument("--password", help="password (otherwise the login screen asks)")
     p.add_argument("--room", help="join this room straight away (otherwise choose from the list)")
@@ -544,6 +550,7 @@ def parse_args(argv=None) -> Options:
         autoplay_phases=a.autoplay_phases,
         autoplay_delay=a.autoplay_delay,
         state_file=a.state_file,
+        ca_file=a.ca_file,
     )
 
 

@@ -118,7 +118,11 @@ async def connect_bot(base_url: str, name: str, password: str, **kw) -> Bot:
 
 
 async def run(args: argparse.Namespace, password: str) -> int:
-    bot = Bot(args.server, reconnect=False)
+    try:
+        bot = Bot(args.server, reconnect=False, ca_file=args.ca_file)
+    except WireError as e:  # an unreadable CA file
+        print(f"{e.code}: {e}", file=sys.stderr)
+        return 1
     try:
         await bot.login(args.user, password)
         await bot.connect()
@@ -150,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
         "(to try a server, or to be a second person in a room).",
     )
     ap.add_argument("--server", default="http://127.0.0.1:8642", help="the server's address")
+    ap.add_argument(
+        "--ca-file",
+        default=os.environ.get("PEERSPACE_CA_FILE") or None,
+        help="for an https server with its own certificate authority: trust this CA (PEM file)",
+    )
     ap.add_argument("--user", required=True, help="account name")
     ap.add_argument(
         "--password",

@@ -77,7 +77,8 @@ class NetSession:
         if self.session_factory is None:
             from wire.session import Session
 
-            self.session_factory = Session
+            ca_file = app.opts.ca_file
+            self.session_factory = lambda url: Session(url, ca_file=ca_file)
         session = self.session_factory(app.opts.server)
         self.register(session)
         try:

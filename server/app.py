@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import ssl
 from collections import Counter
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -190,8 +191,35 @@ def cap_connections_per_address(server: web.Server, limit: int) -> None:
     server.connection_made, server.connection_lost = connection_made, connection_lost  # type: ignore[method-assign]
 
 
+class TLSSettingsError(ValueError):
+    """tls_cert/tls_key are incomplete or cannot be loaded: the server does not start (never falls back to http)."""
+
+
+def tls_context(cfg: Config) -> ssl.SSLContext | None:
+    """The server's TLS context from cfg.tls_cert and cfg.tls_key, or None (plain http) when neither is set."""
+    if not cfg.tls_cert and not cfg.tls_key:
+        return None
+    if not (cfg.tls_cert and cfg.tls_key):
+        raise TLSSettingsError("give both --tls-cert and --tls-key (PEERSPACE_TLS_CERT, PEERSPACE_TLS_KEY), or neither")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        ctx.load_cert_chain(cfg.tls_cert, cfg.tls_key)
+    except (OSError, ssl.SSLError) as e:
+        raise TLSSettingsError(
+            f"cannot load the TLS certificate {cfg.tls_cert} with the key {cfg.tls_key}: {e}. "
+            "Both must be PEM files readable by this user, and the key must match the certificate."
+        ) from e
+    return ctx
+
+
+def scheme(cfg: Config) -> str:
+    return "https" if cfg.tls_cert else "http"
+
+
 async def start(cfg: Config) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner and the bound port (cfg.port 0 picks a free one)."""
+    ssl_context = tls_context(cfg)  # before anything opens: bad TLS settings stop the start, never fall back to http
     app = build_app(cfg)
     # keepalive_timeout doubles as the header timeout: aiohttp closes a connection whose handler is still
     # waiting for a complete request this long after the connection opened or its last response (slowloris)
@@ -199,7 +227,7 @@ async def start(cfg: Config) -> tuple[web.AppRunner, int]:
     await runner.setup()
     assert runner.server is not None  # made by setup()
     cap_connections_per_address(runner.server, cfg.max_per_address)
-    site = web.TCPSite(runner, cfg.host, cfg.port)
+    site = web.TCPSite(runner, cfg.host, cfg.port, ssl_context=ssl_context)
     await site.start()
     server = site._server
     assert isinstance(server, asyncio.Server)  # a TCPSite's, once started
@@ -210,11 +238,11 @@ async def start(cfg: Config) -> tuple[web.AppRunner, int]:
 def serve(cfg: Config, ready_file: str | None = None) -> None:
     async def main() -> None:
         runner, port = await start(cfg)
-        log.info("peerspace listening on http://%s:%d", cfg.host, port)
+        log.info("peerspace listening on %s://%s:%d", scheme(cfg), cfg.host, port)
         if ready_file:
             with open(ready_file, "w") as f:
                 f.write(str(port))
-        print(f"peerspace listening on http://{cfg.host}:{port}", flush=True)
+        print(f"peerspace listening on {scheme(cfg)}://{cfg.host}:{port}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):  # a clean stop: the store is closed, the tick ends

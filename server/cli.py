@@ -37,14 +37,21 @@ def _config(args: argparse.Namespace) -> Config:
         database_url=url,
         redis_url=getattr(args, "redis_url", None),
         node_id=getattr(args, "node_id", None),
+        tls_cert=getattr(args, "tls_cert", None),
+        tls_key=getattr(args, "tls_key", None),
     )
+
+
+def _database(args: argparse.Namespace) -> str:
+    """The database this command works on: --db, else PEERSPACE_DATABASE_URL, else the SQLite file."""
+    cfg = _config(args)
+    return cfg.database_url or cfg.database
 
 
 def _store(args: argparse.Namespace) -> SQLiteStorage:
     from .storage import open_storage
 
-    cfg = _config(args)
-    return open_storage(cfg.database_url or cfg.database)
+    return open_storage(_database(args))
 
 
 def _find(store: Storage, name: str) -> Row:
@@ -55,7 +62,7 @@ def _find(store: Storage, name: str) -> Row:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .app import serve
+    from .app import TLSSettingsError, serve
     from .records.questionnaires import QuestionnaireError
     from .safety.care import CareFileError
     from .safety.crisis import PhraseFileError
@@ -69,6 +76,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # a data file the service wrote is wrong: say which and how, not a traceback
         print(f"peerspace: not started: {exc}", file=sys.stderr)
         print("(see docs/scenarios.md, 'Scenario folders', and docs/safety.md)", file=sys.stderr)
+        return 2
+    except TLSSettingsError as exc:
+        print(f"peerspace: not started: {exc} (see docs/deploy.md, 'TLS')", file=sys.stderr)
         return 2
     return 0
 
@@ -301,6 +311,22 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    """A consistent copy of the live database, safe while the server runs (server/storage/backup.py)."""
+    from .storage.backup import BackupError, backup_sqlite
+
+    try:
+        done = backup_sqlite(_database(args), args.path, overwrite=args.overwrite)
+    except BackupError as e:
+        print(f"peerspace: no backup made: {e}", file=sys.stderr)
+        return 2
+    print(
+        f"backed up to {done.path}: {done.size} bytes, schema version {done.schema_version}, "
+        f"{done.users} account{'' if done.users == 1 else 's'}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peerspace", description="peerspace server and tools")
     parser.add_argument("--data-dir", default=None, help="where the database and secret live (default: var/)")
@@ -317,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ready-file", default=None, help="write the bound port here once listening")
     p.add_argument("--redis-url", default=None, help="scale out: nodes sharing this Redis share rooms")
     p.add_argument("--node-id", default=None, help="this node's name among nodes (default: host-pid-random)")
+    p.add_argument("--tls-cert", default=None, help="serve https/wss with this PEM certificate chain (and --tls-key)")
+    p.add_argument("--tls-key", default=None, help="the PEM private key of --tls-cert")
     p.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
@@ -394,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = escalation.add_parser("test", help="send one test message on every configured channel; exit 1 if one fails")
     p.set_defaults(func=cmd_escalation_test)
 
-    db = sub.add_parser("db", help="the database: migrate, copy to PostgreSQL").add_subparsers(
+    db = sub.add_parser("db", help="the database: migrate, copy to PostgreSQL, backups").add_subparsers(
         dest="db_command", required=True
     )
     p = db.add_parser("migrate", help="bring the database (--db or PEERSPACE_DATABASE_URL) to this version's schema")
@@ -403,6 +431,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="source", required=True, help="sqlite:PATH, a file path, or postgresql://...")
     p.add_argument("--to", dest="target", required=True, help="postgresql://... (or sqlite:PATH)")
     p.set_defaults(func=cmd_db_copy)
+    p = db.add_parser("backup", help="copy the live SQLite database to PATH (safe while the server runs)")
+    p.add_argument("path", help="the backup file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace PATH if it exists")
+    p.set_defaults(func=cmd_db_backup)
 
     for mod in SUBCOMMAND_MODULES:
         try:

@@ -19,6 +19,8 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8642
     data_dir: str = "var"
+    tls_cert: str = ""  # PEM certificate chain: serve https/wss (with tls_key); empty: plain http (docs/deploy.md)
+    tls_key: str = ""  # PEM private key of tls_cert
     database: str = ""  # default: <data_dir>/peerspace.db
     database_url: str = ""  # postgresql://user:pass@host/db: PostgreSQL (more than one machine) instead of `database`
     secret: str = ""  # token signing key; default: generated once into <data_dir>/secret

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import ssl
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -27,9 +28,39 @@ CONNECTION = "_connection"  # local pseudo-event: {'state': 'connected'|'reconne
 WELCOME = "welcome"  # local pseudo-event: the server's answer to hello
 
 
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """A client context that verifies the server's certificate and name: the system's CAs, or only ca_file's."""
+    try:
+        return ssl.create_default_context(cafile=ca_file or None)
+    except (OSError, ssl.SSLError) as e:
+        raise WireError("tls", f"Cannot read the CA file {ca_file}: {e}. Check the --ca-file path.") from e
+
+
+def untrusted_message(base_url: str) -> str:
+    return (
+        f"The server at {base_url} has a certificate this computer does not trust, so nothing was sent. "
+        "If the service uses its own certificate authority, give its CA file with --ca-file "
+        "(or PEERSPACE_CA_FILE)."
+    )
+
+
+def _certificate_refused(exc: BaseException | None) -> bool:
+    """Whether a connection failed on the server's certificate (the client libraries wrap that error)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, (ssl.SSLCertVerificationError, aiohttp.ClientConnectorCertificateError)):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 class Session:
-    def __init__(self, base_url: str, *, reconnect: bool = True, call_timeout: float = 10.0):
+    def __init__(
+        self, base_url: str, *, reconnect: bool = True, call_timeout: float = 10.0, ca_file: str | None = None
+    ):
         self.base_url = base_url.rstrip("/")
+        # https/wss: the certificate is always verified, against the system's CAs or, with ca_file, a service's own
+        self.ssl: ssl.SSLContext | None = tls_context(ca_file) if self.base_url.startswith("https:") else None
         self.call_timeout = call_timeout
         self.token: str | None = None
         self.user: dict[str, Any] | None = None
@@ -45,6 +76,7 @@ class Session:
             randomization_factor=0.3,
             logger=False,
             engineio_logger=False,
+            websocket_extra_options={"ssl": self.ssl} if self.ssl else {},
         )
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
@@ -103,8 +135,11 @@ class Session:
                     f"{self.base_url}/api/login",
                     json={"name": name, "password": password},
                     timeout=aiohttp.ClientTimeout(total=self.call_timeout),
+                    ssl=self.ssl if self.ssl else True,
                 ) as resp:
                     body = await resp.json(content_type=None)
+        except aiohttp.ClientConnectorCertificateError as e:
+            raise WireError("tls", untrusted_message(self.base_url)) from e
         except (TimeoutError, aiohttp.ClientError, ValueError) as e:
             raise WireError("network", "Cannot reach the server. Check the address and your connection.") from e
         if not body.get("ok"):
@@ -123,6 +158,8 @@ class Session:
             )
         except socketio.exceptions.ConnectionError as e:
             detail = self._refusal
+            if _certificate_refused(e):
+                raise WireError("tls", untrusted_message(self.base_url)) from e
             if detail:
                 raise WireError(detail.get("code", "unauthorized"), detail.get("message", "Connection refused.")) from e
             raise WireError("network", "Cannot reach the server. Check the address and your connection.") from e

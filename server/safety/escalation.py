@@ -201,7 +201,7 @@ def channels(cfg: Config) -> list[Channel]:
 
 def base_url(cfg: Config) -> str:
     """Where staff open the dashboard: the base of every link an escalation carries."""
-    return (cfg.public_url or f"http://{cfg.host}:{cfg.port}").rstrip("/")
+    return (cfg.public_url or f"{'https' if cfg.tls_cert else 'http'}://{cfg.host}:{cfg.port}").rstrip("/")
 
 
 async def send_test(cfg: Config) -> dict[str, str | None]:
