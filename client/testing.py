@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
-from panda3d.core import ClockObject, Point2, Point3
+from panda3d.core import ClockObject
 
 from . import theme
 from .app import Options, PeerspaceClient
+from .statefile import to_pixel  # noqa: F401  (tests project room points with it too)
 
 _APP: PeerspaceClient | None = None
 
@@ -79,16 +80,6 @@ def frame(app: PeerspaceClient) -> np.ndarray:
     w, h = tex.getXSize(), tex.getYSize()
     data = np.frombuffer(bytes(tex.getRamImageAs("RGB")), dtype=np.uint8).reshape(h, w, 3)
     return data[::-1].astype(np.float32) / 255.0
-
-
-def to_pixel(app: PeerspaceClient, point) -> tuple[int, int] | None:
-    """Project a point in render space to (column, row) pixels of the main window, or None if off screen."""
-    p3 = app.cam.getRelativePoint(app.render, Point3(*point))
-    p2 = Point2()
-    if not app.camLens.project(p3, p2):
-        return None
-    w, h = app.win.getXSize(), app.win.getYSize()
-    return int((p2.x + 1) / 2 * w), int((1 - p2.y) / 2 * h)
 
 
 def region(img: np.ndarray, centre, half: int) -> np.ndarray:

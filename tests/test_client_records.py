@@ -26,9 +26,10 @@ from client.ui.records import (
 from client.ui.screens import RoomListScreen
 from client_room import app, enter  # noqa: F401  (the fixture)
 from conftest import PASSWORD
+from real_window import TOOLS, real_client, xdo
 from server.appkeys import SAFETY
 from server.scenarios import ScenarioRun, load_file
-from test_client_window import LOOK, TOOLS, free_display, xdo
+from test_client_window import LOOK
 from wire import events
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -244,39 +245,16 @@ async def test_own_records_http_need_a_token(server):
 @pytest.mark.skipif(not TOOLS and not os.environ.get("CI"), reason="needs Xvfb and xdotool")
 async def test_my_data_in_a_real_window_by_real_keys_and_a_mouse_click(server, tmp_path):
     """Through X (Xvfb, xdotool): M on the room list, a click on "My data", C turns recording on, E exports."""
-    import subprocess
-    import sys
     import time
 
-    display = free_display()
     downloads = tmp_path / "downloads"
-    env = {**os.environ, "DISPLAY": display, "PYTHONUNBUFFERED": "1", "PEERSPACE_DOWNLOADS": str(downloads)}
-    xvfb = subprocess.Popen(
-        ["Xvfb", display, "-screen", "0", "1024x700x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = None
+    extra_env = {"PEERSPACE_DOWNLOADS": str(downloads)}
     uid = server.add_user("Gus")["id"]
     server.store.set_appearance(uid, json.dumps(LOOK))  # chose a look before: no first-login chooser over the list
-    try:
-        log = open(tmp_path / "client.log", "w")
-        client = subprocess.Popen(
-            [sys.executable, "-m", "client", "--server", server.url, "--user", "Gus", "--password", PASSWORD]
-            + ["--size", "800x500", "--settings", str(tmp_path / "settings.json")],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.time() + 30
-        found: list[str] = []
-        while not found and time.time() < deadline:
-            found = xdo(env, "search", "--name", "peerspace").split()
-            await asyncio.sleep(0.2)
-        assert found, "the client opened no window"
-        window = found[0]
-        xdo(env, "windowfocus", "--sync", window)
+    args = ["--server", server.url, "--user", "Gus", "--password", PASSWORD, "--size", "800x500"]
+    async with real_client(tmp_path, *args, "--settings", str(tmp_path / "settings.json"), env=extra_env) as rc:
+        env = rc.env
+        window = await rc.find_window(30)
         deadline = time.time() + 30
         while not any(c.user["id"] == uid for c in server.world.conns.values()) and time.time() < deadline:
             await asyncio.sleep(0.2)
@@ -298,13 +276,3 @@ async def test_my_data_in_a_real_window_by_real_keys_and_a_mouse_click(server, t
             await asyncio.sleep(0.2)
         saved = list(downloads.glob("peerspace-my-records-*.json"))
         assert len(saved) == 1 and json.loads(saved[0].read_text())["user"]["name"] == "Gus"
-    finally:
-        if client is not None:
-            client.terminate()
-            try:
-                client.wait(10)
-            except subprocess.TimeoutExpired:
-                client.kill()
-        xvfb.terminate()
-        xvfb.wait(10)
-    assert "Traceback" not in (tmp_path / "client.log").read_text()

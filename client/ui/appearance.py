@@ -34,7 +34,7 @@ from wire.appearance import APPEARANCE, FIELDS, choices
 from .. import theme
 from ..avatars.avatar import HEAD_R, HEAD_Z, Avatar
 from ..i18n import t
-from .widgets import label, panel
+from .widgets import button, label, panel
 
 if TYPE_CHECKING:
     from ..app import PeerspaceClient
@@ -243,8 +243,8 @@ class AppearanceChooser:
             for name, dx, step in (("<", -0.42, -1), (">", 0.1, 1)):
                 self.buttons[f"{row}{name}"] = self._button(name, (dx, y + sc * 0.25), sc * 0.9, row, step)
         y = top - 0.16 - len(ROWS) * row_h - sc * 0.6
-        self.buttons["save"] = self._action(t("look.save"), (-0.78, y), sc, self.save)
-        self.buttons["back"] = self._action(t("look.back"), (-0.34, y), sc, self.on_back)
+        self.buttons["save"] = button(self.root, t("look.save"), (-0.78, y), sc, self.save)
+        self.buttons["back"] = button(self.root, t("look.back"), (-0.34, y), sc, self.on_back)
         label(self.root, t("look.keys"), (0, -0.8), sc * 0.62, theme.colour("ui_muted"), TextNode.ACenter)
         if self.portrait.ok:
             self.portrait.frame(close=ROWS[self.index] == "expression")
@@ -270,22 +270,7 @@ class AppearanceChooser:
             self.index = ROWS.index(row)
             self.change(row, step)
 
-        return self._action(text, pos, scale, pressed)
-
-    def _action(self, text: str, pos, scale: float, command) -> DirectButton:
-        return DirectButton(
-            parent=self.root,
-            text=text,
-            pos=(pos[0], 0, pos[1]),
-            scale=scale,
-            command=command,
-            text_fg=theme.colour("ui_text"),
-            frameColor=theme.colour("ui_notice", 0.95),
-            pad=(0.4, 0.2),
-            rolloverSound=None,
-            clickSound=None,
-            text_align=TextNode.ACenter,
-        )
+        return button(self.root, text, pos, scale, pressed)
 
     # --- keys --------------------------------------------------------------------------------
     def on_key(self, key: str) -> bool:

@@ -29,7 +29,7 @@ from wire.errors import WireError
 
 from .. import theme
 from ..i18n import t
-from .widgets import TextField, label, panel
+from .widgets import TextField, button, label, panel
 
 if TYPE_CHECKING:
     from .safety import SafetyUI
@@ -42,23 +42,6 @@ END_KEY = "delete"
 # The care protocol's duty events (server side: server/safety/moderation.py).
 SCROLLBACK = 8
 WINDOW_COLOUR = (0.18, 0.26, 0.30, 0.97)  # calm, the same family as the crisis card
-
-
-def button(parent: NodePath, text: str, pos, scale: float, command) -> DirectButton:
-    """A clickable button (the keyboard always has its own key for the same thing); silent."""
-    return DirectButton(
-        parent=parent,
-        text=text,
-        pos=(pos[0], 0, pos[1]),
-        scale=scale,
-        command=command,
-        text_fg=theme.colour("ui_text"),
-        frameColor=theme.colour("ui_notice", 0.95),
-        pad=(0.4, 0.3),
-        rolloverSound=None,
-        clickSound=None,
-        text_align=TextNode.ACenter,
-    )
 
 
 def click(b: DirectButton) -> None:

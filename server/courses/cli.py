@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from ..config import Config, course_folders, playable_folders
+from ..scenarios.cli import report, write_json
 from ..scenarios.loader import load_folders
 from .loader import lint_report
 from .schema import json_schema
@@ -17,26 +17,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
     scenarios = load_folders(playable_folders(cfg))
     paths = args.paths or [str(f) for f in course_folders(cfg) if f.is_dir()]
     problems, files = lint_report(paths, scenarios)
-    errors = [p for p in problems if p.severity == "error"]
-    for p in problems:
-        print(p, file=sys.stderr if p.severity == "error" else sys.stdout)
-    if errors:
-        print(f"{len(errors)} error(s)", file=sys.stderr)
-        return 1
-    if not args.quiet:
-        warnings = len(problems) - len(errors)
-        print(f"ok ({warnings} warning(s)) in {len(files)} file(s): {', '.join(map(str, files))}")
-    return 0
+    return report(problems, files, args.quiet)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    text = json.dumps(json_schema(), indent=2)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-    else:
-        print(text)
-    return 0
+    return write_json(json_schema(), args.out)
 
 
 def add_subcommands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:

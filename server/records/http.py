@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -88,10 +89,22 @@ async def my_password(request: web.Request) -> web.Response:
 
 
 async def run_replay(request: web.Request) -> web.Response:
-    try:
-        user = await user_from_request(request)
+    """A session's replay, for staff who may see it."""
+
+    async def staff_may_see(user: dict[str, Any]) -> dict[str, Any]:
         access.require(user)
-        run = await access.run_or_404(request.app[STORE], user, int(request.match_info["run"]))
+        run: dict[str, Any] = await access.run_or_404(request.app[STORE], user, int(request.match_info["run"]))
+        return run
+
+    return await _replay_page(request, staff_may_see)
+
+
+async def _replay_page(
+    request: web.Request, find_run: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+) -> web.Response:
+    """One page of a run's replay (`after`, `limit`): the run as `find_run` finds it for the signed-in person."""
+    try:
+        run = await find_run(await user_from_request(request))
         after = float(request.query.get("after", 0))
         limit = max(1, min(2000, int(request.query.get("limit", 500))))
     except WireError as e:
@@ -148,19 +161,14 @@ async def my_data(request: web.Request) -> web.Response:
 
 async def my_replay(request: web.Request) -> web.Response:
     """A replay of one of the person's own sessions (recorded only while they agreed to recording)."""
-    try:
-        user = await user_from_request(request)
-        run = await request.app[STORE].aio.get_run(int(request.match_info["run"]))
+
+    async def their_own(user: dict[str, Any]) -> dict[str, Any]:
+        run: dict[str, Any] | None = await request.app[STORE].aio.get_run(int(request.match_info["run"]))
         if run is None or run["participant_user_id"] != user["id"]:
             raise WireError(errors.NOT_FOUND, "There is no such session of yours.")
-        after = float(request.query.get("after", 0))
-        limit = max(1, min(2000, int(request.query.get("limit", 500))))
-    except WireError as e:
-        return error_response(e)
-    except ValueError:
-        return error_response(WireError("invalid", "after and limit must be numbers."))
-    store = request.app[STORE]
-    return _json(await store.aio.apply(replay.read, store, run, after, limit), headers={"Cache-Control": "no-store"})
+        return run
+
+    return await _replay_page(request, their_own)
 
 
 def add_routes(app: web.Application) -> None:

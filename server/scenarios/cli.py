@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
 from .loader import ScenarioError, lint_report, load_file, parse
 from .schema import json_schema
@@ -17,26 +19,36 @@ from .schema import json_schema
 
 def cmd_lint(args: argparse.Namespace) -> int:
     problems, files = lint_report(args.paths)
+    return report(problems, files, args.quiet)
+
+
+def report(problems: Sequence[Any], files: Sequence[object], quiet: bool) -> int:
+    """Print a lint's problems (errors to stderr) and, when there are none, which files were checked."""
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
         print(p, file=sys.stderr if p.severity == "error" else sys.stdout)
     if errors:
         print(f"{len(errors)} error(s)", file=sys.stderr)
         return 1
-    if not args.quiet:
+    if not quiet:
         warnings = sum(1 for p in problems if p.severity == "warning")
         print(f"ok ({warnings} warning(s)) in {len(files)} file(s): {', '.join(map(str, files))}")
     return 0
 
 
-def cmd_schema(args: argparse.Namespace) -> int:
-    text = json.dumps(json_schema(), indent=2)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
+def write_json(document: object, out: str | None) -> int:
+    """A JSON Schema to `out`, or to stdout."""
+    text = json.dumps(document, indent=2)
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
     else:
         print(text)
     return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    return write_json(json_schema(), args.out)
 
 
 def cmd_all_paths(args: argparse.Namespace) -> int:
