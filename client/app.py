@@ -341,6 +341,7 @@ class PeerspaceClient(ShowBase):
         self.spawn(self.login_and_connect(name, password), "sign in")
 
     async def login_and_connect(self, name: str, password: str) -> bool:
+        self.records.forget()
         return await self.net.login_and_connect(name, password)
 
     def choose_room(self, room: dict) -> None:

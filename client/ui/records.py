@@ -612,6 +612,11 @@ class MyRecords:
         self.due: list[dict[str, Any]] = []  # questionnaires offered and not yet answered
         self.last_export: Path | None = None
 
+    def forget(self) -> None:
+        """A new sign-in: the questionnaires offered to whoever was signed in before are not this person's."""
+        self.offered.clear()
+        self.run, self.due, self.last_export = None, [], None
+
     def settings_items(self) -> list[tuple[str, Callable[[], None]]]:
         """The settings panel's row that opens My records (signed in only)."""
         if self.app.session is None:
