@@ -53,6 +53,7 @@ def reset(app: PeerspaceClient) -> None:
     app.settings = Settings()
     theme.set_contrast(app.settings.contrast)
     app.opts.settings_path = None
+    app.opts.user = app.opts.room = None  # the last test's person is not offered on the login screen
     app.chat.lines = []
     app.notices.items = []
     app.hud.build()

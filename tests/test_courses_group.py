@@ -67,7 +67,9 @@ async def review_homework(srv, bot, room: str, status: str, words: str | None) -
     return state
 
 
-async def test_a_group_of_three_and_a_peer_specialist_through_a_course_session(server):
+async def test_a_group_of_three_and_a_peer_specialist_through_a_course_session(make_server):
+    # bots answer as fast as the server lets them, through whole sessions: a budget no person would reach
+    server = await make_server(rate_per_s=200.0, rate_burst=400.0)
     store = server.store
     server.add_user("Fay", "facilitator")
     sam_user = server.add_user("Sam", "peer_specialist")
