@@ -195,7 +195,7 @@ async def test_questionnaires_are_offered_when_a_practice_starts_and_ends_never_
     messenger.send("enter")
     await pump(app, lambda: app.scenario_panel is not None and app.scenario_panel.state is not None, timeout=15)
     run_id = app.scenario_panel.state["run"]
-    await pump(app, lambda: any("Before you start" in n for n in app.notices.texts), timeout=15)
+    await pump(app, lambda: any("Before you start" in line[0] for line in app.chat.lines), timeout=15)
     assert app.screen is None and app.in_room and app.scenario_panel is not None  # offered; the practice goes on
     await open_records(app)
     assert "Answer now: Confidence in everyday conversations" in app.screen.text()
@@ -214,7 +214,7 @@ async def test_questionnaires_are_offered_when_a_practice_starts_and_ends_never_
     await pump(app, lambda: app.screen is None and app.in_room, timeout=15)
     messenger.send("escape")  # stop the practice: Esc asks, Enter stops
     messenger.send("enter")
-    await pump(app, lambda: any("Well done" in n for n in app.notices.texts), timeout=15)
+    await pump(app, lambda: any("Well done" in line[0] for line in app.chat.lines), timeout=15)
     assert app.records.due and app.records.due[0]["due"] == "post" and app.screen is None
 
 

@@ -536,7 +536,7 @@ class ReplayScreen:
         for np in self.hidden:
             np.hide()
         self.view = ReplayView(app.render, track, scene=scene, text_scale=app.settings.text_scale)
-        self.camera = app.camera.getMat()
+        self.camera = (app.camera.getPos(), app.camera.getHpr())  # where the live view was, to go back to
         self.root = app.aspect2d.attachNewNode("replay-screen")
         s = 0.05 * app.settings.text_scale
         label(self.root, title, (0, 0.88), s, align=TextNode.ACenter)
@@ -596,7 +596,7 @@ class ReplayScreen:
         self.app.taskMgr.remove("peerspace-own-replay")
         self.view.destroy()
         self.root.removeNode()
-        self.app.camera.setMat(self.camera)
+        self.app.camera.setPosHpr(*self.camera)
         for np in self.hidden:
             if not np.isEmpty():
                 np.show()
@@ -861,4 +861,5 @@ class MyRecords:
         if due:
             self.run = run
             self.due = due
-            self.app.notice(t(f"records.offer.{when}", title=due[0]["title"]), 12.0)
+            # a line in the chat column, not a notice over the stage: the practice is about to start (or just ended)
+            self.app.chat.add(t(f"records.offer.{when}", title=due[0]["title"]), "notice")
