@@ -197,18 +197,6 @@ class PostgresConnection:
                 self.write_fault = False
             return cur
 
-    def _single(self, sql: str, args: tuple[Any, ...] = ()) -> Row:
-        row = self._exec(sql, args).fetchone()
-        if row is None:
-            raise sqlite3.ProgrammingError("_single is for queries that always return a row")
-        return row
-
-    def _insert(self, sql: str, args: tuple[Any, ...] = ()) -> int:
-        rowid = self._exec(sql, args).lastrowid
-        if rowid is None:
-            raise sqlite3.ProgrammingError("_insert is for INSERT statements")
-        return rowid
-
     def without_waiting(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run fn with no lock wait (SQLiteConnection.without_waiting)."""
         with self._lock:
