@@ -15,7 +15,7 @@ SERVER_EXTRAS := scale metrics postgresql
 COMPILE = $(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock"
 
-.PHONY: demo test venv bench lint docs lock upgrade clean
+.PHONY: demo test venv catalogs bench lint docs lock upgrade clean
 
 # the venv: exactly the locked packages (pip checks every hash), then the project itself without dependencies;
 # tools/lock.py check fails here when pyproject asks for something the lock lacks (then: make lock). The build
@@ -35,10 +35,14 @@ $(BIN)/uv:
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+# the translations: .po files are the source; gettext reads the .mo files compiled here (never committed)
+catalogs: $(STAMP)
+	$(BIN)/python tools/catalogs.py compile
+
+demo: $(STAMP) catalogs
 	$(BIN)/python -m client.demo
 
-test: $(STAMP)
+test: $(STAMP) catalogs
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -24,6 +24,7 @@ from server.app import start
 from server.appkeys import STORE, WORLD
 from server.auth import Accounts
 from server.config import Config
+from tools.catalogs import compile_stale
 from wire.events import STAFF
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +78,8 @@ def _report_stalls(watch, phase: str) -> None:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "stalls_loop_on_purpose: the test of the loop-stall guard itself")
+    # a .po edited since the last `make` is tested as written, not as last compiled
+    compile_stale()
 
 
 @pytest.hookimpl(wrapper=True)
