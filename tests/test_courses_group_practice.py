@@ -134,11 +134,14 @@ async def test_a_group_takes_turns_gives_peer_feedback_reverses_roles_and_hands_
     await settled(server, ROOM)
     with pytest.raises(WireError) as refused:
         await cyd.call(wsc.SCENARIO_CHOOSE, {"option": inputs[0][1]})
-    assert "Ana's turn to answer" in refused.value.message
+    assert "Roles are swapped this turn: Ana answers as the learner" in refused.value.message
     await play_turn(server, ana, inputs)
     assert set(said_by(store, run3, PARTNER)) == {ids["Cyd"]}  # Cyd said the partner's lines
     assert store.get_run(run3)["participant_user_id"] == ids["Cyd"]
     await turn_view(ana, 3, "feedback")
+    with pytest.raises(WireError) as refused:  # between turns nobody starts a practice of their own here
+        await ana.call(wsc.SCENARIO_START, {"scenario": CONVERSATION.id})
+    assert refused.value.code == "conflict" and "group practice" in refused.value.message
     # Bea comes back: she is queued at the end, and takes her turn after this feedback
     await bea.join(ROOM)
     await ana.call(wcourse.GROUP_FEEDBACK, {"text": "You kept the conversation going."})

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..app import PeerspaceClient
 
 DIGITS = tuple(str(i) for i in range(1, 10))
+ENDED_SECONDS = 8.0  # how long "the group practice has ended" stays at the top
 
 
 def turn_text(state: dict[str, Any], me: int | None) -> str:
@@ -61,7 +62,7 @@ class FeedbackPrompt:
         self.root = parent.attachNewNode("peer-feedback")
         self.s = s = 0.05 * scale
         rows = len(self.steps)
-        top, bottom = 0.62, 0.62 - s * (5.5 + 1.5 * rows) - 0.3
+        top, bottom = 0.62, 0.62 - s * (9.0 + 1.5 * rows)
         panel(self.root, (-1.05, 1.05, bottom, top))
         name = (ask.get("learner") or {}).get("name", "")
         self.title = label(
@@ -198,9 +199,10 @@ class GroupView:
         text = turn_text(d, self.me)
         if self.banner is None:
             s = 0.045 * float(self.app.settings.text_scale)
-            self.banner = label(
-                self.app.a2dTopCenter, text, (0, -0.08), s, theme.colour("ui_accent"), TextNode.ACenter, 2.4 / s
-            )
+            self.banner = label(self.app.a2dTopCenter, text, (0, -0.08), s, None, TextNode.ACenter, 2.4 / s)
+            # on a card of the panels' colour: readable over any scene
+            self.banner.textNode.setCardColor(*theme.colour("ui_panel"))
+            self.banner.textNode.setCardAsMargin(0.5, 0.5, 0.3, 0.3)
         else:
             self.banner.setText(text)
         if d.get("ask") and self.prompt is None:
@@ -208,7 +210,15 @@ class GroupView:
         elif not d.get("ask"):
             self.close_prompt()
         if d.get("stage") == "ended":
-            self.app.chat.add(text, "notice")
+            self.app.chat.add(text, "notice")  # the banner goes after a while; the chat keeps the line
+            ended = d
+
+            def fade(task: Any) -> Any:
+                if self.state is ended:
+                    self.clear()
+                return task.done
+
+            self.app.taskMgr.doMethodLater(ENDED_SECONDS, fade, "group-practice-ended")
 
     def on_peer_feedback(self, d: dict[str, Any]) -> None:
         self.received.append(d)

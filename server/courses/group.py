@@ -261,11 +261,22 @@ class GroupTurns:
         gp = self.practice_in(rr.room)
         if gp is None or gp.turn is None or gp.turn.run != rr.run.run_id:
             return None
-        learner = gp.names.get(gp.turn.player, "")
+        player = gp.names.get(gp.turn.player, "")
+        if user_id == gp.turn.learner:  # a reversed turn: theirs, but they play the partner
+            return (
+                f"Roles are swapped this turn: {player} answers as the learner and you play the partner "
+                "(the partner's lines come to you as cues)."
+            )
         return (
-            f"It is {learner}'s turn to answer; you are watching. "
+            f"It is {player}'s turn to answer; you are watching. "
             "When the role-play ends you will be asked for one thing that went well."
         )
+
+    def busy(self, room: Room) -> str | None:
+        gp = self.practice_in(room)
+        if gp is None:
+            return None
+        return "A group practice is taking turns here; the next turn starts by itself. Staff can stop it."
 
 
 def partner_role(scenario: Scenario) -> str | None:

@@ -240,6 +240,8 @@ class TurnTaking(Protocol):
 
     def refusal(self, rr: RoomRun, user_id: int) -> str | None: ...
 
+    def busy(self, room: Room) -> str | None: ...
+
 
 class ScenarioRooms(RoomFeature):
     def __init__(
@@ -935,6 +937,9 @@ async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rr = rooms.run_in(room)
     if rr is not None:
         raise WireError(errors.CONFLICT, f"'{rr.run.scenario.title}' is already running here. Stop it first.")
+    busy = rooms.turns.busy(room) if rooms.turns is not None else None
+    if busy:  # a group practice takes its turns here; its next one starts by itself
+        raise WireError(errors.CONFLICT, busy)
     scenario = rooms.scenarios.get(p["scenario"])
     if scenario is None:
         raise WireError(errors.NOT_FOUND, f"There is no scenario '{p['scenario'][:64]}'. Ask for the list.")
