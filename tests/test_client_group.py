@@ -44,8 +44,7 @@ async def play(server, call) -> None:
 async def test_the_turn_banner_the_peer_feedback_prompt_and_the_feedback_received(app, server):
     await enter(app, server, "Ana")
     await app.session.call(events.CONSENT, {"recording": True})
-    bea = await server.bot("Bea", room="cafe")
-    await bea.call(events.CONSENT, {"recording": True})
+    bea = await server.bot("Bea", room="cafe")  # without recording consent: her words are shown, not kept
     sam = await server.bot("Sam", role="peer_specialist", room="cafe")
     await sam.call(wcourse.GROUP_PRACTICE_START, {"scenario": CONVERSATION.id})
     await pump(app, lambda: "Your turn" in app.group.banner_text(), timeout=10)
@@ -58,6 +57,8 @@ async def test_the_turn_banner_the_peer_feedback_prompt_and_the_feedback_receive
     await pump(app, lambda: app.group.received, timeout=10)
     said = "Bea says what went well: You asked a good question."
     assert any(said in line for line, _ in app.chat.lines)
+    [kept] = [e for e in server.store.run_events(app.group.received[0]["run"]) if e["kind"] == "peer_feedback"]
+    assert kept["data"]["text_withheld"] is True and "text" not in kept["data"]
 
     # Bea's turn: Ana watches, then is asked; the prompt takes a click and the keyboard
     await pump(app, lambda: "Bea's turn: you are watching." in app.group.banner_text(), timeout=10)

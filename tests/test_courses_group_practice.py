@@ -54,23 +54,38 @@ async def test_a_group_takes_turns_gives_peer_feedback_reverses_roles_and_hands_
     for n in ("Ana", "Bea", "Cyd"):
         server.look_after("Sam", n)  # he sees their sessions on the dashboard
     names = ("Ana", "Bea", "Cyd")
-    bots = {}
+    group = store.add_group("Tuesday group")
+    store.assign_group_staff(group["id"], sam_user["id"])
     for n in names:
+        store.add_group_member(group["id"], server.add_user(n)["id"])
+    bots = {}
+    for n in names[:2]:  # Cyd comes in late
         bots[n] = await server.bot(n, room=ROOM)
         await bots[n].call(events.CONSENT, {"recording": True})
-    ana, bea, cyd = (bots[n] for n in names)
-    ids = {n: b.user["id"] for n, b in bots.items()}
+    ana, bea = bots["Ana"], bots["Bea"]
     sam = await server.bot("Sam", role="peer_specialist", room=ROOM)
     teleoperate(sam)
-    teleoperate(cyd)  # in the reversed turn Cyd plays the partner: she says the partner's cues
+    teleoperate(bea)  # in a reversed turn the participant plays the partner: she says the partner's cues
     with pytest.raises(WireError) as refused:
         await ana.call(wcourse.GROUP_PRACTICE_START, {"scenario": CONVERSATION.id})
     assert refused.value.code == "forbidden"  # staff lead a group practice
     # Sam facilitates: he drives the coach
     assert (await sam.call(wc.CLAIM, {"role": "coach"}))["driver"] == "teleop"
-    started = await sam.call(wcourse.GROUP_PRACTICE_START, {"scenario": CONVERSATION.id, "difficulty": "easy"})
+    started = await sam.call(
+        wcourse.GROUP_PRACTICE_START, {"scenario": CONVERSATION.id, "difficulty": "easy", "group": group["id"]}
+    )
     assert started["turn"]["learner"]["name"] == "Ana" and started["stage"] == "turn"
-    assert [(o["name"], o["status"]) for o in started["order"]] == [("Ana", "now"), ("Bea", "next"), ("Cyd", "next")]
+    assert [(o["name"], o["status"]) for o in started["order"]] == [("Ana", "now"), ("Bea", "next")]
+    # Cyd, one of the group, comes in during Ana's turn and joins the queue; Dee, not of the group, is kept out
+    bots["Cyd"] = cyd = await server.bot("Cyd", room=ROOM)
+    await cyd.call(events.CONSENT, {"recording": True})
+    teleoperate(cyd)
+    ids = {n: b.user["id"] for n, b in bots.items()}
+    queued = await sam.wait_for(wcourse.GROUP_TURN, lambda d: len(d["order"]) == 3)
+    assert [(o["name"], o["status"]) for o in queued["order"]] == [("Ana", "now"), ("Bea", "next"), ("Cyd", "next")]
+    with pytest.raises(WireError) as refused:
+        await server.bot("Dee", room=ROOM)
+    assert refused.value.code == "forbidden"
     shown = await turn_view(bea, 1, "turn")  # the others see whose turn it is
     assert shown["turn"]["learner"]["id"] == ids["Ana"] and shown["ask"] is None
     run1 = started["turn"]["run"]
@@ -131,6 +146,7 @@ async def test_a_group_takes_turns_gives_peer_feedback_reverses_roles_and_hands_
     assert {(o["name"], o["status"]) for o in third["order"]} >= {("Bea", "skipped"), ("Ana", "done")}
     assert store.get_run(second["turn"]["run"])["status"] == "stopped"
     run3 = third["turn"]["run"]
+    await sam.call(wcourse.GROUP_REVERSE, {"player": sam_user["id"]})  # the turn after: Sam plays the learner
     await settled(server, ROOM)
     with pytest.raises(WireError) as refused:
         await cyd.call(wsc.SCENARIO_CHOOSE, {"option": inputs[0][1]})
@@ -147,9 +163,23 @@ async def test_a_group_takes_turns_gives_peer_feedback_reverses_roles_and_hands_
     await ana.call(wcourse.GROUP_FEEDBACK, {"text": "You kept the conversation going."})
     assert (await cyd.wait_for(wcourse.PEER_FEEDBACK))["from"] == "Ana"
     fourth = await turn_view(sam, 4, "turn")
-    assert fourth["turn"]["learner"]["name"] == "Bea" and not fourth["turn"]["reversed"]
-    assert wc.TELEOP == (await sam.call(wc.CLAIM, {"role": PARTNER}))["driver"]  # the partner is Sam's again
+    assert fourth["turn"]["learner"]["name"] == "Bea" and fourth["turn"]["player"]["name"] == "Sam"
+    run4 = fourth["turn"]["run"]
+    await settled(server, ROOM)
+    with pytest.raises(WireError) as refused:
+        await ana.call(wsc.SCENARIO_CHOOSE, {"option": inputs[0][1]})
+    assert "Sam's turn to answer" in refused.value.message
+    for method, arg in inputs:  # Sam (staff) answers as the learner until Bea has played the partner's lines
+        await settled(server, ROOM)
+        if said_by(store, run4, PARTNER):
+            break
+        if method == "choose":
+            assert (await sam.call(wsc.SCENARIO_CHOOSE, {"option": arg}))["run"] == run4
+        else:
+            assert (await sam.call(wsc.SCENARIO_ANSWER, {"text": arg}))["run"] == run4
+    assert set(said_by(store, run4, PARTNER)) == {ids["Bea"]}
     await sam.call(wcourse.GROUP_PRACTICE_STOP)
+    assert wc.TELEOP == (await sam.call(wc.CLAIM, {"role": PARTNER}))["driver"]  # Bea's claim was given back
     ended = await ana.wait_for(wcourse.GROUP_TURN, lambda d: d["stage"] == "ended")
     assert [o["status"] for o in ended["order"]] == ["done", "done", "done"]
 

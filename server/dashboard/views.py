@@ -281,6 +281,7 @@ def peer_feedback_rows(request: web.Request, run: dict[str, Any], evs: list[dict
             "from": e["actor"],
             "step": texts.get(e["data"]["step"], e["data"]["step"]) if e["data"].get("step") else None,
             "text": e["data"].get("text"),
+            "withheld": bool(e["data"].get("text_withheld")),
         }
         for e in evs
         if e["kind"] == "peer_feedback"
