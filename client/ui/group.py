@@ -61,9 +61,8 @@ class FeedbackPrompt:
         self.sent = False
         self.root = parent.attachNewNode("peer-feedback")
         self.s = s = 0.05 * scale
-        rows = len(self.steps)
-        top, bottom = 0.62, 0.62 - s * (9.0 + 1.5 * rows)
-        panel(self.root, (-1.05, 1.05, bottom, top))
+        top = 0.62
+        self.frame = panel(self.root, (-1.05, 1.05, top - 0.1, top))  # sized to its content below
         name = (ask.get("learner") or {}).get("name", "")
         self.title = label(
             self.root,
@@ -81,10 +80,9 @@ class FeedbackPrompt:
             self.buttons[f"step{i + 1}"] = button(
                 self.root, f"{i + 1}", (-0.9, y + s * 0.2), s * 0.8, self.pick, i, name=f"peer-step-{i + 1}"
             )
-            self.step_labels.append(
-                label(self.root, step["text"], (-0.8, y), s * 0.8, None, TextNode.ALeft, 1.8 / (s * 0.8))
-            )
-            y -= s * 1.5
+            text_np = label(self.root, step["text"], (-0.8, y), s * 0.8, None, TextNode.ALeft, 1.8 / (s * 0.8))
+            self.step_labels.append(text_np)
+            y -= s * (0.96 * max(1, text_np.textNode.getNumRows()) + 0.55)  # a long step wraps: the next goes below
         self.field = TextField(
             self.root, t("group.ask.words"), (-0.9, y - s * 1.2), 1.8, s * 0.9, max_len=wcourse.MAX_PEER_FEEDBACK
         )
@@ -92,6 +90,8 @@ class FeedbackPrompt:
         y -= s * 3.4
         self.buttons["send"] = button(self.root, t("group.ask.send"), (-0.3, y), s * 0.9, self.send, name="peer-send")
         self.buttons["skip"] = button(self.root, t("group.ask.skip"), (0.3, y), s * 0.9, self.skip, name="peer-skip")
+        bottom = y - s * 2.4
+        self.frame["frameSize"] = (-1.05, 1.05, bottom, top)
         self.status = label(
             self.root,
             t("group.ask.keys"),
