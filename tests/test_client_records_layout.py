@@ -10,7 +10,6 @@ from client.testing import resize, shared_app
 from client.ui import records as R
 from tools.records_pictures import PRACTICE, SESSIONS, screens
 
-
 COURSE = {  # `my_course` as the server answers it (server/courses/book.py)
     "course": {"id": "social_skills_8_weeks", "title": "Social skills: eight weeks"},
     "group": {"id": 1, "name": "Tuesday evening group"},
