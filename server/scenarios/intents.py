@@ -5,8 +5,9 @@ Who may do what
   scenario_start     a participant, in the room they are in (they are the run's participant); or staff, when
                      exactly one participant is in the room (that person is the run's participant).
                      One active run per room.
-  scenario_choose    the run's participant only
-  scenario_answer    the run's participant only
+  scenario_choose    the run's participant only (in a reversed group turn, whoever plays the learner: a peer or
+                     staff, RoomRun.player; server/courses/group.py)
+  scenario_answer    as scenario_choose
   scenario_advance   staff (peer_specialist, facilitator, admin)
   scenario_feedback  staff; an agent only while it drives one of the run's cast avatars (its claim); the
                      built-in autonomous coach tags its feedback too
