@@ -51,6 +51,7 @@ from .scenarios import Coaching, ScenarioFlow
 from .scene import build_scene
 from .screen_fsm import Screens
 from .ui.appearance import AppearanceFlow
+from .ui.group import GroupView
 from .ui.hud import HelpOverlay, SettingsPanel
 from .ui.records import MyRecords
 from .ui.safety import SafetyUI
@@ -204,6 +205,7 @@ class PeerspaceClient(ShowBase):
         self.accept("keystroke", type_char, [self])
         self.pointer = Pointer(self)  # clicks on the view: choose a person, walk to a point
         self.safety = SafetyUI(self)  # quiet room, report/block, monitoring, crisis card, staff alerts
+        self.group = GroupView(self)  # a group practice: whose turn, the peer-feedback prompt, feedback received
         # the server's events, also callable directly (previews, tests)
         self.on_room_state, self.on_snap, self.on_said = self.net.on_room_state, self.net.on_snap, self.net.on_said
         self.on_member_updated, self.on_connection = self.net.on_member_updated, self.net.on_connection
@@ -355,6 +357,7 @@ class PeerspaceClient(ShowBase):
         """Out of the room: no panels, no avatars."""
         self.coaching.clear()
         self.safety.clear()
+        self.group.clear()
         self.scenarios.close_panel()
         self.scenarios.close_picker()
         self.avatar_views.clear()

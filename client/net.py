@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wire import controllers as wc
+from wire import courses as wcourse
 from wire import errors, events
 from wire import scenario as wsc
 from wire.errors import WireError
@@ -190,6 +191,8 @@ class NetSession:
             (wc.CUE, app.coaching.on_cue),
             (wc.CLAIMS, app.coaching.on_claims),
             (wsc.SCENARIO_TYPING, app.coaching.on_typing),
+            (wcourse.GROUP_TURN, app.group.on_turn),
+            (wcourse.PEER_FEEDBACK, app.group.on_peer_feedback),
         ):
             s.on(event, self.safe(event, handler))
         app.safety.register(s, self.safe)

@@ -13,6 +13,7 @@ said in plain words; sessions are told without marks.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import time
@@ -24,6 +25,7 @@ from direct.gui import DirectGuiGlobals as DGG
 from direct.gui.DirectGui import DirectButton
 from panda3d.core import ClockObject, NodePath, TextNode
 
+from wire import courses as wcourse
 from wire import safety as ws
 from wire.errors import WireError
 
@@ -602,6 +604,86 @@ class ReplayScreen:
                 np.show()
 
 
+def course_lines(view: dict[str, Any]) -> list[str]:
+    """The group's next session in plain words (the `my_course` answer)."""
+    course, nxt = view.get("course"), view.get("next")
+    if not course:
+        return [t("course.none")]
+    lines = [t("course.group", group=(view.get("group") or {}).get("name", ""), course=course.get("title", ""))]
+    pos = view.get("position")
+    if pos:
+        lines.append(t("course.position", held=pos["held"], total=pos["total"]))
+    if not nxt:
+        lines.append(t("course.no_next"))
+    else:
+        lines.append(t("course.next", number=nxt["number"], title=nxt["title"]))
+        starts, ends = dt.datetime.fromisoformat(nxt["starts"]), dt.datetime.fromisoformat(nxt["ends"])
+        lines.append(
+            t(
+                "course.when",
+                date=starts.strftime("%A %d %B %Y"),
+                start=starts.strftime("%H:%M"),
+                end=ends.strftime("%H:%M"),
+                zone=view.get("timezone") or starts.strftime("UTC%z"),
+            )
+        )
+        if nxt.get("review"):
+            lines.append(t("course.review"))
+        for sc in nxt.get("scenarios") or []:
+            sug = sc.get("suggested")
+            if sug and sug.get("difficulty") != sc.get("difficulty"):
+                lines.append(
+                    t(
+                        "course.scenario_suggested",
+                        title=sc["title"],
+                        difficulty=sc["difficulty"],
+                        suggested=sug["difficulty"],
+                        reason=sug.get("reason", ""),
+                    )
+                )
+            else:
+                lines.append(t("course.scenario", title=sc["title"], difficulty=sc["difficulty"]))
+    homework = view.get("homework")
+    if homework and homework.get("text"):
+        lines.append(t("course.homework", text=homework["text"]))
+    return lines
+
+
+class CourseScreen(RecordsScreen):
+    """My course: the group's next session, its scenarios and suggested difficulty, the homework last set.
+    S (or the button) saves the group's sessions to come as an iCalendar file; Esc: back."""
+
+    def __init__(self, parent: NodePath, scale: float, view: dict[str, Any], on_save, on_back):
+        super().__init__(parent, scale, t("course.title"), on_back)
+        self.view, self.on_save = view, on_save
+        self.keys.setText(t("course.keys") if view.get("course") else t("records.done_keys"))
+        self._draw()
+
+    def _draw(self) -> None:
+        self.clear()
+        y = 0.62
+        for i, line in enumerate(course_lines(self.view)):
+            y = self.para(line, y, 0.85 if i else 0.95, None if i != 2 else theme.colour("ui_accent"))
+        if self.view.get("course"):
+            self.button("save", t("course.save"), (-0.45, max(y - 0.05, -0.5)), 1.0, self.on_save)
+        self.button("back", t("records.back"), (0.6, max(y - 0.05, -0.5)), 0.8, self.on_back)
+
+    def on_key(self, key: str) -> bool:
+        if key == "enter":
+            self.on_back()
+            return True
+        return super().on_key(key)
+
+    def on_char(self, ch: str) -> None:
+        if ch in ("s", "S") and self.view.get("course"):
+            self.on_save()
+
+
+def data_dir() -> Path:
+    """The user's data folder: $XDG_DATA_HOME/peerspace, else ~/.local/share/peerspace."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "peerspace"
+
+
 class MyRecords:
     """Opens the records screens and does what they ask, against the server the client signed in to."""
 
@@ -611,6 +693,7 @@ class MyRecords:
         self.run: int | None = None  # the run a questionnaire answer belongs to (the one just started/ended)
         self.due: list[dict[str, Any]] = []  # questionnaires offered and not yet answered
         self.last_export: Path | None = None
+        self.last_calendar: Path | None = None
 
     def forget(self) -> None:
         """A new sign-in: the questionnaires offered to whoever was signed in before are not this person's."""
@@ -630,7 +713,7 @@ class MyRecords:
         s = self.app.session
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {s.token}"}) as http:
             async with http.get(f"{s.base_url}{path}", timeout=aiohttp.ClientTimeout(total=15)) as r:
-                if path.endswith("/export"):
+                if path.endswith(("/export", ".ics")):
                     if r.status != 200:
                         raise RuntimeError(f"export answered {r.status}")
                     return await r.read()
@@ -700,6 +783,7 @@ class MyRecords:
             ("questionnaires", t("records.menu.questionnaires"), self.open_questionnaires),
             ("practice", t("records.menu.practice"), self.open_practice),
             ("data", t("records.menu.data"), self.open_data),
+            ("course", t("records.menu.course"), self.open_course),
         ]
         self._show(MenuScreen(self.app.aspect2d, self.scale, items, self.back_out))
 
@@ -827,6 +911,37 @@ class MyRecords:
         if screen is not None:
             screen.set_status(t("records.data.exported", path=str(path)))
         self.last_export = path
+        return path
+
+    def open_course(self) -> None:
+        self.app.spawn(self._open_course(self.app.screen), "show your course")
+
+    async def _open_course(self, origin) -> None:
+        view = await self.app.session.call(wcourse.MY_COURSE, {})
+        if self.app.screen is not origin:
+            return  # the person went elsewhere while it loaded
+        self._show(CourseScreen(self.app.aspect2d, self.scale, view, self.save_calendar, self.open))
+
+    def save_calendar(self) -> None:
+        self.app.spawn(self._save_calendar(), "save the course calendar")
+
+    async def _save_calendar(self) -> Path:
+        """The server's own calendar of the group's sessions to come (/api/me/course.ics), saved in the user's
+        data folder; the path is shown."""
+        screen = self.app.screen if isinstance(self.app.screen, CourseScreen) else None
+        if screen is not None:
+            screen.set_status(t("course.saving"))
+        body: bytes = await self._get("/api/me/course.ics")
+        path = data_dir() / "peerspace-course.ics"
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+
+        await asyncio.to_thread(write)
+        if screen is not None:
+            screen.set_status(t("course.saved", path=str(path)))
+        self.last_calendar = path
         return path
 
     def delete(self) -> None:

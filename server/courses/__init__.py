@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ..appkeys import CFG, WORLD
 from ..config import course_folders
-from . import intents  # noqa: F401  (registers the intents)
+from . import group, intents  # noqa: F401  (registers the intents)
 from .book import CourseBook, attach
 from .loader import load_courses
 
@@ -29,6 +29,7 @@ def setup(app: web.Application) -> None:
     scenarios = dict(world.scenarios.scenarios) if world.scenarios is not None else {}
     book = CourseBook(load_courses(course_folders(app[CFG]), scenarios), scenarios)
     attach(world, book)
+    group.attach(world)
     if world.scenarios is not None:
 
         async def suggest(user_id: int, scenario_id: str) -> dict[str, Any] | None:

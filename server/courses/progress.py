@@ -23,8 +23,8 @@ def role_plays(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ratings[(e["run_id"], e["data"].get("phase"))] = e["data"].get("rating")
     out = []
     for e in events:
-        if e["kind"] != "ending":
-            continue
+        if e["kind"] != "ending" or e["data"].get("played_by") is not None:
+            continue  # a reversed group turn: someone else played the learner (server/courses/group.py)
         scores = e["data"].get("scores") or {}
         values = [float(v) for v in scores.values()]
         out.append(

@@ -271,6 +271,23 @@ def transcript_row(e: dict[str, Any]) -> bool:
     return e["kind"] in TRANSCRIPT_KINDS or (e["kind"] in ANSWER_KINDS and "confidence" in e["data"])
 
 
+def peer_feedback_rows(request: web.Request, run: dict[str, Any], evs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the others in a group practice said went well in this turn (server/courses/group.py)."""
+    rooms = request.app[WORLD].scenarios
+    scenario = rooms.scenarios.get(run["scenario_id"]) if rooms is not None else None
+    texts = scenario.step_texts() if scenario is not None else {}
+    return [
+        {
+            "from": e["actor"],
+            "step": texts.get(e["data"]["step"], e["data"]["step"]) if e["data"].get("step") else None,
+            "text": e["data"].get("text"),
+            "withheld": bool(e["data"].get("text_withheld")),
+        }
+        for e in evs
+        if e["kind"] == "peer_feedback"
+    ]
+
+
 def skill_rows(request: web.Request, run: dict[str, Any], scores: dict[str, float]) -> list[dict[str, Any]]:
     """The run's skill-step scores as the steps' texts, in skill order; a step the loaded scenario no longer
     has keeps its id, after the others."""
@@ -300,6 +317,7 @@ async def session_detail(request: web.Request, user: dict[str, Any]) -> web.Resp
         s=summary,
         delivery=await store.aio.apply(run_delivery, store, evs),
         skill_steps=skill_rows(request, run, summary["skills"]["steps"]),
+        peer_feedback=peer_feedback_rows(request, run, evs),
         lines=lines,
         frames=await store.aio.pose_frame_count(run["id"]),
     )

@@ -5,8 +5,9 @@ Who may do what
   scenario_start     a participant, in the room they are in (they are the run's participant); or staff, when
                      exactly one participant is in the room (that person is the run's participant).
                      One active run per room.
-  scenario_choose    the run's participant only
-  scenario_answer    the run's participant only
+  scenario_choose    the run's participant only (in a reversed group turn, whoever plays the learner: a peer or
+                     staff, RoomRun.player; server/courses/group.py)
+  scenario_answer    as scenario_choose
   scenario_advance   staff (peer_specialist, facilitator, admin)
   scenario_feedback  staff; an agent only while it drives one of the run's cast avatars (its claim); the
                      built-in autonomous coach tags its feedback too
@@ -71,7 +72,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wire import errors, events
 from wire import scenario as wsc
@@ -130,6 +131,9 @@ class GatedRunStore:
     def __init__(self, world: World, participant_id: int | None) -> None:
         self.world, self.store, self.participant = world, world.store, participant_id
         self.speaker: int | None = None  # who drove the cast line, or gave the feedback, being recorded
+        # a reversed group turn (server/courses/group.py): who played the learner; their choices and the
+        # role-play's ending carry it, so they are not counted as the participant's own skill progress
+        self.played_by: int | None = None
         self.last_id: int | None = None
         # writes collected from the runner, not yet in the store: ("state", run_id, state, status) or
         # ("event", room_id, run_id, kind, actor, data, user_id)
@@ -160,6 +164,8 @@ class GatedRunStore:
         elif kind in ("said", "feedback"):
             # the person (or agent account) who said it or gave it: it is theirs too, in their own export
             uid = self.speaker
+        if self.played_by is not None and (kind in CONTENT_KINDS or kind == "ending"):
+            data = {**data, "played_by": self.played_by}
         self.backlog.append(("event", room_id, run_id, kind, actor, data, uid))
 
     async def flush(self) -> None:
@@ -208,10 +214,34 @@ class RoomRun:
     # cast avatar id -> the owed line its line just recorded was (recording_said), until it is said (said)
     just_said: dict[int, int] = field(default_factory=dict)
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    # who answers the learner's options when it is not the participant: a reversed group turn, where the
+    # participant plays the partner and a peer or the peer specialist plays the learner (server/courses/group.py)
+    player: int | None = None
 
     @property
     def participant(self) -> int | None:
         return self.run.participant_user_id
+
+    @property
+    def answerer(self) -> int | None:
+        """Who chooses and answers for the learner: the participant, or the player of a reversed turn."""
+        return self.player if self.player is not None else self.participant
+
+
+class TurnTaking(Protocol):
+    """A group practice in a room (server/courses/group.py): runs are its turns. Plugged in by server/courses."""
+
+    async def finished(self, rr: RoomRun, status: str) -> None: ...
+
+    async def gone(self, room: Room, member: Member) -> None: ...
+
+    async def came(self, room: Room, member: Member) -> None: ...
+
+    def expects(self, room: Room, user_id: int) -> bool: ...
+
+    def refusal(self, rr: RoomRun, user_id: int) -> str | None: ...
+
+    def busy(self, room: Room) -> str | None: ...
 
 
 class ScenarioRooms(RoomFeature):
@@ -229,6 +259,8 @@ class ScenarioRooms(RoomFeature):
         # The course's suggested difficulty for a participant's next role-play of a scenario (participant id,
         # scenario id) -> {difficulty, from, reason} or None; set by server/courses (its setup), else None.
         self.suggest: Callable[[int, str], Awaitable[dict[str, Any] | None]] | None = None
+        # a group practice's turn taking (server/courses/group.py), else None: runs are one person's practice
+        self.turns: TurnTaking | None = None
 
     # --- the run in each room (room.state[RoomRun]) -------------------------------------------------
     @staticmethod
@@ -244,7 +276,7 @@ class ScenarioRooms(RoomFeature):
     # --- views -------------------------------------------------------------------------------------
     def avatars(self, rr: RoomRun) -> dict[str, int]:
         out = dict(rr.cast)
-        member = rr.room.members.get(rr.participant) if rr.participant is not None else None
+        member = rr.room.members.get(rr.answerer) if rr.answerer is not None else None
         if member is not None:
             out[rr.run.scenario.participant_role] = member.avatar
         return out
@@ -307,6 +339,33 @@ class ScenarioRooms(RoomFeature):
             await host.announce(role)
         return rr
 
+    async def attach_new(
+        self, room: Room, scenario: Scenario, difficulty: str, participant: dict[str, Any], player: int | None = None
+    ) -> RoomRun:
+        """A new run of `scenario` for `participant` (a user) in `room`, attached and ready to start (`_step`
+        'start'). `player`: who answers for the learner when not the participant (a reversed group turn)."""
+        store = GatedRunStore(self.world, participant["id"])
+        # The new run is nobody else's yet, so the whole construction (its insert included) runs on the store thread.
+        run: ScenarioRun = await self.world.store.aio.apply(
+            ScenarioRun.create,
+            store,
+            room.id,
+            scenario,
+            difficulty,
+            participant_user_id=participant["id"],
+            participant_name=participant["name"],
+        )
+        await store.flush()
+        if any(phase["kind"] == "homework_review" for phase in scenario.phases):
+            # the homework this session reviews: the one last set for this participant (server/courses/)
+            run.state["last_homework"] = await self.world.store.aio.last_homework(participant["id"])
+        if self.suggest is not None:
+            # the course's suggestion, shown beside the difficulty chosen (which may overrule it)
+            run.state["suggested"] = await self.suggest(participant["id"], scenario.id)
+        rr = await self.attach(room, run, store)
+        rr.player = player
+        return rr
+
     async def detach(self, rr: RoomRun) -> None:
         if self.run_in(rr.room) is rr:
             del rr.room.state[RoomRun]
@@ -347,6 +406,8 @@ class ScenarioRooms(RoomFeature):
                         if m.sid is not None and uid in rr.watchers:
                             await self.world.send(m.sid, wsc.SCENARIO_ENDED, ended)
                     await self.detach(rr)
+                    if self.turns is not None:
+                        await self.turns.finished(rr, e.status)
             except WireError as err:  # e.g. the participant is paused in the quiet room: their line waits
                 log.info("scenario effect %s in room %s not carried out: %s", e.kind, rr.room.id, err.code)
         await self.deliver(rr)
@@ -505,7 +566,7 @@ class ScenarioRooms(RoomFeature):
         return cue
 
     async def _participant_says(self, rr: RoomRun, e: ParticipantSaid) -> None:
-        member = rr.room.members.get(rr.participant) if rr.participant is not None else None
+        member = rr.room.members.get(rr.answerer) if rr.answerer is not None else None
         if member is None:
             return
         conn = self.world.conns.get(member.sid) if member.sid else None
@@ -576,9 +637,13 @@ class ScenarioRooms(RoomFeature):
 
     async def left(self, room: Room, member: Member) -> None:
         await self._reviewer_gone(room, member)
+        if self.turns is not None:
+            await self.turns.gone(room, member)
 
     async def dropped(self, room: Room, member: Member) -> None:
         await self._reviewer_gone(room, member)
+        if self.turns is not None:
+            await self.turns.gone(room, member)
 
     async def _reviewer_gone(self, room: Room, member: Member) -> None:
         """The last specialist left while an answer waited for them: the participant is asked instead."""
@@ -665,6 +730,9 @@ class ScenarioRooms(RoomFeature):
         rr = self.run_in(room)
         if rr is None or rr.participant is None or user["id"] in rr.watchers:
             return
+        if self.turns is not None and self.turns.expects(room, user["id"]):  # one of the group, back for a turn
+            rr.watchers.add(user["id"])
+            return
         if user["role"] in (events.FACILITATOR, events.ADMIN, events.AGENT) or (
             user["role"] == events.PEER_SPECIALIST
             and await self.world.store.aio.staff_sees_person(user["id"], rr.participant)
@@ -682,6 +750,8 @@ class ScenarioRooms(RoomFeature):
         if self.lazy and self.run_in(room) is None:
             await self.resume_all(room_id=room.id)
         rr = self.run_in(room)
+        if self.turns is not None:
+            await self.turns.came(room, member)
         if rr is not None and member.sid:
             if rr.run.wait is wsc.Wait.REVIEW and not self.reviewers(rr):  # e.g. back after a restart, alone
                 await self._hand_to_participant(rr)
@@ -826,8 +896,10 @@ def _active(ctx: Ctx) -> RoomRun:
 
 
 def _participant_only(ctx: Ctx, rr: RoomRun) -> None:
-    if ctx.user["id"] != rr.participant:
-        raise WireError(errors.FORBIDDEN, "Only the person practising in this scenario answers its questions.")
+    if ctx.user["id"] != rr.answerer:
+        turns = _rooms(ctx).turns
+        why = turns.refusal(rr, ctx.user["id"]) if turns is not None else None
+        raise WireError(errors.FORBIDDEN, why or "Only the person practising in this scenario answers its questions.")
     paused = host_for(ctx.world, _room(ctx)).paused()
     if paused:
         raise WireError(errors.CONFLICT, f"{', '.join(paused)} will be right back; the scene waits for a moment.")
@@ -866,6 +938,9 @@ async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rr = rooms.run_in(room)
     if rr is not None:
         raise WireError(errors.CONFLICT, f"'{rr.run.scenario.title}' is already running here. Stop it first.")
+    busy = rooms.turns.busy(room) if rooms.turns is not None else None
+    if busy:  # a group practice takes its turns here; its next one starts by itself
+        raise WireError(errors.CONFLICT, busy)
     scenario = rooms.scenarios.get(p["scenario"])
     if scenario is None:
         raise WireError(errors.NOT_FOUND, f"There is no scenario '{p['scenario'][:64]}'. Ask for the list.")
@@ -882,30 +957,12 @@ async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
                 "room; otherwise the participant starts it themselves.",
             )
         participant = found[0]
-    store = GatedRunStore(ctx.world, participant.user["id"])
-    # The new run is nobody else's yet, so the whole construction (its insert included) runs on the store thread.
-    run: ScenarioRun = await ctx.world.store.aio.apply(
-        ScenarioRun.create,
-        store,
-        room.id,
-        scenario,
-        p["difficulty"],
-        participant_user_id=participant.user["id"],
-        participant_name=participant.user["name"],
-    )
-    await store.flush()
-    if any(phase["kind"] == "homework_review" for phase in scenario.phases):
-        # the homework this session reviews: the one last set for this participant (server/courses/)
-        run.state["last_homework"] = await ctx.world.store.aio.last_homework(participant.user["id"])
-    if rooms.suggest is not None:
-        # the course's suggestion, shown beside the difficulty chosen (which may overrule it)
-        run.state["suggested"] = await rooms.suggest(participant.user["id"], scenario.id)
-    rr = await rooms.attach(room, run, store)
-    log.info("user %s started run %s in room %s", ctx.user["id"], run.run_id, room.id)
+    rr = await rooms.attach_new(room, scenario, p["difficulty"], participant.user)
+    log.info("user %s started run %s in room %s", ctx.user["id"], rr.run.run_id, room.id)
     return await _step(ctx, rr, "start", p["pace"])
 
 
-@intent(wsc.SCENARIO_CHOOSE, roles=(events.PARTICIPANT,))
+@intent(wsc.SCENARIO_CHOOSE, roles=(events.PARTICIPANT,) + events.STAFF)
 async def scenario_choose(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rr = _active(ctx)
     if rr.run.paused is not None and ctx.user["id"] == rr.participant:
@@ -917,7 +974,7 @@ async def scenario_choose(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     return await _step(ctx, rr, "choose", p["option"])
 
 
-@intent(wsc.SCENARIO_ANSWER, roles=(events.PARTICIPANT,))
+@intent(wsc.SCENARIO_ANSWER, roles=(events.PARTICIPANT,) + events.STAFF)
 async def scenario_answer(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     rr = _active(ctx)
     if ctx.user["id"] == rr.participant and _rooms(ctx).crisis(p["text"]):

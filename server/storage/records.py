@@ -140,7 +140,27 @@ class SQLiteRecords(SQLiteRuns, SQLiteHelpline):
             ).fetchall(),
             # the private help line's conversations they asked for help in or answered, with every line
             "help_channels": self.help_channels(user_id),
+            # staff: the peer-specific fidelity ratings of their delivery (server/courses/), and those they gave
+            "peer_fidelity": self._peer_fidelity_of(user_id),
         }
+
+    def _peer_fidelity_of(self, user_id: int) -> dict[str, list[Row]]:
+        """Peer-fidelity ratings about this staff member (with who rated them) and the ratings they made.
+        Deleting the person removes those about them (staff_id cascades); theirs of others lose the rater."""
+        cols = "f.id, f.ts, f.run_id, f.items, f.note"
+        about = self._exec(
+            f"SELECT {cols}, f.rated_by, u.name AS rated_by_name FROM peer_fidelity f "
+            "LEFT JOIN users u ON u.id=f.rated_by WHERE f.staff_id=? ORDER BY f.id",
+            (user_id,),
+        ).fetchall()
+        given = self._exec(
+            f"SELECT {cols}, f.staff_id, u.name AS staff_name FROM peer_fidelity f "
+            "LEFT JOIN users u ON u.id=f.staff_id WHERE f.rated_by=? AND f.staff_id<>? ORDER BY f.id",
+            (user_id, user_id),
+        ).fetchall()
+        for r in (*about, *given):
+            r["items"] = json.loads(r["items"])
+        return {"about_me": about, "given": given}
 
     def _alerts_about(self, user_id: int) -> list[Row]:
         """The alerts about a person for their export: how staff acknowledged and handled each, and each
