@@ -1,6 +1,6 @@
-"""The course, homework and supervision views in headless Chromium: a facilitator creates a group, fills it and
-schedules a course through the real forms, then reads where the group is, each participant's homework and
-suggested difficulty, and the supervision page's plots."""
+"""The course, homework, group practice and supervision views in headless Chromium: a facilitator creates a
+group, fills it and schedules a course through the real forms, then reads where the group is, each participant's
+homework and suggested difficulty, a group turn's peer feedback, and the supervision page's plots."""
 
 import json
 from pathlib import Path
@@ -46,7 +46,7 @@ def review(store, user, status):
 async def test_a_facilitator_sets_up_a_course_group_and_reads_it(server, browser):
     server.add_user("Fay", "facilitator")
     ana, ben = server.add_user("Ana"), server.add_user("Ben")
-    practise(server.store, ana, 8)
+    ana_run = practise(server.store, ana, 8)
     practise(server.store, ben, 6)
     review(server.store, ana, "done")
     review(server.store, ben, "not_yet")
@@ -97,3 +97,13 @@ async def test_a_facilitator_sets_up_a_course_group_and_reads_it(server, browser
     assert "Supervision: fidelity of delivery" in text and "Fay" in text
     assert await browser.js("document.querySelectorAll('svg.plot').length") >= 2
     await browser.screenshot("course-supervision")
+
+    # Ben watched Ana's turn in a group practice and said what went well (server/courses/group.py stores it so)
+    step, step_text = next(iter(CONVERSATION.step_texts().items()))
+    feedback = {"step": step, "text": "You smiled before you spoke."}
+    server.store.append_event("cafe", ana_run, "peer_feedback", "Ben", feedback, user_id=ben["id"])
+    await browser.goto(f"{server.url}/dashboard/sessions/{ana_run}")
+    text = await browser.js("document.body.innerText")
+    assert "Peer feedback: what went well" in text
+    assert "You smiled before you spoke." in text and step_text in text and "Ben" in text
+    await browser.screenshot("course-peer-feedback")
