@@ -28,7 +28,7 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from .. import theme
-from ..i18n import t
+from ..i18n import t, tn
 from .widgets import TextField, button, label, panel
 
 if TYPE_CHECKING:
@@ -258,11 +258,7 @@ class Helpline:
                 for p in d.get("on_duty") or []
                 if p.get("role") in events.STAFF
             ]
-            text = (
-                t("duty.line_some", names="; ".join(people), verb=t("duty.is" if len(people) == 1 else "duty.are"))
-                if people
-                else t("duty.line_nobody")
-            )
+            text = tn("duty.line_some", len(people), names="; ".join(people)) if people else t("duty.line_nobody")
         self.duty_text = text
         self.draw_team()
 

@@ -10,7 +10,7 @@ from panda3d.core import NodePath, TextNode
 from wire.scenario import PACES
 
 from .. import theme
-from ..i18n import t
+from ..i18n import t, tn
 from ..theme import CONTRASTS, TEXT_SIZES
 from .layout import (
     CHAT_ROWS,
@@ -127,7 +127,7 @@ class ChatPanel:
             else:
                 row.setText("")
         if self.scroll:
-            self.hint.setText(t("hud.chat_scrolled", newer=self.scroll))
+            self.hint.setText(tn("hud.chat_scrolled", self.scroll))
         else:
             self.hint.setText(t("hud.chat_hint") + (t("hud.chat_earlier") if end > self.LINES else ""))
 

@@ -27,7 +27,7 @@ from panda3d.core import NodePath, TextNode
 from wire.scenario import SELF_RATING_MAX
 
 from .. import theme
-from ..i18n import t
+from ..i18n import t, tn
 from .layout import scenario_width
 from .widgets import TextField, click_area, label, panel
 
@@ -656,12 +656,12 @@ class ScenarioPanel:
                 lay.text("Someone here is practising. You are watching; their choices are theirs.", 0.85, muted)
             if self._earlier:
                 n = self._earlier
-                lay.text(t("scenario.earlier", n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
+                lay.text(tn("scenario.earlier", n), 0.75, accent, gap=0.1)
             for who, said, mine in self._visible:
                 lay.text(f"{who}: {said}", 0.95, muted if mine else text, gap=0.25)
             if self.scroll and self._visible:
                 n = self.scroll
-                lay.text(t("scenario.newer", n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
+                lay.text(tn("scenario.newer", n), 0.75, accent, gap=0.1)
             end = st.get("ending")
             if isinstance(end, dict) and st.get("wait") == "ended":
                 lay.text(f"How it ended: {end.get('title') or words(end.get('id', ''))}", 0.95, accent, gap=0.1)
