@@ -136,3 +136,17 @@ def tn(key: str, n: int, **values: Any) -> str:
     """The string for `key` in the plural form the language uses for a count `n`, with `n` and `values` filled in."""
     text = catalog(_language).ngettext(key, key, n)
     return _fill(text, key, {"n": n, **values}, catalog(SOURCE).ngettext(key, key, n))
+
+
+def has(key: str) -> bool:
+    """Whether the chosen language (or English behind it) has `key`."""
+    return catalog(_language).gettext(key) != key
+
+
+def error_text(code: str, message: str) -> str:
+    """What to show for an error the server sent: the client's own words for its `code` in the chosen language
+    when the catalog has them (`error.<code>`), else the server's message. The server writes its messages in
+    English, often naming the particular thing refused, so an English reader keeps them."""
+    if _language != SOURCE and has(f"error.{code}"):
+        return t(f"error.{code}")
+    return message or t("error.unknown")

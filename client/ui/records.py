@@ -13,6 +13,7 @@ said in plain words; sessions are told without marks.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import os
 import time
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from babel.dates import format_datetime
 from direct.gui import DirectGuiGlobals as DGG
 from direct.gui.DirectGui import DirectButton
 from panda3d.core import ClockObject, NodePath, TextNode
@@ -28,7 +30,7 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from .. import theme
-from ..i18n import t
+from ..i18n import language, t
 from .widgets import label, panel
 
 if TYPE_CHECKING:
@@ -53,7 +55,10 @@ def download_dir() -> Path:
 
 
 def when_text(ts: float | None) -> str:
-    return time.strftime("%d %b %Y, %H:%M", time.localtime(ts)) if ts else ""
+    if not ts:
+        return ""
+    moment = datetime.datetime.fromtimestamp(ts)  # local time, as the person's clock shows it
+    return format_datetime(moment, "dd MMM y, HH:mm", locale=language())  # month names in their language
 
 
 def score_text(q: dict[str, Any], score: float) -> str:
@@ -704,7 +709,7 @@ class MyRecords:
         self._show(MenuScreen(self.app.aspect2d, self.scale, items, self.back_out))
 
     def open_questionnaires(self) -> None:
-        self.app.spawn(self._open_questionnaires(self.app.screen), "show the questionnaires")
+        self.app.spawn(self._open_questionnaires(self.app.screen), t("do.show_questionnaires"))
 
     async def _questionnaires(self) -> list[dict[str, Any]]:
         body = await self._get("/api/me/questionnaires")
@@ -725,7 +730,7 @@ class MyRecords:
         self._show(screen)
 
     def _send_answers(self, screen: QuestionnaireScreen, answers: dict[str, int]) -> None:
-        self.app.spawn(self._send(screen, answers), "send your answers")
+        self.app.spawn(self._send(screen, answers), t("do.send_answers"))
 
     async def _send(self, screen: QuestionnaireScreen, answers: dict[str, int]) -> None:
         payload: dict[str, Any] = {"questionnaire": screen.q["id"], "when": screen.when, "answers": answers}
@@ -744,7 +749,7 @@ class MyRecords:
             screen.show_result(mine, float(ack["score"]))
 
     def open_practice(self) -> None:
-        self.app.spawn(self._open_practice(self.app.screen), "show your practice")
+        self.app.spawn(self._open_practice(self.app.screen), t("do.show_practice"))
 
     async def _open_practice(self, origin) -> None:
         data = await self._get("/api/me/practice")
@@ -753,7 +758,7 @@ class MyRecords:
         self._show(PracticeScreen(self.app.aspect2d, self.scale, data, self.open_replay, self.open))
 
     def open_replay(self, sess: dict[str, Any]) -> None:
-        self.app.spawn(self._open_replay(sess, self.app.screen), "open the replay")
+        self.app.spawn(self._open_replay(sess, self.app.screen), t("do.open_replay"))
 
     async def _open_replay(self, sess: dict[str, Any], origin) -> None:
         """`origin`: the screen that asked; if the person has gone elsewhere by the time it loads, nothing opens."""
@@ -777,7 +782,7 @@ class MyRecords:
         self._show(ReplayScreen(self.app, track, scene, title, self.open_practice))
 
     def open_data(self) -> None:
-        self.app.spawn(self._open_data(self.app.screen), "show your data")
+        self.app.spawn(self._open_data(self.app.screen), t("do.show_data"))
 
     async def _open_data(self, origin) -> None:
         data = await self._get("/api/me/data")
@@ -791,7 +796,7 @@ class MyRecords:
         return screen if isinstance(screen, MyDataScreen) else None
 
     def toggle_consent(self) -> None:
-        self.app.spawn(self._toggle_consent(), "change recording")
+        self.app.spawn(self._toggle_consent(), t("do.change_recording"))
 
     async def _toggle_consent(self) -> None:
         screen = self._data_screen()
@@ -809,7 +814,7 @@ class MyRecords:
             screen.set_status(t("records.data.recording_now_on" if ack.get("recording") else "records.data.now_off"))
 
     def export(self) -> None:
-        self.app.spawn(self._export(), "export your records")
+        self.app.spawn(self._export(), t("do.export"))
 
     async def _export(self) -> Path:
         screen = self._data_screen()
@@ -830,7 +835,7 @@ class MyRecords:
         return path
 
     def delete(self) -> None:
-        self.app.spawn(self._delete(), "delete your account")
+        self.app.spawn(self._delete(), t("do.delete_account"))
 
     async def _delete(self) -> None:
         name = (self.app.session.user or {}).get("name", "")
@@ -849,7 +854,7 @@ class MyRecords:
         if getattr(self.app.session, "token", None) is None or (run, when) in self.offered:
             return
         self.offered.add((run, when))
-        self.app.spawn(self._offer(run, when), "look for a questionnaire")
+        self.app.spawn(self._offer(run, when), t("do.find_questionnaire"))
 
     async def _offer(self, run: int | None, when: str) -> None:
         try:
