@@ -14,7 +14,7 @@ import numpy as np
 from .avatars.face import EXPRESSION_PARAMS
 from .i18n import t
 
-NAMES = ["Alex", "Sam", "Jo", "Robin", "Kim", "Ari", "Noor", "Lee", "Mika", "Tove"]
+NAMES = ["Alex", "Sam", "Jo", "Robin", "Kim", "Ari", "Noor", "Lee", "Mika", "Tove"]  # i18n: not shown (names)
 
 
 def sample_members(n: int, cast_every: int = 4) -> list[dict]:

@@ -72,7 +72,7 @@ class ScenarioFlow:
         self.pace = self.app.settings.pace
         self.app.spawn(
             self._call(wsc.SCENARIO_START, {"scenario": scenario, "difficulty": difficulty, "pace": self.pace}),
-            "start the scenario",
+            t("do.start_scenario"),
         )
 
     def set_pace(self, pace: str) -> None:
@@ -253,7 +253,7 @@ class ScenarioFlow:
             if av is not None and av.kind == "cast" and (not cast or av.id in cast):
                 panel.add_line(name, text)
             elif d.get("scenario") == "answer":
-                panel.add_line("You" if d.get("avatar") == self.app.model.my_id else name, text, mine=True)
+                panel.add_line(t("help.you") if d.get("avatar") == self.app.model.my_id else name, text, mine=True)
 
 
 class CoachFocus:

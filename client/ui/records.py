@@ -41,6 +41,7 @@ WIDTH = 2.4  # the width text may take on a records screen (the panel is 2.6 wid
 PANEL_BOTTOM = -0.92
 BOTTOM = -0.6  # lines stop here: below are the status line and the key hints
 DIGIT_KEYS = tuple(str(i) for i in range(0, 10))
+DATE_PATTERN = "dd MMM y, HH:mm"  # i18n: not shown (a CLDR date pattern)
 
 
 def download_dir() -> Path:
@@ -48,7 +49,7 @@ def download_dir() -> Path:
     data folder (~/.local/share/peerspace, or $XDG_DATA_HOME/peerspace)."""
     if os.environ.get("PEERSPACE_DOWNLOADS"):
         return Path(os.environ["PEERSPACE_DOWNLOADS"])
-    downloads = Path.home() / "Downloads"
+    downloads = Path.home() / "Downloads"  # i18n: not shown (the usual folder's name on disk)
     if downloads.is_dir():
         return downloads
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "peerspace"
@@ -58,7 +59,7 @@ def when_text(ts: float | None) -> str:
     if not ts:
         return ""
     moment = datetime.datetime.fromtimestamp(ts)  # local time, as the person's clock shows it
-    return format_datetime(moment, "dd MMM y, HH:mm", locale=language())  # month names in their language
+    return format_datetime(moment, DATE_PATTERN, locale=language())  # month names in their language
 
 
 def score_text(q: dict[str, Any], score: float) -> str:
