@@ -27,7 +27,7 @@ from panda3d.core import NodePath, TextNode
 from wire.scenario import SELF_RATING_MAX
 
 from .. import theme
-from ..i18n import t, tn
+from ..i18n import has, t, tn
 from .layout import scenario_width
 from .widgets import TextField, click_area, label, panel
 
@@ -56,6 +56,11 @@ def words(ident: str) -> str:
 
 def phase_words(kind) -> str:
     return t(f"scenario.phase.{kind}") if kind in PHASE_KINDS else ""
+
+
+def level_words(difficulty) -> str:
+    """A difficulty id in words (`scenario.level.<id>`); an id the catalog does not know is shown as it is."""
+    return t(f"scenario.level.{difficulty}") if has(f"scenario.level.{difficulty}") else str(difficulty or "")
 
 
 def score_level(points) -> int | None:
@@ -208,7 +213,7 @@ class ScenarioPicker:
                 levels = self.difficulties()
                 self.level = min(self.level, len(levels) - 1)
                 chips = "   ".join(
-                    ("[ " if j == self.level else "  ") + d["id"] + (" ]" if j == self.level else "  ")
+                    ("[ " if j == self.level else "  ") + level_words(d["id"]) + (" ]" if j == self.level else "  ")
                     for j, d in enumerate(levels)
                 )
                 lay.text(
@@ -646,7 +651,8 @@ class ScenarioPanel:
         elif not st:
             lay.text(t("scenario.starting"), 1.0, muted)
         else:
-            lay.text(f"{title}  ({st.get('difficulty', '')})" if st.get("difficulty") else title, 1.1, accent, gap=0.2)
+            level = level_words(st.get("difficulty"))
+            lay.text(f"{title}  ({level})" if level else title, 1.1, accent, gap=0.2)
             ph = st.get("phase") or {}
             count = int(ph.get("count") or len(st.get("phases") or []) or 1)
             index = int(ph.get("index") or 0)
