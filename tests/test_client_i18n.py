@@ -102,3 +102,13 @@ def test_english_is_the_default_and_an_unshipped_language_is_english():
 )
 def test_the_default_language_comes_from_the_os_locale_when_shipped(environ, code):
     assert i18n.default_language(environ) == code
+
+
+def test_a_server_error_shows_the_clients_own_words_for_its_code_in_spanish(spanish):
+    assert i18n.error_text("rate_limited", "Slow down: wait 3 s.") == (
+        "Han sido muchas cosas a la vez. Espera un momento y vuelve a intentarlo."
+    )
+    assert i18n.error_text("not_found", "No room called attic.") == "No room called attic."  # no words for it
+    assert i18n.error_text("forbidden", "") == "El servidor no pudo hacer eso."
+    i18n.set_language("en")
+    assert i18n.error_text("rate_limited", "Slow down: wait 3 s.") == "Slow down: wait 3 s."  # English: as sent
