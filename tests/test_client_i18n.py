@@ -110,6 +110,6 @@ def test_a_server_error_shows_the_clients_own_words_for_its_code_in_spanish(span
     )
     assert i18n.error_text("not_found", "No room called attic.") == "No se encontró (quizá ya no está)."
     assert i18n.error_text("teapot", "I am a teapot.") == "I am a teapot."  # no words for that code
-    assert i18n.error_text("forbidden", "") == "El servidor no pudo hacer eso."
+    assert i18n.error_text("teapot", "") == "El servidor no pudo hacer eso."
     i18n.set_language("en")
     assert i18n.error_text("rate_limited", "Slow down: wait 3 s.") == "Slow down: wait 3 s."  # English: as sent
