@@ -30,7 +30,7 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from .. import theme
-from ..i18n import language, t
+from ..i18n import language, t, tn
 from .widgets import label, panel
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def session_lines(s: dict[str, Any]) -> list[str]:
     lines = [t("records.practice.session", title=s["title"], date=when_text(s["started"]), far=far)]
     well = list(s.get("went_well") or [])
     if s.get("positive_feedback"):
-        well.append(t("records.practice.coach_noticed", n=s["positive_feedback"]))
+        well.append(tn("records.practice.coach_noticed", int(s["positive_feedback"])))
     feelings = s.get("feelings_recognised") or {}
     if feelings.get("correct"):
         well.append(t("records.practice.feelings", n=feelings["correct"], total=feelings["total"]))
