@@ -59,6 +59,7 @@ lint: $(STAMP)
 	$(BIN)/python -m server.scenarios lint scenarios/courses/openings/
 	$(BIN)/python -m server.courses lint scenarios/courses/
 	$(BIN)/python tools/lint_dockerfile.py Dockerfile
+	$(BIN)/python tools/catalogs.py check
 
 docs: $(STAMP)
 	$(BIN)/python tools/import_graph.py --write

@@ -30,7 +30,7 @@ from panda3d.core import ClockObject, Filename, GraphicsPipeSelection, PNMImage,
 from wire import events
 from wire import scenario as wsc
 
-from . import fonts, theme
+from . import fonts, i18n, theme
 from .input import (
     ALL_KEYS,
     MOVE_KEYS,
@@ -86,6 +86,7 @@ class Options:
     ca_file: str | None = None  # trust this CA (PEM) for an https server, e.g. a service's own CA
     ask_appearance: bool = True  # offer the avatar chooser at first login (an account with no appearance yet)
     state_file: str | None = None  # write what the client shows here, for automation (client/statefile.py)
+    language: str | None = None  # override the language setting (one of i18n.LANGUAGES)
 
 
 def configure_panda(offscreen: bool, size: tuple[int, int], software: bool = False) -> None:
@@ -142,6 +143,8 @@ def settings_for(opts: Options) -> Settings:
         settings.text_size = opts.text_size
     if opts.reduced_motion is not None:
         settings.reduced_motion = opts.reduced_motion
+    if opts.language in i18n.LANGUAGES:
+        settings.language = opts.language
     return settings
 
 
@@ -174,6 +177,7 @@ class PeerspaceClient(ShowBase):
         if self.buttonThrowers:
             self.buttonThrowers[0].node().setKeystrokeEvent("keystroke")
         self.settings = settings_for(opts)
+        i18n.set_language(self.settings.language)
         theme.set_contrast(self.settings.contrast)
         self.exit_code = 0
         self.model = ClientModel()
@@ -267,6 +271,7 @@ class PeerspaceClient(ShowBase):
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
         settings.save(self.opts.settings_path)
+        i18n.set_language(settings.language)  # what is drawn below is drawn in it
         theme.set_contrast(settings.contrast)
         self.hud.build()
         if self.screen is not None and hasattr(self.screen, "restyle"):
@@ -333,25 +338,25 @@ class PeerspaceClient(ShowBase):
             self.setBackgroundColor(*self.scene_np.getPythonTag("sky"))
 
     # --- the network (client/net.py) ----------------------------------------------------------
-    def spawn(self, coro, what: str = "do that"):
+    def spawn(self, coro, what: str = ""):
         return self.net.spawn(coro, what)
 
     def send(self, event: str, payload: dict) -> None:
         self.net.send(event, payload)
 
     def sign_in(self, name: str, password: str) -> None:
-        self.spawn(self.login_and_connect(name, password), "sign in")
+        self.spawn(self.login_and_connect(name, password), i18n.t("do.sign_in"))
 
     async def login_and_connect(self, name: str, password: str) -> bool:
         self.records.forget()
         return await self.net.login_and_connect(name, password)
 
     def choose_room(self, room: dict) -> None:
-        self.spawn(self.net.join(str(room.get("id"))), "join that room")
+        self.spawn(self.net.join(str(room.get("id"))), i18n.t("do.join"))
 
     def leave_room(self) -> None:
         self.close_settings()
-        self.spawn(self.net.leave(), "leave the room")
+        self.spawn(self.net.leave(), i18n.t("do.leave"))
 
     def clear_room(self) -> None:
         """Out of the room: no panels, no avatars."""
@@ -366,7 +371,7 @@ class PeerspaceClient(ShowBase):
 
     def say(self, text: str) -> None:
         if self.session is None:
-            self.net.on_said({"avatar": self.my_id, "name": self.opts.user or "You", "text": text})
+            self.net.on_said({"avatar": self.my_id, "name": self.opts.user or i18n.t("help.you"), "text": text})
             return
         self.send(events.SAY, {"text": text[:500]})
 
@@ -458,15 +463,15 @@ def begin(app: PeerspaceClient) -> None:
 
         populate_preview(app, o.preview)
     elif o.server and o.user and o.password is not None:
-        app.show_login("Signing in...")
+        app.show_login(i18n.t("login.signing_in"))
         app.screen.fields[1].set(o.password)
-        app.spawn(app.login_and_connect(o.user, o.password), "sign in")
+        app.spawn(app.login_and_connect(o.user, o.password), i18n.t("do.sign_in"))
     else:
         app.show_login()
     if o.autoplay:
         from .autoplay import autoplay
 
-        app.spawn(autoplay(app), "play the scenario")
+        app.spawn(autoplay(app), i18n.t("do.autoplay"))
 
 
 def screenshot_taken(app: PeerspaceClient, started: float) -> bool:
@@ -527,6 +532,7 @@ def parse_args(argv=None) -> Options:
         "--autoplay-delay", type=float, default=1.2, help="with --autoplay: seconds each step stays on screen (1.2)"
     )
     p.add_argument("--state-file", metavar="PATH", help="write what is on screen to PATH (JSON), for automation")
+    p.add_argument("--language", choices=list(i18n.LANGUAGES), help="override the language setting")
     a = p.parse_args(argv)
     try:
         w, h = (int(v) for v in a.size.lower().split("x"))
@@ -555,6 +561,7 @@ def parse_args(argv=None) -> Options:
         autoplay_delay=a.autoplay_delay,
         state_file=a.state_file,
         ca_file=a.ca_file,
+        language=a.language,
     )
 
 

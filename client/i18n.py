@@ -2,336 +2,151 @@
 
     t("coach.paused")                    -> "Paused."
     t("coach.due", seconds=12)           -> "Line due in 12 s"
+    tn("scenario.earlier", 3)            -> "Page Up: 3 earlier lines"  (plural forms; {n} is the count)
 
-A key missing from the chosen language falls back to English; a key missing from English is a bug and
-shows as the key itself (never a crash in front of a person). Add a language as another map with the
-same keys; `set_language` picks it.
+The strings live in gettext catalogs, client/locale/<language>/LC_MESSAGES/client.po (domain `client`),
+compiled to .mo by `make catalogs`; this module reads the .mo with the standard library's gettext.
+
+Message ids are keys ("coach.due"), not English sentences: the English text is en's msgstr like any other
+language's. A key stays the same when the English wording is edited, so a copy edit does not orphan every
+translation (with English source ids each edit would silently send Spanish readers back to English), two
+places that say the same English words in different situations can be translated differently, and the code
+reads as a list of what each string is for.
+
+A key missing from the chosen language falls back to English; a key missing from English is a bug and shows
+as the key itself (never a crash in front of a person). Add a language by adding its folder (docs/client.md,
+Languages); `LANGUAGES` lists the folders found, `set_language` picks one.
 """
 
 from __future__ import annotations
 
+import gettext
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-EN: dict[str, str] = {
-    # the review card on the coach console (client/ui/review.py)
-    "review.title": "Your decision: the participant typed",
-    "review.signals": "Noticed: {signals}",
-    "review.none_noticed": "Nothing noticed; the match was unsure.",
-    "review.candidate": "{n}  {text}  ({confidence:.0%})",
-    "review.unscorable": "U  Not scorable: ask again",
-    "review.keys": "1-3 take it as that option   U not scorable",
-    "review.negation": "a 'not' the option does not have",
-    "review.sarcasm": "sarcasm",
-    "review.dismissive": "dismissive",
-    "review.abuse": "abusive words",
-    "review.crisis": "a crisis phrase",
-    # the avatar chooser (client/ui/appearance.py)
-    "look.title": "Your avatar",
-    "look.first": "Choose how others see you. You can change it any time in Settings (Esc).",
-    "look.skin": "Skin tone",
-    "look.hair": "Hair",
-    "look.hair_colour": "Hair colour",
-    "look.top": "Top",
-    "look.bottom": "Bottom",
-    "look.body": "Body shape",
-    "look.expression": "Try a face",
-    "look.of": "{n} of {count}",
-    "look.keys": "Up/Down: choose   Left/Right: change   Enter: save   Esc: back",
-    "look.save": "Save",
-    "look.back": "Not now",
-    "look.saved": "Saved. This is how everyone sees you now.",
-    "look.settings": "Your avatar",
-    "look.preview_only": "Only you see this face here.",
-    # rating a role-play just ended (client/ui/scenario.py)
-    "scenario.rate.ask": "How did that go for you? 0 is very hard, 10 went well.",
-    "scenario.rate.ends": "Only you and your team see it; it is not a mark.",
-    "scenario.rate.keys": "Left/Right: choose   Enter: save your rating   Esc: skip",
-    # the coach console (client/ui/coach.py)
-    "coach.title": "Coach console",
-    "coach.driver.autonomous": "autonomous driver",
-    "coach.driver.teleop": "driven by {by}",
-    "coach.driver.agent": "agent {by}",
-    "coach.driver.paused": "paused",
-    "coach.driver.none": "not in a scenario",
-    "coach.status": "{name} ({who})   roles: {roles}",
-    "coach.own_words": "Your own words (Enter)",
-    "coach.help": "1-9 say  Enter own words  Tab role  C claim  P pause/resume  M next  B repeat  "
-    "F5/F6 feedback  F7/F8 proposal  PgUp/PgDn transcript",
-    "coach.proposal": "Proposed ({seconds} s): {text}   F7 approve  F8 reject",
-    "coach.sees": "Participant sees:",
-    "coach.sees.nothing": "Participant sees: nothing to answer just now",
-    "coach.options": "Options: {options}",
-    "coach.hint": "Hint: {hint}",
-    "coach.typing": "Typing: {text}",
-    "coach.typing.none": "Typing: -",
-    "coach.palette": "Lines for {name}:",
-    "coach.transcript": "Transcript ({first}-{last} of {total})",
-    "coach.transcript.empty": "Transcript: nothing said yet",
-    "coach.withheld": "(not recorded)",
-    "coach.due": "Line due in {seconds} s",
-    "coach.overdue": "Line overdue: the scenario's rule for a late line applies",
-    "coach.sending": "Sending...",
-    "coach.ack.scenario_pause": "Paused.",
-    "coach.ack.scenario_resume": "Resumed.",
-    "coach.ack.scenario_advance": "Moved on to the next beat.",
-    "coach.ack.scenario_repeat": "Repeating the beat.",
-    "coach.ack.feedback.positive": "Positive feedback tagged.",
-    "coach.ack.feedback.corrective": "Corrective feedback tagged.",
-    "coach.ack.claim": "You drive {name} now.",
-    "coach.ack.release": "{name} is back with the autonomous driver.",
-    "coach.refused": "Not done: {message}",
-    "coach.still_driving": "You still drive {names}.",
-    "coach.button.pause": "Pause (P)",
-    "coach.button.resume": "Resume (P)",
-    "coach.button.advance": "Next (M)",
-    "coach.button.repeat": "Repeat (B)",
-    "coach.button.positive": "Good (F5)",
-    "coach.button.corrective": "Fix (F6)",
-    "coach.button.claim": "Claim (C)",
-    "coach.button.release": "Release (C)",
-    "coach.button.role": "Role (Tab)",
-    "coach.button.approve": "Approve (F7)",
-    "coach.button.reject": "Reject (F8)",
-    "coach.button.earlier": "Earlier (PgUp)",
-    "coach.button.later": "Later (PgDn)",
-    "coach.button.face.neutral": "Neutral ({letter})",
-    "coach.button.face.happy": "Happy ({letter})",
-    "coach.button.face.sad": "Sad ({letter})",
-    "coach.button.face.angry": "Angry ({letter})",
-    "coach.button.face.surprised": "Surprised ({letter})",
-    "coach.button.face.afraid": "Afraid ({letter})",
-    "coach.button.gesture.wave": "Wave ({letter})",
-    "coach.button.gesture.nod": "Nod ({letter})",
-    "coach.button.gesture.shake_head": "Shake head ({letter})",
-    "coach.button.gesture.shrug": "Shrug ({letter})",
-    "coach.button.gesture.thumbs_up": "Thumbs up ({letter})",
-    "coach.button.supervise": "Supervise (V)",
-    # the private help line, participant side
-    "help.button": "I'd like to talk to someone (H)",
-    "help.title": "Talking with the team",
-    "help.asking": "Asking the team...",
-    "help.consent_title": "Before you write",
-    "help.consent_keys": "Enter: I understand, let me write    Esc: not now    Delete: withdraw the request",
-    "help.agree": "I understand",
-    "help.not_now": "Not now",
-    "help.keys": "Enter: send    Esc: hide (H brings it back)    Delete: end the conversation",
-    "help.field": "Your message (only the two of you see it)",
-    "help.send": "Send",
-    "help.hide": "Hide",
-    "help.end": "End conversation",
-    "help.you": "You",
-    "help.open_again": "Your conversation with the team is still open. Press H to see it.",
-    "help.ended": "The conversation has ended.",
-    "help.failed": "The request could not be sent just now. Please try again in a moment.",
-    # staff side
-    "help.staff_title": "Talking with {name}",
-    "help.requested": "{name} would like to talk to someone{where}. H: answer now.",
-    "help.answer": "Answer (H)",
-    "help.where": " (in {room})",
-    "help.taken": "{by} is talking with them now.",
-    "help.waiting": "{name} is waiting for someone to join.",
-    # on duty
-    "duty.on_button": "On duty - go off duty (O)",
-    "duty.off_button": "Go on duty (O)",
-    "duty.now_on": "You are on duty: participants see that you are here, and help requests come to you.",
-    "duty.now_off": "You are off duty now.",
-    "duty.line_nobody": "No one from the team is online right now.",
-    "duty.line_some": "{names}, {verb} here today.",
-    "duty.person": "{name}, {role}",
-    "duty.is": "is",
-    "duty.are": "are",
-    "role.peer_specialist": "peer specialist",
-    "role.facilitator": "facilitator",
-    "role.admin": "team member",
-    # someone has seen it
-    "seen.default": "Someone from the team has seen your message and is looking after it.",
-    # the staff banner
-    "banner.help_title": "Safety alert: someone asks to talk",
-    # the scenario panel (client/ui/scenario.py): its scrollback and who is speaking
-    "scenario.earlier": "Page Up: {n} earlier line{s}",
-    "scenario.newer": "Page Down: {n} newer line{s}",
-    "scenario.speaking": "{name} is speaking...",
-    # the chat and settings (client/ui/hud.py)
-    "hud.reading_pace": "Reading pace",  # of a practice scenario's lines: slower, usual, faster
-    "hud.chat_hint": "Enter: chat   F1: help",
-    "hud.chat_earlier": "   Page Up: earlier lines",
-    "hud.chat_scrolled": "Reading back: {newer} newer rows below.   Page Down: newer",
-    # the practice scenario (client/scenarios.py)
-    "scenario.pace_changed": "The practice now goes at a {pace} pace.",
-    # My records: questionnaires, My practice, My data, own replays (client/ui/records.py)
-    "records.menu.title": "My records",
-    "records.entry": "My records (M)",
-    "records.menu.keys": "Up/Down or 1-4: choose    Enter: open    Esc: back",
-    "records.menu.questionnaires": "Questionnaires: how you feel about everyday situations",
-    "records.menu.practice": "My practice: your sessions and homework",
-    "records.menu.data": "My data: what is kept about you, and your choices",
-    "records.menu.due": "Answer now: {title}",
-    "records.back": "Back (Esc)",
-    "records.done_keys": "Enter or Esc: back",
-    "records.offline": "Sign in first to see your records.",
-    "records.sending": "Sending...",
-    "records.when.pre": "before practising",
-    "records.when.post": "after practising",
-    "records.when.pre.long": "Before you practise: answer as things are for you now.",
-    "records.when.post.long": "After practising: answer as things are for you now.",
-    "records.q.title": "Questionnaires",
-    "records.q.list_keys": "Up/Down or 1-4: choose    Enter: answer    Esc: back",
-    "records.q.none": "There are no questionnaires on this server.",
-    "records.q.due.pre": "ready to answer before you practise",
-    "records.q.due.post": "ready to answer after practising",
-    "records.q.keys": "{lo}-{hi} or a click: answer    Left/Right + Enter: choose    Up: back a question    "
-    "Down: skip    Esc: back",
-    "records.q.of": "Question {n} of {total}. You may skip any.",
-    "records.q.previous": "Previous question",
-    "records.q.skip": "Skip this one",
-    "records.q.ready": "You answered {n} of {total} questions. Send your answers?",
-    "records.q.send": "Send (Enter)",
-    "records.q.answer_one": "Answer at least one question first (you may skip the others).",
-    "records.q.thanks": "Thank you. Your answers are saved.",
-    "records.q.score": "Your answers average {score:.1f}, on a scale from {lo} ({lo_label}) to {hi} ({hi_label}).",
-    "records.q.not_yet": "Not answered yet.",
-    "records.q.one": "You answered it {when}: an average of {score:.1f}.",
-    "records.q.both": "Before practising: {pre:.1f}. After: {post:.1f}.",
-    "records.q.better": "That is a change in the direction you hoped for.",
-    "records.q.worse": "That went the other way this time, which happens; it is worth talking about with your coach.",
-    "records.q.same": "About the same as before.",
-    "records.q.higher_better": "(Here a higher number is the better direction.)",
-    "records.q.lower_better": "(Here a lower number is the better direction.)",
-    "records.offer.pre": "Before you start: a short questionnaire ({title}) is ready if you like. "
-    "Open it any time from Settings, My records.",
-    "records.offer.post": "Well done. A short questionnaire ({title}) is ready if you like. "
-    "Open it any time from Settings, My records.",
-    "records.practice.title": "My practice",
-    "records.practice.keys": "Up/Down: choose a session    Enter or Watch: see its replay    Esc: back",
-    "records.practice.none": "You have not practised yet. Your sessions will show here.",
-    "records.practice.progress": "You have practised {n} times and finished {finished}, in {kinds} different "
-    "situations.",
-    "records.practice.progress_one": "You have practised once so far. Every session counts.",
-    "records.practice.skills": "Skills that went well at least once: {n}.",
-    "records.practice.homework": "Homework",
-    "records.practice.hw": "{text} (set in {scenario}, {date})",
-    "records.practice.hw_done": "Done.",
-    "records.practice.hw_open": "Not done yet.",
-    "records.practice.hw_none": "No homework has been set yet.",
-    "records.practice.sessions": "Your sessions",
-    "records.practice.session": "{title}, {date}: {far}",
-    "records.practice.finished": "you went all the way through",
-    "records.practice.going": "still going",
-    "records.practice.stopped": "you did {done} of {parts} parts",
-    "records.practice.stopped_early": "you stopped early",
-    "records.practice.went_well": "What went well: {what}.",
-    "records.practice.tried": "You gave it a try: that counts.",
-    "records.practice.coach_noticed": "the coach noticed {n} good things",
-    "records.practice.feelings": "you recognised {n} of {total} feelings",
-    "records.practice.watch": "Watch",
-    "records.practice.no_replay": "There is no replay of this session (it is only kept while you agree to recording).",
-    "records.replay.pause_play": "Pause / play (Space)",
-    "records.replay.title": "Replay: {title}, {date}",
-    "records.replay.keys": "Space: pause or play    Left/Right: 5 seconds back or on    Esc: back",
-    "records.data.title": "My data",
-    "records.data.keys": "C: recording on/off    E: export to a file    D twice: delete    Esc: back",
-    "records.data.kept": "Kept about you now: {sessions} practice sessions, {lines} lines you said, "
-    "{answers} questionnaire answers, {replays} replays.",
-    "records.data.why": "Why: so you and your coach can see how your practice goes, and so the team can keep "
-    "everyone safe. Only you and the staff who look after you can see them.",
-    "records.data.recording_on": "Recording is on.",
-    "records.data.recording_off": "Recording is off.",
-    "records.data.turn_on": "Turn recording on (C)",
-    "records.data.turn_off": "Turn recording off (C)",
-    "records.data.recording_now_on": "Recording is on now.",
-    "records.data.now_off": "Recording is off now.",
-    "records.data.not_changed": "Your recording choice could not be changed just now. Please try again.",
-    "records.data.export": "Export to a file (E)",
-    "records.data.exporting": "Saving your records...",
-    "records.data.exported": "Saved: {path}",
-    "records.data.delete": "Delete my account (D)",
-    "records.data.delete_again": "Press again to delete",
-    "records.data.delete_warning": "This deletes the account {name} and everything kept about it: every session, "
-    "line, questionnaire answer and replay. It cannot be undone. Press the button again to delete, Esc to keep it.",
-    "records.data.delete_failed": "Your account could not be deleted just now. Please try again.",
-    "records.data.deleted": "Your account and every record about you are deleted.",
-    # what the keys do now, shown above the chat (client/app.py mode_name)
-    "mode.answer": "Typing an answer",
-    "mode.chat": "Chat",
-    "mode.walk": "Walking",
-    "hud.help": "Help",
-    "hud.settings": "Settings",
-    "hud.close": "Close",
-    # the login screen (client/ui/screens.py)
-    "login.welcome": "Welcome to peerspace",
-    "login.tagline": "A calm place to practise, with people who have been there too.",
-    "login.name": "Your name (a nickname is fine)",
-    "login.password": "Password",
-    "login.need_name": "Please type a name first.",
-    "login.keys": "Tab: next    Left/Right: change    Enter: sign in    Ctrl+Q: quit",
-    "login.server": "Server: {server}",
-    "login.sign_in": "Sign in",
-    "login.quit": "Quit",
-    "login.text_size": "Text size",
-    "login.contrast": "Contrast",
-    "login.reduced_motion": "Reduced motion",
-    "login.on": "on",
-    "login.off": "off",
-    # the room list
-    "rooms.title": "Choose a room",
-    "rooms.looking": "Looking for rooms...",
-    "rooms.none": "No rooms are open right now. Press R to look again.",
-    "rooms.keys": "Up/Down or click: choose    Enter: join    R: refresh    F10: settings",
-    "rooms.refresh": "Refresh",
-    "rooms.join": "Join",
-    # quitting asks first
-    "quit.title": "Quit peerspace?",
-    "quit.body": "You can come back at any time.",
-    "quit.yes": "Yes, quit",
-    "quit.no": "No, stay",
-    "quit.keys": "Enter: quit    Esc: stay",
-    # group practice (client/ui/group.py)
-    "group.turn.mine": "Your turn: the role-play is yours.",
-    "group.turn.of": "{name}'s turn: you are watching.",
-    "group.turn.reversed_mine": "Your turn, roles swapped: you play the partner, {player} plays you.",
-    "group.turn.you_play_learner": "{name}'s turn, roles swapped: you play the learner.",
-    "group.turn.reversed": "{name}'s turn, roles swapped: {name} plays the partner, {player} the learner.",
-    "group.turn.feedback": "The others are saying what went well.",
-    "group.turn.next": "Next: {names}.",
-    "group.ended": "The group practice has ended. Thank you, everyone.",
-    "group.ask.title": "What went well for {name}? Say one thing.",
-    "group.ask.words": "In your own words (optional)",
-    "group.ask.send": "Send (Enter)",
-    "group.ask.skip": "Skip (Esc)",
-    "group.ask.keys": "1-9 or click: pick a step    type: your words    Enter: send    Esc: skip",
-    "group.ask.empty": "Pick a step or type a few words first, or press Esc to skip.",
-    "group.ask.thanks": "Thank you: your feedback was passed on.",
-    "group.feedback.to_me": "{name} says what went well: {what}",
-    "group.feedback.to_them": "{name} told {learner} what went well: {what}",
-    # the next course session (client/ui/records.py CourseScreen)
-    "course.title": "My course",
-    "course.none": "You are not in a course group yet. Your peer specialist can add you to one.",
-    "course.group": "{group}: {course}",
-    "course.position": "{held} of {total} sessions held.",
-    "course.next": "Next session ({number}): {title}",
-    "course.when": "{date}, {start} to {end} ({zone})",
-    "course.review": "A review session: earlier skills again.",
-    "course.scenario": "{title}: {difficulty}",
-    "course.scenario_suggested": "{title}: {difficulty} (suggested {suggested}: {reason})",
-    "course.no_next": "There are no more sessions in the schedule.",
-    "course.homework": "Your homework: {text}",
-    "course.save": "Save to calendar (S)",
-    "course.keys": "S: save the sessions to a calendar file    Esc: back",
-    "course.saving": "Saving...",
-    "course.saved": "Saved: {path}. Open it with your calendar to add the sessions.",
-    "records.menu.course": "My course: your group's next session",
-}
+log = logging.getLogger("peerspace.i18n")
 
-CATALOGS: dict[str, dict[str, str]] = {"en": EN}
-_language = "en"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "client"
+SOURCE = "en"  # the language every other falls back to
+
+
+def _shipped() -> tuple[str, ...]:
+    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    return tuple(sorted(found, key=lambda code: code != SOURCE))  # English first, then by code
+
+
+LANGUAGES: tuple[str, ...] = _shipped()
+
+
+def _read(code: str) -> gettext.NullTranslations:
+    """One language's catalog, without fallbacks: its .mo, or its .po read directly when the .mo is missing or
+    older (a checkout where `make catalogs` has not run since the last edit)."""
+    folder = LOCALE_DIR / code / "LC_MESSAGES"
+    mo, po = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+    try:
+        if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+            with mo.open("rb") as f:
+                return gettext.GNUTranslations(f)
+        if po.exists():
+            return _from_po(po)
+    except (OSError, ValueError) as e:
+        log.warning("cannot read the %s catalog: %s", code, e)
+    return gettext.NullTranslations()
+
+
+def _from_po(po: Path) -> gettext.NullTranslations:
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=po.parent.parent.name, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+_cache: dict[str, gettext.NullTranslations] = {}
+
+
+def catalog(code: str) -> gettext.NullTranslations:
+    """The catalog for `code` with English behind it, and the key itself behind English."""
+    if code not in _cache:
+        own = _read(code)
+        if code != SOURCE:
+            own.add_fallback(catalog(SOURCE))
+        _cache[code] = own
+    return _cache[code]
+
+
+_language = SOURCE
 
 
 def set_language(code: str) -> None:
     global _language
-    _language = code if code in CATALOGS else "en"
+    _language = code if code in LANGUAGES else SOURCE
+
+
+def language() -> str:
+    return _language
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language ("Español"), as its own catalog gives it."""
+    return catalog(code).gettext("language.name") if code in LANGUAGES else code
+
+
+def default_language(environ: Mapping[str, str] | None = None) -> str:
+    """The first shipped language the OS locale asks for (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else English."""
+    env = os.environ if environ is None else environ
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        for part in env.get(var, "").split(":"):
+            code = part.split(".")[0].split("@")[0].split("_")[0].lower()
+            if code in LANGUAGES:
+                return code
+            if code in ("c", "posix"):
+                return SOURCE
+    return SOURCE
+
+
+def _fill(text: str, key: str, values: dict[str, Any], english: str) -> str:
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):
+        log.warning("translation of %s in %s does not fit its values", key, _language)
+        try:
+            return english.format(**values)
+        except (KeyError, IndexError, ValueError):
+            return key
 
 
 def t(key: str, **values: Any) -> str:
     """The string for `key` in the chosen language, with `values` filled in."""
-    text = CATALOGS.get(_language, EN).get(key) or EN.get(key) or key
-    return text.format(**values) if values else text
+    text = catalog(_language).gettext(key)
+    return _fill(text, key, values, catalog(SOURCE).gettext(key)) if values else text
+
+
+def tn(key: str, n: int, **values: Any) -> str:
+    """The string for `key` in the plural form the language uses for a count `n`, with `n` and `values` filled in."""
+    text = catalog(_language).ngettext(key, key, n)
+    return _fill(text, key, {"n": n, **values}, catalog(SOURCE).ngettext(key, key, n))
+
+
+def has(key: str) -> bool:
+    """Whether the chosen language (or English behind it) has `key`."""
+    return catalog(_language).gettext(key) != key
+
+
+def error_text(code: str, message: str) -> str:
+    """What to show for an error the server sent: the client's own words for its `code` in the chosen language
+    when the catalog has them (`error.<code>`), else the server's message. The server writes its messages in
+    English, often naming the particular thing refused, so an English reader keeps them."""
+    if _language != SOURCE and has(f"error.{code}"):
+        return t(f"error.{code}")
+    return message or t("error.unknown")

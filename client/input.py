@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from wire import events
 
+from .i18n import t
 from .ui.helpline import DUTY_KEY, END_KEY, HELP_KEY
 from .ui.safety import SELECT_KEYS
 from .ui.scenario import DIGITS, SCROLL_KEYS, AnswerFocus
@@ -248,7 +249,7 @@ class RoomMode(Mode):
             "+": self._stronger,
             "p": app.scenarios.open_picker,
             "f11": app.scenarios.open_picker,
-            "f12": lambda: app.spawn(app.net.toggle_recording(), "change recording"),
+            "f12": lambda: app.spawn(app.net.toggle_recording(), t("do.change_recording")),
             "f9": app.camera_view.toggle_closeup,
         }
         for key, name in EXPRESSION_KEYS.items():

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .i18n import t
+
 
 @dataclass
 class ClientModel:
@@ -38,20 +40,12 @@ class ClientModel:
         )
 
     def recorded_text(self) -> str:
-        if self.recording:
-            return (
-                "Your lines are recorded for your sessions (F12 stops this). "
-                "Coach and role-play lines are recorded. Never sound or video."
-            )
-        return (
-            "Your lines are NOT recorded (F12 allows it). Coach and role-play lines are recorded. Never sound or video."
-        )
+        return t("hud.recorded.on") if self.recording else t("hud.recorded.off")
 
     def connection_text(self) -> str:
-        return {
-            "reconnecting": "The connection dropped. Reconnecting by itself... your place is kept for a while.",
-            "offline": "You are offline. peerspace keeps trying to reconnect; F10 opens settings (and Quit).",
-        }.get(self.connection_state, "")
+        if self.connection_state in ("reconnecting", "offline"):
+            return t(f"net.{self.connection_state}")
+        return ""
 
 
 def model_field(name: str) -> Any:

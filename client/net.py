@@ -20,6 +20,7 @@ from wire import errors, events
 from wire import scenario as wsc
 from wire.errors import WireError
 
+from .i18n import error_text, language, t
 from .scenarios import OPTIONAL_INTENTS
 from .ui.screens import LoginScreen, RoomListScreen
 
@@ -39,7 +40,9 @@ class NetSession:
         self.tasks: set[asyncio.Task] = set()
 
     # --- tasks and sending ------------------------------------------------------------------
-    def spawn(self, coro, what: str = "do that"):
+    def spawn(self, coro, what: str = ""):
+        """Run `coro` as a task; if it fails, the person reads "Could not <what> just now" (`what` in their
+        language: t("do.<something>"))."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -54,19 +57,19 @@ class NetSession:
         try:
             return await coro
         except WireError as e:
-            self.app.notice(e.message)
+            self.app.notice(error_text(e.code, e.message))
         except asyncio.CancelledError:
             raise
         except Exception:  # never show a traceback to a participant
             log.debug("failed to %s", what, exc_info=True)
-            self.app.notice(f"Could not {what} just now. Please try again in a moment.")
+            self.app.notice(t("net.could_not", what=what or t("do.that")))
 
     def send(self, event: str, payload: dict) -> None:
         if self.session is None or self.app.opts.preview:
             return
         if not getattr(self.session, "connected", False):
             return
-        self.spawn(self.session.emit(event, payload), "send that")
+        self.spawn(self.session.emit(event, payload), t("do.send_that"))
 
     # --- signing in, rooms --------------------------------------------------------------------
     async def login_and_connect(self, name: str, password: str) -> bool:
@@ -74,24 +77,21 @@ class NetSession:
         screen = app.screen if isinstance(app.screen, LoginScreen) else None
         if screen:
             screen.busy = True
-            screen.set_status("Signing in...")
+            screen.set_status(t("login.signing_in"))
         if self.session_factory is None:
             from wire.session import Session
 
             ca_file = app.opts.ca_file
             self.session_factory = lambda url: Session(url, ca_file=ca_file)
         session = self.session_factory(app.opts.server)
+        session.language = language()  # sent with the connect (wire/session.py): the server's text in it
         self.register(session)
         try:
             await session.login(name, password)
             self.session = session
             welcome = await session.connect()
         except WireError as e:
-            text = (
-                e.message
-                if e.code != "network"
-                else ("Cannot reach the server. Check the address and your connection, then press Enter to try again.")
-            )
+            text = error_text(e.code, e.message) if e.code != "network" else t("login.unreachable")
             if screen is None or app.screen is not screen:
                 app.show_login(text)
             else:
@@ -101,7 +101,7 @@ class NetSession:
             return False
         except Exception:
             log.debug("login failed", exc_info=True)
-            msg = "Something went wrong while signing in. Press Enter to try again."
+            msg = t("login.failed")
             if screen is None:
                 app.show_login(msg)
             else:
@@ -128,8 +128,8 @@ class NetSession:
             pass
 
     async def close(self) -> None:
-        for t in list(self.tasks):
-            t.cancel()
+        for task in list(self.tasks):
+            task.cancel()
         if self.session is not None:
             try:
                 await asyncio.wait_for(self.session.close(), 3)
@@ -149,7 +149,7 @@ class NetSession:
         except WireError as e:
             if self.app.screen is None:
                 self.app.show_rooms()
-            self.app.notice(e.message)
+            self.app.notice(error_text(e.code, e.message))
 
     async def leave(self) -> None:
         await self.session.call(events.LEAVE, {})
@@ -162,9 +162,9 @@ class NetSession:
         except WireError as e:
             self.app.clear_room()
             self.app.show_rooms()
-            self.app.notice(e.message)
+            self.app.notice(error_text(e.code, e.message))
             return
-        self.app.notice("Connected again. You are back in the room.")
+        self.app.notice(t("net.back_in_room"))
 
     async def toggle_recording(self) -> None:
         ack = await self.session.call(events.CONSENT, {"recording": not self.model.recording})
@@ -206,7 +206,7 @@ class NetSession:
             except Exception:
                 HANDLER_LOG.warning("the client could not handle %r from the server", event, exc_info=True)
                 if event in (events.ROOM_STATE,):
-                    self.app.notice("The room could not be shown just now. It will refresh by itself.")
+                    self.app.notice(t("net.room_failed"))
 
         return run
 
@@ -219,17 +219,17 @@ class NetSession:
             return
         app.hud.show_connection()
         if state == "connected" and was in ("reconnecting", "offline"):
-            app.notice("Connected again.")
+            app.notice(t("net.connected_again"))
         if state != "connected":
             model.held.clear()
             model.axes = (0.0, 0.0, 0.0)
 
     def on_welcome(self, d: dict) -> None:
         if d.get("resumed"):
-            self.app.notice("Welcome back. You are in the same place as before.")
+            self.app.notice(t("net.resumed"))
         elif self.app.in_room:
             # The server no longer holds our place (it restarted, or we were away too long): go back in.
-            self.spawn(self._rejoin(str(self.model.room.get("id"))), "go back into the room")
+            self.spawn(self._rejoin(str(self.model.room.get("id"))), t("do.rejoin"))
 
     def on_room_state(self, d: dict) -> None:
         app, model = self.app, self.model
@@ -254,7 +254,7 @@ class NetSession:
         app.hud.show_room(True)
         app.camera_view.ready = False
         model.frames_in_room = 0
-        app.chat.add(f"You are in {room.get('name', 'the room')}. Press F1 for keys.", "notice")
+        app.chat.add(t("net.in_room", room=room.get("name") or t("net.the_room")), "notice")
 
     def on_snap(self, d: dict) -> None:
         self.app.avatar_views.take_poses(d.get("poses", b""), d.get("t"))
@@ -263,14 +263,14 @@ class NetSession:
         m = d["member"]
         self.app.avatar_views.add_or_update(m)
         if m["avatar"] != self.model.my_id:
-            self.app.chat.add(f"{m.get('name', 'Someone')} joined.", "notice")
+            self.app.chat.add(t("net.joined", name=m.get("name") or t("safety.someone")), "notice")
 
     def on_member_left(self, d: dict) -> None:
         aid = d["avatar"]
         m = self.model.members.get(aid)
         self.app.avatar_views.remove(aid)
         if m:
-            self.app.chat.add(f"{m.get('name', 'Someone')} left.", "notice")
+            self.app.chat.add(t("net.left", name=m.get("name") or t("safety.someone")), "notice")
 
     def on_member_updated(self, d: dict) -> None:
         aid = d.get("avatar")
@@ -296,7 +296,7 @@ class NetSession:
 
     def on_said(self, d: dict) -> None:
         av = self.app.avatars.get(d.get("avatar"))
-        name = d.get("name") or (av.name if av else "Someone")
+        name = d.get("name") or (av.name if av else t("safety.someone"))
         text = str(d.get("text", ""))
         if av is not None:
             av.say(text)
@@ -313,4 +313,4 @@ class NetSession:
     def on_error(self, d: dict) -> None:
         if d.get("event") in OPTIONAL_INTENTS and d.get("code") == errors.UNKNOWN_EVENT:
             return  # a server without that feature yet: nothing is wrong that a person could act on
-        self.app.notice(str(d.get("message") or "The server could not do that."))
+        self.app.notice(error_text(str(d.get("code") or ""), str(d.get("message") or t("error.unknown"))))

@@ -12,8 +12,9 @@ import time
 import numpy as np
 
 from .avatars.face import EXPRESSION_PARAMS
+from .i18n import t
 
-NAMES = ["Alex", "Sam", "Jo", "Robin", "Kim", "Ari", "Noor", "Lee", "Mika", "Tove"]
+NAMES = ["Alex", "Sam", "Jo", "Robin", "Kim", "Ari", "Noor", "Lee", "Mika", "Tove"]  # i18n: not shown (names)
 
 
 def sample_members(n: int, cast_every: int = 4) -> list[dict]:
@@ -62,14 +63,14 @@ def populate_preview(app, scene: str, n: int = 7):
     app.opts.user = app.opts.user or members[0]["name"]
     app.on_room_state(
         {
-            "room": {"id": "preview", "name": f"Preview: {scene}", "scene": scene, "capacity": 12},
+            "room": {"id": "preview", "name": t("preview.room", scene=scene), "scene": scene, "capacity": 12},
             "you": 0,
             "members": members,
             "poses": blob,
             "t": 0,
         }
     )
-    app.notice("This is an offline preview. Nothing is sent or recorded.", seconds=30)
-    app.recorded.set("Offline preview: nothing is sent or recorded.")
-    app.on_said({"avatar": 1, "name": members[1]["name"], "text": "Hi! Nice to see you here."})
+    app.notice(t("preview.notice"), seconds=30)
+    app.recorded.set(t("preview.recorded"))
+    app.on_said({"avatar": 1, "name": members[1]["name"], "text": t("preview.hello")})
     app.interp.offset = time.perf_counter()

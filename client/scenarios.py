@@ -9,7 +9,7 @@ from wire import errors, events
 from wire import scenario as wsc
 from wire.errors import WireError
 
-from .i18n import t
+from .i18n import error_text, t
 from .input import COACH_ROLES, ChatFocus, HelpFocus
 from .ui.coach import CoachConsole, still_driving
 from .ui.layout import COACH_BOX, coach_scale, layout
@@ -49,7 +49,7 @@ class ScenarioFlow:
         self.picker.busy = True
         self.picker._draw()
         app.push_focus(self.picker)
-        app.spawn(self._list(), "list the scenarios")
+        app.spawn(self._list(), t("do.list_scenarios"))
 
     async def _list(self) -> None:
         ack = await self.app.session.call(wsc.SCENARIO_LIST, {})
@@ -72,7 +72,7 @@ class ScenarioFlow:
         self.pace = self.app.settings.pace
         self.app.spawn(
             self._call(wsc.SCENARIO_START, {"scenario": scenario, "difficulty": difficulty, "pace": self.pace}),
-            "start the scenario",
+            t("do.start_scenario"),
         )
 
     def set_pace(self, pace: str) -> None:
@@ -81,14 +81,14 @@ class ScenarioFlow:
         if pace == self.pace or panel is None or not panel.mine or panel.mode != "run" or panel.state is None:
             return
         self.pace = pace
-        self.app.spawn(self._pace(pace), "change the reading pace")
+        self.app.spawn(self._pace(pace), t("do.change_pace"))
 
     async def _pace(self, pace: str) -> None:
         try:
             await self.app.session.call(SCENARIO_PACE, {"pace": pace})
         except WireError as e:
             if e.code != errors.UNKNOWN_EVENT:
-                self.app.notice(e.message)
+                self.app.notice(error_text(e.code, e.message))
             # a server without reading paces: the choice still goes with the next practice you start
             return
         self.app.notice(t("scenario.pace_changed", pace=pace), seconds=4)
@@ -97,7 +97,7 @@ class ScenarioFlow:
         try:
             await self.app.session.call(event, payload)
         except WireError as e:
-            self.app.notice(e.message)
+            self.app.notice(error_text(e.code, e.message))
             panel = self.panel
             if panel is not None:
                 if panel.state is None:
@@ -120,13 +120,13 @@ class ScenarioFlow:
             s,
             top,
             bottom,
-            lambda o: spawn(self._call(wsc.SCENARIO_CHOOSE, {"option": o}), "choose"),
-            lambda t: spawn(self._call(wsc.SCENARIO_ANSWER, {"text": t}), "answer"),
-            lambda: spawn(self._call(wsc.SCENARIO_STOP, {}), "stop the scenario"),
+            lambda o: spawn(self._call(wsc.SCENARIO_CHOOSE, {"option": o}), t("do.choose")),
+            lambda text: spawn(self._call(wsc.SCENARIO_ANSWER, {"text": text}), t("do.answer")),
+            lambda: spawn(self._call(wsc.SCENARIO_STOP, {}), t("do.stop_scenario")),
             self.close_panel,
             reduced_motion=app.settings.reduced_motion,
             width=region.width,
-            on_rate=lambda r: spawn(self._call(wsc.SCENARIO_RATE, {"rating": r}), "rate the role-play"),
+            on_rate=lambda r: spawn(self._call(wsc.SCENARIO_RATE, {"rating": r}), t("do.rate")),
         )
         if old is not None:
             for name in (
@@ -242,7 +242,7 @@ class ScenarioFlow:
                 app.focus = None
         else:
             self.close_panel()
-            app.hud.chat.add("The practice here has ended.", "notice")
+            app.hud.chat.add(t("scenario.ended_here"), "notice")
 
     def on_said(self, d: dict, name: str, text: str, av) -> None:
         """Cast lines and answers also go into the panel's transcript (and the coach console's)."""
@@ -253,7 +253,7 @@ class ScenarioFlow:
             if av is not None and av.kind == "cast" and (not cast or av.id in cast):
                 panel.add_line(name, text)
             elif d.get("scenario") == "answer":
-                panel.add_line("You" if d.get("avatar") == self.app.model.my_id else name, text, mine=True)
+                panel.add_line(t("help.you") if d.get("avatar") == self.app.model.my_id else name, text, mine=True)
 
 
 class CoachFocus:
@@ -337,7 +337,7 @@ class Coaching:
             done(True, ack if isinstance(ack, dict) else {})
 
         if session is not None and getattr(session, "connected", False):
-            self.app.spawn(go(), "send that")
+            self.app.spawn(go(), t("do.send_that"))
 
     def on_proposal(self, d: dict) -> None:
         self.forward(wc.PROPOSAL, d)

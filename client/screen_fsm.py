@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from direct.fsm.FSM import FSM
 
+from .i18n import t
 from .ui.screens import LoginScreen, QuitDialog, RoomListScreen
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class Screens(FSM):
 
     def enterRooms(self) -> None:
         app = self.app
-        refresh = lambda: app.spawn(app.net.refresh_rooms(), "list the rooms")  # noqa: E731
+        refresh = lambda: app.spawn(app.net.refresh_rooms(), t("do.list_rooms"))  # noqa: E731
         self._show(RoomListScreen(app.aspect2d, app.settings.text_scale, app.choose_room, refresh))
         app.records.add_entry(self.screen)  # the way to the person's own records (client/ui/records.py)
         refresh()

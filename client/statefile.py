@@ -90,7 +90,11 @@ def snapshot(app: PeerspaceClient) -> dict[str, Any]:
         },
         "chat_typing": app.chat.typing,
         "notice": app.notices.shown,
-        "settings": {"text_size": app.settings.text_size, "contrast": app.settings.contrast},
+        "settings": {
+            "text_size": app.settings.text_size,
+            "contrast": app.settings.contrast,
+            "language": app.settings.language,
+        },
         "targets": targets(app),
     }
 

@@ -12,7 +12,7 @@ import asyncio
 import numpy as np
 from panda3d.core import ClockObject
 
-from . import theme
+from . import i18n, theme
 from .app import Options, PeerspaceClient
 from .statefile import to_pixel  # noqa: F401  (tests project room points with it too)
 
@@ -51,6 +51,7 @@ def reset(app: PeerspaceClient) -> None:
     app.connection_state = "disconnected"
     app.my_expression, app.my_intensity = "neutral", 0.75
     app.settings = Settings()
+    i18n.set_language(app.settings.language)  # a test that chose another language leaves English behind
     theme.set_contrast(app.settings.contrast)
     app.opts.settings_path = None
     app.opts.user = app.opts.room = None  # the last test's person is not offered on the login screen

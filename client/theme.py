@@ -70,7 +70,7 @@ def option(name: str, index: int) -> tuple:
 
 
 # UI text scale per setting name; 'medium' is the default.
-TEXT_SIZES = {"small": 0.85, "medium": 1.0, "large": 1.25, "extra large": 1.5}
+TEXT_SIZES = {"small": 0.85, "medium": 1.0, "large": 1.25, "extra large": 1.5}  # i18n: not shown (size.<key>)
 
 
 # Contrast, a setting (client/ui/settings.py): "high" makes panels opaque and dark and text brighter.

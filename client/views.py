@@ -12,6 +12,7 @@ from wire import codec
 
 from . import theme
 from .avatars import Avatar
+from .i18n import t
 from .scene.stage import MAIN_MASK, Portrait, Shot, film_offset_for, solve
 from .ui.hud import ChatPanel, HudButtons, ModeIndicator, Notices, RecordedIndicator, SelfStatus
 from .ui.layout import Layout, Rect, layout
@@ -355,7 +356,7 @@ class CameraView:
         face = app.scenarios.face()
         if face is not None:  # an emotion item: the face to read is the cast avatar showing it
             model.closeup = face
-            app.notice(f"Looking closely at {app.avatars[face].name}. F9 again to step back.", seconds=4)
+            app.notice(t("view.closeup", name=app.avatars[face].name), seconds=4)
             return
         best, best_d = None, 9.0
         for aid, av in app.avatars.items():
@@ -366,7 +367,7 @@ class CameraView:
             if rel.y > 0.2 and abs(rel.x) < rel.y * 1.2 and d < best_d:
                 best, best_d = aid, d
         if best is None:
-            app.notice("Nobody is in front of you to look at closely. Turn towards someone, then press F9.")
+            app.notice(t("view.nobody_in_front"))
             return
         model.closeup = best
-        app.notice(f"Looking closely at {app.avatars[best].name}. F9 again to step back.", seconds=4)
+        app.notice(t("view.closeup", name=app.avatars[best].name), seconds=4)

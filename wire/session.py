@@ -63,6 +63,9 @@ class Session:
         self.ssl: ssl.SSLContext | None = tls_context(ca_file) if self.base_url.startswith("https:") else None
         self.call_timeout = call_timeout
         self.token: str | None = None
+        # the language the person reads (client/i18n.py), sent in the connect auth so the server can pick
+        # per-language scenario text; None sends none (the server's default, English)
+        self.language: str | None = None
         self.user: dict[str, Any] | None = None
         self.state = "disconnected"
         self._handlers: dict[str, list[Callable[[Any], Any]]] = defaultdict(list)
@@ -153,9 +156,10 @@ class Session:
         self._welcomed = asyncio.get_running_loop().create_future()
         self._refusal = None
         try:
-            await self.sio.connect(
-                self.base_url, transports=["websocket"], auth={"token": self.token}, wait_timeout=self.call_timeout
-            )
+            auth: dict[str, Any] = {"token": self.token}
+            if self.language:
+                auth["language"] = self.language
+            await self.sio.connect(self.base_url, transports=["websocket"], auth=auth, wait_timeout=self.call_timeout)
         except socketio.exceptions.ConnectionError as e:
             detail = self._refusal
             if _certificate_refused(e):

@@ -14,6 +14,7 @@ import math
 from panda3d.core import CardMaker, NodePath, TextNode, TransparencyAttrib
 
 from .. import fonts, geom, theme
+from ..i18n import t
 from .face import face_texture
 
 HEAD_Z = 1.58
@@ -33,7 +34,8 @@ def _ease(t: float) -> float:
 
 
 # How a role-play avatar's name tag says who drives it (the `controller` event).
-DRIVER_WORDS = {"autonomous": "computer-run", "agent": "computer-run", "teleop": "peer specialist", "paused": "waiting"}
+# (their words are the catalog's `tag.driver.<word>`)
+DRIVER_WORDS = {"autonomous": "computer_run", "agent": "computer_run", "teleop": "peer_specialist", "paused": "waiting"}
 
 
 def _hair(mesh: NodePath, style: str, colour) -> None:
@@ -209,15 +211,15 @@ class Avatar:
     def _refresh_tag(self):
         label = self.name
         if self.role == "agent":
-            label += "  (program)"  # an autonomous driver's own presence in the room
+            label += t("tag.program")  # an autonomous driver's own presence in the room
         if self.kind == "cast":
             # Say who drives a role-play avatar: people should never mistake a program for a person.
             who = DRIVER_WORDS.get(self.driver)
-            label += f"  (role-play, {who})" if who else "  (role-play)"
+            label += t("tag.role_play_by", who=t(f"tag.driver.{who}")) if who else t("tag.role_play")
         if self.away:
-            label += "  (away)"
+            label += t("tag.away")
         if self.paused:
-            label += "  (taking a pause)"
+            label += t("tag.paused")
         fonts.apply(self._tag_text, label)
         self._tag_text.setText(label)
         card = theme.colour("tag_cast" if self.kind == "cast" else "tag_person")

@@ -338,12 +338,12 @@ class AppearanceFlow:
             self.app.focus = self._under
 
     def save(self, look: dict[str, Any]) -> None:
-        self.app.spawn(self._send(look), "save how you look")
+        self.app.spawn(self._send(look), t("do.save_look"))
 
     async def _send(self, look: dict[str, Any]) -> None:
         app = self.app
         if app.session is None:
-            app.notice("Not connected: your look could not be saved. Please try again when connected.")
+            app.notice(t("look.not_connected"))
             return
         ack = await app.session.call(APPEARANCE, look)
         self.mine = ack.get("appearance", look)

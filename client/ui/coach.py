@@ -43,7 +43,7 @@ from wire import events
 from wire import scenario as wsc
 
 from .. import theme
-from ..i18n import t
+from ..i18n import error_text, t
 from .review import ReviewCard
 from .widgets import TextField, label, panel
 
@@ -400,7 +400,11 @@ class CoachConsole:
                     self.paused = True
                 elif event == wsc.SCENARIO_RESUME:
                     self.paused = False
-            self.show_reply(acked if ok else t("coach.refused", message=ack.get("message") or ack.get("code")))
+            self.show_reply(
+                acked
+                if ok
+                else t("coach.refused", message=error_text(str(ack.get("code") or ""), ack.get("message") or ""))
+            )
             self.draw()
 
         self.call(event, payload, done)

@@ -247,10 +247,10 @@ class GroupView:
         self.prompt = None
 
     def _send(self, payload: dict[str, Any]) -> None:
-        self.app.spawn(self._call(payload), "send your feedback")
+        self.app.spawn(self._call(payload), t("do.send_feedback"))
 
     def _skip(self) -> None:
-        self.app.spawn(self._call({"skip": True}), "skip the feedback")
+        self.app.spawn(self._call({"skip": True}), t("do.skip_feedback"))
 
     async def _call(self, payload: dict[str, Any]) -> None:
         prompt = self.prompt

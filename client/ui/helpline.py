@@ -28,7 +28,7 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from .. import theme
-from ..i18n import t
+from ..i18n import error_text, t, tn
 from .widgets import TextField, button, label, panel
 
 if TYPE_CHECKING:
@@ -258,11 +258,7 @@ class Helpline:
                 for p in d.get("on_duty") or []
                 if p.get("role") in events.STAFF
             ]
-            text = (
-                t("duty.line_some", names="; ".join(people), verb=t("duty.is" if len(people) == 1 else "duty.are"))
-                if people
-                else t("duty.line_nobody")
-            )
+            text = tn("duty.line_some", len(people), names="; ".join(people)) if people else t("duty.line_nobody")
         self.duty_text = text
         self.draw_team()
 
@@ -312,18 +308,18 @@ class Helpline:
         if self.staff:
             waiting = [a for a in self.safety.alerts if a.get("kind") == "help_request"]
             if waiting:
-                self.app.spawn(self._accept(waiting[0]), "answer the help request")
+                self.app.spawn(self._accept(waiting[0]), t("do.answer_help"))
             return
         if self.role != events.PARTICIPANT or self.asking or self.app.session is None:
             return
         self.asking = True
-        self.app.spawn(self._request(), "ask to talk to someone")
+        self.app.spawn(self._request(), t("do.ask_help"))
 
     async def _request(self) -> None:
         try:
             ack = await self.app.session.call(wh.HELP_REQUEST, {})
         except WireError as e:
-            self.app.notice(e.message or t("help.failed"), seconds=9)
+            self.app.notice(error_text(e.code, e.message or t("help.failed")), seconds=9)
             return
         finally:
             self.asking = False
@@ -339,7 +335,7 @@ class Helpline:
     def agree(self) -> None:
         if self.window is None or not self.window.consenting or self.channel is None:
             return
-        self.app.spawn(self._agree(self.channel), "agree")
+        self.app.spawn(self._agree(self.channel), t("do.agree"))
 
     async def _agree(self, channel: str) -> None:
         await self.app.session.call(wh.HELP_AGREE, {"channel": channel})
@@ -355,17 +351,17 @@ class Helpline:
         if not text:
             return
         w.field.set("")
-        self.app.spawn(self._say(self.channel, text[:500]), "send your message")
+        self.app.spawn(self._say(self.channel, text[:500]), t("do.send_message"))
 
     async def _say(self, channel: str, text: str) -> None:
         try:
             await self.app.session.call(wh.HELP_SAY, {"channel": channel, "text": text})
         except WireError as e:
-            self.app.notice(e.message, seconds=9)
+            self.app.notice(error_text(e.code, e.message), seconds=9)
 
     def end(self) -> None:
         if self.channel is not None:
-            self.app.spawn(self._end(self.channel), "end the conversation")
+            self.app.spawn(self._end(self.channel), t("do.end_conversation"))
 
     async def _end(self, channel: str) -> None:
         try:
@@ -383,7 +379,7 @@ class Helpline:
             ack = await self.app.session.call(wh.HELP_ACCEPT, {"channel": channel})
         except WireError as e:
             self.safety.drop_alerts(lambda a: a.get("channel") == channel)
-            self.app.notice(e.message, seconds=9)
+            self.app.notice(error_text(e.code, e.message), seconds=9)
             return
         self.safety.drop_alerts(lambda a: a.get("kind") == "help_request" and a.get("channel") == channel)
         self.channel = channel
@@ -396,13 +392,13 @@ class Helpline:
 
     def toggle_duty(self) -> None:
         if self.staff and self.app.session is not None:
-            self.app.spawn(self._duty(not self.on_duty), "change your duty")
+            self.app.spawn(self._duty(not self.on_duty), t("do.change_duty"))
 
     async def _duty(self, on: bool) -> None:
         try:
             ack = await self.app.session.call(ws.DUTY, {"on": on})
         except WireError as e:
-            self.app.notice(e.message, seconds=9)
+            self.app.notice(error_text(e.code, e.message), seconds=9)
             return
         self.on_duty = bool(ack.get("on", ack.get("on_duty", on)))
         self.app.notice(t("duty.now_on" if self.on_duty else "duty.now_off"), seconds=7)

@@ -10,7 +10,7 @@ from panda3d.core import NodePath, TextNode
 from wire.scenario import PACES
 
 from .. import theme
-from ..i18n import t
+from ..i18n import LANGUAGES, has, language_name, t, tn
 from ..theme import CONTRASTS, TEXT_SIZES
 from .layout import (
     CHAT_ROWS,
@@ -28,32 +28,11 @@ from .layout import (
 from .settings import CAMERA_DISTANCES, Settings
 from .widgets import TextField, button, click_area, label, panel
 
-RECORDED_DEFAULT = (
-    "What is recorded here: the chat you send, your expressions and gestures, "
-    "and exercise steps. Never recorded: sound, video, or anything before you press Enter."
-)
+HELP_ROWS = 18  # the help's lines: hud.help.1 .. hud.help.18 in the catalog
 
-HELP_LINES = (
-    "Keys (no mouse needed; a mouse works too)",
-    "Arrows or W/S: walk forward or back",
-    "A/D or Left/Right: turn      Q/E: step sideways",
-    "Enter: type a message; Enter sends, Esc cancels",
-    "F2 neutral  F3 happy  F4 sad  F5 angry",
-    "F6 surprised  F7 afraid  F8 disgusted",
-    "- and = : show the feeling less or more strongly",
-    "1 wave  2 nod  3 shake head  4 point  5 shrug  6 thumbs up",
-    "F9: look closely at the face in front of you",
-    "Home (or Pause): a quiet room to rest in; again to go back",
-    "H: talk privately to someone from the team (staff: O on/off duty)",
-    "R: choose someone nearby, Enter: report or block, Esc: clear",
-    "P: practise a situation; then 1-9 answer, Esc stops",
-    "Page Up/Down or the mouse wheel: read earlier lines",
-    "F12: allow or stop recording of your lines",
-    "Mouse: click a person to choose them, the floor to walk there, an option to answer",
-    "F10: settings, what is monitored, people you blocked, quit (Ctrl+Q)",
-    "Esc: back (closes what is open)    F1 or Esc: close this help",
-)
-HELP_TEXT = "\n".join(HELP_LINES)
+
+def help_text() -> str:
+    return "\n".join(t(f"hud.help.{i}") for i in range(1, HELP_ROWS + 1))
 
 
 class ChatPanel:
@@ -127,7 +106,7 @@ class ChatPanel:
             else:
                 row.setText("")
         if self.scroll:
-            self.hint.setText(t("hud.chat_scrolled", newer=self.scroll))
+            self.hint.setText(tn("hud.chat_scrolled", self.scroll))
         else:
             self.hint.setText(t("hud.chat_hint") + (t("hud.chat_earlier") if end > self.LINES else ""))
 
@@ -202,10 +181,10 @@ class HudButtons:
 class RecordedIndicator:
     """Always visible, top right: what this room records. Calm colours, never flashes."""
 
-    def __init__(self, base_np: NodePath, scale: float, text: str = RECORDED_DEFAULT):
+    def __init__(self, base_np: NodePath, scale: float, text: str = ""):
         self.root = base_np.attachNewNode("recorded")
         self.s = 0.038 * scale
-        self.text = text
+        self.text = text or t("hud.recorded.default")
         self._build()
 
     def _build(self):
@@ -213,7 +192,7 @@ class RecordedIndicator:
         s = self.s
         left = -(MARGIN + RECORDED_WIDTH)  # its place in the right column (client/ui/layout.py)
         bg = panel(self.root, (left, -MARGIN, -0.1, -MARGIN), theme.colour("ui_notice"))
-        label(self.root, "Recording in this room", (-0.74, -0.03 - s * 1.3), s * 1.05, theme.colour("ui_accent"))
+        label(self.root, t("hud.recorded.title"), (-0.74, -0.03 - s * 1.3), s * 1.05, theme.colour("ui_accent"))
         self.body = label(self.root, self.text, (-0.74, -0.03 - s * 2.5), s * 0.9, wrap=0.68 / (s * 0.9))
         rows = max(1, self.body.textNode.getNumRows())
         bg["frameSize"] = (left, -MARGIN, -MARGIN - s * 2.3 - rows * s * 1.05, -MARGIN)
@@ -304,9 +283,9 @@ class HelpOverlay:
     def __init__(self, parent: NodePath, scale: float):
         self.root = parent.attachNewNode("help")
         s = 0.048 * min(scale, 1.25)  # the help must fit on screen at every text size
-        h = (len(HELP_LINES) + 1.6) * s * 1.05
+        h = (HELP_ROWS + 1.6) * s * 1.05
         panel(self.root, (-1.3, 1.3, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
-        self.text = label(self.root, HELP_TEXT, (-1.2, h / 2 - s * 1.5), s)
+        self.text = label(self.root, help_text(), (-1.2, h / 2 - s * 1.5), s)
         self.close = close_button(self.root, (1.3, h / 2), s, "help")
 
     def destroy(self):
@@ -336,20 +315,25 @@ class SettingsPanel:
         self._clicks: list = []  # a click area per row (a click changes it, as Enter does) and Close
         self._draw()
 
-    def _items(self):
+    def _rows(self) -> list[tuple[str, str, str]]:
+        """(what the row does, its name, its value) for each row; the name and value in the chosen language."""
         s = self.settings
-        items = [
-            ("Text size", s.text_size),
-            ("Reduced motion", "on" if s.reduced_motion else "off"),
-            ("Contrast", s.contrast),
-            ("Camera distance", s.camera_distance),
-            (t("hud.reading_pace"), s.pace),
+        rows = [
+            ("text_size", t("login.text_size"), t(f"size.{s.text_size}")),
+            ("reduced_motion", t("login.reduced_motion"), t("login.on") if s.reduced_motion else t("login.off")),
+            ("contrast", t("login.contrast"), t(f"contrast.{s.contrast}")),
+            ("camera_distance", t("hud.camera_distance"), t(f"camera.{s.camera_distance}")),
+            ("pace", t("hud.reading_pace"), t(f"pace.{s.pace}")),
+            ("language", t("login.language"), language_name(s.language)),
         ]
-        items += [(name, "") for name in self.extra]
+        rows += [("extra", name, "") for name in self.extra]
         if self.on_leave:
-            items.append(("Leave this room", ""))
-        items.append(("Quit peerspace", ""))
-        return items
+            rows.append(("leave", t("hud.leave_room"), ""))
+        rows.append(("quit", t("hud.quit"), ""))
+        return rows
+
+    def _items(self):
+        return [(name, value) for _, name, value in self._rows()]
 
     def _draw(self):
         for c in self._clicks:
@@ -360,7 +344,7 @@ class SettingsPanel:
         items = self._items()
         h = sc * 5.2 + len(items) * sc * 1.9
         panel(self.root, (-0.95, 0.95, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
-        label(self.root, "Settings", (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
+        label(self.root, t("hud.settings"), (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
         self._clicks.append(close_button(self.root, (0.95, h / 2), sc * 0.9, "settings"))
         for i, (name, value) in enumerate(items):
             y = h / 2 - sc * 3.8 - i * sc * 1.9
@@ -373,7 +357,7 @@ class SettingsPanel:
             self._clicks.append(click_area(self.root, area, self.click, i, name=f"settings:{name}"))
         label(
             self.root,
-            "Up/Down: choose   Left/Right or Enter: change   Esc: close",
+            t("hud.settings.keys"),
             (0, -h / 2 + sc * 0.9),
             sc * 0.62,
             theme.colour("ui_muted"),
@@ -386,34 +370,37 @@ class SettingsPanel:
         self.on_key("enter")
 
     def on_key(self, key: str) -> bool:
-        items = self._items()
+        rows = self._rows()
+        items = [(name, value) for _, name, value in rows]
         if key in ("arrow_down", "tab"):
             self.index = (self.index + 1) % len(items)
         elif key == "arrow_up":
             self.index = (self.index - 1) % len(items)
         elif key in ("arrow_left", "arrow_right", "enter"):
             step = -1 if key == "arrow_left" else 1
-            name = items[self.index][0]
+            what, name = rows[self.index][:2]
             s = self.settings
-            if name == "Text size":
+            if what == "text_size":
                 sizes = list(TEXT_SIZES)
                 s.text_size = sizes[(sizes.index(s.text_size) + step) % len(sizes)]
-            elif name == "Reduced motion":
+            elif what == "reduced_motion":
                 s.reduced_motion = not s.reduced_motion
-            elif name == "Contrast":
+            elif what == "contrast":
                 s.contrast = CONTRASTS[(CONTRASTS.index(s.contrast) + step) % len(CONTRASTS)]
-            elif name == "Camera distance":
+            elif what == "camera_distance":
                 d = list(CAMERA_DISTANCES)
                 s.camera_distance = d[(d.index(s.camera_distance) + step) % len(d)]
-            elif name == t("hud.reading_pace"):
+            elif what == "pace":
                 s.pace = PACES[(PACES.index(s.pace) + step) % len(PACES)]
-            elif name == "Leave this room" and key == "enter":
+            elif what == "language":
+                s.language = LANGUAGES[(LANGUAGES.index(s.language) + step) % len(LANGUAGES)]
+            elif what == "leave" and key == "enter":
                 self.on_leave()
                 return True
-            elif name == "Quit peerspace" and key == "enter":
+            elif what == "quit" and key == "enter":
                 self.on_quit()
                 return True
-            elif name in self.extra and key == "enter":
+            elif what == "extra" and key == "enter":
                 self.extra[name]()
                 return True
             else:
@@ -443,9 +430,13 @@ class SelfStatus:
         self.text = label(self.root, "", (-0.06, 0.03 + s * 0.75), s, align=TextNode.ARight)
 
     def set(self, expression: str, intensity: float):
-        word = "slightly " if 0 < intensity < 0.4 else ("very " if intensity > 0.85 else "")
-        shown = "neutral" if expression == "neutral" else f"{word}{expression} ({int(round(intensity * 100))}%)"
-        self.text.setText(f"Your face: {shown}")
+        feeling = t(f"face.{expression}") if has(f"face.{expression}") else expression
+        if expression == "neutral":
+            shown = feeling
+        else:
+            strength = "slightly" if 0 < intensity < 0.4 else "very" if intensity > 0.85 else "plain"
+            shown = t(f"face.strength.{strength}", feeling=feeling, percent=int(round(intensity * 100)))
+        self.text.setText(t("face.yours", shown=shown))
 
     def destroy(self):
         self.root.removeNode()

@@ -13,7 +13,7 @@ said in plain words; sessions are told without marks.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import datetime
 import logging
 import os
 import time
@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from babel.dates import format_datetime
 from direct.gui import DirectGuiGlobals as DGG
 from direct.gui.DirectGui import DirectButton
 from panda3d.core import ClockObject, NodePath, TextNode
@@ -30,7 +31,7 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from .. import theme
-from ..i18n import t
+from ..i18n import language, t, tn
 from .widgets import label, panel
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ WIDTH = 2.4  # the width text may take on a records screen (the panel is 2.6 wid
 PANEL_BOTTOM = -0.92
 BOTTOM = -0.6  # lines stop here: below are the status line and the key hints
 DIGIT_KEYS = tuple(str(i) for i in range(0, 10))
+DATE_PATTERN = "dd MMM y, HH:mm"  # i18n: not shown (a CLDR date pattern)
 
 
 def download_dir() -> Path:
@@ -48,14 +50,17 @@ def download_dir() -> Path:
     data folder (~/.local/share/peerspace, or $XDG_DATA_HOME/peerspace)."""
     if os.environ.get("PEERSPACE_DOWNLOADS"):
         return Path(os.environ["PEERSPACE_DOWNLOADS"])
-    downloads = Path.home() / "Downloads"
+    downloads = Path.home() / "Downloads"  # i18n: not shown (the usual folder's name on disk)
     if downloads.is_dir():
         return downloads
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "peerspace"
 
 
 def when_text(ts: float | None) -> str:
-    return time.strftime("%d %b %Y, %H:%M", time.localtime(ts)) if ts else ""
+    if not ts:
+        return ""
+    moment = datetime.datetime.fromtimestamp(ts)  # local time, as the person's clock shows it
+    return format_datetime(moment, DATE_PATTERN, locale=language())  # month names in their language
 
 
 def score_text(q: dict[str, Any], score: float) -> str:
@@ -100,7 +105,7 @@ def session_lines(s: dict[str, Any]) -> list[str]:
     lines = [t("records.practice.session", title=s["title"], date=when_text(s["started"]), far=far)]
     well = list(s.get("went_well") or [])
     if s.get("positive_feedback"):
-        well.append(t("records.practice.coach_noticed", n=s["positive_feedback"]))
+        well.append(tn("records.practice.coach_noticed", int(s["positive_feedback"])))
     feelings = s.get("feelings_recognised") or {}
     if feelings.get("correct"):
         well.append(t("records.practice.feelings", n=feelings["correct"], total=feelings["total"]))
@@ -617,7 +622,7 @@ def course_lines(view: dict[str, Any]) -> list[str]:
         lines.append(t("course.no_next"))
     else:
         lines.append(t("course.next", number=nxt["number"], title=nxt["title"]))
-        starts, ends = dt.datetime.fromisoformat(nxt["starts"]), dt.datetime.fromisoformat(nxt["ends"])
+        starts, ends = datetime.datetime.fromisoformat(nxt["starts"]), datetime.datetime.fromisoformat(nxt["ends"])
         lines.append(
             t(
                 "course.when",
@@ -788,7 +793,7 @@ class MyRecords:
         self._show(MenuScreen(self.app.aspect2d, self.scale, items, self.back_out))
 
     def open_questionnaires(self) -> None:
-        self.app.spawn(self._open_questionnaires(self.app.screen), "show the questionnaires")
+        self.app.spawn(self._open_questionnaires(self.app.screen), t("do.show_questionnaires"))
 
     async def _questionnaires(self) -> list[dict[str, Any]]:
         body = await self._get("/api/me/questionnaires")
@@ -809,7 +814,7 @@ class MyRecords:
         self._show(screen)
 
     def _send_answers(self, screen: QuestionnaireScreen, answers: dict[str, int]) -> None:
-        self.app.spawn(self._send(screen, answers), "send your answers")
+        self.app.spawn(self._send(screen, answers), t("do.send_answers"))
 
     async def _send(self, screen: QuestionnaireScreen, answers: dict[str, int]) -> None:
         payload: dict[str, Any] = {"questionnaire": screen.q["id"], "when": screen.when, "answers": answers}
@@ -828,7 +833,7 @@ class MyRecords:
             screen.show_result(mine, float(ack["score"]))
 
     def open_practice(self) -> None:
-        self.app.spawn(self._open_practice(self.app.screen), "show your practice")
+        self.app.spawn(self._open_practice(self.app.screen), t("do.show_practice"))
 
     async def _open_practice(self, origin) -> None:
         data = await self._get("/api/me/practice")
@@ -837,7 +842,7 @@ class MyRecords:
         self._show(PracticeScreen(self.app.aspect2d, self.scale, data, self.open_replay, self.open))
 
     def open_replay(self, sess: dict[str, Any]) -> None:
-        self.app.spawn(self._open_replay(sess, self.app.screen), "open the replay")
+        self.app.spawn(self._open_replay(sess, self.app.screen), t("do.open_replay"))
 
     async def _open_replay(self, sess: dict[str, Any], origin) -> None:
         """`origin`: the screen that asked; if the person has gone elsewhere by the time it loads, nothing opens."""
@@ -861,7 +866,7 @@ class MyRecords:
         self._show(ReplayScreen(self.app, track, scene, title, self.open_practice))
 
     def open_data(self) -> None:
-        self.app.spawn(self._open_data(self.app.screen), "show your data")
+        self.app.spawn(self._open_data(self.app.screen), t("do.show_data"))
 
     async def _open_data(self, origin) -> None:
         data = await self._get("/api/me/data")
@@ -875,7 +880,7 @@ class MyRecords:
         return screen if isinstance(screen, MyDataScreen) else None
 
     def toggle_consent(self) -> None:
-        self.app.spawn(self._toggle_consent(), "change recording")
+        self.app.spawn(self._toggle_consent(), t("do.change_recording"))
 
     async def _toggle_consent(self) -> None:
         screen = self._data_screen()
@@ -893,7 +898,7 @@ class MyRecords:
             screen.set_status(t("records.data.recording_now_on" if ack.get("recording") else "records.data.now_off"))
 
     def export(self) -> None:
-        self.app.spawn(self._export(), "export your records")
+        self.app.spawn(self._export(), t("do.export"))
 
     async def _export(self) -> Path:
         screen = self._data_screen()
@@ -914,7 +919,7 @@ class MyRecords:
         return path
 
     def open_course(self) -> None:
-        self.app.spawn(self._open_course(self.app.screen), "show your course")
+        self.app.spawn(self._open_course(self.app.screen), t("do.show_course"))
 
     async def _open_course(self, origin) -> None:
         view = await self.app.session.call(wcourse.MY_COURSE, {})
@@ -923,7 +928,7 @@ class MyRecords:
         self._show(CourseScreen(self.app.aspect2d, self.scale, view, self.save_calendar, self.open))
 
     def save_calendar(self) -> None:
-        self.app.spawn(self._save_calendar(), "save the course calendar")
+        self.app.spawn(self._save_calendar(), t("do.save_calendar"))
 
     async def _save_calendar(self) -> Path:
         """The server's own calendar of the group's sessions to come (/api/me/course.ics), saved in the user's
@@ -945,7 +950,7 @@ class MyRecords:
         return path
 
     def delete(self) -> None:
-        self.app.spawn(self._delete(), "delete your account")
+        self.app.spawn(self._delete(), t("do.delete_account"))
 
     async def _delete(self) -> None:
         name = (self.app.session.user or {}).get("name", "")
@@ -964,7 +969,7 @@ class MyRecords:
         if getattr(self.app.session, "token", None) is None or (run, when) in self.offered:
             return
         self.offered.add((run, when))
-        self.app.spawn(self._offer(run, when), "look for a questionnaire")
+        self.app.spawn(self._offer(run, when), t("do.find_questionnaire"))
 
     async def _offer(self, run: int | None, when: str) -> None:
         try:

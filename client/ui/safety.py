@@ -33,7 +33,7 @@ from wire.errors import WireError
 
 from .. import theme
 from ..geom import disc
-from ..i18n import t
+from ..i18n import error_text, t, tn
 from .helpline import Helpline
 from .widgets import TextField, click_area, label, panel
 
@@ -45,13 +45,14 @@ ALERT_KEYS = ("end",)
 ACK_KEYS = ("insert",)  # staff: "I have seen it" on the alert shown (alert_ack), then it goes
 NEARBY_M = 12.0  # people further away than this are not offered by R
 
-REASON_WORDS = {
-    "harassment": "They are bothering, bullying or harassing me",
-    "unsafe": "I do not feel safe",
-    "upsetting": "Something upsetting happened",
-    "spam": "Spam or nonsense",
-    "other": "Something else",
-}
+REASONS = ("harassment", "unsafe", "upsetting", "spam", "other")  # each has its words in the catalog
+
+
+def reason_words(reason) -> str:
+    """What a report reason means, in words (the catalog's `safety.reason.<reason>`)."""
+    return t(f"safety.reason.{reason}") if reason in REASONS else str(reason or t("safety.reason.other"))
+
+
 QUIET_COLOUR = (0.80, 0.87, 0.84, 1.0)  # soft sage, the whole screen
 QUIET_TEXT = (0.20, 0.27, 0.28, 1.0)
 QUIET_DISC = (0.66, 0.78, 0.76, 1.0)
@@ -60,10 +61,6 @@ ALERT_COLOUR = (0.47, 0.40, 0.30, 0.95)  # warm and visible, never flashing
 HIGHLIGHT = (1.0, 0.86, 0.55, 1.0)  # tint of a chosen person's name tag
 # The staff banner's queue: a crisis first, then someone asking to talk, then reports (oldest first within each).
 ALERT_ORDER = {"crisis": 0, "help_request": 1, "report": 2}
-QUIET_DEFAULT = (
-    "You are in a quiet room now. Nobody can see or hear you here. Take all the time you need. "
-    "Breathe in slowly for four counts, and out for six."
-)
 
 
 def _wrap(width: float, s: float) -> float:
@@ -292,14 +289,20 @@ class QuietRoom:
         self.circle.setTwoSided(True)
         self.circle.setPos(0, 0, 0.66)
         self.circle.setScale(0.16)
-        self.title = label(self.root, "Quiet room", (0, 0.36), s * 1.3, QUIET_TEXT, align=TextNode.ACenter)
+        self.title = label(self.root, t("safety.quiet.title"), (0, 0.36), s * 1.3, QUIET_TEXT, align=TextNode.ACenter)
         self.body = label(
-            self.root, text or QUIET_DEFAULT, (0, 0.16), s, QUIET_TEXT, align=TextNode.ACenter, wrap=_wrap(1.9, s)
+            self.root,
+            text or t("safety.quiet.default"),
+            (0, 0.16),
+            s,
+            QUIET_TEXT,
+            align=TextNode.ACenter,
+            wrap=_wrap(1.9, s),
         )
         rows = _rows(self.body)
         self.keys = label(
             self.root,
-            "Home (or Pause): go back to the room when you are ready.\nF1: help    F10: settings",
+            t("safety.quiet.keys"),
             (0, 0.16 - rows * s * 1.2 - s * 0.8),
             s * 0.85,
             QUIET_TEXT,
@@ -406,7 +409,7 @@ class SafetyUI:
         """The crisis-resources notice becomes a card that stays; True when used here."""
         if d.get("kind") != "support":
             return False
-        self.show_crisis(str(d.get("title") or "You are not alone"), str(d.get("text") or ""))
+        self.show_crisis(str(d.get("title") or t("safety.crisis.title")), str(d.get("text") or ""))
         return True
 
     def on_paused(self, d: dict) -> None:
@@ -422,9 +425,9 @@ class SafetyUI:
         s = self.app.settings.text_scale
         self.monitoring_card = Card(
             self.app.a2dTopLeft,
-            "What is monitored here",
+            t("safety.monitored.title"),
             str(d.get("text") or ""),
-            "This note closes when you press any key. Read it again: F10, What is monitored here.",
+            t("safety.monitored.closes"),
             s,
             self._corner_width(),
             theme.colour("ui_notice", 0.95),
@@ -448,8 +451,8 @@ class SafetyUI:
         if "paused" not in d or d.get("avatar") == self.app.my_id:
             return
         m = self.app.members.get(d.get("avatar"))
-        name = (m or {}).get("name", "Someone")
-        self.app.chat.add(f"{name} is taking a pause." if d["paused"] else f"{name} is back.", "notice")
+        name = (m or {}).get("name") or t("safety.someone")
+        self.app.chat.add(t("safety.pausing" if d["paused"] else "safety.back", name=name), "notice")
 
     def _corner_width(self) -> float:
         """Width for a top-left card that leaves the top-centre notices free (they span +-0.62)."""
@@ -465,7 +468,7 @@ class SafetyUI:
 
     # --- pause / quiet room ---------------------------------------------------------------
     def toggle_pause(self) -> None:
-        self.app.spawn(self._pause(not self.paused), "pause")
+        self.app.spawn(self._pause(not self.paused), t("do.pause"))
 
     async def _pause(self, on: bool) -> None:
         session = self.app.session
@@ -512,7 +515,7 @@ class SafetyUI:
             if app.room is not None and app.screen is None:
                 for part in (app.chat, app.self_status):
                     part.root.show()
-            app.notice(text or "Welcome back. Take things at your own pace.")
+            app.notice(text or t("safety.quiet.welcome_back"))
 
     # --- choosing a person ------------------------------------------------------------
     def candidates(self) -> list[int]:
@@ -532,7 +535,7 @@ class SafetyUI:
         people = self.candidates()
         if not people:
             self.select(None)
-            self.app.notice("Nobody is near you to choose.", seconds=4)
+            self.app.notice(t("safety.nobody_near"), seconds=4)
             return
         if self.selected in people:
             nxt = people[(people.index(self.selected) + step) % len(people)]
@@ -563,8 +566,8 @@ class SafetyUI:
         self._ring = ring
         self.hint = Card(
             self.app.a2dBottomCenter,
-            f"Chosen: {av.name}",
-            "Enter: report or block    R: next person    Esc: clear",
+            t("safety.chosen", name=av.name),
+            t("safety.chosen.keys"),
             "",
             self.app.settings.text_scale * 0.85,
             1.3,
@@ -584,41 +587,41 @@ class SafetyUI:
             self.select(None)
             return
         m = self._member(aid)
-        items = [f"Report something about {av.name}"]
+        items = [t("safety.menu.report", name=av.name)]
+        actions = ["report"]  # what each item does (the items are words in the chosen language)
         blockable = m.get("kind", "person") == "person" and m.get("role") not in events.STAFF
         if blockable:
-            items.append(f"Block {av.name}")
+            items.append(t("safety.menu.block", name=av.name))
+            actions.append("block")
         my_role = (getattr(self.app.session, "user", None) or {}).get("role")
         staff_actions = {}
         if my_role in events.STAFF and m.get("kind", "person") == "person" and m.get("role") not in events.STAFF:
             # The server decides: it refuses anything this staff role may not do to this person.
             staff_actions = {
-                f"Mute {av.name} for 30 minutes": (ws.MUTE, {"avatar": aid, "minutes": 30}),
-                f"Remove {av.name} from this room": (ws.KICK, {"avatar": aid}),
-                f"Remove {av.name} and pause their account for a day": (
+                t("safety.menu.mute", name=av.name): (ws.MUTE, {"avatar": aid, "minutes": 30}),
+                t("safety.menu.kick", name=av.name): (ws.KICK, {"avatar": aid}),
+                t("safety.menu.ban", name=av.name): (
                     ws.KICK,
                     {"avatar": aid, "ban_minutes": 24 * 60},
                 ),
             }
             items += list(staff_actions)
-        items.append("Close")
+            actions += ["staff"] * len(staff_actions)
+        items.append(t("safety.menu.close"))
+        actions.append("close")
         body = (
             ""
             if blockable
-            else (
-                "Staff keep the room safe, so they cannot be blocked; you can report instead."
-                if m.get("role") in events.STAFF
-                else "This is a role-play avatar; you can report it."
-            )
+            else (t("safety.menu.staff_unblockable") if m.get("role") in events.STAFF else t("safety.menu.roleplay"))
         )
 
         def pick(i):
             choice = items[i]
-            if choice.startswith("Report"):
+            if actions[i] == "report":
                 self.open_report(aid, av.name)
-            elif choice.startswith("Block"):
+            elif actions[i] == "block":
                 self.open_block(aid, av.name)
-            elif choice in staff_actions:
+            elif actions[i] == "staff":
                 self.open_staff_action(choice, *staff_actions[choice])
             else:
                 self._close_dialog()
@@ -629,7 +632,7 @@ class SafetyUI:
                 self.app.settings.text_scale,
                 av.name,
                 items,
-                "Up/Down: choose   Enter: OK   Esc: close",
+                t("safety.menu.keys"),
                 pick,
                 self._close_dialog,
                 body=body,
@@ -646,12 +649,12 @@ class SafetyUI:
             ListPanel(
                 self.app.popups,
                 self.app.settings.text_scale,
-                f"What is not OK about {name}?",
-                [REASON_WORDS.get(r, r) for r in reasons],
-                "Up/Down: choose   Enter: next   Esc: back",
+                t("safety.report.title", name=name),
+                [reason_words(r) for r in reasons],
+                t("safety.report.keys"),
                 pick,
                 self.open_person_menu,
-                body=f"Staff will be told at once. {name} is not told who reported.",
+                body=t("safety.report.body", name=name),
             )
         )
 
@@ -659,18 +662,18 @@ class SafetyUI:
         def send(_i):
             note = self.dialog.field.value.strip() if self.dialog and self.dialog.field else ""
             self._close_dialog()
-            self.app.spawn(self._report(aid, reason, note), "send the report")
+            self.app.spawn(self._report(aid, reason, note), t("do.send_report"))
 
         self._open_dialog(
             ListPanel(
                 self.app.popups,
                 self.app.settings.text_scale,
-                "Anything you want to add? (you can leave this empty)",
+                t("safety.note.title"),
                 [],
-                "Type if you like    Enter: send the report   Esc: back",
+                t("safety.note.keys"),
                 send,
                 lambda: self.open_report(aid, name),
-                field="A short note for staff (optional)",
+                field=t("safety.note.field"),
             )
         )
 
@@ -679,13 +682,13 @@ class SafetyUI:
         if note:
             payload["note"] = note[:500]
         ack = await self.app.session.call(ws.REPORT, payload)
-        self.app.notice(str(ack.get("text") or "Thank you for telling us. Staff have been told."), seconds=9)
+        self.app.notice(str(ack.get("text") or t("safety.report.thanks")), seconds=9)
 
     def open_block(self, aid: int, name: str) -> None:
         def pick(i):
             self._close_dialog()
             if i == 0:
-                self.app.spawn(self._block(aid), "block")
+                self.app.spawn(self._block(aid), t("do.block"))
             else:
                 self.open_person_menu()
 
@@ -693,15 +696,12 @@ class SafetyUI:
             ListPanel(
                 self.app.popups,
                 self.app.settings.text_scale,
-                f"Block {name}?",
-                [f"Yes, block {name}", "No, go back"],
-                "Up/Down: choose   Enter: OK   Esc: back",
+                t("safety.block.title", name=name),
+                [t("safety.block.yes", name=name), t("safety.no_back")],
+                t("safety.dialog.keys"),
                 pick,
                 self.open_person_menu,
-                body=(
-                    f"You and {name} will stop seeing and hearing each other, in every room, until you unblock "
-                    f"them (F10, People you blocked). {name} is not sent a message about it."
-                ),
+                body=t("safety.block.body", name=name),
             )
         )
 
@@ -709,7 +709,7 @@ class SafetyUI:
         def pick(i):
             self._close_dialog()
             if i == 0:
-                self.app.spawn(self._staff_action(what, event, payload), "do that")
+                self.app.spawn(self._staff_action(what, event, payload), t("do.that"))
             else:
                 self.open_person_menu()
 
@@ -717,12 +717,12 @@ class SafetyUI:
             ListPanel(
                 self.app.popups,
                 self.app.settings.text_scale,
-                f"{what}?",
-                ["Yes", "No, go back"],
-                "Up/Down: choose   Enter: OK   Esc: back",
+                t("safety.staff.title", what=what),
+                [t("safety.yes"), t("safety.no_back")],
+                t("safety.dialog.keys"),
                 pick,
                 self.open_person_menu,
-                body="This is recorded in the moderation log.",
+                body=t("safety.staff.body"),
             )
         )
 
@@ -730,19 +730,16 @@ class SafetyUI:
         try:
             await self.app.session.call(event, payload)
         except WireError as e:
-            self.app.notice(e.message, seconds=9)
+            self.app.notice(error_text(e.code, e.message), seconds=9)
             return
         self.select(None)
-        self.app.notice(f"Done: {what[0].lower()}{what[1:]}.", seconds=9)
+        self.app.notice(t("safety.staff.done", what=what[0].lower() + what[1:]), seconds=9)
 
     async def _block(self, aid: int) -> None:
         ack = await self.app.session.call(ws.BLOCK, {"avatar": aid})
-        name = (ack.get("blocked") or {}).get("name", "That person")
+        name = (ack.get("blocked") or {}).get("name") or t("safety.that_person")
         self.select(None)
-        self.app.notice(
-            f"You blocked {name}. You will not see or hear each other any more. To undo it: F10, People you blocked.",
-            seconds=9,
-        )
+        self.app.notice(t("safety.blocked", name=name), seconds=9)
 
     # --- from settings: blocks and what is monitored ----------------------------------------
     def settings_items(self) -> list[tuple[str, object]]:
@@ -753,65 +750,57 @@ class SafetyUI:
             return lambda: (self.app.close_settings(), open_it())
 
         return [
-            ("What is monitored here", after_settings(self.open_info)),
-            ("People you blocked", after_settings(self.open_blocks)),
+            (t("safety.monitored.title"), after_settings(self.open_info)),
+            (t("safety.blocks.title"), after_settings(self.open_blocks)),
         ]
 
     def open_blocks(self) -> None:
-        self.app.spawn(self._open_blocks(), "list the people you blocked")
+        self.app.spawn(self._open_blocks(), t("do.list_blocks"))
 
     async def _open_blocks(self) -> None:
         ack = await self.app.session.call(ws.BLOCKS, {})
         people = list(ack.get("blocks") or [])
-        items = [str(p.get("name", "?")) for p in people] or ["Nobody. (Esc: close)"]
+        items = [str(p.get("name", "?")) for p in people] or [t("safety.blocks.nobody")]
 
         def pick(i):
             if not people:
                 self._close_dialog()
                 return
             self._close_dialog()
-            self.app.spawn(self._unblock(people[i]), "unblock")
+            self.app.spawn(self._unblock(people[i]), t("do.unblock"))
 
         self._open_dialog(
             ListPanel(
                 self.app.popups,
                 self.app.settings.text_scale,
-                "People you blocked",
+                t("safety.blocks.title"),
                 items,
-                "Up/Down: choose   Enter: unblock   Esc: close",
+                t("safety.blocks.keys"),
                 pick,
                 self._close_dialog,
-                body="You and they do not see or hear each other. Unblocking lets you meet again.",
+                body=t("safety.blocks.body"),
             )
         )
 
     async def _unblock(self, person: dict) -> None:
         await self.app.session.call(ws.UNBLOCK, {"user": int(person["user"])})
-        self.app.notice(f"{person.get('name', 'They')} is unblocked. You can see each other again.", seconds=7)
+        self.app.notice(t("safety.unblocked", name=person.get("name") or t("safety.they")), seconds=7)
 
     def open_info(self) -> None:
-        self.app.spawn(self._open_info(), "show what is monitored")
+        self.app.spawn(self._open_info(), t("do.show_monitoring"))
 
     async def _open_info(self) -> None:
         d = await self.app.session.call(ws.SAFETY_INFO, {})
         self._set_recording(d.get("recording", self.app.recording))
-        rec = (
-            "Your own lines are recorded (F12 stops this)."
-            if d.get("recording")
-            else "Your own lines are not recorded (F12 allows it)."
-        )
+        rec = t("safety.info.recorded") if d.get("recording") else t("safety.info.not_recorded")
         blocks = int(d.get("blocks") or 0)
-        you = "Home: a quiet room, any time.  R: choose someone to report or block." + (
-            f"  You have blocked {blocks} {'person' if blocks == 1 else 'people'} (F10, People you blocked)."
-            if blocks
-            else ""
-        )
+        you = t("safety.info.keys") + (tn("safety.info.blocked", blocks) if blocks else "")
         body = f"{d.get('monitoring', '')}\n\n{rec}\n{you}"
         card = Card(
             self.app.popups,
-            "What is monitored here",
+            t("safety.monitored.title"),
             body,
-            "Enter or Esc: close",
+            t("safety.info.close"),
             min(self.app.settings.text_scale, 1.15),
             2.3,
             theme.colour("ui_panel", 1.0),
@@ -830,7 +819,7 @@ class SafetyUI:
             layer,
             title,
             text,
-            "Enter or Esc: close this card when you have read it.    Home: a quiet room while you wait.",
+            t("safety.crisis.keys"),
             min(app.settings.text_scale * 1.1, 1.4),
             2.1,
             CRISIS_COLOUR,
@@ -866,18 +855,20 @@ class SafetyUI:
 
     @staticmethod
     def _alert_line(d: dict) -> str:
-        where = d.get("room_name") or d.get("room") or "a room"
-        who = d.get("name") or "someone"
+        where = d.get("room_name") or d.get("room") or t("safety.alert.a_room")
+        who = d.get("name") or t("safety.alert.someone")
         if d.get("kind") == "help_request":
             place = d.get("room_name") or d.get("room")
             return t("help.requested", name=who, where=t("help.where", room=place) if place else "")
         if d.get("kind") == "report":
-            about = f" about {who}" if d.get("name") else ""
-            reason = REASON_WORDS.get(d.get("reason"), str(d.get("reason") or "other")).lower()
-            return f"Report from {d.get('from', 'someone')}{about} in {where}: {reason}."
-        extra = " No staff are in that room." if d.get("escalated") else ""
-        words = str(d.get("category") or "listed").replace("_", " ")
-        return f"{who} in {where} may need support now (crisis words: {words}).{extra}"
+            reason = reason_words(d.get("reason")).lower()
+            reporter = d.get("from") or t("safety.alert.someone")
+            if d.get("name"):
+                return t("safety.alert.report_about", reporter=reporter, name=who, where=where, reason=reason)
+            return t("safety.alert.report", reporter=reporter, where=where, reason=reason)
+        extra = t("safety.alert.no_staff") if d.get("escalated") else ""
+        words = str(d.get("category") or t("safety.alert.listed")).replace("_", " ")
+        return t("safety.alert.crisis", name=who, where=where, words=words) + extra
 
     def _draw_banner(self) -> None:
         if self.banner is not None:
@@ -887,16 +878,15 @@ class SafetyUI:
         if not self.alerts:
             return
         d = self.alerts[0]
-        more = f"   ({len(self.alerts) - 1} more)" if len(self.alerts) > 1 else ""
-        title = {"report": "Safety alert: a report", "help_request": t("banner.help_title")}.get(
-            str(d.get("kind")), "Safety alert: please check in"
+        more = tn("safety.alert.more", len(self.alerts) - 1) if len(self.alerts) > 1 else ""
+        title = {"report": t("safety.alert.report_title"), "help_request": t("banner.help_title")}.get(
+            str(d.get("kind")), t("safety.alert.crisis_title")
         )
         self.banner = Card(
             self.top,
             title,
             self._alert_line(d),
-            ("Insert: I have seen it. " if d.get("key") else "")
-            + f"End (or Esc): dismiss{more}. The dashboard keeps every alert.",
+            (t("safety.alert.ack_key") if d.get("key") else "") + t("safety.alert.keys", more=more),
             self.app.settings.text_scale,
             self._corner_width(),
             ALERT_COLOUR,
@@ -915,11 +905,11 @@ class SafetyUI:
             try:
                 await self.app.session.call(ws.ALERT_ACK, {"alert": d["key"]})
             except WireError as e:
-                self.app.chat.add(e.message, "notice")
+                self.app.chat.add(error_text(e.code, e.message), "notice")
                 return
-            self.app.chat.add("You acknowledged the alert; the person is told someone has seen it.", "notice")
+            self.app.chat.add(t("safety.alert.acknowledged"), "notice")
 
-        self.app.spawn(ack(), "acknowledge an alert")
+        self.app.spawn(ack(), t("do.acknowledge"))
         self.dismiss_alert()
 
     def dismiss_alert(self) -> None:
@@ -1001,4 +991,4 @@ class _CrisisFocus:
         pass
 
 
-__all__ = ["SafetyUI", "PAUSE_KEYS", "SELECT_KEYS", "ALERT_KEYS", "REASON_WORDS"]
+__all__ = ["SafetyUI", "PAUSE_KEYS", "SELECT_KEYS", "ALERT_KEYS", "REASONS", "reason_words"]

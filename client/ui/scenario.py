@@ -27,22 +27,22 @@ from panda3d.core import NodePath, TextNode
 from wire.scenario import SELF_RATING_MAX
 
 from .. import theme
-from ..i18n import t
+from ..i18n import has, t, tn
 from .layout import scenario_width
 from .widgets import TextField, click_area, label, panel
 
-PHASE_WORDS = {
-    "rationale": "Why it matters",
-    "skill_steps": "The steps",
-    "modelling": "Watch an example",
-    "role_play": "Your turn",
-    "repeat_role_play": "Try it again",
-    "feedback": "Feedback",
-    "homework": "Practice this week",
-    "emotion_recognition": "Reading faces",
-    "reflection": "Looking back",
-}
-SCORE_WORDS = {2: "done well", 1: "partly done", 0: "one to try next time"}
+# the phase kinds with a name in the catalog (`scenario.phase.<kind>`)
+PHASE_KINDS = (
+    "rationale",
+    "skill_steps",
+    "modelling",
+    "role_play",
+    "repeat_role_play",
+    "feedback",
+    "homework",
+    "emotion_recognition",
+    "reflection",
+)
 MAX_LINES = 60  # cast lines (and your answers) of the phase kept on the panel, for scrolling back
 SCROLL_KEYS = ("page_up", "page_down", "wheel_up", "wheel_down")
 DIGITS = tuple(str(i) for i in range(1, 10))
@@ -54,12 +54,27 @@ def words(ident: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def score_words(points) -> str:
+def phase_words(kind) -> str:
+    return t(f"scenario.phase.{kind}") if kind in PHASE_KINDS else ""
+
+
+def level_words(difficulty) -> str:
+    """A difficulty id in words (`scenario.level.<id>`); an id the catalog does not know is shown as it is."""
+    return t(f"scenario.level.{difficulty}") if has(f"scenario.level.{difficulty}") else str(difficulty or "")
+
+
+def score_level(points) -> int | None:
+    """2 done well, 1 partly done, 0 one to try next time; None for no score."""
     try:
         p = float(points)
     except (TypeError, ValueError):
-        return ""
-    return SCORE_WORDS[2] if p >= 1.75 else SCORE_WORDS[1] if p >= 0.75 else SCORE_WORDS[0]
+        return None
+    return 2 if p >= 1.75 else 1 if p >= 0.75 else 0
+
+
+def score_words(points) -> str:
+    level = score_level(points)
+    return "" if level is None else t(f"scenario.score.{level}")
 
 
 def participant_role(state: dict) -> str | None:
@@ -71,19 +86,15 @@ def participant_role(state: dict) -> str | None:
 
 def summary_lines(summary: dict, status: str, endings: dict[str, str]) -> list[str]:
     """A friendly summary in plain words: what happened, never a grade."""
-    out = [
-        "You finished the practice. Well done for taking the time."
-        if status == "finished"
-        else "You stopped the practice. That is fine - what you did still counts."
-    ]
+    out = [t("scenario.summary.finished") if status == "finished" else t("scenario.summary.stopped")]
     phases = summary.get("phases") or []
     if phases:
-        out.append(f"You went through {len(phases)} part{'s' if len(phases) != 1 else ''} of the session.")
+        out.append(tn("scenario.summary.parts", len(phases)))
     ends = [endings.get(e["ending"], words(e["ending"])) for e in summary.get("endings") or [] if e.get("ending")]
     if len(ends) == 1:
-        out.append(f"How the role-play ended: {ends[0]}.")
+        out.append(t("scenario.summary.ended_one", ending=ends[0]))
     elif ends:
-        out.append("How the role-plays ended: " + "; then ".join(ends) + ".")
+        out.append(t("scenario.summary.ended_many", endings=t("scenario.summary.then").join(ends)))
     played = [
         sc
         for sc in (summary.get("scores") or {}).values()
@@ -96,23 +107,20 @@ def summary_lines(summary: dict, status: str, endings: dict[str, str]) -> list[s
         def step(s: str) -> str:
             return str(texts.get(s) or words(s)).rstrip(".")
 
-        good = [step(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[2]]
-        part = [step(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[1]]
-        nxt = [step(s) for s, p in last.items() if score_words(p) == SCORE_WORDS[0]]
+        good = [step(s) for s, p in last.items() if score_level(p) == 2]
+        part = [step(s) for s, p in last.items() if score_level(p) == 1]
+        nxt = [step(s) for s, p in last.items() if score_level(p) == 0]
         if good:
-            out.append("Went well: " + "; ".join(good) + ".")
+            out.append(t("scenario.summary.went_well", steps="; ".join(good)))
         if part:
-            out.append("Partly there: " + "; ".join(part) + ".")
+            out.append(t("scenario.summary.partly", steps="; ".join(part)))
         if nxt:
-            out.append("Next time you could practise: " + "; ".join(nxt) + ".")
+            out.append(t("scenario.summary.next_time", steps="; ".join(nxt)))
     emo = summary.get("emotion") or {}
     if emo.get("total"):
-        out.append(
-            f"You named {emo.get('correct', 0)} of {emo['total']} faces as they were meant. "
-            "Faces are hard to read; practice helps."
-        )
+        out.append(t("scenario.summary.faces", correct=emo.get("correct", 0), total=emo["total"]))
     if summary.get("homework"):
-        out.append(f"Practice this week: {summary['homework']}")
+        out.append(t("scenario.summary.homework", homework=summary["homework"]))
     return out
 
 
@@ -186,14 +194,14 @@ class ScenarioPicker:
         top = 0.9
         bg = panel(self.root, (-w, w, -0.9, top), theme.colour("ui_panel", 0.97))
         lay = _Layout(self.root, -w + 0.08, 2 * w - 0.16, top - 0.05, s)
-        lay.text("Practise a situation", 1.2, theme.colour("ui_accent"))
-        lay.text("Choose what you would like to practise. You can stop at any time.", 0.75, theme.colour("ui_muted"))
+        lay.text(t("scenario.picker.title"), 1.2, theme.colour("ui_accent"))
+        lay.text(t("scenario.picker.intro"), 0.75, theme.colour("ui_muted"))
         if not self.scenarios:
-            lay.text("Looking for scenarios..." if self.busy else "No scenarios are available here yet.")
+            lay.text(t("scenario.picker.looking") if self.busy else t("scenario.picker.none"))
         for i, sc in enumerate(self.scenarios):
             chosen = i == self.index
             y0 = lay.y
-            t = lay.text(
+            row = lay.text(
                 ("> " if chosen else "   ") + str(sc.get("title") or sc["id"]),
                 0.95,
                 theme.colour("ui_text") if chosen else theme.colour("ui_muted"),
@@ -205,22 +213,24 @@ class ScenarioPicker:
                 levels = self.difficulties()
                 self.level = min(self.level, len(levels) - 1)
                 chips = "   ".join(
-                    ("[ " if j == self.level else "  ") + d["id"] + (" ]" if j == self.level else "  ")
+                    ("[ " if j == self.level else "  ") + level_words(d["id"]) + (" ]" if j == self.level else "  ")
                     for j, d in enumerate(levels)
                 )
-                lay.text("Difficulty:  " + chips, 0.72, theme.colour("ui_accent"), indent=0.09, gap=0.1)
+                lay.text(
+                    t("scenario.picker.difficulty", chips=chips), 0.72, theme.colour("ui_accent"), indent=0.09, gap=0.1
+                )
                 d = levels[self.level]
                 about = " - ".join(x for x in (d.get("label"), d.get("description")) if x)
                 if about:
                     lay.text(about, 0.65, theme.colour("ui_muted"), indent=0.09, gap=0.15)
                 panel(self.root, (-w + 0.04, w - 0.04, lay.y + s * 0.1, y0 + s * 0.1), theme.colour("ui_accent", 0.18))
-                t.reparentTo(self.root)  # drawn above the highlight
+                row.reparentTo(self.root)  # drawn above the highlight
             area = (-w + 0.04, w - 0.04, lay.y + s * 0.1, y0 + s * 0.1)
             self._buttons.append(click_area(self.root, area, self.click, i, name=f"picker:{sc['id']}"))
             lay.space(0.25)
         lay.space(0.3)
         lay.text(
-            "Up/Down: choose   Left/Right: easy, medium or hard   Enter: start   Esc: close",
+            t("scenario.picker.keys"),
             0.72,
             theme.colour("ui_muted"),
         )
@@ -631,40 +641,42 @@ class ScenarioPanel:
         lay = _Layout(self.root, left + 0.05, w - 0.1, self.top - 0.03, s, dry)
         muted, accent, text = theme.colour("ui_muted"), theme.colour("ui_accent"), theme.colour("ui_text")
         st = self.state or {}
-        title = str(st.get("title") or "Practice")
+        title = str(st.get("title") or t("scenario.practice"))
         if self.mode == "summary":
             lay.text(title, 1.15, accent)
             for line in self.summary:
                 lay.text(line, 0.95, text)
             lay.space(0.3)
-            lay.text("Enter: close", 0.75, muted)
+            lay.text(t("scenario.summary.keys"), 0.75, muted)
         elif not st:
-            lay.text("Starting...", 1.0, muted)
+            lay.text(t("scenario.starting"), 1.0, muted)
         else:
-            lay.text(f"{title}  ({st.get('difficulty', '')})" if st.get("difficulty") else title, 1.1, accent, gap=0.2)
+            level = level_words(st.get("difficulty"))
+            lay.text(f"{title}  ({level})" if level else title, 1.1, accent, gap=0.2)
             ph = st.get("phase") or {}
             count = int(ph.get("count") or len(st.get("phases") or []) or 1)
             index = int(ph.get("index") or 0)
-            name = ph.get("title") or PHASE_WORDS.get(ph.get("kind"), "")
-            kind = PHASE_WORDS.get(ph.get("kind"), "")
-            head = f"Part {index + 1} of {count}: {name}"
+            name = ph.get("title") or phase_words(ph.get("kind"))
+            kind = phase_words(ph.get("kind"))
+            head = t("scenario.part", n=index + 1, count=count, name=name)
             if kind and kind != name:
                 head += f"  ({kind.lower()})"
             lay.text(head, 0.9, text, gap=0.25)
             self._dots(lay, index, count, left + 0.05, w - 0.1, s)
             if not self.mine:
-                lay.text("Someone here is practising. You are watching; their choices are theirs.", 0.85, muted)
+                lay.text(t("scenario.watching"), 0.85, muted)
             if self._earlier:
                 n = self._earlier
-                lay.text(t("scenario.earlier", n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
+                lay.text(tn("scenario.earlier", n), 0.75, accent, gap=0.1)
             for who, said, mine in self._visible:
                 lay.text(f"{who}: {said}", 0.95, muted if mine else text, gap=0.25)
             if self.scroll and self._visible:
                 n = self.scroll
-                lay.text(t("scenario.newer", n=n, s="s" if n != 1 else ""), 0.75, accent, gap=0.1)
+                lay.text(tn("scenario.newer", n), 0.75, accent, gap=0.1)
             end = st.get("ending")
             if isinstance(end, dict) and st.get("wait") == "ended":
-                lay.text(f"How it ended: {end.get('title') or words(end.get('id', ''))}", 0.95, accent, gap=0.1)
+                ending = end.get("title") or words(end.get("id", ""))
+                lay.text(t("scenario.how_it_ended", ending=ending), 0.95, accent, gap=0.1)
                 if end.get("text"):
                     lay.text(str(end["text"]), 0.85, text)
             if self.rating_due:
@@ -673,14 +685,14 @@ class ScenarioPanel:
                 lay.text(scale, 0.95, text, gap=0.1)
                 lay.text(t("scenario.rate.ends"), 0.75, muted, gap=0.2)
             if st.get("homework") and ph.get("kind") == "homework":
-                lay.text("Practice this week:", 0.95, accent, gap=0.1)
+                lay.text(t("scenario.homework"), 0.95, accent, gap=0.1)
                 lay.text(str(st["homework"]), 0.9, text)
-            prompt = st.get("prompt") or {"choice": "What do you say?"}.get(st.get("wait") or "")
+            prompt = st.get("prompt") or (t("scenario.what_do_you_say") if st.get("wait") == "choice" else "")
             if self.mode == "confirm_stop":
                 lay.space(0.3)
-                lay.text("Stop this practice now?", 1.05, accent, gap=0.15)
-                lay.text("That is fine. What you have done so far is kept.", 0.9, text)
-                lay.text("Enter: yes, stop      Esc: no, keep going", 0.85, muted)
+                lay.text(t("scenario.stop.title"), 1.05, accent, gap=0.15)
+                lay.text(t("scenario.stop.body"), 0.9, text)
+                lay.text(t("scenario.stop.keys"), 0.85, muted)
             elif self.mine:
                 if prompt:
                     lay.text(str(prompt), 1.0, accent)
@@ -705,13 +717,10 @@ class ScenarioPanel:
                             )
                         )
                 if st.get("wait") == "emotion":
-                    lay.text("F9: look closely at the face.", 0.8, muted, gap=0.2)
+                    lay.text(t("scenario.look_closely"), 0.8, muted, gap=0.2)
                 for h in st.get("hints") or []:
-                    lay.text(f"Hint: {h}", 0.85, muted, gap=0.2)
-                note = {
-                    "no_match": "Those words did not match an answer here. Try other words, or pick a number.",
-                    "unclear_emotion": "Which one feeling do you mean? Pick a number, or name one feeling.",
-                }.get(st.get("note") or "")
+                    lay.text(t("scenario.hint", hint=h), 0.85, muted, gap=0.2)
+                note = t(f"scenario.note.{st['note']}") if st.get("note") in ("no_match", "unclear_emotion") else ""
                 if note:
                     lay.text(note, 0.85, theme.colour("ui_text"), gap=0.2)
                 if self.typing:
@@ -738,16 +747,16 @@ class ScenarioPanel:
             return t("scenario.rate.keys")
         n = len(self.options)
         if self.typing:
-            pick = "" if not n else "  (or 1 to choose)" if n == 1 else f"  (or 1-{n} to choose)"
-            return f"Type your answer{pick}.  Enter: send   Esc: clear / stop"
+            pick = "" if not n else t("scenario.keys.or_one") if n == 1 else t("scenario.keys.or_range", n=n)
+            return t("scenario.keys.typing", pick=pick)
         parts = []
         if self.wait in ("continue", "ended"):
-            parts.append("Enter or Space: continue")
+            parts.append(t("scenario.keys.continue"))
         elif n:
-            parts.append("1: choose" if n == 1 else f"1-{n}: choose")
+            parts.append(t("scenario.keys.one") if n == 1 else t("scenario.keys.range", n=n))
             if self.free_text:
-                parts.append("Enter: type your own words")
-        parts.append("Esc: stop")
+                parts.append(t("scenario.keys.own_words"))
+        parts.append(t("scenario.keys.stop"))
         return "   ".join(parts)
 
     def _dots(self, lay: _Layout, index: int, count: int, left: float, width: float, s: float):

@@ -11,17 +11,17 @@ from collections.abc import Callable
 from panda3d.core import NodePath, TextNode
 
 from .. import theme
-from ..i18n import t
+from ..i18n import LANGUAGES, has, language_name, t
 from ..theme import CONTRASTS, TEXT_SIZES
 from .settings import Settings
 from .widgets import TextField, button, click_area, label, panel
 
-LOGIN_SETTINGS = ("text_size", "contrast", "reduced_motion")
+LOGIN_SETTINGS = ("text_size", "contrast", "reduced_motion", "language")
 
 
 class LoginScreen:
     """Name and password, and the settings a person may need before reading anything else (text size,
-    contrast, reduced motion; remembered in the settings file). Tab or Up/Down move between the rows,
+    contrast, reduced motion, language; remembered in the settings file). Tab or Up/Down move between the rows,
     Left/Right (or a click) change a setting, Enter signs in."""
 
     def __init__(
@@ -117,7 +117,12 @@ class LoginScreen:
 
     def _show_rows(self) -> None:
         st = self.settings
-        values = (st.text_size, st.contrast, t("login.on") if st.reduced_motion else t("login.off"))
+        values = (
+            t(f"size.{st.text_size}"),
+            t(f"contrast.{st.contrast}"),
+            t("login.on") if st.reduced_motion else t("login.off"),
+            language_name(st.language),
+        )
         for i, (_name, value, bg) in enumerate(self.rows):
             value.setText(f"<  {values[i]}  >")
             bg["frameColor"] = theme.colour("ui_accent", 0.3) if self.index == 2 + i else (0, 0, 0, 0)
@@ -150,12 +155,14 @@ class LoginScreen:
         """Change the chosen setting row by one step; it applies (and is saved) at once."""
         st = self.settings
         key = LOGIN_SETTINGS[self.index - 2]
-        if key == "text_size":
+        if key == "language":
+            st.language = LANGUAGES[(LANGUAGES.index(st.language) + step) % len(LANGUAGES)]
+        elif key == "text_size":
             sizes = list(TEXT_SIZES)
             st.text_size = sizes[(sizes.index(st.text_size) + step) % len(sizes)]
         elif key == "contrast":
             st.contrast = CONTRASTS[(CONTRASTS.index(st.contrast) + step) % len(CONTRASTS)]
-        else:
+        elif key == "reduced_motion":
             st.reduced_motion = not st.reduced_motion
         if self.on_settings is not None:
             self.on_settings(st)  # the app saves them and draws this screen again (restyle)
@@ -276,8 +283,9 @@ class RoomListScreen:
                 panel(self.rows_root, (-0.98, 0.98, y - s * 0.6, y + s * 1.2), theme.colour("ui_accent", 0.35))
             people = r.get("people", r.get("members"))
             cap = r.get("capacity")
-            extra = f"{people}/{cap} here" if people is not None and cap else ""
-            scene = str(r.get("scene", "")).replace("office", "office / interview").replace("park", "park bench")
+            extra = t("rooms.people", people=people, capacity=cap) if people is not None and cap else ""
+            scene = str(r.get("scene", ""))
+            scene = t(f"scene.{scene}") if has(f"scene.{scene}") else scene
             label(self.rows_root, ("> " if sel else "  ") + str(r.get("name", r.get("id", "?"))), (-0.92, y), s * 0.9)
             label(
                 self.rows_root,

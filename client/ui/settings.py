@@ -1,4 +1,5 @@
-"""Participant settings (text size, reduced motion, camera distance, reading pace), kept in a small JSON file."""
+"""Participant settings (text size, reduced motion, camera distance, reading pace, language), kept in a small
+JSON file."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from wire.scenario import PACES
 
+from ..i18n import LANGUAGES, default_language
 from ..theme import CONTRASTS, TEXT_SIZES
 
 
@@ -24,6 +26,7 @@ class Settings:
     camera_distance: str = "normal"  # near | normal | far
     pace: str = "usual"  # how fast a practice scenario's lines come: one of wire.scenario.PACES
     contrast: str = "usual"  # one of theme.CONTRASTS
+    language: str = "en"  # one of i18n.LANGUAGES; a first start takes the OS locale's when it is shipped
 
     @property
     def text_scale(self) -> float:
@@ -38,6 +41,7 @@ class Settings:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError):
             s.text_size = FIRST_TEXT_SIZE  # a first start: larger text until the person chooses
+            s.language = default_language()
             return s
         if data.get("text_size") in TEXT_SIZES:
             s.text_size = data["text_size"]
@@ -49,6 +53,7 @@ class Settings:
             s.pace = data["pace"]
         if data.get("contrast") in CONTRASTS:
             s.contrast = data["contrast"]
+        s.language = data["language"] if data.get("language") in LANGUAGES else default_language()
         return s
 
     def save(self, path: Path | None) -> None:
