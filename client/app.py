@@ -173,6 +173,8 @@ class PeerspaceClient(ShowBase):
         if self.buttonThrowers:
             self.buttonThrowers[0].node().setKeystrokeEvent("keystroke")
         self.settings = settings_for(opts)
+        if not opts.server and not opts.preview:
+            opts.server = self.settings.server or None  # the address chosen at the first start
         theme.set_contrast(self.settings.contrast)
         self.exit_code = 0
         self.model = ClientModel()
@@ -263,6 +265,7 @@ class PeerspaceClient(ShowBase):
             self.hud.show_recording()
 
     def apply_settings(self, settings: Settings) -> None:
+        settings.server = settings.server or self.settings.server  # panels change how it looks, not the service
         self.settings = settings
         settings.save(self.opts.settings_path)
         theme.set_contrast(settings.contrast)
@@ -314,6 +317,28 @@ class PeerspaceClient(ShowBase):
 
     def show_login(self, status: str = "") -> None:
         self.screens.request("Login", status)
+
+    def show_server(self) -> None:
+        """The service's address: at the first start, or from the login screen's Change server."""
+        from .ui.server_screen import ServerScreen
+
+        back = self.show_login if self.opts.server else None
+        self.set_screen(
+            ServerScreen(
+                self.aspect2d,
+                self.settings.text_scale,
+                self.set_server,
+                server=self.opts.server or "",
+                on_quit=self.screens.ask_quit,
+                on_back=back,
+            )
+        )
+
+    def set_server(self, address: str) -> None:
+        """Connect to this service from now on (remembered in the settings file), then sign in."""
+        self.opts.server = self.settings.server = address
+        self.settings.save(self.opts.settings_path)
+        self.show_login()
 
     def show_rooms(self) -> None:
         self.screens.request("Rooms")
@@ -454,7 +479,9 @@ def begin(app: PeerspaceClient) -> None:
         from .preview import populate_preview
 
         populate_preview(app, o.preview)
-    elif o.server and o.user and o.password is not None:
+    elif not o.server:
+        app.show_server()  # the first start: which service to connect to
+    elif o.user and o.password is not None:
         app.show_login("Signing in...")
         app.screen.fields[1].set(o.password)
         app.spawn(app.login_and_connect(o.user, o.password), "sign in")
@@ -484,8 +511,9 @@ def parse_args(argv=None) -> Options:
     p = argparse.ArgumentParser(prog="peerspace-client", description="peerspace desktop client")
     p.add_argument(
         "--server",
-        default=os.environ.get("PEERSPACE_SERVER", "http://127.0.0.1:8642"),
-        help="server address, e.g. http://127.0.0.1:8642",
+        default=os.environ.get("PEERSPACE_SERVER") or None,
+        help="server address, e.g. https://peerspace.example.org (default: the one chosen at the first start, "
+        "kept in the settings file; PEERSPACE_SERVER)",
     )
     p.add_argument(
         "--ca-file",

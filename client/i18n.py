@@ -265,6 +265,17 @@ EN: dict[str, str] = {
     "login.need_name": "Please type a name first.",
     "login.keys": "Tab: next    Left/Right: change    Enter: sign in    Ctrl+Q: quit",
     "login.server": "Server: {server}",
+    "login.change_server": "Change server",
+    "server.title": "Which peerspace service?",
+    "server.explain": "Type the address your service gave you, e.g. peerspace.example.org. It is remembered on "
+    "this computer; you can change it later on the sign-in screen.",
+    "server.address": "Service address",
+    "server.continue": "Continue",
+    "server.keys": "Enter: continue    Ctrl+Q: quit",
+    "server.need_address": "Please type the service's address first.",
+    "server.bad_address": "That does not look like an address. Type it as your service gave it, "
+    "e.g. peerspace.example.org or https://peerspace.example.org:8642.",
+    "server.bad_scheme": "The address must start with https:// (or http:// for a test on your own computer).",
     "login.sign_in": "Sign in",
     "login.quit": "Quit",
     "login.text_size": "Text size",

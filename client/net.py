@@ -74,13 +74,17 @@ class NetSession:
         if screen:
             screen.busy = True
             screen.set_status("Signing in...")
-        if self.session_factory is None:
-            from wire.session import Session
-
-            ca_file = app.opts.ca_file
-            self.session_factory = lambda url: Session(url, ca_file=ca_file)
-        session = self.session_factory(app.opts.server)
-        self.register(session)
+        try:
+            session = self._new_session()
+        except Exception:  # e.g. an installed client whose ssl module cannot load: say so, never stay "Signing in..."
+            log.warning("could not start a session", exc_info=True)
+            msg = "Something went wrong while signing in. Press Enter to try again."
+            if screen is None:
+                app.show_login(msg)
+            else:
+                screen.set_status(msg)
+                screen.busy = False
+            return False
         try:
             await session.login(name, password)
             self.session = session
@@ -117,6 +121,16 @@ class NetSession:
                 app.show_rooms()
         app.looks.offer_first()  # a first login (no look chosen yet): how should others see you?
         return True
+
+    def _new_session(self):
+        if self.session_factory is None:
+            from wire.session import Session
+
+            ca_file = self.app.opts.ca_file
+            self.session_factory = lambda url: Session(url, ca_file=ca_file)
+        session = self.session_factory(self.app.opts.server)
+        self.register(session)
+        return session
 
     async def _drop(self, session) -> None:
         if self.session is session:

@@ -44,6 +44,7 @@ class Screens(FSM):
                 settings=app.settings,
                 on_settings=app.apply_settings,
                 on_quit=self.ask_quit,
+                on_change_server=app.show_server,
             )
         )
         if status:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -13,6 +14,12 @@ from ..theme import CONTRASTS, TEXT_SIZES
 
 
 def default_path() -> Path:
+    """The settings file: ~/.config/peerspace/client.json (XDG_CONFIG_HOME), %APPDATA%\\peerspace\\client.json on
+    Windows, ~/Library/Application Support/peerspace/client.json on macOS (docs/deploy.md, "Installing the client")."""
+    if sys.platform == "win32" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "peerspace" / "client.json"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "peerspace" / "client.json"
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return Path(base) / "peerspace" / "client.json"
 
@@ -24,6 +31,7 @@ class Settings:
     camera_distance: str = "normal"  # near | normal | far
     pace: str = "usual"  # how fast a practice scenario's lines come: one of wire.scenario.PACES
     contrast: str = "usual"  # one of theme.CONTRASTS
+    server: str = ""  # the service's address, asked at the first start (client/ui/server_screen.py)
 
     @property
     def text_scale(self) -> float:
@@ -49,6 +57,8 @@ class Settings:
             s.pace = data["pace"]
         if data.get("contrast") in CONTRASTS:
             s.contrast = data["contrast"]
+        if isinstance(data.get("server"), str):
+            s.server = data["server"]
         return s
 
     def save(self, path: Path | None) -> None:
