@@ -318,28 +318,6 @@ class PeerspaceClient(ShowBase):
     def show_login(self, status: str = "") -> None:
         self.screens.request("Login", status)
 
-    def show_server(self) -> None:
-        """The service's address: at the first start, or from the login screen's Change server."""
-        from .ui.server_screen import ServerScreen
-
-        back = self.show_login if self.opts.server else None
-        self.set_screen(
-            ServerScreen(
-                self.aspect2d,
-                self.settings.text_scale,
-                self.set_server,
-                server=self.opts.server or "",
-                on_quit=self.screens.ask_quit,
-                on_back=back,
-            )
-        )
-
-    def set_server(self, address: str) -> None:
-        """Connect to this service from now on (remembered in the settings file), then sign in."""
-        self.opts.server = self.settings.server = address
-        self.settings.save(self.opts.settings_path)
-        self.show_login()
-
     def show_rooms(self) -> None:
         self.screens.request("Rooms")
 
@@ -480,7 +458,7 @@ def begin(app: PeerspaceClient) -> None:
 
         populate_preview(app, o.preview)
     elif not o.server:
-        app.show_server()  # the first start: which service to connect to
+        app.screens.show_server()  # the first start: which service to connect to
     elif o.user and o.password is not None:
         app.show_login("Signing in...")
         app.screen.fields[1].set(o.password)
