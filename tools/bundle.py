@@ -274,8 +274,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA of the check's own and a certificate for 127.0.0.1 signed by it (openssl): (ca, cert, key)."""
+    ca, ca_key, cert, key = folder / "ca.pem", folder / "ca.key", folder / "cert.pem", folder / "cert.key"
+    ext = folder / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    for cmd in (
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2",
+         "-subj", "/CN=peerspace bundle check CA"],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", folder / "cert.csr", "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", folder / "cert.csr", "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,
+         "-days", "2", "-extfile", ext],
+    ):  # fmt: skip
+        subprocess.run(["openssl", *map(str, cmd)], check=True, capture_output=True, timeout=60)
+    return ca, cert, key
+
+
 def check(build_dir: Path, out: Path) -> int:
-    """Run the built Linux binary against a real server: sign in, join, screenshot; then look at the picture."""
+    """Run the built Linux binary against a real server over https/wss (a CA of the check's own): sign in, join,
+    screenshot; then look at the picture. TLS on purpose: the bundle's own OpenSSL is what most needs checking."""
     exe = binary(build_dir)
     if not exe.exists():
         print(f"bundle check: {exe} is missing; run `python tools/bundle.py build --platform {LINUX}` first")
@@ -293,10 +310,22 @@ def check(build_dir: Path, out: Path) -> int:
         capture_output=True,
         timeout=60,
     )
+    ca, cert, key = make_certificates(data)
     ready = data / "ready"
     log = open(out / "server.log", "w")
     server = subprocess.Popen(
-        [*server_cmd, "serve", "--port", str(port), "--ready-file", str(ready)],
+        [
+            *server_cmd,
+            "serve",
+            "--port",
+            str(port),
+            "--ready-file",
+            str(ready),
+            "--tls-cert",
+            str(cert),
+            "--tls-key",
+            str(key),
+        ],  # fmt: skip
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -317,7 +346,9 @@ def check(build_dir: Path, out: Path) -> int:
         cmd = [
             str(exe),
             "--server",
-            f"http://127.0.0.1:{port}",
+            f"https://127.0.0.1:{port}",
+            "--ca-file",
+            str(ca),
             "--user",
             "Robin",
             "--password",
@@ -340,7 +371,8 @@ def check(build_dir: Path, out: Path) -> int:
         # a GUI app writes its output to its log file (BUILD_APPS log_filename), not to the terminal
         app_log = data / "home" / ".local" / "share" / "peerspace" / "client.log"
         (out / "client.log").write_text(run.stdout + run.stderr + (app_log.read_text() if app_log.exists() else ""))
-        print(run.stdout.strip())
+        if run.stdout.strip():
+            print(run.stdout.strip())
         if run.returncode != 0 or not shot.exists():
             print(f"bundle check: the client exited {run.returncode}; see {out / 'client.log'}")
             print(run.stderr[-3000:])
