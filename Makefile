@@ -15,7 +15,7 @@ SERVER_EXTRAS := scale metrics postgresql
 COMPILE = $(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock"
 
-.PHONY: demo test venv catalogs bench lint docs lock upgrade clean
+.PHONY: demo test venv catalogs bench lint docs lock upgrade clean bundle bundle-check
 
 # the venv: exactly the locked packages (pip checks every hash), then the project itself without dependencies;
 # tools/lock.py check fails here when pyproject asks for something the lock lacks (then: make lock). The build
@@ -61,6 +61,16 @@ lint: $(STAMP)
 	$(BIN)/python tools/lint_dockerfile.py Dockerfile
 	$(BIN)/python tools/catalogs.py check
 
+# the installable desktop client (tools/bundle.py, docs/deploy.md "Installing the client"): every platform's bundle
+# into build/bundle/<platform>/; bundle-check (CI, after test) builds the Linux one only and runs it against a real
+# server: sign in, join, screenshot (out/bundle/)
+bundle: $(STAMP)
+	$(BIN)/python tools/bundle.py build
+
+bundle-check: $(STAMP)
+	$(BIN)/python tools/bundle.py build --platform manylinux_2_28_x86_64
+	$(BIN)/python tools/bundle.py check
+
 docs: $(STAMP)
 	$(BIN)/python tools/import_graph.py --write
 	$(BIN)/python tools/protocol_tables.py --write
@@ -79,4 +89,4 @@ upgrade: $(BIN)/uv
 	@$(BIN)/python tools/lock.py diff $(VENV)/lock-before.txt $(DEV_LOCK)
 
 clean:
-	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var out build .pytest_cache .mypy_cache .ruff_cache

@@ -178,6 +178,8 @@ class PeerspaceClient(ShowBase):
             self.buttonThrowers[0].node().setKeystrokeEvent("keystroke")
         self.settings = settings_for(opts)
         i18n.set_language(self.settings.language)
+        if not opts.server and not opts.preview:
+            opts.server = self.settings.server or None  # the address chosen at the first start
         theme.set_contrast(self.settings.contrast)
         self.exit_code = 0
         self.model = ClientModel()
@@ -269,6 +271,7 @@ class PeerspaceClient(ShowBase):
             self.hud.show_recording()
 
     def apply_settings(self, settings: Settings) -> None:
+        settings.server = settings.server or self.settings.server  # panels change how it looks, not the service
         self.settings = settings
         settings.save(self.opts.settings_path)
         i18n.set_language(settings.language)  # what is drawn below is drawn in it
@@ -462,7 +465,9 @@ def begin(app: PeerspaceClient) -> None:
         from .preview import populate_preview
 
         populate_preview(app, o.preview)
-    elif o.server and o.user and o.password is not None:
+    elif not o.server:
+        app.screens.show_server()  # the first start: which service to connect to
+    elif o.user and o.password is not None:
         app.show_login(i18n.t("login.signing_in"))
         app.screen.fields[1].set(o.password)
         app.spawn(app.login_and_connect(o.user, o.password), i18n.t("do.sign_in"))
@@ -492,8 +497,9 @@ def parse_args(argv=None) -> Options:
     p = argparse.ArgumentParser(prog="peerspace-client", description="peerspace desktop client")
     p.add_argument(
         "--server",
-        default=os.environ.get("PEERSPACE_SERVER", "http://127.0.0.1:8642"),
-        help="server address, e.g. http://127.0.0.1:8642",
+        default=os.environ.get("PEERSPACE_SERVER") or None,
+        help="server address, e.g. https://peerspace.example.org (default: the one chosen at the first start, "
+        "kept in the settings file; PEERSPACE_SERVER)",
     )
     p.add_argument(
         "--ca-file",

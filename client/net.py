@@ -78,14 +78,17 @@ class NetSession:
         if screen:
             screen.busy = True
             screen.set_status(t("login.signing_in"))
-        if self.session_factory is None:
-            from wire.session import Session
-
-            ca_file = app.opts.ca_file
-            self.session_factory = lambda url: Session(url, ca_file=ca_file)
-        session = self.session_factory(app.opts.server)
-        session.language = language()  # sent with the connect (wire/session.py): the server's text in it
-        self.register(session)
+        try:
+            session = self._new_session()
+        except Exception:  # e.g. an installed client whose ssl module cannot load: say so, never stay "Signing in..."
+            log.warning("could not start a session", exc_info=True)
+            msg = t("login.session_failed")
+            if screen is None:
+                app.show_login(msg)
+            else:
+                screen.set_status(msg)
+                screen.busy = False
+            return False
         try:
             await session.login(name, password)
             self.session = session
@@ -118,6 +121,17 @@ class NetSession:
                 app.show_rooms()
         app.looks.offer_first()  # a first login (no look chosen yet): how should others see you?
         return True
+
+    def _new_session(self):
+        if self.session_factory is None:
+            from wire.session import Session
+
+            ca_file = self.app.opts.ca_file
+            self.session_factory = lambda url: Session(url, ca_file=ca_file)
+        session = self.session_factory(self.app.opts.server)
+        session.language = language()  # sent with the connect (wire/session.py): the server's text in it
+        self.register(session)
+        return session
 
     async def _drop(self, session) -> None:
         if self.session is session:

@@ -1,7 +1,8 @@
 """The client's screens as a direct.fsm.FSM (as in Panda3D's samples).
 
 States: Login (name and password), Rooms (the room list), Room (no screen: the 3D view, and the
-room HUD once you are in a room), Screen (any other full screen, given as the argument).
+room HUD once you are in a room), Screen (any other full screen, given as the argument: the first start's
+server address, client/ui/server_screen.py, is one).
 Leaving a state takes its screen down; the screen that is shown has the keyboard focus.
 """
 
@@ -13,6 +14,7 @@ from direct.fsm.FSM import FSM
 
 from .i18n import t
 from .ui.screens import LoginScreen, QuitDialog, RoomListScreen
+from .ui.server_screen import ServerScreen
 
 if TYPE_CHECKING:
     from .app import PeerspaceClient
@@ -45,10 +47,31 @@ class Screens(FSM):
                 settings=app.settings,
                 on_settings=app.apply_settings,
                 on_quit=self.ask_quit,
+                on_change_server=self.show_server,
             )
         )
         if status:
             self.screen.set_status(status)
+
+    def show_server(self) -> None:
+        """The service's address: at the first start, or from the login screen's Change server."""
+        app = self.app
+        screen = ServerScreen(
+            app.aspect2d,
+            app.settings.text_scale,
+            self.set_server,
+            server=app.opts.server or "",
+            on_quit=self.ask_quit,
+            on_back=app.show_login if app.opts.server else None,
+        )
+        self.request("Screen", screen)
+
+    def set_server(self, address: str) -> None:
+        """Connect to this service from now on (remembered in the settings file), then sign in."""
+        app = self.app
+        app.opts.server = app.settings.server = address
+        app.settings.save(app.opts.settings_path)
+        app.show_login()
 
     def enterRooms(self) -> None:
         app = self.app

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+from wire.assets import ASSETS  # beside the sources, or beside the installed client's program
+
+__all__ = ["ASSETS"]
 
 _DEFAULT = {
     "sky": [0.78, 0.86, 0.90],

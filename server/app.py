@@ -7,6 +7,7 @@ import logging
 import signal
 import ssl
 from collections import Counter
+from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -14,13 +15,14 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from . import http_api
-from .appkeys import ACCOUNTS, CFG, GATEWAY, METRICS, NODE, RECORDS, SAFETY, SIO, STORE, TOKENS, WORLD
+from .appkeys import ACCOUNTS, CFG, GATEWAY, METRICS, NODE, PROXIES, RECORDS, SAFETY, SIO, STORE, TOKENS, WORLD
 from .auth import Accounts, Tokens, load_secret
 from .config import Config
 from .controllers import Controllers
 from .gateway import Gateway, GuardedServer
 from .metrics import Metrics
 from .metrics import add_route as add_metrics_route
+from .proxies import TrustedProxies
 from .records import Records
 from .safety import Helpline, Safety
 from .safety.escalation import Escalation
@@ -76,6 +78,7 @@ TRANSPORT_LIMIT = 256 * 1024
 def build_app(cfg: Config) -> web.Application:
     import importlib
 
+    proxies = TrustedProxies.parse(cfg.trusted_proxies, cfg.proxy_header)  # a wrong setting stops the start here
     for mod in FEATURES:
         importlib.import_module(mod)
     store = open_storage(cfg.database_url or cfg.database, busy_timeout=SERVER_BUSY_TIMEOUT)
@@ -119,7 +122,7 @@ def build_app(cfg: Config) -> web.Application:
     world.assemble(features, safety=safety, records=records, scenarios=scenarios)
     app[CFG], app[STORE], app[TOKENS], app[ACCOUNTS], app[SIO] = cfg, store, tokens, accounts, sio
     app[WORLD], app[GATEWAY], app[METRICS], app[NODE] = world, gateway, metrics, node
-    app[SAFETY], app[RECORDS] = safety, records
+    app[SAFETY], app[RECORDS], app[PROXIES] = safety, records, proxies
     escalation = Escalation(world, metrics.count)  # unacknowledged alerts, on a task of its own
     http_api.add_routes(app)
     for mod in FEATURES:
@@ -155,8 +158,12 @@ TOO_MANY_CONNECTIONS = (
 )
 
 
-def cap_connections_per_address(server: web.Server, limit: int) -> None:
+def cap_connections_per_address(server: web.Server, limit: int, exempt: Callable[[str], bool] | None = None) -> None:
     """At most `limit` open TCP connections from one client address; the next gets a 503 and is closed.
+
+    `exempt` addresses (trusted reverse proxies) are not counted: a proxy's connections carry many people's, which
+    are counted per forwarded address once their headers are read (engine.io sessions, log-ins), and the proxy
+    limits connections per client itself (docs/deploy/nginx.conf).
 
     Hooks the connection bookkeeping aiohttp's web.Server already does for every connection, before any
     byte of a request is read (a wrapper, not a subclass: the runner builds the server itself).
@@ -168,6 +175,9 @@ def cap_connections_per_address(server: web.Server, limit: int) -> None:
     def connection_made(handler: RequestHandler, transport: asyncio.Transport) -> None:
         peer = transport.get_extra_info("peername")
         addr = peer[0] if peer else "?"
+        if exempt is not None and exempt(addr):
+            made(handler, transport)
+            return
         if held[addr] >= limit:
             log.info("connection refused: address holds %d (the limit)", held[addr])
             transport.pause_reading()  # not one byte of its request is read
@@ -226,7 +236,7 @@ async def start(cfg: Config) -> tuple[web.AppRunner, int]:
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=cfg.header_timeout)
     await runner.setup()
     assert runner.server is not None  # made by setup()
-    cap_connections_per_address(runner.server, cfg.max_per_address)
+    cap_connections_per_address(runner.server, cfg.max_per_address, exempt=app[PROXIES].trusts)
     site = web.TCPSite(runner, cfg.host, cfg.port, ssl_context=ssl_context)
     await site.start()
     server = site._server

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .config import Config
     from .gateway import Gateway, GuardedServer
     from .metrics import Metrics
+    from .proxies import TrustedProxies
     from .records import Records
     from .safety.moderation import Safety
     from .scale.node import Node
@@ -32,3 +33,4 @@ METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 NODE: web.AppKey[Node | None] = web.AppKey("node")  # scale-out only (cfg.redis_url)
 SAFETY: web.AppKey[Safety] = web.AppKey("safety")
 RECORDS: web.AppKey[Records] = web.AppKey("records")
+PROXIES: web.AppKey[TrustedProxies] = web.AppKey("proxies")  # whose forwarding header is believed

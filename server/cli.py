@@ -63,6 +63,7 @@ def _find(store: Storage, name: str) -> Row:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import TLSSettingsError, serve
+    from .proxies import ProxySettingsError
     from .records.questionnaires import QuestionnaireError
     from .safety.care import CareFileError
     from .safety.crisis import PhraseFileError
@@ -79,6 +80,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     except TLSSettingsError as exc:
         print(f"peerspace: not started: {exc} (see docs/deploy.md, 'TLS')", file=sys.stderr)
+        return 2
+    except ProxySettingsError as exc:
+        print(f"peerspace: not started: {exc} (see docs/deploy.md, 'Behind a reverse proxy')", file=sys.stderr)
         return 2
     return 0
 

@@ -41,6 +41,10 @@ class Config:
     refusal_log_every: float = 10.0  # refusals are logged as one line per socket per this many seconds
     max_sockets_per_user: int = 4  # a person's next connection closes their oldest one
     max_per_address: int = 32  # TCP connections, and engine.io sessions, one client address may hold
+    # behind a reverse proxy: its addresses or networks, comma-separated; from these peers only, the client's
+    # address is read from proxy_header (X-Forwarded-For or Forwarded) for the per-address limits (server/proxies.py)
+    trusted_proxies: str = ""
+    proxy_header: str = "X-Forwarded-For"
     auth_timeout: float = 5.0  # seconds an engine.io session may stay open without a Socket.IO connect
     header_timeout: float = 10.0  # seconds to send a request's headers; also the HTTP keep-alive idle time
     walk_speed: float = 1.6  # m/s

@@ -30,6 +30,8 @@ from wire import appearance as wire_appearance
 from wire import errors, events
 from wire.errors import WireError
 
+from . import proxies
+from .appkeys import PROXIES
 from .auth import public_user
 from .background import Background
 from .transport import LeanSocket
@@ -69,9 +71,12 @@ class Router(Protocol):
 
 
 def client_address(environ: dict[str, Any]) -> str:
-    """The peer address of an engine.io request (engine.io's own REMOTE_ADDR is a fixed placeholder)."""
-    request: web.BaseRequest | None = environ.get("aiohttp.request")
-    return (request.remote if request is not None else None) or "?"
+    """The client address of an engine.io request (engine.io's own REMOTE_ADDR is a fixed placeholder): the peer's,
+    or the one a trusted reverse proxy forwarded (server/proxies.py)."""
+    request: web.Request | None = environ.get("aiohttp.request")
+    if request is None:
+        return "?"
+    return proxies.client_address(request, request.app.get(PROXIES, proxies.NO_PROXIES)) or "?"
 
 
 class Refused(socketio.exceptions.ConnectionRefusedError):  # type: ignore[misc]  # python-socketio is untyped

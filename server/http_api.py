@@ -12,7 +12,8 @@ from aiohttp import web
 from wire import errors
 from wire.errors import WireError
 
-from .appkeys import ACCOUNTS, CFG, STORE, TOKENS, WORLD
+from . import proxies
+from .appkeys import ACCOUNTS, CFG, PROXIES, STORE, TOKENS, WORLD
 from .auth import LoginThrottle, Throttled, public_user
 
 if TYPE_CHECKING:
@@ -52,8 +53,8 @@ async def read_json(request: web.Request, limit: int = 16 * 1024) -> dict[str, A
 
 
 def client_address(request: web.Request) -> str | None:
-    """The peer's address, for the login throttle. Behind a reverse proxy this is the proxy's."""
-    return request.remote
+    """The client's address, for the login throttle: the peer's, or the one a trusted reverse proxy forwarded."""
+    return proxies.client_address(request, request.app.get(PROXIES, proxies.NO_PROXIES))
 
 
 async def user_from_request(request: web.Request, *, cookie: bool = True) -> dict[str, Any]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
 import urllib.request
 
+import aiohttp
 import pytest
 
 from conftest import ROOT, free_port
@@ -108,3 +110,27 @@ def test_plain_http_is_redirected_to_https(nginx):
         opener.open(nginx["http"] + "/api/health", timeout=10)
     assert answer.value.code == 301
     assert answer.value.headers["Location"].startswith("https://")
+
+
+@pytest.fixture
+def behind_nginx(monkeypatch):
+    """The server's settings behind the documented nginx (before the `server` fixture reads them)."""
+    monkeypatch.setenv("PEERSPACE_TRUSTED_PROXIES", "127.0.0.1")
+    monkeypatch.setenv("PEERSPACE_LOGIN_FREE_PER_ADDRESS", "2")
+
+
+async def test_the_server_counts_each_persons_address_through_nginx(behind_nginx, nginx, pki):  # noqa: F811
+    ssl_context = ssl.create_default_context(cafile=str(pki["ca"]))
+
+    async def failed_login(person: str) -> str:
+        connector = aiohttp.TCPConnector(local_addr=(person, 0), ssl=ssl_context, force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            async with http.post(
+                nginx["https"] + "/api/login",
+                json={"name": "nobody", "password": "wrong-password"},
+                headers={"X-Forwarded-For": "10.9.8.7"},  # what a client writes itself is not believed
+            ) as resp:
+                return (await resp.json())["error"]["code"]
+
+    assert [await failed_login("127.0.0.3") for _ in range(4)][-1] == "rate_limited"
+    assert await failed_login("127.0.0.4") == "unauthorized"  # another person behind the same proxy

@@ -11,9 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .assets import ASSETS
 from .messages import Field, define
 
-PALETTE_PATH = Path(__file__).resolve().parent.parent / "assets" / "palette.json"
+PALETTE_PATH = ASSETS / "palette.json"
 
 # --- client -> server ------------------------------------------------------------
 APPEARANCE = "appearance"  # set your own avatar's look (kept on your account)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import ssl
+import sys
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -28,12 +30,27 @@ CONNECTION = "_connection"  # local pseudo-event: {'state': 'connected'|'reconne
 WELCOME = "welcome"  # local pseudo-event: the server's answer to hello
 
 
+# The system's CA lists, where Linux distributions keep them. The installed client's OpenSSL (tools/bundle.py) was
+# built elsewhere and looks in its build's folder; the first of these that exists is trusted as well.
+SYSTEM_CA_FILES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
+    "/etc/ssl/ca-bundle.pem",  # openSUSE
+    "/etc/ssl/cert.pem",  # Alpine
+)
+
+
 def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
     """A client context that verifies the server's certificate and name: the system's CAs, or only ca_file's."""
     try:
-        return ssl.create_default_context(cafile=ca_file or None)
+        ctx = ssl.create_default_context(cafile=ca_file or None)
     except (OSError, ssl.SSLError) as e:
         raise WireError("tls", f"Cannot read the CA file {ca_file}: {e}. Check the --ca-file path.") from e
+    if not ca_file and getattr(sys, "frozen", False) and sys.platform.startswith("linux"):
+        system = next((f for f in SYSTEM_CA_FILES if os.path.isfile(f)), None)
+        if system is not None:
+            ctx.load_verify_locations(cafile=system)
+    return ctx
 
 
 def untrusted_message(base_url: str) -> str:

@@ -34,10 +34,12 @@ class LoginScreen:
         settings: Settings | None = None,
         on_settings: Callable[[Settings], None] | None = None,
         on_quit: Callable[[], None] | None = None,
+        on_change_server: Callable[[], None] | None = None,
     ):
         self.parent = parent
         self.on_submit = on_submit
         self.server = server
+        self.on_change_server = on_change_server
         self.settings = settings if settings is not None else Settings()
         self.on_settings = on_settings
         self.on_quit = on_quit
@@ -112,6 +114,11 @@ class LoginScreen:
         if self.server:
             y -= s * 1.1
             label(self.root, t("login.server", server=self.server), (0, y), s * 0.6, muted, align=TextNode.ACenter)
+        if self.on_change_server is not None:  # the installed client: the service chosen at the first start
+            y -= s * 1.6
+            self._widgets.append(
+                button(self.root, t("login.change_server"), (0, y), s * 0.7, self.on_change_server, name="login:server")
+            )
         bg["frameSize"] = (-1.1, 1.1, min(-0.9, y - s * 0.8), top)
         self._show_rows()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,7 +15,16 @@ from ..i18n import LANGUAGES, default_language
 from ..theme import CONTRASTS, TEXT_SIZES
 
 
+MACOS_SUPPORT = ("Library", "Application Support")  # i18n: not shown (macOS's folder names)
+
+
 def default_path() -> Path:
+    """The settings file: ~/.config/peerspace/client.json (XDG_CONFIG_HOME), %APPDATA%\\peerspace\\client.json on
+    Windows, ~/Library/Application Support/peerspace/client.json on macOS (docs/deploy.md, "Installing the client")."""
+    if sys.platform == "win32" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "peerspace" / "client.json"
+    if sys.platform == "darwin":
+        return Path.home().joinpath(*MACOS_SUPPORT, "peerspace", "client.json")
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return Path(base) / "peerspace" / "client.json"
 
@@ -27,6 +37,7 @@ class Settings:
     pace: str = "usual"  # how fast a practice scenario's lines come: one of wire.scenario.PACES
     contrast: str = "usual"  # one of theme.CONTRASTS
     language: str = "en"  # one of i18n.LANGUAGES; a first start takes the OS locale's when it is shipped
+    server: str = ""  # the service's address, asked at the first start (client/ui/server_screen.py)
 
     @property
     def text_scale(self) -> float:
@@ -54,6 +65,8 @@ class Settings:
         if data.get("contrast") in CONTRASTS:
             s.contrast = data["contrast"]
         s.language = data["language"] if data.get("language") in LANGUAGES else default_language()
+        if isinstance(data.get("server"), str):
+            s.server = data["server"]
         return s
 
     def save(self, path: Path | None) -> None:
