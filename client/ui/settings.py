@@ -14,7 +14,6 @@ from wire.scenario import PACES
 from ..i18n import LANGUAGES, default_language
 from ..theme import CONTRASTS, TEXT_SIZES
 
-
 MACOS_SUPPORT = ("Library", "Application Support")  # i18n: not shown (macOS's folder names)
 
 
