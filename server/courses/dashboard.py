@@ -18,6 +18,7 @@ from wire import events
 from wire.errors import WireError
 
 from ..appkeys import STORE, WORLD
+from ..dashboard.i18n import _
 from ..dashboard.svg import line_plot
 from ..dashboard.views import check_csrf, guarded, render
 from ..records import access
@@ -127,17 +128,17 @@ def _supervision(store: Storage, staff_id: int | None) -> dict[str, Any]:
         theirs = [r for r in runs if u["id"] in r["people"]]
         labels = [f"#{r['run']}" for r in theirs]
         plot = line_plot(
-            f"{u['name']}: delivery over time",
+            _("%(name)s: delivery over time") % {"name": u["name"]},
             {
-                "steps by a person": [r["person_share"] for r in theirs],
-                "palette lines": [r["palette_share"] for r in theirs],
-                "homework reviewed": [1.0 if r["homework_reviewed"] else 0.0 for r in theirs],
+                _("steps by a person"): [r["person_share"] for r in theirs],
+                _("palette lines"): [r["palette_share"] for r in theirs],
+                _("homework reviewed"): [1.0 if r["homework_reviewed"] else 0.0 for r in theirs],
             },
             labels,
         )
         rated = [r for r in ratings if r["staff_id"] == u["id"]]
         rated_plot = line_plot(
-            f"{u['name']}: peer-specific ratings",
+            _("%(name)s: peer-specific ratings") % {"name": u["name"]},
             {key: [r["items"].get(key, 0) / fidelity.PEER_ITEM_MAX for r in rated] for key in fidelity.PEER_ITEMS},
             [time_label(r["ts"]) for r in rated],
         )
