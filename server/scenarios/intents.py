@@ -77,6 +77,7 @@ from wire import errors, events
 from wire import scenario as wsc
 from wire.errors import WireError
 
+from .. import languages
 from ..appkeys import WORLD
 from ..background import Background
 from ..config import own_scenarios_dir, playable_folders, scenario_data
@@ -763,6 +764,7 @@ class ScenarioRooms(RoomFeature):
                 log.warning("active run %s not resumed (room or scenario missing, or a newer run)", row["id"])
                 continue
             scenario = await self.started_version(row, scenario)  # a run in progress keeps its version
+            scenario = scenario.localized((row.get("state") or {}).get("language") or languages.SOURCE)
             store = GatedRunStore(self.world, row.get("participant_user_id"))
             try:
                 run: ScenarioRun = await self.world.store.aio.apply(ScenarioRun.resume, row["id"], store, scenario)
@@ -855,7 +857,8 @@ async def _step(
 
 @intent(wsc.SCENARIO_LIST, in_room=False)
 async def scenario_list(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
-    listing = [s.listing() for s in sorted(_rooms(ctx).scenarios.values(), key=lambda s: s.title)]
+    shown = [s.localized(ctx.conn.language) for s in _rooms(ctx).scenarios.values()]  # in their language
+    listing = [s.listing() for s in sorted(shown, key=lambda s: s.title)]
     await ctx.world.send(ctx.conn.sid, wsc.SCENARIOS, {"scenarios": listing})
     return {"scenarios": listing}
 
@@ -882,6 +885,9 @@ async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
                 "room; otherwise the participant starts it themselves.",
             )
         participant = found[0]
+    # the participant's language (their connect auth), English where the file has no text in it
+    language = languages.language_of(ctx.world, participant.user["id"])
+    scenario = scenario.localized(language)
     store = GatedRunStore(ctx.world, participant.user["id"])
     # The new run is nobody else's yet, so the whole construction (its insert included) runs on the store thread.
     run: ScenarioRun = await ctx.world.store.aio.apply(
@@ -894,6 +900,7 @@ async def scenario_start(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
         participant_name=participant.user["name"],
     )
     await store.flush()
+    run.state["language"] = scenario.language  # a resumed run keeps it (resume_all)
     if any(phase["kind"] == "homework_review" for phase in scenario.phases):
         # the homework this session reviews: the one last set for this participant (server/courses/)
         run.state["last_homework"] = await ctx.world.store.aio.last_homework(participant.user["id"])
