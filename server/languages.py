@@ -177,7 +177,7 @@ def language_of(world: Any, user_id: int | None) -> str:
 QUESTIONNAIRE_TEXTS = ("title", "intro", "scale.labels.*", "items.*.text")
 CRISIS_TEXTS: tuple[str, ...] = ("monitoring_notice", "resources.*", "told.*", "safe_room.text", "safe_room.back")
 CRISIS_TEXTS += ("scene_pause.*", "recording.*")
-CARE_TEXTS = ("helplines.*.contact", "helplines.*.when", "roles.*", "duty.*", "out_of_hours.*", "seen.*")
+CARE_TEXTS = ("helplines.*.contact", "helplines.*.when", "roles.*", "duty.*", "out_of_hours.*", "seen.*", "words.*")
 HELPLINE_TEXTS = ("consent", "staff_told", "nobody", "joined", "staff_left", "closed")
 CONTENT_FILES = {
     "questionnaires/*.yaml": QUESTIONNAIRE_TEXTS,

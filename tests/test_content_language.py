@@ -20,6 +20,7 @@ from scenario_play import inputs, play
 from server import languages
 from server.scenarios import load_file
 from server.scenarios.loader import parse
+from wire import events
 from wire import safety as ws
 from wire import scenario as wsc
 
@@ -193,3 +194,40 @@ def test_the_lint_command_shows_translation_warnings_for_scenarios_and_questionn
 def test_connect_language_is_kept_to_the_shipped_ones():
     assert languages.chosen("es") == "es" and languages.chosen("es-419") == "es"
     assert languages.chosen("de") == "en" and languages.chosen(["es"]) == "en" and languages.chosen(None) == "en"
+
+
+async def test_the_crisis_card_duty_status_and_help_line_in_the_participants_language(server):
+    from server.safety import care, crisis
+    from wire import helpline as wh
+
+    phrases = crisis.load(ROOT / "scenarios" / "safety" / "crisis_phrases.yaml")
+    cover = care.load(ROOT / "scenarios" / "safety" / "care.yaml")
+    es_phrases, es_cover = phrases.in_language("es"), cover.in_language("es")
+    server.world.create_room("Café dos", "cafe", 8, created_by=None, room_id="cafe2")
+    ana = await speaker(server, "Ana", "es", room="cafe")
+    ben = await speaker(server, "Ben", "en", room="cafe2")
+    # who is on duty, as each reads it
+    assert (await ana.wait_for(ws.DUTY_STATUS))["text"] == es_cover.duty_text([])
+    assert (await ben.wait_for(ws.DUTY_STATUS))["text"] == cover.duty_text([])
+    assert "lunes 10:00–16:00" in es_cover.duty_text([]) and "Monday 10:00–16:00" in cover.duty_text([])
+    info = await ana.call(ws.SAFETY_INFO, {})
+    assert info["resources"]["title"] == "No estás solo ni sola" and info["monitoring"] == es_phrases.monitoring_notice
+    # the honest card after a crisis phrase (the phrase list is one list, whatever the language)
+    for bot in (ana, ben):
+        await bot.say("there is no reason to live")
+    card = await ana.wait_for(events.NOTICE, lambda d: d.get("kind") == "support")
+    assert card["title"] == "No estás solo ni sola"
+    assert card["text"] == f"{es_phrases.texts['told.nobody']} {es_cover.resources_text()}"
+    assert "llama al 116 123" in card["text"] and "Si estás en peligro ahora mismo, llama al 999." in card["text"]
+    card = await ben.wait_for(events.NOTICE, lambda d: d.get("kind") == "support")
+    assert card["title"] == "You are not alone"
+    assert card["text"] == f"{phrases.texts['told.nobody']} {cover.resources_text()}"
+    # asking to talk to someone: the consent and the out-of-hours answer
+    asked = await ana.call(wh.HELP_REQUEST)
+    assert asked["consent"].startswith("Esta es una conversación privada con alguien del equipo")
+    assert (
+        asked["text"].startswith("Ahora mismo no hay nadie del equipo de guardia")
+        and "llama al 116 123" in asked["text"]
+    )
+    asked = await ben.call(wh.HELP_REQUEST)
+    assert asked["consent"].startswith("This is a private conversation with someone from the team")

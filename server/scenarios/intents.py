@@ -603,17 +603,17 @@ class ScenarioRooms(RoomFeature):
         safety = self.world.safety
         return safety is not None and safety.crisis.match(text) is not None
 
-    def pause_texts(self) -> dict[str, str]:
+    def pause_texts(self, language: str = languages.SOURCE) -> dict[str, str]:
         safety = self.world.safety
         assert safety is not None  # crisis() found a phrase, so the safety feature is there
-        return {k: safety.text(f"scene_pause.{k}") for k in SCENE_PAUSE_TEXTS}
+        return {k: safety.text(f"scene_pause.{k}", language) for k in SCENE_PAUSE_TEXTS}
 
     async def crisis_pause(self, rr: RoomRun, actor: str | None) -> list[Effect]:
         """Under rr.lock: pause the run (persisted) and tell who follows it; returns the cast's stepping out
         and the coach's check-in, to carry out after the participant's line is said."""
         safety = self.world.safety
         assert safety is not None
-        texts = self.pause_texts()
+        texts = self.pause_texts(rr.run.scenario.language)  # the language the run is played in
         # honest about who was told: the same people Safety.said alerts (staff here, else staff online)
         told = bool(safety.staff_sids(rr.room) or safety.staff_online())
         effects = rr.run.pause("crisis", texts, texts["staff_told" if told else "no_staff"], time.time(), actor)
