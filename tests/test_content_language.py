@@ -212,9 +212,9 @@ async def test_the_crisis_card_duty_status_and_help_line_in_the_participants_lan
     assert "lunes 10:00–16:00" in es_cover.duty_text([]) and "Monday 10:00–16:00" in cover.duty_text([])
     info = await ana.call(ws.SAFETY_INFO, {})
     assert info["resources"]["title"] == "No estás solo ni sola" and info["monitoring"] == es_phrases.monitoring_notice
-    # the honest card after a crisis phrase (the phrase list is one list, whatever the language)
-    for bot in (ana, ben):
-        await bot.say("there is no reason to live")
+    # the honest card after a crisis phrase (the phrase list is one list, with Spanish phrases in it too)
+    await ana.say("A veces pienso que quiero morirme")
+    await ben.say("there is no reason to live")
     card = await ana.wait_for(events.NOTICE, lambda d: d.get("kind") == "support")
     assert card["title"] == "No estás solo ni sola"
     assert card["text"] == f"{es_phrases.texts['told.nobody']} {es_cover.resources_text()}"
