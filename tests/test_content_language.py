@@ -15,8 +15,8 @@ from pathlib import Path
 import aiohttp
 
 from client.bot import Bot
-from conftest import PASSWORD
-from scenario_play import inputs, play
+from conftest import PASSWORD, RunningServer, dashboard_login, form_csrf
+from scenario_play import inputs, play, settled
 from server import languages
 from server.scenarios import load_file
 from server.scenarios.loader import parse
@@ -231,3 +231,49 @@ async def test_the_crisis_card_duty_status_and_help_line_in_the_participants_lan
     )
     asked = await ben.call(wh.HELP_REQUEST)
     assert asked["consent"].startswith("This is a private conversation with someone from the team")
+
+
+async def test_a_run_resumed_after_a_restart_keeps_its_language(tmp_path):
+    srv = await RunningServer(tmp_path).start()
+    try:
+        ana = await speaker(srv, "Ana", "es", room="cafe")
+        run_id = (await ana.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation"}))["run"]
+        await settled(srv)
+        assert srv.world.scenarios.active["cafe"].run.scenario.language == "es"
+    finally:
+        await srv.stop()
+    srv = await RunningServer(tmp_path).start()  # the same data directory: a restart
+    try:
+        run = srv.world.scenarios.active["cafe"].run
+        assert run.run_id == run_id and run.scenario.language == "es"
+        assert run.scenario.title == "Iniciar una conversación"
+        assert run.scenario.content_hash == load_file(CONVERSATION).content_hash
+    finally:
+        await srv.stop()
+
+
+async def test_the_dashboard_editor_keeps_a_translated_file_whole(server):
+    """Load, form save, diff and dry run of a scenario with a translations block: the block is kept byte for
+    byte, the form offers the English texts only, and a dry run plays it."""
+    server.add_user("Fay", "facilitator")
+    http, status = await dashboard_login(server.url, "Fay")
+    assert status == 303
+    base = server.url + "/dashboard/scenarios/starting_a_conversation"
+    text = CONVERSATION.read_text(encoding="utf-8")
+    block = text[text.index("languages: [en, es]") :]
+    async with http:
+        async with http.get(base + "/form") as r:
+            form = await r.text()
+        assert "Iniciar una conversación" not in form and "Starting a conversation" in form
+        csrf = form_csrf(form)
+        async with http.post(base + "/form", data={"csrf": csrf, "f.title": "Starting a chat"}) as r:
+            assert r.status == 200
+        saved = server.store.latest_scenario_version("starting_a_conversation")
+        assert saved["problems"] == 0 and 'title: "Starting a chat"' in saved["text"]
+        assert saved["text"].endswith(block)  # the translations untouched
+        async with http.get(base + f"/diff?a=file&b={saved['id']}") as r:
+            diff = await r.text()
+        assert "Starting a chat" in diff and "Iniciar una conversación" not in diff
+        async with http.post(base + "/try", data={"csrf": csrf, "difficulty": "easy"}) as r:
+            assert r.status == 200 and "/try/" in r.url.path
+            assert "Starting a chat" in await r.text()
