@@ -143,7 +143,8 @@ def _catalog(lang: str):
 
 def test_the_catalogs_are_current_and_spanish_is_complete():
     # the same files as server/dashboard/babel.cfg
-    files = [(p, "python") for p in [*DASHBOARD.glob("*.py"), ROOT / "server" / "courses" / "dashboard.py"]]
+    courses = [ROOT / "server" / "courses" / name for name in ("dashboard.py", "fidelity.py")]
+    files = [(p, "python") for p in [*DASHBOARD.glob("*.py"), *courses]]
     files += [(p, "jinja2") for p in TEMPLATES.glob("*.html")]
     options = {"trim_blocks": "True", "lstrip_blocks": "True"}
     keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
