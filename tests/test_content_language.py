@@ -231,6 +231,12 @@ async def test_the_crisis_card_duty_status_and_help_line_in_the_participants_lan
     )
     asked = await ben.call(wh.HELP_REQUEST)
     assert asked["consent"].startswith("This is a private conversation with someone from the team")
+    # a peer specialist comes on duty and answers Ana: she reads who joined in Spanish
+    sam = await server.bot("Sam", role="peer_specialist")
+    key = (await sam.wait_for(wh.HELP_REQUESTED, lambda d: d["name"] == "Ana"))["channel"]
+    await sam.call(wh.HELP_ACCEPT, {"channel": key})
+    joined = await ana.wait_for(wh.HELP_STATUS, lambda d: d.get("state") == "joined")
+    assert joined["text"] == "Sam (especialista de pares) se ha unido. Solo vosotros dos podéis ver esta conversación."
 
 
 async def test_a_run_resumed_after_a_restart_keeps_its_language(tmp_path):

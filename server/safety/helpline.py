@@ -188,6 +188,14 @@ class Helpline(RoomFeature):
     def language(self, user_id: int) -> str:
         return languages.language_of(self.world, user_id)
 
+    def role_for(self, staff: dict[str, Any], user_id: int) -> str:
+        """How a staff member's role reads to this person: in English as always, in another language as the care
+        file's translated `roles:` say it."""
+        language = self.language(user_id)
+        if language == languages.SOURCE:
+            return staff_line(staff)
+        return self.safety.care.in_language(language).role_name(staff["role"])
+
     def texts_for(self, user_id: int) -> dict[str, str]:
         """The texts in this person's language where the file has them, else English."""
         return self.translated.get(self.language(user_id), self.texts)
@@ -261,7 +269,7 @@ class Helpline(RoomFeature):
     def state_for_participant(self, ch: Channel, again: bool = False) -> dict[str, Any]:
         texts, language = self.texts_for(ch.participant["id"]), self.language(ch.participant["id"])
         if ch.staff is not None:
-            told = texts["joined"].format(name=ch.staff["name"], role=staff_line(ch.staff))
+            told = texts["joined"].format(name=ch.staff["name"], role=self.role_for(ch.staff, ch.participant["id"]))
         elif ch.offered:
             told = texts["staff_told"]
         else:
@@ -294,7 +302,9 @@ class Helpline(RoomFeature):
             raise WireError(errors.NOT_FOUND, "That conversation has ended or is not yours. You can ask again.")
         if ch.staff is None:
             ch.staff = user
-            joined = self.texts_for(ch.participant["id"])["joined"].format(name=user["name"], role=staff_line(user))
+            joined = self.texts_for(ch.participant["id"])["joined"].format(
+                name=user["name"], role=self.role_for(user, ch.participant["id"])
+            )
             status = {"channel": ch.key, "state": "joined", "staff": {"name": user["name"], "role": user["role"]}}
             await self.tell([ch.participant["id"]], wh.HELP_STATUS, {**status, "text": joined})
             others = [u for u in ch.offered if u != user["id"]]
