@@ -23,11 +23,13 @@ COPY pyproject.toml README.md requirements.txt ./
 COPY wire ./wire
 COPY server ./server
 COPY scenarios ./scenarios
+COPY tools/catalogs.py ./tools/catalogs.py
 COPY assets/palette.json ./assets/palette.json
 # the server's dependencies from the hashed lock (scale, metrics, postgresql extras), then the project itself
 RUN python -m venv /opt/peerspace/.venv \
     && /opt/peerspace/.venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt \
-    && /opt/peerspace/.venv/bin/pip install --no-cache-dir --no-deps -e .
+    && /opt/peerspace/.venv/bin/pip install --no-cache-dir --no-deps -e . \
+    && /opt/peerspace/.venv/bin/python tools/catalogs.py compile
 
 ENV PATH=/opt/peerspace/.venv/bin:$PATH \
     PEERSPACE_HOST=0.0.0.0 \

@@ -27,15 +27,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from wire.assets import installed_or
+
 log = logging.getLogger("peerspace.i18n")
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+# in the installed client (tools/bundle.py) only the compiled .mo files travel, beside the program
+LOCALE_DIR = installed_or("client/locale", Path(__file__).resolve().parent / "locale")
 DOMAIN = "client"
 SOURCE = "en"  # the language every other falls back to
 
 
 def _shipped() -> tuple[str, ...]:
-    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    found = {p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.[mp]o")}
     return tuple(sorted(found, key=lambda code: code != SOURCE))  # English first, then by code
 
 

@@ -30,7 +30,7 @@ from wire import appearance as wire_appearance
 from wire import errors, events
 from wire.errors import WireError
 
-from . import proxies
+from . import languages, proxies
 from .appkeys import PROXIES
 from .auth import public_user
 from .background import Background
@@ -417,7 +417,9 @@ class Gateway(RoomFeature):
         except Exception:
             self._connect_refused(errors.UNAUTHORIZED)
             raise Refused({"code": errors.UNAUTHORIZED, "message": "Please log in again."}) from None
-        self.world.conns[sid] = Connection(sid, dict(user))
+        # the participant's language for scenario, questionnaire and crisis text: optional, never a refusal
+        language = languages.chosen(auth.get("language") if isinstance(auth, dict) else None)
+        self.world.conns[sid] = Connection(sid, dict(user), language=language)
         self._count("connections_total")
 
     async def _admit(self, user: dict[str, Any]) -> None:

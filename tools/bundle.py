@@ -59,6 +59,7 @@ CLIENT_PACKAGES = [
     "typing-extensions",
     "msgpack",
     "numpy",
+    "babel",  # dates and plural rules in the reader's language (client/ui/records.py, client/i18n.py)
     # not frozen into the client: its wheel supplies the Linux bundle's OpenSSL (see OPENSSL_FROM below)
     "psycopg-binary",
 ]
@@ -134,7 +135,12 @@ BUILD_APPS = {
             "pip.*",
         ]
     },
-    "include_patterns": ["assets/palette.json", "assets/fonts/*.ttf", "assets/fonts/*.txt"],
+    "include_patterns": [
+        "assets/palette.json",
+        "assets/fonts/*.ttf",
+        "assets/fonts/*.txt",
+        "client/locale/*/LC_MESSAGES/*.mo",  # compiled by build() first; client/i18n.py finds them beside the program
+    ],
     "exclude_patterns": ["**/__pycache__/**", "**/*.pyc"],
     # OpenGL on a desktop, EGL offscreen (no display: tests, CI), software rendering as the last resort
     "plugins": ["pandagl", "p3headlessgl", "p3tinydisplay"],
@@ -239,6 +245,9 @@ def build(build_dir: Path, platforms: list[str]) -> Path:
     os.chdir(ROOT)  # build_apps reads the apps and include_patterns relative to the working directory
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # its module finder searches sys.path: client/ and wire/ are here
+    from tools.catalogs import compile_stale
+
+    compile_stale()  # the translations travel compiled (include_patterns)
     options = {
         **BUILD_APPS,
         "platforms": platforms,

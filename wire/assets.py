@@ -15,14 +15,26 @@ SOURCE_ASSETS = Path(__file__).resolve().parent.parent / "assets"
 MARKER = "palette.json"  # every assets folder has it
 
 
+def program_folders() -> list[Path]:
+    """Where the installed client keeps its files: beside its program, or in a macOS .app's Resources folder
+    (none when running from the sources)."""
+    if not getattr(sys, "frozen", False):
+        return []
+    program = Path(sys.executable).resolve().parent
+    return [program, program.parent / "Resources"]
+
+
+def installed_or(relative: str, source: Path) -> Path:
+    """The folder `relative` (e.g. "client/locale") of the installed client where it has one, else `source`."""
+    for folder in program_folders():
+        if (folder / relative).is_dir():
+            return folder / relative
+    return source
+
+
 def candidates() -> list[Path]:
     """The folders that may be the assets folder, the likeliest first."""
-    found = []
-    if getattr(sys, "frozen", False):
-        program = Path(sys.executable).resolve().parent
-        found += [program / "assets", program.parent / "Resources" / "assets"]
-    found.append(SOURCE_ASSETS)
-    return found
+    return [folder / "assets" for folder in program_folders()] + [SOURCE_ASSETS]
 
 
 def assets_dir() -> Path:

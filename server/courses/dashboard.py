@@ -18,6 +18,7 @@ from wire import events
 from wire.errors import WireError
 
 from ..appkeys import STORE, WORLD
+from ..dashboard.i18n import _
 from ..dashboard.svg import line_plot
 from ..dashboard.views import check_csrf, guarded, render
 from ..records import access
@@ -34,7 +35,7 @@ MAX_NOTE = 500
 
 def _manager(user: dict[str, Any]) -> None:
     if user["role"] not in MANAGERS:
-        raise WireError("forbidden", "Only a facilitator or an admin can change groups and courses.")
+        raise WireError("forbidden", _("Only a facilitator or an admin can change groups and courses."))
 
 
 def _now() -> dt.datetime:
@@ -127,17 +128,17 @@ def _supervision(store: Storage, staff_id: int | None) -> dict[str, Any]:
         theirs = [r for r in runs if u["id"] in r["people"]]
         labels = [f"#{r['run']}" for r in theirs]
         plot = line_plot(
-            f"{u['name']}: delivery over time",
+            _("%(name)s: delivery over time") % {"name": u["name"]},
             {
-                "steps by a person": [r["person_share"] for r in theirs],
-                "palette lines": [r["palette_share"] for r in theirs],
-                "homework reviewed": [1.0 if r["homework_reviewed"] else 0.0 for r in theirs],
+                _("steps by a person"): [r["person_share"] for r in theirs],
+                _("palette lines"): [r["palette_share"] for r in theirs],
+                _("homework reviewed"): [1.0 if r["homework_reviewed"] else 0.0 for r in theirs],
             },
             labels,
         )
         rated = [r for r in ratings if r["staff_id"] == u["id"]]
         rated_plot = line_plot(
-            f"{u['name']}: peer-specific ratings",
+            _("%(name)s: peer-specific ratings") % {"name": u["name"]},
             {key: [r["items"].get(key, 0) / fidelity.PEER_ITEM_MAX for r in rated] for key in fidelity.PEER_ITEMS},
             [time_label(r["ts"]) for r in rated],
         )
@@ -172,7 +173,7 @@ async def _group_or_404(request: web.Request, user: dict[str, Any]) -> int:
     if user["role"] not in access.SEE_ALL:
         staff = await store.aio.apply(lambda: {r["group_id"] for r in store.course_runs(user["id"])})
         if group_id not in staff:
-            raise WireError("not_found", "There is no such group you can see.")
+            raise WireError("not_found", _("There is no such group you can see."))
     return group_id
 
 
@@ -183,7 +184,7 @@ async def group_page(request: web.Request, user: dict[str, Any]) -> web.Response
     book = book_of(request.app[WORLD])
     page = await store.aio.apply(_group_page, store, book, group_id, _now())
     if page is None:
-        raise WireError("not_found", "There is no such group you can see.")
+        raise WireError("not_found", _("There is no such group you can see."))
     return render(
         request,
         "course_group.html",
@@ -205,10 +206,10 @@ async def group_add(request: web.Request, user: dict[str, Any]) -> web.Response:
     _manager(user)
     name = " ".join(str(form.get("name", "")).split())[:60]
     if not name:
-        raise WireError("invalid", "Give the group a name, e.g. 'Tuesday evening group'.")
+        raise WireError("invalid", _("Give the group a name, e.g. 'Tuesday evening group'."))
     store = request.app[STORE]
     if await store.aio.find_group(name) is not None:
-        raise WireError("invalid", f"There is already a group called '{name}'.")
+        raise WireError("invalid", _("There is already a group called '%(name)s'.") % {"name": name})
     group = await store.aio.add_group(name)
     log.info("staff %s added group %s", user["id"], group["id"])
     raise web.HTTPSeeOther(f"/dashboard/courses/{group['id']}")
@@ -225,7 +226,7 @@ async def schedule_post(request: web.Request, user: dict[str, Any]) -> web.Respo
     book = book_of(request.app[WORLD])
     course = book.courses.get(str(form.get("course", "")))
     if course is None:
-        raise WireError("invalid", "Choose one of the courses listed.")
+        raise WireError("invalid", _("Choose one of the courses listed."))
     tz = str(form.get("timezone", "")).strip()
     schedule.zone(tz)
     weekdays = [str(d) for d in form.getall("weekday", [])]
@@ -247,28 +248,31 @@ async def people_post(request: web.Request, user: dict[str, Any]) -> web.Respons
     action = str(form.get("action", ""))
     person = await store.aio.find_user(str(form.get("name", "")).strip()[:64])
     if person is None:
-        raise WireError("invalid", "There is no account with that name; check the spelling.")
+        raise WireError("invalid", _("There is no account with that name; check the spelling."))
     group = await store.aio.group_detail(group_id)
     if group is None:
-        raise WireError("not_found", "There is no such group you can see.")
+        raise WireError("not_found", _("There is no such group you can see."))
     book = book_of(request.app[WORLD])
     course = book.courses.get(group["course_id"] or "")
     most = int(course.data["max_participants"]) if course else MAX_PARTICIPANTS
     if action == "add_participant":
         if person["role"] != events.PARTICIPANT:
-            raise WireError("invalid", f"{person['name']} is not a participant account.")
+            raise WireError("invalid", _("%(name)s is not a participant account.") % {"name": person["name"]})
         if len(group["members"]) >= most and person["id"] not in {m["id"] for m in group["members"]}:
-            raise WireError("invalid", f"A group has at most {most} participants; this one is full.")
+            raise WireError("invalid", _("A group has at most %(n)d participants; this one is full.") % {"n": most})
         await store.aio.add_group_member(group_id, person["id"])
     elif action == "add_staff":
         if person["role"] not in events.STAFF:
-            raise WireError("invalid", f"{person['name']} is not a staff account (a peer specialist, for example).")
+            raise WireError(
+                "invalid",
+                _("%(name)s is not a staff account (a peer specialist, for example).") % {"name": person["name"]},
+            )
         await store.aio.assign_group_staff(group_id, person["id"])
     elif action == "remove":
         await store.aio.remove_group_member(group_id, person["id"])
         await store.aio.remove_group_staff(group_id, person["id"])
     else:
-        raise WireError("invalid", "Choose to add a participant, add a peer specialist, or remove someone.")
+        raise WireError("invalid", _("Choose to add a participant, add a peer specialist, or remove someone."))
     log.info("staff %s changed group %s (%s, user %s)", user["id"], group_id, action, person["id"])
     raise web.HTTPSeeOther(f"/dashboard/courses/{group_id}")
 
@@ -300,17 +304,17 @@ async def supervision_rate(request: web.Request, user: dict[str, Any]) -> web.Re
     try:
         staff_id = int(str(form.get("staff", "")))
     except ValueError:
-        raise WireError("invalid", "Choose whose delivery you are rating.") from None
+        raise WireError("invalid", _("Choose whose delivery you are rating.")) from None
     if user["role"] not in MANAGERS and staff_id != user["id"]:
-        raise WireError("forbidden", "A peer specialist rates their own delivery; a supervisor rates anyone's.")
+        raise WireError("forbidden", _("A peer specialist rates their own delivery; a supervisor rates anyone's."))
     staff = await store.aio.get_user(staff_id)
     if staff is None or staff["role"] not in events.STAFF:
-        raise WireError("invalid", "Choose a staff member.")
+        raise WireError("invalid", _("Choose a staff member."))
     items: dict[str, int] = {}
     for key in fidelity.PEER_ITEMS:
         value = str(form.get(key, ""))
         if not re.fullmatch(r"[0-9]", value) or int(value) > fidelity.PEER_ITEM_MAX:
-            raise WireError("invalid", f"Rate every item from 0 to {fidelity.PEER_ITEM_MAX}.")
+            raise WireError("invalid", _("Rate every item from 0 to %(n)d.") % {"n": fidelity.PEER_ITEM_MAX})
         items[key] = int(value)
     run_text = str(form.get("run", "")).strip()
     run_id = int(run_text) if run_text.isdigit() else None

@@ -15,12 +15,15 @@ from typing import Any
 
 from wire import events as ev
 
-# Rated 0 (not at all) .. 4 (fully), after a session, on the supervision page.
+from ..dashboard.i18n import N_
+
+# Rated 0 (not at all) .. 4 (fully), after a session, on the supervision page (which shows them in the staff
+# member's language: N_ marks them for the dashboard's catalog).
 PEER_ITEMS = {
-    "shared_experience": "Shared own recovery experience where it fitted, briefly and for the participant's sake",
-    "conveyed_hope": "Conveyed hope that recovery and change are possible",
-    "followed_lead": "Followed the participant's lead (their goals, their words, their pace)",
-    "within_role": "Stayed within the peer role (no diagnosing or prescribing; mutuality, not authority)",
+    "shared_experience": N_("Shared own recovery experience where it fitted, briefly and for the participant's sake"),
+    "conveyed_hope": N_("Conveyed hope that recovery and change are possible"),
+    "followed_lead": N_("Followed the participant's lead (their goals, their words, their pace)"),
+    "within_role": N_("Stayed within the peer role (no diagnosing or prescribing; mutuality, not authority)"),
 }
 PEER_ITEM_MAX = 4
 PERSON, PROGRAM = "person", "program"

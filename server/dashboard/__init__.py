@@ -9,6 +9,7 @@ carries a CSRF field derived from the session token. See docs/dashboard.md.
 Pages are Jinja2 templates in templates/ (a base layout and one per page), rendered with
 aiohttp-jinja2 with autoescaping on: every value a template prints is HTML-escaped unless it is
 markup the template itself wrote, so names, notes and lines people typed never need escaping by hand.
+Every text a page shows goes through gettext (i18n.py): the staff member chooses the language.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ _COMPILED = _CompiledTemplates()
 def setup(app: web.Application) -> None:
     import aiohttp_jinja2
 
-    from . import editor, views
+    from . import editor, i18n, views
 
+    i18n.load()
+    app.middlewares.append(i18n.language_middleware)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader(__name__, "templates"),
@@ -51,7 +54,11 @@ def setup(app: web.Application) -> None:
         default_helpers=False,
         auto_reload=False,  # no stat() of the template files on the event loop per request
         bytecode_cache=_COMPILED,
+        extensions=["jinja2.ext.i18n"],
     )
+    # `_()` and {% trans %} read the request's language (i18n.language_middleware); newstyle: `_()` takes
+    # %(name)s values as keywords and escapes them, like any other printed value
+    env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     # Load every template now, at assembly: no page's first request reads files and compiles on the loop.
     for name in env.list_templates(extensions=("html",)):
         env.get_template(name)

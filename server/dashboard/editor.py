@@ -42,6 +42,7 @@ from ..scenarios.model import Scenario
 from ..scenarios.player import Player
 from ..scenarios.schema import DIFFICULTIES, ID_RE, Problem
 from .flow import flows
+from .i18n import N_, _
 from .views import Page, check_csrf, guarded, render
 
 log = logging.getLogger("peerspace.dashboard.editor")
@@ -80,7 +81,7 @@ def editor_page(fn: Page) -> Any:
 
     async def page(request: web.Request, user: dict[str, Any]) -> web.StreamResponse:
         if user["role"] not in EDITORS:
-            raise WireError("forbidden", "Only facilitators and admins edit scenarios.")
+            raise WireError("forbidden", _("Only facilitators and admins edit scenarios."))
         return await fn(request, user)
 
     return guarded(page)
@@ -89,14 +90,14 @@ def editor_page(fn: Page) -> Any:
 def _rooms(request: web.Request) -> ScenarioRooms:
     rooms = request.app[WORLD].scenarios
     if rooms is None:
-        raise WireError("not_found", "Scenarios are not enabled on this server.")
+        raise WireError("not_found", _("Scenarios are not enabled on this server."))
     return rooms
 
 
 def _sid(request: web.Request) -> str:
     sid = request.match_info["sid"]
     if not _ID.fullmatch(sid):
-        raise WireError("not_found", "There is no such scenario.")
+        raise WireError("not_found", _("There is no such scenario."))
     return sid
 
 
@@ -118,8 +119,9 @@ async def check(
             Problem(
                 f"{sid}.yaml",
                 scenario.line_of("id"),
-                f"the id must stay '{sid}' (to make another scenario, start a new one as a copy of this)",
-                "the scenario's own id",
+                _("the id must stay '%(id)s' (to make another scenario, start a new one as a copy of this)")
+                % {"id": sid},
+                _("the scenario's own id"),
                 f"id: {sid}",
             )
         ]
@@ -135,7 +137,7 @@ async def current_text(request: web.Request, sid: str) -> tuple[str, dict[str, A
     loaded = _rooms(request).scenarios.get(sid)
     text = await asyncio.to_thread(_read_file, loaded.file) if loaded is not None else None
     if text is None:
-        raise WireError("not_found", "There is no such scenario.")
+        raise WireError("not_found", _("There is no such scenario."))
     return text, None
 
 
@@ -148,7 +150,9 @@ def _read_file(path: str) -> str | None:
 def _form_text(form: Mapping[str, Any], name: str = "text") -> str:
     text = str(form.get(name, "")).replace("\r\n", "\n")  # a browser's textarea sends CRLF
     if len(text) > MAX_TEXT:
-        raise WireError("invalid", f"That text is too long (over {MAX_TEXT} characters): split the scenario.")
+        raise WireError(
+            "invalid", _("That text is too long (over %(max)d characters): split the scenario.") % {"max": MAX_TEXT}
+        )
     return text
 
 
@@ -196,15 +200,15 @@ async def scenario_new(request: web.Request, user: dict[str, Any]) -> web.Respon
     check_csrf(request, form)
     sid = str(form.get("id", "")).strip()
     if not _ID.fullmatch(sid):
-        raise WireError("invalid", "A scenario id is lower-case letters, digits and '_', starting with a letter.")
+        raise WireError("invalid", _("A scenario id is lower-case letters, digits and '_', starting with a letter."))
     if sid in _rooms(request).scenarios or await request.app[STORE].aio.latest_scenario_version(sid) is not None:
-        raise WireError("invalid", f"There is a scenario '{sid}' already: choose another id.")
+        raise WireError("invalid", _("There is a scenario '%(id)s' already: choose another id.") % {"id": sid})
     source = str(form.get("from", "")) or "template"
     if source == "template":
         text = (await asyncio.to_thread(TEMPLATE.read_text, encoding="utf-8")).replace("__ID__", sid)
     else:
         if not _ID.fullmatch(source):
-            raise WireError("not_found", "There is no such scenario to copy.")
+            raise WireError("not_found", _("There is no such scenario to copy."))
         text = _ID_LINE.sub(f"id: {sid}", (await current_text(request, source))[0], count=1)
     await save_version(request, user, sid, text)
     raise web.HTTPSeeOther(f"/dashboard/scenarios/{sid}")
@@ -220,13 +224,15 @@ async def scenario_import(request: web.Request, user: dict[str, Any]) -> web.Res
     try:
         text = raw.decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError:
-        raise WireError("invalid", "That file is not UTF-8 text: save it as UTF-8 and import it again.") from None
+        raise WireError("invalid", _("That file is not UTF-8 text: save it as UTF-8 and import it again.")) from None
     if not text.strip() or len(text) > MAX_TEXT:
-        raise WireError("invalid", "Choose a scenario file (.yaml) to import.")
+        raise WireError("invalid", _("Choose a scenario file (.yaml) to import."))
     m = _ID_LINE.search(text)
     sid = m.group(1).strip("'\"") if m else ""
     if not _ID.fullmatch(sid):
-        raise WireError("invalid", "The file has no 'id: ...' line at the start of a line, so it cannot be imported.")
+        raise WireError(
+            "invalid", _("The file has no 'id: ...' line at the start of a line, so it cannot be imported.")
+        )
     await save_version(request, user, sid, text)
     raise web.HTTPSeeOther(f"/dashboard/scenarios/{sid}")
 
@@ -293,7 +299,7 @@ async def scenario_check(request: web.Request, user: dict[str, Any]) -> web.Resp
     sid = _sid(request)
     form = await request.post()
     check_csrf(request, form)
-    _, problems = await check(request, _form_text(form), sid)
+    _scenario, problems = await check(request, _form_text(form), sid)
     keys = ("line", "message", "allowed", "example", "severity")
     return web.json_response(
         {"problems": [{k: getattr(p, k) for k in keys} for p in problems]}, headers={"Cache-Control": "no-store"}
@@ -321,11 +327,14 @@ async def scenario_publish(request: web.Request, user: dict[str, Any]) -> web.Re
     except ValueError:
         row = None
     if row is None or row["scenario_id"] != sid:
-        raise WireError("not_found", "There is no such version of this scenario.")
+        raise WireError("not_found", _("There is no such version of this scenario."))
     scenario, problems = await check(request, row["text"], sid)
     if scenario is None:
         n = sum(1 for p in problems if p.severity == "error")
-        raise WireError("invalid", f"This version has {n} error(s): fix them and save before publishing.")
+        raise WireError(
+            "invalid",
+            _("This version has %(n)d error(s): fix them and save before publishing.") % {"n": n},
+        )
     scenario.file = f"dashboard:{sid}@v{row['id']}"
     await store.aio.publish_scenario_version(row["id"], user["id"], time.time())
     _rooms(request).publish(scenario)
@@ -335,17 +344,17 @@ async def scenario_publish(request: web.Request, user: dict[str, Any]) -> web.Re
 
 # --- the structured form: the common texts, written back into the YAML ---------------------------------------
 FORM_FIELDS = {
-    "title": "Title",
-    "summary": "Summary",
-    "name": "Name",
-    "text": "Text",
-    "praise": "Praise",
-    "tip": "Tip",
-    "say": "Says",
-    "hint": "Hint",
-    "assignment": "Homework",
-    "positive": "Positive feedback",
-    "corrective": "Corrective feedback",
+    "title": N_("Title"),
+    "summary": N_("Summary"),
+    "name": N_("Name"),
+    "text": N_("Text"),
+    "praise": N_("Praise"),
+    "tip": N_("Tip"),
+    "say": N_("Says"),
+    "hint": N_("Hint"),
+    "assignment": N_("Homework"),
+    "positive": N_("Positive feedback"),
+    "corrective": N_("Corrective feedback"),
 }
 Path_ = tuple[str | int, ...]
 
@@ -390,7 +399,7 @@ def form_fields(text: str) -> list[dict[str, Any]]:
             continue
         key, by = found
         where = " › ".join(str(p + 1) if isinstance(p, int) else p for p in path[: -2 if by else -1])
-        label = f"{where} › {FORM_FIELDS[key]}" if where else FORM_FIELDS[key]
+        label = f"{where} › {_(FORM_FIELDS[key])}" if where else _(FORM_FIELDS[key])
         fields.append(
             {
                 "name": "f." + ".".join(map(str, path)),
@@ -427,7 +436,7 @@ async def scenario_form(request: web.Request, user: dict[str, Any]) -> web.Respo
     try:
         fields = await asyncio.to_thread(form_fields, text)
     except yaml.YAMLError:
-        raise WireError("invalid", "The YAML has a syntax error: fix it in the text editor first.") from None
+        raise WireError("invalid", _("The YAML has a syntax error: fix it in the text editor first.")) from None
     return render(request, "scenario_form.html", user, on="scenarios", sid=sid, fields=fields, version=row)
 
 
@@ -436,12 +445,12 @@ async def scenario_form_save(request: web.Request, user: dict[str, Any]) -> web.
     sid = _sid(request)
     form = await request.post()
     check_csrf(request, form)
-    text, _ = await current_text(request, sid)
+    text, _row = await current_text(request, sid)
     values = {k: str(v).replace("\r\n", "\n") for k, v in form.items() if k.startswith("f.")}
     try:
         new = await asyncio.to_thread(write_back, text, values)
     except yaml.YAMLError:
-        raise WireError("invalid", "The YAML has a syntax error: fix it in the text editor first.") from None
+        raise WireError("invalid", _("The YAML has a syntax error: fix it in the text editor first.")) from None
     await save_version(request, user, sid, new)
     raise web.HTTPSeeOther(f"/dashboard/scenarios/{sid}#problems")
 
@@ -490,7 +499,7 @@ def _dry_run(request: web.Request, user: dict[str, Any], sid: str) -> tuple[str,
     key = request.match_info["key"]
     dry = request.app[EDITOR].dry_runs.get(key)
     if dry is None or dry.user_id != user["id"] or dry.scenario_id != sid:
-        raise WireError("not_found", "That dry run has ended. Start a new one from the scenario's page.")
+        raise WireError("not_found", _("That dry run has ended. Start a new one from the scenario's page."))
     return key, dry
 
 
@@ -499,10 +508,10 @@ async def dry_run_start(request: web.Request, user: dict[str, Any]) -> web.Respo
     sid = _sid(request)
     form = await request.post()
     check_csrf(request, form)
-    text, _ = await current_text(request, sid)
+    text, _row = await current_text(request, sid)
     scenario, problems = await check(request, text, sid)
     if scenario is None:
-        raise WireError("invalid", "This version has errors: fix them before a dry run.")
+        raise WireError("invalid", _("This version has errors: fix them before a dry run."))
     difficulty = str(form.get("difficulty", ""))
     out = io.StringIO()
     player = Player(scenario, difficulty, out, width=10_000, name=user["name"])  # refuses an unknown difficulty
@@ -574,7 +583,7 @@ async def scenario_history(request: web.Request, user: dict[str, Any]) -> web.Re
     sid = _sid(request)
     versions = await request.app[STORE].aio.scenario_versions(sid)
     if not versions and sid not in _rooms(request).scenarios:
-        raise WireError("not_found", "There is no such scenario.")
+        raise WireError("not_found", _("There is no such scenario."))
     offered = _rooms(request).scenarios.get(sid)
     playing = offered.file if offered else ""
     return render(request, "scenario_history.html", user, on="scenarios", sid=sid, versions=versions, playing=playing)
@@ -587,11 +596,11 @@ async def _version_text(request: web.Request, sid: str, which: str) -> tuple[str
         files = [s.file for s in (rooms.scenarios.get(sid), *rooms.replaced.values()) if s and s.id == sid]
         found = next((f for f in files if not f.startswith("dashboard:")), None)
         text = await asyncio.to_thread(_read_file, found) if found else None
-        return "file", text or ""
+        return _("file"), text or ""
     row = await request.app[STORE].aio.scenario_version(int(which)) if which.isdigit() else None
     if row is None or row["scenario_id"] != sid:
-        raise WireError("not_found", "There is no such version of this scenario.")
-    return f"version {row['id']}", str(row["text"])
+        raise WireError("not_found", _("There is no such version of this scenario."))
+    return _("version %(id)d") % {"id": row["id"]}, str(row["text"])
 
 
 @editor_page

@@ -26,6 +26,7 @@ from ..records import access
 from ..records import fidelity as fid
 from ..records.replay import transcript
 from ..safety.store import SafetyStore
+from .i18n import LANG_COOKIE, LANGUAGES, N_, _, current, ngettext
 from .svg import line_plot
 
 log = logging.getLogger("peerspace.dashboard")
@@ -48,14 +49,36 @@ def csrf_for(request: web.Request, cookie: str = COOKIE, value: str | None = Non
 
 
 NAV = (
-    ("rooms", "/dashboard", "Rooms now"),
-    ("sessions", "/dashboard/sessions", "Sessions"),
-    ("people", "/dashboard/people", "Participants"),
-    ("safety", "/dashboard/safety", "Safety"),
-    ("courses", "/dashboard/courses", "Courses"),
-    ("supervision", "/dashboard/supervision", "Supervision"),
+    ("rooms", "/dashboard", N_("Rooms now")),
+    ("sessions", "/dashboard/sessions", N_("Sessions")),
+    ("people", "/dashboard/people", N_("Participants")),
+    ("safety", "/dashboard/safety", N_("Safety")),
+    ("courses", "/dashboard/courses", N_("Courses")),
+    ("supervision", "/dashboard/supervision", N_("Supervision")),
 )
-EDITOR_NAV = (("scenarios", "/dashboard/scenarios", "Scenarios"),)  # facilitators and admins (editor.py)
+EDITOR_NAV = (("scenarios", "/dashboard/scenarios", N_("Scenarios")),)  # facilitators and admins (editor.py)
+# Messages of other parts of the server (sign-in, records access) that reach a dashboard page: listed here so
+# that extraction puts them in the dashboard's catalogs; the page shows them through `_()` (see `guarded`).
+SHOWN_FROM_ELSEWHERE = (
+    N_("Your role cannot see these records."),
+    N_("There is no such session you can see."),
+    N_("That name and password do not match."),
+    N_("This account no longer exists."),
+    N_("Your session has ended. Please log in again."),
+    N_("Please log in again."),
+    N_("This account is paused by the group's staff. Please contact them."),
+    # the protocol steps of a session (records/fidelity.py LABELS)
+    N_("Rationale: why the skill matters"),
+    N_("Skill steps discussed"),
+    N_("Modelling by the coach"),
+    N_("Role-play"),
+    N_("Positive feedback"),
+    N_("Corrective feedback"),
+    N_("Role-play again"),
+    N_("More feedback"),
+    N_("Homework set"),
+    N_("Homework reviewed"),
+)
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -68,8 +91,19 @@ def render(
     request: web.Request, template: str, user: dict[str, Any] | None, status: int = 200, on: str = "", **context: Any
 ) -> web.Response:
     """A page from templates/ (autoescaped: see setup()), with the layout's nav for a logged-in user."""
-    nav = NAV + (EDITOR_NAV if user is not None and user["role"] in access.SEE_ALL else ())
-    context.update(user=user, on=on, nav=nav, csrf=csrf_for(request) if user is not None else "")
+    nav = [
+        (key, href, _(text))
+        for key, href, text in NAV + (EDITOR_NAV if user is not None and user["role"] in access.SEE_ALL else ())
+    ]
+    context.update(
+        user=user,
+        on=on,
+        nav=nav,
+        csrf=csrf_for(request) if user is not None else "",
+        lang=current(),
+        languages=LANGUAGES,
+        here=request.path_qs if request.method == "GET" else "/dashboard",
+    )
     resp = aiohttp_jinja2.render_template(template, request, context, status=status)
     resp.headers.update(HEADERS)
     return resp
@@ -100,7 +134,7 @@ def guarded(fn: Page) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
             return render(request, "denied.html", None, status=403)
         except WireError as e:
             status = {"not_found": 404, "forbidden": 403, "invalid": 400}.get(e.code, 400)
-            return render(request, "error.html", user, status=status, message=e.message)
+            return render(request, "error.html", user, status=status, message=_(e.message))
 
     return handler
 
@@ -124,7 +158,7 @@ def check_csrf(request: web.Request, form: Mapping[str, object], cookie: str = C
     if not request.cookies.get(cookie) or not hmac.compare_digest(
         str(form.get("csrf", "")).encode(), csrf_for(request, cookie).encode()
     ):
-        raise WireError("forbidden", "This form has expired. Please go back, reload the page and try again.")
+        raise WireError("forbidden", _("This form has expired. Please go back, reload the page and try again."))
 
 
 # --- login / logout -----------------------------------------------------------------------------
@@ -150,6 +184,34 @@ def login_response(
     return resp
 
 
+def throttled_message(seconds: int) -> str:
+    """auth.retry_message in the page's language."""
+    if seconds < 120:
+        wait = ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+    else:
+        wait = ngettext("%(n)d minute", "%(n)d minutes", round(seconds / 60)) % {"n": round(seconds / 60)}
+    return _(
+        "Too many unsuccessful log-ins for this name or from this network. Please wait %(wait)s and try again. "
+        "If you have forgotten your password, an admin can set a new one for you."
+    ) % {"wait": wait}
+
+
+async def language_post(request: web.Request) -> web.Response:
+    """The staff member's language for the dashboard, kept in a cookie (a year) and back to the same page.
+    No CSRF check: a forged post could change only the language the pages are shown in, nothing else,
+    and the login page (no session yet) needs the same form."""
+    form = await request.post()
+    lang = str(form.get("lang", ""))
+    nxt = str(form.get("next", "/dashboard"))
+    nxt = nxt if nxt.startswith("/dashboard") and "//" not in nxt else "/dashboard"
+    resp = web.HTTPSeeOther(nxt)
+    if lang in LANGUAGES:
+        resp.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 24 * 3600, path="/dashboard", samesite="Lax", secure=request.secure
+        )
+    raise resp
+
+
 async def login_page(request: web.Request) -> web.Response:
     nxt = request.query.get("next", "/dashboard")
     return login_response(request, nxt if nxt.startswith("/dashboard") and "//" not in nxt else "/dashboard")
@@ -168,12 +230,12 @@ async def login_post(request: web.Request) -> web.Response:
         if not isinstance(e, Throttled):
             log.info("dashboard login refused: %s", e.code)
         status = {"forbidden": 403, "rate_limited": 429}.get(e.code, 401)
-        return login_response(
-            request, nxt, e.message, status, retry_after=e.retry_after if isinstance(e, Throttled) else None
-        )
+        if isinstance(e, Throttled):
+            return login_response(request, nxt, throttled_message(e.retry_after), status, e.retry_after)
+        return login_response(request, nxt, _(e.message), status)
     if user["role"] not in access.DASHBOARD:
         log.info("dashboard login refused for role %s", user["role"])
-        return login_response(request, nxt, "The dashboard is for staff accounts.", 403)
+        return login_response(request, nxt, _("The dashboard is for staff accounts."), 403)
     resp = web.HTTPSeeOther(nxt)
     # Secure when served over TLS (behind a TLS-terminating proxy, request.secure is False: see docs/dashboard.md)
     resp.set_cookie(
@@ -338,7 +400,7 @@ async def _person_or_404(request: web.Request, user: dict[str, Any]) -> dict[str
     pid = int(request.match_info["person"])
     person: dict[str, Any] | None = await store.aio.get_user(pid)
     if person is None or person["role"] != events.PARTICIPANT or not await access.can_see_person(store, user, pid):
-        raise WireError("not_found", "There is no such participant you can see.")
+        raise WireError("not_found", _("There is no such participant you can see."))
     return person
 
 
@@ -354,15 +416,15 @@ async def person(request: web.Request, user: dict[str, Any]) -> web.Response:
     # delivered (fidelity) is the supervision page's, never plotted as if it were the participant's progress.
     plots = [
         line_plot(
-            "Skill-step scores and self-ratings",
+            _("Skill-step scores and self-ratings"),
             {
-                "mean score": [s["skills"]["percent"] for s in sums],
-                "self-rating": [fid.self_rating(evs) for evs in run_events],
+                _("mean score"): [s["skills"]["percent"] for s in sums],
+                _("self-rating"): [fid.self_rating(evs) for evs in run_events],
             },
             labels,
         ),
-        line_plot("Emotion recognition", {"accuracy": [s["emotion"]["accuracy"] for s in sums]}, labels),
-        line_plot("Homework done", {"homework": [fid.homework_done(evs) for evs in run_events]}, labels),
+        line_plot(_("Emotion recognition"), {_("accuracy"): [s["emotion"]["accuracy"] for s in sums]}, labels),
+        line_plot(_("Homework done"), {_("homework"): [fid.homework_done(evs) for evs in run_events]}, labels),
     ]
     qs = request.app[RECORDS].questionnaires
     answers = await store.aio.apply(qs.of_user, p["id"])
@@ -382,8 +444,8 @@ async def person(request: web.Request, user: dict[str, Any]) -> web.Response:
             plots.append(
                 line_plot(
                     d["title"],
-                    {"score": [a["score"] for a in mine]},
-                    [a["phase"] for a in mine],
+                    {_("score"): [a["score"] for a in mine]},
+                    [_("pre") if a["phase"] == "pre" else _("post") for a in mine],
                     y_max=d["scale"]["max"],
                     percent=False,
                 )
@@ -404,7 +466,7 @@ async def person(request: web.Request, user: dict[str, Any]) -> web.Response:
 @guarded
 async def person_export(request: web.Request, user: dict[str, Any]) -> web.Response:
     if user["role"] != events.ADMIN:
-        raise WireError("forbidden", "Only an admin can export someone else's records.")
+        raise WireError("forbidden", _("Only an admin can export someone else's records."))
     p = await _person_or_404(request, user)
     data = await request.app[STORE].aio.export_user(p["id"])
     log.info("admin %s exported the records of user %s", user["id"], p["id"])
@@ -421,12 +483,12 @@ async def person_export(request: web.Request, user: dict[str, Any]) -> web.Respo
 @guarded
 async def person_delete(request: web.Request, user: dict[str, Any]) -> web.Response:
     if user["role"] != events.ADMIN:
-        raise WireError("forbidden", "Only an admin can delete someone's records.")
+        raise WireError("forbidden", _("Only an admin can delete someone's records."))
     form = await request.post()
     check_csrf(request, form)
     p = await _person_or_404(request, user)
     if str(form.get("confirm", "")).strip() != p["name"]:
-        raise WireError("invalid", "The name did not match, so nothing was deleted.")
+        raise WireError("invalid", _("The name did not match, so nothing was deleted."))
     await request.app[WORLD].forget_user(p["id"])
     log.info("admin %s deleted user %s and their records", user["id"], p["id"])
     return render(request, "deleted.html", user, on="people")
@@ -441,7 +503,7 @@ async def _alert_or_404(request: web.Request, user: dict[str, Any]) -> dict[str,
     store = request.app[STORE]
     alert: dict[str, Any] | None = await store.aio.apply(db.alert, int(request.match_info["alert"]))
     if alert is None or not await access.can_see_person(store, user, alert["user_id"]):
-        raise WireError("not_found", "There is no such alert you can see.")
+        raise WireError("not_found", _("There is no such alert you can see."))
     return alert
 
 
@@ -535,6 +597,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/dashboard/login", login_page)
     r.add_post("/dashboard/login", login_post)
     r.add_post("/dashboard/logout", logout)
+    r.add_post("/dashboard/language", language_post)
     r.add_get("/dashboard", rooms_now)
     r.add_get("/dashboard/sessions", sessions)
     r.add_get(r"/dashboard/sessions/{run:\d+}", session_detail)

@@ -16,6 +16,7 @@ from aiohttp import web
 from wire import errors
 from wire.errors import WireError
 
+from .. import languages
 from ..appkeys import ACCOUNTS, RECORDS, SAFETY, STORE, TOKENS, WORLD
 from ..http_api import client_address, error_response, read_json, user_from_request
 from . import access, mine, replay
@@ -132,7 +133,11 @@ async def my_questionnaires(request: web.Request) -> web.Response:
         user = await user_from_request(request)
     except WireError as e:
         return error_response(e)
-    qs = await request.app[STORE].aio.apply(mine.questionnaires, request.app[RECORDS].questionnaires, user["id"])
+    # the texts in the person's language: ?language=es, else the browser's or client's Accept-Language
+    language = languages.chosen(request.query.get("language") or request.headers.get("Accept-Language", "")[:35])
+    qs = await request.app[STORE].aio.apply(
+        mine.questionnaires, request.app[RECORDS].questionnaires, user["id"], language
+    )
     return web.json_response({"ok": True, "questionnaires": qs}, headers={"Cache-Control": "no-store"})
 
 

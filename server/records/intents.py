@@ -51,7 +51,7 @@ async def tag_step(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 
 @intent(ws.QUESTIONNAIRES, in_room=False)
 async def questionnaires(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
-    return {"questionnaires": _records(ctx).questionnaires.public()}
+    return {"questionnaires": _records(ctx).questionnaires.public(ctx.conn.language)}
 
 
 @intent(ws.ANSWER_QUESTIONNAIRE, in_room=False)

@@ -75,13 +75,13 @@ def practice(store: Storage, user_id: int, scenarios: ScenarioRooms | None) -> d
     }
 
 
-def questionnaires(qs: Questionnaires, user_id: int) -> list[dict[str, Any]]:
+def questionnaires(qs: Questionnaires, user_id: int, language: str = "en") -> list[dict[str, Any]]:
     """Each questionnaire with this person's scores as the dashboard shows them (the first `pre`, the latest
     `post`), and which answer is due: `pre` until one is given, then `post` after each new `pre` (one asked only
     before, or only after, a practice is due each time)."""
     answers = qs.of_user(user_id)
     out = []
-    for d in qs.public():
+    for d in qs.public(language):  # the texts in the person's language, where the file has them
         mine = [a for a in answers if a["questionnaire"] == d["id"]]
         pre = next((a["score"] for a in mine if a["phase"] == "pre"), None)
         post = next((a["score"] for a in reversed(mine) if a["phase"] == "post"), None)

@@ -1,6 +1,8 @@
 """Pre/post self-report questionnaires, defined in `<scenarios_dir>/questionnaires/*.yaml`.
 
-A file: id, title, intro, when: [pre, post], scale {min, max, labels}, lower_is_better, items [{id, text}].
+A file: id, title, intro, when: [pre, post], scale {min, max, labels}, lower_is_better, items [{id, text}],
+and optionally `languages: [en, es]` with `translations:` (server/languages.py): a participant is shown the
+texts in their language where the file has them, in English where not. Scores and answers do not depend on it.
 Answers are stored as given (item id -> number) with the mean as the score;
 a person submits them on purpose, so they are kept as their record (exported
 and deleted with it) whatever their recording choice.
@@ -16,6 +18,7 @@ import yaml
 from wire import errors
 from wire.errors import WireError
 
+from .. import languages
 from ..config import scenario_data
 
 if TYPE_CHECKING:
@@ -33,34 +36,45 @@ def questionnaire_dir(cfg: Config) -> Path:
 
 
 def load_all(directory: Path) -> dict[str, dict[str, Any]]:
+    """{id: the questionnaire in English, with `languages`: {language: the same in that language}}."""
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(directory.glob("*.y*ml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         where = str(path)
-        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-            raise QuestionnaireError(f"{where}: needs an id")
-        scale = data.get("scale") or {}
-        items = data.get("items") or []
-        lo, hi = scale.get("min"), scale.get("max")
-        if not (isinstance(lo, int) and isinstance(hi, int) and lo < hi):
-            raise QuestionnaireError(f"{where}: scale needs whole-number min < max")
-        if not items or not all(
-            isinstance(i, dict) and isinstance(i.get("id"), str) and isinstance(i.get("text"), str) for i in items
-        ):
-            raise QuestionnaireError(f"{where}: items must be a list of {{id, text}}")
-        if data["id"] in out:
-            raise QuestionnaireError(f"{where}: id '{data['id']}' is used twice")
-        labels = {int(k): str(v) for k, v in (scale.get("labels") or {}).items()}
-        out[data["id"]] = {
-            "id": data["id"],
-            "title": str(data.get("title", data["id"])),
-            "intro": " ".join(str(data.get("intro", "")).split()),
-            "when": list(data.get("when") or ["pre", "post"]),
-            "scale": {"min": scale["min"], "max": scale["max"], "labels": labels},
-            "lower_is_better": bool(data.get("lower_is_better", False)),
-            "items": [{"id": i["id"], "text": " ".join(i["text"].split())} for i in items],
+        out_of = _checked(data, where, out)
+        out_of["languages"] = {
+            lang: _checked(other, where, {})
+            for lang, other in languages.per_language(data, languages.QUESTIONNAIRE_TEXTS).items()
         }
+        out[out_of["id"]] = out_of
     return out
+
+
+def _checked(data: Any, where: str, out: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One questionnaire file's data, checked (`out`: those read before, for a repeated id)."""
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise QuestionnaireError(f"{where}: needs an id")
+    scale = data.get("scale") or {}
+    items = data.get("items") or []
+    lo, hi = scale.get("min"), scale.get("max")
+    if not (isinstance(lo, int) and isinstance(hi, int) and lo < hi):
+        raise QuestionnaireError(f"{where}: scale needs whole-number min < max")
+    if not items or not all(
+        isinstance(i, dict) and isinstance(i.get("id"), str) and isinstance(i.get("text"), str) for i in items
+    ):
+        raise QuestionnaireError(f"{where}: items must be a list of {{id, text}}")
+    if data["id"] in out:
+        raise QuestionnaireError(f"{where}: id '{data['id']}' is used twice")
+    labels = {int(k): str(v) for k, v in (scale.get("labels") or {}).items()}
+    return {
+        "id": data["id"],
+        "title": str(data.get("title", data["id"])),
+        "intro": " ".join(str(data.get("intro", "")).split()),
+        "when": list(data.get("when") or ["pre", "post"]),
+        "scale": {"min": scale["min"], "max": scale["max"], "labels": labels},
+        "lower_is_better": bool(data.get("lower_is_better", False)),
+        "items": [{"id": i["id"], "text": " ".join(i["text"].split())} for i in items],
+    }
 
 
 class Questionnaires:
@@ -68,11 +82,18 @@ class Questionnaires:
         self.store = store
         self.defs = load_all(directory) if directory.exists() else {}
 
-    def public(self) -> list[dict[str, Any]]:
-        return [
-            {**d, "scale": {**d["scale"], "labels": {str(k): v for k, v in d["scale"]["labels"].items()}}}
-            for d in self.defs.values()
-        ]
+    def public(self, language: str = languages.SOURCE) -> list[dict[str, Any]]:
+        """Every questionnaire as a client shows it, in `language` where the file has it (else English)."""
+        out = []
+        for d in self.defs.values():
+            shown = d["languages"].get(language, d)
+            out.append(
+                {
+                    **{k: v for k, v in shown.items() if k != "languages"},
+                    "scale": {**shown["scale"], "labels": {str(k): v for k, v in shown["scale"]["labels"].items()}},
+                }
+            )
+        return out
 
     def answer(
         self, user_id: int, qid: str, when: str, answers: dict[str, Any], run_id: int | None = None

@@ -21,12 +21,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .. import languages
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 # The texts the file must have, by section (each a short text; {placeholders} as the file's comments say).
 DUTY_TEXTS = ("one", "many", "nobody", "hours", "no_hours")
 OUT_OF_HOURS_TEXTS = ("intro", "emergency")
 SEEN_TEXTS = ("crisis", "report")
+# How the hours are written in words (the optional `words:` section, so that a translation can say them too).
+WORDS = {"and": "and", **{day: day.capitalize() for day in WEEKDAYS}}
 
 
 class CareFileError(ValueError):
@@ -52,10 +56,17 @@ class Care:
     seen: dict[str, str]
     actions: dict[str, str]  # handling action id -> its text
     path: str = ""
+    words: dict[str, str] = field(default_factory=lambda: dict(WORDS))
+    # the same care data with a translation's texts (`translations:`), by language (server/languages.py)
+    languages: dict[str, Care] = field(default_factory=dict)
     _zone: ZoneInfo = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._zone = ZoneInfo(self.timezone)
+
+    def in_language(self, language: str) -> Care:
+        """What a participant reading `language` is told (English where the file has no such translation)."""
+        return self.languages.get(language, self)
 
     # --- hours of cover ---------------------------------------------------------------------------------
     def in_hours(self, now: float) -> bool:
@@ -70,8 +81,8 @@ class Care:
         for day in WEEKDAYS:
             spans = self.hours.get(day) or []
             if spans:
-                times = " and ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in spans)
-                days.append(f"{day.capitalize()} {times}")
+                times = f" {self.words['and']} ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in spans)
+                days.append(f"{self.words[day]} {times}")
         if not days:
             return self.duty["no_hours"]
         return self.duty["hours"].format(hours="; ".join(days), timezone=self.timezone)
@@ -87,7 +98,7 @@ class Care:
         named = [f"{p['name']}, {self.role_name(p['role'])}," for p in people]
         if len(named) == 1:
             return self.duty["one"].format(people=named[0])
-        listed = ", ".join(named[:-1]) + " and " + named[-1]
+        listed = ", ".join(named[:-1]) + f" {self.words['and']} " + named[-1]
         return self.duty["many"].format(people=listed)
 
     def resources_text(self) -> str:
@@ -147,7 +158,14 @@ def load(path: str | Path) -> Care:
         raise CareFileError(f"{path}{line}: this is not valid YAML ({getattr(e, 'problem', None) or e})") from None
     if not isinstance(data, dict) or root is None:
         raise CareFileError(f"{path}:1: write a map with timezone, hours, emergency_number, helplines and texts")
-    check = _Checker(path, root)
+    care = _care(data, _Checker(path, root), path)
+    for language, translated in languages.per_language(data, languages.CARE_TEXTS).items():
+        care.languages[language] = _care(translated, _Checker(path, root), path)
+    return care
+
+
+def _care(data: dict[str, Any], check: _Checker, path: Path) -> Care:
+    """The care data of one language (a translation is checked as the English is: the same placeholders)."""
 
     def text_of(keys: tuple[str | int, ...], example: str) -> str:
         value: Any = data
@@ -236,6 +254,7 @@ def load(path: str | Path) -> Care:
         sections["seen"],
         actions,
         str(path),
+        {**WORDS, **{str(k): " ".join(str(v).split()) for k, v in (data.get("words") or {}).items() if k in WORDS}},
     )
     try:  # every text once, so a {placeholder} the code does not fill is found now, not in front of a person
         sample = {"name": "Sam", "role": "peer_specialist"}

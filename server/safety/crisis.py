@@ -33,12 +33,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from wire.text import BLANK_LETTERS
+
+from ..languages import CRISIS_TEXTS, per_language
 
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
 _NON_WORD = re.compile(r"[^\w]+|_+")
@@ -195,6 +198,12 @@ class CrisisList:
     path: str = ""
     texts: dict[str, str] | None = None  # other participant-facing text from the same file (safe_room, recording,
     # scene_pause), as "section.key"
+    # the same texts from the file's `translations:`, by language (server/languages.py); the phrases are one list
+    languages: dict[str, CrisisList] = field(default_factory=dict)
+
+    def in_language(self, language: str) -> CrisisList:
+        """The texts a participant reading `language` is shown (English where the file has no translation)."""
+        return self.languages.get(language, self)
 
     def __post_init__(self) -> None:
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
@@ -225,6 +234,13 @@ def load(path: str | Path) -> CrisisList:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise PhraseFileError(f"{path}: cannot read the crisis phrase list ({e.__class__.__name__})") from None
+    crisis = _crisis(data, path)
+    for language, translated in per_language(data, CRISIS_TEXTS).items():
+        crisis.languages[language] = _crisis(translated, path)
+    return crisis
+
+
+def _crisis(data: Any, path: Path) -> CrisisList:
 
     def need(cond: object, what: str) -> None:
         if not cond:

@@ -36,6 +36,7 @@ from wire import helpline as wh
 from wire import safety as ws
 from wire.errors import WireError
 
+from .. import languages
 from ..config import scenario_data
 from ..gateway import Ctx, intent
 from ..world import RoomFeature
@@ -69,12 +70,20 @@ def text_file(cfg: Config) -> Path:
     return scenario_data(cfg, "safety/helpline.yaml")
 
 
-def load_texts(path: Path) -> dict[str, str]:
-    """The participant-facing texts, validated at start: every one of TEXTS, as short plain text."""
+def load_texts(path: Path) -> dict[str, dict[str, str]]:
+    """The participant-facing texts, validated at start: every one of TEXTS, as short plain text; by language
+    (English, and each language the file's `translations:` has: server/languages.py)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise HelplineFileError(f"{path}: cannot read the help-line texts ({e.__class__.__name__})") from None
+    texts = {languages.SOURCE: _texts(data, path)}
+    for language, translated in languages.per_language(data, languages.HELPLINE_TEXTS).items():
+        texts[language] = _texts(translated, path)
+    return texts
+
+
+def _texts(data: Any, path: Path) -> dict[str, str]:
     missing = [k for k in TEXTS if not (isinstance(data, dict) and str(data.get(k) or "").strip())]
     if missing:
         raise HelplineFileError(f"{path}: must be a map with the texts {', '.join(TEXTS)} (missing: {missing})")
@@ -124,7 +133,8 @@ class Helpline(RoomFeature):
 
     def __init__(self, world: World, safety: Safety):
         self.world, self.safety = world, safety
-        self.texts = load_texts(text_file(world.cfg))
+        self.translated = load_texts(text_file(world.cfg))
+        self.texts = self.translated[languages.SOURCE]  # what staff read
         self.channels: dict[str, Channel] = {}
         self.open_of: dict[int, str] = {}  # participant user id -> their open conversation's key
         self._on_duty: frozenset[int] = frozenset()  # staff on duty at the last look
@@ -170,9 +180,25 @@ class Helpline(RoomFeature):
             for sid in sids:
                 await self.world.sio.emit(wh.HELP_REQUESTED, self.requested(ch), to=sid)
 
-    def resources(self) -> str:
+    def resources(self, language: str = languages.SOURCE) -> str:
         """The out-of-hours resources from the safety data (the support card's resources when there are none)."""
-        return self.safety.care.resources_text() or self.safety.crisis.resources_text
+        care, crisis = self.safety.care.in_language(language), self.safety.crisis.in_language(language)
+        return care.resources_text() or crisis.resources_text
+
+    def language(self, user_id: int) -> str:
+        return languages.language_of(self.world, user_id)
+
+    def role_for(self, staff: dict[str, Any], user_id: int) -> str:
+        """How a staff member's role reads to this person: in English as always, in another language as the care
+        file's translated `roles:` say it."""
+        language = self.language(user_id)
+        if language == languages.SOURCE:
+            return staff_line(staff)
+        return self.safety.care.in_language(language).role_name(staff["role"])
+
+    def texts_for(self, user_id: int) -> dict[str, str]:
+        """The texts in this person's language where the file has them, else English."""
+        return self.translated.get(self.language(user_id), self.texts)
 
     def persist(self, what: str, fn: Any, *args: Any) -> asyncio.Task[Any]:
         return self.safety.persist(what, fn, *args)
@@ -241,18 +267,19 @@ class Helpline(RoomFeature):
         )
 
     def state_for_participant(self, ch: Channel, again: bool = False) -> dict[str, Any]:
+        texts, language = self.texts_for(ch.participant["id"]), self.language(ch.participant["id"])
         if ch.staff is not None:
-            told = self.texts["joined"].format(name=ch.staff["name"], role=staff_line(ch.staff))
+            told = texts["joined"].format(name=ch.staff["name"], role=self.role_for(ch.staff, ch.participant["id"]))
         elif ch.offered:
-            told = self.texts["staff_told"]
+            told = texts["staff_told"]
         else:
-            told = f"{self.texts['nobody']} {self.resources()}"
+            told = f"{texts['nobody']} {self.resources(language)}"
         return {
             "channel": ch.key,
             "staff_told": len(ch.offered),
             "staff": {"name": ch.staff["name"], "role": ch.staff["role"]} if ch.staff else None,
             "text": told,
-            "consent": self.texts["consent"],
+            "consent": texts["consent"],
             "agreed": ch.agreed is not None,
             "again": again,
             "lines": list(ch.lines) if again else [],
@@ -275,7 +302,9 @@ class Helpline(RoomFeature):
             raise WireError(errors.NOT_FOUND, "That conversation has ended or is not yours. You can ask again.")
         if ch.staff is None:
             ch.staff = user
-            joined = self.texts["joined"].format(name=user["name"], role=staff_line(user))
+            joined = self.texts_for(ch.participant["id"])["joined"].format(
+                name=user["name"], role=self.role_for(user, ch.participant["id"])
+            )
             status = {"channel": ch.key, "state": "joined", "staff": {"name": user["name"], "role": user["role"]}}
             await self.tell([ch.participant["id"]], wh.HELP_STATUS, {**status, "text": joined})
             others = [u for u in ch.offered if u != user["id"]]
@@ -298,7 +327,7 @@ class Helpline(RoomFeature):
         if uid not in ch.people():
             raise WireError(errors.FORBIDDEN, "Join the conversation first (accept the request).")
         if uid == ch.participant["id"] and ch.agreed is None:
-            raise WireError(errors.FORBIDDEN, f"Please read this and agree first: {self.texts['consent']}")
+            raise WireError(errors.FORBIDDEN, f"Please read this and agree first: {self.texts_for(uid)['consent']}")
         ts = time.time()
         line = {"channel": ch.key, "from": user["name"], "role": user["role"], "text": text, "ts": ts}
         ch.lines = (ch.lines + [line])[-KEEP_LINES:]
@@ -339,8 +368,8 @@ class Helpline(RoomFeature):
             events.NOTICE,
             {
                 "kind": "support",
-                "title": self.safety.crisis.resources_title,
-                "text": self.safety.support_text(bool(told)),
+                "title": self.safety.crisis.in_language(self.language(uid)).resources_title,
+                "text": self.safety.support_text(bool(told), self.language(uid)),
             },
         )
         log.warning(
@@ -415,8 +444,9 @@ class Helpline(RoomFeature):
             ch.staff, ch.staff_away, ch.offered = None, None, set()
             staff = await self.choose(ch.participant["id"])
             await self.offer(ch, staff)
-            now_what = self.texts["staff_told"] if staff else f"{self.texts['nobody']} {self.resources()}"
-            text = f"{self.texts['staff_left'].format(name=gone['name'])} {now_what}"
+            texts, language = self.texts_for(ch.participant["id"]), self.language(ch.participant["id"])
+            now_what = texts["staff_told"] if staff else f"{texts['nobody']} {self.resources(language)}"
+            text = f"{texts['staff_left'].format(name=gone['name'])} {now_what}"
             status = {"channel": ch.key, "state": "waiting", "staff_told": len(staff), "text": text}
             await self.tell([ch.participant["id"]], wh.HELP_STATUS, status)
             log.info(

@@ -239,7 +239,11 @@ async def pause(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
         await world.send(
             ctx.conn.sid,
             ws.PAUSED,
-            {"paused": True, "scene": s.text("safe_room.scene") or "park", "text": s.text("safe_room.text")},
+            {
+                "paused": True,
+                "scene": s.text("safe_room.scene") or "park",
+                "text": s.text("safe_room.text", ctx.conn.language),
+            },
         )
     else:
         s.paused.pop(uid, None)
@@ -248,7 +252,9 @@ async def pause(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
         await world.broadcast(
             room, events.MEMBER_UPDATED, {"avatar": member.avatar, "paused": False}, skip_sid=ctx.conn.sid
         )
-        await world.send(ctx.conn.sid, ws.PAUSED, {"paused": False, "text": s.text("safe_room.back")})
+        await world.send(
+            ctx.conn.sid, ws.PAUSED, {"paused": False, "text": s.text("safe_room.back", ctx.conn.language)}
+        )
         await world.send(ctx.conn.sid, events.ROOM_STATE, room.full_state(member.avatar, await world.may_record(uid)))
     return {"paused": p["on"]}
 
@@ -264,9 +270,10 @@ async def bubble(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 async def safety_info(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     s = _safety(ctx)
     recording = await ctx.world.may_record(ctx.user["id"])
+    crisis = s.crisis.in_language(ctx.conn.language)  # in their language where the file has it
     return {
-        "monitoring": s.crisis.monitoring_notice,
-        "resources": {"title": s.crisis.resources_title, "text": s.crisis.resources_text},
+        "monitoring": crisis.monitoring_notice,
+        "resources": {"title": crisis.resources_title, "text": crisis.resources_text},
         "recording": recording,
         "paused": ctx.user["id"] in s.paused,
         "blocks": len(await s.off_loop(s.db.blocked_by, ctx.user["id"])),

@@ -36,6 +36,7 @@ from wire import codec, errors, events
 from wire import safety as ws
 from wire.errors import WireError
 
+from .. import languages
 from ..config import scenario_data
 from ..world import RoomFeature, room_state
 from . import care, crisis
@@ -142,16 +143,22 @@ class Safety(RoomFeature):
         (including server/scale/interest.py's per-cell groups) keeps its shared, encode-once path."""
         self.world.filter_outbound(self.outbound if (self.pairs or self.paused) else None)
 
-    def text(self, key: str) -> str:
-        return (self.crisis.texts or {}).get(key, "")
+    def text(self, key: str, language: str = languages.SOURCE) -> str:
+        """A text of the phrase file, in the participant's language where the file has it."""
+        return (self.crisis.in_language(language).texts or {}).get(key, "")
 
-    def support_text(self, staff_told: bool) -> str:
+    def support_text(self, staff_told: bool, language: str = languages.SOURCE) -> str:
         """The support card: what actually happened (who was told, or that no one is on duty and the alert waits),
         then the resources: the phrase file's while someone was told, else the care file's out-of-hours ones
-        (helplines, the emergency number, the hours of cover)."""
+        (helplines, the emergency number, the hours of cover). In the participant's language where the files
+        have it, else English."""
         if staff_told:
-            return f"{self.text('told.staff')} {self.crisis.resources_text}"
-        return f"{self.text('told.nobody')} {self.care.resources_text()}"
+            return f"{self.text('told.staff', language)} {self.crisis.in_language(language).resources_text}"
+        return f"{self.text('told.nobody', language)} {self.care.in_language(language).resources_text()}"
+
+    def language_of_sid(self, sid: str | None) -> str:
+        conn = self.world.conns.get(sid) if sid is not None else None
+        return conn.language if conn is not None else languages.SOURCE
 
     # --- blocks -------------------------------------------------------------------------
     def add_pair(self, a: int, b: int) -> None:
@@ -239,15 +246,19 @@ class Safety(RoomFeature):
             here = [d for d in here if d.covers(for_user)] or here
         return [{"name": d.name, "role": d.role} for d in here]
 
-    def duty_status(self, for_user: int | None = None, reachable: list[OnDuty] | None = None) -> dict[str, Any]:
+    def duty_status(
+        self, for_user: int | None = None, reachable: list[OnDuty] | None = None, language: str = languages.SOURCE
+    ) -> dict[str, Any]:
         people = self.on_duty_now(for_user, reachable)
-        return {"on_duty": people, "text": self.care.duty_text(people), "in_hours": self.care.in_hours(time.time())}
+        care = self.care.in_language(language)
+        return {"on_duty": people, "text": care.duty_text(people), "in_hours": self.care.in_hours(time.time())}
 
     def _status_for(self, sid: str, reachable: list[OnDuty] | None = None) -> dict[str, Any] | None:
         conn = self.world.conns.get(sid)
         if conn is None:
             return None
-        return self.duty_status(conn.user["id"] if conn.user["role"] == events.PARTICIPANT else None, reachable)
+        participant = conn.user["role"] == events.PARTICIPANT
+        return self.duty_status(conn.user["id"] if participant else None, reachable, conn.language)
 
     async def set_duty(self, user: dict[str, Any], on: bool, reason: str) -> bool:
         """Put a staff member on or off duty: at once here, then saved (retried while the store cannot write).
@@ -320,8 +331,9 @@ class Safety(RoomFeature):
         """Tell the person an alert is about, kindly, that someone from the team has seen it."""
         if alert["user_id"] is None:
             return
-        text = self.care.seen["crisis" if alert["kind"] == "crisis" else "report"]
+        which = "crisis" if alert["kind"] == "crisis" else "report"
         for sid in self.world.sids_of(alert["user_id"]):
+            text = self.care.in_language(self.language_of_sid(sid)).seen[which]
             await self.world.send(sid, ws.ALERT_SEEN, {"text": text, "kind": alert["kind"]})
 
     async def off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -421,11 +433,13 @@ class Safety(RoomFeature):
             for sid in targets:
                 await self.world.sio.emit(ws.SAFETY_ALERT, {**alert, "escalated": True}, to=sid)
         if member is not None and member.sid:
-            await self.world.sio.emit(
-                events.NOTICE,
-                {"kind": "support", "title": self.crisis.resources_title, "text": self.support_text(bool(targets))},
-                to=member.sid,
-            )
+            language = self.language_of_sid(member.sid)
+            card = {
+                "kind": "support",
+                "title": self.crisis.in_language(language).resources_title,
+                "text": self.support_text(bool(targets), language),
+            }
+            await self.world.sio.emit(events.NOTICE, card, to=member.sid)
         log.warning(
             "crisis alert: room %s, user %s, category %s, staff notified %d",
             room.id,
@@ -462,13 +476,15 @@ class Safety(RoomFeature):
         # Its own event, not a `notice`: the client shows it in its safety/recording panel, not as a toast.
         recording = await self.world.may_record(member.user["id"])
         member.consented = recording
+        language = self.language_of_sid(member.sid)
+        crisis = self.crisis.in_language(language)
         await self.world.sio.emit(
             ws.MONITORING,
             {
-                "text": self.crisis.monitoring_notice,
+                "text": crisis.monitoring_notice,
                 "recording": recording,
-                "recording_text": self.text("recording.when_on" if recording else "recording.when_off"),
-                "resources_title": self.crisis.resources_title,
+                "recording_text": self.text("recording.when_on" if recording else "recording.when_off", language),
+                "resources_title": crisis.resources_title,
             },
             to=member.sid,
         )

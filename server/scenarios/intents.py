@@ -78,6 +78,7 @@ from wire import errors, events
 from wire import scenario as wsc
 from wire.errors import WireError
 
+from .. import languages
 from ..appkeys import WORLD
 from ..background import Background
 from ..config import own_scenarios_dir, playable_folders, scenario_data
@@ -344,6 +345,8 @@ class ScenarioRooms(RoomFeature):
     ) -> RoomRun:
         """A new run of `scenario` for `participant` (a user) in `room`, attached and ready to start (`_step`
         'start'). `player`: who answers for the learner when not the participant (a reversed group turn)."""
+        # the participant's language (their connect auth), English where the file has no text in it
+        scenario = scenario.localized(languages.language_of(self.world, participant["id"]))
         store = GatedRunStore(self.world, participant["id"])
         # The new run is nobody else's yet, so the whole construction (its insert included) runs on the store thread.
         run: ScenarioRun = await self.world.store.aio.apply(
@@ -356,6 +359,7 @@ class ScenarioRooms(RoomFeature):
             participant_name=participant["name"],
         )
         await store.flush()
+        run.state["language"] = scenario.language  # a resumed run keeps it (resume_all)
         if any(phase["kind"] == "homework_review" for phase in scenario.phases):
             # the homework this session reviews: the one last set for this participant (server/courses/)
             run.state["last_homework"] = await self.world.store.aio.last_homework(participant["id"])
@@ -667,17 +671,17 @@ class ScenarioRooms(RoomFeature):
         safety = self.world.safety
         return safety is not None and safety.crisis.match(text) is not None
 
-    def pause_texts(self) -> dict[str, str]:
+    def pause_texts(self, language: str = languages.SOURCE) -> dict[str, str]:
         safety = self.world.safety
         assert safety is not None  # crisis() found a phrase, so the safety feature is there
-        return {k: safety.text(f"scene_pause.{k}") for k in SCENE_PAUSE_TEXTS}
+        return {k: safety.text(f"scene_pause.{k}", language) for k in SCENE_PAUSE_TEXTS}
 
     async def crisis_pause(self, rr: RoomRun, actor: str | None) -> list[Effect]:
         """Under rr.lock: pause the run (persisted) and tell who follows it; returns the cast's stepping out
         and the coach's check-in, to carry out after the participant's line is said."""
         safety = self.world.safety
         assert safety is not None
-        texts = self.pause_texts()
+        texts = self.pause_texts(rr.run.scenario.language)  # the language the run is played in
         # honest about who was told: the same people Safety.said alerts (staff here, else staff online)
         told = bool(safety.staff_sids(rr.room) or safety.staff_online())
         effects = rr.run.pause("crisis", texts, texts["staff_told" if told else "no_staff"], time.time(), actor)
@@ -833,6 +837,7 @@ class ScenarioRooms(RoomFeature):
                 log.warning("active run %s not resumed (room or scenario missing, or a newer run)", row["id"])
                 continue
             scenario = await self.started_version(row, scenario)  # a run in progress keeps its version
+            scenario = scenario.localized((row.get("state") or {}).get("language") or languages.SOURCE)
             store = GatedRunStore(self.world, row.get("participant_user_id"))
             try:
                 run: ScenarioRun = await self.world.store.aio.apply(ScenarioRun.resume, row["id"], store, scenario)
@@ -927,7 +932,8 @@ async def _step(
 
 @intent(wsc.SCENARIO_LIST, in_room=False)
 async def scenario_list(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
-    listing = [s.listing() for s in sorted(_rooms(ctx).scenarios.values(), key=lambda s: s.title)]
+    shown = [s.localized(ctx.conn.language) for s in _rooms(ctx).scenarios.values()]  # in their language
+    listing = [s.listing() for s in sorted(shown, key=lambda s: s.title)]
     await ctx.world.send(ctx.conn.sid, wsc.SCENARIOS, {"scenarios": listing})
     return {"scenarios": listing}
 

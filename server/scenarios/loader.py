@@ -21,6 +21,7 @@ import yaml
 from wire import events
 
 from ..config import SHIPPED_SCENARIOS
+from ..languages import CONTENT_FILES, file_warnings, missing_translations, text_key
 from . import schema as S
 from .model import Scenario, applies, pick
 from .schema import Ctx, Problem, YamlPath, _where
@@ -222,9 +223,26 @@ def parse(
     scenario = Scenario(data, file, ctx.lines)
     scenario.looks_like = catalog.looks_like.get(scenario.data["scene"], scenario.data["scene"])
     _Checker(scenario, ctx).run()
+    _check_translations(scenario, ctx)
     if any(p.severity == "error" for p in ctx.problems) and not draft:
         return None, ctx.problems
     return scenario, ctx.problems
+
+
+def _check_translations(scenario: Scenario, ctx: Ctx) -> None:
+    """Which texts can be translated, and a warning (never an error) for each one a declared language lacks
+    and each translation that names no text (server/languages.py)."""
+    data = scenario.data
+    scenario.text_keys = {text_key(data, path) for path in ctx.texts}
+    key_lines = {
+        (str(path[1]), str(path[2]) if len(path) > 2 else ""): line
+        for path, line in ctx.lines.items()
+        if len(path) in (2, 3) and path[0] == "translations"
+    }
+    for line, message, example in missing_translations(
+        data, ctx.texts, data["languages"], data["translations"], key_lines
+    ):
+        ctx.error(line, message, "", example, severity="warning")
 
 
 def load_file(path: str | Path, catalog: Catalog | None = None) -> Scenario:
@@ -299,6 +317,13 @@ def lint_report(paths: Sequence[str | Path]) -> tuple[list[Problem], list[Path]]
                     )
                 )
             ids.setdefault(scenario.id, str(f))
+    for folder in (Path(p) for p in paths if Path(p).is_dir()):
+        # the questionnaires and the care and crisis files beside the scenarios: only their translations here
+        # (their loaders check the rest when the server starts), so they are not listed as checked files
+        for pattern, texts in CONTENT_FILES.items():
+            for f in sorted(folder.glob(pattern)):
+                for line, message, example in file_warnings(f.read_text(encoding="utf-8"), texts):
+                    problems.append(Problem(str(f), line, message, "", example, severity="warning"))
     return problems, checked
 
 
@@ -471,7 +496,11 @@ class _Checker:
             for i, v in enumerate(value):
                 self.check_placeholders(v, path + (i,))
         elif isinstance(value, str) and "{" in value:
-            allowed = placeholders_allowed(path)
+            # a translation may use the placeholders of the text it translates (its key is that text's place)
+            at = path
+            if len(path) == 3 and path[0] == "translations":
+                at = tuple(int(k) if k.isdigit() else k for k in str(path[2]).split("."))
+            allowed = placeholders_allowed(at)
             for name in _PLACEHOLDER.findall(value):
                 if name in allowed:
                     continue

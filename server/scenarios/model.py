@@ -7,6 +7,7 @@ import json
 from functools import cached_property
 from typing import Any
 
+from .. import languages
 from .matcher import IntentMatcher
 from .schema import DIFFICULTIES, YamlPath
 
@@ -31,6 +32,24 @@ class Scenario:
         self._matchers: dict[tuple[str, str, str], IntentMatcher] = {}  # (phase id, node id, difficulty)
         # the world scene the run is played in: the scene itself, or what a service's own scene looks like
         self.looks_like: str = str(data.get("scene") or "cafe")
+        self.language = languages.SOURCE  # the language of its texts (localized() gives the others)
+        self.text_keys: set[str] = set()  # the keys of its translatable texts (set by the loader)
+        self._localized: dict[str, Scenario] = {}
+
+    def localized(self, language: str) -> Scenario:
+        """This scenario with its texts in `language` where the file translates them, English where it does
+        not (or itself, when the file has no text in that language). The same version: same id, same content
+        hash, so records, replays and a resumed run know it as the file it came from."""
+        texts = (self.data.get("translations") or {}).get(language)
+        if language == self.language or not texts:
+            return self
+        if language not in self._localized:
+            source = {k: v for k, v in self.data.items() if k != "translations"}
+            other = Scenario(languages.localized(source, texts, self.text_keys), self.file, self.lines)
+            other.looks_like, other.text_keys, other.language = self.looks_like, self.text_keys, language
+            other.__dict__["content_hash"] = self.content_hash  # cached_property: the version it is
+            self._localized[language] = other
+        return self._localized[language]
 
     # --- identity -----------------------------------------------------------------
     @property

@@ -22,6 +22,8 @@ from yaml.constructor import ConstructorError, SafeConstructor
 
 from wire import events
 
+from ..languages import LANGUAGES
+
 FORMAT_VERSION = 1
 DIFFICULTIES = ("easy", "medium", "hard")
 PARTNER_STYLES = ("friendly", "neutral", "impatient")
@@ -110,6 +112,8 @@ class Ctx:
         self.stack: list[tuple[T, YamlPath]] = []
         # (path of a map, key) found one level too deep: the map's own "needs 'key'" would repeat that problem
         self.misplaced: set[tuple[YamlPath, str]] = set()
+        # the line of every text a person reads (a Text checked with translate=True): what a translation covers
+        self.texts: dict[YamlPath, int] = {}
 
     def error(
         self, node_or_line: yaml.Node | int, message: str, allowed: str = "", example: str = "", severity: str = "error"
@@ -688,8 +692,25 @@ def _id(description: str = "", example: str = "greet") -> Str:
     return Str(description, example, pattern=ID_RE, pattern_hint=ID_HINT)
 
 
-def _text(description: str = "", example: str = "'Hello, nice to meet you.'", max_len: int = 600) -> Str:
-    return Str(description, example, max_len=max_len)
+class Text(Str):
+    """Words a person reads or hears: each one may be translated (server/languages.py); the checked ones are
+    noted in ctx.texts. Phrases kept for matching a participant's own words are not (translate=False)."""
+
+    def __init__(self, description: str, example: str, max_len: int, translate: bool = True):
+        super().__init__(description, example, max_len=max_len)
+        self.translate = translate
+
+    def check(self, node: yaml.Node, ctx: Ctx, path: YamlPath) -> str | None:
+        value = super().check(node, ctx, path)
+        if value is not None and self.translate:
+            ctx.texts[path] = node.start_mark.line + 1
+        return value
+
+
+def _text(
+    description: str = "", example: str = "'Hello, nice to meet you.'", max_len: int = 600, translate: bool = True
+) -> Str:
+    return Text(description, example, max_len, translate)
 
 
 EXPRESSION = Str("facial expression", "happy", choices=events.EXPRESSIONS)
@@ -729,7 +750,7 @@ OPTION = Obj(
         "text": F(_text("what the participant says when they pick this option"), True),
         "examples": F(
             List(
-                _text("a phrase the participant might type", "'hi, I am Sam'", 200),
+                _text("a phrase the participant might type", "'hi, I am Sam'", 200, translate=False),
                 "phrases matched against the participant's own words",
                 "['hello', 'hi there']",
             ),
@@ -791,7 +812,7 @@ EMOTION_ITEM = Obj(
         "intensity": F(Varied(Num(0.05, 1.0, "how strongly the face shows it", "0.6")), default=1.0),
         "gesture": F(Varied(GESTURE), default="none"),
         "say": F(Varied(_text("an optional line said with the face"))),
-        "accept": F(List(_text("another word accepted as the right answer", "glad", 60)), default=list),
+        "accept": F(List(_text("another word accepted as the right answer", "glad", 60, False)), default=list),
         "hint": F(Varied(_text("a hint", "'Look at the mouth.'", 300))),
         "explain": F(Varied(_text("what gives the emotion away, said after the answer")), True),
         "only": F(ONLY),
@@ -869,7 +890,7 @@ PHASE = Tagged(
                     MapOf(
                         "emotions",
                         Str("emotion", "happy", choices=events.EXPRESSIONS),
-                        List(_text("a word that names it", "glad", 60)),
+                        List(_text("a word that names it", "glad", 60, translate=False)),
                         "emotions offered, each with words that name it",
                         "{happy: [glad], sad: [down]}",
                         min_items=2,
@@ -1056,6 +1077,35 @@ SCENARIO = Obj(
             default=lambda: dict(DEFAULT_PACE),
         ),
         "phases": F(List(PHASE, "the session, in order", min_items=1), True),
+        "languages": F(
+            List(
+                Str("language", "es", choices=LANGUAGES),
+                "the languages this file has text in (English first, as the file is written in it); lint warns "
+                "about each text a listed language has no translation of",
+                "[en, es]",
+                min_items=1,
+            ),
+            default=lambda: ["en"],
+        ),
+        "translations": F(
+            MapOf(
+                "translations",
+                Str("language", "es", choices=LANGUAGES),
+                MapOf(
+                    "translations of texts",
+                    Str(
+                        "a text's key: its place in the file, list entries by id or number",
+                        "skill.steps.greet.text",
+                        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+                        pattern_hint="keys and ids joined with dots, e.g. phases.practice.nodes.hello.say",
+                    ),
+                    Str("the text in that language", "'Hola, encantada de conocerte.'", max_len=2000),
+                ),
+                "per language, a text's key and its translation (docs/scenarios.md, Languages)",
+                "{es: {title: 'Iniciar una conversación'}}",
+            ),
+            default=dict,
+        ),
     },
     "a peerspace scenario file",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import sqlite3
@@ -47,8 +48,11 @@ class OffLoop:
         return call
 
     async def apply(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run any function that uses the store (a query helper, a whole read) on the store thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+        """Run any function that uses the store (a query helper, a whole read) on the store thread. It runs in
+        a copy of the caller's context, as with asyncio.to_thread: a page built there (a dashboard read that
+        also labels its plots) sees the request's context variables, e.g. the staff member's language."""
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A write's first try, on the store thread. While the store is known to be failing it does not wait

@@ -68,6 +68,7 @@ class Connection:
     unlogged: dict[str, int] = field(default_factory=dict)  # refusal code -> count not yet written to the log
     log_since: float = 0.0  # when this socket's refusals were last logged
     cut: bool = False  # being cut off: further packets are dropped unread
+    language: str = "en"  # the content language asked for at connect (server/languages.py chosen())
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -13,13 +13,16 @@
   function show(problems) {
     live.replaceChildren();
     const head = document.createElement("p");
-    head.textContent = problems.length ? "While you type: " + problems.length + " problem(s)" : "While you type: no errors.";
+    // the words come from the page (data-*), in the staff member's language; {n} and {example} are filled in here
+    head.textContent = problems.length ? live.dataset.some.replace("{n}", problems.length) : live.dataset.clean;
     live.appendChild(head);
     const list = document.createElement("ul");
     for (const p of problems) {
       const item = document.createElement("li");
       item.className = "problem " + p.severity;
-      item.textContent = "line " + p.line + ": " + p.message + (p.example ? " (write e.g. " + p.example + ")" : "");
+      item.textContent =
+        live.dataset.line.replace("{n}", p.line) + ": " + p.message +
+        (p.example ? " (" + live.dataset.example.replace("{example}", p.example) + ")" : "");
       list.appendChild(item);
     }
     live.appendChild(list);
