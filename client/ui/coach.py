@@ -85,6 +85,9 @@ class CoachConsole:
         self.clock = clock
         self.me = me
         self.root = parent.attachNewNode("coach-console")
+        # the console's rows sit at fixed places in its box (layout.COACH_BOX), which is then scaled to its
+        # region as a whole: larger text than medium would run rows into each other and off the box
+        scale = min(scale, 1.0)
         s = self.s = 0.05 * scale
         self.bg = panel(self.root, (-1.75, -0.05, -0.95, 0.95))
         self.title = label(self.root, t("coach.title"), (-1.7, 0.86), s * 1.1, theme.colour("ui_accent"))
@@ -104,7 +107,7 @@ class CoachConsole:
         ]
         self.proposal_text = label(self.root, "", (-1.7, -0.735), s * 0.7, theme.colour("ui_warn"), wrap=40)
         self.input = TextField(self.root, t("coach.own_words"), (-1.7, -0.855), 1.6, s * 0.7, max_len=500)
-        self.help = label(self.root, t("coach.help"), (-1.7, -0.925), s * 0.5, theme.colour("ui_muted"), wrap=64)
+        self.help = label(self.root, t("coach.help"), (-1.7, -0.91), s * 0.5, theme.colour("ui_muted"), wrap=64)
         self.state: dict | None = None
         self.controllers: dict[str, dict] = {}  # role -> controller event
         self.roles: list[str] = []

@@ -677,7 +677,7 @@ class MyRecords:
             text_fg=theme.colour("ui_text"),
             frameColor=theme.colour("ui_notice"),
             frameSize=(-0.26, 0.26, -s * 0.45, s * 0.95),
-            pos=(0.7, 0, 0.6),
+            pos=(0.7, 0, 0.85 - rooms_screen.scale * 1.7),  # in the title's row, above the rooms
             relief=DGG.FLAT,
             command=self.open,
         )

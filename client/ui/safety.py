@@ -35,6 +35,7 @@ from .. import theme
 from ..geom import disc
 from ..i18n import t
 from .helpline import Helpline
+from .layout import GAP, layout
 from .widgets import TextField, click_area, label, panel
 
 log = logging.getLogger("peerspace.client.safety")
@@ -569,9 +570,11 @@ class SafetyUI:
             self.app.settings.text_scale * 0.85,
             1.3,
             theme.colour("ui_panel", 0.92),
-            centre=(0.0, 0.62),
             name="chosen",
         )
+        # just above the chat column's row of buttons, so it covers neither them nor the chat
+        top = layout(self.app.getAspectRatio(), self.app.settings.text_scale).chat.top + 1 + GAP + self.hint.height
+        self.hint.root.setPos(-self.hint.width / 2, 0, top)
 
     # --- the person menu ----------------------------------------------------------------
     def _member(self, aid):
