@@ -16,6 +16,7 @@ so a panel drawn after a text covers it. The rules, per text:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -69,7 +70,32 @@ def where(np) -> str:
 def languages() -> list[str]:
     """Every language the client's catalog knows (client/i18n.py)."""
     known = getattr(i18n, "languages", None)
-    return sorted(known() if callable(known) else i18n.CATALOGS)
+    return sorted(known() if callable(known) else getattr(i18n, "CATALOGS", {"en": {}}))
+
+
+# A pseudo-language: English with every word of four letters or more about 30 % longer ("Settings" ->
+# "SettingsSe"), as Spanish or German often are; placeholders stay as they are. Laid out at the narrowest
+# window, it shows the screens leave slack (wrap, measure, shrink a key line) instead of fitting English widths.
+LONGER = "en-longer"
+
+
+def longer(text: str) -> str:
+    def grow(m: re.Match) -> str:
+        word = m.group(0)
+        return word + word[: max(1, len(word) * 3 // 10)]
+
+    return "".join(p if p.startswith("{") else re.sub(r"[^\W\d_]{4,}", grow, p) for p in re.split(r"(\{[^}]*\})", text))
+
+
+def use_language(language: str) -> None:
+    if language == LONGER and LONGER not in i18n.CATALOGS:
+        i18n.CATALOGS[LONGER] = {key: longer(text) for key, text in i18n.EN.items()}
+    i18n.set_language(language)
+
+
+CASES = [(size, language) for language in languages() for size in SIZES]
+if hasattr(i18n, "CATALOGS"):
+    CASES.append((SIZES[0], LONGER))
 
 
 class Scene:
@@ -239,20 +265,50 @@ def test_the_checker_finds_overlapping_cut_off_and_overhanging_text():
 # --- every screen -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("language", languages())
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(("size", "language"), CASES, ids=[f"{w}x{h}-{lang}" for (w, h), lang in CASES])
 def test_every_screen_keeps_its_texts_apart_and_inside(size, language):
     app = shared_app()
     before = app.opts.size
     resize_to(app, *size)
-    i18n.set_language(language)
+    use_language(language)
+    app.win.setActive(False)  # layout only: the bounds come from the scene graph, no frame need be drawn
     found = []
     try:
         for text_size in theme.TEXT_SIZES:
             for screen in SCREENS:
-                show(app, screen, text_size)
+                show(app, screen, text_size, frames=2)
                 found += [f"{screen.name} at {text_size}: {p}" for p in Scene(app).problems()]
     finally:
+        app.win.setActive(True)
         i18n.set_language("en")
         resize_to(app, *before)
-    assert not found, f"{len(found)} problems at {size}:\n" + "\n".join(found)
+    assert not found, f"{len(found)} problems at {size} in {language}:\n" + "\n".join(found)
+
+
+def test_the_longer_pseudo_language_keeps_placeholders_and_grows_words():
+    assert longer("Line due in {seconds} s") == "LineL due in {seconds} s"
+    assert longer("Settings") == "SettingsSe" and longer("Página") == "PáginaP"
+
+
+# --- the pictures in docs/client.md -------------------------------------------------------------------------------
+
+
+def test_the_docs_show_a_picture_of_every_screen_and_the_script_draws_them(tmp_path):
+    from tools import screen_pictures
+
+    names = [s.name for s in SCREENS]
+    assert len(set(names)) == len(names)
+    committed = sorted(p.stem for p in screen_pictures.PICTURES.glob("*.png"))
+    assert committed == sorted(names), "run: python tools/screen_pictures.py (and commit docs/pictures/)"
+    doc = (screen_pictures.ROOT / "docs" / "client.md").read_text()
+    for name in names:
+        assert f"(pictures/{name}.png)" in doc, f"docs/client.md does not show pictures/{name}.png"
+    app = shared_app()
+    before = app.opts.size
+    try:
+        assert screen_pictures.main(["--out", str(tmp_path), "--only", "room,records-menu", "--size", "320x200"]) == 0
+    finally:
+        resize_to(app, *before)
+    for name in ("room", "records-menu"):
+        png = (tmp_path / f"{name}.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,132 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools import records_pictures as sample  # noqa: E402
+from client.i18n import t  # noqa: E402
+from client.ui import records as R  # noqa: E402
 
 PICTURES = ROOT / "docs" / "pictures"
+
+# --- sample records: a questionnaire, three past sessions, what is kept (no server) -------------------------------
+
+Q = {
+    "id": "confidence",
+    "title": "Confidence in everyday conversations",
+    "intro": "How sure do you feel that you can do these things? Think about the last two weeks.",
+    "when": ["pre", "post"],
+    "scale": {
+        "min": 1,
+        "max": 5,
+        "labels": {"1": "Not at all", "2": "A little", "3": "Somewhat", "4": "Quite a lot", "5": "Very much"},
+    },
+    "lower_is_better": False,
+    "items": [{"id": "a", "text": "I can tell someone calmly how I feel, even when the conversation is hard for me."}],
+    "pre": 2.5,
+    "post": 3.75,
+    "due": None,
+}
+DAY = 86400.0
+WHEN = time.mktime((2026, 11, 30, 14, 5, 0, 0, 0, -1))  # fixed, so the pictures do not change from day to day
+SESSION = {
+    "run": 3,
+    "scenario": "starting_a_conversation",
+    "title": "Starting a conversation",
+    "started": WHEN,
+    "status": "finished",
+    "parts_done": 9,
+    "parts": 9,
+    "went_well": ["Greet them and say who you are", "Make small talk or ask a simple question"],
+    "positive_feedback": 2,
+    "feelings_recognised": {"correct": 3, "total": 4},
+    "homework": "Say hello to one new person this week, and notice how they answer.",
+    "replay": True,
+    "scene": "cafe",
+}
+SESSIONS = [
+    SESSION,
+    {
+        **SESSION,
+        "run": 2,
+        "title": "Refusing a request",
+        "started": WHEN - 3 * DAY,
+        "status": "stopped",
+        "parts_done": 3,
+        "went_well": [],
+        "positive_feedback": 0,
+        "feelings_recognised": {"correct": 0, "total": 0},
+        "homework": None,
+        "replay": False,
+    },
+    {
+        **SESSION,
+        "run": 1,
+        "title": "A job interview",
+        "started": WHEN - 7 * DAY,
+        "went_well": ["Answer the question you were asked", "Ask one question about the job"],
+        "homework": "Write down two questions you would like to ask at an interview.",
+    },
+]
+PRACTICE = {
+    "sessions": SESSIONS,
+    "homework": [
+        {"run": s["run"], "text": s["homework"], "set": s["started"], "scenario": s["title"], "done": None}
+        for s in SESSIONS
+        if s["homework"]
+    ],
+    "progress": {"sessions": 3, "finished": 2, "scenarios": 3, "skills_went_well": 4},
+}
+NOTICE = (
+    "To keep this space safe, the server looks for a short list of phrases about being in danger or wanting to "
+    "hurt yourself. If one appears in what you say, the team members on duty are told at once, and you are shown "
+    "where to get help right away (and told if no one from the team is online). Nothing else you say is checked, "
+    "and your words are only kept if you agreed to recording. Staff can mute or remove people, and you can block "
+    "someone, report something, or pause in a calm room at any time. When a peer specialist follows your practice, "
+    "they see your typed answer as you write it, so they can help; it is not kept."
+)
+DATA = {
+    "name": "Ana",
+    "monitoring": NOTICE,
+    "recording": True,
+    "recording_text": {
+        "on": "Your lines and movements in sessions are now recorded for your own progress and for "
+        "your peer specialist's supervision. You can turn this off at any time.",
+        "off": "",
+    },
+    "kept": {"sessions": 12, "lines": 140, "questionnaires": 6, "replays": 4},
+}
+
+
+def noop(*_):
+    return None
+
+
+def records_screens(app, scale):
+    """The "My records" screens with the sample records, by name (all built at once; show one at a time)."""
+    parent = app.aspect2d
+    menu = [("due", t("records.menu.due", title=Q["title"]), noop)] + [
+        (name, t(f"records.menu.{name}"), noop) for name in ("questionnaires", "practice", "data")
+    ]
+    data = R.MyDataScreen(parent, scale, DATA, {"consent": noop, "export": noop, "delete": noop}, noop)
+    data.delete()  # the warning shown too
+    saved = R.MyDataScreen(parent, scale, {**DATA, "recording": False}, {"consent": noop, "export": noop}, noop)
+    saved.set_status(t("records.data.exported", path="/home/ana/Downloads/peerspace-my-records-20261130-140500.json"))
+    result = R.QuestionnaireScreen(parent, scale, Q, "post", noop, noop)
+    result.show_result(Q, 3.75)
+    at_end = R.QuestionnaireScreen(parent, scale, Q, "pre", noop, noop)
+    at_end.skip()
+    return {
+        "menu": R.MenuScreen(parent, scale, menu, noop),
+        "questionnaires": R.QuestionnaireListScreen(parent, scale, [Q, {**Q, "due": "pre"}] * 2, noop, noop),
+        "question": R.QuestionnaireScreen(parent, scale, Q, "pre", noop, noop),
+        "sent": result,
+        "ready": at_end,
+        "practice": R.PracticeScreen(parent, scale, PRACTICE, noop, noop),
+        "data": data,
+        "data-saved": saved,
+    }
+
+
+# --- a sample room and practice ------------------------------------------------------------------------------------
+
 
 # the people in the sample room: you (0) and two others in front of you
 PEOPLE = {0: (0.0, -2.0, 0.0), 5: (-0.9, 1.2, 190.0), 6: (1.0, 1.6, 160.0)}
@@ -226,7 +350,7 @@ def quit_question(app) -> None:
 
 def _records(name: str) -> Callable:
     def show(app) -> None:
-        made = sample.screens(app, app.settings.text_scale)
+        made = records_screens(app, app.settings.text_scale)
         for other, screen in made.items():
             if other != name:
                 screen.destroy()
@@ -273,13 +397,16 @@ SCREENS = [
     Screen("records-questionnaires", "Questionnaires: which are due, and your scores.", _records("questionnaires")),
     Screen("records-question", "A question, answered by number or click.", _records("question")),
     Screen("records-sent", "After sending: your score in plain words.", _records("sent")),
+    Screen("records-ready", "A questionnaire at its end, ready to send.", _records("ready")),
     Screen("records-practice", "My practice: sessions, homework, progress without marks.", _records("practice")),
     Screen("records-data", "My data: what is kept and why, consent, export, delete (asks first).", _records("data")),
+    Screen("records-data-saved", "My data after the export: where the file is.", _records("data-saved")),
 ]
 
 
-def show(app, screen: Screen, text_size: str = "medium") -> None:
-    """Put the shared app back to a clean state at `text_size`, then show `screen`."""
+def show(app, screen: Screen, text_size: str = "medium", frames: int = 6) -> None:
+    """Put the shared app back to a clean state at `text_size`, then show `screen` and let 1.5 s pass in
+    `frames` frames."""
     from client.testing import reset
     from client.ui.settings import Settings
 
@@ -288,7 +415,21 @@ def show(app, screen: Screen, text_size: str = "medium") -> None:
     resize_to(app, *reset_size)
     app.apply_settings(Settings(text_size=text_size))
     screen.show(app)
-    app.step(2)
+    settle(app, frames=frames)
+
+
+def settle(app, seconds: float = 1.5, frames: int = 6) -> None:
+    """Let `seconds` pass in a few frames (a fixed step, not the wall clock), so what glides or fades in
+    (the camera framing the stage, a panel's fade) has arrived, however slow the machine."""
+    from panda3d.core import ClockObject
+
+    clock = ClockObject.getGlobalClock()
+    clock.setMode(ClockObject.MNonRealTime)
+    clock.setFrameRate(frames / seconds)
+    try:
+        app.step(frames)
+    finally:
+        clock.setMode(ClockObject.MNormal)
 
 
 def resize_to(app, width: int, height: int) -> None:

@@ -168,6 +168,7 @@ class CoachConsole:
                 relief=DGG.FLAT,
                 command=fn,
             )
+            self._fit_caption(name)
         # a click on a palette line says it, as its digit does; a click on the field starts typing
         for i, row in enumerate(self.rows):
             x, y = row.getPos()[:2]
@@ -187,6 +188,14 @@ class CoachConsole:
             relief=DGG.FLAT,
             command=lambda: None if self.typing else self.on_key("enter"),
         )
+
+    def _fit_caption(self, name: str) -> None:
+        """A caption longer than its button (a longer language) is set smaller rather than spill past it."""
+        button = self.buttons[name]
+        f = button["frameSize"]
+        wide = button.component("text0").textNode.getWidth()
+        room = f[1] - f[0] - 0.02
+        button["text_scale"] = min(self.s * 0.6, room / wide) if wide > 0 else self.s * 0.6
 
     def click(self, name: str) -> None:
         """What a mouse click on the named button does (tests, and the window's own clicks)."""
@@ -324,6 +333,8 @@ class CoachConsole:
         if claim is not None:
             claim["text"] = t("coach.button.release" if self.mine() else "coach.button.claim")
             self.buttons["pause"]["text"] = t("coach.button.resume" if self.paused else "coach.button.pause")
+            self._fit_caption("claim")
+            self._fit_caption("pause")
 
     def _draw_sees(self) -> None:
         st = self.state

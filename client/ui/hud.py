@@ -23,6 +23,7 @@ from .layout import (
     RECORDED_WIDTH,
     SELF_STATUS_WIDTH,
     chat_height,
+    fit_width,
     self_status_height,
 )
 from .settings import CAMERA_DISTANCES, Settings
@@ -130,6 +131,7 @@ class ChatPanel:
             self.hint.setText(t("hud.chat_scrolled", newer=self.scroll))
         else:
             self.hint.setText(t("hud.chat_hint") + (t("hud.chat_earlier") if end > self.LINES else ""))
+        fit_width(self.hint, self.width - 0.16, self.s * 0.75)  # inside the message line
 
     def open(self):
         self.typing = True

@@ -108,7 +108,8 @@ class LoginScreen:
         self._widgets.append(button(self.root, t("login.sign_in"), (-0.35, y), s, self.submit, name="login:sign_in"))
         self._widgets.append(button(self.root, t("login.quit"), (0.35, y), s, self.quit, name="login:quit"))
         y -= s * 1.6
-        label(self.root, t("login.keys"), (0, y), s * 0.75, muted, align=TextNode.ACenter, wrap=2.1 / (s * 0.75))
+        keys = label(self.root, t("login.keys"), (0, y), s * 0.75, muted, align=TextNode.ACenter, wrap=2.1 / (s * 0.75))
+        y -= (keys.textNode.getNumRows() - 1) * s * 0.75 * 1.2  # a longer language may take two rows
         if self.server:
             y -= s * 1.1
             label(self.root, t("login.server", server=self.server), (0, y), s * 0.6, muted, align=TextNode.ACenter)
