@@ -111,11 +111,10 @@ class Scene:
         self._groups = {app.popups.node(), app.aspect2d.node()} | {
             n.node() for n in app.aspect2d.getChildren() if n.getName().startswith("a2d")
         }
-        self._modal_roots = {app.popups.node()} | {c.node() for c in app.aspect2d.getChildren()}
-        self._modal_roots -= {app.a2dTopLeft.node(), app.a2dTopRight.node(), app.a2dBottomLeft.node()}
-        self._modal_roots -= {app.a2dBottomRight.node(), app.a2dTopCenter.node(), app.a2dBottomCenter.node()}
-        self._modal_roots -= {n.node() for n in app.aspect2d.getChildren() if n.getName().startswith("a2d")}
-        self._modal_roots -= {n.node() for n in app.aspect2d.findAllMatches("portrait-frame")}
+        # dialogs (app.popups) and full screens (aspect2d's own children, but the HUD's corners and the portrait)
+        self._modal_roots = {app.popups.node()} | {
+            c.node() for c in app.aspect2d.getChildren() if not c.getName().startswith(("a2d", "portrait-frame"))
+        }
         self._world_texts()
         self._walk(app.render2d, modal=False)
 
@@ -131,7 +130,7 @@ class Scene:
         self._order += 1
         return self._order
 
-    def _walk(self, np, modal: bool, relative=None) -> None:
+    def _walk(self, np, modal: bool) -> None:
         for child in np.getChildren():
             if child.node().isOverallHidden() or child.isHidden():
                 continue
@@ -140,12 +139,12 @@ class Scene:
                 self._group += 1  # a child of a corner, of popups or of aspect2d: one panel and what is on it
             here = modal or node in self._modal_roots
             if isinstance(node, TextNode) and node.getText().strip():
-                self._text(child, node.getText(), here, relative)
+                self._text(child, node.getText(), here)
             if isinstance(node, PGItem) and node.hasFrame():
-                self._panel(child, node, here, relative)
+                self._panel(child, node, here)
                 state = node.getStateDef(node.getState())
                 self._walk_state(child, state, here)
-            self._walk(child, here, relative)
+            self._walk(child, here)
 
     def _walk_state(self, item, state, modal: bool) -> None:
         """What a PGItem draws for its current state (a button's caption), placed by the item's transform."""
@@ -153,11 +152,9 @@ class Scene:
             if np.node().getText().strip() and not np.isHidden():
                 bounds = np.getTightBounds(state)
                 if bounds:
-                    box = self.pixel_box(item, *bounds, f"caption {np.node().getText()[:40]!r}", modal)
-                    box.order = self._next()
-                    self.texts.append(box)
+                    self.texts.append(self.pixel_box(item, *bounds, f"caption {np.node().getText()[:40]!r}", modal))
 
-    def _text(self, np, text: str, modal: bool, relative) -> None:
+    def _text(self, np, text: str, modal: bool) -> None:
         bounds = np.getTightBounds(self.app.render2d)
         if not bounds:
             return
@@ -165,7 +162,7 @@ class Scene:
         box = self.pixel_box(self.app.render2d, lo, hi, repr(text[:40]), modal)
         self.texts.append(box)
 
-    def _panel(self, np, node: PGItem, modal: bool, relative) -> None:
+    def _panel(self, np, node: PGItem, modal: bool) -> None:
         style = node.getFrameStyle(node.getState())
         if style.getType() == style.TNone or style.getColor()[3] < VISIBLE_PANEL:
             return
