@@ -262,6 +262,62 @@ def scenario_rating(app) -> None:
     app.scenarios.on_state(RATING)
 
 
+SCENARIOS = [
+    {
+        "id": sid,
+        "title": title,
+        "topic": topic,
+        "summary": summary,
+        "scene": scene,
+        "difficulties": [
+            {"id": "easy", "label": "Easy", "description": "The other person is friendly and patient."},
+            {"id": "medium", "label": "Medium", "description": "The other person is busy; you may need to ask twice."},
+            {"id": "hard", "label": "Hard", "description": "The other person is short with you; stay calm and kind."},
+        ],
+    }
+    for sid, title, topic, summary, scene in (
+        ("starting_a_conversation", "Starting a conversation", "Small talk", "Say hello to someone new.", "cafe"),
+        ("refusing_a_request", "Refusing a request", "Assertiveness", "Say no kindly and clearly.", "office"),
+        ("a_job_interview", "A job interview", "Work", "Answer questions about yourself.", "office"),
+    )
+]
+SUMMARY = {
+    "phases": [{"id": f"p{i}"} for i in range(9)],
+    "endings": [{"ending": "friendly"}],
+    "scores": {"your_turn": {"greet": 2.0, "name": 2.0, "question": 1.0, "eye": 0.0}},
+    "steps": {
+        "greet": "Greet them",
+        "name": "Say who you are",
+        "question": "Ask a simple question",
+        "eye": "Look at the person as you speak",
+    },
+    "emotion": {"correct": 3, "total": 4},
+    "homework": "Say hello to one new person this week, and notice how they answer.",
+}
+
+
+def scenario_picker(app) -> None:
+    _room(app)
+    app.scenarios.open_picker()
+    app.scenarios.picker.set_scenarios(SCENARIOS)
+
+
+def scenario_summary(app) -> None:
+    _room(app)
+    app.scenarios.on_state({**RATING, "self_rating": None})
+    app.scenarios.on_ended({"run": RUN["run"], "status": "finished", "summary": SUMMARY})
+
+
+def monitoring(app) -> None:
+    _room(app)
+    app.safety.on_monitoring({"text": NOTICE, "recording": False})
+
+
+def quiet_room(app) -> None:
+    _room(app)
+    app.safety.on_paused({"paused": True, "text": ""})
+
+
 def coach(app) -> None:
     from client.testing import FakeSession
     from wire import controllers as wc
@@ -382,10 +438,16 @@ SCREENS = [
         scenario_speaking,
     ),
     Screen("scenario-rating", "A role-play has ended: how it ended, and your own 0-10 rating.", scenario_rating),
+    Screen("scenario-picker", "P: the practice scenarios, each at three difficulties.", scenario_picker),
+    Screen(
+        "scenario-summary", "At the end of a practice: what happened, in plain words, without marks.", scenario_summary
+    ),
     Screen("coach", "The coach console (staff), with the review card of an unsure typed answer.", coach),
     Screen("person-menu", "A person chosen (R or a click): report, block, close.", person_menu),
     Screen("report", "Reporting: what is not OK.", report),
     Screen("block", "Blocking asks first.", block),
+    Screen("monitoring", "On joining: what is monitored here (any key closes it; F10 shows it again).", monitoring),
+    Screen("quiet-room", "Home: a quiet room to rest in, away from everyone.", quiet_room),
     Screen("crisis", "The crisis card: where to get help now; it stays until you close it.", crisis),
     Screen("helpline", "The private help line with someone from the team.", helpline),
     Screen("alert", "Staff: a safety alert banner (who and where, never the words).", alert),
