@@ -416,6 +416,35 @@ def _records(name: str) -> Callable:
     return show
 
 
+def records_replay(app) -> None:
+    """One's own recorded session played back: Ana walks up to Robin and they talk."""
+    import numpy as np
+
+    from client.replay import ReplayTrack
+    from client.ui.records import ReplayScreen
+    from wire import codec
+
+    def poses(ana_x: float) -> bytes:  # side by side to the camera, facing each other
+        xy = np.array([[ana_x, 0.0], [0.8, 0.0]], np.float32)
+        recs = codec.quantise(np.array([3, 4]), xy, np.array([270.0, 90.0], np.float32), np.zeros(2, np.uint8))
+        return codec.encode_poses(recs)
+
+    people = {
+        "3": {"name": "Ana", "kind": "person", "role": "participant"},
+        "4": {"name": "Robin", "kind": "cast", "role": ""},
+    }
+    page = {
+        "frames": [{"t": WHEN + i, "poses": poses(-2.0 + 0.3 * i)} for i in range(5)],
+        "members": [{"t": WHEN, "members": people}],
+        "lines": [
+            {"t": WHEN + 0.5, "avatar": 3, "name": "Ana", "text": "Hi, is this seat free? I'm Ana."},
+            {"t": WHEN + 1.2, "avatar": 4, "name": "Robin", "text": "Oh, hello. Yes, it is free."},
+        ],
+    }
+    title = t("records.replay.title", title=SESSION["title"], date=R.when_text(SESSION["started"]))
+    app.set_screen(ReplayScreen(app, ReplayTrack([page]), "cafe", title, noop))
+
+
 @dataclass(frozen=True)
 class Screen:
     name: str
@@ -461,6 +490,7 @@ SCREENS = [
     Screen("records-sent", "After sending: your score in plain words.", _records("sent")),
     Screen("records-ready", "A questionnaire at its end, ready to send.", _records("ready")),
     Screen("records-practice", "My practice: sessions, homework, progress without marks.", _records("practice")),
+    Screen("records-replay", "A replay of one of your own recorded sessions.", records_replay),
     Screen("records-data", "My data: what is kept and why, consent, export, delete (asks first).", _records("data")),
     Screen("records-data-saved", "My data after the export: where the file is.", _records("data-saved")),
 ]

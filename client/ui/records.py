@@ -543,8 +543,14 @@ class ReplayScreen:
         self.camera = (app.camera.getPos(), app.camera.getHpr())  # where the live view was, to go back to
         self.root = app.aspect2d.attachNewNode("replay-screen")
         s = 0.05 * app.settings.text_scale
-        label(self.root, title, (0, 0.88), s, align=TextNode.ACenter)
-        label(self.root, t("records.replay.keys"), (0, -0.9), s * 0.65, theme.colour("ui_muted"), TextNode.ACenter)
+        # the title and the keys on bands of panel colour: readable over a light sky or floor
+        panel(self.root, (-1.25, 1.25, 0.88 - s * 0.55, 0.88 + s * 1.15))
+        panel(self.root, (-1.25, 1.25, -0.9 - s * 0.45, -0.9 + s * 0.85))
+        fit_width(label(self.root, title, (0, 0.88), s, align=TextNode.ACenter), 2.4, s)
+        keys = label(
+            self.root, t("records.replay.keys"), (0, -0.9), s * 0.65, theme.colour("ui_muted"), TextNode.ACenter
+        )
+        fit_width(keys, 2.4, s * 0.65)
         self.buttons: dict[str, DirectButton] = {}
         for name, text, x, fn in (
             ("play", t("records.replay.pause_play"), -0.35, lambda: self.on_char(" ")),
@@ -561,6 +567,9 @@ class ReplayScreen:
                 relief=DGG.FLAT,
                 command=fn,
             )
+            wide = self.buttons[name].component("text0").textNode.getWidth()
+            if wide * s * 0.75 > 0.56:  # a long caption is set smaller rather than spill past its button
+                self.buttons[name]["text_scale"] = 0.56 / wide
         self.playing = True
         self.t = track.start
         self.view.seek(self.t)
