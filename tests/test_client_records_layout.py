@@ -8,7 +8,8 @@ import pytest
 from client import theme
 from client.testing import resize, shared_app
 from client.ui import records as R
-from tools.records_pictures import PRACTICE, SESSIONS, screens
+from tools.screen_pictures import PRACTICE, SESSIONS
+from tools.screen_pictures import records_screens as screens
 
 COURSE = {  # `my_course` as the server answers it (server/courses/book.py)
     "course": {"id": "social_skills_8_weeks", "title": "Social skills: eight weeks"},

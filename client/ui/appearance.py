@@ -228,9 +228,12 @@ class AppearanceChooser:
         panel(self.root, (-1.25, 1.25, -0.86, 0.86), theme.colour("ui_panel", 1.0))
         label(self.root, t("look.title"), (0, top + 0.1), sc * 1.3, align=TextNode.ACenter)
         if self.first_time:
-            label(
+            first = label(
                 self.root, t("look.first"), (0, top - 0.02), sc * 0.75, theme.colour("ui_muted"), TextNode.ACenter, 40
             )
+            # the rows start below however many rows the note took (a longer language may need three)
+            below = top - 0.02 - (first.textNode.getNumRows() - 1) * sc * 0.75 * 1.2 - sc * 0.75 * 0.35
+            top = min(top, below - 0.01 + 0.16 - sc * 1.1)
         for i, row in enumerate(ROWS):
             y = top - 0.16 - i * row_h
             if i == self.index:

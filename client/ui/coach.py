@@ -85,6 +85,9 @@ class CoachConsole:
         self.clock = clock
         self.me = me
         self.root = parent.attachNewNode("coach-console")
+        # the console's rows sit at fixed places in its box (layout.COACH_BOX), which is then scaled to its
+        # region as a whole: larger text than medium would run rows into each other and off the box
+        scale = min(scale, 1.0)
         s = self.s = 0.05 * scale
         self.bg = panel(self.root, (-1.75, -0.05, -0.95, 0.95))
         self.title = label(self.root, t("coach.title"), (-1.7, 0.86), s * 1.1, theme.colour("ui_accent"))
@@ -104,7 +107,7 @@ class CoachConsole:
         ]
         self.proposal_text = label(self.root, "", (-1.7, -0.735), s * 0.7, theme.colour("ui_warn"), wrap=40)
         self.input = TextField(self.root, t("coach.own_words"), (-1.7, -0.855), 1.6, s * 0.7, max_len=500)
-        self.help = label(self.root, t("coach.help"), (-1.7, -0.925), s * 0.5, theme.colour("ui_muted"), wrap=64)
+        self.help = label(self.root, t("coach.help"), (-1.7, -0.91), s * 0.5, theme.colour("ui_muted"), wrap=64)
         self.state: dict | None = None
         self.controllers: dict[str, dict] = {}  # role -> controller event
         self.roles: list[str] = []
@@ -165,6 +168,7 @@ class CoachConsole:
                 relief=DGG.FLAT,
                 command=fn,
             )
+            self._fit_caption(name)
         # a click on a palette line says it, as its digit does; a click on the field starts typing
         for i, row in enumerate(self.rows):
             x, y = row.getPos()[:2]
@@ -184,6 +188,14 @@ class CoachConsole:
             relief=DGG.FLAT,
             command=lambda: None if self.typing else self.on_key("enter"),
         )
+
+    def _fit_caption(self, name: str) -> None:
+        """A caption longer than its button (a longer language) is set smaller rather than spill past it."""
+        button = self.buttons[name]
+        f = button["frameSize"]
+        wide = button.component("text0").textNode.getWidth()
+        room = f[1] - f[0] - 0.02
+        button["text_scale"] = min(self.s * 0.6, room / wide) if wide > 0 else self.s * 0.6
 
     def click(self, name: str) -> None:
         """What a mouse click on the named button does (tests, and the window's own clicks)."""
@@ -321,6 +333,8 @@ class CoachConsole:
         if claim is not None:
             claim["text"] = t("coach.button.release" if self.mine() else "coach.button.claim")
             self.buttons["pause"]["text"] = t("coach.button.resume" if self.paused else "coach.button.pause")
+            self._fit_caption("claim")
+            self._fit_caption("pause")
 
     def _draw_sees(self) -> None:
         st = self.state

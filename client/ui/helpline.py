@@ -29,6 +29,7 @@ from wire.errors import WireError
 
 from .. import theme
 from ..i18n import error_text, t, tn
+from .layout import GAP, MARGIN, portrait_size
 from .widgets import TextField, button, label, panel
 
 if TYPE_CHECKING:
@@ -49,6 +50,15 @@ def click(b: DirectButton) -> None:
     from direct.showbase.MessengerGlobal import messenger
 
     messenger.send(B1CLICK + b.guiId, [None])
+
+
+def fit_row(node: TextNode, text: str, width: float) -> str:
+    """`text` on one row of `width` (in the node's text units), cut with "..." where it is longer."""
+    if node.calcWidth(text) <= width:
+        return text
+    while text and node.calcWidth(text + "...") > width:
+        text = text[:-1]
+    return text.rstrip() + "..."
 
 
 class HelpWindow:
@@ -121,7 +131,7 @@ class HelpWindow:
         for i, r in enumerate(self.rows):
             if i < len(shown):
                 who, text = shown[i]
-                r.setText(f"{who}: {text}" if len(text) < 60 else f"{who}: {text[:57]}...")
+                r.setText(fit_row(r.textNode, f"{who}: {text}", (self.W - 0.1) / (s * 0.9)))
                 r.setPos(0.05, y - s * 1.2 * (i + 1))
             else:
                 r.setText("")
@@ -129,6 +139,10 @@ class HelpWindow:
         self.buttons["send"] = button(self.root, t("help.send"), (self.W - 0.18, -self.H + 0.21), s * 0.8, self.ui.send)
         self.buttons["hide"] = button(self.root, t("help.hide"), (self.W - 0.2, -0.07), s * 0.75, self.ui.hide)
         self.buttons["end"] = button(self.root, t("help.end"), (self.W - 0.55, -0.07), s * 0.75, self.ui.end)
+        # the title keeps left of the buttons in its row: smaller where a language or text size makes it long
+        end = self.buttons["end"]
+        room = self.W - 0.55 + end.getBounds()[0] * s * 0.75 - 0.08
+        self.title.setTextScale(min(s * 1.15, room / max(1e-6, self.title.textNode.getWidth())))
 
     def agreed(self) -> None:
         self.consent = ""
@@ -290,14 +304,17 @@ class Helpline:
         s = 0.04 * self.app.settings.text_scale
         self.team = self.app.a2dBottomRight.attachNewNode("team", 5)
         y = 0.03 + 0.045 * self.app.settings.text_scale * 2.2 + 0.06  # above the own-expression line
+        right = -(MARGIN + portrait_size(self.app.settings.text_scale) + GAP)  # left of the portrait of your face
         if self.staff:
             text = t("duty.on_button" if self.on_duty else "duty.off_button")
-            self.team_button = button(self.team, text, (-0.45, y + s * 0.6), s * 0.95, self.toggle_duty)
+            self.team_button = button(self.team, text, (0, y + s * 0.6), s * 0.95, self.toggle_duty)
         elif self.role == events.PARTICIPANT:
-            self.team_button = button(self.team, t("help.button"), (-0.45, y + s * 0.6), s * 0.95, self.open)
+            self.team_button = button(self.team, t("help.button"), (0, y + s * 0.6), s * 0.95, self.open)
+        if self.team_button is not None:
+            self.team_button.setX(right - self.team_button.getBounds()[1] * s * 0.95)
         if self.duty_text and not self.staff:
             self.duty_label = label(
-                self.team, self.duty_text, (-0.05, y + s * 2.6), s * 0.9, theme.colour("ui_text"), TextNode.ARight, 20
+                self.team, self.duty_text, (right, y + s * 2.6), s * 0.9, theme.colour("ui_text"), TextNode.ARight, 20
             )
 
     # --- participant: ask, agree, write ------------------------------------------------------

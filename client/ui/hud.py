@@ -23,6 +23,7 @@ from .layout import (
     RECORDED_WIDTH,
     SELF_STATUS_WIDTH,
     chat_height,
+    fit_width,
     self_status_height,
 )
 from .settings import CAMERA_DISTANCES, Settings
@@ -109,6 +110,7 @@ class ChatPanel:
             self.hint.setText(tn("hud.chat_scrolled", self.scroll))
         else:
             self.hint.setText(t("hud.chat_hint") + (t("hud.chat_earlier") if end > self.LINES else ""))
+        fit_width(self.hint, self.width - 0.16, self.s * 0.75)  # inside the message line
 
     def open(self):
         self.typing = True
@@ -282,10 +284,15 @@ def close_button(parent: NodePath, corner, s: float, what: str):
 class HelpOverlay:
     def __init__(self, parent: NodePath, scale: float):
         self.root = parent.attachNewNode("help")
-        s = 0.048 * min(scale, 1.25)  # the help must fit on screen at every text size
-        h = (HELP_ROWS + 1.6) * s * 1.05
-        panel(self.root, (-1.3, 1.3, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
-        self.text = label(self.root, help_text(), (-1.2, h / 2 - s * 1.5), s)
+        bg = panel(self.root, (-1.3, 1.3, -0.5, 0.5), theme.colour("ui_panel", 1.0))
+        self.text = label(self.root, help_text(), (-1.2, 0), 1.0)
+        # the help must fit on screen at every text size and in every language: measured, not counted
+        node = self.text.textNode
+        s = min(0.048 * min(scale, 1.25), 2.4 / node.getWidth(), 1.75 / node.getHeight())
+        self.text.setTextScale(s)
+        h = node.getHeight() * s + s * 3.4  # the text, and a row above it for the Close button
+        bg["frameSize"] = (-1.3, 1.3, -h / 2, h / 2)
+        self.text.setTextPos(-1.2, h / 2 - s * 2.6 - node.getTop() * s)
         self.close = close_button(self.root, (1.3, h / 2), s, "help")
 
     def destroy(self):
@@ -340,8 +347,9 @@ class SettingsPanel:
             c.destroy()
         self._clicks = []
         self.root.getChildren().detach()
-        sc = 0.055 * self.settings.text_scale
         items = self._items()
+        # the rows' size follows the text size, but all of them stay inside the window's height
+        sc = min(0.055 * self.settings.text_scale, 1.9 / (5.2 + len(items) * 1.9))
         h = sc * 5.2 + len(items) * sc * 1.9
         panel(self.root, (-0.95, 0.95, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
         label(self.root, t("hud.settings"), (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)

@@ -62,6 +62,13 @@ class Rect:
         return ((n.left + 1) / 2, (n.right + 1) / 2, (n.bottom + 1) / 2, (n.top + 1) / 2)
 
 
+def fit_width(text_label, width: float, scale: float) -> None:
+    """Set a one-row label (an OnscreenText) at `scale`, or smaller where its text is wider than `width`
+    (aspect2d units): a key hint in a longer language shrinks a little instead of running out of its box."""
+    wide = text_label.textNode.getWidth() if text_label.getText() else 0.0
+    text_label.setTextScale(min(scale, width / wide) if wide > 0 else scale)
+
+
 def text_size(text_scale: float) -> float:
     """The base height of a line of HUD text at this text size."""
     return 0.05 * text_scale

@@ -32,6 +32,7 @@ from wire.errors import WireError
 
 from .. import theme
 from ..i18n import language, t, tn
+from .layout import fit_width
 from .widgets import label, panel
 
 if TYPE_CHECKING:
@@ -127,15 +128,7 @@ class RecordsScreen:
         self.status = label(
             self.root, "", (0, -0.72), self.s * 0.7, theme.colour("ui_accent"), TextNode.ACenter, WIDTH / (self.s * 0.7)
         )
-        self.keys = label(
-            self.root,
-            "",
-            (0, -0.85),
-            self.s * 0.65,
-            theme.colour("ui_muted"),
-            TextNode.ACenter,
-            WIDTH / (self.s * 0.65),
-        )
+        self.keys = label(self.root, "", (0, -0.85), self.s * 0.65, theme.colour("ui_muted"), TextNode.ACenter)
 
     def para(
         self,
@@ -201,6 +194,10 @@ class RecordsScreen:
     def set_status(self, text: str) -> None:
         self.status.setText(text)
 
+    def set_keys(self, text: str) -> None:
+        self.keys.setText(text)
+        fit_width(self.keys, WIDTH, self.s * 0.65)  # one row above the panel's bottom, in any language
+
     def on_key(self, key: str) -> bool:
         if key == "escape":
             self.on_back()
@@ -221,7 +218,7 @@ class MenuScreen(RecordsScreen):
         super().__init__(parent, scale, t("records.menu.title"), on_back)
         self.items = items
         self.index = 0
-        self.keys.setText(t("records.menu.keys"))
+        self.set_keys(t("records.menu.keys"))
         self._draw()
 
     def _draw(self) -> None:
@@ -249,7 +246,7 @@ class QuestionnaireListScreen(RecordsScreen):
     def __init__(self, parent: NodePath, scale: float, qs: list[dict[str, Any]], on_open, on_back):
         super().__init__(parent, scale, t("records.q.title"), on_back)
         self.qs, self.on_open, self.index = qs, on_open, 0
-        self.keys.setText(t("records.q.list_keys"))
+        self.set_keys(t("records.q.list_keys"))
         self._draw()
 
     def _draw(self) -> None:
@@ -296,7 +293,7 @@ class QuestionnaireScreen(RecordsScreen):
         self.choice = (self.lo + self.hi) // 2
         self.sent = False
         self.done = False
-        self.keys.setText(t("records.q.keys", lo=self.lo, hi=self.hi))
+        self.set_keys(t("records.q.keys", lo=self.lo, hi=self.hi))
         self._draw()
 
     @property
@@ -387,7 +384,7 @@ class QuestionnaireScreen(RecordsScreen):
         y = self.para(change_text(q), y, 0.85)
         self.button("done", t("records.back"), (0, y - 0.1), 0.8, self.on_back, selected=True)
         self.set_status("")
-        self.keys.setText(t("records.done_keys"))
+        self.set_keys(t("records.done_keys"))
         self.done = True
 
 
@@ -401,7 +398,7 @@ class PracticeScreen(RecordsScreen):
         super().__init__(parent, scale, t("records.practice.title"), on_back)
         self.data, self.on_replay, self.index = data, on_replay, 0
         self.sessions: list[dict[str, Any]] = data.get("sessions") or []
-        self.keys.setText(t("records.practice.keys"))
+        self.set_keys(t("records.practice.keys"))
         self._draw()
 
     def _draw(self) -> None:
@@ -432,8 +429,15 @@ class PracticeScreen(RecordsScreen):
             lines = session_lines(sess)
             colour = theme.colour("ui_accent") if i == self.index else None
             top = y
+            drawn = self.body.getNumChildren()
             y = self.para(("> " if i == self.index else "") + lines[0], y, 0.68, colour, left=-1.2, width=1.95)
             y = self.para(lines[1], y, 0.6, theme.colour("ui_muted"), left=-1.1, width=1.85)
+            if y < BOTTOM - self.s * 0.4 and i > self.index:
+                # longer than the room left above the status line (a long language, large text): not shown
+                # here; Down scrolls to it
+                for child in list(self.body.getChildren())[drawn:]:
+                    child.removeNode()
+                break
             if sess.get("replay"):
                 watch = lambda sess=sess: self.on_replay(sess)  # noqa: E731
                 self.button(f"watch{sess['run']}", t("records.practice.watch"), (1.02, top), 0.4, watch)
@@ -461,7 +465,7 @@ class MyDataScreen(RecordsScreen):
         super().__init__(parent, scale, t("records.data.title"), on_back)
         self.data, self.actions = data, actions
         self.delete_armed = False
-        self.keys.setText(t("records.data.keys"))
+        self.set_keys(t("records.data.keys"))
         self._draw()
 
     def _draw(self, size: float = 1.0) -> None:
@@ -546,8 +550,14 @@ class ReplayScreen:
         self.camera = (app.camera.getPos(), app.camera.getHpr())  # where the live view was, to go back to
         self.root = app.aspect2d.attachNewNode("replay-screen")
         s = 0.05 * app.settings.text_scale
-        label(self.root, title, (0, 0.88), s, align=TextNode.ACenter)
-        label(self.root, t("records.replay.keys"), (0, -0.9), s * 0.65, theme.colour("ui_muted"), TextNode.ACenter)
+        # the title and the keys on bands of panel colour: readable over a light sky or floor
+        panel(self.root, (-1.25, 1.25, 0.88 - s * 0.55, 0.88 + s * 1.15))
+        panel(self.root, (-1.25, 1.25, -0.9 - s * 0.45, -0.9 + s * 0.85))
+        fit_width(label(self.root, title, (0, 0.88), s, align=TextNode.ACenter), 2.4, s)
+        keys = label(
+            self.root, t("records.replay.keys"), (0, -0.9), s * 0.65, theme.colour("ui_muted"), TextNode.ACenter
+        )
+        fit_width(keys, 2.4, s * 0.65)
         self.buttons: dict[str, DirectButton] = {}
         for name, text, x, fn in (
             ("play", t("records.replay.pause_play"), -0.35, lambda: self.on_char(" ")),
@@ -564,6 +574,9 @@ class ReplayScreen:
                 relief=DGG.FLAT,
                 command=fn,
             )
+            wide = self.buttons[name].component("text0").textNode.getWidth()
+            if wide * s * 0.75 > 0.56:  # a long caption is set smaller rather than spill past its button
+                self.buttons[name]["text_scale"] = 0.56 / wide
         self.playing = True
         self.t = track.start
         self.view.seek(self.t)
@@ -765,7 +778,7 @@ class MyRecords:
             text_fg=theme.colour("ui_text"),
             frameColor=theme.colour("ui_notice"),
             frameSize=(-0.26, 0.26, -s * 0.45, s * 0.95),
-            pos=(0.7, 0, 0.6),
+            pos=(0.7, 0, 0.85 - rooms_screen.scale * 1.7),  # in the title's row, above the rooms
             relief=DGG.FLAT,
             command=self.open,
         )

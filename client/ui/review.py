@@ -34,6 +34,7 @@ class ReviewCard:
         self.decided = False  # sent, waiting for the next state
         s = self.s = 0.05 * scale
         self.root = parent.attachNewNode("review-card")
+        self.root.setZ(0.19)  # over the palette, ending just above the console's buttons (y -0.44)
         self.bg = panel(self.root, (-1.72, -0.08, -0.62, 0.08), theme.colour("ui_panel"))
         self.title = label(self.root, t("review.title"), (-1.68, 0.0), s * 0.8, theme.colour("ui_accent"))
         self.text = label(self.root, "", (-1.68, -0.08), s * 0.8, wrap=32)

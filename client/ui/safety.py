@@ -35,6 +35,7 @@ from .. import theme
 from ..geom import disc
 from ..i18n import error_text, t, tn
 from .helpline import Helpline
+from .layout import GAP, layout
 from .widgets import TextField, click_area, label, panel
 
 log = logging.getLogger("peerspace.client.safety")
@@ -283,31 +284,42 @@ class QuietRoom:
         self.app = app
         s = 0.058 * app.settings.text_scale
         self.root = app.aspect2d.attachNewNode("quiet-room", -100)
+        ratio = app.getAspectRatio()
+        lowest = layout(ratio, app.settings.text_scale).chat.top + GAP  # the Help and Settings buttons stay
+        width = min(2.4, 2 * ratio - 0.4)
         panel(self.root, (-4, 4, -1.2, 1.2), QUIET_COLOUR)
         self.circle = self.root.attachNewNode(disc(1.0, QUIET_DISC, segments=48))
         self.circle.setP(-90)
         self.circle.setTwoSided(True)
         self.circle.setPos(0, 0, 0.66)
         self.circle.setScale(0.16)
-        self.title = label(self.root, t("safety.quiet.title"), (0, 0.36), s * 1.3, QUIET_TEXT, align=TextNode.ACenter)
-        self.body = label(
-            self.root,
-            text or t("safety.quiet.default"),
-            (0, 0.16),
-            s,
-            QUIET_TEXT,
-            align=TextNode.ACenter,
-            wrap=_wrap(1.9, s),
-        )
-        rows = _rows(self.body)
-        self.keys = label(
-            self.root,
-            t("safety.quiet.keys"),
-            (0, 0.16 - rows * s * 1.2 - s * 0.8),
-            s * 0.85,
-            QUIET_TEXT,
-            align=TextNode.ACenter,
-        )
+        while True:  # as large as the text size asks, unless that would reach down to the buttons
+            self.title = label(
+                self.root, t("safety.quiet.title"), (0, 0.36), s * 1.3, QUIET_TEXT, align=TextNode.ACenter
+            )
+            self.body = label(
+                self.root,
+                text or t("safety.quiet.default"),
+                (0, 0.16),
+                s,
+                QUIET_TEXT,
+                align=TextNode.ACenter,
+                wrap=_wrap(width, s),
+            )
+            y = 0.16 - _rows(self.body) * s * 1.2 - s * 0.8
+            self.keys = label(
+                self.root,
+                t("safety.quiet.keys"),
+                (0, y),
+                s * 0.85,
+                QUIET_TEXT,
+                align=TextNode.ACenter,
+            )
+            if y - s * 0.85 * 1.5 >= lowest or s <= 0.03:
+                break
+            for part in (self.title, self.body, self.keys):
+                part.destroy()
+            s *= 0.92
         self.t = 0.0
 
     @property
@@ -422,18 +434,33 @@ class SafetyUI:
         self._close_monitoring()
         if self.banner is not None:
             return  # a staff alert takes the corner
-        s = self.app.settings.text_scale
-        self.monitoring_card = Card(
-            self.app.a2dTopLeft,
-            t("safety.monitored.title"),
-            str(d.get("text") or ""),
-            t("safety.monitored.closes"),
-            s,
-            self._corner_width(),
-            theme.colour("ui_notice", 0.95),
-            top=(0.03, -0.03),
-            name="monitoring",
-        )
+        wanted = s = self.app.settings.text_scale
+        ratio = self.app.getAspectRatio()
+        # it hangs from the top-left corner down to, at most, the chat column (mode line and buttons included),
+        # a little smaller if need be; where even that would run over the chat (a long notice, large text) it
+        # is a card in the middle of the screen instead, at the text size chosen (any key closes it either way)
+        room = 1 - 0.03 - (layout(ratio, wanted).chat.top + GAP)
+        corner = True
+        while True:
+            self.monitoring_card = Card(
+                self.app.a2dTopLeft if corner else self.app.popups,
+                t("safety.monitored.title"),
+                str(d.get("text") or ""),
+                t("safety.monitored.closes"),
+                s,
+                self._corner_width() if corner else min(2.3, 2 * ratio - 0.2),
+                theme.colour("ui_notice", 0.95),
+                top=(0.03, -0.03) if corner else None,
+                centre=None if corner else (0.0, 0.0),
+                name="monitoring",
+            )
+            if self.monitoring_card.height <= (room if corner else 1.9) or s <= 0.4:
+                break
+            self.monitoring_card.destroy()
+            if corner and s * 0.92 < wanted * 0.85:
+                corner, s = False, wanted
+            else:
+                s *= 0.92
 
     def on_alert(self, d: dict) -> None:
         """Staff: a crisis or a report, shown at once as a calm banner until dismissed (no sound)."""
@@ -572,9 +599,11 @@ class SafetyUI:
             self.app.settings.text_scale * 0.85,
             1.3,
             theme.colour("ui_panel", 0.92),
-            centre=(0.0, 0.62),
             name="chosen",
         )
+        # just above the chat column's row of buttons, so it covers neither them nor the chat
+        top = layout(self.app.getAspectRatio(), self.app.settings.text_scale).chat.top + 1 + GAP + self.hint.height
+        self.hint.root.setPos(-self.hint.width / 2, 0, top)
 
     # --- the person menu ----------------------------------------------------------------
     def _member(self, aid):

@@ -53,11 +53,19 @@ class LoginScreen:
 
     # --- drawing ---------------------------------------------------------------------------
     def _build(self, scale: float) -> None:
+        # as large as the text size asks, unless the rows (the language and service rows included) would run
+        # off the bottom of the window: then a little smaller, as the settings panel does
+        fit = scale
+        while self._lay_out(fit) < -0.97 and fit > 0.5:
+            fit *= 0.92
+        self.scale = scale
+
+    def _lay_out(self, scale: float) -> float:
+        """Builds the screen at `scale`; returns the bottom of its panel."""
         if self.root is not None:
             self.values = [f.value for f in self.fields]
             self._drop()
             self.root.removeNode()
-        self.scale = scale
         self.root = self.parent.attachNewNode("login")
         s = 0.055 * scale
         muted = theme.colour("ui_muted")
@@ -110,7 +118,8 @@ class LoginScreen:
         self._widgets.append(button(self.root, t("login.sign_in"), (-0.35, y), s, self.submit, name="login:sign_in"))
         self._widgets.append(button(self.root, t("login.quit"), (0.35, y), s, self.quit, name="login:quit"))
         y -= s * 1.6
-        label(self.root, t("login.keys"), (0, y), s * 0.75, muted, align=TextNode.ACenter, wrap=2.1 / (s * 0.75))
+        keys = label(self.root, t("login.keys"), (0, y), s * 0.75, muted, align=TextNode.ACenter, wrap=2.1 / (s * 0.75))
+        y -= (keys.textNode.getNumRows() - 1) * s * 0.75 * 1.2  # a longer language may take two rows
         if self.server:
             y -= s * 1.1
             label(self.root, t("login.server", server=self.server), (0, y), s * 0.6, muted, align=TextNode.ACenter)
@@ -121,6 +130,7 @@ class LoginScreen:
             )
         bg["frameSize"] = (-1.1, 1.1, min(-0.9, y - s * 0.8), top)
         self._show_rows()
+        return min(-0.9, y - s * 0.8)
 
     def _show_rows(self) -> None:
         st = self.settings
