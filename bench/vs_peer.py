@@ -107,6 +107,16 @@ def run_phase(target: str, rooms: int, per_room: int, args: argparse.Namespace) 
         bots.stdin.write(f"{t_start} {t_end}\n")
         bots.stdin.flush()
         time.sleep(max(0.0, t_start - time.time()))
+        if args.py_spy and target == "peerspace":  # sample the server over the window (collapsed stacks)
+            spy = [args.py_spy, "record", "-p", str(server.pid), "-d", str(int(args.seconds)), "-r", "200"]
+            spy += [
+                "-f",
+                "raw",
+                "-o",
+                os.path.join(tempfile.gettempdir(), f"py-spy-{rooms}x{per_room}.txt"),
+                "--nonblocking",
+            ]
+            procs.append(subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         cpu0 = _cpu_seconds(server.pid)
         time.sleep(max(0.0, t_end - time.time()))
         cpu1 = _cpu_seconds(server.pid)
@@ -145,6 +155,9 @@ def summarise(target, rooms, per_room, args, res: dict, server_cpu_s: float, rss
         "missing": missing,
         "server_cpu_pct": round(cpu, 1),
         "cpu_pct_per_100_avatars": round(100 * cpu / avatars, 2) if avatars else None,
+        # server CPU per avatar record delivered: the same work for both servers, and unlike % of a core it
+        # does not drop when a busy machine starves the server of time
+        "cpu_us_per_update": round(1e6 * server_cpu_s / res["records"], 3) if res["records"] else None,
         "bytes_per_avatar_update": round(res["updateBytes"] / res["records"], 2) if res["records"] else None,
         "deliveries_per_s": round(res["frames"] / secs),
         "bytes_per_client_s": round(res["bytes"] / avatars / secs) if avatars else None,
@@ -153,7 +166,9 @@ def summarise(target, rooms, per_room, args, res: dict, server_cpu_s: float, rss
         "bots_cpu_pct": round(100 * res["cpu_s"] / secs, 1),
         "server_rss_mb": rss,
         "gc_max_ms": max(gc["max_ms"]) if gc else None,
+        "gc_max_cpu_ms": max(gc["max_cpu_ms"]) if gc else None,
         "gc_over_10ms": gc["over_10ms"] if gc else None,
+        "gc": gc,
     }
 
 
@@ -161,7 +176,7 @@ def median_of(runs: list[dict]) -> dict:
     """Per figure, the median over repeated runs (numbers only; a p99 past the drain counts as infinite)."""
     out = dict(runs[0])
     for key, value in runs[0].items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool) or value is None:
+        if key != "gc" and (isinstance(value, (int, float)) and not isinstance(value, bool) or value is None):
             vals = [r[key] for r in runs]
             if all(v is None for v in vals):
                 continue
@@ -187,10 +202,12 @@ COLUMNS = (
     ("p99_ms", "p99 ms"),
     ("server_cpu_pct", "server CPU %"),
     ("cpu_pct_per_100_avatars", "CPU % / 100 av"),
+    ("cpu_us_per_update", "CPU µs / update"),
     ("bytes_per_avatar_update", "B/avatar update"),
     ("deliveries_per_s", "deliveries/s"),
     ("bots_cpu_pct", "bots CPU %"),
     ("gc_max_ms", "max GC ms"),
+    ("gc_max_cpu_ms", "max GC CPU ms"),
 )
 
 
@@ -221,6 +238,9 @@ def main() -> None:
     ap.add_argument("--server-cpus", default="0")
     ap.add_argument("--bot-cpus", default="1")
     ap.add_argument("--only", choices=TARGETS, help="one server only")
+    ap.add_argument(
+        "--py-spy", metavar="PATH", help="py-spy binary: profile the peerspace server (to TMPDIR/py-spy-RxN.txt)"
+    )
     ap.add_argument("--json", action="store_true", help="one JSON line per phase and the ratios")
     args = ap.parse_args()
     ensure_packages()
@@ -241,7 +261,8 @@ def main() -> None:
         if len(targets) == 2:
             rat = ratios(med["peerspace"], med["colyseus"])
             print(
-                f"{rooms}x{args.per_room}: peerspace / Colyseus  CPU per avatar {rat['cpu_pct_per_100_avatars']}, "
+                f"{rooms}x{args.per_room}: peerspace / Colyseus  CPU per avatar {rat['cpu_pct_per_100_avatars']} "
+                f"(per avatar update delivered {rat['cpu_us_per_update']}), "
                 f"p50 {rat['p50_ms']}, p99 {rat['p99_ms']}, bytes per update {rat['bytes_per_avatar_update']}, "
                 f"deliveries {rat['deliveries_per_s']}",
                 flush=True,

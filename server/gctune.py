@@ -7,11 +7,11 @@ sessions), and its full collections paused the event loop for 87-109 ms every
 
 * start-up objects are frozen (`gc.freeze`): no collection walks them again;
 * the youngest generation is larger, so young collections run less often;
-* objects that have survived a while are frozen too, from time to time
-  (`settle`), so the old generation stays small and a full collection short.
-  Frozen cycles that later become garbage are not collected while frozen, so
-  `settle` unfreezes and lets a full collection run when the permanent
-  generation has grown past a bound (rare: once its population has settled).
+* what is alive is frozen too, about once a second (`settle`), so the old
+  generation stays small and a full collection short. Frozen cycles that later
+  become garbage are not collected while frozen, so `settle` unfreezes and lets
+  one full collection run when the frozen generation has grown past a bound
+  (rare once the population has settled).
 
 Pauses are timed with `gc.callbacks`: one over PAUSE_WARN_S is logged (no
 content, only the generation and the time), and `report()` sums them up.
@@ -32,6 +32,7 @@ YOUNG_THRESHOLD = 20_000  # allocations minus deallocations before a young colle
 # how much the frozen generation may grow past its size at the last full collection before cycles in it are
 # collected once (unfreeze + full collection: one longer pause, rare once the population has settled)
 REFREEZE_GROWTH = 4.0
+REFREEZE_CHECK_EVERY = 60
 
 
 class PauseWatch:
@@ -41,27 +42,31 @@ class PauseWatch:
         self.count = [0, 0, 0]
         self.total_s = [0.0, 0.0, 0.0]
         self.max_s = [0.0, 0.0, 0.0]
+        # the longest collection in this thread's CPU time: on a busy machine the wall-clock pause includes
+        # time the OS gave to other processes mid-collection
+        self.max_cpu_s = [0.0, 0.0, 0.0]
         self.over = 0  # pauses over PAUSE_WARN_S
-        self._started = 0.0
+        self._started = self._started_cpu = 0.0
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            self._started = time.perf_counter()
+            self._started, self._started_cpu = time.perf_counter(), time.thread_time()
             return
-        spent = time.perf_counter() - self._started
+        spent, cpu = time.perf_counter() - self._started, time.thread_time() - self._started_cpu
         gen = int(info.get("generation", 2))
         self.count[gen] += 1
         self.total_s[gen] += spent
-        if spent > self.max_s[gen]:
-            self.max_s[gen] = spent
+        self.max_s[gen] = max(self.max_s[gen], spent)
+        self.max_cpu_s[gen] = max(self.max_cpu_s[gen], cpu)
         if spent > PAUSE_WARN_S:
             self.over += 1
-            log.warning("gc pause %.1f ms (generation %d)", spent * 1000, gen)
+            log.warning("gc pause %.1f ms (%.1f ms CPU; generation %d)", spent * 1000, cpu * 1000, gen)
 
     def report(self) -> dict[str, Any]:
         return {
             "collections": self.count,
             "max_ms": [round(s * 1000, 2) for s in self.max_s],
+            "max_cpu_ms": [round(s * 1000, 2) for s in self.max_cpu_s],
             "total_ms": [round(s * 1000, 1) for s in self.total_s],
             "over_10ms": self.over,
             "frozen": gc.get_freeze_count(),
@@ -72,6 +77,7 @@ class GcTuning:
     def __init__(self) -> None:
         self.watch = PauseWatch()
         self._frozen_at_full = 0
+        self._settles = 0
 
     def start(self) -> None:
         """After start-up: collect once, freeze what is left, raise the young threshold, time pauses."""
@@ -83,17 +89,28 @@ class GcTuning:
         gc.callbacks.append(self.watch)
 
     def settle(self) -> None:
-        """Freeze what has survived since the last call; now and then, collect the frozen cycles once.
+        """Freeze what is alive now, so no collection walks it again; now and then, collect the frozen cycles.
 
-        Called from the world's housekeeping (about twice a second): each call's freeze is a list splice,
-        cheap; a young collection first frees the garbage that would otherwise be frozen."""
-        if gc.get_freeze_count() > REFREEZE_GROWTH * max(self._frozen_at_full, 1):
-            gc.unfreeze()
-            gc.collect()
-            gc.freeze()
-            self._frozen_at_full = gc.get_freeze_count()
-            return
-        gc.collect(1)
+        A freeze is a list splice (cheap); the young collections keep running as usual and free the short-lived
+        garbage. What is frozen while alive and later becomes cyclic garbage (a closed connection's objects)
+        waits for the next full collection, which runs once the frozen generation has grown REFREEZE_GROWTH
+        times since the last one. Its size is counted only every REFREEZE_CHECK_EVERY calls: counting walks it."""
+        self._settles += 1
+        if self._settles % REFREEZE_CHECK_EVERY == 0:
+            frozen = gc.get_freeze_count()
+            if frozen > REFREEZE_GROWTH * max(self._frozen_at_full, 1):
+                started = time.perf_counter()
+                gc.unfreeze()
+                gc.collect()
+                gc.freeze()
+                self._frozen_at_full = gc.get_freeze_count()
+                log.info(
+                    "frozen objects collected: %d -> %d in %.0f ms",
+                    frozen,
+                    self._frozen_at_full,
+                    1000 * (time.perf_counter() - started),
+                )
+                return
         gc.freeze()
 
     def stop(self, report_path: str = "") -> None:

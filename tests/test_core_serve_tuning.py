@@ -30,7 +30,7 @@ def test_gc_tuning_freezes_start_up_objects_times_pauses_and_reports_them(tmp_pa
         tuning.start()
         assert gc.get_freeze_count() > 0
         assert gc.get_threshold()[0] > before[0]
-        young = [[i] for i in range(1000)]  # survivors, frozen by the next settle
+        young = [[i] for i in range(1000)]  # alive: frozen by the next settle
         frozen = gc.get_freeze_count()
         tuning.settle()
         assert gc.get_freeze_count() >= frozen + len(young)
