@@ -169,7 +169,7 @@ async def test_a_silent_websocket_is_cut_and_a_talking_one_kept_without_a_timer_
         assert msgpack.unpackb((await ws.receive()).data)["type"] == 0  # socket.io connect
         loop = asyncio.get_running_loop()
         started = loop.time()
-        while (msg := await asyncio.wait_for(ws.receive(), 5)).type not in (
+        while (await asyncio.wait_for(ws.receive(), 5)).type not in (
             aiohttp.WSMsgType.CLOSE,
             aiohttp.WSMsgType.CLOSED,
             aiohttp.WSMsgType.ERROR,
