@@ -53,7 +53,7 @@ def start_server(target: str, tmp: Path, args: argparse.Namespace, rooms: int, p
     """(process, url, room list for the bots) of one server, pinned to the server CPUs."""
     ready = tmp / "ready"
     log = open(tmp / "server.log", "w")
-    if target == "peerspace":
+    if target in ("peerspace", "base"):
         tokens = prepare_peerspace(tmp, rooms, per_room)
         env = {
             **os.environ,
@@ -79,7 +79,7 @@ def start_server(target: str, tmp: Path, args: argparse.Namespace, rooms: int, p
         tokens = [[None] * per_room for _ in range(rooms)]
         env = {**os.environ}
         cmd = ["node", "server.mjs", "--port", "0", "--tick-hz", str(args.tick_hz), "--ready-file", str(ready)]
-    cwd = ROOT if target == "peerspace" else PEER
+    cwd = PEER if target == "colyseus" else Path(args.base) if target == "base" else ROOT
     proc = subprocess.Popen(pinned(args.server_cpus, cmd), cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     port = wait_file(ready, proc, timeout=60)
     room_list = [{"id": f"bench-{r}", "tokens": tokens[r]} for r in range(rooms)]
@@ -93,7 +93,8 @@ def run_phase(target: str, rooms: int, per_room: int, args: argparse.Namespace) 
         server, url, room_list = start_server(target, tmp, args, rooms, per_room)
         procs.append(server)
         (tmp / "rooms.json").write_text(json.dumps(room_list))
-        cmd = ["node", "bots.mjs", "--target", target, "--url", url, "--rooms", str(tmp / "rooms.json")]
+        protocol = "colyseus" if target == "colyseus" else "peerspace"
+        cmd = ["node", "bots.mjs", "--target", protocol, "--url", url, "--rooms", str(tmp / "rooms.json")]
         cmd += ["--input-hz", str(args.input_hz), "--drain", str(args.drain)]
         bots = subprocess.Popen(
             pinned(args.bot_cpus, cmd), cwd=PEER, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE
@@ -107,13 +108,13 @@ def run_phase(target: str, rooms: int, per_room: int, args: argparse.Namespace) 
         bots.stdin.write(f"{t_start} {t_end}\n")
         bots.stdin.flush()
         time.sleep(max(0.0, t_start - time.time()))
-        if args.py_spy and target == "peerspace":  # sample the server over the window (collapsed stacks)
+        if args.py_spy and target != "colyseus":  # sample the server over the window (collapsed stacks)
             spy = [args.py_spy, "record", "-p", str(server.pid), "-d", str(int(args.seconds)), "-r", "200"]
             spy += [
                 "-f",
                 "raw",
                 "-o",
-                os.path.join(tempfile.gettempdir(), f"py-spy-{rooms}x{per_room}.txt"),
+                os.path.join(tempfile.gettempdir(), f"py-spy-{target}-{rooms}x{per_room}.txt"),
                 "--nonblocking",
             ]
             procs.append(subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -124,7 +125,7 @@ def run_phase(target: str, rooms: int, per_room: int, args: argparse.Namespace) 
         out, _ = bots.communicate(timeout=60 + args.drain)
         res = json.loads(out.strip().splitlines()[-1])
         stop_all(procs)
-        gc = gc_report(tmp / "gc.json") if target == "peerspace" else None
+        gc = gc_report(tmp / "gc.json") if target != "colyseus" else None
         return summarise(target, rooms, per_room, args, res, cpu1 - cpu0, rss, gc)
     finally:
         stop_all(procs)
@@ -191,9 +192,8 @@ def ratios(ps: dict, co: dict) -> dict:
         a, b = ps.get(key), co.get(key)
         return round(a / b, 2) if a is not None and b else None
 
-    return {
-        k: r(k) for k in ("cpu_pct_per_100_avatars", "p50_ms", "p99_ms", "bytes_per_avatar_update", "deliveries_per_s")
-    }
+    keys = ("cpu_pct_per_100_avatars", "cpu_us_per_update", "p50_ms", "p99_ms", "bytes_per_avatar_update")
+    return {k: r(k) for k in (*keys, "deliveries_per_s")}
 
 
 COLUMNS = (
@@ -239,12 +239,19 @@ def main() -> None:
     ap.add_argument("--bot-cpus", default="1")
     ap.add_argument("--only", choices=TARGETS, help="one server only")
     ap.add_argument(
+        "--base",
+        metavar="DIR",
+        help="also run peerspace from this checkout (e.g. `git archive 6d8e9fc | tar -x -C DIR`), as 'base'",
+    )
+    ap.add_argument(
         "--py-spy", metavar="PATH", help="py-spy binary: profile the peerspace server (to TMPDIR/py-spy-RxN.txt)"
     )
     ap.add_argument("--json", action="store_true", help="one JSON line per phase and the ratios")
     args = ap.parse_args()
     ensure_packages()
     targets = [args.only] if args.only else list(TARGETS)
+    if args.base:
+        targets.append("base")
     started = time.time()
     load = os.getloadavg()[0]
     rows = []
@@ -258,7 +265,10 @@ def main() -> None:
         if args.json:
             for t in targets:
                 print(json.dumps({**med[t], "p99_runs": [r["p99_ms"] for r in runs[t]]}))
-        if len(targets) == 2:
+        if "base" in med and "peerspace" in med:
+            rat = ratios(med["peerspace"], med["base"])
+            print(f"{rooms}x{args.per_room}: peerspace / base  {json.dumps(rat)}", flush=True)
+        if "peerspace" in med and "colyseus" in med:
             rat = ratios(med["peerspace"], med["colyseus"])
             print(
                 f"{rooms}x{args.per_room}: peerspace / Colyseus  CPU per avatar {rat['cpu_pct_per_100_avatars']} "

@@ -261,6 +261,9 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # python-sock
     Emits with ack callbacks (per-recipient packets) keep python-socketio's path.
     """
 
+    # a room emit writes to local sockets and waits for nothing on the network (World.tick sends room by room)
+    emit_awaits_network = False
+
     async def emit(
         self,
         event: str,
@@ -303,6 +306,7 @@ class RedisFanoutManager(socketio.AsyncRedisManager, FanoutManager):  # type: ig
 
     # Node.delivers_locally: the node knows which rooms have people elsewhere
     local_only: Callable[[str], bool] | None = None
+    emit_awaits_network = True  # a Redis publish per emit: World.tick runs the rooms' sends together
 
     async def emit(
         self,

@@ -565,10 +565,15 @@ class World:
             for room in active:
                 after_step(room, dt)
         # One blob to each room, or (big rooms, with interest management) one per occupied interest cell.
-        # The rooms' sends run together: with scale-out each emit awaits a Redis publish.
-        sends = [self.send_snapshot(room, blobs.get(room)) for room in active]
-        if sends:
-            await asyncio.gather(*sends)
+        # With scale-out each emit awaits a Redis publish: the rooms' sends then run together. On one node an
+        # emit writes to the sockets without waiting, and a task per room (gather) would only cost CPU.
+        if getattr(self.sio.manager, "emit_awaits_network", True):
+            sends = [self.send_snapshot(room, blobs.get(room)) for room in active]
+            if sends:
+                await asyncio.gather(*sends)
+        else:
+            for room in active:
+                await self.send_snapshot(room, blobs.get(room))
         if phase == phases - 1:
             for tick in self.calls["tick"]:
                 await tick(dt)
