@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import weakref
 
 import uvloop
 
@@ -85,3 +86,32 @@ async def test_tick_turns_grow_with_the_rooms_and_deal_them_evenly(server):
     for i in range(per_turn * 10):
         world.create_room(f"More {i}", "park", 12, created_by=None)
     assert world.rephase() == most  # never more turns than the cap
+
+
+def test_settling_collects_frozen_cycles_once_the_frozen_generation_has_grown(monkeypatch):
+    import server.gctune as gctune
+
+    monkeypatch.setattr(gctune, "REFREEZE_CHECK_EVERY", 1_000_000)  # the first settle only freezes
+    monkeypatch.setattr(gctune, "REFREEZE_GROWTH", 1.0)
+    tuning = GcTuning()
+    before = gc.get_threshold()
+    try:
+        tuning.start()
+
+        class Node:
+            pass
+
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: only a collection frees it
+        tuning.settle()  # the cycle is frozen while alive
+        ref = weakref.ref(a)
+        del a, b
+        gc.collect()
+        assert ref() is not None  # frozen garbage: no collection reaches it
+        monkeypatch.setattr(gctune, "REFREEZE_CHECK_EVERY", 1)
+        tuning.settle()  # the frozen generation grew since start: unfreeze, collect, freeze again
+        assert ref() is None
+    finally:
+        tuning.stop()
+        gc.unfreeze()
+        gc.set_threshold(*before)
