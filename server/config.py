@@ -34,7 +34,7 @@ class Config:
     tick_rooms_per_turn: int = 10  # more rooms than tick_phases x this: more turns (up to tick_phases_max)
     tick_phases_max: int = 10
     event_loop: str = "auto"  # auto: uvloop when installed (the `fast` extra), else asyncio; or asyncio, uvloop
-    gc_settle_s: float = 1.0  # freeze long-lived objects this often, so full collections stay short (0: never)
+    gc_settle_s: float = 0.5  # freeze long-lived objects this often, so full collections stay short (0: never)
     gc_report: str = ""  # write garbage-collection pause figures (JSON) to this file when the server stops
     resume_grace: float = 30.0  # seconds a dropped avatar waits for its person
     max_payload: int = 16 * 1024  # bytes in one Socket.IO message
