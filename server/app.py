@@ -239,13 +239,17 @@ async def start(cfg: Config) -> tuple[web.AppRunner, int]:
 
 def event_loop_factory(cfg: Config) -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's loop when installed (the `fast` extra) and not turned off; None: asyncio's own."""
+    if cfg.event_loop not in ("auto", "asyncio", "uvloop"):
+        raise SystemExit(f"PEERSPACE_EVENT_LOOP is {cfg.event_loop!r}: use auto, asyncio or uvloop")
     if cfg.event_loop == "asyncio":
         return None
     try:
         import uvloop
     except ImportError:
         if cfg.event_loop == "uvloop":
-            raise
+            raise SystemExit(
+                "PEERSPACE_EVENT_LOOP is uvloop, which is not installed: pip install 'peerspace[fast]'"
+            ) from None
         return None
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     return factory
@@ -275,8 +279,8 @@ def serve(cfg: Config, ready_file: str | None = None) -> None:
             await runner.cleanup()
 
     try:
-        with asyncio.Runner(loop_factory=event_loop_factory(cfg)) as runner:
-            runner.run(main())
+        with asyncio.Runner(loop_factory=event_loop_factory(cfg)) as loop_runner:
+            loop_runner.run(main())
     except KeyboardInterrupt:
         pass
 

@@ -8,6 +8,7 @@ import gc
 import json
 import weakref
 
+import pytest
 import uvloop
 
 from client.bot import Bot
@@ -22,6 +23,8 @@ def test_the_event_loop_is_uvloops_when_installed_unless_turned_off():
     assert event_loop_factory(Config(event_loop="auto")) is uvloop.new_event_loop
     assert event_loop_factory(Config(event_loop="uvloop")) is uvloop.new_event_loop
     assert event_loop_factory(Config(event_loop="asyncio")) is None
+    with pytest.raises(SystemExit, match="auto, asyncio or uvloop"):
+        event_loop_factory(Config(event_loop="fast"))
 
 
 def test_gc_tuning_freezes_start_up_objects_times_pauses_and_reports_them(tmp_path):

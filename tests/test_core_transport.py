@@ -156,8 +156,8 @@ async def test_a_silent_websocket_is_cut_and_a_talking_one_kept_without_a_timer_
     """Reads carry no timer (#20): the idle sweep, and engine.io's pings, still cut a client that says nothing."""
     monkeypatch.setattr(transport, "IDLE_SWEEP_S", 0.1)
     eio = server.app[SIO].eio
-    monkeypatch.setattr(eio, "ping_interval", 0.3)
-    monkeypatch.setattr(eio, "ping_timeout", 0.3)
+    monkeypatch.setattr(eio, "ping_interval", 1.0)  # silent for 2 s: cut
+    monkeypatch.setattr(eio, "ping_timeout", 1.0)
     ana = await server.bot("Ana", room="cafe")  # answers pings: stays
     cleo = await server.bot("Cleo")
     token = cleo.token
@@ -169,14 +169,14 @@ async def test_a_silent_websocket_is_cut_and_a_talking_one_kept_without_a_timer_
         assert msgpack.unpackb((await ws.receive()).data)["type"] == 0  # socket.io connect
         loop = asyncio.get_running_loop()
         started = loop.time()
-        while (await asyncio.wait_for(ws.receive(), 5)).type not in (
+        while (await asyncio.wait_for(ws.receive(), 10)).type not in (
             aiohttp.WSMsgType.CLOSE,
             aiohttp.WSMsgType.CLOSED,
             aiohttp.WSMsgType.ERROR,
         ):
             pass  # pings, never answered
-        assert loop.time() - started < 3
-    await ana.say("still here")
+        assert loop.time() - started < 8  # 2 s, and generous margins for a busy machine
+    await ana.say("still here")  # 2-3 s of answering pings only: kept
     await ana.wait_for(events.SAID, lambda d: d.get("text") == "still here", timeout=5)
 
 
