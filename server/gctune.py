@@ -29,12 +29,11 @@ from typing import Any
 log = logging.getLogger("peerspace.gc")
 
 PAUSE_WARN_S = 0.010
-YOUNG_THRESHOLD = 5_000  # allocations minus deallocations before a young collection (CPython's default: 700)
-# (at 1,000 avatars on a busy 2-core machine the longest young collection took 10-13 ms CPU at 5,000 and at
-# 20,000, and 5 ms, with 11 ms for the middle generation, at 700: 5,000 collects a tenth as often)
-# young collections before a middle-generation one (CPython's default: 10): that one walks up to this many
-# young generations' survivors (44 ms CPU once at 10 while 1,000 avatars connected)
-MIDDLE_THRESHOLD = 2
+YOUNG_THRESHOLD = 2_000  # allocations minus deallocations before a young collection (CPython's default: 700)
+# young collections before a middle-generation one (CPython's default: 10), which walks the survivors of this
+# many young generations: 1 bounds it to about two (a middle-generation collection took 44 ms of CPU once at
+# 10 x 5,000 while 1,000 avatars connected; with 1 x 2,000 the longest of any kind took 6-7 ms of CPU)
+MIDDLE_THRESHOLD = 1
 # how much the frozen generation may grow past its size at the last full collection before cycles in it are
 # collected once (unfreeze + full collection: one longer pause, rare once the population has settled)
 REFREEZE_GROWTH = 4.0
