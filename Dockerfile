@@ -25,7 +25,7 @@ COPY server ./server
 COPY scenarios ./scenarios
 COPY tools/catalogs.py ./tools/catalogs.py
 COPY assets/palette.json ./assets/palette.json
-# the server's dependencies from the hashed lock (scale, metrics, postgresql extras), then the project itself
+# the server's dependencies from the hashed lock (scale, metrics, postgresql, fast extras), then the project itself
 RUN python -m venv /opt/peerspace/.venv \
     && /opt/peerspace/.venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt \
     && /opt/peerspace/.venv/bin/pip install --no-cache-dir --no-deps -e . \

@@ -11,7 +11,7 @@ RUFF_PATHS := wire server client tests bench tools
 LOCK := requirements.txt
 DEV_LOCK := requirements-dev.txt
 # the extras a server deployment installs (requirements.txt); tools/lock.py LOCKS says the same
-SERVER_EXTRAS := scale metrics postgresql
+SERVER_EXTRAS := scale metrics postgresql fast
 COMPILE = $(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock"
 

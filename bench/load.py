@@ -324,9 +324,9 @@ def run(args) -> dict:
                     str(ready),
                 ]
             p = subprocess.Popen(
-                cmd,
+                pinned(args.server_cpus, cmd),
                 cwd=ROOT,
-                env={**env, "PEERSPACE_NODE_ID": f"node{n}"},
+                env={**env, "PEERSPACE_NODE_ID": f"node{n}", "PEERSPACE_GC_REPORT": str(tmp / f"gc-{n}.json")},
                 stdout=open(tmp / f"server-{n}.log", "w"),
                 stderr=subprocess.STDOUT,
             )
@@ -360,7 +360,7 @@ def run(args) -> dict:
             if not spec["rooms"]:
                 continue
             w = subprocess.Popen(
-                [sys.executable, __file__, "worker"],
+                pinned(args.bot_cpus, [sys.executable, __file__, "worker"]),
                 cwd=ROOT,
                 env=env,
                 text=True,
@@ -389,17 +389,38 @@ def run(args) -> dict:
         for w in workers:
             out, _ = w.communicate(timeout=60)
             results.append(json.loads(out.strip().splitlines()[-1]))
-        return {**summarise(args, results, [b - a for a, b in zip(cpu0, cpu1)]), "server_rss_mb_per_node": rss}
+        res = {**summarise(args, results, [b - a for a, b in zip(cpu0, cpu1)]), "server_rss_mb_per_node": rss}
+        stop_all(procs)
+        if args.mode == "peerspace":
+            res["server_gc"] = [gc_report(tmp / f"gc-{n}.json") for n in range(args.nodes)]
+        return res
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def stop_all(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def pinned(cpus: str | None, cmd: list[str]) -> list[str]:
+    """cmd run on these CPUs only (taskset -c), or as is."""
+    return ["taskset", "-c", cpus, *cmd] if cpus else cmd
+
+
+def gc_report(path: Path) -> dict | None:
+    """The server's garbage-collection pauses over its whole run (server/gctune.py), written as it stops."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def summarise(args, results: list[dict], server_cpu: list[float]) -> dict:
@@ -471,6 +492,8 @@ def parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--interest-min", type=int, default=32)
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    ap.add_argument("--server-cpus", help="pin the server to these CPUs (taskset -c), e.g. 0")
+    ap.add_argument("--bot-cpus", help="pin the bots to these CPUs (taskset -c), e.g. 1")
     ap.add_argument("--profile", metavar="PATH", help="run the server under cProfile, stats to PATH.<node>")
     return ap
 

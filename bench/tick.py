@@ -10,13 +10,17 @@ the figure that matters is the ratio, measured in this process.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from server.config import Config
-from server.world.room import Room
-from server.world.world import World
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's server, not an installed one
+
+from server.config import Config  # noqa: E402
+from server.world.room import Room  # noqa: E402
+from server.world.world import World  # noqa: E402
 from wire import codec
 
 
@@ -52,12 +56,17 @@ def per_room_step(room, cfg, dt):
     return q[changed].tobytes()
 
 
+def turns_for(cfg: Config, rooms: int) -> int:
+    """The server's turns per period for this many rooms (World.rephase)."""
+    return max(cfg.tick_phases, min(cfg.tick_phases_max, -(-rooms // cfg.tick_rooms_per_turn)))
+
+
 def build(rooms: int, per_room: int):
     world = BenchWorld()
     made = []
     for r in range(rooms):
         room = Room(world, f"r{r}", "r", "cafe", max(12, per_room))
-        room.phase = r % world.cfg.tick_phases
+        room.phase = r % turns_for(world.cfg, rooms)
         rng = np.random.default_rng(r)
         for i in range(per_room):
             a = room.spawn(f"a{i}", "person", "participant", user_id=i)
@@ -79,11 +88,11 @@ def main() -> None:
     ap.add_argument("--ticks", type=int, default=400)
     args = ap.parse_args()
     print(f"{'load':<18}{'baseline ms/tick':>18}{'slab ms/tick':>14}{'ratio':>8}{'slab in turns ms/tick':>24}")
-    for rooms, per_room in ((50, 10), (1, 100), (10, 10)):
+    for rooms, per_room in ((50, 10), (100, 10), (1, 100), (10, 10)):
         world, made = build(rooms, per_room)
-        cfg, n = world.cfg, world.cfg.tick_phases
+        cfg, n = world.cfg, turns_for(world.cfg, rooms)
         slab = timed(lambda: [s.step(0.05) for s in world.slabs.values()], args.ticks)
-        # what the server does: every room once per period, in `tick_phases` turns
+        # what the server does: every room once per period, in turns (3 up to 10, about 10 rooms a turn)
         turns = timed(lambda: [s.step(0.05, p, n) for p in range(n) for s in world.slabs.values()], args.ticks)
         base = timed(lambda: [per_room_step(r, cfg, 0.05) for r in made], args.ticks)
         print(

@@ -9,7 +9,7 @@ import ssl
 from collections import Counter
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
@@ -20,6 +20,7 @@ from .auth import Accounts, Tokens, load_secret
 from .config import Config
 from .controllers import Controllers
 from .gateway import Gateway, GuardedServer
+from .gctune import GcTuning
 from .metrics import Metrics
 from .metrics import add_route as add_metrics_route
 from .proxies import TrustedProxies
@@ -239,15 +240,37 @@ async def start(cfg: Config) -> tuple[web.AppRunner, int]:
     cap_connections_per_address(runner.server, cfg.max_per_address, exempt=app[PROXIES].trusts)
     site = web.TCPSite(runner, cfg.host, cfg.port, ssl_context=ssl_context)
     await site.start()
-    server = site._server
-    assert isinstance(server, asyncio.Server)  # a TCPSite's, once started
+    server: Any = site._server  # asyncio's Server, or uvloop's (not a subclass of it, nor typed)
+    assert server is not None and server.sockets  # a TCPSite's, once started
     port: int = server.sockets[0].getsockname()[1]
     return runner, port
+
+
+def event_loop_factory(cfg: Config) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when installed (the `fast` extra) and not turned off; None: asyncio's own."""
+    if cfg.event_loop not in ("auto", "asyncio", "uvloop"):
+        raise SystemExit(f"PEERSPACE_EVENT_LOOP is {cfg.event_loop!r}: use auto, asyncio or uvloop")
+    if cfg.event_loop == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if cfg.event_loop == "uvloop":
+            raise SystemExit(
+                "PEERSPACE_EVENT_LOOP is uvloop, which is not installed: pip install 'peerspace[fast]'"
+            ) from None
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 def serve(cfg: Config, ready_file: str | None = None) -> None:
     async def main() -> None:
         runner, port = await start(cfg)
+        # what start-up made lives as long as the server: no collection needs to walk it again
+        tuning = GcTuning()
+        tuning.start()
+        settle = asyncio.get_running_loop().create_task(_settle_gc(tuning, cfg.gc_settle_s))
         log.info("peerspace listening on %s://%s:%d", scheme(cfg), cfg.host, port)
         if ready_file:
             with open(ready_file, "w") as f:
@@ -260,9 +283,20 @@ def serve(cfg: Config, ready_file: str | None = None) -> None:
         try:
             await stop.wait()
         finally:
+            settle.cancel()
+            tuning.stop(cfg.gc_report)
             await runner.cleanup()
 
     try:
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=event_loop_factory(cfg)) as loop_runner:
+            loop_runner.run(main())
     except KeyboardInterrupt:
         pass
+
+
+async def _settle_gc(tuning: GcTuning, every_s: float) -> None:
+    if every_s <= 0:
+        return
+    while True:
+        await asyncio.sleep(every_s)
+        tuning.settle()

@@ -30,7 +30,12 @@ class Config:
     login_backoff_base: float = 1.0  # seconds of the first wait; doubles with each further failure
     login_backoff_max: float = 300.0  # the longest wait: a throttle, never a permanent lockout
     tick_hz: float = 30.0
-    tick_phases: int = 3  # rooms step in this many turns spread over each tick period
+    tick_phases: int = 3  # rooms step in at least this many turns spread over each tick period
+    tick_rooms_per_turn: int = 10  # more rooms than tick_phases x this: more turns (up to tick_phases_max)
+    tick_phases_max: int = 10
+    event_loop: str = "auto"  # auto: uvloop when installed (the `fast` extra), else asyncio; or asyncio, uvloop
+    gc_settle_s: float = 0.5  # freeze long-lived objects this often, so full collections stay short (0: never)
+    gc_report: str = ""  # write garbage-collection pause figures (JSON) to this file when the server stops
     resume_grace: float = 30.0  # seconds a dropped avatar waits for its person
     max_payload: int = 16 * 1024  # bytes in one Socket.IO message
     rate_per_s: float = 20.0  # sustained intents per person (one bucket shared by all their sockets)

@@ -62,6 +62,8 @@ PRIVATE_PARTS: tuple[PrivatePart, ...] = (
     # engine.io's server
     PrivatePart(_EIO, _EIO_SERVER, "sockets", "attribute", _FANOUT + ".emit, " + _GATEWAY + " (sessions by eio sid)"),
     PrivatePart(_EIO, _EIO_SERVER, "reason", "attribute", _LEAN + ".close, " + _GATEWAY + "._end_session"),
+    PrivatePart(_EIO, _EIO_SERVER, "handlers", "attribute", _LEAN + "._websocket_handler (binary messages)"),
+    PrivatePart(_EIO, _EIO_SERVER, "async_handlers", "attribute", _LEAN + "._websocket_handler (binary messages)"),
     # python-socketio's server: the packet handlers GatewayServer overrides, the sends it and FanoutManager call
     PrivatePart(_SIO, _SIO_SERVER, "_handle_eio_connect", "callable", _GATEWAY, ("self", "eio_sid", "environ")),
     PrivatePart(_SIO, _SIO_SERVER, "_handle_eio_disconnect", "callable", _GATEWAY, ("self", "eio_sid", "reason")),

@@ -150,3 +150,48 @@ async def test_a_client_that_starts_on_polling_and_upgrades_still_works(server):
         assert sock.upgraded and sock._transport is None  # engine.io's queue, not direct writes
     finally:
         await sio.disconnect()
+
+
+async def test_a_silent_websocket_is_cut_and_a_talking_one_kept_without_a_timer_per_read(server, monkeypatch):
+    """Reads carry no timer (#20): the idle sweep, and engine.io's pings, still cut a client that says nothing."""
+    monkeypatch.setattr(transport, "IDLE_SWEEP_S", 0.1)
+    eio = server.app[SIO].eio
+    monkeypatch.setattr(eio, "ping_interval", 1.0)  # silent for 2 s: cut
+    monkeypatch.setattr(eio, "ping_timeout", 1.0)
+    ana = await server.bot("Ana", room="cafe")  # answers pings: stays
+    cleo = await server.bot("Cleo")
+    token = cleo.token
+    await cleo.close()
+    url = server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+        assert (await ws.receive()).data.startswith("0")  # engine.io open
+        await ws.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": token}}))
+        assert msgpack.unpackb((await ws.receive()).data)["type"] == 0  # socket.io connect
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while (await asyncio.wait_for(ws.receive(), 10)).type not in (
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSED,
+            aiohttp.WSMsgType.ERROR,
+        ):
+            pass  # pings, never answered
+        assert loop.time() - started < 8  # 2 s, and generous margins for a busy machine
+    await ana.say("still here")  # 2-3 s of answering pings only: kept
+    await ana.wait_for(events.SAID, lambda d: d.get("text") == "still here", timeout=5)
+
+
+def test_the_idle_sweep_cuts_only_a_socket_that_read_nothing_for_the_limit():
+    class FakeTransport:
+        aborted = False
+
+        def abort(self):
+            self.aborted = True
+
+    sock = LeanSocket.__new__(LeanSocket)
+    sock.sid, t = "s1", FakeTransport()
+    sock._transport = t
+    assert not sock.cut_if_silent(100.0, 20.0)  # first look: starts the clock
+    sock._frames_in += 1
+    assert not sock.cut_if_silent(119.0, 20.0)  # it read something: the clock starts again
+    assert not sock.cut_if_silent(138.0, 20.0)
+    assert sock.cut_if_silent(139.5, 20.0) and t.aborted and sock._transport is None

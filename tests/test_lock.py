@@ -51,7 +51,13 @@ def test_a_lock_that_misses_or_outgrows_pyproject_is_named():
     pyproject = {
         "project": {
             "dependencies": ["aiohttp>=3.15,<3.16", "psycopg>=3.2,<4"],
-            "optional-dependencies": {"scale": ["Redis>=5,<9"], "metrics": [], "postgresql": [], "test": ["pytest"]},
+            "optional-dependencies": {
+                "scale": ["Redis>=5,<9"],
+                "metrics": [],
+                "postgresql": [],
+                "fast": [],
+                "test": ["pytest"],
+            },
         }
     }
     text = "aiohttp==3.14.5 \\\n    --hash=sha256:00\nredis==8.1.0 \\\n    --hash=sha256:11\n"

@@ -21,8 +21,8 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 # which extras each lock file holds; the Makefile's SERVER_EXTRAS says the same (tests/test_lock.py checks)
 LOCKS = {
-    # a server: what `pip install peerspace[scale,metrics,postgresql]` needs
-    "requirements.txt": ("scale", "metrics", "postgresql"),
+    # a server: what `pip install peerspace[scale,metrics,postgresql,fast]` needs
+    "requirements.txt": ("scale", "metrics", "postgresql", "fast"),
     "requirements-dev.txt": None,  # None: every extra (client, tests, lint)
 }
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")

@@ -95,8 +95,13 @@ class PoseSlab:
         if phases > 1:
             turn = np.array([r is not None and r.phase % phases == phase for r in self.rooms])
             alive = alive & np.repeat(turn, B)
-        idx = np.flatnonzero(alive & (inp != 0).any(axis=1))
-        self.flags[alive] &= _NOT_MOVING
+        # Only the turn's live slots are touched: with many turns a period, work over the whole slab in
+        # every turn would cost the whole slab that many times (#20: tick turns grow with the rooms).
+        slots = np.flatnonzero(alive)
+        if slots.size == 0:
+            return []
+        idx = slots[(inp[slots] != 0).any(axis=1)]
+        self.flags[slots] &= _NOT_MOVING
         if idx.size:
             forward, strafe, turn = inp[idx, 0], inp[idx, 1], inp[idx, 2]
             yaw = (self.yaw[idx] + turn * (self.turn_speed * dt)) % 360.0
@@ -114,13 +119,16 @@ class PoseSlab:
             pos[idx] = target
             self.yaw[idx] = yaw
             self.flags[idx] |= codec.FLAG_MOVING
-        q = codec.quantise(self.local_ids, pos, self.yaw, self.flags)
-        changed = np.flatnonzero(alive & (q.view("<u8") != self.sent.view("<u8")))
-        for b in np.flatnonzero(alive.reshape(-1, B).any(axis=1)):
-            self._room_at(int(b)).tick_no += 1
+        q = codec.quantise(self.local_ids[slots], pos[slots], self.yaw[slots], self.flags[slots])
+        differs = q.view("<u8") != self.sent[slots].view("<u8")
+        slot_blocks = slots // B
+        live_blocks = slot_blocks[np.concatenate(([True], slot_blocks[1:] != slot_blocks[:-1]))]
+        for b in live_blocks.tolist():
+            self._room_at(b).tick_no += 1
+        changed = slots[differs]
         if changed.size == 0:
             return []
-        out = q[changed]
+        out = q[differs]
         self.sent[changed] = out
         blocks = changed // B
         cuts = np.flatnonzero(blocks[1:] != blocks[:-1]) + 1
