@@ -257,6 +257,8 @@ EN: dict[str, str] = {
     "hud.help": "Help",
     "hud.settings": "Settings",
     "hud.close": "Close",
+    # voice (client/ui/voice.py, client/avatars/avatar.py)
+    "voice.tag_speaking": "{tag}  (speaking)",
     # the login screen (client/ui/screens.py)
     "login.welcome": "Welcome to peerspace",
     "login.tagline": "A calm place to practise, with people who have been there too.",
