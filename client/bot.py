@@ -14,11 +14,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wire import codec, events
+from wire import voice as wire_voice
 from wire.errors import WireError
 from wire.session import Session
+
+if TYPE_CHECKING:
+    from client.voice import AudioSink, AudioSource, VoiceLink
 
 
 class Bot(Session):
@@ -32,6 +36,7 @@ class Bot(Session):
         self.errors: list[dict] = []
         self.avatar: int | None = None
         self.room: dict | None = None
+        self.voice: VoiceLink | None = None  # start_voice(): speak and listen with (file) devices
         self._changed = asyncio.Event()
         self.sio.on("*", self._record)
 
@@ -53,8 +58,15 @@ class Bot(Session):
             self.members[data["avatar"]].update(data)
         elif event == events.SAID:
             self.said.append(data)
+        elif event == wire_voice.VOICED:
+            if self.voice is not None:
+                self.voice.on_voice(data)
+            await self._fire(event, data)
+            return  # fifty a second per speaker: not kept in the inbox, and waiters need not wake
         elif event == events.ERROR:
             self.errors.append(data)
+            if self.voice is not None and data.get("event") == wire_voice.VOICE:
+                self.voice.on_refused(data)
         await self._fire(event, data)
         self._changed.set()
 
@@ -95,6 +107,24 @@ class Bot(Session):
     def drop_link(self) -> None:
         """Cut the TCP connection under the websocket, as a flaky link would (for tests)."""
         self.sio.eio.ws._conn.transport.abort()
+
+    # --- voice ---------------------------------------------------------------------------
+    def start_voice(self, source: AudioSource | None = None, sink: AudioSink | None = None, **kw: Any) -> VoiceLink:
+        """Speak and listen: a VoiceLink on this connection, ticking every 20 ms until `stop_voice`.
+        Without devices it listens into a FileSink (`bot.voice.sink.pcm()`) and says nothing."""
+        from client.voice import FileSink, VoiceLink
+
+        self.voice = VoiceLink(self.emit, source, sink if sink is not None else FileSink(), **kw)
+        self.voice.start()
+        return self.voice
+
+    async def stop_voice(self) -> None:
+        if self.voice is not None:
+            await self.voice.close()
+
+    async def close(self) -> None:
+        await self.stop_voice()
+        await super().close()
 
     # --- conveniences ---------------------------------------------------------------
     async def join(self, room: str) -> dict:
