@@ -55,6 +55,7 @@ from .ui.hud import HelpOverlay, SettingsPanel
 from .ui.records import MyRecords
 from .ui.safety import SafetyUI
 from .ui.settings import Settings, default_path
+from .ui.voice import PTT_KEY, VoiceUI
 from .views import AvatarsView, CameraView, HudView
 
 log = logging.getLogger("peerspace.client")
@@ -85,6 +86,8 @@ class Options:
     ca_file: str | None = None  # trust this CA (PEM) for an https server, e.g. a service's own CA
     ask_appearance: bool = True  # offer the avatar chooser at first login (an account with no appearance yet)
     state_file: str | None = None  # write what the client shows here, for automation (client/statefile.py)
+    voice_in: str | None = None  # a WAV file to say instead of a microphone (tests, machines without sound)
+    voice_out: str | None = None  # a WAV file to write what is heard into instead of speakers
 
 
 def configure_panda(offscreen: bool, size: tuple[int, int], software: bool = False) -> None:
@@ -186,6 +189,7 @@ class PeerspaceClient(ShowBase):
         self.help = None
         self.settings_panel = None
         self.looks = AppearanceFlow(self)  # your own avatar: the look you chose, and its chooser
+        self.voice = VoiceUI(self)  # push-to-talk, the room's voices, mouths, lines read aloud (ui/voice.py)
         self.hud, self.avatar_views, self.camera_view = HudView(self), AvatarsView(self), CameraView(self)
         self.scenarios, self.coaching = ScenarioFlow(self), Coaching(self)
         self.screens = Screens(self)
@@ -201,6 +205,7 @@ class PeerspaceClient(ShowBase):
             self.accept(key, self.on_key, [key])
         for key in MOVE_KEYS:
             self.accept(f"{key}-up", self._key_up, [key])
+        self.accept(f"{PTT_KEY}-up", self.voice.release)
         self.accept("keystroke", type_char, [self])
         self.pointer = Pointer(self)  # clicks on the view: choose a person, walk to a point
         self.safety = SafetyUI(self)  # quiet room, report/block, monitoring, crisis card, staff alerts
@@ -277,6 +282,7 @@ class PeerspaceClient(ShowBase):
         if self.scenarios.panel is not None:
             self.scenarios.make_panel(self.scenarios.panel)
         self.scenarios.set_pace(settings.pace)
+        self.voice.apply_settings(settings)
 
     def open_chat(self) -> None:
         self.release_movement()
@@ -302,7 +308,12 @@ class PeerspaceClient(ShowBase):
                 self.apply_settings,
                 self.leave_room if self.in_room else None,
                 self.screens.ask_quit,
-                extra=[*self.safety.settings_items(), *self.looks.settings_items(), *self.records.settings_items()],
+                extra=[
+                    *self.voice.settings_items(),
+                    *self.safety.settings_items(),
+                    *self.looks.settings_items(),
+                    *self.records.settings_items(),
+                ],
             )
             self.push_focus(SettingsFocus(self, self.settings_panel))
 
@@ -354,6 +365,7 @@ class PeerspaceClient(ShowBase):
     def clear_room(self) -> None:
         """Out of the room: no panels, no avatars."""
         self.coaching.clear()
+        self.voice.leave()
         self.safety.clear()
         self.scenarios.close_panel()
         self.scenarios.close_picker()
@@ -388,6 +400,7 @@ class PeerspaceClient(ShowBase):
     def _update(self, task):
         dt = min(ClockObject.getGlobalClock().getDt(), 0.1)
         self.avatar_views.update(dt)
+        self.voice.update(dt)
         self.camera_view.update(dt)
         self.notices.update(dt, held=self.safety.crisis_card is not None)
         if self.scenarios.panel is not None:
@@ -439,6 +452,7 @@ class PeerspaceClient(ShowBase):
         return self.exit_code
 
     async def close_network(self) -> None:
+        await self.voice.aclose()
         await self.net.close()
 
 
@@ -524,6 +538,8 @@ def parse_args(argv=None) -> Options:
         "--autoplay-delay", type=float, default=1.2, help="with --autoplay: seconds each step stays on screen (1.2)"
     )
     p.add_argument("--state-file", metavar="PATH", help="write what is on screen to PATH (JSON), for automation")
+    p.add_argument("--voice-in", metavar="WAV", help="say what this WAV file holds instead of using a microphone")
+    p.add_argument("--voice-out", metavar="WAV", help="write what you hear to this WAV file instead of speakers")
     a = p.parse_args(argv)
     try:
         w, h = (int(v) for v in a.size.lower().split("x"))
@@ -552,6 +568,8 @@ def parse_args(argv=None) -> Options:
         autoplay_delay=a.autoplay_delay,
         state_file=a.state_file,
         ca_file=a.ca_file,
+        voice_in=a.voice_in,
+        voice_out=a.voice_out,
     )
 
 

@@ -21,6 +21,7 @@ from wire import events
 from .ui.helpline import DUTY_KEY, END_KEY, HELP_KEY
 from .ui.safety import SELECT_KEYS
 from .ui.scenario import DIGITS, SCROLL_KEYS, AnswerFocus
+from .ui.voice import PTT_KEY
 
 if TYPE_CHECKING:
     from .app import PeerspaceClient
@@ -85,6 +86,7 @@ ALL_KEYS = (
     | set(HELPLINE_KEYS)
     | set(COACH_SCROLL_KEYS)
     | set(SCROLL_KEYS)
+    | {PTT_KEY}
 )
 
 
@@ -250,6 +252,7 @@ class RoomMode(Mode):
             "f11": app.scenarios.open_picker,
             "f12": lambda: app.spawn(app.net.toggle_recording(), "change recording"),
             "f9": app.camera_view.toggle_closeup,
+            PTT_KEY: app.voice.press,  # held: you are heard (its key-up releases: client/app.py)
         }
         for key, name in EXPRESSION_KEYS.items():
             actions[key] = lambda name=name: app.set_my_expression(name, app.my_intensity)

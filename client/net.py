@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from wire import controllers as wc
 from wire import errors, events
 from wire import scenario as wsc
+from wire import voice as wire_voice
 from wire.errors import WireError
 
 from .scenarios import OPTIONAL_INTENTS
@@ -190,6 +191,7 @@ class NetSession:
             (wc.CUE, app.coaching.on_cue),
             (wc.CLAIMS, app.coaching.on_claims),
             (wsc.SCENARIO_TYPING, app.coaching.on_typing),
+            (wire_voice.VOICED, app.voice.on_voiced),
         ):
             s.on(event, self.safe(event, handler))
         app.safety.register(s, self.safe)
@@ -248,6 +250,7 @@ class NetSession:
             app.avatar_views.add_or_update(m)
         app.avatar_views.take_poses(d.get("poses", b""), d.get("t"))
         app.screens.request("Room")
+        app.voice.enter()
         app.hud.show_room(True)
         app.camera_view.ready = False
         model.frames_in_room = 0
@@ -266,6 +269,7 @@ class NetSession:
         aid = d["avatar"]
         m = self.model.members.get(aid)
         self.app.avatar_views.remove(aid)
+        self.app.voice.forget(aid)
         if m:
             self.app.chat.add(f"{m.get('name', 'Someone')} left.", "notice")
 
@@ -310,4 +314,6 @@ class NetSession:
     def on_error(self, d: dict) -> None:
         if d.get("event") in OPTIONAL_INTENTS and d.get("code") == errors.UNKNOWN_EVENT:
             return  # a server without that feature yet: nothing is wrong that a person could act on
+        if d.get("event") == wire_voice.VOICE:
+            self.app.voice.on_refused(d)  # muted, a pause, a role not held: stop sending until pressed again
         self.app.notice(str(d.get("message") or "The server could not do that."))

@@ -247,6 +247,7 @@ class ScenarioFlow:
     def on_said(self, d: dict, name: str, text: str, av) -> None:
         """Cast lines and answers also go into the panel's transcript (and the coach console's)."""
         self.app.coaching.on_said(d)
+        self.app.voice.on_cast_line(d, av)  # a computer-run cast line is read aloud
         panel = self.panel
         if panel is not None and panel.mode != "summary":
             cast = set(((panel.state or {}).get("avatars") or {}).values())

@@ -155,9 +155,14 @@ def speaking(p: FaceParams, mouth: float) -> FaceParams:
     return replace(p, open=p.open + 0.34 * mouth, width=p.width * (1.0 - 0.18 * mouth))
 
 
+MOUTH_QUIET, MOUTH_LOUD = 0.3, 0.9  # voice levels (client/voice/link.py level_of) for closed and wide open
+
+
 def mouth_step(level: float) -> int:
-    """A voice level (0..1) as a mouth opening step; a faint level keeps the mouth closed."""
-    return int(min(MOUTH_STEPS, max(0, math.ceil((float(level) - 0.04) * MOUTH_STEPS / 0.5))))
+    """A voice level (0..1) as a mouth opening step: closed below MOUTH_QUIET (breath, room noise), wide
+    open from MOUTH_LOUD, so the mouth opens and closes with the syllables of ordinary speech."""
+    k = (float(level) - MOUTH_QUIET) / (MOUTH_LOUD - MOUTH_QUIET)
+    return int(min(MOUTH_STEPS, max(0, math.ceil(k * MOUTH_STEPS))))
 
 
 _CACHE: dict[tuple[str, int, int], Texture] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from direct.gui.OnscreenText import OnscreenText
 from direct.showbase.MessengerGlobal import messenger
 from panda3d.core import NodePath, TextNode
 
@@ -38,6 +39,7 @@ HELP_LINES = (
     "Arrows or W/S: walk forward or back",
     "A/D or Left/Right: turn      Q/E: step sideways",
     "Enter: type a message; Enter sends, Esc cancels",
+    t("voice.help"),
     "F2 neutral  F3 happy  F4 sad  F5 angry",
     "F6 surprised  F7 afraid  F8 disgusted",
     "- and = : show the feeling less or more strongly",
@@ -325,13 +327,18 @@ class SettingsPanel:
         on_leave: Callable[[], None] | None,
         on_quit: Callable[[], None],
         extra: list[tuple[str, Callable[[], None]]] | None = None,
+        adjust: list[tuple[str, Callable[[], str], Callable[[int], None]]] | None = None,
     ):
         self.settings = settings
         self.extra = dict(extra or [])  # more rows that open something on Enter (e.g. safety panels)
+        # more rows with a value that Left/Right (or Enter) change: (name, value, change(step)); e.g. voice
+        self.adjust = {name: (value, change) for name, value, change in adjust or []}
+        self._values: dict[str, OnscreenText] = {}  # a row's value label, for values that change by themselves
         self.on_change = on_change
         self.on_leave = on_leave
         self.on_quit = on_quit
         self.index = 0
+        self.title = "Settings"
         self.root = parent.attachNewNode("settings")
         self._clicks: list = []  # a click area per row (a click changes it, as Enter does) and Close
         self._draw()
@@ -345,6 +352,7 @@ class SettingsPanel:
             ("Camera distance", s.camera_distance),
             (t("hud.reading_pace"), s.pace),
         ]
+        items += [(name, value()) for name, (value, _change) in self.adjust.items()]
         items += [(name, "") for name in self.extra]
         if self.on_leave:
             items.append(("Leave this room", ""))
@@ -355,12 +363,13 @@ class SettingsPanel:
         for c in self._clicks:
             c.destroy()
         self._clicks = []
+        self._values = {}
         self.root.getChildren().detach()
         sc = 0.055 * self.settings.text_scale
         items = self._items()
         h = sc * 5.2 + len(items) * sc * 1.9
         panel(self.root, (-0.95, 0.95, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
-        label(self.root, "Settings", (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
+        label(self.root, self.title, (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
         self._clicks.append(close_button(self.root, (0.95, h / 2), sc * 0.9, "settings"))
         for i, (name, value) in enumerate(items):
             y = h / 2 - sc * 3.8 - i * sc * 1.9
@@ -368,7 +377,10 @@ class SettingsPanel:
                 panel(self.root, (-0.85, 0.85, y - sc * 0.6, y + sc * 1.1), theme.colour("ui_accent", 0.35))
             label(self.root, name, (-0.8, y), sc)
             if value:
-                label(self.root, f"<  {value}  >", (0.8, y), sc, theme.colour("ui_accent"), align=TextNode.ARight)
+                shown = label(
+                    self.root, f"<  {value}  >", (0.8, y), sc, theme.colour("ui_accent"), align=TextNode.ARight
+                )
+                self._values[name] = shown
             area = (-0.85, 0.85, y - sc * 0.6, y + sc * 1.1)
             self._clicks.append(click_area(self.root, area, self.click, i, name=f"settings:{name}"))
         label(
@@ -416,6 +428,10 @@ class SettingsPanel:
             elif name in self.extra and key == "enter":
                 self.extra[name]()
                 return True
+            elif name in self.adjust:
+                self.adjust[name][1](step)
+                self._draw()
+                return True
             else:
                 return True
             self.on_change(s)
@@ -426,6 +442,12 @@ class SettingsPanel:
 
     def on_char(self, ch: str):
         pass
+
+    def set_value(self, name: str, value: str) -> None:
+        """Show a row's new value without redrawing the panel (the microphone test's meter, each frame)."""
+        shown = self._values.get(name)
+        if shown is not None and shown.getText() != f"<  {value}  >":
+            shown.setText(f"<  {value}  >")
 
     def destroy(self):
         for c in self._clicks:

@@ -1,0 +1,455 @@
+"""Voice in the 3D client: push-to-talk (V, or the Talk button) with a "you are heard" indicator, the
+voices of the room through the speakers, mouths and name tags that follow them, role-play lines read
+aloud, and a peer specialist's voice transformed to fit the character they voice.
+
+The transport is client/voice (VoiceLink): this part opens the devices the settings choose, starts the
+link while the client is in a room, and feeds the views from `levels()`. Nothing here records sound:
+frames go to the server to be relayed and to the speakers, nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from direct.gui.DirectGui import DirectButton
+from panda3d.core import NodePath
+
+from wire import controllers as wc
+from wire import voice as wire_voice
+
+from .. import theme
+from ..i18n import t
+from ..voice import FileSink, FileSource, VoiceLink, list_devices
+from ..voice.link import level_of
+from ..voice.transform import VoiceTransform, from_cast
+from ..voice.tts import LineReader, voice_for
+from .hud import SettingsPanel
+from .layout import GAP, HUD_BUTTON_TEXT
+from .widgets import button
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+log = logging.getLogger("peerspace.client.voice")
+
+PTT_KEY = "v"  # hold to talk (push-to-talk mode)
+VOICE_MODES = ("push", "activity")
+VOLUMES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  # per-speaker volume steps (settings)
+COMPUTER_RUN = ("autonomous", "agent", None)  # cast drivers whose lines are read aloud (None: not told yet)
+
+
+class MeteredSource:
+    """A microphone that also keeps the level of the last frame read: the microphone test's meter."""
+
+    def __init__(self, source: Any):
+        self.source = source
+        self.level = 0.0
+        self.paced = getattr(source, "paced", False)
+
+    def read(self) -> np.ndarray | None:
+        frame = self.source.read()
+        if frame is not None:
+            self.level = max(level_of(frame), self.level * 0.8)
+        return frame
+
+    def close(self) -> None:
+        self.source.close()
+
+
+class NullSink:
+    """Speakers for a machine without sound: the mix is dropped (a FileSink would keep it all)."""
+
+    def write(self, frame: np.ndarray) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def device_names(kind: str) -> list[str]:
+    """The devices a person may choose for `kind` ("input" or "output"), "" first (the system's default)."""
+    want = "inputs" if kind == "input" else "outputs"
+    return [""] + [str(d["name"]) for d in list_devices() if d[want] > 0]
+
+
+class VoiceUI:
+    """The client's voice: one VoiceLink while in a room, the Talk button and what the settings choose."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.link: VoiceLink | None = None
+        self.source: MeteredSource | None = None
+        self.sink: Any = None
+        self.reader = LineReader(self.play_local, enabled=app.settings.read_aloud)
+        self.latched = False  # the Talk button was clicked: heard until it is clicked again
+        self.held = False  # the V key is down
+        self.root: NodePath | None = None
+        self.talk: DirectButton | None = None
+        self._shown_talking: bool | None = None
+        self._devices: tuple[Any, Any] | None = None  # given by a test or automation: (source, sink)
+        self.speaking_as: str | None = None  # the cast role a peer specialist voices now
+        self.no_sound_said = False
+
+    # --- devices and the link ------------------------------------------------------------------------
+    def use_devices(self, source: Any, sink: Any) -> None:
+        """Speak from `source` and play into `sink` (file-backed devices: tests, machines without sound)."""
+        self._devices = (source, sink)
+        if self.link is not None:
+            self._replace_link()
+
+    def _open_devices(self) -> tuple[Any, Any]:
+        if self._devices is not None:
+            return self._devices
+        opts, settings = self.app.opts, self.app.settings
+        if opts.voice_in or opts.voice_out or self.app.offscreen:
+            source = FileSource(opts.voice_in) if opts.voice_in else FileSource()
+            return source, FileSink(opts.voice_out) if opts.voice_out else NullSink()
+        try:
+            from ..voice import SoundDevice
+
+            device = SoundDevice(settings.microphone or None, settings.speakers or None)
+            return device, device
+        except Exception:  # no PortAudio, no device, a device that went away: the room still works
+            log.info("no sound device could be opened; voice is off on this machine", exc_info=True)
+            if not self.no_sound_said:
+                self.no_sound_said = True
+                self.app.notice(t("voice.no_device"))
+            return FileSource(), NullSink()
+
+    def _make_link(self) -> None:
+        source, sink = self._open_devices()
+        self.source, self.sink = MeteredSource(source), sink
+        self.link = VoiceLink(self._emit, self.source, sink, mode=self.app.settings.voice_mode)
+        for aid, gain in self.app.model.volumes.items():
+            self.link.set_gain(aid, gain)
+
+    def _replace_link(self) -> None:
+        old = self.link
+        self.link = None
+        if old is not None:
+            self.app.spawn(old.close() if self._devices is None else old.stop(), "change the sound device")
+        self.enter()
+
+    async def _emit(self, event: str, payload: dict) -> None:
+        session = self.app.session
+        if session is not None and getattr(session, "connected", False):
+            await session.emit(event, payload)
+
+    def enter(self) -> None:
+        """In a room: the link runs (it needs a running loop and a connection)."""
+        app = self.app
+        if self.link is not None or app.session is None or app.opts.preview:
+            return
+        self._make_link()
+        try:
+            self.link.start()
+        except RuntimeError:  # no running loop (a preview drawn without one)
+            self.link = None
+
+    def leave(self) -> None:
+        """Out of the room: the link stops and the devices close (a microphone is never kept open)."""
+        link, self.link = self.link, None
+        self.latched = self.held = False
+        self.reader.set_enabled(False)
+        self.reader.set_enabled(self.app.settings.read_aloud)
+        if link is not None:
+            link.release()
+            self.app.spawn(link.close() if self._devices is None else link.stop(), "stop the voice")
+        self.refresh()
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.reader.set_enabled(settings.read_aloud)
+        if self.link is not None:
+            if self.link.mode != settings.voice_mode:
+                self.link.mode = settings.voice_mode
+                self.latched = False
+            self.refresh()
+
+    def change_device(self) -> None:
+        """A microphone or speakers were chosen in the settings: open them now."""
+        if self.link is not None and self._devices is None:
+            self._replace_link()
+
+    # --- talking ------------------------------------------------------------------------------------------
+    @property
+    def talking(self) -> bool:
+        return self.link is not None and self.link.talking
+
+    def press(self) -> None:
+        self.held = True
+        self._sync_press()
+
+    def release(self) -> None:
+        self.held = False
+        self._sync_press()
+
+    def toggle(self) -> None:
+        """The Talk button: a click starts being heard, another click stops (a mouse cannot hold a key).
+        In voice-activity mode it turns the microphone off and on again."""
+        if self.link is None:
+            return
+        if self.link.mode == "activity":
+            self.link.mode = "push" if self.link.mode == "activity" else "activity"
+            self.app.settings.voice_mode = self.link.mode
+        else:
+            self.latched = not self.latched
+            self._sync_press()
+        self.refresh()
+
+    def _sync_press(self) -> None:
+        link = self.link
+        if link is None or link.mode != "push":
+            return
+        if self.held or self.latched:
+            if not link.talking:
+                link.press()
+        else:
+            link.release()
+
+    def on_refused(self, error: dict) -> None:
+        """The server refused a frame (muted, taking a pause, a role not held): stop until pressed again.
+        The refusal's own words are shown by the net layer, once."""
+        self.latched = False
+        if self.link is not None:
+            self.link.on_refused(error)
+
+    # --- what is heard ----------------------------------------------------------------------------------
+    def on_voiced(self, payload: dict) -> None:
+        if self.link is not None:
+            self.link.on_voice(payload)
+
+    def levels(self) -> dict[int, float]:
+        return self.link.levels() if self.link is not None else {}
+
+    def driver_of(self, speaker: int) -> str | None:
+        return self.link.drivers.get(speaker) if self.link is not None else None
+
+    def set_volume(self, speaker: int, gain: float) -> None:
+        self.app.model.volumes[speaker] = gain
+        if self.link is not None:
+            self.link.set_gain(speaker, gain)
+
+    def volume(self, speaker: int) -> float:
+        return float(self.app.model.volumes.get(speaker, 1.0))
+
+    def forget(self, speaker: int) -> None:
+        if self.link is not None:
+            self.link.forget(speaker)
+
+    def play_local(self, speaker: int, pcm: np.ndarray) -> None:
+        if self.link is not None:
+            self.link.play_local(speaker, pcm)
+
+    def on_cast_line(self, d: dict, av: Any) -> None:
+        """A line said by a cast avatar: read aloud when a program runs that avatar (a peer specialist
+        speaks for themselves), in the role's own voice."""
+        if av is None or av.kind != "cast" or av.driver not in COMPUTER_RUN or self.link is None:
+            return
+        role, cast = self._cast_of(av.id)
+        self.reader.speak(av.id, str(d.get("text", "")), voice_for(role or av.name, cast or {"kind": "partner"}))
+
+    def _cast_of(self, avatar: int) -> tuple[str | None, dict | None]:
+        """The cast role an avatar plays in the running practice, and its cast entry (kind, voice)."""
+        states = [getattr(self.app.scenarios.panel, "state", None)]
+        console = self.app.coach
+        if console is not None:
+            states.append(console.state)
+        for st in states:
+            if not st:
+                continue
+            for role, aid in (st.get("avatars") or {}).items():
+                if aid == avatar:
+                    cast = (st.get("cast") or {}).get(role)
+                    return role, cast if isinstance(cast, dict) else None
+        return None, None
+
+    # --- a peer specialist voicing a character --------------------------------------------------------
+    def sync_role(self) -> None:
+        """Each frame: while a specialist holds the console's selected cast role, their voice is that
+        avatar's, through the role's transform (the scenario cast's `voice`); otherwise their own."""
+        link, console = self.link, self.app.coach
+        role = console.selected if console is not None and console.mine() else None
+        if link is None or role == self.speaking_as:
+            return
+        self.speaking_as = role
+        link.as_role = role
+        cast = ((console.state or {}).get("cast") or {}).get(role) if console is not None and role else None
+        link.transform = from_cast(cast) if role else None
+        if role is not None:
+            self.app.notice(t("voice.speaking_as", role=role), seconds=4)
+
+    def set_transform(self, pitch: float, formant: float) -> None:
+        """The console's own choice for the role voiced now (overrides the scenario's until the role changes)."""
+        if self.link is not None and self.speaking_as is not None:
+            vt = VoiceTransform(pitch, formant)
+            self.link.transform = None if vt.neutral else vt
+
+    # --- the Talk button and indicator --------------------------------------------------------------------
+    def build(self, parent: NodePath, scale: float, y: float, right: float) -> None:
+        """The Talk button at the HUD's button row, its right edge at `right` (left of Help)."""
+        if self.root is not None:
+            self.root.removeNode()
+        self.root = parent.attachNewNode("voice")
+        self._scale, self._y, self._right = scale, y, right
+        self._shown_talking = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw the button when what it says changes: "Talk (hold V)" or "You are heard"."""
+        if self.root is None:
+            return
+        talking = self.talking
+        mode = self.link.mode if self.link is not None else self.app.settings.voice_mode
+        shown = (talking, mode, self.link is not None)
+        if shown == self._shown_talking:
+            return
+        self._shown_talking = shown  # type: ignore[assignment]
+        if self.talk is not None:
+            self.talk.destroy()
+        if talking:
+            text = t("voice.heard")
+        elif mode == "activity":
+            text = t("voice.activity")
+        else:
+            text = t("voice.talk", letter=PTT_KEY.upper())
+        s = HUD_BUTTON_TEXT * self._scale
+        self.talk = button(self.root, text, (0, self._y), s, self.toggle, name="hud:talk")
+        if talking:
+            self.talk["frameColor"] = theme.colour("ui_warn", 0.95)
+        self.talk.setX(self._right - GAP - self.talk.getBounds()[1] * s)
+        if self.link is None:
+            self.root.hide()
+        else:
+            self.root.show()
+
+    def show(self, show: bool) -> None:
+        if self.root is not None:
+            self.root.show() if show and self.link is not None else self.root.hide()
+
+    # --- per frame ------------------------------------------------------------------------------------------
+    def update(self, dt: float) -> None:
+        """Mouths and name tags from what is played now; the Talk button from whether you are heard."""
+        self.sync_role()
+        levels = self.levels()
+        for aid, av in self.app.avatars.items():
+            av.set_voice_level(levels.get(aid, 0.0), dt)
+            driver = self.driver_of(aid) if aid in levels else None
+            if av.kind == "cast" and driver in (wc.TELEOP, "agent") and av.driver != driver:
+                av.set_driver(driver)  # a person (or program) voices it: the tag says so
+        self.refresh()
+        panel = self.app.settings_panel
+        if isinstance(panel, VoiceSettingsPanel):
+            panel.set_value(t("voice.settings.mic_test"), meter(self.mic_level()))
+
+    # --- settings -------------------------------------------------------------------------------------------
+    def settings_items(self) -> list[tuple[str, Any]]:
+        """The Settings row that opens Voice and sound."""
+        app = self.app
+        return [(t("voice.settings.title"), lambda: (app.close_settings(), self.open_settings()))]
+
+    def open_settings(self) -> None:
+        from ..input import SettingsFocus
+
+        app = self.app
+        if app.settings_panel is None:
+            app.settings_panel = VoiceSettingsPanel(app.popups, self)
+            app.push_focus(SettingsFocus(app, app.settings_panel))
+
+    def rows(self) -> list[tuple[str, Any, Any]]:
+        s = self.app.settings
+        rows: list[tuple[str, Any, Any]] = [
+            (t("voice.settings.mode"), lambda: t(f"voice.settings.mode.{s.voice_mode}"), self._next_mode),
+            (
+                t("voice.settings.read_aloud"),
+                lambda: t("voice.on") if s.read_aloud else t("voice.off"),
+                self._flip_read,
+            ),
+            (
+                t("voice.settings.microphone"),
+                lambda: s.microphone or t("voice.settings.default_device"),
+                lambda step: self._next_device("microphone", "input", step),
+            ),
+            (
+                t("voice.settings.speakers"),
+                lambda: s.speakers or t("voice.settings.default_device"),
+                lambda step: self._next_device("speakers", "output", step),
+            ),
+        ]
+        if self.link is not None:
+            rows.append((t("voice.settings.mic_test"), lambda: meter(self.mic_level()), lambda step: None))
+            for aid, av in self.app.avatars.items():
+                if aid != self.app.model.my_id:
+                    rows.append(
+                        (
+                            t("voice.settings.volume", name=av.name),
+                            lambda aid=aid: volume_words(self.volume(aid)),
+                            lambda step, aid=aid: self.set_volume(aid, next_volume(self.volume(aid), step)),
+                        )
+                    )
+        return rows
+
+    def _save(self) -> None:
+        self.app.apply_settings(self.app.settings)
+
+    def _next_mode(self, step: int) -> None:
+        s = self.app.settings
+        s.voice_mode = VOICE_MODES[(VOICE_MODES.index(s.voice_mode) + step) % len(VOICE_MODES)]
+        self._save()
+
+    def _flip_read(self, step: int) -> None:
+        self.app.settings.read_aloud = not self.app.settings.read_aloud
+        self._save()
+
+    def _next_device(self, field: str, kind: str, step: int) -> None:
+        names = device_names(kind)
+        current = getattr(self.app.settings, field)
+        i = names.index(current) if current in names else 0
+        setattr(self.app.settings, field, names[(i + step) % len(names)])
+        self._save()
+        self.change_device()
+
+    def mic_level(self) -> float:
+        return self.source.level if self.source is not None else 0.0
+
+    async def aclose(self) -> None:
+        """The client shuts down: the link stops and the devices close before the connection does."""
+        link, self.link = self.link, None
+        self.reader.close()
+        if link is not None:
+            await (link.close() if self._devices is None else link.stop())
+
+
+class VoiceSettingsPanel(SettingsPanel):
+    """Voice and sound, a panel of its own under Settings: how you talk, lines read aloud, the devices,
+    a microphone test and each person's volume. Left/Right change a row; Esc closes."""
+
+    def __init__(self, parent: NodePath, voice: VoiceUI):
+        self.voice = voice
+        app = voice.app
+        super().__init__(parent, app.settings, app.apply_settings, None, app.screens.ask_quit, adjust=voice.rows())
+        self.title = t("voice.settings.title")
+        self._draw()
+
+    def _items(self):
+        return [(name, value()) for name, (value, _change) in self.adjust.items()]
+
+
+def meter(level: float) -> str:
+    """The microphone test's bar: ten marks, as many filled as the level."""
+    n = int(round(min(1.0, max(0.0, level)) * 10))
+    return "#" * n + "." * (10 - n)
+
+
+def volume_words(gain: float) -> str:
+    return f"{int(round(gain * 100))}%"
+
+
+def next_volume(gain: float, step: int) -> float:
+    i = min(range(len(VOLUMES)), key=lambda k: abs(VOLUMES[k] - gain))
+    return VOLUMES[max(0, min(len(VOLUMES) - 1, i + step))]
+
+
+def is_voice_refusal(d: dict) -> bool:
+    return d.get("event") == wire_voice.VOICE
