@@ -46,6 +46,7 @@ FEATURES = (
     "server.scenarios.intents",
     "server.scenarios.console",
     "server.courses",
+    "server.voice",
 )
 
 

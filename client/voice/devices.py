@@ -166,22 +166,37 @@ class SoundDevice:
 
     paced = True  # frames come on the device's clock: a reader drains what is ready each tick
 
-    def __init__(self, input: int | str | None = None, output: int | str | None = None, *, capture: bool = True,
-                 playback: bool = True, max_frames: int = 10):
+    def __init__(
+        self,
+        input: int | str | None = None,
+        output: int | str | None = None,
+        *,
+        capture: bool = True,
+        playback: bool = True,
+        max_frames: int = 10,
+    ):
         sd = _sd()
         self._in: queue.Queue[np.ndarray] = queue.Queue(max_frames)
         self._out: queue.Queue[np.ndarray] = queue.Queue(max_frames)
         self._streams: list[Any] = []
         if capture:
             stream = sd.InputStream(
-                samplerate=RATE, channels=1, dtype="int16", blocksize=FRAME,
-                device=find_device(input, "input"), callback=self._captured,
+                samplerate=RATE,
+                channels=1,
+                dtype="int16",
+                blocksize=FRAME,
+                device=find_device(input, "input"),
+                callback=self._captured,
             )
             self._streams.append(stream)
         if playback:
             stream = sd.OutputStream(
-                samplerate=RATE, channels=1, dtype="int16", blocksize=FRAME,
-                device=find_device(output, "output"), callback=self._playing,
+                samplerate=RATE,
+                channels=1,
+                dtype="int16",
+                blocksize=FRAME,
+                device=find_device(output, "output"),
+                callback=self._playing,
             )
             self._streams.append(stream)
         for s in self._streams:

@@ -271,4 +271,3 @@ class VoiceLink:
         for dev in (self.source, self.sink):
             if dev is not None:
                 dev.close()
-
