@@ -3,11 +3,19 @@ speaking (and that a peer specialist drives a cast avatar)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
+from direct.showbase.MessengerGlobal import messenger
 
 from client.avatars.avatar import HEAD_R
-from client.testing import frame, region, sample_room, shared_app, to_pixel
+from client.testing import frame, pump, region, sample_room, shared_app, to_pixel
+from client.ui.voice import PTT_KEY
+from client.voice import FileSink, FileSource, tts
+from client_room import enter
+from wire import events
+from wire import scenario as wsc
 
 LAYOUT = {0: (0.0, -2.0, 0.0), 1: (-0.6, 0.2, 180.0), 2: (0.9, 1.5, 180.0)}
 
@@ -15,6 +23,13 @@ LAYOUT = {0: (0.0, -2.0, 0.0), 1: (-0.6, 0.2, 180.0), 2: (0.9, 1.5, 180.0)}
 @pytest.fixture
 def app():
     return shared_app()
+
+
+@pytest.fixture(autouse=True)
+async def _hang_up():
+    """The shared client hangs up after each test (before the test's server stops)."""
+    yield
+    await shared_app().close_network()
 
 
 def settle(app, n=3):
@@ -61,3 +76,156 @@ def test_the_mouth_opens_with_the_voice_level_and_the_tag_says_speaking(app):
     assert not av.speaking and av._tag_text.getText() == "Robin"
     closed = region(settle(app, 2), (c, r), radius)
     assert np.abs(closed - silent).mean() < diff / 4
+
+
+# --- against the real server, with a bot on file-backed devices ------------------------------------------------
+
+SPEECH = "Hello, it is nice to meet you. Shall we practise a conversation?"
+HEARD_THRESHOLD = 0.6  # as tests/test_voice.py: the decoded signal's normalised cross-correlation peak
+
+
+def ncc_peak(sent: np.ndarray, heard: np.ndarray) -> float:
+    a, b = sent.astype(np.float64), heard.astype(np.float64)
+    if not len(a) or not len(b):
+        return 0.0
+    n = 1 << int(np.ceil(np.log2(len(a) + len(b))))
+    xc = np.fft.irfft(np.fft.rfft(b, n) * np.conj(np.fft.rfft(a, n)), n)
+    norm = np.linalg.norm(a) * np.linalg.norm(b)
+    return float(np.max(np.abs(xc)) / norm) if norm else 0.0
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    return tts.synthesise(SPEECH, tts.TtsVoice("en", 50, 150))
+
+
+async def face_each_other(app, bot):
+    await app.session.call(events.LOOK, {"at": bot.avatar})
+    await bot.call(events.LOOK, {"at": app.my_id})
+    await pump(app, frames=40)
+
+
+async def test_a_voice_in_the_room_is_heard_and_moves_that_avatars_mouth_on_screen(server, speech):
+    sink = FileSink()
+    live = shared_app()
+    live.voice.use_devices(FileSource(), sink)
+    try:
+        await enter(live, server)
+        ben = await server.bot("Ben", room="cafe")
+        ben.start_voice()
+        await pump(live, lambda: ben.avatar in live.avatars and live.avatars[ben.avatar].placed)
+        await face_each_other(live, ben)
+        av = live.avatars[ben.avatar]
+        (c, r), radius = mouth_px(live, ben.avatar)
+        silent = region(frame(live), (c, r), radius)
+        assert av.mouth == 0 and av._tag_text.getText() == "Ben"
+        ben.voice.source = FileSource(pcm=speech)
+        ben.voice.press()
+        biggest, tags = 0.0, set()
+        while not ben.voice.source.done:
+            img = frame(live)
+            biggest = max(biggest, float(np.abs(region(img, (c, r), radius) - silent).mean()))
+            tags.add(av._tag_text.getText())
+            await asyncio.sleep(0.01)
+        ben.voice.release()
+        await pump(live, lambda: not av.speaking, timeout=3)
+        # the mouth moved on this client's render while Ben spoke, and his tag said he was speaking
+        assert biggest > 0.01, f"the mouth did not move on screen (largest change {biggest:.4f})"
+        assert "Ben  (speaking)" in tags
+        assert av.mouth == 0 and av._tag_text.getText() == "Ben"
+        # what the speakers got is Ben's speech
+        score = await asyncio.to_thread(ncc_peak, speech, sink.pcm())
+        assert score >= HEARD_THRESHOLD, score
+        # his volume down to nothing: the voice still arrives, but nothing of it is played
+        live.voice.set_volume(ben.avatar, 0.0)
+        sink.clear()
+        ben.voice.source = FileSource(pcm=speech[: len(speech) // 3])
+        ben.voice.press()
+        while not ben.voice.source.done:
+            await pump(live, frames=2)
+        ben.voice.release()
+        await pump(live, frames=20)
+        assert live.voice.link.buffers[ben.avatar].played > 0
+        assert np.abs(sink.pcm()).max() == 0
+        assert av.mouth == 0
+    finally:
+        await live.close_network()
+
+
+async def test_push_to_talk_by_key_and_button_is_heard_by_the_room_with_the_indicator(server, speech):
+    live = shared_app()
+    mic = FileSource()
+    live.voice.use_devices(mic, FileSink())
+    try:
+        await enter(live, server)
+        ben = await server.bot("Ben", room="cafe")
+        ben.start_voice()
+        await pump(live, lambda: ben.avatar in live.avatars)
+        talk = live.voice.talk
+        assert talk is not None and not talk.isHidden() and talk["text"] == "Talk (hold V)"
+        # nothing is sent while V is not held, whatever the microphone picks up
+        mic.feed(speech[: len(speech) // 4])
+        await pump(live, lambda: mic.done, timeout=5)
+        assert live.voice.link.sent == 0
+        # holding V: heard, and the button says so
+        mic.feed(speech)
+        messenger.send(PTT_KEY)
+        await pump(live, frames=2)
+        assert live.voice.talking and live.voice.talk["text"] == "You are heard"
+        await pump(live, lambda: mic.done, timeout=10)
+        messenger.send(f"{PTT_KEY}-up")
+        await pump(live, frames=2)
+        assert not live.voice.talking and live.voice.talk["text"] == "Talk (hold V)"
+        await asyncio.sleep(0.3)
+        score = await asyncio.to_thread(ncc_peak, speech, ben.voice.sink.pcm())
+        assert score >= HEARD_THRESHOLD, score
+        assert ben.voice.drivers[live.my_id] is None  # heard as Ana herself
+        # the button: one click to talk, another to stop (a mouse cannot hold a key)
+        sent = live.voice.link.sent
+        live.voice.talk.commandFunc(None)
+        mic.feed(speech[: len(speech) // 4])
+        await pump(live, lambda: mic.done, timeout=5)
+        assert live.voice.talking and live.voice.link.sent > sent
+        live.voice.talk.commandFunc(None)
+        await pump(live, frames=2)
+        assert not live.voice.talking
+    finally:
+        await live.close_network()
+
+
+async def test_a_computer_run_cast_line_is_read_aloud_with_the_mouth_moving_and_can_be_turned_off(server):
+    sink = FileSink()
+    live = shared_app()
+    live.voice.use_devices(FileSource(), sink)
+    try:
+        await enter(live, server)
+        await live.session.call(wsc.SCENARIO_START, {"scenario": "starting_a_conversation", "difficulty": "easy"})
+        cast_ids = set()
+        opened: set[int] = set()
+
+        def spoken() -> bool:
+            st = live.scenario_panel.state if live.scenario_panel is not None else None
+            cast_ids.update(((st or {}).get("avatars") or {}).values())
+            opened.update(aid for aid in cast_ids if aid in live.avatars and live.avatars[aid].mouth > 0)
+            return live.voice.reader.spoken > 0 and bool(opened)
+
+        await pump(live, spoken, timeout=20)
+        speaker = next(iter(opened))
+        av = live.avatars[speaker]
+        assert av.kind == "cast" and av.driver == "autonomous"
+        assert "(role-play, computer-run)" in av._tag_text.getText()
+        await pump(live, lambda: np.abs(sink.pcm()).max() > 2000, timeout=5)  # the speakers got the line
+        # turned off in the settings: the next lines are shown but not read
+        live.open_settings()
+        rows = [name for name, _ in live.settings_panel._items()]
+        live.settings_panel.index = rows.index("Voice and sound")
+        messenger.send("enter")
+        assert type(live.settings_panel).__name__ == "VoiceSettingsPanel"
+        rows = [name for name, _ in live.settings_panel._items()]
+        live.settings_panel.index = rows.index("Read role-play lines aloud")
+        messenger.send("enter")
+        assert live.settings.read_aloud is False and not live.voice.reader.enabled
+        messenger.send("escape")
+        assert not live.voice.reader.speak(speaker, "Not read.", tts.TtsVoice())
+    finally:
+        await live.close_network()

@@ -99,6 +99,10 @@ class VoiceUI:
         if self.link is not None:
             self._replace_link()
 
+    def default_devices(self) -> None:
+        """Back to the devices the settings choose (tests put the shared client back this way)."""
+        self._devices = None
+
     def _open_devices(self) -> tuple[Any, Any]:
         if self._devices is not None:
             return self._devices
@@ -332,13 +336,15 @@ class VoiceUI:
     def update(self, dt: float) -> None:
         """Mouths and name tags from what is played now; the Talk button from whether you are heard."""
         self.sync_role()
+        self.refresh()
+        if self.link is None:
+            return  # no voice here (a preview, outside a room): faces are left as they are
         levels = self.levels()
         for aid, av in self.app.avatars.items():
             av.set_voice_level(levels.get(aid, 0.0), dt)
             driver = self.driver_of(aid) if aid in levels else None
             if av.kind == "cast" and driver in (wc.TELEOP, "agent") and av.driver != driver:
                 av.set_driver(driver)  # a person (or program) voices it: the tag says so
-        self.refresh()
         panel = self.app.settings_panel
         if isinstance(panel, VoiceSettingsPanel):
             panel.set_value(t("voice.settings.mic_test"), meter(self.mic_level()))
