@@ -21,7 +21,7 @@ from wire import events
 from .ui.helpline import DUTY_KEY, END_KEY, HELP_KEY
 from .ui.safety import SELECT_KEYS
 from .ui.scenario import DIGITS, SCROLL_KEYS, AnswerFocus
-from .ui.voice import PTT_KEY
+from .ui.voice import PTT_KEY, SAY_KEY
 
 if TYPE_CHECKING:
     from .app import PeerspaceClient
@@ -86,7 +86,7 @@ ALL_KEYS = (
     | set(HELPLINE_KEYS)
     | set(COACH_SCROLL_KEYS)
     | set(SCROLL_KEYS)
-    | {PTT_KEY}
+    | {PTT_KEY, SAY_KEY}
 )
 
 
@@ -253,6 +253,7 @@ class RoomMode(Mode):
             "f12": lambda: app.spawn(app.net.toggle_recording(), "change recording"),
             "f9": app.camera_view.toggle_closeup,
             PTT_KEY: app.voice.press,  # held: you are heard (its key-up releases: client/app.py)
+            SAY_KEY: app.voice.toggle_answer,  # a practice answer, said aloud and recognised on this machine
         }
         for key, name in EXPRESSION_KEYS.items():
             actions[key] = lambda name=name: app.set_my_expression(name, app.my_intensity)

@@ -121,7 +121,7 @@ class ScenarioFlow:
             top,
             bottom,
             lambda o: spawn(self._call(wsc.SCENARIO_CHOOSE, {"option": o}), "choose"),
-            lambda t: spawn(self._call(wsc.SCENARIO_ANSWER, {"text": t}), "answer"),
+            lambda t: spawn(self._call(wsc.SCENARIO_ANSWER, {"text": t, **app.voice.answer_extra(t)}), "answer"),
             lambda: spawn(self._call(wsc.SCENARIO_STOP, {}), "stop the scenario"),
             self.close_panel,
             reduced_motion=app.settings.reduced_motion,

@@ -35,24 +35,37 @@ if TYPE_CHECKING:
 log = logging.getLogger("peerspace.client.voice")
 
 PTT_KEY = "v"  # hold to talk (push-to-talk mode)
+SAY_KEY = "control-t"  # a role-play answer in your own words: say it (again to stop), then check the words
+ANSWER_FRAMES = int(15.0 / 0.02)  # a spoken answer is at most 15 s
 VOICE_MODES = ("push", "activity")
 VOLUMES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  # per-speaker volume steps (settings)
 COMPUTER_RUN = ("autonomous", "agent", None)  # cast drivers whose lines are read aloud (None: not told yet)
 
 
 class MeteredSource:
-    """A microphone that also keeps the level of the last frame read: the microphone test's meter."""
+    """A microphone that also keeps the level of the last frame read (the microphone test's meter), and
+    while a spoken answer is taken, its frames (kept in memory on this machine, for the recogniser only)."""
 
     def __init__(self, source: Any):
         self.source = source
         self.level = 0.0
         self.paced = getattr(source, "paced", False)
+        self.recording: list[np.ndarray] | None = None
 
     def read(self) -> np.ndarray | None:
         frame = self.source.read()
         if frame is not None:
             self.level = max(level_of(frame), self.level * 0.8)
+            if self.recording is not None and len(self.recording) < ANSWER_FRAMES:
+                self.recording.append(frame)
         return frame
+
+    def start_recording(self) -> None:
+        self.recording = []
+
+    def stop_recording(self) -> np.ndarray:
+        frames, self.recording = self.recording or [], None
+        return np.concatenate(frames) if frames else np.zeros(0, np.int16)
 
     def close(self) -> None:
         self.source.close()
@@ -90,6 +103,7 @@ class VoiceUI:
         self._shown_talking: bool | None = None
         self._devices: tuple[Any, Any] | None = None  # given by a test or automation: (source, sink)
         self.speaking_as: str | None = None  # the cast role a peer specialist voices now
+        self.heard_answer: Any = None  # the last spoken answer recognised (recognise.Recognition), until sent
         self.no_sound_said = False
 
     # --- devices and the link ------------------------------------------------------------------------
@@ -268,6 +282,60 @@ class VoiceUI:
                     cast = (st.get("cast") or {}).get(role)
                     return role, cast if isinstance(cast, dict) else None
         return None, None
+
+    # --- speaking an answer (recognised on this machine) ------------------------------------------------
+    @property
+    def taking_answer(self) -> bool:
+        return self.source is not None and self.source.recording is not None
+
+    def toggle_answer(self) -> None:
+        """Ctrl+T in a role-play step that takes your own words: listen (nothing is sent to the room),
+        then again to stop; the words recognised go into the answer field to check, change, and send."""
+        app, panel = self.app, self.app.scenarios.panel
+        if self.source is None or self.link is None:
+            app.notice(t("voice.answer.no_mic"))
+            return
+        if self.taking_answer:
+            pcm = self.source.stop_recording()
+            phrases = [str(o.get("text", "")) for o in (panel.options if panel is not None else [])]
+            app.notice(t("voice.answer.working"), seconds=3)
+            app.spawn(self._recognise(pcm, phrases), "recognise your answer")
+            return
+        if panel is None or not panel.free_text or panel.busy:
+            app.notice(t("voice.answer.not_now"))
+            return
+        self.latched = self.held = False
+        self.link.release()  # your answer is for the recogniser on this machine, not for the room
+        self.source.start_recording()
+        app.notice(t("voice.answer.listening", keys="Ctrl+T"), seconds=15)
+
+    async def _recognise(self, pcm: np.ndarray, phrases: list[str]) -> None:
+        import asyncio
+
+        from ..voice.recognise import recognise
+
+        result = await asyncio.to_thread(recognise, pcm, phrases)
+        panel = self.app.scenarios.panel
+        if panel is None or not panel.free_text:
+            return
+        if not result.text:
+            self.app.notice(t("voice.answer.nothing"))
+            return
+        if not panel.typing:
+            panel.open_field()
+        panel.typed = result.text
+        if panel.field:
+            panel.field.set(result.text)
+        self.heard_answer = result
+        self.app.notice(t("voice.answer.heard"), seconds=6)
+
+    def answer_extra(self, text: str) -> dict:
+        """What goes with an answer: the recogniser's confidence when it is the words it heard, unchanged
+        (changed words are the person's own, typed: no confidence)."""
+        heard, self.heard_answer = self.heard_answer, None
+        if heard is not None and text.strip().lower() == heard.text.strip().lower():
+            return {"confidence": float(heard.confidence)}
+        return {}
 
     # --- a peer specialist voicing a character --------------------------------------------------------
     def sync_role(self) -> None:
