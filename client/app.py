@@ -55,7 +55,7 @@ from .ui.hud import HelpOverlay, SettingsPanel
 from .ui.records import MyRecords
 from .ui.safety import SafetyUI
 from .ui.settings import Settings, default_path
-from .ui.voice import PTT_KEY, VoiceUI
+from .ui.voice import VoiceUI
 from .views import AvatarsView, CameraView, HudView
 
 log = logging.getLogger("peerspace.client")
@@ -205,7 +205,6 @@ class PeerspaceClient(ShowBase):
             self.accept(key, self.on_key, [key])
         for key in MOVE_KEYS:
             self.accept(f"{key}-up", self._key_up, [key])
-        self.accept(f"{PTT_KEY}-up", self.voice.release)
         self.accept("keystroke", type_char, [self])
         self.pointer = Pointer(self)  # clicks on the view: choose a person, walk to a point
         self.safety = SafetyUI(self)  # quiet room, report/block, monitoring, crisis card, staff alerts
@@ -308,12 +307,7 @@ class PeerspaceClient(ShowBase):
                 self.apply_settings,
                 self.leave_room if self.in_room else None,
                 self.screens.ask_quit,
-                extra=[
-                    *self.voice.settings_items(),
-                    *self.safety.settings_items(),
-                    *self.looks.settings_items(),
-                    *self.records.settings_items(),
-                ],
+                extra=[i for p in (self.voice, self.safety, self.looks, self.records) for i in p.settings_items()],
             )
             self.push_focus(SettingsFocus(self, self.settings_panel))
 
@@ -400,7 +394,6 @@ class PeerspaceClient(ShowBase):
     def _update(self, task):
         dt = min(ClockObject.getGlobalClock().getDt(), 0.1)
         self.avatar_views.update(dt)
-        self.voice.update(dt)
         self.camera_view.update(dt)
         self.notices.update(dt, held=self.safety.crisis_card is not None)
         if self.scenarios.panel is not None:
@@ -452,7 +445,6 @@ class PeerspaceClient(ShowBase):
         return self.exit_code
 
     async def close_network(self) -> None:
-        await self.voice.aclose()
         await self.net.close()
 
 

@@ -128,6 +128,7 @@ class NetSession:
             pass
 
     async def close(self) -> None:
+        await self.app.voice.aclose()  # the microphone and speakers close before the connection
         for t in list(self.tasks):
             t.cancel()
         if self.session is not None:

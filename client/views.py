@@ -173,6 +173,7 @@ class AvatarsView:
                     av.placed = True
                     av.root.show()
             av.update(dt)
+        app.voice.update(dt)  # mouths and "speaking" tags from the voices played now
 
 
 class CameraView:

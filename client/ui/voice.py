@@ -105,6 +105,7 @@ class VoiceUI:
         self.speaking_as: str | None = None  # the cast role a peer specialist voices now
         self.heard_answer: Any = None  # the last spoken answer recognised (recognise.Recognition), until sent
         self.no_sound_said = False
+        app.accept(f"{PTT_KEY}-up", self.release)  # V's key-down goes through the input stack (RoomMode)
 
     # --- devices and the link ------------------------------------------------------------------------
     def use_devices(self, source: Any, sink: Any) -> None:
@@ -170,6 +171,7 @@ class VoiceUI:
         """Out of the room: the link stops and the devices close (a microphone is never kept open)."""
         link, self.link = self.link, None
         self.latched = self.held = False
+        self.app.model.volumes.clear()  # avatar ids are the room's: another room's 3 is someone else
         self.reader.set_enabled(False)
         self.reader.set_enabled(self.app.settings.read_aloud)
         if link is not None:
