@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,11 +14,14 @@ import pytest
 from client.voice import FRAME, FileSource, codec
 from client.voice.devices import read_wav
 from scenario_play import settled, teleoperate
+from server.scenarios import lint
 from wire import controllers as wc
 from wire import events
 from wire import safety as ws
 from wire import scenario as wsc
 from wire import voice as wv
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # A decoded signal "is" the speech sent when the peak of its normalised cross-correlation with the original is at
 # least this. Opus at 24 kbit/s keeps the waveform of espeak-ng's speech well above it (measured ~0.8-0.95 on
@@ -210,3 +214,27 @@ async def test_only_the_specialist_holding_a_cast_role_speaks_as_it(server):
     await ana.wait_until(lambda: voiced_from(ana, coach) > 5)
     assert ana.voice.drivers[coach] == wc.TELEOP
     assert voiced_from(ana, sam.avatar) == 0
+
+
+async def test_a_cast_role_voice_transform_goes_to_the_client_that_voices_it(make_server, tmp_path):
+    scen = tmp_path / "scen"
+    scen.mkdir()
+    text = (ROOT / "tests" / "scenario_fixtures" / "minimal.yaml").read_text()
+    text = text.replace("coach: {kind: coach, name: Robin}", "coach: {kind: coach, name: Robin, voice: {pitch: -3}}")
+    (scen / "minimal.yaml").write_text(text)
+    assert not [str(p) for p in lint([scen / "minimal.yaml"])]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("pitch: -3", "pitch: 40"))
+    assert any("pitch" in str(p) and "-12" in str(p) for p in lint([bad]))
+    for sub in ("safety", "questionnaires"):
+        (scen / sub).symlink_to(ROOT / "scenarios" / sub)
+    srv = await make_server(scenarios_dir=str(scen))
+    sam = await srv.bot("Sam", role="peer_specialist", room="cafe")
+    ana = await srv.bot("Ana", room="cafe")
+    await sam.call(wc.CLAIM, {"role": "coach"})
+    teleoperate(sam)
+    await ana.call(wsc.SCENARIO_START, {"scenario": "minimal"})
+    coach = await sam.wait_for(wc.CONTROLLER, lambda d: d["role"] == "coach" and d["avatar"] is not None)
+    assert coach["voice"] == {"pitch": -3, "formant": 1.0}  # the formant's default filled in
+    pat = await sam.wait_for(wc.CONTROLLER, lambda d: d["role"] == "pat" and d["avatar"] is not None)
+    assert pat["voice"] is None  # no transform: the specialist's own voice
