@@ -4,15 +4,17 @@
     python bench/voice.py --rooms 50 --speakers 1 --listeners 1 --pose-per-room 10  # 50 rooms x 1 speaker
                                                                                     # alongside the 50x10 pose load
 
-The server runs as its own OS process (`python -m server serve`); voice clients (bench/lean.py's light client with a
-client.voice.VoiceLink on file devices, one 20 ms clock per process) run in `--voice-workers` processes, and with `--pose-per-room` the pose
-load of bench/load.py (its own worker processes: walking bots, latency markers, chat) runs in the same rooms.
-All on 127.0.0.1, one monotonic clock.
+The server runs as its own OS process (`python -m server serve`). Voice clients run in `--voice-workers`
+processes on one 20 ms clock each: bench/lean.py's light client with a client.voice.VoiceLink as the ear (jitter
+buffer, Opus decoding, playout to a null sink); speakers send pre-encoded Opus frames of a speech-like signal (the
+encoder's time per frame, measured once, is added to each frame's latency), so the bench's own clients cost as
+little CPU as they can. With `--pose-per-room` the pose load of bench/load.py (its own worker processes: walking
+bots, latency markers, chat) runs in the same rooms. All on 127.0.0.1, one monotonic clock.
 
-Two windows of `--seconds` each: first the speakers are silent (baseline), then they hold push-to-talk and
-speak continuously. Mouth-to-ear latency of a frame = the time it is played by a listener's link (out of its
-jitter buffer, into the sink) minus the time the speaker's link captured and sent it, plus the 20 ms the frame
-took to fill (packetisation). A real sound card adds its own input and output buffers on top (typically
+Two windows of `--seconds` each: first the speakers are silent (baseline), then they speak continuously.
+Mouth-to-ear latency of a frame = the time it is played by a listener's link (out of its jitter buffer, into the
+sink) minus the time the speaker captured it (sent, less the encoding time), plus the 20 ms the frame took to fill
+(packetisation). A real sound card adds its own input and output buffers on top (typically
 10-40 ms each way with PortAudio). Frames sent in the voice window but never played count as slower than
 anything measured. Server CPU comes from /proc/<pid>/stat; per active speaker it is (voice window - baseline)
 / speakers. With the pose load, its marker latency is measured in the voice window (the issue's target: the
@@ -53,14 +55,20 @@ def speech_like(seconds: float = 4.0):
 
 # --- voice worker: runs in its own process ---------------------------------------------------------------
 async def voice_worker(spec: dict) -> dict:
-    import numpy as np
-
-    from client.voice import FRAME_S, FileSource, VoiceLink
+    from client.voice import FRAME, FRAME_S, Encoder, VoiceLink
     from lean import LeanClient
 
+    # The mouth: speakers send pre-encoded frames of the signal (encoding is the speaker's own CPU, timed here once
+    # and added to each frame's latency), so the bench's clients do not starve the server on a small machine.
     signal = speech_like()
+    encoder = Encoder()
+    frames = [signal[i : i + FRAME] for i in range(0, len(signal) - FRAME + 1, FRAME)]
+    t0 = time.perf_counter()
+    packets = [encoder.encode(f) for f in frames]
+    encode_s = (time.perf_counter() - t0) / len(frames)
     sent: dict[tuple[str, int, int], float] = {}  # (room, speaker avatar, seq) -> capture/send time
     played: list[tuple[str, int, int, float]] = []
+    arrived: list[tuple[str, int, int, float]] = []  # a frame reached a listener (before its jitter buffer)
     window = {"on": False}
 
     async def connect(room: str, c: dict) -> dict:
@@ -72,18 +80,15 @@ async def voice_worker(spec: dict) -> dict:
         me: dict = {"cl": cl, "room": room, "avatar": ack["you"], "speaker": c["speaker"], "errors": []}
 
         def trace(kind: str, speaker: int | None, seq: int, t: float) -> None:
-            if not window["on"]:
-                return
-            if kind == "sent":
-                sent[(room, me["avatar"], seq)] = t
-            else:
+            if window["on"] and kind == "played":
                 played.append((room, speaker, seq, t))
 
-        source = FileSource(pcm=np.tile(signal, 1 + int(spec["seconds"] / 4) + 2)) if c["speaker"] else None
-        link = VoiceLink(cl.emit, source, None, trace=trace)
+        link = VoiceLink(cl.emit, None, None, trace=trace)  # the ear: jitter buffer, decoding, playout
 
         def on_event(event: str, data, n: int) -> None:
             if event == "voiced":
+                if window["on"]:
+                    arrived.append((room, data["avatar"], data["seq"], time.perf_counter()))
                 link.on_voice(data)
             elif event == "error":
                 me["errors"].append(data.get("code") if isinstance(data, dict) else "?")
@@ -105,11 +110,21 @@ async def voice_worker(spec: dict) -> dict:
     line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     t_on, t_end = map(float, line.split())
 
+    speaking = {"on": False, "seq": 0}
+
     async def tick_all() -> None:
-        """One 20 ms clock for every link in this process (a task per link would cost more than the links)."""
+        """One 20 ms clock for every client in this process (a task per link would cost more than the links)."""
         loop = asyncio.get_running_loop()
         due = loop.time()
         while True:
+            if speaking["on"]:
+                seq = speaking["seq"]
+                speaking["seq"] += 1
+                data = packets[seq % len(packets)]
+                for c in clients:
+                    if c["speaker"]:
+                        sent[(c["room"], c["avatar"], seq)] = time.perf_counter() - encode_s
+                        await c["cl"].emit("voice", {"seq": seq, "data": data})
             for c in clients:
                 await c["link"].step()
             due += FRAME_S
@@ -119,14 +134,9 @@ async def voice_worker(spec: dict) -> dict:
 
     ticker = asyncio.get_running_loop().create_task(tick_all())
     await asyncio.sleep(max(0.0, t_on - time.time()))
-    window["on"] = True
-    for c in clients:
-        if c["speaker"]:
-            c["link"].press()
+    window["on"] = speaking["on"] = True
     await asyncio.sleep(max(0.0, t_end - time.time()))
-    for c in clients:
-        if c["speaker"]:
-            c["link"].release()
+    speaking["on"] = False
     await asyncio.sleep(spec["drain"])
     window["on"] = False
     ticker.cancel()
@@ -137,17 +147,24 @@ async def voice_worker(spec: dict) -> dict:
         if t0 is not None:
             lat.append(round(t - t0, 5))
             heard.add((room, speaker, seq))
+    transit = []
+    for room, speaker, seq, t in arrived:
+        t0 = sent.get((room, speaker, seq))
+        if t0 is not None:
+            transit.append(round(t - t0 - encode_s, 5))
     # every other voice client in the room plays each frame (the other speakers listen too)
     hearers = {r["id"]: len(r["clients"]) - 1 for r in spec["rooms"]}
     expected = sum(hearers[room] for room, _, _ in sent)
     out = {
         "lat": lat,
+        "transit": transit,
         "expected": expected,
         "sent": len(sent),
         "concealed": sum(b.concealed for c in clients for b in c["link"].buffers.values()),
         "recovered": sum(b.recovered for c in clients for b in c["link"].buffers.values()),
         "late": sum(b.late + b.skipped for c in clients for b in c["link"].buffers.values()),
         "errors": [e for c in clients for e in c.get("errors", [])],
+        "encode_ms": round(1000 * encode_s, 3),
         "cpu": load._cpu_seconds(os.getpid()),
     }
     await asyncio.gather(*(c["cl"].close() for c in clients), return_exceptions=True)
@@ -250,6 +267,7 @@ def run(args) -> dict:
         voice = [json.loads(w.communicate(timeout=120)[0].strip().splitlines()[-1]) for w in voice_workers]
         pose = [json.loads(w.communicate(timeout=120)[0].strip().splitlines()[-1]) for w in pose_workers]
         lat = sorted(x + codec.FRAME_S for v in voice for x in v["lat"])
+        transit = sorted(x for v in voice for x in v["transit"])
         missing = max(0, sum(v["expected"] for v in voice) - len(lat))
         base_pct = 100 * (cpu1 - cpu0) / args.seconds
         voice_pct = 100 * (cpu2 - cpu1) / args.seconds
@@ -262,6 +280,9 @@ def run(args) -> dict:
             "seconds": args.seconds,
             "mouth_to_ear_ms_p50": pct(lat, missing, 0.50, args.drain),
             "mouth_to_ear_ms_p99": pct(lat, missing, 0.99, args.drain),
+            "send_to_arrival_ms_p50": pct(transit, 0, 0.50, args.drain),
+            "send_to_arrival_ms_p99": pct(transit, 0, 0.99, args.drain),
+            "encode_ms_per_frame": max(v["encode_ms"] for v in voice),
             "frames_sent": sum(v["sent"] for v in voice),
             "frames_played": len(lat),
             "frames_missing": missing,
@@ -273,6 +294,9 @@ def run(args) -> dict:
             "server_cpu_pct_per_speaker": round((voice_pct - base_pct) / max(1, speakers), 2),
             "voice_errors": sorted(set(e for v in voice for e in v["errors"])),
         }
+        if server.poll() is not None or args.server_log:
+            out["server_exit"] = server.poll()
+            print((tmp / "server.log").read_text()[-3000:], file=sys.stderr)
         if pose:
             summary = load.summarise(pose_args, pose, [cpu2 - cpu1])
             out["pose_latency_ms_p50"] = summary["latency_ms_p50"]
@@ -303,6 +327,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--voice-workers", type=int, default=1)
     ap.add_argument("--pose-workers", type=int, default=2)
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    ap.add_argument("--server-log", action="store_true", help="print the end of the server's log")
     return ap
 
 
