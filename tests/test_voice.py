@@ -125,12 +125,13 @@ async def test_block_mute_and_the_quiet_room_hold_for_voice(server):
     # muted by staff: refused, the link stops sending, and no one hears
     await sam.call(ws.MUTE, {"avatar": cai.avatar, "minutes": 5})
     before = voiced_from(sam, cai.avatar)
-    mark = len(cai.errors)
     await speak(cai, tone(0.5))
     refusal = await cai.wait_for(events.ERROR, lambda e: e.get("event") == wv.VOICE)
-    assert refusal["code"] == "forbidden" and len(cai.errors) - mark <= 2
+    assert refusal["code"] == "forbidden" and "Staff" in refusal["message"]
     assert not cai.voice.talking and cai.voice.refusal is not None
+    sent_then = cai.voice.sent
     await asyncio.sleep(0.2)
+    assert cai.voice.sent == sent_then  # the link stopped sending at the first refusal
     assert voiced_from(sam, cai.avatar) == before and voiced_from(ana, cai.avatar) == before
     await sam.call(ws.MUTE, {"avatar": cai.avatar, "on": False})
 
@@ -164,7 +165,7 @@ async def test_kicked_people_are_not_heard_and_frames_have_limits(server):
     big = await ana.wait_for(events.ERROR, lambda e: e.get("event") == wv.VOICE, since=mark)
     assert big["code"] == "too_large" and str(wv.MAX_FRAME) in big["message"]
     mark = len(ana.inbox)
-    for seq in range(int(wv.FRAME_BURST) + 10):
+    for seq in range(int(wv.FRAME_BURST) + 55):  # past the burst even if these emits took a whole second
         await ana.emit(wv.VOICE, {"seq": seq, "data": frame})
     fast = await ana.wait_for(events.ERROR, lambda e: e.get("event") == wv.VOICE, since=mark)
     assert fast["code"] == "rate_limited" and "frames a second" in fast["message"]
