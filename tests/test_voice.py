@@ -4,6 +4,7 @@ avatar is never a voice, and the frame limits."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import subprocess
 from pathlib import Path
@@ -11,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from client import bot as bot_cli
 from client.voice import FRAME, FileSource, codec
-from client.voice.devices import read_wav
+from client.voice.devices import read_wav, write_wav
+from conftest import PASSWORD
 from scenario_play import settled, teleoperate
 from server.scenarios import lint
 from wire import controllers as wc
@@ -153,11 +156,22 @@ async def test_block_mute_and_the_quiet_room_hold_for_voice(server):
     await ana.wait_until(lambda: voiced_from(ana, cai.avatar) > before + 5)
 
 
-async def test_kicked_people_are_not_heard_and_frames_have_limits(server):
+async def test_kicked_people_are_not_heard_and_frames_have_limits(server, tmp_path):
     ana = await server.bot("Ana", room="cafe")
     ben = await server.bot("Ben", room="cafe")
     sam = await server.bot("Sam", role="peer_specialist", room="cafe")
     ben.start_voice()
+    # the headless bot from the shell says a WAV file aloud
+    server.add_user("Dot")
+    wav = tmp_path / "tone.wav"
+    write_wav(wav, tone())
+    args = argparse.Namespace(
+        server=server.url, ca_file=None, user="Dot", room="cafe", walk=0.0, say=[], speak=[str(wav)]
+    )
+    assert await bot_cli.run(args, PASSWORD) == 0
+    joined = [d["member"] for e, d in ben.inbox if e == events.MEMBER_JOINED]
+    dot = next(m["avatar"] for m in joined if m["name"] == "Dot")
+    await ben.wait_until(lambda: voiced_from(ben, dot) > 5)
     frame = codec.Encoder().encode(tone(0.02))
     # too large, and a burst past the frame budget: clear refusals, and the intents' own budget is untouched
     mark = len(ana.inbox)
