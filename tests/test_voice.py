@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -62,6 +63,13 @@ def ncc_peak(sent: np.ndarray, heard: np.ndarray) -> float:
     return float(np.max(np.abs(xc)) / norm) if norm else 0.0
 
 
+def row_counts(database: str) -> dict[str, int]:
+    """Rows in every table of the server's SQLite file (read with a connection of its own)."""
+    with sqlite3.connect(database) as db:
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {n: db.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
 def tone(seconds: float = 0.3, hz: float = 440.0) -> np.ndarray:
     t = np.arange(int(seconds * codec.RATE)) / codec.RATE
     return (np.sin(2 * np.pi * hz * t) * 8000).astype(np.int16)
@@ -92,8 +100,10 @@ async def test_speech_is_heard_by_the_room_and_correlates_with_what_was_said(ser
         bot.start_voice()
     levels: list[float] = []
     ben.on(wv.VOICED, lambda d: levels.append(ben.voice.levels().get(ana.avatar, 0.0)))
+    stored = await asyncio.to_thread(row_counts, server.cfg.database)
     await speak(ana, speech)
     await asyncio.sleep(0.3)  # the jitter buffer plays out
+    assert await asyncio.to_thread(row_counts, server.cfg.database) == stored  # voice is never stored
     assert ana.voice.sent >= len(speech) // FRAME
     for bot in (ben, cai):
         heard = bot.voice.sink.pcm()
