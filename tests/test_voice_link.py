@@ -120,3 +120,14 @@ async def test_levels_gain_and_local_playback_mix_per_speaker():
         await link.step()
     assert link.levels() == {}  # both finished: levels fall back to nothing
     assert level_of(sink.pcm()[: 5 * FRAME]) > 0.5  # the local buffer was played
+
+
+async def test_a_speaker_who_left_is_forgotten():
+    link = VoiceLink(None, None, None, jitter_target=1)
+    for seq, data in enumerate(packets(3)):
+        link.on_voice({"avatar": 2, "seq": seq, "data": data, "driver": None})
+    await link.step()
+    assert 2 in link.levels()
+    link.forget(2)
+    await link.step()
+    assert link.levels() == {} and 2 not in link.buffers
