@@ -2,7 +2,7 @@
 
 It keeps what a person's client would know (members, poses, lines said)
 and can wait for a condition on the event stream. From the command line it
-signs in, joins a room, walks, says lines and leaves (`python -m client.bot --help`).
+signs in, joins a room, walks, says lines (and WAV files aloud) and leaves (`python -m client.bot --help`).
 """
 
 from __future__ import annotations
@@ -140,6 +140,24 @@ class Bot(Session):
         return await self.call(events.SAY, {"text": text, **extra})
 
 
+async def speak_file(bot: Bot, path: str) -> None:
+    """Say a WAV file aloud in the room: push-to-talk held while it plays (file devices, no sound card)."""
+    from client.voice import FRAME_S, FileSource
+
+    source = FileSource(path)
+    link = bot.voice or bot.start_voice()
+    link.source = source
+    link.press()
+    try:
+        while not source.done and link.talking:
+            await asyncio.sleep(FRAME_S)
+        await asyncio.sleep(5 * FRAME_S)  # the last frames leave before the key is let go
+    finally:
+        link.release()
+    if link.refusal:
+        raise WireError(link.refusal.get("code", "forbidden"), link.refusal.get("message", "Voice was refused."))
+
+
 async def connect_bot(base_url: str, name: str, password: str, **kw) -> Bot:
     bot = Bot(base_url, **kw)
     await bot.login(name, password)
@@ -168,6 +186,9 @@ async def run(args: argparse.Namespace, password: str) -> int:
         for line in args.say:
             await bot.say(line)
             print(f"said: {line}", flush=True)
+        for path in args.speak:
+            await speak_file(bot, path)
+            print(f"spoke: {path}", flush=True)
         await bot.call(events.LEAVE)
         return 0
     except (WireError, TimeoutError) as e:
@@ -197,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--room", default="cafe", help="the room to join (cafe)")
     ap.add_argument("--walk", type=float, default=1.0, help="seconds to walk forward (0: stand still)")
     ap.add_argument("--say", action="append", default=[], help="a line to say (repeat for more)")
+    ap.add_argument(
+        "--speak", action="append", default=[], metavar="WAV", help="a WAV file to say aloud (repeat for more)"
+    )
     args = ap.parse_args(argv)
     password = args.password or os.environ.get("PEERSPACE_PASSWORD") or getpass.getpass(f"Password for {args.user}: ")
     return asyncio.run(run(args, password))

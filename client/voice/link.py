@@ -170,8 +170,10 @@ class VoiceLink:
 
     def forget(self, speaker: int) -> None:
         """A speaker left the room (or was hidden): drop what was buffered for them."""
-        for table in (self.buffers, self._local, self._levels, self.drivers):
-            table.pop(speaker, None)  # type: ignore[attr-defined]
+        self.buffers.pop(speaker, None)
+        self._local.pop(speaker, None)
+        self._levels.pop(speaker, None)
+        self.drivers.pop(speaker, None)
 
     # --- the 20 ms tick ------------------------------------------------------------------------------
     async def step(self) -> None:

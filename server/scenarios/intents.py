@@ -297,6 +297,7 @@ class ScenarioRooms(RoomFeature):
             rr.cast,
             {r: sc.cast[r]["name"] for r in rr.cast},
             {r: sc.cast[r].get("on_operator_drop") or "autonomous" for r in rr.cast},
+            {r: sc.cast[r]["voice"] for r in rr.cast if sc.cast[r].get("voice")},
         )
 
         async def skipped(role: str, suggestion: str | None) -> None:
