@@ -281,6 +281,8 @@ EN: dict[str, str] = {
     "voice.settings.speakers": "Speakers",
     "voice.settings.default_device": "system default",
     "voice.settings.mic_test": "Microphone test (speak now)",
+    "voice.settings.role_pitch": "Voice of {role}: pitch (semitones)",
+    "voice.settings.role_formant": "Voice of {role}: formant (size)",
     "voice.settings.volume": "Volume of {name}",
     "voice.on": "on",
     "voice.off": "off",

@@ -348,6 +348,7 @@ class Coaching:
         av = self.app.avatars.get(d.get("avatar"))
         if av is not None:
             av.set_driver(d.get("driver"))
+        self.app.voice.on_controller(d)
         self.forward(wc.CONTROLLER, d)
 
     def ensure(self) -> None:

@@ -4,19 +4,23 @@ speaking (and that a peer specialist drives a cast avatar)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
 import pytest
 from direct.showbase.MessengerGlobal import messenger
 
 from client.avatars.avatar import HEAD_R
-from client.testing import frame, pump, region, sample_room, shared_app, to_pixel
+from client.testing import FakeSession, frame, pump, region, sample_room, shared_app, to_pixel
 from client.ui.voice import PTT_KEY
-from client.voice import FileSink, FileSource, tts
+from client.voice import FRAME, Encoder, FileSink, FileSource, tts
+from client.voice.transform import estimate_pitch
 from client_room import enter
+from wire import controllers as wc
 from wire import events
 from wire import scenario as wsc
 
+ROOT = Path(__file__).resolve().parent.parent
 LAYOUT = {0: (0.0, -2.0, 0.0), 1: (-0.6, 0.2, 180.0), 2: (0.9, 1.5, 180.0)}
 
 
@@ -236,3 +240,76 @@ async def test_a_computer_run_cast_line_is_read_aloud_with_the_mouth_moving_and_
         assert not live.voice.reader.speak(speaker, "Not read.", tts.TtsVoice())
     finally:
         await live.close_network()
+
+
+async def test_a_cast_avatar_a_peer_specialist_voices_says_so_on_its_tag_while_it_speaks(app):
+    sample_room(app, LAYOUT, members={1: "Robin", 2: "Kim"})
+    app.session = FakeSession()
+    app.voice.use_devices(FileSource(), FileSink())
+    app.voice.enter()
+    robin = app.avatars[1]
+    robin.kind = "cast"
+    app.coaching.on_controller({"avatar": 1, "role": "coach", "driver": "autonomous", "by": None, "voice": None})
+    assert robin._tag_text.getText() == "Robin  (role-play, computer-run)"
+    enc, pcm = Encoder(), tts.synthesise("Hello, I am Robin.")
+    for i in range(len(pcm) // FRAME):
+        app.voice.on_voiced(
+            {"avatar": 1, "seq": i, "data": enc.encode(pcm[i * FRAME : (i + 1) * FRAME]), "driver": "teleop"}
+        )
+        await asyncio.sleep(0.02)
+        app.voice.update(0.02)
+        if robin.mouth:
+            break
+    # a person voices it now: the tag says so at once, as well as that it is speaking
+    assert robin.mouth > 0
+    assert robin._tag_text.getText() == "Robin  (role-play, peer specialist)  (speaking)"
+    await app.close_network()
+
+
+async def test_a_specialist_holding_a_cast_role_speaks_as_it_through_the_roles_voice(make_server, tmp_path):
+    scen = tmp_path / "scen"
+    scen.mkdir()
+    text = (ROOT / "tests" / "scenario_fixtures" / "minimal.yaml").read_text()
+    (scen / "minimal.yaml").write_text(
+        text.replace("coach: {kind: coach, name: Robin}", "coach: {kind: coach, name: Robin, voice: {pitch: 5}}")
+    )
+    for sub in ("safety", "questionnaires"):
+        (scen / sub).symlink_to(ROOT / "scenarios" / sub)
+    srv = await make_server(scenarios_dir=str(scen))
+    said = tts.synthesise("Hello, I am your coach today. Shall we begin?", tts.TtsVoice("en+m3", 40, 150))
+    live = shared_app()
+    mic = FileSource()
+    live.voice.use_devices(mic, FileSink())
+    try:
+        await enter(live, srv, name="Sam", role="peer_specialist")
+        ana = await srv.bot("Ana", room="cafe")
+        ana.start_voice()
+        await live.session.call(wc.CLAIM, {"role": "coach"})
+        await ana.call(wsc.SCENARIO_START, {"scenario": "minimal"})
+        await pump(live, lambda: (live.coach.controllers.get("coach") or {}).get("avatar") is not None, timeout=10)
+        live.coach.selected = "coach"  # the console's role (Tab chooses it)
+        await pump(live, lambda: live.voice.speaking_as == "coach", timeout=5)
+        assert live.voice.link.as_role == "coach" and live.voice.link.transform.pitch == 5
+        coach = live.coach.controllers["coach"]["avatar"]
+        mic.feed(said)
+        live.voice.press()
+        while not mic.done:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+        live.voice.release()
+        # Ana hears the coach's avatar, voiced by a person, in the role's voice: 5 semitones up
+        assert ana.voice.drivers.get(coach) == wc.TELEOP and live.my_id not in ana.voice.buffers
+        heard = ana.voice.sink.pcm()
+        ratio = median_pitch(heard) / median_pitch(said)
+        assert ratio == pytest.approx(2 ** (5 / 12), rel=0.1), ratio
+        # the specialist's own choice (Voice and sound) overrides the scenario's for the role voiced now
+        live.voice.set_role_voice("coach", -4, 0.9)
+        assert (live.voice.link.transform.pitch, live.voice.link.transform.formant) == (-4, 0.9)
+    finally:
+        await live.close_network()
+
+
+def median_pitch(pcm: np.ndarray) -> float:
+    frames = [pcm[i : i + 2400] for i in range(0, len(pcm) - 2400, 2400)]
+    loud = [f for f in frames if np.sqrt(np.mean(f.astype(float) ** 2)) > 1500]
+    return float(np.median([estimate_pitch(f, lo=70, hi=400) for f in loud]))

@@ -23,7 +23,7 @@ from .. import theme
 from ..i18n import t
 from ..voice import FileSink, FileSource, VoiceLink, list_devices
 from ..voice.link import level_of
-from ..voice.transform import VoiceTransform, from_cast
+from ..voice.transform import FORMANT_RANGE, PITCH_RANGE, VoiceTransform, clamp_voice, from_cast
 from ..voice.tts import LineReader, voice_for
 from .hud import SettingsPanel
 from .layout import GAP, HUD_BUTTON_TEXT
@@ -103,6 +103,8 @@ class VoiceUI:
         self._shown_talking: bool | None = None
         self._devices: tuple[Any, Any] | None = None  # given by a test or automation: (source, sink)
         self.speaking_as: str | None = None  # the cast role a peer specialist voices now
+        self.role_voices: dict[str, tuple[float, float]] = {}  # cast role -> (pitch, formant) chosen here
+        self.cast_voices: dict[int, dict | None] = {}  # cast avatar -> its role's voice (controller events)
         self.heard_answer: Any = None  # the last spoken answer recognised (recognise.Recognition), until sent
         self.no_sound_said = False
         app.accept(f"{PTT_KEY}-up", self.release)  # V's key-down goes through the input stack (RoomMode)
@@ -140,6 +142,7 @@ class VoiceUI:
     def _make_link(self) -> None:
         source, sink = self._open_devices()
         self.source, self.sink = MeteredSource(source), sink
+        self.speaking_as = None  # a new link speaks as yourself until a held role is seen (sync_role)
         self.link = VoiceLink(self._emit, self.source, sink, mode=self.app.settings.voice_mode)
         for aid, gain in self.app.model.volumes.items():
             self.link.set_gain(aid, gain)
@@ -172,6 +175,8 @@ class VoiceUI:
         link, self.link = self.link, None
         self.latched = self.held = False
         self.app.model.volumes.clear()  # avatar ids are the room's: another room's 3 is someone else
+        self.cast_voices.clear()
+        self.speaking_as = None
         self.reader.set_enabled(False)
         self.reader.set_enabled(self.app.settings.read_aloud)
         if link is not None:
@@ -268,7 +273,10 @@ class VoiceUI:
         if av is None or av.kind != "cast" or av.driver not in COMPUTER_RUN or self.link is None:
             return
         role, cast = self._cast_of(av.id)
-        self.reader.speak(av.id, str(d.get("text", "")), voice_for(role or av.name, cast or {"kind": "partner"}))
+        cast = dict(cast or {"kind": "partner"})
+        if self.cast_voices.get(av.id) and not cast.get("voice"):
+            cast["voice"] = self.cast_voices[av.id]
+        self.reader.speak(av.id, str(d.get("text", "")), voice_for(role or av.name, cast))
 
     def _cast_of(self, avatar: int) -> tuple[str | None, dict | None]:
         """The cast role an avatar plays in the running practice, and its cast entry (kind, voice)."""
@@ -349,16 +357,36 @@ class VoiceUI:
             return
         self.speaking_as = role
         link.as_role = role
-        cast = ((console.state or {}).get("cast") or {}).get(role) if console is not None and role else None
-        link.transform = from_cast(cast) if role else None
+        link.transform = self._transform_for(role)
         if role is not None:
-            self.app.notice(t("voice.speaking_as", role=role), seconds=4)
+            name = (console.controllers.get(role) or {}).get("name") or role
+            self.app.notice(t("voice.speaking_as", role=name), seconds=4)
 
-    def set_transform(self, pitch: float, formant: float) -> None:
-        """The console's own choice for the role voiced now (overrides the scenario's until the role changes)."""
-        if self.link is not None and self.speaking_as is not None:
-            vt = VoiceTransform(pitch, formant)
-            self.link.transform = None if vt.neutral else vt
+    def role_voice(self, role: str) -> tuple[float, float]:
+        """(pitch, formant) for a cast role: the specialist's own choice (Voice and sound), else the scenario
+        cast's `voice` (sent in the `controller` event), else unchanged."""
+        if role in self.role_voices:
+            return self.role_voices[role]
+        console = self.app.coach
+        spec = ((console.controllers.get(role) or {}).get("voice") if console is not None else None) or {}
+        return float(spec.get("pitch", 0.0) or 0.0), float(spec.get("formant", 1.0) or 1.0)
+
+    def _transform_for(self, role: str | None) -> VoiceTransform | None:
+        if role is None:
+            return None
+        pitch, formant = self.role_voice(role)
+        return from_cast({"voice": {"pitch": pitch, "formant": formant}})
+
+    def set_role_voice(self, role: str, pitch: float, formant: float) -> None:
+        """The specialist's own choice of a role's voice (overrides the scenario's for this session)."""
+        self.role_voices[role] = clamp_voice(pitch, formant)
+        if self.link is not None and role == self.speaking_as:
+            self.link.transform = self._transform_for(role)
+
+    def on_controller(self, d: dict) -> None:
+        """Who drives a cast avatar, with the role's voice: kept for reading that avatar's lines aloud."""
+        if isinstance(d.get("avatar"), int):
+            self.cast_voices[d["avatar"]] = d.get("voice") if isinstance(d.get("voice"), dict) else None
 
     # --- the Talk button and indicator --------------------------------------------------------------------
     def build(self, parent: NodePath, scale: float, y: float, right: float) -> None:
@@ -453,6 +481,22 @@ class VoiceUI:
                 lambda step: self._next_device("speakers", "output", step),
             ),
         ]
+        if self.link is not None and self.speaking_as is not None:
+            role = self.speaking_as
+            rows.append(
+                (
+                    t("voice.settings.role_pitch", role=role),
+                    lambda: f"{self.role_voice(role)[0]:+.0f}",
+                    lambda step: self._step_role_voice(role, step, 0.0),
+                )
+            )
+            rows.append(
+                (
+                    t("voice.settings.role_formant", role=role),
+                    lambda: f"{self.role_voice(role)[1]:.2f}",
+                    lambda step: self._step_role_voice(role, 0, step * 0.05),
+                )
+            )
         if self.link is not None:
             rows.append((t("voice.settings.mic_test"), lambda: meter(self.mic_level()), lambda step: None))
             for aid, av in self.app.avatars.items():
@@ -465,6 +509,12 @@ class VoiceUI:
                         )
                     )
         return rows
+
+    def _step_role_voice(self, role: str, pitch_step: int, formant_step: float) -> None:
+        pitch, formant = self.role_voice(role)
+        pitch = max(-PITCH_RANGE, min(PITCH_RANGE, pitch + pitch_step))
+        formant = max(FORMANT_RANGE[0], min(FORMANT_RANGE[1], round(formant + formant_step, 2)))
+        self.set_role_voice(role, pitch, formant)
 
     def _save(self) -> None:
         self.app.apply_settings(self.app.settings)
