@@ -200,6 +200,33 @@ async def test_push_to_talk_by_key_and_button_is_heard_by_the_room_with_the_indi
         live.voice.talk.commandFunc(None)
         await pump(live, frames=2)
         assert not live.voice.talking
+        # Voice and sound (F10): the microphone test's bar moves while you speak, each person has a volume
+        messenger.send("f10")
+        names = [name for name, _ in live.settings_panel._items()]
+        live.settings_panel.index = names.index("Voice and sound")
+        messenger.send("enter")
+        panel = live.settings_panel
+        names = [name for name, _ in panel._items()]
+        assert names[:4] == ["Talking", "Read role-play lines aloud", "Microphone", "Speakers"]
+        assert "Microphone test (speak now)" in names and "Volume of Ben" in names
+        sent = live.voice.link.sent
+        mic.feed(speech[: len(speech) // 4])
+        meter = panel._values["Microphone test (speak now)"]
+        await pump(live, lambda: meter.getText().count("#") >= 5, timeout=5)
+        assert live.voice.link.sent == sent  # testing the microphone sends nothing
+        panel.index = names.index("Volume of Ben")
+        messenger.send("arrow_left")
+        messenger.send("arrow_left")
+        assert live.voice.volume(ben.avatar) == 0.5 and live.voice.link.gains[ben.avatar] == 0.5
+        assert "50%" in panel._values["Volume of Ben"].getText()
+        panel.index = names.index("Talking")
+        messenger.send("arrow_right")
+        assert live.settings.voice_mode == "activity" and live.voice.link.mode == "activity"
+        messenger.send("escape")
+        assert live.settings_panel is None
+        await pump(live, lambda: mic.done and not live.voice.talking, timeout=10)  # speech (if any) heard out
+        await pump(live, frames=2)
+        assert live.voice.talk["text"] == "Microphone on: heard when you speak"
     finally:
         await live.close_network()
 

@@ -126,3 +126,16 @@ def test_the_line_reader_plays_lines_in_order_and_stops_when_turned_off():
     asyncio.run(main())
     assert [aid for aid, _ in played] == [7, 8]
     assert all(n > RATE // 4 for _, n in played)
+
+
+def test_voice_settings_are_kept_and_bad_values_ignored(tmp_path):
+    from client.ui.settings import Settings
+
+    path = tmp_path / "client.json"
+    s = Settings(voice_mode="activity", read_aloud=False, microphone="USB Headset", speakers="")
+    s.save(path)
+    back = Settings.load(path)
+    assert (back.voice_mode, back.read_aloud, back.microphone, back.speakers) == ("activity", False, "USB Headset", "")
+    path.write_text('{"voice_mode": "shout", "read_aloud": "yes", "microphone": 3}')
+    back = Settings.load(path)
+    assert (back.voice_mode, back.read_aloud, back.microphone) == ("push", True, "")
