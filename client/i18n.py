@@ -263,7 +263,7 @@ EN: dict[str, str] = {
     "voice.help": "V (hold) or Talk: talk   Ctrl+T: say a practice answer   F10: Voice and sound",
     "voice.talk": "Talk (hold {letter})",
     "voice.heard": "You are heard",
-    "voice.activity": "Microphone on: heard when you speak",
+    "voice.activity": "Microphone on",  # voice activity: heard whenever you speak
     "voice.no_device": "No microphone or speakers were found. You can still chat; Settings (F10) can choose a device.",
     "voice.speaking_as": "Your voice is now {role}'s voice.",
     "voice.answer.listening": "Listening on this computer only. Say your answer, then press {keys} again.",

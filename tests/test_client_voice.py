@@ -226,7 +226,7 @@ async def test_push_to_talk_by_key_and_button_is_heard_by_the_room_with_the_indi
         assert live.settings_panel is None
         await pump(live, lambda: mic.done and not live.voice.talking, timeout=10)  # speech (if any) heard out
         await pump(live, frames=2)
-        assert live.voice.talk["text"] == "Microphone on: heard when you speak"
+        assert live.voice.talk["text"] == "Microphone on"
     finally:
         await live.close_network()
 
@@ -340,3 +340,47 @@ def median_pitch(pcm: np.ndarray) -> float:
     frames = [pcm[i : i + 2400] for i in range(0, len(pcm) - 2400, 2400)]
     loud = [f for f in frames if np.sqrt(np.mean(f.astype(float) ** 2)) > 1500]
     return float(np.median([estimate_pitch(f, lo=70, hi=400) for f in loud]))
+
+
+@pytest.mark.parametrize("size", [(960, 600), (1920, 1080)])
+async def test_the_talk_button_stays_in_the_chat_column_between_the_mode_line_and_help(app, size):
+    from panda3d.core import Point3
+
+    from client.testing import resize
+    from client.theme import TEXT_SIZES
+    from client.ui.layout import layout
+    from client.ui.settings import Settings
+
+    def box(b):
+        f = b.node().getFrame()
+        a = app.aspect2d.getRelativePoint(b, Point3(f[0], 0, f[2]))
+        c = app.aspect2d.getRelativePoint(b, Point3(f[1], 0, f[3]))
+        return a.x, c.x, a.z, c.z
+
+    resize(app, *size)
+    try:
+        sample_room(app, {0: (0.0, 0.0, 0.0)})
+        app.session = FakeSession()
+        app.voice.use_devices(FileSource(), FileSink())
+        app.voice.enter()
+        for text_size in TEXT_SIZES:
+            for mode, talking in (("push", False), ("push", True), ("activity", False)):
+                app.apply_settings(Settings(text_size=text_size, voice_mode=mode))
+                app.voice.latched = talking
+                app.voice._sync_press()
+                app.hud.mode.set("")
+                app.hud.mode.set("answer")  # the longest mode line
+                app.voice.update(0.02)  # each frame the button makes room for the mode line
+                lay = layout(app.getAspectRatio(), app.settings.text_scale)
+                lo, hi = app.hud.mode.root.getTightBounds(app.aspect2d)
+                talk = box(app.voice.talk)
+                help_ = box(app.hud.buttons.help)
+                where = f"{app.voice.talk['text']!r} at {size}, text {text_size}"
+                assert not app.voice.talk.isHidden()
+                assert hi.x < talk[0] < talk[1] < help_[0], where
+                assert lay.chat.bottom <= talk[2] and talk[3] <= lay.chat.top, where
+                app.voice.latched = False
+                app.voice._sync_press()
+    finally:
+        resize(app, 960, 600)
+        await app.close_network()

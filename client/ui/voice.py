@@ -26,7 +26,7 @@ from ..voice.link import level_of
 from ..voice.transform import FORMANT_RANGE, PITCH_RANGE, VoiceTransform, clamp_voice, from_cast
 from ..voice.tts import LineReader, voice_for
 from .hud import SettingsPanel
-from .layout import GAP, HUD_BUTTON_TEXT
+from .layout import GAP, HUD_BUTTON_TEXT, MARGIN
 from .widgets import button
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class VoiceUI:
         self.held = False  # the V key is down
         self.root: NodePath | None = None
         self.talk: DirectButton | None = None
-        self._shown_talking: bool | None = None
+        self._shown_talking: tuple | None = None  # what the Talk button was drawn for
         self._devices: tuple[Any, Any] | None = None  # given by a test or automation: (source, sink)
         self.speaking_as: str | None = None  # the cast role a peer specialist voices now
         self.role_voices: dict[str, tuple[float, float]] = {}  # cast role -> (pitch, formant) chosen here
@@ -404,10 +404,11 @@ class VoiceUI:
             return
         talking = self.talking
         mode = self.link.mode if self.link is not None else self.app.settings.voice_mode
-        shown = (talking, mode, self.link is not None)
+        line = self.app.hud.mode
+        shown = (talking, mode, self.link is not None, line.mode if line is not None else "")
         if shown == self._shown_talking:
             return
-        self._shown_talking = shown  # type: ignore[assignment]
+        self._shown_talking = shown
         if self.talk is not None:
             self.talk.destroy()
         if talking:
@@ -418,13 +419,25 @@ class VoiceUI:
             text = t("voice.talk", letter=PTT_KEY.upper())
         s = HUD_BUTTON_TEXT * self._scale
         self.talk = button(self.root, text, (0, self._y), s, self.toggle, name="hud:talk")
+        left, right = self.talk.getBounds()[:2]
+        room = self._right - GAP - self._mode_right()
+        if (right - left) * s > room:  # large text and a long mode line: smaller words, never over the line
+            s = room / (right - left)
+            self.talk.setScale(s)
         if talking:
             self.talk["frameColor"] = theme.colour("ui_warn", 0.95)
-        self.talk.setX(self._right - GAP - self.talk.getBounds()[1] * s)
+        self.talk.setX(self._right - GAP - right * s)
         if self.link is None:
             self.root.hide()
         else:
             self.root.show()
+
+    def _mode_right(self) -> float:
+        """Where the mode line above the chat ends now (it is in the same row, at the left), plus a gap."""
+        line = self.app.hud.mode
+        if line is None or not line.mode:
+            return MARGIN
+        return float(line.bg["frameSize"][1]) + GAP
 
     def show(self, show: bool) -> None:
         if self.root is not None:
@@ -438,6 +451,9 @@ class VoiceUI:
         if self.link is None:
             return  # no voice here (a preview, outside a room): faces are left as they are
         levels = self.levels()
+        me = self.app.model.my_id
+        if self.talking and me is not None and self.speaking_as is None:
+            levels[me] = self.mic_level()  # your own face (the portrait) moves with what you send
         for aid, av in self.app.avatars.items():
             av.set_voice_level(levels.get(aid, 0.0), dt)
             driver = self.driver_of(aid) if aid in levels else None
