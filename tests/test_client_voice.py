@@ -18,6 +18,7 @@ from client.voice.transform import estimate_pitch
 from client_room import enter
 from wire import controllers as wc
 from wire import events
+from wire import safety as ws
 from wire import scenario as wsc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,7 +169,7 @@ async def test_push_to_talk_by_key_and_button_is_heard_by_the_room_with_the_indi
     live.voice.use_devices(mic, FileSink())
     try:
         await enter(live, server)
-        ben = await server.bot("Ben", room="cafe")
+        ben = await server.bot("Ben", role="peer_specialist", room="cafe")  # staff: he can mute, below
         ben.start_voice()
         await pump(live, lambda: ben.avatar in live.avatars)
         talk = live.voice.talk
@@ -227,6 +228,16 @@ async def test_push_to_talk_by_key_and_button_is_heard_by_the_room_with_the_indi
         await pump(live, lambda: mic.done and not live.voice.talking, timeout=10)  # speech (if any) heard out
         await pump(live, frames=2)
         assert live.voice.talk["text"] == "Microphone on"
+        # muted by staff: the server refuses the voice, the client stops sending and says why, once
+        live.settings.voice_mode = "push"
+        live.voice.apply_settings(live.settings)
+        await ben.call(ws.MUTE, {"avatar": live.my_id, "minutes": 5})
+        mic.feed(speech[: len(speech) // 4])
+        live.voice.talk.commandFunc(None)
+        await pump(live, lambda: not live.voice.talking and live.voice.link.refusal is not None, timeout=5)
+        assert live.voice.talk["text"] == "Talk (hold V)" and not live.voice.latched
+        said = [n for n in live.notices.texts if live.voice.link.refusal["message"] in n]
+        assert len(said) == 1, live.notices.texts
     finally:
         await live.close_network()
 
