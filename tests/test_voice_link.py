@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from client.voice import FRAME, FileSink, FileSource, JitterBuffer, VoiceLink, codec
+from client.voice import FRAME, FileSink, FileSource, JitterBuffer, VoiceLink, codec, microphone_test
 from client.voice.link import VAD_HANGOVER, level_of
 
 
@@ -131,3 +131,13 @@ async def test_a_speaker_who_left_is_forgotten():
     link.forget(2)
     await link.step()
     assert link.levels() == {} and 2 not in link.buffers
+
+
+async def test_the_microphone_test_meters_and_plays_back_without_sending():
+    meter: list[float] = []
+    sink = FileSink()
+    quiet = await microphone_test(FileSource(pcm=np.zeros(10 * FRAME, np.int16)), seconds=0.2, paced=False)
+    assert not quiet["heard"] and quiet["peak"] == 0.0
+    result = await microphone_test(FileSource(pcm=tone(10)), sink, seconds=0.2, on_level=meter.append, paced=False)
+    assert result["heard"] and result["peak"] > 0.5 and len(meter) == 10
+    assert np.array_equal(sink.pcm(), tone(10))  # the person hears what they said

@@ -9,7 +9,7 @@ Devices (devices.py): PortAudio through sounddevice, or WAV files for tests and 
 from .codec import CHANNELS, FRAME, FRAME_S, RATE, Decoder, Encoder
 from .devices import AudioSink, AudioSource, FileSink, FileSource, SoundDevice, list_devices
 from .jitter import JitterBuffer
-from .link import VoiceLink
+from .link import VoiceLink, microphone_test
 
 __all__ = [
     "CHANNELS",
@@ -26,4 +26,5 @@ __all__ = [
     "SoundDevice",
     "VoiceLink",
     "list_devices",
+    "microphone_test",
 ]

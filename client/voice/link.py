@@ -273,3 +273,39 @@ class VoiceLink:
         for dev in (self.source, self.sink):
             if dev is not None:
                 dev.close()
+
+
+async def microphone_test(
+    source: AudioSource,
+    sink: AudioSink | None = None,
+    *,
+    seconds: float = 3.0,
+    on_level: Callable[[float], None] | None = None,
+    paced: bool = True,
+) -> dict[str, Any]:
+    """The settings screen's microphone test: listen for `seconds` (calling `on_level` with each frame's 0..1
+    level, for a meter), then play the recording back to `sink` so the person hears themselves. Nothing is sent.
+    Returns {"peak", "mean", "heard"}: heard is whether anything reached speech level (VAD_MIN_DB)."""
+    frames: list[np.ndarray] = []
+    levels: list[float] = []
+    loud = False
+    loop = asyncio.get_running_loop()
+    due = loop.time()
+    while len(frames) < round(seconds / FRAME_S):
+        frame = source.read()
+        if frame is not None:
+            frames.append(frame)
+            levels.append(level_of(frame))
+            loud = loud or rms_db(frame) > VAD_MIN_DB
+            if on_level is not None:
+                on_level(levels[-1])
+        if paced:
+            due += FRAME_S
+            await asyncio.sleep(max(0.0, due - loop.time()))
+    if sink is not None:
+        for frame in frames:
+            sink.write(frame)
+            if paced:
+                due += FRAME_S
+                await asyncio.sleep(max(0.0, due - loop.time()))
+    return {"peak": max(levels, default=0.0), "mean": float(np.mean(levels)) if levels else 0.0, "heard": loud}
