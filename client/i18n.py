@@ -281,6 +281,7 @@ EN: dict[str, str] = {
     "voice.settings.speakers": "Speakers",
     "voice.settings.default_device": "system default",
     "voice.settings.mic_test": "Microphone test (speak now)",
+    "voice.mic_test.speak": "Speak for 3 seconds; then you hear yourself. Nothing is sent.",
     "voice.settings.role_pitch": "Voice of {role}: pitch (semitones)",
     "voice.settings.role_formant": "Voice of {role}: formant (size)",
     "voice.settings.volume": "Volume of {name}",

@@ -215,6 +215,14 @@ async def test_push_to_talk_by_key_and_button_is_heard_by_the_room_with_the_indi
         meter = panel._values["Microphone test (speak now)"]
         await pump(live, lambda: meter.getText().count("#") >= 5, timeout=5)
         assert live.voice.link.sent == sent  # testing the microphone sends nothing
+        # Enter on it: 3 seconds kept, then played back to you (through your own speakers only)
+        sink = live.voice.sink
+        sink.clear()
+        panel.index = names.index("Microphone test (speak now)")
+        messenger.send("enter")
+        mic.feed(speech)
+        await pump(live, lambda: np.abs(sink.pcm()).max(initial=0) > 2000, timeout=8)
+        assert live.voice.link.sent == sent  # nothing of it was sent
         panel.index = names.index("Volume of Ben")
         messenger.send("arrow_left")
         messenger.send("arrow_left")

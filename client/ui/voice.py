@@ -37,6 +37,7 @@ log = logging.getLogger("peerspace.client.voice")
 PTT_KEY = "v"  # hold to talk (push-to-talk mode)
 SAY_KEY = "control-t"  # a role-play answer in your own words: say it (again to stop), then check the words
 ANSWER_FRAMES = int(15.0 / 0.02)  # a spoken answer is at most 15 s
+MIC_TEST_SECONDS = 3.0  # the microphone test keeps this much, then plays it back
 VOICE_MODES = ("push", "activity")
 VOLUMES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  # per-speaker volume steps (settings)
 COMPUTER_RUN = ("autonomous", "agent", None)  # cast drivers whose lines are read aloud (None: not told yet)
@@ -514,7 +515,7 @@ class VoiceUI:
                 )
             )
         if self.link is not None:
-            rows.append((t("voice.settings.mic_test"), lambda: meter(self.mic_level()), lambda step: None))
+            rows.append((t("voice.settings.mic_test"), lambda: meter(self.mic_level()), self.hear_yourself))
             for aid, av in self.app.avatars.items():
                 if aid != self.app.model.my_id:
                     rows.append(
@@ -525,6 +526,23 @@ class VoiceUI:
                         )
                     )
         return rows
+
+    def hear_yourself(self, step: int = 1) -> None:
+        """The microphone test's Enter: 3 seconds are kept (on this machine only), then played back to you."""
+        if self.source is None or self.link is None or self.taking_answer:
+            return
+        self.source.start_recording()
+        self.app.notice(t("voice.mic_test.speak"), seconds=3)
+        self.app.spawn(self._play_back(), "play your voice back")
+
+    async def _play_back(self) -> None:
+        import asyncio
+
+        await asyncio.sleep(MIC_TEST_SECONDS)
+        if self.source is None or self.link is None or self.source.recording is None:
+            return
+        pcm = self.source.stop_recording()
+        self.link.play_local(self.app.model.my_id if self.app.model.my_id is not None else -1, pcm)
 
     def _step_role_voice(self, role: str, pitch_step: int, formant_step: float) -> None:
         pitch, formant = self.role_voice(role)
