@@ -68,6 +68,7 @@ async def test_a_spoken_answer_heard_with_low_confidence_goes_to_a_person(server
 
 async def test_the_participant_says_an_answer_checks_the_words_and_sends_them_with_the_confidence(server, said):
     app = shared_app()
+    app.settings.voice_mode = "activity"  # heard whenever they speak: but not while an answer is taken
     mic = FileSource()
     app.voice.use_devices(mic, FileSink())
     ben = None
@@ -97,6 +98,7 @@ async def test_the_participant_says_an_answer_checks_the_words_and_sends_them_wi
         assert not app.voice.taking_answer
         await pump(app, lambda: "moment" in panel.typed, timeout=15)
         assert app.voice.link.sent == 0 and app.my_id not in ben.voice.buffers  # no sound left the machine
+        assert app.voice.link.mode == "activity"  # and the talk mode is back as it was
         heard = app.voice.heard_answer
         assert heard.text == panel.typed and app.focus is not None
         # Enter sends the words as shown, with the recogniser's confidence

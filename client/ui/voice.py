@@ -10,7 +10,7 @@ frames go to the server to be relayed and to the speakers, nowhere else.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from direct.gui.DirectGui import DirectButton
@@ -27,10 +27,8 @@ from ..voice.transform import FORMANT_RANGE, PITCH_RANGE, VoiceTransform, clamp_
 from ..voice.tts import LineReader, voice_for
 from .hud import SettingsPanel
 from .layout import GAP, HUD_BUTTON_TEXT, MARGIN
+from .settings import VOICE_MODES, Settings
 from .widgets import button
-
-if TYPE_CHECKING:
-    from .settings import Settings
 
 log = logging.getLogger("peerspace.client.voice")
 
@@ -38,7 +36,6 @@ PTT_KEY = "v"  # hold to talk (push-to-talk mode)
 SAY_KEY = "control-t"  # a role-play answer in your own words: say it (again to stop), then check the words
 ANSWER_FRAMES = int(15.0 / 0.02)  # a spoken answer is at most 15 s
 MIC_TEST_SECONDS = 3.0  # the microphone test keeps this much, then plays it back
-VOICE_MODES = ("push", "activity")
 VOLUMES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  # per-speaker volume steps (settings)
 COMPUTER_RUN = ("autonomous", "agent", None)  # cast drivers whose lines are read aloud (None: not told yet)
 
@@ -106,6 +103,7 @@ class VoiceUI:
         self.speaking_as: str | None = None  # the cast role a peer specialist voices now
         self.role_voices: dict[str, tuple[float, float]] = {}  # cast role -> (pitch, formant) chosen here
         self.cast_voices: dict[int, dict | None] = {}  # cast avatar -> its role's voice (controller events)
+        self._mode_after: str | None = None  # the talk mode to go back to after listening privately
         self.heard_answer: Any = None  # the last spoken answer recognised (recognise.Recognition), until sent
         self.no_sound_said = False
         app.accept(f"{PTT_KEY}-up", self.release)  # V's key-down goes through the input stack (RoomMode)
@@ -178,7 +176,7 @@ class VoiceUI:
         self.app.model.volumes.clear()  # avatar ids are the room's: another room's 3 is someone else
         self.cast_voices.clear()
         self.speaking_as = None
-        self.reader.set_enabled(False)
+        self.reader.set_enabled(False)  # lines still waiting to be read are dropped with the room
         self.reader.set_enabled(self.app.settings.read_aloud)
         if link is not None:
             link.release()
@@ -187,7 +185,9 @@ class VoiceUI:
 
     def apply_settings(self, settings: Settings) -> None:
         self.reader.set_enabled(settings.read_aloud)
-        if self.link is not None:
+        if self.taking_answer:  # listening on this machine only: the new mode applies after
+            self._mode_after = settings.voice_mode
+        elif self.link is not None:
             if self.link.mode != settings.voice_mode:
                 self.link.mode = settings.voice_mode
                 self.latched = False
@@ -216,9 +216,8 @@ class VoiceUI:
         In voice-activity mode it turns the microphone off and on again."""
         if self.link is None:
             return
-        if self.link.mode == "activity":
-            self.link.mode = "push" if self.link.mode == "activity" else "activity"
-            self.app.settings.voice_mode = self.link.mode
+        if self.link.mode == "activity":  # the microphone off: back to push-to-talk, not heard
+            self.link.mode = self.app.settings.voice_mode = "push"
         else:
             self.latched = not self.latched
             self._sync_press()
@@ -228,7 +227,7 @@ class VoiceUI:
         link = self.link
         if link is None or link.mode != "push":
             return
-        if self.held or self.latched:
+        if (self.held or self.latched) and not self.taking_answer:
             if not link.talking:
                 link.press()
         else:
@@ -307,7 +306,7 @@ class VoiceUI:
             app.notice(t("voice.answer.no_mic"))
             return
         if self.taking_answer:
-            pcm = self.source.stop_recording()
+            pcm = self._stop_listening()
             phrases = [str(o.get("text", "")) for o in (panel.options if panel is not None else [])]
             app.notice(t("voice.answer.working"), seconds=3)
             app.spawn(self._recognise(pcm, phrases), "recognise your answer")
@@ -315,10 +314,25 @@ class VoiceUI:
         if panel is None or not panel.free_text or panel.busy:
             app.notice(t("voice.answer.not_now"))
             return
-        self.latched = self.held = False
-        self.link.release()  # your answer is for the recogniser on this machine, not for the room
-        self.source.start_recording()
+        self._listen_privately()  # your answer is for the recogniser on this machine, not for the room
         app.notice(t("voice.answer.listening", keys="Ctrl+T"), seconds=15)
+
+    def _listen_privately(self) -> None:
+        """Keep what the microphone hears on this machine (a spoken answer, the microphone test): nothing is
+        sent meanwhile, whatever the talk mode; the mode comes back after."""
+        assert self.link is not None and self.source is not None
+        self.latched = self.held = False
+        self._mode_after = self.link.mode
+        self.link.mode = "push"
+        self.link.release()
+        self.source.start_recording()
+
+    def _stop_listening(self) -> np.ndarray:
+        assert self.source is not None
+        pcm = self.source.stop_recording()
+        if self.link is not None and self._mode_after is not None:
+            self.link.mode, self._mode_after = self._mode_after, None
+        return pcm
 
     async def _recognise(self, pcm: np.ndarray, phrases: list[str]) -> None:
         import asyncio
@@ -531,7 +545,7 @@ class VoiceUI:
         """The microphone test's Enter: 3 seconds are kept (on this machine only), then played back to you."""
         if self.source is None or self.link is None or self.taking_answer:
             return
-        self.source.start_recording()
+        self._listen_privately()
         self.app.notice(t("voice.mic_test.speak"), seconds=3)
         self.app.spawn(self._play_back(), "play your voice back")
 
@@ -541,7 +555,7 @@ class VoiceUI:
         await asyncio.sleep(MIC_TEST_SECONDS)
         if self.source is None or self.link is None or self.source.recording is None:
             return
-        pcm = self.source.stop_recording()
+        pcm = self._stop_listening()
         self.link.play_local(self.app.model.my_id if self.app.model.my_id is not None else -1, pcm)
 
     def _step_role_voice(self, role: str, pitch_step: int, formant_step: float) -> None:
