@@ -530,11 +530,14 @@ class VoiceUI:
             )
         if self.link is not None:
             rows.append((t("voice.settings.mic_test"), lambda: meter(self.mic_level()), self.hear_yourself))
+            named: set[str] = set()
             for aid, av in self.app.avatars.items():
                 if aid != self.app.model.my_id:
+                    name = av.name if av.name not in named else f"{av.name} ({aid})"  # two people, one name
+                    named.add(name)
                     rows.append(
                         (
-                            t("voice.settings.volume", name=av.name),
+                            t("voice.settings.volume", name=name),
                             lambda aid=aid: volume_words(self.volume(aid)),
                             lambda step, aid=aid: self.set_volume(aid, next_volume(self.volume(aid), step)),
                         )

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .devices import resample
+
 log = logging.getLogger("peerspace.client.voice")
 
 RATE = 48_000  # the voice path's sample rate (client/voice/codec.py)
@@ -96,17 +98,6 @@ def parse_wav(data: bytes) -> tuple[int, np.ndarray]:
             return rate, pcm
         pos = body + size + (size & 1)
     raise ValueError("WAV stream without data")
-
-
-def resample(pcm: np.ndarray, src: int, dst: int = RATE) -> np.ndarray:
-    """int16 mono from `src` Hz to `dst` Hz (linear interpolation: speech from espeak-ng has little above
-    its own Nyquist, so nothing folds back that anyone would hear)."""
-    if src == dst or len(pcm) == 0:
-        return pcm.astype(np.int16)
-    n = int(round(len(pcm) * dst / src))
-    t = np.arange(n) * (src / dst)
-    out = np.interp(t, np.arange(len(pcm)), pcm.astype(np.float32))
-    return np.clip(np.round(out), -32768, 32767).astype(np.int16)
 
 
 def _clean(text: str) -> bytes:
