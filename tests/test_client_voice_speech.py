@@ -139,3 +139,29 @@ def test_voice_settings_are_kept_and_bad_values_ignored(tmp_path):
     path.write_text('{"voice_mode": "shout", "read_aloud": "yes", "microphone": 3}')
     back = Settings.load(path)
     assert (back.voice_mode, back.read_aloud, back.microphone) == ("push", True, "")
+
+
+def test_without_libopus_the_client_runs_without_voice_and_says_so():
+    """opuslib raises when the system has no libopus: the client must still open, join and show a room."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import sys
+sys.modules["opuslib"] = None  # as on a machine without libopus: importing it fails
+from client.testing import FakeSession, sample_room, shared_app, frame
+from client.ui import voice
+assert voice.VOICE_MISSING
+app = shared_app()
+sample_room(app, {0: (0.0, -2.0, 0.0), 1: (-0.6, 0.2, 180.0)})
+app.session = FakeSession()
+app.voice.enter()
+frame(app)
+assert app.voice.link is None and app.voice.settings_items() == []
+assert any("No microphone" in n for n in app.notices.texts), app.notices.texts
+print("ok")
+"""
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]

@@ -21,16 +21,22 @@ from wire import voice as wire_voice
 
 from .. import theme
 from ..i18n import t
-from ..voice import FileSink, FileSource, VoiceLink, list_devices
-from ..voice.link import level_of
-from ..voice.transform import FORMANT_RANGE, PITCH_RANGE, VoiceTransform, clamp_voice, from_cast
-from ..voice.tts import LineReader, voice_for
 from .hud import SettingsPanel
 from .layout import GAP, HUD_BUTTON_TEXT, MARGIN
 from .settings import VOICE_MODES, Settings
 from .widgets import button
 
 log = logging.getLogger("peerspace.client.voice")
+
+try:  # Opus comes from the system's libopus: without it the client runs as before, without voice
+    from ..voice import FileSink, FileSource, VoiceLink, list_devices
+    from ..voice.link import level_of
+    from ..voice.transform import FORMANT_RANGE, PITCH_RANGE, VoiceTransform, clamp_voice, from_cast
+    from ..voice.tts import LineReader, voice_for
+
+    VOICE_MISSING = ""
+except Exception as e:  # opuslib raises a bare Exception when libopus is not installed
+    VOICE_MISSING = str(e)
 
 PTT_KEY = "v"  # hold to talk (push-to-talk mode)
 SAY_KEY = "control-t"  # a role-play answer in your own words: say it (again to stop), then check the words
@@ -93,7 +99,7 @@ class VoiceUI:
         self.link: VoiceLink | None = None
         self.source: MeteredSource | None = None
         self.sink: Any = None
-        self.reader = LineReader(self.play_local, enabled=app.settings.read_aloud)
+        self.reader = None if VOICE_MISSING else LineReader(self.play_local, enabled=app.settings.read_aloud)
         self.latched = False  # the Talk button was clicked: heard until it is clicked again
         self.held = False  # the V key is down
         self.root: NodePath | None = None
@@ -163,6 +169,12 @@ class VoiceUI:
         app = self.app
         if self.link is not None or app.session is None or app.opts.preview:
             return
+        if VOICE_MISSING:
+            if not self.no_sound_said:
+                self.no_sound_said = True
+                log.warning("voice is off: %s", VOICE_MISSING)
+                app.notice(t("voice.no_device"))
+            return
         self._make_link()
         try:
             self.link.start()
@@ -176,15 +188,17 @@ class VoiceUI:
         self.app.model.volumes.clear()  # avatar ids are the room's: another room's 3 is someone else
         self.cast_voices.clear()
         self.speaking_as = None
-        self.reader.set_enabled(False)  # lines still waiting to be read are dropped with the room
-        self.reader.set_enabled(self.app.settings.read_aloud)
+        if self.reader is not None:  # lines still waiting to be read are dropped with the room
+            self.reader.set_enabled(False)
+            self.reader.set_enabled(self.app.settings.read_aloud)
         if link is not None:
             link.release()
             self.app.spawn(link.close() if self._devices is None else link.stop(), "stop the voice")
         self.refresh()
 
     def apply_settings(self, settings: Settings) -> None:
-        self.reader.set_enabled(settings.read_aloud)
+        if self.reader is not None:
+            self.reader.set_enabled(settings.read_aloud)
         if self.taking_answer:  # listening on this machine only: the new mode applies after
             self._mode_after = settings.voice_mode
         elif self.link is not None:
@@ -270,7 +284,7 @@ class VoiceUI:
     def on_cast_line(self, d: dict, av: Any) -> None:
         """A line said by a cast avatar: read aloud when a program runs that avatar (a peer specialist
         speaks for themselves), in the role's own voice."""
-        if av is None or av.kind != "cast" or av.driver not in COMPUTER_RUN or self.link is None:
+        if av is None or av.kind != "cast" or av.driver not in COMPUTER_RUN or self.link is None or not self.reader:
             return
         role, cast = self._cast_of(av.id)
         cast = dict(cast or {"kind": "partner"})
@@ -482,6 +496,8 @@ class VoiceUI:
     def settings_items(self) -> list[tuple[str, Any]]:
         """The Settings row that opens Voice and sound."""
         app = self.app
+        if VOICE_MISSING:
+            return []
         return [(t("voice.settings.title"), lambda: (app.close_settings(), self.open_settings()))]
 
     def open_settings(self) -> None:
@@ -593,7 +609,8 @@ class VoiceUI:
     async def aclose(self) -> None:
         """The client shuts down: the link stops and the devices close before the connection does."""
         link, self.link = self.link, None
-        self.reader.close()
+        if self.reader is not None:
+            self.reader.close()
         if link is not None:
             await (link.close() if self._devices is None else link.stop())
 
