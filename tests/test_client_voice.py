@@ -348,7 +348,16 @@ async def test_a_specialist_holding_a_cast_role_speaks_as_it_through_the_roles_v
         heard = ana.voice.sink.pcm()
         ratio = median_pitch(heard) / median_pitch(said)
         assert ratio == pytest.approx(2 ** (5 / 12), rel=0.1), ratio
-        # the specialist's own choice (Voice and sound) overrides the scenario's for the role voiced now
+        # the specialist's own choice (Voice and sound, F10 also with the console open) overrides the scenario's
+        live.voice.open_settings()
+        names = [name for name, _ in live.settings_panel._items()]
+        live.settings_panel.index = names.index("Voice of Robin: pitch (semitones)")
+        messenger.send("arrow_right")
+        assert live.voice.link.transform.pitch == 6
+        live.settings_panel.index = names.index("Voice of Robin: formant (size)")
+        messenger.send("arrow_left")
+        assert (live.voice.link.transform.pitch, live.voice.link.transform.formant) == (6, 0.95)
+        messenger.send("escape")
         live.voice.set_role_voice("coach", -4, 0.9)
         assert (live.voice.link.transform.pitch, live.voice.link.transform.formant) == (-4, 0.9)
     finally:

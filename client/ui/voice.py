@@ -530,16 +530,18 @@ class VoiceUI:
         ]
         if self.link is not None and self.speaking_as is not None:
             role = self.speaking_as
+            console = self.app.coach
+            shown = ((console.controllers.get(role) or {}).get("name") if console is not None else None) or role
             rows.append(
                 (
-                    t("voice.settings.role_pitch", role=role),
+                    t("voice.settings.role_pitch", role=shown),
                     lambda: f"{self.role_voice(role)[0]:+.0f}",
                     lambda step: self._step_role_voice(role, step, 0.0),
                 )
             )
             rows.append(
                 (
-                    t("voice.settings.role_formant", role=role),
+                    t("voice.settings.role_formant", role=shown),
                     lambda: f"{self.role_voice(role)[1]:.2f}",
                     lambda step: self._step_role_voice(role, 0, step * 0.05),
                 )
