@@ -74,12 +74,15 @@ async def test_push_to_talk_sends_only_while_pressed_and_a_refusal_stops_it():
     link.as_role = "coach"
     await link.step()
     assert sent[-1]["as_role"] == "coach"
+    link.on_refused({"code": "rate_limited", "message": "a burst", "event": "voice"})
+    await link.step()
+    assert len(sent) == 5 and link.talking  # a burst after a network stall loses frames, not the voice
     link.on_refused({"code": "forbidden", "message": "muted", "event": "voice"})
     await link.step()
-    assert len(sent) == 4 and not link.talking and link.refusal["code"] == "forbidden"
+    assert len(sent) == 5 and not link.talking and link.refusal["code"] == "forbidden"
     link.press()  # pressing again tries again
     await link.step()
-    assert len(sent) == 5
+    assert len(sent) == 6
 
 
 async def test_voice_activity_sends_speech_not_silence():

@@ -8,7 +8,8 @@ what is played per speaker, for mouths and name tags.
 
 The net layer calls `on_voice(payload)` for each `voiced` event and `on_refused(error)` for an `error` about
 `voice` (muted, paused, a cast role not held): the link then stops sending until you press again, so a
-refusal costs one message, not fifty a second.
+refusal costs one message, not fifty a second. A `rate_limited` refusal (frames that arrived in a burst after
+the network held them up) only loses those frames.
 """
 
 from __future__ import annotations
@@ -122,7 +123,10 @@ class VoiceLink:
         return self._vad_hold > 0
 
     def on_refused(self, error: dict[str, Any]) -> None:
-        """The server refused a voice frame: stop sending until the person presses (or switches mode) again."""
+        """The server refused a voice frame: stop sending until the person presses (or switches mode) again.
+        Frames refused for arriving in a burst (after the network held them up) only lose those frames."""
+        if error.get("code") == "rate_limited":
+            return
         self.refusal = error
         self._stopped_by_refusal = True
         self._pressed = False
