@@ -252,7 +252,7 @@ class RoomMode(Mode):
             "f11": app.scenarios.open_picker,
             "f12": lambda: app.spawn(app.net.toggle_recording(), "change recording"),
             "f9": app.camera_view.toggle_closeup,
-            PTT_KEY: app.voice.press,  # held: you are heard (its key-up releases: client/app.py)
+            PTT_KEY: app.voice.press,  # held: you are heard (its key-up releases: client/ui/voice.py)
             SAY_KEY: app.voice.toggle_answer,  # a practice answer, said aloud and recognised on this machine
         }
         for key, name in EXPRESSION_KEYS.items():

@@ -23,10 +23,10 @@ TAG_Z = 2.02
 # An avatar without a chosen appearance picks its skin and hair colour by id from this many first entries.
 ID_SKINS, ID_HAIRS = 6, 5
 
-# How long each gesture plays (seconds).
 # A name tag says "speaking" from the first sound until this long after the last (no flicker between words).
 SPEAKING_HOLD = 0.6
 
+# How long each gesture plays (seconds).
 GESTURE_SECONDS = {"wave": 2.0, "nod": 1.4, "shake_head": 1.6, "point": 2.2, "shrug": 1.4, "thumbs_up": 2.0}
 
 
