@@ -11,6 +11,7 @@ import pytest
 from direct.showbase.MessengerGlobal import messenger
 
 from client.avatars.avatar import HEAD_R
+from client.statefile import snapshot
 from client.testing import FakeSession, frame, pump, region, sample_room, shared_app, to_pixel
 from client.ui.voice import PTT_KEY
 from client.voice import FRAME, Encoder, FileSink, FileSource, tts
@@ -68,6 +69,7 @@ def test_the_mouth_opens_with_the_voice_level_and_the_tag_says_speaking(app):
     diff = np.abs(speaking - silent).mean()
     assert diff > 0.01, f"the mouth did not open on screen (diff {diff:.4f})"
     assert "(speaking)" in av._tag_text.getText()
+    assert snapshot(app)["voice"] == {"talking": False, "speaking": ["Robin"]}  # --state-file, for automation
     # a louder voice opens it wider; the other avatar's face stays as it was
     av.set_voice_level(0.45, 0.02)
     low = av.mouth
