@@ -56,6 +56,7 @@ from .ui.hud import HelpOverlay, SettingsPanel
 from .ui.records import MyRecords
 from .ui.safety import SafetyUI
 from .ui.settings import Settings, default_path
+from .ui.voice import VoiceUI
 from .views import AvatarsView, CameraView, HudView
 
 log = logging.getLogger("peerspace.client")
@@ -87,6 +88,8 @@ class Options:
     ask_appearance: bool = True  # offer the avatar chooser at first login (an account with no appearance yet)
     state_file: str | None = None  # write what the client shows here, for automation (client/statefile.py)
     language: str | None = None  # override the language setting (one of i18n.LANGUAGES)
+    voice_in: str | None = None  # a WAV file to say instead of a microphone (tests, machines without sound)
+    voice_out: str | None = None  # a WAV file to write what is heard into instead of speakers
 
 
 def configure_panda(offscreen: bool, size: tuple[int, int], software: bool = False) -> None:
@@ -193,6 +196,7 @@ class PeerspaceClient(ShowBase):
         self.help = None
         self.settings_panel = None
         self.looks = AppearanceFlow(self)  # your own avatar: the look you chose, and its chooser
+        self.voice = VoiceUI(self)  # push-to-talk, the room's voices, mouths, lines read aloud (ui/voice.py)
         self.hud, self.avatar_views, self.camera_view = HudView(self), AvatarsView(self), CameraView(self)
         self.scenarios, self.coaching = ScenarioFlow(self), Coaching(self)
         self.screens = Screens(self)
@@ -287,6 +291,7 @@ class PeerspaceClient(ShowBase):
         if self.scenarios.panel is not None:
             self.scenarios.make_panel(self.scenarios.panel)
         self.scenarios.set_pace(settings.pace)
+        self.voice.apply_settings(settings)
 
     def open_chat(self) -> None:
         self.release_movement()
@@ -312,7 +317,7 @@ class PeerspaceClient(ShowBase):
                 self.apply_settings,
                 self.leave_room if self.in_room else None,
                 self.screens.ask_quit,
-                extra=[*self.safety.settings_items(), *self.looks.settings_items(), *self.records.settings_items()],
+                extra=[i for p in (self.voice, self.safety, self.looks, self.records) for i in p.settings_items()],
             )
             self.push_focus(SettingsFocus(self, self.settings_panel))
 
@@ -364,6 +369,7 @@ class PeerspaceClient(ShowBase):
     def clear_room(self) -> None:
         """Out of the room: no panels, no avatars."""
         self.coaching.clear()
+        self.voice.leave()
         self.safety.clear()
         self.group.clear()
         self.scenarios.close_panel()
@@ -539,6 +545,8 @@ def parse_args(argv=None) -> Options:
     )
     p.add_argument("--state-file", metavar="PATH", help="write what is on screen to PATH (JSON), for automation")
     p.add_argument("--language", choices=list(i18n.LANGUAGES), help="override the language setting")
+    p.add_argument("--voice-in", metavar="WAV", help="say what this WAV file holds instead of using a microphone")
+    p.add_argument("--voice-out", metavar="WAV", help="write what you hear to this WAV file instead of speakers")
     a = p.parse_args(argv)
     try:
         w, h = (int(v) for v in a.size.lower().split("x"))
@@ -568,6 +576,8 @@ def parse_args(argv=None) -> Options:
         state_file=a.state_file,
         ca_file=a.ca_file,
         language=a.language,
+        voice_in=a.voice_in,
+        voice_out=a.voice_out,
     )
 
 

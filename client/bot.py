@@ -2,7 +2,7 @@
 
 It keeps what a person's client would know (members, poses, lines said)
 and can wait for a condition on the event stream. From the command line it
-signs in, joins a room, walks, says lines and leaves (`python -m client.bot --help`).
+signs in, joins a room, walks, says lines (and WAV files aloud) and leaves (`python -m client.bot --help`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wire import codec, events
+from wire import voice as wire_voice
 from wire.errors import WireError
 from wire.session import Session
+
+if TYPE_CHECKING:
+    from client.voice import AudioSink, AudioSource, VoiceLink
 
 
 class Bot(Session):
@@ -32,6 +36,7 @@ class Bot(Session):
         self.errors: list[dict] = []
         self.avatar: int | None = None
         self.room: dict | None = None
+        self.voice: VoiceLink | None = None  # start_voice(): speak and listen with (file) devices
         self._changed = asyncio.Event()
         self.sio.on("*", self._record)
 
@@ -53,8 +58,15 @@ class Bot(Session):
             self.members[data["avatar"]].update(data)
         elif event == events.SAID:
             self.said.append(data)
+        elif event == wire_voice.VOICED:
+            if self.voice is not None:
+                self.voice.on_voice(data)
+            await self._fire(event, data)
+            return  # fifty a second per speaker: not kept in the inbox, and waiters need not wake
         elif event == events.ERROR:
             self.errors.append(data)
+            if self.voice is not None and data.get("event") == wire_voice.VOICE:
+                self.voice.on_refused(data)
         await self._fire(event, data)
         self._changed.set()
 
@@ -96,6 +108,24 @@ class Bot(Session):
         """Cut the TCP connection under the websocket, as a flaky link would (for tests)."""
         self.sio.eio.ws._conn.transport.abort()
 
+    # --- voice ---------------------------------------------------------------------------
+    def start_voice(self, source: AudioSource | None = None, sink: AudioSink | None = None, **kw: Any) -> VoiceLink:
+        """Speak and listen: a VoiceLink on this connection, ticking every 20 ms until `stop_voice`.
+        Without devices it listens into a FileSink (`bot.voice.sink.pcm()`) and says nothing."""
+        from client.voice import FileSink, VoiceLink
+
+        self.voice = VoiceLink(self.emit, source, sink if sink is not None else FileSink(), **kw)
+        self.voice.start()
+        return self.voice
+
+    async def stop_voice(self) -> None:
+        if self.voice is not None:
+            await self.voice.close()
+
+    async def close(self) -> None:
+        await self.stop_voice()
+        await super().close()
+
     # --- conveniences ---------------------------------------------------------------
     async def join(self, room: str) -> dict:
         return await self.call(events.JOIN, {"room": room})
@@ -108,6 +138,24 @@ class Bot(Session):
 
     async def say(self, text: str, **extra) -> dict:
         return await self.call(events.SAY, {"text": text, **extra})
+
+
+async def speak_file(bot: Bot, path: str) -> None:
+    """Say a WAV file aloud in the room: push-to-talk held while it plays (file devices, no sound card)."""
+    from client.voice import FRAME_S, FileSource
+
+    source = FileSource(path)
+    link = bot.voice or bot.start_voice()
+    link.source = source
+    link.press()
+    try:
+        while not source.done and link.talking:
+            await asyncio.sleep(FRAME_S)
+        await asyncio.sleep(5 * FRAME_S)  # the last frames leave before the key is let go
+    finally:
+        link.release()
+    if link.refusal:
+        raise WireError(link.refusal.get("code", "forbidden"), link.refusal.get("message", "Voice was refused."))
 
 
 async def connect_bot(base_url: str, name: str, password: str, **kw) -> Bot:
@@ -138,6 +186,9 @@ async def run(args: argparse.Namespace, password: str) -> int:
         for line in args.say:
             await bot.say(line)
             print(f"said: {line}", flush=True)
+        for path in args.speak:
+            await speak_file(bot, path)
+            print(f"spoke: {path}", flush=True)
         await bot.call(events.LEAVE)
         return 0
     except (WireError, TimeoutError) as e:
@@ -167,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--room", default="cafe", help="the room to join (cafe)")
     ap.add_argument("--walk", type=float, default=1.0, help="seconds to walk forward (0: stand still)")
     ap.add_argument("--say", action="append", default=[], help="a line to say (repeat for more)")
+    ap.add_argument(
+        "--speak", action="append", default=[], metavar="WAV", help="a WAV file to say aloud (repeat for more)"
+    )
     args = ap.parse_args(argv)
     password = args.password or os.environ.get("PEERSPACE_PASSWORD") or getpass.getpass(f"Password for {args.user}: ")
     return asyncio.run(run(args, password))

@@ -22,6 +22,7 @@ from .i18n import t
 from .ui.helpline import DUTY_KEY, END_KEY, HELP_KEY
 from .ui.safety import SELECT_KEYS
 from .ui.scenario import DIGITS, SCROLL_KEYS, AnswerFocus
+from .ui.voice import PTT_KEY, SAY_KEY
 
 if TYPE_CHECKING:
     from .app import PeerspaceClient
@@ -86,6 +87,7 @@ ALL_KEYS = (
     | set(HELPLINE_KEYS)
     | set(COACH_SCROLL_KEYS)
     | set(SCROLL_KEYS)
+    | {PTT_KEY, SAY_KEY}
 )
 
 
@@ -251,6 +253,8 @@ class RoomMode(Mode):
             "f11": app.scenarios.open_picker,
             "f12": lambda: app.spawn(app.net.toggle_recording(), t("do.change_recording")),
             "f9": app.camera_view.toggle_closeup,
+            PTT_KEY: app.voice.press,  # held: you are heard (its key-up releases: client/ui/voice.py)
+            SAY_KEY: app.voice.toggle_answer,  # a practice answer, said aloud and recognised on this machine
         }
         for key, name in EXPRESSION_KEYS.items():
             actions[key] = lambda name=name: app.set_my_expression(name, app.my_intensity)

@@ -24,6 +24,7 @@ class ClientModel:
     held: dict[str, tuple[int, int]] = field(default_factory=dict)  # movement key -> (axis, value)
     axes: tuple[float, float, float] = (0.0, 0.0, 0.0)  # forward, strafe, turn as last sent
     closeup: int | None = None  # avatar whose face the camera shows close up (F9)
+    volumes: dict[int, float] = field(default_factory=dict)  # speaker avatar -> your volume for their voice
     frames_in_room: int = 0
     frame_count: int = 0
     quit_requested: bool = False

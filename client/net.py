@@ -18,6 +18,7 @@ from wire import controllers as wc
 from wire import courses as wcourse
 from wire import errors, events
 from wire import scenario as wsc
+from wire import voice as wire_voice
 from wire.errors import WireError
 
 from .i18n import error_text, language, t
@@ -142,6 +143,7 @@ class NetSession:
             pass
 
     async def close(self) -> None:
+        await self.app.voice.aclose()  # the microphone and speakers close before the connection
         for task in list(self.tasks):
             task.cancel()
         if self.session is not None:
@@ -207,6 +209,7 @@ class NetSession:
             (wsc.SCENARIO_TYPING, app.coaching.on_typing),
             (wcourse.GROUP_TURN, app.group.on_turn),
             (wcourse.PEER_FEEDBACK, app.group.on_peer_feedback),
+            (wire_voice.VOICED, app.voice.on_voiced),
         ):
             s.on(event, self.safe(event, handler))
         app.safety.register(s, self.safe)
@@ -265,6 +268,7 @@ class NetSession:
             app.avatar_views.add_or_update(m)
         app.avatar_views.take_poses(d.get("poses", b""), d.get("t"))
         app.screens.request("Room")
+        app.voice.enter()
         app.hud.show_room(True)
         app.camera_view.ready = False
         model.frames_in_room = 0
@@ -283,6 +287,7 @@ class NetSession:
         aid = d["avatar"]
         m = self.model.members.get(aid)
         self.app.avatar_views.remove(aid)
+        self.app.voice.forget(aid)
         if m:
             self.app.chat.add(t("net.left", name=m.get("name") or t("safety.someone")), "notice")
 
@@ -327,4 +332,6 @@ class NetSession:
     def on_error(self, d: dict) -> None:
         if d.get("event") in OPTIONAL_INTENTS and d.get("code") == errors.UNKNOWN_EVENT:
             return  # a server without that feature yet: nothing is wrong that a person could act on
+        if d.get("event") == wire_voice.VOICE:
+            self.app.voice.on_refused(d)  # muted, a pause, a role not held: stop sending until pressed again
         self.app.notice(error_text(str(d.get("code") or ""), str(d.get("message") or t("error.unknown"))))

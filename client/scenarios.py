@@ -121,7 +121,9 @@ class ScenarioFlow:
             top,
             bottom,
             lambda o: spawn(self._call(wsc.SCENARIO_CHOOSE, {"option": o}), t("do.choose")),
-            lambda text: spawn(self._call(wsc.SCENARIO_ANSWER, {"text": text}), t("do.answer")),
+            lambda text: spawn(
+                self._call(wsc.SCENARIO_ANSWER, {"text": text, **app.voice.answer_extra(text)}), t("do.answer")
+            ),
             lambda: spawn(self._call(wsc.SCENARIO_STOP, {}), t("do.stop_scenario")),
             self.close_panel,
             reduced_motion=app.settings.reduced_motion,
@@ -247,6 +249,7 @@ class ScenarioFlow:
     def on_said(self, d: dict, name: str, text: str, av) -> None:
         """Cast lines and answers also go into the panel's transcript (and the coach console's)."""
         self.app.coaching.on_said(d)
+        self.app.voice.on_cast_line(d, av)  # a computer-run cast line is read aloud
         panel = self.panel
         if panel is not None and panel.mode != "summary":
             cast = set(((panel.state or {}).get("avatars") or {}).values())
@@ -347,6 +350,7 @@ class Coaching:
         av = self.app.avatars.get(d.get("avatar"))
         if av is not None:
             av.set_driver(d.get("driver"))
+        self.app.voice.on_controller(d)
         self.forward(wc.CONTROLLER, d)
 
     def ensure(self) -> None:

@@ -43,7 +43,7 @@ def targets(app: PeerspaceClient) -> dict[str, list[int]]:
     person's body, and of a spot on the floor ahead of you."""
     out: dict[str, list[int]] = {}
     for np in app.aspect2d.findAllMatches("**/=click"):
-        if np.isHidden():
+        if np.isHidden() or np.getParent().isHidden():  # (the Talk button is hidden with its row outside a room)
             continue
         f = np.node().getFrame()  # the PGItem's clickable frame, in its own coordinates
         centre = app.aspect2d.getRelativePoint(np, Point3((f[0] + f[1]) / 2, 0, (f[2] + f[3]) / 2))
@@ -94,6 +94,11 @@ def snapshot(app: PeerspaceClient) -> dict[str, Any]:
             "text_size": app.settings.text_size,
             "contrast": app.settings.contrast,
             "language": app.settings.language,
+        },
+        # voice: whether you are heard, and whose name tag says they are speaking (never any sound)
+        "voice": {
+            "talking": app.voice.talking,
+            "speaking": sorted(av.name for av in app.avatars.values() if av.speaking),
         },
         "targets": targets(app),
     }

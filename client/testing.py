@@ -44,6 +44,7 @@ def reset(app: PeerspaceClient) -> None:
     if app.screen is not None:
         app.set_screen(None)
     app.clear_room()
+    app.voice.default_devices()
     app.interp.clear()
     app.held.clear()
     app.axes = (0.0, 0.0, 0.0)

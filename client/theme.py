@@ -18,6 +18,7 @@ _DEFAULT = {
     "ui_warn": [0.55, 0.42, 0.3, 0.92],
     "tag_person": [0.97, 0.96, 0.92, 0.85],
     "tag_cast": [0.86, 0.92, 0.98, 0.9],
+    "tag_speaking": [0.78, 0.95, 0.80, 0.95],  # the name tag of whoever is heard now
     "tag_text": [0.18, 0.2, 0.24, 1],
     "bubble": [1, 0.99, 0.95, 0.95],
     "feature": [0.23, 0.19, 0.18],

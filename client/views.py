@@ -52,6 +52,8 @@ class HudView:
         self.self_status.set(model.my_expression, model.my_intensity)
         self.mode = ModeIndicator(app.a2dBottomLeft, s)
         self.buttons = HudButtons(app.a2dBottomLeft, s, app.open_help, app.open_settings)
+        help_ = self.buttons.help
+        app.voice.build(app.a2dBottomLeft, s, help_.getZ(), help_.getX() + help_.getBounds()[0] * help_.getSx())
         self.show_room(app.in_room)
 
     def pointer_over_chat(self) -> bool:
@@ -67,6 +69,7 @@ class HudView:
     def show_room(self, show: bool) -> None:
         for part in (self.chat, self.recorded, self.self_status, self.buttons):
             part.root.show() if show else part.root.hide()
+        self.app.voice.show(show)
 
     def show_mode(self, mode: str) -> None:
         if self.mode is not None:
@@ -171,6 +174,7 @@ class AvatarsView:
                     av.placed = True
                     av.root.show()
             av.update(dt)
+        app.voice.update(dt)  # mouths and "speaking" tags from the voices played now
 
 
 class CameraView:

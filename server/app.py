@@ -49,6 +49,7 @@ FEATURES = (
     "server.scenarios.intents",
     "server.scenarios.console",
     "server.courses",
+    "server.voice",
 )
 
 

@@ -167,20 +167,24 @@ class Intent:
     fn: Handler
     roles: tuple[str, ...]
     in_room: bool
+    own_rate: bool = False  # the handler keeps its own budget (voice frames): not taken from the intents' bucket
 
 
 INTENTS: dict[str, Intent] = {}
 
 
-def intent(event: str, *, roles: tuple[str, ...] = events.ROLES, in_room: bool = True) -> Callable[[H], H]:
-    """Register a handler for a client intent. The schema must exist in wire.messages."""
+def intent(
+    event: str, *, roles: tuple[str, ...] = events.ROLES, in_room: bool = True, own_rate: bool = False
+) -> Callable[[H], H]:
+    """Register a handler for a client intent. The schema must exist in wire.messages. own_rate: the handler
+    enforces a rate of its own (a stream such as voice), so its messages do not drain the person's intent bucket."""
     if event not in wire.messages.SCHEMAS:
         raise ValueError(f"no wire schema for intent {event!r}")
 
     def deco(fn: H) -> H:
         if event in INTENTS:
             raise ValueError(f"intent {event!r} registered twice")
-        INTENTS[event] = Intent(fn, tuple(roles), in_room)
+        INTENTS[event] = Intent(fn, tuple(roles), in_room, own_rate)
         return fn
 
     return deco
@@ -457,7 +461,8 @@ class Gateway(RoomFeature):
             return None
         name = event if isinstance(event, str) else None
         try:
-            if not self._take_token(conn):
+            spec = INTENTS.get(name) if name is not None else None
+            if not (spec is not None and spec.own_rate) and not self._take_token(conn):
                 raise WireError(
                     errors.RATE_LIMITED, "You are sending messages faster than the server accepts. Please slow down."
                 )

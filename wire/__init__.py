@@ -6,7 +6,7 @@ quantised snapshot format all live here so the two sides cannot drift apart.
 """
 
 # Importing these registers their events' schemas with `validate`.
-from . import appearance, controllers, courses, helpline, safety, scenario  # noqa: F401
+from . import appearance, controllers, courses, helpline, safety, scenario, voice  # noqa: F401
 from .errors import WireError
 from .messages import validate
 

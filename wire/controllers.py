@@ -17,8 +17,12 @@ Client -> server intents (validated with `wire.validate`):
   reject    {proposal}                  staff: do not say it
 
 Server -> client:
-  controller {avatar, role, name, driver, by}    who drives a cast avatar now; driver is one of DRIVERS,
+  controller {avatar, role, name, driver, by, voice}
+                                                  who drives a cast avatar now; driver is one of DRIVERS,
                                                   `by` the person's or agent's name (null when autonomous).
+                                                  voice: the role's voice transform {pitch, formant} from the
+                                                  scenario's cast (null: none), applied by the client that
+                                                  voices the role (wire/voice.py `as_role`).
                                                   A claim held before a run starts says `teleop` for a person,
                                                   `agent` for a program.
   claims     {claims: [controller payloads]}      to a holder coming back (a resume, a new login, a rejoin

@@ -119,7 +119,12 @@ define(
     pace=Field(str, choices=PACES, required=False, default="usual"),
 )
 define(SCENARIO_CHOOSE, option=text(MAX_ID))
-define(SCENARIO_ANSWER, text=text(visible=True))
+define(
+    SCENARIO_ANSWER,
+    text=text(visible=True),
+    # a spoken answer (recognised on the participant's machine): the recogniser's confidence, 0..1
+    confidence=Field((int, float), lo=0.0, hi=1.0, required=False),
+)
 define(SCENARIO_ADVANCE)
 define(SCENARIO_FEEDBACK, kind=Field(str, choices=FEEDBACK_KINDS), text=text(required=False, default="-"))
 define(SCENARIO_STOP)

@@ -15,13 +15,16 @@ from panda3d.core import CardMaker, NodePath, TextNode, TransparencyAttrib
 
 from .. import fonts, geom, theme
 from ..i18n import t
-from .face import face_texture
+from .face import face_texture, mouth_step
 
 HEAD_Z = 1.58
 HEAD_R = 0.24
 TAG_Z = 2.02
 # An avatar without a chosen appearance picks its skin and hair colour by id from this many first entries.
 ID_SKINS, ID_HAIRS = 6, 5
+
+# A name tag says "speaking" from the first sound until this long after the last (no flicker between words).
+SPEAKING_HOLD = 0.6
 
 # How long each gesture plays (seconds).
 GESTURE_SECONDS = {"wave": 2.0, "nod": 1.4, "shake_head": 1.6, "point": 2.2, "shrug": 1.4, "thumbs_up": 2.0}
@@ -82,6 +85,9 @@ class Avatar:
         self.paused = False
         self.expression = "neutral"
         self.intensity = 0.0
+        self.mouth = 0  # how open the mouth is while speaking (face.MOUTH_STEPS steps)
+        self.speaking = False
+        self._speaking_left = 0.0
         self.gesture = "none"
         self.gesture_t = 0.0
         self.reduced_motion = reduced_motion
@@ -220,9 +226,11 @@ class Avatar:
             label += t("tag.away")
         if self.paused:
             label += t("tag.paused")
+        if self.speaking:
+            label = t("voice.tag_speaking", tag=label)
         fonts.apply(self._tag_text, label)
         self._tag_text.setText(label)
-        card = theme.colour("tag_cast" if self.kind == "cast" else "tag_person")
+        card = theme.colour("tag_speaking" if self.speaking else ("tag_cast" if self.kind == "cast" else "tag_person"))
         if self.away:
             card = card[:3] + (0.45,)
         self._tag_text.setCardColor(*card)
@@ -232,7 +240,23 @@ class Avatar:
     def set_expression(self, name: str, intensity: float = 1.0):
         self.expression = name
         self.intensity = float(min(max(intensity, 0.0), 1.0))
-        self.face.setTexture(face_texture(name, self.intensity), 1)
+        self.face.setTexture(face_texture(name, self.intensity, self.mouth), 1)
+
+    def set_voice_level(self, level: float, dt: float) -> None:
+        """The level (0..1) of this avatar's voice as it is played now: the mouth opens with it, and the
+        name tag says who is speaking (held a moment after the sound stops, so it does not flicker)."""
+        step = mouth_step(level)
+        if step != self.mouth:
+            self.mouth = step
+            self.face.setTexture(face_texture(self.expression, self.intensity, step), 1)
+        if step > 0:
+            self._speaking_left = SPEAKING_HOLD
+        else:
+            self._speaking_left = max(0.0, self._speaking_left - dt)
+        speaking = self._speaking_left > 0
+        if speaking != self.speaking:
+            self.speaking = speaking
+            self._refresh_tag()
 
     def play_gesture(self, name: str):
         if name not in GESTURE_SECONDS:

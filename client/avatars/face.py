@@ -9,6 +9,7 @@ anti-aliased signed-distance shapes; a texture is made once and cached.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -144,22 +145,44 @@ def draw_face(p: FaceParams) -> np.ndarray:
     return img
 
 
-_CACHE: dict[tuple[str, int], Texture] = {}
+MOUTH_STEPS = 4  # how open a speaking mouth is: 0 (closed, the expression's own) .. MOUTH_STEPS (wide)
 
 
-def face_texture(name: str, intensity: float = 1.0) -> Texture:
-    """The cached texture for an expression at an intensity (quantised to 1/STEPS)."""
+def speaking(p: FaceParams, mouth: float) -> FaceParams:
+    """The face with the mouth opened by the voice's level (0..1): the jaw drops, the lips round a little."""
+    if mouth <= 0:
+        return p
+    return replace(p, open=p.open + 0.34 * mouth, width=p.width * (1.0 - 0.18 * mouth))
+
+
+MOUTH_QUIET, MOUTH_LOUD = 0.3, 0.9  # voice levels (client/voice/link.py level_of) for closed and wide open
+
+
+def mouth_step(level: float) -> int:
+    """A voice level (0..1) as a mouth opening step: closed below MOUTH_QUIET (breath, room noise), wide
+    open from MOUTH_LOUD, so the mouth opens and closes with the syllables of ordinary speech."""
+    k = (float(level) - MOUTH_QUIET) / (MOUTH_LOUD - MOUTH_QUIET)
+    return int(min(MOUTH_STEPS, max(0, math.ceil(k * MOUTH_STEPS))))
+
+
+_CACHE: dict[tuple[str, int, int], Texture] = {}
+
+
+def face_texture(name: str, intensity: float = 1.0, mouth: int = 0) -> Texture:
+    """The cached texture for an expression at an intensity (quantised to 1/STEPS), with the mouth open
+    by `mouth` steps of MOUTH_STEPS while the avatar speaks."""
     step = int(round(float(np.clip(intensity, 0, 1)) * STEPS))
+    mouth = int(min(MOUTH_STEPS, max(0, mouth)))
     if name not in EXPRESSION_PARAMS:
         name = "neutral"
     if name == "neutral":
         step = 0
-    key = (name, step)
+    key = (name, step, mouth)
     tex = _CACHE.get(key)
     if tex is None:
-        img = draw_face(params_for(name, step / STEPS))
+        img = draw_face(speaking(params_for(name, step / STEPS), mouth / MOUTH_STEPS))
         data = np.ascontiguousarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8))
-        tex = Texture(f"face-{name}-{step}")
+        tex = Texture(f"face-{name}-{step}-{mouth}")
         tex.setup2dTexture(SIZE, SIZE, Texture.T_unsigned_byte, Texture.F_rgba8)
         tex.setRamImageAs(data.tobytes(), "RGBA")
         tex.setMinfilter(SamplerState.FT_linear_mipmap_linear)

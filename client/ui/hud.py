@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from direct.gui.OnscreenText import OnscreenText
 from direct.showbase.MessengerGlobal import messenger
 from panda3d.core import NodePath, TextNode
 
@@ -33,7 +34,9 @@ HELP_ROWS = 18  # the help's lines: hud.help.1 .. hud.help.18 in the catalog
 
 
 def help_text() -> str:
-    return "\n".join(t(f"hud.help.{i}") for i in range(1, HELP_ROWS + 1))
+    rows = [t(f"hud.help.{i}") for i in range(1, HELP_ROWS + 1)]
+    rows.insert(4, t("voice.help"))  # after typing: speaking
+    return "\n".join(rows)
 
 
 class ChatPanel:
@@ -311,13 +314,18 @@ class SettingsPanel:
         on_leave: Callable[[], None] | None,
         on_quit: Callable[[], None],
         extra: list[tuple[str, Callable[[], None]]] | None = None,
+        adjust: list[tuple[str, Callable[[], str], Callable[[int], None]]] | None = None,
     ):
         self.settings = settings
         self.extra = dict(extra or [])  # more rows that open something on Enter (e.g. safety panels)
+        # more rows with a value that Left/Right (or Enter) change: (name, value, change(step)); e.g. voice
+        self.adjust = {name: (value, change) for name, value, change in adjust or []}
+        self._values: dict[str, OnscreenText] = {}  # a row's value label, for values that change by themselves
         self.on_change = on_change
         self.on_leave = on_leave
         self.on_quit = on_quit
         self.index = 0
+        self.title = t("hud.settings")
         self.root = parent.attachNewNode("settings")
         self._clicks: list = []  # a click area per row (a click changes it, as Enter does) and Close
         self._draw()
@@ -333,6 +341,7 @@ class SettingsPanel:
             ("pace", t("hud.reading_pace"), t(f"pace.{s.pace}")),
             ("language", t("login.language"), language_name(s.language)),
         ]
+        rows += [("adjust", name, value()) for name, (value, _change) in self.adjust.items()]
         rows += [("extra", name, "") for name in self.extra]
         if self.on_leave:
             rows.append(("leave", t("hud.leave_room"), ""))
@@ -346,13 +355,14 @@ class SettingsPanel:
         for c in self._clicks:
             c.destroy()
         self._clicks = []
+        self._values = {}
         self.root.getChildren().detach()
         items = self._items()
         # the rows' size follows the text size, but all of them stay inside the window's height
         sc = min(0.055 * self.settings.text_scale, 1.9 / (5.2 + len(items) * 1.9))
         h = sc * 5.2 + len(items) * sc * 1.9
         panel(self.root, (-0.95, 0.95, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
-        label(self.root, t("hud.settings"), (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
+        label(self.root, self.title, (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
         self._clicks.append(close_button(self.root, (0.95, h / 2), sc * 0.9, "settings"))
         for i, (name, value) in enumerate(items):
             y = h / 2 - sc * 3.8 - i * sc * 1.9
@@ -360,7 +370,10 @@ class SettingsPanel:
                 panel(self.root, (-0.85, 0.85, y - sc * 0.6, y + sc * 1.1), theme.colour("ui_accent", 0.35))
             label(self.root, name, (-0.8, y), sc)
             if value:
-                label(self.root, f"<  {value}  >", (0.8, y), sc, theme.colour("ui_accent"), align=TextNode.ARight)
+                shown = label(
+                    self.root, f"<  {value}  >", (0.8, y), sc, theme.colour("ui_accent"), align=TextNode.ARight
+                )
+                self._values[name] = shown
             area = (-0.85, 0.85, y - sc * 0.6, y + sc * 1.1)
             self._clicks.append(click_area(self.root, area, self.click, i, name=f"settings:{name}"))
         label(
@@ -411,6 +424,10 @@ class SettingsPanel:
             elif what == "extra" and key == "enter":
                 self.extra[name]()
                 return True
+            elif what == "adjust":
+                self.adjust[name][1](step)
+                self._draw()
+                return True
             else:
                 return True
             self.on_change(s)
@@ -421,6 +438,12 @@ class SettingsPanel:
 
     def on_char(self, ch: str):
         pass
+
+    def set_value(self, name: str, value: str) -> None:
+        """Show a row's new value without redrawing the panel (the microphone test's meter, each frame)."""
+        shown = self._values.get(name)
+        if shown is not None and shown.getText() != f"<  {value}  >":
+            shown.setText(f"<  {value}  >")
 
     def destroy(self):
         for c in self._clicks:

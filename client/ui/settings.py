@@ -37,6 +37,10 @@ class Settings:
     contrast: str = "usual"  # one of theme.CONTRASTS
     language: str = "en"  # one of i18n.LANGUAGES; a first start takes the OS locale's when it is shipped
     server: str = ""  # the service's address, asked at the first start (client/ui/server_screen.py)
+    voice_mode: str = "push"  # push: heard while V (or the Talk button) is held; activity: heard when you speak
+    read_aloud: bool = True  # role-play lines of computer-run cast members are read aloud (text to speech)
+    microphone: str = ""  # a device name (client/voice/devices.py list_devices); "" is the system's default
+    speakers: str = ""
 
     @property
     def text_scale(self) -> float:
@@ -66,6 +70,13 @@ class Settings:
         s.language = data["language"] if data.get("language") in LANGUAGES else default_language()
         if isinstance(data.get("server"), str):
             s.server = data["server"]
+        if data.get("voice_mode") in VOICE_MODES:
+            s.voice_mode = data["voice_mode"]
+        if isinstance(data.get("read_aloud"), bool):
+            s.read_aloud = data["read_aloud"]
+        for device in ("microphone", "speakers"):
+            if isinstance(data.get(device), str):
+                setattr(s, device, data[device][:200])
         return s
 
     def save(self, path: Path | None) -> None:
@@ -80,3 +91,4 @@ class Settings:
 
 FIRST_TEXT_SIZE = "large"  # before a settings file exists (the login screen lets a person change it)
 CAMERA_DISTANCES = {"near": 3.0, "normal": 4.4, "far": 6.5}
+VOICE_MODES = ("push", "activity")

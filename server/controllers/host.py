@@ -137,6 +137,7 @@ class ControllerHost:
         self.controllers: dict[str, Controller] = {}  # cast role -> its controller (while a run is attached)
         self.avatars: dict[str, int] = {}  # cast role -> cast avatar id
         self.names: dict[str, str] = {}
+        self.voices: dict[str, dict[str, float]] = {}  # cast role -> its voice transform (pitch, formant), if any
         self.on_drop: dict[str, str] = {}  # cast role -> 'autonomous' | 'pause'
         self.outstanding: dict[str, list[dict[str, Any]]] = {}  # cues sent to a remote controller, not said yet
         self.supervision: dict[str, tuple[int, int]] = {}  # cast role -> (supervisor user id, seconds)
@@ -149,8 +150,15 @@ class ControllerHost:
         self._background = Background()
 
     # --- a run's cast arrives and leaves ---------------------------------------------------------
-    def attach(self, cast: dict[str, int], names: dict[str, str], on_drop: dict[str, str]) -> None:
+    def attach(
+        self,
+        cast: dict[str, int],
+        names: dict[str, str],
+        on_drop: dict[str, str],
+        voices: dict[str, dict[str, float]] | None = None,
+    ) -> None:
         self.avatars, self.names, self.on_drop = dict(cast), dict(names), dict(on_drop)
+        self.voices = dict(voices or {})
         self.controllers = {}
         self.outstanding = {role: [] for role in cast}
         for role, aid in cast.items():
@@ -289,6 +297,8 @@ class ControllerHost:
             "name": self.names.get(role, role),
             "driver": driver,
             "by": by,
+            # the scenario's voice transform for this role, applied by the client of whoever voices it
+            "voice": self.voices.get(role),
         }
 
     async def announce(self, role: str) -> None:

@@ -30,6 +30,11 @@ DATA_FILE = Path("matching") / "answer_risk.yaml"
 SIGNALS = ("negation", "sarcasm", "dismissive", "abuse", "crisis")
 # a rude or sarcastic answer: the partner answers the tone, and nothing is scored
 RUDE = frozenset({"sarcasm", "dismissive", "abuse"})
+# A spoken answer (client/voice/recognise.py) comes with the recogniser's confidence, 0..1. Below HEARD_SURE
+# the words may not be what was said: like an unsure match, a person decides (the signal UNSURE_HEARING).
+# Measured on espeak-ng speech: a sentence the step offers is heard at ~0.75-0.8, one it does not at ~0.3-0.5.
+HEARD_SURE = 0.6
+UNSURE_HEARING = "unsure_hearing"
 TEXTS = ("review_wait", "did_you_mean", "say_again", "rude_reply", "again")
 
 

@@ -330,6 +330,7 @@ class ScenarioRooms(RoomFeature):
             rr.cast,
             {r: sc.cast[r]["name"] for r in rr.cast},
             {r: sc.cast[r].get("on_operator_drop") or "autonomous" for r in rr.cast},
+            {r: sc.cast[r]["voice"] for r in rr.cast if sc.cast[r].get("voice")},
         )
 
         async def skipped(role: str, suggestion: str | None) -> None:
@@ -987,7 +988,8 @@ async def scenario_answer(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
         return await _crisis_answer(ctx, rr, p["text"])
     _participant_only(ctx, rr)
     reviewer = bool(ScenarioRooms.reviewers(rr))
-    return await _step(ctx, rr, "answer", p["text"], reviewer=reviewer)
+    # a spoken answer carries the recogniser's confidence: a low one goes to a person like an unsure match
+    return await _step(ctx, rr, "answer", p["text"], reviewer=reviewer, heard=p.get("confidence"))
 
 
 @intent(wsc.SCENARIO_REVIEW, roles=events.STAFF)

@@ -253,8 +253,12 @@ class RolePlay(PhaseKind):
         match = matcher.match(text)
         nearest = options.get(match.nearest or "")
         signals = run.risk.signals(text, [nearest["text"], *nearest["examples"]] if nearest else [], run.crisis)
+        if run.heard is not None and run.heard < answer_risk.HEARD_SURE:
+            signals.append(answer_risk.UNSURE_HEARING)  # spoken, and maybe not heard right: a person decides
         route = answer_risk.route(match, signals)
         judged = {"score": round(match.score, 3), "confidence": round(match.confidence, 3), "signals": signals}
+        if run.heard is not None:
+            judged["heard"] = run.heard
         where = {"phase": phase["id"], "node": st["node"]}
         if route == "auto" and nearest is not None:
             self.take_option(run, nearest, text, "text", actor, effects, judged | {"decided": "auto"})

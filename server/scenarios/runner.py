@@ -161,6 +161,7 @@ class ScenarioRun:
         self.risk: answer_risk.AnswerRisk = answer_risk.shipped()
         self.crisis: Callable[[str], bool] | None = None
         self.reviewer = False
+        self.heard: float | None = None  # a spoken answer: the recogniser's confidence (set for each answer)
         # A paced run (a room's, ScenarioRooms) keeps each step's lines as owed lines in its state: the room
         # cues them one at a time and offers the participant nothing until the last was said. Unpaced (a dry
         # run, the fidelity bench, the runner's own tests), lines count as said the moment they are returned.
@@ -389,7 +390,9 @@ class ScenarioRun:
         self.kind.choose(self, option_id, actor, effects)
         return self._commit(effects)
 
-    def answer(self, text: str, actor: str | None = None, reviewer: bool = False) -> list[Effect]:
+    def answer(
+        self, text: str, actor: str | None = None, reviewer: bool = False, heard: float | None = None
+    ) -> list[Effect]:
         """The participant's own words. `reviewer`: a specialist in the room can decide an answer the matcher
         is unsure of (wait 'review'); without one the participant is asked "Did you mean ...?" ('confirm')."""
         self._require_active()
@@ -400,11 +403,11 @@ class ScenarioRun:
         self._refuse_while_owed()
         effects: list[Effect] = []
         self.state["note"] = None
-        self.reviewer = reviewer
+        self.reviewer, self.heard = reviewer, heard
         try:
             self.kind.answer(self, text, actor, effects)
         finally:
-            self.reviewer = False
+            self.reviewer, self.heard = False, None
         return self._commit(effects)
 
     def review(self, option_id: str, decided_by: str, actor: str | None = None) -> list[Effect]:

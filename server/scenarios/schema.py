@@ -987,6 +987,29 @@ SCENARIO = Obj(
                                 "30",
                             )
                         ),
+                        "voice": F(
+                            Obj(
+                                "voice transform",
+                                {
+                                    "pitch": F(
+                                        Num(-12, 12, "semitones to shift the voice (negative: lower)", "-3"),
+                                        default=0,
+                                    ),
+                                    "formant": F(
+                                        Num(
+                                            0.7,
+                                            1.4,
+                                            "scale of the voice's formants (below 1: a bigger-sounding speaker)",
+                                            "0.9",
+                                        ),
+                                        default=1.0,
+                                    ),
+                                },
+                                description="how the client of a peer specialist voicing this role transforms "
+                                "their voice, so one specialist can voice different characters",
+                                example="{pitch: -3, formant: 0.9}",
+                            )
+                        ),
                     },
                     example="{kind: partner, name: Alex}",
                 ),
