@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from direct.showbase.MessengerGlobal import messenger
 
+from client import i18n
 from client.testing import pump, shared_app
 from client.ui.voice import SAY_KEY
 from client.voice import FileSink, FileSource, recognise, tts
@@ -115,3 +116,17 @@ async def test_the_participant_says_an_answer_checks_the_words_and_sends_them_wi
         await app.close_network()
         if ben is not None:
             await ben.stop_voice()
+
+
+async def test_saying_an_answer_tells_a_spanish_reader_it_knows_english_only():
+    """pocketsphinx ships an English model only: a Spanish reader is told so, and nothing listens."""
+    app = shared_app()
+    app.voice.use_devices(FileSource(), FileSink())
+    i18n.set_language("es")
+    try:
+        app.voice.toggle_answer()
+        await pump(app, lambda: app.notices.shown is not None, timeout=5)
+        assert app.notices.shown == i18n.t("voice.answer.english_only") and "inglés" in app.notices.shown
+        assert not app.voice.taking_answer
+    finally:
+        i18n.set_language("en")

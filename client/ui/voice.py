@@ -20,7 +20,7 @@ from wire import controllers as wc
 from wire import voice as wire_voice
 
 from .. import theme
-from ..i18n import t
+from ..i18n import language, t
 from .hud import SettingsPanel
 from .layout import GAP, HUD_BUTTON_TEXT, MARGIN
 from .settings import VOICE_MODES, Settings
@@ -156,7 +156,7 @@ class VoiceUI:
         old = self.link
         self.link = None
         if old is not None:
-            self.app.spawn(old.close() if self._devices is None else old.stop(), "change the sound device")
+            self.app.spawn(old.close() if self._devices is None else old.stop(), t("do.change_device"))
         self.enter()
 
     async def _emit(self, event: str, payload: dict) -> None:
@@ -193,7 +193,7 @@ class VoiceUI:
             self.reader.set_enabled(self.app.settings.read_aloud)
         if link is not None:
             link.release()
-            self.app.spawn(link.close() if self._devices is None else link.stop(), "stop the voice")
+            self.app.spawn(link.close() if self._devices is None else link.stop(), t("do.stop_voice"))
         self.refresh()
 
     def apply_settings(self, settings: Settings) -> None:
@@ -316,6 +316,9 @@ class VoiceUI:
         """Ctrl+T in a role-play step that takes your own words: listen (nothing is sent to the room),
         then again to stop; the words recognised go into the answer field to check, change, and send."""
         app, panel = self.app, self.app.scenarios.panel
+        if language() != "en":  # the recogniser's model (pocketsphinx's own) knows English only
+            app.notice(t("voice.answer.english_only"))
+            return
         if self.source is None or self.link is None:
             app.notice(t("voice.answer.no_mic"))
             return
@@ -323,7 +326,7 @@ class VoiceUI:
             pcm = self._stop_listening()
             phrases = [str(o.get("text", "")) for o in (panel.options if panel is not None else [])]
             app.notice(t("voice.answer.working"), seconds=3)
-            app.spawn(self._recognise(pcm, phrases), "recognise your answer")
+            app.spawn(self._recognise(pcm, phrases), t("do.recognise"))
             return
         if panel is None or not panel.free_text or panel.busy:
             app.notice(t("voice.answer.not_now"))
@@ -568,7 +571,7 @@ class VoiceUI:
             return
         self._listen_privately()
         self.app.notice(t("voice.mic_test.speak"), seconds=3)
-        self.app.spawn(self._play_back(), "play your voice back")
+        self.app.spawn(self._play_back(), t("do.play_back"))
 
     async def _play_back(self) -> None:
         import asyncio

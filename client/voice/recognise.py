@@ -25,9 +25,12 @@ RATE = 48_000  # the voice path's rate (client/voice/codec.py)
 ASR_RATE = 16_000  # the acoustic model's
 MAX_SECONDS = 15.0  # an answer longer than this is cut (the rest is not recognised)
 # words people say around an answer; in the language model with the step's own options
-COMMON = (
-    "yes no maybe okay ok sure thanks thank you please sorry i i'm you we it that this is am are "
-    "not don't do would like to go want can could be a the and but so well um er hello hi"
+COMMON = " ".join(  # the recogniser's English vocabulary, never shown
+    (
+        "yes no maybe okay ok sure thanks thank you please sorry",  # i18n: not shown
+        "i i'm you we it that this is am are not don't do would like",  # i18n: not shown
+        "to go want can could be a the and but so well um er hello hi",  # i18n: not shown
+    )
 )
 _WORD = re.compile(r"[a-z']+")
 
