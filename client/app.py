@@ -288,6 +288,8 @@ class PeerspaceClient(ShowBase):
             av.set_text_scale(settings.text_scale)
         if self.settings_panel is not None:
             self.settings_panel.root.reparentTo(self.popups)
+            if self.settings_panel.extra:  # the other panels' rows, named in the language just chosen
+                self.settings_panel.extra = dict(self._settings_extras())
         if self.scenarios.panel is not None:
             self.scenarios.make_panel(self.scenarios.panel)
         self.scenarios.set_pace(settings.pace)
@@ -317,9 +319,12 @@ class PeerspaceClient(ShowBase):
                 self.apply_settings,
                 self.leave_room if self.in_room else None,
                 self.screens.ask_quit,
-                extra=[i for p in (self.voice, self.safety, self.looks, self.records) for i in p.settings_items()],
+                extra=self._settings_extras(),
             )
             self.push_focus(SettingsFocus(self, self.settings_panel))
+
+    def _settings_extras(self) -> list[tuple[str, Callable[[], None]]]:
+        return [i for p in (self.voice, self.safety, self.looks, self.records) for i in p.settings_items()]
 
     def close_settings(self) -> None:
         if self.settings_panel is not None:

@@ -325,7 +325,7 @@ class SettingsPanel:
         self.on_leave = on_leave
         self.on_quit = on_quit
         self.index = 0
-        self.title = t("hud.settings")
+        self.title_key = "hud.settings"  # looked up at each draw: the language may change in the panel
         self.root = parent.attachNewNode("settings")
         self._clicks: list = []  # a click area per row (a click changes it, as Enter does) and Close
         self._draw()
@@ -362,7 +362,7 @@ class SettingsPanel:
         sc = min(0.055 * self.settings.text_scale, 1.9 / (5.2 + len(items) * 1.9))
         h = sc * 5.2 + len(items) * sc * 1.9
         panel(self.root, (-0.95, 0.95, -h / 2, h / 2), theme.colour("ui_panel", 1.0))
-        label(self.root, self.title, (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
+        label(self.root, t(self.title_key), (0, h / 2 - sc * 1.8), sc * 1.2, align=TextNode.ACenter)
         self._clicks.append(close_button(self.root, (0.95, h / 2), sc * 0.9, "settings"))
         for i, (name, value) in enumerate(items):
             y = h / 2 - sc * 3.8 - i * sc * 1.9

@@ -628,11 +628,11 @@ class VoiceSettingsPanel(SettingsPanel):
         self.voice = voice
         app = voice.app
         super().__init__(parent, app.settings, app.apply_settings, None, app.screens.ask_quit, adjust=voice.rows())
-        self.title = t("voice.settings.title")
+        self.title_key = "voice.settings.title"
         self._draw()
 
-    def _items(self):
-        return [(name, value()) for name, (value, _change) in self.adjust.items()]
+    def _rows(self) -> list[tuple[str, str, str]]:
+        return [("adjust", name, value()) for name, (value, _change) in self.adjust.items()]
 
 
 def meter(level: float) -> str:
