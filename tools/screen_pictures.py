@@ -239,8 +239,16 @@ def rooms(app) -> None:
     )
 
 
+# the longest duty line a participant sees: nobody on duty, and when the team is usually there (care.yaml)
+NOBODY_ON_DUTY = (
+    "No one from the team is online right now. The team is usually here Monday 10:00-16:00; Tuesday 10:00-16:00 "
+    "and 18:00-20:00; Wednesday 10:00-16:00; Thursday 10:00-16:00; Friday 10:00-16:00 (Europe/London)."
+)
+
+
 def room(app) -> None:
     _room(app)
+    app.safety.helpline.on_duty_status({"text": NOBODY_ON_DUTY})
     app.notice("Connected again.")
 
 

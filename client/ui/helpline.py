@@ -313,9 +313,17 @@ class Helpline:
         if self.team_button is not None:
             self.team_button.setX(right - self.team_button.getBounds()[1] * s * 0.95)
         if self.duty_text and not self.staff:
+            # on a card of its own that grows upwards from above the button, however many lines the text takes
+            sc, pad = s * 0.9, s * 0.3
             self.duty_label = label(
-                self.team, self.duty_text, (right, y + s * 2.6), s * 0.9, theme.colour("ui_text"), TextNode.ARight, 20
+                self.team, self.duty_text, (right, 0), sc, theme.colour("ui_text"), TextNode.ARight, 20
             )
+            node = self.duty_label.textNode
+            base = y + s * 2.0
+            self.duty_label.setPos(right, base + pad - node.getBottom() * sc)
+            card = (right + node.getLeft() * sc - pad, right + pad, base, base + 2 * pad + node.getHeight() * sc)
+            panel(self.team, card, theme.colour("ui_panel", 0.85))
+            self.duty_label.reparentTo(self.team)  # drawn after its card
 
     # --- participant: ask, agree, write ------------------------------------------------------
     def open(self) -> None:
