@@ -277,6 +277,7 @@ class PeerspaceClient(ShowBase):
         i18n.set_language(settings.language)  # what is drawn below is drawn in it
         theme.set_contrast(settings.contrast)
         self.hud.build()
+        self.group.restyle()  # the turn banner, and the new notices below it
         if self.screen is not None and hasattr(self.screen, "restyle"):
             self.screen.restyle(settings.text_scale)
         for av in self.avatars.values():

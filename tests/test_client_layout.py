@@ -293,6 +293,30 @@ def test_every_screen_keeps_its_texts_apart_and_inside(size, language):
     assert not found, f"{len(found)} problems at {size} in {language}:\n" + "\n".join(found)
 
 
+def test_the_group_turn_banner_follows_a_change_of_text_size_and_language():
+    """Settings changed during a group practice (F10): the turn banner is laid out again at the new size and in the
+    new language, and the notices, built anew, still go below it."""
+    from client.ui.group import turn_text
+    from client.ui.settings import Settings
+    from tools.screen_pictures import GROUP_FEEDBACK
+
+    app = shared_app()
+    before = app.opts.size
+    resize_to(app, 960, 600)
+    try:
+        show(app, next(s for s in SCREENS if s.name == "group-feedback"))
+        english = app.group.banner_text()
+        app.apply_settings(Settings(text_size="extra large", language="es"))
+        assert app.group.banner_text() == turn_text(GROUP_FEEDBACK, 1) != english
+        assert "Turno de Robin" in app.group.banner_text()
+        assert Scene(app).problems() == []
+        lo, hi = app.hud.notices.root.getTightBounds(app.a2dTopCenter)
+        assert hi.z <= app.group.banner.bottom  # the notice's panel starts below the banner's
+    finally:
+        i18n.set_language("en")
+        resize_to(app, *before)
+
+
 def test_the_longer_pseudo_language_keeps_placeholders_and_grows_words():
     assert longer("Line due in {seconds} s") == "LineL due in {seconds} s"
     assert longer("Settings") == "SettingsSe" and longer("Página") == "PáginaP"
