@@ -53,6 +53,7 @@ class HudView:
         self.mode = ModeIndicator(app.a2dBottomLeft, s)
         self.buttons = HudButtons(app.a2dBottomLeft, s, app.open_help, app.open_settings)
         self.show_room(app.in_room)
+        app.group.restyle()  # a group practice's turn banner at this size, the new notices below it
 
     def pointer_over_chat(self) -> bool:
         """Is the mouse pointer over the chat panel? (No pointer offscreen or outside the window.)"""

@@ -129,18 +129,24 @@ class FeedbackPrompt:
         y -= s * 3.4
         self.buttons["send"] = button(self.root, t("group.ask.send"), (-0.3, y), s * 0.9, self.send, name="peer-send")
         self.buttons["skip"] = button(self.root, t("group.ask.skip"), (0.3, y), s * 0.9, self.skip, name="peer-skip")
-        bottom = y - s * 2.4
-        self.frame["frameSize"] = (-1.05, 1.05, bottom, top)
+        self.top, self.keys_y = top, y - s * 1.8
         self.status = label(
             self.root,
             t("group.ask.keys"),
-            (0, bottom + s * 0.6),
+            (0, self.keys_y),
             s * 0.7,
             theme.colour("ui_muted"),
             TextNode.ACenter,
             2.0 / (s * 0.7),
         )
+        self._fit_frame()
         self._mark()
+
+    def _fit_frame(self) -> None:
+        """The panel reaches below the last row of the key line (two rows in a longer language or larger text)."""
+        s, rows = self.s, max(1, self.status.textNode.getNumRows())
+        bottom = self.keys_y - s * 0.6 - (rows - 1) * s * 0.7 * 1.2
+        self.frame["frameSize"] = (-1.05, 1.05, bottom, self.top)
 
     def _mark(self) -> None:
         for i, text_np in enumerate(self.step_labels):
@@ -181,6 +187,7 @@ class FeedbackPrompt:
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
+        self._fit_frame()
 
     def text(self) -> str:
         """Every text shown, one per line (tests read what a person reads)."""
