@@ -599,15 +599,17 @@ SCREENS = [
 
 
 def show(app, screen: Screen, text_size: str = "medium", frames: int = 6) -> None:
-    """Put the shared app back to a clean state at `text_size`, then show `screen` and let 1.5 s pass in
-    `frames` frames."""
+    """Put the shared app back to a clean state at `text_size` in the language set now (it stays from screen to
+    screen, as a person's language setting does), then show `screen` and let 1.5 s pass in `frames` frames."""
+    from client import i18n
     from client.testing import reset
     from client.ui.settings import Settings
 
     reset_size = (app.win.getXSize(), app.win.getYSize())
+    language = i18n.language()  # reset() goes back to the default settings, English among them
     reset(app)
     resize_to(app, *reset_size)
-    app.apply_settings(Settings(text_size=text_size))
+    app.apply_settings(Settings(text_size=text_size, language=language))
     screen.show(app)
     settle(app, frames=frames)
 
