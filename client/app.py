@@ -201,6 +201,7 @@ class PeerspaceClient(ShowBase):
         self.scenarios, self.coaching = ScenarioFlow(self), Coaching(self)
         self.screens = Screens(self)
         self.records = MyRecords(self)  # questionnaires, My practice, My data, own replays
+        self.group = GroupView(self)  # a group practice: whose turn, the peer-feedback prompt, feedback received
         self.setBackgroundColor(*theme.colour("sky"))
         self.camLens.setFov(62)
         self.camLens.setNearFar(0.1, 200)
@@ -215,7 +216,6 @@ class PeerspaceClient(ShowBase):
         self.accept("keystroke", type_char, [self])
         self.pointer = Pointer(self)  # clicks on the view: choose a person, walk to a point
         self.safety = SafetyUI(self)  # quiet room, report/block, monitoring, crisis card, staff alerts
-        self.group = GroupView(self)  # a group practice: whose turn, the peer-feedback prompt, feedback received
         # the server's events, also callable directly (previews, tests)
         self.on_room_state, self.on_snap, self.on_said = self.net.on_room_state, self.net.on_snap, self.net.on_said
         self.on_member_updated, self.on_connection = self.net.on_member_updated, self.net.on_connection

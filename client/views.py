@@ -55,6 +55,7 @@ class HudView:
         help_ = self.buttons.help
         app.voice.build(app.a2dBottomLeft, s, help_.getZ(), help_.getX() + help_.getBounds()[0] * help_.getSx())
         self.show_room(app.in_room)
+        app.group.restyle()  # a group practice's turn banner at this size, the new notices below it
 
     def pointer_over_chat(self) -> bool:
         """Is the mouse pointer over the chat panel? (No pointer offscreen or outside the window.)"""

@@ -98,12 +98,19 @@ class Longer(gettext.NullTranslations):
 
 
 def use_language(language: str) -> None:
+    """Everything drawn from now on is in `language`: the screens (tools/screen_pictures.py show) keep the
+    language set now, through the settings they apply."""
     if language == LONGER:
-        # not a shipped language, so set_language would refuse it: the test puts it in place itself
+        # not a shipped language, so set_language would refuse it: listed as one while the test runs
         i18n._cache.setdefault(LONGER, Longer())
-        i18n._language = LONGER
-    else:
-        i18n.set_language(language)
+        if LONGER not in i18n.LANGUAGES:
+            i18n.LANGUAGES = (*i18n.LANGUAGES, LONGER)
+    i18n.set_language(language)
+
+
+def back_to_english() -> None:
+    i18n.LANGUAGES = tuple(code for code in i18n.LANGUAGES if code != LONGER)
+    i18n.set_language("en")
 
 
 CASES = [(size, language) for language in languages() for size in SIZES] + [(SIZES[0], LONGER)]
@@ -285,12 +292,37 @@ def test_every_screen_keeps_its_texts_apart_and_inside(size, language):
         for text_size in theme.TEXT_SIZES:
             for screen in SCREENS:
                 show(app, screen, text_size, frames=2)
+                assert i18n.language() == language, f"{screen.name} was drawn in {i18n.language()}"
                 found += [f"{screen.name} at {text_size}: {p}" for p in Scene(app).problems()]
     finally:
         app.win.setActive(True)
-        i18n.set_language("en")
+        back_to_english()
         resize_to(app, *before)
     assert not found, f"{len(found)} problems at {size} in {language}:\n" + "\n".join(found)
+
+
+def test_the_group_turn_banner_follows_a_change_of_text_size_and_language():
+    """Settings changed during a group practice (F10): the turn banner is laid out again at the new size and in the
+    new language, and the notices, built anew, still go below it."""
+    from client.ui.group import turn_text
+    from client.ui.settings import Settings
+    from tools.screen_pictures import GROUP_FEEDBACK
+
+    app = shared_app()
+    before = app.opts.size
+    resize_to(app, 960, 600)
+    try:
+        show(app, next(s for s in SCREENS if s.name == "group-feedback"))
+        english = app.group.banner_text()
+        app.apply_settings(Settings(text_size="extra large", language="es"))
+        assert app.group.banner_text() == turn_text(GROUP_FEEDBACK, 1) != english
+        assert "Turno de Robin" in app.group.banner_text()
+        assert Scene(app).problems() == []
+        lo, hi = app.hud.notices.root.getTightBounds(app.a2dTopCenter)
+        assert hi.z <= app.group.banner.bottom  # the notice's panel starts below the banner's
+    finally:
+        i18n.set_language("en")
+        resize_to(app, *before)
 
 
 def test_the_longer_pseudo_language_keeps_placeholders_and_grows_words():

@@ -11,35 +11,6 @@ from client.ui import records as R
 from tools.screen_pictures import PRACTICE, SESSIONS
 from tools.screen_pictures import records_screens as screens
 
-COURSE = {  # `my_course` as the server answers it (server/courses/book.py)
-    "course": {"id": "social_skills_8_weeks", "title": "Social skills: eight weeks"},
-    "group": {"id": 1, "name": "Tuesday evening group"},
-    "timezone": "Europe/London",
-    "position": {"held": 3, "total": 16, "next": 4},
-    "next": {
-        "number": 4,
-        "title": "Asking for help",
-        "review": True,
-        "starts": "2030-01-17T18:00:00+00:00",
-        "ends": "2030-01-17T19:30:00+00:00",
-        "minutes": 90,
-        "scenarios": [
-            {"id": "homework_review", "title": "Last session's homework", "difficulty": "easy"},
-            {
-                "id": "asking_for_help",
-                "title": "Asking for help",
-                "difficulty": "easy",
-                "suggested": {
-                    "difficulty": "medium",
-                    "from": "easy",
-                    "reason": "2 role-plays in a row with every step done: try the next level",
-                },
-            },
-        ],
-    },
-    "homework": {"text": "Ask a shop assistant where something is, and notice how it went.", "run": 7},
-}
-
 
 def boxes(app, screen):
     """(name, (x0, x1, z0, z1)) of every shown text and button on the screen, in aspect2d units."""
@@ -70,10 +41,6 @@ def test_records_screens_keep_their_text_inside_and_apart(size):
             made = screens(app, scale)
             many = {**PRACTICE, "sessions": SESSIONS * 4}  # more than fit: the list stops above the key hints
             made["practice_many"] = R.PracticeScreen(app.aspect2d, scale, many, lambda *_: None, lambda: None)
-            made["course"] = R.CourseScreen(app.aspect2d, scale, COURSE, lambda: None, lambda: None)
-            made["course"].set_status(
-                R.t("course.saved", path="/home/someone/.local/share/peerspace/peerspace-course.ics")
-            )
             try:
                 for name, screen in made.items():
                     for other in made.values():

@@ -114,6 +114,35 @@ DATA = {
     },
     "kept": {"sessions": 12, "lines": 140, "questionnaires": 6, "replays": 4},
 }
+COURSE = {  # `my_course` as the server answers it (server/courses/book.py)
+    "course": {"id": "social_skills_8_weeks", "title": "Social skills: eight weeks"},
+    "group": {"id": 1, "name": "Tuesday evening group"},
+    "timezone": "Europe/London",
+    "position": {"held": 3, "total": 16, "next": 4},
+    "next": {
+        "number": 4,
+        "title": "Asking for help",
+        "review": True,
+        "starts": "2030-01-17T18:00:00+00:00",
+        "ends": "2030-01-17T19:30:00+00:00",
+        "minutes": 90,
+        "scenarios": [
+            {"id": "homework_review", "title": "Last session's homework", "difficulty": "easy"},
+            {
+                "id": "asking_for_help",
+                "title": "Asking for help",
+                "difficulty": "easy",
+                "suggested": {
+                    "difficulty": "medium",
+                    "from": "easy",
+                    "reason": "2 role-plays in a row with every step done: try the next level",
+                },
+            },
+        ],
+    },
+    "homework": {"text": "Ask a shop assistant where something is, and notice how it went.", "run": 7},
+}
+CALENDAR = "/home/ana/.local/share/peerspace/peerspace-course.ics"  # where My course saves the group's sessions
 
 
 def noop(*_):
@@ -124,7 +153,7 @@ def records_screens(app, scale):
     """The "My records" screens with the sample records, by name (all built at once; show one at a time)."""
     parent = app.aspect2d
     menu = [("due", t("records.menu.due", title=Q["title"]), noop)] + [
-        (name, t(f"records.menu.{name}"), noop) for name in ("questionnaires", "practice", "data")
+        (name, t(f"records.menu.{name}"), noop) for name in ("questionnaires", "practice", "data", "course")
     ]
     data = R.MyDataScreen(parent, scale, DATA, {"consent": noop, "export": noop, "delete": noop}, noop)
     data.delete()  # the warning shown too
@@ -134,6 +163,8 @@ def records_screens(app, scale):
     result.show_result(Q, 3.75)
     at_end = R.QuestionnaireScreen(parent, scale, Q, "pre", noop, noop)
     at_end.skip()
+    course = R.CourseScreen(parent, scale, COURSE, noop, noop)
+    course.set_status(t("course.saved", path=CALENDAR))  # S pressed: the sessions to come are in a calendar file
     return {
         "menu": R.MenuScreen(parent, scale, menu, noop),
         "questionnaires": R.QuestionnaireListScreen(parent, scale, [Q, {**Q, "due": "pre"}] * 2, noop, noop),
@@ -143,6 +174,7 @@ def records_screens(app, scale):
         "practice": R.PracticeScreen(parent, scale, PRACTICE, noop, noop),
         "data": data,
         "data-saved": saved,
+        "course": course,
     }
 
 
@@ -226,6 +258,20 @@ def _room(app, members=None) -> None:
 def login(app) -> None:
     app.opts.server = "https://peerspace.example.org"
     app.show_login()
+
+
+def first_start(app) -> None:
+    """The installed client's first start (no --server, none in the settings file): which service? An address
+    typed wrongly has been sent, so the field, what is wrong with it and the buttons all show."""
+    installed = app.opts.server
+    app.opts.server = None  # as at a first start; the sample login screen and the other tests keep theirs
+    try:
+        app.screens.show_server()
+    finally:
+        app.opts.server = installed
+    for ch in "peerspace example org":
+        app.screen.on_char(ch)
+    app.screen.on_key("enter")
 
 
 def rooms(app) -> None:
@@ -314,6 +360,41 @@ def scenario_summary(app) -> None:
     _room(app)
     app.scenarios.on_state({**RATING, "self_rating": None})
     app.scenarios.on_ended({"run": RUN["run"], "status": "finished", "summary": SUMMARY})
+
+
+# a group practice: Ana (1) watched Robin's turn; Sam is next (wire/courses.py `group_turn`)
+ANA, ROBIN, SAM = ({"id": i, "name": NAMES[a]} for i, a in ((1, 0), (2, 5), (3, 6)))
+GROUP_FEEDBACK = {
+    "room": "cafe",
+    "scenario": "starting_a_conversation",
+    "title": "Starting a conversation",
+    "stage": "feedback",
+    "turn": {"number": 2, "learner": ROBIN, "player": ROBIN, "reversed": False, "run": 8},
+    "order": [{**ANA, "status": "done"}, {**ROBIN, "status": "now"}, {**SAM, "status": "next"}],
+    "ask": {
+        "learner": ROBIN,
+        "steps": [
+            {"id": "choose_moment", "text": "Choose a good time and person."},
+            {"id": "greet", "text": "Greet them and say who you are."},
+            {"id": "ask_question", "text": "Make small talk or ask a simple question."},
+            {"id": "read_interest", "text": "Notice whether the other person is interested."},
+            {"id": "end_politely", "text": "End the conversation politely."},
+        ],
+    },
+}
+
+
+def group_feedback(app) -> None:
+    """Robin's turn has ended: the banner says the others are saying what went well, and who is next; Ana, who
+    watched, is asked what went well (she has picked a step and begun to type). A notice goes below the banner."""
+    _room(app)
+    app.session.user["id"] = ANA["id"]
+    app.group.on_turn(GROUP_FEEDBACK)
+    app.notice("Connected again.")
+    prompt = app.group.prompt
+    prompt.pick(1)
+    for ch in "Such a warm hello":
+        prompt.on_char(ch)
 
 
 def monitoring(app) -> None:
@@ -461,7 +542,18 @@ class Screen:
 
 
 SCREENS = [
-    Screen("login", "Sign in; text size, contrast and reduced motion can be set here.", login),
+    Screen(
+        "login",
+        "Sign in; text size, contrast, reduced motion and language can be set here; below, the service's address "
+        "and Change server.",
+        login,
+    ),
+    Screen(
+        "first-start",
+        "The installed client's first start: which peerspace service to connect to (Change server on the sign-in "
+        "screen comes back here).",
+        first_start,
+    ),
     Screen("rooms", "The rooms to join.", rooms),
     Screen("room", "In a room: chat, name tags, your face, what is recorded, Help and Settings.", room),
     Screen(
@@ -480,6 +572,11 @@ SCREENS = [
         "scenario-summary", "At the end of a practice: what happened, in plain words, without marks.", scenario_summary
     ),
     Screen("coach", "The coach console (staff), with the review card of an unsure typed answer.", coach),
+    Screen(
+        "group-feedback",
+        "Group practice: the turn banner (whose turn, who is next) and, after a turn you watched, what went well.",
+        group_feedback,
+    ),
     Screen("person-menu", "A person chosen (R or a click): report, block, close.", person_menu),
     Screen("report", "Reporting: what is not OK.", report),
     Screen("block", "Blocking asks first.", block),
@@ -501,19 +598,26 @@ SCREENS = [
     Screen("records-replay", "A replay of one of your own recorded sessions.", records_replay),
     Screen("records-data", "My data: what is kept and why, consent, export, delete (asks first).", _records("data")),
     Screen("records-data-saved", "My data after the export: where the file is.", _records("data-saved")),
+    Screen(
+        "records-course",
+        "My course: the group's next session, its practice, the homework; S saves the sessions to your calendar.",
+        _records("course"),
+    ),
 ]
 
 
 def show(app, screen: Screen, text_size: str = "medium", frames: int = 6) -> None:
-    """Put the shared app back to a clean state at `text_size`, then show `screen` and let 1.5 s pass in
-    `frames` frames."""
+    """Put the shared app back to a clean state at `text_size` in the language set now (it stays from screen to
+    screen, as a person's language setting does), then show `screen` and let 1.5 s pass in `frames` frames."""
+    from client import i18n
     from client.testing import reset
     from client.ui.settings import Settings
 
     reset_size = (app.win.getXSize(), app.win.getYSize())
+    language = i18n.language()  # reset() goes back to the default settings, English among them
     reset(app)
     resize_to(app, *reset_size)
-    app.apply_settings(Settings(text_size=text_size))
+    app.apply_settings(Settings(text_size=text_size, language=language))
     screen.show(app)
     settle(app, frames=frames)
 

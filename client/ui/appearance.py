@@ -34,6 +34,7 @@ from wire.appearance import APPEARANCE, FIELDS, choices
 from .. import theme
 from ..avatars.avatar import HEAD_R, HEAD_Z, Avatar
 from ..i18n import t
+from .layout import fit_width
 from .widgets import button, label, panel
 
 if TYPE_CHECKING:
@@ -238,7 +239,8 @@ class AppearanceChooser:
             y = top - 0.16 - i * row_h
             if i == self.index:
                 panel(self.root, (-1.18, 0.18, y - sc * 0.6, y + sc * 1.1), theme.colour("ui_accent", 0.35))
-            label(self.root, t(f"look.{row}"), (-1.12, y), sc)
+            caption = label(self.root, t(f"look.{row}"), (-1.12, y), sc)
+            fit_width(caption, 0.5, sc)  # a longer name (Spanish, a large text size) keeps left of the swatch
             if row in SWATCH:
                 colour = theme.option(SWATCH[row], self.look[row])
                 panel(self.root, (-0.58, -0.5, y - sc * 0.3, y + sc * 0.8), colour)

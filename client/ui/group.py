@@ -1,7 +1,7 @@
 """Group practice in the client (wire/courses.py `group_turn`, `peer_feedback`; server/courses/group.py).
 
 TurnBanner      a line at the top of the room: whose turn it is (yours, someone's, a reversed one: who plays
-                whom) and who is next; "the group practice has ended" at the end.
+                whom) and who is next; "the group practice has ended" at the end. Notices go below it.
 FeedbackPrompt  when a turn you watched has ended: what went well for them? The scenario's skill steps as
                 numbered buttons (a digit or a click picks one, again un-picks it), your own words typed in the
                 field, Enter (or Send) sends, Esc (or Skip) skips. It has the keyboard while it is open.
@@ -19,6 +19,7 @@ from wire.errors import WireError
 
 from .. import theme
 from ..i18n import t
+from .layout import GAP, MARGIN, RECORDED_WIDTH
 from .widgets import TextField, button, label, panel
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 DIGITS = tuple(str(i) for i in range(1, 10))
 ENDED_SECONDS = 8.0  # how long "the group practice has ended" stays at the top
+NOTICES_TOP = 0.06  # the top of the notices' panel below the top of the window (client/ui/hud.py Notices)
 
 
 def turn_text(state: dict[str, Any], me: int | None) -> str:
@@ -49,6 +51,43 @@ def turn_text(state: dict[str, Any], me: int | None) -> str:
         now += " " + t("group.turn.feedback")
     waiting = [o["name"] for o in state.get("order") or [] if o.get("status") == "next"]
     return now + (" " + t("group.turn.next", names=", ".join(waiting)) if waiting else "")
+
+
+class TurnBanner:
+    """Whose turn it is, on a panel at the top centre. It is only as wide as the room leaves beside the recording
+    indicator (top right) and its mirror image, so it never runs under it; a long line wraps. The notices, also
+    at the top centre, are moved down below it while it shows."""
+
+    def __init__(self, app: PeerspaceClient, text: str):
+        self.app = app
+        self.text = text
+        self.root = app.a2dTopCenter.attachNewNode("group-turn")
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Lays it out for the text size and window shape now."""
+        app = self.app
+        self.root.getChildren().detach()
+        s = 0.045 * float(app.settings.text_scale)
+        half = min(1.2, app.getAspectRatio() - MARGIN - RECORDED_WIDTH - GAP)
+        top = -MARGIN
+        bg = panel(self.root, (-half, half, top, top))
+        self.label = label(self.root, self.text, (0, top - s * 1.05), s, None, TextNode.ACenter, (2 * half - s) / s)
+        self.bottom = bottom = top - s * 1.2 * max(1, self.label.textNode.getNumRows()) - s * 0.55
+        bg["frameSize"] = (-half, half, bottom, top)
+        notices = app.hud.notices
+        if notices is not None:
+            notices.root.setZ(bottom - GAP + NOTICES_TOP)
+
+    def set_text(self, text: str) -> None:
+        self.text = text
+        self.restyle()  # the number of rows may change
+
+    def destroy(self) -> None:
+        self.root.removeNode()
+        notices = self.app.hud.notices
+        if notices is not None:
+            notices.root.setZ(0)
 
 
 class FeedbackPrompt:
@@ -90,18 +129,24 @@ class FeedbackPrompt:
         y -= s * 3.4
         self.buttons["send"] = button(self.root, t("group.ask.send"), (-0.3, y), s * 0.9, self.send, name="peer-send")
         self.buttons["skip"] = button(self.root, t("group.ask.skip"), (0.3, y), s * 0.9, self.skip, name="peer-skip")
-        bottom = y - s * 2.4
-        self.frame["frameSize"] = (-1.05, 1.05, bottom, top)
+        self.top, self.keys_y = top, y - s * 1.8
         self.status = label(
             self.root,
             t("group.ask.keys"),
-            (0, bottom + s * 0.6),
+            (0, self.keys_y),
             s * 0.7,
             theme.colour("ui_muted"),
             TextNode.ACenter,
             2.0 / (s * 0.7),
         )
+        self._fit_frame()
         self._mark()
+
+    def _fit_frame(self) -> None:
+        """The panel reaches below the last row of the key line (two rows in a longer language or larger text)."""
+        s, rows = self.s, max(1, self.status.textNode.getNumRows())
+        bottom = self.keys_y - s * 0.6 - (rows - 1) * s * 0.7 * 1.2
+        self.frame["frameSize"] = (-1.05, 1.05, bottom, self.top)
 
     def _mark(self) -> None:
         for i, text_np in enumerate(self.step_labels):
@@ -142,6 +187,7 @@ class FeedbackPrompt:
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
+        self._fit_frame()
 
     def text(self) -> str:
         """Every text shown, one per line (tests read what a person reads)."""
@@ -180,7 +226,7 @@ class GroupView:
     def __init__(self, app: PeerspaceClient):
         self.app = app
         self.state: dict[str, Any] | None = None
-        self.banner: Any = None
+        self.banner: TurnBanner | None = None
         self.prompt: FeedbackPrompt | None = None
         self.received: list[dict[str, Any]] = []
 
@@ -190,21 +236,24 @@ class GroupView:
         uid = user.get("id")
         return int(uid) if uid is not None else None
 
+    def restyle(self) -> None:
+        """Another text size, contrast or language: the banner again (the HUD's notices were built anew)."""
+        if self.banner is not None:
+            if self.state is not None:
+                self.banner.text = turn_text(self.state, self.me)  # in the language chosen now
+            self.banner.restyle()
+
     def banner_text(self) -> str:
-        return self.banner.getText() if self.banner is not None else ""
+        return self.banner.text if self.banner is not None else ""
 
     # --- the server's events --------------------------------------------------------------------------------
     def on_turn(self, d: dict[str, Any]) -> None:
         self.state = d
         text = turn_text(d, self.me)
         if self.banner is None:
-            s = 0.045 * float(self.app.settings.text_scale)
-            self.banner = label(self.app.a2dTopCenter, text, (0, -0.08), s, None, TextNode.ACenter, 2.4 / s)
-            # on a card of the panels' colour: readable over any scene
-            self.banner.textNode.setCardColor(*theme.colour("ui_panel"))
-            self.banner.textNode.setCardAsMargin(0.5, 0.5, 0.3, 0.3)
+            self.banner = TurnBanner(self.app, text)
         else:
-            self.banner.setText(text)
+            self.banner.set_text(text)
         if d.get("ask") and self.prompt is None:
             self.open_prompt(d["ask"])
         elif not d.get("ask"):

@@ -137,11 +137,12 @@ class HelpWindow:
                 r.setText("")
         self.keys.setText(t("help.keys"))
         self.buttons["send"] = button(self.root, t("help.send"), (self.W - 0.18, -self.H + 0.21), s * 0.8, self.ui.send)
-        self.buttons["hide"] = button(self.root, t("help.hide"), (self.W - 0.2, -0.07), s * 0.75, self.ui.hide)
-        self.buttons["end"] = button(self.root, t("help.end"), (self.W - 0.55, -0.07), s * 0.75, self.ui.end)
+        hide = self.buttons["hide"] = button(self.root, t("help.hide"), (self.W - 0.2, -0.07), s * 0.75, self.ui.hide)
+        end = self.buttons["end"] = button(self.root, t("help.end"), (0, -0.07), s * 0.75, self.ui.end)
+        # End just left of Hide, however long either word is in this language
+        end.setX(hide.getX() + hide.getBounds()[0] * s * 0.75 - 0.03 - end.getBounds()[1] * s * 0.75)
         # the title keeps left of the buttons in its row: smaller where a language or text size makes it long
-        end = self.buttons["end"]
-        room = self.W - 0.55 + end.getBounds()[0] * s * 0.75 - 0.08
+        room = end.getX() + end.getBounds()[0] * s * 0.75 - 0.08
         self.title.setTextScale(min(s * 1.15, room / max(1e-6, self.title.textNode.getWidth())))
 
     def agreed(self) -> None:

@@ -197,7 +197,8 @@ class RecordedIndicator:
         s = self.s
         left = -(MARGIN + RECORDED_WIDTH)  # its place in the right column (client/ui/layout.py)
         bg = panel(self.root, (left, -MARGIN, -0.1, -MARGIN), theme.colour("ui_notice"))
-        label(self.root, t("hud.recorded.title"), (-0.74, -0.03 - s * 1.3), s * 1.05, theme.colour("ui_accent"))
+        title = label(self.root, t("hud.recorded.title"), (-0.74, -0.03 - s * 1.3), s * 1.05, theme.colour("ui_accent"))
+        fit_width(title, 0.68, s * 1.05)  # a longer language at a large text size: smaller, not past the edge
         self.body = label(self.root, self.text, (-0.74, -0.03 - s * 2.5), s * 0.9, wrap=0.68 / (s * 0.9))
         rows = max(1, self.body.textNode.getNumRows())
         bg["frameSize"] = (left, -MARGIN, -MARGIN - s * 2.3 - rows * s * 1.05, -MARGIN)

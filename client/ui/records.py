@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from babel import UnknownLocaleError
 from babel.dates import format_datetime
 from direct.gui import DirectGuiGlobals as DGG
 from direct.gui.DirectGui import DirectButton
@@ -31,7 +32,7 @@ from wire import safety as ws
 from wire.errors import WireError
 
 from .. import theme
-from ..i18n import language, t, tn
+from ..i18n import SOURCE, language, t, tn
 from .layout import fit_width
 from .widgets import label, panel
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("peerspace.client")
 WIDTH = 2.4  # the width text may take on a records screen (the panel is 2.6 wide)
 PANEL_BOTTOM = -0.92
+KEYS_Y = -0.85  # the key line's row, above the panel's bottom
 BOTTOM = -0.6  # lines stop here: below are the status line and the key hints
 DIGIT_KEYS = tuple(str(i) for i in range(0, 10))
 DATE_PATTERN = "dd MMM y, HH:mm"  # i18n: not shown (a CLDR date pattern)
@@ -61,7 +63,10 @@ def when_text(ts: float | None) -> str:
     if not ts:
         return ""
     moment = datetime.datetime.fromtimestamp(ts)  # local time, as the person's clock shows it
-    return format_datetime(moment, DATE_PATTERN, locale=language())  # month names in their language
+    try:
+        return format_datetime(moment, DATE_PATTERN, locale=language())  # month names in their language
+    except (ValueError, UnknownLocaleError):  # a language Babel has no dates for (a test's pseudo-language)
+        return format_datetime(moment, DATE_PATTERN, locale=SOURCE)
 
 
 def score_text(q: dict[str, Any], score: float) -> str:
@@ -128,7 +133,7 @@ class RecordsScreen:
         self.status = label(
             self.root, "", (0, -0.72), self.s * 0.7, theme.colour("ui_accent"), TextNode.ACenter, WIDTH / (self.s * 0.7)
         )
-        self.keys = label(self.root, "", (0, -0.85), self.s * 0.65, theme.colour("ui_muted"), TextNode.ACenter)
+        self.keys = label(self.root, "", (0, KEYS_Y), self.s * 0.65, theme.colour("ui_muted"), TextNode.ACenter)
 
     def para(
         self,
@@ -497,7 +502,8 @@ class MyDataScreen(RecordsScreen):
         if self.delete_armed:
             y = self.para(t("records.data.delete_warning", name=d.get("name", "")), y, 0.72, theme.colour("ui_accent"))
         back = y - self.s * 0.3
-        if back - self.s * 0.45 < PANEL_BOTTOM and size > 0.5:
+        keys_top = KEYS_Y + self.s * 0.65  # the key line at the panel's foot stays clear of the Back button
+        if back - self.s * 0.45 < keys_top and size > 0.5:
             self._draw(size * 0.9)
             return
         self.button("back", t("records.back"), (0, back), 0.6, self.on_back)

@@ -35,7 +35,7 @@ from .. import theme
 from ..geom import disc
 from ..i18n import error_text, t, tn
 from .helpline import Helpline
-from .layout import GAP, layout
+from .layout import GAP, fit_width, layout
 from .widgets import TextField, click_area, label, panel
 
 log = logging.getLogger("peerspace.client.safety")
@@ -202,7 +202,9 @@ class ListPanel:
             yy = y - i * sc * 1.8
             if i == self.index and not self._field_caption:
                 panel(self.root, (-w + 0.08, w - 0.08, yy - sc * 0.55, yy + sc * 1.05), theme.colour("ui_accent", 0.35))
-            self.rows.append(label(self.root, text, (-w + 0.14, yy), sc))
+            row = label(self.root, text, (-w + 0.14, yy), sc)
+            fit_width(row, 2 * w - 0.24, sc)  # one row each: a long reason in a longer language is set smaller
+            self.rows.append(row)
             area = (-w + 0.08, w - 0.08, yy - sc * 0.55, yy + sc * 1.05)
             self._clicks.append(click_area(self.root, area, self.click, i, name=f"dialog:{i}"))
         if self._field_caption:

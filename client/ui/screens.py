@@ -74,7 +74,10 @@ class LoginScreen:
         y = top - s * 1.6
         label(self.root, t("login.welcome"), (0, y), s * 1.3, align=TextNode.ACenter)
         y -= s * 1.3
-        label(self.root, t("login.tagline"), (0, y), s * 0.75, muted, align=TextNode.ACenter, wrap=1.9 / (s * 0.75))
+        tagline = label(
+            self.root, t("login.tagline"), (0, y), s * 0.75, muted, align=TextNode.ACenter, wrap=1.9 / (s * 0.75)
+        )
+        y -= (tagline.textNode.getNumRows() - 1) * s * 0.75 * 1.2  # a longer language may take two rows
         self.fields = []
         for i, (caption, secret, max_len) in enumerate(
             ((t("login.name"), False, 40), (t("login.password"), True, 200))

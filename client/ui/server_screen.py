@@ -61,6 +61,7 @@ class ServerScreen:
         self._build(scale)
 
     def _build(self, scale: float) -> None:
+        self.scale = scale
         if self.root is not None:
             self.value = self.field.value
             self.destroy()
@@ -82,7 +83,8 @@ class ServerScreen:
             self.root, self.status_text, (0, y), s * 0.8, theme.colour("ui_accent"), align=TextNode.ACenter,
             wrap=1.9 / (s * 0.8),
         )  # fmt: skip
-        y -= s * 2.2
+        # what is wrong with the address may take two or three rows (a longer language, a larger text size)
+        y -= s * 2.2 + (max(1, self.status.textNode.getNumRows()) - 1) * s * 0.8 * 1.2
         self._widgets.append(
             button(self.root, t("server.continue"), (-0.35, y), s, self.submit, name="server:continue")
         )
@@ -95,8 +97,9 @@ class ServerScreen:
         self._build(scale)
 
     def set_status(self, text: str) -> None:
+        """Says what is wrong; laid out again, so a status of several rows pushes the buttons down."""
         self.status_text = text
-        self.status.setText(text)
+        self._build(self.scale)
 
     def submit(self) -> None:
         address, problem = normalise_server(self.field.value)
