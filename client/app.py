@@ -43,7 +43,7 @@ from .input import (
     type_char,
 )
 from .interp import SnapshotBuffer
-from .model import ClientModel, model_field
+from .model import ClientModel, ModelFields
 from .net import NetSession
 from .pointer import Pointer
 from .predict import LocalPredictor
@@ -151,23 +151,8 @@ def settings_for(opts: Options) -> Settings:
     return settings
 
 
-class PeerspaceClient(ShowBase):
+class PeerspaceClient(ModelFields, ShowBase):
     """The assembly: a ShowBase with one key map (the input stack) and one per-frame task."""
-
-    # the room as this client knows it lives in the model (client/model.py)
-    room = model_field("room")
-    my_id = model_field("my_id")
-    members = model_field("members")
-    recording = model_field("recording")
-    connection_state = model_field("connection_state")
-    my_expression = model_field("my_expression")
-    my_intensity = model_field("my_intensity")
-    held = model_field("held")
-    axes = model_field("axes")
-    closeup = model_field("closeup")
-    frames_in_room = model_field("frames_in_room")
-    frame_count = model_field("frame_count")
-    quit_requested = model_field("quit_requested")
 
     def __init__(self, opts: Options, session_factory: Callable[[str], Any] | None = None):
         self.opts = opts

@@ -52,3 +52,22 @@ class ClientModel:
 def model_field(name: str) -> Any:
     """A client attribute that reads and writes `self.model.<name>` (the model is the one place it lives)."""
     return property(lambda self: getattr(self.model, name), lambda self, value: setattr(self.model, name, value))
+
+
+class ModelFields:
+    """The room as the client knows it, read and written as the client's own attributes (`app.room`), while it
+    lives in the one model (`app.model`)."""
+
+    room = model_field("room")
+    my_id = model_field("my_id")
+    members = model_field("members")
+    recording = model_field("recording")
+    connection_state = model_field("connection_state")
+    my_expression = model_field("my_expression")
+    my_intensity = model_field("my_intensity")
+    held = model_field("held")
+    axes = model_field("axes")
+    closeup = model_field("closeup")
+    frames_in_room = model_field("frames_in_room")
+    frame_count = model_field("frame_count")
+    quit_requested = model_field("quit_requested")
