@@ -12,7 +12,7 @@ from wire.errors import WireError
 from .i18n import error_text, t
 from .input import COACH_ROLES, ChatFocus, HelpFocus
 from .ui.coach import CoachConsole, still_driving
-from .ui.layout import COACH_BOX, coach_scale, layout
+from .ui.layout import coach_region, layout
 from .ui.scenario import AnswerFocus, ScenarioPanel, ScenarioPicker, participant_role
 
 if TYPE_CHECKING:
@@ -371,13 +371,9 @@ class Coaching:
         self.app.focus = CoachFocus(self)
 
     def place(self) -> None:
-        """The console's region (client/ui/layout.py): at the left edge, shrunk to fit a narrow window."""
+        """The console's region (client/ui/layout.py): the left part of the window, at the chosen text size."""
         ratio, text_scale = self.app.getAspectRatio(), self.app.settings.text_scale
-        k = coach_scale(ratio, text_scale)
-        region = layout(ratio, text_scale, coach=True).coach
-        assert region is not None
-        self.console.root.setScale(k)
-        self.console.root.setPos(region.left - COACH_BOX[0] * k, 0, region.top - COACH_BOX[3] * k)
+        self.console.place(coach_region(ratio, text_scale), text_scale)
 
     def close(self) -> None:
         if self.console is not None:

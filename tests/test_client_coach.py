@@ -202,8 +202,9 @@ def test_the_console_shows_what_the_participant_sees_the_transcript_and_the_cue_
         # on meeting a run the console asks for its transcript; the store's lines come first
         assert [(e, p) for e, p, _ in asked] == [(wsc.SCENARIO_TRANSCRIPT, {})]
         console.on_event(events.SAID, {"avatar": 5, "name": "Robin", "text": "Said while the store was read."})
-        asked.pop()[2](True, {"run": 1, "lines": [{"name": "Robin", "text": f"Line {i}."} for i in range(7)]})
-        assert console.transcript[-1] == ("Robin", "Said while the store was read.") and len(console.transcript) == 8
+        # more lines than the transcript page shows at once, so that it scrolls
+        asked.pop()[2](True, {"run": 1, "lines": [{"name": "Robin", "text": f"Line {i}."} for i in range(40)]})
+        assert console.transcript[-1] == ("Robin", "Said while the store was read.") and len(console.transcript) == 41
         console.on_event(events.SAID, {"avatar": 1, "name": "Ana", "text": "Hello there."})
         console.on_event(events.SAID, {"avatar": 77, "name": "Bo", "text": "Not part of the run."})
         console.on_event(wsc.SCENARIO_TYPING, {"run": 1, "text": "I was wondering if"})
