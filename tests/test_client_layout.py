@@ -322,6 +322,29 @@ def test_every_screen_keeps_its_texts_apart_and_inside(size, language):
     assert not found, f"{len(found)} problems at {size} in {language}:\n" + "\n".join(found)
 
 
+def test_the_coach_consoles_rows_read_as_body_text_and_its_key_hints_as_hints():
+    """The console at 960x600 and "medium": its rows at least 12 px a line, its key hints at least 10 px (it
+    was 8 px and 5.9 px when it shrank its box to fit)."""
+    app = shared_app()
+    before = app.opts.size
+    resize_to(app, 960, 600)
+    try:
+        show(app, next(s for s in SCREENS if s.name == "coach"), "medium", frames=2)
+        console = app.coach
+        scene = Scene(app)
+
+        def px(lab) -> float:
+            return scene.line_px(lab.textNode, lab.getMat(app.render2d))
+
+        assert min(px(console.sees), px(console.draft_text), px(console.review.text), px(console.status)) >= 12
+        assert px(console.review.keys) >= 10
+        console.on_event("scenario_state", {k: v for k, v in console.state.items() if k != "review"})
+        rows = [r for r in console.rows if not r.isHidden()]
+        assert rows and min(px(r) for r in rows) >= 12 and px(console.keys) >= 10
+    finally:
+        resize_to(app, *before)
+
+
 def test_the_longer_pseudo_language_keeps_placeholders_and_grows_words():
     assert longer("Line due in {seconds} s") == "LineL due in {seconds} s"
     assert longer("Settings") == "SettingsSe" and longer("Página") == "PáginaP"

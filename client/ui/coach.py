@@ -20,7 +20,13 @@ Keys while the console has the focus (every one also a button for the mouse):
   F7 / F8   approve / reject the open proposal    v  supervise the selected avatar (10 s) or stop
   1-3 / U   while a typed answer waits for review: take it as that option / not scorable (review.py)
   PgUp / PgDn   scroll the transcript
+  Left / Right  the page: Lines, Transcript, Actions (also tabs for the mouse)
   Esc       close the console
+
+It takes its region of the window (client/ui/layout.py `coach_region`, the left half above the chat) and lays
+its rows out in it from the top down at the chosen text size, never shrinking them: the participant's rows on
+top, then a page (the palette and your own words; the transcript; the buttons). What is too wide is cut with
+"..."; what does not fit the page is left out (a palette line that is not shown is not said by its digit).
 
 Everything it does is an ordinary intent passed to `send(event, payload)`, or, where the console shows
 the answer, to `call(event, payload, done)` (done(ok, ack-or-error)); the server checks each one (a
@@ -363,6 +369,8 @@ class CoachConsole:
         for item in (self.palette_title, self.proposal_text, self.keys, self.words):
             if not shown:
                 item.hide()
+        if shown:
+            self.words.show()
         for i in range(ROWS):
             if not shown:
                 self.rows[i].hide()
@@ -396,21 +404,31 @@ class CoachConsole:
                 row.hide()
 
     def _flow_actions(self, flow: _Flow, x: float, width: float, body: float, small: float, shown: bool) -> None:
+        """The buttons in rows, as many to a row as their captions allow (each row then fills the width)."""
         names = self.action_names
-        widest = max(_caption_width(self.buttons[n], small) for n in names)
-        per_row = max(1, int(width // (widest + 0.05)))
-        col = width / per_row
         step = small * TAB_ROW
-        y = flow.y
-        for i, name in enumerate(names):
-            b = self.buttons[name]
-            row_top = y - (i // per_row) * step
-            b.setPos(x + (i % per_row) * col + col / 2, 0, row_top - small * 1.05)
-            b["frameSize"] = (-col / 2 + 0.01, col / 2 - 0.01, -small * 0.45, small * 1.0)
-            self._fit_caption(name, small)
+        rows: list[list[tuple[str, float]]] = [[]]
+        used = 0.0
+        for name in names:
+            want = _caption_width(self.buttons[name], small) + 0.06
+            if rows[-1] and used + want > width:
+                rows.append([])
+                used = 0.0
+            rows[-1].append((name, want))
+            used += want
+        for r, row in enumerate(rows):
+            row_top = flow.y - r * step
+            spare = (width - sum(w for _, w in row)) / len(row)
+            left = x
             fits = row_top - step >= flow.bottom
-            b.show() if shown and fits else b.hide()
-        page = _Flow(x, y - ((len(names) - 1) // per_row + 1) * step - small * GAP, flow.bottom)
+            for name, want in row:
+                b, w = self.buttons[name], want + spare
+                b.setPos(left + w / 2, 0, row_top - small * 1.05)
+                b["frameSize"] = (-w / 2 + 0.01, w / 2 - 0.01, -small * 0.45, small * 1.0)
+                self._fit_caption(name, small)
+                b.show() if shown and fits else b.hide()
+                left += w
+        page = _Flow(x, flow.y - len(rows) * step - small * GAP, flow.bottom)
         page.text(self.help, small, width)
         if not shown or page.y < flow.bottom:
             self.help.hide()
@@ -604,8 +622,10 @@ class CoachConsole:
         """The transcript as display rows (wrapped to the console's width), oldest first."""
         node = self.transcript_rows[-1].textNode
         room = (self.region.width - 2 * PAD) / (BODY * self.text_scale)
-        sample = "the quick brown fox jumps over the lazy dog, "
-        chars = max(20, int(room / (node.calcWidth(sample) / len(sample))) - 2)
+        # characters to a row from the transcript's own mean character width (each row is then cut to fit)
+        whole = " ".join(f"{name}: {text}" for name, text in self.transcript[-50:])
+        mean = node.calcWidth(whole) / len(whole) if whole else 0.5
+        chars = max(20, int(room / mean) - 2)
         out: list[str] = []
         for name, text in self.transcript:
             out += textwrap.wrap(f"{name}: {text}", chars, subsequent_indent="  ") or [f"{name}:"]

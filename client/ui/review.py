@@ -8,7 +8,8 @@ what the server noticed in them, and the nearest options with the matcher's conf
 
 Each choice is also a button (mouse). A decision is `scenario_review {option}`; the card goes away when the
 next state comes without `review`. While the card is up, its keys come before the console's own (1-3 say
-palette lines and U shows surprise otherwise).
+palette lines and U shows surprise otherwise). The console places it (`place`) where its page would be, at
+the console's text size; an option too long for the card is cut, its confidence kept.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class ReviewCard:
             if not measure:
                 lab.setPos(x + pad, y - ASCENT * scale)
             y -= (ASCENT + DESCENT + 0.3) * scale + (rows - 1) * lab.textNode.getLineHeight() * scale
+        y -= body * 0.2  # air between what was noticed and the first option's frame
         step = body * (ASCENT + DESCENT + 0.6)
         for button in self.buttons:
             if not button.isHidden():
