@@ -12,7 +12,7 @@ from wire.errors import WireError
 from .i18n import error_text, t
 from .input import COACH_ROLES, ChatFocus, HelpFocus
 from .ui.coach import CoachConsole, still_driving
-from .ui.layout import coach_region, layout
+from .ui.layout import layout
 from .ui.scenario import AnswerFocus, ScenarioPanel, ScenarioPicker, participant_role
 
 if TYPE_CHECKING:
@@ -313,6 +313,7 @@ class Coaching:
         """Every frame: the console's countdown; a participant's draft, at most DRAFT_EVERY apart."""
         console = self.console
         if console is not None and not console.root.isHidden():
+            self.place()  # the scenario panel opened or closed, or the text size changed
             console.tick()
         panel = self.app.scenarios.panel
         st = panel.state if panel is not None and panel.mine and panel.mode == "run" else None
@@ -372,8 +373,11 @@ class Coaching:
 
     def place(self) -> None:
         """The console's region (client/ui/layout.py): the left part of the window, at the chosen text size."""
-        ratio, text_scale = self.app.getAspectRatio(), self.app.settings.text_scale
-        self.console.place(coach_region(ratio, text_scale), text_scale)
+        app = self.app
+        text_scale = app.settings.text_scale
+        region = layout(app.getAspectRatio(), text_scale, app.scenarios.panel is not None, coach=True).coach
+        assert region is not None and self.console is not None
+        self.console.place(region, text_scale)
 
     def close(self) -> None:
         if self.console is not None:

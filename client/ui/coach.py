@@ -161,6 +161,7 @@ class CoachConsole:
         self.text_scale = scale
         self.region = region or coach_region(DEFAULT_RATIO, scale)
         self.page = PAGES[0]
+        self._placed = False  # by the app (`place`); until then in the default region
         self.bg = panel(self.root, (0, 1, 0, 1))
         self.title = label(self.root, t("coach.title"), (0, 0), 0.05, theme.colour("ui_accent"))
         self.countdown = label(self.root, "", (0, 0), 0.05, theme.colour("ui_warn"), align=TextNode.ARight)
@@ -263,8 +264,11 @@ class CoachConsole:
 
     # --- where everything goes ------------------------------------------------------------------------------
     def place(self, region: Rect, text_scale: float) -> None:
-        """Lay the console out in `region` (aspect2d units) at this text size (client/ui/layout.py)."""
-        self.region, self.text_scale = region, text_scale
+        """Lay the console out in `region` (aspect2d units) at this text size (client/ui/layout.py); nothing
+        to do when both are as they were (the app asks every frame)."""
+        if (region, text_scale) == (self.region, self.text_scale) and self._placed:
+            return
+        self.region, self.text_scale, self._placed = region, text_scale, True
         self.draw()
 
     def show_page(self, page: str) -> None:
@@ -316,6 +320,8 @@ class CoachConsole:
             if top == after_reply:
                 for item in (self.sees, self.draft_text, *(self.buttons[f"page_{p}"] for p in PAGES)):
                     item.hide()
+        else:
+            self.review.place(x, flow.top_of_page, width, k)  # hidden, but inside the console
 
     def _page_items(self) -> list:
         return [
@@ -354,15 +360,15 @@ class CoachConsole:
         page.text(self.palette_title, body, width, cut=True)
         fit = 0
         for i, row in enumerate(self.rows):
-            y = page.y
-            if y - body * ROW_STEP < below.y:
+            button = self.buttons[f"row{i + 1}"]
+            button["frameSize"] = (0, width, -body * 0.25, body * 0.95)
+            if page.y - body * ROW_STEP < below.y:
                 row.hide()
-                self.buttons[f"row{i + 1}"].hide()
+                button.hide()
+                button.setPos(x, 0, page.y - body)  # hidden, but inside the console
                 continue
             page.text(row, body, width, cut=True, gap=0.0)
-            button = self.buttons[f"row{i + 1}"]
             button.setPos(x, 0, row.getPos()[1])
-            button["frameSize"] = (0, width, -body * 0.25, body * 0.95)
             fit += 1
         self.shown_rows = fit
         flow.top_of_page = top

@@ -98,12 +98,12 @@ class ReviewCard:
         y -= body * 0.2  # air between what was noticed and the first option's frame
         step = body * (ASCENT + DESCENT + 0.6)
         for button in self.buttons:
+            if not measure:  # a hidden one too: inside the card
+                button.setPos(x + pad + 0.02, 0, y - ASCENT * body)
+                button["frameSize"] = (-0.02, inner - 0.02, -body * (DESCENT + 0.1), body * (ASCENT + 0.1))
+                button["text_scale"] = body
+                self._caption(button)
             if not button.isHidden():
-                if not measure:
-                    button.setPos(x + pad + 0.02, 0, y - ASCENT * body)
-                    button["frameSize"] = (-0.02, inner - 0.02, -body * (DESCENT + 0.1), body * (ASCENT + 0.1))
-                    button["text_scale"] = body
-                    self._caption(button)
                 y -= step
         if not measure:
             self.keys.setScale(small)
