@@ -12,7 +12,7 @@ from wire.errors import WireError
 from .i18n import error_text, t
 from .input import COACH_ROLES, ChatFocus, HelpFocus
 from .ui.coach import CoachConsole, still_driving
-from .ui.layout import COACH_BOX, coach_scale, layout
+from .ui.layout import layout
 from .ui.scenario import AnswerFocus, ScenarioPanel, ScenarioPicker, participant_role
 
 if TYPE_CHECKING:
@@ -316,6 +316,7 @@ class Coaching:
         """Every frame: the console's countdown; a participant's draft, at most DRAFT_EVERY apart."""
         console = self.console
         if console is not None and not console.root.isHidden():
+            self.place()  # the scenario panel opened or closed, or the text size changed
             console.tick()
         panel = self.app.scenarios.panel
         st = panel.state if panel is not None and panel.mine and panel.mode == "run" else None
@@ -375,13 +376,12 @@ class Coaching:
         self.app.focus = CoachFocus(self)
 
     def place(self) -> None:
-        """The console's region (client/ui/layout.py): at the left edge, shrunk to fit a narrow window."""
-        ratio, text_scale = self.app.getAspectRatio(), self.app.settings.text_scale
-        k = coach_scale(ratio, text_scale)
-        region = layout(ratio, text_scale, coach=True).coach
-        assert region is not None
-        self.console.root.setScale(k)
-        self.console.root.setPos(region.left - COACH_BOX[0] * k, 0, region.top - COACH_BOX[3] * k)
+        """The console's region (client/ui/layout.py): the left part of the window, at the chosen text size."""
+        app = self.app
+        text_scale = app.settings.text_scale
+        region = layout(app.getAspectRatio(), text_scale, app.scenarios.panel is not None, coach=True).coach
+        assert region is not None and self.console is not None
+        self.console.place(region, text_scale)
 
     def close(self) -> None:
         if self.console is not None:

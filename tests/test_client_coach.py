@@ -10,7 +10,7 @@ import pytest
 from direct.showbase.MessengerGlobal import messenger
 
 from client.testing import frame, pump, shared_app
-from client.ui.coach import CoachConsole
+from client.ui.coach import ROWS, CoachConsole
 from client_room import enter
 from wire import controllers as wc
 from wire import events
@@ -202,8 +202,9 @@ def test_the_console_shows_what_the_participant_sees_the_transcript_and_the_cue_
         # on meeting a run the console asks for its transcript; the store's lines come first
         assert [(e, p) for e, p, _ in asked] == [(wsc.SCENARIO_TRANSCRIPT, {})]
         console.on_event(events.SAID, {"avatar": 5, "name": "Robin", "text": "Said while the store was read."})
-        asked.pop()[2](True, {"run": 1, "lines": [{"name": "Robin", "text": f"Line {i}."} for i in range(7)]})
-        assert console.transcript[-1] == ("Robin", "Said while the store was read.") and len(console.transcript) == 8
+        # more lines than the transcript page shows at once, so that it scrolls
+        asked.pop()[2](True, {"run": 1, "lines": [{"name": "Robin", "text": f"Line {i}."} for i in range(40)]})
+        assert console.transcript[-1] == ("Robin", "Said while the store was read.") and len(console.transcript) == 41
         console.on_event(events.SAID, {"avatar": 1, "name": "Ana", "text": "Hello there."})
         console.on_event(events.SAID, {"avatar": 77, "name": "Bo", "text": "Not part of the run."})
         console.on_event(wsc.SCENARIO_TYPING, {"run": 1, "text": "I was wondering if"})
@@ -289,6 +290,52 @@ def test_pace_and_feedback_keys_and_buttons_show_the_servers_answer(app):
         assert console.reply.getText() == "You still drive Robin."
     finally:
         console.destroy()
+
+
+def test_the_console_keeps_the_text_size_and_shows_the_rest_on_pages(app):
+    """At extra large text in a small window the console's rows stay that size: what does not fit below the
+    participant's rows is on its own page (tabs by mouse, Left/Right by key), and a palette line that does not
+    fit is neither shown nor said by its digit."""
+    from client.ui.layout import coach_region
+
+    sent = []
+    lines = [{"id": f"r/line/{i}", "text": f"Line {i}.", "primary": i == 0} for i in range(ROWS)]
+    state = {**FOLLOWED, "cue": {**FOLLOWED["cue"], "roles": {"coach": lines}}}
+    big = CoachConsole(app.aspect2d, lambda e, p: sent.append((e, p)), me="Sam", scale=1.5)
+    medium = CoachConsole(app.aspect2d, lambda e, p: None, me="Sam")
+    try:
+        big.place(coach_region(1.6, 1.5), 1.5)
+        for console in (big, medium):
+            console.on_event(wc.CONTROLLER, {"avatar": 5, "role": "coach", "name": "Robin", "driver": "teleop"})
+            console.on_event(wsc.SCENARIO_STATE, state)
+        # the same text size as asked for: 1.5 times the medium console's, not shrunk to fit
+        assert big.rows[0].getScale()[0] == pytest.approx(1.5 * medium.rows[0].getScale()[0])
+        assert big.root.getScale()[0] == 1.0
+        assert medium.shown_rows == ROWS and 0 < big.shown_rows < ROWS
+        shown = [r for r in big.rows if not r.isHidden()]
+        assert len(shown) == big.shown_rows and all(r.getText() for r in shown)
+        big.on_char(str(ROWS))  # not on the screen: not said
+        assert sent == []
+        big.on_char(str(big.shown_rows))
+        assert sent[-1][1]["text"] == f"Line {big.shown_rows - 1}."
+        assert big.page == "lines" and big.buttons["face_sad"].isHidden() and not big.words.isHidden()
+        big.on_key("arrow_right")
+        assert big.page == "transcript" and not big.transcript_title.isHidden()
+        assert all(r.isHidden() for r in big.rows) and big.words.isHidden()
+        big.on_key("arrow_right")
+        assert big.page == "actions"
+        assert not any(big.buttons[n].isHidden() for n in big.action_names), "every action button fits"
+        big.on_key("arrow_right")
+        assert big.page == "lines"
+        big.on_key("arrow_left")
+        assert big.page == "actions"
+        big.click("page_transcript")
+        assert big.page == "transcript"
+        # the participant's rows are on every page
+        assert not big.sees.isHidden() and "Alex is sitting alone" in big.sees.getText()
+    finally:
+        big.destroy()
+        medium.destroy()
 
 
 async def test_the_console_follows_a_real_run_its_transcript_feedback_and_the_participants_typing(server, app):

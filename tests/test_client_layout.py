@@ -11,7 +11,13 @@ so a panel drawn after a text covers it. The rules, per text:
 - the last panel drawn beneath it contains it whole (it does not hang over a panel's edge);
 - a panel drawn after it either covers it whole (a dialog over the room: the text is hidden, fine) or does not
   touch it, except dialogs and full screens (app.popups, aspect2d's own children), which may cover part of what
-  is under them. The 3D room is behind every panel: a name tag under a panel is hidden by it.
+  is under them. The 3D room is behind every panel: a name tag under a panel is hidden by it;
+- tall enough to read: a line of it (the font's line height times the text's scale in the scene graph, in window
+  pixels) is at least MIN_LINE_PX at "medium" and larger text sizes, and MIN_LINE_PX times the text size at
+  "small" (the person asked for smaller text). 10 px a line is about a 8.5 px font: at 960x600 and "medium" the
+  screens' rows of text measure 11.9-14.4 px a line and their key hints 10.8-13.1 px (the coach console's were
+  5.9 px and 6.7 px before it was laid out from its region). Name tags in the 3D room are not measured: they
+  grow as a person walks up.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from panda3d.core import PGItem, Point3, TextNode
+from panda3d.core import PGItem, Point3, TextNode, Vec3
 
 from client import i18n, theme
 from client.testing import shared_app
@@ -29,6 +35,7 @@ from tools.screen_pictures import SCREENS, resize_to, show
 
 SIZES = [(960, 600), (1280, 720), (1920, 1080)]
 TOUCH = 1.0  # pixels two boxes may share (rounding of glyph bounds)
+MIN_LINE_PX = 10.0  # the least height of a line of text, in window pixels (at "medium"; see above)
 VISIBLE_PANEL = 0.3  # a frame this opaque (alpha) hides what is under it and holds what is on it
 
 
@@ -42,6 +49,7 @@ class Box:
     order: int  # draw order; -1: the 3D room, under everything
     modal: bool = False  # a panel of a dialog or full screen
     group: int = 0  # the top-level panel (dialog, HUD part) it belongs to
+    line: float = 0.0  # a text's line height in pixels (0: not measured)
 
     def overlap(self, other: Box) -> bool:
         return (
@@ -66,6 +74,11 @@ def where(np) -> str:
         if not np.getName().startswith(("Direct", "render2d", "aspect2d")):
             names.insert(0, np.getName())
     return "/".join(names) or "aspect2d"
+
+
+def min_line_px(text_size: str) -> float:
+    """The least line height a text may have at this text size."""
+    return MIN_LINE_PX * min(1.0, theme.TEXT_SIZES[text_size])
 
 
 def languages() -> list[str]:
@@ -119,8 +132,9 @@ CASES = [(size, language) for language in languages() for size in SIZES] + [(SIZ
 class Scene:
     """The texts and panels shown now, in window pixels and draw order."""
 
-    def __init__(self, app):
+    def __init__(self, app, min_line: float = 0.0):
         self.app = app
+        self.min_line = min_line  # pixels; 0: text height not checked
         self.w, self.h = app.win.getXSize(), app.win.getYSize()
         self.texts: list[Box] = []
         self.panels: list[Box] = []
@@ -170,7 +184,9 @@ class Scene:
             if np.node().getText().strip() and not np.isHidden():
                 bounds = np.getTightBounds(state)
                 if bounds:
-                    self.texts.append(self.pixel_box(item, *bounds, f"caption {np.node().getText()[:40]!r}", modal))
+                    box = self.pixel_box(item, *bounds, f"caption {np.node().getText()[:40]!r}", modal)
+                    box.line = self.line_px(np.node(), np.getMat(state) * item.getMat(self.app.render2d))
+                    self.texts.append(box)
 
     def _text(self, np, text: str, modal: bool) -> None:
         bounds = np.getTightBounds(self.app.render2d)
@@ -178,7 +194,14 @@ class Scene:
             return
         lo, hi = bounds
         box = self.pixel_box(self.app.render2d, lo, hi, repr(text[:40]), modal)
+        box.line = self.line_px(np.node(), np.getMat(self.app.render2d))
         self.texts.append(box)
+
+    def line_px(self, node: TextNode, mat) -> float:
+        """A line of this text in window pixels: the font's line height through the node's own transform
+        (OnscreenText keeps its scale there) and the scene graph's, up to render2d."""
+        whole = node.getTransform() * mat
+        return node.getLineHeight() * whole.xformVec(Vec3(0, 0, 1)).length() * self.h / 2
 
     def _panel(self, np, node: PGItem, modal: bool) -> None:
         style = node.getFrameStyle(node.getState())
@@ -238,6 +261,8 @@ class Scene:
                     f"({t.left:.0f}..{t.right:.0f} x {t.top:.0f}..{t.bottom:.0f} on {p.left:.0f}..{p.right:.0f} x "
                     f"{p.top:.0f}..{p.bottom:.0f})"
                 )
+            if self.min_line and 0 < t.line < self.min_line - 0.05:
+                out.append(f"{t.what} is {t.line:.1f} px a line, under {self.min_line:.1f} px")
             shown.append(t)
         for i, a in enumerate(shown):
             for b in shown[i + 1 :]:
@@ -249,7 +274,7 @@ class Scene:
 # --- the checker itself: it finds a real overlap ------------------------------------------------------------------
 
 
-def test_the_checker_finds_overlapping_cut_off_and_overhanging_text():
+def test_the_checker_finds_overlapping_cut_off_overhanging_and_too_small_text():
     from client.ui.widgets import label, panel
 
     app = shared_app()
@@ -271,7 +296,10 @@ def test_the_checker_finds_overlapping_cut_off_and_overhanging_text():
         panel(root, (-0.5, 0.5, -0.2, 0.2))
         label(root, "Fits on its panel", (-0.45, 0.0), 0.06)
         label(root, "and apart", (-0.45, -0.1), 0.06)
-        assert Scene(app).problems() == []
+        assert Scene(app, MIN_LINE_PX).problems() == []
+        root.getChildren().detach()
+        label(root, "Too small to read", (0.0, 0.0), 0.025)  # 0.025 * 1.16 * 300 px = 8.7 px a line
+        assert any("px a line, under 10.0 px" in p for p in Scene(app, MIN_LINE_PX).problems())
     finally:
         root.removeNode()
         resize_to(app, *before)
@@ -293,7 +321,8 @@ def test_every_screen_keeps_its_texts_apart_and_inside(size, language):
             for screen in SCREENS:
                 show(app, screen, text_size, frames=2)
                 assert i18n.language() == language, f"{screen.name} was drawn in {i18n.language()}"
-                found += [f"{screen.name} at {text_size}: {p}" for p in Scene(app).problems()]
+                scene = Scene(app, min_line_px(text_size))
+                found += [f"{screen.name} at {text_size}: {p}" for p in scene.problems()]
     finally:
         app.win.setActive(True)
         back_to_english()
@@ -322,6 +351,29 @@ def test_the_group_turn_banner_follows_a_change_of_text_size_and_language():
         assert hi.z <= app.group.banner.bottom  # the notice's panel starts below the banner's
     finally:
         i18n.set_language("en")
+        resize_to(app, *before)
+
+
+def test_the_coach_consoles_rows_read_as_body_text_and_its_key_hints_as_hints():
+    """The console at 960x600 and "medium": its rows at least 12 px a line, its key hints at least 10 px (it
+    was 8 px and 5.9 px when it shrank its box to fit)."""
+    app = shared_app()
+    before = app.opts.size
+    resize_to(app, 960, 600)
+    try:
+        show(app, next(s for s in SCREENS if s.name == "coach"), "medium", frames=2)
+        console = app.coach
+        scene = Scene(app)
+
+        def px(lab) -> float:
+            return scene.line_px(lab.textNode, lab.getMat(app.render2d))
+
+        assert min(px(console.sees), px(console.draft_text), px(console.review.text), px(console.status)) >= 12
+        assert px(console.review.keys) >= 10
+        console.on_event("scenario_state", {k: v for k, v in console.state.items() if k != "review"})
+        rows = [r for r in console.rows if not r.isHidden()]
+        assert rows and min(px(r) for r in rows) >= 12 and px(console.keys) >= 10
+    finally:
         resize_to(app, *before)
 
 

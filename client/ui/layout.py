@@ -21,11 +21,13 @@ CHAT_WIDTH = 1.42
 CHAT_ROWS = 6
 # your own feeling, bottom right (client/ui/hud.py SelfStatus)
 SELF_STATUS_WIDTH = 0.87
-# the coach console's own drawing spans x -1.75..-0.05, y -0.95..0.95 around the screen centre
-COACH_BOX = (-1.75, -0.05, -0.95, 0.95)
+# the coach console takes this share of the window's width at the left while staff coach: its rows keep the
+# chosen text size and it shows what does not fit on pages (client/ui/coach.py), so it needs room, not shrinking
+COACH_SHARE = 0.5
+MIN_STAGE = 0.45  # the least width the stage keeps between the coach console and the scenario panel
 # the recording indicator, top right (client/ui/hud.py RecordedIndicator)
 RECORDED_WIDTH = 0.75
-# the most of the screen's width the coach console or the scenario panel may take
+# the most of the screen's width the scenario panel may take
 MAX_SIDE_SHARE = 0.42
 
 
@@ -108,11 +110,16 @@ def portrait_size(text_scale: float) -> float:
     return 0.36
 
 
-def coach_scale(ratio: float, text_scale: float) -> float:
-    """How much the coach console is shrunk so that it fits its share of the width, above the chat."""
-    width, height = COACH_BOX[1] - COACH_BOX[0], COACH_BOX[3] - COACH_BOX[2]
-    room = 1 - MARGIN - (-1 + chat_height(text_scale) + hud_row_height(text_scale) + GAP)
-    return min(1.0, (2 * ratio * MAX_SIDE_SHARE) / width, room / height)
+def coach_region(ratio: float, text_scale: float, right_limit: float | None = None) -> Rect:
+    """The coach console: the left part of the window (COACH_SHARE of its width, less where `right_limit`
+    says), from the top down to the row above the chat. It is never scaled: the console lays its rows out in
+    it at the chosen text size."""
+    chat_top = -1 + chat_height(text_scale) + hud_row_height(text_scale)
+    left = -ratio + GAP
+    right = left + 2 * ratio * COACH_SHARE - 1.5 * GAP
+    if right_limit is not None:
+        right = min(right, right_limit)
+    return Rect(left, right, chat_top + GAP, 1 - MARGIN)
 
 
 @dataclass(frozen=True)
@@ -155,9 +162,8 @@ def layout(ratio: float, text_scale: float, scenario: bool = False, coach: bool 
     console = None
     left = left_edge
     if coach:
-        k = coach_scale(ratio, text_scale)
-        width, height = (COACH_BOX[1] - COACH_BOX[0]) * k, (COACH_BOX[3] - COACH_BOX[2]) * k
-        console = Rect(left_edge + GAP, left_edge + GAP + width, 1 - MARGIN - height, 1 - MARGIN)
+        # with the scenario panel open too, the console leaves the people on stage MIN_STAGE of the width
+        console = coach_region(ratio, text_scale, right - GAP - MIN_STAGE if scenario else None)
         left = console.right + GAP
     stage = Rect(left, right, chat.top + GAP, 1.0)
     return Layout(ratio, text_scale, chat, self_status, portrait, panel, console, stage)
