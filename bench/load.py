@@ -301,19 +301,7 @@ def run(args) -> dict:
             ready = tmp / f"ready-{n}"
             if args.mode == "peerspace":
                 profile = ["-m", "cProfile", "-o", f"{args.profile}.{n}"] if args.profile else []
-                cmd = [
-                    sys.executable,
-                    *profile,
-                    "-m",
-                    "server",
-                    "--data-dir",
-                    str(tmp),
-                    "serve",
-                    "--port",
-                    "0",
-                    "--ready-file",
-                    str(ready),
-                ]
+                cmd = serve_command(tmp, ready, profile)
             else:
                 cmd = [
                     sys.executable,
@@ -410,6 +398,23 @@ def stop_all(procs: list[subprocess.Popen]) -> None:
             p.kill()
 
 
+def serve_command(data_dir: Path, ready: Path, python_args: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """This checkout's server as its own process on a free port, writing its URL into `ready` when it listens."""
+    return [
+        sys.executable,
+        *python_args,
+        "-m",
+        "server",
+        "--data-dir",
+        str(data_dir),
+        "serve",
+        "--port",
+        "0",
+        "--ready-file",
+        str(ready),
+    ]
+
+
 def pinned(cpus: str | None, cmd: list[str]) -> list[str]:
     """cmd run on these CPUs only (taskset -c), or as is."""
     return ["taskset", "-c", cpus, *cmd] if cpus else cmd
@@ -498,19 +503,22 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main() -> None:
+def bench_main(parser, run, worker) -> None:
+    """A bench script's entry: `worker` runs one load process (spec on stdin, figures as JSON on stdout); else
+    parse the arguments, run, and print the figures (one JSON line with --json)."""
     if len(sys.argv) > 1 and sys.argv[1] == "worker":
         spec = json.loads(sys.stdin.readline())
-        print(json.dumps(asyncio.run(worker_main(spec))), flush=True)
+        print(json.dumps(asyncio.run(worker(spec))), flush=True)
         return
     args = parser().parse_args()
     res = run(args)
     if args.json:
         print(json.dumps(res))
     else:
+        width = max(map(len, res), default=0) + 2
         for k, v in res.items():
-            print(f"{k:>26}: {v}")
+            print(f"{k:>{width}}: {v}")
 
 
 if __name__ == "__main__":
-    main()
+    bench_main(parser, run, worker_main)

@@ -195,18 +195,7 @@ def run(args) -> dict:
         tokens = load.prepare_peerspace(tmp, args.rooms, per_room)
         ready = tmp / "ready"
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "server",
-                "--data-dir",
-                str(tmp),
-                "serve",
-                "--port",
-                "0",
-                "--ready-file",
-                str(ready),
-            ],
+            load.serve_command(tmp, ready),
             cwd=ROOT,
             env=env,
             stdout=open(tmp / "server.log", "w"),
@@ -331,19 +320,5 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "worker":
-        spec = json.loads(sys.stdin.readline())
-        print(json.dumps(asyncio.run(voice_worker(spec))), flush=True)
-        return
-    args = parser().parse_args()
-    res = run(args)
-    if args.json:
-        print(json.dumps(res))
-    else:
-        for k, v in res.items():
-            print(f"{k:>28}: {v}")
-
-
 if __name__ == "__main__":
-    main()
+    load.bench_main(parser, run, voice_worker)

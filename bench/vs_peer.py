@@ -34,7 +34,7 @@ PEER = ROOT / "bench" / "peer_colyseus"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from load import _cpu_seconds, _rss_mb, gc_report, pinned, prepare_peerspace, stop_all, wait_file  # noqa: E402
+from load import _cpu_seconds, _rss_mb, gc_report, pinned, prepare_peerspace, serve_command, stop_all, wait_file  # noqa: E402
 
 TARGETS = ("peerspace", "colyseus")
 
@@ -63,18 +63,7 @@ def start_server(target: str, tmp: Path, args: argparse.Namespace, rooms: int, p
             "PEERSPACE_TICK_HZ": str(args.tick_hz),
             "PEERSPACE_GC_REPORT": str(tmp / "gc.json"),
         }
-        cmd = [
-            sys.executable,
-            "-m",
-            "server",
-            "--data-dir",
-            str(tmp),
-            "serve",
-            "--port",
-            "0",
-            "--ready-file",
-            str(ready),
-        ]
+        cmd = serve_command(tmp, ready)
     else:
         tokens = [[None] * per_room for _ in range(rooms)]
         env = {**os.environ}
