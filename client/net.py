@@ -79,40 +79,32 @@ class NetSession:
         if screen:
             screen.busy = True
             screen.set_status(t("login.signing_in"))
-        try:
-            session = self._new_session()
-        except Exception:  # e.g. an installed client whose ssl module cannot load: say so, never stay "Signing in..."
-            log.warning("could not start a session", exc_info=True)
-            msg = t("login.session_failed")
-            if screen is None:
-                app.show_login(msg)
-            else:
-                screen.set_status(msg)
-                screen.busy = False
-            return False
-        try:
-            await session.login(name, password)
-            self.session = session
-            welcome = await session.connect()
-        except WireError as e:
-            text = error_text(e.code, e.message) if e.code != "network" else t("login.unreachable")
+
+        def refused(text: str) -> bool:
+            """Say why on the sign-in screen (a new one if the person has left it); never stay "Signing in..."."""
             if screen is None or app.screen is not screen:
                 app.show_login(text)
             else:
                 screen.set_status(text)
                 screen.busy = False
-            await self._drop(session)
             return False
+
+        try:
+            session = self._new_session()
+        except Exception:  # e.g. an installed client whose ssl module cannot load
+            log.warning("could not start a session", exc_info=True)
+            return refused(t("login.session_failed"))
+        try:
+            await session.login(name, password)
+            self.session = session
+            welcome = await session.connect()
+        except WireError as e:
+            await self._drop(session)
+            return refused(error_text(e.code, e.message) if e.code != "network" else t("login.unreachable"))
         except Exception:
             log.debug("login failed", exc_info=True)
-            msg = t("login.failed")
-            if screen is None:
-                app.show_login(msg)
-            else:
-                screen.set_status(msg)
-                screen.busy = False
             await self._drop(session)
-            return False
+            return refused(t("login.failed"))
         self.model.connection_state = "connected"
         app.looks.mine = welcome.get("appearance") if isinstance(welcome, dict) else None
         if self.model.room is None:

@@ -119,6 +119,12 @@ def session_lines(s: dict[str, Any]) -> list[str]:
     return lines
 
 
+def write_file(path: Path, body: bytes) -> None:
+    """Save what the server sent into the person's own folder (off the event loop: asyncio.to_thread)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+
+
 class RecordsScreen:
     """A full screen with a title, a body of lines and buttons. Esc (or the Back button) goes back."""
 
@@ -926,12 +932,7 @@ class MyRecords:
         body: bytes = await self._get("/api/me/export")
         folder = download_dir()
         path = folder / time.strftime("peerspace-my-records-%Y%m%d-%H%M%S.json")
-
-        def write() -> None:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(body)
-
-        await asyncio.to_thread(write)
+        await asyncio.to_thread(write_file, path, body)
         if screen is not None:
             screen.set_status(t("records.data.exported", path=str(path)))
         self.last_export = path
@@ -957,12 +958,7 @@ class MyRecords:
             screen.set_status(t("course.saving"))
         body: bytes = await self._get("/api/me/course.ics")
         path = data_dir() / "peerspace-course.ics"
-
-        def write() -> None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(body)
-
-        await asyncio.to_thread(write)
+        await asyncio.to_thread(write_file, path, body)
         if screen is not None:
             screen.set_status(t("course.saved", path=str(path)))
         self.last_calendar = path
