@@ -46,13 +46,18 @@ async def test_monitoring_note_on_joining_then_from_settings_and_recording_flag(
     assert card is not None and "What is monitored here" in card.text
     assert "short list of phrases" in card.text  # the server's text, not the client's
     assert app.recording is False and "NOT recorded" in app.recorded.text
-    # on screen: hiding the card changes the top-left corner
+    # on screen: hiding the card changes where it is drawn (the top-left corner, or the middle when the notice
+    # is too long for the corner at this text size)
     shown = frame(app)
     card.root.hide()
     hidden = frame(app)
     card.root.show()
     h, w = shown.shape[:2]
-    assert np.abs(shown[: h // 3, : w // 4] - hidden[: h // 3, : w // 4]).mean() > 0.05
+    lo, hi = card.root.getTightBounds(app.render2d)
+    x0, x1 = int((lo.x + 1) / 2 * w), int((hi.x + 1) / 2 * w)
+    y0, y1 = int((1 - hi.z) / 2 * h), int((1 - lo.z) / 2 * h)
+    assert x1 - x0 > w // 5 and y1 - y0 > h // 6  # a card, not a line
+    assert np.abs(shown[y0:y1, x0:x1] - hidden[y0:y1, x0:x1]).mean() > 0.05
     # any key closes the note, and the key still does its job (here F12: allow recording)
     messenger.send("f12")
     assert app.safety.monitoring_card is None
