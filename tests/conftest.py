@@ -19,6 +19,7 @@ import pytest
 
 import client_handlers
 import loopguard
+from client import testing
 from client.bot import Bot
 from server.app import start
 from server.appkeys import STORE, WORLD
@@ -91,6 +92,15 @@ def pytest_runtest_call(item):
     return result
 
 
+async def close_shared_client(url: str) -> None:
+    """The offscreen test client (client/testing.py), when still signed in to the server stopping, signs out
+    first: otherwise the server's shutdown waits ~20 s for its open websocket."""
+    app = testing._APP
+    session = app.session if app is not None else None
+    if session is not None and getattr(session, "base_url", None) == url:
+        await app.close_network()
+
+
 async def close_bots(bots) -> None:
     """Hang up every bot, giving each at most 5 s; a bot whose server is already gone is fine."""
     for bot in bots:
@@ -152,6 +162,7 @@ class RunningServer:
 
     async def stop(self) -> None:
         await close_bots(self.bots)
+        await close_shared_client(self.url)
         await self.runner.cleanup()
 
     def add_user(self, name: str, role: str = "participant", password: str = PASSWORD) -> dict:
