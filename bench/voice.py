@@ -293,14 +293,7 @@ def run(args) -> dict:
             out["pose_errors"] = summary["errors"]
         return out
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        load.stop_all(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
