@@ -17,6 +17,7 @@ from client.ui.voice import PTT_KEY
 from client.voice import FRAME, Encoder, FileSink, FileSource, tts
 from client.voice.transform import estimate_pitch
 from client_room import enter
+from test_voice import HEARD_THRESHOLD, ncc_peak  # the same measure of "heard" as the transport tests
 from wire import controllers as wc
 from wire import events
 from wire import safety as ws
@@ -88,17 +89,6 @@ def test_the_mouth_opens_with_the_voice_level_and_the_tag_says_speaking(app):
 # --- against the real server, with a bot on file-backed devices ------------------------------------------------
 
 SPEECH = "Hello, it is nice to meet you. Shall we practise a conversation?"
-HEARD_THRESHOLD = 0.6  # as tests/test_voice.py: the decoded signal's normalised cross-correlation peak
-
-
-def ncc_peak(sent: np.ndarray, heard: np.ndarray) -> float:
-    a, b = sent.astype(np.float64), heard.astype(np.float64)
-    if not len(a) or not len(b):
-        return 0.0
-    n = 1 << int(np.ceil(np.log2(len(a) + len(b))))
-    xc = np.fft.irfft(np.fft.rfft(b, n) * np.conj(np.fft.rfft(a, n)), n)
-    norm = np.linalg.norm(a) * np.linalg.norm(b)
-    return float(np.max(np.abs(xc)) / norm) if norm else 0.0
 
 
 @pytest.fixture(scope="module")
