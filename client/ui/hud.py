@@ -8,11 +8,8 @@ from direct.gui.OnscreenText import OnscreenText
 from direct.showbase.MessengerGlobal import messenger
 from panda3d.core import NodePath, TextNode
 
-from wire.scenario import PACES
-
 from .. import theme
-from ..i18n import LANGUAGES, has, language_name, t, tn
-from ..theme import CONTRASTS, TEXT_SIZES
+from ..i18n import has, language_name, t, tn
 from .layout import (
     CHAT_ROWS,
     CHAT_WIDTH,
@@ -27,7 +24,7 @@ from .layout import (
     fit_width,
     self_status_height,
 )
-from .settings import CAMERA_DISTANCES, Settings
+from .settings import CHOICES, Settings, step_setting
 from .widgets import TextField, button, click_area, label, panel
 
 HELP_ROWS = 18  # the help's lines: hud.help.1 .. hud.help.18 in the catalog
@@ -402,20 +399,8 @@ class SettingsPanel:
             step = -1 if key == "arrow_left" else 1
             what, name = rows[self.index][:2]
             s = self.settings
-            if what == "text_size":
-                sizes = list(TEXT_SIZES)
-                s.text_size = sizes[(sizes.index(s.text_size) + step) % len(sizes)]
-            elif what == "reduced_motion":
-                s.reduced_motion = not s.reduced_motion
-            elif what == "contrast":
-                s.contrast = CONTRASTS[(CONTRASTS.index(s.contrast) + step) % len(CONTRASTS)]
-            elif what == "camera_distance":
-                d = list(CAMERA_DISTANCES)
-                s.camera_distance = d[(d.index(s.camera_distance) + step) % len(d)]
-            elif what == "pace":
-                s.pace = PACES[(PACES.index(s.pace) + step) % len(PACES)]
-            elif what == "language":
-                s.language = LANGUAGES[(LANGUAGES.index(s.language) + step) % len(LANGUAGES)]
+            if what in CHOICES:
+                step_setting(s, what, step)
             elif what == "leave" and key == "enter":
                 self.on_leave()
                 return True

@@ -11,9 +11,8 @@ from collections.abc import Callable
 from panda3d.core import NodePath, TextNode
 
 from .. import theme
-from ..i18n import LANGUAGES, has, language_name, t
-from ..theme import CONTRASTS, TEXT_SIZES
-from .settings import Settings
+from ..i18n import has, language_name, t
+from .settings import Settings, step_setting
 from .widgets import TextField, button, click_area, label, panel
 
 LOGIN_SETTINGS = ("text_size", "contrast", "reduced_motion", "language")
@@ -173,19 +172,9 @@ class LoginScreen:
 
     def change(self, step: int) -> None:
         """Change the chosen setting row by one step; it applies (and is saved) at once."""
-        st = self.settings
-        key = LOGIN_SETTINGS[self.index - 2]
-        if key == "language":
-            st.language = LANGUAGES[(LANGUAGES.index(st.language) + step) % len(LANGUAGES)]
-        elif key == "text_size":
-            sizes = list(TEXT_SIZES)
-            st.text_size = sizes[(sizes.index(st.text_size) + step) % len(sizes)]
-        elif key == "contrast":
-            st.contrast = CONTRASTS[(CONTRASTS.index(st.contrast) + step) % len(CONTRASTS)]
-        elif key == "reduced_motion":
-            st.reduced_motion = not st.reduced_motion
+        step_setting(self.settings, LOGIN_SETTINGS[self.index - 2], step)
         if self.on_settings is not None:
-            self.on_settings(st)  # the app saves them and draws this screen again (restyle)
+            self.on_settings(self.settings)  # the app saves them and draws this screen again (restyle)
         else:
             self._show_rows()
 

@@ -92,3 +92,20 @@ class Settings:
 FIRST_TEXT_SIZE = "large"  # before a settings file exists (the login screen lets a person change it)
 CAMERA_DISTANCES = {"near": 3.0, "normal": 4.4, "far": 6.5}
 VOICE_MODES = ("push", "activity")
+# the settings a panel steps through with Left/Right (the login screen and Settings both), and their choices in order
+CHOICES = {
+    "text_size": tuple(TEXT_SIZES),
+    "contrast": CONTRASTS,
+    "camera_distance": tuple(CAMERA_DISTANCES),
+    "pace": PACES,
+    "language": LANGUAGES,
+    "reduced_motion": (False, True),
+}
+
+
+def step_setting(settings: Settings, key: str, step: int) -> None:
+    """Move `settings.<key>` one choice on (or back, `step` -1), round the end."""
+    choices = CHOICES[key]
+    current = getattr(settings, key)
+    index = choices.index(current) if current in choices else 0
+    setattr(settings, key, choices[(index + step) % len(choices)])
