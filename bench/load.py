@@ -198,10 +198,16 @@ def _rss_mb(pid: int) -> float:
     return round(kb / 1024, 1)
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far: system time is mostly the kernel's sends and reads."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tck = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tck, int(fields[12]) / tck
+
+
+def _cpu_seconds(pid: int) -> float:
+    return sum(cpu_split(pid))
 
 
 def free_port() -> int:

@@ -34,7 +34,7 @@ PEER = ROOT / "bench" / "peer_colyseus"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from load import _cpu_seconds, _rss_mb, gc_report, pinned, prepare_peerspace, serve_command, stop_all, wait_file  # noqa: E402
+from load import _rss_mb, cpu_split, gc_report, pinned, prepare_peerspace, serve_command, stop_all, wait_file  # noqa: E402
 
 TARGETS = ("peerspace", "colyseus")
 
@@ -63,7 +63,7 @@ def start_server(target: str, tmp: Path, args: argparse.Namespace, rooms: int, p
             "PEERSPACE_TICK_HZ": str(args.tick_hz),
             "PEERSPACE_GC_REPORT": str(tmp / "gc.json"),
         }
-        cmd = serve_command(tmp, ready)
+        cmd = serve_command(tmp, ready, ["-m", "cProfile", "-o", args.cprofile] if args.cprofile else [])
     else:
         tokens = [[None] * per_room for _ in range(rooms)]
         env = {**os.environ}
@@ -107,21 +107,23 @@ def run_phase(target: str, rooms: int, per_room: int, args: argparse.Namespace) 
                 "--nonblocking",
             ]
             procs.append(subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        cpu0 = _cpu_seconds(server.pid)
+        cpu0 = cpu_split(server.pid)
         time.sleep(max(0.0, t_end - time.time()))
-        cpu1 = _cpu_seconds(server.pid)
+        cpu1 = cpu_split(server.pid)
         rss = _rss_mb(server.pid)
         out, _ = bots.communicate(timeout=60 + args.drain)
         res = json.loads(out.strip().splitlines()[-1])
         stop_all(procs)
         gc = gc_report(tmp / "gc.json") if target != "colyseus" else None
-        return summarise(target, rooms, per_room, args, res, cpu1 - cpu0, rss, gc)
+        return summarise(target, rooms, per_room, args, res, sum(cpu1) - sum(cpu0), rss, gc, cpu1[1] - cpu0[1])
     finally:
         stop_all(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def summarise(target, rooms, per_room, args, res: dict, server_cpu_s: float, rss: float, gc: dict | None) -> dict:
+def summarise(
+    target, rooms, per_room, args, res: dict, server_cpu_s: float, rss: float, gc: dict | None, sys_s: float = 0.0
+) -> dict:
     """The figures of one phase from the load generator's JSON line (also used by the bench's own test)."""
     lat = sorted(res["lat"])
     expected = res["marks"] * per_room  # every marker is seen by its whole room, the sender included
@@ -144,6 +146,8 @@ def summarise(target, rooms, per_room, args, res: dict, server_cpu_s: float, rss
         "samples": len(lat),
         "missing": missing,
         "server_cpu_pct": round(cpu, 1),
+        # the kernel's share (system time): on loopback mostly the send per recipient, which wakes the receiver
+        "server_sys_pct": round(100 * sys_s / secs, 1),
         "cpu_pct_per_100_avatars": round(100 * cpu / avatars, 2) if avatars else None,
         # server CPU per avatar record delivered: the same work for both servers, and unlike % of a core it
         # does not drop when a busy machine starves the server of time
@@ -181,7 +185,14 @@ def ratios(ps: dict, co: dict) -> dict:
         a, b = ps.get(key), co.get(key)
         return round(a / b, 2) if a is not None and b else None
 
-    keys = ("cpu_pct_per_100_avatars", "cpu_us_per_update", "p50_ms", "p99_ms", "bytes_per_avatar_update")
+    keys = (
+        "cpu_pct_per_100_avatars",
+        "server_sys_pct",
+        "cpu_us_per_update",
+        "p50_ms",
+        "p99_ms",
+        "bytes_per_avatar_update",
+    )
     return {k: r(k) for k in (*keys, "deliveries_per_s")}
 
 
@@ -190,6 +201,7 @@ COLUMNS = (
     ("p50_ms", "p50 ms"),
     ("p99_ms", "p99 ms"),
     ("server_cpu_pct", "server CPU %"),
+    ("server_sys_pct", "of it kernel %"),
     ("cpu_pct_per_100_avatars", "CPU % / 100 av"),
     ("cpu_us_per_update", "CPU µs / update"),
     ("bytes_per_avatar_update", "B/avatar update"),
@@ -227,6 +239,7 @@ def main() -> None:
     ap.add_argument("--server-cpus", default="0")
     ap.add_argument("--bot-cpus", default="1")
     ap.add_argument("--only", choices=TARGETS, help="one server only")
+    ap.add_argument("--cprofile", metavar="PATH", help="run the peerspace server under cProfile, stats to PATH")
     ap.add_argument(
         "--base",
         metavar="DIR",
