@@ -555,7 +555,9 @@ class World:
 
     async def tick(self, dt: float, phase: int = 0, phases: int = 1) -> None:
         """Step and send the rooms whose turn it is; the features' `tick` runs once per period."""
-        active = [room for room in self.rooms.values() if room.phase % phases == phase and room.alive.any()]
+        # `avatars` holds exactly the live slots (Room.spawn/despawn): a dict's truth is far cheaper than a numpy
+        # any() per room and turn, which at 100 rooms in 10 turns a period was ~4 % of the server's CPU (#20)
+        active = [room for room in self.rooms.values() if room.phase % phases == phase and room.avatars]
         for before_step in self.calls["before_step"]:
             for room in active:
                 before_step(room, dt)
