@@ -86,6 +86,9 @@ PRIVATE_PARTS: tuple[PrivatePart, ...] = (
     PrivatePart(_SIO, _MANAGER, "get_participants", "callable", _FANOUT + ".emit", ("self", "namespace", "room")),
     PrivatePart(_SIO, _MANAGER, "get_rooms", "callable", "server/world/world.py, server/scale/node.py"),
     PrivatePart(_SIO, _MANAGER, "sid_from_eio_sid", "callable", _GATEWAY, ("self", "eio_sid", "namespace")),
+    PrivatePart(_SIO, _MANAGER, "is_connected", "callable", _GATEWAY + "._plain_event", ("self", "sid", "namespace")),
+    # python-socketio's msgpack packet: the gateway reads ordinary event packets itself, with the library's options
+    PrivatePart(_SIO, "socketio.msgpack_packet:MsgPackPacket", "ext_hook", "attribute", _GATEWAY + "._plain_event"),
     PrivatePart(_SIO, _MANAGER, "eio_sid_from_sid", "callable", _GATEWAY + ".hang_up", ("self", "sid", "namespace")),
     PrivatePart(
         _SIO, _REDIS_MANAGER, "_redis_connect", "callable", "server/transport.py RedisFanoutManager", ("self",)
