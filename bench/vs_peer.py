@@ -138,6 +138,7 @@ def summarise(
     cpu = 100 * server_cpu_s / secs
     return {
         "target": target,
+        "tick_hz": args.tick_hz,
         "rooms": rooms,
         "per_room": per_room,
         "avatars": avatars,
@@ -197,6 +198,7 @@ def ratios(ps: dict, co: dict) -> dict:
 
 
 COLUMNS = (
+    ("tick_hz", "tick Hz"),
     ("avatars", "avatars"),
     ("p50_ms", "p50 ms"),
     ("p99_ms", "p99 ms"),
@@ -226,11 +228,41 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def compare(rooms: int, args: argparse.Namespace, targets: list[str]) -> list[dict]:
+    """Every target at one size and tick rate (alternating, `--repeat` times): the medians, ratios printed."""
+    runs: dict[str, list[dict]] = {t: [] for t in targets}
+    for _ in range(args.repeat):
+        for target in targets:
+            runs[target].append(run_phase(target, rooms, args.per_room, args))
+    med = {t: median_of(runs[t]) for t in targets}
+    if args.json:
+        for t in targets:
+            print(json.dumps({**med[t], "p99_runs": [r["p99_ms"] for r in runs[t]]}))
+    if "base" in med and "peerspace" in med:
+        rat = ratios(med["peerspace"], med["base"])
+        print(f"{rooms}x{args.per_room} at {args.tick_hz:g} Hz: peerspace / base  {json.dumps(rat)}", flush=True)
+    if "peerspace" in med and "colyseus" in med:
+        rat = ratios(med["peerspace"], med["colyseus"])
+        print(
+            f"{rooms}x{args.per_room} at {args.tick_hz:g} Hz: peerspace / Colyseus  "
+            f"CPU per avatar {rat['cpu_pct_per_100_avatars']} "
+            f"(per avatar update delivered {rat['cpu_us_per_update']}), "
+            f"p50 {rat['p50_ms']}, p99 {rat['p99_ms']}, bytes per update {rat['bytes_per_avatar_update']}, "
+            f"deliveries {rat['deliveries_per_s']}",
+            flush=True,
+        )
+        if args.json:
+            print(json.dumps({"rooms": rooms, "tick_hz": args.tick_hz, "ratios": rat}))
+    return list(med.values())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[50, 100], help="numbers of rooms (of --per-room)")
     ap.add_argument("--per-room", type=int, default=10)
-    ap.add_argument("--tick-hz", type=float, default=30.0)
+    ap.add_argument(
+        "--tick-hz", type=float, nargs="+", default=[30.0], help="tick rates, each run for both servers (e.g. 30 45 60)"
+    )
     ap.add_argument("--input-hz", type=float, default=4.0)
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--warmup", type=float, default=3.0)
@@ -257,33 +289,14 @@ def main() -> None:
     started = time.time()
     load = os.getloadavg()[0]
     rows = []
-    for rooms in args.sizes:
-        runs: dict[str, list[dict]] = {t: [] for t in targets}
-        for _ in range(args.repeat):
-            for target in targets:
-                runs[target].append(run_phase(target, rooms, args.per_room, args))
-        med = {t: median_of(runs[t]) for t in targets}
-        rows += med.values()
-        if args.json:
-            for t in targets:
-                print(json.dumps({**med[t], "p99_runs": [r["p99_ms"] for r in runs[t]]}))
-        if "base" in med and "peerspace" in med:
-            rat = ratios(med["peerspace"], med["base"])
-            print(f"{rooms}x{args.per_room}: peerspace / base  {json.dumps(rat)}", flush=True)
-        if "peerspace" in med and "colyseus" in med:
-            rat = ratios(med["peerspace"], med["colyseus"])
-            print(
-                f"{rooms}x{args.per_room}: peerspace / Colyseus  CPU per avatar {rat['cpu_pct_per_100_avatars']} "
-                f"(per avatar update delivered {rat['cpu_us_per_update']}), "
-                f"p50 {rat['p50_ms']}, p99 {rat['p99_ms']}, bytes per update {rat['bytes_per_avatar_update']}, "
-                f"deliveries {rat['deliveries_per_s']}",
-                flush=True,
-            )
-            if args.json:
-                print(json.dumps({"rooms": rooms, "ratios": rat}))
+    for hz in args.tick_hz:
+        rate_args = argparse.Namespace(**{**vars(args), "tick_hz": hz})
+        for rooms in args.sizes:
+            rows += compare(rooms, rate_args, targets)
     print(table(rows))
     print(
-        f"({args.seconds:.0f} s windows, {args.tick_hz:.0f} Hz, {args.repeat} run(s) per phase, server on CPU "
+        f"({args.seconds:.0f} s windows, {', '.join(f'{hz:g}' for hz in args.tick_hz)} Hz, "
+        f"{args.repeat} run(s) per phase, server on CPU "
         f"{args.server_cpus}, bots on CPU {args.bot_cpus}; load average at the start {load:.2f}; "
         f"took {time.time() - started:.0f} s)"
     )

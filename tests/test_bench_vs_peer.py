@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import vs_peer  # noqa: E402
 
-ARGS = Namespace(seconds=2.0)
+ARGS = Namespace(seconds=2.0, tick_hz=30.0)
 
 
 def line(lat, marks, records=100, update_bytes=1200, frames=400, clients=10, cpu_s=0.1) -> dict:
@@ -53,5 +53,5 @@ def test_ratios_medians_and_the_table():
     rat = vs_peer.ratios(med, co)
     assert rat["cpu_pct_per_100_avatars"] == 0.5 and rat["bytes_per_avatar_update"] == 1.5
     text = vs_peer.table([med, co])
-    assert text.splitlines()[0].startswith("| server | avatars |")
-    assert "| peerspace | 10 |" in text and "| colyseus | 10 |" in text
+    assert text.splitlines()[0].startswith("| server | tick Hz | avatars |")
+    assert "| peerspace | 30.0 | 10 |" in text and "| colyseus | 30.0 | 10 |" in text
