@@ -205,7 +205,7 @@ class VoiceLink:
                 self._voice_activity(frame)
             if self.talking:
                 await self._capture_frame(frame)
-            elif self._held:  # the voice activity just ended: the end of speech goes now
+            elif self._held:  # no longer heard (the voice activity just ended): the end of speech goes now
                 await self._send_held()
             if not getattr(self.source, "paced", False):
                 return
