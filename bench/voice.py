@@ -20,7 +20,8 @@ packet leaving the speaker to reaching a listener's socket. A real sound card ad
 on top (typically 10-40 ms each way with PortAudio). Frames sent in the voice window but never played count as
 slower than anything measured. Server CPU comes from /proc/<pid>/stat; per active speaker it is (voice window -
 baseline) / speakers. With the pose load, its marker latency is measured in the voice window (the issue's target:
-the 50x10 pose p99 stays under 50 ms with 50 rooms x 1 speaker).
+the 50x10 pose p99 stays under 50 ms with 50 rooms x 1 speaker), and the walking bots' processes' CPU in each
+window (every voice packet reaches them too).
 """
 
 from __future__ import annotations
@@ -267,11 +268,16 @@ def run(args) -> dict:
             w.stdin.write(f"{t_on} {t_end}\n")
             w.stdin.flush()
         time.sleep(max(0.0, t_base - time.time()))
-        cpu0 = load._cpu_seconds(server.pid)
+
+        # the walking bots' processes too: every voice message reaches them as well (they parse and drop it)
+        def walkers_cpu() -> float:
+            return sum(load._cpu_seconds(w.pid) for w in pose_workers)
+
+        cpu0, walk0 = load._cpu_seconds(server.pid), walkers_cpu()
         time.sleep(max(0.0, t_on - time.time()))
-        cpu1 = load._cpu_seconds(server.pid)
+        cpu1, walk1 = load._cpu_seconds(server.pid), walkers_cpu()
         time.sleep(max(0.0, t_end - time.time()))
-        cpu2 = load._cpu_seconds(server.pid)
+        cpu2, walk2 = load._cpu_seconds(server.pid), walkers_cpu()
         voice = [json.loads(w.communicate(timeout=120)[0].strip().splitlines()[-1]) for w in voice_workers]
         pose = [json.loads(w.communicate(timeout=120)[0].strip().splitlines()[-1]) for w in pose_workers]
         lat = sorted(x + codec.FRAME_S for v in voice for x in v["lat"])
@@ -307,6 +313,8 @@ def run(args) -> dict:
             print((tmp / "server.log").read_text()[-3000:], file=sys.stderr)
         if pose:
             summary = load.summarise(pose_args, pose, [cpu2 - cpu1])
+            out["walking_bots_cpu_pct_baseline"] = round(100 * (walk1 - walk0) / args.seconds, 1)
+            out["walking_bots_cpu_pct_voice"] = round(100 * (walk2 - walk1) / args.seconds, 1)
             out["pose_latency_ms_p50"] = summary["latency_ms_p50"]
             out["pose_latency_ms_p99"] = summary["latency_ms_p99"]
             out["pose_errors"] = summary["errors"]
