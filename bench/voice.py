@@ -4,21 +4,24 @@
     python bench/voice.py --rooms 50 --speakers 1 --listeners 1 --pose-per-room 10  # 50 rooms x 1 speaker
                                                                                     # alongside the 50x10 pose load
 
-The server runs as its own OS process (`python -m server serve`). Voice clients run in `--voice-workers`
-processes on one 20 ms clock each: bench/lean.py's light client with a client.voice.VoiceLink as the ear (jitter
-buffer, Opus decoding, playout to a null sink); speakers send pre-encoded Opus frames of a speech-like signal (the
-encoder's time per frame, measured once, is added to each frame's latency), so the bench's own clients cost as
-little CPU as they can. With `--pose-per-room` the pose load of bench/load.py (its own worker processes: walking
-bots, latency markers, chat) runs in the same rooms. All on 127.0.0.1, one monotonic clock.
+The server runs as its own OS process (`python -m server serve`). Voice clients run in `--voice-workers` processes
+on one 20 ms clock each: bench/lean.py's light client with a client.voice.VoiceLink as the ear (jitter buffer, Opus
+decoding, playout to a null sink); speakers send pre-encoded Opus frames of a speech-like signal in packets of
+`wire.voice.PACKET_FRAMES`, as the link does (the encoder's time per frame, measured once, is added to each frame's
+latency), so the bench's own clients cost as little CPU as they can. With `--pose-per-room` the pose load of
+bench/load.py (its own worker processes: walking bots, latency markers, chat) runs in the same rooms. All on
+127.0.0.1, one monotonic clock.
 
 Two windows of `--seconds` each: first the speakers are silent (baseline), then they speak continuously.
 Mouth-to-ear latency of a frame = the time it is played by a listener's link (out of its jitter buffer, into the
-sink) minus the time the speaker captured it (sent, less the encoding time), plus the 20 ms the frame took to fill
-(packetisation). A real sound card adds its own input and output buffers on top (typically
-10-40 ms each way with PortAudio). Frames sent in the voice window but never played count as slower than
-anything measured. Server CPU comes from /proc/<pid>/stat; per active speaker it is (voice window - baseline)
-/ speakers. With the pose load, its marker latency is measured in the voice window (the issue's target: the
-50x10 pose p99 stays under 50 ms with 50 rooms x 1 speaker).
+sink) minus the time the speaker captured it (its tick, less the encoding time), plus the 20 ms the frame took to
+fill; a frame that waits in the speaker's packet for the next one counts that wait too. Send -> arrival is a frame's
+packet leaving the speaker to reaching a listener's socket. A real sound card adds its own input and output buffers
+on top (typically 10-40 ms each way with PortAudio). Frames sent in the voice window but never played count as
+slower than anything measured. Server CPU comes from /proc/<pid>/stat; per active speaker it is (voice window -
+baseline) / speakers. With the pose load, its marker latency is measured in the voice window (the issue's target:
+the 50x10 pose p99 stays under 50 ms with 50 rooms x 1 speaker), and the walking bots' processes' CPU in each
+window (every voice packet reaches them too).
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def speech_like(seconds: float = 4.0):
 async def voice_worker(spec: dict) -> dict:
     from client.voice import FRAME, FRAME_S, Encoder, VoiceLink
     from lean import LeanClient
+    from wire.voice import PACKET_FRAMES
 
     # The mouth: speakers send pre-encoded frames of the signal (encoding is the speaker's own CPU, timed here once
     # and added to each frame's latency), so the bench's clients do not starve the server on a small machine.
@@ -64,9 +68,10 @@ async def voice_worker(spec: dict) -> dict:
     encoder = Encoder()
     frames = [signal[i : i + FRAME] for i in range(0, len(signal) - FRAME + 1, FRAME)]
     t0 = time.perf_counter()
-    packets = [encoder.encode(f) for f in frames]
+    encoded = [encoder.encode(f) for f in frames]
     encode_s = (time.perf_counter() - t0) / len(frames)
-    sent: dict[tuple[str, int, int], float] = {}  # (room, speaker avatar, seq) -> capture/send time
+    sent: dict[tuple[str, int, int], float] = {}  # (room, speaker avatar, seq) -> capture time (encoder's less)
+    emitted: dict[tuple[str, int, int], float] = {}  # the same frame -> when its packet was sent
     played: list[tuple[str, int, int, float]] = []
     arrived: list[tuple[str, int, int, float]] = []  # a frame reached a listener (before its jitter buffer)
     window = {"on": False}
@@ -88,7 +93,8 @@ async def voice_worker(spec: dict) -> dict:
         def on_event(event: str, data, n: int) -> None:
             if event == "voiced":
                 if window["on"]:
-                    arrived.append((room, data["avatar"], data["seq"], time.perf_counter()))
+                    now = time.perf_counter()
+                    arrived.extend((room, data["avatar"], data["seq"] + i, now) for i in range(len(data["frames"])))
                 link.on_voice(data)
             elif event == "error":
                 me["errors"].append(data.get("code") if isinstance(data, dict) else "?")
@@ -110,21 +116,35 @@ async def voice_worker(spec: dict) -> dict:
     line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     t_on, t_end = map(float, line.split())
 
-    speaking = {"on": False, "seq": 0}
+    speaking = {"on": False, "seq": 0, "held": 0}  # held: frames captured, waiting to fill a packet
+
+    async def send_held() -> None:
+        first = speaking["seq"] - speaking["held"]
+        frames = [encoded[s % len(encoded)] for s in range(first, speaking["seq"])]
+        speaking["held"] = 0
+        for c in clients:
+            if c["speaker"]:
+                now = time.perf_counter()
+                for s in range(first, first + len(frames)):
+                    emitted[(c["room"], c["avatar"], s)] = now
+                await c["cl"].emit("voice", {"seq": first, "frames": frames})
 
     async def tick_all() -> None:
         """One 20 ms clock for every client in this process (a task per link would cost more than the links)."""
         loop = asyncio.get_running_loop()
         due = loop.time()
         while True:
+            # a frame is captured every tick; a packet leaves when PACKET_FRAMES fill it, or with what is held
+            # when the speaking stops, as client.voice.VoiceLink sends
             if speaking["on"]:
-                seq = speaking["seq"]
-                speaking["seq"] += 1
-                data = packets[seq % len(packets)]
+                now = time.perf_counter()
                 for c in clients:
                     if c["speaker"]:
-                        sent[(c["room"], c["avatar"], seq)] = time.perf_counter() - encode_s
-                        await c["cl"].emit("voice", {"seq": seq, "data": data})
+                        sent[(c["room"], c["avatar"], speaking["seq"])] = now - encode_s
+                speaking["seq"] += 1
+                speaking["held"] += 1
+            if speaking["held"] and (speaking["held"] >= PACKET_FRAMES or not speaking["on"]):
+                await send_held()
             for c in clients:
                 await c["link"].step()
             due += FRAME_S
@@ -149,9 +169,9 @@ async def voice_worker(spec: dict) -> dict:
             heard.add((room, speaker, seq))
     transit = []
     for room, speaker, seq, t in arrived:
-        t0 = sent.get((room, speaker, seq))
+        t0 = emitted.get((room, speaker, seq))
         if t0 is not None:
-            transit.append(round(t - t0 - encode_s, 5))
+            transit.append(round(t - t0, 5))
     # every other voice client in the room plays each frame (the other speakers listen too)
     hearers = {r["id"]: len(r["clients"]) - 1 for r in spec["rooms"]}
     expected = sum(hearers[room] for room, _, _ in sent)
@@ -248,11 +268,16 @@ def run(args) -> dict:
             w.stdin.write(f"{t_on} {t_end}\n")
             w.stdin.flush()
         time.sleep(max(0.0, t_base - time.time()))
-        cpu0 = load._cpu_seconds(server.pid)
+
+        # the walking bots' processes too: every voice message reaches them as well (they parse and drop it)
+        def walkers_cpu() -> float:
+            return sum(load._cpu_seconds(w.pid) for w in pose_workers)
+
+        cpu0, walk0 = load._cpu_seconds(server.pid), walkers_cpu()
         time.sleep(max(0.0, t_on - time.time()))
-        cpu1 = load._cpu_seconds(server.pid)
+        cpu1, walk1 = load._cpu_seconds(server.pid), walkers_cpu()
         time.sleep(max(0.0, t_end - time.time()))
-        cpu2 = load._cpu_seconds(server.pid)
+        cpu2, walk2 = load._cpu_seconds(server.pid), walkers_cpu()
         voice = [json.loads(w.communicate(timeout=120)[0].strip().splitlines()[-1]) for w in voice_workers]
         pose = [json.loads(w.communicate(timeout=120)[0].strip().splitlines()[-1]) for w in pose_workers]
         lat = sorted(x + codec.FRAME_S for v in voice for x in v["lat"])
@@ -288,6 +313,8 @@ def run(args) -> dict:
             print((tmp / "server.log").read_text()[-3000:], file=sys.stderr)
         if pose:
             summary = load.summarise(pose_args, pose, [cpu2 - cpu1])
+            out["walking_bots_cpu_pct_baseline"] = round(100 * (walk1 - walk0) / args.seconds, 1)
+            out["walking_bots_cpu_pct_voice"] = round(100 * (walk2 - walk1) / args.seconds, 1)
             out["pose_latency_ms_p50"] = summary["latency_ms_p50"]
             out["pose_latency_ms_p99"] = summary["latency_ms_p99"]
             out["pose_errors"] = summary["errors"]

@@ -22,6 +22,7 @@ from wire import controllers as wc
 from wire import events
 from wire import safety as ws
 from wire import scenario as wsc
+from wire.voice import PACKET_FRAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUT = {0: (0.0, -2.0, 0.0), 1: (-0.6, 0.2, 180.0), 2: (0.9, 1.5, 180.0)}
@@ -290,12 +291,11 @@ async def test_a_cast_avatar_a_peer_specialist_voices_says_so_on_its_tag_while_i
     app.coaching.on_controller({"avatar": 1, "role": "coach", "driver": "autonomous", "by": None, "voice": None})
     assert robin._tag_text.getText() == "Robin  (role-play, computer-run)"
     enc, pcm = Encoder(), tts.synthesise("Hello, I am Robin.")
-    for i in range(len(pcm) // FRAME):
-        app.voice.on_voiced(
-            {"avatar": 1, "seq": i, "data": enc.encode(pcm[i * FRAME : (i + 1) * FRAME]), "driver": "teleop"}
-        )
-        await asyncio.sleep(0.02)
-        app.voice.update(0.02)
+    frames = [enc.encode(pcm[i * FRAME : (i + 1) * FRAME]) for i in range(len(pcm) // FRAME)]
+    for i in range(0, len(frames), PACKET_FRAMES):  # packets of two frames, as a link sends them
+        app.voice.on_voiced({"avatar": 1, "seq": i, "frames": frames[i : i + PACKET_FRAMES], "driver": "teleop"})
+        await asyncio.sleep(0.02 * PACKET_FRAMES)
+        app.voice.update(0.02 * PACKET_FRAMES)
         if robin.mouth:
             break
     # a person voices it now: the tag says so at once, as well as that it is speaking

@@ -19,6 +19,7 @@ from client.voice.devices import read_wav, write_wav
 from conftest import PASSWORD
 from scenario_play import settled, teleoperate
 from server.scenarios import lint
+from server.voice.relay import FrameBudget
 from wire import controllers as wc
 from wire import events
 from wire import safety as ws
@@ -119,6 +120,36 @@ async def test_speech_is_heard_by_the_room_and_correlates_with_what_was_said(ser
     assert not ana.errors
 
 
+async def test_the_end_of_a_talk_burst_is_heard_in_full(server):
+    ana = await server.bot("Ana", room="cafe")
+    ben = await server.bot("Ben", room="cafe")
+    ben.start_voice()
+    link = ana.start_voice()
+    await link.stop()  # ticked by hand below: exactly seven frames, an odd number
+    link.source = FileSource(pcm=tone(7 * codec.FRAME_S))
+    link.press()
+    for _ in range(7):
+        await link.step()
+    link.release()  # the seventh frame, held for a packet, leaves now
+    await ben.wait_until(lambda: ana.avatar in ben.voice.buffers and ben.voice.buffers[ana.avatar].played == 7)
+    buf = ben.voice.buffers[ana.avatar]
+    assert link.sent == 7 and buf.late == buf.skipped == 0
+    assert not ana.errors
+
+
+def test_the_voice_budget_counts_frames_not_packets():
+    # a link's rate, 25 packets of two frames a second, for ten seconds: every packet passes
+    budget = FrameBudget(wv.FRAME_BURST, 0.0)
+    assert all(budget.take(k / 25, wv.PACKET_FRAMES) for k in range(250))
+    # 55 packets of two a second is 110 frames a second: refused once the burst is spent, within a second
+    budget = FrameBudget(wv.FRAME_BURST, 0.0)
+    taken = [budget.take(k / 55, wv.PACKET_FRAMES) for k in range(55)]
+    assert not all(taken) and taken.index(False) < 30
+    # the same 55 a second of single frames is within the rate: the frames count, not the messages
+    budget = FrameBudget(wv.FRAME_BURST, 0.0)
+    assert all(budget.take(k / 55, 1) for k in range(550))
+
+
 async def test_block_mute_and_the_quiet_room_hold_for_voice(server):
     ana = await server.bot("Ana", room="cafe")
     ben = await server.bot("Ben", room="cafe")
@@ -183,14 +214,26 @@ async def test_kicked_people_are_not_heard_and_frames_have_limits(server, tmp_pa
     dot = next(m["avatar"] for m in joined if m["name"] == "Dot")
     await ben.wait_until(lambda: voiced_from(ben, dot) > 5)
     frame = codec.Encoder().encode(tone(0.02))
-    # too large, and a burst past the frame budget: clear refusals, and the intents' own budget is untouched
+    # a frame too large, too many frames or none in a packet, and a burst past the frame budget: clear
+    # refusals, and the intents' own budget is untouched
     mark = len(ana.inbox)
-    await ana.emit(wv.VOICE, {"seq": 0, "data": b"x" * (wv.MAX_FRAME + 1)})
+    await ana.emit(wv.VOICE, {"seq": 0, "frames": [frame, b"x" * (wv.MAX_FRAME + 1)]})
     big = await ana.wait_for(events.ERROR, lambda e: e.get("event") == wv.VOICE, since=mark)
-    assert big["code"] == "too_large" and str(wv.MAX_FRAME) in big["message"]
+    assert big["code"] == "too_large" and str(wv.MAX_FRAME) in big["message"] and "frames[1]" in big["message"]
     mark = len(ana.inbox)
-    for seq in range(int(wv.FRAME_BURST) + 55):  # past the burst even if these emits took a whole second
-        await ana.emit(wv.VOICE, {"seq": seq, "data": frame})
+    await ana.emit(wv.VOICE, {"seq": 0, "frames": [frame] * (wv.MAX_PACKET_FRAMES + 1)})
+    many = await ana.wait_for(events.ERROR, lambda e: e.get("event") == wv.VOICE, since=mark)
+    assert many["code"] == "too_large" and f"limit is {wv.MAX_PACKET_FRAMES}" in many["message"]
+    mark = len(ana.inbox)
+    await ana.emit(wv.VOICE, {"seq": 0, "frames": []})
+    empty = await ana.wait_for(events.ERROR, lambda e: e.get("event") == wv.VOICE, since=mark)
+    assert empty["code"] == "invalid" and "1 to 2 items" in empty["message"]
+    await asyncio.sleep(0.1)
+    assert voiced_from(ben, ana.avatar) == 0  # nothing of a refused packet is relayed
+    mark = len(ana.inbox)
+    packet = [frame] * wv.PACKET_FRAMES
+    for seq in range(0, int(wv.FRAME_BURST) + 55, wv.PACKET_FRAMES):  # past the burst even if it took a second
+        await ana.emit(wv.VOICE, {"seq": seq, "frames": packet})
     fast = await ana.wait_for(events.ERROR, lambda e: e.get("event") == wv.VOICE, since=mark)
     assert fast["code"] == "rate_limited" and "frames a second" in fast["message"]
     await ben.wait_until(lambda: voiced_from(ben, ana.avatar) >= int(wv.FRAME_BURST) - 2)
@@ -200,7 +243,7 @@ async def test_kicked_people_are_not_heard_and_frames_have_limits(server, tmp_pa
     await ana.wait_until(lambda: ana.room is None or any(e == events.NOTICE for e, _ in ana.inbox[mark:]))
     mark = len(ana.inbox)
     heard = voiced_from(ben, ana.avatar)
-    await ana.emit(wv.VOICE, {"seq": 100, "data": frame})
+    await ana.emit(wv.VOICE, {"seq": 100, "frames": [frame]})
     out = await ana.wait_for(events.ERROR, lambda e: e.get("event") == wv.VOICE, since=mark)
     assert out["code"] == "not_in_room"
     await asyncio.sleep(0.1)
@@ -215,7 +258,7 @@ async def test_only_the_specialist_holding_a_cast_role_speaks_as_it(server):
     frame = codec.Encoder().encode(tone(0.02))
     # no scenario yet: no cast avatar to speak as
     mark = len(sam.inbox)
-    await sam.emit(wv.VOICE, {"seq": 0, "data": frame, "as_role": "coach"})
+    await sam.emit(wv.VOICE, {"seq": 0, "frames": [frame], "as_role": "coach"})
     none = await sam.wait_for(events.ERROR, lambda e: e.get("event") == wv.VOICE, since=mark)
     assert none["code"] == "not_found"
     await sam.call(wc.CLAIM, {"role": "coach"})
@@ -228,7 +271,7 @@ async def test_only_the_specialist_holding_a_cast_role_speaks_as_it(server):
     # unclaimed (autonomous) cast avatar: never a voice, whoever asks
     for bot, role in ((fay, partner_role), (fay, "coach"), (ana, "coach")):
         mark = len(bot.inbox)
-        await bot.emit(wv.VOICE, {"seq": 1, "data": frame, "as_role": role})
+        await bot.emit(wv.VOICE, {"seq": 1, "frames": [frame, frame], "as_role": role})
         refused = await bot.wait_for(events.ERROR, lambda e: e.get("event") == wv.VOICE, since=mark)
         assert refused["code"] == "forbidden", (bot.user["name"], role, refused)
     await asyncio.sleep(0.1)

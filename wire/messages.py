@@ -26,6 +26,8 @@ class Field:
     kind: type | tuple[type, ...]
     required: bool = True
     max_len: int | None = None  # str/list/bytes
+    min_len: int | None = None  # list: at least this many items
+    items: Field | None = None  # list: every item must pass this field's checks
     choices: tuple[Any, ...] | None = None
     lo: float | None = None
     hi: float | None = None
@@ -50,6 +52,10 @@ class Field:
             text += " (one of: " + ", ".join(map(str, self.choices)) + ")"
         if self.lo is not None or self.hi is not None:
             text += f" between {self.lo} and {self.hi}"
+        if self.items is not None:
+            lo = self.min_len or 0
+            count = f"{lo} to {self.max_len}" if self.max_len is not None else f"at least {lo}"
+            return f"{text} of {count} items, each {self.items.describe()}"
         if self.max_len is not None:
             text += f" of at most {self.max_len}"
         return text
@@ -92,9 +98,18 @@ def _check(event: str, name: str, spec: Field, value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         raise errors.WireError(errors.INVALID, f"'{event}': field '{name}' must be a finite number.")
     if spec.max_len is not None and len(value) > spec.max_len:
+        if isinstance(value, list):
+            raise errors.WireError(
+                errors.TOO_LARGE, f"'{event}': field '{name}' has {len(value)} items; the limit is {spec.max_len}."
+            )
         raise errors.WireError(
             errors.TOO_LARGE, f"'{event}': field '{name}' is too long ({len(value)}); the limit is {spec.max_len}."
         )
+    if spec.min_len is not None and len(value) < spec.min_len:
+        raise errors.WireError(errors.INVALID, f"'{event}': field '{name}' must be {spec.describe()}.")
+    if spec.items is not None:
+        for i, item in enumerate(value):
+            _check(event, f"{name}[{i}]", spec.items, item)
     if spec.visible and not has_visible(value):
         raise errors.WireError(
             errors.INVALID,

@@ -1,15 +1,19 @@
 """The client's voice link: your microphone to the room, the room's voices to your speakers.
 
 Every 20 ms (`step`, driven by `run`): read one frame from the source; while you are heard (push-to-talk held,
-or voice activity in "activity" mode) apply the optional transform, encode it with Opus and `emit` it as a
-`voice` intent; then take one frame from each speaker's jitter buffer and from any local buffer (text to
+or voice activity in "activity" mode) apply the optional transform, encode it with Opus and hold it until
+`wire.voice.PACKET_FRAMES` frames fill a packet, then `emit` them as one `voice` intent (40 ms a packet: half
+the messages for the server and every hearer, for 20 ms more delay). When you stop being heard (the key let
+go, the voice activity over) what is held goes at once, as a shorter packet, so the end of speech is neither
+cut nor delayed. Then take one frame from each speaker's jitter buffer and from any local buffer (text to
 speech), apply each speaker's gain, mix and write the mix to the sink. `levels()` is the smoothed level of
 what is played per speaker, for mouths and name tags.
 
-The net layer calls `on_voice(payload)` for each `voiced` event and `on_refused(error)` for an `error` about
-`voice` (muted, paused, a cast role not held): the link then stops sending until you press again, so a
-refusal costs one message, not fifty a second. A `rate_limited` refusal (frames that arrived in a burst after
-the network held them up) only loses those frames.
+The net layer calls `on_voice(payload)` for each `voiced` event (each of its frames goes into the speaker's
+jitter buffer under its own number) and `on_refused(error)` for an `error` about `voice` (muted, paused, a cast
+role not held): the link then stops sending until you press again, so a refusal costs one message, not 25 a
+second. A `rate_limited` refusal (frames that arrived in a burst after the network held them up) only loses
+those frames.
 """
 
 from __future__ import annotations
@@ -73,7 +77,9 @@ class VoiceLink:
         self.transform = transform
         self.as_role: str | None = None  # speak as this held cast role (a peer specialist voicing a character)
         self.jitter_target = jitter_target
-        self.trace = trace  # ("sent", None, seq, t) and ("played", speaker, seq, t): for the latency benchmark
+        # ("captured", None, seq, t): a frame of yours encoded (held for its packet), and ("played", speaker, seq,
+        # t): a frame out of a jitter buffer into the mix; per frame, for the latency benchmark
+        self.trace = trace
         self.refusal: dict[str, Any] | None = None  # the server's last refusal of `voice` (shown to the person)
         self._mode = "push"
         self.mode = mode
@@ -82,14 +88,16 @@ class VoiceLink:
         self._vad_floor = -70.0
         self._vad_hold = 0
         self._encoder = Encoder()
-        self._seq = 0
+        self._seq = 0  # the next captured frame's number
+        self._held: list[bytes] = []  # encoded frames waiting to fill a packet; the first is _seq - len(_held)
+        self._sending: set[asyncio.Future[Any]] = set()  # packets sent at a key release, until emitted
         self.buffers: dict[int, JitterBuffer] = {}
         self.gains: dict[int, float] = {}
         self.drivers: dict[int, str | None] = {}  # speaker -> who drives them ("teleop"/"agent"), None: themselves
         self._local: dict[int, np.ndarray] = {}
         self._levels: dict[int, float] = {}
         self._task: asyncio.Task[None] | None = None
-        self.sent = 0
+        self.sent = 0  # frames sent (not packets)
 
     # --- you are heard ------------------------------------------------------------------------
     @property
@@ -112,6 +120,7 @@ class VoiceLink:
 
     def release(self) -> None:
         self._pressed = False
+        self._send_held_now()
 
     @property
     def talking(self) -> bool:
@@ -131,6 +140,7 @@ class VoiceLink:
         self._stopped_by_refusal = True
         self._pressed = False
         self._vad_hold = 0
+        self._held.clear()  # they would be refused too
 
     def _voice_activity(self, frame: np.ndarray) -> None:
         db = rms_db(frame)
@@ -155,16 +165,18 @@ class VoiceLink:
         return {k for k, v in self._levels.items() if v > 0.05}
 
     def on_voice(self, payload: dict[str, Any]) -> None:
-        """One `voiced` frame from the server: {avatar, seq, data, driver}."""
+        """One `voiced` packet from the server: {avatar, seq, frames, driver}; frames[i] is frame seq + i."""
         speaker = payload.get("avatar")
-        seq, data = payload.get("seq"), payload.get("data")
-        if not isinstance(speaker, int) or not isinstance(seq, int) or not isinstance(data, bytes):
+        seq, frames = payload.get("seq"), payload.get("frames")
+        if not isinstance(speaker, int) or not isinstance(seq, int) or not isinstance(frames, list):
             return
         buf = self.buffers.get(speaker)
         if buf is None:
             buf = self.buffers[speaker] = JitterBuffer(self.jitter_target)
         self.drivers[speaker] = payload.get("driver")
-        buf.put(seq, data)
+        for i, data in enumerate(frames):
+            if isinstance(data, bytes):
+                buf.put((seq + i) % wire_voice.SEQ_LIMIT, data)
 
     def play_local(self, speaker: int, pcm: np.ndarray) -> None:
         """Play a local buffer (48 kHz mono int16) as if `speaker` said it: text to speech for a cast line."""
@@ -192,23 +204,54 @@ class VoiceLink:
             if self._mode == "activity":
                 self._voice_activity(frame)
             if self.talking:
-                await self._send(frame)
+                await self._capture_frame(frame)
+            elif self._held:  # no longer heard (the voice activity just ended): the end of speech goes now
+                await self._send_held()
             if not getattr(self.source, "paced", False):
                 return
 
-    async def _send(self, frame: np.ndarray) -> None:
+    async def _capture_frame(self, frame: np.ndarray) -> None:
         if self.transform is not None:
             frame = as_frame(self.transform(frame))
-        payload: dict[str, Any] = {"seq": self._seq, "data": self._encoder.encode(frame)}
+        self._held.append(self._encoder.encode(frame))
+        if self.trace is not None:
+            self.trace("captured", None, self._seq, time.perf_counter())
+        self._seq = (self._seq + 1) % wire_voice.SEQ_LIMIT
+        if len(self._held) >= wire_voice.PACKET_FRAMES:
+            await self._send_held()
+
+    def _emit_held(self) -> Awaitable[Any] | None:
+        frames, self._held = self._held, []
+        payload: dict[str, Any] = {"seq": (self._seq - len(frames)) % wire_voice.SEQ_LIMIT, "frames": frames}
         if self.as_role is not None:
             payload["as_role"] = self.as_role
-        if self.trace is not None:
-            self.trace("sent", None, self._seq, time.perf_counter())
-        self._seq = (self._seq + 1) % wire_voice.SEQ_LIMIT
-        self.sent += 1
-        result = self.emit(wire_voice.VOICE, payload)
+        self.sent += len(frames)
+        return self.emit(wire_voice.VOICE, payload)
+
+    async def _send_held(self) -> None:
+        result = self._emit_held()
         if inspect.isawaitable(result):
             await result
+
+    def _send_held_now(self) -> None:
+        """The key was let go: send the frames held for a packet without waiting for the next tick. Outside a
+        running loop (nothing to send on yet) the next tick sends them."""
+        if not self._held:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        result = self._emit_held()
+        if inspect.isawaitable(result):
+            future = asyncio.ensure_future(result, loop=loop)
+            self._sending.add(future)  # held here: the loop keeps only a weak reference to a running task
+            future.add_done_callback(self._sent)
+
+    def _sent(self, future: asyncio.Future[Any]) -> None:
+        self._sending.discard(future)
+        if not future.cancelled() and future.exception() is not None:  # e.g. the connection just closed
+            log.warning("the end of a voice packet was not sent: %s", type(future.exception()).__name__)
 
     def _playout(self) -> None:
         mix = np.zeros(FRAME, np.float64)

@@ -1,12 +1,13 @@
-"""The `voice` intent: the text safety rules, enforced on every frame, then one emit to the room.
+"""The `voice` intent: the text safety rules, enforced on every packet, then one emit to the room.
 
 Who may speak: a member of the room (the gateway checks membership, so a kicked or banned person is out), not
 muted by staff, not taking a pause in the quiet room; as a cast avatar (`as_role`) only while holding that role's
 claim (`room.drivers`), so an unclaimed cast avatar is never a voice. Who hears: the room's other members with a
 connection, except anyone who blocked the speaking person or whom they blocked (whichever avatar that person
 speaks through: a voice is the person's own, even through a character) and anyone taking a pause (the quiet room
-hears no one). Voice has its own rate budget per sender (`wire.voice.FRAME_RATE`), apart from the intents' budget
-it would otherwise drain at 50 frames a second.
+hears no one). Voice has a rate budget of its own per sender, apart from the intents' budget that 25 packets a
+second would drain; it counts frames (`wire.voice.FRAME_RATE`), not packets, so packing more frames into a packet
+buys no more voice.
 
 Nothing here stores, decodes or logs a frame; refusals reach the gateway's log as counts by code.
 """
@@ -33,12 +34,12 @@ class FrameBudget:
     tokens: float
     stamp: float
 
-    def take(self, now: float) -> bool:
+    def take(self, now: float, frames: int) -> bool:
         self.tokens = min(wire_voice.FRAME_BURST, self.tokens + (now - self.stamp) * wire_voice.FRAME_RATE)
         self.stamp = now
-        if self.tokens < 1.0:
+        if self.tokens < frames:
             return False
-        self.tokens -= 1.0
+        self.tokens -= frames
         return True
 
 
@@ -66,11 +67,11 @@ def _cast_avatar(room: Room, role: str, user_id: int) -> int:
 async def voice(ctx: Ctx, p: dict[str, Any]) -> None:
     room, member = ctx.in_room()
     uid = ctx.user["id"]
-    if not _budget(member).take(time.monotonic()):
+    if not _budget(member).take(time.monotonic(), len(p["frames"])):
         raise WireError(
             errors.RATE_LIMITED,
             f"Your voice is arriving faster than {wire_voice.FRAME_RATE:.0f} frames a second. "
-            "Send one 20 ms frame at a time.",
+            "Send each packet of 20 ms frames as it fills.",
         )
     safety = ctx.world.safety
     assert safety is not None  # the app assembles the world with its safety feature before any intent runs
@@ -88,7 +89,7 @@ async def voice(ctx: Ctx, p: dict[str, Any]) -> None:
     not_to = [m.sid for m in room.members.values() if m.sid is not None and _deaf_to(ctx, m, uid)]
     await ctx.world.sio.emit(
         wire_voice.VOICED,
-        {"avatar": speaker, "seq": p["seq"], "data": p["data"], "driver": driver},
+        {"avatar": speaker, "seq": p["seq"], "frames": p["frames"], "driver": driver},
         room=room.id,
         skip_sid=not_to,
     )
