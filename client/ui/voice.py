@@ -28,14 +28,14 @@ from .widgets import button
 
 log = logging.getLogger("peerspace.client.voice")
 
-try:  # Opus comes from the system's libopus: without it the client runs as before, without voice
+try:  # Opus comes from libopus (PyAV's wheel, or the system's): without it the client runs as before, without voice
     from ..voice import FileSink, FileSource, VoiceLink, list_devices
     from ..voice.link import level_of
     from ..voice.transform import FORMANT_RANGE, PITCH_RANGE, VoiceTransform, clamp_voice, from_cast
     from ..voice.tts import LineReader, voice_for
 
     VOICE_MISSING = ""
-except Exception as e:  # opuslib raises a bare Exception when libopus is not installed
+except Exception as e:  # codec.OpusMissing when there is no libopus; anything else a broken install
     VOICE_MISSING = str(e)
 
 PTT_KEY = "v"  # hold to talk (push-to-talk mode)
