@@ -41,8 +41,10 @@ _GET_INBAND_FEC = 4013
 _SET_PACKET_LOSS_PERC = 4014
 _RESET_STATE = 4028
 
-# the library's file name beside the installed program (tools/bundle.py LIBOPUS puts it there)
-BUNDLED_NAME = {"win32": "libopus-0.dll", "darwin": "libopus.0.dylib"}.get(sys.platform, "libopus.so.0")
+# the library's file name in the installed program, per sys.platform (tools/bundle.py WHEEL_LIBRARIES puts it there:
+# beside the program; in a macOS app, in Contents/Frameworks)
+BUNDLED_NAMES = {"linux": "libopus.so.0", "win32": "libopus-0.dll", "darwin": "libopus.0.dylib"}
+BUNDLED_NAME = BUNDLED_NAMES.get(sys.platform, BUNDLED_NAMES["linux"])
 
 
 class OpusMissing(ImportError):
@@ -50,10 +52,13 @@ class OpusMissing(ImportError):
 
 
 def _candidates() -> list[str]:
-    """Where libopus may be, best first: beside the installed program, in PyAV's wheel, the system's."""
+    """Where libopus may be, best first: in PyAV's wheel, then the system's; the installed client's own copy."""
     found: list[str] = []
     if getattr(sys, "frozen", False):
-        found.append(str(Path(sys.executable).resolve().parent / BUNDLED_NAME))
+        # the installed client: its own copy only, so that a bundle without it fails its check (tools/bundle.py)
+        # instead of working on the build machine alone
+        program = Path(sys.executable).resolve().parent
+        return [str(program / BUNDLED_NAME), str(program.parent / "Frameworks" / BUNDLED_NAME)]
     spec = importlib.util.find_spec("av")  # found, not imported: importing av loads all of FFmpeg
     if spec is not None and spec.origin:
         package = Path(spec.origin).parent
