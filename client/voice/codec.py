@@ -58,7 +58,8 @@ def _candidates() -> list[str]:
         # the installed client: its own copy only, so that a bundle without it fails its check (tools/bundle.py)
         # instead of working on the build machine alone
         program = Path(sys.executable).resolve().parent
-        return [str(program / BUNDLED_NAME), str(program.parent / "Frameworks" / BUNDLED_NAME)]
+        app_libraries = program.parent / "Frameworks"  # i18n: not shown (a macOS app's folder)
+        return [str(program / BUNDLED_NAME), str(app_libraries / BUNDLED_NAME)]
     spec = importlib.util.find_spec("av")  # found, not imported: importing av loads all of FFmpeg
     if spec is not None and spec.origin:
         package = Path(spec.origin).parent
