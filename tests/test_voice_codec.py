@@ -96,3 +96,18 @@ def test_without_libopus_the_error_says_what_is_missing(monkeypatch):
         codec.load_library()
     assert "PyAV" in str(e.value) and "/nowhere/libopus.so.0" in str(e.value)
     assert isinstance(e.value, ImportError)  # the client's voice import treats it as "voice is off"
+
+
+def test_the_installed_client_loads_only_its_own_libopus(monkeypatch, tmp_path):
+    """Frozen (tools/bundle.py): beside the program, or in a macOS app's Frameworks; never PyAV's or the system's,
+    so a bundle that lost its copy fails `make bundle-check` instead of working on the build machine only."""
+    program = tmp_path / "peerspace-client.app" / "Contents" / "MacOS" / "peerspace-client"
+    monkeypatch.setattr(codec.sys, "frozen", True, raising=False)
+    monkeypatch.setattr(codec.sys, "executable", str(program))
+    contents = program.parent.parent.resolve()
+    assert codec._candidates() == [
+        str(contents / "MacOS" / codec.BUNDLED_NAME),
+        str(contents / "Frameworks" / codec.BUNDLED_NAME),
+    ]
+    with pytest.raises(codec.OpusMissing):
+        codec.load_library()
