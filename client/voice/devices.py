@@ -133,7 +133,7 @@ def sound_library_problem() -> str:
     installed client); Linux needs the system's (libportaudio2). Without it voice is off: nothing is heard or sent."""
     try:
         _sd()
-    except (OSError, ImportError) as e:
+    except Exception as e:  # OSError: no PortAudio; ImportError: no sounddevice; anything else: a broken install
         return str(e) or type(e).__name__
     return ""
 
