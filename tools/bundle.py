@@ -9,9 +9,12 @@ requirements file, and runs build_apps with BUILD_APPS below: pip downloads each
 <build-dir>/<platform>/peerspace-client (Windows: peerspace-client.exe; macOS: an .app). With no --platform it builds
 every platform in PLATFORMS; CI builds Linux only (`make bundle-check`).
 
-`check` starts a real server (`python -m server serve`, a fresh data folder), adds an account, and runs the built
+`check` starts a real server (`python -m server serve`, a fresh data folder), adds two accounts, and runs the built
 binary offscreen against it: sign in, join a room, save a screenshot; then checks the picture (a room drawn, not a
-blank or login-screen frame). Exit status 0 when all went well; what failed otherwise.
+blank or login-screen frame). Voice, both ways, with a real Socket.IO bot in the same room: the built client says
+an espeak-ng sentence (its file-backed microphone, --voice-in, in voice-activity mode) and the bot must hear that
+sentence; the bot says another one and the built client must hear it (--voice-out). So the bundle's libopus, its
+encoder and decoder and its jitter buffer all ran. Exit status 0 when all went well; what failed otherwise.
 
 docs/deploy.md, "Installing the client", says how to build for each platform and what a person sees at first start.
 """
@@ -19,6 +22,7 @@ docs/deploy.md, "Installing the client", says how to build for each platform and
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -29,14 +33,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # check() talks to the built client with client.bot from this checkout
 LOCK = ROOT / "requirements-dev.txt"
 
 # the platforms a release is built for; CI builds the first only. manylinux_2_28: glibc 2.28 or newer (Debian 10,
 # Ubuntu 20.04, RHEL 8 and later); it takes numpy's current wheels, which are no longer built for manylinux2014.
-PLATFORMS = ["manylinux_2_28_x86_64", "win_amd64", "macosx_11_0_arm64"]
-LINUX = PLATFORMS[0]
+# macOS 14 (Sonoma) or newer on Apple silicon: PyAV's wheels (libopus, for voice) are built for nothing older.
+PLATFORMS = ["manylinux_2_28_x86_64", "win_amd64", "macosx_14_0_arm64"]
+LINUX, WINDOWS, MACOS = PLATFORMS
 
 # The client's packages (with everything they need, as the lock resolves it): the bundle holds these and no more.
 CLIENT_PACKAGES = [
@@ -60,6 +68,13 @@ CLIENT_PACKAGES = [
     "msgpack",
     "numpy",
     "babel",  # dates and plural rules in the reader's language (client/ui/records.py, client/i18n.py)
+    # voice: PortAudio through sounddevice (its cffi module needs cffi's _cffi_backend; pycparser is cffi's
+    # requirement, not used at run time); Windows and macOS wheels carry PortAudio (WHEEL_LIBRARIES)
+    "sounddevice",
+    "cffi",
+    "pycparser",
+    # not frozen into the client: its wheel supplies libopus, the one file of it the bundle takes (WHEEL_LIBRARIES)
+    "av",
     # not frozen into the client: its wheel supplies the Linux bundle's OpenSSL (see OPENSSL_FROM below)
     "psycopg-binary",
 ]
@@ -98,6 +113,13 @@ BUILD_APPS = {
             "numpy.linalg",
             "encodings.idna",
             "asyncio.*",
+            # voice: client/voice/devices.py imports sounddevice when a device is opened, and sounddevice's
+            # compiled PortAudio declarations are a cffi module (_sounddevice) on cffi's C backend
+            "sounddevice",
+            "_sounddevice",
+            "_cffi_backend",
+            "ctypes",
+            "ctypes.util",
         ]
     },
     # never used by the client: a smaller bundle, a faster build
@@ -133,6 +155,13 @@ BUILD_APPS = {
             "setuptools.*",
             "pip",
             "pip.*",
+            # PyAV: only its libopus travels (WHEEL_LIBRARIES); cffi's compiler front end is not needed to run
+            "av",
+            "av.*",
+            "cffi",
+            "cffi.*",
+            "pycparser",
+            "pycparser.*",
         ]
     },
     "include_patterns": [
@@ -235,13 +264,63 @@ def add_openssl(build_dir: Path, platform: str) -> list[str]:
     return added
 
 
-def build(build_dir: Path, platforms: list[str]) -> Path:
+# Shared libraries the bundle takes from the downloaded wheels (hash-checked, from the lock), per platform:
+# (wheel, the library's path in the wheel (a glob), its path in the bundle). They go beside the program; in a macOS
+# app, into Contents/Frameworks. libopus: client/voice/codec.py looks for it there under codec.BUNDLED_NAMES. PortAudio:
+# the Windows and macOS wheels of sounddevice carry it in _sounddevice_data/, which tools/bundle_main.py points
+# sounddevice to; on Linux sounddevice loads the system's libportaudio2 (docs/deploy.md).
+WHEEL_LIBRARIES: dict[str, list[tuple[str, str, str]]] = {
+    LINUX: [("av", "av.libs/libopus-*.so.*", "libopus.so.0")],
+    WINDOWS: [
+        ("av", "av.libs/libopus-0-*.dll", "libopus-0.dll"),
+        ("sounddevice", "_sounddevice_data/portaudio-binaries/libportaudio64bit.dll", "_sounddevice_data/"),
+    ],
+    MACOS: [
+        ("av", "av/.dylibs/libopus.0.dylib", "libopus.0.dylib"),
+        ("sounddevice", "_sounddevice_data/portaudio-binaries/libportaudio.dylib", "_sounddevice_data/"),
+    ],
+}
+
+
+def bundle_root(build_dir: Path, platform: str) -> Path:
+    """Where the bundle's libraries go: beside the program, or a macOS app's Frameworks folder."""
+    target = build_dir / platform
+    app = target / "peerspace-client.app"
+    return app / "Contents" / "Frameworks" if app.is_dir() else target
+
+
+def add_wheel_libraries(build_dir: Path, platform: str) -> list[str]:
+    """Copy WHEEL_LIBRARIES[platform] from the downloaded wheels into the bundle; returns what was added. A path
+    ending in / keeps the library's path in the wheel below it (sounddevice looks for portaudio-binaries/)."""
+    import fnmatch
+    import zipfile
+
+    cache = next((build_dir / "__whl_cache__").glob(f"{platform}_*"))
+    root = bundle_root(build_dir, platform)
+    added = []
+    for wheel_name, pattern, target in WHEEL_LIBRARIES.get(platform, []):
+        wheel = next(cache.glob(f"{wheel_name}-*.whl"), None)
+        if wheel is None:
+            raise SystemExit(f"bundle: no {wheel_name} wheel for {platform} in {cache}")
+        with zipfile.ZipFile(wheel) as whl:
+            members = [m for m in whl.namelist() if fnmatch.fnmatch(m, pattern)]
+            if len(members) != 1:
+                raise SystemExit(f"bundle: {wheel.name} holds {len(members)} files like {pattern}, not one")
+            path = root / (target + members[0].split("/", 1)[1] if target.endswith("/") else target)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(whl.read(members[0]))
+            path.chmod(0o755)
+            added.append(str(path.relative_to(build_dir / platform)))
+    return added
+
+
+def build(build_dir: Path, platforms: list[str], lock: Path = LOCK) -> Path:
     """build_apps into build_dir (one folder per platform); returns build_dir."""
     from setuptools import setup
 
     build_dir.mkdir(parents=True, exist_ok=True)
     requirements = build_dir / "requirements-client.txt"
-    requirements.write_text(client_requirements())
+    requirements.write_text(client_requirements(lock))
     os.chdir(ROOT)  # build_apps reads the apps and include_patterns relative to the working directory
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # its module finder searches sys.path: client/ and wire/ are here
@@ -267,6 +346,9 @@ def build(build_dir: Path, platforms: list[str]) -> Path:
         added = add_openssl(build_dir, platform)
         if added:
             print(f"bundle: {platform}: OpenSSL from psycopg-binary's wheel: {', '.join(added)}")
+        added = add_wheel_libraries(build_dir, platform)
+        if added:
+            print(f"bundle: {platform}: voice libraries from the wheels: {', '.join(added)}")
     print(f"bundle: built {', '.join(platforms)} in {time.monotonic() - started:.0f} s into {build_dir}")
     return build_dir
 
@@ -299,9 +381,80 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
     return ca, cert, key
 
 
+# what the built client says into the room, and what the bot says back (espeak-ng, both about 3 s)
+CLIENT_SAYS = "Hello from the installed client. Can everyone in the cafe hear me?"
+BOT_SAYS = "Yes, I can hear you well. The weather is cold today."
+# How well speech was heard: the sentence is cut into 0.4 s pieces, each piece's best normalised correlation with
+# any 0.4 s of what was heard is taken, and the median of those is the score. Pieces, not the whole sentence at one
+# lag, because a loaded 2-core machine stalls a client's frame loop now and then, and each stall stretches the
+# sentence (a file-backed microphone pauses with the loop) or skips a little of it: whole-sentence correlation then
+# falls to ~0.4 although every word was heard. Measured: the sentence said scores 0.95-0.96 in the pieces that got
+# through, the other sentence (same voice, same words' sounds) 0.24-0.37.
+HEARD_THRESHOLD = 0.6
+PIECE = 19_200  # samples: 0.4 s at 48 kHz
+VOICE_FRAMES = 210  # frames the built client stays in the room: 7 s at 30 fps, both sentences and their tails
+VOICE_FPS = 30  # fewer frames drawn leave the loaded CI machine more time for the voice's 20 ms ticks
+
+
+def speech(text: str, path: Path) -> Any:
+    """espeak-ng's speech as 48 kHz int16 (client/voice/devices.py read_wav); also written to path (16-bit WAV)."""
+    from client.voice.devices import read_wav
+
+    subprocess.run(["espeak-ng", "-w", str(path), text], check=True, capture_output=True, timeout=60)
+    return read_wav(path)
+
+
+def heard_score(said: Any, heard: Any) -> float:
+    """The median over `said`'s 0.4 s pieces of speech of each one's peak normalised correlation with `heard`."""
+    import numpy as np
+
+    h = np.asarray(heard, np.float64)
+    if len(h) < PIECE:
+        return 0.0
+    energy = np.concatenate([[0.0], np.cumsum(h**2)])
+    window = energy[PIECE:] - energy[:-PIECE]  # the energy of each PIECE of `heard`
+    n = 1 << int(np.ceil(np.log2(len(h) + PIECE)))
+    spectrum = np.fft.rfft(h, n)
+    scores = []
+    for start in range(0, len(said) - PIECE + 1, PIECE):
+        piece = np.asarray(said[start : start + PIECE], np.float64)
+        norm = float(np.linalg.norm(piece))
+        if norm < 500 * np.sqrt(PIECE):  # a pause between words, not speech
+            continue
+        xc = np.fft.irfft(spectrum * np.conj(np.fft.rfft(piece, n)), n)[: len(window)]
+        loud = window >= 0.1 * norm**2  # near-silence would divide by almost nothing
+        scores.append(float(np.max(np.where(loud, np.abs(xc) / (norm * np.sqrt(np.maximum(window, 1e-9))), 0.0))))
+    return float(np.median(scores)) if scores else 0.0
+
+
+async def voice_partner(url: str, ca: Path, client: subprocess.Popen[str], says: Path, timeout: float) -> Any:
+    """A bot in the cafe while the built client runs: it listens, says `says` once the client has joined, and
+    keeps listening until the client exits. Returns what it heard (int16)."""
+    from client.bot import connect_bot, speak_file
+    from client.voice import FileSink
+
+    bot = await connect_bot(url, "Sam", "bundle-check-pw", ca_file=str(ca), reconnect=False)
+    try:
+        await bot.join("cafe")
+        sink = FileSink()
+        bot.start_voice(sink=sink)
+        deadline = time.monotonic() + timeout
+        while not any(m.get("name") == "Robin" for m in bot.members.values()):
+            if client.poll() is not None or time.monotonic() > deadline:
+                return sink.pcm()
+            await asyncio.sleep(0.05)
+        await speak_file(bot, str(says))
+        while client.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return sink.pcm()
+    finally:
+        await bot.close()
+
+
 def check(build_dir: Path, out: Path) -> int:
     """Run the built Linux binary against a real server over https/wss (a CA of the check's own): sign in, join,
-    screenshot; then look at the picture. TLS on purpose: the bundle's own OpenSSL is what most needs checking."""
+    speak and listen with a bot in the room, screenshot; then look at the picture and compare what was heard with
+    what was said. TLS on purpose: the bundle's own OpenSSL is what most needs checking."""
     exe = binary(build_dir)
     if not exe.exists():
         print(f"bundle check: {exe} is missing; run `python tools/bundle.py build --platform {LINUX}` first")
@@ -311,14 +464,15 @@ def check(build_dir: Path, out: Path) -> int:
     port = _free_port()
     env = {**os.environ, "PEERSPACE_DATA_DIR": str(data), "PEERSPACE_PACE_SCALE": "0"}
     server_cmd = [sys.executable, "-m", "server", "--data-dir", str(data)]
-    subprocess.run(
-        [*server_cmd, "user", "add", "Robin", "--role", "participant", "--password", "bundle-check-pw"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    for name in ("Robin", "Sam"):  # Robin runs the built client; Sam is the bot that talks with it
+        subprocess.run(
+            [*server_cmd, "user", "add", name, "--role", "participant", "--password", "bundle-check-pw"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     ca, cert, key = make_certificates(data)
     ready = data / "ready"
     log = open(out / "server.log", "w")
@@ -352,6 +506,11 @@ def check(build_dir: Path, out: Path) -> int:
         client_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "PEERSPACE"))}
         client_env["HOME"] = str(data / "home")  # a first start: no settings file yet
         client_env["XDG_CONFIG_HOME"] = str(data / "home" / ".config")
+        client_says, bot_says, heard_wav = data / "client-says.wav", data / "bot-says.wav", out / "bundle-heard.wav"
+        said, bot_said = speech(CLIENT_SAYS, client_says), speech(BOT_SAYS, bot_says)
+        heard_wav.unlink(missing_ok=True)
+        settings = data / "client.json"
+        settings.write_text(json.dumps({"voice_mode": "activity"}))  # heard when it speaks: no key to hold
         cmd = [
             str(exe),
             "--server",
@@ -368,23 +527,40 @@ def check(build_dir: Path, out: Path) -> int:
             "--screenshot",
             str(shot),
             "--frames",
-            "20",
+            str(VOICE_FRAMES),
+            "--fps",
+            str(VOICE_FPS),
             "--timeout",
             "40",
             "--state-file",
             str(out / "bundle-state.json"),
+            "--settings",
+            str(settings),
+            "--voice-in",
+            str(client_says),
+            "--voice-out",
+            str(heard_wav),
         ]
         started = time.monotonic()
-        run = subprocess.run(cmd, cwd=data, env=client_env, capture_output=True, text=True, timeout=120)
+        client = subprocess.Popen(
+            cmd, cwd=data, env=client_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            bot_heard = asyncio.run(voice_partner(f"https://127.0.0.1:{port}", ca, client, bot_says, timeout=90))
+            stdout, stderr = client.communicate(timeout=60)
+        finally:
+            if client.poll() is None:
+                client.kill()
+                client.wait()
         took = time.monotonic() - started
         # a GUI app writes its output to its log file (BUILD_APPS log_filename), not to the terminal
         app_log = data / "home" / ".local" / "share" / "peerspace" / "client.log"
-        (out / "client.log").write_text(run.stdout + run.stderr + (app_log.read_text() if app_log.exists() else ""))
-        if run.stdout.strip():
-            print(run.stdout.strip())
-        if run.returncode != 0 or not shot.exists():
-            print(f"bundle check: the client exited {run.returncode}; see {out / 'client.log'}")
-            print(run.stderr[-3000:])
+        (out / "client.log").write_text(stdout + stderr + (app_log.read_text() if app_log.exists() else ""))
+        if stdout.strip():
+            print(stdout.strip())
+        if client.returncode != 0 or not shot.exists():
+            print(f"bundle check: the client exited {client.returncode}; see {out / 'client.log'}")
+            print(stderr[-3000:])
             return 1
         state = json.loads((out / "bundle-state.json").read_text())  # what the client itself says it shows
         if not state.get("in_room") or state.get("screen") is not None:
@@ -394,7 +570,20 @@ def check(build_dir: Path, out: Path) -> int:
         if problem:
             print(f"bundle check: {shot}: {problem}")
             return 1
-        print(f"bundle check: ok: signed in, joined and drew the room in {took:.1f} s ({shot})")
+        from client.voice.devices import read_wav, write_wav
+
+        write_wav(out / "bot-heard.wav", bot_heard)  # beside bundle-heard.wav: both sides' ears, for a failure
+        client_heard = read_wav(heard_wav) if heard_wav.exists() else bot_said[:0]
+        bot_score, client_score = heard_score(said, bot_heard), heard_score(bot_said, client_heard)
+        print(
+            f"bundle check: voice: the bot heard the client's sentence (score {bot_score:.2f}; the other sentence "
+            f"{heard_score(bot_said, bot_heard):.2f}), the client heard the bot's ({client_score:.2f}; the other "
+            f"{heard_score(said, client_heard):.2f}); threshold {HEARD_THRESHOLD}"
+        )
+        if bot_score < HEARD_THRESHOLD or client_score < HEARD_THRESHOLD:
+            print(f"bundle check: voice did not go both ways; see {out / 'client.log'} and {heard_wav}")
+            return 1
+        print(f"bundle check: ok: signed in, joined, spoke, heard and drew the room in {took:.1f} s ({shot})")
         return 0
     finally:
         server.send_signal(signal.SIGTERM)
@@ -430,12 +619,13 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="build the client bundle(s) with build_apps")
     b.add_argument("--platform", action="append", choices=PLATFORMS, help=f"default: all of {', '.join(PLATFORMS)}")
     b.add_argument("--build-dir", type=Path, default=ROOT / "build" / "bundle")
+    b.add_argument("--lock", type=Path, default=LOCK, help=f"the lock to take versions and hashes from ({LOCK.name})")
     c = sub.add_parser("check", help="run the built Linux client against a real server (sign in, join, screenshot)")
     c.add_argument("--build-dir", type=Path, default=ROOT / "build" / "bundle")
     c.add_argument("--out", type=Path, default=ROOT / "out" / "bundle")
     a = p.parse_args(argv)
     if a.command == "build":
-        build(a.build_dir.resolve(), a.platform or PLATFORMS)
+        build(a.build_dir.resolve(), a.platform or PLATFORMS, a.lock.resolve())
         return 0
     return check(a.build_dir.resolve(), a.out.resolve())
 

@@ -28,14 +28,15 @@ from .widgets import button
 
 log = logging.getLogger("peerspace.client.voice")
 
-try:  # Opus comes from the system's libopus: without it the client runs as before, without voice
+try:  # Opus comes from libopus (PyAV's wheel, or the system's): without it the client runs as before, without voice
     from ..voice import FileSink, FileSource, VoiceLink, list_devices
+    from ..voice.devices import sound_library_problem
     from ..voice.link import level_of
     from ..voice.transform import FORMANT_RANGE, PITCH_RANGE, VoiceTransform, clamp_voice, from_cast
     from ..voice.tts import LineReader, voice_for
 
     VOICE_MISSING = ""
-except Exception as e:  # opuslib raises a bare Exception when libopus is not installed
+except Exception as e:  # codec.OpusMissing when there is no libopus; anything else a broken install
     VOICE_MISSING = str(e)
 
 PTT_KEY = "v"  # hold to talk (push-to-talk mode)
@@ -141,7 +142,7 @@ class VoiceUI:
             log.info("no sound device could be opened; voice is off on this machine", exc_info=True)
             if not self.no_sound_said:
                 self.no_sound_said = True
-                self.app.notice(t("voice.no_device"))
+                self.app.notice(t("voice.no_portaudio" if sound_library_problem() else "voice.no_device"))
             return FileSource(), NullSink()
 
     def _make_link(self) -> None:
@@ -520,17 +521,22 @@ class VoiceUI:
                 lambda: t("voice.on") if s.read_aloud else t("voice.off"),
                 self._flip_read,
             ),
-            (
-                t("voice.settings.microphone"),
-                lambda: s.microphone or t("voice.settings.default_device"),
-                lambda step: self._next_device("microphone", "input", step),
-            ),
-            (
-                t("voice.settings.speakers"),
-                lambda: s.speakers or t("voice.settings.default_device"),
-                lambda step: self._next_device("speakers", "output", step),
-            ),
         ]
+        if sound_library_problem():  # no PortAudio (Linux without libportaudio2): no devices to choose, say why
+            rows.append((t("voice.settings.sound"), lambda: t("voice.settings.no_portaudio"), lambda step: None))
+        else:
+            rows += [
+                (
+                    t("voice.settings.microphone"),
+                    lambda: s.microphone or t("voice.settings.default_device"),
+                    lambda step: self._next_device("microphone", "input", step),
+                ),
+                (
+                    t("voice.settings.speakers"),
+                    lambda: s.speakers or t("voice.settings.default_device"),
+                    lambda step: self._next_device("speakers", "output", step),
+                ),
+            ]
         if self.link is not None and self.speaking_as is not None:
             role = self.speaking_as
             console = self.app.coach

@@ -128,6 +128,16 @@ def _sd() -> Any:
     return sounddevice
 
 
+def sound_library_problem() -> str:
+    """'' when PortAudio can be loaded, else why not. Windows and macOS get it inside sounddevice's wheel (and the
+    installed client); Linux needs the system's (libportaudio2). Without it voice is off: nothing is heard or sent."""
+    try:
+        _sd()
+    except Exception as e:  # OSError: no PortAudio; ImportError: no sounddevice; anything else: a broken install
+        return str(e) or type(e).__name__
+    return ""
+
+
 def list_devices() -> list[dict[str, Any]]:
     """The machine's audio devices: [{index, name, inputs, outputs, default_input, default_output}]."""
     try:
