@@ -215,7 +215,7 @@ def run(args) -> dict:
         tokens = load.prepare_peerspace(tmp, args.rooms, per_room)
         ready = tmp / "ready"
         server = subprocess.Popen(
-            load.serve_command(tmp, ready),
+            load.pinned(args.server_cpus, load.serve_command(tmp, ready)),
             cwd=ROOT,
             env=env,
             stdout=open(tmp / "server.log", "w"),
@@ -225,7 +225,14 @@ def run(args) -> dict:
         url = f"http://127.0.0.1:{load.wait_file(ready, server)}"
 
         def spawn(cmd: list[str], spec: dict) -> subprocess.Popen:
-            p = subprocess.Popen(cmd, cwd=ROOT, env=env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            p = subprocess.Popen(
+                load.pinned(args.bot_cpus, cmd),
+                cwd=ROOT,
+                env=env,
+                text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
             p.stdin.write(json.dumps(spec) + "\n")
             p.stdin.flush()
             procs.append(p)
@@ -335,6 +342,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--drain", type=float, default=1.0, help="seconds to wait for frames sent in the window")
     ap.add_argument("--voice-workers", type=int, default=1)
     ap.add_argument("--pose-workers", type=int, default=2)
+    ap.add_argument("--server-cpus", help="pin the server to these CPUs (taskset -c), e.g. 0")
+    ap.add_argument("--bot-cpus", help="pin every client process to these CPUs (taskset -c), e.g. 1")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     ap.add_argument("--server-log", action="store_true", help="print the end of the server's log")
     return ap
