@@ -130,3 +130,21 @@ async def test_saying_an_answer_tells_a_spanish_reader_it_knows_english_only():
         assert not app.voice.taking_answer
     finally:
         i18n.set_language("en")
+
+
+async def test_without_the_recogniser_nobody_is_asked_to_speak_an_answer(server, monkeypatch):
+    """The installed client leaves pocketsphinx out (docs/deploy.md): Ctrl+T says so at once, before anyone
+    speaks a whole answer, and nothing listens."""
+    app = shared_app()
+    app.voice.use_devices(FileSource(), FileSink())
+    try:
+        await enter(app, server)
+        monkeypatch.setattr(recognise, "available", lambda: False)
+        messenger.send(SAY_KEY)
+        await pump(app, lambda: app.notices.shown is not None, timeout=5)
+        assert app.notices.shown == i18n.t("voice.answer.no_recogniser")
+        assert not app.voice.taking_answer
+        monkeypatch.undo()
+        assert recognise.available()  # this checkout has it (the client extra)
+    finally:
+        await app.close_network()

@@ -323,6 +323,11 @@ class VoiceUI:
         if self.source is None or self.link is None:
             app.notice(t("voice.answer.no_mic"))
             return
+        from ..voice import recognise
+
+        if not self.taking_answer and not recognise.available():
+            app.notice(t("voice.answer.no_recogniser"))
+            return
         if self.taking_answer:
             pcm = self._stop_listening()
             phrases = [str(o.get("text", "")) for o in (panel.options if panel is not None else [])]

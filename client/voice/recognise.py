@@ -12,6 +12,7 @@ server sends an answer heard with low confidence to a person (server/scenarios/p
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import tempfile
@@ -43,6 +44,12 @@ class Recognition:
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("’", "'"))
+
+
+def available() -> bool:
+    """Whether this installation has the recogniser (the installed client leaves pocketsphinx and its ~37 MB model
+    out, docs/deploy.md): asked before listening, so nobody speaks a whole answer only to be told afterwards."""
+    return importlib.util.find_spec("pocketsphinx") is not None
 
 
 def model_dir() -> Path:
