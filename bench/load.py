@@ -353,16 +353,7 @@ def run(args) -> dict:
         for spec in specs:
             if not spec["rooms"]:
                 continue
-            w = subprocess.Popen(
-                pinned(args.bot_cpus, [sys.executable, __file__, "worker"]),
-                cwd=ROOT,
-                env=env,
-                text=True,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-            )
-            w.stdin.write(json.dumps(spec) + "\n")
-            w.stdin.flush()
+            w = start_worker([sys.executable, __file__, "worker"], spec, env, args.bot_cpus)
             procs.append(w)
             workers.append(w)
         for w in workers:
@@ -419,6 +410,14 @@ def serve_command(data_dir: Path, ready: Path, python_args: list[str] | tuple[st
         "--ready-file",
         str(ready),
     ]
+
+
+def start_worker(cmd: list[str], spec: dict, env: dict, cpus: str | None) -> subprocess.Popen:
+    """A load-generator process (on `cpus`, when given), handed its spec as one JSON line on stdin."""
+    w = subprocess.Popen(pinned(cpus, cmd), cwd=ROOT, env=env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    w.stdin.write(json.dumps(spec) + "\n")
+    w.stdin.flush()
+    return w
 
 
 def pinned(cpus: str | None, cmd: list[str]) -> list[str]:

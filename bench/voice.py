@@ -225,16 +225,7 @@ def run(args) -> dict:
         url = f"http://127.0.0.1:{load.wait_file(ready, server)}"
 
         def spawn(cmd: list[str], spec: dict) -> subprocess.Popen:
-            p = subprocess.Popen(
-                load.pinned(args.bot_cpus, cmd),
-                cwd=ROOT,
-                env=env,
-                text=True,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-            )
-            p.stdin.write(json.dumps(spec) + "\n")
-            p.stdin.flush()
+            p = load.start_worker(cmd, spec, env, args.bot_cpus)
             procs.append(p)
             return p
 
