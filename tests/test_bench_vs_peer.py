@@ -6,6 +6,8 @@ import sys
 from argparse import Namespace
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import vs_peer  # noqa: E402
@@ -25,6 +27,7 @@ def line(lat, marks, records=100, update_bytes=1200, frames=400, clients=10, cpu
         "said": 3,
         "errors": 0,
         "cpu_s": cpu_s,
+        "sent": 120,
     }
 
 
@@ -40,6 +43,13 @@ def test_a_phase_s_figures_count_markers_not_seen_as_slower_than_any():
     assert row["cpu_us_per_update"] == 5000.0  # 0.5 s of server CPU over 100 records
     assert row["bytes_per_avatar_update"] == 12.0 and row["deliveries_per_s"] == 200
     assert row["gc_max_ms"] == 3.5 and row["gc_max_cpu_ms"] == 3.0
+    assert row["intents_per_s"] == 60  # what the bots sent over the 2 s window
+
+
+def test_a_load_generator_that_reports_no_markers_sent_is_refused():
+    # bots.mjs once let its zeroed counters overwrite the markers it had counted: nothing could count as missing
+    with pytest.raises(ValueError, match="reports none sent"):
+        vs_peer.summarise("colyseus", 1, 10, ARGS, line([0.02] * 5, marks=0), 1.0, 60.0, None)
 
 
 def test_ratios_medians_and_the_table():

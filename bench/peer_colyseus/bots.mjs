@@ -262,12 +262,12 @@ const cpu = process.cpuUsage(cpu0);
 await sleep(DRAIN);
 win.on = false;
 const out = {
+  ...stats, // first: its own sent and marks are never counted, and must not hide the counts below
   target: TARGET,
   clients: bots.length,
   sent: sentInWindow,
   marks: marksInWindow,
   lat: lat.map((x) => Math.round(x * 1e5) / 1e5),
-  ...stats,
   cpu_s: (cpu.user + cpu.system) / 1e6,
 };
 process.stdout.write(JSON.stringify(out) + "\n", () => {
