@@ -106,3 +106,38 @@ def test_rooms_take_turns_within_the_tick_and_each_steps_once_per_period():
     step = 1.6 * 0.05
     assert np.allclose(moved[0], [2 * step, step, step], atol=1e-5)
     assert np.allclose(moved[2], [2 * step] * 3, atol=1e-5)  # each room advanced once in the period
+
+
+def test_a_still_room_sends_nothing_until_a_pose_changes_outside_the_step():
+    """Rooms where nobody walks skip the step's work, but a heading, an away flag or a stop still go out."""
+    world = FakeWorld()
+    room = Room(world, "r", "R", "cafe", 12)
+    a = room.spawn("a", "person", "participant", at=(0.0, 0.0))
+    b = room.spawn("b", "person", "participant", at=(3.0, 0.0))
+    assert set(step_all(world)) == {room}  # the spawns' first deltas
+    ticks = room.tick_no
+    assert step_all(world) == {} and step_all(world) == {}
+    assert room.tick_no == ticks + 2  # the room's clock runs on while it is still
+
+    room.set_yaw(b.id, 90.0)  # a look
+    rec = codec.decode_poses(step_all(world)[room])
+    assert rec["id"].tolist() == [b.id] and rec["yaw"][0] == 64
+    assert step_all(world) == {}
+
+    room.set_away(a.id, True)  # a dropped connection
+    rec = codec.decode_poses(step_all(world)[room])
+    assert rec["id"].tolist() == [a.id] and rec["flags"][0] & codec.FLAG_AWAY
+    room.set_away(a.id, False)
+    assert not codec.decode_poses(step_all(world)[room])["flags"][0] & codec.FLAG_AWAY
+
+    room.set_input(a.id, 1.0, 0.0, 0.0)
+    assert codec.decode_poses(step_all(world)[room])["flags"][0] & codec.FLAG_MOVING
+    room.set_input(a.id, 0.0, 0.0, 0.0)  # stops: the delta that clears its moving flag still goes out
+    rec = codec.decode_poses(step_all(world)[room])
+    assert rec["id"].tolist() == [a.id] and not rec["flags"][0] & codec.FLAG_MOVING
+    assert step_all(world) == {}
+
+    c = room.spawn("c", "person", "participant", at=(-3.0, 0.0))  # someone new in a still room
+    assert codec.decode_poses(step_all(world)[room])["id"].tolist() == [c.id]
+    room.despawn(c.id)
+    assert step_all(world) == {}

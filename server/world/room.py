@@ -175,6 +175,7 @@ class Room:
         self.yaw[aid] = yaw
         self.inp[aid] = 0
         self.alive[aid] = True
+        self.slab.forget_turns()
         self.flags[aid] = codec.FLAG_CAST if kind == "cast" else 0
         self.space[aid] = self.personal_space
         self.sent[aid] = (aid, 0, 0, 0, 255)  # forces a first delta
@@ -184,6 +185,7 @@ class Room:
 
     def despawn(self, aid: int) -> None:
         self.alive[aid] = False
+        self.slab.forget_turns()
         self.inp[aid] = 0
         self.avatars.pop(aid, None)
         self.drivers.pop(aid, None)
@@ -211,9 +213,19 @@ class Room:
 
     def set_yaw(self, aid: int, yaw: float) -> None:
         self.yaw[aid] = yaw % 360.0
+        self.slab.stir(self.block_index)
 
     def face(self, aid: int, target: int) -> None:
         self.avatar(target)
         d = self.pos[target] - self.pos[aid]
         if np.hypot(*d) > 1e-3:
             self.yaw[aid] = np.degrees(np.arctan2(-d[0], d[1])) % 360.0
+            self.slab.stir(self.block_index)
+
+    def set_away(self, aid: int, away: bool) -> None:
+        """The avatar's person lost their connection (away) or is back; everyone sees it in the next delta."""
+        if away:
+            self.flags[aid] |= codec.FLAG_AWAY
+        else:
+            self.flags[aid] &= 0xFF ^ codec.FLAG_AWAY
+        self.slab.stir(self.block_index)

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from wire import appearance as wire_appearance
 from wire import errors, events
-from wire.codec import FLAG_AWAY
 from wire.errors import WireError
 
 from ..background import Background
@@ -132,6 +131,7 @@ class World:
     ) -> Room:
         room = Room(self, room_id, name, scene, capacity, access, group_id)
         room.phase = len(self.rooms) % self.phases  # rooms take turns round the tick
+        room.slab.forget_turns()
         self.rooms[room_id] = room
         for created in self.calls["created"]:
             created(room)
@@ -408,7 +408,7 @@ class World:
         av = room.avatars[member.avatar]
         av.away = True
         room.inp[member.avatar] = 0
-        room.flags[member.avatar] |= FLAG_AWAY
+        room.set_away(member.avatar, True)
         await self.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "away": True})
         loop = asyncio.get_running_loop()
         self._grace[member.user["id"]] = loop.call_later(
@@ -450,7 +450,7 @@ class World:
         av = room.avatars[member.avatar]
         if av.away:
             av.away = False
-            room.flags[member.avatar] &= 0xFF ^ FLAG_AWAY
+            room.set_away(member.avatar, False)
             await self.broadcast(room, events.MEMBER_UPDATED, {"avatar": av.id, "away": False}, skip_sid=conn.sid)
         await self.send(conn.sid, events.ROOM_STATE, room.full_state(member.avatar, recording))
         for resumed in self.calls["resumed"]:  # e.g. someone who was taking a pause stays in the quiet room
@@ -543,6 +543,8 @@ class World:
             self.phases = wanted
             for i, room in enumerate(self.rooms.values()):
                 room.phase = i % wanted
+            for slab in self.slabs.values():
+                slab.forget_turns()
         return self.phases
 
     def slab_for(self, slots: int) -> PoseSlab:
