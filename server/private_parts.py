@@ -82,8 +82,7 @@ PRIVATE_PARTS: tuple[PrivatePart, ...] = (
     PrivatePart(_SIO, _SIO_SERVER, "packet_class", "attribute", _FANOUT + ".emit, " + _GATEWAY),
     PrivatePart(_SIO, _SIO_SERVER, "handlers", "attribute", _GATEWAY + "._handle_event (reserved names)"),
     # python-socketio's manager: FanoutManager replaces its emit; the world and scale-out read rooms through it
-    PrivatePart(_SIO, _MANAGER, "rooms", "attribute", _FANOUT + ".emit"),
-    PrivatePart(_SIO, _MANAGER, "get_participants", "callable", _FANOUT + ".emit", ("self", "namespace", "room")),
+    PrivatePart(_SIO, _MANAGER, "rooms", "attribute", _FANOUT + ".emit (namespace -> room -> sid -> eio sid)"),
     PrivatePart(_SIO, _MANAGER, "get_rooms", "callable", "server/world/world.py, server/scale/node.py"),
     PrivatePart(_SIO, _MANAGER, "sid_from_eio_sid", "callable", _GATEWAY, ("self", "eio_sid", "namespace")),
     PrivatePart(_SIO, _MANAGER, "is_connected", "callable", _GATEWAY + "._plain_event", ("self", "sid", "namespace")),

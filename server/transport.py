@@ -287,12 +287,17 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]  # python-sock
         frame = (
             ws_frame(engineio.packet.Packet(engineio.packet.MESSAGE, parts[0]).encode()) if len(parts) == 1 else None
         )
+        members = self.rooms[namespace].get(room)
+        if not members:
+            return
         sockets = self.server.eio.sockets
-        for sid, eio_sid in list(self.get_participants(namespace, room)):
+        # the room's sid -> engine.io sid map as python-socketio keeps it (get_participants would copy it into a
+        # generator per emit); a tuple, because a write that cuts a slow client may end its membership
+        for sid, eio_sid in tuple(members.items()):
             if sid in skip:
                 continue
             sock = sockets.get(eio_sid)
-            if frame is not None and isinstance(sock, LeanSocket) and sock.write_frame(frame):
+            if frame is not None and type(sock) is LeanSocket and sock.write_frame(frame):
                 continue
             # a packet of its own per recipient: engine.io caches a packet's first encoding, and a polling
             # client needs the base64 text form ('b' + base64) where a websocket takes the bytes
