@@ -61,7 +61,8 @@ def turns_for(cfg: Config, rooms: int) -> int:
     return max(cfg.tick_phases, min(cfg.tick_phases_max, -(-rooms // cfg.tick_rooms_per_turn)))
 
 
-def build(rooms: int, per_room: int):
+def build(rooms: int, per_room: int, still: bool = False):
+    """Rooms of walking avatars (random held input), or of avatars standing still (`still`)."""
     world = BenchWorld()
     made = []
     for r in range(rooms):
@@ -70,7 +71,8 @@ def build(rooms: int, per_room: int):
         rng = np.random.default_rng(r)
         for i in range(per_room):
             a = room.spawn(f"a{i}", "person", "participant", user_id=i)
-            room.set_input(a.id, *rng.uniform(-1, 1, 3))
+            if not still:
+                room.set_input(a.id, *rng.uniform(-1, 1, 3))
         made.append(room)
     return world, made
 
@@ -88,17 +90,22 @@ def main() -> None:
     ap.add_argument("--ticks", type=int, default=400)
     args = ap.parse_args()
     print(f"{'load':<18}{'baseline ms/tick':>18}{'slab ms/tick':>14}{'ratio':>8}{'slab in turns ms/tick':>24}")
-    for rooms, per_room in ((50, 10), (100, 10), (1, 100), (10, 10)):
-        world, made = build(rooms, per_room)
+    # "still": nobody walks (people standing and talking, most of a peer-support session)
+    for rooms, per_room, still in (
+        (50, 10, False),
+        (100, 10, False),
+        (1, 100, False),
+        (10, 10, False),
+        (100, 10, True),
+    ):
+        world, made = build(rooms, per_room, still)
         cfg, n = world.cfg, turns_for(world.cfg, rooms)
         slab = timed(lambda: [s.step(0.05) for s in world.slabs.values()], args.ticks)
         # what the server does: every room once per period, in turns (3 up to 10, about 10 rooms a turn)
         turns = timed(lambda: [s.step(0.05, p, n) for p in range(n) for s in world.slabs.values()], args.ticks)
         base = timed(lambda: [per_room_step(r, cfg, 0.05) for r in made], args.ticks)
-        print(
-            f"{f'{rooms} x {per_room}':<18}{base * 1e3:>18.3f}{slab * 1e3:>14.3f}{base / slab:>7.1f}x"
-            f"{turns * 1e3:>24.3f}"
-        )
+        label = f"{rooms} x {per_room}" + (" still" if still else "")
+        print(f"{label:<18}{base * 1e3:>18.3f}{slab * 1e3:>14.3f}{base / slab:>7.1f}x{turns * 1e3:>24.3f}")
 
 
 if __name__ == "__main__":
