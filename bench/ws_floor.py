@@ -15,7 +15,8 @@ its own write as clients send them. (busy - idle) / messages is the cost of one 
               the whole path: engine.io, the gateway's checks, the intent
 
 Every phase gets the same bytes (a Socket.IO msgpack `move` packet in a masked websocket frame). Phases
-alternate `--repeat` times; medians are printed with each phase's ratio to `raw`.
+alternate `--repeat` times; medians are printed with each phase's ratio to `raw`, and the server's CPU over
+the idle window (for `move`: the peerspace server with its avatars connected, standing still in rooms of 10).
 """
 
 from __future__ import annotations
@@ -163,7 +164,13 @@ async def measured(pid: int, connecting: Awaitable[list], args: argparse.Namespa
             t.close()
     user = (busy1[0] - busy0[0]) - (idle1[0] - idle0[0])
     system = (busy1[1] - busy0[1]) - (idle1[1] - idle0[1])
-    return {"rate": round(sent / args.seconds), "user_us": 1e6 * user / sent, "sys_us": 1e6 * system / sent}
+    idle = 100 * (sum(idle1) - sum(idle0)) / args.seconds
+    return {
+        "rate": round(sent / args.seconds),
+        "user_us": 1e6 * user / sent,
+        "sys_us": 1e6 * system / sent,
+        "idle": idle,
+    }
 
 
 def run_phase(phase: str, args: argparse.Namespace) -> dict:
@@ -209,14 +216,15 @@ def main() -> None:
         for phase in args.phases:
             runs[phase].append(run_phase(phase, args))
     base = statistics.median(r["user_us"] + r["sys_us"] for r in runs["raw"]) if "raw" in runs else None
-    print("| phase | messages/s | user µs | system µs | total µs per message | / raw |")
-    print("|---|---|---|---|---|---|")
+    print("| phase | messages/s | user µs | system µs | total µs per message | / raw | idle server CPU % |")
+    print("|---|---|---|---|---|---|---|")
     for phase, rs in runs.items():
         user = statistics.median(r["user_us"] for r in rs)
         system = statistics.median(r["sys_us"] for r in rs)
         total = statistics.median(r["user_us"] + r["sys_us"] for r in rs)
         ratio = f"{total / base:.2f}" if base else "–"
-        print(f"| {phase} | {rs[0]['rate']} | {user:.1f} | {system:.1f} | {total:.1f} | {ratio} |")
+        idle = statistics.median(r["idle"] for r in rs)
+        print(f"| {phase} | {rs[0]['rate']} | {user:.1f} | {system:.1f} | {total:.1f} | {ratio} | {idle:.1f} |")
     print(
         f"({args.connections} connections, {args.seconds:g} s windows, medians of {args.repeat}, "
         f"server on CPU {args.server_cpus}, senders on CPU {args.bot_cpus})"

@@ -168,14 +168,25 @@ class PoseSlab:
     ) -> npt.NDArray[np.bool_]:
         """Movers whose step would bring them inside someone's personal space, closer than before.
 
-        Positions are complex (x + iy), so a distance is one abs(). A mover is never crowded by itself: its own
-        slot is at `old`, where the distance before the step is 0, so the step never brings it closer."""
+        x and y apart (the complex positions seen as float pairs), with products instead of powers: abs() of
+        complex differences is one call fewer but three times slower for a big room's thousands of pairs. A
+        mover is never crowded by itself: its own slot is at `old`, where the distance before the step is 0,
+        so the step never brings it closer."""
         B = self.block
         blocks = idx // B
-        near = self.pos.view(np.complex64).reshape(-1, B)[blocks]  # (movers, B): everyone in their room
-        d_new = np.abs(near - target[:, None])
+        near_x = self.pos[:, 0].reshape(-1, B)[blocks]  # (movers, B): everyone in their room
+        near_y = self.pos[:, 1].reshape(-1, B)[blocks]
+        to, at = target.view(np.float32).reshape(-1, 2), old.view(np.float32).reshape(-1, 2)
+        dx, dy = near_x - to[:, 0:1], near_y - to[:, 1:2]
+        d_new = dx * dx
+        d_new += dy * dy
+        dx, dy = near_x - at[:, 0:1], near_y - at[:, 1:2]
+        d_old = dx * dx
+        d_old += dy * dy
         limit = np.maximum(self.space[idx][:, None], self.space.reshape(-1, B)[blocks])
-        bad = (d_new < limit) & (d_new < np.abs(near - old[:, None])) & self.alive.reshape(-1, B)[blocks]
+        limit *= limit
+        bad = (d_new < limit) & (d_new < d_old)
+        bad &= self.alive.reshape(-1, B)[blocks]
         return np.asarray(bad.any(axis=1))
 
 
