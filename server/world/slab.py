@@ -202,7 +202,8 @@ class _Turn:
         self.local_ids = slab.local_ids[slots]
         blocks = slots // slab.block
         last = np.flatnonzero(np.append(blocks[1:] != blocks[:-1], True)) if slots.size else slots
-        self.rooms: list[Room] = [slab._room_at(b) for b in blocks[last].tolist()]
-        self.blocks = frozenset(blocks[last].tolist())
+        live = blocks[last].tolist()
+        self.rooms: list[Room] = [slab._room_at(b) for b in live]
+        self.blocks = frozenset(live)
         self.ends = last
         self.moved = True  # unknown: the first step of a new turn looks at everyone (a spawn's first delta)
