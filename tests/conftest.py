@@ -38,7 +38,7 @@ LOOPBACK_MAX_PER_ADDRESS = 10_000
 # --- the loop-stall guard (tests/loopguard.py) --------------------------------------------------------------
 @pytest.fixture
 async def _loop_watch():
-    watch = loopguard.LoopWatch(asyncio.get_running_loop(), threading.get_ident()).start()
+    watch = loopguard.LoopWatch(asyncio.get_running_loop(), threading.get_ident(), threading.get_native_id()).start()
     yield watch
     watch.stop()
 

@@ -16,6 +16,13 @@ Who stalled is read from the sampled stack's project frames (files of this repos
   frame is the client's, even where the client session's dispatch (wire/session.py) is outermost.
 Stalls while the loop is not running (between fixture setup and the test) are not stalls.
 
+Time the loop thread spent ready to run but without a CPU (the kernel's run-queue wait, from
+/proc/self/task/<tid>/schedstat) is the machine's, not the code's: a server stall that is under the
+threshold without it is a WARNING too. On a 2-core CI machine the in-process client's Mesa threads and the
+server's own tests share two CPUs, and CI once failed a test on a 730 ms "stall" in one socket write of a
+snapshot, a call that takes microseconds. Blocking in the code (sleep, a lock, a synchronous file write)
+is not run-queue time: it fails.
+
 PEERSPACE_LOOP_STALL_MS sets the threshold (default 100); PEERSPACE_LOOP_GUARD=0 turns it off.
 """
 
@@ -97,19 +104,37 @@ def thread_frames(dump: str, thread_id: int) -> list[tuple[str, int, str]] | Non
     return frames if mine and whole else None
 
 
+def sched_times(native_id: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for a CPU) a thread has had so far; (0, 0) where the
+    kernel does not say (/proc/<pid>/task/<tid>/schedstat)."""
+    try:
+        with open(f"/proc/self/task/{native_id}/schedstat") as f:
+            on_cpu, waiting, _ = f.read().split()
+        return int(on_cpu) / 1e9, int(waiting) / 1e9
+    except (OSError, ValueError):
+        return 0.0, 0.0
+
+
 @dataclass
 class Stall:
     seconds: float
     origin: str  # whose work it was (see the module docstring)
     where: str  # the culprit, then up to three callers
     samples: int = 0
+    queued: float = 0.0  # of `seconds`, how long the loop thread was ready to run but had no CPU
+    # without the time it waited for a CPU, the stall was under the threshold: the machine was busy, the code
+    # was not slow (a 2-core CI machine rendering the in-process client with Mesa's threads gets there)
+    starved: bool = False
 
     @property
     def in_server(self) -> bool:
         return self.origin in SERVER_DIRS
 
     def __str__(self) -> str:
-        return f"event loop stalled {self.seconds * 1000:.0f} ms in {self.origin} code: {self.where}"
+        said = f"event loop stalled {self.seconds * 1000:.0f} ms in {self.origin} code: {self.where}"
+        if self.queued >= 0.001:
+            said += f"; the loop thread waited {self.queued * 1000:.0f} ms of it for a CPU"
+        return said + (" (the machine was busy)" if self.starved else "")
 
 
 def judge(seconds: float, samples: list[Sample]) -> Stall:
@@ -129,6 +154,7 @@ def judge(seconds: float, samples: list[Sample]) -> Stall:
 class LoopWatch:
     loop: object
     thread_id: int
+    native_id: int = 0  # the loop thread's kernel id (threading.get_native_id() in it); 0: do not ask the kernel
     threshold: float = THRESHOLD
     period: float = 0.02
     sample_every: float = 0.005
@@ -192,6 +218,7 @@ class LoopWatch:
             ran.set()
 
         posted = time.monotonic()
+        _, queued_before = sched_times(self.native_id) if self.native_id else (0.0, 0.0)
         try:
             self.loop.call_soon_threadsafe(pong)
         except RuntimeError:  # the loop closed
@@ -206,7 +233,11 @@ class LoopWatch:
                 samples.append(s)
         late = ran_at[0] - posted
         if late > self.threshold:
-            self.stalls.append(judge(late, samples))
+            stall = judge(late, samples)
+            if self.native_id:
+                stall.queued = sched_times(self.native_id)[1] - queued_before
+                stall.starved = late - stall.queued <= self.threshold
+            self.stalls.append(stall)
 
     def new_stalls(self) -> list[Stall]:
         """Stalls found since the last call."""
@@ -216,5 +247,6 @@ class LoopWatch:
 
 
 def verdict(stalls: list[Stall]) -> tuple[list[Stall], list[Stall]]:
-    """(failures, warnings)."""
-    return [s for s in stalls if s.in_server], [s for s in stalls if not s.in_server]
+    """(failures, warnings): a server stall fails unless it was a stall only because the machine was busy."""
+    failing = [s.in_server and not s.starved for s in stalls]
+    return [s for s, f in zip(stalls, failing) if f], [s for s, f in zip(stalls, failing) if not f]
