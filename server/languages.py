@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from . import yamltext
+
 SOURCE = "en"  # the language every content file is written in
 # The languages the project ships (the client's and the dashboard's catalogs, and the shipped content).
 LANGUAGES = ("en", "es")
@@ -236,8 +238,8 @@ def file_warnings(text: str, patterns: tuple[str, ...]) -> list[tuple[int, str, 
     declares (`languages:`) lacks, each translation that names no text, each language translated undeclared.
     A file YAML cannot read gives nothing here (its loader reports that when the server starts)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yamltext.node(text)
+        data = yamltext.data(text)
     except yaml.YAMLError:
         return []
     if not isinstance(data, dict):

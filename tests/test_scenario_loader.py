@@ -39,6 +39,31 @@ def test_yaml_syntax_error_names_file_and_line():
     assert "allowed:" in p and "write e.g." in p
 
 
+def test_libyaml_reads_every_file_as_pyyamls_own_parser_does_and_errors_come_from_pyyaml(monkeypatch):
+    """server/yamltext.py parses with libyaml for speed; what a file means and what a broken one is told must
+    not depend on it (a broken text is read again by PyYAML's own parser, whose messages the loader rewrites)."""
+    import yaml
+
+    from server import yamltext
+
+    assert yaml.__with_libyaml__ and yamltext._FAST is yaml.CSafeLoader  # the fast path is the one tested
+    files = sorted(FIX.glob("*.yaml")) + sorted((ROOT / "scenarios").rglob("*.yaml"))
+    broken = ["a: {b: 1\nc: 2\n", "say: 'open\n", "- *nowhere\n", "a: 1\n---\nb: 2\n", "@home: x\n", "a:\tb: c\n"]
+
+    def read() -> list:
+        out = []
+        for name, text in [(str(p), p.read_text(encoding="utf-8")) for p in files] + [("b.yaml", t) for t in broken]:
+            scenario, found = parse(text, name)
+            out.append((name, scenario.data if scenario else None, [str(x) for x in found]))
+        return out
+
+    fast = read()
+    monkeypatch.setattr(yamltext, "_FAST", yaml.SafeLoader)
+    assert fast == read()
+    assert sum(data is not None for _, data, _ in fast) >= 6  # the shipped scenarios were read, not refused
+    assert all(found and data is None for _, data, found in fast[len(files) :])  # and every broken text told why
+
+
 def test_unknown_key_suggests_the_right_one():
     found = problems("broken_unknown_key.yaml")
     assert any(

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from .. import yamltext
 from ..config import Config, course_folders, playable_folders
 from ..scenarios.loader import _syntax_problem, load_folders
 from ..scenarios.model import Scenario
@@ -62,7 +63,7 @@ def parse(
     scenario ids are not checked)."""
     ctx = Ctx(file)
     try:
-        docs = [d for d in yaml.compose_all(text, Loader=yaml.SafeLoader) if d is not None]
+        docs = yamltext.documents(text)
     except yaml.MarkedYAMLError as exc:
         ctx.error(*_syntax_problem(text, exc))
         return None, ctx.problems

@@ -13,12 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from wire import errors
 from wire.errors import WireError
 
-from .. import languages
+from .. import languages, yamltext
 from ..config import scenario_data
 
 if TYPE_CHECKING:
@@ -39,7 +37,7 @@ def load_all(directory: Path) -> dict[str, dict[str, Any]]:
     """{id: the questionnaire in English, with `languages`: {language: the same in that language}}."""
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(directory.glob("*.y*ml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.data(path.read_text(encoding="utf-8"))
         where = str(path)
         out_of = _checked(data, where, out)
         out_of["languages"] = {

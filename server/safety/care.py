@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from .. import languages
+from .. import languages, yamltext
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
@@ -148,8 +148,8 @@ def load(path: str | Path) -> Care:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root = yamltext.node(text)
+        data = yamltext.data(text)
     except OSError as e:
         raise CareFileError(f"{path}: cannot read the care file ({e.__class__.__name__})") from None
     except yaml.YAMLError as e:

@@ -41,6 +41,7 @@ import yaml
 
 from wire.text import BLANK_LETTERS
 
+from .. import yamltext
 from ..languages import CRISIS_TEXTS, per_language
 
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
@@ -231,7 +232,7 @@ class CrisisList:
 def load(path: str | Path) -> CrisisList:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.data(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise PhraseFileError(f"{path}: cannot read the crisis phrase list ({e.__class__.__name__})") from None
     crisis = _crisis(data, path)

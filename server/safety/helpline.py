@@ -36,7 +36,7 @@ from wire import helpline as wh
 from wire import safety as ws
 from wire.errors import WireError
 
-from .. import languages
+from .. import languages, yamltext
 from ..config import scenario_data
 from ..gateway import Ctx, intent
 from ..world import RoomFeature
@@ -74,7 +74,7 @@ def load_texts(path: Path) -> dict[str, dict[str, str]]:
     """The participant-facing texts, validated at start: every one of TEXTS, as short plain text; by language
     (English, and each language the file's `translations:` has: server/languages.py)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.data(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise HelplineFileError(f"{path}: cannot read the help-line texts ({e.__class__.__name__})") from None
     texts = {languages.SOURCE: _texts(data, path)}

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from .. import yamltext
 from .matcher import Match, normalise
 
 DATA_FILE = Path("matching") / "answer_risk.yaml"
@@ -118,7 +119,7 @@ def route(match: Match, signals: list[str]) -> str:
 def load(path: str | Path) -> AnswerRisk:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.data(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise RiskFileError(f"{path}: cannot read the answer risk lists ({e.__class__.__name__})") from None
 

@@ -20,6 +20,7 @@ import yaml
 
 from wire import events
 
+from .. import yamltext
 from ..config import SHIPPED_SCENARIOS
 from ..languages import CONTENT_FILES, file_warnings, missing_translations, text_key
 from . import schema as S
@@ -120,14 +121,13 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, str, str
 
 def _compose(text: str, ctx: Ctx) -> yaml.Node | None:
     try:
-        docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        docs = yamltext.documents(text)
     except yaml.MarkedYAMLError as exc:
         ctx.error(*_syntax_problem(text, exc))
         return None
     except yaml.YAMLError as exc:  # pragma: no cover - reader errors (bad bytes)
         ctx.error(1, f"YAML: {exc}")
         return None
-    docs = [d for d in docs if d is not None]
     if not docs:
         ctx.error(1, "the file is empty", "one scenario map", f"peerspace_scenario: {S.FORMAT_VERSION}")
         return None
