@@ -106,11 +106,15 @@ class IntentMatcher:
     def __init__(self, phrases: dict[str, list[str]], threshold: float = DEFAULT_THRESHOLD):
         self.threshold = threshold
         self.labels: list[str] = []
+        # a phrase's own row: the loader matches every example against its matcher (a server start does it for
+        # every scenario), and a phrase it was built from needs no features worked out again
+        self._rows: dict[str, int] = {}
         docs: list[dict[str, float]] = []
         for option, texts in phrases.items():
             for t in texts:
                 f = _features(t)
                 if f:
+                    self._rows.setdefault(t, len(docs))
                     self.labels.append(option)
                     docs.append(f)
         vocab: dict[str, int] = {}
@@ -135,6 +139,10 @@ class IntentMatcher:
         return m / np.where(norms == 0, 1.0, norms)
 
     def _vector(self, text: str) -> np.ndarray:
+        row = self._rows.get(text)
+        if row is not None:
+            known: np.ndarray = self.matrix[row]
+            return known
         v = np.zeros(len(self.vocab))
         for k, x in _features(text).items():
             j = self.vocab.get(k)
