@@ -49,6 +49,7 @@ test: $(STAMP) catalogs
 bench: $(STAMP)
 	$(BIN)/python bench/tick.py
 	$(BIN)/python bench/matcher.py
+	$(BIN)/python bench/start.py
 	$(BIN)/python bench/client_frames.py
 	$(BIN)/python bench/run_all.py
 
