@@ -104,15 +104,13 @@ def thread_frames(dump: str, thread_id: int) -> list[tuple[str, int, str]] | Non
     return frames if mine and whole else None
 
 
-def sched_times(native_id: int) -> tuple[float, float]:
-    """(seconds on a CPU, seconds runnable but waiting for a CPU) a thread has had so far; (0, 0) where the
-    kernel does not say (/proc/<pid>/task/<tid>/schedstat)."""
+def run_queue_wait(native_id: int) -> float:
+    """Seconds a thread has so far been ready to run without a CPU; 0 where the kernel does not say."""
     try:
         with open(f"/proc/self/task/{native_id}/schedstat") as f:
-            on_cpu, waiting, _ = f.read().split()
-        return int(on_cpu) / 1e9, int(waiting) / 1e9
-    except (OSError, ValueError):
-        return 0.0, 0.0
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 @dataclass
@@ -122,9 +120,7 @@ class Stall:
     where: str  # the culprit, then up to three callers
     samples: int = 0
     queued: float = 0.0  # of `seconds`, how long the loop thread was ready to run but had no CPU
-    # without the time it waited for a CPU, the stall was under the threshold: the machine was busy, the code
-    # was not slow (a 2-core CI machine rendering the in-process client with Mesa's threads gets there)
-    starved: bool = False
+    starved: bool = False  # under the threshold without `queued`: the machine was busy, not the code slow
 
     @property
     def in_server(self) -> bool:
@@ -154,7 +150,7 @@ def judge(seconds: float, samples: list[Sample]) -> Stall:
 class LoopWatch:
     loop: object
     thread_id: int
-    native_id: int = 0  # the loop thread's kernel id (threading.get_native_id() in it); 0: do not ask the kernel
+    native_id: int  # the loop thread's kernel id: threading.get_native_id() in it
     threshold: float = THRESHOLD
     period: float = 0.02
     sample_every: float = 0.005
@@ -218,7 +214,7 @@ class LoopWatch:
             ran.set()
 
         posted = time.monotonic()
-        _, queued_before = sched_times(self.native_id) if self.native_id else (0.0, 0.0)
+        queued_before = run_queue_wait(self.native_id)
         try:
             self.loop.call_soon_threadsafe(pong)
         except RuntimeError:  # the loop closed
@@ -234,9 +230,8 @@ class LoopWatch:
         late = ran_at[0] - posted
         if late > self.threshold:
             stall = judge(late, samples)
-            if self.native_id:
-                stall.queued = sched_times(self.native_id)[1] - queued_before
-                stall.starved = late - stall.queued <= self.threshold
+            stall.queued = run_queue_wait(self.native_id) - queued_before
+            stall.starved = late - stall.queued <= self.threshold
             self.stalls.append(stall)
 
     def new_stalls(self) -> list[Stall]:

@@ -11,9 +11,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -233,6 +236,8 @@ _STARVED_LOOP = """
 import asyncio, json, os, subprocess, sys, threading, time
 import loopguard
 
+HOG = "import time\\nend = time.monotonic() + 30\\nwhile time.monotonic() < end: pass"
+
 def work(seconds):
     start = time.thread_time()
     while time.thread_time() - start < seconds:
@@ -241,18 +246,21 @@ def work(seconds):
 async def main():
     cpu = min(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # before the nice: a child inherits it
-    os.sched_setaffinity(hog.pid, {cpu})
-    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    watch = loopguard.LoopWatch(asyncio.get_running_loop(), threading.get_ident(), threading.get_native_id()).start()
+    # a busy process that ends by itself in 30 s whatever becomes of this one; started before the nice below,
+    # which a child would inherit
+    hog = subprocess.Popen([sys.executable, "-c", HOG])
     try:
+        os.sched_setaffinity(hog.pid, {cpu})
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        watch = loopguard.LoopWatch(asyncio.get_running_loop(), threading.get_ident(), threading.get_native_id())
+        watch.start()
         await asyncio.sleep(0.2)
         work(0.03)
         await asyncio.sleep(0.2)
         work(0.2)
         await asyncio.sleep(0.2)
-    finally:
         stalls = watch.stop()
+    finally:
         hog.kill()
     print(json.dumps([[s.seconds, s.queued, s.starved] for s in stalls]))
 
@@ -261,10 +269,6 @@ asyncio.run(main())
 
 
 def test_the_loop_stall_guard_excuses_waiting_for_a_busy_machines_cpu_but_not_slow_code():
-    import json
-    import subprocess
-    import sys
-
     done = subprocess.run(
         [sys.executable, "-c", _STARVED_LOOP], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=60
     )
