@@ -39,22 +39,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=9)
     args = ap.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="peerspace-start-"))
-    build(data)  # imports, the store's file and migrations: not what is compared
-    readers = (("PyYAML's parser (baseline)", yaml.SafeLoader), ("libyaml (server/yamltext.py)", yaml.CSafeLoader))
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in readers}
-    for _ in range(args.repeat):  # the two readers take turns, so a busy moment costs both alike
-        for name, loader in readers:
-            yamltext._FAST = loader
-            start = time.perf_counter()
-            load_folders([SCENARIOS])
-            middle = time.perf_counter()
-            build(data)
-            times[name].append((middle - start, time.perf_counter() - middle))
-    rows = [
-        (name, statistics.median(s for s, _ in runs) * 1000, statistics.median(w for _, w in runs) * 1000)
-        for name, runs in times.items()
-    ]
+    with tempfile.TemporaryDirectory(prefix="peerspace-start-") as folder:
+        data = Path(folder)
+        build(data)  # imports, the store's file and migrations: not what is compared
+        readers = (("PyYAML's parser (baseline)", yaml.SafeLoader), ("libyaml (server/yamltext.py)", yaml.CSafeLoader))
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in readers}
+        for _ in range(args.repeat):  # the two readers take turns, so a busy moment costs both alike
+            for name, loader in readers:
+                yamltext._FAST = loader
+                start = time.perf_counter()
+                load_folders([SCENARIOS])
+                middle = time.perf_counter()
+                build(data)
+                times[name].append((middle - start, time.perf_counter() - middle))
+        rows = [
+            (name, statistics.median(s for s, _ in runs) * 1000, statistics.median(w for _, w in runs) * 1000)
+            for name, runs in times.items()
+        ]
     print(f"{'reader':<30} {'scenarios ms':>13} {'build_app ms':>13}")
     for name, scenarios, whole in rows:
         print(f"{name:<30} {scenarios:>13.1f} {whole:>13.1f}")
