@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from wire import codec, events
 from wire import voice as wire_voice
 from wire.errors import WireError
-from wire.session import Session
+from wire.session import CONNECTION, Session
 
 if TYPE_CHECKING:
     from client.voice import AudioSink, AudioSource, VoiceLink
@@ -39,6 +39,8 @@ class Bot(Session):
         self.voice: VoiceLink | None = None  # start_voice(): speak and listen with (file) devices
         self._changed = asyncio.Event()
         self.sio.on("*", self._record)
+        # a wait on the connection's state (reconnecting, connected again) wakes when it changes, not at its timeout
+        self.on(CONNECTION, lambda _state: self._changed.set())
 
     async def _record(self, event, data=None):
         self.inbox.append((event, data))
