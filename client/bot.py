@@ -64,7 +64,8 @@ class Bot(Session):
             if self.voice is not None:
                 self.voice.on_voice(data)
             await self._fire(event, data)
-            return  # fifty a second per speaker: not kept in the inbox, and waiters need not wake
+            self._changed.set()  # a wait on what was heard wakes now, not at its timeout
+            return  # fifty a second per speaker: not kept in the inbox
         elif event == events.ERROR:
             self.errors.append(data)
             if self.voice is not None and data.get("event") == wire_voice.VOICE:

@@ -16,7 +16,7 @@ import pytest
 from client import bot as bot_cli
 from client.voice import FRAME, FileSource, codec
 from client.voice.devices import read_wav, write_wav
-from conftest import PASSWORD
+from conftest import PASSWORD, eventually
 from scenario_play import settled, teleoperate
 from server.scenarios import lint
 from server.voice.relay import FrameBudget
@@ -131,7 +131,13 @@ async def test_the_end_of_a_talk_burst_is_heard_in_full(server):
     for _ in range(7):
         await link.step()
     link.release()  # the seventh frame, held for a packet, leaves now
-    await ben.wait_until(lambda: ana.avatar in ben.voice.buffers and ben.voice.buffers[ana.avatar].played == 7)
+    # played out on the link's own clock, after the last frame came: polled, no message wakes a wait
+    played = await eventually(
+        lambda: ben.voice.buffers[ana.avatar].played if ana.avatar in ben.voice.buffers else 0,
+        lambda n: n == 7,
+        timeout=5,
+    )
+    assert played == 7
     buf = ben.voice.buffers[ana.avatar]
     assert link.sent == 7 and buf.late == buf.skipped == 0
     assert not ana.errors
