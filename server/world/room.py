@@ -71,7 +71,7 @@ class Member:
 
 
 class Room:
-    phase = 0  # its turn within the tick period (World._tick_loop)
+    _phase = 0
     # Views into the PoseSlab's arrays for this room's block of avatar slots, indexed by avatar id; set (and
     # re-set when the slab grows) by PoseSlab.attach.
     pos: npt.NDArray[np.float32]  # (slots, 2) x, y
@@ -141,6 +141,16 @@ class Room:
             # whether this person's own lines are being recorded (their consent, or their role)
             "recording": bool(me and me.user_id is not None and recording),
         }
+
+    @property
+    def phase(self) -> int:
+        """Its turn within the tick period (World._tick_loop)."""
+        return self._phase
+
+    @phase.setter
+    def phase(self, phase: int) -> None:
+        self._phase = phase
+        self.slab.forget_turns()  # the slab keeps who steps in which turn
 
     @property
     def people(self) -> int:

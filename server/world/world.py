@@ -131,7 +131,6 @@ class World:
     ) -> Room:
         room = Room(self, room_id, name, scene, capacity, access, group_id)
         room.phase = len(self.rooms) % self.phases  # rooms take turns round the tick
-        room.slab.forget_turns()
         self.rooms[room_id] = room
         for created in self.calls["created"]:
             created(room)
@@ -543,8 +542,6 @@ class World:
             self.phases = wanted
             for i, room in enumerate(self.rooms.values()):
                 room.phase = i % wanted
-            for slab in self.slabs.values():
-                slab.forget_turns()
         return self.phases
 
     def slab_for(self, slots: int) -> PoseSlab:
