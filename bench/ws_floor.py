@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -194,6 +195,7 @@ def run_phase(phase: str, args: argparse.Namespace) -> dict:
     finally:
         proc.kill()
         proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
