@@ -9,7 +9,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -38,7 +37,7 @@ LOOPBACK_MAX_PER_ADDRESS = 10_000
 # --- the loop-stall guard (tests/loopguard.py) --------------------------------------------------------------
 @pytest.fixture
 async def _loop_watch():
-    watch = loopguard.LoopWatch(asyncio.get_running_loop(), threading.get_ident(), threading.get_native_id()).start()
+    watch = loopguard.LoopWatch.of_this_loop().start()
     yield watch
     watch.stop()
 

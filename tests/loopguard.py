@@ -28,6 +28,7 @@ PEERSPACE_LOOP_STALL_MS sets the threshold (default 100); PEERSPACE_LOOP_GUARD=0
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import faulthandler
 import os
@@ -155,6 +156,11 @@ class LoopWatch:
     period: float = 0.02
     sample_every: float = 0.005
     stalls: list[Stall] = field(default_factory=list)
+
+    @classmethod
+    def of_this_loop(cls) -> LoopWatch:
+        """A watch on the running event loop and its thread (call it from that loop)."""
+        return cls(asyncio.get_running_loop(), threading.get_ident(), threading.get_native_id())
 
     def __post_init__(self):
         self._stop = threading.Event()

@@ -17,7 +17,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -211,7 +210,7 @@ async def test_a_deleted_person_is_gone_from_every_byte_of_the_database_files(se
 @pytest.mark.stalls_loop_on_purpose
 async def test_the_loop_stall_guard_fails_a_server_handler_that_blocks_and_names_it(server, monkeypatch):
     bea = await server.bot("Bea", room="park")
-    watch = loopguard.LoopWatch(asyncio.get_running_loop(), threading.get_ident(), threading.get_native_id()).start()
+    watch = loopguard.LoopWatch.of_this_loop().start()
     try:
         await bea.call(events.LOOK, {"yaw": 1.0})
         await asyncio.sleep(0.1)
@@ -252,8 +251,7 @@ async def main():
     try:
         os.sched_setaffinity(hog.pid, {cpu})
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-        watch = loopguard.LoopWatch(asyncio.get_running_loop(), threading.get_ident(), threading.get_native_id())
-        watch.start()
+        watch = loopguard.LoopWatch.of_this_loop().start()
         await asyncio.sleep(0.2)
         work(0.03)
         await asyncio.sleep(0.2)
