@@ -73,7 +73,7 @@ def run_case(app: PeerspaceClient, n: int, frames: int, warmup: int = 20) -> lis
             tick += 1
             ids, xy, yaw = poses_at(n, tick * tick_dt)
             flags = np.full(n + 1, codec.FLAG_MOVING, np.uint8)
-            app.on_snap({"t": tick, "poses": codec.encode_poses(codec.quantise(ids, xy, yaw, flags))})
+            app.on_snap(codec.snapshot(tick, codec.encode_poses(codec.quantise(ids, xy, yaw, flags))))
         if n and f % 20 == 0:
             app.avatars[1 + (f // 20) % n].play_gesture(GESTURES[(f // 20) % len(GESTURES)])
         start = time.perf_counter()

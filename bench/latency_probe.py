@@ -44,7 +44,7 @@ async def probe(url: str, people: int, seconds: float, others_move: bool) -> lis
 
     def on_snap(d):
         now = time.perf_counter()
-        for r in codec.decode_poses(d["poses"]):
+        for r in codec.decode_poses(d[1]):
             p = pending.get(int(r["id"]))
             if p and p[0] == int(r["yaw"]):
                 lat.append(now - p[1])

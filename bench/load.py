@@ -70,7 +70,7 @@ async def worker_main(spec: dict) -> dict:
 
     def markers_in(st, data) -> tuple:
         """(avatar, marker sequence, send time) for each record carrying its avatar's pending marker."""
-        t, blob = data["t"], data["poses"]
+        t, blob = data
         seen_t, seen_blob, hits = st["seen"]
         if seen_t == t and seen_blob == blob:
             return hits
@@ -101,7 +101,7 @@ async def worker_main(spec: dict) -> dict:
                             lat.append(now - sent)
                 if window["count"]:
                     stats["snap_bytes"] += n + (2 if n < 126 else 4)
-                    stats["records"] += len(data["poses"]) // codec.POSE_DTYPE.itemsize
+                    stats["records"] += len(data[1]) // codec.POSE_DTYPE.itemsize
             elif not on:
                 return
             elif event == "pose":

@@ -50,7 +50,7 @@ class Bot(Session):
             self.poses.clear()
             self._take_poses(data["poses"])
         elif event == events.SNAPSHOT:
-            self._take_poses(data["poses"])
+            self._take_poses(data[1])
         elif event == events.MEMBER_JOINED:
             self.members[data["member"]["avatar"]] = data["member"]
         elif event == events.MEMBER_LEFT:

@@ -266,8 +266,9 @@ class NetSession:
         model.frames_in_room = 0
         app.chat.add(t("net.in_room", room=room.get("name") or t("net.the_room")), "notice")
 
-    def on_snap(self, d: dict) -> None:
-        self.app.avatar_views.take_poses(d.get("poses", b""), d.get("t"))
+    def on_snap(self, d: list) -> None:
+        tick, blob = d
+        self.app.avatar_views.take_poses(blob, tick)
 
     def on_member_joined(self, d: dict) -> None:
         m = d["member"]

@@ -4,7 +4,7 @@ It uses only python-socketio (with its msgpack serializer, as the server speaks 
 library; no peerspace code. What it does, end to end (docs/controllers.md describes each message):
 
   1. log in as an account with role `agent`:  POST /api/login {name, password} -> {ok, token, user}
-  2. connect Socket.IO with auth {token} (websocket transport), then `hello {protocol: 1}`
+  2. connect Socket.IO with auth {token} (websocket transport), then `hello {protocol: 2}`
   3. `join {room}` and `claim {role}`: the ack says who drives the role now ({avatar, role, driver, by, ...})
   4. on every `cue` for its role: say the line with `say {text, suggestion: cue id, avatar}`; the scene waits
      for it (the participant is offered nothing until it is said) up to the cue's `deadline`
@@ -61,7 +61,7 @@ async def main(args: argparse.Namespace) -> None:
             await lines.put(cue)  # said in order, one after another
 
     await sio.connect(args.server, transports=["websocket"], auth={"token": token})
-    await call(sio, "hello", {"protocol": 1})
+    await call(sio, "hello", {"protocol": 2})
     await call(sio, "join", {"room": args.room})
     claimed = await call(sio, "claim", {"role": args.role})
     print(f"agent claimed {args.role!r}: driver {claimed.get('driver')}", flush=True)

@@ -6,6 +6,7 @@ import logging
 import msgpack
 import pytest
 
+import wire
 from client.bot import Bot
 from wire import events
 from wire.errors import WireError
@@ -129,8 +130,11 @@ async def test_bad_tokens_are_refused_at_connect(server):
 
 async def test_protocol_mismatch_is_explained(server):
     ana = await server.bot("Ana")
-    ack = await ana.sio.call(events.HELLO, {"protocol": 999})
-    assert ack["ok"] is False and "update your client" in ack["error"]["message"]
+    # a client from before protocol 2 would misread every `snap` (a map then, an array now): refused, not served
+    for other in (1, 999):
+        ack = await ana.sio.call(events.HELLO, {"protocol": other})
+        assert ack["ok"] is False and "update your client" in ack["error"]["message"]
+    assert (await ana.sio.call(events.HELLO, {"protocol": wire.PROTOCOL_VERSION}))["ok"]
 
 
 async def test_logs_carry_no_message_content(server, caplog):

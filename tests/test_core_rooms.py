@@ -52,8 +52,8 @@ async def test_snapshots_are_quantised_deltas_of_eight_bytes_per_avatar(server):
     snaps = [d for e, d in ben.inbox[start:] if e == events.SNAPSHOT]
     assert snaps, "no snapshots while someone walked"
     # only Ana moved, so each delta carries exactly one 8-byte record
-    assert all(len(s["poses"]) == 8 for s in snaps)
-    ticks = [s["t"] for s in snaps]
+    assert all(len(blob) == 8 for _, blob in snaps)
+    ticks = [t for t, _ in snaps]
     assert ticks == sorted(ticks)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import socketio
 
+import wire
 from client.bot import Bot
 from conftest import PASSWORD, eventually
 from server.appkeys import SIO
@@ -67,7 +68,7 @@ async def test_an_oversized_message_is_acked_with_the_error_and_the_event_named(
     client = RawClient(serializer="msgpack")
     await client.sio.connect(server.url, transports=["websocket"], auth={"token": await login(server, "Ana")})
     try:
-        assert (await client.sio.call(events.HELLO, {"protocol": 1}, timeout=5))["ok"]
+        assert (await client.sio.call(events.HELLO, {"protocol": wire.PROTOCOL_VERSION}, timeout=5))["ok"]
         ack = await client.sio.call(events.SAY, {"text": "x" * 20 * 1024}, timeout=5)  # over 16 KiB
         assert ack["ok"] is False and ack["error"]["code"] == "too_large"
         [error] = await eventually(lambda: client.events(events.ERROR))
@@ -84,7 +85,7 @@ async def test_a_long_polling_client_completes_a_session(server):
     await client.sio.connect(server.url, transports=["polling"], auth={"token": await login(server, "Pol")})
     try:
         assert client.sio.transport() == "polling"
-        assert (await client.sio.call(events.HELLO, {"protocol": 1}, timeout=5))["ok"]
+        assert (await client.sio.call(events.HELLO, {"protocol": wire.PROTOCOL_VERSION}, timeout=5))["ok"]
         joined = await client.sio.call(events.JOIN, {"room": "cafe"}, timeout=5)
         assert joined["ok"] and joined["room"]["id"] == "cafe"
         [state] = await eventually(lambda: client.events(events.ROOM_STATE))
@@ -95,7 +96,8 @@ async def test_a_long_polling_client_completes_a_session(server):
         snaps = await eventually(
             lambda: [s for s in client.events(events.SNAPSHOT) if ana.avatar in _ids(s)], timeout=5
         )
-        assert isinstance(snaps[0]["poses"], bytes)
+        tick, blob = snaps[0]
+        assert isinstance(tick, int) and isinstance(blob, bytes)
         await ana.emit(events.MOVE, {"forward": 0.0})
         assert (await client.sio.call(events.SAY, {"text": "hello from polling"}, timeout=5))["ok"]
         await ana.wait_until(lambda: any(s["text"] == "hello from polling" for s in ana.said), timeout=5)
@@ -107,8 +109,8 @@ async def test_a_long_polling_client_completes_a_session(server):
     assert not ana.errors
 
 
-def _ids(snap: dict) -> list[int]:
-    return codec.decode_poses(snap["poses"])["id"].tolist()
+def _ids(snap: list) -> list[int]:
+    return codec.decode_poses(snap[1])["id"].tolist()
 
 
 async def test_a_client_with_the_json_parser_is_told_in_json_and_let_go(server):

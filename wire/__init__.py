@@ -10,6 +10,6 @@ from . import appearance, controllers, courses, helpline, safety, scenario, voic
 from .errors import WireError
 from .messages import validate
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 __all__ = ["PROTOCOL_VERSION", "WireError", "validate"]

@@ -109,7 +109,8 @@ class PeerspaceBot {
   }
   event(name, data, n) {
     if (name === "snap") {
-      const poses = data.poses, count = poses.length >> 3;
+      // [t, poses] since protocol 2; a --base checkout from before it sends {t, poses}
+      const poses = Array.isArray(data) ? data[1] : data.poses, count = poses.length >> 3;
       if (win.count) {
         stats.updateBytes += n + (n < 126 ? 2 : 4);
         stats.records += count;

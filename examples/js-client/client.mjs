@@ -115,7 +115,7 @@ async function main() {
   try {
     const errors = [];
     socket.on("error", (e) => errors.push(e));
-    const welcome = await must(socket, "hello", { protocol: 1 });
+    const welcome = await must(socket, "hello", { protocol: 2 });
     console.log(`hello: ${welcome.user.name} (${welcome.user.role}), resumed ${welcome.resumed}`);
 
     const stateArrives = next(socket, "room_state");
@@ -126,14 +126,14 @@ async function main() {
     console.log(`joined ${joined.room.name} as avatar ${me} with ${state.members.length} member(s), at ${start.x}, ${start.y}`);
 
     // walk: held axes; the server integrates them each tick and sends `snap` pose deltas
-    const walked = next(socket, "snap", (snap) => {
-      const pose = decodePoses(snap.poses).get(me);
+    const walked = next(socket, "snap", ([, poses]) => {
+      const pose = decodePoses(poses).get(me);
       return pose !== undefined && Math.hypot(pose.x - start.x, pose.y - start.y) > 0.2;
     });
     await must(socket, "move", { forward: 1 });
-    const snap = await walked;
+    const [, poses] = await walked;
     await must(socket, "move", { forward: 0 });
-    const pose = decodePoses(snap.poses).get(me);
+    const pose = decodePoses(poses).get(me);
     console.log(`walked to ${pose.x.toFixed(2)}, ${pose.y.toFixed(2)}`);
 
     const heard = next(socket, "said", (line) => line.avatar === me && line.text === opts.say);

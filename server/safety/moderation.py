@@ -547,21 +547,22 @@ class Outbound:
         return {**payload, "members": members, "poses": poses}
 
     async def broadcast(
-        self, room: Room, event: str, payload: dict[str, Any], skip_sid: str | Iterable[str] | None
+        self, room: Room, event: str, payload: dict[str, Any] | list[Any], skip_sid: str | Iterable[str] | None
     ) -> bool:
         hidden = self.safety.hidden(room)
         if not hidden:
             return False
         sio = self.world.sio
         skip = [skip_sid] if isinstance(skip_sid, str) else list(skip_sid or [])
-        if event == events.SNAPSHOT:
-            rec = codec.decode_poses(payload["poses"])
+        if isinstance(payload, list):  # only a `snap` is positional: [tick, poses] (wire.codec.snapshot)
+            tick, blob = payload
+            rec = codec.decode_poses(blob)
             for sid, hide in hidden.items():
                 if sid in skip:
                     continue
                 keep = rec[~np.isin(rec["id"], list(hide))]
                 if len(keep):
-                    await sio.emit(event, {**payload, "poses": codec.encode_poses(keep)}, to=sid)
+                    await sio.emit(event, codec.snapshot(tick, codec.encode_poses(keep)), to=sid)
             await sio.emit(event, payload, room=room.id, skip_sid=skip + list(hidden))
             return True
         if event == events.MEMBER_JOINED:

@@ -132,7 +132,7 @@ class Interest:
         c = self.cells(room.pos[ids]) if len(ids) else np.zeros((0, 2), np.int32)
         await self.place(world.sio, {int(i): (int(x), int(y)) for i, (x, y) in zip(ids, c)})
         for target, blob in self.plan():
-            await world.sio.emit(events.SNAPSHOT, {"t": room.tick_no, "poses": blob}, room=target)
+            await world.sio.emit(events.SNAPSHOT, codec.snapshot(room.tick_no, blob), room=target)
 
 
 def applies(room: Room, cfg: Config) -> bool:

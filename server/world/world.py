@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wire import appearance as wire_appearance
-from wire import errors, events
+from wire import codec, errors, events
 from wire.errors import WireError
 
 from ..background import Background
@@ -221,7 +221,9 @@ class World:
             payload = filtered
         await self.sio.emit(event, payload, to=sid)
 
-    async def broadcast(self, room: Room, event: str, payload: dict[str, Any], skip_sid: str | None = None) -> None:
+    async def broadcast(
+        self, room: Room, event: str, payload: dict[str, Any] | list[Any], skip_sid: str | None = None
+    ) -> None:
         if self.outbound is not None and await self.outbound.broadcast(room, event, payload, skip_sid):
             return
         await self.sio.emit(event, payload, room=room.id, skip_sid=skip_sid)
@@ -586,4 +588,4 @@ class World:
             if await send(room, blob):
                 return
         if blob is not None:
-            await self.broadcast(room, events.SNAPSHOT, {"t": room.tick_no, "poses": blob})
+            await self.broadcast(room, events.SNAPSHOT, codec.snapshot(room.tick_no, blob))
