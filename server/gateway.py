@@ -56,7 +56,7 @@ _background = Background()  # fire-and-forget closes
 # What a router (`Gateway.router`, e.g. server/scale/node.py) returns from `route()` for "handle it here";
 # anything else is the reply of the node that handled it.
 LOCAL = object()
-REFUSAL_FETCH_WAIT = 2.0  # seconds a refused long-polling client has to fetch its connect_error
+REFUSAL_FETCH_WAIT = 2.0  # seconds a refused client has to fetch its connect_error (polling) or hang up (websocket)
 
 
 class Router(Protocol):
@@ -285,12 +285,17 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
             await sock.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
             self.eio.sockets.pop(eio_sid, None)
 
-    async def _end_session_when_fetched(self, eio_sid: str) -> None:
-        """End a session once its client has what was queued for it (the connect_error), at most
-        REFUSAL_FETCH_WAIT seconds: a long-polling client fetches it with its next GET, which a session
-        closed at once would answer with "session not found" instead. A websocket has nothing queued."""
+    async def _end_refused_session(self, eio_sid: str) -> None:
+        """End a refused session once its client has its connect_error, at most REFUSAL_FETCH_WAIT seconds on.
+
+        A long-polling client fetches it with its next GET, which a session closed at once would answer with
+        "session not found" instead. A websocket client hangs up by itself once it has read it; closing first
+        races that: python-engineio's client, told to close while it is closing, empties its send queue under
+        its writer, which then waits out its 15 s timeout before the refusal reaches the person."""
         sock = self.eio.sockets.get(eio_sid)
-        if sock is not None and not sock.upgraded:
+        if isinstance(sock, LeanSocket) and sock.upgraded:
+            await sock.wait_ended(REFUSAL_FETCH_WAIT)
+        elif sock is not None and not sock.upgraded:
             try:
                 await asyncio.wait_for(sock.queue.join(), REFUSAL_FETCH_WAIT)
             except TimeoutError:
@@ -307,7 +312,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
         if self.manager.sid_from_eio_sid(eio_sid, "/") is None:
             # refused (connect_error sent) and not connected otherwise: nothing will be accepted on this
             # session, so end it
-            _background.spawn(self._end_session_when_fetched(eio_sid))
+            _background.spawn(self._end_refused_session(eio_sid))
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: object) -> None:
         name = data[0] if isinstance(data, list) and data else None
@@ -350,7 +355,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
                 ),
             )
             self._stop_auth_timer(eio_sid)
-            _background.spawn(self._end_session_when_fetched(eio_sid))
+            _background.spawn(self._end_refused_session(eio_sid))
             return
         if isinstance(data, (bytes, str)) and len(data) > self.app_payload_limit:
             event, ack_id = peek_event(data) if isinstance(data, bytes) else (None, None)

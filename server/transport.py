@@ -70,6 +70,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyp
     _frames_seen = -1  # _frames_in as the idle sweep last saw it
     _idle_since = 0.0  # loop time the sweep last saw _frames_in change
     _on_cut: Callable[[], None] | None = None  # called when a client that stopped reading is cut off
+    _ended: asyncio.Event | None = None  # made by wait_ended, set by close
     connected: bool  # engine.io's own flags (its base is untyped)
     upgraded: bool
     upgrading: bool
@@ -128,6 +129,19 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio is untyp
             # a GET long-poll in flight would otherwise wait for packets until its poll timeout (20 s), and a
             # client that hangs up waits for that GET: let it end now (engine.io answers it with what is queued)
             self.queue.put_nowait(None)
+        if self._ended is not None:
+            self._ended.set()
+
+    async def wait_ended(self, timeout: float) -> None:
+        """Wait until the socket closes (its client hangs up, or anything else ends it), at most `timeout` s."""
+        if self.closed:
+            return
+        if self._ended is None:
+            self._ended = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._ended.wait(), timeout)
+        except TimeoutError:
+            pass
 
     async def _websocket_handler(self, ws: Any) -> None:  # ws: engine.io's aiohttp WebSocket wrapper
         if self.connected:  # a polling -> websocket upgrade: engine.io's own path

@@ -299,6 +299,31 @@ async def test_a_refused_socketio_connect_closes_the_websocket(server):
     await until(lambda: not server.app[SIO].eio.sockets, 2)
 
 
+async def test_a_refused_client_hangs_up_first_and_the_server_does_not_race_it(server):
+    """A close packet from the server while python-engineio's client is closing made that client empty its send
+    queue under its own writer, which then waited 15 s before the refusal (a ban, an expired token) reached the
+    person. The server now lets the client hang up first and closes only a session that does not."""
+    async with aiohttp.ClientSession() as http:
+        wsock = await http.ws_connect(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
+        await wsock.receive(timeout=5)  # engine.io open
+        await wsock.send_bytes(msgpack.packb({"type": 0, "nsp": "/", "data": {"token": "forged"}}))
+        refused = msgpack.unpackb((await wsock.receive(timeout=5)).data)
+        assert refused["type"] == 4 and refused["data"]["code"] == "unauthorized"
+        with pytest.raises(asyncio.TimeoutError):  # no engine.io close ("1"), no websocket close, for now
+            await wsock.receive(timeout=0.5)
+        await wsock.send_str("1")  # the client's own engine.io close, as python-engineio sends it
+        await until(lambda: not server.app[SIO].eio.sockets, 1)
+        await wsock.close()
+    # a python-socketio client: the refusal comes back as the person's error, at once
+    bot = Bot(server.url, reconnect=False)
+    bot.token = "forged"
+    t0 = time.monotonic()
+    with pytest.raises(WireError) as refusal:
+        await bot.connect()
+    assert refusal.value.code == "unauthorized" and time.monotonic() - t0 < 2
+    await bot.close()
+
+
 async def test_an_engineio_session_that_never_authenticates_is_closed(make_server):
     srv = await make_server(auth_timeout=0.5)
     sio = srv.app[SIO]
