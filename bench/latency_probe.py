@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the tests' ServerProcess imports tools/ from the checkout
 
 from client.bot import Bot  # noqa: E402
 from conftest import ServerProcess  # noqa: E402
