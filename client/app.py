@@ -396,6 +396,7 @@ class PeerspaceClient(ModelFields, ShowBase):
         dt = min(ClockObject.getGlobalClock().getDt(), 0.1)
         self.avatar_views.update(dt)
         self.camera_view.update(dt)
+        self.avatar_views.place_labels(dt)
         self.notices.update(dt, held=self.safety.crisis_card is not None)
         if self.scenarios.panel is not None:
             self.scenarios.panel.update(dt)

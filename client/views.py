@@ -13,6 +13,7 @@ from wire import codec
 from . import theme
 from .avatars import Avatar
 from .i18n import t
+from .scene.labels import Labels
 from .scene.stage import MAIN_MASK, Portrait, Shot, film_offset_for, solve
 from .ui.hud import ChatPanel, HudButtons, ModeIndicator, Notices, RecordedIndicator, SelfStatus
 from .ui.layout import Layout, Rect, layout
@@ -88,11 +89,13 @@ class HudView:
 
 
 class AvatarsView:
-    """One Avatar per member; poses from the snapshot buffer (and your own from the predictor) each frame."""
+    """One Avatar per member; poses from the snapshot buffer (and your own from the predictor) each frame, and
+    their name tags and bubbles placed on screen once the camera has moved (client/scene/labels.py)."""
 
     def __init__(self, app: PeerspaceClient):
         self.app = app
         self.avatars: dict[int, Avatar] = {}
+        self.labels = Labels(app.camera, app.camLens, app.win)
 
     def add_or_update(self, m: dict) -> None:
         app, model = self.app, self.app.model
@@ -177,6 +180,9 @@ class AvatarsView:
             av.update(dt)
         app.voice.update(dt)  # mouths and "speaking" tags from the voices played now
 
+    def place_labels(self, dt: float) -> None:
+        self.labels.place(self.avatars.values(), dt, self.app.settings.reduced_motion, self.app.camera_view.stage)
+
 
 class CameraView:
     """Behind your own avatar, or close on a face (F9); in a practice scenario, an over-the-shoulder shot of
@@ -187,6 +193,7 @@ class CameraView:
         self.app = app
         self.ready = False
         self.staged = False  # the last frame was a stage shot
+        self.stage: Rect | None = None  # the part of the window no panel covers, in NDC, as of the last frame
         self._closeup_tag: int | None = None  # the avatar whose name tag a close look hides
         self._hidden_me: Avatar | None = None  # your avatar, left out of the main view (it would cover a face)
         self._look = Point3(0, 0, 1.0)
@@ -209,7 +216,7 @@ class CameraView:
         if self._ratio is not None and abs(lay.ratio - self._ratio) > 1e-3:
             self._reshape()  # the window changed shape: the side panels take their new share of it
         self._ratio = lay.ratio
-        stage = lay.stage.ndc(lay.ratio)
+        self.stage = stage = lay.stage.ndc(lay.ratio)
         lens = app.camLens
         if lay.scenario is not None or lay.coach is not None:
             want = film_offset_for(lens, (stage.left + stage.right) / 2, (stage.bottom + stage.top) / 2)

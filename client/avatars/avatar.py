@@ -9,6 +9,7 @@ the idle breathing stops.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from panda3d.core import CardMaker, NodePath, TextNode, TransparencyAttrib
@@ -20,11 +21,16 @@ from .face import face_texture, mouth_step
 HEAD_Z = 1.58
 HEAD_R = 0.24
 TAG_Z = 2.02
+# metres a line of a name tag's / a bubble's text unit is, before client/scene/labels.py fits it to the screen
+TAG_SCALE = 0.17
+BUBBLE_SCALE = 0.15
 # An avatar without a chosen appearance picks its skin and hair colour by id from this many first entries.
 ID_SKINS, ID_HAIRS = 6, 5
 
 # A name tag says "speaking" from the first sound until this long after the last (no flicker between words).
 SPEAKING_HOLD = 0.6
+
+_LINES_SAID = itertools.count(1)  # orders bubbles newest first, across avatars
 
 # How long each gesture plays (seconds).
 GESTURE_SECONDS = {"wave": 2.0, "nod": 1.4, "shake_head": 1.6, "point": 2.2, "shrug": 1.4, "thumbs_up": 2.0}
@@ -99,6 +105,7 @@ class Avatar:
         self._time = (avatar_id * 0.37) % 4.0
         self._bubble: NodePath | None = None
         self._bubble_left = 0.0
+        self.said = 0  # when the bubble's line was said, in _LINES_SAID's order
 
         self.root = parent.attachNewNode(f"avatar-{avatar_id}")
         self.root.setPythonTag("avatar_id", avatar_id)
@@ -204,7 +211,9 @@ class Avatar:
         tn.setTextColor(*theme.colour("tag_text"))
         tn.setCardAsMargin(0.35, 0.35, 0.15, 0.12)
         self._tag_text = tn
-        self.tag = self.root.attachNewNode(tn)
+        # the tag and the bubble, together: client/scene/labels.py hides both when neither can be in view
+        self.labels = self.root.attachNewNode("labels")
+        self.tag = self.labels.attachNewNode(tn)
         self.tag.setPos(0, 0, TAG_Z)
         self.tag.setBillboardPointEye()
         self.tag.setLightOff()
@@ -234,7 +243,7 @@ class Avatar:
         if self.away:
             card = card[:3] + (0.45,)
         self._tag_text.setCardColor(*card)
-        self.tag.setScale(0.17 * self.text_scale)
+        self.tag.setScale(TAG_SCALE * self.text_scale)
 
     # --- state ---------------------------------------------------------------
     def set_expression(self, name: str, intensity: float = 1.0):
@@ -307,7 +316,7 @@ class Avatar:
         tn.setTextColor(*theme.colour("tag_text"))
         tn.setCardColor(*theme.colour("bubble"))
         tn.setCardAsMargin(0.5, 0.5, 0.3, 0.3)
-        b = self.root.attachNewNode(tn)
+        b = self.labels.attachNewNode(tn)
         b.setBillboardPointEye()
         b.setLightOff()
         b.setDepthWrite(False)
@@ -315,16 +324,22 @@ class Avatar:
         b.setBin("fixed", 10)
         b.setTransparency(TransparencyAttrib.MAlpha)
         self._bubble = b
+        self.said = next(_LINES_SAID)
         self._place_bubble()
         self._bubble_left = 5.0 + len(text) / 14.0
 
     def _place_bubble(self):
         """Above the name tag; TextNode rows grow downwards, so lift it by its row count."""
         b = self._bubble
-        scale = 0.15 * self.text_scale
+        scale = BUBBLE_SCALE * self.text_scale
         rows = max(1, b.node().getNumRows())
         b.setScale(scale)
-        b.setPos(0, 0, TAG_Z + 0.17 * self.text_scale * 1.1 + scale * (0.75 + 1.05 * (rows - 1)))
+        b.setPos(0, 0, TAG_Z + TAG_SCALE * self.text_scale * 1.1 + scale * (0.75 + 1.05 * (rows - 1)))
+
+    @property
+    def bubble(self) -> NodePath | None:
+        """The speech bubble shown now, if any (client/scene/labels.py places it)."""
+        return self._bubble
 
     @property
     def bubble_text(self) -> str | None:

@@ -553,12 +553,14 @@ class ReplayScreen:
 
     def __init__(self, app: PeerspaceClient, track, scene: str, title: str, on_back: Callable[[], None]):
         from ..replay import ReplayView
+        from ..scene.labels import Labels
 
         self.app, self.track, self.on_back = app, track, on_back
         self.hidden = [np for np in (app.scene_np, *(a.root for a in app.avatars.values())) if np is not None]
         for np in self.hidden:
             np.hide()
         self.view = ReplayView(app.render, track, scene=scene, text_scale=app.settings.text_scale)
+        self.labels = Labels(app.camera, app.camLens, app.win)
         self.camera = (app.camera.getPos(), app.camera.getHpr())  # where the live view was, to go back to
         self.root = app.aspect2d.attachNewNode("replay-screen")
         s = 0.05 * app.settings.text_scale
@@ -606,6 +608,7 @@ class ReplayScreen:
         cy = sum(p[1] for p in poses) / len(poses)
         self.app.camera.setPos(cx, cy - 7.0, 3.0)
         self.app.camera.lookAt(cx, cy, 1.0)
+        self.labels.place(self.view.avatars.values(), dt, self.app.settings.reduced_motion)
         return task.cont
 
     def on_key(self, key: str) -> bool:
