@@ -14,7 +14,7 @@ from . import theme
 from .avatars import Avatar
 from .i18n import t
 from .scene.labels import Labels
-from .scene.stage import MAIN_MASK, Portrait, Shot, film_offset_for, solve
+from .scene.stage import MAIN_MASK, Portrait, Shot, film_offset_for, hides_a_face, solve
 from .ui.hud import ChatPanel, HudButtons, ModeIndicator, Notices, RecordedIndicator, SelfStatus
 from .ui.layout import Layout, Rect, layout
 from .ui.settings import CAMERA_DISTANCES
@@ -233,7 +233,9 @@ class CameraView:
             app.camera.setPos(app.camera.getPos() + (shot.pos - app.camera.getPos()) * k)
             self._look = self._look + (shot.look - self._look) * k
             app.camera.lookAt(self._look)
-            self._hide_me(app.avatars.get(app.model.my_id) if shot.hide_me else None)
+            me = app.avatars.get(app.model.my_id)
+            covers = me is not None and hides_a_face(me.head.getPos(app.render), app.camera.getPos(), shot)
+            self._hide_me(me if covers else None)
         now = lens.getFilmOffset()
         k = 1.0 if app.settings.reduced_motion else 1.0 - pow(0.5, dt * 5.0)
         if abs(want[0] - now[0]) + abs(want[1] - now[1]) > 1e-5:

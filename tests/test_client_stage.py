@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from direct.showbase.MessengerGlobal import messenger
-from panda3d.core import Point3, Vec3
+from panda3d.core import ClockObject, Point3, Vec3
 
 from client.avatars.avatar import HEAD_R
+from client.scene.stage import MAIN_MASK, Shot, hides_a_face
 from client.testing import frame, pump, region, resize, to_pixel
 from client.theme import TEXT_SIZES
 from client.ui.settings import Settings
@@ -147,8 +148,25 @@ async def test_the_partner_is_framed_clear_of_every_panel_at_each_window_size_an
                 who = "the partner" if aid == partner else app.avatars[aid].name
                 box = assert_on_stage(app, aid, who)
                 assert drawn_at(app, aid, box) > 0.08, f"{who}'s head is not drawn at {box} ({w}x{h}, {size})"
-    # the portrait shows your own face: the picture changes when your avatar goes, and with your feeling
+    # gliding to the shot, the camera may pass right behind your head: meanwhile your avatar is left out
     me = app.avatars[app.my_id]
+    app.apply_settings(Settings(reduced_motion=False))
+    head, face = me.head.getPos(app.render), app.avatars[partner].head.getPos(app.render)
+    away = head - face
+    away.normalize()
+    app.camera.setPos(head + away * 0.8)
+    clock = ClockObject.getGlobalClock()
+    clock.setMode(ClockObject.MForced)
+    clock.setFrameRate(1000)  # one frame of 1 ms: the camera has hardly moved
+    try:
+        settle(app, 1)
+    finally:
+        clock.setMode(ClockObject.MNormal)
+    assert me.root.isHidden(MAIN_MASK), "your head covers the partner's face, seen from the gliding camera"
+    app.apply_settings(Settings(reduced_motion=True))
+    settle(app)
+    assert not me.root.isHidden(MAIN_MASK)  # at the shot over your shoulder it is in view again
+    # the portrait shows your own face: the picture changes when your avatar goes, and with your feeling
     lay = app.camera_view.layout()
     l, r, b, t = lay.portrait.fractions(lay.ratio)
     w, h = app.win.getXSize(), app.win.getYSize()
@@ -222,3 +240,14 @@ def test_the_coach_console_stays_inside_a_narrow_window():
     assert region is not None and region.left - 0.01 <= lo.x and hi.x <= region.right + 0.01
     messenger.send("escape")
     app.coaching.clear()
+
+
+def test_your_avatar_is_left_out_while_the_camera_passes_behind_your_head_on_its_way():
+    """The shot over your shoulder leaves your head beside the line to the face; a camera still gliding there
+    can be right behind your head, and then it is left out (the demo's modelling picture showed the back of a
+    head filling the view)."""
+    me, face = Point3(0, 0, 1.6), Point3(3, 0, 1.6)
+    shot = Shot(pos=Point3(-1.1, -0.7, 1.9), look=face, heads=[face])
+    assert not hides_a_face(me, shot.pos, shot)  # there: your head is beside the line to the face
+    assert hides_a_face(me, Point3(-2.0, 0.05, 1.7), shot)  # on the way: right behind your head
+    assert hides_a_face(me, shot.pos, Shot(shot.pos, face, [face], face=True))  # an emotion item: always

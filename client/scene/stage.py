@@ -40,7 +40,14 @@ FACE_DISTANCE = 2.3  # an emotion item: the camera this far in front of the face
 class Shot:
     pos: Point3
     look: Point3
-    hide_me: bool  # your own avatar would cover a face: leave it out of the main view
+    heads: list[Point3]  # the heads on stage
+    face: bool = False  # an emotion item: a close look at the one face in `heads`
+
+
+def hides_a_face(me: Point3, camera: Point3, shot: Shot) -> bool:
+    """Does your own head (at `me`) cover a face on stage, seen from where the camera is now (on its way to
+    `shot.pos`, it may pass behind your head)? Then your avatar is left out of the main view."""
+    return shot.face or any(_blocks(me, camera, h) for h in shot.heads)
 
 
 def _inside(lens, probe: NodePath, render: NodePath, points, area: Rect) -> bool:
@@ -96,7 +103,7 @@ def solve(
         dist = (Vec3(target.x - me.x, target.y - me.y, 0)).length()
         near = min(FACE_DISTANCE, max(0.7, dist - 0.15))
         pos = Point3(target.x - d.x * near, target.y - d.y * near, target.z + 0.04)
-        return Shot(pos, Point3(target), hide_me=True)
+        return Shot(pos, Point3(target), heads, face=True)
     area = Rect(
         stage.left + stage.width * FIT_MARGIN,
         stage.right - stage.width * FIT_MARGIN,
@@ -123,8 +130,7 @@ def solve(
             else:
                 lo = mid
         lo = hi
-    pos = pose(lo)
-    return Shot(pos, look, hide_me=any(_blocks(me, pos, h) for h in heads))
+    return Shot(pose(lo), look, heads)
 
 
 def film_offset_for(lens, centre_x: float, centre_y: float) -> tuple[float, float]:
