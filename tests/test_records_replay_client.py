@@ -97,3 +97,28 @@ def test_track_from_intent_answers_uses_raw_bytes():
     }
     t = ReplayTrack([page])
     assert t.poses_at(10.0)[3] == pytest.approx((1.0, 2.0, 90.0), abs=0.01)
+
+
+def test_a_replay_is_lit_as_the_live_room_is():
+    """A replay's scene sits under render, which keeps the live room's lights: lit by both, it was washed out
+    (its floor drawn near white). From the same camera, the replay's cafe looks as the live cafe does."""
+    from client.testing import frame, region, sample_room, shared_app
+
+    app = shared_app()
+    sample_room(app, {0: (0.0, -2.0, 0.0)}, scene="cafe")
+    frame(app)
+    app.avatars[0].root.hide()
+    w, h = app.win.getXSize(), app.win.getYSize()
+    spots = [(w // 2, h * 3 // 4), (w // 5, h * 2 // 3), (w * 4 // 5, h // 2)]  # floor and furniture
+    live = frame(app)
+    app.scene_np.hide()
+    view = ReplayView(app.render, ReplayTrack([{"frames": [], "members": [], "lines": []}]), scene="cafe")
+    try:
+        replay = frame(app)
+    finally:
+        view.destroy()
+        app.scene_np.show()
+        app.avatars[0].root.show()
+    for spot in spots:
+        diff = np.abs(region(replay, spot, 6) - region(live, spot, 6)).mean()
+        assert diff < 0.02, f"the replay's room at {spot} is not lit as the live one (diff {diff:.3f})"

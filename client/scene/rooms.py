@@ -178,7 +178,7 @@ def build_scene(name: str, parent: NodePath) -> NodePath:
     fill.setColor((0.18, 0.2, 0.24, 1))
     fill_np = root.attachNewNode(fill)
     fill_np.setHpr(-150, -30, 0)
-    parent.clearLight()
+    parent.setLightOff()  # only these lights: a replay's scene sits under render, which has the live room's
     parent.setLight(root.attachNewNode(amb))
     parent.setLight(sun_np)
     parent.setLight(fill_np)
