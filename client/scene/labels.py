@@ -80,21 +80,29 @@ class Spot(NamedTuple):
     y: float
 
 
-def _clear_of(box: Box, placed: list[Box], gap: float, up: bool) -> Box:
-    """`box`, moved up (or down) until it covers none of `placed`."""
-    for _ in range(len(placed) + 1):
-        hit = next((p for p in placed if p.overlaps(box)), None)
+def _in_column(box: Box, placed: list[Box]) -> list[Box]:
+    """What of `placed` shares `box`'s column: moving up or down, only these can be in its way."""
+    return [p for p in placed if p.left < box.right and box.left < p.right]
+
+
+def _clear_of(box: Box, column: list[Box], gap: float, up: bool) -> Box:
+    """`box`, moved up (or down) until it covers none of `column` (`_in_column`)."""
+    top, bottom = box.top, box.bottom
+    for _ in range(len(column) + 1):
+        hit = next((p for p in column if top < p.bottom and p.top < bottom), None)
         if hit is None:
             break
-        box = box.moved(0, hit.top - gap - box.bottom if up else hit.bottom + gap - box.top)
-    return box
+        shift = hit.top - gap - bottom if up else hit.bottom + gap - top
+        top, bottom = top + shift, bottom + shift
+    return Box(box.left, box.right, top, bottom)
 
 
 def _first_fit(candidates: list[Box], placed: list[Box], gap: float, area: Box) -> Box | None:
     """The first of `candidates` that, moved up clear of `placed` (or else down), is inside `area`."""
+    columns = [(box, _in_column(box, placed)) for box in (c.within(area) for c in candidates)]
     for up in (True, False):
-        for box in candidates:
-            moved = _clear_of(box.within(area), placed, gap, up)
+        for box, column in columns:
+            moved = _clear_of(box, column, gap, up)
             if moved.inside(area):
                 return moved
     return None
@@ -148,7 +156,7 @@ class Labels:
             want = (
                 _first_fit([box], placed, gap, area)
                 or _first_fit([box], placed, gap, window)
-                or _clear_of(box, placed, gap, True)
+                or _clear_of(box, _in_column(box, placed), gap, True)
             )
             self._glide(av.tag, anchor, spot, box, want, glide)
             placed.append(want)
@@ -220,4 +228,7 @@ class Labels:
         else:
             now = (now[0] + (target[0] - now[0]) * glide, now[1] + (target[1] - now[1]) * glide)
         self._moved[key] = now
-        node.setPos(self.camera, anchor + Vec3(now[0] / spot.across, 0, now[1] / spot.up))
+        if now == (0.0, 0.0):  # at its anchor: set in its parent's space, cheaper than relative to the camera
+            node.setPos(0, 0, TAG_Z)
+        else:
+            node.setPos(self.camera, anchor + Vec3(now[0] / spot.across, 0, now[1] / spot.up))
