@@ -49,11 +49,6 @@ class Box:
     top: float
     bottom: float
 
-    def overlaps(self, other: Box) -> bool:
-        return (
-            self.left < other.right and other.left < self.right and self.top < other.bottom and other.top < self.bottom
-        )
-
     def inside(self, other: Box) -> bool:
         return (
             other.left <= self.left
@@ -109,6 +104,8 @@ def _first_fit(candidates: list[Box], placed: list[Box], gap: float, area: Box) 
 
 
 class Labels:
+    """The labels of one set of avatars (the room's, or a replay's) as seen through `camera`'s `lens`."""
+
     def __init__(self, camera: NodePath, lens, window) -> None:
         self.camera, self.lens, self.window = camera, lens, window
         # pixels each label is moved by (across, up), by its node's key: this frame's, and the last frame's
