@@ -172,3 +172,12 @@ def test_the_labels_of_someone_behind_the_camera_are_not_drawn(app):
     run_frames(app, 3)
     assert "Jo" in room_texts(app)
     assert not app.avatars[6].labels.isHidden()
+
+
+def test_a_tag_whose_head_is_at_the_windows_top_edge_is_shown_whole_inside_the_window(app):
+    # far across the room, Kim's head is just under the top edge and the tag's own place just above it
+    sample_room(app, {0: (0.0, -3.0, 0.0), 4: (-1.0, 30.0, 180.0)}, members=NAMES)
+    run_frames(app, 3)
+    texts = room_texts(app)
+    assert "Kim" in texts, "the tag of someone in view is not shown whole"
+    assert texts["Kim"].top >= 0

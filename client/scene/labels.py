@@ -61,9 +61,12 @@ class Box:
         return Box(self.left + dx, self.right + dx, self.top + dy, self.bottom + dy)
 
     def within(self, area: Box) -> Box:
-        """Moved sideways as little as takes it inside `area`'s left and right (a tag at the window's edge or
-        by a panel reads whole, a little off its head)."""
-        return self.moved(max(area.left - self.left, min(0.0, area.right - self.right)), 0)
+        """Moved as little as takes it inside `area` (a tag at the window's edge or by a panel reads whole, a
+        little off its head); one larger than `area` keeps to its top left."""
+        return self.moved(
+            max(area.left - self.left, min(0.0, area.right - self.right)),
+            max(area.top - self.top, min(0.0, area.bottom - self.bottom)),
+        )
 
 
 class Spot(NamedTuple):
@@ -133,8 +136,8 @@ class Labels:
             if av.root.isEmpty() or av.root.isHidden(MAIN_MASK):
                 continue
             anchor = self.camera.getRelativePoint(av.root, Point3(0, 0, TAG_Z))
-            spot = self._spot(anchor, w, h)
-            if spot is None:  # behind the camera or off the film: no label of theirs is in view
+            spot = self._spot(anchor, self.camera.getRelativePoint(av.root, Point3(0, 0, HEAD_Z)), w, h)
+            if spot is None:  # behind the camera, or their head off the film: no label of theirs is in view
                 av.labels.hide()
                 continue
             av.labels.show()
@@ -188,18 +191,19 @@ class Labels:
             beside.moved(spot.x - head - beside.right, 0),
         ]
 
-    def _spot(self, anchor: Point3, w: int, h: int) -> Spot | None:
-        """Where `anchor` (camera space) is in the window, with the scale of a card facing the camera there."""
-        lens = self.lens
-        p0, px, pz = Point2(), Point2(), Point2()
-        if anchor.y <= lens.getNear():
+    def _spot(self, anchor: Point3, head: Point3, w: int, h: int) -> Spot | None:
+        """Where `anchor` (camera space) is in the window, with the scale of a card facing the camera there;
+        None unless the anchor or the `head` below it is in view (a tag whose head is just under the window's
+        top edge still shows, moved down into the window)."""
+        lens, near = self.lens, self.lens.getNear()
+        if anchor.y <= near or head.y <= near:
             return None
-        if not (
-            lens.project(anchor, p0)
-            and lens.project(anchor + Vec3(STEP, 0, 0), px)
-            and lens.project(anchor + Vec3(0, 0, STEP), pz)
-        ):
+        p0, px, pz, ph = Point2(), Point2(), Point2(), Point2()
+        in_view = lens.project(anchor, p0)  # off the film, a point in front of the lens is still projected
+        if not (lens.project(head, ph) or in_view):
             return None
+        lens.project(anchor + Vec3(STEP, 0, 0), px)
+        lens.project(anchor + Vec3(0, 0, STEP), pz)
         return Spot((px.x - p0.x) * w / 2 / STEP, (pz.y - p0.y) * h / 2 / STEP, (p0.x + 1) * w / 2, (1 - p0.y) * h / 2)
 
     @staticmethod
