@@ -12,12 +12,13 @@ Each frame, after the camera has moved, `Labels.place`:
    of the window no panel covers): the tags nearest first, at their own place or else just above (or
    below) what they would cover; then the bubbles, newest first, above their speaker's tag, else beside
    the head, right or left, and never over a face (a face may be what the person practises reading).
-   A bubble that finds no room waits, hidden, until it does (its line is in the chat); a tag is always
-   shown, since it says who is a program.
+   A bubble that finds no room waits, hidden, until it does (its line is in the chat); a tag is shown
+   whenever its person's head is in view (moved into the window at its edges), since it says who is a
+   program.
 
 A label that has to move glides there in a moment, so two people walking past each other do not make
-their tags jump; with reduced motion it moves at once. The labels of someone behind the camera are not
-drawn.
+their tags jump; with reduced motion it moves at once. The labels of someone behind the camera, or whose
+head is out of view, are not drawn.
 """
 
 from __future__ import annotations
